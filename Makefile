@@ -1,0 +1,43 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := webapp
+
+.PHONY: run test setup translations db demo serve test-postgres test-browser extract-messages clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(BIN)/activate
+
+setup: $(BIN)/activate translations
+
+translations: $(BIN)/activate
+	$(BIN)/pybabel compile --use-fuzzy -q -d webapp/translations
+
+db: setup
+	$(BIN)/flask db upgrade
+
+demo: db
+	$(BIN)/flask demo --first-run
+
+## run: set up, migrate the SQLite database, load the demo once, serve on 0.0.0.0:8000
+run: demo
+	@$(BIN)/python -m webapp.banner
+	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile - "webapp:create_app()"
+
+## test: set up and run the whole suite (SQLite; PostgreSQL and browser tests when available)
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-postgres: setup
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql:///test} $(BIN)/python -m pytest -q
+
+extract-messages: $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l -o webapp/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV)

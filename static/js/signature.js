@@ -1,0 +1,31 @@
+// Signature island: a signature_pad on the canvas; its strokes go into the form as JSON.
+// The server renders the SVG from these strokes; nothing drawn here is trusted as markup.
+(function () {
+  "use strict";
+  var canvas = document.getElementById("signature-pad");
+  var field = document.getElementById("strokes");
+  var form = document.getElementById("sign-form");
+  if (!canvas || !field || !form || !window.SignaturePad) { return; }
+  var pad = new window.SignaturePad(canvas, { minWidth: 0.8, maxWidth: 2.6, penColor: "#111" });
+
+  function resize() {
+    // Match the canvas to its CSS size at the device's pixel ratio, keeping what was drawn.
+    var data = pad.toData();
+    var ratio = Math.max(window.devicePixelRatio || 1, 1);
+    canvas.width = canvas.offsetWidth * ratio;
+    canvas.height = canvas.offsetHeight * ratio;
+    canvas.getContext("2d").scale(ratio, ratio);
+    pad.clear();
+    if (data.length) { pad.fromData(data); }
+  }
+  window.addEventListener("resize", resize);
+  resize();
+
+  document.getElementById("clear-signature").addEventListener("click", function () {
+    pad.clear();
+    field.value = "";
+  });
+  form.addEventListener("submit", function () {
+    field.value = pad.isEmpty() ? "" : JSON.stringify(pad.toData());
+  });
+})();

@@ -1,0 +1,170 @@
+"""The order-lifecycle tracker: create_app() reads as the table of contents."""
+import logging
+import os
+import uuid
+
+from flask import Flask, g, request
+from sqlalchemy import event
+
+from . import config as config_module
+from .extensions import babel, csrf, db, login_manager, migrate
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config → extensions → blueprints → cli → errors."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=os.path.join(ROOT, "templates"),
+                static_folder=os.path.join(ROOT, "static"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    configure(app, test_config)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_cli(app)
+    register_errors(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then instance/config.py, then the environment, then test overrides."""
+    app.config.from_object(config_module.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for key in config_module.ENV_KEYS:
+        if key in os.environ:
+            app.config[key] = os.environ[key]
+    if "SQLALCHEMY_DATABASE_URI" not in app.config:
+        app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_url(app.instance_path)
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.load_secret_key(app.instance_path)
+    app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
+    app.config.setdefault("MAIL_FOLDER", os.path.join(app.instance_path, "mail"))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Writers wait for each other instead of failing at once.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions and the SQLite connection rules."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(HERE, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    # "basic": a phone switching between Wi-Fi and 4G must stay logged in (DESIGN.md §5.11).
+    login_manager.session_protection = "basic"
+    from flask_babel import lazy_gettext as _l
+    login_manager.login_message = _l("Please log in to open this page.")
+    from .i18n import select_locale, select_timezone
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=os.path.join(HERE, "translations"))
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_rules(db.engine)
+
+
+def _sqlite_rules(engine) -> None:
+    """WAL, busy timeout and foreign keys; requests that write begin IMMEDIATE (not reads)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        from flask import has_request_context
+        writing = has_request_context() and request.method in UNSAFE_METHODS
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request ids, one commit per request at the edge, mail after the commit, security headers."""
+    from .notify import mail
+
+    @app.before_request
+    def start_request():
+        g.request_id = request.headers.get("X-Request-Id", "")[:40] or uuid.uuid4().hex
+
+    @app.after_request
+    def finish_request(response):
+        if request.method in UNSAFE_METHODS:
+            if response.status_code < 500 and not g.get("rollback"):
+                device = g.get("device")
+                if device is not None:
+                    from .db_types import utcnow
+                    device.last_seen_at = utcnow()
+                db.session.commit()
+                mail.flush()
+            else:
+                db.session.rollback()
+                mail.discard()
+        secure_headers(response)
+        return response
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; manifest-src 'self'")
+
+
+def secure_headers(response) -> None:
+    """A strict CSP (no unsafe-inline, no unsafe-eval) and the usual hardening headers."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every domain's blueprint."""
+    from . import admin, auth, customers, main, orders, public, requirements
+    # The views modules attach their routes to each domain's blueprint.
+    from .admin import views as _admin_views  # noqa: F401
+    from .auth import sessions as _sessions, views as _auth_views  # noqa: F401
+    from .customers import views as _customer_views  # noqa: F401
+    from .main import views as _main_views  # noqa: F401
+    from .orders import views as _order_views  # noqa: F401
+    from .public import views as _public_views  # noqa: F401
+    from .requirements import views as _requirement_views  # noqa: F401
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(customers.bp, url_prefix="/customers")
+    app.register_blueprint(requirements.bp, url_prefix="/requirements")
+    app.register_blueprint(orders.bp, url_prefix="/orders")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(public.bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates use."""
+    from . import templating
+    templating.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    """flask demo, go-live, backup, user create."""
+    from . import cli
+    cli.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    """Translated error pages with the right status; never a stack trace."""
+    from . import errors
+    errors.init_app(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)

@@ -1,0 +1,98 @@
+"""Admin forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..auth.models import ROLES
+from ..forms import DecimalText
+from .models import REVIEW_DEPARTMENTS
+
+ROLE_LABELS = {
+    "admin": _l("Admin"), "sales": _l("Sales"), "operations": _l("Operations"),
+    "production": _l("Production"), "purchasing": _l("Purchasing"), "warehouse": _l("Warehouse"),
+    "qc": _l("QC"), "finance": _l("Finance"), "manager": _l("Manager"),
+    "aftersales": _l("After-sales"), "worker": _l("Floor worker"), "courier": _l("Courier"),
+}
+
+
+class MultiCheckbox(SelectMultipleField):
+    """Checkboxes for a multiple choice (big tap targets on a phone)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    """A user's identity, roles and PIN."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Length(max=60), Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, _ . - only."))])
+    employee_no = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
+    roles = MultiCheckbox(_l("Roles"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    password = PasswordField(_l("New password (leave empty to keep)"), validators=[Optional(), Length(min=8, max=200)])
+    pin = PasswordField(_l("New PIN for shared phones (4–12 digits)"), validators=[
+        Optional(), Regexp(r"^\d{4,12}$", message=_l("4 to 12 digits."))])
+    active = BooleanField(_l("Active"), default=True)
+
+    def validate_roles(self, field):
+        """At least one role."""
+        if not field.data:
+            raise ValidationError(_l("Choose at least one role."))
+
+
+class SettingsForm(FlaskForm):
+    """How this firm runs its orders."""
+
+    firm_name = StringField(_l("Firm name"), validators=[Optional(), Length(max=200)])
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=60)])
+    currency = StringField(_l("Currency"), validators=[DataRequired(), Regexp(r"^[A-Z]{3}$")],
+                           filters=[lambda v: v.strip().upper() if v else v])
+    tax_rate = DecimalText(_l("Default tax rate %"), minimum=0, maximum=100, validators=[DataRequired()])
+    reviews = MultiCheckbox(_l("Feasibility sign-offs an order needs"),
+                            choices=[("production", _l("Production: capacity against the date")),
+                                     ("finance", _l("Finance: cost against price")),
+                                     ("warehouse", _l("Warehouse: stock against need"))])
+    manager_approval = BooleanField(_l("Manager approves every order"))
+    finance_approval = BooleanField(_l("Finance approves orders"))
+    finance_approval_threshold = DecimalText(_l("…only from this order total (0 = all)"), minimum=0)
+    amend_rereview = BooleanField(_l("Amendments go through feasibility review again"))
+    amend_reapprove = BooleanField(_l("Amendments need approval again"))
+    amend_resign = BooleanField(_l("Amendments need the customer's signature again"))
+    number_pattern = StringField(_l("Order number pattern"), validators=[DataRequired(), Length(max=60)])
+    weekly_capacity = DecimalText(_l("Weekly production capacity (units)"), places=3, minimum=0,
+                                  validators=[DataRequired()])
+    calendar_country = SelectField(_l("Public holidays of"), choices=[
+        ("CN", _l("China")), ("HK", _l("Hong Kong")), ("TW", _l("Taiwan")), ("SG", _l("Singapore")),
+        ("US", _l("United States")), ("DE", _l("Germany")), ("GB", _l("United Kingdom"))])
+
+    def validate_timezone(self, field):
+        """A real IANA time zone."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(field.data)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(_l("Unknown time zone, e.g. Asia/Shanghai.")) from None
+
+    def validate_number_pattern(self, field):
+        """The pattern must contain the serial and make unique numbers per customer and month."""
+        try:
+            sample = field.data.format(yyyy="2026", mm="11", abbr="ACME", seq=1)
+        except (KeyError, ValueError, IndexError):
+            raise ValidationError(_l("Use only {yyyy}, {mm}, {abbr} and {seq:03d}.")) from None
+        if "{seq" not in field.data or "{abbr}" not in field.data or "{mm}" not in field.data:
+            raise ValidationError(_l("The pattern needs {yyyy}, {mm}, {abbr} and {seq}."))
+        if len(sample) > 40:
+            raise ValidationError(_l("The numbers would be too long."))
+
+
+class CalendarDayForm(FlaskForm):
+    """A holiday, or a weekend day that is worked."""
+
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+    is_working = BooleanField(_l("Working day (e.g. a swapped weekend)"))

@@ -1,0 +1,178 @@
+"""Admin: users and roles, password reset, devices, firm settings, working calendar."""
+from datetime import date
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import audit
+from ..auth import sessions
+from ..auth.models import DeviceSession, User
+from ..extensions import db
+from ..htmx import render, see_other
+from ..links import absolute, qr_svg
+from ..permissions import requires
+from . import bp, calendar
+from .forms import CalendarDayForm, SettingsForm, UserForm
+from .models import REVIEW_DEPARTMENTS, CalendarDay, get_settings
+
+
+@bp.get("/")
+@login_required
+@requires("admin.manage")
+def index():
+    """List users and live devices."""
+    users = db.session.scalars(db.select(User).order_by(User.name)).all()
+    devices = db.session.scalars(db.select(DeviceSession).where(DeviceSession.revoked_at.is_(None))
+                                 .order_by(DeviceSession.last_seen_at.desc()).limit(200)).all()
+    return render("admin/index.html", users=users, devices=devices)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@requires("admin.manage")
+def user(user_id: int | None = None):
+    """Create or edit a user: roles, active, password reset, PIN."""
+    person = db.get_or_404(User, user_id) if user_id else None
+    form = UserForm(obj=person)
+    if request.method == "GET" and person:
+        form.roles.data = sorted(person.roles)
+    if form.validate_on_submit():
+        clash = db.session.scalar(db.select(User).where(
+            db.or_(db.func.lower(User.username) == form.username.data.lower(),
+                   db.and_(User.employee_no.is_not(None), User.employee_no == (form.employee_no.data or None))),
+            User.id != (person.id if person else 0)))
+        if clash:
+            form.username.errors.append(_("Another user has this username or employee number."))
+        elif person is None and not form.password.data:
+            form.password.errors.append(_("Give the new user a password."))
+        else:
+            creating = person is None
+            if creating:
+                person = User(password_hash="")
+                db.session.add(person)
+            before = {"roles": sorted(person.roles), "active": person.active} if not creating else None
+            person.name, person.username = form.name.data.strip(), form.username.data.strip()
+            person.employee_no = (form.employee_no.data or "").strip() or None
+            person.phone, person.email = form.phone.data or None, form.email.data or None
+            person.roles = form.roles.data
+            person.active = form.active.data
+            if form.pin.data:
+                person.set_pin(form.pin.data)
+            db.session.flush()
+            if form.password.data:
+                person.set_password(form.password.data)
+                if not creating:
+                    sessions.end_all(person, "password_reset")
+            if not person.active:
+                sessions.end_all(person, "deactivated")
+            audit.record("user.saved", person, actor=current_user, before=before,
+                         after={"roles": sorted(person.roles), "active": person.active,
+                                "password_reset": bool(form.password.data) and not creating})
+            flash(_("User saved."))
+            return see_other(url_for("admin.index"))
+    return render("admin/user.html", form=form, person=person, status=422 if form.errors else 200)
+
+
+@bp.post("/users/<int:user_id>/badge")
+@login_required
+@requires("admin.manage")
+def badge(user_id: int):
+    """Issue a new badge QR for a worker (the old badge stops working)."""
+    person = db.get_or_404(User, user_id)
+    secret = person.new_badge()
+    audit.record("user.badge", person, actor=current_user)
+    url = absolute(url_for("auth.badge", secret=secret))
+    svg = qr_svg(url).decode()
+    from markupsafe import Markup
+    return render("admin/badge.html", person=person, url=url, svg=Markup(svg))
+
+
+@bp.post("/devices/<int:device_id>/revoke")
+@login_required
+@requires("admin.manage")
+def revoke_device(device_id: int):
+    """End one device session (a lost phone)."""
+    device = db.get_or_404(DeviceSession, device_id)
+    if device.revoked_at is None:
+        from ..db_types import utcnow
+        device.revoked_at, device.revoked_reason = utcnow(), "revoked_by_admin"
+        audit.record("device.revoked", device.user, actor=current_user, after={"device": device.id})
+    flash(_("Device logged out."))
+    return see_other(url_for("admin.index"))
+
+
+@bp.post("/users/<int:user_id>/revoke-all")
+@login_required
+@requires("admin.manage")
+def revoke_all(user_id: int):
+    """End every device session of a user."""
+    person = db.get_or_404(User, user_id)
+    count = sessions.end_all(person, "revoked_by_admin")
+    audit.record("user.devices_revoked", person, actor=current_user, after={"count": count})
+    flash(_("%(n)s devices logged out.", n=count))
+    return see_other(url_for("admin.index"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+@requires("admin.manage")
+def settings():
+    """Edit the firm's settings (orders keep those in force when they entered review)."""
+    firm = get_settings()
+    form = SettingsForm(obj=firm)
+    if request.method == "GET":
+        form.reviews.data = firm.required_reviews()
+    if form.validate_on_submit():
+        before = firm.snapshot()
+        form.populate_obj(firm)
+        firm.reviews_required = ",".join(d for d in REVIEW_DEPARTMENTS if d in (form.reviews.data or []))
+        audit.record("settings.saved", firm, actor=current_user, before=before, after=firm.snapshot())
+        flash(_("Settings saved. Orders already in review keep their earlier settings."))
+        return see_other(url_for("admin.settings"))
+    return render("admin/settings.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@login_required
+@requires("admin.manage")
+def calendar_view():
+    """Show and edit the working calendar's holidays and swapped working days."""
+    form = CalendarDayForm()
+    if form.validate_on_submit():
+        row = db.session.scalar(db.select(CalendarDay).where(CalendarDay.day == form.day.data))
+        if row is None:
+            row = CalendarDay(day=form.day.data)
+            db.session.add(row)
+        row.name, row.is_working = form.name.data or "", form.is_working.data
+        flash(_("Day saved."))
+        return see_other(url_for("admin.calendar_view"))
+    year = request.args.get("year", type=int) or date.today().year
+    days = db.session.scalars(db.select(CalendarDay).where(
+        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+        .order_by(CalendarDay.day)).all()
+    return render("admin/calendar.html", form=form, days=days, year=year,
+                  status=422 if form.errors else 200)
+
+
+@bp.post("/calendar/defaults")
+@login_required
+@requires("admin.manage")
+def calendar_defaults():
+    """Load the public holidays of the firm's country for this year and the next."""
+    year = date.today().year
+    added = calendar.load_defaults(get_settings().calendar_country, [year, year + 1])
+    flash(_("%(n)s days added.", n=added))
+    return see_other(url_for("admin.calendar_view"))
+
+
+@bp.post("/calendar/<int:day_id>/delete")
+@login_required
+@requires("admin.manage")
+def calendar_delete(day_id: int):
+    """Remove a holiday or swapped working day."""
+    row = db.get_or_404(CalendarDay, day_id)
+    db.session.delete(row)
+    flash(_("Day removed."))
+    return see_other(url_for("admin.calendar_view", year=row.day.year))

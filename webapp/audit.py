@@ -1,0 +1,82 @@
+"""One append-only audit trail for every state change."""
+import json
+from datetime import datetime
+
+from flask import g, has_request_context
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db_types import UTCDateTime, utcnow
+from .extensions import db
+
+
+class AuditEvent(db.Model):
+    """Something that happened to an entity: who, what, before and after."""
+
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_device_id: Mapped[int | None] = mapped_column(ForeignKey("device_session.id"))
+    # "user", "link" (a customer on a link), "system"
+    actor_kind: Mapped[str] = mapped_column(String(10), default="user")
+    actor_label: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    entity_type: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int] = mapped_column()
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(40))
+
+    actor = relationship("User")
+
+    @property
+    def after_data(self):
+        """The after-state as a dict."""
+        return json.loads(self.after) if self.after else {}
+
+
+def _dump(value):
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def record(action: str, entity, *, actor=None, actor_kind: str | None = None,
+           actor_label: str | None = None, before=None, after=None, note: str | None = None,
+           entity_type: str | None = None) -> AuditEvent:
+    """Append an audit event for entity (flushed with the caller's transaction, never committed here)."""
+    device_id = None
+    request_id = None
+    if has_request_context():
+        device = getattr(g, "device", None)
+        device_id = device.id if device is not None else None
+        request_id = getattr(g, "request_id", None)
+    kind = actor_kind or ("user" if actor is not None else "system")
+    event = AuditEvent(
+        actor_user_id=actor.id if actor is not None else None,
+        actor_device_id=device_id if kind == "user" else None,
+        actor_kind=kind,
+        actor_label=actor_label,
+        action=action,
+        entity_type=entity_type or entity.__tablename__,
+        entity_id=entity.id,
+        before=_dump(before),
+        after=_dump(after),
+        note=note,
+        request_id=request_id,
+    )
+    db.session.add(event)
+    return event
+
+
+def timeline(entity_type: str, entity_id: int) -> list[AuditEvent]:
+    """Return an entity's events, oldest first."""
+    return db.session.scalars(
+        db.select(AuditEvent)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+        .options(db.joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.id)
+    ).all()

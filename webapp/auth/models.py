@@ -1,0 +1,119 @@
+"""People, their devices and failed logins."""
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db_types import UTCDateTime, utcnow
+from ..extensions import db
+
+ROLES = (
+    "admin", "sales", "operations", "production", "purchasing", "warehouse", "qc", "finance",
+    "manager", "aftersales", "worker", "courier",
+)
+
+
+def hash_secret(secret: str) -> str:
+    """Return the SHA-256 hex digest of a random secret (tokens are high-entropy; no salt needed)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class User(db.Model):
+    """A person who logs in; may hold several roles."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    employee_no: Mapped[str | None] = mapped_column(String(30), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    pin_hash: Mapped[str | None] = mapped_column(String(256))
+    badge_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    roles_csv: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The user's roles as a set."""
+        return frozenset(r for r in self.roles_csv.split(",") if r)
+
+    @roles.setter
+    def roles(self, values) -> None:
+        unknown = set(values) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles: {sorted(unknown)}")
+        self.roles_csv = ",".join(r for r in ROLES if r in set(values))
+
+    def set_password(self, password: str) -> None:
+        """Store a hash of the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Return whether the password matches."""
+        return check_password_hash(self.password_hash, password)
+
+    def set_pin(self, pin: str | None) -> None:
+        """Store a hash of the worker-switch PIN (None removes it)."""
+        self.pin_hash = generate_password_hash(pin) if pin else None
+
+    def check_pin(self, pin: str) -> bool:
+        """Return whether the PIN matches."""
+        return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
+
+    def new_badge(self) -> str:
+        """Issue a new badge secret (printed as a QR) and return it; the old badge stops working."""
+        secret = secrets.token_urlsafe(24)
+        self.badge_hash = hash_secret(secret)
+        return secret
+
+    # Flask-Login protocol: the session is the device session, see auth.sessions.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:  # noqa: D401 - Flask-Login protocol
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class DeviceSession(db.Model):
+    """One logged-in device; the active person on it may change (shared phones)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    # Who logged the device in; the active person may differ after a worker switch.
+    login_user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(100))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    login_user: Mapped[User] = relationship(foreign_keys=[login_user_id])
+
+    @property
+    def is_revoked(self) -> bool:
+        """Whether the device may no longer act."""
+        return self.revoked_at is not None
+
+
+class LoginFailure(db.Model):
+    """A failed login; counted per username and per address to throttle guessing.
+
+    Kept in the database so that the limit holds across several gunicorn workers.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,0 +1,120 @@
+"""Device sessions: one per logged-in device, revocable one by one or all at once."""
+import secrets
+from datetime import timedelta
+
+from flask import current_app, g, request, session
+from flask_login import login_user, logout_user
+
+from .. import audit
+from ..db_types import utcnow
+from ..extensions import db, login_manager
+from .models import DeviceSession, LoginFailure, User, hash_secret
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    """Return the active person of this device's session, or None when it was revoked."""
+    device = current_device()
+    if device is None or str(device.user_id) != user_id or not device.user.active:
+        return None
+    return device.user
+
+
+def current_device() -> DeviceSession | None:
+    """Return this request's live device session (cached on g)."""
+    if "device" in g:
+        return g.device
+    device = None
+    device_id, secret = session.get("dsid"), session.get("dsk")
+    if device_id and secret:
+        candidate = db.session.get(DeviceSession, device_id)
+        if (candidate is not None and not candidate.is_revoked
+                and secrets.compare_digest(candidate.secret_hash, hash_secret(secret))):
+            device = candidate
+    g.device = device
+    return device
+
+
+def start(user: User) -> DeviceSession:
+    """Log user in on this device with a new device session."""
+    secret = secrets.token_urlsafe(32)
+    device = DeviceSession(user=user, login_user=user, secret_hash=hash_secret(secret),
+                           label=describe_device(request.user_agent.string))
+    db.session.add(device)
+    db.session.flush()
+    session.clear()
+    session.permanent = True
+    session["dsid"], session["dsk"] = device.id, secret
+    g.device = device
+    login_user(user)
+    audit.record("auth.login", user, actor=user)
+    return device
+
+
+def end_this(reason: str = "logout") -> None:
+    """Log out this device only."""
+    device = current_device()
+    if device is not None:
+        device.revoked_at, device.revoked_reason = utcnow(), reason
+        audit.record("auth.logout", device.user, actor=device.user)
+    logout_user()
+    session.clear()
+
+
+def end_all(user: User, reason: str, keep: DeviceSession | None = None) -> int:
+    """Revoke every device session that acts as or was opened by user, except keep."""
+    now = utcnow()
+    devices = db.session.scalars(db.select(DeviceSession).where(
+        db.or_(DeviceSession.user_id == user.id, DeviceSession.login_user_id == user.id),
+        DeviceSession.revoked_at.is_(None))).all()
+    count = 0
+    for device in devices:
+        if keep is not None and device.id == keep.id:
+            continue
+        device.revoked_at, device.revoked_reason = now, reason
+        count += 1
+    return count
+
+
+def switch_to(person: User, how: str) -> None:
+    """Make person the active one on this (shared) device; later actions are theirs."""
+    device = current_device()
+    before = device.user_id
+    device.user_id = person.id
+    login_user(person)
+    audit.record("auth.switch", person, actor=person,
+                 before={"user_id": before}, after={"user_id": person.id, "how": how})
+
+
+def throttled(*keys: str) -> bool:
+    """Whether any key has failed too often recently (counted in the database)."""
+    since = utcnow() - timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
+    limit = current_app.config["LOGIN_THROTTLE_MAX_FAILURES"]
+    for key in keys:
+        count = db.session.scalar(db.select(db.func.count()).select_from(LoginFailure).where(
+            LoginFailure.key == key, LoginFailure.at >= since))
+        if count >= limit:
+            return True
+    return False
+
+
+def note_failure(*keys: str) -> None:
+    """Count a failed attempt against each key."""
+    for key in keys:
+        db.session.add(LoginFailure(key=key))
+
+
+def clear_failures(*keys: str) -> None:
+    """Forget failures after a success."""
+    db.session.execute(db.delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+
+
+def describe_device(user_agent: str) -> str:
+    """A short human label for a device from its user agent."""
+    ua = user_agent or ""
+    for needle, name in (("MicroMessenger", "WeChat"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+                         ("Android", "Android"), ("Windows", "Windows"), ("Macintosh", "Mac"),
+                         ("Linux", "Linux")):
+        if needle in ua:
+            return name
+    return ua[:60] or "?"

@@ -1,0 +1,62 @@
+"""Configuration defaults; instance/config.py and the environment override them."""
+import os
+
+
+class Defaults:
+    """Settings every deployment starts from."""
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Public base URL used in QR codes and in links sent to customers.
+    PUBLIC_URL = "http://localhost:8000"
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "zh")
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # drawings can be large; images are checked separately
+    MAX_IMAGE_PIXELS = 40_000_000
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; phones stay open for days
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 30
+    LOGIN_THROTTLE_MAX_FAILURES = 5
+    LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
+    LINK_LIFETIME_DAYS = 14
+    # Mail: "file" writes .eml files to instance/mail/ (development); "smtp" sends them.
+    MAIL_BACKEND = "file"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "orders@example.com"
+
+
+ENV_KEYS = (
+    "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
+    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER",
+)
+
+
+def database_url(instance_path: str) -> str:
+    """Return DATABASE_URL (PostgreSQL in production), else the SQLite file in instance/."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # psycopg 3 is the driver; accept the common short forms.
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    return "sqlite:///" + os.path.join(instance_path, "tracker.sqlite3")
+
+
+def load_secret_key(instance_path: str) -> str:
+    """Read the secret key from instance/, generating it on first run."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        os.makedirs(instance_path, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(os.urandom(32).hex())
+    with open(path) as fh:
+        return fh.read().strip()

@@ -1,0 +1,28 @@
+"""Customers."""
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db_types import Percent, UTCDateTime, utcnow
+from ..extensions import db
+
+
+class Customer(db.Model):
+    """A customer firm; its abbreviation goes into order numbers."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    abbreviation: Mapped[str] = mapped_column(String(8), unique=True)
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_email: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(10), default="zh")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    prepayment_pct: Mapped[Decimal] = mapped_column(Percent, default=Decimal("30"))
+    credit_days: Mapped[int] = mapped_column(default=30)
+    quality_standard: Mapped[str] = mapped_column(Text, default="")
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

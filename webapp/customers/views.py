@@ -1,0 +1,87 @@
+"""Customers and products: list, create, edit."""
+from flask import abort, flash, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import audit
+from ..extensions import db
+from ..htmx import render, see_other
+from ..permissions import requires
+from ..production.models import Product
+from . import bp
+from .forms import CustomerForm, ProductForm
+from .models import Customer
+
+
+@bp.get("/")
+@login_required
+@requires("customer.view")
+def index():
+    """List customers and products."""
+    customers = db.session.scalars(db.select(Customer).order_by(Customer.name)).all()
+    products = db.session.scalars(db.select(Product).order_by(Product.model)).all()
+    return render("customers/index.html", customers=customers, products=products)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@login_required
+@requires("customer.manage")
+def edit(customer_id: int | None = None):
+    """Create or edit a customer; the abbreviation must be unique."""
+    customer = db.get_or_404(Customer, customer_id) if customer_id else None
+    form = CustomerForm(obj=customer)
+    if form.validate_on_submit():
+        clash = db.session.scalar(db.select(Customer).where(
+            Customer.abbreviation == form.abbreviation.data,
+            Customer.id != (customer.id if customer else 0)))
+        if clash:
+            form.abbreviation.errors.append(_("Another customer already uses this abbreviation."))
+        elif customer and customer.abbreviation != form.abbreviation.data and _has_numbers(customer):
+            form.abbreviation.errors.append(
+                _("This customer already has numbered orders; its abbreviation can no longer change."))
+        else:
+            if customer is None:
+                customer = Customer()
+                db.session.add(customer)
+            form.populate_obj(customer)
+            db.session.flush()
+            audit.record("customer.saved", customer, actor=current_user)
+            flash(_("Customer saved."))
+            return see_other(url_for("customers.index"))
+    return render("customers/edit.html", form=form, customer=customer,
+                  status=422 if form.errors else 200)
+
+
+def _has_numbers(customer: Customer) -> bool:
+    from ..orders.models import Order
+    return db.session.scalar(db.select(db.func.count()).select_from(Order).where(
+        Order.customer_id == customer.id, Order.number.is_not(None))) > 0
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@login_required
+@requires("product.manage")
+def edit_product(product_id: int | None = None):
+    """Create or edit a product and its on-hand stock."""
+    product = db.get_or_404(Product, product_id) if product_id else None
+    form = ProductForm(obj=product)
+    if form.validate_on_submit():
+        clash = db.session.scalar(db.select(Product).where(
+            Product.model == form.model.data.strip(), Product.id != (product.id if product else 0)))
+        if clash:
+            form.model.errors.append(_("Another product already has this model."))
+        else:
+            if product is None:
+                product = Product()
+                db.session.add(product)
+            form.populate_obj(product)
+            product.model = product.model.strip()
+            db.session.flush()
+            audit.record("product.saved", product, actor=current_user,
+                         after={"on_hand": str(product.on_hand)})
+            flash(_("Product saved."))
+            return see_other(url_for("customers.index"))
+    return render("customers/product.html", form=form, product=product,
+                  status=422 if form.errors else 200)

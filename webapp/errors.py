@@ -1,0 +1,57 @@
+"""Error pages: a clear, translated message and the right status; never a stack trace."""
+import logging
+
+from flask import g, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .htmx import is_partial
+from .statemachine import TransitionError
+
+log = logging.getLogger(__name__)
+
+
+def _messages():
+    return {
+        400: _("The request could not be understood."),
+        403: _("You are not allowed to do this."),
+        404: _("This page does not exist, or the link has expired or was withdrawn."),
+        405: _("This action is not available here."),
+        409: _("This is not possible in the current state."),
+        413: _("The file is too large."),
+        422: _("Some of what was sent is not valid."),
+        429: _("Too many attempts. Wait a while and try again."),
+        500: _("Something went wrong on our side. Nothing you entered was saved; please try again."),
+    }
+
+
+def render_error(status: int, message: str | None = None):
+    """Render the error page (or its fragment for htmx) with status."""
+    g.rollback = True
+    text = message or _messages().get(status, _messages()[500])
+    template = "errors/_fragment.html" if is_partial() else "errors/error.html"
+    return render_template(template, status=status, message=text), status
+
+
+def init_app(app) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(TransitionError)
+    def transition_error(error: TransitionError):
+        return render_error(error.status, _(error.message))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code in (301, 302, 303, 307, 308):
+            return error
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

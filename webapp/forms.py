@@ -1,0 +1,49 @@
+"""Form pieces shared by every domain."""
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+
+class DecimalText(StringField):
+    """A decimal typed as text: accepts "1,234.5" and "1234,5"; keeps what was typed on errors."""
+
+    def __init__(self, label=None, validators=None, places: int = 2, minimum=None, maximum=None,
+                 **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.places, self.minimum, self.maximum = places, minimum, maximum
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not self.raw:
+            return
+        text = self.raw.replace(" ", "").replace("\u00a0", "")
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")
+        text = text.replace(",", "")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(_l("Enter a number, for example 12.5.")) from None
+        if not value.is_finite():
+            raise ValueError(_l("Enter a number, for example 12.5."))
+        if value != value.quantize(Decimal(1).scaleb(-self.places)):
+            raise ValueError(_l("Use at most %(places)s decimals.", places=self.places))
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(_l("Must be at least %(min)s.", min=self.minimum))
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(_l("Must be at most %(max)s.", max=self.maximum))
+        self.data = value
+
+    def _value(self):
+        if getattr(self, "raw", None) is not None:
+            return self.raw
+        return "" if self.data is None else str(self.data.normalize() if self.places == 3 else self.data)
+
+
+def positive(form, field):
+    """A value above zero."""
+    if field.data is not None and field.data <= 0:
+        raise ValidationError(_l("Must be above zero."))

@@ -1,0 +1,31 @@
+"""Full page or fragment from the same URL (DESIGN.md §5.4)."""
+from flask import make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx() -> bool:
+    """Whether htmx made the request."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_partial() -> bool:
+    """Whether the request wants a fragment (htmx 4 sends HX-Request-Type: full for history
+    restores and boosted navigation, which must get the whole page)."""
+    return is_htmx() and request.headers.get("HX-Request-Type") != "full"
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context):
+    """Render the page, or only its named block for a partial htmx request."""
+    if block and is_partial():
+        html = render_block(template, block, **context)
+    else:
+        html = render_template(template, **context)
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Request-Type")
+    return response
+
+
+def see_other(url: str):
+    """Redirect after an unsafe request (303, so the browser follows with GET)."""
+    return redirect(url, code=303)

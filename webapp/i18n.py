@@ -1,0 +1,26 @@
+"""Language and time-zone choice; formatting of money, quantities and times per locale."""
+from flask import current_app, request, session
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The user's choice, else the session's, else the browser's Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
+    # "zh-CN", "zh-Hans-CN" and friends: match on the primary tag.
+    for value, _quality in request.accept_languages:
+        if value.split("-")[0].lower() in languages:
+            return value.split("-")[0].lower()
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    """The firm's time zone: times are shown in it and 'this month' is the firm's month."""
+    from .admin.models import get_settings
+    return get_settings().timezone

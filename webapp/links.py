@@ -1,0 +1,114 @@
+"""Customer links: scoped, expiring, revocable tokens stored only as hashes.
+
+The token is an HMAC of a random per-link nonce under the app's secret key, so staff can show
+the same link again (to copy into WeChat or print as a QR) while the database alone never
+reveals it: the table holds the nonce and the token's SHA-256, never the token.
+"""
+import base64
+import hashlib
+import hmac
+import io
+import secrets
+from datetime import datetime, timedelta
+
+import qrcode
+import qrcode.image.svg
+from flask import abort, current_app
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db_types import UTCDateTime, utcnow
+from .extensions import db
+
+PURPOSES = ("requirement_confirm", "order_countersign")
+
+
+class AccessLink(db.Model):
+    """A link for someone without an account, bound to one object and one purpose."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    object_id: Mapped[int] = mapped_column(index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def token(self) -> str:
+        """The token in the URL, recomputed from the nonce and the secret key."""
+        return _token_for(self.nonce)
+
+    @property
+    def url(self) -> str:
+        """The absolute URL to send to the customer."""
+        return current_app.config["PUBLIC_URL"].rstrip("/") + "/c/" + self.token
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the link still works."""
+        return self.revoked_at is None and self.used_at is None and self.expires_at > utcnow()
+
+
+def _token_for(nonce: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"access-link:" + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).rstrip(b"=").decode()  # 192 bits
+
+
+def issue(purpose: str, object_id: int, days: int | None = None) -> AccessLink:
+    """Create a link for purpose on object_id, revoking any live one for the same pair."""
+    assert purpose in PURPOSES
+    revoke_all(purpose, object_id)
+    nonce = secrets.token_hex(16)
+    link = AccessLink(
+        purpose=purpose, object_id=object_id, nonce=nonce,
+        token_hash=hashlib.sha256(_token_for(nonce).encode()).hexdigest(),
+        expires_at=utcnow() + timedelta(days=days or current_app.config["LINK_LIFETIME_DAYS"]),
+    )
+    db.session.add(link)
+    db.session.flush()
+    return link
+
+
+def revoke_all(purpose: str, object_id: int) -> None:
+    """Revoke every live link for purpose on object_id."""
+    now = utcnow()
+    for link in db.session.scalars(db.select(AccessLink).where(
+            AccessLink.purpose == purpose, AccessLink.object_id == object_id,
+            AccessLink.revoked_at.is_(None))):
+        link.revoked_at = now
+
+
+def current(purpose: str, object_id: int) -> AccessLink | None:
+    """Return the newest live link for purpose on object_id, if any."""
+    link = db.session.scalars(db.select(AccessLink).where(
+        AccessLink.purpose == purpose, AccessLink.object_id == object_id,
+    ).order_by(AccessLink.id.desc()).limit(1)).first()
+    return link if link is not None and link.is_live else None
+
+
+def resolve(token: str) -> AccessLink:
+    """Return the live link for token; unknown, expired, used and revoked all give the same 404."""
+    if not token or len(token) > 100:
+        abort(404)
+    link = db.session.scalars(db.select(AccessLink).where(
+        AccessLink.token_hash == hashlib.sha256(token.encode()).hexdigest())).first()
+    if link is None or not link.is_live:
+        abort(404)
+    return link
+
+
+def qr_svg(url: str) -> bytes:
+    """Render url as a QR code in SVG."""
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
+
+
+def absolute(path: str) -> str:
+    """Make a path absolute under PUBLIC_URL (for mail and QR codes; never the request's host)."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path

@@ -1,0 +1,4 @@
+"""Home ("my work"), search and the health check."""
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)

@@ -1,0 +1,53 @@
+"""The home page (my work), search and the health check."""
+from flask import request
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from ..customers.models import Customer
+from ..extensions import db
+from ..htmx import render
+from ..orders.models import Order
+from ..permissions import requires
+from ..requirements.models import Requirement
+from . import bp
+from .work import items_for
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Show what waits for the current user's roles, oldest first, and the search box."""
+    return render("main/home.html", items=items_for(current_user))
+
+
+@bp.get("/search")
+@login_required
+@requires("order.view")
+def search():
+    """Find orders by number, customer or customer PO number, and requirements by customer."""
+    q = request.args.get("q", "").strip()[:100]
+    orders, requirements = [], []
+    if q:
+        like = f"%{q.lower()}%"
+        orders = db.session.scalars(
+            db.select(Order).join(Order.customer).where(db.or_(
+                db.func.lower(Order.number).like(like),
+                db.func.lower(Order.customer_po).like(like),
+                db.func.lower(Customer.name).like(like),
+                db.func.lower(Customer.abbreviation).like(like),
+            )).options(joinedload(Order.customer)).order_by(Order.created_at.desc()).limit(30)).all()
+        requirements = db.session.scalars(
+            db.select(Requirement).join(Requirement.customer).where(db.or_(
+                db.func.lower(Customer.name).like(like),
+                db.func.lower(Customer.abbreviation).like(like),
+                db.func.lower(Requirement.product).like(like),
+            )).options(joinedload(Requirement.customer))
+            .order_by(Requirement.created_at.desc()).limit(30)).all()
+    return render("main/search.html", "results", q=q, orders=orders, requirements=requirements)
+
+
+@bp.get("/healthz")
+def health():
+    """Answer that the app and its database are up."""
+    db.session.execute(db.text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,93 @@
+"""'My work': what waits for an action the user's roles may take, oldest first."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..orders.models import Order
+from ..requirements.models import Requirement
+
+
+@dataclass
+class WorkItem:
+    """One thing to do."""
+
+    title: str
+    subject: str
+    url: str
+    since: datetime
+    kind: str
+
+
+def _orders(*statuses):
+    return db.session.scalars(
+        db.select(Order).where(Order.status.in_(statuses))
+        .options(joinedload(Order.customer), selectinload(Order.reviews),
+                 selectinload(Order.approvals), selectinload(Order.payments))
+        .order_by(Order.updated_at).limit(200)).all()
+
+
+def _order_subject(order: Order) -> str:
+    return f"{order.number or _('Order #%(id)s', id=order.id)} · {order.customer.name}"
+
+
+def items_for(user) -> list[WorkItem]:
+    """Collect the work items for user's roles."""
+    roles = user.roles
+    items: list[WorkItem] = []
+    if "sales" in roles:
+        reqs = db.session.scalars(
+            db.select(Requirement).where(Requirement.status.in_(("draft", "clarification", "sent", "confirmed")))
+            .options(joinedload(Requirement.customer)).order_by(Requirement.updated_at).limit(200)).all()
+        ordered = set(db.session.scalars(db.select(Order.requirement_id).where(
+            Order.requirement_id.is_not(None), Order.status != "cancelled")))
+        titles = {"draft": _("Complete and send the requirement"),
+                  "clarification": _("Customer asked for clarification"),
+                  "sent": _("Waiting for the customer to confirm"),
+                  "confirmed": _("Prepare the order")}
+        for r in reqs:
+            if r.status == "confirmed" and r.id in ordered:
+                continue
+            items.append(WorkItem(titles[r.status], f"{r.customer.name} · {r.product}",
+                                  url_for("requirements.detail", req_id=r.id), r.updated_at,
+                                  "wait" if r.status == "sent" else "act"))
+        for o in _orders("draft", "awaiting_countersign"):
+            title = (_("Complete and submit the order") if o.status == "draft"
+                     else _("Waiting for the customer's countersignature"))
+            items.append(WorkItem(title, _order_subject(o), url_for("orders.detail", order_id=o.id),
+                                  o.updated_at, "act" if o.status == "draft" else "wait"))
+    review_departments = [d for d in ("production", "finance", "warehouse") if d in roles]
+    if review_departments or "manager" in roles:
+        for o in _orders("in_review"):
+            current = o.current_reviews()
+            for d in review_departments:
+                if d in o.settings.get("reviews", []) and d not in current:
+                    items.append(WorkItem(_("Feasibility sign-off needed (%(dept)s)", dept=_(d)),
+                                          _order_subject(o), url_for("orders.detail", order_id=o.id),
+                                          o.updated_at, "act"))
+            if "manager" in roles and any(r.verdict == "concern" and not r.override_reason
+                                          for r in current.values()):
+                items.append(WorkItem(_("A concern blocks this order"), _order_subject(o),
+                                      url_for("orders.detail", order_id=o.id), o.updated_at, "act"))
+    approver_roles = [r for r in ("manager", "finance") if r in roles]
+    if approver_roles:
+        for o in _orders("pending_approval"):
+            given = o.current_approvals()
+            for role in approver_roles:
+                if role in o.required_approvals() and role not in given:
+                    items.append(WorkItem(_("Approval needed (%(role)s)", role=_(role)),
+                                          _order_subject(o), url_for("orders.detail", order_id=o.id),
+                                          o.updated_at, "act"))
+    if "finance" in roles or "operations" in roles or "production" in roles:
+        for o in _orders("effective"):
+            if not o.prepayment_satisfied and "finance" in roles:
+                items.append(WorkItem(_("Record the prepayment"), _order_subject(o),
+                                      url_for("orders.detail", order_id=o.id), o.updated_at, "act"))
+            if o.prepayment_satisfied and roles & {"operations", "production"}:
+                items.append(WorkItem(_("Release to production"), _order_subject(o),
+                                      url_for("orders.detail", order_id=o.id), o.updated_at, "act"))
+    items.sort(key=lambda item: item.since)
+    return items

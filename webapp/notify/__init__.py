@@ -1,0 +1,1 @@
+"""Notifications: mail now; webhooks and SLA escalations come with background work."""

@@ -1,0 +1,315 @@
+"""Orders, their lines, reviews, approvals, countersignatures, versions, amendments and payments."""
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import Money, Percent, Quantity, UTCDateTime, money, utcnow
+from ..extensions import db
+
+BUDGET_CATEGORIES = ("material", "labour", "overhead", "logistics", "aftersales")
+DELIVERY_METHODS = ("pickup", "delivery")
+# Statuses in which the order's terms may be edited.
+EDITABLE_STATUSES = ("draft",)
+
+
+class Order(db.Model):
+    """A customer order: its terms, its path through review and approval, and its number."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    requirement_id: Mapped[int | None] = mapped_column(ForeignKey("requirement.id"), index=True)
+    customer_po: Mapped[str] = mapped_column(String(60), default="", index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    tax_rate: Mapped[Decimal] = mapped_column(Percent, default=Decimal("13"))
+    prepayment_pct: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))
+    credit_days: Mapped[int] = mapped_column(default=0)
+    delivery_date: Mapped[date | None] = mapped_column(index=True)
+    delivery_place: Mapped[str] = mapped_column(Text, default="")
+    delivery_method: Mapped[str] = mapped_column(String(10), default="delivery")
+    breach_liability: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    budget_material: Mapped[Decimal | None] = mapped_column(Money)
+    budget_labour: Mapped[Decimal | None] = mapped_column(Money)
+    budget_overhead: Mapped[Decimal | None] = mapped_column(Money)
+    budget_logistics: Mapped[Decimal | None] = mapped_column(Money)
+    budget_aftersales: Mapped[Decimal | None] = mapped_column(Money)
+    total_excl: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    total_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(30), default="draft", index=True)
+    # The status an amended order goes back to once re-approved and re-signed.
+    resume_status: Mapped[str | None] = mapped_column(String(30))
+    hold_from: Mapped[str | None] = mapped_column(String(30))
+    # The firm's settings in force when the order entered review (JSON).
+    settings_snapshot: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    signed_version: Mapped[int | None] = mapped_column()
+    review_round: Mapped[int] = mapped_column(default=1)
+    prepayment_override: Mapped[str | None] = mapped_column(Text)
+    sales_rep_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer = relationship("Customer")
+    requirement = relationship("Requirement")
+    sales_rep = relationship("User")
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan")
+    reviews: Mapped[list["FeasibilityReview"]] = relationship(
+        back_populates="order", order_by="FeasibilityReview.id")
+    approvals: Mapped[list["Approval"]] = relationship(
+        back_populates="order", order_by="Approval.id")
+    payments: Mapped[list["Payment"]] = relationship(
+        back_populates="order", order_by="Payment.id")
+
+    @property
+    def settings(self) -> dict:
+        """The settings this order keeps (empty before review)."""
+        return json.loads(self.settings_snapshot) if self.settings_snapshot else {}
+
+    @property
+    def budget(self) -> dict[str, Decimal | None]:
+        """The cost budget per category."""
+        return {c: getattr(self, f"budget_{c}") for c in BUDGET_CATEGORIES}
+
+    @property
+    def budget_total(self) -> Decimal | None:
+        """Sum of the budget, or None while finance has not set it."""
+        values = list(self.budget.values())
+        if any(v is None for v in values):
+            return None
+        return sum(values, Decimal("0"))
+
+    @property
+    def margin(self) -> Decimal | None:
+        """Revenue without tax less the cost budget."""
+        budget = self.budget_total
+        return None if budget is None else self.total_excl - budget
+
+    @property
+    def prepayment_due(self) -> Decimal:
+        """The prepayment the terms ask for."""
+        return money(self.total * self.prepayment_pct / 100)
+
+    @property
+    def paid(self) -> Decimal:
+        """Everything received so far."""
+        return sum((p.amount for p in self.payments), Decimal("0"))
+
+    @property
+    def prepayment_satisfied(self) -> bool:
+        """Whether production may start as far as money goes."""
+        return (self.prepayment_pct == 0 or self.paid >= self.prepayment_due
+                or bool(self.prepayment_override))
+
+    def current_reviews(self) -> dict[str, "FeasibilityReview"]:
+        """The latest review per department in the current review round."""
+        out = {}
+        for review in self.reviews:
+            if review.round == self.review_round:
+                out[review.department] = review
+        return out
+
+    def current_approvals(self) -> dict[str, "Approval"]:
+        """The approvals given for the current version."""
+        return {a.role: a for a in self.approvals
+                if a.round == self.review_round and a.decision == "approve"}
+
+    def required_approvals(self) -> list[str]:
+        """Which approvals this order needs, per its settings."""
+        s = self.settings
+        roles = []
+        if s.get("manager_approval", True):
+            roles.append("manager")
+        if s.get("finance_approval", True) and self.total >= Decimal(
+                s.get("finance_approval_threshold", "0")):
+            roles.append("finance")
+        return roles
+
+    def terms(self) -> dict:
+        """The terms the customer signs, as canonical JSON-ready data."""
+        return {
+            "number": self.number,
+            "version": self.version,
+            "customer": {"name": self.customer.name, "abbreviation": self.customer.abbreviation},
+            "customer_po": self.customer_po,
+            "currency": self.currency,
+            "lines": [line.terms() for line in self.lines],
+            "total_excl": str(self.total_excl),
+            "total_tax": str(self.total_tax),
+            "total": str(self.total),
+            "prepayment_pct": str(self.prepayment_pct),
+            "credit_days": self.credit_days,
+            "delivery_date": self.delivery_date.isoformat() if self.delivery_date else None,
+            "delivery_place": self.delivery_place,
+            "delivery_method": self.delivery_method,
+            "breach_liability": self.breach_liability,
+        }
+
+
+class OrderLine(db.Model):
+    """One line of an order."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    position: Mapped[int] = mapped_column(default=1)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    customer_part_no: Mapped[str] = mapped_column(String(60), default="")
+    model: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    drawing_rev: Mapped[str] = mapped_column(String(20), default="")
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit: Mapped[str] = mapped_column(String(20), default="pcs")
+    unit_price: Mapped[Decimal] = mapped_column(Money)  # without tax
+    unit_price_incl: Mapped[Decimal] = mapped_column(Money)  # with tax
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product = relationship("Product")
+
+    @property
+    def amount(self) -> Decimal:
+        """Line amount without tax."""
+        return money(self.quantity * self.unit_price)
+
+    @property
+    def amount_incl(self) -> Decimal:
+        """Line amount with tax."""
+        return money(self.quantity * self.unit_price_incl)
+
+    def terms(self) -> dict:
+        """This line as part of the signed terms."""
+        return {
+            "customer_part_no": self.customer_part_no, "model": self.model,
+            "description": self.description, "drawing_rev": self.drawing_rev,
+            "quantity": str(self.quantity), "unit": self.unit,
+            "unit_price": str(self.unit_price), "unit_price_incl": str(self.unit_price_incl),
+        }
+
+
+class FeasibilityReview(db.Model):
+    """A department's verdict on whether the order can be done (production, finance, warehouse)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    round: Mapped[int] = mapped_column()
+    department: Mapped[str] = mapped_column(String(20))
+    verdict: Mapped[str] = mapped_column(String(10))  # agree / concern
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    overridden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    overridden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship(back_populates="reviews")
+    reviewer = relationship("User", foreign_keys=[reviewer_id])
+    overridden_by = relationship("User", foreign_keys=[overridden_by_id])
+
+    @property
+    def clears(self) -> bool:
+        """Whether this review lets the order go on to approval."""
+        return self.verdict == "agree" or self.override_reason is not None
+
+
+class Approval(db.Model):
+    """An approver's decision on the order (manager, finance)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    round: Mapped[int] = mapped_column()
+    role: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(10))  # approve / reject
+    note: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="approvals")
+    user = relationship("User")
+
+
+class OrderVersion(db.Model):
+    """A frozen copy of an order's terms, one per version; amendments add versions."""
+
+    __table_args__ = (UniqueConstraint("order_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    version: Mapped[int] = mapped_column()
+    terms_json: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def terms(self) -> dict:
+        """The frozen terms."""
+        return json.loads(self.terms_json)
+
+
+class Countersignature(db.Model):
+    """The customer's signature over one frozen version of the terms."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    version: Mapped[int] = mapped_column()
+    terms_json: Mapped[str] = mapped_column(Text)
+    terms_sha256: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str] = mapped_column(String(100))
+    signer_title: Mapped[str] = mapped_column(String(100), default="")
+    consent_text: Mapped[str] = mapped_column(Text)
+    consent_version: Mapped[str] = mapped_column(String(20))
+    strokes_json: Mapped[str] = mapped_column(Text)
+    signature_svg: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    link_id: Mapped[int] = mapped_column(ForeignKey("access_link.id"))
+
+
+class OrderAmendment(db.Model):
+    """A change to an approved order: what changed, why, and the versions it joins."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    from_version: Mapped[int] = mapped_column()
+    to_version: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    changes_json: Mapped[str] = mapped_column(Text)  # list of {field, before, after}
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    requested_by = relationship("User")
+
+    @property
+    def changes(self) -> list[dict]:
+        """What changed."""
+        return json.loads(self.changes_json)
+
+
+class Payment(db.Model):
+    """Money received for an order: the deposit or a later receipt."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # deposit / receipt
+    amount: Mapped[Decimal] = mapped_column(Money)
+    received_on: Mapped[date] = mapped_column()
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="payments")
+    recorded_by = relationship("User")
+
+
+class OrderNumberCounter(db.Model):
+    """The last serial used per customer per month; updated with an upsert at approval."""
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(6), primary_key=True)  # YYYYMM, firm's time zone
+    last: Mapped[int] = mapped_column(default=0)

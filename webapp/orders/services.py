@@ -1,0 +1,410 @@
+"""What happens to an order. Views stay thin; every status change goes through lifecycle.MACHINE."""
+import hashlib
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import audit, links
+from ..admin.models import get_settings
+from ..db_types import money, utcnow
+from ..extensions import db
+from ..notify import mail
+from ..production.models import Product
+from ..signatures import parse_strokes, render_svg
+from ..statemachine import N_, TransitionError
+from ..workflow import transition
+from . import lifecycle
+from .models import (BUDGET_CATEGORIES, Approval, Countersignature, FeasibilityReview, Order,
+                     OrderAmendment, OrderLine, OrderNumberCounter, OrderVersion, Payment)
+
+CONSENT_VERSION = "2026-11"
+HEADER_FIELDS = ("customer_po", "currency", "tax_rate", "prepayment_pct", "credit_days",
+                 "delivery_date", "delivery_method", "delivery_place", "breach_liability", "notes")
+
+
+def canonical_json(data) -> str:
+    """JSON with sorted keys and no spaces: the same terms always hash the same."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256_of(data) -> str:
+    """SHA-256 of the canonical JSON of data."""
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+# --- terms -------------------------------------------------------------------------------------
+
+def apply_form(order: Order, form) -> None:
+    """Copy the terms and lines from an OrderForm onto the order and recompute its totals."""
+    for name in HEADER_FIELDS:
+        value = getattr(form, name).data
+        if name == "credit_days":
+            value = value or 0
+        if name == "prepayment_pct":
+            value = value if value is not None else Decimal("0")
+        setattr(order, name, value if value is not None else ("" if name in (
+            "customer_po", "delivery_place", "breach_liability", "notes") else None))
+    lines = []
+    for entry in form.lines.entries:
+        line_form = entry.form
+        if line_form.is_blank():
+            continue
+        excl, incl = line_prices(line_form.unit_price.data, line_form.unit_price_incl.data,
+                                 order.tax_rate)
+        product = db.session.scalar(db.select(Product).where(Product.model == line_form.model.data.strip()))
+        lines.append(OrderLine(
+            position=len(lines) + 1, product_id=product.id if product else None,
+            customer_part_no=line_form.customer_part_no.data or "",
+            model=line_form.model.data.strip(), description=line_form.description.data or "",
+            drawing_rev=line_form.drawing_rev.data or "", quantity=line_form.quantity.data,
+            unit=line_form.unit.data.strip(), unit_price=excl, unit_price_incl=incl))
+    order.lines = lines
+    recalculate(order)
+
+
+def line_prices(excl: Decimal | None, incl: Decimal | None, tax_rate: Decimal) -> tuple[Decimal, Decimal]:
+    """Both unit prices from whichever was given (without tax wins when both are)."""
+    factor = 1 + Decimal(tax_rate) / 100
+    if excl is not None:
+        return money(excl), money(excl * factor)
+    return money(incl / factor), money(incl)
+
+
+def recalculate(order: Order) -> None:
+    """Totals from the lines: amounts without tax, tax, and the total."""
+    order.total_excl = sum((line.amount for line in order.lines), Decimal("0"))
+    order.total = sum((line.amount_incl for line in order.lines), Decimal("0"))
+    order.total_tax = order.total - order.total_excl
+
+
+def new_order(customer, user, requirement=None) -> Order:
+    """A draft order with the customer's and the firm's defaults."""
+    settings = get_settings()
+    order = Order(customer=customer, requirement=requirement, sales_rep_id=user.id,
+                  currency=customer.currency, tax_rate=settings.tax_rate,
+                  prepayment_pct=customer.prepayment_pct, credit_days=customer.credit_days,
+                  delivery_place=customer.address, delivery_method="delivery",
+                  breach_liability=_("Late delivery: 0.5% of the order value per week, at most 5%."))
+    if requirement is not None:
+        order.delivery_date = requirement.expected_date
+        product = db.session.get(Product, requirement.product_id) if requirement.product_id else None
+        price = product.list_price if product else Decimal("0")
+        order.lines = [OrderLine(position=1, product_id=product.id if product else None,
+                                 model=product.model if product else requirement.product[:60],
+                                 description=product.name if product else requirement.specs[:200],
+                                 quantity=requirement.quantity, unit=requirement.unit,
+                                 unit_price=price, unit_price_incl=money(price * (1 + order.tax_rate / 100)))]
+        recalculate(order)
+    return order
+
+
+# --- review ------------------------------------------------------------------------------------
+
+def submit(order: Order, user) -> str:
+    """Submit a draft for feasibility review under the settings in force now."""
+    order.settings_snapshot = json.dumps(get_settings().snapshot())
+    status = transition(order, lifecycle.MACHINE, "submit", user, detail={"round": order.review_round})
+    _after_move(order, user)
+    return status
+
+
+def set_budget(order: Order, form, user) -> None:
+    """Finance sets the cost budget per category."""
+    before = {c: str(v) if v is not None else None for c, v in order.budget.items()}
+    for category in BUDGET_CATEGORIES:
+        setattr(order, f"budget_{category}", getattr(form, f"budget_{category}").data)
+    audit.record("order.budget", order, actor=user, before=before,
+                 after={c: str(v) for c, v in order.budget.items()})
+
+
+def review(order: Order, department: str, verdict: str, note: str, user) -> str:
+    """Record a department's sign-off; the last clearing one sends the order on to approval."""
+    if department not in user.roles:
+        raise TransitionError(403, N_("Your role may not do this to an order."))
+    if department not in order.settings.get("reviews", []):
+        raise TransitionError(409, N_("This order does not need that sign-off."))
+    if department == "finance" and verdict == "agree" and order.budget_total is None:
+        raise TransitionError(409, N_("Finance must set the cost budget before approval."))
+    lifecycle.MACHINE.check(order, "review", {department})
+    db.session.add(FeasibilityReview(order=order, round=order.review_round, department=department,
+                                     verdict=verdict, note=note, reviewer_id=user.id))
+    db.session.flush()
+    status = transition(order, lifecycle.MACHINE, "review", user, roles={department}, note=note,
+                        detail={"department": department, "verdict": verdict})
+    _after_move(order, user)
+    return status
+
+
+def override_concern(order: Order, department: str, reason: str, user) -> str:
+    """The manager lets an order past a department's concern, with a reason."""
+    current = order.current_reviews().get(department)
+    if current is None or current.verdict != "concern" or current.override_reason:
+        raise TransitionError(409, N_("There is no open concern to override."))
+    lifecycle.MACHINE.check(order, "override_concern", user.roles)
+    current.override_reason, current.overridden_by_id, current.overridden_at = reason, user.id, utcnow()
+    db.session.flush()
+    status = transition(order, lifecycle.MACHINE, "override_concern", user, note=reason,
+                        detail={"department": department})
+    _after_move(order, user)
+    return status
+
+
+def revise(order: Order, user, reason: str = "") -> str:
+    """Take the order back to draft to change it; a new review round starts when resubmitted."""
+    status = transition(order, lifecycle.MACHINE, "revise", user, note=reason)
+    order.review_round += 1
+    return status
+
+
+# --- approval and numbering ----------------------------------------------------------------------
+
+def decide(order: Order, role: str, decision: str, note: str, user) -> str:
+    """An approver approves or rejects the order in one of the roles they hold."""
+    if role not in user.roles or role not in ("manager", "finance"):
+        raise TransitionError(403, N_("Your role may not do this to an order."))
+    lifecycle.MACHINE.check(order, "approve" if decision == "approve" else "reject", {role})
+    if role not in order.required_approvals():
+        raise TransitionError(409, N_("This order does not need that approval."))
+    if role in order.current_approvals():
+        raise TransitionError(409, N_("This approval was already given."))
+    if decision == "reject" and not note.strip():
+        raise TransitionError(409, N_("Give a reason for rejecting."))
+    db.session.add(Approval(order=order, round=order.review_round, role=role, decision=decision,
+                            note=note, user_id=user.id))
+    db.session.flush()
+    if decision == "reject":
+        status = transition(order, lifecycle.MACHINE, "reject", user, roles={role}, note=note,
+                            detail={"role": role})
+        order.review_round += 1
+        return status
+    status = transition(order, lifecycle.MACHINE, "approve", user, roles={role}, note=note,
+                        detail={"role": role})
+    _after_move(order, user)
+    return status
+
+
+def _after_move(order: Order, user) -> None:
+    """Side effects of arriving in a status: number, frozen version, customer link."""
+    if order.status in ("awaiting_countersign", "effective", "in_production") and order.approved_at is None:
+        order.approved_at = utcnow()
+    if order.status == "awaiting_countersign" or (
+            order.status in ("effective", "in_production") and order.number is None):
+        if order.number is None:
+            assign_number(order)
+        freeze_version(order)
+    if order.status == "awaiting_countersign":
+        send_countersign_link(order)
+    elif order.status in ("effective", "in_production"):
+        freeze_version(order)
+
+
+def assign_number(order: Order) -> str:
+    """Give the order its number YYYYMM-ABBR-NNN: per customer per month in the firm's time
+    zone, gapless (the counter rolls back with the transaction) and never reused."""
+    settings = order.settings or get_settings().snapshot()
+    now = utcnow().astimezone(ZoneInfo(settings.get("timezone", "Asia/Shanghai")))
+    period = now.strftime("%Y%m")
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OrderNumberCounter).values(customer_id=order.customer_id, period=period, last=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["customer_id", "period"],
+        set_={"last": OrderNumberCounter.last + 1},
+    ).returning(OrderNumberCounter.last)
+    serial = db.session.execute(statement).scalar_one()
+    pattern = settings.get("number_pattern") or "{yyyy}{mm}-{abbr}-{seq:03d}"
+    order.number = pattern.format(yyyy=now.strftime("%Y"), mm=now.strftime("%m"),
+                                  abbr=order.customer.abbreviation, seq=serial)
+    audit.record("order.numbered", order, after={"number": order.number})
+    return order.number
+
+
+def freeze_version(order: Order) -> OrderVersion:
+    """Keep (or refresh, while unsigned) the frozen copy of the current version's terms."""
+    terms = order.terms()
+    row = db.session.scalar(db.select(OrderVersion).where(
+        OrderVersion.order_id == order.id, OrderVersion.version == order.version))
+    if row is None:
+        row = OrderVersion(order_id=order.id, version=order.version)
+        db.session.add(row)
+    if order.signed_version != order.version:
+        row.terms_json, row.sha256 = canonical_json(terms), sha256_of(terms)
+    db.session.flush()
+    return row
+
+
+def send_countersign_link(order: Order) -> links.AccessLink:
+    """Issue the countersignature link and e-mail it to the customer's contact."""
+    link = links.issue("order_countersign", order.id)
+    contact = order.requirement.contact_email if order.requirement else ""
+    with force_locale(order.customer.locale or "zh"):
+        mail.queue(contact or order.customer.contact_email,
+                   _("Order %(number)s: please countersign", number=order.number),
+                   _("Hello,\n\nYour order %(number)s has been approved. Please read the terms and "
+                     "countersign them here:\n\n%(url)s\n", number=order.number, url=link.url))
+    return link
+
+
+# --- the customer's signature ------------------------------------------------------------------
+
+def consent_text() -> str:
+    """The sentence the customer agrees to when countersigning (in the current language)."""
+    return _("I have read the order terms above and agree to them. My typed name and the signature "
+             "I draw here sign this order electronically.")
+
+
+def countersign(order: Order, link: links.AccessLink, name: str, title: str, strokes_raw: str,
+                ip: str, user_agent: str) -> Countersignature:
+    """Store the customer's signature over the frozen terms; the order becomes effective."""
+    version = db.session.scalar(db.select(OrderVersion).where(
+        OrderVersion.order_id == order.id, OrderVersion.version == order.version))
+    strokes = parse_strokes(strokes_raw)
+    signature = Countersignature(
+        order_id=order.id, version=order.version, terms_json=version.terms_json,
+        terms_sha256=version.sha256, signer_name=name, signer_title=title,
+        consent_text=consent_text(), consent_version=CONSENT_VERSION,
+        strokes_json=json.dumps(strokes), signature_svg=render_svg(strokes),
+        ip_address=ip[:64], user_agent=user_agent[:300], link_id=link.id)
+    db.session.add(signature)
+    order.signed_version = order.version
+    transition(order, lifecycle.MACHINE, "countersign", roles={"customer"}, actor_kind="link",
+               actor_label=name, detail={"version": order.version, "sha256": version.sha256})
+    order.resume_status = None
+    order.effective_at = order.effective_at or utcnow()
+    link.used_at = utcnow()
+    rep = order.sales_rep
+    with force_locale(rep.locale or "zh"):
+        mail.queue(rep.email, _("Order %(number)s countersigned by %(name)s", number=order.number, name=name),
+                   links.absolute(url_for("orders.detail", order_id=order.id)))
+    return signature
+
+
+# --- amendments --------------------------------------------------------------------------------
+
+def amend(order: Order, form, reason: str, user) -> OrderAmendment:
+    """Change an approved order: keep the old version, apply the new terms, and send the order
+    back through review, approval or signature as its settings require."""
+    lifecycle.MACHINE.check(order, "amend", user.roles)
+    before = order.terms()
+    was = order.status
+    apply_form(order, form)
+    db.session.flush()
+    after = order.terms()
+    changes = diff_terms(before, after)
+    if not changes:
+        raise TransitionError(409, N_("Nothing was changed."))
+    links.revoke_all("order_countersign", order.id)  # a signature link for the old terms is void
+    order.version += 1
+    order.review_round += 1
+    order.resume_status = "in_production" if was == "in_production" else None
+    amendment = OrderAmendment(order_id=order.id, from_version=order.version - 1,
+                               to_version=order.version, reason=reason,
+                               changes_json=canonical_json(changes), requested_by_id=user.id)
+    db.session.add(amendment)
+    transition(order, lifecycle.MACHINE, "amend", user, note=reason,
+               detail={"version": order.version, "changes": len(changes)})
+    _after_move(order, user)
+    return amendment
+
+
+def diff_terms(before: dict, after: dict) -> list[dict]:
+    """The fields that differ between two sets of terms (lines compared by position)."""
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        if key in ("version", "lines"):
+            continue
+        if before.get(key) != after.get(key):
+            changes.append({"field": key, "before": before.get(key), "after": after.get(key)})
+    old_lines, new_lines = before.get("lines", []), after.get("lines", [])
+    for index in range(max(len(old_lines), len(new_lines))):
+        old = old_lines[index] if index < len(old_lines) else {}
+        new = new_lines[index] if index < len(new_lines) else {}
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                changes.append({"field": f"line {index + 1} {key}", "before": old.get(key),
+                                "after": new.get(key)})
+    return changes
+
+
+# --- money and production ----------------------------------------------------------------------
+
+def record_payment(order: Order, kind: str, amount: Decimal, received_on: date, reference: str, user) -> Payment:
+    """Finance records money received."""
+    payment = Payment(order=order, kind=kind, amount=amount, received_on=received_on,
+                      reference=reference, recorded_by_id=user.id)
+    db.session.add(payment)
+    db.session.flush()
+    audit.record("order.payment", order, actor=user,
+                 after={"kind": kind, "amount": str(amount), "received_on": received_on.isoformat(),
+                        "paid": str(order.paid)})
+    return payment
+
+
+def override_prepayment(order: Order, reason: str, user) -> None:
+    """Finance lets production start before the prepayment arrives, with a reason."""
+    lifecycle.MACHINE.check(order, "override_prepayment", user.roles)
+    order.prepayment_override = reason
+    transition(order, lifecycle.MACHINE, "override_prepayment", user, note=reason)
+
+
+def simple_transition(order: Order, name: str, user, reason: str = "") -> str:
+    """Transitions with no side effects beyond the status (start production, hold, resume, cancel)."""
+    if name == "hold":
+        lifecycle.MACHINE.check(order, "hold", user.roles)
+        order.hold_from = order.status
+    status = transition(order, lifecycle.MACHINE, name, user, note=reason or None)
+    if name == "resume":
+        order.hold_from = None
+    if name in ("cancel", "discard"):
+        links.revoke_all("order_countersign", order.id)
+    return status
+
+
+# --- feasibility views -------------------------------------------------------------------------
+
+ACTIVE_STATUSES = ("in_review", "pending_approval", "awaiting_countersign", "effective", "in_production")
+
+
+def weekly_load(order: Order, weeks: int = 6) -> list[dict]:
+    """Committed quantity per week around the order's delivery week, against weekly capacity."""
+    capacity = get_settings().weekly_capacity
+    anchor = order.delivery_date or date.today()
+    start = anchor - timedelta(days=anchor.weekday()) - timedelta(weeks=weeks // 2)
+    end = start + timedelta(weeks=weeks)
+    rows = db.session.execute(
+        db.select(Order.id, Order.delivery_date, db.func.sum(OrderLine.quantity))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.status.in_(ACTIVE_STATUSES), Order.delivery_date >= start, Order.delivery_date < end)
+        .group_by(Order.id, Order.delivery_date)).all()
+    buckets = []
+    for index in range(weeks):
+        week_start = start + timedelta(weeks=index)
+        committed, this_order = Decimal("0"), Decimal("0")
+        for order_id, delivery, scaled_sum in rows:
+            if week_start <= delivery < week_start + timedelta(weeks=1):
+                qty = Decimal(scaled_sum or 0)
+                if order_id == order.id:
+                    this_order += qty
+                else:
+                    committed += qty
+        buckets.append({"week": week_start, "committed": committed, "this_order": this_order,
+                        "capacity": capacity, "over": committed + this_order > capacity,
+                        "is_delivery_week": week_start <= anchor < week_start + timedelta(weeks=1)})
+    return buckets
+
+
+def stock_check(order: Order) -> list[dict]:
+    """On-hand stock per line's product against the quantity needed."""
+    out = []
+    for line in order.lines:
+        product = line.product
+        on_hand = product.on_hand if product else None
+        out.append({"line": line, "on_hand": on_hand,
+                    "short": None if on_hand is None else max(line.quantity - on_hand, Decimal("0"))})
+    return out

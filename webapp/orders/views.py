@@ -1,0 +1,350 @@
+"""Staff pages for orders: terms, reviews, approvals, payments, amendments, versions."""
+import json
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import audit, links
+from ..customers.models import Customer
+from ..extensions import db
+from ..htmx import is_partial, render, see_other
+from ..permissions import can, require, requires
+from ..requirements.models import Requirement
+from . import bp, lifecycle, services
+from .forms import (AmendmentForm, BudgetForm, DecisionForm, OrderForm, PaymentForm, ReasonForm,
+                    ReviewForm)
+from .models import Countersignature, Order, OrderAmendment, OrderVersion
+
+SIMPLE_TRANSITIONS = ("start_production", "hold", "resume", "cancel", "discard")
+REASON_REQUIRED = ("hold", "cancel")
+
+
+def get_order(order_id: int, action: str = "order.view") -> Order:
+    """Load an order or 404, and check that the current user may do action on it."""
+    order = db.session.get(Order, order_id, options=[
+        joinedload(Order.customer), selectinload(Order.lines), selectinload(Order.reviews),
+        selectinload(Order.approvals), selectinload(Order.payments)])
+    if order is None:
+        abort(404)
+    require(action, order)
+    return order
+
+
+@bp.get("/")
+@login_required
+@requires("order.view")
+def index():
+    """List orders, newest first, optionally by status."""
+    status = request.args.get("status")
+    query = db.select(Order).options(joinedload(Order.customer))
+    if status in lifecycle.STATES:
+        query = query.where(Order.status == status)
+    orders = db.session.scalars(query.order_by(Order.created_at.desc()).limit(200)).all()
+    return render("orders/index.html", orders=orders, status=status, states=lifecycle.STATES)
+
+
+def _customer_choices(form: OrderForm) -> None:
+    form.customer_id.choices = [(0, "—")] + [
+        (c.id, f"{c.name} ({c.abbreviation})")
+        for c in db.session.scalars(db.select(Customer).order_by(Customer.name))]
+
+
+def _add_line_requested(form: OrderForm) -> bool:
+    """The "add a line" button posts the form back with one more empty line (works without JS)."""
+    if "add_line" in request.form:
+        form.lines.append_entry()
+        return True
+    return False
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@requires("order.create")
+def create():
+    """Draw up an order, from a confirmed requirement or for a customer."""
+    requirement = None
+    requirement_id = request.values.get("requirement_id", type=int)
+    if requirement_id:
+        requirement = db.get_or_404(Requirement, requirement_id)
+        if requirement.status != "confirmed":
+            flash(_("Only a confirmed requirement can become an order."), "error")
+            return see_other(url_for("requirements.detail", req_id=requirement.id))
+    if request.method == "GET":
+        customer = requirement.customer if requirement else None
+        draft = services.new_order(customer, current_user, requirement) if customer else None
+        form = OrderForm(obj=draft) if draft else OrderForm(tax_rate=None)
+        if draft is None:
+            from ..admin.models import get_settings
+            form.tax_rate.data = get_settings().tax_rate
+        _customer_choices(form)
+        if customer:
+            form.customer_id.data = customer.id
+        return render("orders/edit.html", form=form, order=None, requirement=requirement)
+    form = OrderForm()
+    _customer_choices(form)
+    if _add_line_requested(form):
+        return render("orders/edit.html", form=form, order=None, requirement=requirement)
+    if form.validate_on_submit():
+        customer = requirement.customer if requirement else db.session.get(Customer, form.customer_id.data or 0)
+        if customer is None:
+            form.customer_id.errors.append(_("Choose a customer."))
+        else:
+            order = Order(customer=customer, requirement=requirement, sales_rep_id=current_user.id)
+            db.session.add(order)
+            services.apply_form(order, form)
+            db.session.flush()
+            audit.record("order.created", order, actor=current_user, after=order.terms())
+            flash(_("Order saved as a draft."))
+            return see_other(url_for("orders.detail", order_id=order.id))
+    return render("orders/edit.html", form=form, order=None, requirement=requirement, status=422)
+
+
+@bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(order_id: int):
+    """Edit a draft order's terms and lines."""
+    order = get_order(order_id, "order.edit")
+    form = OrderForm(obj=order)
+    _customer_choices(form)
+    if request.method == "POST" and _add_line_requested(form):
+        return render("orders/edit.html", form=form, order=order, requirement=order.requirement)
+    if form.validate_on_submit():
+        before = order.terms()
+        services.apply_form(order, form)
+        db.session.flush()
+        audit.record("order.edited", order, actor=current_user, before=before, after=order.terms())
+        flash(_("Order saved."))
+        return see_other(url_for("orders.detail", order_id=order.id))
+    return render("orders/edit.html", form=form, order=order, requirement=order.requirement,
+                  status=422 if form.errors else 200)
+
+
+def detail_context(order: Order, **forms) -> dict:
+    """Everything the order page shows, with fresh forms unless given ones carry errors."""
+    reviews = order.current_reviews()
+    departments = order.settings.get("reviews", []) if order.settings else []
+    context = {
+        "order": order,
+        "reviews": reviews,
+        "departments": departments,
+        "review_forms": {d: forms.get(f"review_{d}") or ReviewForm(prefix=d) for d in departments},
+        "budget_form": forms.get("budget_form") or BudgetForm(obj=order),
+        "decision_form": forms.get("decision_form") or DecisionForm(),
+        "payment_form": forms.get("payment_form") or PaymentForm(),
+        "reason_form": forms.get("reason_form") or ReasonForm(),
+        "link": links.current("order_countersign", order.id),
+        "signature": db.session.scalar(db.select(Countersignature).where(
+            Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1)),
+        "amendments": db.session.scalars(db.select(OrderAmendment).where(
+            OrderAmendment.order_id == order.id).order_by(OrderAmendment.id)).all(),
+        "approvals_needed": order.required_approvals() if order.settings else [],
+        "approvals_given": order.current_approvals(),
+        "transitions": [t for t in SIMPLE_TRANSITIONS if can(current_user, f"order:{t}", order)],
+        "reason_required": REASON_REQUIRED,
+        "labels": {name: t.label for name, t in lifecycle.MACHINE.transitions.items()},
+    }
+    if order.status == "in_review":
+        if "production" in departments:
+            context["load"] = services.weekly_load(order)
+        if "warehouse" in departments:
+            context["stock"] = services.stock_check(order)
+    return context
+
+
+@bp.get("/<int:order_id>")
+@login_required
+def detail(order_id: int):
+    """Show the order: terms, status and the actions the user's roles may take now."""
+    order = get_order(order_id)
+    return render("orders/detail.html", "status_panel", **detail_context(order))
+
+
+def _done(order: Order, message: str):
+    """After an action: the refreshed status panel for htmx, else a 303 back to the order."""
+    if is_partial():
+        db.session.flush()
+        response = render("orders/detail.html", "status_panel", **detail_context(order))
+        response.headers["HX-Trigger"] = "order-changed"
+        return response
+    flash(message)
+    return see_other(url_for("orders.detail", order_id=order.id))
+
+
+def _invalid(order: Order, **forms):
+    """A form on the order page had errors: show it again with them (422)."""
+    return render("orders/detail.html", "status_panel", status=422, **detail_context(order, **forms))
+
+
+@bp.post("/<int:order_id>/submit")
+@login_required
+def submit(order_id: int):
+    """Submit the draft for feasibility review."""
+    order = get_order(order_id)
+    services.submit(order, current_user)
+    return _done(order, _("Submitted for review."))
+
+
+@bp.post("/<int:order_id>/review/<department>")
+@login_required
+def review(order_id: int, department: str):
+    """Record a department's feasibility sign-off."""
+    order = get_order(order_id)
+    if department not in ("production", "finance", "warehouse"):
+        abort(404)
+    require(f"order.review.{department}", order)
+    form = ReviewForm(prefix=department)
+    if not form.validate_on_submit():
+        return _invalid(order, **{f"review_{department}": form})
+    services.review(order, department, form.verdict.data, (form.note.data or "").strip(), current_user)
+    return _done(order, _("Sign-off recorded."))
+
+
+@bp.post("/<int:order_id>/budget")
+@login_required
+def budget(order_id: int):
+    """Finance sets the cost budget per category."""
+    order = get_order(order_id, "order.budget")
+    form = BudgetForm()
+    if not form.validate_on_submit():
+        return _invalid(order, budget_form=form)
+    services.set_budget(order, form, current_user)
+    return _done(order, _("Cost budget saved."))
+
+
+@bp.post("/<int:order_id>/override/<department>")
+@login_required
+def override(order_id: int, department: str):
+    """The manager overrides a department's concern, with a reason."""
+    order = get_order(order_id)
+    require("order:override_concern", order)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _invalid(order, reason_form=form)
+    services.override_concern(order, department, form.reason.data.strip(), current_user)
+    return _done(order, _("Concern overridden."))
+
+
+@bp.post("/<int:order_id>/revise")
+@login_required
+def revise(order_id: int):
+    """Take the order back to draft to change it after a concern."""
+    order = get_order(order_id)
+    services.revise(order, current_user, request.form.get("reason", "")[:1000])
+    flash(_("The order is a draft again; change it and submit it for a new review."))
+    return see_other(url_for("orders.edit", order_id=order.id))
+
+
+@bp.post("/<int:order_id>/decide")
+@login_required
+def decide(order_id: int):
+    """Approve or reject as manager or finance."""
+    order = get_order(order_id)
+    form = DecisionForm()
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject") or not form.validate_on_submit():
+        return _invalid(order, decision_form=form)
+    if decision == "reject" and not (form.note.data or "").strip():
+        form.note.errors = [_("Give a reason for rejecting.")]
+        return _invalid(order, decision_form=form)
+    services.decide(order, form.role.data, decision, (form.note.data or "").strip(), current_user)
+    return _done(order, _("Approved.") if decision == "approve" else _("Rejected; the order is a draft again."))
+
+
+@bp.post("/<int:order_id>/payments")
+@login_required
+def payment(order_id: int):
+    """Finance records a payment received."""
+    order = get_order(order_id, "payment.record")
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        return _invalid(order, payment_form=form)
+    services.record_payment(order, form.kind.data, form.amount.data, form.received_on.data,
+                            (form.reference.data or "").strip(), current_user)
+    return _done(order, _("Payment recorded."))
+
+
+@bp.post("/<int:order_id>/prepayment-override")
+@login_required
+def prepayment_override(order_id: int):
+    """Finance lets production start without the prepayment, with a reason."""
+    order = get_order(order_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _invalid(order, reason_form=form)
+    services.override_prepayment(order, form.reason.data.strip(), current_user)
+    return _done(order, _("Prepayment hold overridden."))
+
+
+@bp.post("/<int:order_id>/do/<name>")
+@login_required
+def move(order_id: int, name: str):
+    """Start production, hold, resume, cancel or discard."""
+    order = get_order(order_id)
+    if name not in SIMPLE_TRANSITIONS:
+        abort(404)
+    reason = (request.form.get("reason") or "").strip()[:2000]
+    if name in REASON_REQUIRED and not reason:
+        form = ReasonForm()
+        form.validate_on_submit()
+        return _invalid(order, reason_form=form)
+    services.simple_transition(order, name, current_user, reason)
+    return _done(order, _("Done: %(label)s.", label=_(lifecycle.MACHINE.transitions[name].label)))
+
+
+@bp.route("/<int:order_id>/amend", methods=["GET", "POST"])
+@login_required
+def amend(order_id: int):
+    """Change an approved order (quantity, date, price, lines, drawing revision) with a reason."""
+    order = get_order(order_id)
+    require("order:amend", order)
+    form = AmendmentForm(obj=order)
+    _customer_choices(form)
+    if request.method == "POST" and _add_line_requested(form):
+        return render("orders/amend.html", form=form, order=order)
+    if form.validate_on_submit():
+        services.amend(order, form, form.reason.data.strip(), current_user)
+        flash(_("Amendment recorded as version %(v)s.", v=order.version))
+        return see_other(url_for("orders.detail", order_id=order.id))
+    return render("orders/amend.html", form=form, order=order, status=422 if form.errors else 200)
+
+
+@bp.get("/<int:order_id>/versions")
+@login_required
+def versions(order_id: int):
+    """Show two versions of the terms side by side."""
+    order = get_order(order_id)
+    rows = db.session.scalars(db.select(OrderVersion).where(OrderVersion.order_id == order.id)
+                              .order_by(OrderVersion.version)).all()
+    by_number = {row.version: row for row in rows}
+    b = request.args.get("b", type=int) or (rows[-1].version if rows else None)
+    a = request.args.get("a", type=int) or (b - 1 if b and b - 1 in by_number else b)
+    left, right = by_number.get(a), by_number.get(b)
+    changes = services.diff_terms(left.terms, right.terms) if left and right else []
+    return render("orders/versions.html", order=order, versions=rows, left=left, right=right,
+                  changed={c["field"] for c in changes})
+
+
+@bp.get("/<int:order_id>/confirmation")
+@login_required
+def confirmation(order_id: int):
+    """A printable order confirmation with the terms, the number and the signature."""
+    order = get_order(order_id)
+    signature = db.session.scalar(db.select(Countersignature).where(
+        Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1))
+    terms = json.loads(signature.terms_json) if signature and signature.version == order.version \
+        else order.terms()
+    return render("orders/confirmation.html", order=order, signature=signature, terms=terms,
+                  signature_svg=Markup(signature.signature_svg) if signature else None)
+
+
+@bp.get("/<int:order_id>/timeline")
+@login_required
+def timeline(order_id: int):
+    """Show everything that happened to the order, from the audit trail."""
+    order = get_order(order_id)
+    return render("main/timeline.html", subject=order, events=audit.timeline("order", order_id),
+                  back=url_for("orders.detail", order_id=order_id),
+                  title=order.number or _("Order #%(id)s", id=order.id))

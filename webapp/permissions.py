@@ -1,0 +1,77 @@
+"""Who may do what: the one place views, loaders and templates ask.
+
+Transitions are named "<machine>:<transition>" and take their roles and state rules from the
+domain's lifecycle table; other actions are listed here.
+"""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from .orders import lifecycle as order_lifecycle
+from .requirements import lifecycle as requirement_lifecycle
+
+MACHINES = {"order": order_lifecycle.MACHINE, "requirement": requirement_lifecycle.MACHINE}
+
+OFFICE = frozenset({"admin", "sales", "operations", "production", "purchasing", "warehouse", "qc",
+                    "finance", "manager", "aftersales"})
+
+ACTIONS: dict[str, frozenset[str]] = {
+    "work.view": OFFICE | {"worker", "courier"},
+    "customer.view": OFFICE,
+    "customer.manage": frozenset({"sales", "manager", "admin"}),
+    "product.manage": frozenset({"warehouse", "production", "manager", "admin"}),
+    "requirement.view": OFFICE,
+    "requirement.create": frozenset({"sales"}),
+    "requirement.edit": frozenset({"sales"}),
+    "order.view": OFFICE,
+    "order.create": frozenset({"sales"}),
+    "order.edit": frozenset({"sales"}),
+    "order.budget": frozenset({"finance"}),
+    "payment.record": frozenset({"finance"}),
+    "link.manage": frozenset({"sales", "manager"}),
+    "admin.manage": frozenset({"admin"}),
+}
+
+# Extra state rules for plain actions on an object.
+STATE_RULES = {
+    "requirement.edit": lambda r: r.status in ("draft", "clarification"),
+    "order.edit": lambda o: o.status == "draft",
+    "order.budget": lambda o: o.status in ("in_review", "pending_approval"),
+    "payment.record": lambda o: o.status not in ("draft", "cancelled"),
+}
+
+
+def can(user, action: str, obj=None) -> bool:
+    """Return whether user may do action (on obj, when the action concerns one)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    roles = user.roles
+    if ":" in action:
+        machine_name, name = action.split(":", 1)
+        return MACHINES[machine_name].allowed(obj, name, roles)
+    if action.startswith("order.review."):
+        department = action.rsplit(".", 1)[1]
+        return (department in roles and obj is not None and obj.status == "in_review"
+                and department in obj.settings.get("reviews", []))
+    if not roles & ACTIONS[action]:
+        return False
+    rule = STATE_RULES.get(action)
+    return rule is None or obj is None or rule(obj)
+
+
+def require(action: str, obj=None) -> None:
+    """Abort with 403 unless the current user may do action."""
+    if not can(current_user, action, obj):
+        abort(403)
+
+
+def requires(action: str):
+    """Decorate a view so that only users who may do action reach it."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            require(action)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator

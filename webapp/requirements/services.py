@@ -1,0 +1,75 @@
+"""What happens to a requirement: sending, the customer's answers, attachments."""
+import json
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from .. import audit, links
+from ..db_types import utcnow
+from ..extensions import db
+from ..notify import mail
+from ..workflow import transition
+from . import lifecycle
+from .models import Attachment, Requirement, RequirementRound
+
+
+def send(requirement: Requirement, user) -> links.AccessLink:
+    """Send the record (first time or revised) to the customer: a new round, link and e-mail."""
+    name = "send" if requirement.status == "draft" else "resend"
+    transition(requirement, lifecycle.MACHINE, name, user)
+    number = len(requirement.rounds) + 1
+    db.session.add(RequirementRound(requirement=requirement, number=number, sent_by_id=user.id,
+                                    snapshot=json.dumps(requirement.record(), ensure_ascii=False)))
+    link = links.issue("requirement_confirm", requirement.id)
+    email = requirement.contact_email or requirement.customer.contact_email
+    with force_locale(requirement.customer.locale or "zh"):
+        mail.queue(email, _("Please confirm your requirement: %(product)s", product=requirement.product),
+                   _("Hello %(name)s,\n\nPlease check the requirement record we wrote down for you and "
+                     "confirm it, or ask us to clarify anything:\n\n%(url)s\n\nThis link is valid for "
+                     "%(days)s days.\n", name=requirement.contact_name or requirement.customer.name,
+                     url=link.url, days=(link.expires_at - link.created_at).days))
+    return link
+
+
+def respond(requirement: Requirement, link: links.AccessLink, answer: str, name: str,
+            comment: str | None = None) -> None:
+    """Record the customer's confirmation or request for clarification on the current round."""
+    transition(requirement, lifecycle.MACHINE, "confirm" if answer == "confirmed" else "ask_clarification",
+               roles={"customer"}, actor_kind="link", actor_label=name, note=comment,
+               detail={"round": requirement.current_round.number})
+    current = requirement.current_round
+    current.response, current.responder_name, current.comment = answer, name, comment
+    current.responded_at = utcnow()
+    link.used_at = utcnow()
+    if answer == "confirmed":
+        requirement.confirmed_at = utcnow()
+    rep = requirement.sales_rep
+    with force_locale(rep.locale or "zh"):
+        subject = (_("Requirement confirmed by %(name)s", name=name) if answer == "confirmed"
+                   else _("Clarification asked by %(name)s", name=name))
+        mail.queue(rep.email, subject, "%s\n\n%s\n\n%s" % (
+            subject, comment or "",
+            links.absolute(url_for("requirements.detail", req_id=requirement.id))))
+
+
+def cancel(requirement: Requirement, user, reason: str) -> None:
+    """Cancel the requirement and withdraw its link."""
+    transition(requirement, lifecycle.MACHINE, "cancel", user, note=reason)
+    links.revoke_all("requirement_confirm", requirement.id)
+
+
+def add_attachment(requirement: Requirement, title: str, stored, user) -> Attachment:
+    """Attach a stored file; the same title again becomes the next revision."""
+    last = db.session.scalar(db.select(db.func.max(Attachment.revision)).where(
+        Attachment.requirement_id == requirement.id, Attachment.title == title)) or 0
+    attachment = Attachment(requirement=requirement, title=title, revision=last + 1,
+                            filename=stored.filename, stored_name=stored.stored_name,
+                            content_type=stored.content_type, size=stored.size,
+                            sha256=stored.sha256, uploaded_by_id=user.id)
+    db.session.add(attachment)
+    db.session.flush()
+    audit.record("requirement.attachment", requirement, actor=user,
+                 after={"title": title, "revision": attachment.revision,
+                        "filename": stored.filename, "sha256": stored.sha256})
+    return attachment

@@ -1,0 +1,191 @@
+"""Staff pages for requirement records."""
+from flask import abort, flash, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import audit, links, uploads
+from ..customers.models import Customer
+from ..extensions import db
+from ..htmx import render, see_other
+from ..permissions import require, requires
+from ..production.models import Product
+from . import bp, lifecycle, services
+from .forms import AttachmentForm, RequirementForm
+from .models import Attachment, Requirement
+
+
+def get_requirement(req_id: int, action: str = "requirement.view") -> Requirement:
+    """Load a requirement or 404, and check that the current user may do action on it."""
+    requirement = db.session.get(Requirement, req_id, options=[
+        joinedload(Requirement.customer), selectinload(Requirement.rounds),
+        selectinload(Requirement.attachments)])
+    if requirement is None:
+        abort(404)
+    require(action, requirement)
+    return requirement
+
+
+def _fill_choices(form: RequirementForm) -> None:
+    form.customer_id.choices = [(0, "—")] + [
+        (c.id, f"{c.name} ({c.abbreviation})")
+        for c in db.session.scalars(db.select(Customer).order_by(Customer.name))]
+    form.product_id.choices = [(0, "—")] + [
+        (p.id, f"{p.model} · {p.name}") for p in db.session.scalars(db.select(Product).order_by(Product.model))]
+
+
+@bp.get("/")
+@login_required
+@requires("requirement.view")
+def index():
+    """List requirement records, newest first, optionally by status."""
+    status = request.args.get("status")
+    query = db.select(Requirement).options(joinedload(Requirement.customer))
+    if status in lifecycle.STATES:
+        query = query.where(Requirement.status == status)
+    requirements = db.session.scalars(query.order_by(Requirement.created_at.desc()).limit(200)).all()
+    return render("requirements/index.html", requirements=requirements, status=status,
+                  states=lifecycle.STATES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@requires("requirement.create")
+def create():
+    """Write down a new requirement record."""
+    form = RequirementForm()
+    _fill_choices(form)
+    if request.method == "GET" and request.args.get("customer_id", type=int):
+        form.customer_id.data = request.args.get("customer_id", type=int)
+    if form.validate_on_submit():
+        customer = db.session.get(Customer, form.customer_id.data)
+        if customer is None:
+            form.customer_id.errors.append(_("Choose a customer."))
+        else:
+            requirement = Requirement(sales_rep_id=current_user.id, currency=customer.currency)
+            _apply(form, requirement, customer)
+            db.session.add(requirement)
+            db.session.flush()
+            audit.record("requirement.created", requirement, actor=current_user,
+                         after=requirement.record())
+            flash(_("Requirement saved as a draft."))
+            return see_other(url_for("requirements.detail", req_id=requirement.id))
+    return render("requirements/edit.html", form=form, requirement=None,
+                  status=422 if form.errors else 200)
+
+
+def _apply(form: RequirementForm, requirement: Requirement, customer: Customer) -> None:
+    """Copy the form onto the record, with the customer's defaults for empty contact fields."""
+    form.populate_obj(requirement)
+    requirement.product_id = form.product_id.data or None
+    requirement.contact_name = form.contact_name.data or customer.contact_name
+    requirement.contact_phone = form.contact_phone.data or customer.contact_phone
+    requirement.contact_email = form.contact_email.data or customer.contact_email
+    requirement.quality_standard = form.quality_standard.data or customer.quality_standard
+
+
+@bp.route("/<int:req_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(req_id: int):
+    """Edit a draft record, or one the customer asked to clarify."""
+    requirement = get_requirement(req_id, "requirement.edit")
+    form = RequirementForm(obj=requirement)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.product_id.data = requirement.product_id or 0
+    if form.validate_on_submit():
+        customer = db.session.get(Customer, form.customer_id.data)
+        if customer is None:
+            form.customer_id.errors.append(_("Choose a customer."))
+        else:
+            before = requirement.record()
+            _apply(form, requirement, customer)
+            audit.record("requirement.edited", requirement, actor=current_user, before=before,
+                         after=requirement.record())
+            flash(_("Requirement saved."))
+            return see_other(url_for("requirements.detail", req_id=requirement.id))
+    return render("requirements/edit.html", form=form, requirement=requirement,
+                  status=422 if form.errors else 200)
+
+
+@bp.get("/<int:req_id>")
+@login_required
+def detail(req_id: int):
+    """Show the record, its rounds with the customer, attachments and the customer link."""
+    requirement = get_requirement(req_id)
+    link = links.current("requirement_confirm", requirement.id)
+    from ..orders.models import Order
+    orders = db.session.scalars(db.select(Order).where(Order.requirement_id == requirement.id)).all()
+    return render("requirements/detail.html", requirement=requirement, link=link,
+                  attachment_form=AttachmentForm(), orders=orders)
+
+
+@bp.post("/<int:req_id>/send")
+@login_required
+def send(req_id: int):
+    """Send the record to the customer (e-mail, link to copy, QR)."""
+    requirement = get_requirement(req_id)
+    services.send(requirement, current_user)
+    flash(_("Sent. Copy the link below into WeChat or SMS, or show the QR code."))
+    return see_other(url_for("requirements.detail", req_id=requirement.id))
+
+
+@bp.post("/<int:req_id>/cancel")
+@login_required
+def cancel(req_id: int):
+    """Cancel the requirement with a reason."""
+    requirement = get_requirement(req_id)
+    reason = request.form.get("reason", "").strip()[:1000]
+    if not reason:
+        flash(_("Give a reason for cancelling."), "error")
+        return see_other(url_for("requirements.detail", req_id=requirement.id))
+    services.cancel(requirement, current_user, reason)
+    flash(_("Requirement cancelled."))
+    return see_other(url_for("requirements.detail", req_id=requirement.id))
+
+
+@bp.post("/<int:req_id>/attachments")
+@login_required
+def upload(req_id: int):
+    """Attach a drawing or document (a new revision when the title exists)."""
+    requirement = get_requirement(req_id, "requirement.edit")
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            stored = uploads.store(form.file.data) if form.file.data else None
+            if stored is None:
+                raise uploads.UploadError(_("Choose a file."))
+        except uploads.UploadError as error:
+            form.file.errors = [str(error)]
+        else:
+            services.add_attachment(requirement, form.title.data.strip(), stored, current_user)
+            flash(_("File attached."))
+            return see_other(url_for("requirements.detail", req_id=requirement.id))
+    link = links.current("requirement_confirm", requirement.id)
+    return render("requirements/detail.html", requirement=requirement, link=link,
+                  attachment_form=form, orders=[], status=422)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    """Download an attachment (always as a file, never rendered inline)."""
+    attachment = db.get_or_404(Attachment, attachment_id)
+    get_requirement(attachment.requirement_id)
+    return send_attachment(attachment)
+
+
+def send_attachment(attachment: Attachment):
+    """Send a stored attachment as a download."""
+    return send_file(uploads.path_of(attachment.stored_name), mimetype=attachment.content_type,
+                     as_attachment=True, download_name=attachment.filename)
+
+
+@bp.get("/<int:req_id>/timeline")
+@login_required
+def timeline(req_id: int):
+    """Show everything that happened to the requirement, from the audit trail."""
+    requirement = get_requirement(req_id)
+    return render("main/timeline.html", subject=requirement, events=audit.timeline("requirement", req_id),
+                  back=url_for("requirements.detail", req_id=req_id),
+                  title=_("Requirement #%(id)s", id=req_id))

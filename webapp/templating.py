@@ -1,0 +1,77 @@
+"""Template filters and globals: per-locale money, quantities and times, and permission checks."""
+from decimal import Decimal
+
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from . import permissions
+from .permissions import MACHINES
+from .statemachine import N_
+from .orders.lifecycle import STATE_LABELS as ORDER_STATES
+from .requirements.lifecycle import STATE_LABELS as REQUIREMENT_STATES
+
+
+def money(value, currency: str = "CNY") -> str:
+    """Format money in the user's locale, e.g. ¥1,234.50."""
+    if value is None:
+        return "—"
+    return format_currency(Decimal(value), currency)
+
+
+def quantity(value) -> str:
+    """Format a quantity without trailing zeros (12, 12.5, 0.125)."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value).normalize(), format="#,##0.###")
+
+
+def datetime_local(value, fmt: str = "medium") -> str:
+    """Format an aware UTC time in the firm's time zone."""
+    return format_datetime(value, fmt) if value else "—"
+
+
+def date_local(value, fmt: str = "medium") -> str:
+    """Format a date in the user's locale."""
+    return format_date(value, fmt) if value else "—"
+
+
+def state_label(status: str, kind: str = "order") -> str:
+    """The translated label of a status."""
+    table = ORDER_STATES if kind == "order" else REQUIREMENT_STATES
+    return _(table.get(status, status))
+
+
+EVENT_LABELS = {
+    "requirement.created": N_("Requirement written down"),
+    "requirement.edited": N_("Requirement edited"),
+    "requirement.attachment": N_("File attached"),
+    "order.created": N_("Order drawn up"),
+    "order.edited": N_("Order edited"),
+    "order.budget": N_("Cost budget set"),
+    "order.numbered": N_("Order number assigned"),
+    "order.payment": N_("Payment recorded"),
+    "order.review": N_("Feasibility sign-off"),
+    "order.approve": N_("Approved"),
+    "order.reject": N_("Rejected"),
+}
+
+
+def event_label(action: str) -> str:
+    """A translated label for an audit action (transition labels come from the lifecycle tables)."""
+    if action in EVENT_LABELS:
+        return _(EVENT_LABELS[action])
+    machine_name, _sep, name = action.partition(".")
+    machine = MACHINES.get(machine_name)
+    if machine and name in machine.transitions and machine.transitions[name].label:
+        return _(machine.transitions[name].label)
+    return action
+
+
+def init_app(app) -> None:
+    """Register the filters and globals."""
+    app.jinja_env.filters.update(money=money, qty=quantity, dt=datetime_local, d=date_local,
+                                 state=state_label, event=event_label)
+    app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
+                                 tr=_)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
