@@ -2,6 +2,7 @@
 import logging
 
 from flask import g, render_template, request
+from markupsafe import escape
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -31,7 +32,11 @@ def render_error(status: int, message: str | None = None):
     g.rollback = True
     text = message or _messages().get(status, _messages()[500])
     template = "errors/_fragment.html" if is_partial() else "errors/error.html"
-    return render_template(template, status=status, message=text), status
+    try:
+        return render_template(template, status=status, message=text), status
+    except Exception:  # the error page itself must never fail into a stack trace
+        log.exception("error page failed")
+        return f"<!doctype html><title>{status}</title><p>{escape(text)}</p>", status
 
 
 def init_app(app) -> None:

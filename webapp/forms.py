@@ -47,3 +47,9 @@ def positive(form, field):
     """A value above zero."""
     if field.data is not None and field.data <= 0:
         raise ValidationError(_l("Must be above zero."))
+
+
+def options(*pairs) -> list:
+    """Select choices from (value, label) pairs (labels may be lazy translations)."""
+    from wtforms import SelectChoice
+    return [SelectChoice(value, label) for value, label in pairs]

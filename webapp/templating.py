@@ -1,7 +1,7 @@
 """Template filters and globals: per-locale money, quantities and times, and permission checks."""
 from decimal import Decimal
 
-from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -73,5 +73,5 @@ def init_app(app) -> None:
     app.jinja_env.filters.update(money=money, qty=quantity, dt=datetime_local, d=date_local,
                                  state=state_label, event=event_label)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
-                                 tr=_)
+                                 get_locale=get_locale)
     app.jinja_env.policies["ext.i18n.trimmed"] = True

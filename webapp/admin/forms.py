@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.models import ROLES
-from ..forms import DecimalText
+from ..forms import DecimalText, options
 from .models import REVIEW_DEPARTMENTS
 
 ROLE_LABELS = {
@@ -33,7 +33,7 @@ class UserForm(FlaskForm):
     employee_no = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
-    roles = MultiCheckbox(_l("Roles"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    roles = MultiCheckbox(_l("Roles"), choices=options(*[(r, ROLE_LABELS[r]) for r in ROLES]))
     password = PasswordField(_l("New password (leave empty to keep)"), validators=[Optional(), Length(min=8, max=200)])
     pin = PasswordField(_l("New PIN for shared phones (4–12 digits)"), validators=[
         Optional(), Regexp(r"^\d{4,12}$", message=_l("4 to 12 digits."))])
@@ -54,9 +54,9 @@ class SettingsForm(FlaskForm):
                            filters=[lambda v: v.strip().upper() if v else v])
     tax_rate = DecimalText(_l("Default tax rate %"), minimum=0, maximum=100, validators=[DataRequired()])
     reviews = MultiCheckbox(_l("Feasibility sign-offs an order needs"),
-                            choices=[("production", _l("Production: capacity against the date")),
+                            choices=options(("production", _l("Production: capacity against the date")),
                                      ("finance", _l("Finance: cost against price")),
-                                     ("warehouse", _l("Warehouse: stock against need"))])
+                                     ("warehouse", _l("Warehouse: stock against need"))))
     manager_approval = BooleanField(_l("Manager approves every order"))
     finance_approval = BooleanField(_l("Finance approves orders"))
     finance_approval_threshold = DecimalText(_l("…only from this order total (0 = all)"), minimum=0)
@@ -66,9 +66,9 @@ class SettingsForm(FlaskForm):
     number_pattern = StringField(_l("Order number pattern"), validators=[DataRequired(), Length(max=60)])
     weekly_capacity = DecimalText(_l("Weekly production capacity (units)"), places=3, minimum=0,
                                   validators=[DataRequired()])
-    calendar_country = SelectField(_l("Public holidays of"), choices=[
+    calendar_country = SelectField(_l("Public holidays of"), choices=options(
         ("CN", _l("China")), ("HK", _l("Hong Kong")), ("TW", _l("Taiwan")), ("SG", _l("Singapore")),
-        ("US", _l("United States")), ("DE", _l("Germany")), ("GB", _l("United Kingdom"))])
+        ("US", _l("United States")), ("DE", _l("Germany")), ("GB", _l("United Kingdom"))))
 
     def validate_timezone(self, field):
         """A real IANA time zone."""

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
-from ..forms import DecimalText
+from ..forms import DecimalText, options
 
 
 class CustomerForm(FlaskForm):
@@ -20,7 +20,7 @@ class CustomerForm(FlaskForm):
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=200)])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)])
-    locale = SelectField(_l("Language"), choices=[("zh", "中文"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=options(("zh", "中文"), ("en", "English")))
     currency = StringField(_l("Currency"), default="CNY", validators=[
         DataRequired(), Regexp(r"^[A-Z]{3}$", message=_l("A three-letter code, e.g. CNY."))],
         filters=[lambda v: v.strip().upper() if v else v])

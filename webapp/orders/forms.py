@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Hidden
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ..forms import DecimalText, positive
+from ..forms import DecimalText, options, positive
 
 METHOD_CHOICES = [("delivery", _l("Delivery")), ("pickup", _l("Pickup"))]
 
@@ -65,7 +65,7 @@ class OrderForm(FlaskForm):
     credit_days = IntegerField(_l("Credit days"), default=0, validators=[
         Optional(), NumberRange(min=0, max=365)])
     delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
-    delivery_method = SelectField(_l("Delivery method"), choices=METHOD_CHOICES)
+    delivery_method = SelectField(_l("Delivery method"), choices=options(*METHOD_CHOICES))
     delivery_place = TextAreaField(_l("Delivery place"), validators=[Optional(), Length(max=1000)])
     breach_liability = TextAreaField(_l("Breach liability"), validators=[Optional(), Length(max=2000)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
@@ -86,7 +86,7 @@ class AmendmentForm(OrderForm):
 class ReviewForm(FlaskForm):
     """A department's feasibility verdict."""
 
-    verdict = SelectField(_l("Verdict"), choices=[("agree", _l("Agree")), ("concern", _l("Concern"))])
+    verdict = SelectField(_l("Verdict"), choices=options(("agree", _l("Agree")), ("concern", _l("Concern"))))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
     def validate_note(self, field):
@@ -122,8 +122,8 @@ class ReasonForm(FlaskForm):
 class PaymentForm(FlaskForm):
     """A payment received."""
 
-    kind = SelectField(_l("Kind"), choices=[("deposit", _l("Deposit / prepayment")),
-                                            ("receipt", _l("Later receipt"))])
+    kind = SelectField(_l("Kind"), choices=options(("deposit", _l("Deposit / prepayment")),
+                                            ("receipt", _l("Later receipt"))))
     amount = DecimalText(_l("Amount"), validators=[DataRequired(), positive])
     received_on = DateField(_l("Received on"), validators=[DataRequired()])
     reference = StringField(_l("Reference (bank slip, voucher)"), validators=[Optional(), Length(max=100)])

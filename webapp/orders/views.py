@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import audit, links
 from ..customers.models import Customer
 from ..extensions import db
+from ..forms import options
 from ..htmx import is_partial, render, see_other
 from ..permissions import can, require, requires
 from ..requirements.models import Requirement
@@ -47,9 +48,9 @@ def index():
 
 
 def _customer_choices(form: OrderForm) -> None:
-    form.customer_id.choices = [(0, "—")] + [
+    form.customer_id.choices = options((0, "—"), *[
         (c.id, f"{c.name} ({c.abbreviation})")
-        for c in db.session.scalars(db.select(Customer).order_by(Customer.name))]
+        for c in db.session.scalars(db.select(Customer).order_by(Customer.name))])
 
 
 def _add_line_requested(form: OrderForm) -> bool:

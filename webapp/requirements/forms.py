@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..forms import DecimalText, positive
+from ..forms import DecimalText, options, positive
 
 PRIORITY_CHOICES = [("urgent", _l("Urgent")), ("regular", _l("Regular")),
                     ("long_term", _l("Long-term"))]
@@ -28,7 +28,7 @@ class RequirementForm(FlaskForm):
     budget_min = DecimalText(_l("Budget from"), minimum=0)
     budget_max = DecimalText(_l("Budget to"), minimum=0)
     special_requirements = TextAreaField(_l("Special requirements"), validators=[Optional(), Length(max=4000)])
-    priority = SelectField(_l("Priority"), choices=PRIORITY_CHOICES, default="regular")
+    priority = SelectField(_l("Priority"), choices=options(*PRIORITY_CHOICES), default="regular")
 
     def validate_budget_max(self, field):
         """The range must not be upside down."""

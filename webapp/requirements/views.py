@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import audit, links, uploads
 from ..customers.models import Customer
 from ..extensions import db
+from ..forms import options
 from ..htmx import render, see_other
 from ..permissions import require, requires
 from ..production.models import Product
@@ -27,11 +28,11 @@ def get_requirement(req_id: int, action: str = "requirement.view") -> Requiremen
 
 
 def _fill_choices(form: RequirementForm) -> None:
-    form.customer_id.choices = [(0, "—")] + [
+    form.customer_id.choices = options((0, "—"), *[
         (c.id, f"{c.name} ({c.abbreviation})")
-        for c in db.session.scalars(db.select(Customer).order_by(Customer.name))]
-    form.product_id.choices = [(0, "—")] + [
-        (p.id, f"{p.model} · {p.name}") for p in db.session.scalars(db.select(Product).order_by(Product.model))]
+        for c in db.session.scalars(db.select(Customer).order_by(Customer.name))])
+    form.product_id.choices = options((0, "—"), *[
+        (p.id, f"{p.model} · {p.name}") for p in db.session.scalars(db.select(Product).order_by(Product.model))])
 
 
 @bp.get("/")

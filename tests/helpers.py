@@ -1,0 +1,60 @@
+"""Helpers for tests: read links and ids out of pages and the database."""
+import json
+import re
+
+from webapp import links
+from webapp.extensions import db
+
+SIGNATURE = json.dumps([{"points": [{"x": 10 + i * 4, "y": 40 + (i % 7) * 3, "time": i, "pressure": 0.5}
+                                    for i in range(30)]}])
+
+
+def customer_path(app, purpose: str, object_id: int) -> str:
+    """The path of the live customer link for an object (what the customer's phone opens)."""
+    with app.app_context(), app.test_request_context():
+        link = links.current(purpose, object_id)
+        assert link is not None, f"no live {purpose} link for {object_id}"
+        return "/c/" + link.token
+
+
+def order_form(**overrides) -> dict:
+    """Form data for an order with one line."""
+    data = {
+        "customer_po": "PO-1", "delivery_date": "2026-12-20", "currency": "CNY", "tax_rate": "13",
+        "prepayment_pct": "30", "credit_days": "30", "delivery_method": "delivery",
+        "delivery_place": "Shanghai", "breach_liability": "0.5% per week",
+        "lines-0-model": "BRK-1", "lines-0-quantity": "100", "lines-0-unit": "pcs",
+        "lines-0-unit_price": "10.00", "lines-0-customer_part_no": "C-1", "lines-0-drawing_rev": "A",
+    }
+    data.update(overrides)
+    return data
+
+
+def requirement_form(customer_id: int, **overrides) -> dict:
+    """Form data for a requirement record."""
+    data = {
+        "customer_id": str(customer_id), "product": "Stainless bracket", "product_id": "0",
+        "specs": "304, 2 mm", "quantity": "100", "unit": "pcs", "expected_date": "2026-12-20",
+        "budget_min": "900", "budget_max": "1200", "priority": "urgent",
+        "special_requirements": "Pack in tens", "contact_email": "buyer@example.com",
+    }
+    data.update(overrides)
+    return data
+
+
+def text_of(response) -> str:
+    """The response body as text."""
+    return response.get_data(as_text=True)
+
+
+def id_from_location(response) -> int:
+    """The trailing id in a redirect's Location."""
+    return int(re.search(r"/(\d+)(?:/|$)", response.headers["Location"]).group(1))
+
+
+def get(app, model, object_id):
+    """Load a row in a fresh session."""
+    with app.app_context():
+        obj = db.session.get(model, object_id)
+        db.session.expunge_all()
+        return obj
