@@ -3,7 +3,8 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from flask import current_app, has_app_context
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,6 +15,12 @@ ROLES = (
     "admin", "sales", "operations", "production", "purchasing", "warehouse", "qc", "finance",
     "manager", "aftersales", "worker", "courier",
 )
+
+
+def _hash(value: str) -> str:
+    # Tests may choose a cheaper method; production uses werkzeug's default (scrypt).
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return generate_password_hash(value, method=method) if method else generate_password_hash(value)
 
 
 def hash_secret(secret: str) -> str:
@@ -53,7 +60,7 @@ class User(db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a hash of the password."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = _hash(password)
 
     def check_password(self, password: str) -> bool:
         """Return whether the password matches."""
@@ -61,7 +68,7 @@ class User(db.Model):
 
     def set_pin(self, pin: str | None) -> None:
         """Store a hash of the worker-switch PIN (None removes it)."""
-        self.pin_hash = generate_password_hash(pin) if pin else None
+        self.pin_hash = _hash(pin) if pin else None
 
     def check_pin(self, pin: str) -> bool:
         """Return whether the PIN matches."""

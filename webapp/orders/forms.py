@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..forms import DecimalText, options, positive
 
@@ -87,7 +87,7 @@ class ReviewForm(FlaskForm):
     """A department's feasibility verdict."""
 
     verdict = SelectField(_l("Verdict"), choices=options(("agree", _l("Agree")), ("concern", _l("Concern"))))
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
 
     def validate_note(self, field):
         """A concern must say what is wrong."""
@@ -125,7 +125,7 @@ class PaymentForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=options(("deposit", _l("Deposit / prepayment")),
                                             ("receipt", _l("Later receipt"))))
     amount = DecimalText(_l("Amount"), validators=[DataRequired(), positive])
-    received_on = DateField(_l("Received on"), validators=[DataRequired()])
+    received_on = DateField(_l("Received on"), validators=[InputRequired()])
     reference = StringField(_l("Reference (bank slip, voucher)"), validators=[Optional(), Length(max=100)])
 
 

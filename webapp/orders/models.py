@@ -141,10 +141,10 @@ class Order(db.Model):
             "customer_po": self.customer_po,
             "currency": self.currency,
             "lines": [line.terms() for line in self.lines],
-            "total_excl": str(self.total_excl),
-            "total_tax": str(self.total_tax),
-            "total": str(self.total),
-            "prepayment_pct": str(self.prepayment_pct),
+            "total_excl": str(money(self.total_excl)),
+            "total_tax": str(money(self.total_tax)),
+            "total": str(money(self.total)),
+            "prepayment_pct": str(money(self.prepayment_pct)),
             "credit_days": self.credit_days,
             "delivery_date": self.delivery_date.isoformat() if self.delivery_date else None,
             "delivery_place": self.delivery_place,
@@ -187,8 +187,8 @@ class OrderLine(db.Model):
         return {
             "customer_part_no": self.customer_part_no, "model": self.model,
             "description": self.description, "drawing_rev": self.drawing_rev,
-            "quantity": str(self.quantity), "unit": self.unit,
-            "unit_price": str(self.unit_price), "unit_price_incl": str(self.unit_price_incl),
+            "quantity": f"{Decimal(self.quantity):.3f}", "unit": self.unit,
+            "unit_price": str(money(self.unit_price)), "unit_price_incl": str(money(self.unit_price_incl)),
         }
 
 

@@ -146,11 +146,11 @@ def override_concern(order: Order, department: str, reason: str, user) -> str:
     current = order.current_reviews().get(department)
     if current is None or current.verdict != "concern" or current.override_reason:
         raise TransitionError(409, N_("There is no open concern to override."))
-    lifecycle.MACHINE.check(order, "override_concern", user.roles)
+    move = lifecycle.MACHINE.check(order, "override_concern", user.roles)
     current.override_reason, current.overridden_by_id, current.overridden_at = reason, user.id, utcnow()
     db.session.flush()
     status = transition(order, lifecycle.MACHINE, "override_concern", user, note=reason,
-                        detail={"department": department})
+                        detail={"department": department}, checked=move)
     _after_move(order, user)
     return status
 
@@ -290,7 +290,7 @@ def countersign(order: Order, link: links.AccessLink, name: str, title: str, str
 def amend(order: Order, form, reason: str, user) -> OrderAmendment:
     """Change an approved order: keep the old version, apply the new terms, and send the order
     back through review, approval or signature as its settings require."""
-    lifecycle.MACHINE.check(order, "amend", user.roles)
+    move = lifecycle.MACHINE.check(order, "amend", user.roles)
     before = order.terms()
     was = order.status
     apply_form(order, form)
@@ -308,7 +308,7 @@ def amend(order: Order, form, reason: str, user) -> OrderAmendment:
                                changes_json=canonical_json(changes), requested_by_id=user.id)
     db.session.add(amendment)
     transition(order, lifecycle.MACHINE, "amend", user, note=reason,
-               detail={"version": order.version, "changes": len(changes)})
+               detail={"version": order.version, "changes": len(changes)}, checked=move)
     _after_move(order, user)
     return amendment
 
@@ -348,9 +348,9 @@ def record_payment(order: Order, kind: str, amount: Decimal, received_on: date, 
 
 def override_prepayment(order: Order, reason: str, user) -> None:
     """Finance lets production start before the prepayment arrives, with a reason."""
-    lifecycle.MACHINE.check(order, "override_prepayment", user.roles)
+    move = lifecycle.MACHINE.check(order, "override_prepayment", user.roles)
     order.prepayment_override = reason
-    transition(order, lifecycle.MACHINE, "override_prepayment", user, note=reason)
+    transition(order, lifecycle.MACHINE, "override_prepayment", user, note=reason, checked=move)
 
 
 def simple_transition(order: Order, name: str, user, reason: str = "") -> str:

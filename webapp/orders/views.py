@@ -220,7 +220,7 @@ def budget(order_id: int):
 def override(order_id: int, department: str):
     """The manager overrides a department's concern, with a reason."""
     order = get_order(order_id)
-    require("order:override_concern", order)
+    lifecycle.MACHINE.check(order, "override_concern", current_user.roles)
     form = ReasonForm()
     if not form.validate_on_submit():
         return _invalid(order, reason_form=form)
@@ -300,7 +300,7 @@ def move(order_id: int, name: str):
 def amend(order_id: int):
     """Change an approved order (quantity, date, price, lines, drawing revision) with a reason."""
     order = get_order(order_id)
-    require("order:amend", order)
+    lifecycle.MACHINE.check(order, "amend", current_user.roles)  # 403 wrong role, 409 wrong state
     form = AmendmentForm(obj=order)
     _customer_choices(form)
     if request.method == "POST" and _add_line_requested(form):

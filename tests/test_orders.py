@@ -1,0 +1,352 @@
+"""Stage 2 through the HTTP layer: every transition's 403/409, numbering, countersignature,
+amendments and versions, and the prepayment hold."""
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from webapp import links
+from webapp.extensions import db
+from webapp.orders.models import Countersignature, Order, OrderAmendment, OrderVersion
+
+from .helpers import SIGNATURE, customer_path, get, order_form, text_of
+
+# transition → (request path suffix, form data, a role that may, a state that allows it)
+ORDER_ACTIONS = {
+    "submit": ("submit", {}, "sales", "draft"),
+    "review": ("review/production", {"production-verdict": "agree"}, "production", "in_review"),
+    "override_concern": ("override/production", {"reason": "ok"}, "manager", "in_review"),
+    "revise": ("revise", {}, "sales", "in_review"),
+    "approve": ("decide", {"role": "manager", "decision": "approve"}, "manager", "pending_approval"),
+    "reject": ("decide", {"role": "manager", "decision": "reject", "note": "no"}, "manager", "pending_approval"),
+    "start_production": ("do/start_production", {}, "operations", "effective"),
+    "override_prepayment": ("prepayment-override", {"reason": "trusted"}, "finance", "effective"),
+    "hold": ("do/hold", {"reason": "customer asked"}, "manager", "effective"),
+    "cancel": ("do/cancel", {"reason": "customer withdrew"}, "manager", "effective"),
+    "discard": ("do/discard", {}, "sales", "draft"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ORDER_ACTIONS))
+def test_wrong_role_gets_403_with_message(name, make_order, as_user):
+    """A role the table does not name is refused with 403 and nothing changes."""
+    suffix, data, role, state = ORDER_ACTIONS[name]
+    order_id = make_order(state, prepayment_pct="30" if name == "override_prepayment" else "0")
+    intruder = as_user("qc")
+    response = intruder.post(f"/orders/{order_id}/{suffix}", data=data)
+    assert response.status_code == 403
+    assert "not allowed" in text_of(response) or "may not" in text_of(response)
+
+
+@pytest.mark.parametrize("name", sorted(ORDER_ACTIONS))
+def test_wrong_state_gets_409_with_message(name, app, make_order, as_user):
+    """The right role in a state the table does not allow gets 409 and nothing changes."""
+    suffix, data, role, state = ORDER_ACTIONS[name]
+    wrong_state = {"draft": "pending_approval", "effective": "in_production"}.get(state, "draft")
+    if name in ("hold",):
+        wrong_state = "draft"
+    order_id = make_order(wrong_state)
+    client = as_user(role)
+    response = client.post(f"/orders/{order_id}/{suffix}", data=data)
+    assert response.status_code in (403, 409)  # review/budget actions are also role-and-state gated
+    if response.status_code == 409:
+        assert "state" in text_of(response) or "not possible" in text_of(response)
+    assert get(app, Order, order_id).status == wrong_state
+
+
+def test_countersign_and_amend_are_refused_in_wrong_states(app, make_order, as_user):
+    """The customer's link does not open for a draft, and a draft cannot be amended."""
+    order_id = make_order("draft")
+    sales = as_user("sales")
+    assert sales.get(f"/orders/{order_id}/amend").status_code == 409
+
+
+def test_htmx_action_returns_the_status_panel_fragment(app, make_order, as_user):
+    """An htmx sign-off swaps only #status-panel; the same URL without htmx redirects (303)."""
+    order_id = make_order("in_review")
+    production = as_user("production")
+    response = production.post(f"/orders/{order_id}/review/production",
+                               data={"production-verdict": "concern", "production-note": "No capacity"},
+                               headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = text_of(response)
+    assert body.lstrip().startswith('<section id="status-panel"') and "<html" not in body
+    assert "HX-Request" in response.headers["Vary"]
+    # a concern without a note is refused with 422 and the panel shows the error
+    order_id = make_order("in_review", customer="OTH")
+    response = production.post(f"/orders/{order_id}/review/production",
+                               data={"production-verdict": "concern", "production-note": ""},
+                               headers={"HX-Request": "true"})
+    assert response.status_code == 422 and "Say what the concern is" in text_of(response)
+
+
+def test_concern_blocks_until_override(app, make_order, as_user):
+    """A concern keeps the order in review; the manager's override with a reason lets it on."""
+    order_id = make_order("in_review", reviews_required="production")
+    production, manager, sales = as_user("production"), as_user("manager"), as_user("sales")
+    production.post(f"/orders/{order_id}/review/production",
+                    data={"production-verdict": "concern", "production-note": "Full"})
+    assert get(app, Order, order_id).status == "in_review"
+    assert manager.post(f"/orders/{order_id}/override/production", data={"reason": ""}).status_code == 422
+    assert manager.post(f"/orders/{order_id}/override/production", data={"reason": "Overtime approved"}).status_code == 303
+    assert get(app, Order, order_id).status == "pending_approval"
+
+
+def test_revise_after_concern_starts_a_new_review_round(app, make_order, as_user):
+    """Revising sends the order back to draft; the old sign-offs do not count in the next round."""
+    order_id = make_order("in_review", reviews_required="production,warehouse")
+    production, sales = as_user("production"), as_user("sales")
+    production.post(f"/orders/{order_id}/review/production", data={"production-verdict": "concern", "production-note": "x"})
+    assert sales.post(f"/orders/{order_id}/revise").status_code == 303
+    assert sales.post(f"/orders/{order_id}/submit").status_code == 303
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        assert order.status == "in_review" and order.current_reviews() == {}
+
+
+def test_finance_must_set_budget_before_agreeing(app, make_order, as_user):
+    """Finance cannot agree before the cost budget is set."""
+    order_id = make_order("in_review", reviews_required="finance")
+    finance = as_user("finance")
+    response = finance.post(f"/orders/{order_id}/review/finance", data={"finance-verdict": "agree"})
+    assert response.status_code == 409 and "budget" in text_of(response)
+    bad = finance.post(f"/orders/{order_id}/budget", data={"budget_material": "abc", "budget_labour": "1",
+                                                           "budget_overhead": "1", "budget_logistics": "1",
+                                                           "budget_aftersales": "1"})
+    assert bad.status_code == 422 and 'value="abc"' in text_of(bad)
+
+
+# --- numbering --------------------------------------------------------------------------------
+
+def test_number_format_and_serial_per_customer_per_month(app, make_order):
+    """YYYYMM-ABBR-NNN with a serial per customer per month in the firm's time zone."""
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc), tick=False):
+        a1 = make_order("awaiting_countersign", customer="ACME")
+        a2 = make_order("awaiting_countersign", customer="ACME")
+        b1 = make_order("awaiting_countersign", customer="BETA")
+    # 2026-11-30 16:30 UTC is already 1 December in Shanghai: the firm's month decides.
+    with time_machine.travel(datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc), tick=False):
+        a3 = make_order("awaiting_countersign", customer="ACME")
+    numbers = [get(app, Order, i).number for i in (a1, a2, b1, a3)]
+    assert numbers == ["202611-ACME-001", "202611-ACME-002", "202611-BETA-001", "202612-ACME-001"]
+
+
+def test_cancelled_orders_keep_their_numbers_and_numbers_are_never_reused(app, make_order, as_user):
+    """A cancelled order keeps its number; the next order gets the next serial."""
+    with time_machine.travel(datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc), tick=False):
+        first = make_order("awaiting_countersign")
+        manager = as_user("manager")
+        assert manager.post(f"/orders/{first}/do/cancel", data={"reason": "withdrawn"}).status_code == 303
+        second = make_order("awaiting_countersign")
+    assert get(app, Order, first).status == "cancelled"
+    assert get(app, Order, first).number == "202611-ORD-001"
+    assert get(app, Order, second).number == "202611-ORD-002"
+
+
+def test_drafts_and_rejections_get_no_number(app, make_order, as_user):
+    """The number is assigned only when approval completes, so a rejection leaves no gap."""
+    with time_machine.travel(datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc), tick=False):
+        rejected = make_order("pending_approval")
+        manager = as_user("manager")
+        manager.post(f"/orders/{rejected}/decide", data={"role": "manager", "decision": "reject", "note": "price"})
+        approved = make_order("awaiting_countersign")
+    assert get(app, Order, rejected).number is None
+    assert get(app, Order, approved).number == "202611-ORD-001"
+
+
+# --- countersignature -------------------------------------------------------------------------
+
+def test_countersignature_stores_frozen_terms_and_hash(app, make_order):
+    """The signature covers the frozen terms: the stored SHA-256 is that of the canonical JSON."""
+    import hashlib
+    order_id = make_order("effective")
+    with app.app_context():
+        signature = db.session.scalar(db.select(Countersignature).where(Countersignature.order_id == order_id))
+        digest = hashlib.sha256(signature.terms_json.encode("utf-8")).hexdigest()
+        assert digest == signature.terms_sha256
+        assert json.loads(signature.terms_json)["lines"][0]["quantity"] == "100.000"
+        assert signature.consent_version and signature.consent_text
+
+
+def test_signature_form_bad_input_keeps_what_was_typed(app, make_order):
+    """Missing consent, missing or forged strokes: 422, a clear message, the name kept."""
+    order_id = make_order("awaiting_countersign")
+    customer = app.test_client()
+    link = customer_path(app, "order_countersign", order_id)
+    response = customer.post(link + "/sign", data={"name": "Ann Buyer", "strokes": SIGNATURE})
+    assert response.status_code == 422 and "Tick the box" in text_of(response) and 'value="Ann Buyer"' in text_of(response)
+    response = customer.post(link + "/sign", data={"name": "Ann Buyer", "consent": "y", "strokes": ""})
+    assert response.status_code == 422 and "Sign in the box" in text_of(response)
+    forged = json.dumps([{"points": [{"x": "<script>", "y": 1}]}])
+    response = customer.post(link + "/sign", data={"name": "Ann Buyer", "consent": "y", "strokes": forged})
+    assert response.status_code == 422 and "could not be read" in text_of(response)
+    assert get(app, Order, order_id).status == "awaiting_countersign"
+
+
+def test_link_for_one_order_is_useless_for_another(app, make_order):
+    """Tokens are scoped: unknown, revoked and other-purpose tokens all give the same 404."""
+    order_id = make_order("awaiting_countersign")
+    customer = app.test_client()
+    link = customer_path(app, "order_countersign", order_id)
+    assert customer.get(link + "x").status_code == 404
+    assert customer.get("/c/" + "A" * 32).status_code == 404
+    with app.app_context(), app.test_request_context():
+        links.revoke_all("order_countersign", order_id)
+        db.session.commit()
+    assert customer.get(link).status_code == 404
+
+
+def test_expired_link_is_404(app, make_order):
+    """A link past its expiry opens nothing."""
+    with time_machine.travel(datetime(2026, 11, 1, tzinfo=timezone.utc), tick=False):
+        order_id = make_order("awaiting_countersign")
+        link = customer_path(app, "order_countersign", order_id)
+    with time_machine.travel(datetime(2026, 12, 31, tzinfo=timezone.utc), tick=False):
+        assert app.test_client().get(link).status_code == 404
+
+
+# --- amendments -------------------------------------------------------------------------------
+
+def test_amendment_keeps_versions_voids_link_and_needs_new_signature(app, make_order, as_user):
+    """Amending an effective order: version 2, old link void, re-approval and re-signature by the
+    settings, both versions viewable side by side."""
+    order_id = make_order("effective")
+    old_link = None
+    sales, manager, finance = as_user("sales"), as_user("manager"), as_user("finance")
+    data = order_form(**{"lines-0-quantity": "150", "reason": "Customer needs 50 more"})
+    response = sales.post(f"/orders/{order_id}/amend", data=data)
+    assert response.status_code == 303, text_of(response)[:1500]
+    order = get(app, Order, order_id)
+    assert order.version == 2 and order.status == "pending_approval"
+    number = order.number
+    for role, client in (("manager", manager), ("finance", finance)):
+        client.post(f"/orders/{order_id}/decide", data={"role": role, "decision": "approve"})
+    order = get(app, Order, order_id)
+    assert order.status == "awaiting_countersign" and order.number == number  # the number stays
+    customer = app.test_client()
+    link = customer_path(app, "order_countersign", order_id)
+    assert "150" in text_of(customer.get(link))
+    customer.post(link + "/sign", data={"name": "Ann", "consent": "y", "strokes": SIGNATURE})
+    order = get(app, Order, order_id)
+    assert order.status == "effective" and order.signed_version == 2
+    with app.app_context():
+        versions = db.session.scalars(db.select(OrderVersion).where(OrderVersion.order_id == order_id)
+                                      .order_by(OrderVersion.version)).all()
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[0].terms["lines"][0]["quantity"] == "100.000"
+        assert versions[1].terms["lines"][0]["quantity"] == "150.000"
+        amendment = db.session.scalar(db.select(OrderAmendment).where(OrderAmendment.order_id == order_id))
+        assert amendment.reason == "Customer needs 50 more"
+        assert {c["field"] for c in amendment.changes} >= {"line 1 quantity"}
+        signatures = db.session.scalars(db.select(Countersignature).where(Countersignature.order_id == order_id)).all()
+        assert [s.version for s in signatures] == [1, 2]
+    page = text_of(sales.get(f"/orders/{order_id}/versions?a=1&b=2"))
+    assert 'class="changed"' in page and "150.000" in page and "100.000" in page
+
+
+def test_amendment_voids_an_open_countersign_link(app, make_order, as_user):
+    """Editing the order after approval voids the link the customer has not used yet."""
+    order_id = make_order("awaiting_countersign")
+    customer = app.test_client()
+    link = customer_path(app, "order_countersign", order_id)
+    sales = as_user("sales")
+    sales.post(f"/orders/{order_id}/amend", data=order_form(**{"delivery_date": "2027-01-15", "reason": "later"}))
+    assert customer.get(link).status_code == 404
+    assert customer.post(link + "/sign", data={"name": "Ann", "consent": "y", "strokes": SIGNATURE}).status_code == 404
+
+
+def test_amendment_without_reapproval_or_resignature(app, make_order, as_user):
+    """With both switched off in the settings, the amendment applies at once as a new version."""
+    order_id = make_order("effective", amend_reapprove=False, amend_resign=False)
+    sales = as_user("sales")
+    response = sales.post(f"/orders/{order_id}/amend", data=order_form(**{"lines-0-unit_price": "9.50", "reason": "discount"}))
+    assert response.status_code == 303
+    order = get(app, Order, order_id)
+    assert order.status == "effective" and order.version == 2 and order.total_excl == Decimal("950.00")
+
+
+def test_amendment_needs_a_reason_and_a_change(app, make_order, as_user):
+    """No reason: 422 with the typed terms kept; no change at all: 409."""
+    order_id = make_order("effective")
+    sales = as_user("sales")
+    response = sales.post(f"/orders/{order_id}/amend", data=order_form(**{"lines-0-quantity": "123"}))
+    assert response.status_code == 422 and 'value="123"' in text_of(response)
+    same = order_form(**{"reason": "nothing", "customer_po": "", "prepayment_pct": "0",
+                         "delivery_place": "", "breach_liability": "", "credit_days": "0"})
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        same["delivery_date"] = order.delivery_date.isoformat()
+        same["lines-0-customer_part_no"], same["lines-0-drawing_rev"] = "", ""
+    assert sales.post(f"/orders/{order_id}/amend", data=same).status_code == 409
+
+
+# --- payments and the prepayment hold ---------------------------------------------------------
+
+def test_prepayment_holds_production_until_recorded(app, make_order, as_user):
+    """With 30 % prepayment, release to production is refused until finance records it."""
+    order_id = make_order("effective", prepayment_pct="30")
+    operations, finance = as_user("operations"), as_user("finance")
+    response = operations.post(f"/orders/{order_id}/do/start_production")
+    assert response.status_code == 409 and "prepayment" in text_of(response)
+    due = get(app, Order, order_id).prepayment_due
+    assert finance.post(f"/orders/{order_id}/payments", data={"kind": "deposit", "amount": str(due - 1),
+                                                             "received_on": "2026-11-20"}).status_code == 303
+    assert operations.post(f"/orders/{order_id}/do/start_production").status_code == 409
+    finance.post(f"/orders/{order_id}/payments", data={"kind": "deposit", "amount": "1", "received_on": "2026-11-21"})
+    assert operations.post(f"/orders/{order_id}/do/start_production").status_code == 303
+    assert get(app, Order, order_id).status == "in_production"
+
+
+def test_finance_override_releases_the_hold(app, make_order, as_user):
+    """Finance may override the hold with a reason; then production can start."""
+    order_id = make_order("effective", prepayment_pct="50")
+    operations, finance = as_user("operations"), as_user("finance")
+    assert finance.post(f"/orders/{order_id}/prepayment-override", data={"reason": ""}).status_code == 422
+    assert finance.post(f"/orders/{order_id}/prepayment-override", data={"reason": "Key account"}).status_code == 303
+    assert operations.post(f"/orders/{order_id}/do/start_production").status_code == 303
+
+
+def test_payment_bad_input(app, make_order, as_user):
+    """Wrong amount or date: 422 with what was typed."""
+    order_id = make_order("effective", prepayment_pct="30")
+    finance = as_user("finance")
+    response = finance.post(f"/orders/{order_id}/payments", data={"kind": "deposit", "amount": "-5",
+                                                                 "received_on": "yesterday"})
+    assert response.status_code == 422
+    assert 'value="-5"' in text_of(response) and "Not a valid date" in text_of(response)
+
+
+def test_hold_and_resume(app, make_order, as_user):
+    """On hold remembers where it was and resumes there."""
+    order_id = make_order("in_production")
+    manager = as_user("manager")
+    assert manager.post(f"/orders/{order_id}/do/hold", data={"reason": ""}).status_code == 422
+    assert manager.post(f"/orders/{order_id}/do/hold", data={"reason": "quality issue"}).status_code == 303
+    assert get(app, Order, order_id).status == "on_hold"
+    manager.post(f"/orders/{order_id}/do/resume")
+    assert get(app, Order, order_id).status == "in_production"
+
+
+def test_settings_snapshot_is_kept(app, make_order, as_user):
+    """An order keeps the settings in force when it entered review, even after they change."""
+    order_id = make_order("in_review", reviews_required="production")
+    admin = as_user("admin")
+    form = {"firm_name": "X", "timezone": "Asia/Shanghai", "currency": "CNY", "tax_rate": "13",
+            "reviews": ["production", "finance", "warehouse"], "manager_approval": "y",
+            "finance_approval_threshold": "0", "number_pattern": "{yyyy}{mm}-{abbr}-{seq:03d}",
+            "weekly_capacity": "500", "calendar_country": "CN"}
+    assert admin.post("/admin/settings", data=form).status_code == 303
+    with app.app_context():
+        assert db.session.get(Order, order_id).settings["reviews"] == ["production"]
+    production = as_user("production")
+    production.post(f"/orders/{order_id}/review/production", data={"production-verdict": "agree"})
+    assert get(app, Order, order_id).status == "pending_approval"
+
+
+def test_finance_approval_only_above_threshold(app, make_order):
+    """Below the threshold only the manager approves."""
+    small = make_order("pending_approval", finance_approval_threshold=Decimal("5000"))
+    with app.app_context():
+        assert db.session.get(Order, small).required_approvals() == ["manager"]
