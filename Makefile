@@ -15,7 +15,7 @@ $(BIN)/activate: pyproject.toml
 setup: $(BIN)/activate translations
 
 translations: $(BIN)/activate
-	$(BIN)/pybabel compile --use-fuzzy -q -d webapp/translations
+	$(BIN)/pybabel compile -d webapp/translations
 
 db: setup
 	$(BIN)/flask db upgrade
@@ -36,7 +36,7 @@ test-postgres: setup
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql:///test} $(BIN)/python -m pytest -q
 
 extract-messages: $(BIN)/activate
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l -o webapp/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l --ignore-dirs '.* .venv' -o webapp/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
 
 clean:

@@ -36,10 +36,13 @@ def date_local(value, fmt: str = "medium") -> str:
     return format_date(value, fmt) if value else "—"
 
 
+VERDICTS = {"agree": N_("Agree"), "concern": N_("Concern")}
+
+
 def state_label(status: str, kind: str = "order") -> str:
-    """The translated label of a status."""
+    """The translated label of a status (or of a review verdict)."""
     table = ORDER_STATES if kind == "order" else REQUIREMENT_STATES
-    return _(table.get(status, status))
+    return _(table.get(status) or VERDICTS.get(status) or status)
 
 
 EVENT_LABELS = {

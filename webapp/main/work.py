@@ -6,6 +6,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..admin.forms import ROLE_LABELS
 from ..extensions import db
 from ..orders.models import Order
 from ..requirements.models import Requirement
@@ -65,7 +66,7 @@ def items_for(user) -> list[WorkItem]:
             current = o.current_reviews()
             for d in review_departments:
                 if d in o.settings.get("reviews", []) and d not in current:
-                    items.append(WorkItem(_("Feasibility sign-off needed (%(dept)s)", dept=_(d)),
+                    items.append(WorkItem(_("Feasibility sign-off needed (%(dept)s)", dept=ROLE_LABELS[d]),
                                           _order_subject(o), url_for("orders.detail", order_id=o.id),
                                           o.updated_at, "act"))
             if "manager" in roles and any(r.verdict == "concern" and not r.override_reason
@@ -78,7 +79,7 @@ def items_for(user) -> list[WorkItem]:
             given = o.current_approvals()
             for role in approver_roles:
                 if role in o.required_approvals() and role not in given:
-                    items.append(WorkItem(_("Approval needed (%(role)s)", role=_(role)),
+                    items.append(WorkItem(_("Approval needed (%(role)s)", role=ROLE_LABELS[role]),
                                           _order_subject(o), url_for("orders.detail", order_id=o.id),
                                           o.updated_at, "act"))
     if "finance" in roles or "operations" in roles or "production" in roles:

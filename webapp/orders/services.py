@@ -90,7 +90,8 @@ def new_order(customer, user, requirement=None) -> Order:
                   currency=customer.currency, tax_rate=settings.tax_rate,
                   prepayment_pct=customer.prepayment_pct, credit_days=customer.credit_days,
                   delivery_place=customer.address, delivery_method="delivery",
-                  breach_liability=_("Late delivery: 0.5% of the order value per week, at most 5%."))
+                  breach_liability=_("Late delivery: %(rate)s of the order value per week, at most %(cap)s.",
+                                    rate="0.5%", cap="5%"))
     if requirement is not None:
         order.delivery_date = requirement.expected_date
         product = db.session.get(Product, requirement.product_id) if requirement.product_id else None
