@@ -46,20 +46,27 @@ class CsrfClient(FlaskClient):
         return super().post(*args, **kwargs)
 
 
-def database_uri(tmp_path) -> str:
+def database_uri(tmp_path, kind: str | None = None) -> str:
     """This test's database: a file in tmp_path, or the PostgreSQL test database."""
-    if POSTGRES_URL:
+    if kind == "postgres":
+        url = os.environ.get("TEST_POSTGRES_URL") or POSTGRES_URL
+        if not url:
+            pytest.skip("no PostgreSQL: set TEST_POSTGRES_URL")
+        return pg_url(url)
+    if POSTGRES_URL and kind != "sqlite":
         return pg_url(POSTGRES_URL)
     return "sqlite:///" + str(tmp_path / "test.sqlite3")
 
 
 @pytest.fixture
-def app(tmp_path):
-    """The app on a fresh, empty database."""
+def app(tmp_path, request):
+    """The app on a fresh, empty database (parametrize indirectly with "sqlite" or "postgres")."""
+    uri = database_uri(tmp_path, getattr(request, "param", None))
+    is_postgres = uri.startswith("postgresql")
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": uri,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "MAIL_FOLDER": str(tmp_path / "mail"),
         "PUBLIC_URL": "https://tracker.example.com",
@@ -68,14 +75,14 @@ def app(tmp_path):
     })
     app.test_client_class = CsrfClient
     with app.app_context():
-        if POSTGRES_URL:
+        if is_postgres:
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
             db.session.commit()
         db.create_all()  # tests only; the app itself is migrated with Alembic
     yield app
     with app.app_context():
         db.session.remove()
-        if POSTGRES_URL:
+        if is_postgres:
             db.drop_all()
         db.engine.dispose()
 
