@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 
@@ -19,6 +19,7 @@ def init_app(app) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--first-run", is_flag=True, help="Load only if this database never had demo data or users.")
 def demo_command(first_run: bool) -> None:
     """Load a realistic demo firm (users for every role, customers, requirements, orders)."""
@@ -36,6 +37,7 @@ def demo_command(first_run: bool) -> None:
 
 
 @click.command("go-live")
+@with_appcontext
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def go_live_command(yes: bool) -> None:
     """Remove every demo record and demo login, keeping the settings, to start real work."""
@@ -50,6 +52,7 @@ def go_live_command(yes: bool) -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.option("--to", "target", type=click.Path(dir_okay=False), help="Where to write the copy.")
 def backup_command(target: str | None) -> None:
     """Write a consistent copy of the SQLite database (online backup API) and check it."""

@@ -206,6 +206,13 @@ def load_demo() -> None:
 def remove_demo() -> dict[str, int]:
     """Delete every business record and the demo logins; keep settings and real users."""
     counts = {}
+    import os
+    from .uploads import path_of
+    for stored_name in db.session.scalars(db.select(Attachment.stored_name)):
+        try:
+            os.remove(path_of(stored_name))
+        except FileNotFoundError:
+            pass
     for model in (Countersignature, OrderAmendment, OrderVersion, Payment, Approval, FeasibilityReview,
                   OrderLine, Order, OrderNumberCounter, Attachment, RequirementRound, Requirement,
                   links.AccessLink, AuditEvent, Customer, Product, LoginFailure):

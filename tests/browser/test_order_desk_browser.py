@@ -31,6 +31,12 @@ def log_out(page) -> None:
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
+def settle(page) -> None:
+    """Let the page lay out and paint twice (after a resize). No wait_for_function: its string
+    predicates are eval'd in the page, which the CSP forbids."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def mark_page(page) -> None:
     """Put a marker on window: it survives an htmx swap, not a full page load."""
     page.evaluate("window.__noReload = true")
@@ -106,10 +112,11 @@ def test_requirement_to_effective_order_on_phones(live_server, context, open_con
         shoot(page, f"phone-{name}")
         phone = page.viewport_size
         page.set_viewport_size(TABLET)
-        page.wait_for_function(f"window.innerWidth === {TABLET['width']}")
+        settle(page)
+        assert page.evaluate("window.innerWidth") == TABLET["width"]
         shoot(page, f"tablet-{name}")
         page.set_viewport_size(phone)
-        page.wait_for_function(f"window.innerWidth === {phone['width']}")
+        settle(page)
 
     # --- Sales: log in, write the requirement record, send it. ---------------------------------
     sales = context.new_page()
@@ -242,7 +249,7 @@ def test_requirement_to_effective_order_on_phones(live_server, context, open_con
     # --- The customer countersigns by drawing on the phone. -------------------------------------
     customer.goto(sign_link)
     expect(customer.get_by_role("heading", name=f"Order {number}")).to_be_visible()
-    customer.wait_for_function("document.getElementById('signature-pad').width > 0")
+    expect(customer.locator("canvas#signature-pad")).not_to_have_attribute("width", "300")  # sized by the script
     draw_signature(customer)
     drawn = customer.evaluate("""() => {
         const c = document.getElementById('signature-pad');
