@@ -30,7 +30,7 @@ def demo_command(first_run: bool) -> None:
     if first_run and (settings.demo_loaded or db.session.scalar(db.select(db.func.count()).select_from(User))):
         click.echo("Demo data: already loaded earlier (or the firm is live); not loading again.")
         return
-    with current_app.test_request_context("/", method="POST", base_url=current_app.config["PUBLIC_URL"]):
+    with current_app.test_request_context("/", method="POST", base_url=current_app.config["PUBLIC_URL"] or "http://localhost:8000"):
         load_demo()
         db.session.commit()
     click.echo(f"Demo data loaded. Every demo login uses the password {DEMO_PASSWORD!r}.")

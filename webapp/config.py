@@ -6,8 +6,9 @@ class Defaults:
     """Settings every deployment starts from."""
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    # Public base URL used in QR codes and in links sent to customers.
-    PUBLIC_URL = "http://localhost:8000"
+    # Public base URL used in QR codes and in links sent to customers. Unset, the address the
+    # staff member is using is taken (handy on a LAN in development); set it in production.
+    PUBLIC_URL = None
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "zh")

@@ -44,7 +44,7 @@ class AccessLink(db.Model):
     @property
     def url(self) -> str:
         """The absolute URL to send to the customer."""
-        return current_app.config["PUBLIC_URL"].rstrip("/") + "/c/" + self.token
+        return absolute("/c/" + self.token)
 
     @property
     def is_live(self) -> bool:
@@ -109,6 +109,15 @@ def qr_svg(url: str) -> bytes:
     return out.getvalue()
 
 
+def public_base() -> str:
+    """PUBLIC_URL, or (when it is not configured) the address this request came to."""
+    from flask import has_request_context, request
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        base = request.host_url if has_request_context() else "http://localhost:8000"
+    return base.rstrip("/")
+
+
 def absolute(path: str) -> str:
-    """Make a path absolute under PUBLIC_URL (for mail and QR codes; never the request's host)."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+    """Make a path absolute under PUBLIC_URL (for mail and QR codes)."""
+    return public_base() + path

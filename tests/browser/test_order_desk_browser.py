@@ -13,7 +13,7 @@ from tests.conftest import PASSWORD
 
 from .conftest import TABLET
 
-NUMBER = re.compile(r"\b\d{6}-ACME-001\b")
+NUMBER = re.compile(r"\b20\d\d(?:0[1-9]|1[0-2])-ACME-001\b")  # YYYYMM-ACME-001
 
 
 def log_in(page, base: str, username: str) -> None:
@@ -35,6 +35,13 @@ def settle(page) -> None:
     """Let the page lay out and paint twice (after a resize). No wait_for_function: its string
     predicates are eval'd in the page, which the CSP forbids."""
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def assert_fits(page) -> None:
+    """Nothing makes the page wider than the screen (a long link, hash or table must scroll in
+    its own box, not drag the whole page sideways)."""
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide on a {widths[1]} px screen"
 
 
 def mark_page(page) -> None:
@@ -108,12 +115,14 @@ def test_requirement_to_effective_order_on_phones(live_server, context, open_con
     make_user("manager", username="max", name="Max Manager")
 
     def shots(page, name: str) -> None:
-        """The page at phone width, then once more at tablet width."""
+        """The page at phone width, then once more at tablet width; neither scrolls sideways."""
+        assert_fits(page)
         shoot(page, f"phone-{name}")
         phone = page.viewport_size
         page.set_viewport_size(TABLET)
         settle(page)
         assert page.evaluate("window.innerWidth") == TABLET["width"]
+        assert_fits(page)
         shoot(page, f"tablet-{name}")
         page.set_viewport_size(phone)
         settle(page)
@@ -167,6 +176,7 @@ def test_requirement_to_effective_order_on_phones(live_server, context, open_con
     sales.get_by_role("link", name="Draw up the order").click()
     expect(sales.get_by_role("heading", name="New order")).to_be_visible()
     expect(sales.get_by_label("Model")).to_have_value("BRK-1")
+    expect(sales.get_by_label("Quantity")).to_have_value("100")  # taken over from the requirement
     sales.get_by_label("Customer PO number").fill("PO-4711")
     sales.get_by_label("Customer part no.").fill("C-1")
     sales.get_by_label("Drawing rev.").fill("A")

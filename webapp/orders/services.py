@@ -86,12 +86,14 @@ def recalculate(order: Order) -> None:
 def new_order(customer, user, requirement=None) -> Order:
     """A draft order with the customer's and the firm's defaults."""
     settings = get_settings()
+    with force_locale(customer.locale or "zh"):  # the terms are in the customer's language
+        liability = _("Late delivery: %(rate)s of the order value per week, at most %(cap)s.",
+                      rate="0.5%", cap="5%")
     order = Order(customer=customer, requirement=requirement, sales_rep_id=user.id,
                   currency=customer.currency, tax_rate=settings.tax_rate,
                   prepayment_pct=customer.prepayment_pct, credit_days=customer.credit_days,
                   delivery_place=customer.address, delivery_method="delivery",
-                  breach_liability=_("Late delivery: %(rate)s of the order value per week, at most %(cap)s.",
-                                    rate="0.5%", cap="5%"))
+                  breach_liability=liability)
     if requirement is not None:
         order.delivery_date = requirement.expected_date
         product = db.session.get(Product, requirement.product_id) if requirement.product_id else None
