@@ -30,6 +30,8 @@ def _messages():
 def render_error(status: int, message: str | None = None):
     """Render the error page (or its fragment for htmx) with status."""
     g.rollback = True
+    from .extensions import db
+    db.session.rollback()  # a failed flush or commit must not break the error page itself
     text = message or _messages().get(status, _messages()[500])
     template = "errors/_fragment.html" if is_partial() else "errors/error.html"
     try:

@@ -40,7 +40,19 @@ class DecimalText(StringField):
     def _value(self):
         if getattr(self, "raw", None) is not None:
             return self.raw
-        return "" if self.data is None else str(self.data.normalize() if self.places == 3 else self.data)
+        if self.data is None:
+            return ""
+        if self.places == 3:  # quantities: 12.5 rather than 12.500 (and never 1E+2)
+            return format(Decimal(self.data).normalize(), "f")
+        return str(self.data)
+
+
+def filled(form, field):
+    """Something must be typed (unlike DataRequired, a typed 0 counts, and a parse error stays)."""
+    from wtforms.validators import StopValidation
+    if not (getattr(field, "raw", None) or "").strip():
+        field.errors[:] = []
+        raise StopValidation(_l("This field is required."))
 
 
 def positive(form, field):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Magic bytes of the document types a requirement may carry; the extension must agree.
 DOCUMENT_TYPES = {
@@ -85,7 +85,8 @@ def reencode_image(data: bytes) -> tuple[bytes, str, str]:
                 raise UploadError(_("The image has too many pixels."))
             image_format = probe.format
             probe.load()
-            image = probe.copy()
+            # Apply the camera's orientation before EXIF (and its Orientation tag) is dropped.
+            image = ImageOps.exif_transpose(probe)
     except UploadError:
         raise
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError):

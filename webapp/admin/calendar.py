@@ -11,7 +11,9 @@ def load_defaults(country: str, years: list[int]) -> int:
     """Add the country's public holidays for years (keeping days the firm already set)."""
     existing = set(db.session.scalars(db.select(CalendarDay.day)))
     added = 0
-    calendar = holidays_lib.country_holidays(country, years=years)
+    # Holiday names in the firm's language where the package has it (Chinese for CN, HK, TW).
+    language = {"CN": "zh_CN", "HK": "zh_HK", "TW": "zh_TW"}.get(country)
+    calendar = holidays_lib.country_holidays(country, years=years, language=language)
     for day, name in sorted(calendar.items()):
         if day not in existing:
             db.session.add(CalendarDay(day=day, name=name, is_working=False))

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.models import ROLES
-from ..forms import DecimalText, options
+from ..forms import DecimalText, filled, options
 from .models import REVIEW_DEPARTMENTS
 
 ROLE_LABELS = {
@@ -52,20 +52,21 @@ class SettingsForm(FlaskForm):
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=60)])
     currency = StringField(_l("Currency"), validators=[DataRequired(), Regexp(r"^[A-Z]{3}$")],
                            filters=[lambda v: v.strip().upper() if v else v])
-    tax_rate = DecimalText(_l("Default tax rate %"), minimum=0, maximum=100, validators=[DataRequired()])
+    tax_rate = DecimalText(_l("Default tax rate %"), minimum=0, maximum=100, validators=[filled])
     reviews = MultiCheckbox(_l("Feasibility sign-offs an order needs"),
                             choices=options(("production", _l("Production: capacity against the date")),
                                      ("finance", _l("Finance: cost against price")),
                                      ("warehouse", _l("Warehouse: stock against need"))))
     manager_approval = BooleanField(_l("Manager approves every order"))
     finance_approval = BooleanField(_l("Finance approves orders"))
-    finance_approval_threshold = DecimalText(_l("…only from this order total (0 = all)"), minimum=0)
+    finance_approval_threshold = DecimalText(_l("…only from this order total (0 = all)"), minimum=0,
+                                             validators=[filled])
     amend_rereview = BooleanField(_l("Amendments go through feasibility review again"))
     amend_reapprove = BooleanField(_l("Amendments need approval again"))
     amend_resign = BooleanField(_l("Amendments need the customer's signature again"))
     number_pattern = StringField(_l("Order number pattern"), validators=[DataRequired(), Length(max=60)])
     weekly_capacity = DecimalText(_l("Weekly production capacity (units)"), places=3, minimum=0,
-                                  validators=[DataRequired()])
+                                  validators=[filled])
     calendar_country = SelectField(_l("Public holidays of"), choices=options(
         ("CN", _l("China")), ("HK", _l("Hong Kong")), ("TW", _l("Taiwan")), ("SG", _l("Singapore")),
         ("US", _l("United States")), ("DE", _l("Germany")), ("GB", _l("United Kingdom"))))

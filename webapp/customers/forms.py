@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
-from ..forms import DecimalText, options
+from ..forms import DecimalText, filled, options
 
 
 class CustomerForm(FlaskForm):
@@ -25,7 +25,7 @@ class CustomerForm(FlaskForm):
         DataRequired(), Regexp(r"^[A-Z]{3}$", message=_l("A three-letter code, e.g. CNY."))],
         filters=[lambda v: v.strip().upper() if v else v])
     prepayment_pct = DecimalText(_l("Default prepayment %"), default=Decimal("30"),
-                                 minimum=0, maximum=100)
+                                 minimum=0, maximum=100, validators=[filled])
     credit_days = IntegerField(_l("Default credit days"), default=30,
                                validators=[NumberRange(min=0, max=365)])
     quality_standard = TextAreaField(_l("Quality standard"), validators=[Optional(), Length(max=2000)])
@@ -37,5 +37,7 @@ class ProductForm(FlaskForm):
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=60)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     unit = StringField(_l("Unit"), default="pcs", validators=[DataRequired(), Length(max=20)])
-    list_price = DecimalText(_l("List price (without tax)"), minimum=0, default=Decimal("0"))
-    on_hand = DecimalText(_l("On-hand stock"), places=3, minimum=0, default=Decimal("0"))
+    list_price = DecimalText(_l("List price (without tax)"), minimum=0, default=Decimal("0"),
+                             validators=[filled])
+    on_hand = DecimalText(_l("On-hand stock"), places=3, minimum=0, default=Decimal("0"),
+                          validators=[filled])

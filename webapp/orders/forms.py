@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Hidden
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ..forms import DecimalText, options, positive
+from ..forms import DecimalText, filled, options, positive
 
 METHOD_CHOICES = [("delivery", _l("Delivery")), ("pickup", _l("Pickup"))]
 
@@ -60,8 +60,9 @@ class OrderForm(FlaskForm):
     currency = StringField(_l("Currency"), default="CNY", validators=[
         DataRequired(), Regexp(r"^[A-Z]{3}$", message=_l("A three-letter code, e.g. CNY."))],
         filters=[lambda v: v.strip().upper() if v else v])
-    tax_rate = DecimalText(_l("Tax rate %"), minimum=0, maximum=100, validators=[DataRequired()])
-    prepayment_pct = DecimalText(_l("Prepayment %"), minimum=0, maximum=100, default=Decimal("0"))
+    tax_rate = DecimalText(_l("Tax rate %"), minimum=0, maximum=100, validators=[filled])
+    prepayment_pct = DecimalText(_l("Prepayment %"), minimum=0, maximum=100, default=Decimal("0"),
+                                 validators=[filled])
     credit_days = IntegerField(_l("Credit days"), default=0, validators=[
         Optional(), NumberRange(min=0, max=365)])
     delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
@@ -98,11 +99,11 @@ class ReviewForm(FlaskForm):
 class BudgetForm(FlaskForm):
     """Finance's cost budget per category of the cost sheet."""
 
-    budget_material = DecimalText(_l("Direct material"), minimum=0, validators=[DataRequired()])
-    budget_labour = DecimalText(_l("Direct labour"), minimum=0, validators=[DataRequired()])
-    budget_overhead = DecimalText(_l("Manufacturing overhead"), minimum=0, validators=[DataRequired()])
-    budget_logistics = DecimalText(_l("Logistics"), minimum=0, validators=[DataRequired()])
-    budget_aftersales = DecimalText(_l("After-sales"), minimum=0, validators=[DataRequired()])
+    budget_material = DecimalText(_l("Direct material"), minimum=0, validators=[filled])
+    budget_labour = DecimalText(_l("Direct labour"), minimum=0, validators=[filled])
+    budget_overhead = DecimalText(_l("Manufacturing overhead"), minimum=0, validators=[filled])
+    budget_logistics = DecimalText(_l("Logistics"), minimum=0, validators=[filled])
+    budget_aftersales = DecimalText(_l("After-sales"), minimum=0, validators=[filled])
 
 
 class DecisionForm(FlaskForm):
@@ -124,7 +125,7 @@ class PaymentForm(FlaskForm):
 
     kind = SelectField(_l("Kind"), choices=options(("deposit", _l("Deposit / prepayment")),
                                             ("receipt", _l("Later receipt"))))
-    amount = DecimalText(_l("Amount"), validators=[DataRequired(), positive])
+    amount = DecimalText(_l("Amount"), validators=[filled, positive])
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
     reference = StringField(_l("Reference (bank slip, voucher)"), validators=[Optional(), Length(max=100)])
 

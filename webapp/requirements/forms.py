@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..forms import DecimalText, options, positive
+from ..forms import DecimalText, filled, options, positive
 
 PRIORITY_CHOICES = [("urgent", _l("Urgent")), ("regular", _l("Regular")),
                     ("long_term", _l("Long-term"))]
@@ -22,7 +22,7 @@ class RequirementForm(FlaskForm):
     product_id = SelectField(_l("Catalogue product"), coerce=int, validators=[Optional()])
     specs = TextAreaField(_l("Specifications"), validators=[Optional(), Length(max=4000)])
     quality_standard = TextAreaField(_l("Quality standard"), validators=[Optional(), Length(max=2000)])
-    quantity = DecimalText(_l("Quantity"), places=3, validators=[DataRequired(), positive])
+    quantity = DecimalText(_l("Quantity"), places=3, validators=[filled, positive])
     unit = StringField(_l("Unit"), default="pcs", validators=[DataRequired(), Length(max=20)])
     expected_date = DateField(_l("Expected delivery date"), validators=[Optional()])
     budget_min = DecimalText(_l("Budget from"), minimum=0)
