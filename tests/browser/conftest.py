@@ -37,7 +37,7 @@ WATCH_CSP = """
 def pytest_collection_modifyitems(config, items):
     """Mark this folder's tests ``browser``; skip (or, when required, fail) them without Chromium."""
     here = Path(__file__).parent
-    mine = [item for item in items if here in Path(str(item.fspath)).parents]
+    mine = [item for item in items if here in item.path.parents]
     for item in mine:
         item.add_marker(pytest.mark.browser)
     if mine and not os.path.exists(CHROMIUM) and os.environ.get("REQUIRE_BROWSER") != "1":

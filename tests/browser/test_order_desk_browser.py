@@ -162,7 +162,7 @@ def test_requirement_to_effective_order_on_phones(live_server, context, open_con
     customer.goto(link)
     expect(customer.get_by_role("heading", name="Please check your requirement")).to_be_visible()
     expect(customer.locator("main")).to_contain_text("Stainless bracket")
-    expect(customer.get_by_role("link", name="Log out")).to_have_count(0)
+    expect(customer.get_by_role("button", name="Log out")).to_have_count(0)  # nobody is logged in here
     shots(customer, "02-customer-confirm")
     confirm_form = customer.locator("form").filter(has=customer.get_by_role("button", name="Confirm requirement"))
     confirm_form.get_by_label("Your name").fill("Ann Buyer")
@@ -186,6 +186,8 @@ def test_requirement_to_effective_order_on_phones(live_server, context, open_con
     expect(sales.get_by_role("heading", name=re.compile(r"Order #\d+ · ACME Ltd"))).to_be_visible()
     order_url = sales.url
     assert re.search(r"/orders/\d+$", order_url), order_url
+    # 100 pcs at 10.00 from the requirement and the catalogue, plus 13 % tax
+    expect(sales.locator("table tfoot")).to_contain_text("1,130.00")
     sales.get_by_role("button", name="Submit for review").click()
     expect(panel(sales).locator(".badge").first).to_have_text(re.compile("review", re.I))
     expect(panel(sales).get_by_role("heading", name="Feasibility review")).to_be_visible()
