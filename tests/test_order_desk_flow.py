@@ -27,14 +27,14 @@ def test_requirement_to_effective_order(app, as_user, make_customer, make_produc
     assert "https://tracker.example.com/c/" in page  # the link to copy
     link = customer_path(app, "requirement_confirm", req_id)
     assert "Stainless bracket" in text_of(customer.get(link))
-    response = customer.post(link + "/clarify", data={"name": "Ann", "comment": "Which finish?"})
+    response = customer.post(link + "/clarify", data={"clarify-name": "Ann", "clarify-comment": "Which finish?"})
     assert response.status_code == 303
     assert customer.get(link).status_code == 404  # that round's link is used up
     assert get(app, Requirement, req_id).status == "clarification"
     sales.post(f"/requirements/{req_id}/edit", data=requirement_form(customer_id, specs="304, brushed"))
     sales.post(f"/requirements/{req_id}/send")
     link = customer_path(app, "requirement_confirm", req_id)
-    assert customer.post(link + "/confirm", data={"name": "Ann"}).status_code == 303
+    assert customer.post(link + "/confirm", data={"confirm-name": "Ann"}).status_code == 303
     requirement = get(app, Requirement, req_id)
     assert requirement.status == "confirmed"
     assert sales.get(f"/requirements/{req_id}/edit").status_code == 403  # frozen

@@ -336,7 +336,7 @@ def test_settings_snapshot_is_kept(app, make_order, as_user):
     form = {"firm_name": "X", "timezone": "Asia/Shanghai", "currency": "CNY", "tax_rate": "13",
             "reviews": ["production", "finance", "warehouse"], "manager_approval": "y",
             "finance_approval_threshold": "0", "number_pattern": "{yyyy}{mm}-{abbr}-{seq:03d}",
-            "weekly_capacity": "500", "calendar_country": "CN"}
+            "weekly_capacity": "500", "calendar_country": "CN", "retention_years": "10"}
     assert admin.post("/admin/settings", data=form).status_code == 303
     with app.app_context():
         assert db.session.get(Order, order_id).settings["reviews"] == ["production"]

@@ -32,8 +32,16 @@ def datetime_local(value, fmt: str = "medium") -> str:
 
 
 def date_local(value, fmt: str = "medium") -> str:
-    """Format a date in the user's locale."""
-    return format_date(value, fmt) if value else "—"
+    """Format a date (or an ISO date string from frozen terms) in the user's locale."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        from datetime import date
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value, fmt)
 
 
 VERDICTS = {"agree": N_("Agree"), "concern": N_("Concern")}
@@ -71,10 +79,15 @@ def event_label(action: str) -> str:
     return action
 
 
+def _firm_name() -> str:
+    from .admin.models import get_settings
+    return get_settings().firm_name
+
+
 def init_app(app) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters.update(money=money, qty=quantity, dt=datetime_local, d=date_local,
                                  state=state_label, event=event_label)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
-                                 get_locale=get_locale)
+                                 get_locale=get_locale, firm_name=_firm_name)
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -61,7 +61,7 @@ def panel(page):
 
 def department_card(page, heading: str):
     """One department's card in the review panel."""
-    return panel(page).locator(".card").filter(has=page.get_by_role("heading", name=heading))
+    return panel(page).locator(".review-card").filter(has=page.get_by_role("heading", name=heading))
 
 
 def sign_off(page, heading: str, reviewer: str, note: str = "", last: bool = False) -> None:

@@ -1,8 +1,10 @@
 """Admin forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField, SelectMultipleField,
+                     StringField)
+from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+                                ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.models import ROLES
@@ -67,6 +69,8 @@ class SettingsForm(FlaskForm):
     number_pattern = StringField(_l("Order number pattern"), validators=[DataRequired(), Length(max=60)])
     weekly_capacity = DecimalText(_l("Weekly production capacity (units)"), places=3, minimum=0,
                                   validators=[filled])
+    retention_years = IntegerField(_l("Keep signatures and personal data for (years)"), validators=[
+        InputRequired(), NumberRange(min=1, max=30)])
     calendar_country = SelectField(_l("Public holidays of"), choices=options(
         ("CN", _l("China")), ("HK", _l("Hong Kong")), ("TW", _l("Taiwan")), ("SG", _l("Singapore")),
         ("US", _l("United States")), ("DE", _l("Germany")), ("GB", _l("United Kingdom"))))

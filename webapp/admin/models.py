@@ -32,6 +32,8 @@ class FirmSettings(db.Model):
     number_pattern: Mapped[str] = mapped_column(String(60), default="{yyyy}{mm}-{abbr}-{seq:03d}")
     weekly_capacity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("1000"))
     calendar_country: Mapped[str] = mapped_column(String(2), default="CN")
+    # How long signatures, photos and other personal data are kept (PIPL / GDPR), in years.
+    retention_years: Mapped[int] = mapped_column(default=10, server_default="10")
     demo_loaded: Mapped[bool] = mapped_column(default=False)
 
     def required_reviews(self) -> list[str]:

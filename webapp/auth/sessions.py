@@ -42,8 +42,12 @@ def start(user: User) -> DeviceSession:
                            label=describe_device(request.user_agent.string))
     db.session.add(device)
     db.session.flush()
+    language = session.get("lang")  # a language chosen on the login page outlives the login
     session.clear()
     session.permanent = True
+    if language:
+        session["lang"] = language
+        user.locale = user.locale or language
     session["dsid"], session["dsk"] = device.id, secret
     g.device = device
     login_user(user)

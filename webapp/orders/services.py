@@ -259,7 +259,9 @@ def send_countersign_link(order: Order) -> links.AccessLink:
 def consent_text() -> str:
     """The sentence the customer agrees to when countersigning (in the current language)."""
     return _("I have read the order terms above and agree to them. My typed name and the signature "
-             "I draw here sign this order electronically.")
+             "I draw here sign this order electronically. The firm keeps my name, signature, the time, "
+             "my IP address and device type with the signed terms as proof of this agreement for "
+             "%(years)s years, and uses them for no other purpose.", years=get_settings().retention_years)
 
 
 def countersign(order: Order, link: links.AccessLink, name: str, title: str, strokes_raw: str,

@@ -24,8 +24,8 @@ from . import bp
 def _requirement_page(link, requirement, confirm_form=None, clarify_form=None, status=200):
     snapshot = json.loads(requirement.current_round.snapshot)
     return render("public/requirement.html", link=link, requirement=requirement, record=snapshot,
-                  confirm_form=confirm_form or ConfirmForm(),
-                  clarify_form=clarify_form or ClarificationForm(), status=status)
+                  confirm_form=confirm_form or ConfirmForm(prefix="confirm"),
+                  clarify_form=clarify_form or ClarificationForm(prefix="clarify"), status=status)
 
 
 def _sign_page(link, order, form=None, status=200):
@@ -56,7 +56,7 @@ def confirm_requirement(token: str):
     """The customer confirms the requirement record as it stands."""
     link = links.resolve(token)
     requirement = _requirement_for(link)
-    form = ConfirmForm()
+    form = ConfirmForm(prefix="confirm")
     if not form.validate_on_submit():
         return _requirement_page(link, requirement, confirm_form=form, status=422)
     requirement_services.respond(requirement, link, "confirmed", form.name.data.strip())
@@ -68,7 +68,7 @@ def clarify_requirement(token: str):
     """The customer asks for a clarification with a comment."""
     link = links.resolve(token)
     requirement = _requirement_for(link)
-    form = ClarificationForm()
+    form = ClarificationForm(prefix="clarify")
     if not form.validate_on_submit():
         return _requirement_page(link, requirement, clarify_form=form, status=422)
     requirement_services.respond(requirement, link, "clarification", form.name.data.strip(),
