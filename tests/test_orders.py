@@ -350,3 +350,104 @@ def test_finance_approval_only_above_threshold(app, make_order):
     small = make_order("pending_approval", finance_approval_threshold=Decimal("5000"))
     with app.app_context():
         assert db.session.get(Order, small).required_approvals() == ["manager"]
+
+
+def test_refused_htmx_action_keeps_the_panel(app, make_order, as_user):
+    """A refused htmx action (409) shows its message inside the status panel, not instead of it."""
+    order_id = make_order("in_review", reviews_required="finance")
+    finance = as_user("finance")
+    response = finance.post(f"/orders/{order_id}/review/finance", data={"finance-verdict": "agree"},
+                            headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    body = text_of(response)
+    assert body.lstrip().startswith('<section id="status-panel"') and "budget" in body
+    assert "Record sign-off" in body  # the form is still there to try again
+
+
+def test_order_form_bad_input_keeps_what_was_typed(app, as_user, make_customer):
+    """Bad lines and terms: 422, a message per field, every typed value shown back, nothing stored."""
+    customer_id = make_customer("ACME")
+    sales = as_user("sales")
+    data = order_form(**{"customer_id": str(customer_id), "lines-0-quantity": "ten", "lines-0-unit_price": "",
+                         "lines-1-model": "", "lines-1-quantity": "5", "lines-1-unit": "pcs",
+                         "tax_rate": "113", "credit_days": "-1", "delivery_date": "31/12/2026"})
+    response = sales.post("/orders/new", data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert 'value="ten"' in page and "Enter a number" in page
+    assert "Enter the model" in page and 'value="5"' in page
+    assert "at most 100" in page and 'value="113"' in page
+    assert "Not a valid date" in page
+    with app.app_context():
+        from webapp.orders.models import Order as OrderRow
+        assert db.session.scalar(db.select(db.func.count()).select_from(OrderRow)) == 0
+    # no line at all
+    empty = order_form(**{"customer_id": str(customer_id), "lines-0-model": "", "lines-0-quantity": "",
+                          "lines-0-unit_price": "", "lines-0-customer_part_no": "", "lines-0-drawing_rev": ""})
+    response = sales.post("/orders/new", data=empty)
+    assert response.status_code == 422 and "Add at least one order line" in text_of(response)
+
+
+def test_add_line_button_works_without_javascript(app, as_user, make_customer):
+    """'Add a line' posts the form back with one more empty line and keeps what was typed."""
+    customer_id = make_customer("ACME")
+    sales = as_user("sales")
+    response = sales.post("/orders/new", data=order_form(**{"customer_id": str(customer_id), "add_line": "1"}))
+    assert response.status_code == 200
+    page = text_of(response)
+    assert 'name="lines-1-model"' in page and 'value="BRK-1"' in page
+
+
+def test_unit_price_with_tax_alone_is_enough(app, as_user, make_customer):
+    """Given only the price with tax, the price without tax is worked out from the rate."""
+    customer_id = make_customer("ACME")
+    sales = as_user("sales")
+    data = order_form(**{"customer_id": str(customer_id), "lines-0-unit_price": "", "lines-0-unit_price_incl": "11.30"})
+    response = sales.post("/orders/new", data=data)
+    assert response.status_code == 303
+    with app.app_context():
+        order = db.session.scalar(db.select(Order))
+        assert order.lines[0].unit_price == Decimal("10.00") and order.total == Decimal("1130.00")
+
+
+def test_reject_needs_a_reason(app, make_order, as_user):
+    """Rejecting without a note is refused with a message; with one, the order is a draft again."""
+    order_id = make_order("pending_approval")
+    manager = as_user("manager")
+    response = manager.post(f"/orders/{order_id}/decide", data={"role": "manager", "decision": "reject"})
+    assert response.status_code == 422 and "Give a reason for rejecting" in text_of(response)
+    manager.post(f"/orders/{order_id}/decide", data={"role": "manager", "decision": "reject", "note": "Price too low"})
+    assert get(app, Order, order_id).status == "draft"
+
+
+def test_approving_twice_or_for_a_role_one_lacks_is_refused(app, make_order, as_user):
+    """The same approval twice is 409; approving as finance without the role is 403."""
+    order_id = make_order("pending_approval")
+    manager = as_user("manager")
+    assert manager.post(f"/orders/{order_id}/decide", data={"role": "manager", "decision": "approve"}).status_code == 303
+    assert manager.post(f"/orders/{order_id}/decide", data={"role": "manager", "decision": "approve"}).status_code == 409
+    assert manager.post(f"/orders/{order_id}/decide", data={"role": "finance", "decision": "approve"}).status_code == 403
+
+
+def test_my_work_lists_what_waits_for_each_role(app, make_order, as_user):
+    """Each role's home page lists its own waiting actions."""
+    in_review = make_order("in_review")
+    pending = make_order("pending_approval", customer="PEN")
+    production, manager, sales = as_user("production"), as_user("manager"), as_user("sales")
+    assert f"/orders/{in_review}" in text_of(production.get("/"))
+    assert f"/orders/{pending}" not in text_of(production.get("/"))
+    assert f"/orders/{pending}" in text_of(manager.get("/"))
+    assert "Nothing waits for you" in text_of(as_user("qc").get("/"))
+
+
+def test_search_by_number_po_and_customer(app, make_order, as_user):
+    """Search finds orders by number, customer PO number and customer name; htmx gets the results block."""
+    with time_machine.travel(datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc), tick=False):
+        order_id = make_order("awaiting_countersign", customer="ZETA")
+    sales = as_user("sales")
+    for query in ("202611-ZETA", "zeta ltd", "ZETA"):
+        assert f"/orders/{order_id}" in text_of(sales.get(f"/search?q={query}")), query
+    fragment = sales.get("/search?q=ZETA", headers={"HX-Request": "true"})
+    assert text_of(fragment).lstrip().startswith('<div id="results">')
+    assert "No" not in text_of(sales.get("/search?q=nothing-like-this"))[:0]  # page renders
+    assert "Nothing found" in text_of(sales.get("/search?q=nothing-like-this"))

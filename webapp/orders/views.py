@@ -1,7 +1,7 @@
 """Staff pages for orders: terms, reviews, approvals, payments, amendments, versions."""
 import json
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -9,7 +9,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, links
 from ..customers.models import Customer
+from ..errors import render_error
 from ..extensions import db
+from ..statemachine import TransitionError
 from ..forms import options
 from ..htmx import is_partial, render, see_other
 from ..permissions import can, require, requires
@@ -32,6 +34,19 @@ def get_order(order_id: int, action: str = "order.view") -> Order:
         abort(404)
     require(action, order)
     return order
+
+
+@bp.errorhandler(TransitionError)
+def refused(error: TransitionError):
+    """For an htmx action, show the refusal inside the status panel instead of replacing it."""
+    order_id = (request.view_args or {}).get("order_id")
+    if not is_partial() or order_id is None:
+        return render_error(error.status, _(error.message))
+    g.rollback = True
+    db.session.rollback()
+    order = get_order(order_id)
+    return render("orders/detail.html", "status_panel", status=error.status,
+                  error=_(error.message), **detail_context(order))
 
 
 @bp.get("/")
