@@ -451,3 +451,15 @@ def test_search_by_number_po_and_customer(app, make_order, as_user):
     assert text_of(fragment).lstrip().startswith('<div id="results">')
     assert "No" not in text_of(sales.get("/search?q=nothing-like-this"))[:0]  # page renders
     assert "Nothing found" in text_of(sales.get("/search?q=nothing-like-this"))
+
+
+def test_disagreeing_unit_prices_are_refused(app, as_user, make_customer):
+    """Changing only the price with tax while the old price without tax stays is caught, not ignored."""
+    customer_id = make_customer("ACME")
+    sales = as_user("sales")
+    data = order_form(**{"customer_id": str(customer_id), "lines-0-unit_price": "10.00",
+                         "lines-0-unit_price_incl": "12.00"})
+    response = sales.post("/orders/new", data=data)
+    assert response.status_code == 422 and "do not agree" in text_of(response)
+    data["lines-0-unit_price_incl"] = "11.30"
+    assert sales.post("/orders/new", data=data).status_code == 303

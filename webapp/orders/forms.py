@@ -73,9 +73,19 @@ class OrderForm(FlaskForm):
     lines = FieldList(FormField(LineForm), min_entries=1, max_entries=100)
 
     def validate_lines(self, field):
-        """At least one line."""
+        """At least one line; where both unit prices are given they must agree with the tax rate."""
         if all(entry.form.is_blank() for entry in field.entries):
             raise ValidationError(_l("Add at least one order line."))
+        rate = self.tax_rate.data
+        if rate is None:
+            return
+        for entry in field.entries:
+            line = entry.form
+            excl, incl = line.unit_price.data, line.unit_price_incl.data
+            if excl is not None and incl is not None and abs(excl * (1 + rate / 100) - incl) > Decimal("0.01"):
+                line.unit_price_incl.errors = list(line.unit_price_incl.errors) + [_l(
+                    "The prices with and without tax do not agree at this tax rate; empty one of them.")]
+                raise ValidationError(_l("Check the unit prices."))
 
 
 class AmendmentForm(OrderForm):
