@@ -58,3 +58,15 @@ def get(app, model, object_id):
         obj = db.session.get(model, object_id)
         db.session.expunge_all()
         return obj
+
+
+def count(app, model) -> int:
+    """How many rows model has."""
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def error_of(page: str, field: str) -> str:
+    """The error text shown under one field of a rendered form ('' when there is none)."""
+    match = re.search(rf'<p class="error" id="{field}-err">(.*?)</p>', page, re.S)
+    return match.group(1) if match else ""

@@ -16,21 +16,10 @@ from webapp.orders.models import Order
 from webapp.production.models import Product
 
 from .conftest import PASSWORD, login
-from .helpers import get, text_of
+from .helpers import count, error_of, get, text_of
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(model))
-
-
-def error_of(page: str, field: str) -> str:
-    """The error text shown under one field of a rendered form ('' when there is none)."""
-    match = re.search(rf'<p class="error" id="{field}-err">(.*?)</p>', page, re.S)
-    return match.group(1) if match else ""
-
 
 def by(app, cls, **where):
     with app.app_context():

@@ -15,23 +15,12 @@ from webapp import links
 from webapp.extensions import db
 from webapp.requirements.models import Attachment, Requirement, RequirementRound
 
-from .helpers import customer_path, get, id_from_location, requirement_form, text_of
+from .helpers import count, error_of, customer_path, get, id_from_location, requirement_form, text_of
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(model))
-
-
-def error_of(page: str, field: str) -> str:
-    """The error text shown under one field of a rendered form ('' when there is none)."""
-    match = re.search(rf'<p class="error" id="{field}-err">(.*?)</p>', page, re.S)
-    return match.group(1) if match else ""
-
 
 def new_requirement(client, customer_id, **overrides) -> int:
     response = client.post("/requirements/new", data=requirement_form(customer_id, **overrides))
