@@ -132,13 +132,14 @@ def secure_headers(response) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every domain's blueprint."""
-    from . import admin, auth, customers, main, orders, public, requirements
+    from . import admin, auth, customers, main, orders, production, public, requirements
     # The views modules attach their routes to each domain's blueprint.
     from .admin import views as _admin_views  # noqa: F401
     from .auth import sessions as _sessions, views as _auth_views  # noqa: F401
     from .customers import views as _customer_views  # noqa: F401
     from .main import views as _main_views  # noqa: F401
     from .orders import views as _order_views  # noqa: F401
+    from .production import views as _production_views  # noqa: F401
     from .public import views as _public_views  # noqa: F401
     from .requirements import views as _requirement_views  # noqa: F401
     app.register_blueprint(auth.bp)
@@ -147,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(requirements.bp, url_prefix="/requirements")
     app.register_blueprint(orders.bp, url_prefix="/orders")
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(production.bp)
     app.register_blueprint(public.bp)
 
 

@@ -15,7 +15,8 @@ from .extensions import db
 from .orders import services as orders
 from .orders.models import (Approval, Countersignature, FeasibilityReview, Order, OrderAmendment,
                             OrderLine, OrderNumberCounter, OrderVersion, Payment)
-from .production.models import Product
+from .photos import Photo
+from .production.models import Anomaly, ProgressReport, Product, WorkOrder
 from .requirements import services as requirements
 from .requirements.models import Attachment, Requirement, RequirementRound
 
@@ -208,12 +209,14 @@ def remove_demo() -> dict[str, int]:
     counts = {}
     import os
     from .uploads import path_of
-    for stored_name in db.session.scalars(db.select(Attachment.stored_name)):
+    stored = list(db.session.scalars(db.select(Attachment.stored_name)))
+    stored += list(db.session.scalars(db.select(Photo.stored_name)))
+    for stored_name in stored:
         try:
             os.remove(path_of(stored_name))
         except FileNotFoundError:
             pass
-    for model in (Countersignature, OrderAmendment, OrderVersion, Payment, Approval, FeasibilityReview,
+    for model in (Photo, Anomaly, ProgressReport, WorkOrder, Countersignature, OrderAmendment, OrderVersion, Payment, Approval, FeasibilityReview,
                   OrderLine, Order, OrderNumberCounter, Attachment, RequirementRound, Requirement,
                   links.AccessLink, AuditEvent, Customer, Product, LoginFailure):
         counts[model.__tablename__] = db.session.execute(db.delete(model)).rowcount

@@ -9,9 +9,11 @@ from flask import abort
 from flask_login import current_user
 
 from .orders import lifecycle as order_lifecycle
+from .production import lifecycle as work_order_lifecycle
 from .requirements import lifecycle as requirement_lifecycle
 
-MACHINES = {"order": order_lifecycle.MACHINE, "requirement": requirement_lifecycle.MACHINE}
+MACHINES = {"order": order_lifecycle.MACHINE, "requirement": requirement_lifecycle.MACHINE,
+            "work_order": work_order_lifecycle.MACHINE}
 
 OFFICE = frozenset({"admin", "sales", "operations", "production", "purchasing", "warehouse", "qc",
                     "finance", "manager", "aftersales"})
@@ -31,6 +33,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "payment.record": frozenset({"finance"}),
     "link.manage": frozenset({"sales", "manager"}),
     "admin.manage": frozenset({"admin"}),
+    "workorder.view": frozenset({"production", "operations", "worker", "qc", "manager", "purchasing",
+                                 "warehouse"}),
+    "workorder.manage": frozenset({"production", "operations"}),
 }
 
 # Extra state rules for plain actions on an object.

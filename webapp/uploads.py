@@ -73,6 +73,21 @@ def store(file_storage) -> StoredFile:
     return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
 
 
+def store_image(file_storage, max_bytes: int = 15 * 1024 * 1024) -> StoredFile:
+    """Check and keep an uploaded photo (JPEG, PNG or WebP only), re-encoded without metadata."""
+    filename = os.path.basename(file_storage.filename or "photo").strip()[:200] or "photo"
+    data = file_storage.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UploadError(_("The photo is larger than 15 MB."))
+    if not data:
+        raise UploadError(_("The file is empty."))
+    data, ext, content_type = reencode_image(data)
+    stored_name = f"{secrets.token_hex(16)}.{ext}"
+    with open(os.path.join(_folder(), stored_name), "xb") as fh:
+        fh.write(data)
+    return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
+
+
 def reencode_image(data: bytes) -> tuple[bytes, str, str]:
     """Open an image as JPEG/PNG/WebP only, check its pixel count before decoding, re-encode it
     without EXIF or other metadata."""

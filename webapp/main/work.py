@@ -90,5 +90,22 @@ def items_for(user) -> list[WorkItem]:
             if o.prepayment_satisfied and roles & {"operations", "production"}:
                 items.append(WorkItem(_("Release to production"), _order_subject(o),
                                       url_for("orders.detail", order_id=o.id), o.updated_at, "act"))
+    if roles & {"worker", "production", "qc"}:
+        from ..production.models import Anomaly, WorkOrder
+        work_orders = db.session.scalars(
+            db.select(WorkOrder).where(WorkOrder.status != "done")
+            .options(joinedload(WorkOrder.line)).order_by(WorkOrder.created_at).limit(200)).all()
+        for w in work_orders:
+            subject = f"{w.number} · {w.line.model}"
+            url = url_for("production.floor", token=w.token)
+            if w.owner_id == user.id and w.status in ("planned", "materials_ready", "in_progress"):
+                items.append(WorkItem(_("Your work order"), subject, url, w.created_at, "act"))
+            if "qc" in roles and w.status == "qc":
+                items.append(WorkItem(_("QC inspection waiting"), subject, url, w.actual_qc or w.created_at, "act"))
+        if "production" in roles:
+            for a in db.session.scalars(db.select(Anomaly).where(Anomaly.resolved_at.is_(None))
+                                        .options(joinedload(Anomaly.work_order)).order_by(Anomaly.reported_at)):
+                items.append(WorkItem(_("Anomaly to resolve"), f"{a.work_order.number} · {a.note[:60]}",
+                                      url_for("production.floor", token=a.work_order.token), a.reported_at, "act"))
     items.sort(key=lambda item: item.since)
     return items

@@ -127,6 +127,13 @@ def resume_target(order) -> str:
     return order.hold_from or "effective"
 
 
+def guard_work_done(order) -> str | None:
+    """Ready to ship when every work order has passed QC."""
+    if not order.all_work_done:
+        return N_("Some work orders are not done yet.")
+    return None
+
+
 REVIEWERS = frozenset({"production", "finance", "warehouse"})
 
 MACHINE = StateMachine("order", STATES, [
@@ -149,6 +156,9 @@ MACHINE = StateMachine("order", STATES, [
                label=N_("Release to production")),
     Transition("override_prepayment", ("effective",), "effective", frozenset({"finance"}),
                guard_prepayment_open, label=N_("Override prepayment hold")),
+    Transition("complete_production", ("in_production",), "ready_to_ship",
+               frozenset({"system", "production", "operations"}), guard_work_done,
+               label=N_("Production complete")),
     Transition("hold", ("effective", "in_production"), "on_hold", frozenset({"manager"}),
                label=N_("Put on hold")),
     Transition("resume", ("on_hold",), resume_target, frozenset({"manager"}),

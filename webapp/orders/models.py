@@ -67,6 +67,14 @@ class Order(db.Model):
         back_populates="order", order_by="Approval.id")
     payments: Mapped[list["Payment"]] = relationship(
         back_populates="order", order_by="Payment.id")
+    work_orders = relationship("WorkOrder", back_populates="order", order_by="WorkOrder.id")
+    # A revised expected date, set from an anomaly with its reason (the customer is told).
+    revised_date: Mapped[date | None] = mapped_column()
+
+    @property
+    def all_work_done(self) -> bool:
+        """Every work order has passed QC (and there is at least one)."""
+        return bool(self.work_orders) and all(w.status == "done" for w in self.work_orders)
 
     @property
     def settings(self) -> dict:

@@ -364,6 +364,9 @@ def simple_transition(order: Order, name: str, user, reason: str = "") -> str:
         lifecycle.MACHINE.check(order, "hold", user.roles)
         order.hold_from = order.status
     status = transition(order, lifecycle.MACHINE, name, user, note=reason or None)
+    if name == "start_production":
+        from ..production.services import create_work_orders
+        create_work_orders(order, user)
     if name == "resume":
         order.hold_from = None
     if name in ("cancel", "discard"):

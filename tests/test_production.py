@@ -1,0 +1,188 @@
+"""Stage 3: work orders from an order, labels whose QR opens the worker's page, progress with
+photos, anomalies with a new ETA, QC, and the order moving on when all work is done."""
+import io
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+
+from webapp.audit import AuditEvent
+from webapp.extensions import db
+from webapp.orders.models import Order
+from webapp.photos import Photo
+from webapp.production.models import Anomaly, ProgressReport, WorkOrder
+
+from .helpers import get, text_of
+
+
+def jpeg(size=(40, 30)) -> io.BytesIO:
+    """A small real JPEG."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "JPEG")
+    out.seek(0)
+    return out
+
+
+@pytest.fixture
+def work_order(app, make_order):
+    """An order released to production, and its first work order (id, token)."""
+    order_id = make_order("in_production")
+    with app.app_context():
+        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+        return row.id, row.token, order_id
+
+
+def test_release_creates_one_work_order_per_line(app, work_order):
+    """Releasing to production makes the work orders, numbered after the order, planned back
+    from the delivery date."""
+    wo_id, token, order_id = work_order
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        row = db.session.get(WorkOrder, wo_id)
+        assert row.number == f"{order.number}-W01" and row.quantity == Decimal("100")
+        assert row.planned_start < row.planned_qc < order.delivery_date
+        assert len(token) >= 24 and token != str(wo_id)
+
+
+def test_worker_reports_with_two_taps_and_a_photo(app, work_order, as_user):
+    """The label opens the worker's page; one tap on +10 saves; a detailed report carries a photo."""
+    wo_id, token, order_id = work_order
+    worker = as_user("worker", name="Wu Worker")
+    page = text_of(worker.get(f"/w/{token}"))
+    assert "+10" in page and "CN¥" not in page and "¥" not in page  # no prices on the floor
+    assert worker.post(f"/w/{token}/report", data={"p-good": "10", "p-scrap": "0"}).status_code == 303
+    response = worker.post(f"/w/{token}/report", data={"p-good": "5", "p-scrap": "2", "p-note": "burr",
+                                                       "p-photos": [(jpeg(), "shot.jpg")]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    with app.app_context():
+        row = db.session.get(WorkOrder, wo_id)
+        assert row.status == "in_progress" and row.good == Decimal("15") and row.scrap == Decimal("2")
+        reports = db.session.scalars(db.select(ProgressReport).order_by(ProgressReport.id)).all()
+        assert {r.worker_id for r in reports} == {worker.user_id}
+        photo = db.session.scalar(db.select(Photo).where(Photo.entity_type == "progress"))
+        assert photo.entity_id == reports[1].id
+    image = worker.get(f"/production/photos/{photo.id}")
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    image.close()
+    assert app.test_client().get(f"/production/photos/{photo.id}").status_code == 302  # login needed
+
+
+def test_progress_bad_input(app, work_order, as_user):
+    """Nothing, negative, text, too many or a fake photo: 422 or 409 with a message; nothing saved."""
+    wo_id, token, order_id = work_order
+    worker = as_user("worker")
+    response = worker.post(f"/w/{token}/report", data={"p-good": "0", "p-scrap": "0"})
+    assert response.status_code == 422 and "Enter good or scrap" in text_of(response)
+    response = worker.post(f"/w/{token}/report", data={"p-good": "ten", "p-scrap": "0", "p-note": "keep me"})
+    assert response.status_code == 422 and 'value="ten"' in text_of(response) and "keep me" in text_of(response)
+    response = worker.post(f"/w/{token}/report", data={"p-good": "500"})
+    assert response.status_code == 409 and "more good pieces" in text_of(response)
+    response = worker.post(f"/w/{token}/report", data={"p-good": "1", "p-photos": [(io.BytesIO(b"not a jpeg"), "x.jpg")]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and "not a readable image" in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ProgressReport)) == 0
+
+
+def test_only_floor_roles_report_and_labels_need_login(app, work_order, as_user):
+    """Sales cannot report; an unknown token is 404; the label URL needs a login."""
+    wo_id, token, order_id = work_order
+    assert as_user("sales").get(f"/w/{token}").status_code == 403
+    assert as_user("worker").get("/w/not-a-token").status_code == 404
+    response = app.test_client().get(f"/w/{token}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_finish_qc_and_order_moves_on(app, work_order, as_user):
+    """Finishing needs the full quantity; QC passes it; with all work done the order is ready to ship."""
+    wo_id, token, order_id = work_order
+    worker, qc = as_user("worker"), as_user("qc")
+    response = worker.post(f"/w/{token}/do/finish")
+    assert response.status_code == 409  # planned: not started
+    worker.post(f"/w/{token}/report", data={"p-good": "60"})
+    assert worker.post(f"/w/{token}/do/finish").status_code == 409  # 40 still to make
+    worker.post(f"/w/{token}/report", data={"p-good": "40"})
+    assert worker.post(f"/w/{token}/do/finish").status_code == 303
+    assert worker.post(f"/w/{token}/do/pass_qc").status_code == 403  # QC's call
+    assert qc.post(f"/w/{token}/do/pass_qc").status_code == 303
+    with app.app_context():
+        row = db.session.get(WorkOrder, wo_id)
+        assert row.status == "done" and row.actual_start and row.actual_qc and row.actual_done
+    assert get(app, Order, order_id).status == "ready_to_ship"
+
+
+def test_anomaly_blocks_and_new_eta_tells_the_customer(app, work_order, as_user):
+    """A blocking anomaly stops the job; the supervisor's new date moves the order and mails the customer."""
+    wo_id, token, order_id = work_order
+    worker, supervisor = as_user("worker"), as_user("production")
+    bad = worker.post(f"/w/{token}/anomaly", data={"a-kind": "equipment_failure", "a-severity": "blocking", "a-note": ""})
+    assert bad.status_code == 422
+    response = worker.post(f"/w/{token}/anomaly", data={"a-kind": "equipment_failure", "a-severity": "blocking",
+                                                        "a-note": "CNC spindle broke", "a-new_eta": "2027-01-20",
+                                                        "a-eta_reason": "x"})
+    assert response.status_code == 422 and "Only the production supervisor" in text_of(response)
+    worker.post(f"/w/{token}/anomaly", data={"a-kind": "equipment_failure", "a-severity": "blocking",
+                                             "a-note": "CNC spindle broke", "a-photos": [(jpeg(), "spindle.jpg")]},
+                content_type="multipart/form-data")
+    assert get(app, WorkOrder, wo_id).status == "blocked"
+    no_reason = supervisor.post(f"/w/{token}/anomaly", data={"a-kind": "equipment_failure", "a-severity": "minor",
+                                                             "a-note": "Spare part ordered", "a-new_eta": "2027-01-20"})
+    assert no_reason.status_code == 422 and "reason for the new date" in text_of(no_reason)
+    supervisor.post(f"/w/{token}/anomaly", data={"a-kind": "equipment_failure", "a-severity": "minor",
+                                                 "a-note": "Spare part ordered", "a-new_eta": "2027-01-20",
+                                                 "a-eta_reason": "Spindle replacement takes a week"})
+    order = get(app, Order, order_id)
+    assert order.revised_date.isoformat() == "2027-01-20"
+    mails = list((__import__("pathlib").Path(app.config["MAIL_FOLDER"])).glob("*.eml"))
+    assert any(b"2027-01-20" in m.read_bytes() for m in mails)
+    assert supervisor.post(f"/w/{token}/do/unblock").status_code == 303
+    assert get(app, WorkOrder, wo_id).status == "planned"
+    with app.app_context():
+        first = db.session.scalar(db.select(Anomaly).order_by(Anomaly.id))
+    assert supervisor.post(f"/production/anomalies/{first.id}/resolve", data={"r-resolution": "Spindle replaced"}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Anomaly, first.id).resolved_at is not None
+        assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "order.eta_changed"))
+
+
+def test_split_and_plan(app, work_order, as_user):
+    """The supervisor splits a work order and sets its owner and dates."""
+    wo_id, token, order_id = work_order
+    supervisor = as_user("production")
+    worker_id = as_user("worker", name="Wen").user_id
+    assert supervisor.post(f"/production/wo/{wo_id}/edit", data={"split-quantity": "150"}).status_code == 409
+    assert supervisor.post(f"/production/wo/{wo_id}/edit", data={"split-quantity": "abc"}).status_code == 422
+    assert supervisor.post(f"/production/wo/{wo_id}/edit", data={"split-quantity": "30"}).status_code == 303
+    with app.app_context():
+        rows = db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order_id).order_by(WorkOrder.id)).all()
+        assert [r.quantity for r in rows] == [Decimal("70"), Decimal("30")] and rows[1].number.endswith("-W02")
+    response = supervisor.post(f"/production/wo/{wo_id}/edit", data={"owner_id": str(worker_id), "planned_start": "2026-12-01"})
+    assert response.status_code == 303
+    assert get(app, WorkOrder, wo_id).owner_id == worker_id
+    assert as_user("worker").post(f"/production/wo/{wo_id}/edit", data={"split-quantity": "1"}).status_code == 403
+    page = text_of(supervisor.get(f"/production/orders/{order_id}"))
+    assert "-W02" in page and "Planned" in page
+
+
+@pytest.mark.skipif(not shutil.which("zbarimg"), reason="zbarimg (zbar-tools) is not installed")
+def test_label_qr_decodes_to_the_work_order_url(app, work_order, as_user, tmp_path):
+    """The printed label's QR decodes (zbar) to the absolute URL under PUBLIC_URL, and the
+    human-readable number is on it."""
+    wo_id, token, order_id = work_order
+    supervisor = as_user("production")
+    response = supervisor.get(f"/production/wo/{wo_id}/label.svg")
+    assert response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    number = get(app, WorkOrder, wo_id).number
+    assert number in svg
+    path = tmp_path / "label.svg"
+    path.write_text(svg)
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", "--nodbus", str(path)], capture_output=True,
+                             text=True).stdout.strip()
+    assert decoded == f"https://tracker.example.com/w/{token}"
+    page = text_of(supervisor.get(f"/production/wo/{wo_id}/label"))
+    assert number in page and "<svg" in page

@@ -1,0 +1,67 @@
+"""Forms of the floor: progress, anomaly, plan, split."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..forms import DecimalText, filled, options, positive
+from .models import ANOMALY_KINDS
+
+KIND_LABELS = {
+    "material_shortage": _l("Material shortage"), "equipment_failure": _l("Equipment failure"),
+    "quality": _l("Quality problem"), "labour": _l("Not enough people"), "other": _l("Other"),
+}
+
+
+class ProgressForm(FlaskForm):
+    """Good and scrap pieces made, with a note and photos."""
+
+    good = DecimalText(_l("Good pieces"), places=3, minimum=0, default=0)
+    scrap = DecimalText(_l("Scrap pieces"), places=3, minimum=0, default=0)
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    photos = MultipleFileField(_l("Photos"))
+
+    def validate_good(self, field):
+        """Something must be reported."""
+        if (field.data or 0) + (self.scrap.data or 0) <= 0 and not self.scrap.errors:
+            raise ValidationError(_l("Enter good or scrap pieces."))
+
+
+class AnomalyForm(FlaskForm):
+    """Something is wrong: what, how bad, the plan, maybe a new date."""
+
+    kind = SelectField(_l("What happened"), choices=options(*[(k, KIND_LABELS[k]) for k in ANOMALY_KINDS]))
+    severity = SelectField(_l("Does it stop the work?"), choices=options(
+        ("minor", _l("No, work goes on")), ("blocking", _l("Yes, work stops"))))
+    note = TextAreaField(_l("Describe it"), validators=[DataRequired(), Length(max=2000)])
+    contingency = TextAreaField(_l("Contingency plan"), validators=[Length(max=2000)])
+    new_eta = DateField(_l("New expected date (tells the customer)"), validators=[Optional()])
+    eta_reason = TextAreaField(_l("Reason for the new date"), validators=[Length(max=1000)])
+    photos = MultipleFileField(_l("Photos"))
+
+    def validate_eta_reason(self, field):
+        """A new date needs its reason: the customer is told."""
+        if self.new_eta.data and not (field.data or "").strip():
+            raise ValidationError(_l("Give the reason for the new date."))
+
+
+class PlanForm(FlaskForm):
+    """Owner and planned milestone dates of a work order."""
+
+    owner_id = SelectField(_l("Owner"), coerce=int)
+    planned_materials = DateField(_l("Materials purchased by"), validators=[Optional()])
+    planned_start = DateField(_l("Production starts"), validators=[Optional()])
+    planned_qc = DateField(_l("QC done by"), validators=[Optional()])
+
+
+class SplitForm(FlaskForm):
+    """Split part of the quantity into a new work order."""
+
+    quantity = DecimalText(_l("Quantity to move to a new work order"), places=3, validators=[filled, positive])
+
+
+class ResolveForm(FlaskForm):
+    """How an anomaly was resolved."""
+
+    resolution = StringField(_l("What was done"), validators=[DataRequired(), Length(max=1000)])

@@ -1,0 +1,45 @@
+"""The work order's transition table: planned → materials_ready → in_progress → qc → done,
+with blocked (an anomaly stops the work) and back. Pure Python."""
+from ..statemachine import N_, StateMachine, Transition
+
+STATES = ("planned", "materials_ready", "in_progress", "qc", "done", "blocked")
+
+STATE_LABELS = {
+    "planned": N_("Planned"),
+    "materials_ready": N_("Materials ready"),
+    "in_progress": N_("In progress"),
+    "qc": N_("Waiting for QC"),
+    "done": N_("Done"),
+    "blocked": N_("Blocked"),
+}
+
+FLOOR = frozenset({"worker", "production"})
+
+
+def guard_finish(work_order) -> str | None:
+    """A job goes to QC only when its quantity is made."""
+    if work_order.remaining > 0:
+        return N_("Report the full good quantity before finishing.")
+    return None
+
+
+def unblock_target(work_order) -> str:
+    """Back to where the anomaly stopped it."""
+    return work_order.blocked_from or "in_progress"
+
+
+MACHINE = StateMachine("work_order", STATES, [
+    Transition("materials_ready", ("planned",), "materials_ready",
+               frozenset({"purchasing", "warehouse", "production"}), label=N_("Materials purchased")),
+    Transition("start", ("planned", "materials_ready"), "in_progress", FLOOR, label=N_("Start")),
+    Transition("finish", ("in_progress",), "qc", FLOOR, guard_finish, label=N_("Finish")),
+    Transition("pass_qc", ("qc",), "done", frozenset({"qc"}), label=N_("QC passed")),
+    Transition("fail_qc", ("qc",), "in_progress", frozenset({"qc"}), label=N_("QC failed: rework")),
+    Transition("block", ("planned", "materials_ready", "in_progress", "qc"), "blocked",
+               FLOOR | {"qc"}, label=N_("Blocked")),
+    Transition("unblock", ("blocked",), unblock_target, frozenset({"production", "operations"}),
+               label=N_("Resume work")),
+], messages={
+    "role": N_("Your role may not do this to a work order."),
+    "state": N_("This work order is not in a state that allows this."),
+})

@@ -1,0 +1,256 @@
+"""Work orders: the supervisor's plan vs actual, the printable label, and the worker's page."""
+from flask import Response, abort, flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import links
+from ..auth.models import User
+from ..extensions import db
+from ..forms import options
+from ..htmx import render, see_other
+from ..orders.models import Order
+from ..permissions import can, require, requires
+from ..templating import quantity
+from ..photos import Photo, photos_of, send_photo
+from ..uploads import UploadError
+from . import bp, labels, lifecycle, services
+from .forms import KIND_LABELS, AnomalyForm, PlanForm, ProgressForm, ResolveForm, SplitForm
+from .models import Anomaly, WorkOrder
+
+QUICK_AMOUNTS = (1, 5, 10)
+
+
+def get_work_order(work_order_id: int, action: str = "workorder.view") -> WorkOrder:
+    """Load a work order or 404, and check that the current user may do action."""
+    work_order = db.session.get(WorkOrder, work_order_id, options=[
+        joinedload(WorkOrder.order), joinedload(WorkOrder.line), selectinload(WorkOrder.reports),
+        selectinload(WorkOrder.anomalies)])
+    if work_order is None:
+        abort(404)
+    require(action)
+    return work_order
+
+
+def by_token(token: str) -> WorkOrder:
+    """The work order a label's QR points to (404 for anything else)."""
+    work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.token == token[:40]))
+    if work_order is None:
+        abort(404)
+    require("workorder.view")
+    return work_order
+
+
+def label_url(work_order: WorkOrder) -> str:
+    """The absolute URL in a work order's QR."""
+    return links.absolute(url_for("production.floor", token=work_order.token))
+
+
+@bp.get("/production/")
+@login_required
+@requires("workorder.view")
+def index():
+    """Open work orders: the worker's own first, then everything not done."""
+    query = (db.select(WorkOrder).where(WorkOrder.status != "done")
+             .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line))
+             .order_by(WorkOrder.planned_start, WorkOrder.id).limit(200))
+    work_orders = db.session.scalars(query).all()
+    mine = [w for w in work_orders if w.owner_id == current_user.id]
+    return render("production/index.html", mine=mine, work_orders=work_orders)
+
+
+@bp.get("/production/orders/<int:order_id>")
+@login_required
+@requires("workorder.view")
+def plan(order_id: int):
+    """Plan vs actual for an order's work orders (生产/备货跟踪表)."""
+    order = db.get_or_404(Order, order_id)
+    work_orders = db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id)
+                                     .options(selectinload(WorkOrder.reports), selectinload(WorkOrder.anomalies),
+                                              joinedload(WorkOrder.line), joinedload(WorkOrder.owner))
+                                     .order_by(WorkOrder.id)).all()
+    return render("production/plan.html", order=order, work_orders=work_orders,
+                  state_labels=lifecycle.STATE_LABELS)
+
+
+@bp.post("/production/orders/<int:order_id>/work-orders")
+@login_required
+@requires("workorder.manage")
+def create(order_id: int):
+    """Make one work order per order line."""
+    order = db.get_or_404(Order, order_id)
+    if order.status not in ("effective", "in_production") or not order.number:
+        abort(409)
+    services.create_work_orders(order, current_user)
+    flash(_("Work orders created. Print their labels and hand them to the floor."))
+    return see_other(url_for("production.plan", order_id=order.id))
+
+
+@bp.route("/production/wo/<int:work_order_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(work_order_id: int):
+    """Set the owner and planned dates, or split off part of the quantity."""
+    work_order = get_work_order(work_order_id, "workorder.manage")
+    form = PlanForm(obj=work_order)
+    form.owner_id.choices = options((0, "—"), *[
+        (u.id, u.name) for u in db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.name))
+        if u.roles & {"worker", "production"}])
+    split_form = SplitForm(prefix="split")
+    if request.method == "GET":
+        form.owner_id.data = work_order.owner_id or 0
+    elif "split-quantity" in request.form:
+        if split_form.validate_on_submit():
+            new = services.split(work_order, split_form.quantity.data, current_user)
+            flash(_("Work order %(number)s created.", number=new.number))
+            return see_other(url_for("production.plan", order_id=work_order.order_id))
+    elif form.validate_on_submit():
+        form.populate_obj(work_order)
+        work_order.owner_id = form.owner_id.data or None
+        flash(_("Work order saved."))
+        return see_other(url_for("production.plan", order_id=work_order.order_id))
+    status = 422 if (form.errors or split_form.errors) else 200
+    return render("production/edit.html", work_order=work_order, form=form, split_form=split_form,
+                  status=status)
+
+
+@bp.get("/production/wo/<int:work_order_id>/label")
+@login_required
+@requires("workorder.view")
+def label(work_order_id: int):
+    """A printable label page."""
+    work_order = get_work_order(work_order_id)
+    return render("production/label.html", work_order=work_order, svg=Markup(_label_svg(work_order)))
+
+
+@bp.get("/production/wo/<int:work_order_id>/label.svg")
+@login_required
+@requires("workorder.view")
+def label_svg(work_order_id: int):
+    """The label as an SVG file (for label printers)."""
+    work_order = get_work_order(work_order_id)
+    return Response(_label_svg(work_order), mimetype="image/svg+xml",
+                    headers={"Content-Disposition": f'inline; filename="{work_order.number}.svg"'})
+
+
+def _label_svg(work_order: WorkOrder) -> str:
+    line = work_order.line
+    return labels.label_svg(label_url(work_order), [
+        work_order.number, line.model, f"{work_order.quantity.normalize():f} {line.unit}",
+        work_order.order.customer.abbreviation])
+
+
+# --- the worker's page ---------------------------------------------------------------------------
+
+def floor_context(work_order: WorkOrder, **forms) -> dict:
+    """What the worker's page shows."""
+    return {
+        "work_order": work_order, "state_labels": lifecycle.STATE_LABELS, "kinds": KIND_LABELS,
+        "progress_form": forms.get("progress_form") or ProgressForm(prefix="p"),
+        "anomaly_form": forms.get("anomaly_form") or AnomalyForm(prefix="a"),
+        "quick": [q for q in QUICK_AMOUNTS if q <= work_order.remaining],
+        "moves": [name for name in ("materials_ready", "start", "finish", "pass_qc", "fail_qc", "unblock")
+                  if can(current_user, f"work_order:{name}", work_order)],
+        "labels": {name: t.label for name, t in lifecycle.MACHINE.transitions.items()},
+        "photos": photos_of("progress", [r.id for r in work_order.reports[-5:]]),
+        "open_anomalies": [a for a in work_order.anomalies if a.resolved_at is None],
+        "resolve_form": ResolveForm(prefix="r"),
+        "can_report": (work_order.status in ("planned", "materials_ready", "in_progress")
+                       and bool(current_user.roles & lifecycle.FLOOR) and work_order.remaining > 0),
+    }
+
+
+@bp.get("/w/<token>")
+@login_required
+def floor(token: str):
+    """The page a work-order label opens: start, report, finish, or raise an anomaly."""
+    work_order = by_token(token)
+    return render("production/floor.html", **floor_context(work_order))
+
+
+@bp.post("/w/<token>/report")
+@login_required
+def report(token: str):
+    """Report good and scrap pieces (a quick button sends just the good count)."""
+    work_order = by_token(token)
+    if not (current_user.roles & lifecycle.FLOOR):
+        abort(403)
+    form = ProgressForm(prefix="p")
+    if not form.validate_on_submit():
+        return render("production/floor.html", status=422, **floor_context(work_order, progress_form=form))
+    try:
+        services.report(work_order, current_user, form.good.data or 0, form.scrap.data or 0,
+                        (form.note.data or "").strip(), request.files.getlist(form.photos.name))
+    except UploadError as error:
+        return _unfit_photo(work_order, form, error, "progress_form")
+    flash(_("Saved: %(good)s good, %(scrap)s scrap.", good=quantity(form.good.data or 0),
+            scrap=quantity(form.scrap.data or 0)))
+    return see_other(url_for("production.floor", token=token))
+
+
+def _unfit_photo(work_order: WorkOrder, form, error: UploadError, form_name: str):
+    """A photo was refused: nothing of the report is kept; the form comes back with the message."""
+    g.rollback = True
+    db.session.rollback()
+    work_order = db.session.get(WorkOrder, work_order.id)
+    form.photos.errors = [str(error)]
+    return render("production/floor.html", status=422, **floor_context(work_order, **{form_name: form}))
+
+
+@bp.post("/w/<token>/do/<name>")
+@login_required
+def move(token: str, name: str):
+    """Start, finish, pass or fail QC, mark materials ready, resume."""
+    work_order = by_token(token)
+    if name not in ("materials_ready", "start", "finish", "pass_qc", "fail_qc", "unblock"):
+        abort(404)
+    services.move(work_order, name, current_user)
+    flash(_("Done: %(label)s.", label=_(lifecycle.MACHINE.transitions[name].label)))
+    return see_other(url_for("production.floor", token=token))
+
+
+@bp.post("/w/<token>/anomaly")
+@login_required
+def anomaly(token: str):
+    """Raise an anomaly: what happened, a photo, the plan, maybe a new date for the customer."""
+    work_order = by_token(token)
+    form = AnomalyForm(prefix="a")
+    if not form.validate_on_submit():
+        return render("production/floor.html", status=422, **floor_context(work_order, anomaly_form=form))
+    if form.new_eta.data and not can(current_user, "workorder.manage"):
+        form.new_eta.errors = [_("Only the production supervisor may change the date the customer is told.")]
+        return render("production/floor.html", status=422, **floor_context(work_order, anomaly_form=form))
+    try:
+        services.raise_anomaly(work_order, current_user, form.kind.data, form.severity.data,
+                               form.note.data.strip(), (form.contingency.data or "").strip(), form.new_eta.data,
+                               (form.eta_reason.data or "").strip(), request.files.getlist(form.photos.name))
+    except UploadError as error:
+        return _unfit_photo(work_order, form, error, "anomaly_form")
+    flash(_("Anomaly recorded; the supervisor sees it."))
+    return see_other(url_for("production.floor", token=token))
+
+
+@bp.post("/production/anomalies/<int:anomaly_id>/resolve")
+@login_required
+@requires("workorder.manage")
+def resolve(anomaly_id: int):
+    """Close an anomaly with what was done."""
+    item = db.get_or_404(Anomaly, anomaly_id)
+    form = ResolveForm(prefix="r")
+    if not form.validate_on_submit():
+        flash(_("Say what was done."), "error")
+    else:
+        services.resolve_anomaly(item, current_user, form.resolution.data.strip())
+        flash(_("Anomaly resolved."))
+    return see_other(url_for("production.floor", token=item.work_order.token))
+
+
+@bp.get("/production/photos/<int:photo_id>")
+@login_required
+@requires("workorder.view")
+def photo(photo_id: int):
+    """A progress or anomaly photo."""
+    item = db.session.get(Photo, photo_id)
+    if item is None or item.entity_type not in ("progress", "anomaly"):
+        abort(404)
+    return send_photo(item)
