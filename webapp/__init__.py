@@ -132,9 +132,12 @@ def secure_headers(response) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every domain's blueprint."""
-    from . import admin, auth, customers, main, orders, production, public, requirements
+    from . import admin, aftersales, auth, costing, customers, main, orders, production, public, requirements, shipping
     # The views modules attach their routes to each domain's blueprint.
     from .admin import views as _admin_views  # noqa: F401
+    from .aftersales import models as _aftersales_models, views as _aftersales_views  # noqa: F401
+    from .costing import models as _costing_models, views as _costing_views  # noqa: F401
+    from .shipping import models as _shipping_models, views as _shipping_views  # noqa: F401
     from .auth import sessions as _sessions, views as _auth_views  # noqa: F401
     from .customers import views as _customer_views  # noqa: F401
     from .main import views as _main_views  # noqa: F401
@@ -149,6 +152,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders.bp, url_prefix="/orders")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(production.bp)
+    app.register_blueprint(shipping.bp)
+    app.register_blueprint(aftersales.bp)
+    app.register_blueprint(costing.bp)
     app.register_blueprint(public.bp)
 
 

@@ -134,6 +134,30 @@ def guard_work_done(order) -> str | None:
     return None
 
 
+def guard_all_dispatched(order) -> str | None:
+    """Shipped when every ordered quantity has left in some shipment."""
+    if not getattr(order, "all_dispatched", False):
+        return N_("Not everything has been dispatched yet.")
+    return None
+
+
+def guard_all_delivered(order) -> str | None:
+    """Delivered when every ordered quantity has been signed for."""
+    if not getattr(order, "all_delivered", False):
+        return N_("Not everything has been delivered yet.")
+    return None
+
+
+def guard_closable(order) -> str | None:
+    """Closed when delivered, followed up and costed: the caller sets order.close_blockers."""
+    blockers = getattr(order, "close_blockers", None)
+    if blockers is None:
+        return N_("Check the follow-up and the cost sheet before closing.")
+    if blockers:
+        return blockers[0]
+    return None
+
+
 REVIEWERS = frozenset({"production", "finance", "warehouse"})
 
 MACHINE = StateMachine("order", STATES, [
@@ -159,6 +183,12 @@ MACHINE = StateMachine("order", STATES, [
     Transition("complete_production", ("in_production",), "ready_to_ship",
                frozenset({"system", "production", "operations"}), guard_work_done,
                label=N_("Production complete")),
+    Transition("ship", ("effective", "in_production", "ready_to_ship"), "shipped", frozenset({"system"}),
+               guard_all_dispatched, label=N_("Everything dispatched")),
+    Transition("deliver", ("shipped",), "delivered", frozenset({"system"}), guard_all_delivered,
+               label=N_("Everything delivered")),
+    Transition("close", ("delivered",), "closed", frozenset({"finance", "manager"}), guard_closable,
+               label=N_("Close order")),
     Transition("hold", ("effective", "in_production"), "on_hold", frozenset({"manager"}),
                label=N_("Put on hold")),
     Transition("resume", ("on_hold",), resume_target, frozenset({"manager"}),

@@ -1,0 +1,2 @@
+"""Views of this domain."""
+from . import bp  # noqa: F401
