@@ -21,6 +21,9 @@ def create_app(test_config: dict | None = None) -> Flask:
                 static_folder=os.path.join(ROOT, "static"))
     os.makedirs(app.instance_path, exist_ok=True)
     configure(app, test_config)
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     register_extensions(app)
     register_request_hooks(app)
     register_blueprints(app)
@@ -36,7 +39,10 @@ def configure(app: Flask, test_config: dict | None) -> None:
     app.config.from_pyfile("config.py", silent=True)
     for key in config_module.ENV_KEYS:
         if key in os.environ:
-            app.config[key] = os.environ[key]
+            value = os.environ[key]
+            if key in config_module.BOOLEAN_KEYS:
+                value = value.strip().lower() in ("1", "true", "yes", "on")
+            app.config[key] = value
     if "SQLALCHEMY_DATABASE_URI" not in app.config:
         app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_url(app.instance_path)
     if test_config:

@@ -30,12 +30,15 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "orders@example.com"
+    # Behind a reverse proxy, trust its X-Forwarded-For/Proto (one hop) for addresses and HTTPS.
+    PROXY_FIX = False
 
 
 ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
-    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER",
+    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX",
 )
+BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX")
 
 
 def database_url(instance_path: str) -> str:

@@ -12,6 +12,8 @@ class DecimalText(StringField):
     def __init__(self, label=None, validators=None, places: int = 2, minimum=None, maximum=None,
                  **kwargs):
         super().__init__(label, validators, **kwargs)
+        if maximum is None:  # far beyond any real order, well inside a 64-bit column
+            maximum = Decimal("1000000000") if places == 3 else Decimal("10000000000000")
         self.places, self.minimum, self.maximum = places, minimum, maximum
 
     def process_formdata(self, valuelist):

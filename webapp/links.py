@@ -20,7 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .db_types import UTCDateTime, utcnow
 from .extensions import db
 
-PURPOSES = ("requirement_confirm", "order_countersign")
+PURPOSES = ("requirement_confirm", "order_countersign", "courier", "delivery_receipt",
+            "order_service", "survey")
 
 
 class AccessLink(db.Model):

@@ -8,12 +8,16 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from .aftersales import lifecycle as aftersales_lifecycle
 from .orders import lifecycle as order_lifecycle
 from .production import lifecycle as work_order_lifecycle
 from .requirements import lifecycle as requirement_lifecycle
+from .shipping import lifecycle as shipment_lifecycle
 
 MACHINES = {"order": order_lifecycle.MACHINE, "requirement": requirement_lifecycle.MACHINE,
-            "work_order": work_order_lifecycle.MACHINE}
+            "work_order": work_order_lifecycle.MACHINE, "shipment": shipment_lifecycle.MACHINE,
+            "follow_up": aftersales_lifecycle.FOLLOW_UP, "ticket": aftersales_lifecycle.TICKET,
+            "survey": aftersales_lifecycle.SURVEY}
 
 OFFICE = frozenset({"admin", "sales", "operations", "production", "purchasing", "warehouse", "qc",
                     "finance", "manager", "aftersales"})
@@ -36,6 +40,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "workorder.view": frozenset({"production", "operations", "worker", "qc", "manager", "purchasing",
                                  "warehouse"}),
     "workorder.manage": frozenset({"production", "operations"}),
+    "shipment.view": frozenset({"warehouse", "operations", "qc", "sales", "manager", "production",
+                                "aftersales", "finance"}),
+    "shipment.manage": frozenset({"warehouse", "operations"}),
+    "return.manage": frozenset({"aftersales", "sales", "warehouse", "operations", "manager"}),
+    "aftersales.view": OFFICE,
+    "ticket.open": frozenset({"sales", "aftersales", "manager"}),
+    "costsheet.view": frozenset({"finance", "manager", "operations", "sales"}),
+    "costsheet.edit": frozenset({"finance"}),
+    "costsheet.finalise": frozenset({"finance"}),
 }
 
 # Extra state rules for plain actions on an object.
@@ -63,6 +76,16 @@ def can(user, action: str, obj=None) -> bool:
         return False
     rule = STATE_RULES.get(action)
     return rule is None or obj is None or rule(obj)
+
+
+# A shared phone can be handed only to people whose roles are all floor roles: a 4-digit PIN must
+# never open an office account.
+SWITCHABLE = frozenset({"worker", "courier", "warehouse", "qc", "production"})
+
+
+def can_switch_to(person) -> bool:
+    """Whether a shared phone may be switched to person by badge or PIN."""
+    return bool(person.roles) and person.roles <= SWITCHABLE
 
 
 def require(action: str, obj=None) -> None:

@@ -20,6 +20,10 @@
   }
   window.addEventListener("resize", resize);
   resize();
+  // After a refused submit the server sends the strokes back: redraw them, nothing is lost.
+  if (field.value) {
+    try { pad.fromData(JSON.parse(field.value)); } catch (e) { field.value = ""; }
+  }
 
   document.getElementById("clear-signature").addEventListener("click", function () {
     pad.clear();

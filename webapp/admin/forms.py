@@ -84,13 +84,20 @@ class SettingsForm(FlaskForm):
             raise ValidationError(_l("Unknown time zone, e.g. Asia/Shanghai.")) from None
 
     def validate_number_pattern(self, field):
-        """The pattern must contain the serial and make unique numbers per customer and month."""
+        """The pattern must name year, month, customer and serial (so numbers never repeat), and
+        nothing else; the customer and the serial must be separated."""
+        import string
         try:
+            fields = [(literal, name) for literal, name, _spec, _conv in string.Formatter().parse(field.data)]
             sample = field.data.format(yyyy="2026", mm="11", abbr="ACME", seq=1)
-        except (KeyError, ValueError, IndexError):
+        except (KeyError, ValueError, IndexError, AttributeError):
             raise ValidationError(_l("Use only {yyyy}, {mm}, {abbr} and {seq:03d}.")) from None
-        if "{seq" not in field.data or "{abbr}" not in field.data or "{mm}" not in field.data:
-            raise ValidationError(_l("The pattern needs {yyyy}, {mm}, {abbr} and {seq}."))
+        names = [name for _literal, name in fields if name is not None]
+        if sorted(names) != ["abbr", "mm", "seq", "yyyy"]:
+            raise ValidationError(_l("The pattern needs {yyyy}, {mm}, {abbr} and {seq}, each once."))
+        order = {name: i for i, (_literal, name) in enumerate(fields) if name}
+        if abs(order["abbr"] - order["seq"]) == 1 and not fields[max(order["abbr"], order["seq"])][0]:
+            raise ValidationError(_l("Put a separator between {abbr} and {seq}."))
         if len(sample) > 40:
             raise ValidationError(_l("The numbers would be too long."))
 

@@ -90,10 +90,11 @@ def switch_to(person: User, how: str) -> None:
                  before={"user_id": before}, after={"user_id": person.id, "how": how})
 
 
-def throttled(*keys: str) -> bool:
-    """Whether any key has failed too often recently (counted in the database)."""
+def throttled(*keys: str, limit_factor: int = 1) -> bool:
+    """Whether any key has failed too often recently (counted in the database). An address gets a
+    larger allowance than a username: a whole office may share one."""
     since = utcnow() - timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
-    limit = current_app.config["LOGIN_THROTTLE_MAX_FAILURES"]
+    limit = current_app.config["LOGIN_THROTTLE_MAX_FAILURES"] * limit_factor
     for key in keys:
         count = db.session.scalar(db.select(db.func.count()).select_from(LoginFailure).where(
             LoginFailure.key == key, LoginFailure.at >= since))

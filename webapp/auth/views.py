@@ -8,13 +8,18 @@ from ..extensions import db
 from ..htmx import render, see_other
 from . import bp, sessions
 from .forms import LoginForm, PasswordForm, SwitchForm
+from ..permissions import can_switch_to
 from .models import User, hash_secret
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow local next= targets (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    """Only follow local next= targets (no open redirect, whatever browsers make of odd paths)."""
+    from urllib.parse import urlsplit
+    if (target and target.startswith("/") and target.isprintable() and "\\" not in target
+            and not target.startswith("//")):
+        parts = urlsplit(target.replace("\t", ""))
+        if not parts.scheme and not parts.netloc and not parts.path.startswith("//"):
+            return target
     return url_for("main.home")
 
 
@@ -27,7 +32,7 @@ def login():
     if form.validate_on_submit():
         username = form.username.data.strip()
         keys = (f"user:{username.lower()}", f"ip:{request.remote_addr}")
-        if sessions.throttled(*keys):
+        if sessions.throttled(keys[0]) or sessions.throttled(keys[1], limit_factor=10):
             form.username.errors.append(
                 _("Too many failed attempts. Wait a quarter of an hour and try again."))
             return render("auth/login.html", form=form, status=429)
@@ -99,7 +104,8 @@ def switch():
                 _("Too many failed attempts. Wait a quarter of an hour and try again."))
             return render("auth/switch.html", form=form, status=429)
         person = db.session.scalar(db.select(User).where(User.employee_no == number))
-        if person is None or not person.active or not person.check_pin(form.pin.data):
+        if (person is None or not person.active or not can_switch_to(person)
+                or not person.check_pin(form.pin.data)):
             sessions.note_failure(*keys)
             form.pin.errors.append(_("Wrong employee number or PIN."))
             return render("auth/switch.html", form=form, status=422)
@@ -114,7 +120,7 @@ def switch():
 def badge(secret: str):
     """Switch to the worker whose badge QR was scanned (one tap to confirm)."""
     person = db.session.scalar(db.select(User).where(User.badge_hash == hash_secret(secret)))
-    if person is None or not person.active:
+    if person is None or not person.active or not can_switch_to(person):
         abort(404)
     if not current_user.is_authenticated:
         flash(_("Log this phone in first; then scan the badge to switch to its worker."))

@@ -40,18 +40,20 @@ def items_for(user) -> list[WorkItem]:
     roles = user.roles
     items: list[WorkItem] = []
     if "sales" in roles:
+        has_order = (db.select(Order.id).where(Order.requirement_id == Requirement.id,
+                                               Order.status != "cancelled").exists())
         reqs = db.session.scalars(
-            db.select(Requirement).where(Requirement.status.in_(("draft", "clarification", "sent", "confirmed")))
+            db.select(Requirement).where(
+                Requirement.status.in_(("draft", "clarification", "sent")),
+            ).options(joinedload(Requirement.customer)).order_by(Requirement.updated_at).limit(200)).all()
+        reqs += db.session.scalars(
+            db.select(Requirement).where(Requirement.status == "confirmed", ~has_order)
             .options(joinedload(Requirement.customer)).order_by(Requirement.updated_at).limit(200)).all()
-        ordered = set(db.session.scalars(db.select(Order.requirement_id).where(
-            Order.requirement_id.is_not(None), Order.status != "cancelled")))
         titles = {"draft": _("Complete and send the requirement"),
                   "clarification": _("Customer asked for clarification"),
                   "sent": _("Waiting for the customer to confirm"),
                   "confirmed": _("Prepare the order")}
         for r in reqs:
-            if r.status == "confirmed" and r.id in ordered:
-                continue
             items.append(WorkItem(titles[r.status], f"{r.customer.name} · {r.product}",
                                   url_for("requirements.detail", req_id=r.id), r.updated_at,
                                   "wait" if r.status == "sent" else "act"))

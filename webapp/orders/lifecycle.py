@@ -122,6 +122,13 @@ def guard_prepayment_open(order) -> str | None:
     return None
 
 
+def guard_never_numbered(order) -> str | None:
+    """A draft that once had a number (a reworked amendment) is cancelled by the manager, not discarded."""
+    if order.number is not None:
+        return N_("This order has a number; only the manager can cancel it.")
+    return None
+
+
 def resume_target(order) -> str:
     """Back to where the order was put on hold."""
     return order.hold_from or "effective"
@@ -194,7 +201,8 @@ MACHINE = StateMachine("order", STATES, [
     Transition("resume", ("on_hold",), resume_target, frozenset({"manager"}),
                label=N_("Resume")),
     Transition("cancel", CANCELLABLE, "cancelled", frozenset({"manager"}), label=N_("Cancel order")),
-    Transition("discard", ("draft",), "cancelled", frozenset({"sales"}), label=N_("Discard draft")),
+    Transition("discard", ("draft",), "cancelled", frozenset({"sales"}), guard_never_numbered,
+               label=N_("Discard draft")),
 ], messages={
     "role": N_("Your role may not do this to an order."),
     "state": N_("This order is not in a state that allows this."),

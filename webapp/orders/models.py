@@ -68,8 +68,35 @@ class Order(db.Model):
     payments: Mapped[list["Payment"]] = relationship(
         back_populates="order", order_by="Payment.id")
     work_orders = relationship("WorkOrder", back_populates="order", order_by="WorkOrder.id")
+    shipments = relationship("Shipment", back_populates="order", order_by="Shipment.id")
     # A revised expected date, set from an anomaly with its reason (the customer is told).
     revised_date: Mapped[date | None] = mapped_column()
+
+    def fulfilment(self) -> dict[int, dict[str, Decimal]]:
+        """Per order line: ordered, dispatched, delivered (signed for in good order) and outstanding."""
+        out = {line.id: {"ordered": line.quantity, "dispatched": Decimal("0"), "delivered": Decimal("0")}
+               for line in self.lines}
+        for shipment in self.shipments:
+            for sline in shipment.lines:
+                if shipment.status in ("dispatched", "delivered", "delivered_with_exception"):
+                    out[sline.order_line_id]["dispatched"] += sline.quantity
+            if shipment.receipt is not None:
+                for rline in shipment.receipt.lines:
+                    if rline.condition == "ok":
+                        out[rline.shipment_line.order_line_id]["delivered"] += rline.received_qty
+        for row in out.values():
+            row["outstanding"] = max(row["ordered"] - row["dispatched"], Decimal("0"))
+        return out
+
+    @property
+    def all_dispatched(self) -> bool:
+        """Every ordered quantity has left in a shipment."""
+        return bool(self.lines) and all(r["outstanding"] == 0 for r in self.fulfilment().values())
+
+    @property
+    def all_delivered(self) -> bool:
+        """Every shipment is signed for and nothing is still to ship."""
+        return self.all_dispatched and all(s.receipt is not None for s in self.shipments)
 
     @property
     def all_work_done(self) -> bool:
@@ -203,6 +230,8 @@ class OrderLine(db.Model):
 class FeasibilityReview(db.Model):
     """A department's verdict on whether the order can be done (production, finance, warehouse)."""
 
+    __table_args__ = (UniqueConstraint("order_id", "round", "department"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
     round: Mapped[int] = mapped_column()
@@ -227,6 +256,8 @@ class FeasibilityReview(db.Model):
 
 class Approval(db.Model):
     """An approver's decision on the order (manager, finance)."""
+
+    __table_args__ = (UniqueConstraint("order_id", "round", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)

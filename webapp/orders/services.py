@@ -130,11 +130,14 @@ def review(order: Order, department: str, verdict: str, note: str, user) -> str:
     """Record a department's sign-off; the last clearing one sends the order on to approval."""
     if department not in user.roles:
         raise TransitionError(403, N_("Your role may not do this to an order."))
+    lifecycle.MACHINE.check(order, "review", {department})
     if department not in order.settings.get("reviews", []):
         raise TransitionError(409, N_("This order does not need that sign-off."))
     if department == "finance" and verdict == "agree" and order.budget_total is None:
         raise TransitionError(409, N_("Finance must set the cost budget before approval."))
     lifecycle.MACHINE.check(order, "review", {department})
+    if department in order.current_reviews():
+        raise TransitionError(409, N_("This department has already signed off in this round."))
     db.session.add(FeasibilityReview(order=order, round=order.review_round, department=department,
                                      verdict=verdict, note=note, reviewer_id=user.id))
     db.session.flush()
@@ -292,6 +295,10 @@ def countersign(order: Order, link: links.AccessLink, name: str, title: str, str
 
 # --- amendments --------------------------------------------------------------------------------
 
+class NothingChanged(Exception):
+    """An amendment that changes nothing (the form is shown again)."""
+
+
 def amend(order: Order, form, reason: str, user) -> OrderAmendment:
     """Change an approved order: keep the old version, apply the new terms, and send the order
     back through review, approval or signature as its settings require."""
@@ -303,7 +310,7 @@ def amend(order: Order, form, reason: str, user) -> OrderAmendment:
     after = order.terms()
     changes = diff_terms(before, after)
     if not changes:
-        raise TransitionError(409, N_("Nothing was changed."))
+        raise NothingChanged()
     links.revoke_all("order_countersign", order.id)  # a signature link for the old terms is void
     order.version += 1
     order.review_round += 1

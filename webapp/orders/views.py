@@ -11,7 +11,7 @@ from .. import audit, links
 from ..customers.models import Customer
 from ..errors import render_error
 from ..extensions import db
-from ..statemachine import TransitionError
+from ..statemachine import N_, TransitionError
 from ..forms import options
 from ..htmx import is_partial, render, see_other
 from ..permissions import can, require, requires
@@ -27,7 +27,10 @@ REASON_REQUIRED = ("hold", "cancel")
 
 def get_order(order_id: int, action: str = "order.view") -> Order:
     """Load an order or 404, and check that the current user may do action on it."""
-    order = db.session.get(Order, order_id, options=[
+    writing = request.method not in ("GET", "HEAD", "OPTIONS")
+    # Writers lock the order row (PostgreSQL), so simultaneous approvals or sign-offs see each
+    # other; SQLite already serialises writers with BEGIN IMMEDIATE.
+    order = db.session.get(Order, order_id, with_for_update=writing, populate_existing=writing, options=[
         joinedload(Order.customer), selectinload(Order.lines), selectinload(Order.reviews),
         selectinload(Order.approvals), selectinload(Order.payments)])
     if order is None:
@@ -210,7 +213,8 @@ def review(order_id: int, department: str):
     order = get_order(order_id)
     if department not in ("production", "finance", "warehouse"):
         abort(404)
-    require(f"order.review.{department}", order)
+    if department not in current_user.roles:
+        abort(403)
     form = ReviewForm(prefix=department)
     if not form.validate_on_submit():
         return _invalid(order, **{f"review_{department}": form})
@@ -222,7 +226,10 @@ def review(order_id: int, department: str):
 @login_required
 def budget(order_id: int):
     """Finance sets the cost budget per category."""
-    order = get_order(order_id, "order.budget")
+    order = get_order(order_id)
+    require("order.budget")
+    if order.status not in ("in_review", "pending_approval"):
+        raise TransitionError(409, N_("This order is not in a state that allows this."))
     form = BudgetForm()
     if not form.validate_on_submit():
         return _invalid(order, budget_form=form)
@@ -273,7 +280,10 @@ def decide(order_id: int):
 @login_required
 def payment(order_id: int):
     """Finance records a payment received."""
-    order = get_order(order_id, "payment.record")
+    order = get_order(order_id)
+    require("payment.record")
+    if order.status in ("draft", "cancelled"):
+        raise TransitionError(409, N_("This order is not in a state that allows this."))
     form = PaymentForm()
     if not form.validate_on_submit():
         return _invalid(order, payment_form=form)
@@ -321,7 +331,14 @@ def amend(order_id: int):
     if request.method == "POST" and _add_line_requested(form):
         return render("orders/amend.html", form=form, order=order)
     if form.validate_on_submit():
-        services.amend(order, form, form.reason.data.strip(), current_user)
+        try:
+            services.amend(order, form, form.reason.data.strip(), current_user)
+        except services.NothingChanged:
+            g.rollback = True
+            db.session.rollback()
+            order = get_order(order_id)
+            form.reason.errors = [_("Nothing in the terms was changed.")]
+            return render("orders/amend.html", form=form, order=order, status=422)
         flash(_("Amendment recorded as version %(v)s.", v=order.version))
         return see_other(url_for("orders.detail", order_id=order.id))
     return render("orders/amend.html", form=form, order=order, status=422 if form.errors else 200)
@@ -350,8 +367,9 @@ def confirmation(order_id: int):
     order = get_order(order_id)
     signature = db.session.scalar(db.select(Countersignature).where(
         Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1))
-    terms = json.loads(signature.terms_json) if signature and signature.version == order.version \
-        else order.terms()
+    if signature is not None and signature.version != order.version:
+        signature = None  # the newest version is not countersigned yet: do not show an older signature
+    terms = json.loads(signature.terms_json) if signature else order.terms()
     return render("orders/confirmation.html", order=order, signature=signature, terms=terms,
                   signature_svg=Markup(signature.signature_svg) if signature else None)
 

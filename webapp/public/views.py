@@ -45,6 +45,14 @@ def open_link(token: str):
         if requirement.status != "sent":
             abort(404)
         return _requirement_page(link, requirement)
+    if link.purpose in ("courier", "delivery_receipt"):
+        from ..shipping import views as shipping_views
+        if link.purpose == "courier":
+            return shipping_views.courier_page(link)
+        return shipping_views.receipt_page(link)
+    if link.purpose in ("order_service", "survey"):
+        from ..aftersales import views as aftersales_views
+        return aftersales_views.open_customer_link(link)
     order = db.get_or_404(Order, link.object_id)
     if order.status != "awaiting_countersign":
         abort(404)
@@ -148,8 +156,8 @@ def thanks(kind: str):
 def link_qr(link_id: int):
     """The QR image of a customer link, for staff to show or print."""
     link = db.get_or_404(links.AccessLink, link_id)
-    action = "requirement.view" if link.purpose == "requirement_confirm" else "order.view"
-    if not can(current_user, action) or not link.is_live:
+    manager = "shipment.manage" if link.purpose == "courier" else "link.manage"
+    if not can(current_user, manager) or not link.is_live:
         abort(404)
     return Response(links.qr_svg(link.url), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, no-store"})

@@ -1,2 +1,313 @@
-"""Views of this domain."""
-from . import bp  # noqa: F401
+"""Shipments: the warehouse's pages, the courier's link and the customer's receipt."""
+from decimal import Decimal, InvalidOperation
+
+from flask import abort, flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import links
+from ..extensions import db
+from ..htmx import render, see_other
+from ..orders.models import Order
+from ..permissions import can, require, requires
+from ..photos import Photo, photos_of, send_photo
+from ..signatures import SignatureError
+from ..uploads import UploadError
+from . import bp, lifecycle, services
+from .forms import CONDITION_CHOICES, DispatchForm, ProblemForm, ReceiptForm, ReturnStartForm, ShipmentForm
+from .models import ReturnCase, Shipment, ShipmentLine
+
+
+def get_shipment(shipment_id: int, action: str = "shipment.view") -> Shipment:
+    """Load a shipment or 404, checking the current user may do action."""
+    shipment = db.session.get(Shipment, shipment_id, options=[selectinload(Shipment.lines), joinedload(Shipment.order)])
+    if shipment is None:
+        abort(404)
+    require(action)
+    return shipment
+
+
+def _order_page(order: Order, form=None, status=200):
+    remaining = services.open_quantities(order) if order.lines else {}
+    returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.order_id == order.id)
+                                 .order_by(ReturnCase.id)).all()
+    return render("shipping/order.html", order=order, form=form or ShipmentForm(), remaining=remaining,
+                  fulfilment=order.fulfilment(), returns=returns, state_labels=lifecycle.STATE_LABELS,
+                  shippable=order.status in services.SHIPPABLE_ORDER_STATES, status=status)
+
+
+@bp.get("/shipping/orders/<int:order_id>")
+@login_required
+@requires("shipment.view")
+def order_shipments(order_id: int):
+    """What is shipped, delivered and outstanding for an order; start a new shipment."""
+    return _order_page(db.get_or_404(Order, order_id))
+
+
+@bp.post("/shipping/orders/<int:order_id>/new")
+@login_required
+@requires("shipment.manage")
+def create(order_id: int):
+    """Make a shipment with some quantity of some lines (one of possibly several)."""
+    order = db.get_or_404(Order, order_id)
+    form = ShipmentForm()
+    quantities, batches, bad = {}, {}, False
+    for line in order.lines:
+        raw = (request.form.get(f"qty-{line.id}") or "").strip()
+        batches[line.id] = (request.form.get(f"batch-{line.id}") or "").strip()[:60]
+        if raw:
+            try:
+                quantities[line.id] = Decimal(raw.replace(",", "."))
+            except InvalidOperation:
+                bad = True
+    if not form.validate_on_submit() or bad:
+        if bad:
+            flash(_("Enter the quantities as numbers."), "error")
+        return _order_page(order, form, status=422)
+    shipment = services.create_shipment(order, current_user, quantities, batches, form.method.data,
+                                        (form.carrier.data or "").strip(), (form.tracking_no.data or "").strip(),
+                                        form.eta.data, form.cost.data)
+    flash(_("Shipment %(number)s created. Check the packing list.", number=shipment.number))
+    return see_other(url_for("shipping.detail", shipment_id=shipment.id))
+
+
+@bp.get("/shipping/<int:shipment_id>")
+@login_required
+def detail(shipment_id: int):
+    """A shipment: packing list to tick off, the courier's link, the receipt and any return case."""
+    shipment = get_shipment(shipment_id)
+    return render("shipping/detail.html", **_detail_context(shipment))
+
+
+def _detail_context(shipment: Shipment) -> dict:
+    receipt = shipment.receipt
+    return {
+        "shipment": shipment, "state_labels": lifecycle.STATE_LABELS,
+        "courier_link": links.current("courier", shipment.id),
+        "receipt_link": links.current("delivery_receipt", shipment.id),
+        "receipt": receipt,
+        "receipt_svg": Markup(receipt.signature_svg) if receipt and receipt.signature_svg else None,
+        "receipt_photos": photos_of("receipt", [receipt.id])[receipt.id] if receipt else [],
+        "dispatch_photos": photos_of("dispatch", [shipment.id])[shipment.id],
+        "returns": db.session.scalars(db.select(ReturnCase).where(ReturnCase.shipment_id == shipment.id)).all(),
+        "return_form": ReturnStartForm(), "dispatch_form": DispatchForm(),
+        "conditions": dict(CONDITION_CHOICES),
+    }
+
+
+@bp.post("/shipping/<int:shipment_id>/lines/<int:line_id>/check")
+@login_required
+@requires("shipment.manage")
+def check(shipment_id: int, line_id: int):
+    """Tick a packing-list line off (the batch may be entered or scanned)."""
+    shipment = get_shipment(shipment_id)
+    line = db.session.get(ShipmentLine, line_id)
+    if line is None or line.shipment_id != shipment.id:
+        abort(404)
+    services.check_line(shipment, line, (request.form.get("batch") or "").strip()[:60], current_user)
+    return see_other(url_for("shipping.detail", shipment_id=shipment.id))
+
+
+@bp.post("/shipping/<int:shipment_id>/pack")
+@login_required
+def pack(shipment_id: int):
+    """Mark the shipment packed (every line checked)."""
+    shipment = get_shipment(shipment_id)
+    services.pack(shipment, current_user)
+    flash(_("Packed. The courier can pick it up with the shipment's code."))
+    return see_other(url_for("shipping.detail", shipment_id=shipment.id))
+
+
+@bp.post("/shipping/<int:shipment_id>/dispatch")
+@login_required
+def dispatch(shipment_id: int):
+    """The warehouse confirms dispatch itself (e.g. own truck or pickup)."""
+    shipment = get_shipment(shipment_id)
+    form = DispatchForm()
+    if not form.validate_on_submit():
+        return render("shipping/detail.html", status=422, **_detail_context(shipment))
+    try:
+        services.dispatch(shipment, request.files.getlist(form.photos.name), (form.note.data or "").strip(),
+                          user=current_user)
+    except UploadError as error:
+        return _refused(error, url_for("shipping.detail", shipment_id=shipment.id))
+    flash(_("Dispatched. The customer has the link to sign for the delivery."))
+    return see_other(url_for("shipping.detail", shipment_id=shipment.id))
+
+
+def _refused(error: UploadError, back: str):
+    g.rollback = True
+    db.session.rollback()
+    flash(str(error), "error")
+    return see_other(back)
+
+
+@bp.get("/shipping/<int:shipment_id>/receipt")
+@login_required
+def receipt(shipment_id: int):
+    """The printable delivery receipt with the signature (or the stamped note)."""
+    shipment = get_shipment(shipment_id)
+    if shipment.receipt is None:
+        abort(404)
+    return render("shipping/receipt.html", **_detail_context(shipment))
+
+
+@bp.post("/shipping/returns/<int:case_id>/start")
+@login_required
+@requires("return.manage")
+def start_return(case_id: int):
+    """Start a return or exchange (the 24 h clock stops)."""
+    case = db.get_or_404(ReturnCase, case_id)
+    form = ReturnStartForm()
+    if not form.validate_on_submit():
+        flash(_("Say what will be done."), "error")
+    else:
+        services.start_return(case, current_user, form.action.data.strip())
+        flash(_("Return case started."))
+    return see_other(url_for("shipping.detail", shipment_id=case.shipment_id))
+
+
+@bp.get("/shipping/photos/<int:photo_id>")
+@login_required
+@requires("shipment.view")
+def photo(photo_id: int):
+    """A dispatch, receipt or stamped-note photo."""
+    item = db.session.get(Photo, photo_id)
+    if item is None or item.entity_type not in ("dispatch", "receipt", "stamped_note", "shipment_problem"):
+        abort(404)
+    return send_photo(item)
+
+
+# --- the courier's link ---------------------------------------------------------------------------
+
+def courier_page(link, status=200, **forms):
+    """What the courier sees: the shipment's lines and where to go; no prices, no contact data."""
+    shipment = db.get_or_404(Shipment, link.object_id)
+    return render("shipping/courier.html", link=link, shipment=shipment, state_labels=lifecycle.STATE_LABELS,
+                  dispatch_form=forms.get("dispatch_form") or DispatchForm(prefix="d"),
+                  problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), status=status)
+
+
+def _courier_link(token: str):
+    link = links.resolve(token)
+    if link.purpose != "courier":
+        abort(404)
+    return link
+
+
+@bp.post("/c/<token>/dispatch")
+def courier_dispatch(token: str):
+    """The courier confirms pickup with photos."""
+    link = _courier_link(token)
+    shipment = db.get_or_404(Shipment, link.object_id)
+    form = DispatchForm(prefix="d")
+    if not form.validate_on_submit():
+        return courier_page(link, status=422, dispatch_form=form)
+    try:
+        services.dispatch(shipment, request.files.getlist(form.photos.name), (form.note.data or "").strip(),
+                          courier_link=link)
+    except UploadError as error:
+        return _refused(error, url_for("public.open_link", token=token))
+    flash(_("Pickup confirmed. Safe journey!"))
+    return see_other(url_for("public.open_link", token=token))
+
+
+@bp.post("/c/<token>/problem")
+def courier_problem(token: str):
+    """The courier reports a problem (with photos)."""
+    link = _courier_link(token)
+    shipment = db.get_or_404(Shipment, link.object_id)
+    form = ProblemForm(prefix="p")
+    if not form.validate_on_submit():
+        return courier_page(link, status=422, problem_form=form)
+    try:
+        services.report_problem(shipment, form.note.data.strip(), request.files.getlist(form.photos.name),
+                                courier_link=link)
+    except UploadError as error:
+        return _refused(error, url_for("public.open_link", token=token))
+    flash(_("Problem reported to the warehouse."))
+    return see_other(url_for("public.open_link", token=token))
+
+
+# --- the customer's receipt -------------------------------------------------------------------------
+
+def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer", values=None, errors=None):
+    """The receipt form: per-line quantity and condition, name, consent, signature."""
+    shipment = shipment or db.get_or_404(Shipment, link.object_id)
+    if shipment.status != "dispatched":
+        abort(404)
+    return render("shipping/sign.html", link=link, shipment=shipment, form=form or ReceiptForm(),
+                  conditions=CONDITION_CHOICES, consent=services.receipt_consent_text(),
+                  note=services.delivery_note(shipment), values=values or {}, errors=errors or {},
+                  taken_on=taken_on, status=status)
+
+
+def _receipt_target(token: str):
+    """The shipment a receipt token (the customer's) or a courier token (signing on the courier's phone) is for."""
+    link = links.resolve(token)
+    if link.purpose not in ("delivery_receipt", "courier"):
+        abort(404)
+    shipment = db.get_or_404(Shipment, link.object_id)
+    return link, shipment, ("courier" if link.purpose == "courier" else "customer")
+
+
+@bp.get("/c/<token>/receipt")
+def courier_receipt(token: str):
+    """The customer signs on the courier's phone (their own has no signal)."""
+    link, shipment, taken_on = _receipt_target(token)
+    return receipt_page(link, shipment, taken_on=taken_on)
+
+
+@bp.post("/c/<token>/receipt")
+def sign(token: str):
+    """Store the receipt; damage or shortfall opens a return case."""
+    link, shipment, taken_on = _receipt_target(token)
+    if shipment.status != "dispatched":
+        abort(404)
+    form = ReceiptForm()
+    values, errors, lines = {}, {}, []
+    for sline in shipment.lines:
+        raw = (request.form.get(f"line-{sline.id}-qty") or "").strip()
+        condition = request.form.get(f"line-{sline.id}-condition") or "ok"
+        note = (request.form.get(f"line-{sline.id}-note") or "").strip()[:500]
+        values[sline.id] = {"qty": raw, "condition": condition, "note": note}
+        try:
+            received = Decimal(raw.replace(",", "."))
+            if received < 0 or received > sline.quantity * 2 or not received.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            errors[sline.id] = _("Enter the quantity received, 0 to %(max)s.", max=f"{sline.quantity.normalize():f}")
+            continue
+        if condition not in ("ok", "damaged", "missing"):
+            errors[sline.id] = _("Choose a condition.")
+            continue
+        if condition != "ok" and not note and not request.files.getlist(form.photos.name)[0:1]:
+            pass  # a photo or a note helps but is not required
+        lines.append({"line": sline, "received": received, "condition": condition, "note": note})
+    stamped = [f for f in request.files.getlist(form.stamped.name) if f and f.filename]
+    valid = form.validate_on_submit()
+    if valid and not form.strokes.data and not stamped:
+        form.strokes.errors = [_("Sign in the box, or add a photo of the stamped delivery note.")]
+        valid = False
+    if not valid or errors:
+        return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values, errors=errors)
+    try:
+        services.sign_receipt(shipment, link if taken_on == "customer" else None, lines, form.name.data.strip(),
+                              (form.relation.data or "").strip(), form.strokes.data or None, stamped,
+                              request.files.getlist(form.photos.name), request.remote_addr or "",
+                              request.user_agent.string or "", taken_on=taken_on)
+    except SignatureError:
+        g.rollback = True
+        db.session.rollback()
+        shipment = db.session.get(Shipment, shipment.id)
+        form.strokes.errors = [_("The signature could not be read. Clear the box and sign again.")]
+        return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
+    except UploadError as error:
+        g.rollback = True
+        db.session.rollback()
+        shipment = db.session.get(Shipment, shipment.id)
+        form.photos.errors = [str(error)]
+        return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
+    return render("shipping/thanks.html", shipment=shipment)

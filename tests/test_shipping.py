@@ -1,0 +1,181 @@
+"""Stage 4: one order in two shipments; packing lists; the courier's link; the customer's signed
+receipt (on their phone, or on the courier's with a stamped note); a return case with its clock."""
+import io
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+
+from webapp import links
+from webapp.extensions import db
+from webapp.orders.models import Order, OrderLine
+from webapp.shipping.models import DeliveryReceipt, ReturnCase, Shipment, ShipmentLine
+
+from .helpers import SIGNATURE, get, text_of
+
+
+def jpeg() -> io.BytesIO:
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), (10, 120, 10)).save(out, "JPEG")
+    out.seek(0)
+    return out
+
+
+def link_path(app, purpose, object_id) -> str:
+    with app.app_context(), app.test_request_context():
+        link = links.current(purpose, object_id)
+        assert link is not None, purpose
+        return "/c/" + link.token
+
+
+@pytest.fixture
+def order_in_production(app, make_order):
+    order_id = make_order("in_production")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    return order_id, line_id
+
+
+def new_shipment(client, order_id, line_id, qty, **extra):
+    data = {f"qty-{line_id}": qty, f"batch-{line_id}": "B-1", "method": "delivery", "carrier": "SF Express",
+            "tracking_no": "SF123", "cost": "80", **extra}
+    return client.post(f"/shipping/orders/{order_id}/new", data=data)
+
+
+def packed(app, client, shipment_id):
+    with app.app_context():
+        line_ids = list(db.session.scalars(db.select(ShipmentLine.id).where(ShipmentLine.shipment_id == shipment_id)))
+    for line_id in line_ids:
+        assert client.post(f"/shipping/{shipment_id}/lines/{line_id}/check", data={"batch": "B-7"}).status_code == 303
+    assert client.post(f"/shipping/{shipment_id}/pack").status_code == 303
+
+
+def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_user):
+    """60 then 40 pieces; the courier dispatches by link; the customer signs the first with one
+    damaged line (a return case with a 24 h clock opens), the second on the courier's phone with a
+    stamped note; then the order is delivered."""
+    order_id, line_id = order_in_production
+    warehouse = as_user("warehouse")
+    assert new_shipment(warehouse, order_id, line_id, "150").status_code == 409  # more than ordered
+    assert new_shipment(warehouse, order_id, line_id, "abc").status_code == 422
+    response = new_shipment(warehouse, order_id, line_id, "60")
+    assert response.status_code == 303
+    with app.app_context():
+        first = db.session.scalar(db.select(Shipment).order_by(Shipment.id))
+        first_id, first_number = first.id, first.number
+    assert first_number.endswith("-S1")
+    assert warehouse.post(f"/shipping/{first_id}/pack").status_code == 409  # lines not checked
+    packed(app, warehouse, first_id)
+
+    courier = app.test_client()
+    courier_link = link_path(app, "courier", first_id)
+    page = text_of(courier.get(courier_link))
+    assert "BRK-1" in page and "¥" not in page and "buyer@" not in page  # no prices, no contacts
+    response = courier.post(courier_link + "/dispatch", data={"d-note": "picked up", "d-photos": [(jpeg(), "load.jpg")]},
+                            content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert get(app, Shipment, first_id).status == "dispatched"
+    assert get(app, Order, order_id).status == "in_production"  # 40 still to ship
+
+    # The customer signs for shipment 1: 55 good, the line marked damaged.
+    customer = app.test_client()
+    receipt_link = link_path(app, "delivery_receipt", first_id)
+    with app.app_context():
+        sline = db.session.scalar(db.select(ShipmentLine).where(ShipmentLine.shipment_id == first_id))
+    base = {f"line-{sline.id}-qty": "55", f"line-{sline.id}-condition": "damaged",
+            f"line-{sline.id}-note": "5 bent", "name": "Ann", "relation": "clerk", "consent": "y"}
+    missing_signature = customer.post(receipt_link + "/receipt", data=base)
+    assert missing_signature.status_code == 422 and "Sign in the box" in text_of(missing_signature)
+    assert 'value="55"' in text_of(missing_signature) and 'value="5 bent"' in text_of(missing_signature)
+    response = customer.post(receipt_link + "/receipt", data={**base, "strokes": SIGNATURE,
+                                                              "photos": [(jpeg(), "bent.jpg")]},
+                             content_type="multipart/form-data")
+    assert response.status_code == 200 and "24 hours" in text_of(response)
+    shipment = get(app, Shipment, first_id)
+    assert shipment.status == "delivered_with_exception"
+    with app.app_context():
+        receipt = db.session.scalar(db.select(DeliveryReceipt).where(DeliveryReceipt.shipment_id == first_id))
+        assert receipt.signature_svg.startswith("<svg") and receipt.note_sha256
+        assert json.loads(receipt.note_json)["lines"][0]["quantity"] == "60.000"
+        case = db.session.scalar(db.select(ReturnCase))
+        assert case.due_at - receipt.signed_at == timedelta(hours=24) and case.status == "open"
+    # the link is single-use
+    assert customer.post(receipt_link + "/receipt", data={**base, "strokes": SIGNATURE}).status_code == 404
+    # the return case starts
+    aftersales = as_user("aftersales")
+    assert aftersales.post(f"/shipping/returns/{case.id}/start", data={"action": "Exchange 5 pieces"}).status_code == 303
+    with app.app_context():
+        assert db.session.get(ReturnCase, case.id).status == "started"
+
+    # Shipment 2: the rest; the customer signs on the courier's phone with a stamped note photo.
+    response = new_shipment(warehouse, order_id, line_id, "40")
+    with app.app_context():
+        second_id = db.session.scalar(db.select(Shipment.id).order_by(Shipment.id.desc()))
+    packed(app, warehouse, second_id)
+    second_courier = link_path(app, "courier", second_id)
+    assert courier.post(courier_link + "/receipt", data={}).status_code == 404  # shipment 1's link: done
+    courier.post(second_courier + "/dispatch", data={"d-note": ""})
+    assert get(app, Order, order_id).status == "shipped"
+    with app.app_context():
+        sline2 = db.session.scalar(db.select(ShipmentLine).where(ShipmentLine.shipment_id == second_id))
+    page = text_of(courier.get(second_courier + "/receipt"))
+    assert "Sign for delivery" in page
+    response = courier.post(second_courier + "/receipt", data={
+        f"line-{sline2.id}-qty": "40", f"line-{sline2.id}-condition": "ok", "name": "Bo", "consent": "y",
+        "stamped": [(jpeg(), "note.jpg")]}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    with app.app_context():
+        receipt2 = db.session.scalar(db.select(DeliveryReceipt).where(DeliveryReceipt.shipment_id == second_id))
+        assert receipt2.taken_on == "courier" and receipt2.stamped_photo_id and receipt2.signature_svg is None
+    order = get(app, Order, order_id)
+    assert order.status == "delivered"
+    page = text_of(warehouse.get(f"/shipping/orders/{order_id}"))
+    assert "-S1" in page and "-S2" in page
+    assert "SHA-256" in text_of(warehouse.get(f"/shipping/{first_id}/receipt"))
+
+
+def test_a_link_for_shipment_a_is_useless_for_shipment_b(app, order_in_production, as_user):
+    """Tokens are scoped to one shipment and one purpose."""
+    order_id, line_id = order_in_production
+    warehouse = as_user("warehouse")
+    new_shipment(warehouse, order_id, line_id, "10")
+    new_shipment(warehouse, order_id, line_id, "10")
+    with app.app_context():
+        a_id, b_id = db.session.scalars(db.select(Shipment.id).order_by(Shipment.id)).all()
+    packed(app, warehouse, a_id)
+    packed(app, warehouse, b_id)
+    courier = app.test_client()
+    link_a = link_path(app, "courier", a_id)
+    courier.post(link_a + "/dispatch", data={"d-note": ""})
+    assert get(app, Shipment, a_id).status == "dispatched" and get(app, Shipment, b_id).status == "packed"
+    # the customer's receipt link of A opens A only; a courier link is not a receipt link for others
+    receipt_a = link_path(app, "delivery_receipt", a_id)
+    assert "-S1" in text_of(app.test_client().get(receipt_a))
+    assert app.test_client().get(receipt_a.replace("/c/", "/c/x")).status_code == 404
+
+
+def test_courier_problem_and_bad_photos(app, order_in_production, as_user):
+    """A problem needs a note; a fake photo is refused and nothing is recorded."""
+    order_id, line_id = order_in_production
+    warehouse = as_user("warehouse")
+    new_shipment(warehouse, order_id, line_id, "10")
+    with app.app_context():
+        shipment_id = db.session.scalar(db.select(Shipment.id))
+    packed(app, warehouse, shipment_id)
+    courier = app.test_client()
+    link = link_path(app, "courier", shipment_id)
+    assert courier.post(link + "/problem", data={"p-note": ""}).status_code == 422
+    response = courier.post(link + "/dispatch", data={"d-photos": [(io.BytesIO(b"GIF89a..."), "x.jpg")]},
+                            content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert get(app, Shipment, shipment_id).status == "packed"  # refused, nothing dispatched
+
+
+def test_only_shippers_make_shipments(app, order_in_production, as_user):
+    """Sales may look but not ship; a worker may not look."""
+    order_id, line_id = order_in_production
+    assert new_shipment(as_user("sales"), order_id, line_id, "10").status_code == 403
+    assert as_user("sales").get(f"/shipping/orders/{order_id}").status_code == 200
+    assert as_user("worker").get(f"/shipping/orders/{order_id}").status_code == 403

@@ -1,0 +1,53 @@
+"""Shipping forms: a new shipment, the courier's confirmation, the customer's receipt."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import DecimalText, options
+from ..orders.forms import METHOD_CHOICES
+
+CONDITION_CHOICES = [("ok", _l("In good order")), ("damaged", _l("Damaged")), ("missing", _l("Missing"))]
+
+
+class ShipmentForm(FlaskForm):
+    """Method, carrier, tracking number, ETA and cost; the quantities come as qty-<line id> fields."""
+
+    method = SelectField(_l("Delivery method"), choices=options(*METHOD_CHOICES))
+    carrier = StringField(_l("Carrier"), validators=[Optional(), Length(max=100)])
+    tracking_no = StringField(_l("Tracking number"), validators=[Optional(), Length(max=100)])
+    eta = DateField(_l("Expected arrival"), validators=[Optional()])
+    cost = DecimalText(_l("Shipping cost"), minimum=0)
+
+
+class DispatchForm(FlaskForm):
+    """The courier confirms pickup, with photos."""
+
+    note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
+    photos = MultipleFileField(_l("Photos of the load"))
+
+
+class ProblemForm(FlaskForm):
+    """The courier reports a problem on the way."""
+
+    note = TextAreaField(_l("What is the problem?"), validators=[DataRequired(), Length(max=2000)])
+    photos = MultipleFileField(_l("Photos"))
+
+
+class ReceiptForm(FlaskForm):
+    """The signer; the per-line quantities and conditions come as line-<id>-qty/condition/note."""
+
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    relation = StringField(_l("Your role (e.g. receiving clerk)"), validators=[Optional(), Length(max=100)])
+    consent = BooleanField(validators=[DataRequired(message=_l("Tick the box to agree."))])
+    strokes = HiddenField()
+    stamped = MultipleFileField(_l("…or a photo of the stamped delivery note"))
+    photos = MultipleFileField(_l("Photos of the goods (damage)"))
+
+
+class ReturnStartForm(FlaskForm):
+    """Start a return or exchange."""
+
+    action = TextAreaField(_l("What will be done (return, exchange, resend)"),
+                           validators=[DataRequired(), Length(max=2000)])

@@ -1,0 +1,39 @@
+"""The shipment's transition table: packing → packed → dispatched → delivered |
+delivered_with_exception. Pure Python."""
+from ..statemachine import N_, StateMachine, Transition
+
+STATES = ("packing", "packed", "dispatched", "delivered", "delivered_with_exception")
+
+STATE_LABELS = {
+    "packing": N_("Packing"),
+    "packed": N_("Packed"),
+    "dispatched": N_("On the way"),
+    "delivered": N_("Delivered"),
+    "delivered_with_exception": N_("Delivered with a problem"),
+}
+
+SHIPPERS = frozenset({"warehouse", "operations"})
+
+
+def guard_packed(shipment) -> str | None:
+    """Every packing-list line is checked before the shipment is packed."""
+    if not shipment.all_checked:
+        return N_("Check every packing-list line first.")
+    return None
+
+
+def delivered_target(shipment) -> str:
+    """Damage or a shortfall makes it a delivery with a problem."""
+    receipt = shipment.receipt
+    return "delivered_with_exception" if receipt is not None and receipt.has_exception else "delivered"
+
+
+MACHINE = StateMachine("shipment", STATES, [
+    Transition("pack", ("packing",), "packed", SHIPPERS, guard_packed, label=N_("Packed")),
+    Transition("dispatch", ("packed",), "dispatched", SHIPPERS | {"courier"}, label=N_("Confirm dispatch")),
+    Transition("deliver", ("dispatched",), delivered_target, frozenset({"customer"}),
+               label=N_("Sign for delivery")),
+], messages={
+    "role": N_("Your role may not do this to a shipment."),
+    "state": N_("This shipment is not in a state that allows this."),
+})

@@ -1,0 +1,195 @@
+"""What happens to shipments. Every status change goes through lifecycle.MACHINE."""
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from .. import audit, links
+from ..db_types import utcnow
+from ..extensions import db
+from ..notify import mail
+from ..orders import lifecycle as order_lifecycle
+from ..orders.services import canonical_json, sha256_of
+from ..photos import save_photos
+from ..signatures import parse_strokes, render_svg
+from ..statemachine import N_, TransitionError
+from ..workflow import transition
+from . import lifecycle
+from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentLine
+
+SHIPPABLE_ORDER_STATES = ("effective", "in_production", "ready_to_ship")
+RECEIPT_CONSENT_VERSION = "2026-11"
+RETURN_START_WITHIN = timedelta(hours=24)
+
+
+def open_quantities(order) -> dict[int, Decimal]:
+    """Per order line, the quantity not yet in any shipment."""
+    remaining = {line.id: line.quantity for line in order.lines}
+    for shipment in order.shipments:
+        for sline in shipment.lines:
+            remaining[sline.order_line_id] -= sline.quantity
+    return remaining
+
+
+def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[int, str], method: str,
+                    carrier: str, tracking_no: str, eta, cost: Decimal) -> Shipment:
+    """A new shipment with some quantity of some lines (partial deliveries are normal)."""
+    if order.status not in SHIPPABLE_ORDER_STATES:
+        raise TransitionError(409, N_("This order cannot ship in its current state."))
+    remaining = open_quantities(order)
+    chosen = {line_id: qty for line_id, qty in quantities.items() if qty and qty > 0}
+    if not chosen:
+        raise TransitionError(409, N_("Put at least one line with a quantity in the shipment."))
+    for line_id, qty in chosen.items():
+        if line_id not in remaining or qty > remaining[line_id]:
+            raise TransitionError(409, N_("A line has more than is still to ship."))
+    shipment = Shipment(order=order, number=f"{order.number}-S{len(order.shipments) + 1}", method=method,
+                        carrier=carrier, tracking_no=tracking_no, eta=eta, cost=cost or Decimal("0"),
+                        created_by_id=user.id)
+    shipment.lines = [ShipmentLine(order_line_id=line_id, quantity=qty, batch=batches.get(line_id, ""))
+                      for line_id, qty in chosen.items()]
+    db.session.add(shipment)
+    db.session.flush()
+    links.issue("courier", shipment.id, days=60)
+    audit.record("shipment.created", order, actor=user, entity_type="order",
+                 after={"shipment": shipment.number,
+                        "lines": {str(k): str(v) for k, v in chosen.items()}})
+    return shipment
+
+
+def check_line(shipment: Shipment, line: ShipmentLine, batch: str, user) -> None:
+    """Tick a packing-list line off (by tap or scan), recording the batch."""
+    if shipment.status != "packing":
+        raise TransitionError(409, N_("This shipment is not in a state that allows this."))
+    line.batch = batch or line.batch
+    line.checked_at, line.checked_by_id = utcnow(), user.id
+    audit.record("shipment.line_checked", shipment, actor=user,
+                 after={"model": line.order_line.model, "quantity": str(line.quantity), "batch": line.batch})
+
+
+def pack(shipment: Shipment, user) -> str:
+    """All lines checked: the shipment is packed."""
+    status = transition(shipment, lifecycle.MACHINE, "pack", user)
+    shipment.packed_at = utcnow()
+    return status
+
+
+def dispatch(shipment: Shipment, files, note: str, user=None, courier_link=None) -> str:
+    """The courier (or the warehouse) confirms pickup with photos; the customer gets the receipt link."""
+    if courier_link is not None:
+        status = transition(shipment, lifecycle.MACHINE, "dispatch", roles={"courier"}, actor_kind="link",
+                            actor_label="courier", note=note or None)
+    else:
+        status = transition(shipment, lifecycle.MACHINE, "dispatch", user, note=note or None)
+    shipment.dispatched_at, shipment.dispatch_note = utcnow(), note
+    save_photos(files, "dispatch", shipment.id, user)
+    order = shipment.order
+    link = links.issue("delivery_receipt", shipment.id, days=30)
+    contact = order.requirement.contact_email if order.requirement else ""
+    with force_locale(order.customer.locale or "zh"):
+        mail.queue(contact or order.customer.contact_email,
+                   _("Shipment %(number)s is on its way", number=shipment.number),
+                   _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(carrier)s %(tracking)s).\n"
+                     "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
+                     number=shipment.number, order=order.number, carrier=shipment.carrier,
+                     tracking=shipment.tracking_no, url=link.url))
+    db.session.flush()
+    if order.status in order_lifecycle.MACHINE.transitions["ship"].sources and order.all_dispatched:
+        transition(order, order_lifecycle.MACHINE, "ship", roles={"system"}, actor_kind="system",
+                   detail={"shipments": len(order.shipments)})
+    return status
+
+
+def report_problem(shipment: Shipment, note: str, files, courier_link=None, user=None) -> None:
+    """The courier reports a problem on the way (with photos)."""
+    event = audit.record("shipment.problem", shipment, actor=user,
+                         actor_kind="link" if courier_link is not None else None,
+                         actor_label="courier" if courier_link is not None else None, note=note)
+    db.session.flush()
+    save_photos(files, "shipment_problem", event.id, user)
+
+
+def delivery_note(shipment: Shipment) -> dict:
+    """The delivery note the customer signs: what was shipped (no prices)."""
+    return {
+        "shipment": shipment.number,
+        "order": shipment.order.number,
+        "customer_po": shipment.order.customer_po,
+        "lines": [{"model": line.order_line.model, "customer_part_no": line.order_line.customer_part_no,
+                   "quantity": f"{line.quantity:.3f}", "unit": line.order_line.unit, "batch": line.batch}
+                  for line in shipment.lines],
+    }
+
+
+def receipt_consent_text() -> str:
+    """What the customer agrees to when signing for a delivery."""
+    from ..admin.models import get_settings
+    return _("I confirm the quantities and conditions above for this delivery. The firm keeps my name, "
+             "signature or stamped note, photos, the time, my IP address and device type as proof of "
+             "delivery for %(years)s years, and uses them for no other purpose.",
+             years=get_settings().retention_years)
+
+
+def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, relation: str,
+                 strokes_raw: str | None, stamped_files, photo_files, ip: str, user_agent: str,
+                 taken_on: str = "customer"):
+    """Store the customer's receipt; damage or a shortfall opens a return case with a 24 h clock."""
+    lifecycle.MACHINE.check(shipment, "deliver", {"customer"})
+    if shipment.receipt is not None:
+        raise TransitionError(409, N_("This delivery has already been signed for."))
+    note = delivery_note(shipment)
+    receipt = DeliveryReceipt(shipment=shipment, signer_name=signer_name, signer_relation=relation,
+                              consent_text=receipt_consent_text(), consent_version=RECEIPT_CONSENT_VERSION,
+                              note_json=canonical_json(note), note_sha256=sha256_of(note), taken_on=taken_on,
+                              ip_address=ip[:64], user_agent=user_agent[:300])
+    if strokes_raw:
+        strokes = parse_strokes(strokes_raw)
+        receipt.strokes_json, receipt.signature_svg = json.dumps(strokes), render_svg(strokes)
+    db.session.add(receipt)
+    db.session.flush()
+    if not strokes_raw:
+        stamped = save_photos(stamped_files[:1], "stamped_note", receipt.id)
+        receipt.stamped_photo_id = stamped[0].id
+    save_photos(photo_files, "receipt", receipt.id)
+    problems = []
+    for entry in lines:
+        sline = entry["line"]
+        receipt.lines.append(ReceiptLine(shipment_line_id=sline.id, received_qty=entry["received"],
+                                         condition=entry["condition"], note=entry["note"]))
+        if entry["condition"] != "ok" or entry["received"] < sline.quantity:
+            problems.append(f"{sline.order_line.model}: {entry['condition']} "
+                            f"{entry['received']:f}/{sline.quantity:f} {entry['note']}".strip())
+    receipt.has_exception = bool(problems)
+    db.session.flush()
+    transition(shipment, lifecycle.MACHINE, "deliver", roles={"customer"}, actor_kind="link",
+               actor_label=signer_name, detail={"sha256": receipt.note_sha256, "taken_on": taken_on})
+    shipment.delivered_at = utcnow()
+    if link is not None:
+        link.used_at = utcnow()
+    order = shipment.order
+    if problems:
+        case = ReturnCase(shipment=shipment, order=order, reason="; ".join(problems),
+                          due_at=receipt.signed_at + RETURN_START_WITHIN)
+        db.session.add(case)
+        audit.record("return.opened", order, actor_kind="link", actor_label=signer_name,
+                     entity_type="order", after={"shipment": shipment.number, "reason": case.reason})
+    from ..aftersales import services as aftersales
+    if hasattr(aftersales, "on_receipt"):
+        aftersales.on_receipt(order, receipt.signed_at)
+    db.session.flush()
+    if order.status == "shipped" and order.all_delivered:
+        transition(order, order_lifecycle.MACHINE, "deliver", roles={"system"}, actor_kind="system")
+        if hasattr(aftersales, "on_delivered"):
+            aftersales.on_delivered(order)
+    return receipt
+
+
+def start_return(case: ReturnCase, user, action: str) -> None:
+    """Someone takes the return case on: the 24 h clock stops."""
+    if case.status != "open":
+        raise TransitionError(409, N_("This return case has already started."))
+    case.status, case.started_at, case.started_by_id, case.action = "started", utcnow(), user.id, action
+    audit.record("return.started", case.order, actor=user, entity_type="order", note=action,
+                 after={"late": case.started_at > case.due_at})
