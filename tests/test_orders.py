@@ -464,3 +464,18 @@ def test_disagreeing_unit_prices_are_refused(app, as_user, make_customer):
     assert response.status_code == 422 and "do not agree" in text_of(response)
     data["lines-0-unit_price_incl"] = "11.30"
     assert sales.post("/orders/new", data=data).status_code == 303
+
+
+def test_lost_countersign_link_is_replaced_or_withdrawn(app, make_order, as_user):
+    """Sales makes a new link (the old one dies) or withdraws it; other roles may not."""
+    order_id = make_order("awaiting_countersign")
+    old = customer_path(app, "order_countersign", order_id)
+    sales = as_user("sales")
+    assert as_user("warehouse").post(f"/orders/{order_id}/link").status_code == 403
+    assert sales.post(f"/orders/{order_id}/link").status_code == 303
+    new = customer_path(app, "order_countersign", order_id)
+    client = app.test_client()
+    assert new != old and client.get(old).status_code == 404 and client.get(new).status_code == 200
+    sales.post(f"/orders/{order_id}/link", data={"revoke": "1"})
+    assert client.get(new).status_code == 404
+    assert "No live link" in text_of(sales.get(f"/orders/{order_id}"))

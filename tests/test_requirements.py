@@ -489,3 +489,22 @@ def test_resend_revokes_the_previous_link(app, as_user, make_customer):
         live = [l for l in db.session.scalars(db.select(links.AccessLink).where(
             links.AccessLink.object_id == req_id)) if l.is_live]
     assert len(live) == 1
+
+
+def test_requirement_transitions_refuse_wrong_role_and_state(app, as_user, make_customer):
+    """send/resend/cancel: a role outside the table gets 403, a state outside it 409; a new
+    link replaces a lost one."""
+    customer_id = make_customer("ACME")
+    sales = as_user("sales")
+    req_id = new_requirement(sales, customer_id)
+    assert as_user("finance").post(f"/requirements/{req_id}/send").status_code == 403
+    assert as_user("finance").post(f"/requirements/{req_id}/cancel", data={"reason": "x"}).status_code == 403
+    assert sales.post(f"/requirements/{req_id}/send").status_code == 303
+    assert sales.post(f"/requirements/{req_id}/send").status_code == 409  # resend only after a clarification
+    old = customer_path(app, "requirement_confirm", req_id)
+    assert sales.post(f"/requirements/{req_id}/link").status_code == 303
+    assert app.test_client().get(old).status_code == 404
+    link = customer_path(app, "requirement_confirm", req_id)
+    app.test_client().post(link + "/confirm", data={"confirm-name": "Ann"})
+    assert sales.post(f"/requirements/{req_id}/cancel", data={"reason": "late"}).status_code == 409
+    assert sales.post(f"/requirements/{req_id}/link").status_code == 409

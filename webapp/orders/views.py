@@ -197,6 +197,25 @@ def _invalid(order: Order, **forms):
     return render("orders/detail.html", "status_panel", status=422, **detail_context(order, **forms))
 
 
+@bp.post("/<int:order_id>/link")
+@login_required
+@requires("link.manage")
+def renew_link(order_id: int):
+    """Replace a lost or expired countersignature link (the old one stops working), or withdraw it."""
+    order = get_order(order_id)
+    if order.status != "awaiting_countersign":
+        raise TransitionError(409, N_("This order is not in a state that allows this."))
+    if request.form.get("revoke"):
+        links.revoke_all("order_countersign", order.id)
+        audit.record("order.link_revoked", order, actor=current_user)
+        message = _("The link is withdrawn. Make a new one to send it again.")
+    else:
+        services.send_countersign_link(order)
+        audit.record("order.link_renewed", order, actor=current_user)
+        message = _("A new link is ready and sent; the old one no longer works.")
+    return _done(order, message)
+
+
 @bp.post("/<int:order_id>/submit")
 @login_required
 def submit(order_id: int):

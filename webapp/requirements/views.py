@@ -10,6 +10,7 @@ from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
 from ..permissions import require, requires
+from ..statemachine import N_, TransitionError
 from ..production.models import Product
 from . import bp, lifecycle, services
 from .forms import AttachmentForm, RequirementForm
@@ -128,6 +129,25 @@ def send(req_id: int):
     requirement = get_requirement(req_id)
     services.send(requirement, current_user)
     flash(_("Sent. Copy the link below into WeChat or SMS, or show the QR code."))
+    return see_other(url_for("requirements.detail", req_id=requirement.id))
+
+
+@bp.post("/<int:req_id>/link")
+@login_required
+@requires("link.manage")
+def renew_link(req_id: int):
+    """Replace a lost or expired customer link (the old one stops working), or withdraw it."""
+    requirement = get_requirement(req_id)
+    if requirement.status != "sent":
+        raise TransitionError(409, N_("This requirement is not in a state that allows this."))
+    if request.form.get("revoke"):
+        links.revoke_all("requirement_confirm", requirement.id)
+        audit.record("requirement.link_revoked", requirement, actor=current_user)
+        flash(_("The link is withdrawn. Make a new one to send it again."))
+    else:
+        links.issue("requirement_confirm", requirement.id)
+        audit.record("requirement.link_renewed", requirement, actor=current_user)
+        flash(_("A new link is ready; the old one no longer works."))
     return see_other(url_for("requirements.detail", req_id=requirement.id))
 
 
