@@ -242,7 +242,7 @@ def test_amendment_keeps_versions_voids_link_and_needs_new_signature(app, make_o
         signatures = db.session.scalars(db.select(Countersignature).where(Countersignature.order_id == order_id)).all()
         assert [s.version for s in signatures] == [1, 2]
     page = text_of(sales.get(f"/orders/{order_id}/versions?a=1&b=2"))
-    assert 'class="changed"' in page and "150.000" in page and "100.000" in page
+    assert 'class="changed"' in page and ">150<" in page.replace(" ", "") and ">100<" in page.replace(" ", "")
 
 
 def test_amendment_voids_an_open_countersign_link(app, make_order, as_user):
