@@ -8,17 +8,15 @@ from decimal import Decimal
 from . import links
 from .admin import calendar
 from .admin.models import get_settings
-from .audit import AuditEvent
-from .auth.models import DeviceSession, LoginFailure, User
+from .auth.models import DeviceSession, User
 from .customers.models import Customer
 from .extensions import db
 from .orders import services as orders
-from .orders.models import (Approval, Countersignature, FeasibilityReview, Order, OrderAmendment,
-                            OrderLine, OrderNumberCounter, OrderVersion, Payment)
 from .photos import Photo
-from .production.models import Anomaly, ProgressReport, Product, WorkOrder
+from .production import services as production
+from .production.models import Product
 from .requirements import services as requirements
-from .requirements.models import Attachment, Requirement, RequirementRound
+from .requirements.models import Attachment, Requirement
 
 DEMO_PASSWORD = "demo1234"
 
@@ -201,14 +199,22 @@ def load_demo() -> None:
     approve(running)
     sign(running, "周工")
     orders.simple_transition(running, "start_production", people["li.qiang"])
+    work_order = running.work_orders[0]
+    work_order.owner_id = people["huang.xm"].id
+    production.report(work_order, people["huang.xm"], Decimal("120"), Decimal("3"), "首件检验合格", [])
+    production.report(work_order, people["lin.dw"], Decimal("80"), Decimal("0"), "", [])
     db.session.flush()
 
 
+KEEP_TABLES = {"user", "device_session", "firm_settings", "calendar_day"}
+
+
 def remove_demo() -> dict[str, int]:
-    """Delete every business record and the demo logins; keep settings and real users."""
-    counts = {}
+    """Delete every business record (all tables but people, devices, settings and the calendar),
+    their stored files, and the demo logins; keep the settings and real users."""
     import os
     from .uploads import path_of
+    counts = {}
     stored = list(db.session.scalars(db.select(Attachment.stored_name)))
     stored += list(db.session.scalars(db.select(Photo.stored_name)))
     for stored_name in stored:
@@ -216,12 +222,11 @@ def remove_demo() -> dict[str, int]:
             os.remove(path_of(stored_name))
         except FileNotFoundError:
             pass
-    for model in (Photo, Anomaly, ProgressReport, WorkOrder, Countersignature, OrderAmendment, OrderVersion, Payment, Approval, FeasibilityReview,
-                  OrderLine, Order, OrderNumberCounter, Attachment, RequirementRound, Requirement,
-                  links.AccessLink, AuditEvent, Customer, Product, LoginFailure):
-        counts[model.__tablename__] = db.session.execute(db.delete(model)).rowcount
+    for table in reversed(db.metadata.sorted_tables):  # children before parents
+        if table.name not in KEEP_TABLES:
+            counts[table.name] = db.session.execute(table.delete()).rowcount
     demo_ids = db.select(User.id).where(User.is_demo.is_(True))
     db.session.execute(db.delete(DeviceSession).where(
         db.or_(DeviceSession.user_id.in_(demo_ids), DeviceSession.login_user_id.in_(demo_ids))))
     counts["user"] = db.session.execute(db.delete(User).where(User.is_demo.is_(True))).rowcount
-    return counts
+    return {name: count for name, count in counts.items() if count}
