@@ -1,1 +1,109 @@
-"""Models of this domain."""
+"""Follow-up calls, tickets with their messages, and satisfaction surveys."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import UTCDateTime, utcnow
+from ..extensions import db
+
+RATINGS = ("requirement_response", "delivery_timeliness", "service_quality")
+
+
+class FollowUp(db.Model):
+    """The sales rep's call after receipt (one per order): due 3 days after the first receipt."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    receipt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order = relationship("Order")
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    done_by = relationship("User", foreign_keys=[done_by_id])
+
+    @property
+    def overdue(self) -> bool:
+        """Still open after its due time."""
+        return self.status == "open" and self.due_at < utcnow()
+
+
+class Ticket(db.Model):
+    """A customer's issue, opened by staff or by the customer on their order link, with a
+    first-response clock in working hours and tracked until the customer confirms."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Staff who opened it, or (opened on the customer's link) the name the customer gave.
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    opened_by_customer: Mapped[str] = mapped_column(String(100), default="")
+    first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order = relationship("Order")
+    opened_by = relationship("User")
+    messages: Mapped[list["TicketMessage"]] = relationship(
+        back_populates="ticket", order_by="TicketMessage.id")
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet confirmed resolved by the customer."""
+        return self.status != "resolved"
+
+    @property
+    def response_late(self) -> bool:
+        """The first response came (or is still missing) after its due time."""
+        return (self.first_response_at or utcnow()) > self.first_response_due_at
+
+
+class TicketMessage(db.Model):
+    """One message on a ticket: a staff answer or the customer's reply."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    from_customer: Mapped[bool] = mapped_column(default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    author_name: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    author = relationship("User")
+
+
+class Survey(db.Model):
+    """The satisfaction survey sent on its own link once the order is delivered and no ticket is
+    open: three ratings from 1 to 5 and suggestions, one answer per link."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("access_link.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="sent")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requirement_response: Mapped[int | None] = mapped_column()
+    delivery_timeliness: Mapped[int | None] = mapped_column()
+    service_quality: Mapped[int | None] = mapped_column()
+    suggestions: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order = relationship("Order")
+    link = relationship("AccessLink")
+
+    @property
+    def average(self) -> float | None:
+        """The mean of the three ratings, once answered."""
+        values = [getattr(self, name) for name in RATINGS]
+        if any(v is None for v in values):
+            return None
+        return sum(values) / len(values)

@@ -1,2 +1,271 @@
-"""Views of this domain."""
-from . import bp  # noqa: F401
+"""After-sales pages: staff see an order's follow-up, tickets and survey; the customer opens
+tickets, reads answers and confirms them on their order link, and answers the survey."""
+from flask import abort, flash, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import links
+from ..extensions import db
+from ..htmx import render, see_other
+from ..orders.models import Order
+from ..permissions import can, require, requires
+from ..statemachine import N_, TransitionError
+from . import bp, lifecycle, services
+from .forms import CustomerTicketForm, FollowUpForm, MessageForm, SurveyForm, TicketForm
+from .models import RATINGS, FollowUp, Survey, Ticket
+
+
+def get_order(order_id: int, action: str = "aftersales.view") -> Order:
+    """Load an order or 404, and check that the current user may do action."""
+    order = db.session.get(Order, order_id, options=[joinedload(Order.customer)])
+    if order is None:
+        abort(404)
+    require(action, order)
+    return order
+
+
+def get_ticket(ticket_id: int) -> Ticket:
+    """Load a ticket with its messages or 404 (staff who may see after-sales only)."""
+    ticket = db.session.get(Ticket, ticket_id, options=[
+        joinedload(Ticket.order).joinedload(Order.customer), selectinload(Ticket.messages)])
+    if ticket is None:
+        abort(404)
+    require("aftersales.view", ticket.order)
+    return ticket
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+@bp.get("/aftersales/")
+@login_required
+@requires("aftersales.view")
+def index():
+    """Follow-up calls to make and tickets waiting for an answer, most urgent first."""
+    follow_ups = db.session.scalars(
+        db.select(FollowUp).where(FollowUp.status == "open")
+        .options(joinedload(FollowUp.order).joinedload(Order.customer), joinedload(FollowUp.assignee))
+        .order_by(FollowUp.due_at).limit(200)).all()
+    tickets = db.session.scalars(
+        db.select(Ticket).where(Ticket.status != "resolved")
+        .options(joinedload(Ticket.order).joinedload(Order.customer))
+        .order_by(Ticket.status.desc(), Ticket.first_response_due_at).limit(200)).all()
+    return render("aftersales/index.html", follow_ups=follow_ups, tickets=tickets,
+                  ticket_labels=lifecycle.TICKET_LABELS)
+
+
+def order_context(order: Order, **forms) -> dict:
+    """Everything the order's after-sales page shows, with fresh forms unless given ones carry errors."""
+    follow_up = db.session.scalar(db.select(FollowUp).where(FollowUp.order_id == order.id)
+                                  .options(joinedload(FollowUp.assignee), joinedload(FollowUp.done_by)))
+    return {
+        "order": order,
+        "follow_up": follow_up,
+        "tickets": db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id)
+                                      .order_by(Ticket.id.desc())).all(),
+        "surveys": db.session.scalars(db.select(Survey).where(Survey.order_id == order.id)
+                                      .order_by(Survey.id)).all(),
+        "link": links.current("order_service", order.id),
+        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(prefix="f"),
+        "ticket_form": forms.get("ticket_form") or TicketForm(prefix="t"),
+        "can_open_ticket": can(current_user, "ticket.open") and services.can_have_tickets(order),
+        "can_issue_link": can(current_user, "link.manage") and services.can_have_tickets(order),
+        "follow_up_labels": lifecycle.FOLLOW_UP_LABELS,
+        "ticket_labels": lifecycle.TICKET_LABELS,
+        "ratings": RATINGS,
+    }
+
+
+@bp.get("/aftersales/orders/<int:order_id>")
+@login_required
+def order(order_id: int):
+    """An order's after-sales: the follow-up call, its tickets, the survey and the customer's link."""
+    item = get_order(order_id)
+    return render("aftersales/order.html", **order_context(item))
+
+
+@bp.post("/aftersales/orders/<int:order_id>/follow-up")
+@login_required
+def follow_up(order_id: int):
+    """Record the outcome of the follow-up call."""
+    item = get_order(order_id)
+    task = db.session.scalar(db.select(FollowUp).where(FollowUp.order_id == item.id))
+    if task is None:
+        abort(404)
+    lifecycle.FOLLOW_UP.check(task, "record", current_user.roles)  # 403 wrong role, 409 done
+    form = FollowUpForm(prefix="f")
+    if not form.validate_on_submit():
+        return render("aftersales/order.html", status=422, **order_context(item, follow_up_form=form))
+    services.record_follow_up(task, form.outcome.data.strip(), current_user)
+    flash(_("Follow-up call recorded."))
+    return see_other(url_for("aftersales.order", order_id=item.id))
+
+
+@bp.post("/aftersales/orders/<int:order_id>/tickets")
+@login_required
+def open_ticket(order_id: int):
+    """Staff open a ticket for the customer (a call, a WeChat message)."""
+    item = get_order(order_id, "ticket.open")
+    form = TicketForm(prefix="t")
+    if not form.validate_on_submit():
+        return render("aftersales/order.html", status=422, **order_context(item, ticket_form=form))
+    ticket = services.open_ticket(item, form.subject.data.strip(), form.description.data.strip(),
+                                  user=current_user)
+    flash(_("Ticket opened; the first answer is due %(when)s.", when=_when(ticket.first_response_due_at)))
+    return see_other(url_for("aftersales.ticket", ticket_id=ticket.id))
+
+
+@bp.post("/aftersales/orders/<int:order_id>/service-link")
+@login_required
+def service_link(order_id: int):
+    """Issue a new after-sales link for the customer (the old one stops working)."""
+    item = get_order(order_id, "link.manage")
+    if not services.can_have_tickets(item):
+        raise TransitionError(409, N_("After-sales links are issued only for approved orders."))
+    links.issue("order_service", item.id, days=services.SERVICE_LINK_DAYS)
+    flash(_("New customer link issued; the previous one no longer works."))
+    return see_other(url_for("aftersales.order", order_id=item.id))
+
+
+def ticket_context(ticket: Ticket, form=None) -> dict:
+    """What the staff ticket page shows."""
+    return {"ticket": ticket, "order": ticket.order, "form": form or MessageForm(prefix="m"),
+            "ticket_labels": lifecycle.TICKET_LABELS,
+            "can_respond": can(current_user, "ticket:respond", ticket)}
+
+
+@bp.get("/aftersales/tickets/<int:ticket_id>")
+@login_required
+def ticket(ticket_id: int):
+    """A ticket with its messages, its first-response clock and the answer form."""
+    item = get_ticket(ticket_id)
+    return render("aftersales/ticket.html", **ticket_context(item))
+
+
+@bp.post("/aftersales/tickets/<int:ticket_id>/respond")
+@login_required
+def respond(ticket_id: int):
+    """Answer the customer (the first answer stops the 24-working-hour clock)."""
+    item = get_ticket(ticket_id)
+    lifecycle.TICKET.check(item, "respond", current_user.roles)  # 403 wrong role, 409 resolved
+    form = MessageForm(prefix="m")
+    if not form.validate_on_submit():
+        return render("aftersales/ticket.html", status=422, **ticket_context(item, form))
+    services.respond(item, form.body.data.strip(), current_user)
+    flash(_("Answer sent; the customer confirms on their link whether it is solved."))
+    return see_other(url_for("aftersales.ticket", ticket_id=item.id))
+
+
+def _when(value) -> str:
+    """A time in the firm's zone, short, for a flash message."""
+    from ..templating import datetime_local
+    return datetime_local(value, "short")
+
+
+# --- the customer's links (opened through public.open_link) ------------------------------------
+
+def open_customer_link(link: links.AccessLink):
+    """Open an after-sales link: the order's service page, or the satisfaction survey."""
+    if link.purpose == "survey":
+        return _survey_page(link, _survey_for(link))
+    return _service_page(link, _service_order(link))
+
+
+def _service_order(link: links.AccessLink) -> Order:
+    """The order an after-sales link is for (404 for another purpose or an unapproved order)."""
+    if link.purpose != "order_service":
+        abort(404)
+    order = db.get_or_404(Order, link.object_id)
+    if not services.can_have_tickets(order):
+        abort(404)
+    return order
+
+
+def _service_page(link, order: Order, ticket_form=None, reply_forms=None, status=200):
+    """The customer's after-sales page: their tickets with our answers, and a form for a new one."""
+    tickets = db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id)
+                                 .options(selectinload(Ticket.messages)).order_by(Ticket.id.desc())).all()
+    reply_forms = reply_forms or {}
+    return render("aftersales/service.html", link=link, order=order, tickets=tickets,
+                  ticket_form=ticket_form or CustomerTicketForm(prefix="t"),
+                  reply_forms={t.id: reply_forms.get(t.id) or MessageForm(prefix=f"r{t.id}") for t in tickets},
+                  ticket_labels=lifecycle.TICKET_LABELS, status=status)
+
+
+def _customer_ticket(order: Order, ticket_id: int) -> Ticket:
+    """A ticket of the link's order (404 for any other order's ticket)."""
+    item = db.session.get(Ticket, ticket_id)
+    if item is None or item.order_id != order.id:
+        abort(404)
+    return item
+
+
+@bp.post("/aftersales/c/<token>/tickets")
+def customer_ticket(token: str):
+    """The customer opens a ticket on their order link."""
+    link = links.resolve(token)
+    order = _service_order(link)
+    form = CustomerTicketForm(prefix="t")
+    if not form.validate_on_submit():
+        return _service_page(link, order, ticket_form=form, status=422)
+    services.open_ticket(order, form.subject.data.strip(), form.description.data.strip(),
+                         customer_name=form.name.data.strip())
+    flash(_("Thank you. We will answer within one working day; the answer will appear on this page."))
+    return see_other(url_for("public.open_link", token=token))
+
+
+@bp.post("/aftersales/c/<token>/tickets/<int:ticket_id>/reply")
+def customer_reply(token: str, ticket_id: int):
+    """The customer adds to a ticket (on an answered one: it is not solved yet)."""
+    link = links.resolve(token)
+    order = _service_order(link)
+    item = _customer_ticket(order, ticket_id)
+    form = MessageForm(prefix=f"r{item.id}")
+    if not form.validate_on_submit():
+        return _service_page(link, order, reply_forms={item.id: form}, status=422)
+    services.customer_reply(item, form.body.data.strip())
+    flash(_("Thank you, we received your message."))
+    return see_other(url_for("public.open_link", token=token))
+
+
+@bp.post("/aftersales/c/<token>/tickets/<int:ticket_id>/confirm")
+def customer_confirm(token: str, ticket_id: int):
+    """The customer confirms the answer solved the problem."""
+    link = links.resolve(token)
+    order = _service_order(link)
+    item = _customer_ticket(order, ticket_id)
+    services.confirm_resolved(item)
+    flash(_("Thank you for confirming."))
+    return see_other(url_for("public.open_link", token=token))
+
+
+def _survey_for(link: links.AccessLink) -> Survey:
+    """The survey a survey link is for (404 otherwise)."""
+    survey = db.session.scalar(db.select(Survey).where(Survey.link_id == link.id))
+    if link.purpose != "survey" or survey is None:
+        abort(404)
+    return survey
+
+
+def _survey_page(link, survey: Survey, form=None, status=200):
+    """The survey form, or the thanks once it is answered."""
+    return render("aftersales/survey.html", link=link, survey=survey, order=survey.order,
+                  form=form or SurveyForm(), status=status)
+
+
+@bp.post("/aftersales/c/<token>/survey")
+def customer_survey(token: str):
+    """The customer answers the satisfaction survey (once per link)."""
+    link = links.resolve(token)
+    survey = _survey_for(link)
+    # Lock the row (PostgreSQL; SQLite's write transaction is already exclusive) so that two
+    # answers sent at once cannot both pass the state check.
+    db.session.refresh(survey, with_for_update=True)
+    lifecycle.SURVEY.check(survey, "answer", {"customer"})  # 409 once answered
+    form = SurveyForm()
+    if not form.validate_on_submit():
+        return _survey_page(link, survey, form, status=422)
+    services.answer_survey(survey, {name: int(getattr(form, name).data) for name in RATINGS},
+                           (form.suggestions.data or "").strip())
+    return see_other(url_for("public.open_link", token=token))
+

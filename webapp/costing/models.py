@@ -1,1 +1,94 @@
-"""Models of this domain."""
+"""The cost sheet (成本核算表): budget and actual per category, variance and its cause."""
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import Money, UTCDateTime, utcnow
+from ..extensions import db
+
+
+def variance_rate(variance: Decimal | None, budget: Decimal | None) -> Decimal | None:
+    """variance / budget as a fraction (0.125 is 12.5 %), rounded half up to 0.01 %; None without
+    a budget to compare."""
+    if variance is None or not budget:
+        return None
+    return (variance / budget).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+class CostSheet(db.Model):
+    """One per order: finance's actual costs against the approved budget, finalised once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    order = relationship("Order")
+    updated_by = relationship("User", foreign_keys=[updated_by_id])
+    finalised_by = relationship("User", foreign_keys=[finalised_by_id])
+    lines: Mapped[list["CostLine"]] = relationship(
+        back_populates="sheet", order_by="CostLine.position", cascade="all, delete-orphan")
+
+    @property
+    def is_final(self) -> bool:
+        """Finance has finalised it; it no longer changes."""
+        return self.finalised_at is not None
+
+    @property
+    def complete(self) -> bool:
+        """Every category has its actual cost."""
+        return bool(self.lines) and all(line.actual is not None for line in self.lines)
+
+    @property
+    def budget_total(self) -> Decimal:
+        """The budget of all categories."""
+        return sum((line.budget for line in self.lines), Decimal("0"))
+
+    @property
+    def actual_total(self) -> Decimal | None:
+        """The actual cost of all categories, once every one is entered."""
+        if not self.complete:
+            return None
+        return sum((line.actual for line in self.lines), Decimal("0"))
+
+    @property
+    def variance(self) -> Decimal | None:
+        """Actual less budget in total."""
+        actual = self.actual_total
+        return None if actual is None else actual - self.budget_total
+
+    @property
+    def variance_rate(self) -> Decimal | None:
+        """The total variance as a fraction of the total budget."""
+        return variance_rate(self.variance, self.budget_total)
+
+
+class CostLine(db.Model):
+    """One category of the cost sheet: material, labour, overhead, logistics, after-sales."""
+
+    __table_args__ = (UniqueConstraint("cost_sheet_id", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cost_sheet_id: Mapped[int] = mapped_column(ForeignKey("cost_sheet.id"), index=True)
+    position: Mapped[int] = mapped_column(default=1)
+    category: Mapped[str] = mapped_column(String(20))
+    budget: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    actual: Mapped[Decimal | None] = mapped_column(Money)
+    cause: Mapped[str] = mapped_column(Text, default="")
+
+    sheet: Mapped[CostSheet] = relationship(back_populates="lines")
+
+    @property
+    def variance(self) -> Decimal | None:
+        """Actual less budget (positive: over budget)."""
+        return None if self.actual is None else self.actual - self.budget
+
+    @property
+    def variance_rate(self) -> Decimal | None:
+        """The variance as a fraction of the budget (None when the budget is 0)."""
+        return variance_rate(self.variance, self.budget)

@@ -1,2 +1,102 @@
-"""Views of this domain."""
-from . import bp  # noqa: F401
+"""The cost sheet page (成本核算表): finance enters actual costs and finalises; finance or the
+manager closes the order from here once it is delivered, followed up and costed."""
+from flask import abort, flash, g, url_for
+from flask_babel import format_percent
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..htmx import render, see_other
+from ..orders import lifecycle as order_lifecycle
+from ..orders.models import BUDGET_CATEGORIES, Order
+from ..permissions import can, require
+from ..statemachine import TransitionError
+from . import bp, services
+from .forms import CATEGORY_LABELS, CostSheetForm
+
+
+def get_order(order_id: int, action: str = "costsheet.view") -> Order:
+    """Load an order or 404, and check that the current user may do action."""
+    order = db.session.get(Order, order_id, options=[joinedload(Order.customer)])
+    if order is None:
+        abort(404)
+    require(action, order)
+    return order
+
+
+def percent(value) -> str:
+    """A variance rate in the user's locale (12.5 %), or a dash without a budget to compare."""
+    return "—" if value is None else format_percent(value, "#,##0.0%")
+
+
+def sheet_context(order: Order, form=None, problems=None) -> dict:
+    """What the cost sheet page shows; a form with errors is shown as it was typed."""
+    sheet = services.sheet_for(order) or services.draft_sheet(order)
+    if form is None:
+        data = {}
+        for line in sheet.lines:
+            data[f"actual_{line.category}"] = line.actual
+            data[f"cause_{line.category}"] = line.cause
+        form = CostSheetForm(data=data)
+    close_roles = order_lifecycle.MACHINE.transitions["close"].roles
+    return {
+        "order": order, "sheet": sheet, "form": form, "labels": CATEGORY_LABELS, "percent": percent,
+        "can_edit": (can(current_user, "costsheet.edit") and not sheet.is_final
+                     and order.status in services.COSTABLE),
+        "can_finalise": (can(current_user, "costsheet.finalise") and not sheet.is_final
+                         and order.status in services.COSTABLE),
+        "can_close": bool(current_user.roles & close_roles) and order.status not in ("closed", "cancelled"),
+        "blockers": [_(b) for b in services.close_blockers(order)] if order.status != "closed" else [],
+        "problems": problems or [],
+    }
+
+
+@bp.get("/costing/orders/<int:order_id>")
+@login_required
+def sheet(order_id: int):
+    """The order's cost sheet: budget against actual per category, variance and its causes."""
+    order = get_order(order_id)
+    return render("costing/sheet.html", **sheet_context(order))
+
+
+@bp.post("/costing/orders/<int:order_id>")
+@login_required
+def save(order_id: int):
+    """Finance saves the actual costs and the causes of the variances."""
+    order = get_order(order_id, "costsheet.edit")
+    form = CostSheetForm()
+    if not form.validate_on_submit():
+        return render("costing/sheet.html", status=422, **sheet_context(order, form))
+    services.save(order, {c: getattr(form, f"actual_{c}").data for c in BUDGET_CATEGORIES},
+                  {c: (getattr(form, f"cause_{c}").data or "").strip() for c in BUDGET_CATEGORIES},
+                  current_user)
+    flash(_("Cost sheet saved."))
+    return see_other(url_for("costing.sheet", order_id=order.id))
+
+
+@bp.post("/costing/orders/<int:order_id>/finalise")
+@login_required
+def finalise(order_id: int):
+    """Finance finalises the cost sheet (every actual entered); it no longer changes."""
+    order = get_order(order_id, "costsheet.finalise")
+    services.finalise(order, current_user)
+    flash(_("Cost sheet finalised."))
+    return see_other(url_for("costing.sheet", order_id=order.id))
+
+
+@bp.post("/costing/orders/<int:order_id>/close")
+@login_required
+def close(order_id: int):
+    """Close the order (finance or manager); refused with what is still missing (409)."""
+    order = get_order(order_id, "order.view")
+    try:
+        services.close(order, current_user)
+    except TransitionError as error:
+        if error.status != 409:
+            raise
+        g.rollback = True
+        problems = [_(b) for b in order.close_blockers] or [_(error.message)]
+        return render("costing/sheet.html", status=409, **sheet_context(order, problems=problems))
+    flash(_("Order closed."))
+    return see_other(url_for("orders.detail", order_id=order.id))

@@ -1,0 +1,247 @@
+"""After-sales: the follow-up call, tickets with a working-hours clock, the satisfaction survey.
+
+Every status change goes through lifecycle (FOLLOW_UP, TICKET, SURVEY). Shipping calls
+on_receipt() when the customer signs a delivery receipt and on_delivered() when the whole order
+is delivered.
+"""
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from .. import audit, links
+from ..admin.calendar import is_working_day
+from ..admin.models import CalendarDay, get_settings
+from ..db_types import utcnow
+from ..extensions import db
+from ..notify import mail
+from ..statemachine import N_, TransitionError
+from ..workflow import transition
+from . import lifecycle
+from .models import RATINGS, FollowUp, Survey, Ticket, TicketMessage
+
+FOLLOW_UP_DAYS = 3
+FIRST_RESPONSE_HOURS = 24
+# The customer's order link stays usable for after-sales much longer than a signing link.
+SERVICE_LINK_DAYS = 180
+SURVEY_LINK_DAYS = 30
+# Statuses in which an order can have tickets (it was approved and is not cancelled).
+TICKET_STATUSES = ("effective", "in_production", "ready_to_ship", "shipped", "delivered", "closed", "on_hold")
+MAX_CALENDAR_DAYS = 366
+
+
+# --- the working-hours clock -------------------------------------------------------------------
+
+def add_working_hours(start: datetime, hours: int, tz_name: str) -> datetime:
+    """Return the (UTC) time that lies `hours` working hours after start.
+
+    The model is deliberately simple — "24 h on working days": the clock runs around the clock
+    on the firm's working days (admin.calendar.is_working_day, weekends and holidays as the firm
+    set them, days taken in the firm's time zone) and stands still on the other days. A ticket
+    opened on Friday at 17:00 has 7 hours on Friday, none on Saturday and Sunday, and 17 on
+    Monday: it is due on Monday at 17:00. One opened on a Saturday starts counting at midnight of
+    the next working day. Office hours within a day are not modelled; hours are wall-clock hours
+    in the firm's zone.
+    """
+    zone = ZoneInfo(tz_name)
+    cursor = start.astimezone(zone).replace(tzinfo=None)
+    first = cursor.date()
+    overrides = {row.day: row.is_working for row in db.session.scalars(db.select(CalendarDay).where(
+        CalendarDay.day >= first, CalendarDay.day < first + timedelta(days=MAX_CALENDAR_DAYS)))}
+    remaining = timedelta(hours=hours)
+    for _day in range(MAX_CALENDAR_DAYS):
+        day_end = datetime.combine(cursor.date() + timedelta(days=1), time())
+        if is_working_day(cursor.date(), overrides):
+            available = day_end - cursor
+            if remaining <= available:
+                return (cursor + remaining).replace(tzinfo=zone).astimezone(timezone.utc)
+            remaining -= available
+        cursor = day_end
+    raise ValueError("the working calendar has no working day in a year")
+
+
+def first_response_due(opened_at: datetime) -> datetime:
+    """When the first answer to a ticket opened at opened_at is due (24 working hours)."""
+    return add_working_hours(opened_at, FIRST_RESPONSE_HOURS, get_settings().timezone)
+
+
+# --- shipping's hooks --------------------------------------------------------------------------
+
+def on_receipt(order, receipt_signed_at: datetime, user=None) -> FollowUp:
+    """A delivery receipt was signed: the sales rep's follow-up call is due 3 days later (once
+    per order — later receipts of the same order add nothing), and the customer gets the order
+    link for after-sales questions."""
+    follow_up = db.session.scalar(db.select(FollowUp).where(FollowUp.order_id == order.id))
+    if follow_up is not None:
+        return follow_up
+    follow_up = FollowUp(order_id=order.id, receipt_at=receipt_signed_at,
+                         due_at=receipt_signed_at + timedelta(days=FOLLOW_UP_DAYS),
+                         assignee_id=order.sales_rep_id)
+    db.session.add(follow_up)
+    db.session.flush()
+    audit.record("follow_up.created", order, actor=user, entity_type="order",
+                 after={"follow_up": follow_up.id, "due_at": follow_up.due_at.isoformat()})
+    rep = order.sales_rep
+    with force_locale(rep.locale or "zh"):
+        mail.queue(rep.email, _("Order %(number)s: follow-up call due %(date)s", number=order.number,
+                                date=_local(follow_up.due_at).strftime("%Y-%m-%d %H:%M")),
+                   links.absolute(url_for("aftersales.order", order_id=order.id)))
+    link = service_link(order)
+    with force_locale(order.customer.locale or "zh"):
+        mail.queue(customer_email(order),
+                   _("Order %(number)s: questions after delivery", number=order.number),
+                   _("Hello,\n\nThank you for receiving order %(number)s. If anything is not right, "
+                     "tell us on this page and follow our answer there:\n\n%(url)s\n",
+                     number=order.number, url=link.url))
+    return follow_up
+
+
+def on_delivered(order) -> Survey | None:
+    """The whole order is delivered: send the satisfaction survey unless a ticket is open (then
+    it goes when the customer confirms the last one resolved)."""
+    if open_tickets(order):
+        return None
+    return send_survey(order)
+
+
+# --- follow-up ---------------------------------------------------------------------------------
+
+def record_follow_up(follow_up: FollowUp, outcome: str, user) -> None:
+    """The rep made the call: record its outcome (403 wrong role, 409 already recorded)."""
+    transition(follow_up, lifecycle.FOLLOW_UP, "record", user, note=outcome)
+    follow_up.outcome, follow_up.done_at, follow_up.done_by_id = outcome, utcnow(), user.id
+
+
+# --- tickets -----------------------------------------------------------------------------------
+
+def open_tickets(order) -> list[Ticket]:
+    """The order's tickets the customer has not confirmed resolved."""
+    return db.session.scalars(db.select(Ticket).where(
+        Ticket.order_id == order.id, Ticket.status != "resolved").order_by(Ticket.id)).all()
+
+
+def can_have_tickets(order) -> bool:
+    """An approved order that is not cancelled."""
+    return order.status in TICKET_STATUSES
+
+
+def open_ticket(order, subject: str, description: str, user=None, customer_name: str = "") -> Ticket:
+    """Open a ticket (staff: user; the customer on their link: customer_name) with its
+    first-response clock."""
+    if not can_have_tickets(order):
+        raise TransitionError(409, N_("Tickets can be opened only on an approved order."))
+    now = utcnow()
+    ticket = Ticket(order_id=order.id, subject=subject, description=description, opened_at=now,
+                    opened_by_id=user.id if user is not None else None,
+                    opened_by_customer=customer_name if user is None else "",
+                    first_response_due_at=first_response_due(now))
+    db.session.add(ticket)
+    db.session.flush()
+    audit.record("ticket.opened", order, actor=user, actor_kind=None if user else "link",
+                 actor_label=customer_name or None, entity_type="order",
+                 after={"ticket": ticket.id, "subject": subject, "status": ticket.status,
+                        "first_response_due_at": ticket.first_response_due_at.isoformat()})
+    if user is None:
+        rep = order.sales_rep
+        with force_locale(rep.locale or "zh"):
+            mail.queue(rep.email, _("Order %(number)s: the customer opened a ticket: %(subject)s",
+                                    number=order.number, subject=subject),
+                       links.absolute(url_for("aftersales.ticket", ticket_id=ticket.id)))
+    return ticket
+
+
+def respond(ticket: Ticket, body: str, user) -> TicketMessage:
+    """Staff answer the ticket; the first answer stops the first-response clock; the customer is
+    told where to read it and confirm."""
+    transition(ticket, lifecycle.TICKET, "respond", user, note=body)
+    message = TicketMessage(ticket=ticket, body=body, author_id=user.id, author_name=user.name)
+    db.session.add(message)
+    if ticket.first_response_at is None:
+        ticket.first_response_at = utcnow()
+    order = ticket.order
+    link = service_link(order)
+    with force_locale(order.customer.locale or "zh"):
+        mail.queue(customer_email(order), _("Order %(number)s: we answered \"%(subject)s\"",
+                                            number=order.number, subject=ticket.subject),
+                   _("Hello,\n\nWe answered your question. Read the answer and tell us whether it is "
+                     "solved here:\n\n%(url)s\n", url=link.url))
+    return message
+
+
+def customer_reply(ticket: Ticket, body: str) -> TicketMessage:
+    """The customer adds to a ticket; on an answered one that means it is not solved yet."""
+    if ticket.status == "resolved":
+        raise TransitionError(409, lifecycle.TICKET.messages["state"])
+    name = _customer_label(ticket.order)
+    if ticket.status == "answered":
+        transition(ticket, lifecycle.TICKET, "reopen", roles={"customer"}, actor_kind="link",
+                   actor_label=name, note=body)
+    message = TicketMessage(ticket=ticket, body=body, from_customer=True, author_name=name)
+    db.session.add(message)
+    return message
+
+
+def confirm_resolved(ticket: Ticket) -> None:
+    """The customer confirms the answer solved it; with the last open ticket of a delivered order
+    resolved, the survey goes out."""
+    transition(ticket, lifecycle.TICKET, "confirm", roles={"customer"}, actor_kind="link",
+               actor_label=_customer_label(ticket.order))
+    ticket.resolved_at = utcnow()
+    db.session.flush()
+    order = ticket.order
+    if order.status in ("delivered", "closed") and not open_tickets(order):
+        send_survey(order)
+
+
+# --- the survey --------------------------------------------------------------------------------
+
+def send_survey(order) -> Survey | None:
+    """Issue the survey link and mail it to the customer (once per order)."""
+    if db.session.scalar(db.select(Survey.id).where(Survey.order_id == order.id).limit(1)):
+        return None
+    link = links.issue("survey", order.id, days=SURVEY_LINK_DAYS)
+    survey = Survey(order_id=order.id, link_id=link.id)
+    db.session.add(survey)
+    db.session.flush()
+    audit.record("survey.sent", order, entity_type="order", after={"survey": survey.id})
+    with force_locale(order.customer.locale or "zh"):
+        mail.queue(customer_email(order), _("Order %(number)s: how did we do?", number=order.number),
+                   _("Hello,\n\nOrder %(number)s is delivered. Three quick ratings and your suggestions "
+                     "help us improve:\n\n%(url)s\n", number=order.number, url=link.url))
+    return survey
+
+
+def answer_survey(survey: Survey, ratings: dict[str, int], suggestions: str) -> None:
+    """Store the customer's answer; a second answer on the same link is refused (409)."""
+    transition(survey, lifecycle.SURVEY, "answer", roles={"customer"}, actor_kind="link",
+               actor_label=_customer_label(survey.order), detail=dict(ratings))
+    for name in RATINGS:
+        setattr(survey, name, ratings[name])
+    survey.suggestions = suggestions
+    survey.answered_at = utcnow()
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def service_link(order) -> links.AccessLink:
+    """The customer's live after-sales link for the order, issued if there is none."""
+    return links.current("order_service", order.id) or links.issue(
+        "order_service", order.id, days=SERVICE_LINK_DAYS)
+
+
+def customer_email(order) -> str:
+    """Where mail to the customer about this order goes."""
+    contact = order.requirement.contact_email if order.requirement else ""
+    return contact or order.customer.contact_email
+
+
+def _customer_label(order) -> str:
+    """How a customer acting on a link appears in the audit trail and on messages."""
+    return order.customer.contact_name or order.customer.name
+
+
+def _local(value: datetime) -> datetime:
+    """value in the firm's time zone."""
+    return value.astimezone(ZoneInfo(get_settings().timezone))

@@ -1,0 +1,102 @@
+"""The cost sheet and closing the order. The order's status changes only through
+orders.lifecycle.MACHINE ("close", whose guard reads order.close_blockers)."""
+from decimal import Decimal
+
+from .. import audit
+from ..aftersales.models import FollowUp
+from ..db_types import utcnow
+from ..extensions import db
+from ..orders import lifecycle as order_lifecycle
+from ..statemachine import N_, TransitionError
+from ..workflow import transition
+from .models import CostLine, CostSheet
+
+# Order statuses in which finance may enter actual costs (approved, not closed or cancelled).
+COSTABLE = ("effective", "in_production", "ready_to_ship", "shipped", "delivered", "on_hold")
+
+
+def sheet_for(order) -> CostSheet | None:
+    """The order's saved cost sheet, if any."""
+    return db.session.scalar(db.select(CostSheet).where(CostSheet.order_id == order.id))
+
+
+def budgets(order) -> dict[str, Decimal]:
+    """The approved budget per category (a category finance left unset counts as 0)."""
+    return {c: v if v is not None else Decimal("0") for c, v in order.budget.items()}
+
+
+def draft_sheet(order) -> CostSheet:
+    """An unsaved sheet with the order's budget, to show before finance saves anything."""
+    return CostSheet(order_id=order.id, lines=[
+        CostLine(position=i, category=c, budget=b, actual=None, cause="")
+        for i, (c, b) in enumerate(budgets(order).items(), start=1)])
+
+
+def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user) -> CostSheet:
+    """Finance enters the actual cost and the cause of the variance per category; while the sheet
+    is not finalised its budget follows the order's (an amendment may change it)."""
+    sheet = sheet_for(order)
+    if sheet is not None and sheet.is_final:
+        raise TransitionError(409, N_("The cost sheet is finalised and can no longer be changed."))
+    if order.status not in COSTABLE:
+        raise TransitionError(409, N_("The cost sheet of this order cannot be changed in its current state."))
+    if sheet is None:
+        sheet = CostSheet(order_id=order.id)
+        db.session.add(sheet)
+    lines = {line.category: line for line in sheet.lines}
+    for position, (category, budget) in enumerate(budgets(order).items(), start=1):
+        line = lines.get(category)
+        if line is None:
+            line = CostLine(position=position, category=category)
+            sheet.lines.append(line)
+        line.budget, line.actual, line.cause = budget, actuals.get(category), causes.get(category, "")
+    sheet.updated_by_id = user.id
+    sheet.updated_at = utcnow()
+    db.session.flush()
+    by_category = lines_by(sheet)
+    audit.record("cost_sheet.saved", order, actor=user, entity_type="order", after={
+        c: {"budget": str(line.budget), "actual": None if line.actual is None else str(line.actual)}
+        for c, line in by_category.items()})
+    return sheet
+
+
+def lines_by(sheet: CostSheet) -> dict[str, CostLine]:
+    """The sheet's lines by category."""
+    return {line.category: line for line in sheet.lines}
+
+
+def finalise(order, user) -> CostSheet:
+    """Finance finalises the sheet once every actual is in; it no longer changes."""
+    sheet = sheet_for(order)
+    if sheet is not None and sheet.is_final:
+        raise TransitionError(409, N_("The cost sheet is already finalised."))
+    if order.status not in COSTABLE:
+        raise TransitionError(409, N_("The cost sheet of this order cannot be changed in its current state."))
+    if sheet is None or not sheet.complete:
+        raise TransitionError(409, N_("Enter the actual cost of every category before finalising."))
+    sheet.finalised_at, sheet.finalised_by_id = utcnow(), user.id
+    audit.record("cost_sheet.finalised", order, actor=user, entity_type="order", after={
+        "budget": str(sheet.budget_total), "actual": str(sheet.actual_total),
+        "variance": str(sheet.variance),
+        "variance_rate": None if sheet.variance_rate is None else str(sheet.variance_rate)})
+    return sheet
+
+
+def close_blockers(order) -> list[str]:
+    """What keeps the order from closing (English msgids): delivered, followed up and costed."""
+    blockers = []
+    if order.status not in ("delivered", "closed"):
+        blockers.append(N_("The order has not been delivered yet."))
+    follow_up = db.session.scalar(db.select(FollowUp).where(FollowUp.order_id == order.id))
+    if follow_up is None or follow_up.status != "done":
+        blockers.append(N_("The follow-up call has not been recorded yet."))
+    sheet = sheet_for(order)
+    if sheet is None or not sheet.is_final:
+        blockers.append(N_("The cost sheet has not been finalised yet."))
+    return blockers
+
+
+def close(order, user) -> str:
+    """Close the order (finance or manager): refused with the first blocker while any remains."""
+    order.close_blockers = close_blockers(order)
+    return transition(order, order_lifecycle.MACHINE, "close", user)
