@@ -12,6 +12,12 @@ from .helpers import SIGNATURE, customer_path, get, id_from_location, order_form
 def test_requirement_to_effective_order(app, as_user, make_customer, make_product):
     """A requirement is confirmed by the customer, becomes an order, passes review, approval and
     the customer's countersignature, and ends effective with its number."""
+    walk_to_effective(app, as_user, make_customer, make_product)
+
+
+def walk_to_effective(app, as_user, make_customer, make_product):
+    """Stages 1 and 2 through the pages, as each role and as the customer; return the order id
+    and the clients {role: client}."""
     customer_id = make_customer("ACME")
     make_product("BRK-1", on_hand="40")
     sales, production, finance = as_user("sales"), as_user("production"), as_user("finance")
@@ -97,3 +103,5 @@ def test_requirement_to_effective_order(app, as_user, make_customer, make_produc
 
     # A second signing is refused: the link is used.
     assert customer.post(link + "/sign", data={"name": "X", "consent": "y", "strokes": SIGNATURE}).status_code == 404
+    return order_id, {"sales": sales, "production": production, "finance": finance,
+                      "warehouse": warehouse, "manager": manager, "customer": customer}

@@ -179,3 +179,23 @@ def test_only_shippers_make_shipments(app, order_in_production, as_user):
     assert new_shipment(as_user("sales"), order_id, line_id, "10").status_code == 403
     assert as_user("sales").get(f"/shipping/orders/{order_id}").status_code == 200
     assert as_user("worker").get(f"/shipping/orders/{order_id}").status_code == 403
+
+
+@pytest.mark.skipif(not __import__("shutil").which("zbarimg"), reason="zbarimg (zbar-tools) is not installed")
+def test_courier_qr_decodes_to_the_courier_link(app, order_in_production, as_user, tmp_path):
+    """The courier's code printed by the warehouse decodes (zbar) to the absolute courier URL."""
+    import re
+    import subprocess
+    order_id, line_id = order_in_production
+    warehouse = as_user("warehouse")
+    new_shipment(warehouse, order_id, line_id, "10")
+    with app.app_context():
+        shipment_id = db.session.scalar(db.select(Shipment.id))
+    page = text_of(warehouse.get(f"/shipping/{shipment_id}"))
+    qr_path = re.search(r'src="(/links/\d+/qr\.svg)"', page).group(1)
+    svg = tmp_path / "courier.svg"
+    svg.write_bytes(warehouse.get(qr_path).data)
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", "--nodbus", str(svg)], capture_output=True,
+                             text=True).stdout.strip()
+    assert decoded == "https://tracker.example.com" + link_path(app, "courier", shipment_id)
+    assert as_user("sales").get(qr_path).status_code == 404  # only the warehouse prints it
