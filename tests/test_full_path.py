@@ -71,3 +71,17 @@ def test_one_order_through_all_six_stages(app, as_user, make_customer, make_prod
     timeline = text_of(sales.get(f"/orders/{order_id}/timeline"))
     for label in ("Work order created", "Shipment created", "Close order"):
         assert label in timeline
+
+
+def test_my_work_for_the_later_stages(app, make_order, as_user):
+    """The warehouse sees what is ready to ship; the QC inspector what waits for QC."""
+    order_id = make_order("in_production")
+    with app.app_context():
+        work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+        token = work_order.token
+    worker, qc, warehouse = as_user("worker"), as_user("qc"), as_user("warehouse")
+    worker.post(f"/w/{token}/report", data={"p-good": "100"})
+    worker.post(f"/w/{token}/do/finish")
+    assert f"/w/{token}" in text_of(qc.get("/"))
+    qc.post(f"/w/{token}/do/pass_qc")
+    assert f"/shipping/orders/{order_id}" in text_of(warehouse.get("/"))

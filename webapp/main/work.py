@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -109,5 +110,38 @@ def items_for(user) -> list[WorkItem]:
                                         .options(joinedload(Anomaly.work_order)).order_by(Anomaly.reported_at)):
                 items.append(WorkItem(_("Anomaly to resolve"), f"{a.work_order.number} · {a.note[:60]}",
                                       url_for("production.floor", token=a.work_order.token), a.reported_at, "act"))
+    if roles & {"warehouse", "operations"}:
+        from ..shipping.models import Shipment
+        for o in _orders("ready_to_ship"):
+            items.append(WorkItem(_("Ready to ship"), _order_subject(o),
+                                  url_for("shipping.order_shipments", order_id=o.id), o.updated_at, "act"))
+        for s in db.session.scalars(db.select(Shipment).where(Shipment.status == "packing")
+                                    .order_by(Shipment.created_at).limit(200)):
+            items.append(WorkItem(_("Pack and check the packing list"), s.number,
+                                  url_for("shipping.detail", shipment_id=s.id), s.created_at, "act"))
+    if roles & {"aftersales", "sales", "manager"}:
+        from ..aftersales.models import FollowUp, Ticket
+        from ..shipping.models import ReturnCase
+        for case in db.session.scalars(db.select(ReturnCase).where(ReturnCase.status == "open")
+                                       .order_by(ReturnCase.due_at).limit(200)):
+            items.append(WorkItem(_("Start the return within 24 h (by %(when)s)", when=format_datetime(case.due_at, "short")),
+                                  case.reason[:80], url_for("shipping.detail", shipment_id=case.shipment_id),
+                                  case.opened_at, "act"))
+        for ticket in db.session.scalars(db.select(Ticket).where(Ticket.status == "open")
+                                         .order_by(Ticket.first_response_due_at).limit(200)):
+            items.append(WorkItem(_("Answer the ticket by %(when)s", when=format_datetime(ticket.first_response_due_at, "short")),
+                                  ticket.subject, url_for("aftersales.ticket", ticket_id=ticket.id),
+                                  ticket.opened_at, "act"))
+        for follow in db.session.scalars(db.select(FollowUp).where(FollowUp.status == "open")
+                                         .order_by(FollowUp.due_at).limit(200)):
+            if "sales" in roles and follow.assignee_id != user.id and not roles & {"aftersales", "manager"}:
+                continue
+            items.append(WorkItem(_("Follow-up call due %(when)s", when=format_datetime(follow.due_at, "short")),
+                                  _("Order #%(id)s", id=follow.order_id),
+                                  url_for("aftersales.order", order_id=follow.order_id), follow.created_at, "act"))
+    if roles & {"finance", "manager"}:
+        for o in _orders("delivered"):
+            items.append(WorkItem(_("Cost and close the order"), _order_subject(o),
+                                  url_for("costing.sheet", order_id=o.id), o.updated_at, "act"))
     items.sort(key=lambda item: item.since)
     return items
