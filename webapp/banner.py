@@ -23,6 +23,10 @@ def main() -> None:
     lan = lan_address()
     if lan and not lan.startswith("127."):
         print(f"  LAN:    http://{lan}:8000   (camera and offline need HTTPS on a phone)")
+    import os
+    if not os.environ.get("PUBLIC_URL"):
+        print("  Links and QR codes use the address a page was opened with. For phones in production set\n"
+              "  PUBLIC_URL=https://your.host (camera, offline and WeChat need HTTPS).")
     print(f"\nDemo logins (password {DEMO_PASSWORD!r}):")
     for username, name, roles, number, pin in USERS:
         extra = f"  employee no. {number}, PIN {pin}" if pin else ""
