@@ -30,7 +30,9 @@ def get_order(order_id: int, action: str = "order.view") -> Order:
     writing = request.method not in ("GET", "HEAD", "OPTIONS")
     # Writers lock the order row (PostgreSQL), so simultaneous approvals or sign-offs see each
     # other; SQLite already serialises writers with BEGIN IMMEDIATE.
-    order = db.session.get(Order, order_id, with_for_update=writing, populate_existing=writing, options=[
+    if writing:
+        db.session.execute(db.select(Order.id).where(Order.id == order_id).with_for_update())
+    order = db.session.get(Order, order_id, populate_existing=writing, options=[
         joinedload(Order.customer), selectinload(Order.lines), selectinload(Order.reviews),
         selectinload(Order.approvals), selectinload(Order.payments)])
     if order is None:

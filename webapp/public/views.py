@@ -156,8 +156,9 @@ def thanks(kind: str):
 def link_qr(link_id: int):
     """The QR image of a customer link, for staff to show or print."""
     link = db.get_or_404(links.AccessLink, link_id)
-    manager = "shipment.manage" if link.purpose == "courier" else "link.manage"
-    if not can(current_user, manager) or not link.is_live:
+    managers = {"courier": ("shipment.manage",), "delivery_receipt": ("link.manage", "shipment.manage")}
+    if not any(can(current_user, action) for action in managers.get(link.purpose, ("link.manage",))) \
+            or not link.is_live:
         abort(404)
     return Response(links.qr_svg(link.url), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, no-store"})

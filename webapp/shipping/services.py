@@ -159,8 +159,10 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
         receipt.lines.append(ReceiptLine(shipment_line_id=sline.id, received_qty=entry["received"],
                                          condition=entry["condition"], note=entry["note"]))
         if entry["condition"] != "ok" or entry["received"] < sline.quantity:
-            problems.append(f"{sline.order_line.model}: {entry['condition']} "
-                            f"{entry['received']:f}/{sline.quantity:f} {entry['note']}".strip())
+            received = format(entry["received"].normalize(), "f")
+            shipped = format(sline.quantity.normalize(), "f")
+            problems.append(f"{sline.order_line.model}: {entry['condition']} {received}/{shipped} "
+                            f"{entry['note']}".strip())
     receipt.has_exception = bool(problems)
     db.session.flush()
     transition(shipment, lifecycle.MACHINE, "deliver", roles={"customer"}, actor_kind="link",
