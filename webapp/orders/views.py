@@ -234,8 +234,7 @@ def review(order_id: int, department: str):
     order = get_order(order_id)
     if department not in ("production", "finance", "warehouse"):
         abort(404)
-    if department not in current_user.roles:
-        abort(403)
+    require(f"order.review.{department}")
     form = ReviewForm(prefix=department)
     if not form.validate_on_submit():
         return _invalid(order, **{f"review_{department}": form})

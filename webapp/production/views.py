@@ -156,7 +156,7 @@ def floor_context(work_order: WorkOrder, **forms) -> dict:
         "open_anomalies": [a for a in work_order.anomalies if a.resolved_at is None],
         "resolve_form": ResolveForm(prefix="r"),
         "can_report": (work_order.status in ("planned", "materials_ready", "in_progress")
-                       and bool(current_user.roles & lifecycle.FLOOR) and work_order.remaining > 0),
+                       and can(current_user, "workorder.report") and work_order.remaining > 0),
     }
 
 
@@ -173,8 +173,7 @@ def floor(token: str):
 def report(token: str):
     """Report good and scrap pieces (a quick button sends just the good count)."""
     work_order = by_token(token)
-    if not (current_user.roles & lifecycle.FLOOR):
-        abort(403)
+    require("workorder.report")
     form = ProgressForm(prefix="p")
     if not form.validate_on_submit():
         return render("production/floor.html", status=422, **floor_context(work_order, progress_form=form))
