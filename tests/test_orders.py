@@ -23,8 +23,8 @@ ORDER_ACTIONS = {
     "reject": ("decide", {"role": "manager", "decision": "reject", "note": "no"}, "manager", "pending_approval"),
     "start_production": ("do/start_production", {}, "operations", "effective"),
     "override_prepayment": ("prepayment-override", {"reason": "trusted"}, "finance", "effective"),
-    "hold": ("do/hold", {"reason": "customer asked"}, "manager", "effective"),
-    "cancel": ("do/cancel", {"reason": "customer withdrew"}, "manager", "effective"),
+    "hold": ("do/hold", {"hold-reason": "customer asked"}, "manager", "effective"),
+    "cancel": ("do/cancel", {"cancel-reason": "customer withdrew"}, "manager", "effective"),
     "discard": ("do/discard", {}, "sales", "draft"),
 }
 
@@ -137,7 +137,7 @@ def test_cancelled_orders_keep_their_numbers_and_numbers_are_never_reused(app, m
     with time_machine.travel(datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc), tick=False):
         first = make_order("awaiting_countersign")
         manager = as_user("manager")
-        assert manager.post(f"/orders/{first}/do/cancel", data={"reason": "withdrawn"}).status_code == 303
+        assert manager.post(f"/orders/{first}/do/cancel", data={"cancel-reason": "withdrawn"}).status_code == 303
         second = make_order("awaiting_countersign")
     assert get(app, Order, first).status == "cancelled"
     assert get(app, Order, first).number == "202611-ORD-001"
@@ -323,8 +323,9 @@ def test_hold_and_resume(app, make_order, as_user):
     """On hold remembers where it was and resumes there."""
     order_id = make_order("in_production")
     manager = as_user("manager")
-    assert manager.post(f"/orders/{order_id}/do/hold", data={"reason": ""}).status_code == 422
-    assert manager.post(f"/orders/{order_id}/do/hold", data={"reason": "quality issue"}).status_code == 303
+    blank = manager.post(f"/orders/{order_id}/do/hold", data={"hold-reason": "   "})
+    assert blank.status_code == 422 and 'id="hold-reason-err"' in text_of(blank)
+    assert manager.post(f"/orders/{order_id}/do/hold", data={"hold-reason": "quality issue"}).status_code == 303
     assert get(app, Order, order_id).status == "on_hold"
     manager.post(f"/orders/{order_id}/do/resume")
     assert get(app, Order, order_id).status == "in_production"

@@ -156,6 +156,7 @@ def detail_context(order: Order, **forms) -> dict:
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "payment_form": forms.get("payment_form") or PaymentForm(),
         "reason_form": forms.get("reason_form") or ReasonForm(),
+        "move_forms": {name: forms.get(f"reason_{name}") or ReasonForm(prefix=name) for name in REASON_REQUIRED},
         "link": links.current("order_countersign", order.id),
         "signature": db.session.scalar(db.select(Countersignature).where(
             Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1)),
@@ -331,11 +332,14 @@ def move(order_id: int, name: str):
     order = get_order(order_id)
     if name not in SIMPLE_TRANSITIONS:
         abort(404)
-    reason = (request.form.get("reason") or "").strip()[:2000]
-    if name in REASON_REQUIRED and not reason:
-        form = ReasonForm()
-        form.validate_on_submit()
-        return _invalid(order, reason_form=form)
+    reason = ""
+    if name in REASON_REQUIRED:
+        form = ReasonForm(prefix=name)
+        if not form.validate_on_submit() or not form.reason.data.strip():
+            if not form.reason.errors:
+                form.reason.errors = [_("This field is required.")]
+            return _invalid(order, **{f"reason_{name}": form})
+        reason = form.reason.data.strip()
     services.simple_transition(order, name, current_user, reason)
     return _done(order, _("Done: %(label)s.", label=_(lifecycle.MACHINE.transitions[name].label)))
 
