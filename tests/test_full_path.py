@@ -13,7 +13,7 @@ from .test_order_desk_flow import walk_to_effective
 def test_one_order_through_all_six_stages(app, as_user, make_customer, make_product):
     """requirement → effective → produced → two shipments signed for → followed up → costed → closed."""
     order_id, people = walk_to_effective(app, as_user, make_customer, make_product)
-    sales, finance, manager, customer = people["sales"], people["finance"], people["manager"], people["customer"]
+    sales, finance, customer = people["sales"], people["finance"], people["customer"]
     operations, worker, qc = as_user("operations"), as_user("worker"), as_user("qc")
     warehouse = people["warehouse"]
     courier = app.test_client()

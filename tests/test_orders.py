@@ -56,7 +56,7 @@ def test_wrong_state_gets_409_with_message(name, app, make_order, as_user):
 
 
 def test_countersign_and_amend_are_refused_in_wrong_states(app, make_order, as_user):
-    """The customer's link does not open for a draft, and a draft cannot be amended."""
+    """A draft cannot be amended (409), whoever asks."""
     order_id = make_order("draft")
     sales = as_user("sales")
     assert sales.get(f"/orders/{order_id}/amend").status_code == 409
@@ -84,7 +84,7 @@ def test_htmx_action_returns_the_status_panel_fragment(app, make_order, as_user)
 def test_concern_blocks_until_override(app, make_order, as_user):
     """A concern keeps the order in review; the manager's override with a reason lets it on."""
     order_id = make_order("in_review", reviews_required="production")
-    production, manager, sales = as_user("production"), as_user("manager"), as_user("sales")
+    production, manager = as_user("production"), as_user("manager")
     production.post(f"/orders/{order_id}/review/production",
                     data={"production-verdict": "concern", "production-note": "Full"})
     assert get(app, Order, order_id).status == "in_review"
@@ -212,7 +212,6 @@ def test_amendment_keeps_versions_voids_link_and_needs_new_signature(app, make_o
     """Amending an effective order: version 2, old link void, re-approval and re-signature by the
     settings, both versions viewable side by side."""
     order_id = make_order("effective")
-    old_link = None
     sales, manager, finance = as_user("sales"), as_user("manager"), as_user("finance")
     data = order_form(**{"lines-0-quantity": "150", "reason": "Customer needs 50 more"})
     response = sales.post(f"/orders/{order_id}/amend", data=data)
@@ -435,7 +434,7 @@ def test_my_work_lists_what_waits_for_each_role(app, make_order, as_user):
     """Each role's home page lists its own waiting actions."""
     in_review = make_order("in_review")
     pending = make_order("pending_approval", customer="PEN")
-    production, manager, sales = as_user("production"), as_user("manager"), as_user("sales")
+    production, manager = as_user("production"), as_user("manager")
     assert f"/orders/{in_review}" in text_of(production.get("/"))
     assert f"/orders/{pending}" not in text_of(production.get("/"))
     assert f"/orders/{pending}" in text_of(manager.get("/"))
@@ -451,7 +450,6 @@ def test_search_by_number_po_and_customer(app, make_order, as_user):
         assert f"/orders/{order_id}" in text_of(sales.get(f"/search?q={query}")), query
     fragment = sales.get("/search?q=ZETA", headers={"HX-Request": "true"})
     assert text_of(fragment).lstrip().startswith('<div id="results">')
-    assert "No" not in text_of(sales.get("/search?q=nothing-like-this"))[:0]  # page renders
     assert "Nothing found" in text_of(sales.get("/search?q=nothing-like-this"))
 
 

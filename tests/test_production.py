@@ -1,7 +1,6 @@
 """Stage 3: work orders from an order, labels whose QR opens the worker's page, progress with
 photos, anomalies with a new ETA, QC, and the order moving on when all work is done."""
 import io
-import re
 import shutil
 import subprocess
 from decimal import Decimal

@@ -3,7 +3,6 @@ receipt (on their phone, or on the courier's with a stamped note); a return case
 import io
 import json
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from PIL import Image

@@ -9,7 +9,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.models import ROLES
 from ..forms import DecimalText, filled, options
-from .models import REVIEW_DEPARTMENTS
 
 ROLE_LABELS = {
     "admin": _l("Admin"), "sales": _l("Sales"), "operations": _l("Operations"),

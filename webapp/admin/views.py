@@ -1,7 +1,7 @@
 """Admin: users and roles, password reset, devices, firm settings, working calendar."""
 from datetime import date
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

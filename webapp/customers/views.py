@@ -1,5 +1,5 @@
 """Customers and products: list, create, edit."""
-from flask import abort, flash, url_for
+from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

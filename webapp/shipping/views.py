@@ -11,7 +11,7 @@ from .. import links
 from ..extensions import db
 from ..htmx import render, see_other
 from ..orders.models import Order
-from ..permissions import can, require, requires
+from ..permissions import require, requires
 from ..photos import Photo, photos_of, send_photo
 from ..signatures import SignatureError
 from ..uploads import UploadError
