@@ -316,6 +316,10 @@ def test_payment_bad_input(app, make_order, as_user):
                                                                  "received_on": "yesterday"})
     assert response.status_code == 422
     assert 'value="-5"' in text_of(response) and "Not a valid date" in text_of(response)
+    for absurd in ("1e30", "NaN", "99999999999999999999"):
+        response = finance.post(f"/orders/{order_id}/payments", data={"kind": "deposit", "amount": absurd,
+                                                                     "received_on": "2026-11-20"})
+        assert response.status_code == 422 and f'value="{absurd}"' in text_of(response), absurd
 
 
 def test_hold_and_resume(app, make_order, as_user):

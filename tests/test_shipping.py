@@ -57,8 +57,11 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
     stamped note; then the order is delivered."""
     order_id, line_id = order_in_production
     warehouse = as_user("warehouse")
-    assert new_shipment(warehouse, order_id, line_id, "150").status_code == 409  # more than ordered
-    assert new_shipment(warehouse, order_id, line_id, "abc").status_code == 422
+    too_many = new_shipment(warehouse, order_id, line_id, "150")  # more than ordered
+    assert too_many.status_code == 422 and "at most 100" in text_of(too_many) and 'value="150"' in text_of(too_many)
+    for bad in ("abc", "NaN", "1e30"):
+        response = new_shipment(warehouse, order_id, line_id, bad)
+        assert response.status_code == 422 and f'value="{bad}"' in text_of(response), bad
     response = new_shipment(warehouse, order_id, line_id, "60")
     assert response.status_code == 303
     with app.app_context():
@@ -88,6 +91,8 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
     missing_signature = customer.post(receipt_link + "/receipt", data=base)
     assert missing_signature.status_code == 422 and "Sign in the box" in text_of(missing_signature)
     assert 'value="55"' in text_of(missing_signature) and 'value="5 bent"' in text_of(missing_signature)
+    more = customer.post(receipt_link + "/receipt", data={**base, f"line-{sline.id}-qty": "61", "strokes": SIGNATURE})
+    assert more.status_code == 422 and "0 to 60" in text_of(more)  # more than shipped cannot arrive
     response = customer.post(receipt_link + "/receipt", data={**base, "strokes": SIGNATURE,
                                                               "photos": [(jpeg(), "bent.jpg")]},
                              content_type="multipart/form-data")
@@ -166,9 +171,10 @@ def test_courier_problem_and_bad_photos(app, order_in_production, as_user):
     courier = app.test_client()
     link = link_path(app, "courier", shipment_id)
     assert courier.post(link + "/problem", data={"p-note": ""}).status_code == 422
-    response = courier.post(link + "/dispatch", data={"d-photos": [(io.BytesIO(b"GIF89a..."), "x.jpg")]},
+    response = courier.post(link + "/dispatch", data={"d-note": "gate 3", "d-photos": [(io.BytesIO(b"GIF89a..."), "x.jpg")]},
                             content_type="multipart/form-data")
-    assert response.status_code == 303
+    assert response.status_code == 422 and "not a readable image" in text_of(response)
+    assert "gate 3" in text_of(response)  # the note typed is kept
     assert get(app, Shipment, shipment_id).status == "packed"  # refused, nothing dispatched
 
 

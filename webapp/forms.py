@@ -6,6 +6,29 @@ from wtforms import StringField
 from wtforms.validators import ValidationError
 
 
+def parse_decimal(raw: str, places: int = 2, minimum=None, maximum=None) -> Decimal:
+    """Read a number typed on a phone ("1,234.5", "1234,5", " 12 "); raise ValueError with a
+    translated message for anything else (text, NaN, infinity, too many decimals, out of range)."""
+    text = raw.strip().replace(" ", "").replace("\u00a0", "")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    text = text.replace(",", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(_l("Enter a number, for example 12.5.")) from None
+    if not value.is_finite():
+        raise ValueError(_l("Enter a number, for example 12.5."))
+    # range before rounding: quantize() itself fails on absurdly large numbers
+    if minimum is not None and value < minimum:
+        raise ValueError(_l("Must be at least %(min)s.", min=minimum))
+    if maximum is not None and value > maximum:
+        raise ValueError(_l("Must be at most %(max)s.", max=maximum))
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        raise ValueError(_l("Use at most %(places)s decimals.", places=places))
+    return value
+
+
 class DecimalText(StringField):
     """A decimal typed as text: accepts "1,234.5" and "1234,5"; keeps what was typed on errors."""
 
@@ -19,25 +42,8 @@ class DecimalText(StringField):
     def process_formdata(self, valuelist):
         self.raw = valuelist[0].strip() if valuelist else ""
         self.data = None
-        if not self.raw:
-            return
-        text = self.raw.replace(" ", "").replace("\u00a0", "")
-        if "," in text and "." not in text:
-            text = text.replace(",", ".")
-        text = text.replace(",", "")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(_l("Enter a number, for example 12.5.")) from None
-        if not value.is_finite():
-            raise ValueError(_l("Enter a number, for example 12.5."))
-        if value != value.quantize(Decimal(1).scaleb(-self.places)):
-            raise ValueError(_l("Use at most %(places)s decimals.", places=self.places))
-        if self.minimum is not None and value < self.minimum:
-            raise ValueError(_l("Must be at least %(min)s.", min=self.minimum))
-        if self.maximum is not None and value > self.maximum:
-            raise ValueError(_l("Must be at most %(max)s.", max=self.maximum))
-        self.data = value
+        if self.raw:
+            self.data = parse_decimal(self.raw, self.places, self.minimum, self.maximum)
 
     def _value(self):
         if getattr(self, "raw", None) is not None:

@@ -67,6 +67,11 @@ def store(file_storage) -> StoredFile:
             raise UploadError(_("The file's content does not match its type (.%(ext)s).", ext=ext))
     else:
         raise UploadError(_("This file type is not accepted. Use PDF, DWG, DXF, STEP, images or Office files."))
+    return _keep(data, ext, filename, content_type)
+
+
+def _keep(data: bytes, ext: str, filename: str, content_type: str) -> StoredFile:
+    """Write checked bytes under a random name in instance/uploads."""
     stored_name = f"{secrets.token_hex(16)}.{ext}"
     with open(os.path.join(_folder(), stored_name), "xb") as fh:
         fh.write(data)
@@ -82,10 +87,7 @@ def store_image(file_storage, max_bytes: int = 15 * 1024 * 1024) -> StoredFile:
     if not data:
         raise UploadError(_("The file is empty."))
     data, ext, content_type = reencode_image(data)
-    stored_name = f"{secrets.token_hex(16)}.{ext}"
-    with open(os.path.join(_folder(), stored_name), "xb") as fh:
-        fh.write(data)
-    return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
+    return _keep(data, ext, filename, content_type)
 
 
 def reencode_image(data: bytes) -> tuple[bytes, str, str]:

@@ -46,7 +46,7 @@ def split(work_order: WorkOrder, quantity: Decimal, user) -> WorkOrder:
     """Move part of a work order's quantity to a new work order."""
     if work_order.status in ("qc", "done"):
         raise TransitionError(409, N_("A work order in QC or done cannot be split."))
-    if not Decimal("0") < quantity < work_order.quantity - work_order.good + 0:
+    if not Decimal("0") < quantity < work_order.quantity - work_order.good:
         raise TransitionError(409, N_("Split off less than what is still to make."))
     siblings = db.session.scalar(db.select(db.func.count()).select_from(WorkOrder).where(
         WorkOrder.order_id == work_order.order_id))

@@ -1,6 +1,4 @@
 """Shipments: the warehouse's pages, the courier's link and the customer's receipt."""
-from decimal import Decimal, InvalidOperation
-
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,6 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import links
 from ..extensions import db
+from ..forms import parse_decimal
 from ..htmx import render, see_other
 from ..orders.models import Order
 from ..permissions import require, requires
@@ -29,13 +28,14 @@ def get_shipment(shipment_id: int, action: str = "shipment.view") -> Shipment:
     return shipment
 
 
-def _order_page(order: Order, form=None, status=200):
+def _order_page(order: Order, form=None, status=200, line_errors=None):
     remaining = services.open_quantities(order) if order.lines else {}
     returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.order_id == order.id)
                                  .order_by(ReturnCase.id)).all()
     return render("shipping/order.html", order=order, form=form or ShipmentForm(), remaining=remaining,
                   fulfilment=order.fulfilment(), returns=returns, state_labels=lifecycle.STATE_LABELS,
-                  shippable=order.status in services.SHIPPABLE_ORDER_STATES, status=status)
+                  shippable=order.status in services.SHIPPABLE_ORDER_STATES, line_errors=line_errors or {},
+                  status=status)
 
 
 @bp.get("/shipping/orders/<int:order_id>")
@@ -53,19 +53,17 @@ def create(order_id: int):
     """Make a shipment with some quantity of some lines (one of possibly several)."""
     order = db.get_or_404(Order, order_id)
     form = ShipmentForm()
-    quantities, batches, bad = {}, {}, False
+    quantities, batches, line_errors = {}, {}, {}
     for line in order.lines:
         raw = (request.form.get(f"qty-{line.id}") or "").strip()
         batches[line.id] = (request.form.get(f"batch-{line.id}") or "").strip()[:60]
         if raw:
             try:
-                quantities[line.id] = Decimal(raw.replace(",", "."))
-            except InvalidOperation:
-                bad = True
-    if not form.validate_on_submit() or bad:
-        if bad:
-            flash(_("Enter the quantities as numbers."), "error")
-        return _order_page(order, form, status=422)
+                quantities[line.id] = parse_decimal(raw, places=3, minimum=0, maximum=line.quantity)
+            except ValueError as error:
+                line_errors[line.id] = str(error)
+    if not form.validate_on_submit() or line_errors:
+        return _order_page(order, form, status=422, line_errors=line_errors)
     shipment = services.create_shipment(order, current_user, quantities, batches, form.method.data,
                                         (form.carrier.data or "").strip(), (form.tracking_no.data or "").strip(),
                                         form.eta.data, form.cost.data)
@@ -81,7 +79,7 @@ def detail(shipment_id: int):
     return render("shipping/detail.html", **_detail_context(shipment))
 
 
-def _detail_context(shipment: Shipment) -> dict:
+def _detail_context(shipment: Shipment, dispatch_form=None) -> dict:
     receipt = shipment.receipt
     return {
         "shipment": shipment, "state_labels": lifecycle.STATE_LABELS,
@@ -92,7 +90,7 @@ def _detail_context(shipment: Shipment) -> dict:
         "receipt_photos": photos_of("receipt", [receipt.id])[receipt.id] if receipt else [],
         "dispatch_photos": photos_of("dispatch", [shipment.id])[shipment.id],
         "returns": db.session.scalars(db.select(ReturnCase).where(ReturnCase.shipment_id == shipment.id)).all(),
-        "return_form": ReturnStartForm(), "dispatch_form": DispatchForm(),
+        "return_form": ReturnStartForm(), "dispatch_form": dispatch_form or DispatchForm(),
         "conditions": dict(CONDITION_CHOICES),
     }
 
@@ -132,16 +130,18 @@ def dispatch(shipment_id: int):
         services.dispatch(shipment, request.files.getlist(form.photos.name), (form.note.data or "").strip(),
                           user=current_user)
     except UploadError as error:
-        return _refused(error, url_for("shipping.detail", shipment_id=shipment.id))
+        _roll_back()
+        form.photos.errors = [str(error)]
+        return render("shipping/detail.html", status=422,
+                      **_detail_context(db.session.get(Shipment, shipment_id), dispatch_form=form))
     flash(_("Dispatched. The customer has the link to sign for the delivery."))
     return see_other(url_for("shipping.detail", shipment_id=shipment.id))
 
 
-def _refused(error: UploadError, back: str):
+def _roll_back() -> None:
+    """A refused photo: nothing of the request is kept (the form is shown again with the message)."""
     g.rollback = True
     db.session.rollback()
-    flash(str(error), "error")
-    return see_other(back)
 
 
 @bp.get("/shipping/<int:shipment_id>/receipt")
@@ -209,7 +209,9 @@ def courier_dispatch(token: str):
         services.dispatch(shipment, request.files.getlist(form.photos.name), (form.note.data or "").strip(),
                           courier_link=link)
     except UploadError as error:
-        return _refused(error, url_for("public.open_link", token=token))
+        _roll_back()
+        form.photos.errors = [str(error)]
+        return courier_page(link, status=422, dispatch_form=form)
     flash(_("Pickup confirmed. Safe journey!"))
     return see_other(url_for("public.open_link", token=token))
 
@@ -226,7 +228,9 @@ def courier_problem(token: str):
         services.report_problem(shipment, form.note.data.strip(), request.files.getlist(form.photos.name),
                                 courier_link=link)
     except UploadError as error:
-        return _refused(error, url_for("public.open_link", token=token))
+        _roll_back()
+        form.photos.errors = [str(error)]
+        return courier_page(link, status=422, problem_form=form)
     flash(_("Problem reported to the warehouse."))
     return see_other(url_for("public.open_link", token=token))
 
@@ -274,17 +278,14 @@ def sign(token: str):
         note = (request.form.get(f"line-{sline.id}-note") or "").strip()[:500]
         values[sline.id] = {"qty": raw, "condition": condition, "note": note}
         try:
-            received = Decimal(raw.replace(",", "."))
-            if received < 0 or received > sline.quantity * 2 or not received.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
+            # more than shipped is impossible to receive from this shipment
+            received = parse_decimal(raw, places=3, minimum=0, maximum=sline.quantity)
+        except ValueError:
             errors[sline.id] = _("Enter the quantity received, 0 to %(max)s.", max=f"{sline.quantity.normalize():f}")
             continue
         if condition not in ("ok", "damaged", "missing"):
             errors[sline.id] = _("Choose a condition.")
             continue
-        if condition != "ok" and not note and not request.files.getlist(form.photos.name)[0:1]:
-            pass  # a photo or a note helps but is not required
         lines.append({"line": sline, "received": received, "condition": condition, "note": note})
     stamped = [f for f in request.files.getlist(form.stamped.name) if f and f.filename]
     valid = form.validate_on_submit()
@@ -299,14 +300,12 @@ def sign(token: str):
                               request.files.getlist(form.photos.name), request.remote_addr or "",
                               request.user_agent.string or "", taken_on=taken_on)
     except SignatureError:
-        g.rollback = True
-        db.session.rollback()
+        _roll_back()
         shipment = db.session.get(Shipment, shipment.id)
         form.strokes.errors = [_("The signature could not be read. Clear the box and sign again.")]
         return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
     except UploadError as error:
-        g.rollback = True
-        db.session.rollback()
+        _roll_back()
         shipment = db.session.get(Shipment, shipment.id)
         form.photos.errors = [str(error)]
         return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
