@@ -109,7 +109,9 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
     assert customer.post(receipt_link + "/receipt", data={**base, "strokes": SIGNATURE}).status_code == 404
     # the return case starts
     aftersales = as_user("aftersales")
+    assert as_user("finance").post(f"/shipping/returns/{case.id}/start", data={"action": "x"}).status_code == 403
     assert aftersales.post(f"/shipping/returns/{case.id}/start", data={"action": "Exchange 5 pieces"}).status_code == 303
+    assert aftersales.post(f"/shipping/returns/{case.id}/start", data={"action": "again"}).status_code == 409
     with app.app_context():
         assert db.session.get(ReturnCase, case.id).status == "started"
 

@@ -16,6 +16,7 @@ from .shipping import lifecycle as shipment_lifecycle
 
 MACHINES = {"order": order_lifecycle.MACHINE, "requirement": requirement_lifecycle.MACHINE,
             "work_order": work_order_lifecycle.MACHINE, "shipment": shipment_lifecycle.MACHINE,
+            "return_case": shipment_lifecycle.RETURN_CASE,
             "follow_up": aftersales_lifecycle.FOLLOW_UP, "ticket": aftersales_lifecycle.TICKET,
             "survey": aftersales_lifecycle.SURVEY}
 
@@ -44,7 +45,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "shipment.view": frozenset({"warehouse", "operations", "qc", "sales", "manager", "production",
                                 "aftersales", "finance"}),
     "shipment.manage": frozenset({"warehouse", "operations"}),
-    "return.manage": frozenset({"aftersales", "sales", "warehouse", "operations", "manager"}),
+    "return.manage": shipment_lifecycle.RETURN_CASE.transitions["start"].roles,
     "aftersales.view": OFFICE,
     "ticket.open": frozenset({"sales", "aftersales", "manager"}),
     "costsheet.view": frozenset({"finance", "manager", "operations", "sales"}),

@@ -37,3 +37,20 @@ MACHINE = StateMachine("shipment", STATES, [
     "role": N_("Your role may not do this to a shipment."),
     "state": N_("This shipment is not in a state that allows this."),
 })
+
+
+RETURN_STATES = ("open", "started", "closed")
+
+RETURN_LABELS = {"open": N_("Not started"), "started": N_("Started"), "closed": N_("Closed")}
+
+# A return or exchange case: it must be started within 24 h of the signed receipt.
+RETURN_CASE = StateMachine("return_case", RETURN_STATES, [
+    Transition("start", ("open",), "started",
+               frozenset({"aftersales", "sales", "warehouse", "operations", "manager"}),
+               label=N_("Start the return")),
+    Transition("close", ("started",), "closed", frozenset({"aftersales", "manager"}),
+               label=N_("Close the return")),
+], messages={
+    "role": N_("Your role may not do this to a return case."),
+    "state": N_("This return case has already started."),
+})

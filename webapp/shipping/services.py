@@ -190,8 +190,7 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
 
 def start_return(case: ReturnCase, user, action: str) -> None:
     """Someone takes the return case on: the 24 h clock stops."""
-    if case.status != "open":
-        raise TransitionError(409, N_("This return case has already started."))
-    case.status, case.started_at, case.started_by_id, case.action = "started", utcnow(), user.id, action
+    transition(case, lifecycle.RETURN_CASE, "start", user, note=action)
+    case.started_at, case.started_by_id, case.action = utcnow(), user.id, action
     audit.record("return.started", case.order, actor=user, entity_type="order", note=action,
                  after={"late": case.started_at > case.due_at})
