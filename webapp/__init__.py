@@ -128,7 +128,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def secure_headers(response) -> None:
     """A strict CSP (no unsafe-inline, no unsafe-eval) and the usual hardening headers."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    policy = CSP
+    if g.get("csp_wasm"):
+        # Scanner pages only: the vendored barcode decoder is WebAssembly.
+        policy = policy.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+    response.headers.setdefault("Content-Security-Policy", policy)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -138,7 +142,8 @@ def secure_headers(response) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every domain's blueprint."""
-    from . import admin, aftersales, auth, costing, customers, main, orders, production, public, requirements, shipping
+    from . import (admin, aftersales, auth, costing, customers, main, orders, production, public, pwa,
+                   requirements, scan, shipping, sync, tls)
     # The views modules attach their routes to each domain's blueprint.
     from .admin import views as _admin_views  # noqa: F401
     from .aftersales import models as _aftersales_models, views as _aftersales_views  # noqa: F401
@@ -151,6 +156,9 @@ def register_blueprints(app: Flask) -> None:
     from .production import views as _production_views  # noqa: F401
     from .public import views as _public_views  # noqa: F401
     from .requirements import views as _requirement_views  # noqa: F401
+    from .pwa import views as _pwa_views  # noqa: F401
+    from .scan import views as _scan_views  # noqa: F401
+    from .sync import models as _sync_models, views as _sync_views  # noqa: F401
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(customers.bp, url_prefix="/customers")
@@ -162,6 +170,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(aftersales.bp)
     app.register_blueprint(costing.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(pwa.bp)
+    app.register_blueprint(scan.bp)
+    app.register_blueprint(sync.bp)
+    app.register_blueprint(tls.bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -172,8 +184,9 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """flask demo, go-live, backup, user create."""
-    from . import cli
+    from . import cli, tls
     cli.init_app(app)
+    tls.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

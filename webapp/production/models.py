@@ -16,6 +16,8 @@ class Product(db.Model):
     model: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[str] = mapped_column(String(20), default="pcs")
+    # The maker's barcode on the product (EAN-13, Code 128, ...), read by the packing scanner.
+    barcode: Mapped[str | None] = mapped_column(String(60), unique=True)
     list_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     on_hand: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
     is_demo: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,2 @@
+"""Views of pwa."""
+from . import bp  # noqa: F401

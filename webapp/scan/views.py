@@ -1,0 +1,2 @@
+"""Views of scan."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views of sync."""
+from . import bp  # noqa: F401
