@@ -22,6 +22,8 @@ class Defaults:
     LOGIN_THROTTLE_MAX_FAILURES = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LINK_LIFETIME_DAYS = 14
+    SYNC_KEY_RETENTION_DAYS = 45  # idempotency keys are kept at least 30 days (DESIGN.md §5.7)
+    SYNC_MANIFEST_CAP = 40  # pages a phone keeps for offline use
     # Mail: "file" writes .eml files to instance/mail/ (development); "smtp" sends them.
     MAIL_BACKEND = "file"
     MAIL_SERVER = "localhost"

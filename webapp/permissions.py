@@ -51,6 +51,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "costsheet.view": frozenset({"finance", "manager", "operations", "sales"}),
     "costsheet.edit": frozenset({"finance"}),
     "costsheet.finalise": frozenset({"finance"}),
+    "sync.conflicts": frozenset({"operations", "production", "warehouse", "manager", "admin"}),
 }
 
 # Extra state rules for plain actions on an object.

@@ -3,9 +3,11 @@ from decimal import Decimal
 
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
+from flask import url_for
 from flask_login import current_user
 
 from . import permissions
+from .db_types import utcnow
 from .permissions import MACHINES
 from .statemachine import N_
 from .orders.lifecycle import STATE_LABELS as ORDER_STATES
@@ -104,10 +106,39 @@ def _firm_name() -> str:
     return get_settings().firm_name
 
 
+def app_config() -> dict:
+    """What outbox.js needs to know about this page: who is logged in, where to enrol, its words."""
+    from flask_wtf.csrf import generate_csrf
+    user = None
+    if current_user.is_authenticated:
+        user = {"id": current_user.id, "name": current_user.name, "employeeNo": current_user.employee_no or ""}
+    return {
+        "user": user,
+        "csrf": generate_csrf() if user else "",
+        "renderedAt": utcnow().isoformat(),
+        "enrolUrl": url_for("sync.enrol"),
+        "swUrl": url_for("pwa.service_worker"),
+        "i18n": {
+            "waiting": _("Waiting to send"), "retrying": _("Waiting to send (will retry)"),
+            "conflict": _("Conflict: could not be applied"), "refused": _("Refused by the server"),
+            "attention": _("Needs your attention"), "retry": _("Try again"), "discard": _("Discard"),
+            "discardConfirm": _("Discard this action? It will not be sent."),
+            "photos": _("%(n)s photo(s)"), "badge": _("%(n)s actions not yet sent"),
+            "here": _("Recorded on this phone, not yet on the server"), "sendNow": _("Send now"),
+            "offlineCopy": _("No signal: offline copy from %(time)s"),
+            "switchUnknown": _("Without signal, only people who switched in on this phone with their PIN "
+                               "before can switch in."),
+            "switchWrong": _("Wrong employee number or PIN."),
+            "switchDone": _("%(name)s is now using this phone (no signal: the switch is kept on the phone)."),
+        },
+    }
+
+
 def init_app(app) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters.update(money=money, qty=quantity, dt=datetime_local, d=date_local,
                                  state=state_label, event=event_label)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
-                                 get_locale=get_locale, firm_name=_firm_name)
+                                 get_locale=get_locale, firm_name=_firm_name,
+                                 app_config=app_config, now_iso=lambda: utcnow().isoformat())
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -110,12 +110,14 @@ def report(work_order: WorkOrder, user, good: Decimal, scrap: Decimal, note: str
 
 
 def raise_anomaly(work_order: WorkOrder, user, kind: str, severity: str, note: str, contingency: str,
-                  new_eta, eta_reason: str, files) -> Anomaly:
+                  new_eta, eta_reason: str, files, reported_at=None) -> Anomaly:
     """Record an anomaly; a blocking one stops the job; a new ETA moves the order's date and the
     customer is told."""
     anomaly = Anomaly(work_order=work_order, kind=kind, severity=severity, note=note,
                       contingency=contingency, new_eta=new_eta, eta_reason=eta_reason,
                       reported_by_id=user.id)
+    if reported_at is not None:  # recorded offline: when it happened, by the phone's clock
+        anomaly.reported_at = reported_at
     db.session.add(anomaly)
     db.session.flush()
     save_photos(files, "anomaly", anomaly.id, user)

@@ -14,6 +14,8 @@ from ..orders.models import Order
 from ..permissions import can, require, requires
 from ..templating import quantity
 from ..photos import Photo, photos_of, send_photo
+from ..sync import replay
+from ..sync.replay import offline_capable
 from ..uploads import UploadError
 from . import bp, labels, lifecycle, services
 from .forms import KIND_LABELS, AnomalyForm, PlanForm, ProgressForm, ResolveForm, SplitForm
@@ -169,21 +171,28 @@ def floor(token: str):
 
 
 @bp.post("/w/<token>/report")
+@offline_capable
 @login_required
 def report(token: str):
-    """Report good and scrap pieces (a quick button sends just the good count)."""
+    """Report good and scrap pieces (a quick button sends just the good count). Works offline."""
     work_order = by_token(token)
     require("workorder.report")
     form = ProgressForm(prefix="p")
     if not form.validate_on_submit():
+        if replay.is_replay():
+            return replay.invalid(form)
         return render("production/floor.html", status=422, **floor_context(work_order, progress_form=form))
     try:
-        services.report(work_order, current_user, form.good.data or 0, form.scrap.data or 0,
-                        (form.note.data or "").strip(), request.files.getlist(form.photos.name))
+        entry = services.report(work_order, current_user, form.good.data or 0, form.scrap.data or 0,
+                                (form.note.data or "").strip(), request.files.getlist(form.photos.name),
+                                occurred_at=replay.recorded_at())
     except UploadError as error:
         return _unfit_photo(work_order, form, error, "progress_form")
-    flash(_("Saved: %(good)s good, %(scrap)s scrap.", good=quantity(form.good.data or 0),
-            scrap=quantity(form.scrap.data or 0)))
+    message = _("Saved: %(good)s good, %(scrap)s scrap.", good=quantity(form.good.data or 0),
+                scrap=quantity(form.scrap.data or 0))
+    if replay.is_replay():
+        return replay.applied(message, id=entry.id)
+    flash(message)
     return see_other(url_for("production.floor", token=token))
 
 
@@ -191,6 +200,9 @@ def _unfit_photo(work_order: WorkOrder, form, error: UploadError, form_name: str
     """A photo was refused: nothing of the report is kept; the form comes back with the message."""
     g.rollback = True
     db.session.rollback()
+    if replay.is_replay():
+        return replay.problem(422, _("Please correct the marked fields."), str(error),
+                              errors={form.photos.name: [str(error)]})
     work_order = db.session.get(WorkOrder, work_order.id)
     form.photos.errors = [str(error)]
     return render("production/floor.html", status=422, **floor_context(work_order, **{form_name: form}))
@@ -209,23 +221,29 @@ def move(token: str, name: str):
 
 
 @bp.post("/w/<token>/anomaly")
+@offline_capable
 @login_required
 def anomaly(token: str):
-    """Raise an anomaly: what happened, a photo, the plan, maybe a new date for the customer."""
+    """Raise an anomaly: what happened, a photo, the plan, maybe a new date for the customer. Works offline."""
     work_order = by_token(token)
     form = AnomalyForm(prefix="a")
-    if not form.validate_on_submit():
-        return render("production/floor.html", status=422, **floor_context(work_order, anomaly_form=form))
-    if form.new_eta.data and not can(current_user, "workorder.manage"):
+    if form.validate_on_submit() and form.new_eta.data and not can(current_user, "workorder.manage"):
         form.new_eta.errors = [_("Only the production supervisor may change the date the customer is told.")]
+    if form.errors:
+        if replay.is_replay():
+            return replay.invalid(form)
         return render("production/floor.html", status=422, **floor_context(work_order, anomaly_form=form))
     try:
-        services.raise_anomaly(work_order, current_user, form.kind.data, form.severity.data,
+        item = services.raise_anomaly(work_order, current_user, form.kind.data, form.severity.data,
                                form.note.data.strip(), (form.contingency.data or "").strip(), form.new_eta.data,
-                               (form.eta_reason.data or "").strip(), request.files.getlist(form.photos.name))
+                               (form.eta_reason.data or "").strip(), request.files.getlist(form.photos.name),
+                                      reported_at=replay.recorded_at())
     except UploadError as error:
         return _unfit_photo(work_order, form, error, "anomaly_form")
-    flash(_("Anomaly recorded; the supervisor sees it."))
+    message = _("Anomaly recorded; the supervisor sees it.")
+    if replay.is_replay():
+        return replay.applied(message, id=item.id)
+    flash(message)
     return see_other(url_for("production.floor", token=token))
 
 

@@ -1,2 +1,100 @@
-"""Views of pwa."""
-from . import bp  # noqa: F401
+"""The web app manifest, the service worker at the root scope, the offline page and the outbox page."""
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Response, current_app, render_template, url_for
+from flask_babel import get_locale, gettext as _
+
+from ..htmx import render
+from . import bp
+
+# The app shell: what every page needs, precached by the service worker under a versioned name.
+SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", "js/copy.js", "js/outbox-store.js", "js/outbox.js",
+                "icons/favicon.svg", "icons/icon-192.png")
+SHELL_PAGES = ("pwa.offline", "pwa.outbox")
+# Loaded on their own pages only, but kept for offline use once the app is installed.
+LAZY_STATIC = ("js/signature.js", "vendor/signature_pad-5.1.4.umd.min.js")
+
+
+def _static_path(name: str) -> Path:
+    return Path(current_app.static_folder) / name
+
+
+@lru_cache(maxsize=4)
+def _version(static_folder: str, sw_source: str) -> str:
+    """A version that changes whenever a shell file or the worker itself changes."""
+    digest = hashlib.sha256(sw_source.encode())
+    for name in SHELL_STATIC + LAZY_STATIC:
+        path = Path(static_folder) / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, served from the root so that its scope is the whole app."""
+    source = _static_path("js/sw.js").read_text()
+    scanner = _scanner_files()
+    settings = {
+        "version": _version(current_app.static_folder, source),
+        "shell": [url_for("static", filename=n) for n in SHELL_STATIC] + [url_for(p) for p in SHELL_PAGES],
+        "lazy": [url_for("static", filename=n) for n in LAZY_STATIC + tuple(scanner)],
+        "offline": url_for("pwa.offline"),
+        "manifest": url_for("sync.manifest"),
+        "store": url_for("static", filename="js/outbox-store.js"),
+    }
+    body = source.replace("/*SETTINGS*/{}", json.dumps(settings))
+    response = Response(body, mimetype="text/javascript")
+    # Browsers check for a new worker on navigation; never let a cache hide one.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _scanner_files() -> list[str]:
+    """The vendored decoder files (cached for offline scanning once the app is used)."""
+    vendor = _static_path("vendor")
+    names = sorted(p.name for p in vendor.glob("*") if p.suffix in (".js", ".wasm")
+                   and ("barcode" in p.name or "zxing" in p.name))
+    return [f"vendor/{n}" for n in names] + (["js/scanner.js"] if _static_path("js/scanner.js").exists() else [])
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest (names in the user's language; installable on Android and desktop)."""
+    data = {
+        "id": "/",
+        "name": _("Order tracker"),
+        "short_name": _("Orders"),
+        "description": _("Orders from requirement to cost review, on the floor, in the warehouse and on the road."),
+        "lang": "zh-CN" if str(get_locale()) == "zh" else "en",
+        "start_url": url_for("main.home"),
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": url_for("static", filename="icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": url_for("static", filename="icons/maskable-192.png"), "sizes": "192x192", "type": "image/png",
+             "purpose": "maskable"},
+            {"src": url_for("static", filename="icons/maskable-512.png"), "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
+        ],
+    }
+    return Response(json.dumps(data, ensure_ascii=False), mimetype="application/manifest+json")
+
+
+@bp.get("/offline")
+def offline():
+    """What a page never opened before shows without signal."""
+    return render_template("pwa/offline.html")
+
+
+@bp.get("/outbox")
+def outbox():
+    """What this phone still has to send, read from its own storage by outbox.js (works offline)."""
+    return render("pwa/outbox.html")

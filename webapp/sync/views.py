@@ -1,2 +1,121 @@
-"""Views of sync."""
-from . import bp  # noqa: F401
+"""Enrolling a phone's outbox, the list of pages it keeps offline, conflicts and device revocation."""
+import json
+
+from flask import current_app, flash, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from .. import audit
+from ..auth.sessions import describe_device
+from ..db_types import utcnow
+from ..extensions import db
+from ..htmx import render, see_other
+from ..permissions import can, requires
+from . import bp, replay
+from .models import SyncConflict, SyncDevice, SyncDeviceMember
+
+
+def _member_list(device: SyncDevice) -> list[dict]:
+    return [{"id": m.user_id, "name": m.user.name} for m in device.members if m.user.active]
+
+
+@bp.post("/sync/enrol")
+@login_required
+def enrol():
+    """Give this browser's outbox a device credential (once), and let it act for the person logged in
+    now. The session and CSRF token prove who that is; later replays need only the credential."""
+    device = replay.parse_device_credential(request.headers.get("Authorization"))
+    secret = None
+    if device is not None and device.is_revoked:
+        return replay.problem(403, _("This phone was locked out"),
+                              _("An administrator revoked this phone. Its waiting actions stay on it; "
+                                "ask the office to record them."), reason="device_revoked")
+    if device is None:
+        device, secret = replay.new_device(current_user, describe_device(request.user_agent.string))
+        audit.record("sync.device_created", device, actor=current_user, entity_type="sync_device",
+                     after={"label": device.label})
+    replay.enrol(device, current_user)
+    db.session.refresh(device)
+    body = {"device": device.id, "user": {"id": current_user.id, "name": current_user.name},
+            "members": _member_list(device)}
+    if secret is not None:
+        body["secret"] = secret
+    return jsonify(body)
+
+
+@bp.get("/sync/manifest")
+@login_required
+def manifest():
+    """The pages this phone keeps for use without signal: my work, the open work orders of the people
+    on this phone, open packing lists, capped."""
+    from ..production.models import WorkOrder
+    from ..shipping.models import Shipment
+    cap = int(current_app.config["SYNC_MANIFEST_CAP"])
+    people = {current_user.id}
+    device = replay.parse_device_credential(request.headers.get("Authorization"))
+    if device is not None and not device.is_revoked:
+        people |= {m.user_id for m in device.members}
+    urls = [url_for("main.home"), url_for("pwa.outbox"), url_for("auth.switch")]
+    if can(current_user, "workorder.view"):
+        urls.append(url_for("production.index"))
+        work_orders = db.session.scalars(
+            db.select(WorkOrder).where(WorkOrder.status != "done", WorkOrder.owner_id.in_(people))
+            .order_by(WorkOrder.planned_start, WorkOrder.id).limit(cap)).all()
+        urls += [url_for("production.floor", token=w.token) for w in work_orders]
+    if can(current_user, "shipment.manage"):
+        shipments = db.session.scalars(
+            db.select(Shipment).where(Shipment.status.in_(("packing", "packed")))
+            .order_by(Shipment.id.desc()).limit(max(0, cap - len(urls)))).all()
+        urls += [url_for("shipping.detail", shipment_id=s.id) for s in shipments]
+    return jsonify({"urls": urls[:cap], "generated_at": utcnow().isoformat()})
+
+
+@bp.get("/sync/conflicts")
+@login_required
+@requires("sync.conflicts")
+def conflicts():
+    """Offline actions the server could no longer apply, with their data, for someone to settle."""
+    items = db.session.scalars(db.select(SyncConflict).options(joinedload(SyncConflict.actor))
+                               .order_by(SyncConflict.resolved_at.is_not(None), SyncConflict.id.desc())
+                               .limit(200)).all()
+    for item in items:
+        item.field_items = [(k, ", ".join(v)) for k, v in json.loads(item.fields).items()]
+        item.file_items = json.loads(item.files)
+    return render("sync/conflicts.html", items=items)
+
+
+@bp.post("/sync/conflicts/<int:conflict_id>/resolve")
+@login_required
+@requires("sync.conflicts")
+def resolve_conflict(conflict_id: int):
+    """Mark a conflict settled (its data stays on record)."""
+    item = db.get_or_404(SyncConflict, conflict_id)
+    if item.resolved_at is None:
+        item.resolved_at, item.resolved_by_id = utcnow(), current_user.id
+        audit.record("sync.conflict_resolved", item, actor=current_user, entity_type="sync_conflict")
+    return see_other(url_for("sync.conflicts"))
+
+
+@bp.get("/sync/devices")
+@login_required
+@requires("admin.manage")
+def devices():
+    """Phones that keep an outbox, who acted on them, and the button to lock one out."""
+    items = db.session.scalars(db.select(SyncDevice).options(
+        joinedload(SyncDevice.created_by), joinedload(SyncDevice.members).joinedload(SyncDeviceMember.user))
+        .order_by(SyncDevice.revoked_at.is_not(None), SyncDevice.last_seen_at.desc()).limit(300)).unique().all()
+    return render("sync/devices.html", items=items)
+
+
+@bp.post("/sync/devices/<int:device_id>/revoke")
+@login_required
+@requires("admin.manage")
+def revoke_device(device_id: int):
+    """Lock a lost or stolen phone out: its replays are refused from now on."""
+    device = db.get_or_404(SyncDevice, device_id)
+    if device.revoked_at is None:
+        device.revoked_at, device.revoked_by_id = utcnow(), current_user.id
+        audit.record("sync.device_revoked", device, actor=current_user, entity_type="sync_device")
+        flash(_("The phone is locked out. Actions it still sends are refused."))
+    return see_other(url_for("sync.devices"))

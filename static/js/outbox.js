@@ -1,0 +1,388 @@
+/* The page side of the outbox (DESIGN.md §5.7): offline-capable forms write to the outbox before any
+   network attempt; the badge, the inline "waiting" notes, the offline copy banner, the offline worker
+   switch, and the outbox page. Depends on outbox-store.js. No inline script, no eval (strict CSP). */
+(function () {
+  'use strict';
+
+  var Outbox = window.Outbox;
+  var configNode = document.getElementById('app-config');
+  if (!configNode || !Outbox || !window.indexedDB) return;
+  var config = JSON.parse(configNode.textContent);
+  var t = config.i18n;
+  var REFRESH_EVERY_MS = 5 * 60 * 1000;
+  var PIN_ROUNDS = 100000;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function time(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? '' : d.toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
+  }
+  function isOfflineCopy() { return document.documentElement.hasAttribute('data-offline-copy'); }
+
+  /* --- who is acting on this phone ------------------------------------------------------------- */
+
+  function currentActor() {
+    return Outbox.getMeta('actor').then(function (actor) {
+      if (config.user && !isOfflineCopy()) {
+        // A page from the server says who is logged in: that is the truth while online.
+        if (!actor || actor.id !== config.user.id) {
+          actor = { id: config.user.id, name: config.user.name };
+          return Outbox.setMeta('actor', actor).then(function () { return actor; });
+        }
+      }
+      return actor || config.user;
+    });
+  }
+
+  function showActor(actor) {
+    var who = document.querySelector('.top .who');
+    if (who && actor && who.textContent !== actor.name) who.textContent = actor.name;
+  }
+
+  /* --- the device credential ------------------------------------------------------------------- */
+
+  function ensureDevice() {
+    if (!config.user || isOfflineCopy() || !navigator.onLine) return Promise.resolve();
+    return Promise.all([Outbox.getMeta('device'), Outbox.getMeta('members')]).then(function (got) {
+      var device = got[0], members = got[1] || [];
+      if (device && members.some(function (m) { return m.id === config.user.id; })) return false;
+      var headers = { 'X-CSRFToken': config.csrf, 'Accept': 'application/json' };
+      if (device) headers.Authorization = 'Device ' + device.id + '.' + device.secret;
+      return fetch(config.enrolUrl, { method: 'POST', headers: headers, credentials: 'same-origin' })
+        .then(function (response) {
+          if (response.status === 403) return Outbox.setMeta('revoked', true).then(function () { return false; });
+          if (!response.ok) return false;
+          return response.json().then(function (data) {
+            var saving = [Outbox.setMeta('members', data.members)];
+            if (data.secret) saving.push(Outbox.setMeta('device', { id: data.device, secret: data.secret }));
+            return Promise.all(saving).then(function () { return true; });
+          });
+        }).catch(function () { return false; });
+    });
+  }
+
+  /* --- recording an action --------------------------------------------------------------------- */
+
+  function downscale(file) {
+    // Photos travel as ~1600 px JPEGs: a 12 MP original would not fit through a weak signal.
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type) || typeof createImageBitmap !== 'function') {
+      return Promise.resolve({ blob: file, name: file.name });
+    }
+    return createImageBitmap(file, { imageOrientation: 'from-image' }).then(function (bitmap) {
+      var scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement('canvas');
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          resolve({ blob: blob || file, name: (file.name || 'photo').replace(/\.\w+$/, '') + '.jpg' });
+        }, 'image/jpeg', 0.85);
+      });
+    }).catch(function () {
+      return { blob: file, name: file.name };  // not decodable here: the server will say what is wrong
+    });
+  }
+
+  function summarise(form, submitter) {
+    var parts = [form.getAttribute('data-offline') || ''];
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (!input.name || input.type === 'hidden' || input.type === 'file' || input.type === 'submit' || !input.value) return;
+      if (input.tagName === 'SELECT') parts.push(input.options[input.selectedIndex].text);
+      else parts.push(input.value.slice(0, 40));
+    });
+    if (submitter && submitter.name && submitter.value && parts.length === 1) parts.push(submitter.value);
+    return parts.filter(Boolean).join(' · ').slice(0, 160);
+  }
+
+  function record(form, submitter) {
+    var fields = [], files = [], pending = [];
+    var data = new FormData(form);
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    data.forEach(function (value, name) {
+      if (name === 'csrf_token') return;
+      if (value instanceof File) {
+        if (value.size) pending.push(downscale(value).then(function (small) { files.push([name, small.blob, small.name]); }));
+      } else {
+        fields.push([name, value]);
+      }
+    });
+    return Promise.all([currentActor(), Promise.all(pending)]).then(function (got) {
+      var actor = got[0];
+      return Outbox.add({
+        url: form.action, fields: fields, files: files, actor: { id: actor.id, name: actor.name },
+        recordedAt: new Date().toISOString(), page: location.pathname, object: form.getAttribute('data-offline-object') || location.pathname,
+        summary: summarise(form, submitter)
+      });
+    });
+  }
+
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (form.hasAttribute('data-offline-switch')) return offlineSwitch(event);
+    if (form.matches('form[data-pin-capture]')) capturePin(form);
+    if (form.matches('form[action$="/logout"]')) forgetPages();
+    if (!form.hasAttribute('data-offline')) return;
+    event.preventDefault();
+    var button = event.submitter;
+    if (button) button.disabled = true;
+    record(form, button).then(function () {
+      form.reset();
+      var details = form.closest('details');
+      if (details) details.open = false;
+      if (button) button.disabled = false;
+      requestBackgroundSync();
+      return refresh().then(function () { return drain(false); });
+    }, function () {
+      // The outbox cannot be written (storage blocked): fall back to a plain post.
+      if (button) button.disabled = false;
+      form.removeAttribute('data-offline');
+      form.submit();
+    });
+  }, true);
+
+  /* --- sending ------------------------------------------------------------------------------- */
+
+  var draining = null;
+  function drain(force) {
+    if (draining) return draining;
+    draining = ensureDevice().then(function () { return Outbox.drain(force); })
+      .catch(function () { return { sent: 0 }; })
+      .then(function (result) { draining = null; return refresh().then(function () { return result; }); });
+    return draining;
+  }
+
+  function requestBackgroundSync() {
+    if (!('serviceWorker' in navigator)) return;
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (registration.sync) return registration.sync.register('outbox');
+    }).catch(function () {});
+  }
+
+  var reloadTimer = null;
+  if (Outbox.channel) {
+    Outbox.channel.onmessage = function (event) {
+      var detail = event.data && event.data.detail;
+      refresh();
+      if (detail && detail.sent && detail.page === location.pathname && !isOfflineCopy()) {
+        if (detail.message) sessionStorage.setItem('outbox-flash', detail.message);
+        // Show the server's fresh page once the queue for it is sent (unless someone is typing).
+        clearTimeout(reloadTimer);
+        reloadTimer = setTimeout(function () {
+          var active = document.activeElement;
+          if (!active || !/^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) location.reload();
+        }, 400);
+      }
+    };
+  }
+
+  /* --- what the page shows ------------------------------------------------------------------- */
+
+  function statusText(entry) {
+    if (entry.status === 'waiting') return entry.attempts ? t.retrying : t.waiting;
+    if (entry.status === 'conflict') return t.conflict;
+    if (entry.status === 'refused') return t.refused;
+    return t.attention;
+  }
+
+  function entryNode(entry, withActions) {
+    var item = el('li', 'outbox-entry s-' + entry.status);
+    var head = el('div', 'item');
+    head.appendChild(el('span', 'title', entry.summary || entry.url));
+    head.appendChild(el('span', 'sub', statusText(entry) + ' · ' + entry.actor.name + ' · ' + time(entry.recordedAt) +
+      (entry.files && entry.files.length ? ' · ' + t.photos.replace('%(n)s', entry.files.length) : '')));
+    if (entry.message && entry.status !== 'waiting') head.appendChild(el('span', 'error', entry.message));
+    item.appendChild(head);
+    if (withActions && entry.status !== 'waiting') {
+      var actions = el('div', 'actions');
+      var retry = el('button', 'secondary', t.retry);
+      retry.type = 'button';
+      retry.addEventListener('click', function () {
+        entry.status = 'waiting'; entry.nextTry = 0; entry.message = '';
+        Outbox.put(entry).then(function () { drain(true); });
+      });
+      var discard = el('button', 'danger', t.discard);
+      discard.type = 'button';
+      discard.addEventListener('click', function () {
+        if (window.confirm(t.discardConfirm)) Outbox.remove(entry.id).then(refresh);
+      });
+      actions.appendChild(retry);
+      actions.appendChild(discard);
+      item.appendChild(actions);
+    }
+    return item;
+  }
+
+  function refresh() {
+    return Promise.all([Outbox.entries(), Outbox.getMeta('revoked')]).then(function (got) {
+      var list = got[0], c = Outbox.counts(list);
+      var badge = document.getElementById('outbox-badge');
+      if (badge) {
+        badge.hidden = c.total === 0;
+        badge.classList.toggle('bad', c.conflict + c.attention > 0);
+        badge.querySelector('.count').textContent = String(c.total);
+        badge.setAttribute('aria-label', t.badge.replace('%(n)s', c.total));
+        badge.setAttribute('data-waiting', c.waiting);
+        badge.setAttribute('data-stuck', c.conflict + c.attention);
+      }
+      var here = document.getElementById('outbox-here');
+      if (here) {
+        var mine = list.filter(function (e) { return e.page === location.pathname; });
+        here.replaceChildren();
+        here.hidden = mine.length === 0;
+        if (mine.length) {
+          here.appendChild(el('h2', '', t.here));
+          var ul = el('ul', 'list');
+          mine.forEach(function (e) { ul.appendChild(entryNode(e, false)); });
+          here.appendChild(ul);
+          var send = el('button', 'secondary', t.sendNow);
+          send.type = 'button';
+          send.addEventListener('click', function () { drain(true); });
+          here.appendChild(send);
+        }
+      }
+      var page = document.getElementById('outbox-list');
+      if (page) {
+        page.replaceChildren();
+        list.forEach(function (e) { page.appendChild(entryNode(e, true)); });
+        document.getElementById('outbox-empty').hidden = list.length > 0;
+        var revoked = document.getElementById('outbox-revoked');
+        if (revoked) revoked.hidden = !got[1];
+      }
+    });
+  }
+
+  function showFlash() {
+    var message = sessionStorage.getItem('outbox-flash');
+    if (!message) return;
+    sessionStorage.removeItem('outbox-flash');
+    var main = document.getElementById('main');
+    var note = el('p', 'flash', message);
+    note.setAttribute('role', 'status');
+    main.insertBefore(note, main.firstChild);
+  }
+
+  function showOfflineCopy() {
+    var banner = document.getElementById('offline-copy');
+    if (banner && isOfflineCopy()) {
+      banner.textContent = t.offlineCopy.replace('%(time)s', time(config.renderedAt));
+      banner.hidden = false;
+    }
+  }
+
+  /* --- the worker switch without signal -------------------------------------------------------- */
+
+  function digest(pin, salt) {
+    var encoder = new TextEncoder();
+    return crypto.subtle.importKey('raw', encoder.encode(pin), 'PBKDF2', false, ['deriveBits'])
+      .then(function (key) {
+        return crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: encoder.encode(salt),
+                                          iterations: PIN_ROUNDS }, key, 256);
+      }).then(function (bits) {
+        return Array.prototype.map.call(new Uint8Array(bits), function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+      });
+  }
+
+  /* An online switch with a PIN leaves a verifier, so that the same person can switch in offline. */
+  function capturePin(form) {
+    var number = form.querySelector('[name="employee_no"]'), pin = form.querySelector('[name="pin"]');
+    if (!number || !pin || !number.value || !pin.value || !crypto.subtle) return;
+    var salt = crypto.randomUUID();
+    var employee = number.value.trim().toLowerCase();
+    digest(pin.value, salt).then(function (hash) {
+      sessionStorage.setItem('outbox-pin', JSON.stringify({ employee: employee, salt: salt, hash: hash }));
+    });
+  }
+
+  function keepPinVerifier() {
+    var pending = sessionStorage.getItem('outbox-pin');
+    if (!pending || !config.user || isOfflineCopy()) return Promise.resolve();
+    sessionStorage.removeItem('outbox-pin');
+    var verifier = JSON.parse(pending);
+    if (verifier.employee !== (config.user.employeeNo || '').toLowerCase()) return Promise.resolve();
+    return Outbox.getMeta('pins').then(function (pins) {
+      pins = pins || {};
+      pins[verifier.employee] = { id: config.user.id, name: config.user.name, salt: verifier.salt, hash: verifier.hash };
+      return Outbox.setMeta('pins', pins);
+    });
+  }
+
+  function offlineSwitch(event) {
+    var form = event.target;
+    if (navigator.onLine && !isOfflineCopy()) {
+      if (form.hasAttribute('data-pin-capture')) capturePin(form);
+      return;  // online: the server checks the PIN
+    }
+    event.preventDefault();
+    var number = form.querySelector('[name="employee_no"]').value.trim().toLowerCase();
+    var pin = form.querySelector('[name="pin"]').value;
+    var message = document.getElementById('switch-offline-message') || form.appendChild(el('p', 'error'));
+    message.id = 'switch-offline-message';
+    message.setAttribute('role', 'alert');
+    Outbox.getMeta('pins').then(function (pins) {
+      var known = (pins || {})[number];
+      if (!known) { message.className = 'error'; message.textContent = t.switchUnknown; return; }
+      return digest(pin, known.salt).then(function (hash) {
+        if (hash !== known.hash) { message.className = 'error'; message.textContent = t.switchWrong; return; }
+        return Outbox.setMeta('actor', { id: known.id, name: known.name, offline: true }).then(function () {
+          message.className = 'flash';
+          message.textContent = t.switchDone.replace('%(name)s', known.name);
+          showActor(known);
+          form.reset();
+        });
+      });
+    });
+  }
+
+  /* --- start ----------------------------------------------------------------------------------- */
+
+  function forgetPages() {
+    // Logging out keeps the outbox (its actions are sent under the device credential) but drops
+    // the kept pages, which show the logged-in person's work.
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: 'forget-pages' });
+    }
+    Outbox.setMeta('pagesAt', 0);
+  }
+
+  function refreshPages(force) {
+    if (!config.user || isOfflineCopy() || !navigator.onLine || !('serviceWorker' in navigator)) return;
+    Outbox.getMeta('pagesAt').then(function (at) {
+      if (!force && at && Date.now() - at < REFRESH_EVERY_MS) return;
+      return navigator.serviceWorker.ready.then(function (registration) {
+        registration.active.postMessage({ type: 'refresh-pages' });
+        return Outbox.setMeta('pagesAt', Date.now());
+      });
+    });
+  }
+
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register(config.swUrl, { scope: '/' }).catch(function () {});
+    navigator.serviceWorker.addEventListener('message', function (event) {
+      if (event.data && event.data.type === 'pages-refreshed') document.documentElement.setAttribute('data-pages-kept', event.data.count);
+    });
+  }
+  if (navigator.storage && navigator.storage.persist) {
+    navigator.storage.persisted().then(function (yes) { if (!yes) navigator.storage.persist(); }).catch(function () {});
+  }
+
+  showOfflineCopy();
+  showFlash();
+  keepPinVerifier()
+    .then(currentActor).then(showActor)
+    .then(function () { return Outbox.getMeta('lastUser'); })
+    .then(function (lastUser) {
+      var newLogin = config.user && lastUser !== config.user.id && !isOfflineCopy();
+      if (config.user && !isOfflineCopy()) Outbox.setMeta('lastUser', config.user.id);
+      return drain(false).then(function (result) { refreshPages(newLogin || (result && result.sent > 0)); });
+    });
+  window.addEventListener('online', function () { drain(true); });
+  document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'visible') drain(false); });
+  var sendNow = document.getElementById('outbox-send');
+  if (sendNow) sendNow.addEventListener('click', function () { drain(true); });
+})();

@@ -1,0 +1,137 @@
+/* The service worker (served at /sw.js so that its scope is the whole app).
+   Precaches the app shell under a versioned name; network first for pages with a short timeout, then
+   the cached copy, then the offline page (for navigations only, never for htmx requests); keeps the
+   pages of the sync manifest for use without signal; drains the outbox on background sync. */
+'use strict';
+
+var SETTINGS = /*SETTINGS*/{};
+var SHELL = 'shell-' + SETTINGS.version;
+var PAGES = 'pages-v1';  // kept across versions: they are refreshed on every sync
+var NAVIGATION_TIMEOUT_MS = 3500;
+
+importScripts(SETTINGS.store);
+
+self.addEventListener('install', function (event) {
+  event.waitUntil(caches.open(SHELL).then(function (cache) {
+    return cache.addAll(SETTINGS.shell);
+  }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener('activate', function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf('shell-') === 0 && name !== SHELL;
+    }).map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function timeout(ms) {
+  return new Promise(function (resolve, reject) { setTimeout(function () { reject(new Error('timeout')); }, ms); });
+}
+
+/* Mark a cached page so that it says "offline copy from HH:MM". */
+function asOfflineCopy(response) {
+  return response.text().then(function (html) {
+    var headers = new Headers(response.headers);
+    headers.set('X-Offline-Copy', '1');
+    return new Response(html.replace('<html ', '<html data-offline-copy="1" '),
+                        { status: 200, headers: headers });
+  });
+}
+
+function cacheablePage(request, response) {
+  return response && response.ok && response.type === 'basic' && !response.redirected &&
+    (response.headers.get('Content-Type') || '').indexOf('text/html') === 0;
+}
+
+function navigate(event) {
+  var request = event.request;
+  var network = fetch(request).then(function (response) {
+    if (cacheablePage(request, response)) {
+      var copy = response.clone();
+      caches.open(PAGES).then(function (cache) { return cache.put(request.url, copy); });
+    }
+    return response;
+  });
+  return Promise.race([network, timeout(NAVIGATION_TIMEOUT_MS)]).catch(function () {
+    return caches.open(PAGES).then(function (cache) { return cache.match(request.url, { ignoreVary: true }); })
+      .then(function (cached) {
+        if (cached) return asOfflineCopy(cached);
+        // A slow network may still answer after the timeout; wait for it before giving up.
+        return network.catch(function () {
+          return caches.match(SETTINGS.offline).then(function (offline) {
+            return offline || new Response('offline', { status: 503 });
+          });
+        });
+      });
+  });
+}
+
+self.addEventListener('fetch', function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin || request.method !== 'GET') return;
+  if (request.headers.get('HX-Request')) {
+    // htmx gets the network's answer or a plain failure it can show, never the offline page.
+    event.respondWith(fetch(request).catch(function () {
+      return new Response('', { status: 503, statusText: 'Offline' });
+    }));
+    return;
+  }
+  if (request.mode === 'navigate') {
+    event.respondWith(navigate(event));
+    return;
+  }
+  if (url.pathname.indexOf('/static/') === 0) {
+    // Static files: the shell cache first, then the network (and keep scanner/signature files).
+    event.respondWith(caches.match(request, { ignoreSearch: true }).then(function (cached) {
+      return cached || fetch(request).then(function (response) {
+        if (response.ok && SETTINGS.lazy.indexOf(url.pathname) !== -1) {
+          var copy = response.clone();
+          caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
+        }
+        return response;
+      });
+    }));
+  }
+});
+
+/* Fetch and keep the pages this phone may need without signal (the sync manifest). */
+function refreshPages() {
+  return Outbox.getMeta('device').then(function (device) {
+    var headers = { 'Accept': 'application/json' };
+    if (device) headers.Authorization = 'Device ' + device.id + '.' + device.secret;
+    return fetch(SETTINGS.manifest, { headers: headers, credentials: 'same-origin', redirect: 'manual' });
+  }).then(function (response) {
+    if (!response.ok) return 0;
+    return response.json().then(function (data) {
+      return caches.open(PAGES).then(function (cache) {
+        return Promise.all(data.urls.map(function (path) {
+          return fetch(path, { credentials: 'same-origin', redirect: 'manual' }).then(function (page) {
+            if (cacheablePage(null, page)) return cache.put(new URL(path, self.location.origin).href, page);
+          }).catch(function () {});
+        })).then(function () { return data.urls.length; });
+      });
+    });
+  }).catch(function () { return 0; });
+}
+
+self.addEventListener('message', function (event) {
+  var data = event.data || {};
+  if (data.type === 'refresh-pages') {
+    event.waitUntil(refreshPages().then(function (count) {
+      if (event.source) event.source.postMessage({ type: 'pages-refreshed', count: count });
+    }));
+  } else if (data.type === 'forget-pages') {
+    event.waitUntil(caches.delete(PAGES));
+  }
+});
+
+self.addEventListener('sync', function (event) {
+  if (event.tag === 'outbox') {
+    event.waitUntil(Outbox.drain(false).then(function (result) {
+      // Rejecting asks the browser to try the background sync again later.
+      if (result.offline) throw new Error('still offline');
+    }));
+  }
+});

@@ -1,0 +1,236 @@
+"""The server side of the outbox (DESIGN.md §5.7): device credentials, Idempotency-Key, fingerprints,
+stored answers and conflicts.
+
+An offline-capable view is decorated with `offline_capable`. A plain form post (session cookie and
+CSRF token) goes through the view as before. A replay from the outbox carries
+`Authorization: Device <id>.<secret>`, `Idempotency-Key`, `X-Actor` (the person who recorded it on a
+shared phone) and `X-Recorded-At` (the phone's clock), and no cookie; it gets JSON, never a redirect.
+"""
+import functools
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from ..auth.models import User, hash_secret
+from ..db_types import utcnow
+from ..extensions import csrf, db
+from ..statemachine import TransitionError
+from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
+
+KEY_MAX_LENGTH = 64
+
+
+def problem(status: int, title: str, detail: str = "", **extra):
+    """An RFC 9457 problem+json response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail or title, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def is_replay() -> bool:
+    """Whether this request is an outbox replay (answer JSON, never a redirect)."""
+    return bool(g.get("replay"))
+
+
+def parse_device_credential(header: str | None) -> SyncDevice | None:
+    """The device an `Authorization: Device <id>.<secret>` header names, if the secret matches."""
+    if not header or not header.startswith("Device "):
+        return None
+    device_id, _dot, secret = header[len("Device "):].strip().partition(".")
+    if not device_id.isdigit() or not secret:
+        return None
+    device = db.session.get(SyncDevice, int(device_id))
+    if device is None or not secrets.compare_digest(device.secret_hash, hash_secret(secret)):
+        return None
+    return device
+
+
+def new_device(user: User, label: str) -> tuple[SyncDevice, str]:
+    """Create a device credential for this browser; the secret is shown once, only its hash is kept."""
+    secret = secrets.token_urlsafe(32)
+    device = SyncDevice(secret_hash=hash_secret(secret), label=label[:200], created_by_id=user.id)
+    db.session.add(device)
+    db.session.flush()
+    return device, secret
+
+
+def enrol(device: SyncDevice, user: User) -> None:
+    """Let device's replays act for user (who has just proved who they are on it)."""
+    exists = db.session.scalar(db.select(SyncDeviceMember.id).where(
+        SyncDeviceMember.device_id == device.id, SyncDeviceMember.user_id == user.id))
+    if exists is None:
+        db.session.add(SyncDeviceMember(device_id=device.id, user_id=user.id))
+        db.session.flush()
+
+
+def fingerprint() -> str:
+    """SHA-256 over the path, the parsed fields and each file's SHA-256 (not the raw multipart body,
+    whose boundary changes with every send)."""
+    fields = {key: values for key, values in request.form.to_dict(flat=False).items() if key != "csrf_token"}
+    files = {}
+    for key, storage in request.files.items(multi=True):
+        digest = hashlib.sha256(storage.stream.read()).hexdigest()
+        storage.stream.seek(0)
+        files.setdefault(key, []).append(digest)
+    material = json.dumps({"path": request.path, "fields": fields, "files": files}, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _recorded_at() -> datetime | None:
+    """The phone's clock when the action was recorded, if it sent a sane one."""
+    value = request.headers.get("X-Recorded-At", "")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    # A phone's clock may be wrong; a time in the future or years back is not believed.
+    now = utcnow()
+    if not now - timedelta(days=365) <= moment <= now + timedelta(minutes=5):
+        return None
+    return moment
+
+
+def recorded_at() -> datetime | None:
+    """When the phone recorded the replayed action (None for a live form post)."""
+    return g.get("recorded_at")
+
+
+def _stored_answer(record: IdempotencyRecord):
+    response = current_app.response_class(record.body, status=record.status_code,
+                                          content_type=record.content_type)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _conflict(key: str, device: SyncDevice, actor: User, message: str):
+    """Keep the action the server can no longer apply, with its data, and say so (409)."""
+    files = [{"field": name, "filename": storage.filename or "", "sha256": hashlib.sha256(
+        storage.stream.read()).hexdigest()} for name, storage in request.files.items(multi=True)]
+    fields = {k: v for k, v in request.form.to_dict(flat=False).items() if k != "csrf_token"}
+    conflict = SyncConflict(key=key, endpoint=request.path, device_id=device.id, actor_id=actor.id,
+                            fields=json.dumps(fields, ensure_ascii=False), files=json.dumps(files),
+                            message=message, recorded_at=g.get("recorded_at"))
+    db.session.add(conflict)
+    db.session.flush()
+    return problem(409, _("This can no longer be applied"), message, conflict=conflict.id)
+
+
+def _as_problem(error: HTTPException):
+    """Turn an abort() inside a replayed view into problem+json."""
+    detail = error.description if isinstance(error.description, str) else ""
+    return problem(error.code or 500, error.name, detail)
+
+
+def offline_capable(view):
+    """Accept outbox replays on this view as well as plain form posts (see the module docstring)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        authorization = request.headers.get("Authorization")
+        if not authorization:
+            csrf.protect()
+            return view(*args, **kwargs)
+        # A replay: no cookie is involved, so no cross-site request can forge it; CSRF is waived.
+        g.replay = True
+        device = parse_device_credential(authorization)
+        if device is None:
+            return problem(401, _("This phone is not known to the server"),
+                           _("Log in on this phone again, then send the waiting actions."))
+        if device.is_revoked:
+            return problem(403, _("This phone was locked out"),
+                           _("An administrator revoked this phone. Its waiting actions stay on it; "
+                             "ask the office to record them."), reason="device_revoked")
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
+            return problem(400, _("Idempotency-Key missing"), _("Every replay needs an Idempotency-Key."))
+        actor_id = request.headers.get("X-Actor", "")
+        actor = db.session.get(User, int(actor_id)) if actor_id.isdigit() else None
+        member = actor is not None and db.session.scalar(db.select(SyncDeviceMember.id).where(
+            SyncDeviceMember.device_id == device.id, SyncDeviceMember.user_id == actor.id))
+        if not member or not actor.active:
+            return problem(403, _("This person may not act on this phone"),
+                           _("Only people who logged in or switched in on this phone can record on it."),
+                           reason="actor_not_enrolled")
+        device.last_seen_at = utcnow()
+        g.csrf_valid = True  # tells the forms' own CSRF check that this request needs none
+        g.sync_device = device
+        print_ = fingerprint()
+        # Claim the key first: on PostgreSQL a concurrent request with the same key waits on the
+        # unique index until this transaction ends; on SQLite writers are serialised by BEGIN IMMEDIATE.
+        record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        if record is not None:
+            if record.fingerprint != print_:
+                return problem(422, _("Idempotency-Key reused"),
+                               _("This key was already used for a different action."))
+            return _stored_answer(record)
+        g.recorded_at = _recorded_at()
+        g._login_user = actor  # Flask-Login's current_user for this request only; no session is touched
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except TransitionError as error:
+            db.session.rollback()
+            if error.status != 409:
+                g.rollback = True
+                return problem(error.status, _(error.message))
+            response = _conflict(key, device, actor, _(error.message))
+        except HTTPException as error:
+            db.session.rollback()
+            g.rollback = True
+            return _as_problem(error)
+        if response.status_code >= 300 and response.status_code != 409:
+            # Nothing was applied (bad input, no permission): nothing to remember, nothing kept.
+            db.session.rollback()
+            g.rollback = True
+            return response
+        record = IdempotencyRecord(key=key, fingerprint=print_, endpoint=request.path, device_id=device.id,
+                                   actor_id=actor.id, status_code=response.status_code,
+                                   content_type=response.content_type, body=response.get_data(as_text=True),
+                                   recorded_at=g.get("recorded_at"))
+        db.session.add(record)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # The same key was applied by a concurrent request (PostgreSQL waited for it to commit):
+            # undo this one and answer what that one stored.
+            db.session.rollback()
+            g.rollback = True
+            record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+            if record is None or record.fingerprint != print_:
+                return problem(409, _("Sent twice at once"), _("Send it again."))
+            return _stored_answer(record)
+        return response
+
+    csrf.exempt(wrapper)
+    return wrapper
+
+
+def invalid(form):
+    """The JSON answer to a replay whose fields do not pass the form (422, the messages per field)."""
+    errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
+    detail = " ".join(message for messages in errors.values() for message in messages)
+    return problem(422, _("Please correct the marked fields."), detail, errors=errors)
+
+
+def applied(message: str, status: int = 201, **data):
+    """The JSON answer to a replay that was applied."""
+    response = jsonify({"status": "applied", "message": message, **data})
+    response.status_code = status
+    return response
+
+
+def purge_old_records(days: int | None = None) -> int:
+    """Forget idempotency keys older than the retention (at least 30 days)."""
+    days = max(30, days or current_app.config["SYNC_KEY_RETENTION_DAYS"])
+    result = db.session.execute(db.delete(IdempotencyRecord).where(
+        IdempotencyRecord.created_at < utcnow() - timedelta(days=days)))
+    return result.rowcount or 0
