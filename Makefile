@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := webapp
 
-.PHONY: run test setup translations db demo serve test-postgres test-browser extract-messages clean
+.PHONY: run https test setup translations db demo serve test-postgres test-browser extract-messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: db
 run: demo
 	@$(BIN)/python -m webapp.banner
 	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile - "webapp:create_app()"
+
+## https: like run, over HTTPS on 0.0.0.0:8443 with a local certificate authority (phones install it from /certificate)
+https: demo
+	$(BIN)/flask serve-https
 
 ## test: set up and run the whole suite (SQLite; PostgreSQL and browser tests when available)
 test: setup
