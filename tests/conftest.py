@@ -79,6 +79,11 @@ def app(tmp_path, request):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
             db.session.commit()
         db.create_all()  # tests only; the app itself is migrated with Alembic
+        # The settings row exists in a real install (migrated, then demo or go-live); made here, it is
+        # not first written by two concurrent browser requests racing for SQLite's write lock.
+        from webapp.admin.models import get_settings
+        get_settings()
+        db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()

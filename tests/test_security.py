@@ -15,7 +15,9 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.badge", "auth.set_language", "public.ope
                     "shipping.courier_dispatch", "shipping.courier_problem", "shipping.courier_receipt",
                     "shipping.sign",
                     # the installable app's files and pages: no data in them, needed before any login
-                    "pwa.service_worker", "pwa.manifest", "pwa.offline", "pwa.outbox"}
+                    "pwa.service_worker", "pwa.manifest", "pwa.offline", "pwa.outbox",
+                    # a phone must reach the certificate page before it trusts this server
+                    "tls.certificate", "tls.ca_crt", "tls.ca_pem"}
 
 
 def test_post_without_csrf_token_is_refused(app, as_user, make_customer):

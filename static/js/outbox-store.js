@@ -50,9 +50,16 @@
   function remove(id) {
     return run('entries', 'readwrite', function (s) { return s.delete(id); }).then(changed);
   }
+  var listeners = [];
+  /* Tell this context's listeners and every other page and the worker (a BroadcastChannel does not
+     deliver to its own sender). */
   function changed(detail) {
-    if (channel) channel.postMessage({ type: 'changed', detail: detail || null });
+    var message = { type: 'changed', detail: detail || null };
+    listeners.forEach(function (listener) { listener(message); });
+    if (channel) channel.postMessage(message);
   }
+  function onChange(listener) { listeners.push(listener); }
+  if (channel) channel.onmessage = function (event) { listeners.forEach(function (l) { l(event.data); }); };
 
   /* Record an action before any network attempt. */
   function add(entry) {
@@ -170,6 +177,6 @@
 
   root.Outbox = {
     add: add, entries: entries, put: put, remove: remove, counts: counts, drain: drain,
-    getMeta: getMeta, setMeta: setMeta, channel: channel
+    getMeta: getMeta, setMeta: setMeta, onChange: onChange
   };
 })(self);

@@ -125,7 +125,6 @@
   document.addEventListener('submit', function (event) {
     var form = event.target;
     if (form.hasAttribute('data-offline-switch')) return offlineSwitch(event);
-    if (form.matches('form[data-pin-capture]')) capturePin(form);
     if (form.matches('form[action$="/logout"]')) forgetPages();
     if (!form.hasAttribute('data-offline')) return;
     event.preventDefault();
@@ -165,11 +164,10 @@
   }
 
   var reloadTimer = null;
-  if (Outbox.channel) {
-    Outbox.channel.onmessage = function (event) {
-      var detail = event.data && event.data.detail;
+  Outbox.onChange(function (message) {
+      var detail = message && message.detail;
       refresh();
-      if (detail && detail.sent && detail.page === location.pathname && !isOfflineCopy()) {
+      if (detail && detail.sent && detail.page === location.pathname) {
         if (detail.message) sessionStorage.setItem('outbox-flash', detail.message);
         // Show the server's fresh page once the queue for it is sent (unless someone is typing).
         clearTimeout(reloadTimer);
@@ -178,8 +176,7 @@
           if (!active || !/^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) location.reload();
         }, 400);
       }
-    };
-  }
+  });
 
   /* --- what the page shows ------------------------------------------------------------------- */
 
@@ -291,10 +288,10 @@
   /* An online switch with a PIN leaves a verifier, so that the same person can switch in offline. */
   function capturePin(form) {
     var number = form.querySelector('[name="employee_no"]'), pin = form.querySelector('[name="pin"]');
-    if (!number || !pin || !number.value || !pin.value || !crypto.subtle) return;
+    if (!number || !pin || !number.value || !pin.value || !crypto.subtle) return Promise.resolve();
     var salt = crypto.randomUUID();
     var employee = number.value.trim().toLowerCase();
-    digest(pin.value, salt).then(function (hash) {
+    return digest(pin.value, salt).then(function (hash) {
       sessionStorage.setItem('outbox-pin', JSON.stringify({ employee: employee, salt: salt, hash: hash }));
     });
   }
@@ -314,11 +311,13 @@
 
   function offlineSwitch(event) {
     var form = event.target;
-    if (navigator.onLine && !isOfflineCopy()) {
-      if (form.hasAttribute('data-pin-capture')) capturePin(form);
-      return;  // online: the server checks the PIN
-    }
     event.preventDefault();
+    if (navigator.onLine && !isOfflineCopy()) {
+      // Online the server checks the PIN; keep a verifier first (the page is left on submit).
+      var post = function () { form.submit(); };
+      (form.hasAttribute('data-pin-capture') ? capturePin(form) : Promise.resolve()).then(post, post);
+      return;
+    }
     var number = form.querySelector('[name="employee_no"]').value.trim().toLowerCase();
     var pin = form.querySelector('[name="pin"]').value;
     var message = document.getElementById('switch-offline-message') || form.appendChild(el('p', 'error'));

@@ -122,6 +122,8 @@ self.addEventListener('message', function (event) {
     event.waitUntil(refreshPages().then(function (count) {
       if (event.source) event.source.postMessage({ type: 'pages-refreshed', count: count });
     }));
+  } else if (data.type === 'drain') {
+    event.waitUntil(Outbox.drain(true));
   } else if (data.type === 'forget-pages') {
     event.waitUntil(caches.delete(PAGES));
   }

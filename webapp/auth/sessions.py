@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from .. import audit
 from ..db_types import utcnow
@@ -49,6 +50,9 @@ def start(user: User) -> DeviceSession:
         session["lang"] = language
         user.locale = user.locale or language
     session["dsid"], session["dsk"] = device.id, secret
+    # A CSRF token from the start: otherwise the first pages, fetched at once (the page and the
+    # service worker keeping pages for offline use), each make one and the last cookie wins.
+    generate_csrf()
     g.device = device
     login_user(user)
     audit.record("auth.login", user, actor=user)

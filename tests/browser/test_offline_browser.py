@@ -1,0 +1,354 @@
+"""Offline in a real Chromium at phone width (DESIGN.md §5.7): the service worker keeps assigned pages,
+the outbox keeps what two workers record on one shared phone without signal, and the server gets each
+action exactly once, under the right person, when the signal returns. Replays after the session
+expired, a revoked phone, logout with unsent actions, conflicts and installability.
+
+What reached the server is counted in the database, never from the page's memory.
+"""
+import time
+from datetime import timedelta
+
+import time_machine
+from playwright.sync_api import expect
+
+from webapp.db_types import utcnow
+from webapp.extensions import db
+from webapp.photos import Photo
+from webapp.production import services as production
+from webapp.production.models import Anomaly, ProgressReport, WorkOrder
+from webapp.sync.models import SyncConflict, SyncDevice
+
+from .conftest import TABLET
+from .test_field_browser import assert_fits, photo
+from .test_order_desk_browser import log_in, settle
+
+CONTROLLED = "!!(navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated')"
+
+
+def poll(page, expression: str, timeout: float = 15.0, arg=None):
+    """Evaluate expression (it may return a Promise) until it is truthy. wait_for_function would eval a
+    string inside the page, which the CSP forbids; evaluate goes through the DevTools protocol."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true: {expression}")
+        time.sleep(0.2)
+
+
+def wait_db(app, query, expected, timeout: float = 20.0):
+    """Poll the database until query() returns expected."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            value = query()
+        if value == expected:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"database holds {value!r}, expected {expected!r}")
+        time.sleep(0.2)
+
+
+def offline_noise_only(problems, *statuses: str) -> None:
+    """Drop the console's record of requests that failed because the test cut the network, and of the
+    answers the test provokes (statuses like "409 (CONFLICT)"); keep everything else, CSP violations
+    first of all."""
+    expected = ("net::ERR_INTERNET_DISCONNECTED", "status of 503 (Offline)",
+                *(f"status of {status}" for status in statuses))
+    problems.items[:] = [item for item in problems.items if not any(e in item for e in expected)]
+
+
+def ready_for_offline(page, user_id: int) -> None:
+    """The service worker controls the page, the phone is enrolled for user_id, and the pages of the
+    sync manifest are kept."""
+    poll(page, CONTROLLED)
+    poll(page, "uid => Outbox.getMeta('members').then(m => !!m && m.some(x => x.id === uid))", arg=user_id)
+    poll(page, "document.documentElement.dataset.pagesKept !== undefined")
+
+
+def outbox(page) -> list[dict]:
+    """The phone's outbox entries (without their blobs)."""
+    return page.evaluate("""Outbox.entries().then(list => list.map(e => ({
+        status: e.status, actor: e.actor.name, summary: e.summary, files: (e.files || []).length,
+        message: e.message || ''})))""")
+
+
+def switch_with_pin(page, base: str, employee_no: str, pin: str) -> None:
+    """The worker switch page, by employee number and PIN."""
+    page.goto(base + "/switch")
+    page.get_by_label("Employee number").fill(employee_no)
+    page.get_by_label("PIN").fill(pin)
+    page.get_by_role("button", name="Switch").click()
+
+
+def shared_phone(app, make_order, make_user):
+    """An order in production whose work order belongs to Huang; Lin works on the same phone."""
+    order_id = make_order("in_production")
+    huang = make_user("worker", username="huang", name="Huang Worker", employee_no="W01", pin="1234")
+    lin = make_user("worker", username="lin", name="Lin Worker", employee_no="W02", pin="2345")
+    with app.app_context():
+        work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+        work_order.owner_id = huang
+        db.session.commit()
+        return huang, lin, work_order.id, work_order.token, work_order.number
+
+
+def test_two_workers_record_offline_on_one_shared_phone(app, live_server, context, browser_problems, shoot,
+                                                       tmp_path, make_order, make_user):
+    """The issue's acceptance path: network cut, Huang reports progress with a photo on his assigned
+    work order (a page he never opened, kept by the service worker), Lin switches in on the same phone
+    and raises an anomaly; the badge counts both; back online the server has each once, under the
+    right person, and the badge is gone."""
+    base = live_server
+    huang, lin, wo_id, token, number = shared_phone(app, make_order, make_user)
+    page = context.new_page()
+    log_in(page, base, "huang")
+    # Both have switched in on this phone with their PIN before (online): the phone may act for them.
+    switch_with_pin(page, base, "W02", "2345")
+    expect(page.locator(".top .who")).to_have_text("Lin Worker")
+    ready_for_offline(page, lin)
+    switch_with_pin(page, base, "W01", "1234")
+    expect(page.locator(".top .who")).to_have_text("Huang Worker")
+    ready_for_offline(page, huang)
+
+    context.set_offline(True)
+    response = page.goto(f"{base}/w/{token}")
+    assert response.from_service_worker, "the assigned work order did not come from the service worker"
+    expect(page.get_by_role("heading", name=number, level=1)).to_be_visible()
+    expect(page.locator("#offline-copy")).to_contain_text("No signal: offline copy from")
+
+    # Huang: 5 good, 1 scrap, a note and a photo.
+    page.get_by_text("Report with scrap, note or photo").click()
+    details = page.locator("details").filter(has=page.get_by_text("Report with scrap, note or photo"))
+    details.get_by_label("Good pieces").fill("5")
+    details.get_by_label("Scrap pieces").fill("1")
+    details.get_by_label("Note").fill("Edge burr, one scrapped")
+    details.get_by_label("Photos").set_input_files(photo(tmp_path, "burr.jpg", (190, 40, 30)))
+    details.get_by_role("button", name="Save report").click()
+    here = page.locator("#outbox-here")
+    expect(here).to_contain_text("Recorded on this phone, not yet on the server")
+    expect(here).to_contain_text("Huang Worker")
+    expect(page.locator("#outbox-badge")).to_contain_text("1")
+
+    # Lin takes the phone without signal: the PIN is checked on the phone.
+    page.locator(".top .who").click()
+    expect(page.locator("#offline-copy")).to_be_visible()
+    page.get_by_label("Employee number").fill("W02")
+    page.get_by_label("PIN").fill("9999")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.locator("#switch-offline-message")).to_have_text("Wrong employee number or PIN.")
+    page.get_by_label("PIN").fill("2345")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.locator("#switch-offline-message")).to_contain_text("Lin Worker is now using this phone")
+    page.goto(f"{base}/w/{token}")
+    expect(page.locator(".top .who")).to_have_text("Lin Worker")
+    page.get_by_text("Something is wrong: raise an anomaly").click()
+    form = page.locator("form[action$='/anomaly']")
+    form.get_by_label("What happened").select_option(index=1)
+    form.get_by_label("Describe it").fill("Coolant pump leaking")
+    form.get_by_role("button", name="Raise anomaly").click()
+    badge = page.locator("#outbox-badge")
+    expect(badge).to_contain_text("2")
+    entries = outbox(page)
+    assert [(e["actor"], e["status"], e["files"]) for e in entries] == [
+        ("Huang Worker", "waiting", 1), ("Lin Worker", "waiting", 0)]
+    assert_fits(page)
+    shoot(page, "offline-01-two-workers-waiting")
+    page.set_viewport_size(TABLET)
+    settle(page)
+    shoot(page, "offline-tablet-01-two-workers-waiting")
+    page.set_viewport_size({"width": 390, "height": 844})
+    with app.app_context():  # nothing has reached the server yet
+        assert db.session.scalar(db.select(db.func.count()).select_from(ProgressReport)) == 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(Anomaly)) == 0
+
+    context.set_offline(False)  # fires `online`: the outbox drains
+    wait_db(app, lambda: db.session.scalar(db.select(db.func.count()).select_from(Anomaly)), 1)
+    expect(badge).to_be_hidden(timeout=15000)
+    with app.app_context():
+        reports = db.session.scalars(db.select(ProgressReport)).all()
+        assert [(r.worker_id, str(r.good_qty.normalize()), str(r.scrap_qty.normalize()), r.note)
+                for r in reports] == [(huang, "5", "1", "Edge burr, one scrapped")]
+        photos = db.session.scalars(db.select(Photo).where(Photo.entity_type == "progress")).all()
+        assert len(photos) == 1 and photos[0].entity_id == reports[0].id
+        anomaly = db.session.scalars(db.select(Anomaly)).one()
+        assert (anomaly.reported_by_id, anomaly.note) == (lin, "Coolant pump leaking")
+    assert outbox(page) == []
+    expect(page.locator("main")).to_contain_text("5 of 100 pcs good")
+    shoot(page, "offline-02-sent")
+    offline_noise_only(browser_problems)
+    browser_problems.check(page)
+
+
+def test_unvisited_page_and_htmx_offline(app, live_server, context, browser_problems, make_order, make_user):
+    """Offline, a page never kept shows the offline page; an htmx request never receives it."""
+    base = live_server
+    huang, _lin, _wo, _token, _number = shared_phone(app, make_order, make_user)
+    page = context.new_page()
+    log_in(page, base, "huang")
+    ready_for_offline(page, huang)
+    context.set_offline(True)
+    page.goto(f"{base}/account")
+    expect(page.get_by_role("heading", name="No signal", level=1)).to_be_visible()
+    answer = page.evaluate("""fetch('/production/', {headers: {'HX-Request': 'true'}})
+        .then(r => r.text().then(t => [r.status, t]), e => [0, String(e)])""")
+    assert answer[0] != 200 and "No signal" not in answer[1], answer
+    offline_noise_only(browser_problems)
+    browser_problems.check(page)
+
+
+def test_replays_give_one_effect(app, live_server, context, browser_problems, make_order, make_user):
+    """One entry replayed five times (the phone never heard the answer) gives one effect; five at once
+    too; and the page and the service worker draining at the same moment send it once."""
+    base = live_server
+    huang, _lin, wo_id, token, _number = shared_phone(app, make_order, make_user)
+    page = context.new_page()
+    log_in(page, base, "huang")
+    ready_for_offline(page, huang)
+    replay = """async ([url, key, parallel]) => {
+        const d = await Outbox.getMeta('device');
+        const send = () => { const f = new FormData(); f.append('p-good', '1'); f.append('p-scrap', '0');
+          return fetch(url, {method: 'POST', body: f, credentials: 'omit', headers: {
+            'Authorization': 'Device ' + d.id + '.' + d.secret, 'Idempotency-Key': key,
+            'X-Actor': String(%d), 'X-Recorded-At': new Date().toISOString()}}).then(r => r.status); };
+        if (parallel) return Promise.all([send(), send(), send(), send(), send()]);
+        const out = []; for (let i = 0; i < 5; i++) out.push(await send()); return out; }""" % huang
+    assert page.evaluate(replay, [f"/w/{token}/report", "k-serial-1", False]) == [201] * 5
+    assert page.evaluate(replay, [f"/w/{token}/report", "k-parallel-1", True]) == [201] * 5
+    count = lambda: db.session.scalar(db.select(db.func.count()).select_from(ProgressReport))  # noqa: E731
+    with app.app_context():
+        assert count() == 2
+
+    # Page and service worker drain together: Web Locks let one send, the other finds nothing left.
+    page.evaluate("""Outbox.add({url: location.origin + '/w/%s/report', fields: [['p-good', '2'], ['p-scrap', '0']],
+        files: [], actor: {id: %d, name: 'Huang Worker'}, recordedAt: new Date().toISOString(),
+        page: '/nowhere', object: 'wo', summary: '+2'})""" % (token, huang))
+    page.evaluate("""() => { navigator.serviceWorker.controller.postMessage({type: 'drain'});
+        return Promise.all([Outbox.drain(true), Outbox.drain(true)]); }""")
+    wait_db(app, count, 3)
+    time.sleep(1.0)
+    with app.app_context():
+        assert count() == 3
+    assert outbox(page) == []
+    offline_noise_only(browser_problems)
+    browser_problems.check(page)
+
+
+def test_replay_after_session_expired_and_logout_keeps_actions(app, live_server, context, browser_problems,
+                                                               make_order, make_user):
+    """Logging out with unsent actions loses none; they land through the device credential even after
+    the session and its CSRF token expired."""
+    base = live_server
+    huang, _lin, wo_id, token, _number = shared_phone(app, make_order, make_user)
+    page = context.new_page()
+    log_in(page, base, "huang")
+    ready_for_offline(page, huang)
+    context.set_offline(True)
+    page.goto(f"{base}/w/{token}")
+    page.get_by_role("button", name="+5 good").click()
+    expect(page.locator("#outbox-badge")).to_contain_text("1")
+    # Signal returns, but the server is unreachable for a while (503), so the action stays waiting.
+    context.route("**/w/*/report", lambda route: route.fulfill(status=503, body="busy"))
+    context.set_offline(False)
+    poll(page, "Outbox.entries().then(l => l.length === 1 && l[0].attempts > 0)")
+    page.goto(f"{base}/account")
+    page.get_by_role("button", name="Log out", exact=True).click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert [e["status"] for e in outbox(page)] == ["waiting"]
+    expect(page.locator("#outbox-badge")).to_contain_text("1")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ProgressReport)) == 0
+
+    with time_machine.travel(utcnow() + timedelta(days=40), tick=True):
+        context.unroute("**/w/*/report")
+        page.goto(f"{base}/w/{token}")
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()  # the session is long gone
+        page.goto(f"{base}/outbox")
+        page.get_by_role("button", name="Send now").click()
+        wait_db(app, lambda: db.session.scalar(db.select(ProgressReport.worker_id)), huang)
+    expect(page.locator("#outbox-empty")).to_be_visible()
+    offline_noise_only(browser_problems, "503 (Service Unavailable)")
+    browser_problems.check(page)
+
+
+def test_revoked_phone_and_conflict_stay_visible(app, live_server, context, browser_problems, shoot,
+                                                 make_order, make_user):
+    """A conflicting replay becomes a visible conflict with its data; a revoked phone's replay is
+    refused and stays on the phone."""
+    base = live_server
+    huang, _lin, wo_id, token, _number = shared_phone(app, make_order, make_user)
+    supervisor = make_user("production", username="sup", name="Sue Supervisor")
+    page = context.new_page()
+    log_in(page, base, "huang")
+    ready_for_offline(page, huang)
+    context.set_offline(True)
+    page.goto(f"{base}/w/{token}")
+    page.get_by_role("button", name="+10 good").click()
+    expect(page.locator("#outbox-badge")).to_contain_text("1")
+    with app.app_context():  # meanwhile the supervisor books everything and QC passes
+        work_order = db.session.get(WorkOrder, wo_id)
+        from webapp.auth.models import User
+        sue = db.session.get(User, supervisor)
+        production.report(work_order, sue, work_order.remaining, 0, "", [])
+        production.move(work_order, "finish", sue)
+        db.session.commit()
+    context.set_offline(False)
+    poll(page, "Outbox.entries().then(l => l.length === 1 && l[0].status === 'conflict')")
+    page.goto(f"{base}/outbox")
+    entry = page.locator("#outbox-list li")
+    expect(entry).to_contain_text("Conflict: could not be applied")
+    expect(entry).to_contain_text("+10 good")
+    expect(entry).to_contain_text("Progress can be reported only while the work is in progress.")
+    expect(page.locator("#outbox-badge")).to_have_class("outbox-badge bad")
+    with app.app_context():
+        conflict = db.session.scalars(db.select(SyncConflict)).one()
+        assert '"p-good": ["10"]' in conflict.fields and conflict.actor_id == huang
+    shoot(page, "offline-03-conflict")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Discard this action?"
+    entry.get_by_role("button", name="Discard").click()
+    expect(page.locator("#outbox-empty")).to_be_visible()
+
+    # The phone is lost: an administrator locks it out. What it still sends is refused and kept.
+    with app.app_context():
+        device = db.session.scalars(db.select(SyncDevice)).one()
+        device.revoked_at = utcnow()
+        db.session.commit()
+    context.set_offline(True)
+    page.goto(f"{base}/w/{token}")
+    page.get_by_text("Something is wrong: raise an anomaly").click()
+    form = page.locator("form[action$='/anomaly']")
+    form.get_by_label("Describe it").fill("Guard missing")
+    form.get_by_role("button", name="Raise anomaly").click()
+    context.set_offline(False)
+    poll(page, "Outbox.entries().then(l => l.some(e => e.status === 'refused'))")
+    page.goto(f"{base}/outbox")
+    expect(page.locator("#outbox-list")).to_contain_text("Refused by the server")
+    expect(page.locator("#outbox-list")).to_contain_text("Guard missing")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Anomaly)) == 0
+    shoot(page, "offline-04-refused")
+    offline_noise_only(browser_problems, "409 (CONFLICT)", "403 (FORBIDDEN)")
+    browser_problems.check(page)
+
+
+def test_installable_with_no_errors(app, live_server, browser_type, browser_type_launch_args, browser_problems,
+                                   tmp_path):
+    """The DevTools protocol finds no installability errors (Lighthouse 12 no longer audits it). A
+    persistent profile: in an incognito-like context Chromium never offers installation."""
+    context = browser_type.launch_persistent_context(str(tmp_path / "profile"), **browser_type_launch_args,
+                                                     viewport={"width": 390, "height": 844})
+    try:
+        browser_problems.watch(context)
+        page = context.new_page()
+        page.goto(live_server + "/login")
+        poll(page, CONTROLLED)
+        cdp = context.new_cdp_session(page)
+        result = cdp.send("Page.getInstallabilityErrors")
+        assert result["installabilityErrors"] == [], result
+        manifest = cdp.send("Page.getAppManifest")
+        assert not manifest.get("errors"), manifest
+        browser_problems.check(page)
+    finally:
+        context.close()
