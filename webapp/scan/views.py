@@ -1,2 +1,112 @@
-"""Views of scan."""
-from . import bp  # noqa: F401
+"""The in-app scanner: a page for continuous scanning, and what a scanned code does."""
+from flask import abort, flash, g, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import links
+from ..htmx import render, see_other
+from ..permissions import can, require
+from ..shipping.models import Shipment
+from ..statemachine import TransitionError
+from ..templating import quantity
+from . import bp, services
+from .forms import ScanForm
+
+
+def wants_json() -> bool:
+    """Whether the scanner's fetch asked (the plain form gets a page or a redirect)."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def progress(shipment: Shipment) -> str:
+    """How far the packing list is ticked off, as a sentence."""
+    done = sum(1 for line in shipment.lines if line.checked_at is not None)
+    return _("%(done)s of %(total)s lines checked", done=done, total=len(shipment.lines))
+
+
+def scan_page(form: ScanForm, shipment: Shipment | None, status: int = 200, result: dict | None = None):
+    """Render the scanner page (the camera, the manual form and what was scanned)."""
+    # The decoder is WebAssembly: this response alone allows compiling it ('wasm-unsafe-eval').
+    g.csp_wasm = True
+    return render("scan/scan.html", form=form, shipment=shipment, result=result, public_base=links.public_base(),
+                  progress=progress(shipment) if shipment else "", status=status)
+
+
+@bp.get("/scan")
+@login_required
+def scan():
+    """The scanner page; ?shipment=<id> ticks off that shipment's packing list by product barcode."""
+    raw, shipment = request.args.get("shipment", ""), None
+    if raw:
+        # Permission first: someone who may not pack learns nothing about which shipments exist.
+        require("shipment.manage")
+        shipment = services.load_shipment(raw)
+        if shipment is None:
+            abort(404)
+    return scan_page(ScanForm(shipment=shipment.id if shipment else ""), shipment)
+
+
+def refuse(status: int, message: str, form: ScanForm, shipment: Shipment | None):
+    """A scan that did nothing: JSON for the camera, the page with the typed code kept for the form."""
+    g.rollback = True
+    if wants_json():
+        return jsonify(action="error", message=message), status
+    form.code.errors = [message]
+    return scan_page(form, shipment, status=status)
+
+
+@bp.post("/scan/resolve")
+@login_required
+def resolve():
+    """Act on a scanned or typed code: open this app's own link, tick off the product on the packing
+    list, or show the product; unknown codes are a 404 with the code named."""
+    form = ScanForm()
+    if form.shipment.data and not can(current_user, "shipment.manage"):
+        return refuse(403, _("You are not allowed to do this."), form, None)
+    shipment = services.load_shipment(form.shipment.data, lock=True) if form.shipment.data else None
+    if form.shipment.data and shipment is None:
+        return refuse(404, _("This shipment does not exist."), form, None)
+    if not form.validate():
+        return refuse(422, " ".join(str(e) for e in form.code.errors) or _("Some of what was sent is not valid."),
+                      form, shipment)
+    code = form.code.data
+    path = services.own_path(code)
+    if path is not None:
+        return jsonify(action="go", url=path) if wants_json() else see_other(path)
+    product = services.find_product(code)
+    if product is None:
+        return refuse(404, _("Unknown code: %(code)s", code=code), form, shipment)
+    if shipment is None:
+        return show_product(product, form)
+    return check_product(shipment, product, form)
+
+
+def show_product(product, form: ScanForm):
+    """Outside packing: what the product is and how many are on hand (no prices)."""
+    message = _("%(model)s · %(name)s: %(on_hand)s %(unit)s on hand", model=product.model, name=product.name,
+                on_hand=quantity(product.on_hand), unit=product.unit)
+    result = {"model": product.model, "name": product.name, "on_hand": quantity(product.on_hand),
+              "unit": product.unit, "message": message}
+    if wants_json():
+        return jsonify(action="product", product=result, message=message)
+    return scan_page(form, None, result=result)
+
+
+def check_product(shipment: Shipment, product, form: ScanForm):
+    """Packing: tick off the first unchecked line for the product (a repeat ticks the next one)."""
+    try:
+        line = services.check_product(shipment, product, current_user)
+    except services.ScanProblem as problem:
+        return refuse(problem.status, problem.message, form, shipment)
+    except TransitionError as error:
+        return refuse(error.status, _(error.message), form, shipment)
+    if line is None:
+        return refuse(409, _("Every line of %(model)s on this packing list is already checked.",
+                             model=product.model), form, shipment)
+    message = _("Checked: %(model)s × %(qty)s %(unit)s", model=line.order_line.model,
+                qty=quantity(line.quantity), unit=line.order_line.unit)
+    if wants_json():
+        return jsonify(action="checked", message=message, progress=progress(shipment),
+                       line={"id": line.id, "model": line.order_line.model, "quantity": quantity(line.quantity)})
+    flash(message)
+    return see_other(url_for("scan.scan", shipment=shipment.id))

@@ -1,0 +1,378 @@
+// Scanner island: the camera reads codes continuously and each new code goes to /scan/resolve,
+// which answers what it did (open one of our pages, tick off a packing-list line, show a product).
+// The browser's own BarcodeDetector is used where it reads QR, EAN-13 and Code 128 (Android
+// Chrome); elsewhere the vendored barcode-detector ponyfill (zxing-wasm) reads them, its .wasm
+// loaded from our own static folder. Messages come translated from the page's data-msg-*
+// attributes: JS files are not translated. No inline script, no eval (the page's CSP).
+(function () {
+  "use strict";
+  var root = document.getElementById("scanner");
+  var form = document.getElementById("scan-form");
+  if (!root || !form) { return; }
+  var video = document.getElementById("scan-video");
+  var statusLine = document.getElementById("scan-status");
+  var torchButton = document.getElementById("scan-torch");
+  var retryButton = document.getElementById("scan-retry");
+  var results = document.getElementById("scan-results");
+  var progressLine = document.getElementById("scan-progress");
+
+  var FORMATS = ["qr_code", "ean_13", "ean_8", "upc_a", "upc_e", "code_128"];
+  var NEEDED = ["qr_code", "ean_13", "code_128"];
+  var INTERVAL = 150;  // ms between two reads: ~6 a second finds a code fast and spares the battery
+  var QUIET = 2000;    // a code counts again only after it has been out of sight this long
+  var KEEP = 20;       // results shown
+
+  var seen = new Map();
+  var detector = null;
+  var stream = null;
+  var timer = null;
+  var torchOn = false;
+  var leaving = false;
+  var audio = null;
+
+  function msg(name, values) {
+    var text = root.getAttribute("data-msg-" + name) || "";
+    Object.keys(values || {}).forEach(function (key) {
+      text = text.split("{" + key + "}").join(String(values[key]));
+    });
+    return text;
+  }
+
+  function say(text) { statusLine.textContent = text; }
+
+  function cameraOff(text) {
+    // Without a picture the viewfinder is only a black box: show the reason and the form instead.
+    root.classList.add("off");
+    say(text);
+    retryButton.hidden = false;
+  }
+
+  // --- the decoder ------------------------------------------------------------------------------
+
+  function nativeDetector() {
+    if (!("BarcodeDetector" in window)) { return Promise.resolve(null); }
+    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      var all = NEEDED.every(function (f) { return formats.indexOf(f) >= 0; });
+      if (!all) { return null; }  // e.g. QR only: our products carry EAN-13 and Code 128 too
+      return new window.BarcodeDetector({ formats: FORMATS.filter(function (f) { return formats.indexOf(f) >= 0; }) });
+    }, function () { return null; });
+  }
+
+  function vendoredDetector() {
+    var api = window.BarcodeDetectionAPI;
+    if (!api) { return Promise.reject(new Error("decoder script missing")); }
+    var wasm = root.getAttribute("data-wasm");
+    // Our copy of the .wasm, never the library's default CDN: the service worker caches it for
+    // offline use and the CSP allows no other host.
+    return api.prepareZXingModule({
+      overrides: { locateFile: function (path, prefix) { return /\.wasm$/.test(path) ? wasm : prefix + path; } },
+      fireImmediately: true
+    }).then(function () { return new api.BarcodeDetector({ formats: FORMATS }); });
+  }
+
+  function makeDetector() {
+    return nativeDetector().then(function (found) { return found || vendoredDetector(); });
+  }
+
+  // --- the camera -------------------------------------------------------------------------------
+
+  function cameraProblem(error) {
+    var name = error && error.name;
+    if (name === "NotAllowedError" || name === "SecurityError") { return msg("denied"); }
+    if (name === "NotFoundError" || name === "OverconstrainedError") { return msg("missing"); }
+    if (name === "NotReadableError" || name === "AbortError") { return msg("busy"); }
+    return msg("missing");
+  }
+
+  function track() { return stream ? stream.getVideoTracks()[0] : null; }
+
+  function stopCamera() {
+    clearTimeout(timer);
+    timer = null;
+    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
+    stream = null;
+    video.srcObject = null;
+    torchOn = false;
+  }
+
+  function showTorch() {
+    var t = track();
+    var caps = t && typeof t.getCapabilities === "function" ? t.getCapabilities() : null;
+    torchButton.hidden = !(caps && caps.torch);
+    torchButton.textContent = msg("torch-on");
+  }
+
+  function startCamera() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      // Camera access needs a secure context (HTTPS, or localhost).
+      return Promise.reject(new Error(msg("insecure")));
+    }
+    say(msg("starting"));
+    return navigator.mediaDevices.getUserMedia({
+      video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } },
+      audio: false
+    }).then(function (s) {
+      stream = s;
+      video.srcObject = s;
+      return video.play();
+    }).then(showTorch, function (error) {
+      stopCamera();
+      throw new Error(cameraProblem(error));
+    });
+  }
+
+  var detectorReady = null;
+  var starting = false;
+
+  function begin() {
+    // One camera at a time: visibilitychange and pageshow can both fire while one is starting.
+    if (stream || starting || leaving) { return; }
+    starting = true;
+    retryButton.hidden = true;
+    root.classList.remove("off");
+    // The decoder loads while the camera starts (compiling the WebAssembly takes a moment).
+    if (!detectorReady) {
+      detectorReady = makeDetector();
+      detectorReady.catch(function () {});  // handled below once the camera runs; never "uncaught"
+    }
+    startCamera().then(function () {
+      starting = false;
+      if (document.hidden) { stopCamera(); return; }  // the phone went to sleep meanwhile
+      if (!detector) { say(msg("loading")); }
+      return detectorReady.then(function (d) {
+        detector = d;
+        say(msg("ready"));
+        schedule();
+      }, function () {
+        stopCamera();
+        detectorReady = null;
+        cameraOff(msg("decoder"));
+      });
+    }, function (error) {
+      starting = false;
+      cameraOff(error.message);
+    });
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(read, INTERVAL);
+  }
+
+  function read() {
+    if (!stream || !detector || leaving) { return; }
+    if (video.readyState < 2) { schedule(); return; }
+    detector.detect(video).then(function (codes) {
+      var now = Date.now();
+      codes.forEach(function (code) { found(code.rawValue, now); });
+    }, function () {
+      // A frame that could not be read: the next one will do.
+    }).then(function () { if (stream) { schedule(); } });
+  }
+
+  function found(code, now) {
+    if (!code) { return; }
+    var last = seen.get(code);
+    // Seen again while still in view: refresh, so a label held in front of the camera counts once.
+    seen.set(code, now);
+    if (last !== undefined && now - last < QUIET) { return; }
+    if (seen.size > 100) {
+      seen.forEach(function (time, key) { if (now - time >= QUIET) { seen.delete(key); } });
+    }
+    send(code, false);
+  }
+
+  // --- what a code did ------------------------------------------------------------------------
+
+  function addResult(code, text, kind) {
+    var empty = document.getElementById("scan-empty");
+    if (empty) { empty.remove(); }
+    var item = document.createElement("li");
+    var box = document.createElement("div");
+    var title = document.createElement("span");
+    var sub = document.createElement("span");
+    box.className = "item";
+    title.className = "title code";
+    sub.className = "sub";
+    title.textContent = code;
+    box.appendChild(title);
+    box.appendChild(sub);
+    item.appendChild(box);
+    results.insertBefore(item, results.firstChild);
+    while (results.children.length > KEEP) { results.removeChild(results.lastChild); }
+    updateResult(item, text, kind);
+    return item;
+  }
+
+  function updateResult(item, text, kind) {
+    item.className = kind;
+    item.querySelector(".sub").textContent = text;
+  }
+
+  function unlockAudio() {
+    // Browsers start sound only after a tap; any tap on the page allows the beeps from then on.
+    if (audio) { return; }
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return; }
+    audio = new Context();
+    if (audio.state === "suspended") { audio.resume().catch(function () {}); }
+  }
+
+  function feedback(ok) {
+    if (navigator.vibrate && navigator.userActivation && navigator.userActivation.hasBeenActive) {
+      navigator.vibrate(ok ? 60 : [90, 60, 90, 60, 90]);
+    }
+    if (!audio || audio.state !== "running") { return; }
+    var tone = audio.createOscillator();
+    var gain = audio.createGain();
+    tone.frequency.value = ok ? 1320 : 220;
+    gain.gain.value = 0.15;
+    tone.connect(gain);
+    gain.connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + (ok ? 0.09 : 0.35));
+  }
+
+  function markLine(line, progress) {
+    var row = line ? document.querySelector('.scan-lines li[data-line="' + Number(line.id) + '"]') : null;
+    if (row) {
+      row.className = "checked";
+      row.querySelector(".line-state").textContent = msg("checked");
+    }
+    if (progressLine && progress) { progressLine.textContent = progress; }
+  }
+
+  function act(code, answer, item) {
+    var body = answer.body || {};
+    if (answer.ok && body.action === "go") {
+      // One of our own links (a work-order label, a courier or badge code): open it at once.
+      leaving = true;
+      stopCamera();
+      updateResult(item, msg("opening", { url: body.url }), "ok");
+      feedback(true);
+      window.location.assign(body.url);
+      return;
+    }
+    if (answer.ok && body.action === "checked") { markLine(body.line, body.progress); }
+    updateResult(item, body.message || msg("failed", { code: code, status: answer.status }), answer.ok ? "ok" : "bad");
+    feedback(answer.ok);
+  }
+
+  function ownPath(code) {
+    // The path of a URL under this origin or the app's public address (what labels carry), else "".
+    // Only used without a connection: online, the server decides (it knows every route).
+    var url;
+    try { url = new URL(code); } catch (e) { return ""; }
+    var bases = [window.location.origin, root.getAttribute("data-public") || ""];
+    for (var i = 0; i < bases.length; i++) {
+      var base;
+      try { base = new URL(bases[i]); } catch (e) { continue; }
+      var prefix = base.pathname.replace(/\/+$/, "");
+      var path = url.pathname;
+      if (url.origin !== base.origin || (path !== prefix && path.indexOf(prefix + "/") !== 0)) { continue; }
+      path = path.slice(prefix.length) || "/";
+      if (path.indexOf("//") === 0) { return ""; }  // "//host" would leave this origin
+      return path + url.search;
+    }
+    return "";
+  }
+
+  function send(code, typed) {
+    var data = new FormData(form);
+    data.set("code", code);
+    var item = addResult(code, "…", "pending");
+    var token = form.elements.csrf_token ? form.elements.csrf_token.value : "";
+    return fetch(root.getAttribute("data-resolve"), {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": token }
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") < 0) {
+        // Not our answer (an expired form, a login page): say so instead of guessing.
+        return { ok: false, status: response.status, body: {} };
+      }
+      return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; });
+    }).then(function (answer) {
+      act(code, answer, item);
+      return answer;
+    }, function () {
+      var path = ownPath(code);
+      if (path) {
+        // No connection, but one of our own links: open it (the service worker may have the page).
+        act(code, { ok: true, status: 200, body: { action: "go", url: path } }, item);
+        return { ok: true, status: 200, body: {} };
+      }
+      updateResult(item, msg("offline", { code: code }), "bad");
+      feedback(false);
+      return { ok: false, status: 0, body: { message: msg("offline", { code: code }) } };
+    }).then(function (answer) {
+      if (typed) { typedAnswer(answer); }
+      return answer;
+    });
+  }
+
+  // --- manual entry (a real form; with JS it stays on this page and the camera keeps running) ---
+
+  function fieldError(text) {
+    var input = form.elements.code;
+    var box = input.closest(".field");
+    var error = document.getElementById("code-err");
+    if (!text) {
+      if (error) { error.remove(); }
+      box.classList.remove("invalid");
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      return;
+    }
+    if (!error) {
+      error = document.createElement("p");
+      error.className = "error";
+      error.id = "code-err";
+      box.appendChild(error);
+    }
+    error.textContent = text;
+    box.classList.add("invalid");
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", "code-err");
+  }
+
+  function typedAnswer(answer) {
+    if (answer.ok) {
+      form.elements.code.value = "";
+      fieldError("");
+    } else {
+      // Keep what was typed, and say why next to it.
+      fieldError(answer.body.message || msg("failed", { code: form.elements.code.value, status: answer.status }));
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    unlockAudio();
+    send(form.elements.code.value.trim(), true);
+  });
+
+  torchButton.addEventListener("click", function () {
+    var t = track();
+    if (!t) { return; }
+    var wanted = !torchOn;
+    t.applyConstraints({ advanced: [{ torch: wanted }] }).then(function () {
+      torchOn = wanted;
+      torchButton.textContent = msg(torchOn ? "torch-off" : "torch-on");
+    }, function () { torchButton.hidden = true; });
+  });
+
+  retryButton.addEventListener("click", begin);
+  document.addEventListener("pointerdown", unlockAudio, { passive: true });
+  document.addEventListener("keydown", unlockAudio);
+
+  // The camera runs only while the page is shown: a phone in a pocket must not keep it on.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { stopCamera(); } else { begin(); }
+  });
+  window.addEventListener("pagehide", stopCamera);
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { leaving = false; begin(); } });
+
+  root.hidden = false;
+  begin();
+})();

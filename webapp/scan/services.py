@@ -1,0 +1,121 @@
+"""What a scanned code means: one of this app's own URLs, a product's maker barcode, or nothing."""
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from .. import links
+from ..extensions import db
+from ..production.models import Product
+from ..shipping import services as shipping
+from ..shipping.models import Shipment, ShipmentLine
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class ScanProblem(Exception):
+    """A scan that cannot do what it asks; message is already translated."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _origin(url: str) -> tuple[str, int, str] | None:
+    """(host, port, path prefix) of an http(s) URL, or None for anything else."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname or parts.username is not None:
+        return None
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:  # a port that is not a number
+        return None
+    return parts.hostname.lower(), port, parts.path.rstrip("/")
+
+
+def own_path(code: str) -> str | None:
+    """The same-origin path (with its query) of an absolute URL of this app, or None.
+
+    Labels carry PUBLIC_URL; a phone may have opened the app under another address (a LAN IP),
+    so the address of this request counts too. The answer is a path, never the scanned host, so
+    the phone stays on the origin its session cookie belongs to."""
+    target = _origin(code)
+    if target is None:
+        return None
+    parts = urlsplit(code)
+    for base in (links.public_base(), request.host_url):
+        origin = _origin(base)
+        if origin is None or origin[:2] != target[:2]:
+            continue
+        prefix = origin[2]
+        if parts.path != prefix and not parts.path.startswith(prefix + "/"):
+            continue
+        path = parts.path[len(prefix):] or "/"
+        # "//host" or "/\host" would leave this origin once the browser reads it.
+        if path.startswith("//") or "\\" in path or not _is_page(path):
+            return None
+        return request.script_root + path + ("?" + parts.query if parts.query else "")
+    return None
+
+
+def _is_page(path: str) -> bool:
+    """Whether path is a page of this app that a GET opens."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method="GET")
+    except RequestRedirect:  # e.g. the missing trailing slash: still our page
+        return True
+    except HTTPException:
+        return False
+    return True
+
+
+def find_product(code: str) -> Product | None:
+    """The product whose maker's barcode is code (a UPC-A and its EAN-13 with a leading 0 match)."""
+    candidates = {code}
+    if code.isascii() and code.isdigit():
+        if len(code) == 12:
+            candidates.add("0" + code)
+        elif len(code) == 13 and code.startswith("0"):
+            candidates.add(code[1:])
+    return db.session.scalars(db.select(Product).where(Product.barcode.in_(candidates))
+                              .order_by(Product.id).limit(1)).first()
+
+
+def lines_for(shipment: Shipment, product: Product) -> list[ShipmentLine]:
+    """The packing-list lines of shipment for product (order lines made before products were
+    linked carry only the model)."""
+    return [line for line in shipment.lines
+            if line.order_line.product_id == product.id
+            or (line.order_line.product_id is None and line.order_line.model == product.model)]
+
+
+def load_shipment(raw: str, lock: bool = False) -> Shipment | None:
+    """The shipment whose id is raw (None for an unknown id or text that is no id), with its
+    packing list; lock=True locks its row for a scan that writes, so two phones packing the same
+    shipment cannot tick the same line twice (SQLite's IMMEDIATE transaction does the same)."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):  # beyond a 64-bit integer
+        return None
+    # the lines and their order lines in two more queries, not one per line
+    return db.session.get(Shipment, int(raw), with_for_update=lock,
+                          options=[selectinload(Shipment.lines).selectinload(ShipmentLine.order_line)])
+
+
+def check_product(shipment: Shipment, product: Product, user) -> ShipmentLine | None:
+    """Tick off the first unchecked line of shipment for product; None when all are checked.
+
+    Raises ScanProblem(409) when the product is not on the packing list, and lets
+    shipping.check_line's TransitionError through (the shipment is no longer packing)."""
+    lines = lines_for(shipment, product)
+    if not lines:
+        raise ScanProblem(409, _("%(model)s is not on this packing list.", model=product.model))
+    line = next((line for line in lines if line.checked_at is None), None)
+    if line is None:
+        return None
+    shipping.check_line(shipment, line, "", user)
+    return line
