@@ -19,6 +19,10 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 30
+    # Only a change writes the session cookie. Otherwise every page the service worker fetches in the
+    # background re-sends the cookie it started with and can undo a login or worker switch made
+    # meanwhile (a signed-cookie session is last-writer-wins).
+    SESSION_REFRESH_EACH_REQUEST = False
     LOGIN_THROTTLE_MAX_FAILURES = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LINK_LIFETIME_DAYS = 14

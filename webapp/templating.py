@@ -121,7 +121,12 @@ def app_config() -> dict:
         "i18n": {
             "waiting": _("Waiting to send"), "retrying": _("Waiting to send (will retry)"),
             "conflict": _("Conflict: could not be applied"), "refused": _("Refused by the server"),
-            "attention": _("Needs your attention"), "retry": _("Try again"), "discard": _("Discard"),
+            "attention": _("Needs your attention"),
+            "help_conflict": _("Nothing was changed on the server. Tell your supervisor, who sees it in the "
+                               "office too; discard it here once it is settled."),
+            "help_refused": _("The server would not take it from this phone. Show it to the office before "
+                              "discarding it."),
+            "help_attention": _("Correct what the message says and record it again, then discard this one."), "retry": _("Try again"), "discard": _("Discard"),
             "discardConfirm": _("Discard this action? It will not be sent."),
             "photos": _("%(n)s photo(s)"), "badge": _("%(n)s actions not yet sent"),
             "here": _("Recorded on this phone, not yet on the server"), "sendNow": _("Send now"),

@@ -95,13 +95,13 @@
 
   /* Send one entry; returns 'sent', 'retry' (network or server trouble) or 'stuck' (needs a person). */
   function send(entry, device) {
-    var headers = {
-      'Authorization': 'Device ' + device.id + '.' + device.secret,
-      'Idempotency-Key': entry.id,
-      'X-Actor': String(entry.actor.id),
-      'X-Recorded-At': entry.recordedAt,
-      'Accept': 'application/json'
-    };
+    var headers = { 'Idempotency-Key': entry.id, 'X-Recorded-At': entry.recordedAt, 'Accept': 'application/json' };
+    if (entry.auth === 'link') {
+      headers.Authorization = 'Link';  // a courier or customer link: the token in the URL is the credential
+    } else {
+      headers.Authorization = 'Device ' + device.id + '.' + device.secret;
+      headers['X-Actor'] = String(entry.actor.id);
+    }
     // No cookie: the device credential authenticates, so an expired session cannot turn a replay
     // into a login page, and a redirect is never taken for success.
     return fetch(entry.url, { method: 'POST', body: body(entry), headers: headers, credentials: 'omit',
@@ -140,7 +140,6 @@
   /* Send what is waiting, oldest first; an object's later actions wait behind its stuck ones. */
   function drainNow(force) {
     return getMeta('device').then(function (device) {
-      if (!device) return { sent: 0, left: -1 };
       return entries().then(function (list) {
         var blocked = {};
         var result = { sent: 0, left: 0, offline: false };
@@ -148,7 +147,7 @@
         list.forEach(function (entry) {
           chain = chain.then(function () {
             if (result.offline) { result.left += 1; return; }
-            if (blocked[entry.object] || entry.status !== 'waiting' ||
+            if (blocked[entry.object] || entry.status !== 'waiting' || (!device && entry.auth !== 'link') ||
                 (!force && entry.nextTry > Date.now())) {
               blocked[entry.object] = true;
               result.left += 1;

@@ -112,9 +112,12 @@
         fields.push([name, value]);
       }
     });
-    return Promise.all([currentActor(), Promise.all(pending)]).then(function (got) {
-      var actor = got[0];
+    var byLink = form.getAttribute('data-offline-auth') === 'link';
+    return Promise.all([byLink ? null : currentActor(), Promise.all(pending)]).then(function (got) {
+      var actor = got[0] || { id: null, name: form.getAttribute('data-offline-who') || '' };
+      if (!byLink && !actor) throw new Error('nobody is logged in');
       return Outbox.add({
+        auth: byLink ? 'link' : 'device',
         url: form.action, fields: fields, files: files, actor: { id: actor.id, name: actor.name },
         recordedAt: new Date().toISOString(), page: location.pathname, object: form.getAttribute('data-offline-object') || location.pathname,
         summary: summarise(form, submitter)
@@ -168,6 +171,14 @@
       var detail = message && message.detail;
       refresh();
       if (detail && detail.sent && detail.page === location.pathname) {
+        var done = document.getElementById('offline-done');
+        if (done) {
+          // A one-time page (a signed receipt's link is used up): show the answer instead of reloading.
+          var main = document.getElementById('main');
+          main.replaceChildren(done.content.cloneNode(true));
+          main.querySelector('[data-done-message]').textContent = detail.message;
+          return;
+        }
         if (detail.message) sessionStorage.setItem('outbox-flash', detail.message);
         // Show the server's fresh page once the queue for it is sent (unless someone is typing).
         clearTimeout(reloadTimer);
@@ -194,6 +205,7 @@
     head.appendChild(el('span', 'sub', statusText(entry) + ' · ' + entry.actor.name + ' · ' + time(entry.recordedAt) +
       (entry.files && entry.files.length ? ' · ' + t.photos.replace('%(n)s', entry.files.length) : '')));
     if (entry.message && entry.status !== 'waiting') head.appendChild(el('span', 'error', entry.message));
+    if (withActions && entry.status !== 'waiting') head.appendChild(el('span', 'help', t['help_' + entry.status] || t.help_attention));
     item.appendChild(head);
     if (withActions && entry.status !== 'waiting') {
       var actions = el('div', 'actions');
@@ -360,10 +372,21 @@
     });
   }
 
+  /* Pages this page says will be needed next (the receipt a courier may have signed without signal). */
+  function keepLinkedPages() {
+    var urls = Array.prototype.map.call(document.querySelectorAll('a[data-offline-keep]'), function (a) { return a.href; });
+    if (!urls.length || isOfflineCopy() || !('serviceWorker' in navigator)) return;
+    navigator.serviceWorker.ready.then(function (registration) {
+      registration.active.postMessage({ type: 'keep', urls: urls });
+    });
+  }
+
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(config.swUrl, { scope: '/' }).catch(function () {});
+    keepLinkedPages();
     navigator.serviceWorker.addEventListener('message', function (event) {
       if (event.data && event.data.type === 'pages-refreshed') document.documentElement.setAttribute('data-pages-kept', event.data.count);
+      if (event.data && event.data.type === 'kept') document.documentElement.setAttribute('data-linked-kept', '1');
     });
   }
   if (navigator.storage && navigator.storage.persist) {

@@ -29,7 +29,11 @@
     pad.clear();
     field.value = "";
   });
-  form.addEventListener("submit", function () {
+  function keep() {
     field.value = pad.isEmpty() ? "" : JSON.stringify(pad.toData());
-  });
+  }
+  // After every stroke, not only on submit: the outbox reads the form before this page's submit
+  // handlers run.
+  pad.addEventListener("endStroke", keep);
+  form.addEventListener("submit", keep);
 })();

@@ -13,7 +13,8 @@ importScripts(SETTINGS.store);
 
 self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) {
-    return cache.addAll(SETTINGS.shell);
+    // Without cookies: the shell is the same for everybody and must never touch a session.
+    return cache.addAll(SETTINGS.shell.map(function (url) { return new Request(url, { credentials: 'omit' }); }));
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -121,6 +122,18 @@ self.addEventListener('message', function (event) {
   if (data.type === 'refresh-pages') {
     event.waitUntil(refreshPages().then(function (count) {
       if (event.source) event.source.postMessage({ type: 'pages-refreshed', count: count });
+    }));
+  } else if (data.type === 'keep') {
+    event.waitUntil(caches.open(PAGES).then(function (cache) {
+      return Promise.all((data.urls || []).filter(function (url) {
+        return new URL(url).origin === self.location.origin;
+      }).map(function (url) {
+        return fetch(url, { credentials: 'same-origin', redirect: 'manual' }).then(function (page) {
+          if (cacheablePage(null, page)) return cache.put(url, page);
+        }).catch(function () {});
+      }));
+    }).then(function () {
+      if (event.source) event.source.postMessage({ type: 'kept' });
     }));
   } else if (data.type === 'drain') {
     event.waitUntil(Outbox.drain(true));

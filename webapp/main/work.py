@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..admin.forms import ROLE_LABELS
 from ..extensions import db
+from ..permissions import can
 from ..orders.models import Order
 from ..requirements.models import Requirement
 
@@ -143,5 +144,12 @@ def items_for(user) -> list[WorkItem]:
         for o in _orders("delivered"):
             items.append(WorkItem(_("Cost and close the order"), _order_subject(o),
                                   url_for("costing.sheet", order_id=o.id), o.updated_at, "act"))
+    if can(user, "sync.conflicts"):
+        from ..sync.models import SyncConflict
+        first, count = db.session.execute(db.select(db.func.min(SyncConflict.created_at), db.func.count())
+                                          .where(SyncConflict.resolved_at.is_(None))).one()
+        if count:
+            items.append(WorkItem(_("Offline actions that could not be applied"),
+                                  _("%(n)s to settle", n=count), url_for("sync.conflicts"), first, "act"))
     items.sort(key=lambda item: item.since)
     return items

@@ -134,8 +134,9 @@ def receipt_consent_text() -> str:
 
 def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, relation: str,
                  strokes_raw: str | None, stamped_files, photo_files, ip: str, user_agent: str,
-                 taken_on: str = "customer"):
-    """Store the customer's receipt; damage or a shortfall opens a return case with a 24 h clock."""
+                 taken_on: str = "customer", signed_at=None):
+    """Store the customer's receipt; damage or a shortfall opens a return case with a 24 h clock
+    (from signed_at, the phone's clock, when it was signed without signal)."""
     lifecycle.MACHINE.check(shipment, "deliver", {"customer"})
     if shipment.receipt is not None:
         raise TransitionError(409, N_("This delivery has already been signed for."))
@@ -144,6 +145,8 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
                               consent_text=receipt_consent_text(), consent_version=RECEIPT_CONSENT_VERSION,
                               note_json=canonical_json(note), note_sha256=sha256_of(note), taken_on=taken_on,
                               ip_address=ip[:64], user_agent=user_agent[:300])
+    if signed_at is not None:
+        receipt.signed_at = signed_at
     if strokes_raw:
         strokes = parse_strokes(strokes_raw)
         receipt.strokes_json, receipt.signature_svg = json.dumps(strokes), render_svg(strokes)

@@ -13,6 +13,9 @@ from ..orders.models import Order
 from ..permissions import require, requires
 from ..photos import Photo, photos_of, send_photo
 from ..signatures import SignatureError
+from ..statemachine import N_, TransitionError
+from ..sync import replay
+from ..sync.replay import offline_capable
 from ..uploads import UploadError
 from . import bp, lifecycle, services
 from .forms import CONDITION_CHOICES, DispatchForm, ProblemForm, ReceiptForm, ReturnStartForm, ShipmentForm
@@ -197,41 +200,64 @@ def _courier_link(token: str):
     return link
 
 
+def _refused_photo(form, error: UploadError):
+    """A replay's photo was refused: nothing is kept, the outbox shows why."""
+    _roll_back()
+    return replay.problem(422, _("Please correct the marked fields."), str(error),
+                          errors={form.photos.name: [str(error)]})
+
+
 @bp.post("/c/<token>/dispatch")
+@offline_capable(link=True)
 def courier_dispatch(token: str):
-    """The courier confirms pickup with photos."""
+    """The courier confirms pickup with photos. Works offline."""
     link = _courier_link(token)
     shipment = db.get_or_404(Shipment, link.object_id)
     form = DispatchForm(prefix="d")
     if not form.validate_on_submit():
+        if replay.is_replay():
+            return replay.invalid(form)
         return courier_page(link, status=422, dispatch_form=form)
     try:
         services.dispatch(shipment, request.files.getlist(form.photos.name), (form.note.data or "").strip(),
                           courier_link=link)
     except UploadError as error:
+        if replay.is_replay():
+            return _refused_photo(form, error)
         _roll_back()
         form.photos.errors = [str(error)]
         return courier_page(link, status=422, dispatch_form=form)
-    flash(_("Pickup confirmed. Safe journey!"))
+    message = _("Pickup confirmed. Safe journey!")
+    if replay.is_replay():
+        return replay.applied(message, id=shipment.id)
+    flash(message)
     return see_other(url_for("public.open_link", token=token))
 
 
 @bp.post("/c/<token>/problem")
+@offline_capable(link=True)
 def courier_problem(token: str):
-    """The courier reports a problem (with photos)."""
+    """The courier reports a problem (with photos). Works offline."""
     link = _courier_link(token)
     shipment = db.get_or_404(Shipment, link.object_id)
     form = ProblemForm(prefix="p")
     if not form.validate_on_submit():
+        if replay.is_replay():
+            return replay.invalid(form)
         return courier_page(link, status=422, problem_form=form)
     try:
         services.report_problem(shipment, form.note.data.strip(), request.files.getlist(form.photos.name),
                                 courier_link=link)
     except UploadError as error:
+        if replay.is_replay():
+            return _refused_photo(form, error)
         _roll_back()
         form.photos.errors = [str(error)]
         return courier_page(link, status=422, problem_form=form)
-    flash(_("Problem reported to the warehouse."))
+    message = _("Problem reported to the warehouse.")
+    if replay.is_replay():
+        return replay.applied(message, id=shipment.id)
+    flash(message)
     return see_other(url_for("public.open_link", token=token))
 
 
@@ -240,6 +266,9 @@ def courier_problem(token: str):
 def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer", values=None, errors=None):
     """The receipt form: per-line quantity and condition, name, consent, signature."""
     shipment = shipment or db.get_or_404(Shipment, link.object_id)
+    if shipment.status in ("delivered", "delivered_with_exception"):
+        # Signed already (perhaps just now, from this phone's outbox): say so instead of "not found".
+        return render("shipping/thanks.html", shipment=shipment)
     if shipment.status != "dispatched":
         abort(404)
     return render("shipping/sign.html", link=link, shipment=shipment, form=form or ReceiptForm(),
@@ -265,10 +294,15 @@ def courier_receipt(token: str):
 
 
 @bp.post("/c/<token>/receipt")
+@offline_capable(link=True)
 def sign(token: str):
-    """Store the receipt; damage or shortfall opens a return case."""
+    """Store the receipt; damage or shortfall opens a return case. Works offline (signed where the
+    signal dropped)."""
     link, shipment, taken_on = _receipt_target(token)
     if shipment.status != "dispatched":
+        if replay.is_replay():
+            raise TransitionError(409, N_("This shipment is no longer out for delivery; this receipt was not "
+                                          "recorded."))
         abort(404)
     form = ReceiptForm()
     values, errors, lines = {}, {}, []
@@ -293,20 +327,40 @@ def sign(token: str):
         form.strokes.errors = [_("Sign in the box, or add a photo of the stamped delivery note.")]
         valid = False
     if not valid or errors:
+        if replay.is_replay():
+            problems = {f"line-{line_id}-qty": [message] for line_id, message in errors.items()}
+            problems.update({form[name].name: [str(e) for e in messages] for name, messages in form.errors.items()
+                             if name in form})
+            detail = " ".join(m for messages in problems.values() for m in messages)
+            return replay.problem(422, _("Please correct the marked fields."), detail, errors=problems)
         return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values, errors=errors)
     try:
         services.sign_receipt(shipment, link if taken_on == "customer" else None, lines, form.name.data.strip(),
                               (form.relation.data or "").strip(), form.strokes.data or None, stamped,
                               request.files.getlist(form.photos.name), request.remote_addr or "",
-                              request.user_agent.string or "", taken_on=taken_on)
+                              request.user_agent.string or "", taken_on=taken_on,
+                              signed_at=replay.recorded_at())
     except SignatureError:
+        if replay.is_replay():
+            _roll_back()
+            return replay.problem(422, _("Please correct the marked fields."),
+                                  _("The signature could not be read. Clear the box and sign again."))
         _roll_back()
         shipment = db.session.get(Shipment, shipment.id)
         form.strokes.errors = [_("The signature could not be read. Clear the box and sign again.")]
         return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
     except UploadError as error:
+        if replay.is_replay():
+            return _refused_photo(form, error)
         _roll_back()
         shipment = db.session.get(Shipment, shipment.id)
         form.photos.errors = [str(error)]
         return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
+    if replay.is_replay():
+        if shipment.receipt is not None and shipment.receipt.has_exception:
+            message = _("We are sorry about the problem. Our after-sales team starts a return or exchange "
+                        "within 24 hours.")
+        else:
+            message = _("Your receipt of shipment %(number)s is recorded.", number=shipment.number)
+        return replay.applied(message, id=shipment.id)
     return render("shipping/thanks.html", shipment=shipment)

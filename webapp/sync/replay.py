@@ -112,12 +112,13 @@ def _stored_answer(record: IdempotencyRecord):
     return response
 
 
-def _conflict(key: str, device: SyncDevice, actor: User, message: str):
+def _conflict(key: str, device: SyncDevice | None, actor: User | None, message: str):
     """Keep the action the server can no longer apply, with its data, and say so (409)."""
     files = [{"field": name, "filename": storage.filename or "", "sha256": hashlib.sha256(
         storage.stream.read()).hexdigest()} for name, storage in request.files.items(multi=True)]
     fields = {k: v for k, v in request.form.to_dict(flat=False).items() if k != "csrf_token"}
-    conflict = SyncConflict(key=key, endpoint=request.path, device_id=device.id, actor_id=actor.id,
+    conflict = SyncConflict(key=key, endpoint=request.path, device_id=device.id if device else None,
+                            actor_id=actor.id if actor else None,
                             fields=json.dumps(fields, ensure_ascii=False), files=json.dumps(files),
                             message=message, recorded_at=g.get("recorded_at"))
     db.session.add(conflict)
@@ -131,8 +132,13 @@ def _as_problem(error: HTTPException):
     return problem(error.code or 500, error.name, detail)
 
 
-def offline_capable(view):
-    """Accept outbox replays on this view as well as plain form posts (see the module docstring)."""
+def offline_capable(view=None, *, link: bool = False):
+    """Accept outbox replays on this view as well as plain form posts (see the module docstring).
+
+    With link=True the view is a customer or courier link page: the token in its URL is the whole
+    credential, so a replay says `Authorization: Link` and names no device and no person."""
+    if view is None:
+        return functools.partial(offline_capable, link=link)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -140,8 +146,11 @@ def offline_capable(view):
         if not authorization:
             csrf.protect()
             return view(*args, **kwargs)
-        # A replay: no cookie is involved, so no cross-site request can forge it; CSRF is waived.
+        # A replay: no cookie is involved, so no cross-site request can forge it; CSRF is waived
+        # (a page elsewhere cannot send an Authorization header here: no CORS is granted).
         g.replay = True
+        if link and authorization.strip() == "Link":
+            return _replay(view, args, kwargs, device=None, actor=None)
         device = parse_device_credential(authorization)
         if device is None:
             return problem(401, _("This phone is not known to the server"),
@@ -150,9 +159,6 @@ def offline_capable(view):
             return problem(403, _("This phone was locked out"),
                            _("An administrator revoked this phone. Its waiting actions stay on it; "
                              "ask the office to record them."), reason="device_revoked")
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
-            return problem(400, _("Idempotency-Key missing"), _("Every replay needs an Idempotency-Key."))
         actor_id = request.headers.get("X-Actor", "")
         actor = db.session.get(User, int(actor_id)) if actor_id.isdigit() else None
         member = actor is not None and db.session.scalar(db.select(SyncDeviceMember.id).where(
@@ -162,61 +168,84 @@ def offline_capable(view):
                            _("Only people who logged in or switched in on this phone can record on it."),
                            reason="actor_not_enrolled")
         device.last_seen_at = utcnow()
-        g.csrf_valid = True  # tells the forms' own CSRF check that this request needs none
-        g.sync_device = device
-        print_ = fingerprint()
-        # Claim the key first: on PostgreSQL a concurrent request with the same key waits on the
-        # unique index until this transaction ends; on SQLite writers are serialised by BEGIN IMMEDIATE.
-        record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-        if record is not None:
-            if record.fingerprint != print_:
-                return problem(422, _("Idempotency-Key reused"),
-                               _("This key was already used for a different action."))
-            return _stored_answer(record)
-        g.recorded_at = _recorded_at()
         g._login_user = actor  # Flask-Login's current_user for this request only; no session is touched
+        return _replay(view, args, kwargs, device=device, actor=actor)
+
+    csrf.exempt(wrapper)
+    return wrapper
+
+
+def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
+    """Apply a replay once: answer a repeat from its stored record, keep a conflict, store the answer."""
+    g.csrf_valid = True  # tells the forms' own CSRF check that this request needs none
+    g.sync_device = device
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
+        return problem(400, _("Idempotency-Key missing"), _("Every replay needs an Idempotency-Key."))
+    print_ = fingerprint()
+    # Claim the key first: on PostgreSQL a concurrent request with the same key waits on the
+    # unique index until this transaction ends; on SQLite writers are serialised by BEGIN IMMEDIATE.
+    record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+    if record is not None:
+        if record.fingerprint != print_:
+            return problem(422, _("Idempotency-Key reused"),
+                           _("This key was already used for a different action."))
+        return _stored_answer(record)
+    g.recorded_at = _recorded_at()
+    try:
+        response = current_app.make_response(view(*args, **kwargs))
+    except TransitionError as error:
+        db.session.rollback()
+        if error.status != 409:
+            g.rollback = True
+            return problem(error.status, _(error.message))
         try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except TransitionError as error:
-            db.session.rollback()
-            if error.status != 409:
-                g.rollback = True
-                return problem(error.status, _(error.message))
             response = _conflict(key, device, actor, _(error.message))
-        except HTTPException as error:
-            db.session.rollback()
-            g.rollback = True
-            return _as_problem(error)
-        if response.status_code >= 300 and response.status_code != 409:
-            # Nothing was applied (bad input, no permission): nothing to remember, nothing kept.
-            db.session.rollback()
-            g.rollback = True
-            return response
-        record = IdempotencyRecord(key=key, fingerprint=print_, endpoint=request.path, device_id=device.id,
-                                   actor_id=actor.id, status_code=response.status_code,
-                                   content_type=response.content_type, body=response.get_data(as_text=True),
-                                   recorded_at=g.get("recorded_at"))
-        db.session.add(record)
-        try:
-            db.session.flush()
         except IntegrityError:
-            # The same key was applied by a concurrent request (PostgreSQL waited for it to commit):
-            # undo this one and answer what that one stored.
+            # The rollback above let a concurrent send of the same key store this conflict (and its
+            # answer) first; answer what it stored rather than a 500 (tests/test_sync.py).
             db.session.rollback()
             g.rollback = True
             record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
             if record is None or record.fingerprint != print_:
                 return problem(409, _("Sent twice at once"), _("Send it again."))
             return _stored_answer(record)
+    except HTTPException as error:
+        db.session.rollback()
+        g.rollback = True
+        return _as_problem(error)
+    if response.status_code >= 300 and response.status_code != 409:
+        # Nothing was applied (bad input, no permission): nothing to remember, nothing kept.
+        db.session.rollback()
+        g.rollback = True
         return response
-
-    csrf.exempt(wrapper)
-    return wrapper
+    record = IdempotencyRecord(key=key, fingerprint=print_, endpoint=request.path,
+                               device_id=device.id if device else None, actor_id=actor.id if actor else None,
+                               status_code=response.status_code,
+                               content_type=response.content_type, body=response.get_data(as_text=True),
+                               recorded_at=g.get("recorded_at"))
+    db.session.add(record)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same key was applied by a concurrent request (PostgreSQL waited for it to commit):
+        # undo this one and answer what that one stored.
+        db.session.rollback()
+        g.rollback = True
+        record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        if record is None or record.fingerprint != print_:
+            return problem(409, _("Sent twice at once"), _("Send it again."))
+        return _stored_answer(record)
+    return response
 
 
 def invalid(form):
     """The JSON answer to a replay whose fields do not pass the form (422, the messages per field)."""
-    errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
+    # Keyed by each field's posted name ("p-good", not "good"): the names the outbox stored the
+    # entry's fields under, and the key the photo errors already use. Form-wide errors (key None) go
+    # under "form".
+    errors = {(form[name].name if name in form else "form"): [str(e) for e in messages]
+              for name, messages in form.errors.items()}
     detail = " ".join(message for messages in errors.values() for message in messages)
     return problem(422, _("Please correct the marked fields."), detail, errors=errors)
 
