@@ -83,6 +83,10 @@ def test_every_route_is_gated(app, client):
 
 
 ROLE_PAGES = {
+    "/scan": {"admin", "sales", "operations", "production", "purchasing", "warehouse", "qc", "finance", "manager",
+              "aftersales", "worker", "courier"},
+    "/sync/conflicts": {"operations", "production", "warehouse", "manager", "admin"},
+    "/sync/devices": {"admin"},
     "/admin/": {"admin"},
     "/admin/settings": {"admin"},
     "/requirements/new": {"sales"},

@@ -57,6 +57,11 @@ PRODUCTS = [
     ("CAB-OAK", "橡木柜 Oak cabinet", "set", "860.00", "12"),
 ]
 
+# The makers' barcodes for the packing scanner: EAN-13s from the in-store 200-299 range, so they
+# cannot clash with real products', and one Code 128.
+DEMO_BARCODES = {"BRK-200": "2001234000017", "GEAR-45": "2001234000024", "HSG-AL6": "2001234000031",
+                 "CAB-OAK": "2001234000048", "PCB-X1": "PCB-X1-V2"}
+
 
 def demo_strokes() -> str:
     """A plausible handwritten flourish as signature_pad stroke data."""
@@ -91,7 +96,7 @@ def load_demo() -> None:
     products = {}
     for model, name, unit, price, stock in PRODUCTS:
         product = Product(model=model, name=name, unit=unit, list_price=Decimal(price),
-                          on_hand=Decimal(stock), is_demo=True)
+                          on_hand=Decimal(stock), is_demo=True, barcode=DEMO_BARCODES.get(model))
         db.session.add(product)
         products[model] = product
     db.session.flush()

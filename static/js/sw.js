@@ -97,8 +97,21 @@ self.addEventListener('fetch', function (event) {
   }
 });
 
+/* The scanner's decoder and the signature pad: not part of every first load, but kept once someone
+   has logged in, so that they work without signal too. */
+function keepLazyFiles() {
+  return caches.open(SHELL).then(function (cache) {
+    return Promise.all(SETTINGS.lazy.map(function (url) {
+      return cache.match(url).then(function (hit) {
+        return hit || cache.add(new Request(url, { credentials: 'omit' })).catch(function () {});
+      });
+    }));
+  });
+}
+
 /* Fetch and keep the pages this phone may need without signal (the sync manifest). */
 function refreshPages() {
+  keepLazyFiles();
   return Outbox.getMeta('device').then(function (device) {
     var headers = { 'Accept': 'application/json' };
     if (device) headers.Authorization = 'Device ' + device.id + '.' + device.secret;

@@ -23,10 +23,10 @@ def _static_path(name: str) -> Path:
 
 
 @lru_cache(maxsize=4)
-def _version(static_folder: str, sw_source: str) -> str:
-    """A version that changes whenever a shell file or the worker itself changes."""
+def _version(static_folder: str, sw_source: str, lazy: tuple[str, ...]) -> str:
+    """A version that changes whenever a shell file, a kept file or the worker itself changes."""
     digest = hashlib.sha256(sw_source.encode())
-    for name in SHELL_STATIC + LAZY_STATIC:
+    for name in SHELL_STATIC + lazy:
         path = Path(static_folder) / name
         if path.exists():
             digest.update(path.read_bytes())
@@ -37,11 +37,11 @@ def _version(static_folder: str, sw_source: str) -> str:
 def service_worker():
     """The service worker, served from the root so that its scope is the whole app."""
     source = _static_path("js/sw.js").read_text()
-    scanner = _scanner_files()
+    lazy = LAZY_STATIC + tuple(_scanner_files())
     settings = {
-        "version": _version(current_app.static_folder, source),
+        "version": _version(current_app.static_folder, source, lazy),
         "shell": [url_for("static", filename=n) for n in SHELL_STATIC] + [url_for(p) for p in SHELL_PAGES],
-        "lazy": [url_for("static", filename=n) for n in LAZY_STATIC + tuple(scanner)],
+        "lazy": [url_for("static", filename=n) for n in lazy],
         "offline": url_for("pwa.offline"),
         "manifest": url_for("sync.manifest"),
         "store": url_for("static", filename="js/outbox-store.js"),

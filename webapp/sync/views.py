@@ -56,7 +56,7 @@ def manifest():
     device = replay.parse_device_credential(request.headers.get("Authorization"))
     if device is not None and not device.is_revoked:
         people |= {m.user_id for m in device.members}
-    urls = [url_for("main.home"), url_for("pwa.outbox"), url_for("auth.switch")]
+    urls = [url_for("main.home"), url_for("pwa.outbox"), url_for("auth.switch"), url_for("scan.scan")]
     if can(current_user, "workorder.view"):
         urls.append(url_for("production.index"))
         work_orders = db.session.scalars(
