@@ -428,3 +428,22 @@ def test_add_a_swapped_working_day_and_delete_a_day(app, as_user):
     with app.app_context():
         assert is_working_day(saturday) is False  # back to an ordinary Saturday
     assert count(app, CalendarDay) == 1
+
+
+def test_product_barcode_is_kept_and_unique(app, as_user):
+    """The maker's barcode is saved with the product (the packing scanner finds it) and may not
+    belong to two products."""
+    from webapp.production.models import Product
+    client = as_user("warehouse")
+    data = {"model": "BRK-9", "name": "Bracket", "unit": "pcs", "list_price": "1", "on_hand": "5",
+            "barcode": " 2001234000017 "}
+    assert client.post("/customers/products/new", data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Product.barcode).where(Product.model == "BRK-9")) == "2001234000017"
+    response = client.post("/customers/products/new", data={**data, "model": "BRK-10"})
+    assert response.status_code == 422
+    assert "Another product already has this barcode." in response.get_data(as_text=True)
+    blank = client.post("/customers/products/new", data={**data, "model": "BRK-11", "barcode": "  "})
+    assert blank.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Product.barcode).where(Product.model == "BRK-11")) is None

@@ -41,3 +41,5 @@ class ProductForm(FlaskForm):
                              validators=[filled])
     on_hand = DecimalText(_l("On-hand stock"), places=3, minimum=0, default=Decimal("0"),
                           validators=[filled])
+    barcode = StringField(_l("Maker's barcode (EAN-13, Code 128)"), validators=[Optional(), Length(max=60)],
+                          filters=[lambda value: (value or "").strip() or None])

@@ -70,8 +70,12 @@ def edit_product(product_id: int | None = None):
     if form.validate_on_submit():
         clash = db.session.scalar(db.select(Product).where(
             Product.model == form.model.data.strip(), Product.id != (product.id if product else 0)))
+        barcode_clash = form.barcode.data and db.session.scalar(db.select(Product.id).where(
+            Product.barcode == form.barcode.data, Product.id != (product.id if product else 0)))
         if clash:
             form.model.errors.append(_("Another product already has this model."))
+        elif barcode_clash:
+            form.barcode.errors.append(_("Another product already has this barcode."))
         else:
             if product is None:
                 product = Product()

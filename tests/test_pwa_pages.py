@@ -1,0 +1,22 @@
+"""Pages of the installable app that need no browser: WeChat's in-app browser is told what works."""
+
+WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+             "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
+
+
+def test_wechat_browser_gets_told_how_to_work_offline(client):
+    """In WeChat's browser every online page works, and the page explains how to open it in the
+    system browser or install it for offline use; other browsers do not see that note."""
+    page = client.get("/login", headers={"User-Agent": WECHAT_UA}).get_data(as_text=True)
+    assert "You are in WeChat&#39;s browser." in page or "You are in WeChat's browser." in page
+    assert "Open in browser" in page
+    plain = client.get("/login", headers={"User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/126"})
+    assert "WeChat" not in plain.get_data(as_text=True)
+
+
+def test_every_page_links_the_manifest_and_loads_the_outbox(client):
+    """Each page is installable (manifest, icons) and carries the outbox island and its settings."""
+    page = client.get("/login").get_data(as_text=True)
+    assert 'rel="manifest" href="/manifest.webmanifest"' in page
+    assert "/static/js/outbox.js" in page and "/static/js/outbox-store.js" in page
+    assert 'id="app-config"' in page and 'id="outbox-badge"' in page
