@@ -16,6 +16,18 @@ def init_app(app) -> None:
     app.cli.add_command(go_live_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(user_group)
+    app.cli.add_command(purge_sync_command)
+
+
+@click.command("purge-sync-keys")
+@click.option("--days", type=int, default=None, help="Keep this many days (at least 30).")
+@with_appcontext
+def purge_sync_command(days):
+    """Forget offline idempotency keys older than the retention (run it monthly from cron)."""
+    from .sync.replay import purge_old_records
+    count = purge_old_records(days)
+    db.session.commit()
+    click.echo(f"Forgot {count} idempotency keys.")
 
 
 @click.command("demo")
