@@ -148,6 +148,23 @@
     });
   }, true);
 
+  /* For islands that post by themselves (the packing scanner): put one action in the outbox. */
+  window.OutboxPage = {
+    record: function (url, fields, summary, object) {
+      return currentActor().then(function (actor) {
+        return Outbox.add({
+          auth: 'device', url: new URL(url, location.href).href, fields: fields, files: [],
+          actor: { id: actor.id, name: actor.name }, recordedAt: new Date().toISOString(),
+          page: location.pathname, object: object || location.pathname, summary: summary
+        });
+      }).then(function (entry) {
+        requestBackgroundSync();
+        refresh();
+        return entry;
+      });
+    }
+  };
+
   /* --- sending ------------------------------------------------------------------------------- */
 
   var draining = null;

@@ -302,6 +302,15 @@
         act(code, { ok: true, status: 200, body: { action: "go", url: path } }, item);
         return { ok: true, status: 200, body: {} };
       }
+      if (form.elements.shipment && form.elements.shipment.value && window.OutboxPage) {
+        // Packing without signal: the scan waits in the outbox and ticks its line off when sent.
+        return window.OutboxPage.record(form.getAttribute("action"), [["code", code], ["shipment", form.elements.shipment.value]],
+                                        code, "shipment-" + form.elements.shipment.value).then(function () {
+          updateResult(item, msg("queued", { code: code }), "pending");
+          feedback(true);
+          return { ok: true, status: 202, body: {} };
+        });
+      }
       updateResult(item, msg("offline", { code: code }), "bad");
       feedback(false);
       return { ok: false, status: 0, body: { message: msg("offline", { code: code }) } };

@@ -8,6 +8,8 @@ from ..htmx import render, see_other
 from ..permissions import can, require
 from ..shipping.models import Shipment
 from ..statemachine import TransitionError
+from ..sync import replay
+from ..sync.replay import offline_capable
 from ..templating import quantity
 from . import bp, services
 from .forms import ScanForm
@@ -47,7 +49,10 @@ def scan():
 
 
 def refuse(status: int, message: str, form: ScanForm, shipment: Shipment | None):
-    """A scan that did nothing: JSON for the camera, the page with the typed code kept for the form."""
+    """A scan that did nothing: JSON for the camera, the page with the typed code kept for the form.
+    A packing scan replayed from the outbox that can no longer apply is kept as a conflict."""
+    if replay.is_replay() and status == 409:
+        raise TransitionError(409, message)
     g.rollback = True
     if wants_json():
         return jsonify(action="error", message=message), status
@@ -56,6 +61,7 @@ def refuse(status: int, message: str, form: ScanForm, shipment: Shipment | None)
 
 
 @bp.post("/scan/resolve")
+@offline_capable
 @login_required
 def resolve():
     """Act on a scanned or typed code: open this app's own link, tick off the product on the packing

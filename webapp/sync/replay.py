@@ -142,14 +142,16 @@ def offline_capable(view=None, *, link: bool = False):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        authorization = request.headers.get("Authorization")
-        if not authorization:
+        authorization = (request.headers.get("Authorization") or "").strip()
+        is_link = link and authorization == "Link"
+        if not (authorization.startswith("Device ") or is_link):
+            # A plain form post (any other Authorization, e.g. a proxy's Basic, is not a replay).
             csrf.protect()
             return view(*args, **kwargs)
         # A replay: no cookie is involved, so no cross-site request can forge it; CSRF is waived
         # (a page elsewhere cannot send an Authorization header here: no CORS is granted).
         g.replay = True
-        if link and authorization.strip() == "Link":
+        if is_link:
             return _replay(view, args, kwargs, device=None, actor=None)
         device = parse_device_credential(authorization)
         if device is None:
@@ -183,11 +185,13 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
     if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
         return problem(400, _("Idempotency-Key missing"), _("Every replay needs an Idempotency-Key."))
     print_ = fingerprint()
-    # Claim the key first: on PostgreSQL a concurrent request with the same key waits on the
-    # unique index until this transaction ends; on SQLite writers are serialised by BEGIN IMMEDIATE.
+    # A repeat is answered from the stored record. Two sends at once: SQLite serialises writers
+    # (BEGIN IMMEDIATE); on PostgreSQL the loser fails on the unique key when it stores its record,
+    # rolls back and answers the winner's record (below).
     record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
     if record is not None:
-        if record.fingerprint != print_:
+        # Keys are scoped to their device (or to link replays): another phone's key is not an answer.
+        if record.fingerprint != print_ or record.device_id != (device.id if device else None):
             return problem(422, _("Idempotency-Key reused"),
                            _("This key was already used for a different action."))
         return _stored_answer(record)
