@@ -352,3 +352,43 @@ def test_installable_with_no_errors(app, live_server, browser_type, browser_type
         browser_problems.check(page)
     finally:
         context.close()
+
+
+def test_packing_scan_without_signal_ticks_off_when_back(app, live_server, context, browser_problems,
+                                                        make_order, make_product, make_user):
+    """The warehouse types (or scans) a product's barcode on the packing scanner with no signal: the
+    scan waits in the outbox, and the line is ticked off once, when the signal returns."""
+    from decimal import Decimal
+
+    from webapp.orders.models import OrderLine
+    from webapp.production.models import Product
+    from webapp.shipping.models import Shipment, ShipmentLine
+    ean = "4006381333931"
+    product_id = make_product("BRK-1")
+    wanda = make_user("warehouse", username="wanda", name="Wanda Warehouse")
+    order_id = make_order("in_production")
+    with app.app_context():
+        db.session.get(Product, product_id).barcode = ean
+        first = db.session.scalar(db.select(OrderLine).where(OrderLine.order_id == order_id))
+        shipment = Shipment(order_id=order_id, number="OFF-S1", created_by_id=first.order.sales_rep_id,
+                            lines=[ShipmentLine(order_line_id=first.id, quantity=Decimal("60"))])
+        db.session.add(shipment)
+        db.session.commit()
+        shipment_id = shipment.id
+    page = context.new_page()
+    log_in(page, live_server, "wanda")
+    ready_for_offline(page, wanda)
+    page.goto(f"{live_server}/scan?shipment={shipment_id}")
+    expect(page.get_by_role("heading", name="Scan to pack OFF-S1", level=1)).to_be_visible()
+    context.set_offline(True)
+    page.get_by_label("Code or link").fill(ean)
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#scan-results li").first).to_contain_text("is kept on this phone")
+    expect(page.locator("#outbox-badge")).to_contain_text("1")
+    with app.app_context():
+        assert db.session.scalar(db.select(ShipmentLine.checked_at)) is None
+    context.set_offline(False)
+    wait_db(app, lambda: db.session.scalar(db.select(ShipmentLine.checked_by_id)), wanda)
+    expect(page.locator("#outbox-badge")).to_be_hidden(timeout=15000)
+    offline_noise_only(browser_problems)
+    browser_problems.check(page)
