@@ -400,6 +400,9 @@
 
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(config.swUrl, { scope: '/' }).catch(function () {});
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (!navigator.serviceWorker.controller && registration.active) registration.active.postMessage({ type: 'claim' });
+    });
     keepLinkedPages();
     navigator.serviceWorker.addEventListener('message', function (event) {
       if (event.data && event.data.type === 'pages-refreshed') document.documentElement.setAttribute('data-pages-kept', event.data.count);

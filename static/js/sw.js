@@ -148,6 +148,9 @@ self.addEventListener('message', function (event) {
     }).then(function () {
       if (event.source) event.source.postMessage({ type: 'kept' });
     }));
+  } else if (data.type === 'claim') {
+    // A page that loaded while this worker was still activating is not yet controlled.
+    event.waitUntil(self.clients.claim());
   } else if (data.type === 'drain') {
     event.waitUntil(Outbox.drain(true));
   } else if (data.type === 'forget-pages') {

@@ -63,7 +63,12 @@ def offline_noise_only(problems, *statuses: str) -> None:
 def ready_for_offline(page, user_id: int) -> None:
     """The service worker controls the page, the phone is enrolled for user_id, and the pages of the
     sync manifest are kept."""
-    poll(page, CONTROLLED)
+    try:
+        poll(page, CONTROLLED)
+    except AssertionError:
+        state = page.evaluate("""navigator.serviceWorker.getRegistration().then(r => r ? {installing: !!r.installing,
+            waiting: !!r.waiting, active: r.active && r.active.state, url: location.href} : 'no registration')""")
+        raise AssertionError(f"the service worker does not control {page.url}: {state}")
     poll(page, "uid => Outbox.getMeta('members').then(m => !!m && m.some(x => x.id === uid))", arg=user_id)
     poll(page, "document.documentElement.dataset.pagesKept !== undefined")
 
