@@ -124,11 +124,11 @@ def app_config() -> dict:
             "attention": _("Needs your attention"),
             "help_conflict": _("Nothing was changed on the server. Tell your supervisor, who sees it in the "
                                "office too; discard it here once it is settled."),
-            "help_refused": _("The server would not take it from this phone. Show it to the office before "
+            "help_refused": _("The server refused this from this phone. Show it to the office before "
                               "discarding it."),
             "help_attention": _("Correct what the message says and record it again, then discard this one."), "retry": _("Try again"), "discard": _("Discard"),
             "discardConfirm": _("Discard this action? It will not be sent."),
-            "photos": _("%(n)s photo(s)"), "badge": _("%(n)s actions not yet sent"),
+            "photos": _("photos: %(n)s"), "badge": _("Not yet sent: %(n)s"),
             "here": _("Recorded on this phone, not yet on the server"), "sendNow": _("Send now"),
             "offlineCopy": _("No signal: offline copy from %(time)s"),
             "switchUnknown": _("Without signal, only people who switched in on this phone with their PIN "

@@ -212,7 +212,7 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
             g.rollback = True
             record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
             if record is None or record.fingerprint != print_:
-                return problem(409, _("Sent twice at once"), _("Send it again."))
+                return problem(409, _("The same action arrived twice at once"), _("Send it again."))
             return _stored_answer(record)
     except HTTPException as error:
         db.session.rollback()
@@ -238,7 +238,7 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
         g.rollback = True
         record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
         if record is None or record.fingerprint != print_:
-            return problem(409, _("Sent twice at once"), _("Send it again."))
+            return problem(409, _("The same action arrived twice at once"), _("Send it again."))
         return _stored_answer(record)
     return response
 
