@@ -208,12 +208,7 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
         except IntegrityError:
             # The rollback above let a concurrent send of the same key store this conflict (and its
             # answer) first; answer what it stored rather than a 500 (tests/test_sync.py).
-            db.session.rollback()
-            g.rollback = True
-            record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-            if record is None or record.fingerprint != print_:
-                return problem(409, _("The same action arrived twice at once"), _("Send it again."))
-            return _stored_answer(record)
+            return _answer_of_concurrent_send(key, print_)
     except HTTPException as error:
         db.session.rollback()
         g.rollback = True
@@ -232,15 +227,19 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
     try:
         db.session.flush()
     except IntegrityError:
-        # The same key was applied by a concurrent request (PostgreSQL waited for it to commit):
-        # undo this one and answer what that one stored.
-        db.session.rollback()
-        g.rollback = True
-        record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-        if record is None or record.fingerprint != print_:
-            return problem(409, _("The same action arrived twice at once"), _("Send it again."))
-        return _stored_answer(record)
+        # The same key was applied by a concurrent request (PostgreSQL waited for it to commit).
+        return _answer_of_concurrent_send(key, print_)
     return response
+
+
+def _answer_of_concurrent_send(key: str, print_: str):
+    """Undo this request's work and answer what a concurrent send of the same key stored."""
+    db.session.rollback()
+    g.rollback = True
+    record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+    if record is None or record.fingerprint != print_:
+        return problem(409, _("The same action arrived twice at once"), _("Send it again."))
+    return _stored_answer(record)
 
 
 def invalid(form):
