@@ -106,6 +106,8 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def finish_request(response):
+        if g.get("offline_keep") and response.status_code == 200:
+            response.headers["X-Offline-Keep"] = "1"  # the service worker keeps a copy (static/js/sw.js)
         if request.method in UNSAFE_METHODS:
             if response.status_code < 500 and not g.get("rollback"):
                 device = g.get("device")

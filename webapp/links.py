@@ -102,6 +102,15 @@ def resolve(token: str) -> AccessLink:
     return link
 
 
+def find(token: str) -> AccessLink | None:
+    """The link for token whether or not it is still live (for telling an outbox replay that its link
+    was replaced from a token that never existed)."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalars(db.select(AccessLink).where(
+        AccessLink.token_hash == hashlib.sha256(token.encode()).hexdigest())).first()
+
+
 def qr_svg(url: str) -> bytes:
     """Render url as a QR code in SVG."""
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)

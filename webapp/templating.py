@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
-from flask import url_for
+from flask import session, url_for
 from flask_login import current_user
 
 from . import permissions
@@ -112,8 +112,11 @@ def app_config() -> dict:
     user = None
     if current_user.is_authenticated:
         user = {"id": current_user.id, "name": current_user.name, "employeeNo": current_user.employee_no or ""}
+    just_switched = user is not None and session.pop("just_switched", None) == current_user.id
     return {
         "user": user,
+        "justSwitched": just_switched,
+        "switchUrl": url_for("auth.switch"),
         "csrf": generate_csrf() if user else "",
         "renderedAt": utcnow().isoformat(),
         "enrolUrl": url_for("sync.enrol"),
@@ -134,6 +137,12 @@ def app_config() -> dict:
             "switchUnknown": _("Without signal, only people who switched in on this phone with their PIN "
                                "before can switch in."),
             "switchWrong": _("Wrong employee number or PIN."),
+            "switchLocked": _("Too many wrong PINs. Wait a quarter of an hour and try again."),
+            "switchedBack": _("%(offline)s switched in without signal, but the server still has %(name)s on "
+                              "this phone: what is recorded from now on is %(name)s's."),
+            "switchAgain": _("Switch person"),
+            "storageFailed": _("This phone could not keep the entry (its storage is full or blocked) and there "
+                               "is no signal. Nothing was saved: try again when there is signal."),
             "switchDone": _("%(name)s is now using this phone (no signal: the switch is kept on the phone)."),
         },
     }

@@ -17,15 +17,20 @@
           db.createObjectStore('entries', { keyPath: 'id' });
           db.createObjectStore('meta');
         };
-        request.onsuccess = function () { resolve(request.result); };
+        request.onsuccess = function () {
+          var db = request.result;
+          // iOS drops the connection of a page left in the background: open a new one next time.
+          db.onclose = function () { opening = null; };
+          db.onversionchange = function () { db.close(); opening = null; };
+          resolve(db);
+        };
         request.onerror = function () { opening = null; reject(request.error); };
       });
     }
     return opening;
   }
 
-  /* Run body(store) in one transaction; resolves with the result of the request body returns. */
-  function run(storeName, mode, body) {
+  function once(storeName, mode, body) {
     return database().then(function (db) {
       return new Promise(function (resolve, reject) {
         var tx = db.transaction(storeName, mode);
@@ -33,6 +38,15 @@
         tx.oncomplete = function () { resolve(request ? request.result : undefined); };
         tx.onerror = tx.onabort = function () { reject(tx.error); };
       });
+    });
+  }
+
+  /* Run body(store) in one transaction and resolve with the result of the request it returns; a lost
+     connection ("Connection to Indexed Database server lost") is reopened and tried once more. */
+  function run(storeName, mode, body) {
+    return once(storeName, mode, body).catch(function () {
+      opening = null;
+      return once(storeName, mode, body);
     });
   }
 
@@ -45,10 +59,10 @@
     });
   }
   function put(entry) {
-    return run('entries', 'readwrite', function (s) { return s.put(entry); }).then(changed);
+    return run('entries', 'readwrite', function (s) { return s.put(entry); }).then(function () { changed(null); });
   }
   function remove(id) {
-    return run('entries', 'readwrite', function (s) { return s.delete(id); }).then(changed);
+    return run('entries', 'readwrite', function (s) { return s.delete(id); }).then(function () { changed(null); });
   }
   var listeners = [];
   /* Tell this context's listeners and every other page and the worker (a BroadcastChannel does not
@@ -93,71 +107,103 @@
     return form;
   }
 
-  /* Send one entry; returns 'sent', 'retry' (network or server trouble) or 'stuck' (needs a person). */
+  var SEND_TIMEOUT_MS = 60000;
+
+  function isJson(response) {
+    return /^application\/(problem\+)?json/.test(response.headers.get('Content-Type') || '');
+  }
+
+  /* Send one entry. Resolves with {outcome, status, body}: outcome 'sent', 'retry' (server trouble),
+     'offline' (no network) or 'stuck' (needs a person: conflict, refused, bad input). */
   function send(entry, device) {
-    var headers = { 'Idempotency-Key': entry.id, 'X-Recorded-At': entry.recordedAt, 'Accept': 'application/json' };
+    var headers = { 'Idempotency-Key': entry.id, 'X-Recorded-At': entry.recordedAt, 'Accept': 'application/json',
+                    'X-Attempt': String(entry.attempts + 1) };
     if (entry.auth === 'link') {
       headers.Authorization = 'Link';  // a courier or customer link: the token in the URL is the credential
     } else {
       headers.Authorization = 'Device ' + device.id + '.' + device.secret;
       headers['X-Actor'] = String(entry.actor.id);
     }
+    var abort = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, SEND_TIMEOUT_MS) : null;
+    function later(outcome, status, message) {
+      entry.attempts += 1;
+      entry.nextTry = Date.now() + backoff(entry.attempts);
+      entry.message = message || '';
+      return put(entry).then(function () { return { outcome: outcome, status: status, body: {} }; });
+    }
     // No cookie: the device credential authenticates, so an expired session cannot turn a replay
     // into a login page, and a redirect is never taken for success.
     return fetch(entry.url, { method: 'POST', body: body(entry), headers: headers, credentials: 'omit',
-                              cache: 'no-store', redirect: 'manual' })
+                              cache: 'no-store', redirect: 'manual', signal: abort ? abort.signal : undefined })
       .then(function (response) {
-        if (response.ok) {
-          return response.json().catch(function () { return {}; }).then(function (answer) {
+        clearTimeout(timer);
+        if (response.ok && isJson(response)) {
+          return response.json().then(function (answer) {
             return remove(entry.id).then(function () {
-              changed({ sent: entry.id, page: entry.page, message: answer.message || '' });
-              return 'sent';
+              // A page refreshes itself once its actions are sent, unless it shows answers itself.
+              changed({ sent: entry.id, page: entry.quiet ? null : entry.page, message: answer.message || '' });
+              return { outcome: 'sent', status: response.status, body: answer };
             });
           });
         }
-        if (response.type === 'opaqueredirect' || response.status >= 500 || response.status === 429 ||
+        if (response.ok || response.type === 'opaqueredirect' || response.status >= 500 || response.status === 429 ||
             response.status === 408) {
-          entry.attempts += 1;
-          entry.nextTry = Date.now() + backoff(entry.attempts);
-          entry.message = response.type === 'opaqueredirect' ? '' : response.status + ' ' + response.statusText;
-          return put(entry).then(function () { return 'retry'; });
+          // A redirect, a proxy's page or a server error: not an answer of ours; try again later.
+          return later('retry', response.status, response.status ? response.status + ' ' + response.statusText : '');
         }
-        return response.json().catch(function () { return {}; }).then(function (problem) {
-          entry.status = response.status === 409 ? 'conflict'
-            : (response.status === 401 || response.status === 403) ? 'refused' : 'attention';
-          entry.code = response.status;
-          entry.message = problem.detail || problem.title || String(response.status);
-          entry.errors = problem.errors || null;
-          return put(entry).then(function () { return 'stuck'; });
-        });
+        return (isJson(response) ? response.json() : Promise.resolve({})).catch(function () { return {}; })
+          .then(function (problem) {
+            entry.status = response.status === 409 ? 'conflict'
+              : (response.status === 401 || response.status === 403) ? 'refused' : 'attention';
+            entry.code = response.status;
+            entry.reason = problem.reason || '';
+            entry.message = problem.detail || problem.message || problem.title || String(response.status);
+            entry.errors = problem.errors || null;
+            var forget = response.status === 401 ? forgetDevice()
+              : problem.reason === 'actor_not_enrolled' ? setMeta('members', []) : Promise.resolve();
+            return forget.then(function () { return put(entry); })
+              .then(function () { return { outcome: 'stuck', status: response.status, body: problem }; });
+          });
       }, function () {
-        entry.attempts += 1;
-        entry.nextTry = Date.now() + backoff(entry.attempts);
-        return put(entry).then(function () { return 'offline'; });
+        clearTimeout(timer);
+        return later('offline', 0, '');
       });
   }
 
-  /* Send what is waiting, oldest first; an object's later actions wait behind its stuck ones. */
+  /* The server no longer knows this phone (a restored database): enrol afresh on the next page. */
+  function forgetDevice() {
+    return setMeta('device', null).then(function () { return setMeta('members', []); });
+  }
+
+  /* Send what is waiting, oldest first. An object's later actions wait behind one that must be tried
+     again (order matters while the network is flaky); an entry that needs a person does not hold the
+     rest back, or one refused photo would stop a whole work order. */
   function drainNow(force) {
     return getMeta('device').then(function (device) {
       return entries().then(function (list) {
-        var blocked = {};
-        var result = { sent: 0, left: 0, offline: false };
+        var held = {};
+        var result = { sent: 0, left: 0, waiting: 0, offline: false, nextTry: 0 };
         var chain = Promise.resolve();
         list.forEach(function (entry) {
           chain = chain.then(function () {
-            if (result.offline) { result.left += 1; return; }
-            if (blocked[entry.object] || entry.status !== 'waiting' || (!device && entry.auth !== 'link') ||
-                (!force && entry.nextTry > Date.now())) {
-              blocked[entry.object] = true;
+            if (entry.status !== 'waiting') { result.left += 1; return; }
+            var early = !force && entry.nextTry > Date.now();
+            if (result.offline || held[entry.object] || early || (!device && entry.auth !== 'link')) {
               result.left += 1;
+              result.waiting += 1;
+              held[entry.object] = true;
+              if (entry.nextTry && (!result.nextTry || entry.nextTry < result.nextTry)) result.nextTry = entry.nextTry;
               return;
             }
-            return send(entry, device).then(function (outcome) {
-              if (outcome === 'sent') { result.sent += 1; return; }
+            return send(entry, device).then(function (answer) {
+              if (answer.outcome === 'sent') { result.sent += 1; return; }
               result.left += 1;
-              blocked[entry.object] = true;
-              if (outcome === 'offline') result.offline = true;
+              if (answer.outcome === 'stuck') return;
+              result.waiting += 1;
+              held[entry.object] = true;
+              if (!result.nextTry || entry.nextTry < result.nextTry) result.nextTry = entry.nextTry;
+              if (answer.outcome === 'offline') result.offline = true;
             });
           });
         });
@@ -166,16 +212,31 @@
     });
   }
 
+  function locked(work) {
+    if (root.navigator && root.navigator.locks) return root.navigator.locks.request(LOCK, work);
+    return work();
+  }
+
   /* One drain at a time across the pages and the service worker (Web Locks). */
   function drain(force) {
-    if (root.navigator && root.navigator.locks) {
-      return root.navigator.locks.request(LOCK, function () { return drainNow(force); });
-    }
-    return drainNow(force);
+    return locked(function () { return drainNow(force); });
+  }
+
+  /* Send one entry now, in the drain's turn (the packing scanner shows each answer as it comes). */
+  function sendOne(id) {
+    return locked(function () {
+      return Promise.all([getMeta('device'), run('entries', 'readonly', function (s) { return s.get(id); })])
+        .then(function (got) {
+          var device = got[0], entry = got[1];
+          if (!entry) return { outcome: 'sent', status: 200, body: {} };  // a drain got there first
+          if (!device && entry.auth !== 'link') return { outcome: 'retry', status: 0, body: {} };
+          return send(entry, device);
+        });
+    });
   }
 
   root.Outbox = {
-    add: add, entries: entries, put: put, remove: remove, counts: counts, drain: drain,
+    add: add, entries: entries, put: put, remove: remove, counts: counts, drain: drain, sendOne: sendOne,
     getMeta: getMeta, setMeta: setMeta, onChange: onChange
   };
 })(self);

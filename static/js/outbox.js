@@ -31,12 +31,26 @@
       if (config.user && !isOfflineCopy()) {
         // A page from the server says who is logged in: that is the truth while online.
         if (!actor || actor.id !== config.user.id) {
+          if (actor && actor.offline) showSwitchedBack(actor);
           actor = { id: config.user.id, name: config.user.name };
           return Outbox.setMeta('actor', actor).then(function () { return actor; });
         }
       }
       return actor || config.user;
     });
+  }
+
+  /* Someone switched in without signal; the server's session still has the person before them. */
+  function showSwitchedBack(offlineActor) {
+    var main = document.getElementById('main');
+    var note = el('p', 'flash warn-switch');
+    note.setAttribute('role', 'alert');
+    note.appendChild(document.createTextNode(t.switchedBack.replace('%(offline)s', offlineActor.name)
+      .replace('%(name)s', config.user.name) + ' '));
+    var link = el('a', '', t.switchAgain);
+    link.href = config.switchUrl;
+    note.appendChild(link);
+    main.insertBefore(note, main.firstChild);
   }
 
   function showActor(actor) {
@@ -73,7 +87,8 @@
     if (!/^image\/(jpeg|png|webp)$/.test(file.type) || typeof createImageBitmap !== 'function') {
       return Promise.resolve({ blob: file, name: file.name });
     }
-    return createImageBitmap(file, { imageOrientation: 'from-image' }).then(function (bitmap) {
+    // No options: EXIF orientation is applied by default, and Safari 16 throws on the option.
+    return createImageBitmap(file).then(function (bitmap) {
       var scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
       var canvas = document.createElement('canvas');
       canvas.width = Math.round(bitmap.width * scale);
@@ -128,7 +143,7 @@
   document.addEventListener('submit', function (event) {
     var form = event.target;
     if (form.hasAttribute('data-offline-switch')) return offlineSwitch(event);
-    if (form.matches('form[action$="/logout"]')) forgetPages();
+    if (form.matches('form[action$="/logout"], form[action$="/logout-everywhere"]')) forgetPages();
     if (!form.hasAttribute('data-offline')) return;
     event.preventDefault();
     var button = event.submitter;
@@ -141,18 +156,36 @@
       requestBackgroundSync();
       return refresh().then(function () { return drain(false); });
     }, function () {
-      // The outbox cannot be written (storage blocked): fall back to a plain post.
       if (button) button.disabled = false;
-      form.removeAttribute('data-offline');
-      form.submit();
+      if (navigator.onLine && !isOfflineCopy()) {
+        // The outbox cannot be written (storage blocked): a plain post still works with signal.
+        form.removeAttribute('data-offline');
+        form.submit();
+        return;
+      }
+      // Without signal a plain post would end in the browser's error page and lose what was typed.
+      var note = form.querySelector('.outbox-error') || form.appendChild(el('p', 'error outbox-error'));
+      note.setAttribute('role', 'alert');
+      note.textContent = t.storageFailed;
     });
   }, true);
 
   /* For islands that post by themselves (the packing scanner): put one action in the outbox. */
   window.OutboxPage = {
-    record: function (url, fields, summary, object) {
+    /* Record first, then send at once and resolve with the server's answer ({outcome, status, body});
+       an answer the person sees right away is not kept as "needs attention". */
+    recordAndSend: function (url, fields, summary, object) {
+      return window.OutboxPage.record(url, fields, summary, object, true).then(function (entry) {
+        return ensureDevice().then(function () { return Outbox.sendOne(entry.id); }).then(function (answer) {
+          if (answer.outcome !== 'stuck') return answer;
+          return Outbox.remove(entry.id).then(function () { return answer; });
+        });
+      }).then(function (answer) { refresh(); return answer; });
+    },
+    record: function (url, fields, summary, object, quiet) {
       return currentActor().then(function (actor) {
         return Outbox.add({
+          quiet: !!quiet,
           auth: 'device', url: new URL(url, location.href).href, fields: fields, files: [],
           actor: { id: actor.id, name: actor.name }, recordedAt: new Date().toISOString(),
           page: location.pathname, object: object || location.pathname, summary: summary
@@ -167,12 +200,21 @@
 
   /* --- sending ------------------------------------------------------------------------------- */
 
-  var draining = null;
+  var draining = null, again = false, retryTimer = null;
   function drain(force) {
-    if (draining) return draining;
+    if (draining) { again = true; return draining; }
+    clearTimeout(retryTimer);
     draining = ensureDevice().then(function () { return Outbox.drain(force); })
       .catch(function () { return { sent: 0 }; })
-      .then(function (result) { draining = null; return refresh().then(function () { return result; }); });
+      .then(function (result) {
+        draining = null;
+        if (again) { again = false; return drain(true); }  // something was recorded meanwhile
+        if (result && result.waiting && result.nextTry) {
+          // Try again by itself (no background sync on iOS; no `online` event when a server was down).
+          retryTimer = setTimeout(function () { drain(false); }, Math.max(1000, result.nextTry - Date.now()));
+        }
+        return refresh().then(function () { return result; });
+      });
     return draining;
   }
 
@@ -222,6 +264,12 @@
     head.appendChild(el('span', 'sub', statusText(entry) + ' · ' + entry.actor.name + ' · ' + time(entry.recordedAt) +
       (entry.files && entry.files.length ? ' · ' + t.photos.replace('%(n)s', entry.files.length) : '')));
     if (entry.message && entry.status !== 'waiting') head.appendChild(el('span', 'error', entry.message));
+    if (entry.errors && entry.status !== 'waiting') {
+      Object.keys(entry.errors).forEach(function (name) {
+        var value = (entry.fields || []).filter(function (pair) { return pair[0] === name; }).map(function (pair) { return pair[1]; });
+        head.appendChild(el('span', 'error', (value.length ? '“' + value.join(', ') + '”: ' : '') + entry.errors[name].join(' ')));
+      });
+    }
     if (withActions && entry.status !== 'waiting') head.appendChild(el('span', 'help', t['help_' + entry.status] || t.help_attention));
     item.appendChild(head);
     if (withActions && entry.status !== 'waiting') {
@@ -229,8 +277,11 @@
       var retry = el('button', 'secondary', t.retry);
       retry.type = 'button';
       retry.addEventListener('click', function () {
-        entry.status = 'waiting'; entry.nextTry = 0; entry.message = '';
-        Outbox.put(entry).then(function () { drain(true); });
+        var old = entry.id;
+        if (entry.status === 'conflict') entry.id = crypto.randomUUID();  // nothing was applied: a new action
+        entry.status = 'waiting'; entry.nextTry = 0; entry.attempts = 0; entry.message = ''; entry.errors = null;
+        Outbox.put(entry).then(function () { return old !== entry.id ? Outbox.remove(old) : null; })
+          .then(function () { drain(true); });
       });
       var discard = el('button', 'danger', t.discard);
       discard.type = 'button';
@@ -329,6 +380,7 @@
     var pending = sessionStorage.getItem('outbox-pin');
     if (!pending || !config.user || isOfflineCopy()) return Promise.resolve();
     sessionStorage.removeItem('outbox-pin');
+    if (!config.justSwitched) return Promise.resolve();  // the server refused that PIN: keep nothing
     var verifier = JSON.parse(pending);
     if (verifier.employee !== (config.user.employeeNo || '').toLowerCase()) return Promise.resolve();
     return Outbox.getMeta('pins').then(function (pins) {
@@ -352,11 +404,18 @@
     var message = document.getElementById('switch-offline-message') || form.appendChild(el('p', 'error'));
     message.id = 'switch-offline-message';
     message.setAttribute('role', 'alert');
-    Outbox.getMeta('pins').then(function (pins) {
-      var known = (pins || {})[number];
+    Promise.all([Outbox.getMeta('pins'), Outbox.getMeta('pinFailures')]).then(function (got) {
+      var known = (got[0] || {})[number], failures = got[1] || { count: 0, at: 0 };
+      if (failures.count >= 5 && Date.now() - failures.at < 15 * 60 * 1000) {
+        message.className = 'error'; message.textContent = t.switchLocked; return;
+      }
       if (!known) { message.className = 'error'; message.textContent = t.switchUnknown; return; }
       return digest(pin, known.salt).then(function (hash) {
-        if (hash !== known.hash) { message.className = 'error'; message.textContent = t.switchWrong; return; }
+        if (hash !== known.hash) {
+          message.className = 'error'; message.textContent = t.switchWrong;
+          return Outbox.setMeta('pinFailures', { count: failures.count + 1, at: Date.now() });
+        }
+        Outbox.setMeta('pinFailures', { count: 0, at: 0 });
         return Outbox.setMeta('actor', { id: known.id, name: known.name, offline: true }).then(function () {
           message.className = 'flash';
           message.textContent = t.switchDone.replace('%(name)s', known.name);
@@ -378,12 +437,25 @@
     Outbox.setMeta('pagesAt', 0);
   }
 
+  /* Pages kept for offline use show one person's work: a different person (or nobody) on a live page
+     drops them before anything else can show them. */
+  function pagesFollowUser() {
+    if (isOfflineCopy()) return Promise.resolve(false);
+    var now = config.user ? config.user.id : null;
+    return Outbox.getMeta('pagesUser').then(function (before) {
+      if ((before === undefined && !now) || before === now) return false;
+      // A new person: the refresh below starts from an empty store; nobody: drop the pages now.
+      if (!now && before !== undefined && before !== null) forgetPages();
+      return Outbox.setMeta('pagesUser', now).then(function () { return !!now; });
+    });
+  }
+
   function refreshPages(force) {
     if (!config.user || isOfflineCopy() || !navigator.onLine || !('serviceWorker' in navigator)) return;
     Outbox.getMeta('pagesAt').then(function (at) {
       if (!force && at && Date.now() - at < REFRESH_EVERY_MS) return;
       return navigator.serviceWorker.ready.then(function (registration) {
-        registration.active.postMessage({ type: 'refresh-pages' });
+        registration.active.postMessage({ type: 'refresh-pages', forget: !!force });
         return Outbox.setMeta('pagesAt', Date.now());
       });
     });
@@ -417,11 +489,9 @@
   showFlash();
   keepPinVerifier()
     .then(currentActor).then(showActor)
-    .then(function () { return Outbox.getMeta('lastUser'); })
-    .then(function (lastUser) {
-      var newLogin = config.user && lastUser !== config.user.id && !isOfflineCopy();
-      if (config.user && !isOfflineCopy()) Outbox.setMeta('lastUser', config.user.id);
-      return drain(false).then(function (result) { refreshPages(newLogin || (result && result.sent > 0)); });
+    .then(pagesFollowUser)
+    .then(function (newPerson) {
+      return drain(false).then(function (result) { refreshPages(newPerson || (result && result.sent > 0)); });
     });
   window.addEventListener('online', function () { drain(true); });
   document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'visible') drain(false); });

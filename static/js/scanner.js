@@ -277,7 +277,32 @@
     return "";
   }
 
+  function sendPacking(code, typed) {
+    // Packing changes the list: the scan goes through the outbox first (one key, so a lost answer
+    // cannot tick a second line), then is sent at once; without signal it waits there.
+    var shipmentId = form.elements.shipment.value;
+    var item = addResult(code, "…", "pending");
+    return window.OutboxPage.recordAndSend(form.getAttribute("action"), [["code", code], ["shipment", shipmentId]],
+                                           code, "shipment-" + shipmentId).then(function (answer) {
+      if (answer.outcome === "sent" || answer.outcome === "stuck") {
+        var result = { ok: answer.outcome === "sent", status: answer.status, body: answer.body || {} };
+        if (!result.body.message && result.body.detail) { result.body.message = result.body.detail; }
+        act(code, result, item);
+        return result;
+      }
+      updateResult(item, msg("queued", { code: code }), "pending");
+      feedback(true);
+      return { ok: true, status: 202, body: {} };
+    }).then(function (answer) {
+      if (typed) { typedAnswer(answer); }
+      return answer;
+    });
+  }
+
   function send(code, typed) {
+    if (form.elements.shipment && form.elements.shipment.value && window.OutboxPage) {
+      return sendPacking(code, typed);
+    }
     var data = new FormData(form);
     data.set("code", code);
     var item = addResult(code, "…", "pending");
@@ -301,15 +326,6 @@
         // No connection, but one of our own links: open it (the service worker may have the page).
         act(code, { ok: true, status: 200, body: { action: "go", url: path } }, item);
         return { ok: true, status: 200, body: {} };
-      }
-      if (form.elements.shipment && form.elements.shipment.value && window.OutboxPage) {
-        // Packing without signal: the scan waits in the outbox and ticks its line off when sent.
-        return window.OutboxPage.record(form.getAttribute("action"), [["code", code], ["shipment", form.elements.shipment.value]],
-                                        code, "shipment-" + form.elements.shipment.value).then(function () {
-          updateResult(item, msg("queued", { code: code }), "pending");
-          feedback(true);
-          return { ok: true, status: 202, body: {} };
-        });
       }
       updateResult(item, msg("offline", { code: code }), "bad");
       feedback(false);

@@ -45,17 +45,32 @@ function cacheablePage(request, response) {
     (response.headers.get('Content-Type') || '').indexOf('text/html') === 0;
 }
 
+function cachedCopy(url) {
+  // Any cache: a kept page, or the shell's own pages (the outbox page, the offline page).
+  return caches.match(url, { ignoreVary: true });
+}
+
 function navigate(event) {
   var request = event.request;
   var network = fetch(request).then(function (response) {
+    // Keep a visited page only when the server marks it as worth keeping (a work order, a courier's
+    // shipment), or refresh one already kept: not every page a person opened stays on the phone.
     if (cacheablePage(request, response)) {
       var copy = response.clone();
-      caches.open(PAGES).then(function (cache) { return cache.put(request.url, copy); });
+      var keep = response.headers.get('X-Offline-Keep') === '1';
+      caches.open(PAGES).then(function (cache) {
+        return (keep ? Promise.resolve(true) : cache.match(request.url, { ignoreVary: true }))
+          .then(function (known) { if (known) return cache.put(request.url, copy); });
+      });
+    }
+    if (response.status >= 500) {
+      // A proxy's 502/504 while the server restarts: the kept copy is more use than an error page.
+      return cachedCopy(request.url).then(function (cached) { return cached ? asOfflineCopy(cached) : response; });
     }
     return response;
   });
   return Promise.race([network, timeout(NAVIGATION_TIMEOUT_MS)]).catch(function () {
-    return caches.open(PAGES).then(function (cache) { return cache.match(request.url, { ignoreVary: true }); })
+    return cachedCopy(request.url)
       .then(function (cached) {
         if (cached) return asOfflineCopy(cached);
         // A slow network may still answer after the timeout; wait for it before giving up.
@@ -133,7 +148,9 @@ function refreshPages() {
 self.addEventListener('message', function (event) {
   var data = event.data || {};
   if (data.type === 'refresh-pages') {
-    event.waitUntil(refreshPages().then(function (count) {
+    // A new person on the phone: start from an empty store, so the last person's pages are gone.
+    var start = data.forget ? caches.delete(PAGES) : Promise.resolve();
+    event.waitUntil(start.then(refreshPages).then(function (count) {
       if (event.source) event.source.postMessage({ type: 'pages-refreshed', count: count });
     }));
   } else if (data.type === 'keep') {
@@ -162,7 +179,7 @@ self.addEventListener('sync', function (event) {
   if (event.tag === 'outbox') {
     event.waitUntil(Outbox.drain(false).then(function (result) {
       // Rejecting asks the browser to try the background sync again later.
-      if (result.offline) throw new Error('still offline');
+      if (result.offline || result.waiting) throw new Error('still waiting');
     }));
   }
 });

@@ -81,6 +81,10 @@ def end_all(user: User, reason: str, keep: DeviceSession | None = None) -> int:
             continue
         device.revoked_at, device.revoked_reason = now, reason
         count += 1
+    # The phones' offline credentials may no longer act for this person either: what they still hold
+    # is refused (and stays visible on the phone) until the person logs in there again.
+    from ..sync.models import SyncDeviceMember
+    db.session.execute(db.delete(SyncDeviceMember).where(SyncDeviceMember.user_id == user.id))
     return count
 
 

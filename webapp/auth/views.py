@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from .. import audit
 from ..extensions import db
+from ..pwa import keep_offline
 from ..htmx import render, see_other
 from . import bp, sessions
 from .forms import LoginForm, PasswordForm, SwitchForm
@@ -111,8 +112,11 @@ def switch():
             return render("auth/switch.html", form=form, status=422)
         sessions.clear_failures(keys[0])
         sessions.switch_to(person, "pin")
+        session["just_switched"] = person.id  # the phone may keep an offline check of this PIN
         flash(_("%(name)s is now using this phone.", name=person.name))
         return see_other(url_for("main.home"))
+    if not form.errors:
+        keep_offline()  # the worker switch works without signal too (static/js/outbox.js)
     return render("auth/switch.html", form=form, status=422 if form.errors else 200)
 
 

@@ -5,6 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from ..customers.models import Customer
 from ..extensions import db
+from ..pwa import keep_offline
 from ..htmx import render
 from ..orders.models import Order
 from ..permissions import requires
@@ -17,6 +18,7 @@ from .work import items_for
 @login_required
 def home():
     """Show what waits for the current user's roles, oldest first, and the search box."""
+    keep_offline()
     return render("main/home.html", items=items_for(current_user))
 
 

@@ -14,6 +14,7 @@ from ..orders.models import Order
 from ..permissions import can, require, requires
 from ..templating import quantity
 from ..photos import Photo, photos_of, send_photo
+from ..pwa import keep_offline
 from ..sync import replay
 from ..sync.replay import offline_capable
 from ..uploads import UploadError
@@ -59,6 +60,7 @@ def index():
              .order_by(WorkOrder.planned_start, WorkOrder.id).limit(200))
     work_orders = db.session.scalars(query).all()
     mine = [w for w in work_orders if w.owner_id == current_user.id]
+    keep_offline()
     return render("production/index.html", mine=mine, work_orders=work_orders)
 
 
@@ -167,6 +169,7 @@ def floor_context(work_order: WorkOrder, **forms) -> dict:
 def floor(token: str):
     """The page a work-order label opens: start, report, finish, or raise an anomaly."""
     work_order = by_token(token)
+    keep_offline()
     return render("production/floor.html", **floor_context(work_order))
 
 

@@ -1,4 +1,11 @@
 """The installable app: manifest, service worker, offline page, the outbox page."""
-from flask import Blueprint
+from flask import Blueprint, g
 
 bp = Blueprint("pwa", __name__)
+
+
+def keep_offline() -> None:
+    """Mark this page as worth keeping on the phone for use without signal (a visited work order,
+    a courier's shipment); the service worker keeps only pages so marked or listed by the sync
+    manifest."""
+    g.offline_keep = True

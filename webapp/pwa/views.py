@@ -8,7 +8,7 @@ from flask import Response, current_app, render_template, url_for
 from flask_babel import get_locale, gettext as _
 
 from ..htmx import render
-from . import bp
+from . import bp, keep_offline
 
 # The app shell: what every page needs, precached by the service worker under a versioned name.
 SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", "js/copy.js", "js/outbox-store.js", "js/outbox.js",
@@ -30,6 +30,11 @@ def _version(static_folder: str, sw_source: str, lazy: tuple[str, ...]) -> str:
         path = Path(static_folder) / name
         if path.exists():
             digest.update(path.read_bytes())
+    # The precached pages change with their templates and translations too.
+    root = Path(static_folder).parent
+    for path in sorted([*root.glob("templates/pwa/*.html"), root / "templates/base.html",
+                        *root.glob("webapp/translations/*/LC_MESSAGES/messages.po")]):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -97,4 +102,5 @@ def offline():
 @bp.get("/outbox")
 def outbox():
     """What this phone still has to send, read from its own storage by outbox.js (works offline)."""
+    keep_offline()
     return render("pwa/outbox.html")

@@ -8,6 +8,7 @@ from ..htmx import render, see_other
 from ..permissions import can, require
 from ..shipping.models import Shipment
 from ..statemachine import TransitionError
+from ..pwa import keep_offline
 from ..sync import replay
 from ..sync.replay import offline_capable
 from ..templating import quantity
@@ -45,13 +46,16 @@ def scan():
         shipment = services.load_shipment(raw)
         if shipment is None:
             abort(404)
+    keep_offline()
     return scan_page(ScanForm(shipment=shipment.id if shipment else ""), shipment)
 
 
 def refuse(status: int, message: str, form: ScanForm, shipment: Shipment | None):
     """A scan that did nothing: JSON for the camera, the page with the typed code kept for the form.
     A packing scan replayed from the outbox that can no longer apply is kept as a conflict."""
-    if replay.is_replay() and status == 409:
+    if replay.is_replay() and status == 409 and request.headers.get("X-Attempt", "1") != "1":
+        # Sent later from the outbox: keep it as a conflict for the office. A first, live attempt is
+        # answered on the scanner at once, where the person sees it.
         raise TransitionError(409, message)
     g.rollback = True
     if wants_json():

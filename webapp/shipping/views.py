@@ -14,6 +14,7 @@ from ..permissions import require, requires
 from ..photos import Photo, photos_of, send_photo
 from ..signatures import SignatureError
 from ..statemachine import N_, TransitionError
+from ..pwa import keep_offline
 from ..sync import replay
 from ..sync.replay import offline_capable
 from ..uploads import UploadError
@@ -79,6 +80,7 @@ def create(order_id: int):
 def detail(shipment_id: int):
     """A shipment: packing list to tick off, the courier's link, the receipt and any return case."""
     shipment = get_shipment(shipment_id)
+    keep_offline()
     return render("shipping/detail.html", **_detail_context(shipment))
 
 
@@ -188,13 +190,25 @@ def photo(photo_id: int):
 def courier_page(link, status=200, **forms):
     """What the courier sees: the shipment's lines and where to go; no prices, no contact data."""
     shipment = db.get_or_404(Shipment, link.object_id)
+    keep_offline()
     return render("shipping/courier.html", link=link, shipment=shipment, state_labels=lifecycle.STATE_LABELS,
                   dispatch_form=forms.get("dispatch_form") or DispatchForm(prefix="d"),
                   problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), status=status)
 
 
+def _resolve(token: str):
+    """links.resolve, except that a replay from a phone's outbox whose link has since been replaced,
+    used or expired is a conflict kept with its data (the courier cannot record it again), not a 404."""
+    if replay.is_replay():
+        known = links.find(token)
+        if known is not None and not known.is_live:
+            raise TransitionError(409, N_("This link was replaced or has expired, so this was not recorded. "
+                                          "The office sees it with its data."))
+    return links.resolve(token)
+
+
 def _courier_link(token: str):
-    link = links.resolve(token)
+    link = _resolve(token)
     if link.purpose != "courier":
         abort(404)
     return link
@@ -271,6 +285,7 @@ def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"
         return render("shipping/thanks.html", shipment=shipment)
     if shipment.status != "dispatched":
         abort(404)
+    keep_offline()
     return render("shipping/sign.html", link=link, shipment=shipment, form=form or ReceiptForm(),
                   conditions=CONDITION_CHOICES, consent=services.receipt_consent_text(),
                   note=services.delivery_note(shipment), values=values or {}, errors=errors or {},
@@ -279,7 +294,7 @@ def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"
 
 def _receipt_target(token: str):
     """The shipment a receipt token (the customer's) or a courier token (signing on the courier's phone) is for."""
-    link = links.resolve(token)
+    link = _resolve(token)
     if link.purpose not in ("delivery_receipt", "courier"):
         abort(404)
     shipment = db.get_or_404(Shipment, link.object_id)

@@ -127,9 +127,10 @@ def _conflict(key: str, device: SyncDevice | None, actor: User | None, message: 
 
 
 def _as_problem(error: HTTPException):
-    """Turn an abort() inside a replayed view into problem+json."""
-    detail = error.description if isinstance(error.description, str) else ""
-    return problem(error.code or 500, error.name, detail)
+    """Turn an abort() inside a replayed view into problem+json, in the user's language."""
+    from ..errors import _messages
+    message = _messages().get(error.code, error.name)
+    return problem(error.code or 500, message, message)
 
 
 def offline_capable(view=None, *, link: bool = False):
@@ -238,7 +239,8 @@ def _answer_of_concurrent_send(key: str, print_: str):
     g.rollback = True
     record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
     if record is None or record.fingerprint != print_:
-        return problem(409, _("The same action arrived twice at once"), _("Send it again."))
+        # Not a conflict: nothing is wrong with the action, so the phone tries again (503).
+        return problem(503, _("The same action arrived twice at once"), _("Send it again."))
     return _stored_answer(record)
 
 
