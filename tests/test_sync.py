@@ -579,3 +579,85 @@ def test_offline_and_outbox_pages_open_without_login(app):
     client = app.test_client()
     assert client.get("/offline").status_code == 200
     assert client.get("/outbox").status_code == 200
+
+
+# --- courier and customer links; ending a person's logins -------------------------------------------
+
+def packed_shipment_with_courier_link(app, make_order, as_user):
+    """A packed shipment of an order in production, and its courier link's path."""
+    from .test_shipping import link_path, new_shipment, packed
+    from webapp.orders.models import OrderLine
+    from webapp.shipping.models import Shipment
+    order_id = make_order("in_production")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    warehouse = as_user("warehouse")
+    assert new_shipment(warehouse, order_id, line_id, "10").status_code == 303
+    with app.app_context():
+        shipment_id = db.session.scalar(db.select(Shipment.id).where(Shipment.order_id == order_id))
+    packed(app, warehouse, shipment_id)
+    return shipment_id, link_path(app, "courier", shipment_id)
+
+
+def link_replay(app, path, key, data):
+    """Replay a courier or customer entry: `Authorization: Link`, no cookie, no CSRF token."""
+    client = app.test_client()
+    return client.post(path, data=data, csrf=False, headers={
+        "Authorization": "Link", "Idempotency-Key": key, "X-Recorded-At": stamp(utcnow()),
+        "Accept": "application/json"})
+
+
+def test_courier_pickup_replays_once_through_the_link(app, make_order, as_user):
+    """The courier confirmed pickup without signal: the replay lands once with the link as its only
+    credential (no cookie, no CSRF token), and a repeat gets the stored answer."""
+    from webapp.shipping.models import Shipment
+    shipment_id, path = packed_shipment_with_courier_link(app, make_order, as_user)
+    data = lambda: {"d-note": "gate 3", "d-photos": [(io.BytesIO(jpeg_bytes()), "load.jpg")]}  # noqa: E731
+    first = link_replay(app, path + "/dispatch", "courier-key-1", data())
+    assert first.status_code == 201, text_of(first)[:300]
+    assert first.get_json()["status"] == "applied"
+    again = link_replay(app, path + "/dispatch", "courier-key-1", data())
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    with app.app_context():
+        shipment = db.session.get(Shipment, shipment_id)
+        assert shipment.status == "dispatched" and shipment.dispatch_note == "gate 3"
+        assert count(app, Photo) == 1
+    # An Authorization header that is neither Device nor Link is no replay: CSRF applies as usual.
+    plain = app.test_client().post(path + "/problem", data={"p-note": "x"}, csrf=False,
+                                   headers={"Authorization": "Basic dXNlcjpwdw=="})
+    assert plain.status_code == 400
+
+
+def test_a_replay_through_a_replaced_link_is_a_conflict_not_a_404(app, make_order, as_user):
+    """The warehouse issued a new courier code while the courier's phone still held an entry for the
+    old one: the entry is kept as a conflict with its data (the courier cannot record it again)."""
+    from webapp import links
+    shipment_id, path = packed_shipment_with_courier_link(app, make_order, as_user)
+    with app.app_context(), app.test_request_context():
+        links.issue("courier", shipment_id, days=60)
+        db.session.commit()
+    answer = link_replay(app, path + "/problem", "courier-key-2", {"p-note": "box crushed"})
+    body = is_problem(answer, 409)
+    assert body["conflict"]
+    with app.app_context():
+        conflict = db.session.get(SyncConflict, body["conflict"])
+        assert json.loads(conflict.fields) == {"p-note": ["box crushed"]} and conflict.device_id is None
+    # A token that never existed stays a plain 404.
+    assert link_replay(app, "/c/" + "N" * 32 + "/problem", "courier-key-3", {"p-note": "x"}).status_code == 404
+
+
+def test_log_out_everywhere_ends_what_the_phone_may_record_for_that_person(app, phone, work_order):
+    """After "log out everywhere" (a lost phone) the phone's credential may no longer act for that
+    person: the replay is refused (and stays on the phone); logging in there again re-enrols them."""
+    assert phone.client.post("/logout-everywhere").status_code == 303
+    refused = send(app, f"/w/{work_order.token}/report", phone, phone.worker_id, "after-logout-1", report_data())
+    assert is_problem(refused, 403)["reason"] == "actor_not_enrolled"
+    assert reports(app) == []
+    client = app.test_client()
+    with app.app_context():
+        username = db.session.get(User, phone.worker_id).username
+    from .conftest import login
+    assert login(client, username).status_code == 303
+    assert enrol(client, phone).status_code == 200
+    landed = send(app, f"/w/{work_order.token}/report", phone, phone.worker_id, "after-logout-2", report_data())
+    assert landed.status_code == 201

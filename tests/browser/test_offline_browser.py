@@ -88,6 +88,19 @@ def switch_with_pin(page, base: str, employee_no: str, pin: str) -> None:
     page.get_by_role("button", name="Switch").click()
 
 
+def count_posts(app):
+    """Count the POSTs that reach the server from now on (a WSGI wrapper at the app's door)."""
+    seen = {"n": 0}
+    inner = app.wsgi_app
+
+    def counting(environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/report"):
+            seen["n"] += 1
+        return inner(environ, start_response)
+    app.wsgi_app = counting
+    return lambda: seen["n"]
+
+
 def shared_phone(app, make_order, make_user):
     """An order in production whose work order belongs to Huang; Lin works on the same phone."""
     order_id = make_order("in_production")
@@ -226,7 +239,9 @@ def test_replays_give_one_effect(app, live_server, context, browser_problems, ma
     with app.app_context():
         assert count() == 2
 
-    # Page and service worker drain together: Web Locks let one send, the other finds nothing left.
+    # Page and service worker drain together: Web Locks let one of them send, and the other finds
+    # nothing left. Counted at the server's door, so the server's idempotency cannot hide a double send.
+    posts = count_posts(app)
     page.evaluate("""Outbox.add({url: location.origin + '/w/%s/report', fields: [['p-good', '2'], ['p-scrap', '0']],
         files: [], actor: {id: %d, name: 'Huang Worker'}, recordedAt: new Date().toISOString(),
         page: '/nowhere', object: 'wo', summary: '+2'})""" % (token, huang))
@@ -236,6 +251,28 @@ def test_replays_give_one_effect(app, live_server, context, browser_problems, ma
     time.sleep(1.0)
     with app.app_context():
         assert count() == 3
+    assert posts() == 1, f"{posts()} sends of one entry"
+
+    # The server applies an entry but the phone never hears the answer: the outbox keeps it, sends it
+    # again by itself, gets the stored answer, and the work order counts it once.
+    lost = {"n": 0}
+
+    def lose_first_answer(route):
+        if lost["n"] == 0:
+            lost["n"] += 1
+            route.fetch()  # reaches the server, which applies it
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+    context.route("**/w/*/report", lose_first_answer)  # the page or the service worker may send it
+    posts = count_posts(app)
+    page.goto(f"{base}/w/{token}")
+    page.get_by_role("button", name="+5 good").click()
+    # poll() keeps calling into Playwright, which is when the route handler above gets to run.
+    poll(page, "Outbox.entries().then(l => l.length === 0)", timeout=30)
+    with app.app_context():
+        assert count() == 4
+    assert posts() == 2 and lost["n"] == 1
     assert outbox(page) == []
     offline_noise_only(browser_problems)
     browser_problems.check(page)
@@ -270,9 +307,8 @@ def test_replay_after_session_expired_and_logout_keeps_actions(app, live_server,
         context.unroute("**/w/*/report")
         page.goto(f"{base}/w/{token}")
         expect(page.get_by_role("heading", name="Log in")).to_be_visible()  # the session is long gone
-        page.goto(f"{base}/outbox")
-        page.get_by_role("button", name="Send now").click()
-        wait_db(app, lambda: db.session.scalar(db.select(ProgressReport.worker_id)), huang)
+        page.goto(f"{base}/outbox")  # no tap on "Send now": the outbox tries again by itself
+        wait_db(app, lambda: db.session.scalar(db.select(ProgressReport.worker_id)), huang, timeout=40)
     expect(page.locator("#outbox-empty")).to_be_visible()
     offline_noise_only(browser_problems, "503 (Service Unavailable)")
     browser_problems.check(page)
