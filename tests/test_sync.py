@@ -407,7 +407,11 @@ def test_replay_to_a_finished_work_order_becomes_a_conflict(app, phone, work_ord
                  report_data("3", "1", "late batch", photo, filename="late.jpg"), recorded_at=recorded)
     body = is_problem(first, 409)
     assert isinstance(body["conflict"], int)
-    assert len(reports(app)) == 1 and count(app, Photo) == 0
+    with app.app_context():  # no progress photo; the photo is kept with the conflict instead
+        kept = db.session.scalars(db.select(Photo)).all()
+        assert len(reports(app)) == 1 and [(p.entity_type, p.entity_id) for p in kept] == [
+            ("sync_conflict", body["conflict"])]
+        kept_id = kept[0].id
     with app.app_context():
         conflict = db.session.get(SyncConflict, body["conflict"])
         assert conflict.key == "key-conflict" and conflict.endpoint == f"/w/{token}/report"
@@ -431,6 +435,11 @@ def test_replay_to_a_finished_work_order_becomes_a_conflict(app, phone, work_ord
     assert page.status_code == 200
     text = text_of(page)
     assert "late batch" in text and "Wu Worker" in text and "late.jpg" in text
+    assert f"/sync/conflicts/photos/{kept_id}" in text
+    shown = operations.get(f"/sync/conflicts/photos/{kept_id}")
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    shown.close()
+    assert worker.get(f"/sync/conflicts/photos/{kept_id}").status_code == 403
     assert operations.post(f"/sync/conflicts/{body['conflict']}/resolve").status_code == 303
     settled = get(app, SyncConflict, body["conflict"])
     assert settled.resolved_at is not None and settled.resolved_by_id == operations.user_id

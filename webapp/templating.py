@@ -141,6 +141,8 @@ def app_config() -> dict:
             "switchedBack": _("%(offline)s switched in without signal, but the server still has %(name)s on "
                               "this phone: what is recorded from now on is %(name)s's."),
             "switchAgain": _("Switch person"),
+            "needsSignal": _("This needs signal. What can be recorded without signal (progress, anomalies, "
+                             "pickups, receipts, packing scans) is kept on the phone; this cannot be."),
             "storageFailed": _("This phone could not keep the entry (its storage is full or blocked) and there "
                                "is no signal. Nothing was saved: try again when there is signal."),
             "switchDone": _("%(name)s is now using this phone (no signal: the switch is kept on the phone)."),

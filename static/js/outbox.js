@@ -22,7 +22,10 @@
     var d = new Date(iso);
     return isNaN(d) ? '' : d.toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
   }
-  function isOfflineCopy() { return document.documentElement.hasAttribute('data-offline-copy'); }
+  /* A kept copy, or the offline page: not the server's word on who is logged in now. */
+  function isOfflineCopy() {
+    return document.documentElement.hasAttribute('data-offline-copy') || document.documentElement.hasAttribute('data-offline-page');
+  }
 
   /* --- who is acting on this phone ------------------------------------------------------------- */
 
@@ -143,6 +146,19 @@
   document.addEventListener('submit', function (event) {
     var form = event.target;
     if (form.hasAttribute('data-offline-switch')) return offlineSwitch(event);
+    if (!form.hasAttribute('data-offline') && (form.getAttribute('method') || '').toLowerCase() === 'post' &&
+        !navigator.onLine) {
+      // Only the forms marked offline-capable can wait in the outbox; the others would end in the
+      // browser's error page.
+      event.preventDefault();
+      var main = document.getElementById('main');
+      var note = document.getElementById('needs-signal') || main.insertBefore(el('p', 'flash error'), main.firstChild);
+      note.id = 'needs-signal';
+      note.setAttribute('role', 'alert');
+      note.textContent = t.needsSignal;
+      note.scrollIntoView({ block: 'nearest' });
+      return;
+    }
     if (form.matches('form[action$="/logout"], form[action$="/logout-everywhere"]')) forgetPages();
     if (!form.hasAttribute('data-offline')) return;
     event.preventDefault();
@@ -346,7 +362,7 @@
 
   function showOfflineCopy() {
     var banner = document.getElementById('offline-copy');
-    if (banner && isOfflineCopy()) {
+    if (banner && document.documentElement.hasAttribute('data-offline-copy')) {
       banner.textContent = t.offlineCopy.replace('%(time)s', time(config.renderedAt));
       banner.hidden = false;
     }

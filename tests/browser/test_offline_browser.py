@@ -213,6 +213,11 @@ def test_unvisited_page_and_htmx_offline(app, live_server, context, browser_prob
     answer = page.evaluate("""fetch('/production/', {headers: {'HX-Request': 'true'}})
         .then(r => r.text().then(t => [r.status, t]), e => [0, String(e)])""")
     assert answer[0] != 200 and "No signal" not in answer[1], answer
+    # A button that cannot wait in the outbox says so instead of leading to the browser's error page.
+    page.goto(f"{base}/w/{_token}")
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("#needs-signal")).to_contain_text("This needs signal.")
+    assert page.url.endswith(f"/w/{_token}")
     offline_noise_only(browser_problems)
     browser_problems.check(page)
 

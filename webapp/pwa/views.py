@@ -96,7 +96,9 @@ def manifest():
 @bp.get("/offline")
 def offline():
     """What a page never opened before shows without signal."""
-    return render_template("pwa/offline.html")
+    # Marked: shown in place of any page without signal, it must not be taken for a live page that
+    # nobody is logged in to (outbox.js would drop the kept pages).
+    return render_template("pwa/offline.html", offline_page=True)
 
 
 @bp.get("/outbox")

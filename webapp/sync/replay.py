@@ -20,7 +20,9 @@ from werkzeug.exceptions import HTTPException
 from ..auth.models import User, hash_secret
 from ..db_types import utcnow
 from ..extensions import csrf, db
+from ..photos import save_photos
 from ..statemachine import TransitionError
+from ..uploads import UploadError
 from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
 
 KEY_MAX_LENGTH = 64
@@ -123,6 +125,14 @@ def _conflict(key: str, device: SyncDevice | None, actor: User | None, message: 
                             message=message, recorded_at=g.get("recorded_at"))
     db.session.add(conflict)
     db.session.flush()
+    # Keep the photos too: once the phone discards the entry they exist nowhere else. One that is
+    # not a fit image is left out (its name and SHA-256 stay in `files`).
+    for storage in request.files.values():
+        storage.stream.seek(0)
+        try:
+            save_photos([storage], "sync_conflict", conflict.id, actor)
+        except UploadError:
+            pass
     return problem(409, _("This can no longer be applied"), message, conflict=conflict.id)
 
 

@@ -12,6 +12,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..htmx import render, see_other
 from ..permissions import can, requires
+from ..photos import Photo, photos_of, send_photo
 from . import bp, replay
 from .models import SyncConflict, SyncDevice, SyncDeviceMember
 
@@ -79,10 +80,20 @@ def conflicts():
     items = db.session.scalars(db.select(SyncConflict).options(joinedload(SyncConflict.actor))
                                .order_by(SyncConflict.resolved_at.is_not(None), SyncConflict.id.desc())
                                .limit(200)).all()
+    photos = photos_of("sync_conflict", [item.id for item in items])
     for item in items:
         item.field_items = [(k, ", ".join(v)) for k, v in json.loads(item.fields).items()]
         item.file_items = json.loads(item.files)
-    return render("sync/conflicts.html", items=items)
+    return render("sync/conflicts.html", items=items, photos=photos)
+
+
+@bp.get("/sync/conflicts/photos/<int:photo_id>")
+@login_required
+@requires("sync.conflicts")
+def conflict_photo(photo_id: int):
+    """A photo that came with an offline action that could not be applied."""
+    item = db.session.get(Photo, photo_id)
+    return send_photo(item if item is not None and item.entity_type == "sync_conflict" else None)
 
 
 @bp.post("/sync/conflicts/<int:conflict_id>/resolve")
