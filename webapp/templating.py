@@ -141,6 +141,7 @@ def app_config() -> dict:
             "switchedBack": _("%(offline)s switched in without signal, but the server still has %(name)s on "
                               "this phone: what is recorded from now on is %(name)s's."),
             "switchAgain": _("Switch person"),
+            "keptOnPhone": _("Recorded on this phone. It is sent by itself as soon as there is signal."),
             "needsSignal": _("This needs signal. What can be recorded without signal (progress, anomalies, "
                              "pickups, receipts, packing scans) is kept on the phone; this cannot be."),
             "storageFailed": _("This phone could not keep the entry (its storage is full or blocked) and there "

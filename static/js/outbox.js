@@ -10,6 +10,8 @@
   var config = JSON.parse(configNode.textContent);
   var t = config.i18n;
   var REFRESH_EVERY_MS = 5 * 60 * 1000;
+  // A one-time form's "done" view (the receipt); kept here, since showing it replaces the page's main.
+  var doneTemplate = document.getElementById('offline-done');
   var PIN_ROUNDS = 100000;
 
   function el(tag, className, text) {
@@ -166,6 +168,13 @@
     if (button) button.disabled = true;
     record(form, button).then(function () {
       form.reset();
+      var done = doneTemplate;
+      if (done) {
+        // A one-time form (the receipt): say it is kept, instead of showing it empty again.
+        var main = document.getElementById('main');
+        main.replaceChildren(done.content.cloneNode(true));
+        main.querySelector('[data-done-message]').textContent = t.keptOnPhone;
+      }
       var details = form.closest('details');
       if (details) details.open = false;
       if (button) button.disabled = false;
@@ -246,7 +255,7 @@
       var detail = message && message.detail;
       refresh();
       if (detail && detail.sent && detail.page === location.pathname) {
-        var done = document.getElementById('offline-done');
+        var done = doneTemplate;
         if (done) {
           // A one-time page (a signed receipt's link is used up): show the answer instead of reloading.
           var main = document.getElementById('main');

@@ -36,4 +36,5 @@
   // handlers run.
   pad.addEventListener("endStroke", keep);
   form.addEventListener("submit", keep);
+  form.addEventListener("reset", function () { pad.clear(); field.value = ""; });
 })();

@@ -114,9 +114,9 @@ self.addEventListener('fetch', function (event) {
 
 /* The scanner's decoder and the signature pad: not part of every first load, but kept once someone
    has logged in, so that they work without signal too. */
-function keepLazyFiles() {
+function keepLazyFiles(only) {
   return caches.open(SHELL).then(function (cache) {
-    return Promise.all(SETTINGS.lazy.map(function (url) {
+    return Promise.all(SETTINGS.lazy.filter(function (url) { return !only || url.indexOf(only) !== -1; }).map(function (url) {
       return cache.match(url).then(function (hit) {
         return hit || cache.add(new Request(url, { credentials: 'omit' })).catch(function () {});
       });
@@ -154,7 +154,8 @@ self.addEventListener('message', function (event) {
       if (event.source) event.source.postMessage({ type: 'pages-refreshed', count: count });
     }));
   } else if (data.type === 'keep') {
-    event.waitUntil(caches.open(PAGES).then(function (cache) {
+    // The kept page may need the signature pad: keep the lazy files too (no login on a courier's phone).
+    event.waitUntil(keepLazyFiles('signature').then(function () { return caches.open(PAGES); }).then(function (cache) {
       return Promise.all((data.urls || []).filter(function (url) {
         return new URL(url).origin === self.location.origin;
       }).map(function (url) {

@@ -438,3 +438,43 @@ def test_packing_scan_without_signal_ticks_off_when_back(app, live_server, conte
     expect(page.locator("#outbox-badge")).to_be_hidden(timeout=15000)
     offline_noise_only(browser_problems)
     browser_problems.check(page)
+
+
+def test_receipt_signed_where_the_signal_dropped(app, live_server, context, browser_problems, shoot, tmp_path,
+                                                 make_order, as_user):
+    """The courier opened the shipment with signal; at the customer's door there is none. The customer
+    signs on the courier's phone: the receipt is kept there and lands once when the signal returns."""
+    from webapp.shipping.models import DeliveryReceipt, Shipment
+    from ..test_sync import packed_shipment_with_courier_link
+    from .test_order_desk_browser import draw_signature
+    shipment_id, path = packed_shipment_with_courier_link(app, make_order, as_user)
+    page = context.new_page()
+    page.goto(live_server + path)
+    page.get_by_role("button", name="Confirm pickup and dispatch").click()
+    sign_here = page.get_by_role("link", name="Customer signs on this phone")
+    expect(sign_here).to_be_visible()
+    poll(page, CONTROLLED)
+    poll(page, "document.documentElement.dataset.linkedKept === '1'")  # the receipt page is kept
+
+    context.set_offline(True)
+    sign_here.click()
+    expect(page.locator("#offline-copy")).to_be_visible()
+    page.get_by_label("Your name").fill("Ann Buyer")
+    draw_signature(page)
+    page.locator("#sign-form input[type=checkbox][name=consent]").check()
+    page.get_by_role("button", name="Sign for the delivery").click()
+    expect(page.locator("main")).to_contain_text("Recorded on this phone.")
+    expect(page.locator("#outbox-badge")).to_contain_text("1")
+    shoot(page, "offline-05-receipt-kept")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(DeliveryReceipt)) == 0
+
+    context.set_offline(False)
+    wait_db(app, lambda: db.session.scalar(db.select(Shipment.status).where(Shipment.id == shipment_id)),
+            "delivered")
+    expect(page.locator("main")).to_contain_text("is recorded")
+    with app.app_context():
+        receipt = db.session.scalars(db.select(DeliveryReceipt)).one()
+        assert receipt.signer_name == "Ann Buyer" and receipt.taken_on == "courier" and receipt.signature_svg
+    offline_noise_only(browser_problems)
+    browser_problems.check(page)
