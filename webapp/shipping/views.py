@@ -221,58 +221,45 @@ def _refused_photo(form, error: UploadError):
                           errors={form.photos.name: [str(error)]})
 
 
-@bp.post("/c/<token>/dispatch")
-@offline_capable(link=True)
-def courier_dispatch(token: str):
-    """The courier confirms pickup with photos. Works offline."""
+def _courier_action(token: str, form, form_name: str, apply, message: str):
+    """A courier's form (pickup or problem): validate, apply with the photos, and answer the page or
+    the outbox (JSON). A refused photo keeps nothing and brings the form back with the message."""
     link = _courier_link(token)
     shipment = db.get_or_404(Shipment, link.object_id)
-    form = DispatchForm(prefix="d")
     if not form.validate_on_submit():
         if replay.is_replay():
             return replay.invalid(form)
-        return courier_page(link, status=422, dispatch_form=form)
+        return courier_page(link, status=422, **{form_name: form})
     try:
-        services.dispatch(shipment, request.files.getlist(form.photos.name), (form.note.data or "").strip(),
-                          courier_link=link)
+        apply(shipment, link, request.files.getlist(form.photos.name))
     except UploadError as error:
         if replay.is_replay():
             return _refused_photo(form, error)
         _roll_back()
         form.photos.errors = [str(error)]
-        return courier_page(link, status=422, dispatch_form=form)
-    message = _("Pickup confirmed. Safe journey!")
+        return courier_page(link, status=422, **{form_name: form})
     if replay.is_replay():
         return replay.applied(message, id=shipment.id)
     flash(message)
     return see_other(url_for("public.open_link", token=token))
+
+
+@bp.post("/c/<token>/dispatch")
+@offline_capable(link=True)
+def courier_dispatch(token: str):
+    """The courier confirms pickup with photos. Works offline."""
+    form = DispatchForm(prefix="d")
+    return _courier_action(token, form, "dispatch_form", lambda shipment, link, photos: services.dispatch(
+        shipment, photos, (form.note.data or "").strip(), courier_link=link), _("Pickup confirmed. Safe journey!"))
 
 
 @bp.post("/c/<token>/problem")
 @offline_capable(link=True)
 def courier_problem(token: str):
     """The courier reports a problem (with photos). Works offline."""
-    link = _courier_link(token)
-    shipment = db.get_or_404(Shipment, link.object_id)
     form = ProblemForm(prefix="p")
-    if not form.validate_on_submit():
-        if replay.is_replay():
-            return replay.invalid(form)
-        return courier_page(link, status=422, problem_form=form)
-    try:
-        services.report_problem(shipment, form.note.data.strip(), request.files.getlist(form.photos.name),
-                                courier_link=link)
-    except UploadError as error:
-        if replay.is_replay():
-            return _refused_photo(form, error)
-        _roll_back()
-        form.photos.errors = [str(error)]
-        return courier_page(link, status=422, problem_form=form)
-    message = _("Problem reported to the warehouse.")
-    if replay.is_replay():
-        return replay.applied(message, id=shipment.id)
-    flash(message)
-    return see_other(url_for("public.open_link", token=token))
+    return _courier_action(token, form, "problem_form", lambda shipment, link, photos: services.report_problem(
+        shipment, form.note.data.strip(), photos, courier_link=link), _("Problem reported to the warehouse."))
 
 
 # --- the customer's receipt -------------------------------------------------------------------------
