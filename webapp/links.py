@@ -93,10 +93,7 @@ def current(purpose: str, object_id: int) -> AccessLink | None:
 
 def resolve(token: str) -> AccessLink:
     """Return the live link for token; unknown, expired, used and revoked all give the same 404."""
-    if not token or len(token) > 100:
-        abort(404)
-    link = db.session.scalars(db.select(AccessLink).where(
-        AccessLink.token_hash == hashlib.sha256(token.encode()).hexdigest())).first()
+    link = find(token)
     if link is None or not link.is_live:
         abort(404)
     return link

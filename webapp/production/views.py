@@ -201,11 +201,10 @@ def report(token: str):
 
 def _unfit_photo(work_order: WorkOrder, form, error: UploadError, form_name: str):
     """A photo was refused: nothing of the report is kept; the form comes back with the message."""
+    if replay.is_replay():
+        return replay.refused_upload(form, error)
     g.rollback = True
     db.session.rollback()
-    if replay.is_replay():
-        return replay.problem(422, _("Please correct the marked fields."), str(error),
-                              errors={form.photos.name: [str(error)]})
     work_order = db.session.get(WorkOrder, work_order.id)
     form.photos.errors = [str(error)]
     return render("production/floor.html", status=422, **floor_context(work_order, **{form_name: form}))

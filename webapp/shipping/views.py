@@ -214,13 +214,6 @@ def _courier_link(token: str):
     return link
 
 
-def _refused_photo(form, error: UploadError):
-    """A replay's photo was refused: nothing is kept, the outbox shows why."""
-    _roll_back()
-    return replay.problem(422, _("Please correct the marked fields."), str(error),
-                          errors={form.photos.name: [str(error)]})
-
-
 def _courier_action(token: str, form, form_name: str, apply, message: str):
     """A courier's form (pickup or problem): validate, apply with the photos, and answer the page or
     the outbox (JSON). A refused photo keeps nothing and brings the form back with the message."""
@@ -234,7 +227,7 @@ def _courier_action(token: str, form, form_name: str, apply, message: str):
         apply(shipment, link, request.files.getlist(form.photos.name))
     except UploadError as error:
         if replay.is_replay():
-            return _refused_photo(form, error)
+            return replay.refused_upload(form, error)
         _roll_back()
         form.photos.errors = [str(error)]
         return courier_page(link, status=422, **{form_name: form})
@@ -353,7 +346,7 @@ def sign(token: str):
         return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
     except UploadError as error:
         if replay.is_replay():
-            return _refused_photo(form, error)
+            return replay.refused_upload(form, error)
         _roll_back()
         shipment = db.session.get(Shipment, shipment.id)
         form.photos.errors = [str(error)]

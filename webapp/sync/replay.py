@@ -191,7 +191,6 @@ def offline_capable(view=None, *, link: bool = False):
 def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
     """Apply a replay once: answer a repeat from its stored record, keep a conflict, store the answer."""
     g.csrf_valid = True  # tells the forms' own CSRF check that this request needs none
-    g.sync_device = device
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
         return problem(400, _("Idempotency-Key missing"), _("Every replay needs an Idempotency-Key."))
@@ -263,6 +262,14 @@ def invalid(form):
               for name, messages in form.errors.items()}
     detail = " ".join(message for messages in errors.values() for message in messages)
     return problem(422, _("Please correct the marked fields."), detail, errors=errors)
+
+
+def refused_upload(form, error):
+    """The JSON answer to a replay whose photo was refused: nothing of it is kept (rolled back)."""
+    g.rollback = True
+    db.session.rollback()
+    return problem(422, _("Please correct the marked fields."), str(error),
+                   errors={form.photos.name: [str(error)]})
 
 
 def applied(message: str, status: int = 201, **data):
