@@ -20,3 +20,12 @@ def test_every_page_links_the_manifest_and_loads_the_outbox(client):
     assert 'rel="manifest" href="/manifest.webmanifest"' in page
     assert "/static/js/outbox.js" in page and "/static/js/outbox-store.js" in page
     assert 'id="app-config"' in page and 'id="outbox-badge"' in page
+
+
+def test_manifest_speaks_the_phones_language(client):
+    """The installed app's name follows the phone's language: Chinese for a Chinese phone."""
+    zh = client.get("/manifest.webmanifest", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_json()
+    en = client.get("/manifest.webmanifest", headers={"Accept-Language": "en-GB"}).get_json()
+    assert zh["lang"] == "zh-CN" and en["lang"] == "en"
+    assert en["name"] == "Order tracker" and zh["name"] == "订单跟踪"
+    assert zh["start_url"] == en["start_url"] == "/" and zh["display"] == "standalone"

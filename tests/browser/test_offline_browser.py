@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import time_machine
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from webapp.db_types import utcnow
@@ -19,7 +20,7 @@ from webapp.production.models import Anomaly, ProgressReport, WorkOrder
 from webapp.sync.models import SyncConflict, SyncDevice
 
 from .conftest import TABLET
-from .test_field_browser import assert_fits, photo
+from .test_field_browser import assert_fits
 from .test_order_desk_browser import log_in, settle
 
 CONTROLLED = "!!(navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated')"
@@ -143,7 +144,12 @@ def test_two_workers_record_offline_on_one_shared_phone(app, live_server, contex
     details.get_by_label("Good pieces").fill("5")
     details.get_by_label("Scrap pieces").fill("1")
     details.get_by_label("Note").fill("Edge burr, one scrapped")
-    details.get_by_label("Photos").set_input_files(photo(tmp_path, "burr.jpg", (190, 40, 30)))
+    # A camera-sized picture: the phone keeps it downscaled (long side ~1600 px, JPEG).
+    big = tmp_path / "burr-big.png"
+    camera = Image.new("RGB", (3200, 2400), (235, 235, 230))
+    ImageDraw.Draw(camera).rectangle((600, 500, 2600, 1900), fill=(190, 40, 30), outline=(20, 20, 20), width=40)
+    camera.save(big, "PNG")
+    details.get_by_label("Photos").set_input_files(big)
     details.get_by_role("button", name="Save report").click()
     here = page.locator("#outbox-here")
     expect(here).to_contain_text("Recorded on this phone, not yet on the server")
@@ -169,6 +175,9 @@ def test_two_workers_record_offline_on_one_shared_phone(app, live_server, contex
     form.get_by_role("button", name="Raise anomaly").click()
     badge = page.locator("#outbox-badge")
     expect(badge).to_contain_text("2")
+    kept = page.evaluate("""Outbox.entries().then(l => createImageBitmap(l[0].files[0][1])
+        .then(b => [b.width, b.height, l[0].files[0][1].type]))""")
+    assert kept == [1600, 1200, "image/jpeg"], kept
     entries = outbox(page)
     assert [(e["actor"], e["status"], e["files"]) for e in entries] == [
         ("Huang Worker", "waiting", 1), ("Lin Worker", "waiting", 0)]
@@ -387,6 +396,9 @@ def test_installable_with_no_errors(app, live_server, browser_type, browser_type
                                                      viewport={"width": 390, "height": 844})
     try:
         browser_problems.watch(context)
+        # Note whether the page asks to keep its storage (the outbox must not be evicted).
+        context.add_init_script("""(() => { const s = navigator.storage; if (!s) return; const ask = s.persist.bind(s);
+            s.persist = () => { window.__persistAsked = true; return ask(); }; })();""")
         page = context.new_page()
         page.goto(live_server + "/login")
         poll(page, CONTROLLED)
@@ -395,6 +407,7 @@ def test_installable_with_no_errors(app, live_server, browser_type, browser_type
         assert result["installabilityErrors"] == [], result
         manifest = cdp.send("Page.getAppManifest")
         assert not manifest.get("errors"), manifest
+        poll(page, "window.__persistAsked === true")
         browser_problems.check(page)
     finally:
         context.close()
