@@ -20,6 +20,12 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  /* Put values into a translated text's %(name)s places (each place may occur more than once). */
+  function fill(text, values) {
+    return Object.keys(values).reduce(function (out, key) {
+      return out.split('%(' + key + ')s').join(String(values[key]));
+    }, text);
+  }
   function time(iso) {
     var d = new Date(iso);
     return isNaN(d) ? '' : d.toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
@@ -48,10 +54,9 @@
   /* Someone switched in without signal; the server's session still has the person before them. */
   function showSwitchedBack(offlineActor) {
     var main = document.getElementById('main');
-    var note = el('p', 'flash warn-switch');
+    var note = el('p', 'offline-copy');
     note.setAttribute('role', 'alert');
-    note.appendChild(document.createTextNode(t.switchedBack.replace('%(offline)s', offlineActor.name)
-      .replace('%(name)s', config.user.name) + ' '));
+    note.appendChild(document.createTextNode(fill(t.switchedBack, { offline: offlineActor.name, name: config.user.name }) + ' '));
     var link = el('a', '', t.switchAgain);
     link.href = config.switchUrl;
     note.appendChild(link);
@@ -287,7 +292,7 @@
     var head = el('div', 'item');
     head.appendChild(el('span', 'title', entry.summary || entry.url));
     head.appendChild(el('span', 'sub', statusText(entry) + ' · ' + entry.actor.name + ' · ' + time(entry.recordedAt) +
-      (entry.files && entry.files.length ? ' · ' + t.photos.replace('%(n)s', entry.files.length) : '')));
+      (entry.files && entry.files.length ? ' · ' + fill(t.photos, { n: entry.files.length }) : '')));
     if (entry.message && entry.status !== 'waiting') head.appendChild(el('span', 'error', entry.message));
     if (entry.errors && entry.status !== 'waiting') {
       Object.keys(entry.errors).forEach(function (name) {
@@ -328,7 +333,7 @@
         badge.hidden = c.total === 0;
         badge.classList.toggle('bad', c.conflict + c.attention > 0);
         badge.querySelector('.count').textContent = String(c.total);
-        badge.setAttribute('aria-label', t.badge.replace('%(n)s', c.total));
+        badge.setAttribute('aria-label', fill(t.badge, { n: c.total }));
         badge.setAttribute('data-waiting', c.waiting);
         badge.setAttribute('data-stuck', c.conflict + c.attention);
       }
@@ -372,7 +377,7 @@
   function showOfflineCopy() {
     var banner = document.getElementById('offline-copy');
     if (banner && document.documentElement.hasAttribute('data-offline-copy')) {
-      banner.textContent = t.offlineCopy.replace('%(time)s', time(config.renderedAt));
+      banner.textContent = fill(t.offlineCopy, { time: time(config.renderedAt) });
       banner.hidden = false;
     }
   }
@@ -443,7 +448,7 @@
         Outbox.setMeta('pinFailures', { count: 0, at: 0 });
         return Outbox.setMeta('actor', { id: known.id, name: known.name, offline: true }).then(function () {
           message.className = 'flash';
-          message.textContent = t.switchDone.replace('%(name)s', known.name);
+          message.textContent = fill(t.switchDone, { name: known.name });
           showActor(known);
           form.reset();
         });

@@ -204,6 +204,10 @@ def test_two_workers_record_offline_on_one_shared_phone(app, live_server, contex
         assert (anomaly.reported_by_id, anomaly.note) == (lin, "Coolant pump leaking")
     assert outbox(page) == []
     expect(page.locator("main")).to_contain_text("5 of 100 pcs good")
+    # The server's session still has Huang: the page says so, and whose actions come next.
+    expect(page.locator("main")).to_contain_text(
+        "Lin Worker switched in without signal, but the server still has Huang Worker on this phone: "
+        "what is recorded from now on is Huang Worker's.")
     shoot(page, "offline-02-sent")
     offline_noise_only(browser_problems)
     browser_problems.check(page)
