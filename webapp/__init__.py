@@ -92,7 +92,8 @@ def _sqlite_rules(engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         from flask import has_request_context
-        writing = has_request_context() and request.method in UNSAFE_METHODS
+        writing = (connection.get_execution_options().get("begin_immediate")
+                   or (has_request_context() and request.method in UNSAFE_METHODS))
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
