@@ -4,19 +4,18 @@ import os
 import uuid
 
 from flask import Flask, g, request
-from sqlalchemy import event
 
 from . import config as config_module
 from .extensions import babel, csrf, db, login_manager, migrate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: config → extensions → blueprints → cli → errors."""
-    app = Flask(__name__, instance_relative_config=True,
+    from .transaction import TrackerApp
+    app = TrackerApp(__name__, instance_relative_config=True,
                 template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"))
     os.makedirs(app.instance_path, exist_ok=True)
@@ -70,36 +69,12 @@ def register_extensions(app: Flask) -> None:
     from .i18n import select_locale, select_timezone
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=os.path.join(HERE, "translations"))
-    with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            _sqlite_rules(db.engine)
-
-
-def _sqlite_rules(engine) -> None:
-    """WAL, busy timeout and foreign keys; requests that write begin IMMEDIATE (not reads)."""
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record):
-        # Let SQLAlchemy, not the driver, decide when a transaction begins.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection):
-        from flask import has_request_context
-        writing = (connection.get_execution_options().get("begin_immediate")
-                   or (has_request_context() and request.method in UNSAFE_METHODS))
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    from . import transaction
+    transaction.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Request ids, one commit per request at the edge, mail after the commit, security headers."""
-    from .notify import mail
+    """Request ids and security headers (the commit at the edge is in transaction.py)."""
 
     @app.before_request
     def start_request():
@@ -109,17 +84,6 @@ def register_request_hooks(app: Flask) -> None:
     def finish_request(response):
         if g.get("offline_keep") and response.status_code == 200:
             response.headers["X-Offline-Keep"] = "1"  # the service worker keeps a copy (static/js/sw.js)
-        if request.method in UNSAFE_METHODS:
-            if response.status_code < 500 and not g.get("rollback"):
-                device = g.get("device")
-                if device is not None:
-                    from .db_types import utcnow
-                    device.last_seen_at = utcnow()
-                db.session.commit()
-                mail.flush()
-            else:
-                db.session.rollback()
-                mail.discard()
         secure_headers(response)
         return response
 

@@ -29,10 +29,16 @@ class Photo(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def save_photos(files, entity_type: str, entity_id: int, user=None) -> list[Photo]:
-    """Check and store uploaded images for an entity; raise uploads.UploadError on the first unfit one."""
+def save_photos(files, entity_type: str, entity_id: int, user=None, limit: int = MAX_PHOTOS) -> list[Photo]:
+    """Check and store uploaded images for an entity. Raise uploads.UploadError, before any file is
+    written, when one is unfit or there are more than limit (none is dropped silently)."""
+    chosen = [f for f in files if f and f.filename]
+    if len(chosen) > limit:
+        raise uploads.UploadError(uploads.too_many_photos_message(len(chosen), limit))
+    for file_storage in chosen:
+        uploads.prepared_image(file_storage)  # every photo is fit before the first is written
     photos = []
-    for file_storage in [f for f in files if f and f.filename][:MAX_PHOTOS]:
+    for file_storage in chosen:
         stored = uploads.store_image(file_storage)
         photo = Photo(entity_type=entity_type, entity_id=entity_id, stored_name=stored.stored_name,
                       content_type=stored.content_type, size=stored.size, sha256=stored.sha256,

@@ -9,6 +9,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import transaction
+
 # Magic bytes of the document types a requirement may carry; the extension must agree.
 DOCUMENT_TYPES = {
     "pdf": (b"%PDF-", "application/pdf"),
@@ -22,7 +24,18 @@ DOCUMENT_TYPES = {
     "txt": (None, "text/plain"),
 }
 IMAGE_TYPES = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+MAX_PHOTO_BYTES = 15 * 1024 * 1024
+# Photos are kept at most this many pixels on their long side: what a phone already sends (it
+# downscales to 1600 px before queueing), enough to see damage or read a stamped note, and what lets
+# a 12 MP JPEG be decoded at half scale (Pillow's draft mode) instead of in full.
+MAX_PHOTO_SIDE = 1600
+# The most images one request may carry: six photos and one stamped delivery note. Beyond it none is
+# decoded at all, so one request cannot make the server decode dozens of camera pictures.
+MAX_IMAGES_PER_REQUEST = 7
+# Upload fields whose images are documents (a drawing photographed or scanned) and keep their size.
+DOCUMENT_FIELDS = ("file",)
 
 
 class UploadError(ValueError):
@@ -51,15 +64,12 @@ def store(file_storage) -> StoredFile:
     filename = os.path.basename(file_storage.filename or "").strip()[:200]
     if not filename:
         raise UploadError(_("Choose a file."))
-    data = file_storage.read(MAX_DOCUMENT_BYTES + 1)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise UploadError(_("The file is larger than 20 MB."))
-    if not data:
-        raise UploadError(_("The file is empty."))
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if ext in ("jpg", "jpeg", "png", "webp"):
-        data, ext, content_type = reencode_image(data)
-    elif ext in DOCUMENT_TYPES:
+    ext = _extension(filename)
+    if ext in IMAGE_EXTENSIONS:
+        prepared = prepared_image(file_storage, document=True)
+        return _keep(prepared.data, prepared.ext, filename, prepared.content_type)
+    data = _read(file_storage, MAX_DOCUMENT_BYTES, _("The file is larger than 20 MB."))
+    if ext in DOCUMENT_TYPES:
         magic, content_type = DOCUMENT_TYPES[ext]
         if magic is not None and not data.startswith(magic):
             raise UploadError(_("The file's content does not match its type (.%(ext)s).", ext=ext))
@@ -70,28 +80,111 @@ def store(file_storage) -> StoredFile:
     return _keep(data, ext, filename, content_type)
 
 
+def _extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def _read(file_storage, limit: int, too_large: str) -> bytes:
+    """The upload's bytes (read once per request: the phases of transaction.py share them)."""
+    cache = transaction.memo().setdefault("upload_bytes", {})
+    if id(file_storage) not in cache:
+        file_storage.stream.seek(0)
+        cache[id(file_storage)] = file_storage.stream.read(MAX_DOCUMENT_BYTES + 1)
+        file_storage.stream.seek(0)
+    data = cache[id(file_storage)]
+    if len(data) > limit:
+        raise UploadError(too_large)
+    if not data:
+        raise UploadError(_("The file is empty."))
+    return data
+
+
 def _keep(data: bytes, ext: str, filename: str, content_type: str) -> StoredFile:
-    """Write checked bytes under a random name in instance/uploads."""
+    """Write checked bytes under a random name in instance/uploads (removed again if the request
+    does not commit: transaction.discard_written_files)."""
     stored_name = f"{secrets.token_hex(16)}.{ext}"
-    with open(os.path.join(_folder(), stored_name), "xb") as fh:
+    path = os.path.join(_folder(), stored_name)
+    with open(path, "xb") as fh:
+        transaction.note_written_file(path)
         fh.write(data)
     return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
 
 
-def store_image(file_storage, max_bytes: int = 15 * 1024 * 1024) -> StoredFile:
+@dataclass
+class PreparedImage:
+    """A photo decoded, checked and re-encoded before the request's transaction began."""
+
+    data: bytes
+    ext: str
+    content_type: str
+
+
+def is_image_upload(file_storage) -> bool:
+    """Whether an upload is to be handled as a photo (by its name, or for a nameless blob, its type)."""
+    if _extension(file_storage.filename or "") in IMAGE_EXTENSIONS:
+        return True
+    return (file_storage.mimetype or "").startswith("image/") and "." not in (file_storage.filename or "")
+
+
+def prepare_request_files() -> None:
+    """Decode, check and re-encode every image of this request now, before any transaction, and
+    keep the results for the view (transaction.py). At most MAX_IMAGES_PER_REQUEST are decoded;
+    a request with more gets each photo refused (and its form says why)."""
+    from flask import request
+    images = [f for _key, f in request.files.items(multi=True) if f and f.filename and is_image_upload(f)]
+    results = transaction.memo().setdefault("prepared_images", {})
+    if len(images) > MAX_IMAGES_PER_REQUEST:
+        error = UploadError(too_many_photos_message(len(images)))
+        for file_storage in images:
+            results[id(file_storage)] = error
+        return
+    for file_storage in images:
+        results[id(file_storage)] = _prepare(file_storage, document=file_storage.name in DOCUMENT_FIELDS)
+
+
+def _prepare(file_storage, document: bool = False) -> "PreparedImage | UploadError":
+    try:
+        if document:
+            data = _read(file_storage, MAX_DOCUMENT_BYTES, _("The file is larger than 20 MB."))
+            return PreparedImage(*reencode_image(data, max_side=None))
+        data = _read(file_storage, MAX_PHOTO_BYTES, _("The photo is larger than 15 MB."))
+        return PreparedImage(*reencode_image(data))
+    except UploadError as error:
+        return error
+
+
+def prepared_image(file_storage, document: bool = False) -> PreparedImage:
+    """The re-encoded image for an upload (prepared before the transaction, or now); raise
+    UploadError if it was unfit."""
+    results = transaction.memo().setdefault("prepared_images", {})
+    if id(file_storage) not in results:
+        results[id(file_storage)] = _prepare(file_storage, document)
+    result = results[id(file_storage)]
+    if isinstance(result, UploadError):
+        raise result
+    return result
+
+
+def too_many_photos_message(count: int, limit: int | None = None) -> str:
+    """What a person is told when they send more photos than are kept."""
+    from flask_babel import ngettext
+    from .photos import MAX_PHOTOS
+    limit = limit or MAX_PHOTOS
+    return ngettext("At most %(num)s photo can be sent here; %(count)s were chosen. Remove some and send again.",
+                    "At most %(num)s photos can be sent here; %(count)s were chosen. Remove some and send again.",
+                    limit, count=count)
+
+
+def store_image(file_storage) -> StoredFile:
     """Check and keep an uploaded photo (JPEG, PNG or WebP only), re-encoded without metadata."""
     filename = os.path.basename(file_storage.filename or "photo").strip()[:200] or "photo"
-    data = file_storage.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise UploadError(_("The photo is larger than 15 MB."))
-    if not data:
-        raise UploadError(_("The file is empty."))
-    data, ext, content_type = reencode_image(data)
-    return _keep(data, ext, filename, content_type)
+    prepared = prepared_image(file_storage)
+    return _keep(prepared.data, prepared.ext, filename, prepared.content_type)
 
 
-def reencode_image(data: bytes) -> tuple[bytes, str, str]:
-    """Open an image as JPEG/PNG/WebP only, check its pixel count before decoding, re-encode it
+def reencode_image(data: bytes, max_side: int | None = MAX_PHOTO_SIDE) -> tuple[bytes, str, str]:
+    """Open an image as JPEG/PNG/WebP only, check its pixel count before decoding, decode it at no
+    more than max_side (a JPEG in Pillow's draft mode, at a reduced scale), and re-encode it
     without EXIF or other metadata."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
@@ -101,9 +194,15 @@ def reencode_image(data: bytes) -> tuple[bytes, str, str]:
             if width * height > current_app.config["MAX_IMAGE_PIXELS"]:
                 raise UploadError(_("The image has too many pixels."))
             image_format = probe.format
+            scale = min(1.0, (max_side or max(width, height)) / max(width, height))
+            if image_format == "JPEG" and scale < 1:
+                # Decode at 1/2, 1/4 or 1/8 scale where that still covers the size kept.
+                probe.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
             probe.load()
             # Apply the camera's orientation before EXIF (and its Orientation tag) is dropped.
             image = ImageOps.exif_transpose(probe)
+            if max_side and max(image.size) > max_side:
+                image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     except UploadError:
         raise
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError):

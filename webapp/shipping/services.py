@@ -153,7 +153,7 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
     db.session.add(receipt)
     db.session.flush()
     if not strokes_raw:
-        stamped = save_photos(stamped_files[:1], "stamped_note", receipt.id)
+        stamped = save_photos(stamped_files, "stamped_note", receipt.id, limit=1)
         receipt.stamped_photo_id = stamped[0].id
     save_photos(photo_files, "receipt", receipt.id)
     problems = []

@@ -37,6 +37,18 @@ def problem(status: int, title: str, detail: str = "", **extra):
     return response
 
 
+def wants_problem_json() -> bool:
+    """Whether this request came from the outbox (also before the view knew: a 413 or a CSRF
+    failure is raised first), so that every answer to it is problem+json."""
+    if g.get("replay"):
+        return True
+    from flask import has_request_context
+    if not has_request_context():
+        return False
+    authorization = (request.headers.get("Authorization") or "").strip()
+    return authorization.startswith("Device ") or authorization == "Link"
+
+
 def is_replay() -> bool:
     """Whether this request is an outbox replay (answer JSON, never a redirect)."""
     return bool(g.get("replay"))
