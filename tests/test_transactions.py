@@ -287,3 +287,32 @@ def test_replays_always_get_problem_json(app, work_order, as_user):
     page = worker.post(f"/w/{token}/report", content_type="multipart/form-data",
                        data={"p-good": "1", "p-photos": [(io.BytesIO(os.urandom(300_000)), "big.jpg")]})
     assert page.status_code == 413 and page.mimetype == "text/html"
+
+
+@LARGE_BODY
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_twelve_workers_send_four_camera_photos_each_at_once(app, work_order, as_user):
+    """Twelve workers each send a report with four 12 MP photos at the same moment (the case that
+    gave five 500s): every one is saved, with all 48 photos."""
+    wo_id, token, order_id = work_order
+    workers = [as_user("worker") for _ in range(12)]
+    for worker in workers:
+        worker.csrf_token()
+    photos = [camera_jpeg(seed=i) for i in range(4)]
+    barrier, answers = threading.Barrier(12), [None] * 12
+
+    def send_report(index):
+        data = {"p-good": "5", "p-scrap": "0", "p-note": f"worker {index}",
+                "p-photos": [(io.BytesIO(raw), f"IMG_{index}_{n}.jpg") for n, raw in enumerate(photos)]}
+        barrier.wait()
+        answers[index] = workers[index].post(f"/w/{token}/report", data=data, content_type="multipart/form-data")
+
+    threads = [threading.Thread(target=send_report, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert [a.status_code for a in answers] == [303] * 12
+    with app.app_context():
+        assert db.session.get(WorkOrder, wo_id).good == Decimal("60")
+        assert db.session.scalar(db.select(db.func.count()).select_from(Photo)) == 48

@@ -14,6 +14,8 @@ class Defaults:
     LANGUAGES = ("en", "zh")
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # drawings can be large; images are checked separately
     MAX_IMAGE_PIXELS = 40_000_000
+    # How long a request waits for SQLite's write lock before it answers 503 (webapp/transaction.py).
+    SQLITE_BUSY_TIMEOUT_MS = 15_000
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; phones stay open for days
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True

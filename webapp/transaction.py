@@ -209,7 +209,7 @@ def _sqlite_rules(engine) -> None:
 def current_busy_timeout_ms() -> int:
     """How long a writer waits for SQLite's lock before the request answers 503."""
     try:
-        return int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+        return int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"])
     except RuntimeError:  # no app context (a connection opened by a bare engine)
         return 15000
 

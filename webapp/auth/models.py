@@ -23,6 +23,17 @@ def _hash(value: str) -> str:
     return generate_password_hash(value, method=method) if method else generate_password_hash(value)
 
 
+def _checked(stored_hash: str, candidate: str) -> bool:
+    """check_password_hash, computed once per request: a write request's view runs twice (without,
+    then with the write lock: transaction.py) and a slow hash must not run again under the lock."""
+    from ..transaction import memo
+    checks = memo().setdefault("password_checks", {})
+    key = (stored_hash, candidate)
+    if key not in checks:
+        checks[key] = check_password_hash(stored_hash, candidate)
+    return checks[key]
+
+
 def hash_secret(secret: str) -> str:
     """Return the SHA-256 hex digest of a random secret (tokens are high-entropy; no salt needed)."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -64,7 +75,7 @@ class User(db.Model):
 
     def check_password(self, password: str) -> bool:
         """Return whether the password matches."""
-        return check_password_hash(self.password_hash, password)
+        return _checked(self.password_hash, password)
 
     def set_pin(self, pin: str | None) -> None:
         """Store a hash of the worker-switch PIN (None removes it)."""
@@ -72,7 +83,7 @@ class User(db.Model):
 
     def check_pin(self, pin: str) -> bool:
         """Return whether the PIN matches."""
-        return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
+        return bool(self.pin_hash) and _checked(self.pin_hash, pin)
 
     def new_badge(self) -> str:
         """Issue a new badge secret (printed as a QR) and return it; the old badge stops working."""
