@@ -36,15 +36,22 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "orders@example.com"
-    # Behind a reverse proxy, trust its X-Forwarded-For/Proto (one hop) for addresses and HTTPS.
+    # Behind reverse proxies, how many of them to believe for X-Forwarded-For/-Proto/-Host (the
+    # client's address, HTTPS, the host). 0: none, the headers are ignored. PROXY_FIX=1 means 1.
+    TRUSTED_PROXIES = 0
     PROXY_FIX = False
+    # The session cookie is Secure on every HTTPS request anyway (webapp/https.py); True also marks it
+    # Secure on plain HTTP, which then cannot log in.
+    SESSION_COOKIE_SECURE = False
 
 
 ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
-    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX",
+    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
+    "SESSION_COOKIE_SECURE",
 )
-BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX")
+BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE")
+INTEGER_KEYS = ("TRUSTED_PROXIES",)
 
 
 def database_url(instance_path: str) -> str:
