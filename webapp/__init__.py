@@ -6,7 +6,7 @@ import uuid
 from flask import Flask, g, request
 from sqlalchemy import event
 
-from . import capabilities, config as config_module, https
+from . import capabilities, config as config_module, https, ratelimit
 from .extensions import babel, csrf, db, login_manager, migrate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.session_interface = https.PerRequestSecureSession()
     register_extensions(app)
     register_request_hooks(app)
+    ratelimit.init_app(app)  # first of the request hooks (it writes its counters on the side)
     register_blueprints(app)
     register_template_helpers(app)
     register_cli(app)

@@ -42,13 +42,17 @@ def register_logging(app: Flask) -> None:
 
 
 def _compile(prefixes) -> re.Pattern:
-    # A prefix counts at the start, after a space or quote (a request line) or after the host of an
-    # absolute URL (a Referer); a placeholder of another argument before the token matches a segment.
+    # Wherever a prefix appears (a request line, a Referer, a login page's next=%2Fc%2F…), the
+    # segment after it goes: a slash may be percent-encoded, and a placeholder of another argument
+    # before the token matches one segment. Redacting a look-alike path too costs nothing.
+    slash = "(?:/|%2[Ff])"
+    segment = "(?:(?!%2[Ff])[^/?#&\\s\"'])+"
     parts = []
     for prefix in sorted(prefixes, key=lambda p: (-len(p), p)):
-        parts.append("".join("[^/]+" if piece.startswith("<") else re.escape(piece)
-                             for piece in re.split(r"(<[^>]+>)", prefix) if piece))
-    return re.compile(r'(^|[\s"\'(]|//[^/\s"\']*)(' + "|".join(parts) + r')[^/?#\s"\']+')
+        pieces = re.split(r"(<[^>]+>|/)", prefix)
+        parts.append("".join(segment if piece.startswith("<") else slash if piece == "/" else re.escape(piece)
+                             for piece in pieces if piece))
+    return re.compile("(" + "|".join(parts) + ")" + segment)
 
 
 def redact(text):
@@ -58,7 +62,7 @@ def redact(text):
         return text
     if _pattern is None:
         _pattern = _compile(_prefixes or DEFAULT_PREFIXES)
-    return _pattern.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+    return _pattern.sub(lambda m: m.group(1) + REDACTED, text)
 
 
 def is_capability_request() -> bool:
@@ -66,6 +70,30 @@ def is_capability_request() -> bool:
     if not has_request_context() or request.url_rule is None:
         return False
     return bool(CAPABILITY_ARGS & set(request.url_rule.arguments))
+
+
+def subject(session, endpoint: str | None, name: str, value: str) -> tuple[str, int | None]:
+    """What a capability segment stands for: ("work_order", id) for a label's /w/<token>, ("person",
+    id) for a badge's /b/<secret>, else ("link", AccessLink id); the id is None for a token that does
+    not exist (a live, used or expired link all exist)."""
+    import hashlib
+    if not value or len(value) > 100:
+        return "link", None
+    if (endpoint or "").startswith("production."):
+        from .production.models import WorkOrder
+        return "work_order", session.scalar(db_select(WorkOrder.id).where(WorkOrder.token == value))
+    if name == "secret":
+        from .auth.models import User, hash_secret
+        return "person", session.scalar(db_select(User.id).where(User.badge_hash == hash_secret(value)))
+    from .links import AccessLink
+    return "link", session.scalar(db_select(AccessLink.id).where(
+        AccessLink.token_hash == hashlib.sha256(value.encode()).hexdigest()))
+
+
+def db_select(*columns):
+    """sqlalchemy.select (imported late: this module is imported before the models)."""
+    from sqlalchemy import select
+    return select(*columns)
 
 
 class RedactingFilter(logging.Filter):

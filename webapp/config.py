@@ -26,6 +26,15 @@ class Defaults:
     LOGIN_THROTTLE_MAX_FAILURES = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LINK_LIFETIME_DAYS = 14
+    # Capability routes (/c/, /w/, /aftersales/c/, /b/; webapp/ratelimit.py): (how many, per seconds).
+    # Unknown tokens from one address (guessing), then 429 on every capability route.
+    RATE_LIMIT_BAD_TOKENS = (20, 15 * 60)
+    # Posts through one link or label, and to capability routes from one address: a phone draining
+    # 500 queued actions stays well inside.
+    RATE_LIMIT_POSTS_PER_LINK = (1000, 60 * 60)
+    RATE_LIMIT_POSTS_PER_ADDRESS = (2000, 60 * 60)
+    # Late actions kept as conflicts through one used, replaced or expired link.
+    RATE_LIMIT_CONFLICTS_PER_LINK = (10, 60 * 60)
     SYNC_KEY_RETENTION_DAYS = 45  # idempotency keys are kept at least 30 days (DESIGN.md §5.7)
     SYNC_MANIFEST_CAP = 40  # pages a phone keeps for offline use
     # Mail: "file" writes .eml files to instance/mail/ (development); "smtp" sends them.
