@@ -82,6 +82,10 @@ def test_token_guessing_is_stopped_across_workers(app):
             db.engine.dispose()
     assert client.get("/c/another-address-xxxxxxxxxxxxxxxxxxx",
                       environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 404
+    # Hostile tokens are counted like any other unknown one, never a 5xx (PostgreSQL refuses NUL).
+    for hostile in ("%00abc", "x" * 5000, "9" * 30):
+        answer = client.get(f"/c/{hostile}", environ_base={"REMOTE_ADDR": "198.51.100.4"})
+        assert answer.status_code == 404, hostile
 
 
 def test_posts_are_limited_per_link_and_per_address(app, make_order, as_user):

@@ -77,7 +77,8 @@ def subject(session, endpoint: str | None, name: str, value: str) -> tuple[str, 
     id) for a badge's /b/<secret>, else ("link", AccessLink id); the id is None for a token that does
     not exist (a live, used or expired link all exist)."""
     import hashlib
-    if not value or len(value) > 100:
+    if not value or len(value) > 100 or not value.isprintable():
+        # No token of ours is that long or holds a control character (PostgreSQL refuses a NUL).
         return "link", None
     if (endpoint or "").startswith("production."):
         from .production.models import WorkOrder
