@@ -266,12 +266,21 @@ def test_gunicorn_access_log_of_make_run_has_no_token(app, make_order, tmp_path)
             opener.open(f"http://127.0.0.1:{port}/w/AnotherSecretLabelToken", timeout=10)
         except urllib.error.HTTPError:
             pass  # a login redirect or 404: only the log line matters
+        replay = urllib.request.Request(
+            f"http://127.0.0.1:{port}/c/{token}/problem", data=b"p-note=late", method="POST",
+            headers={"Authorization": "Link", "Idempotency-Key": "gunicorn-1",
+                     "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            opener.open(replay, timeout=10)
+        except urllib.error.HTTPError:
+            pass  # not a courier link: 404 as problem+json; the log line is what matters
         deadline = time.monotonic() + 10
-        while "/w/" not in log_path.read_text() and time.monotonic() < deadline:
+        while "POST /c/" not in log_path.read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     logged = log_path.read_text()
     assert "GET /c/[redacted] HTTP/1.1" in logged and "GET /w/[redacted] HTTP/1.1" in logged, logged[-2000:]
+    assert "POST /c/[redacted]/problem HTTP/1.1" in logged
     assert token not in logged and "AnotherSecretLabelToken" not in logged
