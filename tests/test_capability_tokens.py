@@ -25,7 +25,7 @@ from webapp.extensions import db
 from webapp.sync.models import IdempotencyRecord, SyncConflict
 
 from .helpers import text_of
-from .test_sync import (enrol, is_problem, jpeg_bytes, link_replay, packed_shipment_with_courier_link, phone,  # noqa: F401 -- fixtures
+from .test_sync import (is_problem, jpeg_bytes, link_replay, packed_shipment_with_courier_link, phone,  # noqa: F401 -- fixtures
                         work_order,
                         report_data, send)
 
