@@ -26,7 +26,7 @@ demo: db
 ## run: set up, migrate the SQLite database, load the demo once, serve on 0.0.0.0:8000
 run: demo
 	@$(BIN)/python -m webapp.banner
-	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile - "webapp:create_app()"
+	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile - --logger-class webapp.capabilities.GunicornLogger "webapp:create_app()"
 
 ## https: like run, over HTTPS on 0.0.0.0:8443 with a local certificate authority (phones install it from /certificate)
 https: demo

@@ -40,6 +40,37 @@ def test_throttle_holds_in_the_database(app, make_user):
     assert response.status_code == 429 and "Too many failed attempts" in text_of(response)
 
 
+def test_a_stranger_cannot_lock_a_colleague_out_and_guessing_stays_stopped(app, make_user):
+    """Five wrong passwords for carol from a stranger's address throttle that address for carol
+    (429 with Retry-After, even with the right password), while carol from her own address still logs
+    in; an address trying many names is stopped by the wider per-address limit."""
+    make_user("sales", username="carol")
+    stranger = {"REMOTE_ADDR": "203.0.113.66"}
+    for _ in range(5):
+        response = app.test_client().post("/login", data={"username": "carol", "password": "guess"},
+                                          environ_base=stranger)
+        assert response.status_code == 422
+    refused = app.test_client().post("/login", data={"username": "Carol", "password": PASSWORD},
+                                     environ_base=stranger)
+    assert refused.status_code == 429 and "Too many failed attempts" in text_of(refused)
+    assert int(refused.headers["Retry-After"]) > 0
+    colleague = app.test_client()
+    assert colleague.post("/login", data={"username": "carol", "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 303
+    assert colleague.get("/", environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 200
+
+    # Guessing many names from one address: 50 failures (10 x 5) stop that address for every name.
+    for n in range(45):
+        app.test_client().post("/login", data={"username": f"name{n}", "password": "guess"},
+                               environ_base=stranger)
+    make_user("sales", username="dora")
+    blocked = app.test_client().post("/login", data={"username": "dora", "password": PASSWORD},
+                                     environ_base=stranger)
+    assert blocked.status_code == 429
+    assert app.test_client().post("/login", data={"username": "dora", "password": PASSWORD},
+                                  environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code == 303
+
+
 def test_logout_ends_this_device_only(app, make_user):
     """Logging out on the phone leaves the laptop logged in."""
     make_user("sales", username="cat")

@@ -408,7 +408,8 @@ def test_replay_to_a_finished_work_order_becomes_a_conflict(app, phone, work_ord
         kept_id = kept[0].id
     with app.app_context():
         conflict = db.session.get(SyncConflict, body["conflict"])
-        assert conflict.key == "key-conflict" and conflict.endpoint == f"/w/{token}/report"
+        assert conflict.key == "key-conflict"
+        assert conflict.endpoint == f"production.report work_order={work_order.id}"  # never the token
         assert conflict.actor_id == phone.worker_id and conflict.device_id == phone.id
         assert conflict.recorded_at == recorded and conflict.resolved_at is None
         fields = json.loads(conflict.fields)
@@ -429,6 +430,7 @@ def test_replay_to_a_finished_work_order_becomes_a_conflict(app, phone, work_ord
     assert page.status_code == 200
     text = text_of(page)
     assert "late batch" in text and "Wu Worker" in text and "late.jpg" in text
+    assert f"production.report work_order={work_order.id}" in text and token not in text
     assert f"/sync/conflicts/photos/{kept_id}" in text
     shown = operations.get(f"/sync/conflicts/photos/{kept_id}")
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg"

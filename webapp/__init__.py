@@ -5,7 +5,7 @@ import uuid
 
 from flask import Flask, g, request
 
-from . import config as config_module
+from . import capabilities, config as config_module, https, ratelimit
 from .extensions import babel, csrf, db, login_manager, migrate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -18,17 +18,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = TrackerApp(__name__, instance_relative_config=True,
                 template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"))
-    os.makedirs(app.instance_path, exist_ok=True)
+    https.owner_only_files(app)
     configure(app, test_config)
-    if app.config.get("PROXY_FIX"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    https.trust_proxies(app)
+    app.session_interface = https.PerRequestSecureSession()
     register_extensions(app)
     register_request_hooks(app)
+    ratelimit.init_app(app)  # first of the request hooks (it writes its counters on the side)
     register_blueprints(app)
     register_template_helpers(app)
     register_cli(app)
     register_errors(app)
+    capabilities.register_logging(app)  # after the blueprints: it reads their token routes
     return app
 
 
@@ -41,6 +42,8 @@ def configure(app: Flask, test_config: dict | None) -> None:
             value = os.environ[key]
             if key in config_module.BOOLEAN_KEYS:
                 value = value.strip().lower() in ("1", "true", "yes", "on")
+            elif key in config_module.INTEGER_KEYS:
+                value = int(value.strip() or 0)
             app.config[key] = value
     if "SQLALCHEMY_DATABASE_URI" not in app.config:
         app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_url(app.instance_path)
@@ -50,6 +53,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
         app.config["SECRET_KEY"] = config_module.load_secret_key(app.instance_path)
     app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
     app.config.setdefault("MAIL_FOLDER", os.path.join(app.instance_path, "mail"))
+    https.tighten_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Writers wait for each other instead of failing at once.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
@@ -101,6 +105,18 @@ def secure_headers(response) -> None:
         policy = policy.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
     response.headers.setdefault("Content-Security-Policy", policy)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.is_secure:  # over HTTPS, directly or through a trusted proxy (https.trust_proxies)
+        response.headers.setdefault("Strict-Transport-Security", https.HSTS)
+    if capabilities.is_capability_request():
+        # Link and label pages carry a credential in their URL and show prices, consent and
+        # addresses: no cache keeps them, and no Referer hands their URL to another site.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    elif response.cache_control.public and request.endpoint != "static":
+        # Only the app's own static files are for shared caches; photos and files behind a login
+        # are for this browser only.
+        response.cache_control.public = False
+        response.cache_control.private = True
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")

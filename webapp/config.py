@@ -28,6 +28,15 @@ class Defaults:
     LOGIN_THROTTLE_MAX_FAILURES = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LINK_LIFETIME_DAYS = 14
+    # Capability routes (/c/, /w/, /aftersales/c/, /b/; webapp/ratelimit.py): (how many, per seconds).
+    # Unknown tokens from one address (guessing), then 429 on every capability route.
+    RATE_LIMIT_BAD_TOKENS = (20, 15 * 60)
+    # Posts through one link or label, and to capability routes from one address: a phone draining
+    # 500 queued actions stays well inside.
+    RATE_LIMIT_POSTS_PER_LINK = (1000, 60 * 60)
+    RATE_LIMIT_POSTS_PER_ADDRESS = (2000, 60 * 60)
+    # Late actions kept as conflicts through one used, replaced or expired link.
+    RATE_LIMIT_CONFLICTS_PER_LINK = (10, 60 * 60)
     SYNC_KEY_RETENTION_DAYS = 45  # idempotency keys are kept at least 30 days (DESIGN.md §5.7)
     SYNC_MANIFEST_CAP = 40  # pages a phone keeps for offline use
     # Mail: "file" writes .eml files to instance/mail/ (development); "smtp" sends them.
@@ -38,15 +47,22 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "orders@example.com"
-    # Behind a reverse proxy, trust its X-Forwarded-For/Proto (one hop) for addresses and HTTPS.
+    # Behind reverse proxies, how many of them to believe for X-Forwarded-For/-Proto/-Host (the
+    # client's address, HTTPS, the host). 0: none, the headers are ignored. PROXY_FIX=1 means 1.
+    TRUSTED_PROXIES = 0
     PROXY_FIX = False
+    # The session cookie is Secure on every HTTPS request anyway (webapp/https.py); True also marks it
+    # Secure on plain HTTP, which then cannot log in.
+    SESSION_COOKIE_SECURE = False
 
 
 ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
-    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX",
+    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
+    "SESSION_COOKIE_SECURE",
 )
-BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX")
+BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE")
+INTEGER_KEYS = ("TRUSTED_PROXIES",)
 
 
 def database_url(instance_path: str) -> str:

@@ -418,7 +418,7 @@ def serve_https(host: str, port: int, workers: int) -> None:
     env = {**os.environ, "TLS_DIR": folder}  # the workers' /certificate page reads the same folder
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads", "4",
-            "--access-logfile", "-", "--certfile", files["server.crt"], "--keyfile", files["server.key"],
+            "--access-logfile", "-", "--logger-class", "webapp.capabilities.GunicornLogger", "--certfile", files["server.crt"], "--keyfile", files["server.key"],
             "webapp:create_app()"]
     if _gunicorn_has("control_socket_disable"):
         # gunicorn ≥ 25.1 opens ~/.gunicorn/gunicorn.ctl by default: `make run` and `make https`

@@ -42,6 +42,12 @@ class NeedsWriteLock(BaseException):
 class TrackerApp(Flask):
     """Flask with the request phases above around each unsafe request's view."""
 
+    def preprocess_request(self):
+        """Before the request hooks run: an unsafe request only reads until its write phase."""
+        if request.method in UNSAFE_METHODS:
+            g.tx_phase = "prepare"
+        return super().preprocess_request()
+
     def dispatch_request(self):
         """Run the view: plainly for safe methods, in phases (then commit) for unsafe ones."""
         if request.method not in UNSAFE_METHODS:

@@ -2,13 +2,16 @@
 import logging
 import os
 import smtplib
+import time
 import uuid
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app, g, has_request_context
 
 log = logging.getLogger(__name__)
+MAIL_FILE_LIFETIME = timedelta(days=7)
 
 
 def queue(to: str, subject: str, body: str) -> None:
@@ -53,8 +56,31 @@ def send(msg: EmailMessage) -> None:
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
             smtp.send_message(msg)
     else:
-        folder = current_app.config["MAIL_FOLDER"]
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"{uuid.uuid4().hex}.eml")
-        with open(path, "wb") as fh:
-            fh.write(bytes(msg))
+        write_file(msg, current_app.config["MAIL_FOLDER"])
+
+
+def write_file(msg: EmailMessage, folder: str) -> str:
+    """Development mail: the message as an .eml file only the server's user can read (it holds
+    customers' links), in a folder only that user can open; files older than a week are deleted."""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)  # also a folder made before this rule
+    path = os.path.join(folder, f"{uuid.uuid4().hex}.eml")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(bytes(msg))
+    purge_files(folder)
+    return path
+
+
+def purge_files(folder: str, max_age: timedelta = MAIL_FILE_LIFETIME) -> int:
+    """Delete development mail files older than max_age; return how many went."""
+    cutoff = time.time() - max_age.total_seconds()
+    removed = 0
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".eml") and entry.is_file() and entry.stat().st_mtime < cutoff:
+            try:
+                os.remove(entry.path)
+                removed += 1
+            except FileNotFoundError:  # another worker removed it first
+                pass
+    return removed

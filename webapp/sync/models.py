@@ -52,7 +52,7 @@ class IdempotencyRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
-    endpoint: Mapped[str] = mapped_column(String(300))
+    endpoint: Mapped[str] = mapped_column(String(300))  # replay.action(), never the URL
     device_id: Mapped[int | None] = mapped_column(ForeignKey("sync_device.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     status_code: Mapped[int] = mapped_column()
@@ -67,7 +67,10 @@ class SyncConflict(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
+    # What it acted on, never the URL (replay.action(): a link's token would open it).
     endpoint: Mapped[str] = mapped_column(String(300))
+    # The customer or courier link it came through (conflicts per link are limited, replay.py).
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("access_link.id"), index=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("sync_device.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     fields: Mapped[str] = mapped_column(Text)  # JSON of the parsed form fields

@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ..auth.models import User, hash_secret
+from ..capabilities import CAPABILITY_ARGS, redact, subject
 from ..db_types import utcnow
 from ..extensions import csrf, db
-from ..photos import save_photos
+from ..photos import MAX_PHOTOS, save_photos
 from ..statemachine import TransitionError
 from ..uploads import UploadError
 from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
@@ -85,17 +86,42 @@ def enrol(device: SyncDevice, user: User) -> None:
         db.session.flush()
 
 
-def fingerprint() -> str:
-    """SHA-256 over the path, the parsed fields and each file's SHA-256 (not the raw multipart body,
-    whose boundary changes with every send)."""
+def action() -> tuple[str, int | None]:
+    """What this request acts on, with no credential in it: the endpoint's name and its URL values,
+    a capability token replaced by the object it stands for ("shipping.courier_problem link=12",
+    "production.report work_order=5"), and the AccessLink's id when it came through one.
+
+    Stored in idempotency records and conflicts instead of the path: `/c/<token>/…` opens a live
+    link, so a copy of the database must not hold it."""
+    parts, link_id = [request.endpoint or "?"], None
+    for name, value in (request.view_args or {}).items():
+        if name not in CAPABILITY_ARGS:
+            parts.append(f"{name}={str(value)[:40]}")
+            continue
+        kind, object_id = subject(db.session, request.endpoint, name, str(value))
+        parts.append(f"{kind}={object_id if object_id is not None else '?'}")
+        if kind == "link":
+            link_id = object_id
+    return " ".join(parts)[:300], link_id
+
+
+def fingerprints(described_action: str) -> tuple[str, str]:
+    """(current, legacy) SHA-256 over what the action is, the parsed fields and each file's SHA-256
+    (not the raw multipart body, whose boundary changes with every send).
+
+    The current one names the action (no token); the legacy one hashes the path, as records stored
+    before the upgrade did, so that a replay in flight across the upgrade still matches its record."""
     fields = {key: values for key, values in request.form.to_dict(flat=False).items() if key != "csrf_token"}
     files = {}
     for key, storage in request.files.items(multi=True):
         digest = hashlib.sha256(storage.stream.read()).hexdigest()
         storage.stream.seek(0)
         files.setdefault(key, []).append(digest)
-    material = json.dumps({"path": request.path, "fields": fields, "files": files}, sort_keys=True)
-    return hashlib.sha256(material.encode()).hexdigest()
+
+    def digest(material: dict) -> str:
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    return (digest({"action": described_action, "fields": fields, "files": files}),
+            digest({"path": request.path, "fields": fields, "files": files}))
 
 
 def _recorded_at() -> datetime | None:
@@ -126,26 +152,49 @@ def _stored_answer(record: IdempotencyRecord):
     return response
 
 
-def _conflict(key: str, device: SyncDevice | None, actor: User | None, message: str):
-    """Keep the action the server can no longer apply, with its data, and say so (409)."""
+def _conflict(key: str, device: SyncDevice | None, actor: User | None, message: str,
+              described_action: str, link_id: int | None):
+    """Keep the action the server can no longer apply, with its data, and say so (409). Through a
+    link only a few an hour: a used or dead link must not take unlimited writes with photos."""
+    if link_id is not None:
+        wait = _conflicts_wait(link_id)
+        if wait:
+            from ..ratelimit import too_many
+            return too_many(wait)
     files = [{"field": name, "filename": storage.filename or "", "sha256": hashlib.sha256(
         storage.stream.read()).hexdigest()} for name, storage in request.files.items(multi=True)]
-    fields = {k: v for k, v in request.form.to_dict(flat=False).items() if k != "csrf_token"}
-    conflict = SyncConflict(key=key, endpoint=request.path, device_id=device.id if device else None,
+    # A scanned or typed value may itself be a link (/c/…, /w/…): kept without its token.
+    fields = {k: [redact(v) for v in values] for k, values in request.form.to_dict(flat=False).items()
+              if k != "csrf_token"}
+    conflict = SyncConflict(key=key, endpoint=described_action, link_id=link_id,
+                            device_id=device.id if device else None,
                             actor_id=actor.id if actor else None,
                             fields=json.dumps(fields, ensure_ascii=False), files=json.dumps(files),
                             message=message, recorded_at=g.get("recorded_at"))
     db.session.add(conflict)
     db.session.flush()
     # Keep the photos too: once the phone discards the entry they exist nowhere else. One that is
-    # not a fit image is left out (its name and SHA-256 stay in `files`).
-    for storage in request.files.values():
+    # not a fit image is left out (its name and SHA-256 stay in `files`), and no more than a form
+    # takes are kept: a dead link must not be a free photo store.
+    for storage in [storage for _name, storage in request.files.items(multi=True)][:MAX_PHOTOS]:
         storage.stream.seek(0)
         try:
             save_photos([storage], "sync_conflict", conflict.id, actor)
         except UploadError:
             pass
     return problem(409, _("This can no longer be applied"), message, conflict=conflict.id)
+
+
+def _conflicts_wait(link_id: int) -> int | None:
+    """Seconds until this link may take another conflict, or None (RATE_LIMIT_CONFLICTS_PER_LINK)."""
+    limit, seconds = (int(v) for v in current_app.config["RATE_LIMIT_CONFLICTS_PER_LINK"])
+    since = utcnow() - timedelta(seconds=seconds)
+    recent = db.select(SyncConflict.created_at).where(
+        SyncConflict.link_id == link_id, SyncConflict.created_at >= since)
+    times = db.session.scalars(recent.order_by(SyncConflict.created_at.desc()).limit(limit)).all()
+    if len(times) < limit:
+        return None
+    return max(1, int((times[-1] + timedelta(seconds=seconds) - utcnow()).total_seconds()) + 1)
 
 
 def _as_problem(error: HTTPException):
@@ -206,14 +255,16 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
         return problem(400, _("Idempotency-Key missing"), _("Every replay needs an Idempotency-Key."))
-    print_ = fingerprint()
+    described_action, link_id = action()
+    print_, legacy_print = fingerprints(described_action)
+    prints = (print_, legacy_print)
     # A repeat is answered from the stored record. Two sends at once: SQLite serialises writers
     # (BEGIN IMMEDIATE); on PostgreSQL the loser fails on the unique key when it stores its record,
     # rolls back and answers the winner's record (below).
     record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
     if record is not None:
         # Keys are scoped to their device (or to link replays): another phone's key is not an answer.
-        if record.fingerprint != print_ or record.device_id != (device.id if device else None):
+        if record.fingerprint not in prints or record.device_id != (device.id if device else None):
             return problem(422, _("Idempotency-Key reused"),
                            _("This key was already used for a different action."))
         return _stored_answer(record)
@@ -226,11 +277,11 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
             g.rollback = True
             return problem(error.status, _(error.message))
         try:
-            response = _conflict(key, device, actor, _(error.message))
+            response = _conflict(key, device, actor, _(error.message), described_action, link_id)
         except IntegrityError:
             # The rollback above let a concurrent send of the same key store this conflict (and its
             # answer) first; answer what it stored rather than a 500 (tests/test_sync.py).
-            return _answer_of_concurrent_send(key, print_)
+            return _answer_of_concurrent_send(key, prints)
     except HTTPException as error:
         db.session.rollback()
         g.rollback = True
@@ -240,7 +291,7 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
         db.session.rollback()
         g.rollback = True
         return response
-    record = IdempotencyRecord(key=key, fingerprint=print_, endpoint=request.path,
+    record = IdempotencyRecord(key=key, fingerprint=print_, endpoint=described_action,
                                device_id=device.id if device else None, actor_id=actor.id if actor else None,
                                status_code=response.status_code,
                                content_type=response.content_type, body=response.get_data(as_text=True),
@@ -250,16 +301,16 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
         db.session.flush()
     except IntegrityError:
         # The same key was applied by a concurrent request (PostgreSQL waited for it to commit).
-        return _answer_of_concurrent_send(key, print_)
+        return _answer_of_concurrent_send(key, prints)
     return response
 
 
-def _answer_of_concurrent_send(key: str, print_: str):
+def _answer_of_concurrent_send(key: str, prints: tuple[str, str]):
     """Undo this request's work and answer what a concurrent send of the same key stored."""
     db.session.rollback()
     g.rollback = True
     record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-    if record is None or record.fingerprint != print_:
+    if record is None or record.fingerprint not in prints:
         # Not a conflict: nothing is wrong with the action, so the phone tries again (503).
         return problem(503, _("The same action arrived twice at once"), _("Send it again."))
     return _stored_answer(record)
