@@ -113,7 +113,9 @@ def guard_capability_route():
         # Unknown token: the view answers its 404; the address is counted (and refused once over).
         wait = hit(f"bad-token:{address}", *bad_tokens)
         return too_many(wait) if wait else None
-    if request.method in UNSAFE_METHODS:
+    if request.method in UNSAFE_METHODS and kind == "link":
+        # Only links without a login are limited per link: a worker's label page needs a login, and
+        # its posts (the floor's most frequent write) are not made to take the write lock twice.
         for key, limit in ((f"post:{kind}:{object_id}", "RATE_LIMIT_POSTS_PER_LINK"),
                            (f"post:{address}", "RATE_LIMIT_POSTS_PER_ADDRESS")):
             wait = hit(key, *_limit(limit))

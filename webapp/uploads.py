@@ -128,17 +128,15 @@ def is_image_upload(file_storage) -> bool:
 
 def prepare_request_files() -> None:
     """Decode, check and re-encode every image of this request now, before any transaction, and
-    keep the results for the view (transaction.py). At most MAX_IMAGES_PER_REQUEST are decoded;
-    a request with more gets each photo refused (and its form says why)."""
+    keep the results for the view (transaction.py). At most MAX_IMAGES_PER_REQUEST are decoded."""
     from flask import request
     images = [f for _key, f in request.files.items(multi=True) if f and f.filename and is_image_upload(f)]
     results = transaction.memo().setdefault("prepared_images", {})
-    if len(images) > MAX_IMAGES_PER_REQUEST:
-        error = UploadError(too_many_photos_message(len(images)))
-        for file_storage in images:
-            results[id(file_storage)] = error
-        return
-    for file_storage in images:
+    for file_storage in images[MAX_IMAGES_PER_REQUEST:]:
+        # Never decoded. A form refuses the whole post anyway (save_photos counts its field first);
+        # a conflict keeps the first photos and lists the rest by name and SHA-256 (replay.py).
+        results[id(file_storage)] = UploadError(too_many_photos_message(len(images)))
+    for file_storage in images[:MAX_IMAGES_PER_REQUEST]:
         results[id(file_storage)] = _prepare(file_storage, document=file_storage.name in DOCUMENT_FIELDS)
 
 
