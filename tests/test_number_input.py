@@ -225,3 +225,15 @@ def test_what_the_receipt_prefills_reads_back_the_same(app, make_order, as_user,
     prefilled = value_of(page, f"line-{sline_id}-qty")
     with app.test_request_context("/", headers={"Accept-Language": ACCEPT[lang]}):
         assert parse_decimal(prefilled, places=3) == quantity, prefilled
+
+
+@pytest.mark.parametrize("typed", ["9" * 99, "9" * 1_000_000, "1," * 300_000 + "000", "1\x002", "NaN", "-Infinity",
+                                   "1.2.3", "1 000", "١٢,٣"])
+def test_hostile_numbers_are_refused_with_a_message(app, typed):
+    """Huge, endless or odd numbers are a translated refusal (NumberError, a ValueError that the
+    forms show), never a decimal.InvalidOperation (a 500) or a slow strict parse."""
+    from webapp.forms import NumberError
+    with app.test_request_context("/", headers={"Accept-Language": ACCEPT["zh"]}):
+        with pytest.raises(NumberError) as refused:
+            parse_decimal(typed, places=3)
+        assert str(refused.value).startswith("请") or "至多" in str(refused.value) or "逗号" in str(refused.value)

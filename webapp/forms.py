@@ -40,7 +40,8 @@ def parse_decimal(raw: str, places: int = 2, minimum=None, maximum=None, locale=
     whole = places == 0
     not_a_number = (_l("Enter a whole number, for example 30.") if whole
                     else _l("Enter a number, for example 12.5."))
-    if not text or any(ch.isspace() for ch in text):
+    # nobody types a 100-character number; refusing it early keeps Babel's strict check cheap
+    if not text or len(text) > 100 or any(ch.isspace() for ch in text):
         raise NumberError(not_a_number, "format")
     try:
         value = babel_parse_decimal(text, locale=locale, strict=True)
@@ -62,7 +63,11 @@ def parse_decimal(raw: str, places: int = 2, minimum=None, maximum=None, locale=
         raise NumberError(_l("Must be at least %(min)s.", min=minimum), "range")
     if maximum is not None and value > maximum:
         raise NumberError(_l("Must be at most %(max)s.", max=maximum), "range")
-    if value != value.quantize(Decimal(1).scaleb(-places)):
+    try:
+        exact = value == value.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:  # more digits than the context holds: far out of any range
+        raise NumberError(not_a_number, "range") from None
+    if not exact:
         if whole:
             raise NumberError(not_a_number, "places")
         raise NumberError(_l("Use at most %(places)s decimals.", places=places), "places")
