@@ -1,42 +1,103 @@
 """Form pieces shared by every domain."""
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from babel import Locale
+from babel.numbers import NumberFormatError, format_decimal, get_group_symbol
+from babel.numbers import parse_decimal as babel_parse_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
+# A Chinese IME types the ideographic full stop and comma; NFKC leaves them alone (it maps the
+# full-width ，．０-９ itself), so they are mapped here to what they mean in a number.
+IME_MARKS = str.maketrans({"\u3002": ".", "\uff61": ".", "\u3001": ",", "\uff64": ","})
 
-def parse_decimal(raw: str, places: int = 2, minimum=None, maximum=None) -> Decimal:
-    """Read a number typed on a phone ("1,234.5", "1234,5", " 12 "); raise ValueError with a
-    translated message for anything else (text, NaN, infinity, too many decimals, out of range)."""
-    text = raw.strip().replace(" ", "").replace("\u00a0", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    text = text.replace(",", "")
+
+class NumberError(ValueError):
+    """A typed number that cannot be read; kind says why ("format", "separator", "range", "places")."""
+
+    def __init__(self, message, kind: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def number_locale() -> Locale:
+    """The locale numbers are read and pre-filled in: the request's (English outside a request)."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+    locale = get_locale() if has_request_context() else None
+    return locale or Locale.parse("en")
+
+
+def parse_decimal(raw: str, places: int = 2, minimum=None, maximum=None, locale=None) -> Decimal:
+    """Read a number typed on a phone in the user's locale ("2,000", "12,345.5", "２，０００", " 12 "):
+    a comma only ever groups thousands (zh-CN and en), so "1234,5" is refused with a hint rather than
+    read as 1234.5 or 12345. Raise NumberError with a translated message for anything else (text,
+    NaN, infinity, too many decimals, out of range)."""
+    locale = locale or number_locale()
+    text = unicodedata.normalize("NFKC", raw).translate(IME_MARKS).strip()
+    whole = places == 0
+    not_a_number = (_l("Enter a whole number, for example 30.") if whole
+                    else _l("Enter a number, for example 12.5."))
+    # nobody types a 100-character number; refusing it early keeps Babel's strict check cheap
+    if not text or len(text) > 100 or any(ch.isspace() for ch in text):
+        raise NumberError(not_a_number, "format")
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(_l("Enter a number, for example 12.5.")) from None
+        value = babel_parse_decimal(text, locale=locale, strict=True)
+    except NumberFormatError:
+        # Babel's own message is English and names its suggestion; ours says what a comma means.
+        group = get_group_symbol(locale)
+        try:
+            misplaced_group = group in text and Decimal(text.replace(group, "")).is_finite()
+        except InvalidOperation:
+            misplaced_group = False
+        if misplaced_group:
+            raise NumberError(_l("A comma only separates thousands; write decimals with a point, "
+                                 "for example 1,234.5."), "separator") from None
+        raise NumberError(not_a_number, "format") from None
     if not value.is_finite():
-        raise ValueError(_l("Enter a number, for example 12.5."))
+        raise NumberError(not_a_number, "format")
     # range before rounding: quantize() itself fails on absurdly large numbers
     if minimum is not None and value < minimum:
-        raise ValueError(_l("Must be at least %(min)s.", min=minimum))
+        raise NumberError(_l("Must be at least %(min)s.", min=minimum), "range")
     if maximum is not None and value > maximum:
-        raise ValueError(_l("Must be at most %(max)s.", max=maximum))
-    if value != value.quantize(Decimal(1).scaleb(-places)):
-        raise ValueError(_l("Use at most %(places)s decimals.", places=places))
+        raise NumberError(_l("Must be at most %(max)s.", max=maximum), "range")
+    try:
+        exact = value == value.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:  # more digits than the context holds: far out of any range
+        raise NumberError(not_a_number, "range") from None
+    if not exact:
+        if whole:
+            raise NumberError(not_a_number, "places")
+        raise NumberError(_l("Use at most %(places)s decimals.", places=places), "places")
     return value
 
 
+def input_number(value, places: int = 3, locale=None) -> str:
+    """A number as an input's value, the way parse_decimal reads it back: no grouping ("2000", never
+    "2,000"), the locale's decimal sign; quantities without trailing zeros (12.5, 2000), money
+    with its cents (1200.00)."""
+    if value is None or value == "":
+        return ""
+    if places == 0:
+        pattern = "0"
+    elif places == 3:
+        pattern = "0.###"
+    else:
+        pattern = "0." + "0" * places
+    return format_decimal(Decimal(value), format=pattern, locale=locale or number_locale())
+
+
 class DecimalText(StringField):
-    """A decimal typed as text: accepts "1,234.5" and "1234,5"; keeps what was typed on errors."""
+    """A decimal typed as text in the user's locale ("1,234.5", "２，０００"); keeps what was typed on
+    errors and pre-fills without grouping."""
 
     def __init__(self, label=None, validators=None, places: int = 2, minimum=None, maximum=None,
                  **kwargs):
         super().__init__(label, validators, **kwargs)
         if maximum is None:  # far beyond any real order, well inside a 64-bit column
-            maximum = Decimal("1000000000") if places == 3 else Decimal("10000000000000")
+            maximum = Decimal("1000000000") if places in (0, 3) else Decimal("10000000000000")
         self.places, self.minimum, self.maximum = places, minimum, maximum
 
     def process_formdata(self, valuelist):
@@ -48,11 +109,19 @@ class DecimalText(StringField):
     def _value(self):
         if getattr(self, "raw", None) is not None:
             return self.raw
-        if self.data is None:
-            return ""
-        if self.places == 3:  # quantities: 12.5 rather than 12.500 (and never 1E+2)
-            return format(Decimal(self.data).normalize(), "f")
-        return str(self.data)
+        return input_number(self.data, self.places)
+
+
+class WholeNumberText(DecimalText):
+    """A whole count typed as text (days, years): read like DecimalText, gives an int."""
+
+    def __init__(self, label=None, validators=None, minimum=None, maximum=None, **kwargs):
+        super().__init__(label, validators, places=0, minimum=minimum, maximum=maximum, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = int(self.data)
 
 
 def filled(form, field):

@@ -7,12 +7,9 @@ reveals it: the table holds the nonce and the token's SHA-256, never the token.
 import base64
 import hashlib
 import hmac
-import io
 import secrets
 from datetime import datetime, timedelta
 
-import qrcode
-import qrcode.image.svg
 from flask import abort, current_app
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -109,11 +106,10 @@ def find(token: str) -> AccessLink | None:
 
 
 def qr_svg(url: str) -> bytes:
-    """Render url as a QR code in SVG."""
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    out = io.BytesIO()
-    image.save(out)
-    return out.getvalue()
+    """Render url as a QR code in an SVG file (for an <img> or a download; inline in a page use
+    webapp.qr.svg, which has no XML declaration)."""
+    from . import qr
+    return b"<?xml version='1.0' encoding='UTF-8'?>\n" + qr.svg(url).encode()
 
 
 def public_base() -> str:

@@ -28,6 +28,12 @@ def quantity(value) -> str:
     return format_decimal(Decimal(value).normalize(), format="#,##0.###")
 
 
+def quantity_input(value) -> str:
+    """A quantity as an input's value: no grouping, so "2000" reads back as 2000 (see forms.parse_decimal)."""
+    from .forms import input_number
+    return input_number(value, places=3)
+
+
 def datetime_local(value, fmt: str = "medium") -> str:
     """Format an aware UTC time in the firm's time zone."""
     return format_datetime(value, fmt) if value else "—"
@@ -153,7 +159,7 @@ def app_config() -> dict:
 
 def init_app(app) -> None:
     """Register the filters and globals."""
-    app.jinja_env.filters.update(money=money, qty=quantity, dt=datetime_local, d=date_local,
+    app.jinja_env.filters.update(money=money, qty=quantity, qty_input=quantity_input, dt=datetime_local, d=date_local,
                                  state=state_label, event=event_label)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
                                  get_locale=get_locale, firm_name=_firm_name,

@@ -1,14 +1,14 @@
 """Admin forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField, SelectMultipleField,
+from wtforms import (BooleanField, DateField, PasswordField, SelectField, SelectMultipleField,
                      StringField)
 from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.models import ROLES
-from ..forms import DecimalText, filled, options
+from ..forms import DecimalText, WholeNumberText, filled, options
 
 ROLE_LABELS = {
     "admin": _l("Admin"), "sales": _l("Sales"), "operations": _l("Operations"),
@@ -68,7 +68,7 @@ class SettingsForm(FlaskForm):
     number_pattern = StringField(_l("Order number pattern"), validators=[DataRequired(), Length(max=60)])
     weekly_capacity = DecimalText(_l("Weekly production capacity (units)"), places=3, minimum=0,
                                   validators=[filled])
-    retention_years = IntegerField(_l("Keep signatures and personal data for (years)"), validators=[
+    retention_years = WholeNumberText(_l("Keep signatures and personal data for (years)"), validators=[
         InputRequired(), NumberRange(min=1, max=30)])
     calendar_country = SelectField(_l("Public holidays of"), choices=options(
         ("CN", _l("China")), ("HK", _l("Hong Kong")), ("TW", _l("Taiwan")), ("SG", _l("Singapore")),

@@ -10,7 +10,8 @@ from ..auth import sessions
 from ..auth.models import DeviceSession, User
 from ..extensions import db
 from ..htmx import render, see_other
-from ..links import absolute, qr_svg
+from ..links import absolute
+from ..qr import svg as qr_inline_svg
 from ..permissions import requires
 from . import bp, calendar
 from .forms import CalendarDayForm, SettingsForm, UserForm
@@ -84,7 +85,7 @@ def badge(user_id: int):
     secret = person.new_badge()
     audit.record("user.badge", person, actor=current_user)
     url = absolute(url_for("auth.badge", secret=secret))
-    svg = qr_svg(url).decode()
+    svg = qr_inline_svg(url)  # inline in the page: plain <svg>, drawn by the HTML parser
     from markupsafe import Markup
     return render("admin/badge.html", person=person, url=url, svg=Markup(svg))
 

@@ -3,10 +3,10 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
-from ..forms import DecimalText, filled, options
+from ..forms import DecimalText, WholeNumberText, filled, options
 
 
 class CustomerForm(FlaskForm):
@@ -26,7 +26,7 @@ class CustomerForm(FlaskForm):
         filters=[lambda v: v.strip().upper() if v else v])
     prepayment_pct = DecimalText(_l("Default prepayment %"), default=Decimal("30"),
                                  minimum=0, maximum=100, validators=[filled])
-    credit_days = IntegerField(_l("Default credit days"), default=30,
+    credit_days = WholeNumberText(_l("Default credit days"), default=30,
                                validators=[NumberRange(min=0, max=365)])
     quality_standard = TextAreaField(_l("Quality standard"), validators=[Optional(), Length(max=2000)])
 

@@ -3,11 +3,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ..forms import DecimalText, filled, options, positive
+from ..forms import DecimalText, WholeNumberText, filled, options, positive
 
 METHOD_CHOICES = [("delivery", _l("Delivery")), ("pickup", _l("Pickup"))]
 
@@ -63,7 +63,7 @@ class OrderForm(FlaskForm):
     tax_rate = DecimalText(_l("Tax rate %"), minimum=0, maximum=100, validators=[filled])
     prepayment_pct = DecimalText(_l("Prepayment %"), minimum=0, maximum=100, default=Decimal("0"),
                                  validators=[filled])
-    credit_days = IntegerField(_l("Credit days"), default=0, validators=[
+    credit_days = WholeNumberText(_l("Credit days"), default=0, validators=[
         Optional(), NumberRange(min=0, max=365)])
     delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
     delivery_method = SelectField(_l("Delivery method"), choices=options(*METHOD_CHOICES))

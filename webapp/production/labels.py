@@ -1,41 +1,56 @@
-"""Printable QR labels: an SVG with the QR of the absolute URL and the human-readable number."""
-import io
-import xml.etree.ElementTree as ET
+"""Printable QR labels: an SVG with the QR of the absolute URL and the human-readable lines, the
+work-order number always whole (it is what people read when the code will not scan)."""
+import unicodedata
 from xml.sax.saxutils import escape
 
-import qrcode
-import qrcode.image.svg
+from .. import qr
 
-SVG_NS = "http://www.w3.org/2000/svg"
-ET.register_namespace("", SVG_NS)
+SVG_NS = qr.SVG_NS
+MIN_SIZE = 2.2  # mm, about 6 pt: the smallest type still read on a label
 
 
-def qr_element(url: str, size: float, x: float, y: float) -> str:
-    """The QR of url as a nested <svg> element placed at (x, y) with the given size (mm)."""
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
-    out = io.BytesIO()
-    image.save(out)
-    root = ET.fromstring(out.getvalue())
-    root.set("x", f"{x}")
-    root.set("y", f"{y}")
-    root.set("width", f"{size}")
-    root.set("height", f"{size}")
-    return ET.tostring(root, encoding="unicode")
+def _em_width(text: str, bold: bool) -> float:
+    """The text's width in ems, estimated on the generous side (CJK one em, capitals 0.72, the rest
+    0.6 of sans-serif fonts' widths)."""
+    width = sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.72 if ch.isupper() else 0.6
+                for ch in text)
+    return width * (1.06 if bold else 1.0)
+
+
+def _fit(text: str, room: float, size: float, bold: bool, whole: bool) -> tuple[str, float, float | None]:
+    """The text, font size and (when it had to shrink) the width to pin it to, fitting room: smaller
+    type first; then, unless the text must stay whole (the number), cut with an ellipsis."""
+    ems = _em_width(text, bold)
+    if ems * size <= room:
+        return text, size, None
+    size = room / ems if whole else max(room / ems, MIN_SIZE)
+    while not whole and _em_width(text, bold) * size > room and len(text) > 1:
+        text = text[:-2] + "…"
+    return text, size, min(_em_width(text, bold) * size, room)
+
+
+def _text(x: float, y: float, text: str, room: float, size: float, first: bool) -> str:
+    """One <text> fitted into room mm from x; the first line (the number) bold and never cut."""
+    text, size, length = _fit(text, room, size, bold=first, whole=first)
+    css_class = ' class="number"' if first else ""
+    # a shrunk line is pinned to the width it was fitted to (textLength), whatever font draws it
+    pinned = f' textLength="{length:.2f}" lengthAdjust="spacingAndGlyphs"' if length else ""
+    return (f'<text x="{x}" y="{y}" font-family="sans-serif" font-size="{size:.2f}" '
+            f'font-weight="{700 if first else 400}"{pinned}{css_class}>{escape(text)}</text>')
 
 
 def label_svg(url: str, lines: list[str], width: float = 70, height: float = 40) -> str:
-    """A label of width × height mm: the QR on the left, the text lines on the right."""
-    qr_size = height - 4
+    """A label of width × height mm: the QR top left with the other lines beside it, and the first
+    line (the number, e.g. 202611-HDJMXXXX-001-W01) bold across the whole width below, never cut."""
+    qr_size = height - 11
     text_x = qr_size + 4
-    parts = [f'<svg xmlns="{SVG_NS}" width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}">',
-             f'<rect width="{width}" height="{height}" fill="#fff"/>',
-             qr_element(url, qr_size, 2, 2)]
-    for index, text in enumerate(lines[:5]):
-        size = 4.2 if index == 0 else 3.2
-        y = 8 + index * 6.5
-        weight = "700" if index == 0 else "400"
-        parts.append(f'<text x="{text_x}" y="{y}" font-family="sans-serif" font-size="{size}" '
-                     f'font-weight="{weight}">{escape(text[:28])}</text>')
+    parts = [f'<svg xmlns="{SVG_NS}" width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}" '
+             f'class="label" role="img" aria-label="{escape(lines[0] if lines else "")}">',
+             f'<rect width="{width}" height="{height}" fill="#fff" stroke="none"/>',
+             qr.group(url, 2, 2, qr_size)]
+    if lines:
+        parts.append(_text(2, height - 2.5, lines[0], width - 4, 4.6, first=True))
+    for index, text in enumerate(lines[1:5]):
+        parts.append(_text(text_x, 8 + index * 6.5, text, width - text_x - 2, 3.2, first=False))
     parts.append("</svg>")
     return "".join(parts)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import links
 from ..extensions import db
-from ..forms import parse_decimal
+from ..forms import NumberError, input_number, parse_decimal
 from ..htmx import render, see_other
 from ..orders.models import Order
 from ..permissions import require, requires
@@ -309,8 +309,10 @@ def sign(token: str):
         try:
             # more than shipped is impossible to receive from this shipment
             received = parse_decimal(raw, places=3, minimum=0, maximum=sline.quantity)
-        except ValueError:
-            errors[sline.id] = _("Enter the quantity received, 0 to %(max)s.", max=f"{sline.quantity.normalize():f}")
+        except NumberError as error:
+            # "1234,5" gets the hint about commas; anything else the range it must be in
+            errors[sline.id] = (str(error) if error.kind == "separator" else
+                                _("Enter the quantity received, 0 to %(max)s.", max=input_number(sline.quantity)))
             continue
         if condition not in ("ok", "damaged", "missing"):
             errors[sline.id] = _("Choose a condition.")
