@@ -50,6 +50,8 @@ class Order(db.Model):
     signed_version: Mapped[int | None] = mapped_column()
     review_round: Mapped[int] = mapped_column(default=1)
     prepayment_override: Mapped[str | None] = mapped_column(Text)
+    # The manager's reason for closing with a return case, a ticket or money still open.
+    close_override: Mapped[str | None] = mapped_column(Text)
     sales_rep_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
