@@ -31,7 +31,8 @@ def link_path(app, purpose, object_id) -> str:
 
 @pytest.fixture
 def order_in_production(app, make_order):
-    order_id = make_order("in_production")
+    """An order whose work orders passed QC: every line may ship (made to order)."""
+    order_id = make_order("ready_to_ship")
     with app.app_context():
         line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
     return order_id, line_id
@@ -79,7 +80,7 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
                             content_type="multipart/form-data")
     assert response.status_code == 303
     assert get(app, Shipment, first_id).status == "dispatched"
-    assert get(app, Order, order_id).status == "in_production"  # 40 still to ship
+    assert get(app, Order, order_id).status == "ready_to_ship"  # 40 still to ship
 
     # The customer signs for shipment 1: 55 good, the line marked damaged.
     customer = app.test_client()

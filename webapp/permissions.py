@@ -46,6 +46,7 @@ ACTIONS: dict[str, frozenset[str]] = {
                                 "aftersales", "finance"}),
     "shipment.manage": frozenset({"warehouse", "operations"}),
     "return.manage": shipment_lifecycle.RETURN_CASE.transitions["start"].roles,
+    "return.close": shipment_lifecycle.RETURN_CASE.transitions["close"].roles,
     "aftersales.view": OFFICE,
     "ticket.open": frozenset({"sales", "aftersales", "manager"}),
     "costsheet.view": frozenset({"finance", "manager", "operations", "sales"}),

@@ -82,6 +82,7 @@ EVENT_LABELS = {
     "shipment.problem": N_("Courier reported a problem"),
     "return.opened": N_("Return case opened"),
     "return.started": N_("Return case started"),
+    "return.closed": N_("Return case closed"),
     "follow_up.created": N_("Follow-up call planned"),
     "ticket.opened": N_("Ticket opened"),
     "survey.sent": N_("Satisfaction survey sent"),

@@ -373,7 +373,7 @@ def simple_transition(order: Order, name: str, user, reason: str = "") -> str:
     status = transition(order, lifecycle.MACHINE, name, user, note=reason or None)
     if name == "start_production":
         from ..production.services import create_work_orders
-        create_work_orders(order, user)
+        create_work_orders(order, user, at_release=True)
     if name == "resume":
         order.hold_from = None
     if name in ("cancel", "discard"):
