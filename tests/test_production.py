@@ -185,3 +185,56 @@ def test_label_qr_decodes_to_the_work_order_url(app, work_order, as_user, tmp_pa
     assert decoded == f"https://tracker.example.com/w/{token}"
     page = text_of(supervisor.get(f"/production/wo/{wo_id}/label"))
     assert number in page and "<svg" in page
+
+
+# --- a failed QC --------------------------------------------------------------------------------
+
+def test_failed_qc_rejects_a_quantity_and_reopens_that_much_work(app, make_order, as_user):
+    """Of 2,400 pieces QC rejects 1,250 to rework: the job is back in progress with 1,150 good, finish
+    is refused until 1,250 more good pieces are reported; a second rejection to scrap counts as scrap.
+    Bad input is 422 with the form kept; a worker may not fail QC (403); a job not in QC is 409."""
+    order_id = make_order("in_production", quantity="2400")
+    with app.app_context():
+        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+        wo_id, token = row.id, row.token
+    worker, qc = as_user("worker"), as_user("qc")
+    assert worker.post(f"/w/{token}/report", data={"p-good": "2400"}).status_code == 303
+    assert worker.post(f"/w/{token}/do/finish").status_code == 303
+    assert get(app, WorkOrder, wo_id).status == "qc"
+    page = text_of(qc.get(f"/w/{token}"))
+    assert 'name="q-quantity"' in page and 'name="q-disposition"' in page
+
+    for bad, message in (("", "This field is required."), ("0", "Must be above zero."),
+                         ("2401", "At most 2,400 (the good quantity)."), ("abc", "")):
+        response = qc.post(f"/w/{token}/do/fail_qc", data={"q-quantity": bad, "q-disposition": "rework",
+                                                          "q-note": "burrs on the edge"})
+        assert response.status_code == 422, bad
+        assert message in text_of(response) and "burrs on the edge" in text_of(response)
+    assert get(app, WorkOrder, wo_id).status == "qc"
+    assert worker.post(f"/w/{token}/do/fail_qc", data={"q-quantity": "5", "q-disposition": "rework"}).status_code == 403
+
+    response = qc.post(f"/w/{token}/do/fail_qc", data={"q-quantity": "1250", "q-disposition": "rework",
+                                                      "q-note": "burrs on the edge"})
+    assert response.status_code == 303
+    with app.app_context():
+        row = db.session.get(WorkOrder, wo_id)
+        assert row.status == "in_progress" and row.good == Decimal("1150") and row.remaining == Decimal("1250")
+        assert row.scrap == 0 and [(r.quantity, r.disposition) for r in row.rejections] == [(Decimal("1250"), "rework")]
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "work_order.fail_qc"))
+        assert event.after_data["rejected"] == "1250.000" or Decimal(event.after_data["rejected"]) == 1250
+    assert qc.post(f"/w/{token}/do/fail_qc", data={"q-quantity": "1", "q-disposition": "rework"}).status_code == 409
+    assert worker.post(f"/w/{token}/do/finish").status_code == 409  # 1,250 to make again
+    assert "1,150 of 2,400 pcs good" in text_of(worker.get(f"/w/{token}"))
+    assert worker.post(f"/w/{token}/report", data={"p-good": "1000"}).status_code == 303
+    assert worker.post(f"/w/{token}/do/finish").status_code == 409  # still 250
+    assert worker.post(f"/w/{token}/report", data={"p-good": "250"}).status_code == 303
+    assert worker.post(f"/w/{token}/do/finish").status_code == 303
+
+    assert qc.post(f"/w/{token}/do/fail_qc", data={"q-quantity": "12", "q-disposition": "scrap"}).status_code == 303
+    with app.app_context():
+        row = db.session.get(WorkOrder, wo_id)
+        assert (row.good, row.scrap, row.remaining) == (Decimal("2388"), Decimal("12"), Decimal("12"))
+    assert worker.post(f"/w/{token}/report", data={"p-good": "12"}).status_code == 303
+    assert worker.post(f"/w/{token}/do/finish").status_code == 303
+    assert qc.post(f"/w/{token}/do/pass_qc").status_code == 303
+    assert get(app, WorkOrder, wo_id).status == "done"
