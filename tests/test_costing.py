@@ -136,7 +136,8 @@ def test_close_refused_until_delivered_followed_up_and_costed(app, order_id, as_
     with app.app_context(), app.test_request_context():
         assert services.close_blockers(db.session.get(Order, order_id)) == [
             "The order has not been delivered yet.", "The follow-up call has not been recorded yet.",
-            "The cost sheet has not been finalised yet."]
+            "The cost sheet has not been finalised yet.",
+            "The order is not fully paid (total including tax less payments)."]
 
     deliver(app, order_id)
     page = text_of(finance.post(close))
@@ -149,6 +150,10 @@ def test_close_refused_until_delivered_followed_up_and_costed(app, order_id, as_
 
     finance.post(f"/costing/orders/{order_id}", data=ACTUALS)
     finance.post(f"/costing/orders/{order_id}/finalise")
+    response = finance.post(close)
+    assert response.status_code == 409 and "not fully paid" in text_of(response)
+    assert finance.post(f"/orders/{order_id}/payments", data={
+        "kind": "receipt", "amount": "1130", "received_on": "2026-11-21"}).status_code == 303  # 100 × 11.30
     assert sales.post(close).status_code == 403
     response = finance.post(close)
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/orders/{order_id}")

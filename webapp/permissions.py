@@ -36,6 +36,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "order.edit": frozenset({"sales"}),
     "order.budget": frozenset({"finance"}),
     "payment.record": frozenset({"finance"}),
+    "order.close_override": frozenset({"manager"}),
     "link.manage": frozenset({"sales", "manager"}),
     "admin.manage": frozenset({"admin"}),
     "workorder.view": frozenset({"production", "operations", "worker", "qc", "manager", "purchasing",

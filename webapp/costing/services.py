@@ -7,6 +7,7 @@ from ..aftersales.models import FollowUp
 from ..db_types import utcnow
 from ..extensions import db
 from ..orders import lifecycle as order_lifecycle
+from ..permissions import can
 from ..statemachine import N_, TransitionError
 from ..workflow import transition
 from .models import CostLine, CostSheet
@@ -82,8 +83,23 @@ def finalise(order, user) -> CostSheet:
     return sheet
 
 
-def close_blockers(order) -> list[str]:
-    """What keeps the order from closing (English msgids): delivered, followed up and costed."""
+def settlement_blockers(order) -> list[str]:
+    """What is still open with the customer (English msgids): a return case, a ticket, money.
+    A manager may close over these with a reason; nobody closes over the others."""
+    from ..aftersales.services import open_return_cases, open_tickets
+    blockers = []
+    if open_return_cases(order):
+        blockers.append(N_("A return case is still open."))
+    if open_tickets(order):
+        blockers.append(N_("A ticket is still open."))
+    if order.unpaid > 0:
+        blockers.append(N_("The order is not fully paid (total including tax less payments)."))
+    return blockers
+
+
+def close_blockers(order, override: bool = False) -> list[str]:
+    """What keeps the order from closing (English msgids): delivered, followed up, costed, and
+    (unless a manager overrides them) nothing open with the customer."""
     blockers = []
     if order.status not in ("delivered", "closed"):
         blockers.append(N_("The order has not been delivered yet."))
@@ -93,10 +109,23 @@ def close_blockers(order) -> list[str]:
     sheet = sheet_for(order)
     if sheet is None or not sheet.is_final:
         blockers.append(N_("The cost sheet has not been finalised yet."))
+    if not override:
+        blockers.extend(settlement_blockers(order))
     return blockers
 
 
-def close(order, user) -> str:
-    """Close the order (finance or manager): refused with the first blocker while any remains."""
-    order.close_blockers = close_blockers(order)
-    return transition(order, order_lifecycle.MACHINE, "close", user)
+def close(order, user, override_reason: str | None = None) -> str:
+    """Close the order (finance or manager): refused with the first blocker while any remains. A
+    manager's override_reason closes over what is still open with the customer; the reason and what
+    it overrode are kept on the order and in the audit trail."""
+    if override_reason is not None and not can(user, "order.close_override"):
+        raise TransitionError(403, N_("Only a manager may close an order with something still open."))
+    overridden = settlement_blockers(order) if override_reason is not None else []
+    order.close_blockers = close_blockers(order, override=override_reason is not None)
+    checked = order_lifecycle.MACHINE.check(order, "close", user.roles)
+    if overridden:
+        order.close_override = override_reason
+        audit.record("order.close_override", order, actor=user, note=override_reason,
+                     after={"overridden": overridden, "unpaid": str(order.unpaid)})
+    return transition(order, order_lifecycle.MACHINE, "close", user, note=override_reason or None,
+                      checked=checked)

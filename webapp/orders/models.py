@@ -140,6 +140,12 @@ class Order(db.Model):
         return sum((p.amount for p in self.payments), Decimal("0"))
 
     @property
+    def unpaid(self) -> Decimal:
+        """The total including tax less every payment received (never below zero); balances with
+        invoices and credit arrive with the money and customers issue."""
+        return max(self.total - self.paid, Decimal("0"))
+
+    @property
     def prepayment_satisfied(self) -> bool:
         """Whether production may start as far as money goes."""
         return (self.prepayment_pct == 0 or self.paid >= self.prepayment_due
