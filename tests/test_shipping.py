@@ -402,3 +402,34 @@ def test_a_line_with_no_work_order_and_no_product_cannot_ship(app, make_order, a
     response = new_shipment(as_user("warehouse"), order_id, line_id, "10")
     assert response.status_code == 422
     assert "This line has no work order and no product in stock to ship from." in text_of(response)
+
+
+def _dispatch_mail(app, subject_part: str):
+    """The dispatch mail written to the mail folder (the development outbox), parsed."""
+    import email
+    import email.policy
+    from pathlib import Path
+    mails = [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+             for path in Path(app.config["MAIL_FOLDER"]).glob("*.eml")]
+    found = [m for m in mails if subject_part in m["Subject"]]
+    assert len(found) == 1, [m["Subject"] for m in mails]
+    return found[0]
+
+
+@pytest.mark.parametrize("locale, expected", [("zh", "预计到达：2026年12月5日"),
+                                              ("en", "Expected arrival: December 5, 2026")])
+def test_the_dispatch_mail_gives_the_eta_in_the_customers_language(app, make_order, make_customer, as_user,
+                                                                     locale, expected):
+    """The customer's mail on dispatch says when the shipment should arrive, as they write dates."""
+    make_customer("ETA", locale=locale)
+    order_id = make_order("ready_to_ship", customer="ETA", quantity="1200")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    warehouse = as_user("warehouse")
+    assert new_shipment(warehouse, order_id, line_id, "1200", eta="2026-12-05").status_code == 303
+    with app.app_context():
+        shipment_id, number = db.session.execute(db.select(Shipment.id, Shipment.number)).one()
+    packed(app, warehouse, shipment_id)
+    assert warehouse.post(f"/shipping/{shipment_id}/dispatch", data={"note": ""}).status_code == 303
+    body = _dispatch_mail(app, number).get_content()
+    assert expected in body, body

@@ -83,6 +83,8 @@ EVENT_LABELS = {
     "return.opened": N_("Return case opened"),
     "return.started": N_("Return case started"),
     "return.closed": N_("Return case closed"),
+    "order.close_override": N_("Closed by a manager's override"),
+    "work_order.from_stock": N_("Line taken from stock (no work order)"),
     "follow_up.created": N_("Follow-up call planned"),
     "ticket.opened": N_("Ticket opened"),
     "survey.sent": N_("Satisfaction survey sent"),

@@ -26,11 +26,33 @@ def budgets(order) -> dict[str, Decimal]:
     return {c: v if v is not None else Decimal("0") for c, v in order.budget.items()}
 
 
+def freight(order) -> Decimal:
+    """The logistics actual: the freight typed on each of the order's shipments, summed in SQL
+    (exact: money is stored in minor units)."""
+    from ..shipping.models import Shipment
+    total = db.session.scalar(db.select(db.func.sum(Shipment.cost)).where(Shipment.order_id == order.id))
+    return total if total is not None else Decimal("0")
+
+
+# Categories whose actual comes from the records rather than from finance's typing.
+COMPUTED = {"logistics": freight}
+
+
 def draft_sheet(order) -> CostSheet:
     """An unsaved sheet with the order's budget, to show before finance saves anything."""
     return CostSheet(order_id=order.id, lines=[
-        CostLine(position=i, category=c, budget=b, actual=None, cause="")
+        CostLine(position=i, category=c, budget=b, actual=COMPUTED[c](order) if c in COMPUTED else None, cause="")
         for i, (c, b) in enumerate(budgets(order).items(), start=1)])
+
+
+def refresh_computed(sheet: CostSheet, order) -> None:
+    """Bring the computed actuals (logistics: the shipments' freight) up to date on a sheet that is
+    not finalised; a finalised sheet keeps what it was finalised with."""
+    if sheet.is_final:
+        return
+    for line in sheet.lines:
+        if line.category in COMPUTED:
+            line.actual = COMPUTED[line.category](order)
 
 
 def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user) -> CostSheet:
@@ -51,6 +73,7 @@ def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user
             line = CostLine(position=position, category=category)
             sheet.lines.append(line)
         line.budget, line.actual, line.cause = budget, actuals.get(category), causes.get(category, "")
+    refresh_computed(sheet, order)
     sheet.updated_by_id = user.id
     sheet.updated_at = utcnow()
     db.session.flush()
@@ -73,6 +96,8 @@ def finalise(order, user) -> CostSheet:
         raise TransitionError(409, N_("The cost sheet is already finalised."))
     if order.status not in COSTABLE:
         raise TransitionError(409, N_("The cost sheet of this order cannot be changed in its current state."))
+    if sheet is not None:
+        refresh_computed(sheet, order)
     if sheet is None or not sheet.complete:
         raise TransitionError(409, N_("Enter the actual cost of every category before finalising."))
     sheet.finalised_at, sheet.finalised_by_id = utcnow(), user.id

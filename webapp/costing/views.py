@@ -32,7 +32,11 @@ def percent(value) -> str:
 
 def sheet_context(order: Order, form=None, problems=None, override_form=None) -> dict:
     """What the cost sheet page shows; a form with errors is shown as it was typed."""
-    sheet = services.sheet_for(order) or services.draft_sheet(order)
+    sheet = services.sheet_for(order)
+    if sheet is None:
+        sheet = services.draft_sheet(order)
+    else:
+        services.refresh_computed(sheet, order)  # the freight of shipments made since it was saved
     if form is None:
         data = {}
         for line in sheet.lines:
@@ -42,6 +46,7 @@ def sheet_context(order: Order, form=None, problems=None, override_form=None) ->
     close_roles = order_lifecycle.MACHINE.transitions["close"].roles
     return {
         "order": order, "sheet": sheet, "form": form, "labels": CATEGORY_LABELS, "percent": percent,
+        "computed": services.COMPUTED,
         "can_edit": (can(current_user, "costsheet.edit") and not sheet.is_final
                      and order.status in services.COSTABLE),
         "can_finalise": (can(current_user, "costsheet.finalise") and not sheet.is_final

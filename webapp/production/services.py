@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import g
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from .. import audit
@@ -180,12 +180,12 @@ def raise_anomaly(work_order: WorkOrder, user, kind: str, severity: str, note: s
                      after={"date": new_eta.isoformat()})
         contact = order.requirement.contact_email if order.requirement else order.customer.contact_email
         with force_locale(order.customer.locale or "zh"):
+            told = format_date(new_eta, "long")  # in the customer's language, not ISO
             mail.queue(contact or order.customer.contact_email,
-                       _("Order %(number)s: new expected date %(date)s", number=order.number,
-                         date=new_eta.isoformat()),
+                       _("Order %(number)s: new expected date %(date)s", number=order.number, date=told),
                        _("Hello,\n\nWe are sorry: order %(number)s will be ready on %(date)s instead of the "
-                         "date agreed.\nReason: %(reason)s\n", number=order.number,
-                         date=new_eta.isoformat(), reason=eta_reason))
+                         "date agreed.\nReason: %(reason)s\n", number=order.number, date=told,
+                         reason=eta_reason))
     return anomaly
 
 

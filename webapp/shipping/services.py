@@ -3,7 +3,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from .. import audit, links
@@ -130,12 +130,14 @@ def dispatch(shipment: Shipment, files, note: str, user=None, courier_link=None)
     link = links.issue("delivery_receipt", shipment.id, days=30)
     contact = order.requirement.contact_email if order.requirement else ""
     with force_locale(order.customer.locale or "zh"):
+        body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(carrier)s %(tracking)s).\n"
+                 "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
+                 number=shipment.number, order=order.number, carrier=shipment.carrier,
+                 tracking=shipment.tracking_no, url=link.url)
+        if shipment.eta is not None:  # a date in the customer's language, as they write dates
+            body += "\n" + _("Expected arrival: %(date)s", date=format_date(shipment.eta, "long")) + "\n"
         mail.queue(contact or order.customer.contact_email,
-                   _("Shipment %(number)s is on its way", number=shipment.number),
-                   _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(carrier)s %(tracking)s).\n"
-                     "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
-                     number=shipment.number, order=order.number, carrier=shipment.carrier,
-                     tracking=shipment.tracking_no, url=link.url))
+                   _("Shipment %(number)s is on its way", number=shipment.number), body)
     db.session.flush()
     if order.status in order_lifecycle.MACHINE.transitions["ship"].sources and order.all_dispatched:
         transition(order, order_lifecycle.MACHINE, "ship", roles={"system"}, actor_kind="system",
