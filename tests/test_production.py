@@ -242,3 +242,53 @@ def test_failed_qc_rejects_a_quantity_and_reopens_that_much_work(app, make_order
     assert worker.post(f"/w/{token}/do/finish").status_code == 303
     assert qc.post(f"/w/{token}/do/pass_qc").status_code == 303
     assert get(app, WorkOrder, wo_id).status == "done"
+
+
+# --- dates in the firm's time zone ---------------------------------------------------------------
+
+def test_plan_deviation_counts_in_the_firms_time_zone(app, make_order, as_user):
+    """Work started at 07:30 on 1 December in Shanghai (2026-11-30 23:30 UTC) against a planned start
+    of 1 December is on time (0 days), not a day early as the UTC date would say; started at 08:30 on
+    3 December it is 2 days late."""
+    import re
+    from datetime import date, datetime, timezone
+
+    import time_machine
+
+    from webapp.i18n import firm_today, local_date
+    order_id = make_order("in_production", quantity="1500")
+    with app.app_context():
+        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+        row.planned_start = date(2026, 12, 1)
+        token = row.token
+        db.session.commit()
+    worker = as_user("worker")
+    with time_machine.travel(datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc), tick=False):
+        assert worker.post(f"/w/{token}/report", data={"p-good": "250"}).status_code == 303
+        with app.app_context(), app.test_request_context():
+            assert firm_today() == date(2026, 12, 1)
+            assert local_date(datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc)) == date(2026, 12, 1)
+    page = text_of(as_user("production").get(f"/production/orders/{order_id}"))
+    start_row = re.search(r"<tr><td>Production start</td>.*?</tr>", page, re.S).group(0)
+    assert ">0 days<" in start_row, start_row
+
+    with app.app_context():
+        row = db.session.get(WorkOrder, db.session.scalar(db.select(WorkOrder.id).where(WorkOrder.order_id == order_id)))
+        row.actual_start = datetime(2026, 12, 3, 0, 30, tzinfo=timezone.utc)  # 08:30 in Shanghai
+        db.session.commit()
+    page = text_of(as_user("production").get(f"/production/orders/{order_id}"))
+    start_row = re.search(r"<tr><td>Production start</td>.*?</tr>", page, re.S).group(0)
+    assert ">2 days<" in start_row, start_row
+
+
+def test_the_calendar_opens_on_the_firms_year(app, as_user):
+    """At 20:00 UTC on 31 December it is already 1 January in Shanghai: the calendar shows the new year."""
+    from datetime import datetime, timezone
+
+    import time_machine
+    with time_machine.travel(datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc), tick=False):
+        page = text_of(as_user("admin").get("/admin/calendar"))
+    assert "2027" in page
+    import re
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    assert "2027" in heading, heading

@@ -2,11 +2,12 @@
 numbers, links and signatures are real)."""
 import json
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from . import links
 from .admin import calendar
+from .i18n import firm_today
 from .admin.models import get_settings
 from .auth.models import DeviceSession, User
 from .customers.models import Customer
@@ -100,11 +101,11 @@ def load_demo() -> None:
         db.session.add(product)
         products[model] = product
     db.session.flush()
-    year = date.today().year
+    year = firm_today().year
     calendar.load_defaults(settings.calendar_country, [year, year + 1])
 
     sales, lucy = people["wang.fang"], people["lucy"]
-    today = date.today()
+    today = firm_today()
 
     def requirement(customer, rep, product, qty, days, priority="regular", specs="", budget=None):
         prod = products.get(product)

@@ -156,8 +156,9 @@ def app_config() -> dict:
 
 def init_app(app) -> None:
     """Register the filters and globals."""
+    from .i18n import local_date
     app.jinja_env.filters.update(money=money, qty=quantity, dt=datetime_local, d=date_local,
-                                 state=state_label, event=event_label)
+                                 state=state_label, event=event_label, local_date=local_date)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
                                  get_locale=get_locale, firm_name=_firm_name,
                                  app_config=app_config, now_iso=lambda: utcnow().isoformat())
