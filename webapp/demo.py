@@ -54,7 +54,7 @@ PRODUCTS = [
     ("BRK-200", "不锈钢支架 Stainless bracket", "pcs", "12.50", "800"),
     ("GEAR-45", "直齿轮 M2 45T Spur gear", "pcs", "38.00", "120"),
     ("HSG-AL6", "铝合金外壳 Aluminium housing", "pcs", "56.00", "0"),
-    ("PCB-X1", "控制板 Controller board", "pcs", "120.00", "300"),
+    ("PCB-X1", "控制板 Controller board", "pcs", "120.00", "80"),  # below the running order: it is made
     ("CAB-OAK", "橡木柜 Oak cabinet", "set", "860.00", "12"),
 ]
 
