@@ -17,8 +17,12 @@ from .forms import CATEGORY_LABELS, CloseOverrideForm, CostSheetForm
 
 
 def get_order(order_id: int, action: str = "costsheet.view") -> Order:
-    """Load an order or 404, and check that the current user may do action."""
-    order = db.session.get(Order, order_id, options=[joinedload(Order.customer)])
+    """Load an order or 404, and check that the current user may do action (a writer locks the row
+    on PostgreSQL, so a close and a payment or a second close at once see each other)."""
+    writing = request.method not in ("GET", "HEAD", "OPTIONS")
+    # (no joined load when locking: PostgreSQL refuses FOR UPDATE on the outer side of a join)
+    order = db.session.get(Order, order_id, options=[] if writing else [joinedload(Order.customer)],
+                           with_for_update=writing)
     if order is None:
         abort(404)
     require(action, order)

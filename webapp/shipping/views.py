@@ -59,6 +59,9 @@ def order_shipments(order_id: int):
 @requires("shipment.manage")
 def create(order_id: int):
     """Make a shipment with some quantity of some lines (one of possibly several)."""
+    # Lock the order row (PostgreSQL; SQLite serialises writers): two shipments made at once must see
+    # each other's quantities against what passed QC.
+    db.session.execute(db.select(Order.id).where(Order.id == order_id).with_for_update())
     order = db.get_or_404(Order, order_id)
     form = ShipmentForm()
     quantities, batches, line_errors = {}, {}, {}
@@ -205,7 +208,9 @@ def start_return(case_id: int):
 @requires("return.close")
 def close_return(case_id: int):
     """Close a return case with its outcome and a note (422 with the form when one is missing)."""
-    case = db.get_or_404(ReturnCase, case_id)
+    case = db.session.get(ReturnCase, case_id, with_for_update=True)  # two closes at once: one wins
+    if case is None:
+        abort(404)
     shipment = get_shipment(case.shipment_id)
     form = ReturnCloseForm(prefix=f"close-{case.id}")
     if not form.validate_on_submit():
