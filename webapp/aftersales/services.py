@@ -2,7 +2,7 @@
 
 Every status change goes through lifecycle (FOLLOW_UP, TICKET, SURVEY). Shipping calls
 on_receipt() when the customer signs a delivery receipt and on_delivered() when the whole order
-is delivered.
+is delivered; closing a return case calls send_survey_when_settled().
 """
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo

@@ -120,8 +120,3 @@ class ReturnCase(db.Model):
     shipment = relationship("Shipment")
     order = relationship("Order")
     closed_by = relationship("User", foreign_keys=[closed_by_id])
-
-    @property
-    def is_open(self) -> bool:
-        """Not closed yet: it keeps the order from closing and the survey from going out."""
-        return self.status != "closed"
