@@ -180,7 +180,8 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def make_order(app, make_user, make_customer, make_product):
     """Build an order in a given state through the real services:
-    make_order("pending_approval", prepayment_pct="30") -> order id."""
+    make_order("pending_approval", prepayment_pct="30") -> order id; "ready_to_ship" has every work
+    order made and passed by QC."""
     from webapp.orders import services
     from webapp.orders.models import Order
     from webapp import links
@@ -199,7 +200,7 @@ def make_order(app, make_user, make_customer, make_product):
         with app.app_context():
             customer_row = db.session.scalar(db.select(Customer).where(Customer.abbreviation == customer))
         customer_id = customer_row.id if customer_row else make_customer(customer)
-        for role in ("sales", "production", "finance", "warehouse", "manager", "operations"):
+        for role in ("sales", "production", "finance", "warehouse", "manager", "operations", "qc"):
             if role not in people:  # made before the write transaction below begins
                 people[role] = make_user(role, username=f"{role}-maker")
         with app.app_context(), app.test_request_context("/", method="POST"):
@@ -217,7 +218,8 @@ def make_order(app, make_user, make_customer, make_product):
             db.session.flush()
             order.customer = db.session.get(Customer, customer_id)
             services.recalculate(order)
-            steps = ["in_review", "pending_approval", "awaiting_countersign", "effective", "in_production"]
+            steps = ["in_review", "pending_approval", "awaiting_countersign", "effective", "in_production",
+                     "ready_to_ship"]
             target = steps.index(state) if state in steps else -1
             if target >= 0:
                 services.submit(order, sales)
@@ -237,6 +239,12 @@ def make_order(app, make_user, make_customer, make_product):
                 if not order.prepayment_satisfied:
                     services.override_prepayment(order, "test", person("finance"))
                 services.simple_transition(order, "start_production", person("operations"))
+            if target >= 5:  # every work order made in full and passed by QC, so every line may ship
+                from webapp.production import services as floor
+                for work_order in order.work_orders:
+                    floor.report(work_order, person("production"), work_order.remaining, Decimal("0"), "", [])
+                    floor.move(work_order, "finish", person("production"))
+                    floor.move(work_order, "pass_qc", person("qc"))
             assert state in ("draft",) or order.status == state, (state, order.status)
             db.session.commit()
             return order.id

@@ -70,3 +70,20 @@ def error_of(page: str, field: str) -> str:
     """The error text shown under one field of a rendered form ('' when there is none)."""
     match = re.search(rf'<p class="error" id="{field}-err">(.*?)</p>', page, re.S)
     return match.group(1) if match else ""
+
+
+def make_and_pass_qc(app, order_id: int, maker_id: int, inspector_id: int) -> None:
+    """Setup through the real services: report what each work order of the order still lacks,
+    finish it and pass QC (only QC-passed goods of made-to-order lines may ship)."""
+    from decimal import Decimal
+    from webapp.auth.models import User
+    from webapp.production import services as floor
+    from webapp.production.models import WorkOrder
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        maker, inspector = db.session.get(User, maker_id), db.session.get(User, inspector_id)
+        for work_order in db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order_id)):
+            if work_order.remaining:
+                floor.report(work_order, maker, work_order.remaining, Decimal("0"), "", [])
+            floor.move(work_order, "finish", maker)
+            floor.move(work_order, "pass_qc", inspector)
+        db.session.commit()

@@ -15,8 +15,8 @@ from webapp.orders.models import Order
 
 from .helpers import count, error_of, get, text_of
 
-ACTUALS = {"actual_material": "120.00", "actual_labour": "90", "actual_overhead": "100",
-           "actual_logistics": "25.5", "actual_aftersales": "0",
+# Logistics is not typed: its actual is the freight entered on the order's shipments.
+ACTUALS = {"actual_material": "120.00", "actual_labour": "90", "actual_overhead": "100", "actual_aftersales": "0",
            "cause_material": "Steel price rose in November", "cause_labour": "", "cause_overhead": "",
            "cause_logistics": "", "cause_aftersales": ""}
 
@@ -69,10 +69,11 @@ def test_sheet_shows_the_budget_and_finance_enters_actuals(app, order_id, as_use
         assert lines["material"].cause == "Steel price rose in November"
         assert lines["labour"].variance == Decimal("-10.00") and lines["labour"].variance_rate == Decimal("-0.1")
         assert lines["logistics"].budget == Decimal("0") and lines["logistics"].variance_rate is None
-        assert sheet.budget_total == Decimal("400.00") and sheet.actual_total == Decimal("335.50")
-        assert sheet.variance == Decimal("-64.50") and sheet.variance_rate == Decimal("-0.1613")
+        assert lines["logistics"].actual == Decimal("0")  # no shipment yet, so no freight
+        assert sheet.budget_total == Decimal("400.00") and sheet.actual_total == Decimal("310.00")
+        assert sheet.variance == Decimal("-90.00") and sheet.variance_rate == Decimal("-0.225")
     page = text_of(finance.get(f"/costing/orders/{order_id}"))
-    assert "20.0%" in page and "-16.1%" in page and "CN¥335.50" in page
+    assert "20.0%" in page and "-22.5%" in page and "CN¥310.00" in page
     assert "Steel price rose in November" in page
 
 
@@ -136,7 +137,8 @@ def test_close_refused_until_delivered_followed_up_and_costed(app, order_id, as_
     with app.app_context(), app.test_request_context():
         assert services.close_blockers(db.session.get(Order, order_id)) == [
             "The order has not been delivered yet.", "The follow-up call has not been recorded yet.",
-            "The cost sheet has not been finalised yet."]
+            "The cost sheet has not been finalised yet.",
+            "The order is not fully paid (total including tax less payments)."]
 
     deliver(app, order_id)
     page = text_of(finance.post(close))
@@ -149,6 +151,10 @@ def test_close_refused_until_delivered_followed_up_and_costed(app, order_id, as_
 
     finance.post(f"/costing/orders/{order_id}", data=ACTUALS)
     finance.post(f"/costing/orders/{order_id}/finalise")
+    response = finance.post(close)
+    assert response.status_code == 409 and "not fully paid" in text_of(response)
+    assert finance.post(f"/orders/{order_id}/payments", data={
+        "kind": "receipt", "amount": "1130", "received_on": "2026-11-21"}).status_code == 303  # 100 × 11.30
     assert sales.post(close).status_code == 403
     response = finance.post(close)
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/orders/{order_id}")
@@ -156,3 +162,28 @@ def test_close_refused_until_delivered_followed_up_and_costed(app, order_id, as_
     assert finance.post(close).status_code == 409  # already closed
     page = text_of(finance.get(f"/costing/orders/{order_id}"))
     assert "Close order" not in page and "Save cost sheet" not in page
+
+
+def test_the_shipments_freight_is_the_logistics_actual(app, make_order, as_user):
+    """Three shipments with ¥1,280.50, ¥2,345.00 and ¥0 freight: the sheet shows ¥3,625.50 as the
+    logistics actual before and after finance saves (no field to type it), and finalising keeps it."""
+    from .test_shipping import new_shipment
+    from webapp.orders.models import OrderLine
+    order_id = make_order("ready_to_ship", quantity="3000")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    warehouse, finance = as_user("warehouse"), as_user("finance")
+    for qty, cost in (("1000", "1280.50"), ("1500", "2345"), ("500", "0")):
+        assert new_shipment(warehouse, order_id, line_id, qty, cost=cost).status_code == 303
+    with app.app_context():
+        assert services.freight(db.session.get(Order, order_id)) == Decimal("3625.50")
+    page = text_of(finance.get(f"/costing/orders/{order_id}"))
+    assert "CN¥3,625.50" in page and 'name="actual_logistics"' not in page
+    assert finance.post(f"/costing/orders/{order_id}", data={**ACTUALS, "actual_logistics": "1"}).status_code == 303
+    with app.app_context():
+        sheet = db.session.scalar(db.select(CostSheet).where(CostSheet.order_id == order_id))
+        logistics = {line.category: line for line in sheet.lines}["logistics"]
+        assert logistics.actual == Decimal("3625.50") and logistics.variance == Decimal("3525.50")
+        assert sheet.actual_total == Decimal("3935.50")
+    assert finance.post(f"/costing/orders/{order_id}/finalise").status_code == 303
+    assert "CN¥3,625.50" in text_of(finance.get(f"/costing/orders/{order_id}"))

@@ -66,6 +66,12 @@ def test_one_order_through_all_six_stages(app, as_user, make_customer, make_prod
     assert finance.post(f"/costing/orders/{order_id}/finalise").status_code == 303
     sheet = text_of(finance.get(f"/costing/orders/{order_id}"))
     assert "Two shipments" in sheet
+    response = finance.post(close)  # the balance after the prepayment is still unpaid
+    assert response.status_code == 409 and "not fully paid" in text_of(response)
+    with app.app_context():
+        balance = db.session.get(Order, order_id).unpaid
+    assert finance.post(f"/orders/{order_id}/payments", data={
+        "kind": "receipt", "amount": str(balance), "received_on": "2026-12-20"}).status_code == 303
     assert finance.post(close).status_code == 303
     assert get(app, Order, order_id).status == "closed"
     timeline = text_of(sales.get(f"/orders/{order_id}/timeline"))

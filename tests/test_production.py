@@ -1,5 +1,7 @@
 """Stage 3: work orders from an order, labels whose QR opens the worker's page, progress with
 photos, anomalies with a new ETA, QC, and the order moving on when all work is done."""
+import email
+import email.policy
 import io
 import shutil
 import subprocess
@@ -136,8 +138,10 @@ def test_anomaly_blocks_and_new_eta_tells_the_customer(app, work_order, as_user)
                                                  "a-eta_reason": "Spindle replacement takes a week"})
     order = get(app, Order, order_id)
     assert order.revised_date.isoformat() == "2027-01-20"
-    mails = list((__import__("pathlib").Path(app.config["MAIL_FOLDER"])).glob("*.eml"))
-    assert any(b"2027-01-20" in m.read_bytes() for m in mails)
+    mails = [email.message_from_bytes(m.read_bytes(), policy=email.policy.default)
+             for m in (__import__("pathlib").Path(app.config["MAIL_FOLDER"])).glob("*.eml")]
+    # in the customer's language (this one reads English), not ISO
+    assert any("January 20, 2027" in m["Subject"] and "January 20, 2027" in m.get_content() for m in mails)
     assert supervisor.post(f"/w/{token}/do/unblock").status_code == 303
     assert get(app, WorkOrder, wo_id).status == "planned"
     with app.app_context():
@@ -185,3 +189,106 @@ def test_label_qr_decodes_to_the_work_order_url(app, work_order, as_user, tmp_pa
     assert decoded == f"https://tracker.example.com/w/{token}"
     page = text_of(supervisor.get(f"/production/wo/{wo_id}/label"))
     assert number in page and "<svg" in page
+
+
+# --- a failed QC --------------------------------------------------------------------------------
+
+def test_failed_qc_rejects_a_quantity_and_reopens_that_much_work(app, make_order, as_user):
+    """Of 2,400 pieces QC rejects 1,250 to rework: the job is back in progress with 1,150 good, finish
+    is refused until 1,250 more good pieces are reported; a second rejection to scrap counts as scrap.
+    Bad input is 422 with the form kept; a worker may not fail QC (403); a job not in QC is 409."""
+    order_id = make_order("in_production", quantity="2400")
+    with app.app_context():
+        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+        wo_id, token = row.id, row.token
+    worker, qc = as_user("worker"), as_user("qc")
+    assert worker.post(f"/w/{token}/report", data={"p-good": "2400"}).status_code == 303
+    assert worker.post(f"/w/{token}/do/finish").status_code == 303
+    assert get(app, WorkOrder, wo_id).status == "qc"
+    page = text_of(qc.get(f"/w/{token}"))
+    assert 'name="q-quantity"' in page and 'name="q-disposition"' in page
+
+    for bad, message in (("", "This field is required."), ("0", "Must be above zero."),
+                         ("2401", "At most 2,400 (the good quantity)."), ("abc", "")):
+        response = qc.post(f"/w/{token}/do/fail_qc", data={"q-quantity": bad, "q-disposition": "rework",
+                                                          "q-note": "burrs on the edge"})
+        assert response.status_code == 422, bad
+        assert message in text_of(response) and "burrs on the edge" in text_of(response)
+    assert get(app, WorkOrder, wo_id).status == "qc"
+    assert worker.post(f"/w/{token}/do/fail_qc", data={"q-quantity": "5", "q-disposition": "rework"}).status_code == 403
+
+    response = qc.post(f"/w/{token}/do/fail_qc", data={"q-quantity": "1250", "q-disposition": "rework",
+                                                      "q-note": "burrs on the edge"})
+    assert response.status_code == 303
+    with app.app_context():
+        row = db.session.get(WorkOrder, wo_id)
+        assert row.status == "in_progress" and row.good == Decimal("1150") and row.remaining == Decimal("1250")
+        assert row.scrap == 0 and [(r.quantity, r.disposition) for r in row.rejections] == [(Decimal("1250"), "rework")]
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "work_order.fail_qc"))
+        assert event.after_data["rejected"] == "1250.000" or Decimal(event.after_data["rejected"]) == 1250
+    assert qc.post(f"/w/{token}/do/fail_qc", data={"q-quantity": "1", "q-disposition": "rework"}).status_code == 409
+    assert worker.post(f"/w/{token}/do/finish").status_code == 409  # 1,250 to make again
+    assert "1,150 of 2,400 pcs good" in text_of(worker.get(f"/w/{token}"))
+    assert worker.post(f"/w/{token}/report", data={"p-good": "1000"}).status_code == 303
+    assert worker.post(f"/w/{token}/do/finish").status_code == 409  # still 250
+    assert worker.post(f"/w/{token}/report", data={"p-good": "250"}).status_code == 303
+    assert worker.post(f"/w/{token}/do/finish").status_code == 303
+
+    assert qc.post(f"/w/{token}/do/fail_qc", data={"q-quantity": "12", "q-disposition": "scrap"}).status_code == 303
+    with app.app_context():
+        row = db.session.get(WorkOrder, wo_id)
+        assert (row.good, row.scrap, row.remaining) == (Decimal("2388"), Decimal("12"), Decimal("12"))
+    assert worker.post(f"/w/{token}/report", data={"p-good": "12"}).status_code == 303
+    assert worker.post(f"/w/{token}/do/finish").status_code == 303
+    assert qc.post(f"/w/{token}/do/pass_qc").status_code == 303
+    assert get(app, WorkOrder, wo_id).status == "done"
+
+
+# --- dates in the firm's time zone ---------------------------------------------------------------
+
+def test_plan_deviation_counts_in_the_firms_time_zone(app, make_order, as_user):
+    """Work started at 07:30 on 1 December in Shanghai (2026-11-30 23:30 UTC) against a planned start
+    of 1 December is on time (0 days), not a day early as the UTC date would say; started at 08:30 on
+    3 December it is 2 days late."""
+    import re
+    from datetime import date, datetime, timezone
+
+    import time_machine
+
+    from webapp.i18n import firm_today, local_date
+    order_id = make_order("in_production", quantity="1500")
+    with app.app_context():
+        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+        row.planned_start = date(2026, 12, 1)
+        token = row.token
+        db.session.commit()
+    worker = as_user("worker")
+    with time_machine.travel(datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc), tick=False):
+        assert worker.post(f"/w/{token}/report", data={"p-good": "250"}).status_code == 303
+        with app.app_context(), app.test_request_context():
+            assert firm_today() == date(2026, 12, 1)
+            assert local_date(datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc)) == date(2026, 12, 1)
+    page = text_of(as_user("production").get(f"/production/orders/{order_id}"))
+    start_row = re.search(r"<tr><td>Production start</td>.*?</tr>", page, re.S).group(0)
+    assert ">0 days<" in start_row, start_row
+
+    with app.app_context():
+        row = db.session.get(WorkOrder, db.session.scalar(db.select(WorkOrder.id).where(WorkOrder.order_id == order_id)))
+        row.actual_start = datetime(2026, 12, 3, 0, 30, tzinfo=timezone.utc)  # 08:30 in Shanghai
+        db.session.commit()
+    page = text_of(as_user("production").get(f"/production/orders/{order_id}"))
+    start_row = re.search(r"<tr><td>Production start</td>.*?</tr>", page, re.S).group(0)
+    assert ">2 days<" in start_row, start_row
+
+
+def test_the_calendar_opens_on_the_firms_year(app, as_user):
+    """At 20:00 UTC on 31 December it is already 1 January in Shanghai: the calendar shows the new year."""
+    from datetime import datetime, timezone
+
+    import time_machine
+    with time_machine.travel(datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc), tick=False):
+        page = text_of(as_user("admin").get("/admin/calendar"))
+    assert "2027" in page
+    import re
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    assert "2027" in heading, heading

@@ -36,12 +36,13 @@ def set_barcode(app, product_id, barcode):
 @pytest.fixture
 def packing(app, make_order, make_product, as_user):
     """A shipment being packed with three lines: two of BRK-1 (one order line linked to the product,
-    one that only names its model) and one of NUT-2."""
+    one that only names its model) and one of NUT-2. The first line passed QC; the two added after
+    release have no work order and are taken from stock."""
     brk = make_product("BRK-1")
     nut = make_product("NUT-2", on_hand="7")
     set_barcode(app, brk, EAN)
     set_barcode(app, nut, OTHER_EAN)
-    order_id = make_order("in_production")
+    order_id = make_order("ready_to_ship")
     with app.app_context():
         first = db.session.scalar(db.select(OrderLine).where(OrderLine.order_id == order_id))
         assert first.product_id is None and first.model == "BRK-1"  # matched by model

@@ -589,11 +589,11 @@ def test_offline_and_outbox_pages_open_without_login(app):
 # --- courier and customer links; ending a person's logins -------------------------------------------
 
 def packed_shipment_with_courier_link(app, make_order, as_user):
-    """A packed shipment of an order in production, and its courier link's path."""
+    """A packed shipment of an order whose work passed QC, and its courier link's path."""
     from .test_shipping import link_path, new_shipment, packed
     from webapp.orders.models import OrderLine
     from webapp.shipping.models import Shipment
-    order_id = make_order("in_production")
+    order_id = make_order("ready_to_ship")
     with app.app_context():
         line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
     warehouse = as_user("warehouse")

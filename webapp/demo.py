@@ -2,11 +2,12 @@
 numbers, links and signatures are real)."""
 import json
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from . import links
 from .admin import calendar
+from .i18n import firm_today
 from .admin.models import get_settings
 from .auth.models import DeviceSession, User
 from .customers.models import Customer
@@ -53,7 +54,7 @@ PRODUCTS = [
     ("BRK-200", "不锈钢支架 Stainless bracket", "pcs", "12.50", "800"),
     ("GEAR-45", "直齿轮 M2 45T Spur gear", "pcs", "38.00", "120"),
     ("HSG-AL6", "铝合金外壳 Aluminium housing", "pcs", "56.00", "0"),
-    ("PCB-X1", "控制板 Controller board", "pcs", "120.00", "300"),
+    ("PCB-X1", "控制板 Controller board", "pcs", "120.00", "80"),  # below the running order: it is made
     ("CAB-OAK", "橡木柜 Oak cabinet", "set", "860.00", "12"),
 ]
 
@@ -100,11 +101,11 @@ def load_demo() -> None:
         db.session.add(product)
         products[model] = product
     db.session.flush()
-    year = date.today().year
+    year = firm_today().year
     calendar.load_defaults(settings.calendar_country, [year, year + 1])
 
     sales, lucy = people["wang.fang"], people["lucy"]
-    today = date.today()
+    today = firm_today()
 
     def requirement(customer, rep, product, qty, days, priority="regular", specs="", budget=None):
         prod = products.get(product)

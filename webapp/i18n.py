@@ -1,4 +1,7 @@
 """Language and time-zone choice; formatting of money, quantities and times per locale."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from flask import current_app, request, session
 from flask_login import current_user
 
@@ -24,3 +27,20 @@ def select_timezone() -> str:
     """The firm's time zone: times are shown in it and 'this month' is the firm's month."""
     from .admin.models import get_settings
     return get_settings().timezone
+
+
+def firm_zone() -> ZoneInfo:
+    """The firm's time zone (admin settings)."""
+    return ZoneInfo(select_timezone())
+
+
+def firm_today() -> date:
+    """Today in the firm's time zone: the date to compare with planned and due dates, which are the
+    firm's local dates (the server's or UTC's date is a day off for part of every day)."""
+    from .db_types import utcnow
+    return utcnow().astimezone(firm_zone()).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The firm's local date of an aware (UTC) time, e.g. to compare it with a planned date."""
+    return moment.astimezone(firm_zone()).date()

@@ -88,6 +88,9 @@ EVENT_LABELS = {
     "shipment.problem": N_("Courier reported a problem"),
     "return.opened": N_("Return case opened"),
     "return.started": N_("Return case started"),
+    "return.closed": N_("Return case closed"),
+    "order.close_override": N_("Closed by a manager's override"),
+    "work_order.from_stock": N_("Line taken from stock (no work order)"),
     "follow_up.created": N_("Follow-up call planned"),
     "ticket.opened": N_("Ticket opened"),
     "survey.sent": N_("Satisfaction survey sent"),
@@ -159,8 +162,9 @@ def app_config() -> dict:
 
 def init_app(app) -> None:
     """Register the filters and globals."""
+    from .i18n import local_date
     app.jinja_env.filters.update(money=money, qty=quantity, qty_input=quantity_input, dt=datetime_local, d=date_local,
-                                 state=state_label, event=event_label)
+                                 state=state_label, event=event_label, local_date=local_date)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
                                  get_locale=get_locale, firm_name=_firm_name,
                                  app_config=app_config, now_iso=lambda: utcnow().isoformat())

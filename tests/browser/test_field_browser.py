@@ -17,6 +17,7 @@ from webapp.orders.models import Order, OrderLine
 from webapp.production.models import WorkOrder
 from webapp.shipping.models import DeliveryReceipt, ReturnCase, Shipment
 
+from ..helpers import make_and_pass_qc
 from .conftest import TABLET
 from .test_order_desk_browser import draw_signature, log_in, settle
 
@@ -73,6 +74,8 @@ def test_floor_to_signed_receipt_on_phones(app, live_server, open_context, brows
     make_user("worker", username="wu", name="Wu Worker")
     make_user("warehouse", username="wanda", name="Wanda Warehouse")
     make_user("sales", username="sally", name="Sally Sales")
+    maker_id = make_user("production", username="pat", name="Pat Production")
+    inspector_id = make_user("qc", username="quinn", name="Quinn QC")
     with app.app_context():
         work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
         token, wo_number = work_order.token, work_order.number
@@ -138,6 +141,9 @@ def test_floor_to_signed_receipt_on_phones(app, live_server, open_context, brows
     expect(worker.locator(".quick button").first).to_be_visible()
     shot(worker, "field-zh-03-worker-latest-reports")
     browser_problems.check(worker)
+
+    # The rest is made and QC passes the work order (only QC-passed goods ship); set up through the services.
+    make_and_pass_qc(app, order_id, maker_id, inspector_id)
 
     # --- The warehouse ships 60 of the 100. -----------------------------------------------------
     warehouse = open_context().new_page()
@@ -276,4 +282,4 @@ def test_floor_to_signed_receipt_on_phones(app, live_server, open_context, brows
         assert receipt.taken_on == "customer" and receipt.signature_svg.startswith("<svg")
         case_row = db.session.scalar(db.select(ReturnCase).where(ReturnCase.shipment_id == shipment.id))
         assert case_row.status == "open" and case_row.due_at - receipt.signed_at == timedelta(hours=24)
-        assert db.session.get(Order, order_id).status == "in_production"  # 40 still to ship
+        assert db.session.get(Order, order_id).status == "ready_to_ship"  # QC passed, 40 still to ship

@@ -10,6 +10,7 @@ from ..auth import sessions
 from ..auth.models import DeviceSession, User
 from ..extensions import db
 from ..htmx import render, see_other
+from ..i18n import firm_today
 from ..links import absolute
 from ..qr import svg as qr_inline_svg
 from ..permissions import requires
@@ -149,7 +150,7 @@ def calendar_view():
         row.name, row.is_working = form.name.data or "", form.is_working.data
         flash(_("Day saved."))
         return see_other(url_for("admin.calendar_view"))
-    year = request.args.get("year", type=int) or date.today().year
+    year = request.args.get("year", type=int) or firm_today().year
     days = db.session.scalars(db.select(CalendarDay).where(
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
         .order_by(CalendarDay.day)).all()
@@ -162,7 +163,7 @@ def calendar_view():
 @requires("admin.manage")
 def calendar_defaults():
     """Load the public holidays of the firm's country for this year and the next."""
-    year = date.today().year
+    year = firm_today().year
     added = calendar.load_defaults(get_settings().calendar_country, [year, year + 1])
     flash(_("%(n)s days added.", n=added))
     return see_other(url_for("admin.calendar_view"))

@@ -83,8 +83,8 @@ class TicketMessage(db.Model):
 
 
 class Survey(db.Model):
-    """The satisfaction survey sent on its own link once the order is delivered and no ticket is
-    open: three ratings from 1 to 5 and suggestions, one answer per link."""
+    """The satisfaction survey sent on its own link once the order is delivered and neither a ticket
+    nor a return case is open: three ratings from 1 to 5 and suggestions, one answer per link."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)

@@ -2,7 +2,7 @@
 
 Every status change goes through lifecycle (FOLLOW_UP, TICKET, SURVEY). Shipping calls
 on_receipt() when the customer signs a delivery receipt and on_delivered() when the whole order
-is delivered.
+is delivered; closing a return case calls send_survey_when_settled().
 """
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -99,9 +99,15 @@ def on_receipt(order, receipt_signed_at: datetime, user=None) -> FollowUp:
 
 
 def on_delivered(order) -> Survey | None:
-    """The whole order is delivered: send the satisfaction survey unless a ticket is open (then
-    it goes when the customer confirms the last one resolved)."""
-    if open_tickets(order):
+    """The whole order is delivered: send the satisfaction survey unless a ticket or a return case
+    is open (then it goes when the last of them is settled)."""
+    return send_survey_when_settled(order)
+
+
+def send_survey_when_settled(order) -> Survey | None:
+    """Send the survey once delivery is complete and nothing is open (no ticket the customer has
+    not confirmed, no return case not closed); called whenever one of those may have been the last."""
+    if order.status not in ("delivered", "closed") or open_tickets(order) or open_return_cases(order):
         return None
     return send_survey(order)
 
@@ -120,6 +126,13 @@ def open_tickets(order) -> list[Ticket]:
     """The order's tickets the customer has not confirmed resolved."""
     return db.session.scalars(db.select(Ticket).where(
         Ticket.order_id == order.id, Ticket.status != "resolved").order_by(Ticket.id)).all()
+
+
+def open_return_cases(order) -> list:
+    """The order's return cases not closed yet."""
+    from ..shipping.models import ReturnCase
+    return db.session.scalars(db.select(ReturnCase).where(
+        ReturnCase.order_id == order.id, ReturnCase.status != "closed").order_by(ReturnCase.id)).all()
 
 
 def can_have_tickets(order) -> bool:
@@ -190,9 +203,7 @@ def confirm_resolved(ticket: Ticket) -> None:
                actor_label=_customer_label(ticket.order))
     ticket.resolved_at = utcnow()
     db.session.flush()
-    order = ticket.order
-    if order.status in ("delivered", "closed") and not open_tickets(order):
-        send_survey(order)
+    send_survey_when_settled(ticket.order)
 
 
 # --- the survey --------------------------------------------------------------------------------

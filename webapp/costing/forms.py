@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import DataRequired, Length
 
 from ..forms import DecimalText
 
@@ -26,3 +26,11 @@ class CostSheetForm(FlaskForm):
     cause_logistics = TextAreaField(_l("Cause of the variance"), validators=[Length(max=2000)])
     actual_aftersales = DecimalText(_l("Actual cost"), minimum=0)
     cause_aftersales = TextAreaField(_l("Cause of the variance"), validators=[Length(max=2000)])
+
+
+class CloseOverrideForm(FlaskForm):
+    """The manager closes an order with a return case, a ticket or money still open: why."""
+
+    reason = TextAreaField(_l("Why close with this still open"),
+                           validators=[DataRequired(message=_l("Give the reason for closing anyway.")),
+                                       Length(max=2000)])

@@ -7,6 +7,7 @@ from ..aftersales.models import FollowUp
 from ..db_types import utcnow
 from ..extensions import db
 from ..orders import lifecycle as order_lifecycle
+from ..permissions import can
 from ..statemachine import N_, TransitionError
 from ..workflow import transition
 from .models import CostLine, CostSheet
@@ -25,11 +26,33 @@ def budgets(order) -> dict[str, Decimal]:
     return {c: v if v is not None else Decimal("0") for c, v in order.budget.items()}
 
 
+def freight(order) -> Decimal:
+    """The logistics actual: the freight typed on each of the order's shipments, summed in SQL
+    (exact: money is stored in minor units)."""
+    from ..shipping.models import Shipment
+    total = db.session.scalar(db.select(db.func.sum(Shipment.cost)).where(Shipment.order_id == order.id))
+    return total if total is not None else Decimal("0")
+
+
+# Categories whose actual comes from the records rather than from finance's typing.
+COMPUTED = {"logistics": freight}
+
+
 def draft_sheet(order) -> CostSheet:
     """An unsaved sheet with the order's budget, to show before finance saves anything."""
     return CostSheet(order_id=order.id, lines=[
-        CostLine(position=i, category=c, budget=b, actual=None, cause="")
+        CostLine(position=i, category=c, budget=b, actual=COMPUTED[c](order) if c in COMPUTED else None, cause="")
         for i, (c, b) in enumerate(budgets(order).items(), start=1)])
+
+
+def refresh_computed(sheet: CostSheet, order) -> None:
+    """Bring the computed actuals (logistics: the shipments' freight) up to date on a sheet that is
+    not finalised; a finalised sheet keeps what it was finalised with."""
+    if sheet.is_final:
+        return
+    for line in sheet.lines:
+        if line.category in COMPUTED:
+            line.actual = COMPUTED[line.category](order)
 
 
 def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user) -> CostSheet:
@@ -50,6 +73,7 @@ def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user
             line = CostLine(position=position, category=category)
             sheet.lines.append(line)
         line.budget, line.actual, line.cause = budget, actuals.get(category), causes.get(category, "")
+    refresh_computed(sheet, order)
     sheet.updated_by_id = user.id
     sheet.updated_at = utcnow()
     db.session.flush()
@@ -72,6 +96,8 @@ def finalise(order, user) -> CostSheet:
         raise TransitionError(409, N_("The cost sheet is already finalised."))
     if order.status not in COSTABLE:
         raise TransitionError(409, N_("The cost sheet of this order cannot be changed in its current state."))
+    if sheet is not None:
+        refresh_computed(sheet, order)
     if sheet is None or not sheet.complete:
         raise TransitionError(409, N_("Enter the actual cost of every category before finalising."))
     sheet.finalised_at, sheet.finalised_by_id = utcnow(), user.id
@@ -82,8 +108,23 @@ def finalise(order, user) -> CostSheet:
     return sheet
 
 
-def close_blockers(order) -> list[str]:
-    """What keeps the order from closing (English msgids): delivered, followed up and costed."""
+def settlement_blockers(order) -> list[str]:
+    """What is still open with the customer (English msgids): a return case, a ticket, money.
+    A manager may close over these with a reason; nobody closes over the others."""
+    from ..aftersales.services import open_return_cases, open_tickets
+    blockers = []
+    if open_return_cases(order):
+        blockers.append(N_("A return case is still open."))
+    if open_tickets(order):
+        blockers.append(N_("A ticket is still open."))
+    if order.unpaid > 0:
+        blockers.append(N_("The order is not fully paid (total including tax less payments)."))
+    return blockers
+
+
+def close_blockers(order, override: bool = False) -> list[str]:
+    """What keeps the order from closing (English msgids): delivered, followed up, costed, and
+    (unless a manager overrides them) nothing open with the customer."""
     blockers = []
     if order.status not in ("delivered", "closed"):
         blockers.append(N_("The order has not been delivered yet."))
@@ -93,10 +134,23 @@ def close_blockers(order) -> list[str]:
     sheet = sheet_for(order)
     if sheet is None or not sheet.is_final:
         blockers.append(N_("The cost sheet has not been finalised yet."))
+    if not override:
+        blockers.extend(settlement_blockers(order))
     return blockers
 
 
-def close(order, user) -> str:
-    """Close the order (finance or manager): refused with the first blocker while any remains."""
-    order.close_blockers = close_blockers(order)
-    return transition(order, order_lifecycle.MACHINE, "close", user)
+def close(order, user, override_reason: str | None = None) -> str:
+    """Close the order (finance or manager): refused with the first blocker while any remains. A
+    manager's override_reason closes over what is still open with the customer; the reason and what
+    it overrode are kept on the order and in the audit trail."""
+    if override_reason is not None and not can(user, "order.close_override"):
+        raise TransitionError(403, N_("Only a manager may close an order with something still open."))
+    overridden = settlement_blockers(order) if override_reason is not None else []
+    order.close_blockers = close_blockers(order, override=override_reason is not None)
+    checked = order_lifecycle.MACHINE.check(order, "close", user.roles)
+    if overridden:
+        order.close_override = override_reason
+        audit.record("order.close_override", order, actor=user, note=override_reason,
+                     after={"overridden": overridden, "unpaid": str(order.unpaid)})
+    return transition(order, order_lifecycle.MACHINE, "close", user, note=override_reason or None,
+                      checked=checked)

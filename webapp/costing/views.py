@@ -1,6 +1,6 @@
 """The cost sheet page (成本核算表): finance enters actual costs and finalises; finance or the
 manager closes the order from here once it is delivered, followed up and costed."""
-from flask import abort, flash, g, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,12 +13,16 @@ from ..orders.models import BUDGET_CATEGORIES, Order
 from ..permissions import can, require
 from ..statemachine import TransitionError
 from . import bp, services
-from .forms import CATEGORY_LABELS, CostSheetForm
+from .forms import CATEGORY_LABELS, CloseOverrideForm, CostSheetForm
 
 
 def get_order(order_id: int, action: str = "costsheet.view") -> Order:
-    """Load an order or 404, and check that the current user may do action."""
-    order = db.session.get(Order, order_id, options=[joinedload(Order.customer)])
+    """Load an order or 404, and check that the current user may do action (a writer locks the row
+    on PostgreSQL, so a close and a payment or a second close at once see each other)."""
+    writing = request.method not in ("GET", "HEAD", "OPTIONS")
+    # (no joined load when locking: PostgreSQL refuses FOR UPDATE on the outer side of a join)
+    order = db.session.get(Order, order_id, options=[] if writing else [joinedload(Order.customer)],
+                           with_for_update=writing)
     if order is None:
         abort(404)
     require(action, order)
@@ -30,9 +34,13 @@ def percent(value) -> str:
     return "—" if value is None else format_percent(value, "#,##0.0%")
 
 
-def sheet_context(order: Order, form=None, problems=None) -> dict:
+def sheet_context(order: Order, form=None, problems=None, override_form=None) -> dict:
     """What the cost sheet page shows; a form with errors is shown as it was typed."""
-    sheet = services.sheet_for(order) or services.draft_sheet(order)
+    sheet = services.sheet_for(order)
+    if sheet is None:
+        sheet = services.draft_sheet(order)
+    else:
+        services.refresh_computed(sheet, order)  # the freight of shipments made since it was saved
     if form is None:
         data = {}
         for line in sheet.lines:
@@ -42,12 +50,16 @@ def sheet_context(order: Order, form=None, problems=None) -> dict:
     close_roles = order_lifecycle.MACHINE.transitions["close"].roles
     return {
         "order": order, "sheet": sheet, "form": form, "labels": CATEGORY_LABELS, "percent": percent,
+        "computed": services.COMPUTED,
         "can_edit": (can(current_user, "costsheet.edit") and not sheet.is_final
                      and order.status in services.COSTABLE),
         "can_finalise": (can(current_user, "costsheet.finalise") and not sheet.is_final
                          and order.status in services.COSTABLE),
         "can_close": bool(current_user.roles & close_roles) and order.status not in ("closed", "cancelled"),
         "blockers": [_(b) for b in services.close_blockers(order)] if order.status != "closed" else [],
+        "settlement": [_(b) for b in services.settlement_blockers(order)] if order.status != "closed" else [],
+        "can_override": can(current_user, "order.close_override") and order.status == "delivered",
+        "override_form": override_form or CloseOverrideForm(prefix="override"),
         "problems": problems or [],
     }
 
@@ -88,10 +100,18 @@ def finalise(order_id: int):
 @bp.post("/costing/orders/<int:order_id>/close")
 @login_required
 def close(order_id: int):
-    """Close the order (finance or manager); refused with what is still missing (409)."""
+    """Close the order (finance or manager); refused with what is still missing (409). A manager may
+    close over an open return case, ticket or unpaid amount with a reason (422 without one)."""
     order = get_order(order_id, "order.view")
+    override_reason = None
+    if "override-reason" in request.form:
+        require("order.close_override")
+        form = CloseOverrideForm(prefix="override")
+        if not form.validate_on_submit():
+            return render("costing/sheet.html", status=422, **sheet_context(order, override_form=form))
+        override_reason = form.reason.data.strip()
     try:
-        services.close(order, current_user)
+        services.close(order, current_user, override_reason=override_reason)
     except TransitionError as error:
         if error.status != 409:
             raise

@@ -50,6 +50,8 @@ class Order(db.Model):
     signed_version: Mapped[int | None] = mapped_column()
     review_round: Mapped[int] = mapped_column(default=1)
     prepayment_override: Mapped[str | None] = mapped_column(Text)
+    # The manager's reason for closing with a return case, a ticket or money still open.
+    close_override: Mapped[str | None] = mapped_column(Text)
     sales_rep_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -136,6 +138,12 @@ class Order(db.Model):
     def paid(self) -> Decimal:
         """Everything received so far."""
         return sum((p.amount for p in self.payments), Decimal("0"))
+
+    @property
+    def unpaid(self) -> Decimal:
+        """The total including tax less every payment received (never below zero); balances with
+        invoices and credit arrive with the money and customers issue."""
+        return max(self.total - self.paid, Decimal("0"))
 
     @property
     def prepayment_satisfied(self) -> bool:

@@ -14,6 +14,7 @@ from .. import audit, links
 from ..admin.models import get_settings
 from ..db_types import money, utcnow
 from ..extensions import db
+from ..i18n import firm_today
 from ..notify import mail
 from ..production.models import Product
 from ..signatures import parse_strokes, render_svg
@@ -373,7 +374,7 @@ def simple_transition(order: Order, name: str, user, reason: str = "") -> str:
     status = transition(order, lifecycle.MACHINE, name, user, note=reason or None)
     if name == "start_production":
         from ..production.services import create_work_orders
-        create_work_orders(order, user)
+        create_work_orders(order, user, at_release=True)
     if name == "resume":
         order.hold_from = None
     if name in ("cancel", "discard"):
@@ -389,7 +390,7 @@ ACTIVE_STATUSES = ("in_review", "pending_approval", "awaiting_countersign", "eff
 def weekly_load(order: Order, weeks: int = 6) -> list[dict]:
     """Committed quantity per week around the order's delivery week, against weekly capacity."""
     capacity = get_settings().weekly_capacity
-    anchor = order.delivery_date or date.today()
+    anchor = order.delivery_date or firm_today()
     start = anchor - timedelta(days=anchor.weekday()) - timedelta(weeks=weeks // 2)
     end = start + timedelta(weeks=weeks)
     rows = db.session.execute(

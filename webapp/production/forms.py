@@ -6,7 +6,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import DecimalText, filled, options, positive
-from .models import ANOMALY_KINDS
+from .models import ANOMALY_KINDS, QC_DISPOSITIONS
 
 KIND_LABELS = {
     "material_shortage": _l("Material shortage"), "equipment_failure": _l("Equipment failure"),
@@ -65,3 +65,15 @@ class ResolveForm(FlaskForm):
     """How an anomaly was resolved."""
 
     resolution = StringField(_l("What was done"), validators=[DataRequired(), Length(max=1000)])
+
+
+DISPOSITION_LABELS = {"rework": _l("Rework (make good again)"), "scrap": _l("Scrap")}
+
+
+class QcFailForm(FlaskForm):
+    """QC rejects some pieces: how many, rework or scrap, and why."""
+
+    quantity = DecimalText(_l("Pieces rejected"), places=3, validators=[filled, positive])
+    disposition = SelectField(_l("What happens to them"),
+                              choices=options(*[(k, DISPOSITION_LABELS[k]) for k in QC_DISPOSITIONS]))
+    note = TextAreaField(_l("What is wrong"), validators=[Length(max=2000)])

@@ -34,6 +34,7 @@ MACHINE = StateMachine("work_order", STATES, [
     Transition("start", ("planned", "materials_ready"), "in_progress", FLOOR, label=N_("Start")),
     Transition("finish", ("in_progress",), "qc", FLOOR, guard_finish, label=N_("Finish")),
     Transition("pass_qc", ("qc",), "done", frozenset({"qc"}), label=N_("QC passed")),
+    # services.fail_qc records the rejected quantity first, so the job reopens for that much work.
     Transition("fail_qc", ("qc",), "in_progress", frozenset({"qc"}), label=N_("QC failed: rework")),
     Transition("block", ("planned", "materials_ready", "in_progress", "qc"), "blocked",
                FLOOR | {"qc"}, label=N_("Blocked")),

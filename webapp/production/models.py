@@ -52,16 +52,24 @@ class WorkOrder(db.Model):
         back_populates="work_order", order_by="ProgressReport.id")
     anomalies: Mapped[list["Anomaly"]] = relationship(
         back_populates="work_order", order_by="Anomaly.id")
+    rejections: Mapped[list["QcRejection"]] = relationship(
+        back_populates="work_order", order_by="QcRejection.id")
+
+    @property
+    def rejected(self) -> Decimal:
+        """Pieces QC sent back (to rework or scrap): they no longer count as good."""
+        return sum((r.quantity for r in self.rejections), Decimal("0"))
 
     @property
     def good(self) -> Decimal:
-        """Good quantity reported so far."""
-        return sum((r.good_qty for r in self.reports), Decimal("0"))
+        """Good quantity so far: reported good less what QC rejected."""
+        return sum((r.good_qty for r in self.reports), Decimal("0")) - self.rejected
 
     @property
     def scrap(self) -> Decimal:
-        """Scrap reported so far."""
-        return sum((r.scrap_qty for r in self.reports), Decimal("0"))
+        """Scrap so far: reported by the floor plus what QC scrapped."""
+        return (sum((r.scrap_qty for r in self.reports), Decimal("0"))
+                + sum((r.quantity for r in self.rejections if r.disposition == "scrap"), Decimal("0")))
 
     @property
     def remaining(self) -> Decimal:
@@ -85,6 +93,25 @@ class ProgressReport(db.Model):
 
     work_order: Mapped[WorkOrder] = relationship(back_populates="reports")
     worker = relationship("User")
+
+
+QC_DISPOSITIONS = ("rework", "scrap")
+
+
+class QcRejection(db.Model):
+    """A failed QC: how many pieces QC rejected and what happens to them (reworked or scrapped).
+    The work order goes back to the floor until that many more good pieces are reported."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    disposition: Mapped[str] = mapped_column(String(10))  # QC_DISPOSITIONS
+    note: Mapped[str] = mapped_column(Text, default="")
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    work_order: Mapped[WorkOrder] = relationship(back_populates="rejections")
+    inspector = relationship("User")
 
 
 ANOMALY_KINDS = ("material_shortage", "equipment_failure", "quality", "labour", "other")

@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import g
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from .. import audit
@@ -16,20 +16,47 @@ from ..photos import save_photos
 from ..statemachine import N_, TransitionError
 from ..workflow import transition
 from . import lifecycle
-from .models import Anomaly, ProgressReport, WorkOrder
+from .models import QC_DISPOSITIONS, Anomaly, ProgressReport, QcRejection, WorkOrder
 
 # Default plan, counted back from the delivery date (days).
 PLAN_OFFSETS = {"planned_materials": 14, "planned_start": 10, "planned_qc": 3}
 
 
-def create_work_orders(order, user) -> list[WorkOrder]:
-    """One work order per order line, planned back from the delivery date."""
-    if order.work_orders:
-        return list(order.work_orders)
+def lines_without_work_orders(order) -> list:
+    """The order's lines that have no work order (taken from stock, or not planned yet)."""
+    planned = {w.order_line_id for w in order.work_orders}
+    return [line for line in order.lines if line.id not in planned]
+
+
+def covered_by_stock(line) -> bool:
+    """Whether the line's product has its whole quantity on hand (then it ships from stock)."""
+    return line.product is not None and line.product.on_hand >= line.quantity
+
+
+def create_work_orders(order, user, at_release: bool = False) -> list[WorkOrder]:
+    """One work order per order line that has none, planned back from the delivery date.
+
+    At release a line whose product has the whole quantity on hand gets no work order: it is taken
+    from stock when it ships. Later (the supervisor's "Create work orders") every line still without
+    one gets one, for what has not already shipped from stock (e.g. the stock went elsewhere)."""
     created = []
-    for index, line in enumerate(order.lines, start=1):
-        work_order = WorkOrder(order=order, line=line, quantity=line.quantity,
-                               number=f"{order.number}-W{index:02d}", token=secrets.token_urlsafe(18))
+    taken = {w.number for w in order.work_orders}
+    sequence = len(order.work_orders)
+    for line in lines_without_work_orders(order):
+        if at_release and covered_by_stock(line):
+            audit.record("work_order.from_stock", order, actor=user, entity_type="order",
+                         after={"line": line.position, "model": line.model, "quantity": str(line.quantity)})
+            continue
+        shipped = sum((sline.quantity for shipment in order.shipments for sline in shipment.lines
+                       if sline.order_line_id == line.id), Decimal("0"))
+        if line.quantity - shipped <= 0:
+            continue
+        sequence += 1
+        while f"{order.number}-W{sequence:02d}" in taken:
+            sequence += 1
+        work_order = WorkOrder(order=order, line=line, quantity=line.quantity - shipped,
+                               number=f"{order.number}-W{sequence:02d}", token=secrets.token_urlsafe(18))
+        taken.add(work_order.number)
         if order.delivery_date:
             for field, days in PLAN_OFFSETS.items():
                 setattr(work_order, field, order.delivery_date - timedelta(days=days))
@@ -85,6 +112,24 @@ def move(work_order: WorkOrder, name: str, user, note: str | None = None) -> str
     return status
 
 
+def fail_qc(work_order: WorkOrder, user, quantity: Decimal, disposition: str, note: str = "") -> QcRejection:
+    """QC rejects quantity pieces (to rework or scrap): they stop counting as good, and the work order
+    goes back to the floor, where finishing is refused until that many more good pieces are reported."""
+    checked = lifecycle.MACHINE.check(work_order, "fail_qc", user.roles)
+    if disposition not in QC_DISPOSITIONS:
+        raise TransitionError(409, N_("Choose rework or scrap for the rejected pieces."))
+    if not Decimal("0") < quantity <= work_order.good:
+        raise TransitionError(409, N_("Reject more than zero and at most the good quantity."))
+    rejection = QcRejection(work_order=work_order, quantity=quantity, disposition=disposition, note=note,
+                            inspector_id=user.id)
+    db.session.add(rejection)
+    db.session.flush()
+    transition(work_order, lifecycle.MACHINE, "fail_qc", user, note=note or None, checked=checked,
+               detail={"number": work_order.number, "rejected": str(quantity), "disposition": disposition,
+                       "good": str(work_order.good)})
+    return rejection
+
+
 def report(work_order: WorkOrder, user, good: Decimal, scrap: Decimal, note: str, files,
            occurred_at=None, operation: str = "") -> ProgressReport:
     """Record good and scrap quantity (starting the job if it had not started)."""
@@ -135,12 +180,12 @@ def raise_anomaly(work_order: WorkOrder, user, kind: str, severity: str, note: s
                      after={"date": new_eta.isoformat()})
         contact = order.requirement.contact_email if order.requirement else order.customer.contact_email
         with force_locale(order.customer.locale or "zh"):
+            told = format_date(new_eta, "long")  # in the customer's language, not ISO
             mail.queue(contact or order.customer.contact_email,
-                       _("Order %(number)s: new expected date %(date)s", number=order.number,
-                         date=new_eta.isoformat()),
+                       _("Order %(number)s: new expected date %(date)s", number=order.number, date=told),
                        _("Hello,\n\nWe are sorry: order %(number)s will be ready on %(date)s instead of the "
-                         "date agreed.\nReason: %(reason)s\n", number=order.number,
-                         date=new_eta.isoformat(), reason=eta_reason))
+                         "date agreed.\nReason: %(reason)s\n", number=order.number, date=told,
+                         reason=eta_reason))
     return anomaly
 
 

@@ -19,7 +19,7 @@ from ..sync import replay
 from ..sync.replay import offline_capable
 from ..uploads import UploadError
 from . import bp, labels, lifecycle, services
-from .forms import KIND_LABELS, AnomalyForm, PlanForm, ProgressForm, ResolveForm, SplitForm
+from .forms import KIND_LABELS, AnomalyForm, PlanForm, ProgressForm, QcFailForm, ResolveForm, SplitForm
 from .models import Anomaly, WorkOrder
 
 QUICK_AMOUNTS = (1, 5, 10)
@@ -75,14 +75,14 @@ def plan(order_id: int):
                                               joinedload(WorkOrder.line), joinedload(WorkOrder.owner))
                                      .order_by(WorkOrder.id)).all()
     return render("production/plan.html", order=order, work_orders=work_orders,
-                  state_labels=lifecycle.STATE_LABELS)
+                  unplanned=services.lines_without_work_orders(order), state_labels=lifecycle.STATE_LABELS)
 
 
 @bp.post("/production/orders/<int:order_id>/work-orders")
 @login_required
 @requires("workorder.manage")
 def create(order_id: int):
-    """Make one work order per order line."""
+    """Make a work order for every order line that has none."""
     order = db.get_or_404(Order, order_id)
     if order.status not in ("effective", "in_production") or not order.number:
         abort(409)
@@ -153,8 +153,10 @@ def floor_context(work_order: WorkOrder, **forms) -> dict:
         "progress_form": forms.get("progress_form") or ProgressForm(prefix="p"),
         "anomaly_form": forms.get("anomaly_form") or AnomalyForm(prefix="a"),
         "quick": [q for q in QUICK_AMOUNTS if q <= work_order.remaining],
-        "moves": [name for name in ("materials_ready", "start", "finish", "pass_qc", "fail_qc", "unblock")
+        "moves": [name for name in ("materials_ready", "start", "finish", "pass_qc", "unblock")
                   if can(current_user, f"work_order:{name}", work_order)],
+        "can_fail_qc": can(current_user, "work_order:fail_qc", work_order),
+        "qc_fail_form": forms.get("qc_fail_form") or QcFailForm(prefix="q"),
         "labels": {name: t.label for name, t in lifecycle.MACHINE.transitions.items()},
         "photos": photos_of("progress", [r.id for r in work_order.reports[-5:]]),
         "open_anomalies": [a for a in work_order.anomalies if a.resolved_at is None],
@@ -217,8 +219,26 @@ def move(token: str, name: str):
     work_order = by_token(token)
     if name not in ("materials_ready", "start", "finish", "pass_qc", "fail_qc", "unblock"):
         abort(404)
+    if name == "fail_qc":
+        return _fail_qc(work_order, token)
     services.move(work_order, name, current_user)
     flash(_("Done: %(label)s.", label=_(lifecycle.MACHINE.transitions[name].label)))
+    return see_other(url_for("production.floor", token=token))
+
+
+def _fail_qc(work_order: WorkOrder, token: str):
+    """QC rejects a quantity (rework or scrap): the form comes back with its errors (422)."""
+    lifecycle.MACHINE.check(work_order, "fail_qc", current_user.roles)  # wrong role 403, wrong state 409
+    form = QcFailForm(prefix="q")
+    valid = form.validate_on_submit()
+    if valid and form.quantity.data > work_order.good:
+        form.quantity.errors = [_("At most %(n)s (the good quantity).", n=quantity(work_order.good))]
+        valid = False
+    if not valid:
+        return render("production/floor.html", status=422, **floor_context(work_order, qc_fail_form=form))
+    services.fail_qc(work_order, current_user, form.quantity.data, form.disposition.data,
+                     (form.note.data or "").strip())
+    flash(_("QC failed: %(n)s pieces go back to the floor.", n=quantity(form.quantity.data)))
     return see_other(url_for("production.floor", token=token))
 
 

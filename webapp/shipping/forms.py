@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import DecimalText, options
 from ..orders.forms import METHOD_CHOICES
+from .lifecycle import RETURN_OUTCOMES
 
 CONDITION_CHOICES = [("ok", _l("In good order")), ("damaged", _l("Damaged")), ("missing", _l("Missing"))]
 
@@ -51,3 +52,12 @@ class ReturnStartForm(FlaskForm):
 
     action = TextAreaField(_l("What will be done (return, exchange, resend)"),
                            validators=[DataRequired(), Length(max=2000)])
+
+
+class ReturnCloseForm(FlaskForm):
+    """Close a return case: how it ended and a note on what was done."""
+
+    outcome = SelectField(_l("Outcome"), choices=options(*[(k, _l(v)) for k, v in RETURN_OUTCOMES.items()]),
+                          validators=[DataRequired()])
+    note = TextAreaField(_l("What was done"),
+                         validators=[DataRequired(message=_l("Say what was done.")), Length(max=2000)])

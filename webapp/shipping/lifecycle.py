@@ -43,12 +43,22 @@ RETURN_STATES = ("open", "started", "closed")
 
 RETURN_LABELS = {"open": N_("Not started"), "started": N_("Started"), "closed": N_("Closed")}
 
+# How a return case ended (the delivery issue later turns replacements and credits into records).
+RETURN_OUTCOMES = {
+    "replaced": N_("Replaced"),
+    "credited": N_("Credited"),
+    "repaired": N_("Repaired"),
+    "rejected_no_fault": N_("Rejected: no fault found"),
+    "other": N_("Other"),
+}
+
 # A return or exchange case: it must be started within 24 h of the signed receipt.
 RETURN_CASE = StateMachine("return_case", RETURN_STATES, [
     Transition("start", ("open",), "started",
                frozenset({"aftersales", "sales", "warehouse", "operations", "manager"}),
                label=N_("Start the return")),
-    Transition("close", ("started",), "closed", frozenset({"aftersales", "manager"}),
+    # A case can be closed without being started first (e.g. rejected: no fault found).
+    Transition("close", ("open", "started"), "closed", frozenset({"aftersales", "manager"}),
                label=N_("Close the return")),
 ], messages={
     "role": N_("Your role may not do this to a return case."),

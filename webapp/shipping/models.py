@@ -53,6 +53,8 @@ class ShipmentLine(db.Model):
     batch: Mapped[str] = mapped_column(String(60), default="")
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Taken out of stock (Product.on_hand) rather than made for the order and passed by QC.
+    from_stock: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
     order_line = relationship("OrderLine")
@@ -111,6 +113,10 @@ class ReturnCase(db.Model):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     action: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    outcome: Mapped[str] = mapped_column(String(20), default="", server_default="")  # RETURN_OUTCOMES
+    close_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     shipment = relationship("Shipment")
     order = relationship("Order")
+    closed_by = relationship("User", foreign_keys=[closed_by_id])

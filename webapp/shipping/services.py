@@ -3,7 +3,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from .. import audit, links
@@ -13,6 +13,7 @@ from ..notify import mail
 from ..orders import lifecycle as order_lifecycle
 from ..orders.services import canonical_json, sha256_of
 from ..photos import save_photos
+from ..production.stock import take_from_stock
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
 from ..workflow import transition
@@ -33,29 +34,69 @@ def open_quantities(order) -> dict[int, Decimal]:
     return remaining
 
 
+def line_sources(order) -> dict[int, dict]:
+    """Per order line, where its goods come from and how much of it may ship now.
+
+    A line with work orders is made to order: it ships only what passed QC (the good quantity of
+    its done work orders) less what every shipment of the order already holds of it. A line
+    without work orders whose line names a product is taken from stock: up to the product's on-hand
+    quantity. A line with neither cannot ship. Nothing ships beyond what is still to ship.
+    Returns {line_id: {"source": "made" | "stock" | None, "passed", "shipped", "on_hand", "limit"}}.
+    """
+    remaining = open_quantities(order)
+    out = {}
+    for line in order.lines:
+        work_orders = [w for w in order.work_orders if w.order_line_id == line.id]
+        shipped_made = sum((sline.quantity for shipment in order.shipments for sline in shipment.lines
+                            if sline.order_line_id == line.id and not sline.from_stock), Decimal("0"))
+        row = {"source": None, "passed": None, "shipped": shipped_made, "on_hand": None, "limit": Decimal("0")}
+        if work_orders:
+            passed = sum((w.good for w in work_orders if w.status == "done"), Decimal("0"))
+            row.update(source="made", passed=passed, limit=max(passed - shipped_made, Decimal("0")))
+        elif line.product is not None:
+            row.update(source="stock", on_hand=line.product.on_hand, limit=max(line.product.on_hand, Decimal("0")))
+        row["limit"] = min(row["limit"], max(remaining[line.id], Decimal("0")))
+        out[line.id] = row
+    return out
+
+
 def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[int, str], method: str,
                     carrier: str, tracking_no: str, eta, cost: Decimal) -> Shipment:
-    """A new shipment with some quantity of some lines (partial deliveries are normal)."""
+    """A new shipment with some quantity of some lines (partial deliveries are normal).
+
+    Made-to-order lines ship only what passed QC; lines from stock take their quantity out of
+    stock here (production.stock.take_from_stock), when the goods are picked for packing."""
     if order.status not in SHIPPABLE_ORDER_STATES:
         raise TransitionError(409, N_("This order cannot ship in its current state."))
     remaining = open_quantities(order)
+    sources = line_sources(order)
     chosen = {line_id: qty for line_id, qty in quantities.items() if qty and qty > 0}
     if not chosen:
         raise TransitionError(409, N_("Put at least one line with a quantity in the shipment."))
     for line_id, qty in chosen.items():
         if line_id not in remaining or qty > remaining[line_id]:
             raise TransitionError(409, N_("A line has more than is still to ship."))
+        if sources[line_id]["source"] is None:
+            raise TransitionError(409, N_("A line has no work order and no product in stock to ship from."))
+        if sources[line_id]["source"] == "made" and qty > sources[line_id]["limit"]:
+            raise TransitionError(409, N_("A line has more than has passed QC and is not yet shipped."))
     shipment = Shipment(order=order, number=f"{order.number}-S{len(order.shipments) + 1}", method=method,
                         carrier=carrier, tracking_no=tracking_no, eta=eta, cost=cost or Decimal("0"),
                         created_by_id=user.id)
-    shipment.lines = [ShipmentLine(order_line_id=line_id, quantity=qty, batch=batches.get(line_id, ""))
+    shipment.lines = [ShipmentLine(order_line_id=line_id, quantity=qty, batch=batches.get(line_id, ""),
+                                   from_stock=sources[line_id]["source"] == "stock")
                       for line_id, qty in chosen.items()]
     db.session.add(shipment)
     db.session.flush()
+    lines = {line.id: line for line in order.lines}
+    for sline in shipment.lines:
+        if sline.from_stock:
+            take_from_stock(lines[sline.order_line_id].product, sline.quantity, "shipment", shipment.number, user)
     links.issue("courier", shipment.id, days=60)
     audit.record("shipment.created", order, actor=user, entity_type="order",
                  after={"shipment": shipment.number,
-                        "lines": {str(k): str(v) for k, v in chosen.items()}})
+                        "lines": {str(k): str(v) for k, v in chosen.items()},
+                        "from_stock": [str(sline.order_line_id) for sline in shipment.lines if sline.from_stock]})
     return shipment
 
 
@@ -89,12 +130,14 @@ def dispatch(shipment: Shipment, files, note: str, user=None, courier_link=None)
     link = links.issue("delivery_receipt", shipment.id, days=30)
     contact = order.requirement.contact_email if order.requirement else ""
     with force_locale(order.customer.locale or "zh"):
+        body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(carrier)s %(tracking)s).\n"
+                 "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
+                 number=shipment.number, order=order.number, carrier=shipment.carrier,
+                 tracking=shipment.tracking_no, url=link.url)
+        if shipment.eta is not None:  # a date in the customer's language, as they write dates
+            body += "\n" + _("Expected arrival: %(date)s", date=format_date(shipment.eta, "long")) + "\n"
         mail.queue(contact or order.customer.contact_email,
-                   _("Shipment %(number)s is on its way", number=shipment.number),
-                   _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(carrier)s %(tracking)s).\n"
-                     "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
-                     number=shipment.number, order=order.number, carrier=shipment.carrier,
-                     tracking=shipment.tracking_no, url=link.url))
+                   _("Shipment %(number)s is on its way", number=shipment.number), body)
     db.session.flush()
     if order.status in order_lifecycle.MACHINE.transitions["ship"].sources and order.all_dispatched:
         transition(order, order_lifecycle.MACHINE, "ship", roles={"system"}, actor_kind="system",
@@ -197,3 +240,19 @@ def start_return(case: ReturnCase, user, action: str) -> None:
     case.started_at, case.started_by_id, case.action = utcnow(), user.id, action
     audit.record("return.started", case.order, actor=user, entity_type="order", note=action,
                  after={"late": case.started_at > case.due_at})
+
+
+def close_return(case: ReturnCase, user, outcome: str, note: str) -> None:
+    """The return case is settled with an outcome and a note (403 wrong role, 409 already closed);
+    with the order's last blocker settled the satisfaction survey goes out."""
+    if case.status == "closed":
+        raise TransitionError(409, N_("This return case is already closed."))
+    if outcome not in lifecycle.RETURN_OUTCOMES:
+        raise TransitionError(409, N_("Choose how the return case ended."))
+    transition(case, lifecycle.RETURN_CASE, "close", user, note=note, detail={"outcome": outcome})
+    case.closed_at, case.closed_by_id, case.outcome, case.close_note = utcnow(), user.id, outcome, note
+    audit.record("return.closed", case.order, actor=user, entity_type="order", note=note,
+                 after={"shipment": case.shipment.number, "outcome": outcome})
+    db.session.flush()
+    from ..aftersales import services as aftersales
+    aftersales.send_survey_when_settled(case.order)

@@ -8,18 +8,20 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import links
 from ..extensions import db
 from ..forms import NumberError, input_number, parse_decimal
-from ..htmx import render, see_other
+from ..htmx import is_partial, render, see_other
 from ..orders.models import Order
 from ..permissions import require, requires
 from ..photos import Photo, photos_of, send_photo
 from ..signatures import SignatureError
 from ..statemachine import N_, TransitionError
+from ..templating import quantity
 from ..pwa import keep_offline
 from ..sync import replay
 from ..sync.replay import offline_capable
 from ..uploads import UploadError
 from . import bp, lifecycle, services
-from .forms import CONDITION_CHOICES, DispatchForm, ProblemForm, ReceiptForm, ReturnStartForm, ShipmentForm
+from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReceiptForm, ReturnCloseForm, ReturnStartForm,
+                    ShipmentForm)
 from .models import ReturnCase, Shipment, ShipmentLine
 
 
@@ -34,10 +36,12 @@ def get_shipment(shipment_id: int, action: str = "shipment.view") -> Shipment:
 
 def _order_page(order: Order, form=None, status=200, line_errors=None):
     remaining = services.open_quantities(order) if order.lines else {}
+    sources = services.line_sources(order) if order.lines else {}
     returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.order_id == order.id)
                                  .order_by(ReturnCase.id)).all()
     return render("shipping/order.html", order=order, form=form or ShipmentForm(), remaining=remaining,
-                  fulfilment=order.fulfilment(), returns=returns, state_labels=lifecycle.STATE_LABELS,
+                  fulfilment=order.fulfilment(), returns=returns, sources=sources, state_labels=lifecycle.STATE_LABELS,
+                  return_labels=lifecycle.RETURN_LABELS, return_outcomes=lifecycle.RETURN_OUTCOMES,
                   shippable=order.status in services.SHIPPABLE_ORDER_STATES, line_errors=line_errors or {},
                   status=status)
 
@@ -55,9 +59,13 @@ def order_shipments(order_id: int):
 @requires("shipment.manage")
 def create(order_id: int):
     """Make a shipment with some quantity of some lines (one of possibly several)."""
+    # Lock the order row (PostgreSQL; SQLite serialises writers): two shipments made at once must see
+    # each other's quantities against what passed QC.
+    db.session.execute(db.select(Order.id).where(Order.id == order_id).with_for_update())
     order = db.get_or_404(Order, order_id)
     form = ShipmentForm()
     quantities, batches, line_errors = {}, {}, {}
+    sources = services.line_sources(order)
     for line in order.lines:
         raw = (request.form.get(f"qty-{line.id}") or "").strip()
         batches[line.id] = (request.form.get(f"batch-{line.id}") or "").strip()[:60]
@@ -66,6 +74,10 @@ def create(order_id: int):
                 quantities[line.id] = parse_decimal(raw, places=3, minimum=0, maximum=line.quantity)
             except ValueError as error:
                 line_errors[line.id] = str(error)
+                continue
+            problem = _beyond_source(sources[line.id], quantities[line.id])
+            if problem:
+                line_errors[line.id] = problem
     if not form.validate_on_submit() or line_errors:
         return _order_page(order, form, status=422, line_errors=line_errors)
     shipment = services.create_shipment(order, current_user, quantities, batches, form.method.data,
@@ -73,6 +85,17 @@ def create(order_id: int):
                                         form.eta.data, form.cost.data)
     flash(_("Shipment %(number)s created. Check the packing list.", number=shipment.number))
     return see_other(url_for("shipping.detail", shipment_id=shipment.id))
+
+
+def _beyond_source(source: dict, wanted) -> str | None:
+    """Why wanted cannot ship from this line's source (QC-passed goods or stock), or None."""
+    if not wanted or wanted <= source["limit"]:
+        return None
+    if source["source"] == "made":
+        return _("Only %(n)s of this line passed QC and are not yet shipped.", n=quantity(source["limit"]))
+    if source["source"] == "stock":
+        return _("Only %(n)s of this line are in stock.", n=quantity(source["limit"]))
+    return _("This line has no work order and no product in stock to ship from.")
 
 
 @bp.get("/shipping/<int:shipment_id>")
@@ -84,8 +107,11 @@ def detail(shipment_id: int):
     return render("shipping/detail.html", **_detail_context(shipment))
 
 
-def _detail_context(shipment: Shipment, dispatch_form=None) -> dict:
+def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None) -> dict:
     receipt = shipment.receipt
+    returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.shipment_id == shipment.id)
+                                 .order_by(ReturnCase.id)).all()
+    close_forms = close_forms or {}
     return {
         "shipment": shipment, "state_labels": lifecycle.STATE_LABELS,
         "courier_link": links.current("courier", shipment.id),
@@ -94,8 +120,11 @@ def _detail_context(shipment: Shipment, dispatch_form=None) -> dict:
         "receipt_svg": Markup(receipt.signature_svg) if receipt and receipt.signature_svg else None,
         "receipt_photos": photos_of("receipt", [receipt.id])[receipt.id] if receipt else [],
         "dispatch_photos": photos_of("dispatch", [shipment.id])[shipment.id],
-        "returns": db.session.scalars(db.select(ReturnCase).where(ReturnCase.shipment_id == shipment.id)).all(),
+        "returns": returns,
         "return_form": ReturnStartForm(), "dispatch_form": dispatch_form or DispatchForm(),
+        "close_forms": {case.id: close_forms.get(case.id) or ReturnCloseForm(prefix=f"close-{case.id}")
+                        for case in returns},
+        "return_labels": lifecycle.RETURN_LABELS, "return_outcomes": lifecycle.RETURN_OUTCOMES,
         "conditions": dict(CONDITION_CHOICES),
     }
 
@@ -171,6 +200,27 @@ def start_return(case_id: int):
     else:
         services.start_return(case, current_user, form.action.data.strip())
         flash(_("Return case started."))
+    return see_other(url_for("shipping.detail", shipment_id=case.shipment_id))
+
+
+@bp.post("/shipping/returns/<int:case_id>/close")
+@login_required
+@requires("return.close")
+def close_return(case_id: int):
+    """Close a return case with its outcome and a note (422 with the form when one is missing)."""
+    case = db.session.get(ReturnCase, case_id, with_for_update=True)  # two closes at once: one wins
+    if case is None:
+        abort(404)
+    shipment = get_shipment(case.shipment_id)
+    form = ReturnCloseForm(prefix=f"close-{case.id}")
+    if not form.validate_on_submit():
+        return render("shipping/detail.html", "returns", status=422,
+                      **_detail_context(shipment, close_forms={case.id: form}))
+    services.close_return(case, current_user, form.outcome.data, form.note.data.strip())
+    if is_partial():
+        db.session.flush()
+        return render("shipping/detail.html", "returns", **_detail_context(shipment))
+    flash(_("Return case closed."))
     return see_other(url_for("shipping.detail", shipment_id=case.shipment_id))
 
 
