@@ -50,7 +50,7 @@ def dispatched(app, make_order, as_user, ordered: str, shipped: str, lang: str):
     """An order of `ordered` pieces, a shipment of `shipped` typed by a warehouse clerk working in lang,
     packed and picked up by the courier: returns (shipment id, shipment line id)."""
     from webapp.orders.models import OrderLine
-    order_id = make_order("in_production", quantity=ordered)
+    order_id = make_order("ready_to_ship", quantity=ordered)
     with app.app_context():
         line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
     warehouse = as_user("warehouse")

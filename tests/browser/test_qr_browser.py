@@ -112,7 +112,7 @@ def test_badge_and_courier_link_qrs_scan(app, live_server, context_as, browser_p
     from webapp.orders.models import OrderLine
     make_user("admin", username="admin.li")
     worker_id = make_user("worker", username="wang.gong", name="王工")
-    order_id = make_order("in_production")
+    order_id = make_order("ready_to_ship")
     with app.app_context():
         line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
     warehouse = app.test_client()

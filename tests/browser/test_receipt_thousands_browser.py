@@ -16,7 +16,7 @@ from .test_order_desk_browser import draw_signature
 
 def test_customer_signs_for_2000_pieces_on_a_chinese_phone(app, live_server, browser, browser_context_args,
                                                            browser_problems, make_order, make_user, shoot):
-    order_id = make_order("in_production", quantity="2000")
+    order_id = make_order("ready_to_ship", quantity="2000")
     with app.app_context():
         line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
     make_user("warehouse", username="cang.ku")
