@@ -39,7 +39,7 @@ def _order_page(order: Order, form=None, status=200, line_errors=None):
     return render("shipping/order.html", order=order, form=form or ShipmentForm(), remaining=remaining,
                   fulfilment=order.fulfilment(), returns=returns, state_labels=lifecycle.STATE_LABELS,
                   shippable=order.status in services.SHIPPABLE_ORDER_STATES, line_errors=line_errors or {},
-                  status=status)
+                  status_code=status)
 
 
 @bp.get("/shipping/orders/<int:order_id>")
@@ -130,14 +130,14 @@ def dispatch(shipment_id: int):
     shipment = get_shipment(shipment_id)
     form = DispatchForm()
     if not form.validate_on_submit():
-        return render("shipping/detail.html", status=422, **_detail_context(shipment))
+        return render("shipping/detail.html", status_code=422, **_detail_context(shipment))
     try:
         services.dispatch(shipment, request.files.getlist(form.photos.name), (form.note.data or "").strip(),
                           user=current_user)
     except UploadError as error:
         _roll_back()
         form.photos.errors = [str(error)]
-        return render("shipping/detail.html", status=422,
+        return render("shipping/detail.html", status_code=422,
                       **_detail_context(db.session.get(Shipment, shipment_id), dispatch_form=form))
     flash(_("Dispatched. The customer has the link to sign for the delivery."))
     return see_other(url_for("shipping.detail", shipment_id=shipment.id))
@@ -193,7 +193,7 @@ def courier_page(link, status=200, **forms):
     keep_offline()
     return render("shipping/courier.html", link=link, shipment=shipment, state_labels=lifecycle.STATE_LABELS,
                   dispatch_form=forms.get("dispatch_form") or DispatchForm(prefix="d"),
-                  problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), status=status)
+                  problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), status_code=status)
 
 
 def _resolve(token: str):
@@ -269,7 +269,7 @@ def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"
     return render("shipping/sign.html", link=link, shipment=shipment, form=form or ReceiptForm(),
                   conditions=CONDITION_CHOICES, consent=services.receipt_consent_text(),
                   note=services.delivery_note(shipment), values=values or {}, errors=errors or {},
-                  taken_on=taken_on, status=status)
+                  taken_on=taken_on, status_code=status)
 
 
 def _receipt_target(token: str):
