@@ -18,8 +18,8 @@ from .crawl import Crawler, visible_text
 
 PO_FILE = Path(__file__).parent.parent / "webapp" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 CJK = "\u3400-\u9fff\uff00-\uffef\u3000-\u303f"
-# An ASCII colon, comma, semicolon, question or exclamation mark next to a Chinese character.
-ASCII_PUNCTUATION_IN_CHINESE = re.compile(rf"[{CJK}]\s*[:,;?!](?!\d)|[:,;?!]\s*[{CJK}]")
+# An ASCII colon, comma, semicolon, question or exclamation mark or parenthesis next to a Chinese character.
+ASCII_PUNCTUATION_IN_CHINESE = re.compile(rf"[{CJK}]\s*[:,;?!(](?!\d)|[:,;?!)]\s*[{CJK}]")
 
 
 def catalogue() -> list[tuple[str, str]]:
