@@ -55,19 +55,20 @@ def raw_keys() -> set[str]:
     return keys
 
 
-def needles(pairs) -> list[tuple[str, re.Pattern]]:
-    """Patterns for the English msgids a Chinese page must not show: the literal parts of each
+def needles(pairs) -> re.Pattern:
+    """One pattern for the English msgids a Chinese page must not show: the literal parts of each
     msgid (placeholders cut out), whole words only, where the Chinese translation does not keep
     the same English itself (abbreviations such as PO or QR)."""
-    result = {}
+    result = set()
     for msgid, msgstr in pairs:
         for part in re.split(r"%\(\w+\)[sd]|%[sd]|\n", msgid):
             part = part.strip(" .:,;()·—-")
             words = re.findall(r"[A-Za-z]+", part)
             if not words or part in msgstr or len(part) < 4 or (len(words) == 1 and len(part) < 5):
                 continue  # too short to tell from a name, or kept in Chinese as it is
-            result[part] = re.compile(rf"(?<![A-Za-z]){re.escape(part)}(?![A-Za-z])")
-    return sorted(result.items(), key=lambda item: -len(item[0]))
+            result.add(part)
+    alternatives = "|".join(re.escape(part) for part in sorted(result, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z])(?:{alternatives})(?![A-Za-z])")
 
 
 # Text the app composed from keys and stored (a return case's reason once read "damaged 58/60"): not
@@ -107,10 +108,9 @@ def findings(where: str, text: str, data: re.Pattern, patterns, keys) -> list[st
     for line in (line.strip() for line in text.splitlines()):
         if not line:
             continue
-        for part, pattern in patterns:
-            if pattern.search(line):
-                found.append(f"{where}: English {part!r} in {line[:120]!r}")
-                break
+        english = patterns.search(line) if re.search("[A-Za-z]{4}", line) else None
+        if english:
+            found.append(f"{where}: English {english.group(0)!r} in {line[:120]!r}")
         for key in re.findall(r"(?<![A-Za-z0-9_./-])[a-z][a-z_]+(?![A-Za-z0-9_/-])", line):
             if key in keys:
                 found.append(f"{where}: key {key!r} in {line[:120]!r}")
