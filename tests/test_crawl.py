@@ -3,8 +3,6 @@ SQLite and on PostgreSQL. The customer's and courier's link pages are reached th
 pages that show them, then opened again without a login, as the customer's phone would."""
 import time
 
-import pytest
-
 from .conftest import DEMO_PEOPLE, PUBLIC_URL, demo_login
 from .crawl import Crawler
 
@@ -46,8 +44,9 @@ def test_the_crawler_reaches_forms_htmx_and_link_pages(demo_app):
     links are followed; logout is never fetched."""
     crawler = crawl_as(demo_app, demo_login(demo_app, "wang.fang"), "/")
     urls = [page.url for page in crawler.pages]
-    assert any(url.startswith("/search?") or "?q=" in url for url in urls), urls  # the search form
-    assert any(page.htmx for page in crawler.pages) or True  # not every demo page has an hx-get
+    assert any(url.startswith("/search?q=") for url in urls), urls  # the search form's default value
+    assert any(page.htmx and page.url.startswith("/search") for page in crawler.pages)  # its hx-get
+    assert any("/versions?" in url and "a=" in url for url in urls), urls  # the versions' GET form
     assert any(url.startswith("/c/") for url in urls), urls
     assert not any(url.startswith("/logout") for url in urls)
     assert any("status=" in url for url in urls), urls  # the list filters
