@@ -38,8 +38,8 @@ class Page:
 
 
 class _LinkParser(HTMLParser):
-    """The GET targets in a page: hrefs, hx-gets, GET forms with their default values, and links
-    shown to copy (readonly inputs holding a URL: the customer links staff send)."""
+    """The GET targets in a page: hrefs, images, hx-gets, GET forms with their default values, and
+    links shown to copy (readonly inputs holding a URL: the customer links staff send)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -51,6 +51,8 @@ class _LinkParser(HTMLParser):
         attributes = dict(attrs)
         if tag in ("a", "area") and attributes.get("href"):  # downloads too: fetched, not parsed
             self.links.append((attributes["href"], False))
+        if tag == "img" and attributes.get("src"):  # QR codes and photos the app serves
+            self.links.append((attributes["src"], False))
         if tag == "input" and "readonly" in attributes and (attributes.get("value") or "").startswith("http"):
             self.links.append((attributes["value"], False))  # a link shown to copy (a customer's)
         if attributes.get("hx-get"):
@@ -146,12 +148,15 @@ class Crawler:
     def crawl(self, *starts: str) -> list[Page]:
         """Fetch every reachable page from starts (breadth first) and return the pages fetched."""
         queue: list[tuple[str, bool, str]] = [(start, False, "") for start in starts]
+        forced = set(starts)  # every start is fetched, whatever its kind (each customer link)
         while queue and len(self.pages) < self.max_pages:
             path, htmx, referrer = queue.pop(0)
             if (path, htmx) in self._seen:
                 continue
             key = self.key(path, htmx)
-            if key[0] in UNSAFE_ENDPOINTS or self._per_key.get(key, 0) >= self.per_pattern:
+            if key[0] in UNSAFE_ENDPOINTS:
+                continue
+            if self._per_key.get(key, 0) >= self.per_pattern and not (path in forced and not referrer):
                 continue
             self._seen.add((path, htmx))
             self._per_key[key] = self._per_key.get(key, 0) + 1

@@ -215,9 +215,10 @@ def load_demo() -> None:
     production.report(work_order, people["lin.dw"], Decimal("80"), Decimal("0"), "", [])
     db.session.flush()
 
-    # Stages 3 to 5 on one order: made and passed by QC, shipped in two; the first shipment signed
-    # for with a damaged line (a return case is open), the second on its way (its courier and
-    # receipt links are live); the customer has opened a ticket.
+    # Stages 3 to 5 on one order: made and passed by QC, shipped in three; the first shipment signed
+    # for with a damaged line (a return case is open), the second on its way (its receipt link is
+    # live), the third packed for the courier (its courier link is live); the customer has opened a
+    # ticket.
     worker, warehouse = people["huang.xm"], people["liu.yang"]
     delivered = order_from(confirmed(customers["HDJM"], sales, "GEAR-45", "100", 20), sales, "HD-PO-2610-31",
                            prepay="0")
@@ -232,14 +233,16 @@ def load_demo() -> None:
         production.move(job, "pass_qc", people["zhou.jie"])
     line = delivered.lines[0]
     shipments = []
-    for quantity, batch, tracking in (("60", "B2611-01", "SF1402886731"), ("40", "B2611-02", "SF1402886978")):
+    for quantity, batch, tracking in (("60", "B2611-01", "SF1402886731"), ("25", "B2611-02", "SF1402886978"),
+                                      ("15", "B2611-03", "")):
         shipment = shipping.create_shipment(delivered, warehouse, {line.id: Decimal(quantity)}, {line.id: batch},
                                             "delivery", "顺丰速运 SF Express", tracking, today + timedelta(days=2),
                                             Decimal("85"))
         for shipment_line in shipment.lines:
             shipping.check_line(shipment, shipment_line, shipment_line.batch, warehouse)
         shipping.pack(shipment, warehouse)
-        shipping.dispatch(shipment, [], "", courier_link=links.current("courier", shipment.id))
+        if tracking:
+            shipping.dispatch(shipment, [], "", courier_link=links.current("courier", shipment.id))
         shipments.append(shipment)
     first = shipments[0]
     with force_locale(delivered.customer.locale):
