@@ -160,40 +160,6 @@ def mails_in(folder: Path) -> list:
     return [BytesParser(policy=policy.default).parsebytes(path.read_bytes()) for path in paths]
 
 
-def test_mails_in_chinese_show_no_english_message_or_raw_key_and_the_days_asked_for(demo_app):
-    """A requirement sent to a Chinese customer (its link valid 14 days once read "13 天") and a
-    ticket the customer opens (mailed to the sales rep, whose language is Chinese): in Chinese,
-    with no English catalogue message and no key. Runs last: it changes the demo."""
-    from webapp.requirements.models import Requirement
-    from webapp.orders.models import Order
-    folder = Path(demo_app.config["MAIL_FOLDER"])
-    before = len(mails_in(folder))
-    sales = demo_login(demo_app, "wang.fang", locale="zh")
-    with demo_app.app_context():
-        requirement_id = db.session.scalar(db.select(Requirement.id).where(Requirement.status == "clarification"))
-        order_id = db.session.scalar(db.select(Order.id).where(Order.customer_po == "HD-PO-2610-31"))
-    assert sales.post(f"/requirements/{requirement_id}/send").status_code == 303
-    with demo_app.app_context(), demo_app.test_request_context():
-        from webapp.aftersales import services as aftersales
-        service_path = "/aftersales/c/" + aftersales.service_link(db.session.get(Order, order_id)).token
-        db.session.commit()
-    customer = demo_app.test_client()
-    response = customer.post(service_path + "/tickets", data={
-        "t-subject": "第二批何时到？", "t-description": "请告知第二批的到货时间。", "t-name": "钱经理"})
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    sent = mails_in(folder)[before:]
-    assert sent, "no mail was written"
-    data, patterns, keys = user_data(demo_app), needles(catalogue()), raw_keys()
-    problems = []
-    for message in sent:
-        text = f"{message['Subject']}\n{message.get_body(preferencelist=('plain',)).get_content()}"
-        assert re.search(f"[{CJK}]", text), text  # written in Chinese
-        problems += findings(f"mail {message['Subject']}", text, data, patterns, keys)
-    assert not problems, "\n".join(problems)
-    requirement_mail = next(m for m in sent if "14 天" in m.get_body(preferencelist=("plain",)).get_content())
-    assert "13 天" not in requirement_mail.get_body(preferencelist=("plain",)).get_content()
-
-
 def required_messages(page: str) -> set[str]:
     return set(re.findall(r'<p class="error" id="[\w-]+-err">(.*?)</p>', page, re.S))
 
@@ -224,3 +190,45 @@ def test_the_receipt_says_received_quantity_not_money_received(demo_app):
     page = client.get(f"/shipping/{shipment_id}").get_data(as_text=True)
     assert "实收数量" in page and "已收款" not in page
     assert "破损" in page and "damaged" not in page  # the return case's reason, in words
+
+
+def test_mails_in_chinese_show_no_english_message_or_raw_key_and_the_days_asked_for(demo_app):
+    """A requirement sent to a Chinese customer (its link valid 14 days once read "13 天"), a
+    shipment the courier picks up (the customer is mailed the receipt link) and a ticket the
+    customer opens (mailed to the sales rep, whose language is Chinese): in Chinese, with no
+    English catalogue message and no key. Last in this module: it changes the demo."""
+    from webapp import links
+    from webapp.orders.models import Order
+    from webapp.requirements.models import Requirement
+    from webapp.shipping.models import Shipment
+    folder = Path(demo_app.config["MAIL_FOLDER"])
+    before = len(mails_in(folder))
+    sales = demo_login(demo_app, "wang.fang", locale="zh")
+    with demo_app.app_context():
+        requirement_id = db.session.scalar(db.select(Requirement.id).where(Requirement.status == "clarification"))
+        order_id = db.session.scalar(db.select(Order.id).where(Order.customer_po == "HD-PO-2610-31"))
+    assert sales.post(f"/requirements/{requirement_id}/send").status_code == 303
+    with demo_app.app_context(), demo_app.test_request_context():
+        from webapp.aftersales import services as aftersales
+        service_path = "/aftersales/c/" + aftersales.service_link(db.session.get(Order, order_id)).token
+        db.session.commit()
+        packed = db.session.scalar(db.select(Shipment).where(Shipment.status == "packed"))
+        courier_path = "/c/" + links.current("courier", packed.id).token
+    courier = demo_app.test_client()
+    response = courier.post(courier_path + "/dispatch", data={"d-note": "已装车"})
+    assert response.status_code in (200, 303), response.get_data(as_text=True)[:500]
+    customer = demo_app.test_client()
+    response = customer.post(service_path + "/tickets", data={
+        "t-subject": "第二批何时到？", "t-description": "请告知第二批的到货时间。", "t-name": "钱经理"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    sent = mails_in(folder)[before:]
+    assert len(sent) >= 3, [m["Subject"] for m in sent]
+    data, patterns, keys = user_data(demo_app), needles(catalogue()), raw_keys()
+    problems = []
+    for message in sent:
+        text = f"{message['Subject']}\n{message.get_body(preferencelist=('plain',)).get_content()}"
+        assert re.search(f"[{CJK}]", text), text  # written in Chinese
+        problems += findings(f"mail {message['Subject']}", text, data, patterns, keys)
+    assert not problems, "\n".join(problems)
+    requirement_mail = next(m for m in sent if "14 天" in m.get_body(preferencelist=("plain",)).get_content())
+    assert "13 天" not in requirement_mail.get_body(preferencelist=("plain",)).get_content()

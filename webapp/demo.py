@@ -233,15 +233,16 @@ def load_demo() -> None:
         production.move(job, "pass_qc", people["zhou.jie"])
     line = delivered.lines[0]
     shipments = []
-    for quantity, batch, tracking in (("60", "B2611-01", "SF1402886731"), ("25", "B2611-02", "SF1402886978"),
-                                      ("15", "B2611-03", "")):
+    for quantity, batch, tracking, on_its_way in (("60", "B2611-01", "SF1402886731", True),
+                                                  ("25", "B2611-02", "SF1402886978", True),
+                                                  ("15", "B2611-03", "SF1402887012", False)):
         shipment = shipping.create_shipment(delivered, warehouse, {line.id: Decimal(quantity)}, {line.id: batch},
                                             "delivery", "顺丰速运 SF Express", tracking, today + timedelta(days=2),
                                             Decimal("85"))
         for shipment_line in shipment.lines:
             shipping.check_line(shipment, shipment_line, shipment_line.batch, warehouse)
         shipping.pack(shipment, warehouse)
-        if tracking:
+        if on_its_way:
             shipping.dispatch(shipment, [], "", courier_link=links.current("courier", shipment.id))
         shipments.append(shipment)
     first = shipments[0]
