@@ -199,6 +199,16 @@ def test_one_message_for_every_required_field_in_both_languages(demo_app):
         assert len(required) == 1, (locale, messages)
 
 
+def test_new_records_suggest_the_unit_in_the_users_language(demo_app):
+    """The unit is the firm's data, but the suggestion on a new record reads right: 件, or pcs."""
+    for locale, unit in (("zh", "件"), ("en", "pcs")):
+        for person, path in (("wang.fang", "/requirements/new"), ("liu.yang", "/customers/products/new")):
+            response = demo_login(demo_app, person, locale=locale).get(path)
+            assert response.status_code == 200, (person, path)
+            page = response.get_data(as_text=True)
+            assert re.search(rf'name="unit"[^>]*value="{unit}"|value="{unit}"[^>]*name="unit"', page), (locale, path)
+
+
 def test_the_receipt_says_received_quantity_not_money_received(demo_app):
     """"Received" has a context: the receipt's column is a quantity (实收数量), the order's payments
     are money (已收款)."""
