@@ -249,3 +249,64 @@ def make_order(app, make_user, make_customer, make_product):
             db.session.commit()
             return order.id
     return make
+
+
+# --- the demo firm, shared by the crawl tests (5xx, words; later layout, CSP, permissions) --------
+
+DEMO_PEOPLE = ("admin", "wang.fang", "lucy", "li.qiang", "zhang.wei", "liu.yang", "chen.jing", "zhao.min",
+               "sun.lei", "zhou.jie", "wu.ting", "huang.xm", "lin.dw", "ma.driver")
+PUBLIC_URL = "https://tracker.example.com"
+
+
+def make_demo_app(directory, kind: str):
+    """An app on a fresh database (kind "sqlite" or "postgres") loaded with the demo firm by
+    `flask demo`, exactly as `make run` loads it."""
+    uri = database_uri(directory, kind)
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": uri,
+        "UPLOAD_FOLDER": str(directory / "uploads"), "MAIL_FOLDER": str(directory / "mail"),
+        "PUBLIC_URL": PUBLIC_URL, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    })
+    app.test_client_class = CsrfClient
+    with app.app_context():
+        if uri.startswith("postgresql"):
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+            db.session.commit()
+        db.create_all()
+        from webapp.admin.models import get_settings
+        get_settings()
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return app
+
+
+def dispose_demo_app(app) -> None:
+    """Close the demo app's connections (and empty the PostgreSQL schema)."""
+    with app.app_context():
+        db.session.remove()
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def demo_app(request, tmp_path_factory):
+    """The demo firm, loaded once per test module and database (SQLite and PostgreSQL)."""
+    app = make_demo_app(tmp_path_factory.mktemp(f"demo-{request.param}"), request.param)
+    yield app
+    dispose_demo_app(app)
+
+
+def demo_login(app, username: str, locale: str | None = None):
+    """A client logged in as a demo person through the login form (password demo1234); with
+    locale, the person's language is set first (as they would on their account page)."""
+    from webapp.demo import DEMO_PASSWORD
+    if locale:
+        with app.app_context():
+            db.session.scalar(db.select(User).where(User.username == username)).locale = locale
+            db.session.commit()
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 303, (username, response.status_code)
+    return client

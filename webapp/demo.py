@@ -5,7 +5,10 @@ import math
 from datetime import timedelta
 from decimal import Decimal
 
+from flask_babel import force_locale
+
 from . import links
+from .aftersales import services as aftersales
 from .admin import calendar
 from .i18n import firm_today
 from .admin.models import get_settings
@@ -16,6 +19,7 @@ from .orders import services as orders
 from .photos import Photo
 from .production import services as production
 from .production.models import Product
+from .shipping import services as shipping
 from .requirements import services as requirements
 from .requirements.models import Attachment, Requirement
 
@@ -51,11 +55,11 @@ CUSTOMERS = [
 ]
 
 PRODUCTS = [
-    ("BRK-200", "不锈钢支架 Stainless bracket", "pcs", "12.50", "800"),
-    ("GEAR-45", "直齿轮 M2 45T Spur gear", "pcs", "38.00", "120"),
-    ("HSG-AL6", "铝合金外壳 Aluminium housing", "pcs", "56.00", "0"),
-    ("PCB-X1", "控制板 Controller board", "pcs", "120.00", "80"),  # below the running order: it is made
-    ("CAB-OAK", "橡木柜 Oak cabinet", "set", "860.00", "12"),
+    ("BRK-200", "不锈钢支架 Stainless bracket", "件", "12.50", "800"),
+    ("GEAR-45", "直齿轮 M2 45T Spur gear", "件", "38.00", "120"),
+    ("HSG-AL6", "铝合金外壳 Aluminium housing", "件", "56.00", "0"),
+    ("PCB-X1", "控制板 Controller board", "件", "120.00", "80"),  # below the running order: it is made
+    ("CAB-OAK", "橡木柜 Oak cabinet", "套", "860.00", "12"),
 ]
 
 # The makers' barcodes for the packing scanner: EAN-13s from the in-store 200-299 range, so they
@@ -73,7 +77,7 @@ def demo_strokes() -> str:
 
 
 def load_demo() -> None:
-    """Create the demo firm at every state of stages 1 and 2."""
+    """Create the demo firm at every state of stages 1 and 2, and one order through stages 3 to 5."""
     settings = get_settings()
     settings.firm_name = "演示制造有限公司 Demo Manufacturing Co."
     settings.demo_loaded = True
@@ -111,7 +115,7 @@ def load_demo() -> None:
         prod = products.get(product)
         req = Requirement(customer=customer, sales_rep_id=rep.id, product=prod.name if prod else product,
                           product_id=prod.id if prod else None, quantity=Decimal(qty),
-                          unit=prod.unit if prod else "pcs", expected_date=today + timedelta(days=days),
+                          unit=prod.unit if prod else "件", expected_date=today + timedelta(days=days),
                           priority=priority, specs=specs, contact_name=customer.contact_name,
                           contact_phone=customer.contact_phone, contact_email=customer.contact_email,
                           quality_standard=customer.quality_standard, currency=customer.currency,
@@ -175,7 +179,8 @@ def load_demo() -> None:
 
     def sign(order, name):
         link = links.current("order_countersign", order.id)
-        orders.countersign(order, link, name, "采购经理", demo_strokes(), "127.0.0.1", "demo")
+        with force_locale(order.customer.locale):  # the customer signs on their own phone, in their language
+            orders.countersign(order, link, name, "采购经理", demo_strokes(), "127.0.0.1", "demo")
 
     # Stage 2 at every state.
     order_from(confirmed(customers["HDJM"], sales, "BRK-200", "1000", 35), sales, "HD-PO-2611-07")
@@ -209,6 +214,45 @@ def load_demo() -> None:
     work_order.owner_id = people["huang.xm"].id
     production.report(work_order, people["huang.xm"], Decimal("120"), Decimal("3"), "首件检验合格", [])
     production.report(work_order, people["lin.dw"], Decimal("80"), Decimal("0"), "", [])
+    db.session.flush()
+
+    # Stages 3 to 5 on one order: made and passed by QC, shipped in three; the first shipment signed
+    # for with a damaged line (a return case is open), the second on its way (its receipt link is
+    # live), the third packed for the courier (its courier link is live); the customer has opened a
+    # ticket.
+    worker, warehouse = people["huang.xm"], people["liu.yang"]
+    delivered = order_from(confirmed(customers["HDJM"], sales, "GEAR-45", "100", 20), sales, "HD-PO-2610-31",
+                           prepay="0")
+    through_review(delivered)
+    approve(delivered)
+    sign(delivered, "钱经理")
+    orders.simple_transition(delivered, "start_production", people["li.qiang"])
+    for job in delivered.work_orders:
+        job.owner_id = worker.id
+        production.report(job, worker, job.quantity, Decimal("2"), "", [])
+        production.move(job, "finish", worker)
+        production.move(job, "pass_qc", people["zhou.jie"])
+    line = delivered.lines[0]
+    shipments = []
+    for quantity, batch, tracking, on_its_way in (("60", "B2611-01", "SF1402886731", True),
+                                                  ("25", "B2611-02", "SF1402886978", True),
+                                                  ("15", "B2611-03", "SF1402887012", False)):
+        shipment = shipping.create_shipment(delivered, warehouse, {line.id: Decimal(quantity)}, {line.id: batch},
+                                            "delivery", "顺丰速运 SF Express", tracking, today + timedelta(days=2),
+                                            Decimal("85"))
+        for shipment_line in shipment.lines:
+            shipping.check_line(shipment, shipment_line, shipment_line.batch, warehouse)
+        shipping.pack(shipment, warehouse)
+        if on_its_way:
+            shipping.dispatch(shipment, [], "", courier_link=links.current("courier", shipment.id))
+        shipments.append(shipment)
+    first = shipments[0]
+    with force_locale(delivered.customer.locale):
+        shipping.sign_receipt(first, links.current("delivery_receipt", first.id),
+                              [{"line": first.lines[0], "received": Decimal("58"), "condition": "damaged",
+                                "note": "2 件齿面磕伤"}],
+                              "钱经理", "采购经理", demo_strokes(), [], [], "127.0.0.1", "demo")
+    aftersales.open_ticket(delivered, "齿面磕伤 2 件", "第一批有 2 件齿面磕伤，请安排补发。", customer_name="钱经理")
     db.session.flush()
 
 

@@ -14,13 +14,17 @@ def is_partial() -> bool:
     return is_htmx() and request.headers.get("HX-Request-Type") != "full"
 
 
-def render(template: str, block: str | None = None, status: int = 200, **context):
-    """Render the page, or only its named block for a partial htmx request."""
+def render(template: str, block: str | None = None, *, status_code: int = 200, **context):
+    """Render the page, or only its named block for a partial htmx request.
+
+    The HTTP status is the keyword-only status_code: every other keyword is template context, so a
+    page's own `status` variable (a list's status filter, a record's state) can never become the
+    response's status."""
     if block and is_partial():
         html = render_block(template, block, **context)
     else:
         html = render_template(template, **context)
-    response = make_response(html, status)
+    response = make_response(html, status_code)
     response.vary.add("HX-Request")
     response.vary.add("HX-Request-Type")
     return response

@@ -44,3 +44,37 @@ def firm_today() -> date:
 def local_date(moment: datetime) -> date:
     """The firm's local date of an aware (UTC) time, e.g. to compare it with a planned date."""
     return moment.astimezone(firm_zone()).date()
+
+
+class FormTranslations:
+    """WTForms' own messages read through our catalogue first, WTForms' catalogue for the rest: one
+    wording for one thing ("This field is required." once read 此项为必填项 from our checks and
+    该字段是必填字段 from WTForms' DataRequired)."""
+
+    def __init__(self):
+        self._wtforms = None
+
+    def _theirs(self):
+        if self._wtforms is None:
+            from babel import support
+            from flask_babel import get_locale
+            from wtforms.i18n import messages_path
+            self._wtforms = support.Translations.load(messages_path(), [get_locale()], domain="wtforms")
+        return self._wtforms
+
+    def ugettext(self, string: str) -> str:
+        """Ours if our catalogue translates it, else WTForms'."""
+        from flask_babel import get_translations
+        ours = get_translations().ugettext(string)
+        return ours if ours != string else self._theirs().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        """Ours if our catalogue translates it, else WTForms'."""
+        from flask_babel import get_translations
+        ours = get_translations().ungettext(singular, plural, n)
+        return ours if ours not in (singular, plural) else self._theirs().ungettext(singular, plural, n)
+
+
+def use_our_words_in_forms() -> None:
+    """Give Flask-WTF the merged translations for this request (it looks for them on the request)."""
+    request.wtforms_translations = FormTranslations()

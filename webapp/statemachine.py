@@ -8,6 +8,12 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> tuple[str, str]:
+    """Mark a message with a context (pgettext) for translation without translating it here: a short
+    word that means different things ("Planned" as a state, or as a date column) gets one each."""
+    return (context, message)
+
+
 class TransitionError(Exception):
     """A transition that may not happen: 403 (wrong role) or 409 (wrong state or a rule)."""
 

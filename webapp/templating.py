@@ -10,8 +10,7 @@ from . import permissions
 from .db_types import utcnow
 from .permissions import MACHINES
 from .statemachine import N_
-from .orders.lifecycle import STATE_LABELS as ORDER_STATES
-from .requirements.lifecycle import STATE_LABELS as REQUIREMENT_STATES
+from .labels import label, state_label
 
 
 def money(value, currency: str = "CNY") -> str:
@@ -52,13 +51,6 @@ def date_local(value, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
-VERDICTS = {"agree": N_("Agree"), "concern": N_("Concern")}
-
-
-def state_label(status: str, kind: str = "order") -> str:
-    """The translated label of a status (or of a review verdict)."""
-    table = ORDER_STATES if kind == "order" else REQUIREMENT_STATES
-    return _(table.get(status) or VERDICTS.get(status) or status)
 
 
 EVENT_LABELS = {
@@ -97,6 +89,23 @@ EVENT_LABELS = {
     "cost_sheet.saved": N_("Cost sheet saved"),
     "cost_sheet.finalised": N_("Cost sheet finalised"),
 }
+
+
+def labelled(label, value) -> str:
+    """A label and its value as the locale writes them ("Owner: Li", "负责人：李"): never an ASCII
+    colon glued to a Chinese word in a template."""
+    return _("%(label)s: %(value)s", label=label, value=value)
+
+
+def _return_reason(case) -> str:
+    from .shipping.services import return_reason
+    return return_reason(case)
+
+
+def list_in_words(items) -> str:
+    """Join labels as the locale writes a list ("A、B和C", "A, B and C")."""
+    from babel.lists import format_list
+    return format_list([str(item) for item in items], locale=get_locale()) if items else ""
 
 
 def event_label(action: str) -> str:
@@ -164,8 +173,10 @@ def init_app(app) -> None:
     """Register the filters and globals."""
     from .i18n import local_date
     app.jinja_env.filters.update(money=money, qty=quantity, qty_input=quantity_input, dt=datetime_local, d=date_local,
-                                 state=state_label, event=event_label, local_date=local_date)
+                                 state=state_label, label=label, event=event_label, format_list=list_in_words,
+                                 local_date=local_date)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
-                                 get_locale=get_locale, firm_name=_firm_name,
+                                 get_locale=get_locale, firm_name=_firm_name, labelled=labelled,
+                                 return_reason=_return_reason,
                                  app_config=app_config, now_iso=lambda: utcnow().isoformat())
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -270,7 +270,7 @@ def test_floor_to_signed_receipt_on_phones(app, live_server, open_context, brows
     expect(signed.locator("img.thumb")).to_have_count(1)
     assert loaded(warehouse, signed.locator("img.thumb"))
     case = card(warehouse, re.compile("Return case"))
-    expect(case).to_contain_text("BRK-1: damaged 58/60")
+    expect(case).to_contain_text("BRK-1: Damaged 58/60")  # the condition in words, not its key
     expect(case).to_contain_text(re.compile(r"Must start by \S.*\d"))
     shot(warehouse, "field-08-warehouse-delivered-with-problem")
     browser_problems.check(warehouse)

@@ -74,7 +74,7 @@ def user(user_id: int | None = None):
                                 "password_reset": bool(form.password.data) and not creating})
             flash(_("User saved."))
             return see_other(url_for("admin.index"))
-    return render("admin/user.html", form=form, person=person, status=422 if form.errors else 200)
+    return render("admin/user.html", form=form, person=person, status_code=422 if form.errors else 200)
 
 
 @bp.post("/users/<int:user_id>/badge")
@@ -133,7 +133,7 @@ def settings():
         audit.record("settings.saved", firm, actor=current_user, before=before, after=firm.snapshot())
         flash(_("Settings saved. Orders already in review keep their earlier settings."))
         return see_other(url_for("admin.settings"))
-    return render("admin/settings.html", form=form, status=422 if form.errors else 200)
+    return render("admin/settings.html", form=form, status_code=422 if form.errors else 200)
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
@@ -155,7 +155,7 @@ def calendar_view():
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
         .order_by(CalendarDay.day)).all()
     return render("admin/calendar.html", form=form, days=days, year=year,
-                  status=422 if form.errors else 200)
+                  status_code=422 if form.errors else 200)
 
 
 @bp.post("/calendar/defaults")

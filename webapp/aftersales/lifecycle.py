@@ -5,13 +5,13 @@ ticket:    open → answered → resolved; staff answer, the customer confirms t
            their order link, or says it is not solved yet (answered → open).
 survey:    sent → answered (one answer per link).
 """
-from ..statemachine import N_, StateMachine, Transition
+from ..statemachine import N_, NP_, StateMachine, Transition
 
 STAFF = frozenset({"sales", "aftersales", "manager"})
 CUSTOMER = frozenset({"customer"})
 
 FOLLOW_UP_STATES = ("open", "done")
-FOLLOW_UP_LABELS = {"open": N_("To call"), "done": N_("Done")}
+FOLLOW_UP_LABELS = {"open": N_("To call"), "done": NP_("follow-up call state", "Done")}
 
 FOLLOW_UP = StateMachine("follow_up", FOLLOW_UP_STATES, [
     Transition("record", ("open",), "done", STAFF, label=N_("Follow-up call recorded")),
@@ -34,6 +34,7 @@ TICKET = StateMachine("ticket", TICKET_STATES, [
 })
 
 SURVEY_STATES = ("sent", "answered")
+SURVEY_LABELS = {"sent": NP_("survey state", "Sent"), "answered": NP_("survey state", "Answered")}
 
 SURVEY = StateMachine("survey", SURVEY_STATES, [
     Transition("answer", ("sent",), "answered", CUSTOMER, label=N_("Survey answered")),

@@ -95,7 +95,7 @@ def follow_up(order_id: int):
     lifecycle.FOLLOW_UP.check(task, "record", current_user.roles)  # 403 wrong role, 409 done
     form = FollowUpForm(prefix="f")
     if not form.validate_on_submit():
-        return render("aftersales/order.html", status=422, **order_context(item, follow_up_form=form))
+        return render("aftersales/order.html", status_code=422, **order_context(item, follow_up_form=form))
     services.record_follow_up(task, form.outcome.data.strip(), current_user)
     flash(_("Follow-up call recorded."))
     return see_other(url_for("aftersales.order", order_id=item.id))
@@ -108,7 +108,7 @@ def open_ticket(order_id: int):
     item = get_order(order_id, "ticket.open")
     form = TicketForm(prefix="t")
     if not form.validate_on_submit():
-        return render("aftersales/order.html", status=422, **order_context(item, ticket_form=form))
+        return render("aftersales/order.html", status_code=422, **order_context(item, ticket_form=form))
     ticket = services.open_ticket(item, form.subject.data.strip(), form.description.data.strip(),
                                   user=current_user)
     flash(_("Ticket opened; the first answer is due %(when)s.", when=_when(ticket.first_response_due_at)))
@@ -150,7 +150,7 @@ def respond(ticket_id: int):
     lifecycle.TICKET.check(item, "respond", current_user.roles)  # 403 wrong role, 409 resolved
     form = MessageForm(prefix="m")
     if not form.validate_on_submit():
-        return render("aftersales/ticket.html", status=422, **ticket_context(item, form))
+        return render("aftersales/ticket.html", status_code=422, **ticket_context(item, form))
     services.respond(item, form.body.data.strip(), current_user)
     flash(_("Answer sent; the customer confirms on their link whether it is solved."))
     return see_other(url_for("aftersales.ticket", ticket_id=item.id))
@@ -189,7 +189,7 @@ def _service_page(link, order: Order, ticket_form=None, reply_forms=None, status
     return render("aftersales/service.html", link=link, order=order, tickets=tickets,
                   ticket_form=ticket_form or CustomerTicketForm(prefix="t"),
                   reply_forms={t.id: reply_forms.get(t.id) or MessageForm(prefix=f"r{t.id}") for t in tickets},
-                  ticket_labels=lifecycle.TICKET_LABELS, status=status)
+                  ticket_labels=lifecycle.TICKET_LABELS, status_code=status)
 
 
 def _customer_ticket(order: Order, ticket_id: int) -> Ticket:
@@ -250,7 +250,7 @@ def _survey_for(link: links.AccessLink) -> Survey:
 def _survey_page(link, survey: Survey, form=None, status=200):
     """The survey form, or the thanks once it is answered."""
     return render("aftersales/survey.html", link=link, survey=survey, order=survey.order,
-                  form=form or SurveyForm(), status=status)
+                  form=form or SurveyForm(), status_code=status)
 
 
 @bp.post("/aftersales/c/<token>/survey")

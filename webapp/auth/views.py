@@ -40,18 +40,18 @@ def login():
         if sessions.throttled(keys[0]) or sessions.throttled(keys[1], limit_factor=10):
             form.username.errors.append(
                 _("Too many failed attempts. Wait a quarter of an hour and try again."))
-            response = render("auth/login.html", form=form, status=429)
+            response = render("auth/login.html", form=form, status_code=429)
             response.headers["Retry-After"] = str(current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
             return response
         user = db.session.scalar(db.select(User).where(db.func.lower(User.username) == username.lower()))
         if user is None or not user.active or not user.check_password(form.password.data):
             sessions.note_failure(*keys)
             form.password.errors.append(_("Wrong username or password."))
-            return render("auth/login.html", form=form, status=422)
+            return render("auth/login.html", form=form, status_code=422)
         sessions.clear_failures(keys[0])
         sessions.start(user)
         return see_other(_safe_next(request.args.get("next")))
-    return render("auth/login.html", form=form, status=422 if form.errors else 200)
+    return render("auth/login.html", form=form, status_code=422 if form.errors else 200)
 
 
 @bp.post("/logout")
@@ -94,7 +94,7 @@ def account():
         DeviceSession.login_user_id == current_user.id, DeviceSession.revoked_at.is_(None))
         .order_by(DeviceSession.last_seen_at.desc())).all()
     return render("auth/account.html", form=form, devices=devices,
-                  this_device=sessions.current_device(), status=422 if form.errors else 200)
+                  this_device=sessions.current_device(), status_code=422 if form.errors else 200)
 
 
 @bp.route("/switch", methods=["GET", "POST"])
@@ -109,13 +109,13 @@ def switch():
         if sessions.throttled(*keys):
             form.pin.errors.append(
                 _("Too many failed attempts. Wait a quarter of an hour and try again."))
-            return render("auth/switch.html", form=form, status=429)
+            return render("auth/switch.html", form=form, status_code=429)
         person = db.session.scalar(db.select(User).where(User.employee_no == number))
         if (person is None or not person.active or not can_switch_to(person)
                 or not person.check_pin(form.pin.data)):
             sessions.note_failure(*keys)
             form.pin.errors.append(_("Wrong employee number or PIN."))
-            return render("auth/switch.html", form=form, status=422)
+            return render("auth/switch.html", form=form, status_code=422)
         sessions.clear_failures(keys[0])
         sessions.switch_to(person, "pin")
         session["just_switched"] = person.id  # the phone may keep an offline check of this PIN
@@ -123,7 +123,7 @@ def switch():
         return see_other(url_for("main.home"))
     if not form.errors:
         keep_offline()  # the worker switch works without signal too (static/js/outbox.js)
-    return render("auth/switch.html", form=form, status=422 if form.errors else 200)
+    return render("auth/switch.html", form=form, status_code=422 if form.errors else 200)
 
 
 @bp.route("/b/<secret>", methods=["GET", "POST"])

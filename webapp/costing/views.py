@@ -79,7 +79,7 @@ def save(order_id: int):
     order = get_order(order_id, "costsheet.edit")
     form = CostSheetForm()
     if not form.validate_on_submit():
-        return render("costing/sheet.html", status=422, **sheet_context(order, form))
+        return render("costing/sheet.html", status_code=422, **sheet_context(order, form))
     services.save(order, {c: getattr(form, f"actual_{c}").data for c in BUDGET_CATEGORIES},
                   {c: (getattr(form, f"cause_{c}").data or "").strip() for c in BUDGET_CATEGORIES},
                   current_user)
@@ -108,7 +108,7 @@ def close(order_id: int):
         require("order.close_override")
         form = CloseOverrideForm(prefix="override")
         if not form.validate_on_submit():
-            return render("costing/sheet.html", status=422, **sheet_context(order, override_form=form))
+            return render("costing/sheet.html", status_code=422, **sheet_context(order, override_form=form))
         override_reason = form.reason.data.strip()
     try:
         services.close(order, current_user, override_reason=override_reason)
@@ -117,6 +117,6 @@ def close(order_id: int):
             raise
         g.rollback = True
         problems = [_(b) for b in order.close_blockers] or [_(error.message)]
-        return render("costing/sheet.html", status=409, **sheet_context(order, problems=problems))
+        return render("costing/sheet.html", status_code=409, **sheet_context(order, problems=problems))
     flash(_("Order closed."))
     return see_other(url_for("orders.detail", order_id=order.id))

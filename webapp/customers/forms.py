@@ -7,6 +7,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from ..forms import DecimalText, WholeNumberText, filled, options
+from ..labels import default_unit
 
 
 class CustomerForm(FlaskForm):
@@ -36,7 +37,7 @@ class ProductForm(FlaskForm):
 
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=60)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    unit = StringField(_l("Unit"), default="pcs", validators=[DataRequired(), Length(max=20)])
+    unit = StringField(_l("Unit"), default=default_unit, validators=[DataRequired(), Length(max=20)])
     list_price = DecimalText(_l("List price (without tax)"), minimum=0, default=Decimal("0"),
                              validators=[filled])
     on_hand = DecimalText(_l("On-hand stock"), places=3, minimum=0, default=Decimal("0"),

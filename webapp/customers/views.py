@@ -50,7 +50,7 @@ def edit(customer_id: int | None = None):
             flash(_("Customer saved."))
             return see_other(url_for("customers.index"))
     return render("customers/edit.html", form=form, customer=customer,
-                  status=422 if form.errors else 200)
+                  status_code=422 if form.errors else 200)
 
 
 def _has_numbers(customer: Customer) -> bool:
@@ -88,4 +88,4 @@ def edit_product(product_id: int | None = None):
             flash(_("Product saved."))
             return see_other(url_for("customers.index"))
     return render("customers/product.html", form=form, product=product,
-                  status=422 if form.errors else 200)
+                  status_code=422 if form.errors else 200)

@@ -123,10 +123,11 @@ def items_for(user) -> list[WorkItem]:
     if roles & {"aftersales", "sales", "manager"}:
         from ..aftersales.models import FollowUp, Ticket
         from ..shipping.models import ReturnCase
+        from ..shipping.services import return_reason
         for case in db.session.scalars(db.select(ReturnCase).where(ReturnCase.status == "open")
                                        .order_by(ReturnCase.due_at).limit(200)):
             items.append(WorkItem(_("Start the return within 24 h (by %(when)s)", when=format_datetime(case.due_at, "short")),
-                                  case.reason[:80], url_for("shipping.detail", shipment_id=case.shipment_id),
+                                  return_reason(case)[:80], url_for("shipping.detail", shipment_id=case.shipment_id),
                                   case.opened_at, "act"))
         for ticket in db.session.scalars(db.select(Ticket).where(Ticket.status == "open")
                                          .order_by(Ticket.first_response_due_at).limit(200)):

@@ -8,8 +8,11 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Hidden
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..forms import DecimalText, WholeNumberText, filled, options, positive
+from ..labels import default_unit
 
 METHOD_CHOICES = [("delivery", _l("Delivery")), ("pickup", _l("Pickup"))]
+VERDICT_LABELS = {"agree": _l("Agree"), "concern": _l("Concern")}
+PAYMENT_KIND_LABELS = {"deposit": _l("Deposit / prepayment"), "receipt": _l("Later receipt")}
 
 
 class LineForm(Form):
@@ -20,7 +23,7 @@ class LineForm(Form):
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
     drawing_rev = StringField(_l("Drawing rev."), validators=[Optional(), Length(max=20)])
     quantity = DecimalText(_l("Quantity"), places=3, validators=[positive])
-    unit = StringField(_l("Unit"), default="pcs", validators=[Optional(), Length(max=20)])
+    unit = StringField(_l("Unit"), default=default_unit, validators=[Optional(), Length(max=20)])
     unit_price = DecimalText(_l("Unit price excl. tax"), places=2, minimum=0)
     unit_price_incl = DecimalText(_l("Unit price incl. tax"), places=2, minimum=0)
 
@@ -97,7 +100,7 @@ class AmendmentForm(OrderForm):
 class ReviewForm(FlaskForm):
     """A department's feasibility verdict."""
 
-    verdict = SelectField(_l("Verdict"), choices=options(("agree", _l("Agree")), ("concern", _l("Concern"))))
+    verdict = SelectField(_l("Verdict"), choices=options(*VERDICT_LABELS.items()))
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
 
     def validate_note(self, field):
@@ -133,8 +136,7 @@ class ReasonForm(FlaskForm):
 class PaymentForm(FlaskForm):
     """A payment received."""
 
-    kind = SelectField(_l("Kind"), choices=options(("deposit", _l("Deposit / prepayment")),
-                                            ("receipt", _l("Later receipt"))))
+    kind = SelectField(_l("Kind"), choices=options(*PAYMENT_KIND_LABELS.items()))
     amount = DecimalText(_l("Amount"), validators=[filled, positive])
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
     reference = StringField(_l("Reference (bank slip, voucher)"), validators=[Optional(), Length(max=100)])

@@ -50,7 +50,7 @@ def refused(error: TransitionError):
     g.rollback = True
     db.session.rollback()
     order = get_order(order_id)
-    return render("orders/detail.html", "status_panel", status=error.status,
+    return render("orders/detail.html", "status_panel", status_code=error.status,
                   error=_(error.message), **detail_context(order))
 
 
@@ -120,7 +120,7 @@ def create():
             audit.record("order.created", order, actor=current_user, after=order.terms())
             flash(_("Order saved as a draft."))
             return see_other(url_for("orders.detail", order_id=order.id))
-    return render("orders/edit.html", form=form, order=None, requirement=requirement, status=422)
+    return render("orders/edit.html", form=form, order=None, requirement=requirement, status_code=422)
 
 
 @bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
@@ -140,7 +140,7 @@ def edit(order_id: int):
         flash(_("Order saved."))
         return see_other(url_for("orders.detail", order_id=order.id))
     return render("orders/edit.html", form=form, order=order, requirement=order.requirement,
-                  status=422 if form.errors else 200)
+                  status_code=422 if form.errors else 200)
 
 
 def detail_context(order: Order, **forms) -> dict:
@@ -197,7 +197,7 @@ def _done(order: Order, message: str):
 
 def _invalid(order: Order, **forms):
     """A form on the order page had errors: show it again with them (422)."""
-    return render("orders/detail.html", "status_panel", status=422, **detail_context(order, **forms))
+    return render("orders/detail.html", "status_panel", status_code=422, **detail_context(order, **forms))
 
 
 @bp.post("/<int:order_id>/link")
@@ -362,10 +362,10 @@ def amend(order_id: int):
             db.session.rollback()
             order = get_order(order_id)
             form.reason.errors = [_("Nothing in the terms was changed.")]
-            return render("orders/amend.html", form=form, order=order, status=422)
+            return render("orders/amend.html", form=form, order=order, status_code=422)
         flash(_("Amendment recorded as version %(v)s.", v=order.version))
         return see_other(url_for("orders.detail", order_id=order.id))
-    return render("orders/amend.html", form=form, order=order, status=422 if form.errors else 200)
+    return render("orders/amend.html", form=form, order=order, status_code=422 if form.errors else 200)
 
 
 @bp.get("/<int:order_id>/versions")

@@ -12,6 +12,7 @@ KIND_LABELS = {
     "material_shortage": _l("Material shortage"), "equipment_failure": _l("Equipment failure"),
     "quality": _l("Quality problem"), "labour": _l("Not enough people"), "other": _l("Other"),
 }
+SEVERITY_LABELS = {"minor": _l("No, work goes on"), "blocking": _l("Yes, work stops")}
 
 
 class ProgressForm(FlaskForm):
@@ -32,8 +33,7 @@ class AnomalyForm(FlaskForm):
     """Something is wrong: what, how bad, the plan, maybe a new date."""
 
     kind = SelectField(_l("What happened"), choices=options(*[(k, KIND_LABELS[k]) for k in ANOMALY_KINDS]))
-    severity = SelectField(_l("Does it stop the work?"), choices=options(
-        ("minor", _l("No, work goes on")), ("blocking", _l("Yes, work stops"))))
+    severity = SelectField(_l("Does it stop the work?"), choices=options(*SEVERITY_LABELS.items()))
     note = TextAreaField(_l("Describe it"), validators=[DataRequired(), Length(max=2000)])
     contingency = TextAreaField(_l("Contingency plan"), validators=[Length(max=2000)])
     new_eta = DateField(_l("New expected date (tells the customer)"), validators=[Optional()])

@@ -1,15 +1,15 @@
 """The work order's transition table: planned → materials_ready → in_progress → qc → done,
 with blocked (an anomaly stops the work) and back. Pure Python."""
-from ..statemachine import N_, StateMachine, Transition
+from ..statemachine import N_, NP_, StateMachine, Transition
 
 STATES = ("planned", "materials_ready", "in_progress", "qc", "done", "blocked")
 
 STATE_LABELS = {
-    "planned": N_("Planned"),
+    "planned": NP_("work order state", "Planned"),
     "materials_ready": N_("Materials ready"),
     "in_progress": N_("In progress"),
     "qc": N_("Waiting for QC"),
-    "done": N_("Done"),
+    "done": NP_("work order state", "Done"),
     "blocked": N_("Blocked"),
 }
 

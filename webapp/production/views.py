@@ -115,7 +115,7 @@ def edit(work_order_id: int):
         return see_other(url_for("production.plan", order_id=work_order.order_id))
     status = 422 if (form.errors or split_form.errors) else 200
     return render("production/edit.html", work_order=work_order, form=form, split_form=split_form,
-                  status=status)
+                  status_code=status)
 
 
 @bp.get("/production/wo/<int:work_order_id>/label")
@@ -186,7 +186,7 @@ def report(token: str):
     if not form.validate_on_submit():
         if replay.is_replay():
             return replay.invalid(form)
-        return render("production/floor.html", status=422, **floor_context(work_order, progress_form=form))
+        return render("production/floor.html", status_code=422, **floor_context(work_order, progress_form=form))
     try:
         entry = services.report(work_order, current_user, form.good.data or 0, form.scrap.data or 0,
                                 (form.note.data or "").strip(), request.files.getlist(form.photos.name),
@@ -209,7 +209,7 @@ def _unfit_photo(work_order: WorkOrder, form, error: UploadError, form_name: str
     db.session.rollback()
     work_order = db.session.get(WorkOrder, work_order.id)
     form.photos.errors = [str(error)]
-    return render("production/floor.html", status=422, **floor_context(work_order, **{form_name: form}))
+    return render("production/floor.html", status_code=422, **floor_context(work_order, **{form_name: form}))
 
 
 @bp.post("/w/<token>/do/<name>")
@@ -235,7 +235,7 @@ def _fail_qc(work_order: WorkOrder, token: str):
         form.quantity.errors = [_("At most %(n)s (the good quantity).", n=quantity(work_order.good))]
         valid = False
     if not valid:
-        return render("production/floor.html", status=422, **floor_context(work_order, qc_fail_form=form))
+        return render("production/floor.html", status_code=422, **floor_context(work_order, qc_fail_form=form))
     services.fail_qc(work_order, current_user, form.quantity.data, form.disposition.data,
                      (form.note.data or "").strip())
     flash(_("QC failed: %(n)s pieces go back to the floor.", n=quantity(form.quantity.data)))
@@ -254,7 +254,7 @@ def anomaly(token: str):
     if form.errors:
         if replay.is_replay():
             return replay.invalid(form)
-        return render("production/floor.html", status=422, **floor_context(work_order, anomaly_form=form))
+        return render("production/floor.html", status_code=422, **floor_context(work_order, anomaly_form=form))
     try:
         item = services.raise_anomaly(work_order, current_user, form.kind.data, form.severity.data,
                                form.note.data.strip(), (form.contingency.data or "").strip(), form.new_eta.data,

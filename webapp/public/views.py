@@ -25,7 +25,7 @@ def _requirement_page(link, requirement, confirm_form=None, clarify_form=None, s
     snapshot = json.loads(requirement.current_round.snapshot)
     return render("public/requirement.html", link=link, requirement=requirement, record=snapshot,
                   confirm_form=confirm_form or ConfirmForm(prefix="confirm"),
-                  clarify_form=clarify_form or ClarificationForm(prefix="clarify"), status=status)
+                  clarify_form=clarify_form or ClarificationForm(prefix="clarify"), status_code=status)
 
 
 def _sign_page(link, order, form=None, status=200):
@@ -33,7 +33,7 @@ def _sign_page(link, order, form=None, status=200):
         OrderVersion.order_id == order.id, OrderVersion.version == order.version))
     return render("public/countersign.html", link=link, order=order, terms=version.terms,
                   sha256=version.sha256, form=form or SignatureForm(),
-                  consent=order_services.consent_text(), status=status)
+                  consent=order_services.consent_text(), status_code=status)
 
 
 @bp.get("/c/<token>")

@@ -6,6 +6,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..forms import DecimalText, filled, options, positive
+from ..labels import default_unit
 
 PRIORITY_CHOICES = [("urgent", _l("Urgent")), ("regular", _l("Regular")),
                     ("long_term", _l("Long-term"))]
@@ -23,7 +24,7 @@ class RequirementForm(FlaskForm):
     specs = TextAreaField(_l("Specifications"), validators=[Optional(), Length(max=4000)])
     quality_standard = TextAreaField(_l("Quality standard"), validators=[Optional(), Length(max=2000)])
     quantity = DecimalText(_l("Quantity"), places=3, validators=[filled, positive])
-    unit = StringField(_l("Unit"), default="pcs", validators=[DataRequired(), Length(max=20)])
+    unit = StringField(_l("Unit"), default=default_unit, validators=[DataRequired(), Length(max=20)])
     expected_date = DateField(_l("Expected delivery date"), validators=[Optional()])
     budget_min = DecimalText(_l("Budget from"), minimum=0)
     budget_max = DecimalText(_l("Budget to"), minimum=0)

@@ -28,7 +28,7 @@ def send(requirement: Requirement, user) -> links.AccessLink:
                    _("Hello %(name)s,\n\nPlease check the requirement record we wrote down for you and "
                      "confirm it, or ask us to clarify anything:\n\n%(url)s\n\nThis link is valid for "
                      "%(days)s days.\n", name=requirement.contact_name or requirement.customer.name,
-                     url=link.url, days=(link.expires_at - link.created_at).days))
+                     url=link.url, days=link.valid_days))
     return link
 
 

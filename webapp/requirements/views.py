@@ -73,7 +73,7 @@ def create():
             flash(_("Requirement saved as a draft."))
             return see_other(url_for("requirements.detail", req_id=requirement.id))
     return render("requirements/edit.html", form=form, requirement=None,
-                  status=422 if form.errors else 200)
+                  status_code=422 if form.errors else 200)
 
 
 def _apply(form: RequirementForm, requirement: Requirement, customer: Customer) -> None:
@@ -107,7 +107,7 @@ def edit(req_id: int):
             flash(_("Requirement saved."))
             return see_other(url_for("requirements.detail", req_id=requirement.id))
     return render("requirements/edit.html", form=form, requirement=requirement,
-                  status=422 if form.errors else 200)
+                  status_code=422 if form.errors else 200)
 
 
 @bp.get("/<int:req_id>")
@@ -184,7 +184,7 @@ def upload(req_id: int):
             return see_other(url_for("requirements.detail", req_id=requirement.id))
     link = links.current("requirement_confirm", requirement.id)
     return render("requirements/detail.html", requirement=requirement, link=link,
-                  attachment_form=form, orders=[], status=422)
+                  attachment_form=form, orders=[], status_code=422)
 
 
 @bp.get("/attachments/<int:attachment_id>")

@@ -32,7 +32,7 @@ def scan_page(form: ScanForm, shipment: Shipment | None, status: int = 200, resu
     # The decoder is WebAssembly: this response alone allows compiling it ('wasm-unsafe-eval').
     g.csp_wasm = True
     return render("scan/scan.html", form=form, shipment=shipment, result=result, public_base=links.public_base(),
-                  progress=progress(shipment) if shipment else "", status=status)
+                  progress=progress(shipment) if shipment else "", status_code=status)
 
 
 @bp.get("/scan")

@@ -202,13 +202,11 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
     problems = []
     for entry in lines:
         sline = entry["line"]
-        receipt.lines.append(ReceiptLine(shipment_line_id=sline.id, received_qty=entry["received"],
-                                         condition=entry["condition"], note=entry["note"]))
-        if entry["condition"] != "ok" or entry["received"] < sline.quantity:
-            received = format(entry["received"].normalize(), "f")
-            shipped = format(sline.quantity.normalize(), "f")
-            problems.append(f"{sline.order_line.model}: {entry['condition']} {received}/{shipped} "
-                            f"{entry['note']}".strip())
+        line = ReceiptLine(shipment_line=sline, received_qty=entry["received"], condition=entry["condition"],
+                           note=entry["note"])
+        receipt.lines.append(line)
+        if is_problem(line):
+            problems.append(problem_text(line))
     receipt.has_exception = bool(problems)
     db.session.flush()
     transition(shipment, lifecycle.MACHINE, "deliver", roles={"customer"}, actor_kind="link",
@@ -232,6 +230,31 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
         if hasattr(aftersales, "on_delivered"):
             aftersales.on_delivered(order)
     return receipt
+
+
+def is_problem(line: ReceiptLine) -> bool:
+    """Damage, a missing line or a shortfall."""
+    return line.condition != "ok" or line.received_qty < line.shipment_line.quantity
+
+
+def problem_text(line: ReceiptLine) -> str:
+    """One receipt line's problem in words, in the current language: the condition's label, never
+    its key ("GEAR-45: Damaged 58/60", "GEAR-45：破损 58/60")."""
+    from ..labels import label
+    from ..templating import quantity
+    text = _("%(model)s: %(condition)s %(received)s/%(shipped)s", model=line.shipment_line.order_line.model,
+             condition=label(line.condition, "condition"), received=quantity(line.received_qty),
+             shipped=quantity(line.shipment_line.quantity))
+    return f"{text} {line.note}".strip()
+
+
+def return_reason(case: ReturnCase) -> str:
+    """What went wrong, in the reader's language, from the signed receipt (case.reason keeps the
+    words stored when it opened, in the signer's language)."""
+    from ..templating import list_in_words
+    receipt = case.shipment.receipt
+    problems = [problem_text(line) for line in receipt.lines if is_problem(line)] if receipt else []
+    return list_in_words(problems) if problems else case.reason
 
 
 def start_return(case: ReturnCase, user, action: str) -> None:

@@ -43,7 +43,7 @@ def _order_page(order: Order, form=None, status=200, line_errors=None):
                   fulfilment=order.fulfilment(), returns=returns, sources=sources, state_labels=lifecycle.STATE_LABELS,
                   return_labels=lifecycle.RETURN_LABELS, return_outcomes=lifecycle.RETURN_OUTCOMES,
                   shippable=order.status in services.SHIPPABLE_ORDER_STATES, line_errors=line_errors or {},
-                  status=status)
+                  status_code=status)
 
 
 @bp.get("/shipping/orders/<int:order_id>")
@@ -159,14 +159,14 @@ def dispatch(shipment_id: int):
     shipment = get_shipment(shipment_id)
     form = DispatchForm()
     if not form.validate_on_submit():
-        return render("shipping/detail.html", status=422, **_detail_context(shipment))
+        return render("shipping/detail.html", status_code=422, **_detail_context(shipment))
     try:
         services.dispatch(shipment, request.files.getlist(form.photos.name), (form.note.data or "").strip(),
                           user=current_user)
     except UploadError as error:
         _roll_back()
         form.photos.errors = [str(error)]
-        return render("shipping/detail.html", status=422,
+        return render("shipping/detail.html", status_code=422,
                       **_detail_context(db.session.get(Shipment, shipment_id), dispatch_form=form))
     flash(_("Dispatched. The customer has the link to sign for the delivery."))
     return see_other(url_for("shipping.detail", shipment_id=shipment.id))
@@ -214,7 +214,7 @@ def close_return(case_id: int):
     shipment = get_shipment(case.shipment_id)
     form = ReturnCloseForm(prefix=f"close-{case.id}")
     if not form.validate_on_submit():
-        return render("shipping/detail.html", "returns", status=422,
+        return render("shipping/detail.html", "returns", status_code=422,
                       **_detail_context(shipment, close_forms={case.id: form}))
     services.close_return(case, current_user, form.outcome.data, form.note.data.strip())
     if is_partial():
@@ -243,7 +243,7 @@ def courier_page(link, status=200, **forms):
     keep_offline()
     return render("shipping/courier.html", link=link, shipment=shipment, state_labels=lifecycle.STATE_LABELS,
                   dispatch_form=forms.get("dispatch_form") or DispatchForm(prefix="d"),
-                  problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), status=status)
+                  problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), status_code=status)
 
 
 def _resolve(token: str):
@@ -319,7 +319,7 @@ def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"
     return render("shipping/sign.html", link=link, shipment=shipment, form=form or ReceiptForm(),
                   conditions=CONDITION_CHOICES, consent=services.receipt_consent_text(),
                   note=services.delivery_note(shipment), values=values or {}, errors=errors or {},
-                  taken_on=taken_on, status=status)
+                  taken_on=taken_on, status_code=status)
 
 
 def _receipt_target(token: str):
