@@ -74,6 +74,22 @@ def short_busy_timeout(app, milliseconds: int) -> None:
         db.engine.dispose()
 
 
+def at_once(count: int, send) -> list:
+    """Call send(0) … send(count - 1) from as many threads, released together; their answers."""
+    barrier, answers = threading.Barrier(count), [None] * count
+
+    def go(index):
+        barrier.wait()
+        answers[index] = send(index)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    return answers
+
+
 class Gate:
     """Holds image preparation until released, so that a photo upload is 'slow' for as long as a
     test needs (the real decoding still runs, after the gate)."""
@@ -191,17 +207,7 @@ def test_eight_quick_reports_at_once_all_land(app, work_order, as_user):
     workers = [as_user("worker") for _ in range(8)]
     for worker in workers:
         worker.csrf_token()
-    barrier, answers = threading.Barrier(8), [None] * 8
-
-    def press(index):
-        barrier.wait()
-        answers[index] = workers[index].post(f"/w/{token}/report", data={"p-good": "10", "p-scrap": "0"})
-
-    threads = [threading.Thread(target=press, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = at_once(8, lambda i: workers[i].post(f"/w/{token}/report", data={"p-good": "10", "p-scrap": "0"}))
     assert [a.status_code for a in answers] == [303] * 8
     with app.app_context():
         assert db.session.get(WorkOrder, wo_id).good == Decimal("80")
@@ -299,19 +305,12 @@ def test_twelve_workers_send_four_camera_photos_each_at_once(app, work_order, as
     for worker in workers:
         worker.csrf_token()
     photos = [camera_jpeg(seed=i) for i in range(4)]
-    barrier, answers = threading.Barrier(12), [None] * 12
-
     def send_report(index):
         data = {"p-good": "5", "p-scrap": "0", "p-note": f"worker {index}",
                 "p-photos": [(io.BytesIO(raw), f"IMG_{index}_{n}.jpg") for n, raw in enumerate(photos)]}
-        barrier.wait()
-        answers[index] = workers[index].post(f"/w/{token}/report", data=data, content_type="multipart/form-data")
+        return workers[index].post(f"/w/{token}/report", data=data, content_type="multipart/form-data")
 
-    threads = [threading.Thread(target=send_report, args=(i,)) for i in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)
+    answers = at_once(12, send_report)
     assert [a.status_code for a in answers] == [303] * 12
     with app.app_context():
         assert db.session.get(WorkOrder, wo_id).good == Decimal("60")
