@@ -6,7 +6,7 @@ import uuid
 from flask import Flask, g, request
 from sqlalchemy import event
 
-from . import config as config_module
+from . import config as config_module, inputs
 from .extensions import babel, csrf, db, login_manager, migrate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 static_folder=os.path.join(ROOT, "static"))
     os.makedirs(app.instance_path, exist_ok=True)
     configure(app, test_config)
+    inputs.init_app(app)  # hostile input: cleaned text, checked headers, bounded route converters
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
