@@ -1,6 +1,6 @@
 """Hostile input, handled once for every route (issue 8, item 11; docs/decisions.md).
 
-- Text: every form value, query parameter and JSON string loses its C0 control characters (NUL and
+- Text: every form value, query parameter, uploaded file's name and JSON string loses its C0 control characters (NUL and
   friends, DEL; tab, newline and carriage return stay) and lone surrogates when the request parses
   it, so no view, form or database driver ever sees them (PostgreSQL refuses NUL in text).
 - Headers: a control character in any header is invalid HTTP; the request is refused (400).
@@ -14,7 +14,7 @@ import re
 import unicodedata
 
 from flask import Flask, Request, g, request
-from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from werkzeug.routing import BaseConverter, ValidationError
 
 ID_MAX = 2**31 - 1  # every id column is Integer: int4 on PostgreSQL
@@ -35,9 +35,13 @@ def clean_text(value: str) -> str:
 
 
 def _clean(value):
-    """Strings cleaned, containers walked, anything else (an uploaded file, a number) as it is."""
+    """Strings cleaned, containers walked, an upload's file name cleaned, anything else as it is."""
     if isinstance(value, str):
         return clean_text(value)
+    if isinstance(value, FileStorage):
+        if value.filename:  # kept as the attachment's name
+            value.filename = clean_text(value.filename)
+        return value
     if isinstance(value, list):
         return [_clean(item) for item in value]
     if isinstance(value, dict):
