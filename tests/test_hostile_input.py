@@ -162,6 +162,10 @@ def methods_of(rule) -> list[str]:
 # Forms as the pages render them
 
 
+PLAUSIBLE = {"hidden": "", "password": "", "email": "test@example.com", "tel": "13800138000",
+             "date": "2027-01-15", "url": "https://example.com", "search": "Test"}
+
+
 class FormParser(HTMLParser):
     """Every <form method=post> of a page: its action and its fields with the values the page gives."""
 
@@ -187,7 +191,10 @@ class FormParser(HTMLParser):
             elif kind == "file":
                 self._form["files"].append(name)
             elif kind not in ("submit", "button", "image", "reset"):
-                self._form["fields"][name] = a.get("value") or ""
+                # an empty field gets a plausible value, so that one hostile field is what the
+                # request is judged on and a valid post goes all the way to the database
+                numeric = a.get("inputmode") in ("numeric", "decimal") or kind == "number"
+                self._form["fields"][name] = a.get("value") or (PLAUSIBLE.get(kind, "Test 1") if not numeric else "1")
                 if kind != "hidden" or name not in ("csrf_token",):
                     self._form["texts"].append(name)
             if a.get("maxlength"):
@@ -212,6 +219,8 @@ class FormParser(HTMLParser):
             self._form["fields"][self._textarea] += data
 
     def handle_endtag(self, tag):
+        if tag == "textarea" and self._form is not None and self._textarea:
+            self._form["fields"][self._textarea] = self._form["fields"][self._textarea] or "Test 1"
         if tag == "form":
             self._form = None
         elif tag == "select":
