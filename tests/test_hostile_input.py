@@ -526,6 +526,29 @@ def test_the_reported_cases(app, make_user, make_customer):
         assert response.status_code in (401, 403) and response.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("app", DATABASES, indirect=True)
+def test_right_to_left_text_is_kept_and_cannot_turn_the_page_around(app, make_user, make_customer):
+    """A name typed with a right-to-left override (U+202E) and no closing mark is stored as typed;
+    every page that shows it closes the override right after it (U+202C), so the text after the
+    name reads as it should."""
+    from webapp.customers.models import Customer
+    me, username = all_roles_user(app, make_user)
+    staff = client_for(app, username)
+    customer_id = make_customer("RTL")
+    page = staff.get(f"/customers/{customer_id}/edit").get_data(as_text=True)
+    fields = next(f for f in forms_on(page) if "name" in f["fields"])["fields"]
+    typed = "Acme ‮evil.exe ⁧عربي"
+    assert staff.post(f"/customers/{customer_id}/edit", data={**fields, "name": typed}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Customer, customer_id).name == typed
+    for path in ("/customers/", f"/customers/{customer_id}/edit", f"/requirements/new?customer_id={customer_id}"):
+        page = staff.get(path).get_data(as_text=True)
+        assert typed in page, path
+        # closed after the value, or after the form control that holds it (an input, a select)
+        assert page.count("\u202e") == page.count("\u202c") and page.count("\u2067") == page.count("\u2069"), path
+    assert typed + "\u2069\u202c" in staff.get("/customers/").get_data(as_text=True)
+
+
 def test_bounded_int_helper():
     """The one helper for ids and years read from text."""
     assert inputs.row_id("42") == 42 and inputs.row_id("４２") == 42

@@ -9,6 +9,9 @@
   plain `<name>` segment only matches up to 200 characters without control characters; anything
   else is a 404 before any query runs.
 - Integers read from query parameters and headers go through `row_id` / `bounded_int` / `year`.
+- Right-to-left text is stored as typed; where a page shows a value that opens a bidi override or
+  isolate and never closes it (U+202E…), the closing marks are added after it, so it cannot turn
+  the rest of the line around (`close_bidi`, Jinja's finalize for every `{{ … }}`).
 """
 import re
 import unicodedata
@@ -27,11 +30,33 @@ QUERY_VALUE_MAX = 2000  # a real link never comes near it (servers cap the reque
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _HEADER_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # HTTP allows only tab among controls
 _DIGITS = re.compile(r"[0-9]{1,19}")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_EMBEDDINGS, _POP_EMBEDDING = "\u202a\u202b\u202d\u202e", "\u202c"  # LRE RLE LRO RLO, PDF
+_ISOLATES, _POP_ISOLATE = "\u2066\u2067\u2068", "\u2069"  # LRI RLI FSI, PDI
 
 
 def clean_text(value: str) -> str:
     """value without the control characters no person types (see the module docstring)."""
     return _CONTROL.sub("", value)
+
+
+def close_bidi(value):
+    """A shown value with its unclosed bidi overrides and isolates closed at its end (what was typed
+    stays stored as it was; only its effect on the text around it ends)."""
+    if not isinstance(value, str) or not _BIDI.search(value):
+        return value
+    opened = []  # the open embeddings/overrides ("E") and isolates ("I"), innermost last
+    for char in value:
+        if char in _EMBEDDINGS:
+            opened.append("E")
+        elif char in _ISOLATES:
+            opened.append("I")
+        elif char == _POP_EMBEDDING and opened and opened[-1] == "E":
+            opened.pop()
+        elif char == _POP_ISOLATE and "I" in opened:
+            # closing an isolate also closes the embeddings opened inside it
+            del opened[len(opened) - 1 - opened[::-1].index("I"):]
+    return value + "".join(_POP_EMBEDDING if kind == "E" else _POP_ISOLATE for kind in reversed(opened))
 
 
 def _clean(value):
@@ -154,3 +179,4 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["default"] = SegmentConverter
     app.url_map.converters["string"] = SegmentConverter
     app.before_request_funcs.setdefault(None, []).insert(0, check_request)
+    app.jinja_env.finalize = close_bidi
