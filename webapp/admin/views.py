@@ -5,7 +5,7 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import audit
+from .. import audit, inputs
 from ..auth import sessions
 from ..auth.models import DeviceSession, User
 from ..extensions import db
@@ -150,7 +150,7 @@ def calendar_view():
         row.name, row.is_working = form.name.data or "", form.is_working.data
         flash(_("Day saved."))
         return see_other(url_for("admin.calendar_view"))
-    year = request.args.get("year", type=int) or firm_today().year
+    year = request.args.get("year", type=inputs.year) or firm_today().year
     days = db.session.scalars(db.select(CalendarDay).where(
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
         .order_by(CalendarDay.day)).all()

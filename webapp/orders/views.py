@@ -13,6 +13,7 @@ from ..errors import render_error
 from ..extensions import db
 from ..statemachine import N_, TransitionError
 from ..forms import options
+from ..inputs import row_id
 from ..htmx import is_partial, render, see_other
 from ..permissions import can, require, requires
 from ..requirements.models import Requirement
@@ -87,7 +88,7 @@ def _add_line_requested(form: OrderForm) -> bool:
 def create():
     """Draw up an order, from a confirmed requirement or for a customer."""
     requirement = None
-    requirement_id = request.values.get("requirement_id", type=int)
+    requirement_id = request.values.get("requirement_id", type=row_id)
     if requirement_id:
         requirement = db.get_or_404(Requirement, requirement_id)
         if requirement.status != "confirmed":
@@ -376,8 +377,8 @@ def versions(order_id: int):
     rows = db.session.scalars(db.select(OrderVersion).where(OrderVersion.order_id == order.id)
                               .order_by(OrderVersion.version)).all()
     by_number = {row.version: row for row in rows}
-    b = request.args.get("b", type=int) or (rows[-1].version if rows else None)
-    a = request.args.get("a", type=int) or (b - 1 if b and b - 1 in by_number else b)
+    b = request.args.get("b", type=row_id) or (rows[-1].version if rows else None)
+    a = request.args.get("a", type=row_id) or (b - 1 if b and b - 1 in by_number else b)
     left, right = by_number.get(a), by_number.get(b)
     changes = services.diff_terms(left.terms, right.terms) if left and right else []
     return render("orders/versions.html", order=order, versions=rows, left=left, right=right,

@@ -8,6 +8,7 @@ from .. import audit, links, uploads
 from ..customers.models import Customer
 from ..extensions import db
 from ..forms import options
+from ..inputs import row_id
 from ..htmx import render, see_other
 from ..permissions import require, requires
 from ..statemachine import N_, TransitionError
@@ -57,8 +58,8 @@ def create():
     """Write down a new requirement record."""
     form = RequirementForm()
     _fill_choices(form)
-    if request.method == "GET" and request.args.get("customer_id", type=int):
-        form.customer_id.data = request.args.get("customer_id", type=int)
+    if request.method == "GET" and request.args.get("customer_id", type=row_id):
+        form.customer_id.data = request.args.get("customer_id", type=row_id)
     if form.validate_on_submit():
         customer = db.session.get(Customer, form.customer_id.data)
         if customer is None:

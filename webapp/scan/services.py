@@ -9,6 +9,7 @@ from werkzeug.routing import RequestRedirect
 
 from .. import links
 from ..extensions import db
+from ..inputs import optional_row_id
 from ..production.models import Product
 from ..shipping import services as shipping
 from ..shipping.models import Shipment, ShipmentLine
@@ -99,10 +100,11 @@ def load_shipment(raw: str, lock: bool = False) -> Shipment | None:
     """The shipment whose id is raw (None for an unknown id or text that is no id), with its
     packing list; lock=True locks its row for a scan that writes, so two phones packing the same
     shipment cannot tick the same line twice (SQLite's IMMEDIATE transaction does the same)."""
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):  # beyond a 64-bit integer
+    shipment_id = optional_row_id(raw)
+    if shipment_id is None:
         return None
     # the lines and their order lines in two more queries, not one per line
-    return db.session.get(Shipment, int(raw), with_for_update=lock,
+    return db.session.get(Shipment, shipment_id, with_for_update=lock,
                           options=[selectinload(Shipment.lines).selectinload(ShipmentLine.order_line)])
 
 

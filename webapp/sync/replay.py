@@ -21,6 +21,7 @@ from ..auth.models import User, hash_secret
 from ..capabilities import CAPABILITY_ARGS, redact, subject
 from ..db_types import utcnow
 from ..extensions import csrf, db
+from ..inputs import optional_row_id
 from ..photos import MAX_PHOTOS, save_photos
 from ..statemachine import TransitionError
 from ..uploads import UploadError
@@ -59,10 +60,11 @@ def parse_device_credential(header: str | None) -> SyncDevice | None:
     """The device an `Authorization: Device <id>.<secret>` header names, if the secret matches."""
     if not header or not header.startswith("Device "):
         return None
-    device_id, _dot, secret = header[len("Device "):].strip().partition(".")
-    if not device_id.isdigit() or not secret:
+    raw_id, _dot, secret = header[len("Device "):].strip().partition(".")
+    device_id = optional_row_id(raw_id)
+    if device_id is None or not secret:
         return None
-    device = db.session.get(SyncDevice, int(device_id))
+    device = db.session.get(SyncDevice, device_id)
     if device is None or not secrets.compare_digest(device.secret_hash, hash_secret(secret)):
         return None
     return device
@@ -233,8 +235,8 @@ def offline_capable(view=None, *, link: bool = False):
             return problem(403, _("This phone was locked out"),
                            _("An administrator revoked this phone. Its waiting actions stay on it; "
                              "ask the office to record them."), reason="device_revoked")
-        actor_id = request.headers.get("X-Actor", "")
-        actor = db.session.get(User, int(actor_id)) if actor_id.isdigit() else None
+        actor_id = optional_row_id(request.headers.get("X-Actor"))
+        actor = db.session.get(User, actor_id) if actor_id is not None else None
         member = actor is not None and db.session.scalar(db.select(SyncDeviceMember.id).where(
             SyncDeviceMember.device_id == device.id, SyncDeviceMember.user_id == actor.id))
         if not member or not actor.active:
