@@ -18,7 +18,7 @@ import unicodedata
 
 from flask import Flask, Request, g, request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
 ID_MAX = 2**31 - 1  # every id column is Integer: int4 on PostgreSQL
 YEAR_MIN, YEAR_MAX = 2000, 2100  # the working calendar and reports: wide of any real use
@@ -125,11 +125,15 @@ def optional_row_id(raw) -> int | None:
         return None
 
 
-class IdConverter(BaseConverter):
-    """`<int:…>` for row ids: ASCII digits, 1..2**31-1; anything else does not match (404)."""
+class IdConverter(IntegerConverter):
+    """`<int:…>` for row ids: ASCII digits, 1..2**31-1; anything else does not match (404). A kind
+    of werkzeug's IntegerConverter, so that what asks for one (url building, tools) still finds it."""
 
     regex = r"[0-9]{1,10}"
     weight = 50  # as werkzeug's own number converters: a literal segment wins over a number
+
+    def __init__(self, url_map, *args, **kwargs):
+        BaseConverter.__init__(self, url_map)
 
     def to_python(self, value: str) -> int:
         number = int(value)
