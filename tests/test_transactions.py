@@ -315,3 +315,118 @@ def test_twelve_workers_send_four_camera_photos_each_at_once(app, work_order, as
     with app.app_context():
         assert db.session.get(WorkOrder, wo_id).good == Decimal("60")
         assert db.session.scalar(db.select(db.func.count()).select_from(Photo)) == 48
+
+
+def decode_counter(monkeypatch) -> list:
+    """Count the images the server decodes (the real decoding still runs)."""
+    calls, real = [], uploads.reencode_image
+
+    def counted(data, *args, **kwargs):
+        calls.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(uploads, "reencode_image", counted)
+    return calls
+
+
+def big_png() -> bytes:
+    """A 36 MP PNG that compresses to almost nothing: cheap to send, costly to decode."""
+    out = io.BytesIO()
+    Image.new("RGB", (6000, 6000), (255, 255, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+@LARGE_BODY
+def test_a_stranger_cannot_make_the_server_decode_images(app, work_order, monkeypatch):
+    """Images are decoded only once a view got past its guards to a write: a post without a login, to
+    an address that does not exist, or refused by its form, decodes nothing."""
+    wo_id, token, order_id = work_order
+    calls = decode_counter(monkeypatch)
+    png = big_png()
+    photos = lambda field: {field: [(io.BytesIO(png), f"p{i}.png") for i in range(7)]}  # noqa: E731
+    stranger = app.test_client()
+    assert stranger.post("/no-such-page", data=photos("file"), csrf=False).status_code == 404
+    answer = stranger.post(f"/w/{token}/report", data={"p-good": "1", **photos("p-photos")})
+    assert answer.status_code in (302, 303) and "/login" in answer.headers["Location"]
+    assert calls == []
+
+
+def test_a_badge_switch_says_so_once(app, make_user, as_user):
+    """What a view flashes before its first write is not shown twice (the read phase's session is
+    undone whole, the messages already waiting to be shown included)."""
+    import re
+    admin = as_user("admin")
+    badges = {}
+    for username, name in (("lea", "Lea Worker"), ("kim", "Kim Worker")):
+        person = make_user("worker", username=username, name=name)
+        page = text_of(admin.post(f"/admin/users/{person}/badge"))
+        badges[name] = re.search(r"https://tracker\.example\.com(/b/[A-Za-z0-9_-]+)", page).group(1)
+    make_user("worker", username="max")
+    phone = app.test_client()
+    login(phone, "max")
+    token = {"csrf_token": phone.csrf_token()}  # fetched now: fetching it shows a page
+    assert phone.post(badges["Lea Worker"], data=token).status_code == 303  # its message waits...
+    assert phone.post(badges["Kim Worker"], data=token).status_code == 303  # ...as the next badge is tapped
+    page = text_of(phone.get("/"))
+    assert page.count("Lea Worker is now using this phone.") == 1
+    assert page.count("Kim Worker is now using this phone.") == 1
+
+
+def test_a_dead_link_replay_sent_twice_gets_its_stored_conflict(app, make_order, as_user):
+    """A courier's problem report with a photo, replayed through a replaced link, is kept as a
+    conflict (409); sent again (the phone never heard), it gets that stored answer, not 422."""
+    from webapp import links as link_module
+    from .test_sync import link_replay, packed_shipment_with_courier_link
+    shipment_id, path = packed_shipment_with_courier_link(app, make_order, as_user)
+    with app.app_context(), app.test_request_context():
+        link_module.issue("courier", shipment_id, days=60)
+        db.session.commit()
+    data = lambda: {"p-note": "box crushed", "p-photos": [(io.BytesIO(jpeg_bytes()), "box.jpg")]}  # noqa: E731
+    first = link_replay(app, path + "/problem", "dead-twice", data())
+    body = is_problem(first, 409)
+    again = link_replay(app, path + "/problem", "dead-twice", data())
+    assert again.status_code == 409 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["conflict"] == body["conflict"]
+
+
+def test_the_cost_sheet_page_writes_nothing(app, make_order, as_user):
+    """Looking at the cost sheet reads only: it opens while another writer holds SQLite's lock (the
+    freight is brought onto the sheet when a shipment is made, not when someone looks)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's")
+    from .test_sync import packed_shipment_with_courier_link
+    shipment_id, _path = packed_shipment_with_courier_link(app, make_order, as_user)
+    with app.app_context():
+        from webapp.shipping.models import Shipment
+        order_id = db.session.get(Shipment, shipment_id).order_id
+    finance = as_user("finance")
+    assert finance.get(f"/costing/orders/{order_id}").status_code == 200
+    short_busy_timeout(app, 300)
+    holder = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"),
+                             isolation_level=None, timeout=1)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert finance.get(f"/costing/orders/{order_id}").status_code == 200
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_log_lines_of_failed_link_requests_carry_no_token(app, make_order, as_user, caplog):
+    """A link request that meets a busy database is logged with its token redacted (item 13)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("made busy with SQLite's lock")
+    from .test_sync import link_replay, packed_shipment_with_courier_link
+    shipment_id, path = packed_shipment_with_courier_link(app, make_order, as_user)
+    token = path.rsplit("/", 1)[-1]
+    short_busy_timeout(app, 300)
+    holder = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"),
+                             isolation_level=None, timeout=1)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        is_problem(link_replay(app, path + "/dispatch", "busy-link", {"d-note": "gate 3"}), 503)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "database busy" in logged and "[redacted]" in logged and token not in logged

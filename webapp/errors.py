@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .capabilities import redact
 from .htmx import is_partial
 from .statemachine import TransitionError
 
@@ -33,7 +34,8 @@ def render_error(status: int, message: str | None = None):
     """Render the error page (or its fragment for htmx) with status; an offline replay gets
     problem+json whatever failed (the outbox reads JSON, never a page)."""
     g.rollback = True
-    g.tx_phase = "done"  # the error page only reads: it must not wait for the write lock
+    if g.get("tx_phase") == "write":
+        g.tx_phase = "done"  # the error page only reads: it must not wait for the write lock
     from .extensions import db
     db.session.rollback()  # a failed flush or commit must not break the error page itself
     text = message or _messages().get(status, _messages()[500])
@@ -71,7 +73,7 @@ def init_app(app) -> None:
             return unexpected(error)
         # Busy past its timeout (SQLite's lock, a PostgreSQL lock or serialisation wait): nothing was
         # written (the transaction is rolled back); the outbox and the person can simply retry.
-        log.warning("database busy on %s %s: %s", request.method, request.path, error.orig)
+        log.warning("database busy on %s %s: %s", request.method, redact(request.path), error.orig)
         response, status = render_error(503)
         response = make_response(response, status)
         response.headers["Retry-After"] = "5"
@@ -79,7 +81,7 @@ def init_app(app) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         return render_error(500)
 
 

@@ -5,21 +5,24 @@ its first write to its commit, and a read transaction can never be safely upgrad
 (another writer may have committed since its snapshot: SQLITE_BUSY at once, no waiting). So an
 unsafe request (POST, PUT, PATCH, DELETE) runs in phases (DESIGN.md §5 rule 8, §2):
 
-1. *Preparation*, before any transaction: the uploaded files are read, and images decoded, checked
-   and re-encoded (`uploads.prepare_request_files`). Seconds of image work never hold the lock.
-2. *Read phase*: the view runs in an ordinary read transaction. A view that ends without writing
+1. *Read phase*: the view runs in an ordinary read transaction. A view that ends without writing
    (a form with errors, a refusal, a 404) answers from here and never touches the lock. At the first
    write (a flush, an INSERT/UPDATE/DELETE) the phase stops: its transaction is rolled back and
    whatever the view had put in `g`, the session cookie and the mail queue is undone.
+2. *Preparation*, outside any transaction, once the view got past its guards to a write: the
+   uploaded files are read, and images decoded, checked and re-encoded
+   (`uploads.prepare_request_files`). Seconds of image work never hold the lock, and nobody who may
+   not post there can make the server decode anything.
 3. *Write phase*: `BEGIN IMMEDIATE`, then the view runs again from the start, so every guard
    (the login, the permission, the object's state) is reloaded and checked again under the lock.
    The expensive parts are not repeated: prepared images and password checks are kept in `memo()`.
 
-On PostgreSQL, which locks rows rather than the database, the view runs once (after the
-preparation). Either way the request commits once, right after its view, before the response
+On PostgreSQL, which locks rows rather than the database, the view runs once and decodes its
+images when it asks for them. Either way the request commits once, right after its view, before the response
 leaves, and mail is sent only after that commit. A database that stays busy past its timeout gives
 503 with Retry-After (errors.py); the outbox retries by itself.
 """
+import copy
 import os
 from contextlib import contextmanager
 
@@ -52,14 +55,19 @@ class TrackerApp(Flask):
         """Run the view: plainly for safe methods, in phases (then commit) for unsafe ones."""
         if request.method not in UNSAFE_METHODS:
             return super().dispatch_request()
-        from . import uploads
-        g.tx_memo, g.tx_phase = {}, "prepare"
-        uploads.prepare_request_files()
-        db.session.rollback()  # whatever the preparation read (the user's language) ends here
+        g.tx_memo, g.tx_phase = {}, "read"
         if db.engine.dialect.name == "sqlite":
             response = _read_phase(self)
             if response is not None:
                 return response
+            # The view got past its guards (login, permission, state) to its first write: only now
+            # are the uploaded images decoded — never for a stranger's post — and before the lock.
+            from . import uploads
+            g.tx_phase = "prepare"
+            uploads.prepare_request_files()
+            db.session.rollback()  # whatever the preparation read (the user's language) ends here
+        # On PostgreSQL (row locks, no database-wide lock) the view runs once and decodes its images
+        # when it asks for them (uploads.prepared_image), after its guards too.
         g.tx_phase = "write"
         return _finish(self, super().dispatch_request())
 
@@ -67,9 +75,8 @@ class TrackerApp(Flask):
 def _read_phase(app: TrackerApp):
     """Run the view without the write lock; its response if it wrote nothing, else None after
     undoing everything it did (the write phase then runs it again)."""
-    kept_g = set(vars(g))
-    kept_session, session_was_modified = dict(session), session.modified
-    g.tx_phase = "read"
+    kept_g = dict(vars(g))
+    kept_session, session_was_modified = copy.deepcopy(dict(session)), session.modified
     try:
         rv = Flask.dispatch_request(app)
         db.session.flush()  # changes made but not yet flushed are writes too
@@ -81,12 +88,16 @@ def _read_phase(app: TrackerApp):
         return rv
     db.session.rollback()
     discard_written_files()
-    for name in set(vars(g)) - kept_g:
-        delattr(g, name)  # caches (the user, the device), replay flags, queued mail, flags
-    if session.modified and not session_was_modified:
+    # Undo what the view did to g (caches of the user and the device, replay flags, queued mail) and
+    # to the session cookie (a login, a switch, flashed messages), values as well as names.
+    for name in set(vars(g)) - set(kept_g):
+        delattr(g, name)
+    for name, value in kept_g.items():
+        setattr(g, name, value)
+    if dict(session) != kept_session:
         session.clear()
         session.update(kept_session)
-        session.modified = False
+    session.modified = session_was_modified
     return None
 
 

@@ -80,6 +80,16 @@ def store(file_storage) -> StoredFile:
     return _keep(data, ext, filename, content_type)
 
 
+def sha256_of(file_storage) -> str:
+    """The SHA-256 of an upload's whole content, leaving its stream at the start for whoever reads
+    it next (a request's view may run twice: transaction.py)."""
+    stream = file_storage.stream
+    stream.seek(0)
+    digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    stream.seek(0)
+    return digest
+
+
 def _extension(filename: str) -> str:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 

@@ -52,7 +52,9 @@ def refresh_computed(sheet: CostSheet, order) -> None:
         return
     for line in sheet.lines:
         if line.category in COMPUTED:
-            line.actual = COMPUTED[line.category](order)
+            actual = COMPUTED[line.category](order)
+            if line.actual != actual:  # kept up to date when a shipment is made: a page view writes nothing
+                line.actual = actual
 
 
 def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user) -> CostSheet:

@@ -93,6 +93,10 @@ def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[i
         if sline.from_stock:
             take_from_stock(lines[sline.order_line_id].product, sline.quantity, "shipment", shipment.number, user)
     links.issue("courier", shipment.id, days=60)
+    from ..costing import services as costing
+    sheet = costing.sheet_for(order)
+    if sheet is not None:
+        costing.refresh_computed(sheet, order)  # its freight is the sheet's logistics actual
     audit.record("shipment.created", order, actor=user, entity_type="order",
                  after={"shipment": shipment.number,
                         "lines": {str(k): str(v) for k, v in chosen.items()},

@@ -24,7 +24,7 @@ from ..extensions import csrf, db
 from ..inputs import optional_row_id
 from ..photos import MAX_PHOTOS, save_photos
 from ..statemachine import TransitionError
-from ..uploads import UploadError
+from ..uploads import UploadError, sha256_of
 from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
 
 KEY_MAX_LENGTH = 64
@@ -116,9 +116,7 @@ def fingerprints(described_action: str) -> tuple[str, str]:
     fields = {key: values for key, values in request.form.to_dict(flat=False).items() if key != "csrf_token"}
     files = {}
     for key, storage in request.files.items(multi=True):
-        digest = hashlib.sha256(storage.stream.read()).hexdigest()
-        storage.stream.seek(0)
-        files.setdefault(key, []).append(digest)
+        files.setdefault(key, []).append(sha256_of(storage))
 
     def digest(material: dict) -> str:
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
@@ -163,8 +161,8 @@ def _conflict(key: str, device: SyncDevice | None, actor: User | None, message: 
         if wait:
             from ..ratelimit import too_many
             return too_many(wait)
-    files = [{"field": name, "filename": storage.filename or "", "sha256": hashlib.sha256(
-        storage.stream.read()).hexdigest()} for name, storage in request.files.items(multi=True)]
+    files = [{"field": name, "filename": storage.filename or "", "sha256": sha256_of(storage)}
+             for name, storage in request.files.items(multi=True)]
     # A scanned or typed value may itself be a link (/c/…, /w/…): kept without its token.
     fields = {k: [redact(v) for v in values] for k, values in request.form.to_dict(flat=False).items()
               if k != "csrf_token"}
