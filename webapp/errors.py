@@ -22,7 +22,7 @@ def _messages():
         404: _("This page does not exist, or the link has expired or was withdrawn."),
         405: _("This action is not available here."),
         409: _("This is not possible in the current state."),
-        413: _("The file is too large."),
+        413: _("What was sent is too large. Send smaller files or shorter text."),
         422: _("Some of what was sent is not valid."),
         429: _("Too many attempts. Wait a while and try again."),
         503: _("The server is busy. Nothing you entered was saved; please try again in a moment."),
