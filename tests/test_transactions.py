@@ -432,11 +432,13 @@ def test_log_lines_of_failed_link_requests_carry_no_token(app, make_order, as_us
     assert "database busy" in logged and "[redacted]" in logged and token not in logged
 
 
+@LARGE_BODY
 def test_a_megabyte_of_text_is_refused_as_too_large_not_as_a_file(app, work_order, as_user):
     """A note of a megabyte is refused (413) with words about what was sent, not about a file, and
     nothing is recorded."""
     wo_id, token, order_id = work_order
     worker = as_user("worker")
-    response = worker.post(f"/w/{token}/report", data={"p-good": "1", "p-note": "x" * 1_000_000})
+    response = worker.post(f"/w/{token}/report", data={"p-good": "1", "p-note": "x" * 1_000_000},
+                           content_type="multipart/form-data")  # as the page sends it (it may carry photos)
     assert response.status_code == 413 and "What was sent is too large" in text_of(response)
     assert count(app, ProgressReport) == 0
