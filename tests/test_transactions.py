@@ -32,9 +32,11 @@ def outbox_of(client):
     return SimpleNamespace(id=body["device"], secret=body["secret"])
 
 BOTH = pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)
-# Werkzeug's test client spools a large request body to a temporary file it never closes itself.
+# Werkzeug's test client spools a large request body to a temporary file it never closes itself;
+# it may be collected during a later test of this module.
 LARGE_BODY = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning",
                                         "ignore::ResourceWarning")
+pytestmark = LARGE_BODY
 
 
 @pytest.fixture(autouse=True)

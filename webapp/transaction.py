@@ -17,8 +17,8 @@ unsafe request (POST, PUT, PATCH, DELETE) runs in phases (DESIGN.md §5 rule 8, 
    (the login, the permission, the object's state) is reloaded and checked again under the lock.
    The expensive parts are not repeated: prepared images and password checks are kept in `memo()`.
 
-On PostgreSQL, which locks rows rather than the database, the view runs once and decodes its
-images when it asks for them. Either way the request commits once, right after its view, before the response
+On PostgreSQL, which locks rows rather than the database, a request without images runs its view
+once; one with images goes through the same phases, so no row lock is held while they decode. Either way the request commits once, right after its view, before the response
 leaves, and mail is sent only after that commit. A database that stays busy past its timeout gives
 503 with Retry-After (errors.py); the outbox retries by itself.
 """
@@ -34,7 +34,8 @@ from .extensions import db
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Statements a read phase may run; anything else is a write and ends the phase.
-READ_STATEMENTS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "WITH", "EXPLAIN")
+READ_STATEMENTS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "WITH", "EXPLAIN",
+                   "SHOW")
 
 
 class NeedsWriteLock(BaseException):
@@ -55,19 +56,19 @@ class TrackerApp(Flask):
         """Run the view: plainly for safe methods, in phases (then commit) for unsafe ones."""
         if request.method not in UNSAFE_METHODS:
             return super().dispatch_request()
+        from . import uploads
         g.tx_memo, g.tx_phase = {}, "read"
-        if db.engine.dialect.name == "sqlite":
+        # On PostgreSQL (row locks, no database-wide lock) a request without images runs its view
+        # once; with images it goes through the phases too, so no row stays locked while they decode.
+        if db.engine.dialect.name == "sqlite" or uploads.has_images():
             response = _read_phase(self)
             if response is not None:
                 return response
             # The view got past its guards (login, permission, state) to its first write: only now
             # are the uploaded images decoded — never for a stranger's post — and before the lock.
-            from . import uploads
             g.tx_phase = "prepare"
             uploads.prepare_request_files()
             db.session.rollback()  # whatever the preparation read (the user's language) ends here
-        # On PostgreSQL (row locks, no database-wide lock) the view runs once and decodes its images
-        # when it asks for them (uploads.prepared_image), after its guards too.
         g.tx_phase = "write"
         return _finish(self, super().dispatch_request())
 
@@ -174,24 +175,38 @@ def _begin_immediate(connection) -> bool:
     return phase == "write"  # "prepare" and "read" only read
 
 
+_session_hooks = []
+
+
 def init_app(app: Flask) -> None:
-    """Hook the phases into the session and, on SQLite, the engine."""
+    """Hook the phases into the session (once per process) and the app's engine."""
     app.after_request(after_request)
     app.teardown_request(teardown_request)
+    if not _session_hooks:
+        _session_hooks.append(True)
 
-    @event.listens_for(db.session, "before_flush")
-    def before_flush(session, _context, _instances):
-        if _in_read_phase() and (session.new or session.deleted
-                                 or any(session.is_modified(obj) for obj in session.dirty)):
-            raise NeedsWriteLock()
+        @event.listens_for(db.session, "before_flush")
+        def before_flush(session, _context, _instances):
+            if _in_read_phase() and (session.new or session.deleted
+                                     or any(session.is_modified(obj) for obj in session.dirty)):
+                raise NeedsWriteLock()
 
-    @event.listens_for(db.session, "do_orm_execute")
-    def before_orm_statement(state):
-        if _in_read_phase() and (state.is_insert or state.is_update or state.is_delete):
-            raise NeedsWriteLock()
+        @event.listens_for(db.session, "do_orm_execute")
+        def before_orm_statement(state):
+            if _in_read_phase() and (state.is_insert or state.is_update or state.is_delete):
+                raise NeedsWriteLock()
 
     with app.app_context():
         engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before_statement(conn, _cursor, statement, _parameters, _context, _executemany):
+        # A safety net below the ORM: statements executed as text or without the session that write.
+        # short_write()'s own connection is a write transaction already.
+        if (_in_read_phase() and not conn.get_execution_options().get("begin_immediate")
+                and statement.lstrip().split(None, 1)[0].upper() not in READ_STATEMENTS):
+            raise NeedsWriteLock()
+
     if engine.dialect.name == "sqlite":
         _sqlite_rules(engine)
 
@@ -213,14 +228,6 @@ def _sqlite_rules(engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate(connection) else "BEGIN")
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def before_statement(conn, _cursor, statement, _parameters, _context, _executemany):
-        # A safety net below the ORM: core statements (executed without the session) that write.
-        # short_write()'s own connection is a write transaction already.
-        if (_in_read_phase() and not conn.get_execution_options().get("begin_immediate")
-                and statement.lstrip().split(None, 1)[0].upper() not in READ_STATEMENTS):
-            raise NeedsWriteLock()
 
 
 def current_busy_timeout_ms() -> int:

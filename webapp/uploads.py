@@ -136,6 +136,12 @@ def is_image_upload(file_storage) -> bool:
     return (file_storage.mimetype or "").startswith("image/") and "." not in (file_storage.filename or "")
 
 
+def has_images() -> bool:
+    """Whether this request carries an image upload."""
+    from flask import request
+    return any(f and f.filename and is_image_upload(f) for _key, f in request.files.items(multi=True))
+
+
 def prepare_request_files() -> None:
     """Decode, check and re-encode every image of this request now, before any transaction, and
     keep the results for the view (transaction.py). At most MAX_IMAGES_PER_REQUEST are decoded."""
