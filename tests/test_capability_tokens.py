@@ -155,19 +155,23 @@ def test_the_migration_rewrites_rows_stored_with_tokens(app):
                     "body, created_at) VALUES (:i, :k, :f, :e, 201, 'application/json', '{}', :t)"),
                     {"i": row_id, "k": f"k{row_id}", "f": "0" * 64, "e": endpoint, "t": "2026-11-01 00:00:00.000000"})
             else:
+                scanned = json.dumps({"code": [f"https://tracker.example.com/c/{token}"], "note": ["ok"]})
                 connection.execute(text(
                     "INSERT INTO sync_conflict (id, key, endpoint, fields, files, message, created_at) "
-                    "VALUES (:i, 'c1', :e, '{}', '[]', 'late', :t)"),
-                    {"i": row_id, "e": endpoint, "t": "2026-11-01 00:00:00.000000"})
+                    "VALUES (:i, 'c1', :e, :fields, '[]', 'late', :t)"),
+                    {"i": row_id, "e": endpoint, "fields": scanned, "t": "2026-11-01 00:00:00.000000"})
         db.session.commit()
         upgrade()
         stored = dict(db.session.execute(text("SELECT id, endpoint FROM idempotency_record")).all())
         conflict = db.session.execute(text("SELECT endpoint, link_id FROM sync_conflict")).one()
+        kept_fields = json.loads(db.session.scalar(text("SELECT fields FROM sync_conflict")))
         fingerprints = {f for (f,) in db.session.execute(text("SELECT fingerprint FROM idempotency_record"))}
         db.session.remove()
     assert stored == {1: "shipping.courier_dispatch link=7", 2: "aftersales.customer_reply link=7 ticket_id=3",
                       3: "shipping.sign link=?", 4: "/scan/resolve"}
     assert tuple(conflict) == ("shipping.courier_problem link=7", 7)
+    # a link scanned into the conflict's fields before the upgrade keeps no token either
+    assert kept_fields == {"code": ["https://tracker.example.com/c/[redacted]"], "note": ["ok"]}
     assert fingerprints == {"0" * 64}  # fingerprints stay: the replay code accepts the old form
 
 

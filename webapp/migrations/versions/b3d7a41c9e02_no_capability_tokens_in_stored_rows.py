@@ -111,6 +111,19 @@ def upgrade():
             else:
                 connection.execute(sa.text("UPDATE idempotency_record SET endpoint = :e WHERE id = :i"),
                                    {"e": endpoint[:300], "i": row_id})
+    for row_id, fields in connection.execute(sa.text("SELECT id, fields FROM sync_conflict")).all():
+        if fields and redact_fields(fields) != fields:
+            connection.execute(sa.text("UPDATE sync_conflict SET fields = :f WHERE id = :i"),
+                               {"f": redact_fields(fields), "i": row_id})
+
+
+# A link scanned or typed into a form (a conflict's fields): its token goes, wherever it stands.
+TOKEN_IN_TEXT = re.compile(r"(/aftersales/c/|/c/|/w/|/b/)[^/?#&\s\"'\\]+")
+
+
+def redact_fields(fields: str) -> str:
+    """A conflict's stored fields (JSON text) without any link token in them."""
+    return TOKEN_IN_TEXT.sub(lambda m: m.group(1) + "[redacted]", fields)
 
 
 def downgrade():
