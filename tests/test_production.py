@@ -292,3 +292,18 @@ def test_the_calendar_opens_on_the_firms_year(app, as_user):
     import re
     heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
     assert "2027" in heading, heading
+
+
+def test_more_good_than_is_left_keeps_what_was_typed(app, work_order, as_user):
+    """Reporting more good pieces than are still to make is refused (409) on the worker's form with
+    the reason, and the typed counts and note are still there to correct; nothing is recorded."""
+    wo_id, token, order_id = work_order
+    worker = as_user("worker")
+    response = worker.post(f"/w/{token}/report", data={"p-good": "1,500", "p-scrap": "2",
+                                                       "p-note": "second shift, burr on edge"})
+    page = text_of(response)
+    assert response.status_code == 409
+    assert "That is more good pieces than are still to make." in page
+    assert 'value="1,500"' in page and "second shift, burr on edge" in page
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ProgressReport)) == 0

@@ -17,6 +17,7 @@ from ..photos import Photo, photos_of, send_photo
 from ..pwa import keep_offline
 from ..sync import replay
 from ..sync.replay import offline_capable
+from ..statemachine import TransitionError
 from ..uploads import UploadError
 from . import bp, labels, lifecycle, services
 from .forms import KIND_LABELS, AnomalyForm, PlanForm, ProgressForm, QcFailForm, ResolveForm, SplitForm
@@ -193,6 +194,16 @@ def report(token: str):
                                 occurred_at=replay.recorded_at())
     except UploadError as error:
         return _unfit_photo(work_order, form, error, "progress_form")
+    except TransitionError as error:
+        if replay.is_replay():
+            raise  # the outbox keeps it as a conflict (sync/replay.py)
+        # Refused by the work's state (more than is left to make): the form comes back as typed,
+        # its note and counts kept, with the reason.
+        g.rollback = True
+        db.session.rollback()
+        form.good.errors = [_(error.message)]
+        return render("production/floor.html", status_code=error.status,
+                      **floor_context(db.session.get(WorkOrder, work_order.id), progress_form=form))
     message = _("Saved: %(good)s good, %(scrap)s scrap.", good=quantity(form.good.data or 0),
                 scrap=quantity(form.scrap.data or 0))
     if replay.is_replay():
