@@ -433,3 +433,26 @@ def test_the_dispatch_mail_gives_the_eta_in_the_customers_language(app, make_ord
     assert warehouse.post(f"/shipping/{shipment_id}/dispatch", data={"note": ""}).status_code == 303
     body = _dispatch_mail(app, number).get_content()
     assert expected in body, body
+
+
+@pytest.mark.parametrize("locale, named, bare", [("zh", "已发出（SF Express SF123）。", "已发出。"),
+                                                 ("en", "has left us (SF Express SF123).", "has left us.")])
+def test_the_dispatch_mail_names_the_carrier_only_when_there_is_one(app, make_order, make_customer, as_user,
+                                                                    locale, named, bare):
+    """A courier's shipment says carrier and tracking number; the firm's own truck names none, and the
+    mail has no empty brackets."""
+    make_customer("CAR", locale=locale)
+    order_id = make_order("ready_to_ship", customer="CAR", quantity="2400")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    warehouse = as_user("warehouse")
+    assert new_shipment(warehouse, order_id, line_id, "1200").status_code == 303
+    assert new_shipment(warehouse, order_id, line_id, "1,200", carrier="", tracking_no="").status_code == 303
+    with app.app_context():
+        shipments = db.session.execute(db.select(Shipment.id, Shipment.number).order_by(Shipment.id)).all()
+    for shipment_id, _number in shipments:
+        packed(app, warehouse, shipment_id)
+        assert warehouse.post(f"/shipping/{shipment_id}/dispatch", data={"note": ""}).status_code == 303
+    first, second = (_dispatch_mail(app, number).get_content() for _id, number in shipments)
+    assert named in first
+    assert bare in second and not any(empty in second for empty in ("()", "( )", "（）", "（ ）"))

@@ -134,10 +134,15 @@ def dispatch(shipment: Shipment, files, note: str, user=None, courier_link=None)
     link = links.issue("delivery_receipt", shipment.id, days=30)
     contact = order.requirement.contact_email if order.requirement else ""
     with force_locale(order.customer.locale or "zh"):
-        body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(carrier)s %(tracking)s).\n"
-                 "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
-                 number=shipment.number, order=order.number, carrier=shipment.carrier,
-                 tracking=shipment.tracking_no, url=link.url)
+        how = " ".join(part for part in (shipment.carrier, shipment.tracking_no) if part)
+        if how:
+            body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(how)s).\n"
+                     "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
+                     number=shipment.number, order=order.number, how=how, url=link.url)
+        else:  # our own truck or a pickup: no carrier to name
+            body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us.\n"
+                     "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
+                     number=shipment.number, order=order.number, url=link.url)
         if shipment.eta is not None:  # a date in the customer's language, as they write dates
             body += "\n" + _("Expected arrival: %(date)s", date=format_date(shipment.eta, "long")) + "\n"
         mail.queue(contact or order.customer.contact_email,
