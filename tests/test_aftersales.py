@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from webapp.admin.models import CalendarDay
+from webapp import clocks
 from webapp.aftersales import lifecycle, services
 from webapp.aftersales.models import FollowUp, Survey, Ticket, TicketMessage
 from webapp.db_types import utcnow
@@ -119,14 +120,14 @@ def test_working_hours_follow_the_firms_calendar(app):
         friday = datetime(2026, 12, 4, 17, 0, tzinfo=SHANGHAI)
         db.session.add(CalendarDay(day=friday.date() + timedelta(days=3), name="Holiday", is_working=False))
         db.session.flush()
-        assert services.add_working_hours(friday, 24, "Asia/Shanghai") == datetime(2026, 12, 8, 17, 0, tzinfo=SHANGHAI)
+        assert clocks.add_working_hours(friday, 24, "Asia/Shanghai") == datetime(2026, 12, 8, 17, 0, tzinfo=SHANGHAI)
         db.session.add(CalendarDay(day=friday.date() + timedelta(days=1), name="调休", is_working=True))
         db.session.flush()
-        assert services.add_working_hours(friday, 24, "Asia/Shanghai") == datetime(2026, 12, 5, 17, 0, tzinfo=SHANGHAI)
+        assert clocks.add_working_hours(friday, 24, "Asia/Shanghai") == datetime(2026, 12, 5, 17, 0, tzinfo=SHANGHAI)
         sunday = datetime(2026, 12, 6, 10, 0, tzinfo=SHANGHAI)
-        assert services.add_working_hours(sunday, 24, "Asia/Shanghai") == datetime(2026, 12, 9, 0, 0, tzinfo=SHANGHAI)
+        assert clocks.add_working_hours(sunday, 24, "Asia/Shanghai") == datetime(2026, 12, 9, 0, 0, tzinfo=SHANGHAI)
         tuesday = datetime(2026, 12, 8, 9, 30, tzinfo=SHANGHAI)
-        assert services.add_working_hours(tuesday, 24, "Asia/Shanghai") == datetime(2026, 12, 9, 9, 30, tzinfo=SHANGHAI)
+        assert clocks.add_working_hours(tuesday, 24, "Asia/Shanghai") == datetime(2026, 12, 9, 9, 30, tzinfo=SHANGHAI)
         db.session.rollback()
 
 

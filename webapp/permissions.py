@@ -56,6 +56,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "sync.conflicts": frozenset({"operations", "production", "warehouse", "manager", "admin"}),
 }
 
+# Prices, budgets and margins: the commercial roles always see them. Production, warehouse,
+# purchasing and QC judge capacity, stock and quality — they see quantities and dates, and prices
+# only where the firm's settings allow it (FirmSettings.prices_for_all_staff).
+PRICE_ROLES = frozenset({"sales", "finance", "manager", "admin", "operations", "aftersales"})
+
 # Extra state rules for plain actions on an object.
 STATE_RULES = {
     "requirement.edit": lambda r: r.status in ("draft", "clarification"),
@@ -77,6 +82,11 @@ def can(user, action: str, obj=None) -> bool:
         # The role is checked here (403); the order's state and settings by the service (409).
         department = action.rsplit(".", 1)[1]
         return department in ("production", "finance", "warehouse") and department in roles
+    if action == "order.prices":
+        if roles & PRICE_ROLES:
+            return True
+        from .admin.models import get_settings  # one row, kept in the session's identity map
+        return bool(roles & OFFICE) and get_settings().prices_for_all_staff
     if not roles & ACTIONS[action]:
         return False
     rule = STATE_RULES.get(action)

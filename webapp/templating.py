@@ -169,6 +169,12 @@ def app_config() -> dict:
     }
 
 
+def _clock_rule(key: str) -> str:
+    """The words for a clock's rule, e.g. "3 working days", to print beside the date it set."""
+    from .clocks import CLOCKS
+    return CLOCKS[key].rule()
+
+
 def init_app(app) -> None:
     """Register the filters and globals."""
     from .i18n import local_date
@@ -177,6 +183,6 @@ def init_app(app) -> None:
                                  local_date=local_date)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
                                  get_locale=get_locale, firm_name=_firm_name, labelled=labelled,
-                                 return_reason=_return_reason,
+                                 return_reason=_return_reason, clock_rule=_clock_rule,
                                  app_config=app_config, now_iso=lambda: utcnow().isoformat())
     app.jinja_env.policies["ext.i18n.trimmed"] = True

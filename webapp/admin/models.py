@@ -2,6 +2,7 @@
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,6 +36,8 @@ class FirmSettings(db.Model):
     # How long signatures, photos and other personal data are kept (PIPL / GDPR), in years.
     retention_years: Mapped[int] = mapped_column(default=10, server_default="10")
     demo_loaded: Mapped[bool] = mapped_column(default=False)
+    # Production, warehouse, purchasing and QC see prices and margins only when this is set.
+    prices_for_all_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     def required_reviews(self) -> list[str]:
         """The departments whose sign-off an order needs."""

@@ -4,16 +4,15 @@ Every status change goes through lifecycle (FOLLOW_UP, TICKET, SURVEY). Shipping
 on_receipt() when the customer signs a delivery receipt and on_delivered() when the whole order
 is delivered; closing a return case calls send_survey_when_settled().
 """
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import audit, links
-from ..admin.calendar import is_working_day
-from ..admin.models import CalendarDay, get_settings
+from .. import audit, clocks, links
+from ..admin.models import get_settings
 from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
@@ -22,62 +21,31 @@ from ..workflow import transition
 from . import lifecycle
 from .models import RATINGS, FollowUp, Survey, Ticket, TicketMessage
 
-FOLLOW_UP_DAYS = 3
-FIRST_RESPONSE_HOURS = 24
 # The customer's order link stays usable for after-sales much longer than a signing link.
 SERVICE_LINK_DAYS = 180
 SURVEY_LINK_DAYS = 30
 # Statuses in which an order can have tickets (it was approved and is not cancelled).
 TICKET_STATUSES = ("effective", "in_production", "ready_to_ship", "shipped", "delivered", "closed", "on_hold")
-MAX_CALENDAR_DAYS = 366
 
 
-# --- the working-hours clock -------------------------------------------------------------------
-
-def add_working_hours(start: datetime, hours: int, tz_name: str) -> datetime:
-    """Return the (UTC) time that lies `hours` working hours after start.
-
-    The model is deliberately simple — "24 h on working days": the clock runs around the clock
-    on the firm's working days (admin.calendar.is_working_day, weekends and holidays as the firm
-    set them, days taken in the firm's time zone) and stands still on the other days. A ticket
-    opened on Friday at 17:00 has 7 hours on Friday, none on Saturday and Sunday, and 17 on
-    Monday: it is due on Monday at 17:00. One opened on a Saturday starts counting at midnight of
-    the next working day. Office hours within a day are not modelled; hours are wall-clock hours
-    in the firm's zone.
-    """
-    zone = ZoneInfo(tz_name)
-    cursor = start.astimezone(zone).replace(tzinfo=None)
-    first = cursor.date()
-    overrides = {row.day: row.is_working for row in db.session.scalars(db.select(CalendarDay).where(
-        CalendarDay.day >= first, CalendarDay.day < first + timedelta(days=MAX_CALENDAR_DAYS)))}
-    remaining = timedelta(hours=hours)
-    for _day in range(MAX_CALENDAR_DAYS):
-        day_end = datetime.combine(cursor.date() + timedelta(days=1), time())
-        if is_working_day(cursor.date(), overrides):
-            available = day_end - cursor
-            if remaining <= available:
-                return (cursor + remaining).replace(tzinfo=zone).astimezone(timezone.utc)
-            remaining -= available
-        cursor = day_end
-    raise ValueError("the working calendar has no working day in a year")
-
+# --- the clocks --------------------------------------------------------------------------------
 
 def first_response_due(opened_at: datetime) -> datetime:
-    """When the first answer to a ticket opened at opened_at is due (24 working hours)."""
-    return add_working_hours(opened_at, FIRST_RESPONSE_HOURS, get_settings().timezone)
+    """When the first answer to a ticket opened at opened_at is due (clocks.FIRST_RESPONSE)."""
+    return clocks.FIRST_RESPONSE.due(opened_at)
 
 
 # --- shipping's hooks --------------------------------------------------------------------------
 
 def on_receipt(order, receipt_signed_at: datetime, user=None) -> FollowUp:
-    """A delivery receipt was signed: the sales rep's follow-up call is due 3 days later (once
+    """A delivery receipt was signed: the sales rep's follow-up call is due 3 working days later (once
     per order — later receipts of the same order add nothing), and the customer gets the order
     link for after-sales questions."""
     follow_up = db.session.scalar(db.select(FollowUp).where(FollowUp.order_id == order.id))
     if follow_up is not None:
         return follow_up
     follow_up = FollowUp(order_id=order.id, receipt_at=receipt_signed_at,
-                         due_at=receipt_signed_at + timedelta(days=FOLLOW_UP_DAYS),
+                         due_at=clocks.FOLLOW_UP.due(receipt_signed_at),
                          assignee_id=order.sales_rep_id)
     db.session.add(follow_up)
     db.session.flush()

@@ -390,6 +390,7 @@ def versions(order_id: int):
 def confirmation(order_id: int):
     """A printable order confirmation with the terms, the number and the signature."""
     order = get_order(order_id)
+    require("order.prices", order)  # it prints prices: only for those who may see them
     signature = db.session.scalar(db.select(Countersignature).where(
         Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1))
     if signature is not None and signature.version != order.version:

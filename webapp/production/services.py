@@ -1,6 +1,5 @@
 """What happens on the floor. Every work-order status change goes through lifecycle.MACHINE."""
 import secrets
-from datetime import timedelta
 from decimal import Decimal
 
 from flask import g
@@ -8,6 +7,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from .. import audit
+from ..clocks import shift_working_days
 from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
@@ -19,7 +19,9 @@ from . import lifecycle
 from .models import QC_DISPOSITIONS, Anomaly, ProgressReport, QcRejection, WorkOrder
 
 # Default plan, counted back from the delivery date (days).
-PLAN_OFFSETS = {"planned_materials": 14, "planned_start": 10, "planned_qc": 3}
+# Milestones planned back from the delivery date, in the firm's working days (clocks.shift_working_days):
+# a plan never asks for materials on a Sunday or a holiday.
+PLAN_OFFSETS = {"planned_materials": 10, "planned_start": 8, "planned_qc": 2}
 
 
 def lines_without_work_orders(order) -> list:
@@ -59,7 +61,7 @@ def create_work_orders(order, user, at_release: bool = False) -> list[WorkOrder]
         taken.add(work_order.number)
         if order.delivery_date:
             for field, days in PLAN_OFFSETS.items():
-                setattr(work_order, field, order.delivery_date - timedelta(days=days))
+                setattr(work_order, field, shift_working_days(order.delivery_date, -days))
         db.session.add(work_order)
         created.append(work_order)
     db.session.flush()

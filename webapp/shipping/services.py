@@ -1,12 +1,11 @@
 """What happens to shipments. Every status change goes through lifecycle.MACHINE."""
 import json
-from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
-from .. import audit, links
+from .. import audit, clocks, links
 from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
@@ -22,7 +21,6 @@ from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, Shipment
 
 SHIPPABLE_ORDER_STATES = ("effective", "in_production", "ready_to_ship")
 RECEIPT_CONSENT_VERSION = "2026-11"
-RETURN_START_WITHIN = timedelta(hours=24)
 
 
 def open_quantities(order) -> dict[int, Decimal]:
@@ -226,7 +224,7 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
     order = shipment.order
     if problems:
         case = ReturnCase(shipment=shipment, order=order, reason="; ".join(problems),
-                          due_at=receipt.signed_at + RETURN_START_WITHIN)
+                          due_at=clocks.RETURN_START.due(receipt.signed_at))
         db.session.add(case)
         audit.record("return.opened", order, actor_kind="link", actor_label=signer_name,
                      entity_type="order", after={"shipment": shipment.number, "reason": case.reason})

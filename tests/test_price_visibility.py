@@ -1,0 +1,63 @@
+"""Production, warehouse, purchasing and QC see quantities and dates, not prices and margins,
+unless the firm's settings allow it; the commercial roles always see them."""
+import pytest
+
+from webapp.admin.models import get_settings
+from webapp.extensions import db
+
+from .helpers import text_of
+
+PRICE = "12.34"  # a unit price that appears nowhere else on the page
+
+
+@pytest.fixture
+def order_id(make_order):
+    """An order in feasibility review, priced so its money is easy to spot."""
+    return make_order("in_review", quantity="2400", price=PRICE)
+
+
+def money_shown(page: str) -> bool:
+    """Whether the page shows the order's prices, total or margin."""
+    return PRICE in page or "29,616" in page or "Margin" in page or "Revenue without tax" in page
+
+
+@pytest.mark.parametrize("role", ["production", "warehouse", "qc", "purchasing"])
+def test_floor_roles_see_quantities_and_dates_but_no_money(app, order_id, as_user, role):
+    """The order page, the list and the requirement budget keep prices from these roles."""
+    client = as_user(role)
+    page = text_of(client.get(f"/orders/{order_id}"))
+    assert "2,400" in page and not money_shown(page), role
+    assert PRICE not in text_of(client.get("/orders/")) and "29,616" not in text_of(client.get("/orders/"))
+    assert client.get(f"/orders/{order_id}/confirmation").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["sales", "finance", "manager", "operations"])
+def test_commercial_roles_see_prices(app, order_id, as_user, role):
+    """Sales, finance, managers and operations see the prices (finance also the margin)."""
+    page = text_of(as_user(role).get(f"/orders/{order_id}"))
+    assert PRICE in page and "29,616" in page, role
+
+
+def test_the_firm_can_let_everyone_see_prices(app, order_id, as_user):
+    """With the setting on, the production reviewer sees prices and margin as finance does."""
+    with app.app_context():
+        get_settings().prices_for_all_staff = True
+        db.session.commit()
+    page = text_of(as_user("production").get(f"/orders/{order_id}"))
+    assert PRICE in page and "Margin" in page
+
+
+def test_the_setting_is_saved_from_the_settings_page(app, as_user):
+    """The admin switches it on the settings page; the change is kept."""
+    admin = as_user("admin")
+    page = text_of(admin.get("/admin/settings"))
+    assert "see prices and margins" in page
+    form = {name: value for name, value in [
+        ("firm_name", "Demo"), ("timezone", "Asia/Shanghai"), ("currency", "CNY"), ("tax_rate", "13"),
+        ("reviews", "production"), ("finance_approval_threshold", "0"), ("number_pattern", "{yyyy}{mm}-{abbr}-{seq:03d}"),
+        ("weekly_capacity", "1000"), ("retention_years", "10"), ("calendar_country", "CN"),
+        ("prices_for_all_staff", "y")]}
+    response = admin.post("/admin/settings", data=form)
+    assert response.status_code in (200, 303), text_of(response)[:300]
+    with app.app_context():
+        assert get_settings().prices_for_all_staff is True
