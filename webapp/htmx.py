@@ -1,6 +1,6 @@
 """Full page or fragment from the same URL (DESIGN.md §5.4)."""
 from flask import make_response, redirect, render_template, request
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_block, render_blocks
 
 
 def is_htmx() -> bool:
@@ -14,14 +14,18 @@ def is_partial() -> bool:
     return is_htmx() and request.headers.get("HX-Request-Type") != "full"
 
 
-def render(template: str, block: str | None = None, *, status_code: int = 200, **context):
-    """Render the page, or only its named block for a partial htmx request.
+def render(template: str, block: str | list[str] | None = None, *, status_code: int = 200, **context):
+    """Render the page, or only its named block (or blocks, one after the other: the later ones
+    swapped out of band) for a partial htmx request.
 
     The HTTP status is the keyword-only status_code: every other keyword is template context, so a
     page's own `status` variable (a list's status filter, a record's state) can never become the
     response's status."""
     if block and is_partial():
-        html = render_block(template, block, **context)
+        if isinstance(block, str):
+            html = render_block(template, block, **context)
+        else:
+            html = render_blocks(template, block, **context)
     else:
         html = render_template(template, **context)
     response = make_response(html, status_code)
