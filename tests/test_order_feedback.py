@@ -2,6 +2,7 @@
 the status panel (and the order's facts out of band) holding a note beside the action and the
 values as saved; without htmx the post redirects to that note with a flash shown in the panel;
 errors come back in the panel with what was typed and the right status."""
+import io
 import re
 
 import pytest
@@ -183,3 +184,65 @@ def test_approval_note(app, make_order, as_user):
                                 headers=HX))
     assert notes(body) == [("status", "Saved: approved as Manager")]
     assert body.index("<h2>Approval</h2>") < body.index('id="panel-note"')
+
+
+# --- the requirement page: attaching a drawing answers beside the upload form ---------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _requirement(as_user, make_customer):
+    from .helpers import id_from_location, requirement_form
+    sales = as_user("sales")
+    response = sales.post("/requirements/new", data=requirement_form(make_customer("ACME")))
+    assert response.status_code == 303
+    return sales, id_from_location(response)
+
+
+def _attach(client, req_id, data: bytes, filename: str, headers=None):
+    return client.post(f"/requirements/{req_id}/attachments", headers=headers or {},
+                       data={"title": "DRW-100", "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def test_htmx_upload_answers_the_attachments_section_with_its_note(app, as_user, make_customer):
+    """An htmx upload gets the attachments section only, the new file listed and a note beside it."""
+    sales, req_id = _requirement(as_user, make_customer)
+    response = _attach(sales, req_id, PDF, "drawing.pdf", HX)
+    assert response.status_code == 200
+    body = text_of(response)
+    assert body.lstrip().startswith('<section class="card" id="attachments">') and "<html" not in body
+    assert notes(body) == [("status", "Saved: drawing.pdf attached as “DRW-100”, revision 1")]
+    assert "drawing.pdf" in body[body.index("</p>"):]  # listed below the note
+    # a second one is a new revision, and says so
+    assert "revision 2" in notes(text_of(_attach(sales, req_id, PDF, "drawing-b.pdf", HX)))[0][1]
+
+
+def test_upload_without_htmx_redirects_to_the_note_and_errors_stay_beside_the_form(app, as_user, make_customer):
+    """No JavaScript: 303 to the note, shown once beside the attachments; a refused file comes back
+    with 422 and the alert in the attachments section (htmx: the section; without: the page)."""
+    sales, req_id = _requirement(as_user, make_customer)
+    response = _attach(sales, req_id, PDF, "drawing.pdf")
+    assert response.status_code == 303 and response.headers["Location"].endswith("#panel-note")
+    page = text_of(sales.get(f"/requirements/{req_id}"))
+    assert page.count("Saved: drawing.pdf") == 1
+    assert page.index('id="attachments"') < page.index('id="panel-note"')
+    for headers in (HX, {}):
+        response = _attach(sales, req_id, b"MZ\x90\x00 not a drawing", "tool.exe", headers)
+        assert response.status_code == 422
+        body = text_of(response)
+        assert ("<html" in body) is not bool(headers)
+        assert notes(body) == [("alert", "Not saved: check the fields marked below.")]
+        assert body.index('id="attachments"') < body.index('id="panel-note"')
+        assert input_value(body, "title") == "DRW-100"  # what was typed is kept
+
+
+def test_cancel_without_a_reason_shows_the_error_in_the_open_cancel_box(app, as_user, make_customer):
+    """The reason is missing: 422, the cancel box stays open with the alert in it."""
+    sales, req_id = _requirement(as_user, make_customer)
+    response = sales.post(f"/requirements/{req_id}/cancel", data={"reason": " "})
+    assert response.status_code == 422
+    body = text_of(response)
+    assert '<details class="card" id="cancel" open>' in body
+    assert notes(body) == [("alert", "Give a reason for cancelling.")]
+    assert body.index('id="cancel"') < body.index('id="panel-note"')

@@ -1,5 +1,5 @@
 """Full page or fragment from the same URL (DESIGN.md §5.4)."""
-from flask import make_response, redirect, render_template, request
+from flask import get_flashed_messages, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block, render_blocks
 
 
@@ -37,3 +37,17 @@ def render(template: str, block: str | list[str] | None = None, *, status_code: 
 def see_other(url: str):
     """Redirect after an unsafe request (303, so the browser follows with GET)."""
     return redirect(url, code=303)
+
+
+def note(place: str, text: str, kind: str = "done") -> dict:
+    """What an action did (kind "done") or why it was refused ("error"), for the place on the page
+    where its form is: the page shows it there (role status or alert), not above the page."""
+    return {"place": place, "text": text, "kind": kind}
+
+
+def flashed_notes() -> list[dict]:
+    """The messages flashed before a redirect, as notes: a category "done:<place>" names the place
+    on the page; any other message (and "error") goes to the top."""
+    return [note(category.split(":", 1)[1] if category.startswith("done:") else "top", message,
+                 "error" if category == "error" else "done")
+            for category, message in get_flashed_messages(with_categories=True)]

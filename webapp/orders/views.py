@@ -1,7 +1,7 @@
 """Staff pages for orders: terms, reviews, approvals, payments, amendments, versions."""
 import json
 
-from flask import abort, flash, g, get_flashed_messages, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,7 +15,7 @@ from ..extensions import db
 from ..statemachine import N_, TransitionError
 from ..forms import options
 from ..inputs import row_id
-from ..htmx import is_partial, render, see_other
+from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..labels import label
 from ..templating import money
 from ..permissions import can, require, requires
@@ -65,9 +65,8 @@ def refused(error: TransitionError):
     if order is None or not can(current_user, "order.view", order):
         return render_error(error.status, _(error.message))  # nothing of the order to show them
     order = get_order(order_id)
-    note = {"place": _place(order), "text": _(error.message), "kind": "error"}
     return render("orders/detail.html", "status_panel", status_code=error.status,
-                  **detail_context(order, notes=[note], keep_typed=True))
+                  **detail_context(order, notes=[note(_place(order), _(error.message), "error")], keep_typed=True))
 
 
 @bp.get("/")
@@ -233,12 +232,9 @@ def _place(order: Order) -> str:
 def detail(order_id: int):
     """Show the order: terms, status and the actions the user's roles may take now."""
     order = get_order(order_id)
-    # Messages flashed by an action posted without JavaScript are shown where that action was
-    # (their category names the place), not above the page where the reader no longer looks.
-    notes = [{"place": category.split(":", 1)[1] if category.startswith("done:") else "top",
-              "text": message, "kind": "error" if category == "error" else "done"}
-             for category, message in get_flashed_messages(with_categories=True)]
-    return render("orders/detail.html", "status_panel", **detail_context(order, notes=notes))
+    # Messages flashed by an action posted without JavaScript are shown where that action was,
+    # not above the page where the reader no longer looks.
+    return render("orders/detail.html", "status_panel", **detail_context(order, notes=flashed_notes()))
 
 
 def _done(order: Order, message: str):
@@ -248,9 +244,8 @@ def _done(order: Order, message: str):
     place = _place(order)
     if is_partial():
         db.session.refresh(order)  # relationships as saved (a new payment, review, approval)
-        note = {"place": place, "text": message, "kind": "done"}
         response = render("orders/detail.html", ["status_panel", "order_facts"], oob=True,
-                          **detail_context(order, notes=[note]))
+                          **detail_context(order, notes=[note(place, message)]))
         response.headers["HX-Trigger"] = "order-changed"
         return response
     flash(message, f"done:{place}")
@@ -259,9 +254,9 @@ def _done(order: Order, message: str):
 
 def _invalid(order: Order, **forms):
     """A form on the order page had errors: show it again with them (422) and a note beside it."""
-    note = {"place": _place(order), "text": _("Not saved: check the fields marked below."), "kind": "error"}
+    refusal = note(_place(order), _("Not saved: check the fields marked below."), "error")
     return render("orders/detail.html", "status_panel", status_code=422,
-                  **detail_context(order, notes=[note], **forms))
+                  **detail_context(order, notes=[refusal], **forms))
 
 
 @bp.post("/<int:order_id>/link")
