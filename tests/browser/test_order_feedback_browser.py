@@ -81,3 +81,45 @@ def test_verdict_and_budget_answer_in_place_on_a_phone_in_chinese(live_server, c
     assert widths[0] <= widths[1], widths
     shoot(page, "feedback-zh-after")
     page.screenshot(path=str(SCREENSHOTS / "feedback-zh-after-viewport.png"), caret="initial")  # what the eye sees
+
+
+def test_status_chips_are_full_tap_targets_that_wrap_and_my_work_flags_a_stopped_line(
+        live_server, context, shoot, app, make_order, make_user):
+    """At 390 px: every order state has a chip ≥ 44 px high, the chips wrap instead of widening the
+    page, the current one is marked; on My work the stopped line is the first item, in words."""
+    from datetime import date
+
+    from webapp.auth.models import User
+    from webapp.extensions import db
+    from webapp.orders.models import Order
+    from webapp.production import services as floor
+
+    base = live_server
+    order_id = make_order("in_production")
+    make_user("production", username="pat", name="Pat Production", locale="zh")
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        order = db.session.get(Order, order_id)
+        pat = db.session.scalar(db.select(User).where(User.username == "pat"))
+        floor.raise_anomaly(order.work_orders[0], pat, "equipment_failure", "blocking", "冲床坏了", "", date(2027, 1, 8),
+                            "等配件", [])
+        db.session.commit()
+    context.set_extra_http_headers({"Accept-Language": "zh-CN,zh;q=0.9"})
+    page = context.new_page()
+    log_in(page, base, "pat")
+    first = page.locator("ul.work > li").first
+    expect(first).to_contain_text("停线")
+    expect(first).to_contain_text("冲床坏了")
+    border = first.evaluate("li => getComputedStyle(li).borderLeftColor")
+    assert border == "rgb(179, 38, 30)", border  # the --bad red, beside the words
+    shoot(page, "feedback-zh-my-work")
+
+    page.goto(f"{base}/orders/?status=closed")
+    chips = page.locator("nav.chips a")
+    expect(chips).to_have_count(13)  # "All" and the twelve states
+    boxes = [chips.nth(i).bounding_box() for i in range(13)]
+    assert all(box["height"] >= 44 for box in boxes), [box["height"] for box in boxes]
+    assert len({round(box["y"]) for box in boxes}) > 1, "the chips should wrap onto several rows"
+    expect(page.locator("nav.chips a[aria-current=true]")).to_have_text("已结案")
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    shoot(page, "feedback-zh-order-chips")

@@ -70,9 +70,22 @@ def order_ref(order: Order) -> str:
 
 def _order_item(title: str, order: Order, url: str, since: datetime, kind: str = "act", **extra) -> WorkItem:
     """An item about an order: its number, its customer and its delivery date unless told otherwise."""
-    extra.setdefault("due", order.delivery_date)
-    extra.setdefault("due_kind", DUE_DELIVERY)
+    if "due" not in extra:  # the date the customer now expects: a new ETA told to them, else the agreed one
+        extra["due"] = order.revised_date or order.delivery_date
+        extra["due_kind"] = DUE_ETA if order.revised_date else DUE_DELIVERY
     return WorkItem(title, order_ref(order), url, since, kind, customer=order.customer.name, **extra)
+
+
+def _numbered_under(number: str, order: Order) -> str:
+    """A work order's or shipment's number, with its order's unless the number already carries it."""
+    if order.number and number.startswith(order.number):
+        return number
+    return f"{number} · {order_ref(order)}"
+
+
+def _work_order_ref(work_order) -> str:
+    """How the floor names a work order: its number, which carries the order's."""
+    return _numbered_under(work_order.number, work_order.order)
 
 
 def _next_milestone(work_order) -> date | None:
@@ -148,7 +161,7 @@ def items_for(user) -> list[WorkItem]:
             .options(joinedload(WorkOrder.line), joinedload(WorkOrder.order).joinedload(Order.customer))
             .order_by(WorkOrder.created_at).limit(200)).all()
         for w in work_orders:
-            subject = f"{w.number} · {order_ref(w.order)}"
+            subject = _work_order_ref(w)
             url = url_for("production.floor", token=w.token)
             common = {"customer": w.order.customer.name, "detail": w.line.model}
             if w.owner_id == user.id and w.status in ("planned", "materials_ready", "in_progress", "blocked"):
@@ -167,10 +180,10 @@ def items_for(user) -> list[WorkItem]:
                 w = a.work_order
                 blocking = a.severity == "blocking"
                 items.append(WorkItem(
-                    _("Line stopped: anomaly to resolve") if blocking else _("Anomaly to resolve"),
-                    f"{w.number} · {order_ref(w.order)}", url_for("production.floor", token=w.token),
+                    _("Anomaly to resolve"), _work_order_ref(w), url_for("production.floor", token=w.token),
                     a.reported_at, "act", customer=w.order.customer.name, blocking=blocking, detail=a.note[:80],
-                    due=a.new_eta or w.order.delivery_date, due_kind=DUE_ETA if a.new_eta else DUE_DELIVERY))
+                    due=a.new_eta or w.order.revised_date or w.order.delivery_date,
+                    due_kind=DUE_ETA if a.new_eta or w.order.revised_date else DUE_DELIVERY))
     if roles & {"warehouse", "operations"}:
         from ..shipping.models import Shipment
         for o in _orders("ready_to_ship"):
@@ -179,7 +192,7 @@ def items_for(user) -> list[WorkItem]:
         for s in db.session.scalars(db.select(Shipment).where(Shipment.status == "packing")
                                     .options(joinedload(Shipment.order).joinedload(Order.customer))
                                     .order_by(Shipment.created_at).limit(200)):
-            items.append(WorkItem(_("Pack and check the packing list"), f"{s.number} · {order_ref(s.order)}",
+            items.append(WorkItem(_("Pack and check the packing list"), _numbered_under(s.number, s.order),
                                   url_for("shipping.detail", shipment_id=s.id), s.created_at, "act",
                                   customer=s.order.customer.name, due=s.eta or s.order.delivery_date,
                                   due_kind=DUE_ETA if s.eta else DUE_DELIVERY))
