@@ -123,3 +123,26 @@ def test_status_chips_are_full_tap_targets_that_wrap_and_my_work_flags_a_stopped
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths
     shoot(page, "feedback-zh-order-chips")
+
+
+def test_without_javascript_the_budget_post_lands_on_its_note(live_server, new_context, shoot, make_order, make_user):
+    """JavaScript off (an old phone, a locked-down browser): the same form posts, the page comes back
+    at the note beside the budget form (anchor #panel-note), showing the values as saved."""
+    base = live_server
+    order_id = make_order("in_review", reviews_required="production,finance")
+    make_user("finance", username="fay", name="Fay Finance")
+    page = new_context(java_script_enabled=False).new_page()
+    log_in(page, base, "fay")
+    page.goto(f"{base}/orders/{order_id}")
+    budget = page.locator("form[action$='/budget']")
+    for name, value in {"budget_material": "1,200.5", "budget_labour": "300", "budget_overhead": "80",
+                        "budget_logistics": "45.5", "budget_aftersales": "2,000"}.items():
+        budget.locator(f"input[name={name}]").fill(value)
+    budget.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/orders/{order_id}#panel-note$"))
+    note = page.locator("#review-finance #panel-note")
+    expect(note).to_have_text(re.compile(r"^Saved: cost budget, (CN)?¥3,626\.00 in all$"))
+    expect(note).to_be_in_viewport()
+    expect(page.locator("form[action$='/budget'] input[name=budget_material]")).to_have_value("1200.50")
+    expect(page.locator("p.flash")).to_have_count(1)  # once, in the panel, not also above the page
+    shoot(page, "feedback-en-nojs-after-budget")
