@@ -246,3 +246,21 @@ def test_cancel_without_a_reason_shows_the_error_in_the_open_cancel_box(app, as_
     assert '<details class="card" id="cancel" open>' in body
     assert notes(body) == [("alert", "Give a reason for cancelling.")]
     assert body.index('id="cancel"') < body.index('id="panel-note"')
+
+
+def test_rejection_note_sits_under_the_status_of_the_draft(app, make_order, as_user):
+    """A rejection sends the order back to draft: the approval section is gone, the note says what
+    happened under the new status; without a reason it is refused beside the decision form (422)."""
+    order_id = make_order("pending_approval")
+    manager = as_user("manager")
+    response = manager.post(f"/orders/{order_id}/decide", headers=HX,
+                            data={"role": "manager", "decision": "reject", "note": ""})
+    assert response.status_code == 422
+    body = text_of(response)
+    assert notes(body) == [("alert", "Not saved: check the fields marked below.")]
+    assert body.index("<h2>Approval</h2>") < body.index('id="panel-note"')
+    body = text_of(manager.post(f"/orders/{order_id}/decide", headers=HX,
+                                data={"role": "manager", "decision": "reject", "note": "Price too low"}))
+    assert notes(body) == [("status", "Saved: rejected as Manager; the order is a draft again.")]
+    assert "<h2>Approval</h2>" not in body
+    assert body.index('class="badge s-draft"') < body.index('id="panel-note"')
