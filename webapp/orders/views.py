@@ -2,6 +2,7 @@
 import json
 
 from flask import abort, flash, g, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -14,7 +15,9 @@ from ..extensions import db
 from ..statemachine import N_, TransitionError
 from ..forms import options
 from ..inputs import row_id
-from ..htmx import is_partial, render, see_other
+from ..htmx import flashed_notes, is_partial, note, render, see_other
+from ..labels import label
+from ..templating import money
 from ..permissions import can, require, requires
 from ..requirements.models import Requirement
 from . import bp, lifecycle, services
@@ -42,17 +45,28 @@ def get_order(order_id: int, action: str = "order.view") -> Order:
     return order
 
 
+# The actions posted from the order page: a refusal (409) comes back inside its panel, not as an
+# error page, so what was typed is still there.
+PANEL_ACTIONS = frozenset({"orders.renew_link", "orders.submit", "orders.review", "orders.budget",
+                           "orders.override", "orders.decide", "orders.payment",
+                           "orders.prepayment_override", "orders.move"})
+
+
 @bp.errorhandler(TransitionError)
 def refused(error: TransitionError):
-    """For an htmx action, show the refusal inside the status panel instead of replacing it."""
+    """Show an order-page action's refusal inside the status panel, where the form was, keeping
+    what was typed (htmx gets the panel, a browser without JavaScript the whole page)."""
     order_id = (request.view_args or {}).get("order_id")
-    if not is_partial() or order_id is None:
+    if request.endpoint not in PANEL_ACTIONS or order_id is None:
         return render_error(error.status, _(error.message))
     g.rollback = True
     db.session.rollback()
+    order = db.session.get(Order, order_id)
+    if order is None or not can(current_user, "order.view", order):
+        return render_error(error.status, _(error.message))  # nothing of the order to show them
     order = get_order(order_id)
     return render("orders/detail.html", "status_panel", status_code=error.status,
-                  error=_(error.message), **detail_context(order))
+                  **detail_context(order, notes=[note(_place(order), _(error.message), "error")], keep_typed=True))
 
 
 @bp.get("/")
@@ -144,20 +158,38 @@ def edit(order_id: int):
                   status_code=422 if form.errors else 200)
 
 
-def detail_context(order: Order, **forms) -> dict:
-    """Everything the order page shows, with fresh forms unless given ones carry errors."""
+def _form(form_class, given=None, *, keep_typed: bool = False, **kwargs):
+    """A form for the order page: the one given (it carries errors), else one holding what was
+    just typed into it (a refused post keeps it), else a fresh one with the values as saved.
+
+    Fresh forms ignore the request's form data: after a sign-off was posted, a budget form bound
+    to that post would find no budget fields in it and show them empty."""
+    if given is not None:
+        return given
+    form = form_class(formdata=None, **kwargs)
+    if keep_typed and any(f.name in request.form for f in form if f.short_name != "csrf_token"):
+        return form_class(**kwargs)
+    return form
+
+
+def detail_context(order: Order, *, notes: list | None = None, keep_typed: bool = False, **forms) -> dict:
+    """Everything the order page shows: fresh forms unless given ones carry errors, and the notes
+    (what was just done, or why it was refused) with the place on the page they belong to."""
     reviews = order.current_reviews()
     departments = order.settings.get("reviews", []) if order.settings else []
+    kept = {"keep_typed": keep_typed}
     context = {
         "order": order,
         "reviews": reviews,
         "departments": departments,
-        "review_forms": {d: forms.get(f"review_{d}") or ReviewForm(prefix=d) for d in departments},
-        "budget_form": forms.get("budget_form") or BudgetForm(obj=order),
-        "decision_form": forms.get("decision_form") or DecisionForm(),
-        "payment_form": forms.get("payment_form") or PaymentForm(),
-        "reason_form": forms.get("reason_form") or ReasonForm(),
-        "move_forms": {name: forms.get(f"reason_{name}") or ReasonForm(prefix=name) for name in REASON_REQUIRED},
+        "review_forms": {d: _form(ReviewForm, forms.get(f"review_{d}"), prefix=d, **kept) for d in departments},
+        "budget_form": _form(BudgetForm, forms.get("budget_form"), obj=order, **kept),
+        "decision_form": _form(DecisionForm, forms.get("decision_form"), **kept),
+        "payment_form": _form(PaymentForm, forms.get("payment_form"), **kept),
+        "reason_form": _form(ReasonForm, forms.get("reason_form"), **kept),
+        "move_forms": {name: _form(ReasonForm, forms.get(f"reason_{name}"), prefix=name, **kept)
+                       for name in REASON_REQUIRED},
+        "notes": notes or [],
         "link": links.current("order_countersign", order.id),
         "signature": db.session.scalar(db.select(Countersignature).where(
             Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1)),
@@ -177,28 +209,54 @@ def detail_context(order: Order, **forms) -> dict:
     return context
 
 
+def _place(order: Order) -> str:
+    """Where on the order page the current action's note goes: beside the form that was posted
+    when that part of the page is still shown, else at the top of the status panel (the action
+    moved the order on: the last sign-off, an approval, a hold)."""
+    endpoint, args = request.endpoint, request.view_args or {}
+    if endpoint in ("orders.review", "orders.override") and order.status == "in_review":
+        return f"review-{args.get('department')}"
+    if endpoint == "orders.budget" and order.status == "in_review":
+        return "budget"
+    if endpoint == "orders.decide" and order.status == "pending_approval":
+        return "approval"
+    if endpoint in ("orders.payment", "orders.prepayment_override") and order.status not in ("draft", "cancelled"):
+        return "payments"
+    if endpoint == "orders.renew_link" and order.status == "awaiting_countersign":
+        return "link"
+    return "top"
+
+
 @bp.get("/<int:order_id>")
 @login_required
 def detail(order_id: int):
     """Show the order: terms, status and the actions the user's roles may take now."""
     order = get_order(order_id)
-    return render("orders/detail.html", "status_panel", **detail_context(order))
+    # Messages flashed by an action posted without JavaScript are shown where that action was,
+    # not above the page where the reader no longer looks.
+    return render("orders/detail.html", "status_panel", **detail_context(order, notes=flashed_notes()))
 
 
 def _done(order: Order, message: str):
-    """After an action: the refreshed status panel for htmx, else a 303 back to the order."""
+    """After an action: the refreshed status panel with the note of what was saved for htmx, else
+    a 303 back to the order at that note, which the page shows where the action was."""
+    db.session.flush()
+    place = _place(order)
     if is_partial():
-        db.session.flush()
-        response = render("orders/detail.html", "status_panel", **detail_context(order))
+        db.session.refresh(order)  # relationships as saved (a new payment, review, approval)
+        response = render("orders/detail.html", ["status_panel", "order_facts"], oob=True,
+                          **detail_context(order, notes=[note(place, message)]))
         response.headers["HX-Trigger"] = "order-changed"
         return response
-    flash(message)
-    return see_other(url_for("orders.detail", order_id=order.id))
+    flash(message, f"done:{place}")
+    return see_other(url_for("orders.detail", order_id=order.id, _anchor="panel-note"))
 
 
 def _invalid(order: Order, **forms):
-    """A form on the order page had errors: show it again with them (422)."""
-    return render("orders/detail.html", "status_panel", status_code=422, **detail_context(order, **forms))
+    """A form on the order page had errors: show it again with them (422) and a note beside it."""
+    refusal = note(_place(order), _("Not saved: check the fields marked below."), "error")
+    return render("orders/detail.html", "status_panel", status_code=422,
+                  **detail_context(order, notes=[refusal], **forms))
 
 
 @bp.post("/<int:order_id>/link")
@@ -241,7 +299,8 @@ def review(order_id: int, department: str):
     if not form.validate_on_submit():
         return _invalid(order, **{f"review_{department}": form})
     services.review(order, department, form.verdict.data, (form.note.data or "").strip(), current_user)
-    return _done(order, _("Sign-off recorded."))
+    return _done(order, _("Saved: feasibility sign-off (%(department)s) — %(verdict)s",
+                          department=label(department, "role"), verdict=label(form.verdict.data, "verdict")))
 
 
 @bp.post("/<int:order_id>/budget")
@@ -256,7 +315,7 @@ def budget(order_id: int):
     if not form.validate_on_submit():
         return _invalid(order, budget_form=form)
     services.set_budget(order, form, current_user)
-    return _done(order, _("Cost budget saved."))
+    return _done(order, _("Saved: cost budget, %(total)s in all", total=money(order.budget_total, order.currency)))
 
 
 @bp.post("/<int:order_id>/override/<department>")
@@ -269,7 +328,7 @@ def override(order_id: int, department: str):
     if not form.validate_on_submit():
         return _invalid(order, reason_form=form)
     services.override_concern(order, department, form.reason.data.strip(), current_user)
-    return _done(order, _("Concern overridden."))
+    return _done(order, _("Saved: concern overridden (%(department)s)", department=label(department, "role")))
 
 
 @bp.post("/<int:order_id>/revise")
@@ -295,7 +354,9 @@ def decide(order_id: int):
         form.note.errors = [_("Give a reason for rejecting.")]
         return _invalid(order, decision_form=form)
     services.decide(order, form.role.data, decision, (form.note.data or "").strip(), current_user)
-    return _done(order, _("Approved.") if decision == "approve" else _("Rejected; the order is a draft again."))
+    role = label(form.role.data, "role")
+    return _done(order, _("Saved: approved as %(role)s", role=role) if decision == "approve"
+                 else _("Saved: rejected as %(role)s; the order is a draft again.", role=role))
 
 
 @bp.post("/<int:order_id>/payments")
@@ -311,7 +372,9 @@ def payment(order_id: int):
         return _invalid(order, payment_form=form)
     services.record_payment(order, form.kind.data, form.amount.data, form.received_on.data,
                             (form.reference.data or "").strip(), current_user)
-    return _done(order, _("Payment recorded."))
+    return _done(order, _("Saved: %(kind)s of %(amount)s received on %(date)s",
+                          kind=label(form.kind.data, "payment_kind"),
+                          amount=money(form.amount.data, order.currency), date=format_date(form.received_on.data)))
 
 
 @bp.post("/<int:order_id>/prepayment-override")
@@ -323,7 +386,7 @@ def prepayment_override(order_id: int):
     if not form.validate_on_submit():
         return _invalid(order, reason_form=form)
     services.override_prepayment(order, form.reason.data.strip(), current_user)
-    return _done(order, _("Prepayment hold overridden."))
+    return _done(order, _("Saved: prepayment hold overridden"))
 
 
 @bp.post("/<int:order_id>/do/<name>")

@@ -9,7 +9,7 @@ from ..customers.models import Customer
 from ..extensions import db
 from ..forms import options
 from ..inputs import row_id
-from ..htmx import render, see_other
+from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..permissions import require, requires
 from ..statemachine import N_, TransitionError
 from ..production.models import Product
@@ -116,11 +116,18 @@ def edit(req_id: int):
 def detail(req_id: int):
     """Show the record, its rounds with the customer, attachments and the customer link."""
     requirement = get_requirement(req_id)
+    return _page(requirement, notes=flashed_notes())
+
+
+def _page(requirement: Requirement, block: str | None = None, *, status_code: int = 200, notes=(),
+          attachment_form: AttachmentForm | None = None):
+    """The requirement page (or one of its blocks for htmx) with notes beside the actions."""
     link = links.current("requirement_confirm", requirement.id)
     from ..orders.models import Order
     orders = db.session.scalars(db.select(Order).where(Order.requirement_id == requirement.id)).all()
-    return render("requirements/detail.html", requirement=requirement, link=link,
-                  attachment_form=AttachmentForm(), orders=orders)
+    return render("requirements/detail.html", block, status_code=status_code, requirement=requirement,
+                  link=link, attachment_form=attachment_form or AttachmentForm(formdata=None),
+                  orders=orders, notes=list(notes))
 
 
 @bp.post("/<int:req_id>/send")
@@ -159,8 +166,7 @@ def cancel(req_id: int):
     requirement = get_requirement(req_id)
     reason = request.form.get("reason", "").strip()[:1000]
     if not reason:
-        flash(_("Give a reason for cancelling."), "error")
-        return see_other(url_for("requirements.detail", req_id=requirement.id))
+        return _page(requirement, status_code=422, notes=[note("cancel", _("Give a reason for cancelling."), "error")])
     services.cancel(requirement, current_user, reason)
     flash(_("Requirement cancelled."))
     return see_other(url_for("requirements.detail", req_id=requirement.id))
@@ -180,12 +186,17 @@ def upload(req_id: int):
         except uploads.UploadError as error:
             form.file.errors = [str(error)]
         else:
-            services.add_attachment(requirement, form.title.data.strip(), stored, current_user)
-            flash(_("File attached."))
-            return see_other(url_for("requirements.detail", req_id=requirement.id))
-    link = links.current("requirement_confirm", requirement.id)
-    return render("requirements/detail.html", requirement=requirement, link=link,
-                  attachment_form=form, orders=[], status_code=422)
+            attachment = services.add_attachment(requirement, form.title.data.strip(), stored, current_user)
+            message = _("Saved: %(file)s attached as “%(title)s”, revision %(n)s",
+                        file=attachment.filename, title=attachment.title, n=attachment.revision)
+            if is_partial():
+                db.session.flush()
+                db.session.refresh(requirement)  # the attachments as saved, the new one among them
+                return _page(requirement, "attachments", notes=[note("attachments", message)])
+            flash(message, "done:attachments")
+            return see_other(url_for("requirements.detail", req_id=requirement.id, _anchor="panel-note"))
+    return _page(requirement, "attachments", status_code=422, attachment_form=form,
+                 notes=[note("attachments", _("Not saved: check the fields marked below."), "error")])
 
 
 @bp.get("/attachments/<int:attachment_id>")
