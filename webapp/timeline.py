@@ -1,0 +1,371 @@
+"""An order's whole story, from the audit trail of the order and of everything made for it (work
+orders, shipments, tickets, follow-up calls, surveys), each entry told in words: when, who, what,
+the photos that are its evidence and a link to the thing itself."""
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from .audit import AuditEvent
+from .extensions import db
+from .labels import label, state_label
+from .permissions import can
+from .photos import Photo, photos_of
+from .templating import date_local, datetime_local, event_label, labelled, list_in_words, money, quantity
+
+# The most events one page tells (the newest): an order with years of after-sales stays one page.
+MAX_EVENTS = 1000
+
+
+@dataclass
+class Entry:
+    """One thing that happened, ready to show."""
+
+    at: datetime
+    who: str
+    what: str
+    status: str = ""
+    subject: str = ""
+    url: str | None = None
+    details: list[str] = field(default_factory=list)
+    note: str = ""
+    photos: list[Photo] = field(default_factory=list)
+    count: int = 1
+    work_order_id: int | None = None
+    action: str = ""
+    people: list[str] = field(default_factory=list)
+    progress: dict | None = None  # a run of progress reports: their sums so far
+
+
+def who_did(event: AuditEvent) -> str:
+    """The person, the courier, the customer (with the name they gave) or the system."""
+    if event.actor_kind == "link":
+        if event.actor_label == "courier":
+            return _("Courier")
+        return labelled(_("customer"), event.actor_label) if event.actor_label else _("customer")
+    if event.actor is not None:
+        return event.actor.name
+    return _("system")
+
+
+def entries_for(events) -> list[Entry]:
+    """Plain entries for a record's own events (a requirement's timeline)."""
+    out = []
+    for event in events:
+        status = event.after_data.get("status")
+        out.append(Entry(at=event.at, who=who_did(event), what=event_label(event.action),
+                         status=state_label(status, event.action) if status else "", note=event.note or ""))
+    return out
+
+
+def order_story(order) -> tuple[list[Entry], bool]:
+    """The order's entries, oldest first, and whether older ones were left out (MAX_EVENTS)."""
+    from .aftersales.models import FollowUp, Survey, Ticket
+    from .production.models import Anomaly, ProgressReport, WorkOrder
+    from .shipping.models import DeliveryReceipt, Shipment
+    work_orders = {w.id: w for w in db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id))}
+    shipments = {s.id: s for s in db.session.scalars(db.select(Shipment).where(Shipment.order_id == order.id))}
+    tickets = {t.id: t for t in db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id))}
+    follow_ups = list(db.session.scalars(db.select(FollowUp.id).where(FollowUp.order_id == order.id)))
+    surveys = list(db.session.scalars(db.select(Survey.id).where(Survey.order_id == order.id)))
+    related = [db.and_(AuditEvent.entity_type == "order", AuditEvent.entity_id == order.id)]
+    for kind, ids in (("work_order", list(work_orders)), ("shipment", list(shipments)), ("ticket", list(tickets)),
+                      ("follow_up", follow_ups), ("survey", surveys)):
+        if ids:
+            related.append(db.and_(AuditEvent.entity_type == kind, AuditEvent.entity_id.in_(ids)))
+    events = db.session.scalars(db.select(AuditEvent).where(db.or_(*related))
+                                .options(joinedload(AuditEvent.actor))
+                                .order_by(AuditEvent.id.desc()).limit(MAX_EVENTS + 1)).all()
+    cut = len(events) > MAX_EVENTS
+    events = sorted(events[:MAX_EVENTS], key=lambda e: (e.at, e.id))
+
+    # What the events point at, each kind in one query: the evidence (photos) and the records.
+    anomalies = {a.id: a for a in db.session.scalars(db.select(Anomaly).where(
+        Anomaly.work_order_id.in_(list(work_orders))).order_by(Anomaly.id))} if work_orders else {}
+    reports = list(db.session.scalars(db.select(ProgressReport.id).where(
+        ProgressReport.work_order_id.in_(list(work_orders))))) if work_orders else []
+    receipts = {r.shipment_id: r for r in db.session.scalars(db.select(DeliveryReceipt).where(
+        DeliveryReceipt.shipment_id.in_(list(shipments))))} if shipments else {}
+    photos = {
+        "anomaly": photos_of("anomaly", anomalies),
+        "progress": photos_of("progress", reports),
+        "dispatch": photos_of("dispatch", shipments),
+        "receipt": photos_of("receipt", [r.id for r in receipts.values()]),
+        "shipment_problem": photos_of("shipment_problem", [e.id for e in events if e.action == "shipment.problem"]),
+    }
+    stamped_ids = [r.stamped_photo_id for r in receipts.values() if r.stamped_photo_id]
+    stamped = {p.id: p for p in db.session.scalars(db.select(Photo).where(Photo.id.in_(stamped_ids)))} if stamped_ids else {}
+    matcher = _Matcher(work_orders, anomalies)
+    links = _Links(order)
+
+    story: list[Entry] = []
+    for event in events:
+        data = event.after_data
+        entry = Entry(at=event.at, who=who_did(event), what=event_label(event.action),
+                      status=state_label(data["status"], event.action) if data.get("status") else "",
+                      note=event.note or "")
+        kind, name = event.action.split(".", 1) if "." in event.action else (event.action, "")
+        if event.entity_type == "work_order":
+            work_order = work_orders[event.entity_id]
+            entry.work_order_id = work_order.id
+            entry.subject, entry.url = work_order.number, links.work_order(work_order)
+            if event.action == "work_order.anomaly":
+                anomaly = matcher.raised(event)
+                entry.details.append(label(data.get("kind"), "anomaly_kind"))
+                if data.get("severity") == "blocking":
+                    entry.details.append(_("work stopped"))
+                if data.get("new_eta"):
+                    entry.details.append(labelled(_("New expected date"), date_local(data["new_eta"])))
+                if anomaly is not None:
+                    entry.photos = photos["anomaly"].get(anomaly.id, [])
+                    entry.url = links.anomaly(anomaly)
+                    if anomaly.contingency:
+                        entry.details.append(labelled(_("Contingency plan"), anomaly.contingency))
+            elif event.action == "work_order.anomaly_resolved":
+                anomaly = matcher.resolved(event)
+                if anomaly is not None:
+                    entry.details.append(labelled(label(anomaly.kind, "anomaly_kind"), anomaly.note[:120]))
+                    entry.photos = photos["anomaly"].get(anomaly.id, [])
+                    entry.url = links.anomaly(anomaly)
+            elif event.action == "work_order.progress":
+                entry.details.append(_progress_words(data))
+                entry.photos = photos["progress"].get(matcher.report(event, reports), [])
+            elif event.action == "work_order.fail_qc":
+                what = _("scrap") if data.get("disposition") == "scrap" else _("rework")
+                entry.details.append(_("%(n)s rejected (%(what)s)", n=quantity(data.get("rejected")), what=what))
+            elif event.action == "work_order.pass_qc" and data.get("good"):
+                entry.details.append(_("%(n)s good", n=quantity(data["good"])))
+        elif event.entity_type == "shipment":
+            shipment = shipments[event.entity_id]
+            entry.subject, entry.url = shipment.number, links.shipment(shipment)
+            if event.action == "shipment.dispatch":
+                entry.photos = photos["dispatch"].get(shipment.id, [])
+                how = " ".join(part for part in (shipment.carrier, shipment.tracking_no) if part)
+                if how:
+                    entry.details.append(how)
+            elif event.action == "shipment.deliver":
+                receipt = receipts.get(shipment.id)
+                if receipt is not None:
+                    entry.details += _receipt_words(receipt)
+                    entry.photos = ([stamped[receipt.stamped_photo_id]] if receipt.stamped_photo_id in stamped else [])
+                    entry.photos += photos["receipt"].get(receipt.id, [])
+            elif event.action == "shipment.problem":
+                entry.photos = photos["shipment_problem"].get(event.id, [])
+            elif event.action == "shipment.line_checked":
+                entry.details.append(_line_words(data))
+        elif event.entity_type == "ticket":
+            ticket = tickets[event.entity_id]
+            entry.subject, entry.url = ticket.subject, links.ticket(ticket)
+        elif event.entity_type in ("follow_up", "survey"):
+            entry.subject, entry.url = _("After-sales"), links.aftersales()
+            if event.action == "survey.answer":
+                entry.details.append(_ratings_words(data))
+        else:
+            _order_event(entry, event, data, order, links, {s.number: s for s in shipments.values()}, work_orders)
+        entry.action, entry.people = event.action, [entry.who]
+        if event.action == "work_order.progress":
+            if _continues(story, entry):
+                _merge(story[-1], entry, data)
+                continue
+            entry.progress = dict(data)
+        story.append(entry)
+    return story, cut
+
+
+def _order_event(entry: Entry, event: AuditEvent, data: dict, order, links: "_Links", shipments: dict,
+                 work_orders: dict) -> None:
+    """Words and a link for an event recorded on the order itself."""
+    action = event.action
+    if action == "order.review":
+        entry.details.append(labelled(label(data.get("department"), "role"), label(data.get("verdict"), "verdict")))
+        entry.url = links.order()
+    elif action in ("order.approve", "order.reject"):
+        entry.details.append(label(data.get("role"), "role"))
+        entry.url = links.order()
+    elif action == "order.override_concern":
+        entry.details.append(label(data.get("department"), "role"))
+        entry.url = links.order()
+    elif action == "order.payment":
+        entry.details.append(labelled(label(data.get("kind"), "payment_kind"), money(data.get("amount"), order.currency)))
+    elif action == "order.eta_changed":
+        entry.details.append(_("%(before)s → %(after)s", before=date_local(event_before(event).get("date")),
+                               after=date_local(data.get("date"))))
+    elif action == "ticket.opened":
+        entry.subject = data.get("subject", "")
+        entry.url = links.ticket_id(data.get("ticket"))
+        if data.get("first_response_due_at"):
+            entry.details.append(_("First answer due %(when)s", when=datetime_local(
+                datetime.fromisoformat(data["first_response_due_at"]), "short")))
+    elif action == "follow_up.created":
+        entry.url = links.aftersales()
+        if data.get("due_at"):
+            entry.details.append(_("Follow-up call due %(when)s", when=datetime_local(
+                datetime.fromisoformat(data["due_at"]), "short")))
+    elif action == "survey.sent":
+        entry.url = links.aftersales()
+    elif action in ("shipment.created", "return.opened", "return.closed"):
+        shipment = shipments.get(data.get("shipment"))
+        if shipment is not None:
+            entry.subject, entry.url = shipment.number, links.shipment(shipment)
+        if action == "return.opened" and data.get("reason"):
+            entry.details.append(data["reason"])
+    elif action == "work_order.created":
+        entry.subject = data.get("work_order", "")
+        entry.url = links.plan()
+    elif action in ("cost_sheet.saved", "cost_sheet.finalised", "order.close_override"):
+        entry.url = links.cost_sheet()
+
+
+def event_before(event: AuditEvent) -> dict:
+    """The before-state of an event as a dict."""
+    import json
+    return json.loads(event.before) if event.before else {}
+
+
+def _progress_words(data: dict) -> str:
+    good, scrap = data.get("good") or "0", data.get("scrap") or "0"
+    if scrap and scrap not in ("0", "0.000"):
+        return _("+%(good)s good, %(scrap)s scrap", good=quantity(good), scrap=quantity(scrap))
+    return _("+%(good)s good", good=quantity(good))
+
+
+def _line_words(data: dict) -> str:
+    text = f"{data.get('model', '')} × {quantity(data.get('quantity'))}"
+    return f"{text} · {labelled(_('Batch'), data['batch'])}" if data.get("batch") else text
+
+
+def _receipt_words(receipt) -> list[str]:
+    """Who signed, where, and what was wrong (damage, shortfall) in the reader's language."""
+    from .shipping.services import is_problem, problem_text
+    signer = receipt.signer_name
+    if receipt.signer_relation:
+        signer = _("%(text)s (%(aside)s)", text=signer, aside=receipt.signer_relation)
+    words = [labelled(_("Signed by"), signer)]
+    if receipt.taken_on == "courier":
+        words.append(_("signed on the courier's phone"))
+    words += [problem_text(line) for line in receipt.lines if is_problem(line)]
+    return words
+
+
+def _ratings_words(data: dict) -> str:
+    names = (("requirement_response", _("Requirement response")),
+             ("delivery_timeliness", _("Delivery timeliness")), ("service_quality", _("Service quality")))
+    return " · ".join(labelled(text, f"{data[key]} / 5") for key, text in names if key in data)
+
+
+def _continues(story: list[Entry], entry: Entry) -> bool:
+    """Progress reports follow each other by the dozen: one entry for a run on the same work order."""
+    return bool(story) and story[-1].action == "work_order.progress" and story[-1].work_order_id == entry.work_order_id
+
+
+def _merge(into: Entry, entry: Entry, data: dict) -> None:
+    """Add a progress report to the run before it: the sums, the people, the photos, the notes."""
+    from decimal import Decimal
+    into.count += 1
+    into.at = entry.at
+    for key in ("good", "scrap"):
+        into.progress[key] = str(Decimal(into.progress.get(key) or "0") + Decimal(data.get(key) or "0"))
+    into.details = [_progress_words(into.progress)]
+    if entry.who not in into.people:
+        into.people.append(entry.who)
+        into.who = list_in_words(into.people)
+    into.photos += entry.photos
+    if entry.note:
+        into.note = f"{into.note}\n{entry.note}".strip()
+
+
+class _Matcher:
+    """Which anomaly or progress report an event is about: by the id the event carries, or, for an
+    event recorded before events carried it, by order of appearance on its work order."""
+
+    def __init__(self, work_orders: dict, anomalies: dict):
+        self.anomalies_of = {w: [a for a in anomalies.values() if a.work_order_id == w] for w in work_orders}
+        self.anomalies = anomalies
+        self.seen_anomalies: dict[int, int] = {}
+        self.seen_reports: dict[int, int] = {}
+
+    def raised(self, event: AuditEvent):
+        """The anomaly an "anomaly raised" event is about."""
+        known = event.after_data.get("anomaly")
+        if known in self.anomalies:
+            return self.anomalies[known]
+        index = self.seen_anomalies.get(event.entity_id, 0)
+        self.seen_anomalies[event.entity_id] = index + 1
+        candidates = self.anomalies_of.get(event.entity_id, [])
+        return candidates[index] if index < len(candidates) else None
+
+    def resolved(self, event: AuditEvent):
+        """The anomaly an "anomaly resolved" event closed."""
+        known = event.after_data.get("anomaly")
+        if known in self.anomalies:
+            return self.anomalies[known]
+        for anomaly in self.anomalies_of.get(event.entity_id, []):
+            if anomaly.resolved_at is not None and anomaly.resolution == (event.note or ""):
+                return anomaly
+        return None
+
+    def report(self, event: AuditEvent, reports: list[int]) -> int | None:
+        """The progress report an event recorded (only events that carry its id: reports are many)."""
+        known = event.after_data.get("report")
+        return known if known in reports else None
+
+
+class _Links:
+    """Links to the things entries are about, for the records the reader may open."""
+
+    def __init__(self, order):
+        self.order_row = order
+        self.may = {action: can(current_user, action) for action in
+                    ("workorder.view", "shipment.view", "aftersales.view", "costsheet.view", "order.view")}
+
+    def order(self):
+        return url_for("orders.detail", order_id=self.order_row.id) if self.may["order.view"] else None
+
+    def plan(self):
+        return url_for("production.plan", order_id=self.order_row.id) if self.may["workorder.view"] else None
+
+    def work_order(self, work_order):
+        if not self.may["workorder.view"]:
+            return None
+        return url_for("production.plan", order_id=self.order_row.id, _anchor=f"wo-{work_order.id}")
+
+    def anomaly(self, anomaly):
+        if not self.may["workorder.view"]:
+            return None
+        return url_for("production.plan", order_id=self.order_row.id, _anchor=f"anomaly-{anomaly.id}")
+
+    def shipment(self, shipment):
+        return url_for("shipping.detail", shipment_id=shipment.id) if self.may["shipment.view"] else None
+
+    def ticket(self, ticket):
+        return self.ticket_id(ticket.id)
+
+    def ticket_id(self, ticket_id):
+        if not ticket_id or not self.may["aftersales.view"]:
+            return None
+        return url_for("aftersales.ticket", ticket_id=ticket_id)
+
+    def aftersales(self):
+        return url_for("aftersales.order", order_id=self.order_row.id) if self.may["aftersales.view"] else None
+
+    def cost_sheet(self):
+        return url_for("costing.sheet", order_id=self.order_row.id) if self.may["costsheet.view"] else None
+
+
+def delivery_evidence(order_id: int) -> list[dict]:
+    """The order's signed receipts that carry photos or a problem: what a ticket about the delivery is
+    answered with (shipment, signer, problems in words, photos)."""
+    from .shipping.models import DeliveryReceipt, Shipment
+    receipts = db.session.scalars(db.select(DeliveryReceipt).join(Shipment).where(Shipment.order_id == order_id)
+                                  .options(joinedload(DeliveryReceipt.shipment)).order_by(DeliveryReceipt.id)).all()
+    photos = photos_of("receipt", [r.id for r in receipts])
+    out = []
+    for receipt in receipts:
+        if not photos[receipt.id] and not receipt.has_exception:
+            continue
+        out.append({"shipment": receipt.shipment, "receipt": receipt, "words": _receipt_words(receipt),
+                    "photos": photos[receipt.id]})
+    return out
