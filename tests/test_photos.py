@@ -60,7 +60,7 @@ def anomaly_photo(app) -> Photo:
 
 def thumbnail_of(page: str, photo_id: int) -> bool:
     """Whether the page shows the photo as a lazy thumbnail that links to the full image."""
-    return bool(re.search(rf'<a class="photo-link" href="/photos/{photo_id}"[^>]*><img src="/photos/{photo_id}/small"'
+    return bool(re.search(rf'<a class="photo-link" href="/photos/{photo_id}"[^>]*><img [^>]*src="/photos/{photo_id}/small"'
                           rf'[^>]*loading="lazy"', page))
 
 

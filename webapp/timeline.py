@@ -16,6 +16,10 @@ from .permissions import can
 from .photos import Photo, photos_of
 from .templating import date_local, datetime_local, event_label, labelled, list_in_words, money, quantity
 
+# Events whose words already say the state they lead to ("Work stopped", not "Work stopped → Blocked").
+STATE_IN_WORDS = {"work_order.block", "work_order.unblock", "work_order.start", "work_order.pass_qc",
+                  "shipment.pack", "shipment.dispatch", "order.start_production", "ticket.respond", "ticket.confirm",
+                  "follow_up.record", "survey.answer", "work_order.materials_ready"}
 # The most events one page tells (the newest): an order with years of after-sales stays one page.
 MAX_EVENTS = 1000
 
@@ -104,8 +108,11 @@ def order_story(order) -> tuple[list[Entry], bool]:
     story: list[Entry] = []
     for event in events:
         data = event.after_data
+        # "→ state" only where the state changed and the words do not say it already
+        moved = data.get("status") and data["status"] != event_before(event).get("status")
         entry = Entry(at=event.at, who=who_did(event), what=event_label(event.action),
-                      status=state_label(data["status"], event.action) if data.get("status") else "",
+                      status=state_label(data["status"], event.action)
+                      if moved and event.action not in STATE_IN_WORDS else "",
                       note=event.note or "")
         kind, name = event.action.split(".", 1) if "." in event.action else (event.action, "")
         if event.entity_type == "work_order":
@@ -114,9 +121,9 @@ def order_story(order) -> tuple[list[Entry], bool]:
             entry.subject, entry.url = work_order.number, links.work_order(work_order)
             if event.action == "work_order.anomaly":
                 anomaly = matcher.raised(event)
-                entry.details.append(label(data.get("kind"), "anomaly_kind"))
-                if data.get("severity") == "blocking":
-                    entry.details.append(_("work stopped"))
+                kind_words = label(data.get("kind"), "anomaly_kind")
+                entry.details.append(f"{kind_words} · {_('work stopped')}" if data.get("severity") == "blocking"
+                                     else kind_words)
                 if data.get("new_eta"):
                     entry.details.append(labelled(_("New expected date"), date_local(data["new_eta"])))
                 if anomaly is not None:
