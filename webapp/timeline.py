@@ -171,7 +171,7 @@ def order_story(order) -> tuple[list[Entry], bool]:
             if event.action == "survey.answer":
                 entry.details.append(_ratings_words(data))
         else:
-            _order_event(entry, event, data, order, links, {s.number: s for s in shipments.values()}, work_orders)
+            _order_event(entry, event, data, order, links, {s.number: s for s in shipments.values()}, receipts)
         entry.action, entry.people = event.action, [entry.who]
         if event.action == "work_order.progress":
             if _continues(story, entry):
@@ -183,14 +183,14 @@ def order_story(order) -> tuple[list[Entry], bool]:
 
 
 def _order_event(entry: Entry, event: AuditEvent, data: dict, order, links: "_Links", shipments: dict,
-                 work_orders: dict) -> None:
+                 receipts: dict) -> None:
     """Words and a link for an event recorded on the order itself."""
     action = event.action
     if action == "order.review":
         entry.details.append(labelled(label(data.get("department"), "role"), label(data.get("verdict"), "verdict")))
         entry.url = links.order()
     elif action in ("order.approve", "order.reject"):
-        entry.details.append(label(data.get("role"), "role"))
+        entry.details.append(_("as %(role)s", role=label(data.get("role"), "role")))
         entry.url = links.order()
     elif action == "order.override_concern":
         entry.details.append(label(data.get("department"), "role"))
@@ -217,8 +217,12 @@ def _order_event(entry: Entry, event: AuditEvent, data: dict, order, links: "_Li
         shipment = shipments.get(data.get("shipment"))
         if shipment is not None:
             entry.subject, entry.url = shipment.number, links.shipment(shipment)
-        if action == "return.opened" and data.get("reason"):
-            entry.details.append(data["reason"])
+        if action == "return.opened":
+            # what went wrong in the reader's language, from the signed receipt (the stored reason is
+            # in the signer's)
+            receipt = receipts.get(shipment.id) if shipment is not None else None
+            problems = _problems(receipt) if receipt is not None else []
+            entry.details += problems or ([data["reason"]] if data.get("reason") else [])
     elif action == "work_order.created":
         entry.subject = data.get("work_order", "")
         entry.url = links.plan()
@@ -246,15 +250,19 @@ def _line_words(data: dict) -> str:
 
 def _receipt_words(receipt) -> list[str]:
     """Who signed, where, and what was wrong (damage, shortfall) in the reader's language."""
-    from .shipping.services import is_problem, problem_text
     signer = receipt.signer_name
     if receipt.signer_relation:
         signer = _("%(text)s (%(aside)s)", text=signer, aside=receipt.signer_relation)
     words = [labelled(_("Signed by"), signer)]
     if receipt.taken_on == "courier":
         words.append(_("signed on the courier's phone"))
-    words += [problem_text(line) for line in receipt.lines if is_problem(line)]
-    return words
+    return words + _problems(receipt)
+
+
+def _problems(receipt) -> list[str]:
+    """Each damaged, missing or short line of a receipt in words, in the reader's language."""
+    from .shipping.services import is_problem, problem_text
+    return [problem_text(line) for line in receipt.lines if is_problem(line)]
 
 
 def _ratings_words(data: dict) -> str:
