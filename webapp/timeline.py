@@ -68,8 +68,8 @@ def entries_for(events) -> list[Entry]:
 def order_story(order) -> tuple[list[Entry], bool]:
     """The order's entries, oldest first, and whether older ones were left out (MAX_EVENTS)."""
     from .aftersales.models import FollowUp, Survey, Ticket
-    from .production.models import Anomaly, ProgressReport, WorkOrder
-    from .shipping.models import DeliveryReceipt, Shipment
+    from .production.models import WorkOrder
+    from .shipping.models import Shipment
     work_orders = {w.id: w for w in db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id))}
     shipments = {s.id: s for s in db.session.scalars(db.select(Shipment).where(Shipment.order_id == order.id))}
     tickets = {t.id: t for t in db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id))}
@@ -86,93 +86,21 @@ def order_story(order) -> tuple[list[Entry], bool]:
     cut = len(events) > MAX_EVENTS
     events = sorted(events[:MAX_EVENTS], key=lambda e: (e.at, e.id))
 
-    # What the events point at, each kind in one query: the evidence (photos) and the records.
-    anomalies = {a.id: a for a in db.session.scalars(db.select(Anomaly).where(
-        Anomaly.work_order_id.in_(list(work_orders))).order_by(Anomaly.id))} if work_orders else {}
-    reports = list(db.session.scalars(db.select(ProgressReport.id).where(
-        ProgressReport.work_order_id.in_(list(work_orders))))) if work_orders else []
-    receipts = {r.shipment_id: r for r in db.session.scalars(db.select(DeliveryReceipt).where(
-        DeliveryReceipt.shipment_id.in_(list(shipments))))} if shipments else {}
-    photos = {
-        "anomaly": photos_of("anomaly", anomalies),
-        "progress": photos_of("progress", reports),
-        "dispatch": photos_of("dispatch", shipments),
-        "receipt": photos_of("receipt", [r.id for r in receipts.values()]),
-        "shipment_problem": photos_of("shipment_problem", [e.id for e in events if e.action == "shipment.problem"]),
-    }
-    stamped_ids = [r.stamped_photo_id for r in receipts.values() if r.stamped_photo_id]
-    stamped = {p.id: p for p in db.session.scalars(db.select(Photo).where(Photo.id.in_(stamped_ids)))} if stamped_ids else {}
-    matcher = _Matcher(work_orders, anomalies)
-    links = _Links(order)
-
+    datas = {event.id: event.after_data for event in events}
+    context = _evidence(order, events, datas, work_orders, shipments, tickets)
     story: list[Entry] = []
     for event in events:
-        data = event.after_data
+        data = datas[event.id]
         # "→ state" only where the state changed and the words do not say it already
         moved = data.get("status") and data["status"] != event_before(event).get("status")
         entry = Entry(at=event.at, who=who_did(event), what=event_label(event.action),
                       status=state_label(data["status"], event.action)
                       if moved and event.action not in STATE_IN_WORDS else "",
-                      note=event.note or "")
-        kind, name = event.action.split(".", 1) if "." in event.action else (event.action, "")
-        if event.entity_type == "work_order":
-            work_order = work_orders[event.entity_id]
-            entry.work_order_id = work_order.id
-            entry.subject, entry.url = work_order.number, links.work_order(work_order)
-            if event.action == "work_order.anomaly":
-                anomaly = matcher.raised(event)
-                kind_words = label(data.get("kind"), "anomaly_kind")
-                entry.details.append(f"{kind_words} · {_('work stopped')}" if data.get("severity") == "blocking"
-                                     else kind_words)
-                if data.get("new_eta"):
-                    entry.details.append(labelled(_("New expected date"), date_local(data["new_eta"])))
-                if anomaly is not None:
-                    entry.photos = photos["anomaly"].get(anomaly.id, [])
-                    entry.url = links.anomaly(anomaly)
-                    if anomaly.contingency:
-                        entry.details.append(labelled(_("Contingency plan"), anomaly.contingency))
-            elif event.action == "work_order.anomaly_resolved":
-                anomaly = matcher.resolved(event)
-                if anomaly is not None:
-                    entry.details.append(labelled(label(anomaly.kind, "anomaly_kind"), anomaly.note[:120]))
-                    entry.photos = photos["anomaly"].get(anomaly.id, [])
-                    entry.url = links.anomaly(anomaly)
-            elif event.action == "work_order.progress":
-                entry.details.append(_progress_words(data))
-                entry.photos = photos["progress"].get(matcher.report(event, reports), [])
-            elif event.action == "work_order.fail_qc":
-                what = _("scrap") if data.get("disposition") == "scrap" else _("rework")
-                entry.details.append(_("%(n)s rejected (%(what)s)", n=quantity(data.get("rejected")), what=what))
-            elif event.action == "work_order.pass_qc" and data.get("good"):
-                entry.details.append(_("%(n)s good", n=quantity(data["good"])))
-        elif event.entity_type == "shipment":
-            shipment = shipments[event.entity_id]
-            entry.subject, entry.url = shipment.number, links.shipment(shipment)
-            if event.action == "shipment.dispatch":
-                entry.photos = photos["dispatch"].get(shipment.id, [])
-                how = " ".join(part for part in (shipment.carrier, shipment.tracking_no) if part)
-                if how:
-                    entry.details.append(how)
-            elif event.action == "shipment.deliver":
-                receipt = receipts.get(shipment.id)
-                if receipt is not None:
-                    entry.details += _receipt_words(receipt)
-                    entry.photos = ([stamped[receipt.stamped_photo_id]] if receipt.stamped_photo_id in stamped else [])
-                    entry.photos += photos["receipt"].get(receipt.id, [])
-            elif event.action == "shipment.problem":
-                entry.photos = photos["shipment_problem"].get(event.id, [])
-            elif event.action == "shipment.line_checked":
-                entry.details.append(_line_words(data))
-        elif event.entity_type == "ticket":
-            ticket = tickets[event.entity_id]
-            entry.subject, entry.url = ticket.subject, links.ticket(ticket)
-        elif event.entity_type in ("follow_up", "survey"):
-            entry.subject, entry.url = _("After-sales"), links.aftersales()
-            if event.action == "survey.answer":
-                entry.details.append(_ratings_words(data))
-        else:
-            _order_event(entry, event, data, order, links, {s.number: s for s in shipments.values()}, receipts)
-        entry.action, entry.people = event.action, [entry.who]
+                      note=event.note or "", action=event.action)
+        entry.people = [entry.who]
+        describe = {"work_order": _work_order_event, "shipment": _shipment_event, "ticket": _ticket_event,
+                    "follow_up": _after_sales_event, "survey": _after_sales_event}.get(event.entity_type, _order_event)
+        describe(entry, event, data, context)
         if event.action == "work_order.progress":
             if _continues(story, entry):
                 _merge(story[-1], entry, data)
@@ -182,10 +110,119 @@ def order_story(order) -> tuple[list[Entry], bool]:
     return story, cut
 
 
-def _order_event(entry: Entry, event: AuditEvent, data: dict, order, links: "_Links", shipments: dict,
-                 receipts: dict) -> None:
-    """Words and a link for an event recorded on the order itself."""
-    action = event.action
+@dataclass
+class _Context:
+    """What the events of one order point at, each kind loaded in one query."""
+
+    order: object
+    work_orders: dict
+    shipments: dict
+    by_number: dict
+    tickets: dict
+    receipts: dict
+    photos: dict
+    stamped: dict
+    matcher: "_Matcher"
+    links: "_Links"
+
+
+def _evidence(order, events, datas, work_orders, shipments, tickets) -> _Context:
+    """Load the records and photos the events are about (a bounded number of queries, whatever the
+    number of events)."""
+    from .production.models import Anomaly
+    from .shipping.models import DeliveryReceipt
+    anomalies = {a.id: a for a in db.session.scalars(db.select(Anomaly).where(
+        Anomaly.work_order_id.in_(list(work_orders))).order_by(Anomaly.id))} if work_orders else {}
+    reports = [datas[e.id].get("report") for e in events if e.action == "work_order.progress"]
+    receipts = {r.shipment_id: r for r in db.session.scalars(db.select(DeliveryReceipt).where(
+        DeliveryReceipt.shipment_id.in_(list(shipments))))} if shipments else {}
+    photos = {
+        "anomaly": photos_of("anomaly", anomalies),
+        "progress": photos_of("progress", [r for r in reports if isinstance(r, int)]),
+        "dispatch": photos_of("dispatch", shipments),
+        "receipt": photos_of("receipt", [r.id for r in receipts.values()]),
+        "shipment_problem": photos_of("shipment_problem", [e.id for e in events if e.action == "shipment.problem"]),
+    }
+    stamped_ids = [r.stamped_photo_id for r in receipts.values() if r.stamped_photo_id]
+    stamped = ({p.id: p for p in db.session.scalars(db.select(Photo).where(Photo.id.in_(stamped_ids)))}
+               if stamped_ids else {})
+    return _Context(order=order, work_orders=work_orders, shipments=shipments,
+                    by_number={s.number: s for s in shipments.values()}, tickets=tickets, receipts=receipts,
+                    photos=photos, stamped=stamped, matcher=_Matcher(work_orders, anomalies), links=_Links(order))
+
+
+def _work_order_event(entry: Entry, event: AuditEvent, data: dict, context: _Context) -> None:
+    """Anomalies (with their photos), progress, QC rejects and passes with their quantities."""
+    work_order = context.work_orders[event.entity_id]
+    entry.work_order_id = work_order.id
+    entry.subject, entry.url = work_order.number, context.links.work_order(work_order)
+    photos = context.photos
+    if event.action == "work_order.anomaly":
+        anomaly = context.matcher.raised(event)
+        kind_words = label(data.get("kind"), "anomaly_kind")
+        entry.details.append(f"{kind_words} · {_('work stopped')}" if data.get("severity") == "blocking"
+                             else kind_words)
+        if data.get("new_eta"):
+            entry.details.append(labelled(_("New expected date"), date_local(data["new_eta"])))
+        if anomaly is not None:
+            entry.photos = photos["anomaly"].get(anomaly.id, [])
+            entry.url = context.links.anomaly(anomaly)
+            if anomaly.contingency:
+                entry.details.append(labelled(_("Contingency plan"), anomaly.contingency))
+    elif event.action == "work_order.anomaly_resolved":
+        anomaly = context.matcher.resolved(event)
+        if anomaly is not None:
+            entry.details.append(labelled(label(anomaly.kind, "anomaly_kind"), anomaly.note[:120]))
+            entry.photos = photos["anomaly"].get(anomaly.id, [])
+            entry.url = context.links.anomaly(anomaly)
+    elif event.action == "work_order.progress":
+        entry.details.append(_progress_words(data))
+        entry.photos = photos["progress"].get(data.get("report"), [])
+    elif event.action == "work_order.fail_qc":
+        what = _("scrap") if data.get("disposition") == "scrap" else _("rework")
+        entry.details.append(_("%(n)s rejected (%(what)s)", n=quantity(data.get("rejected")), what=what))
+    elif event.action == "work_order.pass_qc" and data.get("good"):
+        entry.details.append(_("%(n)s good", n=quantity(data["good"])))
+
+
+def _shipment_event(entry: Entry, event: AuditEvent, data: dict, context: _Context) -> None:
+    """The courier's dispatch and problems, and the customer's receipt, with notes and photos."""
+    shipment = context.shipments[event.entity_id]
+    entry.subject, entry.url = shipment.number, context.links.shipment(shipment)
+    if event.action == "shipment.dispatch":
+        entry.photos = context.photos["dispatch"].get(shipment.id, [])
+        how = " ".join(part for part in (shipment.carrier, shipment.tracking_no) if part)
+        if how:
+            entry.details.append(how)
+    elif event.action == "shipment.deliver":
+        receipt = context.receipts.get(shipment.id)
+        if receipt is not None:
+            entry.details += _receipt_words(receipt)
+            stamped = context.stamped.get(receipt.stamped_photo_id)
+            entry.photos = ([stamped] if stamped else []) + context.photos["receipt"].get(receipt.id, [])
+    elif event.action == "shipment.problem":
+        entry.photos = context.photos["shipment_problem"].get(event.id, [])
+    elif event.action == "shipment.line_checked":
+        entry.details.append(_line_words(data))
+
+
+def _ticket_event(entry: Entry, event: AuditEvent, data: dict, context: _Context) -> None:
+    """A ticket answered, reopened by the customer or confirmed resolved."""
+    ticket = context.tickets[event.entity_id]
+    entry.subject, entry.url = ticket.subject, context.links.ticket(ticket)
+
+
+def _after_sales_event(entry: Entry, event: AuditEvent, data: dict, context: _Context) -> None:
+    """The follow-up call made, the survey answered (with its ratings)."""
+    entry.subject, entry.url = _("After-sales"), context.links.aftersales()
+    if event.action == "survey.answer":
+        entry.details.append(_ratings_words(data))
+
+
+def _order_event(entry: Entry, event: AuditEvent, data: dict, context: _Context) -> None:
+    """Review verdicts, approvals, payments, dates, tickets opened, shipments, returns: events recorded
+    on the order itself."""
+    action, order, links = event.action, context.order, context.links
     if action == "order.review":
         entry.details.append(labelled(label(data.get("department"), "role"), label(data.get("verdict"), "verdict")))
         entry.url = links.order()
@@ -196,7 +233,8 @@ def _order_event(entry: Entry, event: AuditEvent, data: dict, order, links: "_Li
         entry.details.append(label(data.get("department"), "role"))
         entry.url = links.order()
     elif action == "order.payment":
-        entry.details.append(labelled(label(data.get("kind"), "payment_kind"), money(data.get("amount"), order.currency)))
+        entry.details.append(labelled(label(data.get("kind"), "payment_kind"),
+                                      money(data.get("amount"), order.currency)))
     elif action == "order.eta_changed":
         entry.details.append(_("%(before)s → %(after)s", before=date_local(event_before(event).get("date")),
                                after=date_local(data.get("date"))))
@@ -214,13 +252,13 @@ def _order_event(entry: Entry, event: AuditEvent, data: dict, order, links: "_Li
     elif action == "survey.sent":
         entry.url = links.aftersales()
     elif action in ("shipment.created", "return.opened", "return.closed"):
-        shipment = shipments.get(data.get("shipment"))
+        shipment = context.by_number.get(data.get("shipment"))
         if shipment is not None:
             entry.subject, entry.url = shipment.number, links.shipment(shipment)
         if action == "return.opened":
             # what went wrong in the reader's language, from the signed receipt (the stored reason is
             # in the signer's)
-            receipt = receipts.get(shipment.id) if shipment is not None else None
+            receipt = context.receipts.get(shipment.id) if shipment is not None else None
             problems = _problems(receipt) if receipt is not None else []
             entry.details += problems or ([data["reason"]] if data.get("reason") else [])
     elif action == "work_order.created":
@@ -293,14 +331,14 @@ def _merge(into: Entry, entry: Entry, data: dict) -> None:
 
 
 class _Matcher:
-    """Which anomaly or progress report an event is about: by the id the event carries, or, for an
-    event recorded before events carried it, by order of appearance on its work order."""
+    """Which anomaly an event is about: by the id the event carries, or, for an event recorded before
+    events carried it, by order of appearance on its work order. (A progress report is found only by
+    the id its event carries: there are too many to match.)"""
 
     def __init__(self, work_orders: dict, anomalies: dict):
         self.anomalies_of = {w: [a for a in anomalies.values() if a.work_order_id == w] for w in work_orders}
         self.anomalies = anomalies
         self.seen_anomalies: dict[int, int] = {}
-        self.seen_reports: dict[int, int] = {}
 
     def raised(self, event: AuditEvent):
         """The anomaly an "anomaly raised" event is about."""
@@ -321,11 +359,6 @@ class _Matcher:
             if anomaly.resolved_at is not None and anomaly.resolution == (event.note or ""):
                 return anomaly
         return None
-
-    def report(self, event: AuditEvent, reports: list[int]) -> int | None:
-        """The progress report an event recorded (only events that carry its id: reports are many)."""
-        known = event.after_data.get("report")
-        return known if known in reports else None
 
 
 class _Links:
