@@ -266,11 +266,14 @@ def test_the_timeline_tells_every_kind_of_event_as_it_happens(app, make_order, a
     assert f'href="/aftersales/tickets/{ticket_id}"' in text
     ticket_page = text_of(aftersales.get(f"/aftersales/tickets/{ticket_id}"))
     assert thumbnail_of(ticket_page, receipt_photo) and "Damaged 98/100" in ticket_page
-    assert "Ticket answered" not in text
+    service = customer_path(app, "order_service", order_id)
+    assert customer.post(f"/aftersales{service}/tickets/{ticket_id}/reply",
+                         data={f"r{ticket_id}-body": "Photos sent by WeChat"}).status_code == 303
+    appears("Customer replied", "Photos sent by WeChat")
+    assert "Ticket answered" not in story()
     assert aftersales.post(f"/aftersales/tickets/{ticket_id}/respond",
                            data={"m-body": "Two new ones leave today."}).status_code == 303
     appears("Ticket answered", "Two new ones leave today.")
-    service = customer_path(app, "order_service", order_id)
     assert customer.post(f"/aftersales{service}/tickets/{ticket_id}/confirm").status_code == 303
     appears("Customer confirmed the resolution")
     assert aftersales.post(f"/shipping/returns/{case_id}/close", data={

@@ -101,6 +101,7 @@ EVENT_LABELS = {
     "shipment.dispatch": N_("Dispatched"),
     "shipment.deliver": N_("Delivered and signed for"),
     "ticket.respond": N_("Ticket answered"),
+    "ticket.customer_reply": N_("Customer replied"),
     "follow_up.record": N_("Follow-up call made"),
 }
 
