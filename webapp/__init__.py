@@ -159,6 +159,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(scan.bp)
     app.register_blueprint(sync.bp)
     app.register_blueprint(tls.bp)
+    from . import photos
+    app.register_blueprint(photos.bp)
 
 
 def register_template_helpers(app: Flask) -> None:

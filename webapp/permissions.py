@@ -60,6 +60,13 @@ ACTIONS: dict[str, frozenset[str]] = {
 # purchasing and QC judge capacity, stock and quality — they see quantities and dates, and prices
 # only where the firm's settings allow it (FirmSettings.prices_for_all_staff).
 PRICE_ROLES = frozenset({"sales", "finance", "manager", "admin", "operations", "aftersales"})
+# Photos are evidence of what happened to an order. Staff who may see the order see them all; so do
+# the people whose own pages show them without the order (a worker the floor's photos, the warehouse
+# a shipment's). Photos kept with an offline action that could not be applied are for whoever
+# settles those.
+PHOTO_VIEWERS = {"progress": "workorder.view", "anomaly": "workorder.view", "dispatch": "shipment.view",
+                 "receipt": "shipment.view", "stamped_note": "shipment.view",
+                 "shipment_problem": "shipment.view", "sync_conflict": "sync.conflicts"}
 
 # Extra state rules for plain actions on an object.
 STATE_RULES = {
@@ -91,6 +98,16 @@ def can(user, action: str, obj=None) -> bool:
         return False
     rule = STATE_RULES.get(action)
     return rule is None or obj is None or rule(obj)
+
+
+def can_see_photo(user, kind: str, order=None) -> bool:
+    """Whether user may see a photo of kind (an entity type of photos.Photo) kept for order."""
+    action = PHOTO_VIEWERS.get(kind)
+    if action is None:
+        return False
+    if can(user, action, None if action == "sync.conflicts" else order):
+        return True
+    return order is not None and can(user, "order.view", order)
 
 
 # A shared phone can be handed only to people whose roles are all floor roles: a 4-digit PIN must

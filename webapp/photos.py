@@ -1,8 +1,12 @@
-"""Photos attached to anything (progress, anomalies, dispatch, receipts): re-encoded, served with
-a permission check by the caller."""
+"""Photos attached to anything (progress, anomalies, dispatch, receipts): re-encoded, each with a
+small thumbnail, and served by one view behind one permission check (permissions.can_see_photo)."""
+import io
+import os
 from datetime import datetime
 
-from flask import abort, send_file
+from flask import Blueprint, abort, send_file
+from flask_login import current_user, login_required
+from PIL import Image
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -11,6 +15,11 @@ from .db_types import UTCDateTime, utcnow
 from .extensions import db
 
 MAX_PHOTOS = 6
+# A photo never changes under its id (a new one is a new row), so the browser may keep it a day;
+# "private" (webapp.secure_headers) keeps it out of shared caches.
+PHOTO_MAX_AGE = 24 * 3600
+
+bp = Blueprint("photos", __name__)
 
 
 class Photo(db.Model):
@@ -60,9 +69,90 @@ def photos_of(entity_type: str, entity_ids) -> dict[int, list[Photo]]:
     return out
 
 
-def send_photo(photo: Photo):
-    """Send a stored photo inline (it was re-encoded, so it is safe to show)."""
-    if photo is None:
+def order_id_of(photo: Photo) -> int | None:
+    """The order a photo is evidence for (None for a photo kept with an offline conflict, or whose
+    record is gone)."""
+    from .audit import AuditEvent
+    from .production.models import Anomaly, ProgressReport, WorkOrder
+    from .shipping.models import DeliveryReceipt, Shipment
+    kind, entity_id = photo.entity_type, photo.entity_id
+    if kind == "progress":
+        query = (db.select(WorkOrder.order_id).join(ProgressReport, ProgressReport.work_order_id == WorkOrder.id)
+                 .where(ProgressReport.id == entity_id))
+    elif kind == "anomaly":
+        query = (db.select(WorkOrder.order_id).join(Anomaly, Anomaly.work_order_id == WorkOrder.id)
+                 .where(Anomaly.id == entity_id))
+    elif kind == "dispatch":
+        query = db.select(Shipment.order_id).where(Shipment.id == entity_id)
+    elif kind in ("receipt", "stamped_note"):
+        query = (db.select(Shipment.order_id).join(DeliveryReceipt, DeliveryReceipt.shipment_id == Shipment.id)
+                 .where(DeliveryReceipt.id == entity_id))
+    elif kind == "shipment_problem":  # kept under the audit event of the courier's report
+        query = (db.select(Shipment.order_id).join(AuditEvent, db.and_(
+            AuditEvent.entity_type == "shipment", AuditEvent.entity_id == Shipment.id))
+            .where(AuditEvent.id == entity_id))
+    else:
+        return None
+    return db.session.scalar(query)
+
+
+def get_photo(photo_id: int, kinds: tuple[str, ...] | None = None) -> Photo:
+    """Load a photo the current user may see, or 404 (unknown, another kind than asked, its record
+    gone) / 403 (not theirs to see): the one gate every photo passes through."""
+    from .orders.models import Order
+    from .permissions import can_see_photo
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or (kinds is not None and photo.entity_type not in kinds):
         abort(404)
-    return send_file(uploads.path_of(photo.stored_name), mimetype=photo.content_type,
-                     max_age=3600, conditional=True)
+    order = None
+    if photo.entity_type != "sync_conflict":
+        order_id = order_id_of(photo)
+        order = db.session.get(Order, order_id) if order_id is not None else None
+        if order is None:
+            abort(404)
+    if not can_see_photo(current_user, photo.entity_type, order):
+        abort(403)
+    return photo
+
+
+def send_photo(photo: Photo, thumb: bool = False):
+    """Send a stored photo (or its thumbnail) inline: it was re-encoded, so it is safe to show;
+    its own Content-Type, nosniff and the CSP come with every response (webapp.secure_headers)."""
+    if thumb:
+        path, mimetype = thumbnail_path(photo), "image/jpeg"
+    else:
+        path, mimetype = uploads.path_of(photo.stored_name), photo.content_type
+    if not os.path.exists(path):
+        abort(404)
+    name = f"photo-{photo.id}-small.jpg" if thumb else f"photo-{photo.id}.{photo.stored_name.rsplit('.', 1)[-1]}"
+    # inline (shown, not downloaded), under a name that says nothing of the uploader's file name
+    return send_file(path, mimetype=mimetype, max_age=PHOTO_MAX_AGE, conditional=True, download_name=name)
+
+
+def thumbnail_path(photo: Photo) -> str:
+    """The photo's thumbnail, made now and kept on disk for a photo stored before thumbnails were
+    made at upload (the photo itself is already re-encoded and at most 1600 px: a quick decode)."""
+    path = uploads.thumb_path_of(photo.stored_name)
+    if os.path.exists(path):
+        return path
+    original = uploads.path_of(photo.stored_name)
+    if not os.path.exists(original):
+        abort(404)
+    with open(original, "rb") as fh, Image.open(io.BytesIO(fh.read())) as image:
+        image.load()
+        data = uploads.thumbnail_bytes(image)
+    return uploads.write_thumbnail(photo.stored_name, data, for_request=False)
+
+
+@bp.get("/photos/<int:photo_id>")
+@login_required
+def full(photo_id: int):
+    """A photo at its stored size, for staff who may see its order."""
+    return send_photo(get_photo(photo_id))
+
+
+@bp.get("/photos/<int:photo_id>/small")
+@login_required
+def thumb(photo_id: int):
+    """A photo's thumbnail (320 px JPEG), for staff who may see its order."""
+    return send_photo(get_photo(photo_id), thumb=True)

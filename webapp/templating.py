@@ -88,6 +88,21 @@ EVENT_LABELS = {
     "survey.sent": N_("Satisfaction survey sent"),
     "cost_sheet.saved": N_("Cost sheet saved"),
     "cost_sheet.finalised": N_("Cost sheet finalised"),
+    # What the order's timeline says happened (a transition's own label is what a button says).
+    "order.submit": N_("Submitted for review"),
+    "order.override_concern": N_("Concern overridden"),
+    "order.countersign": N_("Countersigned by the customer"),
+    "order.start_production": N_("Released to production"),
+    "work_order.start": N_("Work started"),
+    "work_order.finish": N_("Work finished, waiting for QC"),
+    "work_order.fail_qc": N_("QC rejected pieces"),
+    "work_order.block": N_("Work stopped"),
+    "work_order.unblock": N_("Work resumed"),
+    "shipment.dispatch": N_("Dispatched"),
+    "shipment.deliver": N_("Delivered and signed for"),
+    "ticket.respond": N_("Ticket answered"),
+    "ticket.customer_reply": N_("Customer replied"),
+    "follow_up.record": N_("Follow-up call made"),
 }
 
 

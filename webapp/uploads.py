@@ -34,6 +34,9 @@ MAX_PHOTO_SIDE = 1600
 # The most images one request may carry: six photos and one stamped delivery note. Beyond it none is
 # decoded at all, so one request cannot make the server decode dozens of camera pictures.
 MAX_IMAGES_PER_REQUEST = 7
+# Thumbnails are made at most this many pixels on their long side: sharp at 160 CSS px on a phone's
+# 2x screen, a few kilobytes each, so a page with a dozen photos stays light.
+THUMB_SIDE = 320
 # Upload fields whose images are documents (a drawing photographed or scanned) and keep their size.
 DOCUMENT_FIELDS = ("file",)
 
@@ -122,11 +125,13 @@ def _keep(data: bytes, ext: str, filename: str, content_type: str) -> StoredFile
 
 @dataclass
 class PreparedImage:
-    """A photo decoded, checked and re-encoded before the request's transaction began."""
+    """A photo decoded, checked and re-encoded before the request's transaction began (with its
+    thumbnail, made from the same decoded pixels, for photos; documents have none)."""
 
     data: bytes
     ext: str
     content_type: str
+    thumb: bytes | None = None
 
 
 def is_image_upload(file_storage) -> bool:
@@ -160,9 +165,9 @@ def _prepare(file_storage, document: bool = False) -> "PreparedImage | UploadErr
     try:
         if document:
             data = _read(file_storage, MAX_DOCUMENT_BYTES, _("The file is larger than 20 MB."))
-            return PreparedImage(*reencode_image(data, max_side=None))
+            return reencode_image(data, max_side=None)
         data = _read(file_storage, MAX_PHOTO_BYTES, _("The photo is larger than 15 MB."))
-        return PreparedImage(*reencode_image(data))
+        return reencode_image(data, thumb_side=THUMB_SIDE)
     except UploadError as error:
         return error
 
@@ -190,16 +195,21 @@ def too_many_photos_message(count: int, limit: int | None = None) -> str:
 
 
 def store_image(file_storage) -> StoredFile:
-    """Check and keep an uploaded photo (JPEG, PNG or WebP only), re-encoded without metadata."""
+    """Check and keep an uploaded photo (JPEG, PNG or WebP only), re-encoded without metadata, and
+    its thumbnail beside it."""
     filename = os.path.basename(file_storage.filename or "photo").strip()[:200] or "photo"
     prepared = prepared_image(file_storage)
-    return _keep(prepared.data, prepared.ext, filename, prepared.content_type)
+    stored = _keep(prepared.data, prepared.ext, filename, prepared.content_type)
+    if prepared.thumb is not None:
+        write_thumbnail(stored.stored_name, prepared.thumb)
+    return stored
 
 
-def reencode_image(data: bytes, max_side: int | None = MAX_PHOTO_SIDE) -> tuple[bytes, str, str]:
+def reencode_image(data: bytes, max_side: int | None = MAX_PHOTO_SIDE,
+                   thumb_side: int | None = None) -> PreparedImage:
     """Open an image as JPEG/PNG/WebP only, check its pixel count before decoding, decode it at no
     more than max_side (a JPEG in Pillow's draft mode, at a reduced scale), and re-encode it
-    without EXIF or other metadata."""
+    without EXIF or other metadata; with thumb_side, also a JPEG thumbnail from the same pixels."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in IMAGE_TYPES:
@@ -229,7 +239,52 @@ def reencode_image(data: bytes, max_side: int | None = MAX_PHOTO_SIDE) -> tuple[
         image.save(out, "PNG", optimize=True)
     else:
         image.save(out, "WEBP", quality=85)
-    return out.getvalue(), ext, content_type
+    return PreparedImage(out.getvalue(), ext, content_type,
+                         thumbnail_bytes(image, thumb_side) if thumb_side else None)
+
+
+def thumbnail_bytes(image: Image.Image, side: int = THUMB_SIDE) -> bytes:
+    """A small JPEG of a decoded image (transparency laid on white): one format for every thumbnail,
+    the smallest for photographs."""
+    small = image.copy()
+    small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    if small.mode in ("RGBA", "LA", "P"):
+        small = small.convert("RGBA")
+        background = Image.new("RGB", small.size, (255, 255, 255))
+        background.paste(small, mask=small.getchannel("A"))
+        small = background
+    out = io.BytesIO()
+    small.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue()
+
+
+def _thumb_folder() -> str:
+    """Thumbnails live beside the uploads (instance/thumbs), not among them: they are derived and can
+    be made again from the photo."""
+    folder = current_app.config.get("THUMB_FOLDER") or os.path.join(
+        os.path.dirname(os.path.normpath(current_app.config["UPLOAD_FOLDER"])), "thumbs")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def thumb_path_of(stored_name: str) -> str:
+    """Where the thumbnail of a stored photo lives (always a JPEG)."""
+    path_of(stored_name)  # the same checks on the name
+    return os.path.join(_thumb_folder(), stored_name.rsplit(".", 1)[0] + ".jpg")
+
+
+def write_thumbnail(stored_name: str, data: bytes, for_request: bool = True) -> str:
+    """Write a photo's thumbnail atomically (a reader never sees half a file; two requests making the
+    same one at once both end with a whole file). One written with an upload (for_request) is removed
+    again if the request does not commit; one made later for an older photo is a cache and stays."""
+    path = thumb_path_of(stored_name)
+    partial = f"{path}.{secrets.token_hex(4)}.part"
+    with open(partial, "xb") as fh:
+        fh.write(data)
+    os.replace(partial, path)
+    if for_request:
+        transaction.note_written_file(path)
+    return path
 
 
 def path_of(stored_name: str) -> str:

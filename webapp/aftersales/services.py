@@ -159,6 +159,8 @@ def customer_reply(ticket: Ticket, body: str) -> TicketMessage:
     if ticket.status == "answered":
         transition(ticket, lifecycle.TICKET, "reopen", roles={"customer"}, actor_kind="link",
                    actor_label=name, note=body)
+    else:  # adds to a ticket still waiting for our answer: on the order's timeline too
+        audit.record("ticket.customer_reply", ticket, actor_kind="link", actor_label=name, note=body)
     message = TicketMessage(ticket=ticket, body=body, from_customer=True, author_name=name)
     db.session.add(message)
     return message

@@ -466,8 +466,11 @@ def confirmation(order_id: int):
 @bp.get("/<int:order_id>/timeline")
 @login_required
 def timeline(order_id: int):
-    """Show everything that happened to the order, from the audit trail."""
+    """Tell the order's whole story, from the audit trail of the order and of everything made for it
+    (work orders, shipments, tickets, follow-up calls, surveys), with the photos that are evidence."""
+    from .. import timeline as story
     order = get_order(order_id)
-    return render("main/timeline.html", subject=order, events=audit.timeline("order", order_id),
+    entries, cut = story.order_story(order)
+    return render("main/timeline.html", subject=order, entries=entries, cut=cut,
                   back=url_for("orders.detail", order_id=order_id),
                   title=order.number or _("Order #%(id)s", id=order.id))

@@ -93,8 +93,10 @@ def split(work_order: WorkOrder, quantity: Decimal, user) -> WorkOrder:
 
 def move(work_order: WorkOrder, name: str, user, note: str | None = None) -> str:
     """Apply a work-order transition, stamp its milestone, and move the order on when all are done."""
-    status = transition(work_order, lifecycle.MACHINE, name, user, note=note,
-                        detail={"number": work_order.number})
+    detail = {"number": work_order.number}
+    if name == "pass_qc":  # the quantity QC passed, for the order's timeline
+        detail["good"] = str(work_order.good)
+    status = transition(work_order, lifecycle.MACHINE, name, user, note=note, detail=detail)
     now = utcnow()
     if name == "materials_ready":
         work_order.actual_materials = now
@@ -152,7 +154,8 @@ def report(work_order: WorkOrder, user, good: Decimal, scrap: Decimal, note: str
     db.session.flush()
     save_photos(files, "progress", entry.id, user)
     audit.record("work_order.progress", work_order, actor=user,
-                 after={"good": str(good), "scrap": str(scrap), "total_good": str(work_order.good)})
+                 after={"good": str(good), "scrap": str(scrap), "total_good": str(work_order.good),
+                        "report": entry.id})
     return entry
 
 
@@ -169,7 +172,8 @@ def raise_anomaly(work_order: WorkOrder, user, kind: str, severity: str, note: s
     db.session.flush()
     save_photos(files, "anomaly", anomaly.id, user)
     audit.record("work_order.anomaly", work_order, actor=user, note=note,
-                 after={"kind": kind, "severity": severity, "new_eta": new_eta.isoformat() if new_eta else None})
+                 after={"kind": kind, "severity": severity, "new_eta": new_eta.isoformat() if new_eta else None,
+                        "anomaly": anomaly.id})
     if severity == "blocking" and work_order.status != "blocked":
         work_order.blocked_from = work_order.status
         move(work_order, "block", user, note=note)
@@ -196,4 +200,5 @@ def resolve_anomaly(anomaly: Anomaly, user, resolution: str) -> None:
     if anomaly.resolved_at is not None:
         raise TransitionError(409, N_("This anomaly is already resolved."))
     anomaly.resolved_at, anomaly.resolution = utcnow(), resolution
-    audit.record("work_order.anomaly_resolved", anomaly.work_order, actor=user, note=resolution)
+    audit.record("work_order.anomaly_resolved", anomaly.work_order, actor=user, note=resolution,
+                 after={"anomaly": anomaly.id})

@@ -13,7 +13,7 @@ from ..htmx import render, see_other
 from ..orders.models import Order
 from ..permissions import can, require, requires
 from ..templating import quantity
-from ..photos import Photo, photos_of, send_photo
+from ..photos import get_photo, photos_of, send_photo
 from ..pwa import keep_offline
 from ..sync import replay
 from ..sync.replay import offline_capable
@@ -72,11 +72,13 @@ def plan(order_id: int):
     """Plan vs actual for an order's work orders (生产/备货跟踪表)."""
     order = db.get_or_404(Order, order_id)
     work_orders = db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id)
-                                     .options(selectinload(WorkOrder.reports), selectinload(WorkOrder.anomalies),
+                                     .options(selectinload(WorkOrder.reports),
+                                              selectinload(WorkOrder.anomalies).joinedload(Anomaly.reported_by),
                                               joinedload(WorkOrder.line), joinedload(WorkOrder.owner))
                                      .order_by(WorkOrder.id)).all()
     return render("production/plan.html", order=order, work_orders=work_orders,
-                  unplanned=services.lines_without_work_orders(order), state_labels=lifecycle.STATE_LABELS)
+                  unplanned=services.lines_without_work_orders(order), state_labels=lifecycle.STATE_LABELS,
+                  anomaly_photos=photos_of("anomaly", [a.id for w in work_orders for a in w.anomalies]))
 
 
 @bp.post("/production/orders/<int:order_id>/work-orders")
@@ -161,6 +163,7 @@ def floor_context(work_order: WorkOrder, **forms) -> dict:
         "labels": {name: t.label for name, t in lifecycle.MACHINE.transitions.items()},
         "photos": photos_of("progress", [r.id for r in work_order.reports[-5:]]),
         "open_anomalies": [a for a in work_order.anomalies if a.resolved_at is None],
+        "anomaly_photos": photos_of("anomaly", [a.id for a in work_order.anomalies if a.resolved_at is None]),
         "resolve_form": ResolveForm(prefix="r"),
         "can_report": (work_order.status in ("planned", "materials_ready", "in_progress")
                        and can(current_user, "workorder.report") and work_order.remaining > 0),
@@ -299,8 +302,5 @@ def resolve(anomaly_id: int):
 @login_required
 @requires("workorder.view")
 def photo(photo_id: int):
-    """A progress or anomaly photo."""
-    item = db.session.get(Photo, photo_id)
-    if item is None or item.entity_type not in ("progress", "anomaly"):
-        abort(404)
-    return send_photo(item)
+    """A progress or anomaly photo (the older address of photos.full)."""
+    return send_photo(get_photo(photo_id, ("progress", "anomaly")))

@@ -219,6 +219,7 @@ def send_attachment(attachment: Attachment):
 def timeline(req_id: int):
     """Show everything that happened to the requirement, from the audit trail."""
     requirement = get_requirement(req_id)
-    return render("main/timeline.html", subject=requirement, events=audit.timeline("requirement", req_id),
+    from ..timeline import entries_for
+    return render("main/timeline.html", subject=requirement, entries=entries_for(audit.timeline("requirement", req_id)),
                   back=url_for("requirements.detail", req_id=req_id),
                   title=_("Requirement #%(id)s", id=req_id))

@@ -11,7 +11,7 @@ from ..forms import NumberError, input_number, parse_decimal
 from ..htmx import is_partial, render, see_other
 from ..orders.models import Order
 from ..permissions import require, requires
-from ..photos import Photo, photos_of, send_photo
+from ..photos import get_photo, photos_of, send_photo
 from ..signatures import SignatureError
 from ..statemachine import N_, TransitionError
 from ..templating import quantity
@@ -120,6 +120,7 @@ def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None) ->
         "receipt_svg": Markup(receipt.signature_svg) if receipt and receipt.signature_svg else None,
         "receipt_photos": photos_of("receipt", [receipt.id])[receipt.id] if receipt else [],
         "dispatch_photos": photos_of("dispatch", [shipment.id])[shipment.id],
+        **_problems(shipment),
         "returns": returns,
         "return_form": ReturnStartForm(), "dispatch_form": dispatch_form or DispatchForm(),
         "close_forms": {case.id: close_forms.get(case.id) or ReturnCloseForm(prefix=f"close-{case.id}")
@@ -127,6 +128,16 @@ def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None) ->
         "return_labels": lifecycle.RETURN_LABELS, "return_outcomes": lifecycle.RETURN_OUTCOMES,
         "conditions": dict(CONDITION_CHOICES),
     }
+
+
+def _problems(shipment: Shipment) -> dict:
+    """What the courier reported on the way (kept as audit events), with their photos."""
+    from ..audit import AuditEvent
+    problems = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.entity_type == "shipment", AuditEvent.entity_id == shipment.id,
+        AuditEvent.action == "shipment.problem").options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.id)).all()
+    return {"problems": problems, "problem_photos": photos_of("shipment_problem", [e.id for e in problems])}
 
 
 @bp.post("/shipping/<int:shipment_id>/lines/<int:line_id>/check")
@@ -228,11 +239,8 @@ def close_return(case_id: int):
 @login_required
 @requires("shipment.view")
 def photo(photo_id: int):
-    """A dispatch, receipt or stamped-note photo."""
-    item = db.session.get(Photo, photo_id)
-    if item is None or item.entity_type not in ("dispatch", "receipt", "stamped_note", "shipment_problem"):
-        abort(404)
-    return send_photo(item)
+    """A dispatch, receipt or stamped-note photo (the older address of photos.full)."""
+    return send_photo(get_photo(photo_id, ("dispatch", "receipt", "stamped_note", "shipment_problem")))
 
 
 # --- the courier's link ---------------------------------------------------------------------------

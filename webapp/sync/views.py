@@ -12,7 +12,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..htmx import render, see_other
 from ..permissions import can, requires
-from ..photos import Photo, photos_of, send_photo
+from ..photos import get_photo, photos_of, send_photo
 from . import bp, replay
 from .models import SyncConflict, SyncDevice, SyncDeviceMember
 
@@ -92,8 +92,7 @@ def conflicts():
 @requires("sync.conflicts")
 def conflict_photo(photo_id: int):
     """A photo that came with an offline action that could not be applied."""
-    item = db.session.get(Photo, photo_id)
-    return send_photo(item if item is not None and item.entity_type == "sync_conflict" else None)
+    return send_photo(get_photo(photo_id, ("sync_conflict",)))
 
 
 @bp.post("/sync/conflicts/<int:conflict_id>/resolve")
