@@ -219,8 +219,10 @@ def guard():
         return None
     if request.method == "GET" and _is_navigation():
         if not person and permissions.floor_allows(endpoint, someone_in=True):
-            # A label scanned on a phone nobody is using: who are you, then on to that page.
-            session["floor_next"] = request.full_path.rstrip("?")
+            # A label scanned on a phone nobody is using: who are you, then on to that page (My work,
+            # where a switch leads anyway, leaves a label scanned before waiting).
+            if endpoint != "main.home":
+                session["floor_next"] = request.full_path.rstrip("?")
             return redirect(url_for("auth.switch"))
         if person:
             flash(_("This phone is a floor phone: it opens worker pages only. Use your own login for office pages."),
