@@ -280,3 +280,21 @@ def test_number_fields_open_the_numeric_keypad(app, as_user):
         assert 'inputmode="numeric"' in tag, name
     login_page = text_of(app.test_client().get("/login"))
     assert 'href="/enrol"' in login_page
+
+
+def test_the_scanner_of_a_floor_phone_with_nobody_on_it_opens_badges_and_labels_only(app, floor, make_product):
+    """The in-app scanner works before anyone switched in (an installed app on an iPhone cannot hand
+    a camera-app scan back), but only this app's own links come out of it."""
+    phone = floor["phone"]
+    assert phone.get("/scan").status_code == 200
+    go = phone.post("/scan/resolve", data={"code": f"https://tracker.example.com{floor['label_path']}"},
+                    headers={"Accept": "application/json"})
+    assert go.status_code == 200 and go.get_json() == {"action": "go", "url": floor["label_path"]}
+    product_id = make_product(model="BRK-9")
+    with app.app_context():
+        from webapp.production.models import Product
+        db.session.get(Product, product_id).barcode = "4006381333931"
+        db.session.commit()
+    product = phone.post("/scan/resolve", data={"code": "4006381333931"}, headers={"Accept": "application/json"})
+    assert product.status_code == 403 and "Switch in first" in product.get_json()["message"]
+    assert app.test_client().get("/scan").status_code == 302  # a phone that is nothing of ours: log in

@@ -100,7 +100,9 @@ def can_switch_to(person) -> bool:
 # office page, whatever the worker's roles (a production supervisor switching in by PIN included).
 # The installable app's files (pwa.*) and the certificate pages (tls.*) are always open.
 FLOOR_OPEN = frozenset({"auth.switch", "auth.badge", "auth.set_language", "auth.enrol", "auth.enrol_qr",
-                        "main.health", "static"})
+                        "main.health", "static",
+                        # the scanner reads a badge's QR; with nobody in it opens only this app's links
+                        "scan.scan", "scan.resolve"})
 FLOOR_WORKER_PAGES = frozenset({
     "main.home", "production.index", "production.floor", "production.report", "production.move",
     "production.anomaly", "production.photo", "scan.scan", "scan.resolve", "sync.enrol", "sync.manifest",

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from functools import wraps
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -135,6 +136,19 @@ def too_many_attempts() -> int | None:
         kept["floor_enrol_wait"] = (ratelimit.hit(f"floor-enrol:{address}", int(per_address[0]), int(per_address[1]))
                                     or ratelimit.hit("floor-enrol:*", int(everyone[0]), int(everyone[1])))
     return kept["floor_enrol_wait"]
+
+
+def login_or_floor_required(view):
+    """Like login_required, but a floor phone with nobody switched in passes too (its scanner reads
+    a badge's QR before anyone is on the phone); the view decides what such a phone may do."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from flask_login import current_user
+        from ..extensions import login_manager
+        if current_user.is_authenticated or sessions.is_floor():
+            return view(*args, **kwargs)
+        return login_manager.unauthorized()
+    return wrapped
 
 
 def continue_to() -> str | None:
