@@ -147,7 +147,7 @@ def test_a_label_scanned_on_a_floor_phone_asks_who_then_opens_the_work(app, floo
     answer = phone.get(label)
     assert answer.headers["Location"] == "/switch"
     page = text_of(phone.get("/switch"))
-    assert "Floor phone 3" in page and "nobody is switched in" in page
+    assert "Floor phone 3" in page and "Nobody is switched in" in page
     assert 'inputmode="numeric"' in page and 'autocomplete="off"' in page and 'pattern="[0-9]*"' in page
     wrong = phone.post("/switch", data={"employee_no": "1001", "pin": "0000"})
     assert wrong.status_code == 422

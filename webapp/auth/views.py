@@ -205,7 +205,10 @@ def floor_phones():
     form = FloorCodeForm()
     phones = _floor_phones()
     if request.method == "GET":
-        form.label.data = _("Floor phone %(n)s", n=len(phones) + 1)
+        taken, n = {phone.label for phone in phones}, len(phones) + 1
+        while _("Floor phone %(n)s", n=n) in taken:  # a name the list does not have yet
+            n += 1
+        form.label.data = _("Floor phone %(n)s", n=n)
     if form.validate_on_submit():
         enrolment, code, token = floor.issue(form.label.data.strip(), current_user)
         url = absolute(url_for("auth.enrol_qr", token=token))
