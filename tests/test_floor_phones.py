@@ -14,7 +14,6 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.production.models import WorkOrder
 
-from .conftest import login
 from .helpers import text_of
 
 CODE = re.compile(r'<p class="code"[^>]*>(\d{4} \d{4})</p>')

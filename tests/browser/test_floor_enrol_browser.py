@@ -8,10 +8,12 @@ is screenshotted and checked for sideways scrolling.
 import pytest
 from playwright.sync_api import expect
 
+from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.production.models import WorkOrder
 
 from ..conftest import PASSWORD
+from .conftest import PHONE, TABLET
 from .test_field_browser import assert_fits
 
 
@@ -30,6 +32,7 @@ def test_a_supervisor_enrols_a_fresh_phone_and_a_worker_switches_in(
         token = db.session.scalar(db.select(WorkOrder.token).where(WorkOrder.order_id == order_id))
     make_user("production", username="zhang", name="张伟 Zhang")
     make_user("worker", username="huang", name="黄小明 Huang", employee_no="1001", pin="1234")
+    make_user("worker", username="lin", name="林大伟 Lin", employee_no="W002", pin="2345")
 
     # The supervisor, in the office, shows a code.
     office = phone(browser, browser_context_args, browser_problems, locale).new_page()
@@ -51,6 +54,10 @@ def test_a_supervisor_enrols_a_fresh_phone_and_a_worker_switches_in(
     expect(office.locator(".enrol-code .left")).to_contain_text(":")  # the countdown runs
     assert_fits(office)
     shoot(office, f"floor-{lang}-02-supervisor-code")
+    office.set_viewport_size(TABLET)  # the supervisor's tablet in the office
+    assert_fits(office)
+    shoot(office, f"floor-{lang}-02-supervisor-code-tablet")
+    office.set_viewport_size(PHONE["viewport"])
 
     # A fresh phone scans a label: nobody is logged in, so the login page, with the floor's way in.
     floor = phone(browser, browser_context_args, browser_problems, locale).new_page()
@@ -98,10 +105,34 @@ def test_a_supervisor_enrols_a_fresh_phone_and_a_worker_switches_in(
     assert_fits(floor)
     shoot(floor, f"floor-{lang}-07-phone-office-refused")
 
+    # Done: the worker hands the phone back; the next one scans their badge and types the PIN.
+    floor.locator("footer button[type=submit]").click()
+    expect(floor.locator("main")).to_contain_text(label)
+    expect(floor.locator("header .who")).to_have_count(0)
+    with app.app_context():
+        person = db.session.scalar(db.select(User).where(User.username == "lin"))
+        secret = person.new_badge()
+        db.session.commit()
+    floor.goto(f"{live_server}/b/{secret}")
+    pin = floor.locator("input[name=pin]")
+    expect(pin).to_have_attribute("inputmode", "numeric")
+    pin.fill("0000")
+    pin.press("Enter")
+    expect(floor.locator("input[name=pin] + p.error, .field.invalid .error")).to_be_visible()
+    assert_fits(floor)
+    shoot(floor, f"floor-{lang}-07b-phone-badge-wrong-pin")
+    # the 422 that brought the PIN form back is the expected answer, not a problem
+    expected = [item for item in browser_problems.items if "status of 422" in item and "/b/" in item]
+    assert len(expected) == 1
+    browser_problems.items.remove(expected[0])
+    floor.locator("input[name=pin]").fill("2345")
+    floor.locator("input[name=pin]").press("Enter")
+    expect(floor.locator("header .who")).to_have_text("林大伟 Lin")
+
     # The supervisor sees the phone, with who is on it.
     office.goto(live_server + "/floor-phones")
     expect(office.locator("ul.list li").first).to_contain_text(label)
-    expect(office.locator("ul.list li").first).to_contain_text("黄小明 Huang")
+    expect(office.locator("ul.list li").first).to_contain_text("林大伟 Lin")
     assert_fits(office)
     shoot(office, f"floor-{lang}-08-supervisor-list")
     browser_problems.check(floor)
