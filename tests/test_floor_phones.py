@@ -297,3 +297,15 @@ def test_the_scanner_of_a_floor_phone_with_nobody_on_it_opens_badges_and_labels_
     product = phone.post("/scan/resolve", data={"code": "4006381333931"}, headers={"Accept": "application/json"})
     assert product.status_code == 403 and "Switch in first" in product.get_json()["message"]
     assert app.test_client().get("/scan").status_code == 302  # a phone that is nothing of ours: log in
+
+
+def test_the_admin_device_list_shows_and_ends_a_floor_phone(app, floor, as_user):
+    """On the admin's list of logged-in devices a floor phone with nobody on it says so, and its
+    "Log out" locks it out."""
+    admin = as_user("admin")
+    page = text_of(admin.get("/admin/"))
+    assert "nobody switched in" in page and "Floor phone, enrolled by Zhang Supervisor" in page
+    device = floor_phone_of(app)
+    assert admin.post(f"/admin/devices/{device.id}/revoke").status_code == 303
+    assert floor_phone_of(app).revoked_at is not None
+    assert floor["phone"].get("/").headers["Location"].startswith("/login")
