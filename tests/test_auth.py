@@ -160,8 +160,9 @@ def test_pin_guessing_is_throttled(app, make_user):
 
 
 def test_badge_switch(app, make_user, as_user):
-    """A badge QR switches a logged-in phone to its worker after one tap; a new badge voids the old."""
-    worker = make_user("worker", username="lea", name="Lea")
+    """A badge QR switches a logged-in phone to its worker with their PIN (a badge alone does not);
+    a new badge voids the old."""
+    worker = make_user("worker", username="lea", name="Lea", employee_no="W7", pin="7777")
     admin = as_user("admin")
     page = text_of(admin.post(f"/admin/users/{worker}/badge"))
     import re
@@ -169,8 +170,13 @@ def test_badge_switch(app, make_user, as_user):
     make_user("worker", username="max")
     phone = app.test_client()
     login(phone, "max")
-    assert "Lea" in text_of(phone.get(url))
-    assert phone.post(url).status_code == 303
+    page = text_of(phone.get(url))
+    assert "Lea" in page and 'inputmode="numeric"' in page
+    assert phone.post(url).status_code == 422  # no PIN
+    wrong = phone.post(url, data={"pin": "1111"})
+    assert wrong.status_code == 422 and "Wrong PIN." in text_of(wrong)
+    assert "Lea" not in text_of(phone.get("/")).split("<main", 1)[0]
+    assert phone.post(url, data={"pin": "7777"}).status_code == 303
     assert "Lea" in text_of(phone.get("/"))
     admin.post(f"/admin/users/{worker}/badge")
     assert phone.get(url).status_code == 404

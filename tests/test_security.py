@@ -14,6 +14,8 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.badge", "auth.set_language", "public.ope
                     "public.countersign", "public.signed", "public.thanks", "main.health", "static",
                     "shipping.courier_dispatch", "shipping.courier_problem", "shipping.courier_receipt",
                     "shipping.sign",
+                    # a phone becomes a floor phone with a supervisor's one-time code, before any login
+                    "auth.enrol", "auth.enrol_qr",
                     # the installable app's files and pages: no data in them, needed before any login
                     "pwa.service_worker", "pwa.manifest", "pwa.offline", "pwa.outbox",
                     # a phone must reach the certificate page before it trusts this server

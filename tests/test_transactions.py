@@ -360,13 +360,13 @@ def test_a_badge_switch_says_so_once(app, make_user, as_user):
     admin = as_user("admin")
     badges = {}
     for username, name in (("lea", "Lea Worker"), ("kim", "Kim Worker")):
-        person = make_user("worker", username=username, name=name)
+        person = make_user("worker", username=username, name=name, employee_no=username, pin="4321")
         page = text_of(admin.post(f"/admin/users/{person}/badge"))
         badges[name] = re.search(r"https://tracker\.example\.com(/b/[A-Za-z0-9_-]+)", page).group(1)
     make_user("worker", username="max")
     phone = app.test_client()
     login(phone, "max")
-    token = {"csrf_token": phone.csrf_token()}  # fetched now: fetching it shows a page
+    token = {"csrf_token": phone.csrf_token(), "pin": "4321"}  # fetched now: fetching it shows a page
     assert phone.post(badges["Lea Worker"], data=token).status_code == 303  # its message waits...
     assert phone.post(badges["Kim Worker"], data=token).status_code == 303  # ...as the next badge is tapped
     page = text_of(phone.get("/"))

@@ -1,5 +1,5 @@
 """Capability URLs: routes whose path segment is itself the credential (`/c/<token>`, `/w/<token>`,
-`/aftersales/c/<token>`, `/b/<secret>`), found from the URL map, and keeping those segments out of
+`/aftersales/c/<token>`, `/b/<secret>`, a floor phone's one-time `/enrol/<token>`), found from the URL map, and keeping those segments out of
 logs, stored rows and other sites' Referer headers.
 
 Whoever reads such a URL can act through it (sign a receipt, report a problem), so the token is
@@ -15,7 +15,7 @@ CAPABILITY_ARGS = frozenset({"token", "secret"})
 REDACTED = "[redacted]"
 # What the URL map of this app gives (tests/test_capabilities.py checks that it still does); used
 # until an app has been created in this process (gunicorn's master formats no access lines anyway).
-DEFAULT_PREFIXES = ("/aftersales/c/", "/b/", "/c/", "/w/")
+DEFAULT_PREFIXES = ("/aftersales/c/", "/enrol/", "/b/", "/c/", "/w/")
 
 _prefixes: set[str] = set()
 _pattern: re.Pattern | None = None
@@ -74,7 +74,7 @@ def is_capability_request() -> bool:
 
 def subject(session, endpoint: str | None, name: str, value: str) -> tuple[str, int | None]:
     """What a capability segment stands for: ("work_order", id) for a label's /w/<token>, ("person",
-    id) for a badge's /b/<secret>, else ("link", AccessLink id); the id is None for a token that does
+    id) for a badge's /b/<secret>, ("floor_enrolment", id) for a floor phone's /enrol/<token>, else ("link", AccessLink id); the id is None for a token that does
     not exist (a live, used or expired link all exist)."""
     import hashlib
     if not value or len(value) > 100 or not value.isprintable():
@@ -83,6 +83,10 @@ def subject(session, endpoint: str | None, name: str, value: str) -> tuple[str, 
     if (endpoint or "").startswith("production."):
         from .production.models import WorkOrder
         return "work_order", session.scalar(db_select(WorkOrder.id).where(WorkOrder.token == value))
+    if endpoint == "auth.enrol_qr":
+        from .auth.models import FloorEnrolment, hash_secret
+        return "floor_enrolment", session.scalar(db_select(FloorEnrolment.id).where(
+            FloorEnrolment.token_hash == hash_secret(value)))
     if name == "secret":
         from .auth.models import User, hash_secret
         return "person", session.scalar(db_select(User.id).where(User.badge_hash == hash_secret(value)))

@@ -28,6 +28,13 @@ class Defaults:
     LOGIN_THROTTLE_MAX_FAILURES = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LINK_LIFETIME_DAYS = 14
+    # Floor phones (webapp/auth/floor.py): how long a supervisor's one-time enrolment code lives, how
+    # long a worker stays switched in without using the phone, and enrolment attempts (how many, per
+    # seconds) from one address and from everyone (an 8-digit code is not guessed in the minutes it lives).
+    FLOOR_ENROL_MINUTES = 10
+    FLOOR_IDLE_MINUTES = 30
+    RATE_LIMIT_FLOOR_ENROL = (10, 15 * 60)
+    RATE_LIMIT_FLOOR_ENROL_ALL = (100, 15 * 60)
     # Capability routes (/c/, /w/, /aftersales/c/, /b/; webapp/ratelimit.py): (how many, per seconds).
     # Unknown tokens from one address (guessing), then 429 on every capability route.
     RATE_LIMIT_BAD_TOKENS = (20, 15 * 60)

@@ -54,6 +54,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "costsheet.edit": frozenset({"finance"}),
     "costsheet.finalise": frozenset({"finance"}),
     "sync.conflicts": frozenset({"operations", "production", "warehouse", "manager", "admin"}),
+    # Make a shared phone a floor device with a one-time code, and lock one out (webapp/auth/floor.py).
+    "floor.enrol": frozenset({"production", "admin"}),
 }
 
 # Prices, budgets and margins: the commercial roles always see them. Production, warehouse,
@@ -118,6 +120,30 @@ SWITCHABLE = frozenset({"worker", "courier", "warehouse", "qc", "production"})
 def can_switch_to(person) -> bool:
     """Whether a shared phone may be switched to person by badge or PIN."""
     return bool(person.roles) and person.roles <= SWITCHABLE
+
+
+# What a floor device (a shared phone a supervisor enrolled) opens. With nobody switched in: the
+# switch screen and what it needs; once a worker switched in, the worker pages too — never an
+# office page, whatever the worker's roles (a production supervisor switching in by PIN included).
+# The installable app's files (pwa.*) and the certificate pages (tls.*) are always open.
+FLOOR_OPEN = frozenset({"auth.switch", "auth.badge", "auth.set_language", "auth.enrol", "auth.enrol_qr",
+                        "main.health", "static",
+                        # the scanner reads a badge's QR; with nobody in it opens only this app's links
+                        "scan.scan", "scan.resolve"})
+FLOOR_WORKER_PAGES = frozenset({
+    "main.home", "production.index", "production.floor", "production.report", "production.move",
+    "production.anomaly", "production.photo", "scan.scan", "scan.resolve", "sync.enrol", "sync.manifest",
+    "auth.logout",  # on a floor phone: hand the phone back (the worker switches out)
+})
+
+
+def floor_allows(endpoint: str | None, someone_in: bool) -> bool:
+    """Whether a floor device opens endpoint, with or without a worker switched in."""
+    if endpoint is None:
+        return True  # no such page: the 404 says so
+    if endpoint in FLOOR_OPEN or endpoint.startswith(("pwa.", "tls.")):
+        return True
+    return someone_in and endpoint in FLOOR_WORKER_PAGES
 
 
 def require(action: str, obj=None) -> None:

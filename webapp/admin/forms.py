@@ -9,6 +9,7 @@ from wtforms.validators import (DataRequired, Email, InputRequired, Length, Numb
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..auth.forms import EMPLOYEE_NO_INPUT, PIN_INPUT
 from ..auth.models import ROLES
 from ..forms import DecimalText, WholeNumberText, filled, options
 
@@ -33,13 +34,16 @@ class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     username = StringField(_l("Username"), validators=[
         DataRequired(), Length(max=60), Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, _ . - only."))])
-    employee_no = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)])
+    employee_no = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)],
+                              render_kw={**EMPLOYEE_NO_INPUT, "data-keypad-toggle": "",
+                                         "data-keypad-letters": _l("Type letters"),
+                                         "data-keypad-digits": _l("Type digits")})
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
     roles = MultiCheckbox(_l("Roles"), choices=options(*[(r, ROLE_LABELS[r]) for r in ROLES]))
     password = PasswordField(_l("New password (leave empty to keep)"), validators=[Optional(), Length(min=8, max=200)])
     pin = PasswordField(_l("New PIN for shared phones (4–12 digits)"), validators=[
-        Optional(), Regexp(r"^\d{4,12}$", message=_l("4 to 12 digits."))])
+        Optional(), Regexp(r"^\d{4,12}$", message=_l("4 to 12 digits."))], render_kw=PIN_INPUT)
     active = BooleanField(_l("Active"), default=True)
 
     def validate_roles(self, field):

@@ -100,7 +100,9 @@ def revoke_device(device_id: int):
     if device.revoked_at is None:
         from ..db_types import utcnow
         device.revoked_at, device.revoked_reason = utcnow(), "revoked_by_admin"
-        audit.record("device.revoked", device.user, actor=current_user, after={"device": device.id})
+        # A floor phone with nobody switched in has no person: the event is about the device then.
+        audit.record("device.revoked", device.user or device, actor=current_user, after={"device": device.id},
+                     entity_type=None if device.user else "device_session")
     flash(_("Device logged out."))
     return see_other(url_for("admin.index"))
 

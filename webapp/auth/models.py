@@ -103,13 +103,22 @@ class User(db.Model):
         return str(self.id)
 
 
+DEVICE_KINDS = ("personal", "floor")
+
+
 class DeviceSession(db.Model):
-    """One logged-in device; the active person on it may change (shared phones)."""
+    """One logged-in device; the active person on it may change (shared phones).
+
+    A "floor" device was enrolled by a supervisor with a one-time code (FloorEnrolment): it belongs
+    to the floor, not to a person, shows only worker pages, and has nobody active (user_id None)
+    until a worker switches in with their PIN."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    # Who logged the device in; the active person may differ after a worker switch.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # Who logged the device in (on a floor device: the supervisor who enrolled it); the active
+    # person may differ after a worker switch.
     login_user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="personal", server_default="personal")
     label: Mapped[str] = mapped_column(String(200), default="")
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -117,13 +126,43 @@ class DeviceSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(100))
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     login_user: Mapped[User] = relationship(foreign_keys=[login_user_id])
 
     @property
     def is_revoked(self) -> bool:
         """Whether the device may no longer act."""
         return self.revoked_at is not None
+
+    @property
+    def is_floor(self) -> bool:
+        """Whether this is a shared floor phone enrolled by a supervisor."""
+        return self.kind == "floor"
+
+
+class FloorEnrolment(db.Model):
+    """A one-time code a supervisor shows on their screen to make a phone a floor device.
+
+    Both ways in are stored as hashes only: the short code typed on the phone (an HMAC under the
+    app's secret key, so a copy of the database cannot test codes offline) and the random token in
+    the QR's URL (SHA-256). Single use, and expiring in minutes (FLOOR_ENROL_MINUTES)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device_session.id"))
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the code may still enrol a phone."""
+        return self.used_at is None and self.expires_at > utcnow()
 
 
 class LoginFailure(db.Model):

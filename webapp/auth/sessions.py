@@ -59,18 +59,64 @@ def start(user: User) -> DeviceSession:
     return device
 
 
+def is_floor() -> bool:
+    """Whether this request comes from a live floor device (a shared phone enrolled by a supervisor)."""
+    device = current_device()
+    return device is not None and device.is_floor
+
+
+def start_floor(label: str, enrolled_by: User) -> DeviceSession:
+    """Make this browser a floor device named label, with nobody switched in yet; whatever session
+    it had before (a person's login, an older floor enrolment) ends."""
+    previous = current_device()
+    if previous is not None:
+        previous.revoked_at, previous.revoked_reason = utcnow(), "floor_enrolled"
+    secret = secrets.token_urlsafe(32)
+    device = DeviceSession(user_id=None, login_user=enrolled_by, kind="floor", label=label,
+                           secret_hash=hash_secret(secret))
+    db.session.add(device)
+    db.session.flush()
+    language = session.get("lang")
+    logout_user()
+    session.clear()
+    session.permanent = True
+    if language:
+        session["lang"] = language
+    session["dsid"], session["dsk"] = device.id, secret
+    generate_csrf()
+    g.device = device
+    audit.record("auth.floor_enrolled", device, actor=enrolled_by, entity_type="device_session",
+                 after={"label": label, "user_agent": describe_device(request.user_agent.string)})
+    return device
+
+
+def switch_out(reason: str) -> User | None:
+    """End the active worker's turn on this floor device (the phone stays enrolled); who it was."""
+    device = current_device()
+    person = device.user if device is not None else None
+    if device is not None:
+        device.user_id = None
+    if person is not None:
+        audit.record("auth.switch_out", person, actor=person, after={"reason": reason})
+    logout_user()
+    return person
+
+
 def end_this(reason: str = "logout") -> None:
     """Log out this device only."""
     device = current_device()
     if device is not None:
         device.revoked_at, device.revoked_reason = utcnow(), reason
-        audit.record("auth.logout", device.user, actor=device.user)
+        if device.user is not None:
+            audit.record("auth.logout", device.user, actor=device.user)
     logout_user()
     session.clear()
 
 
 def end_all(user: User, reason: str, keep: DeviceSession | None = None) -> int:
-    """Revoke every device session that acts as or was opened by user, except keep."""
+    """Revoke every device session that acts as or was opened by user, except keep. A floor device
+    belongs to the floor, not to the supervisor who enrolled it: it stays, and only loses user if
+    they are the one switched in on it."""
     now = utcnow()
     devices = db.session.scalars(db.select(DeviceSession).where(
         db.or_(DeviceSession.user_id == user.id, DeviceSession.login_user_id == user.id),
@@ -78,6 +124,11 @@ def end_all(user: User, reason: str, keep: DeviceSession | None = None) -> int:
     count = 0
     for device in devices:
         if keep is not None and device.id == keep.id:
+            continue
+        if device.is_floor:
+            if device.user_id == user.id:
+                device.user_id = None
+                count += 1
             continue
         device.revoked_at, device.revoked_reason = now, reason
         count += 1
@@ -93,6 +144,7 @@ def switch_to(person: User, how: str) -> None:
     device = current_device()
     before = device.user_id
     device.user_id = person.id
+    device.last_seen_at = utcnow()  # the idle clock of a floor phone starts again (floor.py)
     login_user(person)
     audit.record("auth.switch", person, actor=person,
                  before={"user_id": before}, after={"user_id": person.id, "how": how})

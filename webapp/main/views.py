@@ -3,6 +3,8 @@ from flask import request
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from ..auth import floor
+from ..auth.sessions import is_floor
 from ..customers.models import Customer
 from ..extensions import db
 from ..pwa import keep_offline
@@ -19,7 +21,10 @@ from .work import items_for
 def home():
     """Show what waits for the current user's roles, oldest first, and the search box."""
     keep_offline()
-    return render("main/home.html", items=items_for(current_user))
+    items = items_for(current_user)
+    if is_floor():  # a floor phone opens worker pages only: no links it would refuse
+        items = [item for item in items if floor.opens(item.url)]
+    return render("main/home.html", items=items)
 
 
 @bp.get("/search")

@@ -1,9 +1,10 @@
 """The in-app scanner: a page for continuous scanning, and what a scanned code does."""
 from flask import abort, flash, g, jsonify, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import links
+from ..auth.floor import login_or_floor_required
 from ..htmx import render, see_other
 from ..permissions import can, require
 from ..shipping.models import Shipment
@@ -36,7 +37,7 @@ def scan_page(form: ScanForm, shipment: Shipment | None, status: int = 200, resu
 
 
 @bp.get("/scan")
-@login_required
+@login_or_floor_required
 def scan():
     """The scanner page; ?shipment=<id> ticks off that shipment's packing list by product barcode."""
     raw, shipment = request.args.get("shipment", ""), None
@@ -66,7 +67,7 @@ def refuse(status: int, message: str, form: ScanForm, shipment: Shipment | None)
 
 @bp.post("/scan/resolve")
 @offline_capable
-@login_required
+@login_or_floor_required
 def resolve():
     """Act on a scanned or typed code: open this app's own link, tick off the product on the packing
     list, or show the product; unknown codes are a 404 with the code named."""
@@ -83,6 +84,10 @@ def resolve():
     path = services.own_path(code)
     if path is not None:
         return jsonify(action="go", url=path) if wants_json() else see_other(path)
+    if not current_user.is_authenticated:
+        # A floor phone with nobody switched in: its scanner opens badges and labels, nothing else.
+        return refuse(403, _("Switch in first: scan your badge, or enter your employee number and PIN."),
+                      form, shipment)
     product = services.find_product(code)
     if product is None:
         return refuse(404, _("Unknown code: %(code)s", code=code), form, shipment)
