@@ -735,18 +735,22 @@ def stage_two_stories(f: Firm):
 
 
 def run_stories(stories) -> int:
-    """Run the stories' steps in the order of their times, the clock set to each; return how many."""
-    queue, count = [], 0
+    """Run the stories' steps in the order of their times, the clock set to each; return how many.
+    A step never starts before the previous one ended, so the audit trail is in time order."""
+    queue, count, finished = [], 0, None
     for sequence, story in enumerate(stories):
         heapq.heappush(queue, (next(story), sequence, story))
     while queue:
         moment, sequence, story = heapq.heappop(queue)
+        if finished is not None and moment <= finished:
+            moment = finished + timedelta(milliseconds=1)
         with clock_at(moment):
             try:
                 following = next(story)
             except StopIteration:
                 following = None
             db.session.flush()  # the column defaults (created_at, at) take this step's time
+            finished = utcnow()
         # The next step reads afresh, as the next request would (a service that adds a row by its
         # foreign key, such as a split work order, leaves the parent's loaded list behind).
         db.session.expire_all()
