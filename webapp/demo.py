@@ -429,7 +429,13 @@ def story_closed_clean(f: Firm):
     over budget (stainless steel went up)."""
     order = yield from f.sell("HDJM", "wang.fang", "BRK-200", "2400", "HD-PO-2608-19", 58, delivery=-40,
                               extra_lines=[("PIN-08", "10000")], specs="SUS304，厚 3 mm，激光切割后折弯，去毛刺")
-    yield from f.make(order.work_orders[0], [(53, "800", "6"), (52, "820", "4"), (51, "780", "3")], materials=54)
+    job = order.work_orders[0]
+    yield f.at(54, "15:20")
+    shortage = production.raise_anomaly(job, f.people["huang.xm"], "material_shortage", "minor",
+                                        "3 mm 不锈钢板到货少 2 张", "先用库存余料开工", None, "", [])
+    yield f.at(53, "10:05")
+    production.resolve_anomaly(shortage, f.people["zhang.wei"], "供应商当天补送 2 张，已入库")
+    yield from f.make(job, [(53, "800", "6"), (52, "820", "4"), (51, "780", "3")], materials=53)
     shipment = yield from f.ship(order, {1: "2400", 2: "10000"}, 49, batch="B2609", freight="1390")
     yield from f.receive(shipment, 48)
     yield f.at(46, "10:30")
@@ -625,14 +631,15 @@ def story_late(f: Firm):
     order = yield from f.sell("SZHD", "wang.fang", "HSG-AL6", "2500", "HD-QP-26-1152", 20, delivery=-1,
                               specs="6061-T6，黑色阳极氧化，CNC 加工，图号 HSG-AL6 C 版", priority="urgent")
     job = order.work_orders[0]
-    yield from f.make(job, [(12, "360", "4"), (11, "380", "3"), (9, "350", "2"), (8, "310", "6")],
-                      materials=13, finish=False)
-    yield f.at(7, "14:35")
+    # Materials and the start on the plan's days; the spindle fails before QC could begin.
+    yield from f.make(job, [(9, "360", "4"), (8, "380", "3"), (7, "350", "2"), (6, "310", "6")],
+                      materials=11, finish=False)
+    yield f.at(5, "14:35")
     production.raise_anomaly(job, p["huang.xm"], "equipment_failure", "blocking",
                              "3 号加工中心主轴异响、温升过高，已停机。", "已联系厂家维修；剩余 1,100 件中 500 件外协昆山协作厂。",
                              f.date(5), "主轴轴承需更换，配件预计 5 个工作日到货。",
                              [f.photo("machine", "spindle.jpg", 1), f.photo("machine", "spindle-2.jpg", 2)])
-    yield f.at(6, "10:00")
+    yield f.at(4, "10:00")
     production.raise_anomaly(job, p["zhou.jie"], "quality", "minor", "停机前最后 20 件孔位偏移 0.05 mm，已隔离。",
                              "全检隔离件，合格的放行。", None, "", [])
 
