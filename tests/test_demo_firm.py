@@ -16,7 +16,7 @@ from webapp.orders import lifecycle as order_lifecycle
 from webapp.orders.models import Order, OrderLine
 from webapp.photos import Photo
 from webapp.production import lifecycle as work_lifecycle
-from webapp.production.models import Anomaly, QcRejection, WorkOrder
+from webapp.production.models import QcRejection, WorkOrder
 from webapp.requirements import lifecycle as requirement_lifecycle
 from webapp.requirements.models import Requirement
 from webapp.shipping import lifecycle as shipping_lifecycle
