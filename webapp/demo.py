@@ -827,13 +827,14 @@ def remove_demo() -> dict[str, int]:
     """Delete every business record (all tables but people, devices, settings and the calendar),
     their stored files, and the demo logins; keep the settings and real users."""
     import os
-    from .uploads import path_of
+    from .uploads import path_of, thumb_path_of
     counts = {}
-    stored = list(db.session.scalars(db.select(Attachment.stored_name)))
-    stored += list(db.session.scalars(db.select(Photo.stored_name)))
-    for stored_name in stored:
+    files = [path_of(name) for name in db.session.scalars(db.select(Attachment.stored_name))]
+    for name in db.session.scalars(db.select(Photo.stored_name)):
+        files += [path_of(name), thumb_path_of(name)]  # the photo and its thumbnail
+    for path in files:
         try:
-            os.remove(path_of(stored_name))
+            os.remove(path)
         except FileNotFoundError:
             pass
     for table in reversed(db.metadata.sorted_tables):  # children before parents

@@ -2,7 +2,7 @@
 floor enrolment codes
 
 Revision ID: c5f1e8a2d417
-Revises: b7d4c1e9a203
+Revises: c5e8a1f04b17
 Create Date: 2026-11-28 22:00:00
 
 """
@@ -14,7 +14,7 @@ import webapp.db_types
 
 # revision identifiers, used by Alembic.
 revision = 'c5f1e8a2d417'
-down_revision = 'b7d4c1e9a203'
+down_revision = "c5e8a1f04b17"
 branch_labels = None
 depends_on = None
 
