@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from webapp import clocks
 from webapp.aftersales.models import FollowUp, Survey, Ticket
 from webapp.audit import AuditEvent
 from webapp.costing.models import CostSheet
@@ -93,7 +94,7 @@ def test_a_delivery_signed_with_one_damaged_line_and_its_open_return_case(demo_a
         assert db.session.scalar(db.select(db.func.count()).select_from(Photo).where(
             Photo.entity_type == "receipt", Photo.entity_id == shipment.receipt.id)) >= 1
         assert cases[0].order.status == "delivered"
-        assert cases[0].due_at == shipment.receipt.signed_at + timedelta(hours=24)
+        assert cases[0].due_at == clocks.RETURN_START.due(shipment.receipt.signed_at)  # 24 working hours
 
 
 def test_a_closed_return_case_and_closed_orders(demo_app):
