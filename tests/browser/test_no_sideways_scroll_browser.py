@@ -1,0 +1,165 @@
+"""No page scrolls sideways on a 390 px phone: every demo person, in Chinese (and a few in English),
+visits every kind of page they can reach on the demo firm in a real Chromium, and so does the
+customer's phone on the links staff send. A table may scroll inside its own box; the page may not.
+
+The pages come from the shared crawler (tests/crawl.py) run with the test client, deduplicated to a
+few URLs per kind of page (endpoint and query keys), so the browser visits a few hundred pages,
+not thousands, and the run stays short as the demo firm grows."""
+import threading
+import time
+from collections import defaultdict
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import DEMO_PEOPLE, demo_login, dispose_demo_app, make_demo_app
+from tests.crawl import Crawler
+
+from .conftest import PHONE, QuietHandler
+
+# How many URLs of one kind each person's phone visits: two orders (or shipments...) in different
+# states show different panels; more adds time and finds nothing new.
+PER_KIND = 2
+# English takes longer words ("Unit price excl. tax"): these people reach every office page.
+ENGLISH_PEOPLE = ("admin", "zhao.min", "chen.jing", "li.qiang")
+
+# In the page: when the document is wider than the screen, the element that sticks out furthest
+# to the right (outermost first) that no scrolling box of its own clips, and the innermost such
+# element inside it (usually the word or input that will not shrink).
+WIDEST = """
+() => {
+  // A phone (and Chromium's phone emulation) zooms out to show a page wider than the screen, and
+  // window.innerWidth then grows to the page's width: a check against it alone always passes.
+  // The root's clientWidth stays the screen's 390 px.
+  const width = Math.min(window.innerWidth, document.documentElement.clientWidth);
+  const scroll = document.documentElement.scrollWidth;
+  if (scroll <= width) return null;
+  const clipped = (el) => {
+    for (let p = el.parentElement; p && p !== document.documentElement; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const describe = (el) => {
+    if (!el) return '?';
+    let name = el.tagName.toLowerCase();
+    if (el.id) name += '#' + el.id;
+    if (el.classList.length) name += '.' + [...el.classList].join('.');
+    const parent = el.parentElement ? el.parentElement.tagName.toLowerCase() : '';
+    const text = (el.innerText || el.value || '').replace(/\\s+/g, ' ').trim().slice(0, 60);
+    const box = el.getBoundingClientRect();
+    return `${parent} > ${name} (right edge ${Math.round(box.right)} px, ${Math.round(box.width)} px wide) "${text}"`;
+  };
+  let outer = null, right = width + 0.5;
+  const all = [...document.body.querySelectorAll('*')].filter((el) => !clipped(el));
+  for (const el of all) {
+    const r = el.getBoundingClientRect().right;
+    if (r > right) { outer = el; right = r; }
+  }
+  let inner = outer;
+  for (const el of all) {
+    if (outer && outer.contains(el) && el.getBoundingClientRect().right >= right - 1) inner = el;
+  }
+  return {scroll, width, outer: describe(outer), inner: describe(inner)};
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The demo firm (SQLite, as `make run` loads it) on a live loopback server: (app, base URL)."""
+    from werkzeug.serving import make_server
+    app = make_demo_app(tmp_path_factory.mktemp("demo-narrow"), "sqlite")
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = base  # the customer links shown on staff pages open on this server
+    thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
+    thread.start()
+    yield app, base
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    dispose_demo_app(app)
+
+
+def reachable_pages(app, base: str, username: str, locale: str) -> list[str]:
+    """The full pages (not htmx fragments, not files) a person reaches, PER_KIND of each kind."""
+    crawler = Crawler(app, demo_login(app, username, locale=locale), origins=(base, "http://localhost"))
+    return pick_pages(crawler, crawler.crawl("/"))
+
+
+def pick_pages(crawler: Crawler, pages) -> list[str]:
+    """PER_KIND URLs of each kind among the HTML pages that answered 200."""
+    chosen, per_kind = [], defaultdict(int)
+    for page in pages:
+        if page.htmx or page.status != 200 or not page.is_html:
+            continue
+        kind = crawler.key(page.url, False)
+        if per_kind[kind] < PER_KIND:
+            per_kind[kind] += 1
+            chosen.append(page.url)
+    return chosen
+
+
+def log_in(page, base: str, username: str) -> None:
+    """Log in through the login form (Enter in the password field: the first button switches language)."""
+    from webapp.demo import DEMO_PASSWORD
+    page.goto(base + "/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    expect(page.locator("input[name=password]")).to_have_count(0)
+
+
+def too_wide(page, base: str, paths: list[str], who: str) -> list[str]:
+    """Visit each path; one line per page wider than the screen, naming the widest element."""
+    problems = []
+    for path in paths:
+        response = page.goto(base + path, wait_until="load")
+        if response is None or response.status != 200:
+            continue  # not a page here (another test checks statuses); the crawl said 200 earlier
+        found = page.evaluate(WIDEST)
+        if found:
+            problems.append(f"{who}: {path} is {found['scroll']} px wide on a {found['width']} px screen;"
+                            f" widest: {found['outer']}; innermost: {found['inner']}")
+    return problems
+
+
+def visit_as_people(browser, app, base, people, locale: str) -> tuple[list[str], set[str], int]:
+    """Each person on their own phone in locale: the problems, the customer links seen, pages visited."""
+    problems, customer_links, visited = [], set(), 0
+    for username in people:
+        paths = reachable_pages(app, base, username, locale)
+        customer_links |= {path for path in paths if path.startswith("/c/")}
+        staff_paths = [path for path in paths if not path.startswith("/c/")]
+        context = browser.new_context(**PHONE, locale="zh-CN" if locale == "zh" else "en-GB")
+        try:
+            page = context.new_page()
+            log_in(page, base, username)
+            problems += too_wide(page, base, staff_paths, username)
+            visited += len(staff_paths)
+        finally:
+            context.close()
+    return problems, customer_links, visited
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, demo_server):
+    """Every demo person's pages in Chinese, a few people's in English, and the customer links on a
+    phone that never logged in, in both languages: none is wider than 390 px."""
+    app, base = demo_server
+    started = time.monotonic()
+    problems, links, visited = visit_as_people(browser, app, base, DEMO_PEOPLE, "zh")
+    english, _, english_visited = visit_as_people(browser, app, base, ENGLISH_PEOPLE, "en")
+    problems += english
+    visited += english_visited
+    assert links, "no customer link was reachable from the staff pages"
+    for language in ("zh-CN", "en-GB"):
+        context = browser.new_context(**PHONE, locale=language)
+        try:
+            problems += too_wide(context.new_page(), base, sorted(links), f"customer ({language})")
+            visited += len(links)
+        finally:
+            context.close()
+    assert visited > 100, f"only {visited} pages were visited: the crawl found too little"
+    assert not problems, f"{len(problems)} pages scroll sideways at 390 px:\n" + "\n".join(problems)
+    print(f"{visited} pages at 390 px in {time.monotonic() - started:.0f} s")
