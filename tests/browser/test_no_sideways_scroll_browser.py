@@ -110,9 +110,30 @@ def demo_server(tmp_path_factory):
     dispose_demo_app(app)
 
 
+def set_language(app, username: str, locale: str) -> None:
+    """Store a person's language (as their account page does). The live server may still be
+    finishing a request from the phone just closed (it holds SQLite's write lock for a moment on a
+    busy machine): wait for it rather than fail."""
+    from sqlalchemy.exc import OperationalError
+    from webapp.auth.models import User
+    from webapp.extensions import db
+    for attempt in range(20):
+        with app.app_context():
+            try:
+                db.session.scalar(db.select(User).where(User.username == username)).locale = locale
+                db.session.commit()
+                return
+            except OperationalError:
+                db.session.rollback()
+                if attempt == 19:
+                    raise
+        time.sleep(1)
+
+
 def reachable_pages(app, base: str, username: str, locale: str) -> list[str]:
-    """The full pages (not htmx fragments, not files) a person reaches, PER_KIND of each kind."""
-    crawler = Crawler(app, demo_login(app, username, locale=locale), origins=(base, "http://localhost"))
+    """The full pages (not htmx fragments, not files) a person reaches, a few of each kind."""
+    set_language(app, username, locale)
+    crawler = Crawler(app, demo_login(app, username), origins=(base, "http://localhost"))
     return pick_pages(crawler, crawler.crawl("/"))
 
 
@@ -174,6 +195,7 @@ def visit_as_people(browser, app, base, people, locale: str) -> tuple[list[str],
             log_in(page, base, username)
             problems += too_wide(page, base, staff_paths, username)
             visited += len(staff_paths)
+            page.wait_for_load_state("networkidle")  # no request left half done on the server
         finally:
             context.close()
     return problems, customer_links, visited
@@ -203,7 +225,7 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, demo_server):
 
 def phone_as(browser, app, base, username: str, locale: str = "zh"):
     """A phone-sized page logged in as a demo person whose language is locale."""
-    demo_login(app, username, locale=locale)  # stores the person's language
+    set_language(app, username, locale)
     context = browser.new_context(**PHONE, locale="zh-CN" if locale == "zh" else "en-GB")
     page = context.new_page()
     log_in(page, base, username)
