@@ -22,8 +22,9 @@ from .conftest import PHONE, QuietHandler
 # the payments). More adds minutes and finds nothing new.
 PER_KIND = 1
 PER_STATEFUL_KIND = {"orders.detail": 4, "shipping.detail": 2, "requirements.detail": 2, "production.plan": 2}
-# English takes longer words ("Unit price excl. tax"): the manager and the admin reach every office page.
-ENGLISH_PEOPLE = ("admin", "zhao.min")
+# English takes longer words ("Unit price excl. tax"): the manager and the admin reach every office
+# page, operations the shipping and receipt pages.
+ENGLISH_PEOPLE = ("admin", "zhao.min", "li.qiang")
 
 # In the page: when the document is wider than the screen, the element that sticks out furthest
 # to the right (outermost first) that no scrolling box of its own clips, and the innermost such
