@@ -167,8 +167,9 @@ def too_wide(page, base: str, paths: list[str], who: str) -> list[str]:
     problems = []
     for path in paths:
         response = page.goto(base + path, wait_until="load")
-        if response is None or response.status != 200:
-            continue  # not a page here (another test checks statuses); the crawl said 200 earlier
+        if response is None or response.status != 200:  # the crawl had a 200: a lost login?
+            problems.append(f"{who}: {path} answered {response.status if response else 'nothing'} in the browser")
+            continue
         found = page.evaluate(WIDEST)
         if found:
             problems.append(f"{who}: {path} is {found['scroll']} px wide on a {found['width']} px screen;"
