@@ -57,7 +57,7 @@ def test_sheet_shows_the_budget_and_finance_enters_actuals(app, order_id, as_use
     per category and in total; the cause is kept."""
     finance = as_user("finance")
     page = text_of(finance.get(f"/costing/orders/{order_id}"))
-    assert "Cost sheet" in page and "CN¥100.00" in page and "Save cost sheet" in page
+    assert "Cost sheet" in page and "¥100.00" in page and "Save cost sheet" in page
     assert count(app, CostSheet) == 0  # nothing saved by looking
     response = finance.post(f"/costing/orders/{order_id}", data=ACTUALS)
     assert response.status_code == 303
@@ -73,7 +73,7 @@ def test_sheet_shows_the_budget_and_finance_enters_actuals(app, order_id, as_use
         assert sheet.budget_total == Decimal("400.00") and sheet.actual_total == Decimal("310.00")
         assert sheet.variance == Decimal("-90.00") and sheet.variance_rate == Decimal("-0.225")
     page = text_of(finance.get(f"/costing/orders/{order_id}"))
-    assert "20.0%" in page and "-22.5%" in page and "CN¥310.00" in page
+    assert "20.0%" in page and "-22.5%" in page and "¥310.00" in page
     assert "Steel price rose in November" in page
 
 
@@ -178,7 +178,7 @@ def test_the_shipments_freight_is_the_logistics_actual(app, make_order, as_user)
     with app.app_context():
         assert services.freight(db.session.get(Order, order_id)) == Decimal("3625.50")
     page = text_of(finance.get(f"/costing/orders/{order_id}"))
-    assert "CN¥3,625.50" in page and 'name="actual_logistics"' not in page
+    assert "¥3,625.50" in page and 'name="actual_logistics"' not in page
     assert finance.post(f"/costing/orders/{order_id}", data={**ACTUALS, "actual_logistics": "1"}).status_code == 303
     with app.app_context():
         sheet = db.session.scalar(db.select(CostSheet).where(CostSheet.order_id == order_id))
@@ -186,4 +186,4 @@ def test_the_shipments_freight_is_the_logistics_actual(app, make_order, as_user)
         assert logistics.actual == Decimal("3625.50") and logistics.variance == Decimal("3525.50")
         assert sheet.actual_total == Decimal("3935.50")
     assert finance.post(f"/costing/orders/{order_id}/finalise").status_code == 303
-    assert "CN¥3,625.50" in text_of(finance.get(f"/costing/orders/{order_id}"))
+    assert "¥3,625.50" in text_of(finance.get(f"/costing/orders/{order_id}"))

@@ -114,7 +114,7 @@ def test_money_and_dates_follow_the_locale_on_an_order_page(app, as_user, make_o
     sales = as_user("sales")
 
     english = text_of(sales.get(f"/orders/{order_id}", headers=EN))
-    assert "CN¥1,130.00" in english  # the total with 13 % tax
+    assert "¥1,130.00" in english and "CN¥" not in english  # the total with 13 % tax, yuan as ¥
     assert "Dec 20, 2026" in english
     assert "2026年12月20日" not in english
 
@@ -123,6 +123,20 @@ def test_money_and_dates_follow_the_locale_on_an_order_page(app, as_user, make_o
     assert "¥1,130.00" in chinese and "CN¥" not in chinese
     assert "2026年12月20日" in chinese and "Dec 20, 2026" not in chinese
     assert "交货日期" in chinese and "合计" in chinese
+
+
+@pytest.mark.parametrize("headers, expected", [
+    (EN, {"CNY": "-¥1,234.50", "USD": "-$1,234.50", "EUR": "-€1,234.50"}),
+    (ZH, {"CNY": "-¥1,234.50", "USD": "-US$1,234.50", "EUR": "-€1,234.50"}),
+])
+def test_yuan_print_as_the_plain_sign_in_both_languages(app, headers, expected):
+    """Yuan are ¥ in English too (Babel's English says CN¥); other currencies keep Babel's symbols."""
+    from webapp.templating import money
+    with app.test_request_context("/", headers=headers):
+        shown = {currency: money("-1234.5", currency) for currency in expected}
+        assert money(None) == "—"
+        assert money("0") == "¥0.00"
+    assert shown == expected
 
 
 def sent_requirement_page(app, as_user, make_customer, headers, abbreviation="ACME") -> str:
@@ -143,7 +157,7 @@ def test_customer_page_follows_the_customers_browser(app, as_user, make_customer
     assert "确认需求" in page and "期望交货日期" in page
     assert "Confirm requirement" not in page and "Expected delivery date" not in page
     english = sent_requirement_page(app, as_user, make_customer, EN, abbreviation="OTH")
-    assert "CN¥900.00" in english and "Confirm requirement" in english
+    assert "¥900.00" in english and "CN¥" not in english and "Confirm requirement" in english
 
 
 def test_customer_page_shows_the_date_in_the_customers_locale(app, as_user, make_customer):

@@ -1,6 +1,7 @@
 """Template filters and globals: per-locale money, quantities and times, and permission checks."""
 from decimal import Decimal
 
+from babel.numbers import get_currency_symbol
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask import session, url_for
@@ -13,11 +14,20 @@ from .statemachine import N_
 from .labels import label, state_label
 
 
+# Yuan print as ¥ in every language: Babel's English "CN¥" tells a Chinese firm's staff and customers
+# nothing they do not know, and reads as a typo on a quote. Other currencies keep Babel's symbols.
+LOCAL_SYMBOLS = {"CNY": "¥"}
+
+
 def money(value, currency: str = "CNY") -> str:
-    """Format money in the user's locale, e.g. ¥1,234.50."""
+    """Format money in the user's locale, e.g. ¥1,234.50 (yuan as ¥ in English too)."""
     if value is None:
         return "—"
-    return format_currency(Decimal(value), currency)
+    text = format_currency(Decimal(value), currency)
+    symbol = LOCAL_SYMBOLS.get(currency)
+    if symbol:
+        text = text.replace(get_currency_symbol(currency, locale=get_locale()), symbol)
+    return text
 
 
 def quantity(value) -> str:
