@@ -40,7 +40,7 @@ def settle(page) -> None:
 def assert_fits(page) -> None:
     """Nothing makes the page wider than the screen (a long link, hash or table must scroll in
     its own box, not drag the whole page sideways)."""
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    widths = page.evaluate("[document.documentElement.scrollWidth, Math.min(window.innerWidth, document.documentElement.clientWidth)]")
     assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide on a {widths[1]} px screen"
 
 
