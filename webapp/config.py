@@ -28,6 +28,9 @@ class Defaults:
     LOGIN_THROTTLE_MAX_FAILURES = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LINK_LIFETIME_DAYS = 14
+    # How long after signing a customer can still download their PDF copy from the used link, unless
+    # the firm's settings say otherwise (webapp/documents/copies.py retention()).
+    COPY_RETENTION_DAYS = 365
     # Capability routes (/c/, /w/, /aftersales/c/, /b/; webapp/ratelimit.py): (how many, per seconds).
     # Unknown tokens from one address (guessing), then 429 on every capability route.
     RATE_LIMIT_BAD_TOKENS = (20, 15 * 60)

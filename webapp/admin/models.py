@@ -2,7 +2,7 @@
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import Money, Percent, Quantity
@@ -35,6 +35,8 @@ class FirmSettings(db.Model):
     # How long signatures, photos and other personal data are kept (PIPL / GDPR), in years.
     retention_years: Mapped[int] = mapped_column(default=10, server_default="10")
     demo_loaded: Mapped[bool] = mapped_column(default=False)
+    # The firm's seal (公章) as an image, printed on the customers' PDF copies; None: no seal.
+    seal_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
 
     def required_reviews(self) -> list[str]:
         """The departments whose sign-off an order needs."""
