@@ -191,7 +191,7 @@ def receipt_pdf(receipt) -> bytes:
         photo = db.session.get(Photo, receipt.stamped_photo_id)
         stamped = path_of(photo.stored_name) if photo is not None else None
     pdf.signature_box(_("Received by"), [signer, when], svg=receipt.signature_svg, image=stamped,
-                      seal=seal_path(), height=44 if stamped else 32)
+                      seal=seal_path(), height=80 if stamped else 32, box_w=120 if stamped else 90)
     pdf.paragraph(receipt.consent_text, size=8, muted=True)
     pdf.ln(3)
     pdf.small_print(_("SHA-256 of the signed delivery note: %(sha)s", sha=receipt.note_sha256))

@@ -7,6 +7,8 @@ glyphs it uses from one vendored font (fonts/README.md). A character the font la
 import io
 import logging
 import os
+import re
+import unicodedata
 from functools import lru_cache
 
 from fpdf import FPDF
@@ -18,6 +20,10 @@ FONT_DIR = os.path.join(os.path.dirname(__file__), "fonts")
 FONT_FILE = "NotoSansSC-Regular-subset-2.004.ttf"
 FONT = "NotoSansSC"
 STAND_IN = "□"  # in the font (GB 2312 row 1): shows that something was there
+# A space next to a CJK character: Chinese lines break between any two characters, but fpdf2 breaks
+# at the last space it saw, which left "累计不超过" at the end of a half-empty line before "5%".
+CJK = "\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef"
+SPACE_BY_CJK = re.compile(f"(?<=[{CJK}]) | (?=[{CJK}])")
 INK = (17, 17, 17)
 MUTED = (90, 90, 90)
 RULE = (200, 200, 200)
@@ -33,13 +39,23 @@ def font_characters() -> frozenset[int]:
 
 
 def printable(text: str) -> tuple[str, list[str]]:
-    """text with every character the font cannot draw replaced by STAND_IN, and those characters
-    (line breaks and tabs pass through: the layout handles them)."""
+    """text with every character the font cannot draw replaced by STAND_IN (a space the font lacks,
+    such as the narrow no-break space in English times, by a plain space), and those characters.
+    Line breaks and tabs pass through: the layout handles them."""
     known = font_characters()
-    missing = [c for c in text if ord(c) not in known and c not in "\n\r\t"]
-    if not missing:
+    missing = []
+
+    def drawable(char: str) -> str:
+        if ord(char) in known or char in "\n\r\t":
+            return char
+        if unicodedata.category(char) == "Zs":
+            return " "
+        missing.append(char)
+        return STAND_IN
+
+    if all(ord(c) in known or c in "\n\r\t" for c in text):
         return text, []
-    return "".join(STAND_IN if (ord(c) not in known and c not in "\n\r\t") else c for c in text), missing
+    return "".join(drawable(c) for c in text), missing
 
 
 class CopyPDF(FPDF):
@@ -61,10 +77,12 @@ class CopyPDF(FPDF):
         self.alias_nb_pages()
 
     def normalize_text(self, text: str) -> str:
-        """Every string drawn passes here: characters the font lacks become STAND_IN."""
+        """Every string drawn passes here: characters the font lacks become STAND_IN, and a space
+        beside a CJK character becomes a no-break space (fpdf2 draws it as a plain space), so that a
+        Chinese line breaks where it is full rather than at that space."""
         text, missing = printable(text)
         self.missing.update(missing)
-        return super().normalize_text(text)
+        return super().normalize_text(SPACE_BY_CJK.sub("\u00a0", text))
 
     def header(self) -> None:
         """The firm's name and the document's reference at the top of every page after the first."""
@@ -182,14 +200,14 @@ class CopyPDF(FPDF):
         self.set_font(FONT, size=10)
 
     def signature_box(self, caption: str, lines: list[str], svg: str | None = None,
-                      image: str | None = None, seal: str | None = None, height: float = 32) -> None:
+                      image: str | None = None, seal: str | None = None, height: float = 32,
+                      box_w: float = 90) -> None:
         """A signing block: caption, the drawn signature (SVG) or a photo of a stamped note, and the
-        signer's name and time; the firm's seal printed over its right-hand side when given."""
+        signer's name and time; the firm's seal printed to its right when given."""
         if self.get_y() > self.page_break_trigger - (height + 30):
             self.add_page()
         self.heading(caption)
         top = self.get_y()
-        box_w = 90
         self.set_draw_color(*RULE)
         self.set_line_width(0.2)
         self.rect(self.l_margin, top, box_w, height)
