@@ -34,8 +34,7 @@ def countersign_copy_pdf(token: str):
     response = send_file(io.BytesIO(copies.countersign_pdf(signature)), mimetype="application/pdf",
                          as_attachment=True, download_name=copies.countersign_filename(json.loads(signature.terms_json)),
                          max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"  # a signed document behind a capability URL
-    return response
+    return response  # no-store and no-referrer, as on every capability route (webapp/__init__.py)
 
 
 @bp.app_template_global()

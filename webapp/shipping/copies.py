@@ -31,8 +31,7 @@ def receipt_copy_pdf(token: str):
         abort(404)
     response = send_file(io.BytesIO(copies.receipt_pdf(receipt)), mimetype="application/pdf", as_attachment=True,
                          download_name=copies.receipt_filename(receipt.shipment), max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"  # a signed document behind a capability URL
-    return response
+    return response  # no-store and no-referrer, as on every capability route (webapp/__init__.py)
 
 
 @bp.app_template_global()
