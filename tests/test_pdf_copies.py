@@ -172,9 +172,10 @@ def test_countersigning_mails_the_customer_a_pdf_copy_with_the_terms(app, smtp, 
     assert_looks_like_a_page(render_page_one(data, tmp_path, "countersigned"))
 
 
-def test_the_used_countersign_link_downloads_the_copy_until_revoked(app, make_order, chinese_customer):
-    """The confirmation page after signing links to the copy; the used link downloads it as an
-    attachment; an unknown token, a revoked link and a copy past the retention period give 404."""
+def test_the_used_countersign_link_downloads_the_copy_for_the_retention_period(app, make_order, chinese_customer):
+    """The signed page links to the copy; the used link downloads it as an attachment, also after an
+    amendment's housekeeping revoked it; past the retention period it is gone (410); an unknown token
+    and a link withdrawn before it was used give 404."""
     order_id, path, customer, location = countersign(app, make_order)
     page = text_of(customer.get(location))
     assert path + "/copy.pdf" in page and "下载" in page
@@ -182,27 +183,30 @@ def test_the_used_countersign_link_downloads_the_copy_until_revoked(app, make_or
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and ".pdf" in disposition and "-v1" in disposition
-    assert "no-store" in response.headers["Cache-Control"]
+    assert response.headers["Cache-Control"] == "no-store" and response.headers["Referrer-Policy"] == "no-referrer"
     assert CUSTOMER in pdf_text(response.data)
     assert_fonts_embedded(response.data)
-    # a link of another purpose, a made-up token: 404
     assert customer.get("/c/not-a-token/copy.pdf").status_code == 404
-    # past the retention period (365 days by default): 404
+    # revoked after it was used (what an amendment or a new link does): the copy of what was signed stays
+    with app.app_context(), app.test_request_context():
+        links.revoke_all("order_countersign", order_id)
+        db.session.commit()
+    assert customer.get(path + "/copy.pdf").status_code == 200
+    # past the retention period (365 days by default): gone, and the page says so
     with app.app_context():
         signature = db.session.scalar(db.select(Countersignature).where(Countersignature.order_id == order_id))
         signature.signed_at = utcnow() - timedelta(days=366)
         db.session.commit()
-    assert customer.get(path + "/copy.pdf").status_code == 404
-    with app.app_context():
-        signature = db.session.scalar(db.select(Countersignature).where(Countersignature.order_id == order_id))
-        signature.signed_at = utcnow()
-        db.session.commit()
-    assert customer.get(path + "/copy.pdf").status_code == 200
-    # the firm withdraws the link: the copy is gone from it
+    gone = customer.get(path + "/copy.pdf")
+    assert gone.status_code == 410 and "365" in text_of(gone)
+    assert path + "/copy.pdf" not in text_of(customer.get(location))  # and the page no longer offers it
+    # a countersign link withdrawn before it was used leads to nothing
+    other_id = make_order("awaiting_countersign", customer="HDJM")
+    unused = customer_path(app, "order_countersign", other_id)
     with app.app_context(), app.test_request_context():
-        links.revoke_all("order_countersign", order_id)
+        links.revoke_all("order_countersign", other_id)
         db.session.commit()
-    assert customer.get(path + "/copy.pdf").status_code == 404
+    assert customer.get(unused + "/copy.pdf").status_code == 404
 
 
 def test_an_english_customer_gets_an_english_copy(app, make_order, make_customer, tmp_path):
@@ -294,10 +298,6 @@ def test_signing_for_delivery_mails_and_offers_the_receipt_copy(app, smtp, make_
         courier_token = db.session.scalars(db.select(links.AccessLink).where(
             links.AccessLink.purpose == "courier", links.AccessLink.object_id == shipment_id)).first().token
     assert customer.get(f"/c/{courier_token}/receipt-copy.pdf").status_code == 404
-    with app.app_context(), app.test_request_context():
-        links.revoke_all("delivery_receipt", shipment_id)
-        db.session.commit()
-    assert customer.get(path + "/receipt-copy.pdf").status_code == 404
 
 
 def test_no_copy_before_the_delivery_is_signed(app, make_order, as_user, chinese_customer):
@@ -399,3 +399,8 @@ def test_a_receipt_signed_on_the_couriers_phone_with_a_stamped_note(app, make_or
     assert_looks_like_a_page(render_page_one(data, tmp_path, "stamped"))
     download = app.test_client().get(path + "/receipt-copy.pdf")
     assert download.status_code == 200 and "Bo" in pdf_text(download.data)
+    # the firm withdraws the customer's link before the customer ever used it: no copy through it
+    with app.app_context(), app.test_request_context():
+        links.revoke_all("delivery_receipt", shipment_id)
+        db.session.commit()
+    assert app.test_client().get(path + "/receipt-copy.pdf").status_code == 404

@@ -26,15 +26,32 @@ from .pdf import CopyPDF
 # --- what is kept, and for how long -----------------------------------------------------------------
 
 def retention() -> timedelta:
-    """How long after signing a customer can download their copy from the link: the firm's setting
-    for used links where there is one, else COPY_RETENTION_DAYS (365 days by default)."""
-    days = getattr(get_settings(), "used_link_retention_days", None) or current_app.config["COPY_RETENTION_DAYS"]
+    """How long after signing the customer can download their copy from their link: the firm's
+    `signed_copy_days` where its settings have it (the read-only copy pages use the same period),
+    else COPY_RETENTION_DAYS (365 days by default)."""
+    days = getattr(get_settings(), "signed_copy_days", None) or current_app.config["COPY_RETENTION_DAYS"]
     return timedelta(days=int(days))
 
 
 def within_retention(signed_at) -> bool:
     """Whether a copy signed at signed_at may still be downloaded."""
     return signed_at + retention() > utcnow()
+
+
+def link_keeps_copy(link, purpose: str) -> bool:
+    """Whether a customer's link still leads to their copy: a link of purpose that was not withdrawn
+    before it was used. Housekeeping after the signature (an amendment, a new link) revokes used
+    links too; that does not take away the copy of what was signed. Unknown links, links of another
+    kind and links withdrawn unused lead to nothing."""
+    if link is None or link.purpose != purpose:
+        return False
+    return link.revoked_at is None or (link.used_at is not None and link.revoked_at >= link.used_at)
+
+
+def gone_message() -> str:
+    """What a customer reads when their copy is past the retention period."""
+    return _("Your signed copy is no longer kept online: it was kept for %(days)s days after signing. "
+             "Ask us for a copy.", days=retention().days)
 
 
 def seal_path() -> str | None:
@@ -234,10 +251,11 @@ def mail_countersigned_copy(signature, order, link) -> None:
 
 
 def receipt_link(shipment_id: int):
-    """The customer's receipt link of a shipment (used or not; a revoked one is no link)."""
-    return db.session.scalars(db.select(links.AccessLink).where(
-        links.AccessLink.purpose == "delivery_receipt", links.AccessLink.object_id == shipment_id,
-        links.AccessLink.revoked_at.is_(None)).order_by(links.AccessLink.id.desc()).limit(1)).first()
+    """The customer's newest receipt link of a shipment, if it leads to the copy (used or not)."""
+    link = db.session.scalars(db.select(links.AccessLink).where(
+        links.AccessLink.purpose == "delivery_receipt", links.AccessLink.object_id == shipment_id)
+        .order_by(links.AccessLink.id.desc()).limit(1)).first()
+    return link if link_keeps_copy(link, "delivery_receipt") else None
 
 
 def mail_receipt_copy(receipt) -> None:

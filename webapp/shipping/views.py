@@ -409,7 +409,7 @@ def sign(token: str):
                         "within 24 hours.")
         else:
             message = _("Your receipt of shipment %(number)s is recorded.", number=shipment.number)
-        from .copies import receipt_copy_url
+        from .pdf_copy import receipt_copy_url
         # The customer's phone offers their signed copy in place (not the courier's: its link is not theirs).
         return replay.applied(message, id=shipment.id, download=receipt_copy_url(token) or "")
     return render("shipping/thanks.html", shipment=shipment)
