@@ -362,6 +362,15 @@ def test_the_admin_uploads_a_seal_that_the_copies_carry(app, as_user, make_order
     image = render_page_one(data, tmp_path, "sealed")
     assert red_pixels(image) > 50  # the seal's ring, in red, on page 1
 
+    # the seal's file lost from the disk (a restore without uploads/): the copy is still made, without it
+    with app.app_context():
+        stored_name = db.session.get(Photo, photo_id).stored_name
+        os.rename(path_of(stored_name), path_of(stored_name) + ".away")
+    unsealed = customer.get(path + "/copy.pdf")
+    assert unsealed.status_code == 200 and b"/SMask" not in unsealed.data
+    with app.app_context():
+        os.rename(path_of(stored_name) + ".away", path_of(stored_name))
+
     assert admin.post("/admin/settings/seal/remove").status_code == 303
     with app.app_context():
         assert get_settings().seal_photo_id is None

@@ -1,7 +1,9 @@
 """The customer's PDF copies of what they signed: the countersigned order confirmation and the
 delivery receipt. Mailed to them after they sign, and downloadable from their link for the
-retention period (public/copies.py, shipping/copies.py)."""
+retention period (public/pdf_copy.py, shipping/pdf_copy.py)."""
 import json
+import logging
+import os
 import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -21,6 +23,8 @@ from ..photos import Photo
 from ..templating import date_local, datetime_local, money, quantity
 from ..uploads import path_of
 from .pdf import CopyPDF
+
+log = logging.getLogger(__name__)
 
 
 # --- what is kept, and for how long -----------------------------------------------------------------
@@ -59,8 +63,20 @@ def seal_path() -> str | None:
     settings = get_settings()
     if settings.seal_photo_id is None:
         return None
-    photo = db.session.get(Photo, settings.seal_photo_id)
-    return path_of(photo.stored_name) if photo is not None else None
+    return _photo_file(db.session.get(Photo, settings.seal_photo_id))
+
+
+def _photo_file(photo) -> str | None:
+    """A stored photo's file, or None (and a log line) when it is gone from the disk: the copy is
+    still made, without that image."""
+    if photo is None:
+        return None
+    path = path_of(photo.stored_name)
+    if not os.path.exists(path):
+        log.error("photo %s (%s) is missing from the uploads folder; the PDF copy goes without it",
+                  photo.id, photo.entity_type)
+        return None
+    return path
 
 
 def _safe_filename(text: str) -> str:
@@ -96,8 +112,7 @@ def countersign_pdf(signature) -> bytes:
     currency = terms.get("currency") or "CNY"
     pdf = CopyPDF(_firm_name(), _("Order confirmation"), terms.get("number") or "", _made_line())
     pdf.add_page()
-    subtitle = [_("Version %(v)s", v=terms.get("version"))]
-    pdf.title_block(" · ".join(subtitle))
+    pdf.title_block(_("Version %(v)s", v=terms.get("version")))
     pdf.facts([
         (_("Customer"), (terms.get("customer") or {}).get("name", "")),
         (_("Customer PO number"), terms.get("customer_po") or ""),
@@ -205,8 +220,7 @@ def receipt_pdf(receipt) -> bytes:
         when = " · ".join((when, _("signed on the courier's phone")))
     stamped = None
     if not receipt.signature_svg and receipt.stamped_photo_id:
-        photo = db.session.get(Photo, receipt.stamped_photo_id)
-        stamped = path_of(photo.stored_name) if photo is not None else None
+        stamped = _photo_file(db.session.get(Photo, receipt.stamped_photo_id))
     pdf.signature_box(_("Received by"), [signer, when], svg=receipt.signature_svg, image=stamped,
                       seal=seal_path(), height=80 if stamped else 32, box_w=120 if stamped else 90)
     pdf.paragraph(receipt.consent_text, size=8, muted=True)
