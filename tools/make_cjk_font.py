@@ -65,6 +65,7 @@ def main(source: str = SOURCE) -> str:
     subsetter.populate(unicodes=present)
     subsetter.subset(font)
     to_truetype(font)
+    font.recalcTimestamp = False  # keep the source's date: the same source makes the same bytes
     out = os.path.abspath(os.path.join(OUT_DIR, f"NotoSansSC-Regular-subset-{version:.3f}.ttf"))
     font.save(out)
     print(f"{out}: {len(present)} characters, {os.path.getsize(out) / 1e6:.2f} MB")
