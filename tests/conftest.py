@@ -193,7 +193,7 @@ def make_order(app, make_user, make_customer, make_product):
         return db.session.get(User, people[role])
 
     def make(state="draft", customer="ORD", quantity="100", price="10.00", prepayment_pct="0",
-             delivery_date=None, **settings_overrides):
+             delivery_date=None, description="", **settings_overrides):
         from datetime import date, timedelta
         from webapp.admin.models import get_settings
         from webapp.orders.models import OrderLine
@@ -211,7 +211,8 @@ def make_order(app, make_user, make_customer, make_product):
             order = Order(customer_id=customer_id, sales_rep_id=sales.id, currency="CNY",
                           tax_rate=Decimal("13"), prepayment_pct=Decimal(prepayment_pct),
                           delivery_date=delivery_date or date.today() + timedelta(days=30))
-            order.lines = [OrderLine(position=1, model="BRK-1", quantity=Decimal(quantity), unit="pcs",
+            order.lines = [OrderLine(position=1, model="BRK-1", description=description,
+                                     quantity=Decimal(quantity), unit="pcs",
                                      unit_price=Decimal(price),
                                      unit_price_incl=(Decimal(price) * Decimal("1.13")).quantize(Decimal("0.01")))]
             db.session.add(order)

@@ -143,6 +143,10 @@ def register_blueprints(app: Flask) -> None:
     from .requirements import views as _requirement_views  # noqa: F401
     from .pwa import views as _pwa_views  # noqa: F401
     from .scan import views as _scan_views  # noqa: F401
+    # The customers' PDF copies and the firm's seal, on the public, shipping and admin blueprints.
+    from .admin import seal as _admin_seal  # noqa: F401
+    from .public import pdf_copy as _public_pdf_copy  # noqa: F401
+    from .shipping import pdf_copy as _shipping_pdf_copy  # noqa: F401
     from .sync import models as _sync_models, views as _sync_views  # noqa: F401
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)

@@ -142,7 +142,8 @@
           return response.json().then(function (answer) {
             return remove(entry.id).then(function () {
               // A page refreshes itself once its actions are sent, unless it shows answers itself.
-              changed({ sent: entry.id, page: entry.quiet ? null : entry.page, message: answer.message || '' });
+              changed({ sent: entry.id, page: entry.quiet ? null : entry.page, message: answer.message || '',
+                        download: answer.download || '' });
               return { outcome: 'sent', status: response.status, body: answer };
             });
           });

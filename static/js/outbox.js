@@ -266,6 +266,13 @@
           var main = document.getElementById('main');
           main.replaceChildren(done.content.cloneNode(true));
           main.querySelector('[data-done-message]').textContent = detail.message;
+          if (detail.download && /^\/[^\/]/.test(detail.download)) {
+            // The answer names the signed copy to download (a customer's receipt): offer it here.
+            var link = el('a', 'button', done.getAttribute('data-download-label') || detail.download);
+            link.href = detail.download;
+            link.setAttribute('download', '');
+            main.appendChild(el('p', 'actions')).appendChild(link);
+          }
           return;
         }
         if (detail.message) sessionStorage.setItem('outbox-flash', detail.message);

@@ -3,7 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import Money, Percent, Quantity
@@ -38,6 +38,8 @@ class FirmSettings(db.Model):
     demo_loaded: Mapped[bool] = mapped_column(default=False)
     # Production, warehouse, purchasing and QC see prices and margins only when this is set.
     prices_for_all_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The firm's seal (公章) as an image, printed on the customers' PDF copies; None: no seal.
+    seal_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
 
     def required_reviews(self) -> list[str]:
         """The departments whose sign-off an order needs."""

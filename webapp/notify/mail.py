@@ -4,6 +4,8 @@ import os
 import smtplib
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -16,11 +18,30 @@ log = logging.getLogger(__name__)
 MAIL_FILE_LIFETIME = timedelta(days=7)
 
 
-def queue(to: str, subject: str, body: str) -> None:
-    """Queue a plain-text message; it leaves only if the request's transaction commits."""
+@dataclass
+class Attachment:
+    """A file to send with a message. content may be a function that makes the bytes: it is called
+    only when the message leaves, after the commit (a rolled-back request never builds it)."""
+
+    filename: str
+    content_type: str
+    content: bytes | Callable[[], bytes]
+
+
+class OutgoingMessage(EmailMessage):
+    """A message whose attachments are added when it leaves."""
+
+    def __init__(self, attachments: list[Attachment] | None = None, **kwargs):
+        super().__init__(**kwargs)  # kwargs: the policy, when the email package makes the parts
+        self.pending_attachments = list(attachments or [])
+
+
+def queue(to: str, subject: str, body: str, attachments: list[Attachment] | None = None) -> None:
+    """Queue a plain-text message (with attachments); it leaves only if the request's transaction
+    commits."""
     if not to:
         return
-    msg = EmailMessage()
+    msg = OutgoingMessage(attachments)
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = to
     msg["Subject"] = subject
@@ -31,6 +52,21 @@ def queue(to: str, subject: str, body: str) -> None:
         g.setdefault("outgoing_mail", []).append(msg)
     else:
         send(msg)
+
+
+def _attach(msg: EmailMessage) -> None:
+    """Add the message's attachments, making those given as functions now. One that cannot be made
+    is left out and logged: the message still carries its text (and its links)."""
+    pending = getattr(msg, "pending_attachments", [])
+    msg.pending_attachments = []
+    for attachment in pending:
+        try:
+            content = attachment.content() if callable(attachment.content) else attachment.content
+        except Exception:
+            log.exception("could not make attachment %s for %s", attachment.filename, msg["To"])
+            continue
+        maintype, _slash, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment.filename)
 
 
 def flush() -> None:
@@ -49,6 +85,7 @@ def discard() -> None:
 
 def send(msg: EmailMessage) -> None:
     """Deliver one message by the configured backend."""
+    _attach(msg)
     if current_app.config["MAIL_BACKEND"] == "smtp":
         config = current_app.config
         with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=20) as smtp:

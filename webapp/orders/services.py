@@ -287,6 +287,8 @@ def countersign(order: Order, link: links.AccessLink, name: str, title: str, str
     order.resume_status = None
     order.effective_at = order.effective_at or utcnow()
     link.used_at = utcnow()
+    from ..documents.copies import mail_countersigned_copy
+    mail_countersigned_copy(signature, order, link)  # the customer's PDF copy, made after the commit
     rep = order.sales_rep
     with force_locale(rep.locale or "zh"):
         mail.queue(rep.email, _("Order %(number)s countersigned by %(name)s", number=order.number, name=name),

@@ -236,6 +236,8 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
         transition(order, order_lifecycle.MACHINE, "deliver", roles={"system"}, actor_kind="system")
         if hasattr(aftersales, "on_delivered"):
             aftersales.on_delivered(order)
+    from ..documents.copies import mail_receipt_copy
+    mail_receipt_copy(receipt)  # the customer's PDF copy, made after the commit
     return receipt
 
 

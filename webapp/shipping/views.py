@@ -417,5 +417,7 @@ def sign(token: str):
                         "within 24 hours.")
         else:
             message = _("Your receipt of shipment %(number)s is recorded.", number=shipment.number)
-        return replay.applied(message, id=shipment.id)
+        from .pdf_copy import receipt_copy_url
+        # The customer's phone offers their signed copy in place (not the courier's: its link is not theirs).
+        return replay.applied(message, id=shipment.id, download=receipt_copy_url(token) or "")
     return render("shipping/thanks.html", shipment=shipment)

@@ -1,0 +1,297 @@
+"""The customer's PDF copies of what they signed: the countersigned order confirmation and the
+delivery receipt. Mailed to them after they sign, and downloadable from their link for the
+retention period (public/pdf_copy.py, shipping/pdf_copy.py)."""
+import json
+import logging
+import os
+import re
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app, url_for
+from flask_babel import force_locale, pgettext
+from flask_babel import gettext as _
+
+from .. import links
+from ..admin.models import get_settings
+from ..db_types import money as round_money
+from ..db_types import utcnow
+from ..extensions import db
+from ..labels import label
+from ..notify import mail
+from ..photos import Photo
+from ..templating import date_local, datetime_local, money, quantity
+from ..uploads import path_of
+from .pdf import CopyPDF
+
+log = logging.getLogger(__name__)
+
+
+# --- what is kept, and for how long -----------------------------------------------------------------
+
+def retention() -> timedelta:
+    """How long after signing the customer can download their copy from their link: the firm's
+    `signed_copy_days` where its settings have it (the read-only copy pages use the same period),
+    else COPY_RETENTION_DAYS (365 days by default)."""
+    days = getattr(get_settings(), "signed_copy_days", None) or current_app.config["COPY_RETENTION_DAYS"]
+    return timedelta(days=int(days))
+
+
+def within_retention(signed_at) -> bool:
+    """Whether a copy signed at signed_at may still be downloaded."""
+    return signed_at + retention() > utcnow()
+
+
+def link_keeps_copy(link, purpose: str) -> bool:
+    """Whether a customer's link still leads to their copy: a link of purpose that was not withdrawn
+    before it was used. Housekeeping after the signature (an amendment, a new link) revokes used
+    links too; that does not take away the copy of what was signed. Unknown links, links of another
+    kind and links withdrawn unused lead to nothing."""
+    if link is None or link.purpose != purpose:
+        return False
+    return link.revoked_at is None or (link.used_at is not None and link.revoked_at >= link.used_at)
+
+
+def gone_message() -> str:
+    """What a customer reads when their copy is past the retention period."""
+    return _("Your signed copy is no longer kept online: it was kept for %(days)s days after signing. "
+             "Ask us for a copy.", days=retention().days)
+
+
+def seal_path() -> str | None:
+    """The file of the firm's seal image, or None when the firm has not uploaded one."""
+    settings = get_settings()
+    if settings.seal_photo_id is None:
+        return None
+    return _photo_file(db.session.get(Photo, settings.seal_photo_id))
+
+
+def _photo_file(photo) -> str | None:
+    """A stored photo's file, or None (and a log line) when it is gone from the disk: the copy is
+    still made, without that image."""
+    if photo is None:
+        return None
+    path = path_of(photo.stored_name)
+    if not os.path.exists(path):
+        log.error("photo %s (%s) is missing from the uploads folder; the PDF copy goes without it",
+                  photo.id, photo.entity_type)
+        return None
+    return path
+
+
+def _safe_filename(text: str) -> str:
+    """ASCII letters, digits, dots and dashes only: a name every phone's file list shows as it is."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_") or "copy"
+
+
+def countersign_filename(terms: dict) -> str:
+    """The download name of an order confirmation."""
+    return _safe_filename(f"order-{terms.get('number') or ''}-v{terms.get('version')}") + ".pdf"
+
+
+def receipt_filename(shipment) -> str:
+    """The download name of a delivery receipt."""
+    return _safe_filename(f"delivery-receipt-{shipment.number}") + ".pdf"
+
+
+def _made_line() -> str:
+    return _("Copy for the customer, made %(time)s", time=datetime_local(utcnow(), "short"))
+
+
+def _firm_name() -> str:
+    return get_settings().firm_name or ""
+
+
+# --- the documents ---------------------------------------------------------------------------------
+
+def countersign_pdf(signature) -> bytes:
+    """The countersigned order confirmation as the customer signed it (the frozen terms and prices,
+    their name, time and drawn signature, the firm's seal if it has one, the terms' SHA-256 and the
+    signed data in small print), in the current language."""
+    terms = json.loads(signature.terms_json)
+    currency = terms.get("currency") or "CNY"
+    pdf = CopyPDF(_firm_name(), _("Order confirmation"), terms.get("number") or "", _made_line())
+    pdf.add_page()
+    pdf.title_block(_("Version %(v)s", v=terms.get("version")))
+    pdf.facts([
+        (_("Customer"), (terms.get("customer") or {}).get("name", "")),
+        (_("Customer PO number"), terms.get("customer_po") or ""),
+    ])
+    rows = []
+    for index, line in enumerate(terms.get("lines", []), start=1):
+        described = [line.get("model", "")]
+        if line.get("description"):
+            described.append(line["description"])
+        extras = []
+        if line.get("customer_part_no"):
+            extras.append(f"{_('Your part no.')} {line['customer_part_no']}")
+        if line.get("drawing_rev"):
+            extras.append(f"{_('Drawing rev.')} {line['drawing_rev']}")
+        if extras:
+            described.append(" · ".join(extras))
+        amount = _line_amount(line)
+        rows.append([str(index), "\n".join(described), f"{quantity(line.get('quantity'))} {line.get('unit', '')}",
+                     money(line.get("unit_price"), currency), money(line.get("unit_price_incl"), currency),
+                     money(amount, currency)])
+    pdf.lines_table(["#", _("Model"), _("Qty"), _("Unit price excl. tax"), _("Unit price incl. tax"),
+                     _("Amount")], rows, widths=[7, 61, 26, 28, 28, 28], numeric={0, 2, 3, 4, 5})
+    pdf.facts([
+        (_("Total without tax"), money(terms.get("total_excl"), currency)),
+        (_("Tax"), money(terms.get("total_tax"), currency)),
+        (_("Total"), money(terms.get("total"), currency)),
+    ], label_width=38)
+    pdf.heading(_("Terms"))
+    pdf.facts([
+        (_("Delivery date"), date_local(terms.get("delivery_date"))),
+        (_("Delivery method"), label(terms.get("delivery_method"), "method") if terms.get("delivery_method") else ""),
+        (_("Delivery place"), terms.get("delivery_place") or ""),
+        (_("Payment terms"), _("%(pct)s %% prepayment, %(days)s days credit",
+                               pct=quantity(terms.get("prepayment_pct")), days=terms.get("credit_days"))),
+        (_("Breach liability"), terms.get("breach_liability") or ""),
+    ])
+    signer = signature.signer_name
+    if signature.signer_title:
+        signer = _("%(text)s (%(aside)s)", text=signature.signer_name, aside=signature.signer_title)
+    pdf.signature_box(_("Countersigned by the customer"),
+                      [signer, datetime_local(signature.signed_at, "medium")],
+                      svg=signature.signature_svg, seal=seal_path())
+    pdf.paragraph(signature.consent_text, size=8, muted=True)
+    pdf.ln(3)
+    pdf.small_print(_("SHA-256 of the signed terms: %(sha)s", sha=signature.terms_sha256))
+    pdf.small_print(_("The signed terms as stored (the SHA-256 above is computed over this text, "
+                      "encoded as UTF-8):"))
+    pdf.small_print(signature.terms_json)
+    return pdf.output_bytes()
+
+
+def _line_amount(line: dict):
+    """A line's amount with tax, as the order computes it (quantity × unit price incl. tax)."""
+    try:
+        return round_money(Decimal(line.get("quantity")) * Decimal(line.get("unit_price_incl")))
+    except (TypeError, InvalidOperation):
+        return None
+
+
+def receipt_pdf(receipt) -> bytes:
+    """The delivery receipt as the customer signed it: per line shipped and received quantities,
+    condition and damage notes, the receiver's name, time and signature (or the photo of the stamped
+    note), the firm's seal if it has one, the delivery note's SHA-256 and the note in small print."""
+    from ..shipping.services import is_problem
+    shipment = receipt.shipment
+    order = shipment.order
+    note = json.loads(receipt.note_json)
+    pdf = CopyPDF(_firm_name(), _("Delivery receipt"), note.get("shipment") or shipment.number, _made_line())
+    pdf.add_page()
+    pdf.title_block(_("Order %(number)s", number=note.get("order") or order.number))
+    pdf.facts([
+        (_("Customer"), order.customer.name),
+        (_("Customer PO number"), note.get("customer_po") or ""),
+    ])
+    rows, flagged = [], {}
+    for index, line in enumerate(receipt.lines, start=1):
+        order_line = line.shipment_line.order_line
+        described = [order_line.model]
+        if order_line.description:
+            described.append(order_line.description)
+        extras = []
+        if order_line.customer_part_no:
+            extras.append(f"{_('Your part no.')} {order_line.customer_part_no}")
+        if line.shipment_line.batch:
+            extras.append(f"{_('Batch')} {line.shipment_line.batch}")
+        if extras:
+            described.append(" · ".join(extras))
+        unit = order_line.unit
+        if is_problem(line):
+            flagged[index - 1] = {3, 4, 5}
+        rows.append([str(index), "\n".join(described), f"{quantity(line.shipment_line.quantity)} {unit}",
+                     f"{quantity(line.received_qty)} {unit}", label(line.condition, "condition"), line.note or ""])
+    pdf.lines_table(["#", _("Model"), pgettext("quantity", "Shipped"), pgettext("quantity", "Received"),
+                     _("Condition"), _("Note")], rows, widths=[7, 58, 24, 24, 20, 45], numeric={0, 2, 3},
+                    flagged=flagged)
+    if receipt.has_exception:
+        pdf.paragraph(_("Damage or a shortfall was reported with this receipt. Our after-sales team starts "
+                        "a return or exchange within 24 hours."), size=9)
+        pdf.ln(2)
+    signer = receipt.signer_name
+    if receipt.signer_relation:
+        signer = _("%(text)s (%(aside)s)", text=receipt.signer_name, aside=receipt.signer_relation)
+    when = datetime_local(receipt.signed_at, "medium")
+    if receipt.taken_on == "courier":
+        when = " · ".join((when, _("signed on the courier's phone")))
+    stamped = None
+    if not receipt.signature_svg and receipt.stamped_photo_id:
+        stamped = _photo_file(db.session.get(Photo, receipt.stamped_photo_id))
+    pdf.signature_box(_("Received by"), [signer, when], svg=receipt.signature_svg, image=stamped,
+                      seal=seal_path(), height=80 if stamped else 32, box_w=120 if stamped else 90)
+    pdf.paragraph(receipt.consent_text, size=8, muted=True)
+    pdf.ln(3)
+    pdf.small_print(_("SHA-256 of the signed delivery note: %(sha)s", sha=receipt.note_sha256))
+    pdf.small_print(_("The signed delivery note as stored (the SHA-256 above is computed over this text, "
+                      "encoded as UTF-8):"))
+    pdf.small_print(receipt.note_json)
+    return pdf.output_bytes()
+
+
+# --- by mail, after signing ------------------------------------------------------------------------
+
+def _customer_locale(order) -> str:
+    return order.customer.locale or "zh"
+
+
+def _contact(order) -> str:
+    contact = order.requirement.contact_email if order.requirement else ""
+    return contact or order.customer.contact_email
+
+
+def mail_countersigned_copy(signature, order, link) -> None:
+    """Mail the customer their countersigned copy (made after the commit) with the download link,
+    in the customer's language."""
+    from ..orders.models import Countersignature
+    db.session.flush()
+    signature_id, locale = signature.id, _customer_locale(order)
+    url = links.absolute(url_for("public.countersign_copy_pdf", token=link.token))
+
+    def make() -> bytes:
+        with force_locale(locale):
+            return countersign_pdf(db.session.get(Countersignature, signature_id))
+
+    with force_locale(locale):
+        mail.queue(_contact(order), _("Order %(number)s: your countersigned copy", number=order.number),
+                   _("Hello,\n\nThank you for countersigning order %(number)s. Your copy is attached as a PDF. "
+                     "You can also download it here for %(days)s days:\n\n%(url)s\n",
+                     number=order.number, days=retention().days, url=url),
+                   attachments=[mail.Attachment(countersign_filename(json.loads(signature.terms_json)),
+                                                "application/pdf", make)])
+
+
+def receipt_link(shipment_id: int):
+    """The customer's newest receipt link of a shipment, if it leads to the copy (used or not)."""
+    link = db.session.scalars(db.select(links.AccessLink).where(
+        links.AccessLink.purpose == "delivery_receipt", links.AccessLink.object_id == shipment_id)
+        .order_by(links.AccessLink.id.desc()).limit(1)).first()
+    return link if link_keeps_copy(link, "delivery_receipt") else None
+
+
+def mail_receipt_copy(receipt) -> None:
+    """Mail the customer their signed delivery receipt (made after the commit), with the download
+    link of their receipt link (also when they signed on the courier's phone), in their language."""
+    from ..shipping.models import DeliveryReceipt
+    db.session.flush()
+    shipment = receipt.shipment
+    link = receipt_link(shipment.id)
+    order = shipment.order
+    receipt_id, locale = receipt.id, _customer_locale(order)
+
+    def make() -> bytes:
+        with force_locale(locale):
+            return receipt_pdf(db.session.get(DeliveryReceipt, receipt_id))
+
+    with force_locale(locale):
+        body = _("Hello,\n\nYour receipt of shipment %(number)s (order %(order)s) is recorded. Your signed copy "
+                 "is attached as a PDF.\n", number=shipment.number, order=order.number)
+        if link is not None:
+            url = links.absolute(url_for("shipping.receipt_copy_pdf", token=link.token))
+            body += "\n" + _("You can also download it here for %(days)s days:\n\n%(url)s\n",
+                             days=retention().days, url=url)
+        mail.queue(_contact(order), _("Shipment %(number)s: your signed delivery receipt", number=shipment.number),
+                   body, attachments=[mail.Attachment(receipt_filename(shipment), "application/pdf", make)])
