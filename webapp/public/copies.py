@@ -9,7 +9,7 @@ were used stay the plain 404 that any unknown URL gives.
 import json
 from datetime import datetime, timedelta
 
-from flask import abort, flash, url_for
+from flask import abort, flash, get_flashed_messages, url_for
 from flask_babel import gettext as _
 
 from .. import links
@@ -48,14 +48,17 @@ def tel_href(phone: str) -> str:
     return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
 
 
-def render_copy(template: str, link, signed_at: datetime, contact_user, **context):
-    """The copy page, or 410 with the "no longer online" page once the retention period is over."""
+def render_copy(template: str, link, signed_at: datetime, contact_user, thanks: str | None = None, **context):
+    """The copy page, or 410 with the "no longer online" page once the retention period is over. Right
+    after sending, "Thank you" and what happens next head the page (thanks, or flashed as "thanks")."""
     until = kept_until(signed_at)
     contact = sales_contact(contact_user)
     if utcnow() >= until:
         return render("public/copy_gone.html", contact=contact, signed_at=signed_at,
                       days=get_settings().signed_copy_days, status_code=410)
-    return render(template, link=link, signed_at=signed_at, kept_until=until, contact=contact, **context)
+    messages = get_flashed_messages(category_filter=["thanks"]) + ([thanks] if thanks else [])
+    return render(template, link=link, signed_at=signed_at, kept_until=until, contact=contact, thanks=messages,
+                  **context)
 
 
 def refuse_second_submission(token: str, purposes: tuple[str, ...], message: str | None = None) -> None:

@@ -72,7 +72,7 @@ def confirm_requirement(token: str):
     if not form.validate_on_submit():
         return _requirement_page(link, requirement, confirm_form=form, status=422)
     requirement_services.respond(requirement, link, "confirmed", form.name.data.strip())
-    flash(_("Your requirement is confirmed. We will send you the order terms to countersign."))
+    flash(_("Your requirement is confirmed. We will send you the order terms to countersign."), "thanks")
     return see_other(url_for("public.open_link", token=token))
 
 
@@ -87,7 +87,7 @@ def clarify_requirement(token: str):
         return _requirement_page(link, requirement, clarify_form=form, status=422)
     requirement_services.respond(requirement, link, "clarification", form.name.data.strip(),
                                  form.comment.data.strip())
-    flash(_("We received your question and will get back to you with a revised record."))
+    flash(_("We received your question and will get back to you with a revised record."), "thanks")
     return see_other(url_for("public.open_link", token=token))
 
 
@@ -132,7 +132,7 @@ def countersign(token: str):
     except SignatureError:
         form.strokes.errors = [_("The signature could not be read. Clear the box and sign again.")]
         return _sign_page(link, order, form, status=422)
-    flash(_("Thank you. Order %(number)s is countersigned; this page keeps what you signed.", number=order.number))
+    flash(_("Order %(number)s is countersigned. This page keeps what you signed.", number=order.number), "thanks")
     return see_other(url_for("public.open_link", token=token))
 
 

@@ -425,22 +425,23 @@ def sign(token: str):
         # The customer's own phone: their copy, with the thanks on top (sent again by a reload, it
         # changes nothing and shows the copy).
         if shipment.receipt.has_exception:
-            flash(_("We are sorry about the problem. Our after-sales team starts a return or exchange "
-                    "within 24 hours."))
+            thanks = _("We are sorry about the problem. Our after-sales team starts a return or exchange "
+                       "within 24 hours.")
         else:
-            flash(_("Your receipt of shipment %(number)s is recorded.", number=shipment.number))
-        return receipt_copy(link)
+            thanks = _("Your receipt of shipment %(number)s is recorded.", number=shipment.number)
+        return receipt_copy(link, thanks)
     return render("shipping/thanks.html", shipment=shipment)
 
 
-def receipt_copy(link):
-    """The customer's read-only copy of the signed receipt (their link, used or still live)."""
+def receipt_copy(link, thanks: str | None = None):
+    """The customer's read-only copy of the signed receipt (their link, used or still live), headed by
+    thanks right after signing."""
     shipment = db.get_or_404(Shipment, link.object_id)
     receipt = shipment.receipt
     if receipt is None:
         abort(404)
     return copies.render_copy(
-        "shipping/receipt_copy.html", link, receipt.signed_at, shipment.order.sales_rep, shipment=shipment,
+        "shipping/receipt_copy.html", link, receipt.signed_at, shipment.order.sales_rep, thanks, shipment=shipment,
         receipt=receipt, receipt_svg=Markup(receipt.signature_svg) if receipt.signature_svg else None,
         receipt_photos=photos_of("receipt", [receipt.id])[receipt.id], photo_token=link.token,
         conditions=dict(CONDITION_CHOICES))
