@@ -1,7 +1,7 @@
 // A refused form comes back with an error summary at its top (templates/_macros/forms.html
 // error_summary). A long page reloads at its top, so on load bring the summary into view and put the
-// focus on the first wrong field (or on the summary when that field cannot take focus, like the
-// signature box); the summary's links move the focus to their field with its label in view.
+// focus on the first wrong field when it is on the screen too (else on the summary: the signature box,
+// a field far below); the summary's links move the focus to their field with its label in view.
 (function () {
   "use strict";
 
@@ -39,13 +39,11 @@
     var first = summary.querySelector("a[data-field]");
     var target = first ? document.getElementById(first.getAttribute("data-field")) : null;
     summary.scrollIntoView({ block: "start" });
-    if (focusable(target)) {
-      // The field sits below the summary: keep the summary at the top of the screen while the
-      // focus (and the phone's keyboard) goes to the field.
+    if (focusable(target) && target.getBoundingClientRect().bottom <= window.innerHeight) {
+      // The field is on the screen below the summary: the focus (and the phone's keyboard) goes there.
       target.focus({ preventScroll: true });
-      var rect = target.getBoundingClientRect();
-      if (rect.bottom > window.innerHeight) { target.scrollIntoView({ block: "end" }); }
     } else {
+      // Far below (or the signature box): the summary keeps the screen and the focus; its links lead on.
       summary.focus({ preventScroll: true });
     }
   }

@@ -2,6 +2,7 @@
 comes back with the error summary in view and the focus on the field to fix, the drawn signature still
 there; signed, and the link opened again later, it shows the signed copy."""
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -14,9 +15,11 @@ INK = """() => { const c = document.getElementById('signature-pad');
 
 
 def in_viewport(page, selector: str) -> bool:
-    """Whether the element's top edge is on the screen."""
-    return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
-        return r.top >= 0 && r.top < window.innerHeight && r.bottom > 0; }""", selector)
+    """Whether the element's top edge is on the screen (give or take a fraction of a pixel)."""
+    rect = page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, height: window.innerHeight}; }""", selector)
+    assert -2 <= rect["top"] < rect["height"] and rect["bottom"] > 0, (selector, rect)
+    return True
 
 
 def test_countersign_error_summary_in_view_then_the_signed_copy(app, live_server, browser, browser_context_args,
@@ -78,6 +81,58 @@ def test_countersign_error_summary_in_view_then_the_signed_copy(app, live_server
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert re.search(r"BRK-1", main.inner_text())
         shoot(page, "customer-zh-countersign-copy")
+        browser_problems.check(page)
+    finally:
+        context.close()
+
+
+def test_receipt_without_a_name_is_stopped_on_the_phone_with_the_summary(app, live_server, browser,
+                                                                         browser_context_args, browser_problems,
+                                                                         make_order, as_user, shoot):
+    """The receipt goes through the phone's outbox, so a refusal by the server would land there, out of the
+    customer's sight: the name left empty is caught before anything is recorded, with the same summary."""
+    from webapp.extensions import db
+    from webapp.orders.models import OrderLine
+    from webapp.shipping.models import DeliveryReceipt, Shipment
+
+    from ..test_shipping import new_shipment, packed
+    order_id = make_order("ready_to_ship")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    warehouse = as_user("warehouse")
+    assert new_shipment(warehouse, order_id, line_id, "60").status_code == 303
+    with app.app_context():
+        shipment_id = db.session.scalar(db.select(Shipment.id))
+    packed(app, warehouse, shipment_id)
+    assert warehouse.post(f"/shipping/{shipment_id}/dispatch", data={"note": ""}).status_code == 303
+    link = live_server + customer_path(app, "delivery_receipt", shipment_id)
+    context = browser_problems.watch(browser.new_context(**{**browser_context_args, "locale": "zh-CN"}))
+    try:
+        page = context.new_page()
+        page.goto(link)
+        draw_signature(page)
+        page.locator("#sign-form input[name=consent]").check()
+        page.locator("#sign-form button[type=submit]").click()
+        summary = page.locator(".error-summary")
+        expect(summary).to_be_visible()
+        expect(summary.get_by_role("link")).to_have_count(1)
+        expect(summary).to_contain_text("您的姓名")
+        # the summary on the screen, the focus on the name below it
+        expect(page.locator("#name")).to_be_focused()
+        assert in_viewport(page, ".error-summary") and in_viewport(page, "#name")
+        expect(page.locator("#name")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#outbox-badge")).to_be_hidden()  # nothing waits in the outbox
+        shoot(page, "customer-zh-receipt-error")
+        page.locator("#name").fill("李收货")
+        page.locator("#sign-form button[type=submit]").click()
+        expect(page.get_by_role("heading", name="谢谢")).to_be_visible()
+        for _ in range(100):  # what reached the server (the outbox sends it after showing thanks)
+            with app.app_context():
+                signer = db.session.scalar(db.select(DeliveryReceipt.signer_name))
+            if signer:
+                break
+            time.sleep(0.2)
+        assert signer == "李收货"
         browser_problems.check(page)
     finally:
         context.close()
