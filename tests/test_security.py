@@ -11,9 +11,9 @@ from .helpers import customer_path, text_of
 # Routes anyone may open; everything else needs a login.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.badge", "auth.set_language", "public.open_link",
                     "public.confirm_requirement", "public.clarify_requirement", "public.requirement_file",
-                    "public.countersign", "public.signed", "public.thanks", "main.health", "static",
+                    "public.countersign", "main.health", "static",
                     "shipping.courier_dispatch", "shipping.courier_problem", "shipping.courier_receipt",
-                    "shipping.sign",
+                    "shipping.sign", "shipping.receipt_photo",
                     # a phone becomes a floor phone with a supervisor's one-time code, before any login
                     "auth.enrol", "auth.enrol_qr",
                     # the installable app's files and pages: no data in them, needed before any login

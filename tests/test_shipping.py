@@ -100,6 +100,7 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
                                                               "photos": [(jpeg(), "bent.jpg")]},
                              content_type="multipart/form-data")
     assert response.status_code == 200 and "24 hours" in text_of(response)
+    assert "5 bent" in text_of(response)  # the thanks above the customer's copy of what they signed
     shipment = get(app, Shipment, first_id)
     assert shipment.status == "delivered_with_exception"
     with app.app_context():
@@ -110,8 +111,9 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
         # 24 working hours: at least a day, more when a weekend or holiday lies in between.
         assert case.due_at == clocks.RETURN_START.due(receipt.signed_at) and case.status == "open"
         assert case.due_at - receipt.signed_at >= timedelta(hours=24)
-    # the link is single-use
-    assert customer.post(receipt_link + "/receipt", data={**base, "strokes": SIGNATURE}).status_code == 404
+    # the link is single-use: sent again, nothing changes and the copy is shown
+    again = customer.post(receipt_link + "/receipt", data={**base, "strokes": SIGNATURE})
+    assert again.status_code == 303 and again.headers["Location"] == receipt_link
     # the return case starts
     aftersales = as_user("aftersales")
     assert as_user("finance").post(f"/shipping/returns/{case.id}/start", data={"action": "x"}).status_code == 403

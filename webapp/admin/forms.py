@@ -84,9 +84,18 @@ class SettingsForm(FlaskForm):
                                   validators=[filled])
     retention_years = WholeNumberText(_l("Keep signatures and personal data for (years)"), validators=[
         InputRequired(), NumberRange(min=1, max=30)])
+    # Left empty (or missing from an older form), the default year.
+    signed_copy_days = WholeNumberText(_l("Customers can reopen what they signed for (days)"), validators=[
+        Optional(), NumberRange(min=1, max=3650)], filters=[lambda days: 365 if days is None else days])
     calendar_country = SelectField(_l("Public holidays of"), choices=options(
         ("CN", _l("China")), ("HK", _l("Hong Kong")), ("TW", _l("Taiwan")), ("SG", _l("Singapore")),
         ("US", _l("United States")), ("DE", _l("Germany")), ("GB", _l("United Kingdom"))))
+
+    def validate_signed_copy_days(self, field):
+        """The copies are personal data: a customer's link cannot show them longer than they are kept."""
+        years = self.retention_years.data
+        if field.data is not None and isinstance(years, int) and field.data > years * 365:
+            raise ValidationError(_l("No longer than personal data is kept."))
 
     def validate_timezone(self, field):
         """A real IANA time zone: one of the names the system knows (ZoneInfo() itself would try to

@@ -35,6 +35,8 @@ class FirmSettings(db.Model):
     calendar_country: Mapped[str] = mapped_column(String(2), default="CN")
     # How long signatures, photos and other personal data are kept (PIPL / GDPR), in years.
     retention_years: Mapped[int] = mapped_column(default=10, server_default="10")
+    # How long a customer's used link still opens the read-only copy of what they confirmed or signed.
+    signed_copy_days: Mapped[int] = mapped_column(default=365, server_default="365")
     demo_loaded: Mapped[bool] = mapped_column(default=False)
     # Production, warehouse, purchasing and QC see prices and margins only when this is set.
     prices_for_all_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

@@ -147,5 +147,6 @@ class SignatureForm(FlaskForm):
 
     name = StringField(_l("Your full name"), validators=[DataRequired(), Length(max=100)])
     title = StringField(_l("Position"), validators=[Optional(), Length(max=100)])
-    consent = BooleanField(validators=[DataRequired(message=_l("Tick the box to agree."))])
+    # In the page's order (the error summary lists them so): the signature box, then the agreement.
     strokes = HiddenField(validators=[DataRequired(message=_l("Sign in the box with your finger."))])
+    consent = BooleanField(validators=[DataRequired(message=_l("Tick the box to agree."))])

@@ -1,24 +1,23 @@
 """The customer's side: confirm a requirement, countersign an order — on their own phone."""
 import json
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from .. import links
 from ..extensions import db
 from ..htmx import render, see_other
 from ..orders import services as order_services
 from ..orders.forms import SignatureForm
-from ..orders.models import Countersignature, Order, OrderVersion
+from ..orders.models import Order, OrderVersion
 from ..permissions import can
 from ..requirements import services as requirement_services
 from ..requirements.forms import ClarificationForm, ConfirmForm
 from ..requirements.models import Attachment, Requirement
 from ..requirements.views import send_attachment
 from ..signatures import SignatureError
-from . import bp
+from . import bp, copies
 
 
 def _requirement_page(link, requirement, confirm_form=None, clarify_form=None, status=200):
@@ -38,7 +37,11 @@ def _sign_page(link, order, form=None, status=200):
 
 @bp.get("/c/<token>")
 def open_link(token: str):
-    """Open a customer link: the requirement to confirm, or the order to countersign."""
+    """Open a customer link: the requirement to confirm, or the order to countersign; a used one
+    opens the read-only copy of what was confirmed or signed."""
+    link = links.find(token)
+    if link is not None and not link.is_live and copies.was_used(link):
+        return copies.open_copy(link)
     link = links.resolve(token)
     if link.purpose == "requirement_confirm":
         requirement = db.get_or_404(Requirement, link.object_id)
@@ -62,18 +65,21 @@ def open_link(token: str):
 @bp.post("/c/<token>/confirm")
 def confirm_requirement(token: str):
     """The customer confirms the requirement record as it stands."""
+    copies.refuse_second_submission(token, ("requirement_confirm",))
     link = links.resolve(token)
     requirement = _requirement_for(link)
     form = ConfirmForm(prefix="confirm")
     if not form.validate_on_submit():
         return _requirement_page(link, requirement, confirm_form=form, status=422)
     requirement_services.respond(requirement, link, "confirmed", form.name.data.strip())
-    return see_other(url_for("public.thanks", kind="confirmed"))
+    flash(_("Your requirement is confirmed. We will send you the order terms to countersign."), "thanks")
+    return see_other(url_for("public.open_link", token=token))
 
 
 @bp.post("/c/<token>/clarify")
 def clarify_requirement(token: str):
     """The customer asks for a clarification with a comment."""
+    copies.refuse_second_submission(token, ("requirement_confirm",))
     link = links.resolve(token)
     requirement = _requirement_for(link)
     form = ClarificationForm(prefix="clarify")
@@ -81,7 +87,8 @@ def clarify_requirement(token: str):
         return _requirement_page(link, requirement, clarify_form=form, status=422)
     requirement_services.respond(requirement, link, "clarification", form.name.data.strip(),
                                  form.comment.data.strip())
-    return see_other(url_for("public.thanks", kind="clarification"))
+    flash(_("We received your question and will get back to you with a revised record."), "thanks")
+    return see_other(url_for("public.open_link", token=token))
 
 
 def _requirement_for(link) -> Requirement:
@@ -107,6 +114,8 @@ def requirement_file(token: str, attachment_id: int):
 @bp.post("/c/<token>/sign")
 def countersign(token: str):
     """The customer countersigns the frozen terms with name, consent and a drawn signature."""
+    copies.refuse_second_submission(token, ("order_countersign",), _(
+        "This order is already countersigned. Nothing was changed; here is what you signed."))
     link = links.resolve(token)
     if link.purpose != "order_countersign":
         abort(404)
@@ -117,38 +126,14 @@ def countersign(token: str):
     if not form.validate_on_submit():
         return _sign_page(link, order, form, status=422)
     try:
-        signature = order_services.countersign(
+        order_services.countersign(
             order, link, form.name.data.strip(), (form.title.data or "").strip(), form.strokes.data,
             request.remote_addr or "", request.user_agent.string or "")
     except SignatureError:
         form.strokes.errors = [_("The signature could not be read. Clear the box and sign again.")]
         return _sign_page(link, order, form, status=422)
-    db.session.flush()
-    return see_other(url_for("public.signed", token=token, sig=signature.id))
-
-
-@bp.get("/c/<token>/signed/<int:sig>")
-def signed(token: str, sig: int):
-    """Show the customer what they signed (the used link still opens this read-only copy)."""
-    import hashlib
-    link = db.session.scalar(db.select(links.AccessLink).where(
-        links.AccessLink.token_hash == hashlib.sha256(token.encode()).hexdigest()))
-    signature = db.session.get(Countersignature, sig)
-    if (link is None or link.revoked_at is not None or signature is None
-            or signature.link_id != link.id):
-        abort(404)
-    order = db.session.get(Order, signature.order_id)
-    return render("orders/confirmation.html", order=order, signature=signature,
-                  signature_svg=Markup(signature.signature_svg), terms=json.loads(signature.terms_json),
-                  public=True)
-
-
-@bp.get("/thanks/<kind>")
-def thanks(kind: str):
-    """Thank the customer after they answered."""
-    if kind not in ("confirmed", "clarification"):
-        abort(404)
-    return render("public/thanks.html", kind=kind)
+    flash(_("Order %(number)s is countersigned. This page keeps what you signed.", number=order.number), "thanks")
+    return see_other(url_for("public.open_link", token=token))
 
 
 @bp.get("/links/<int:link_id>/qr.svg")

@@ -12,7 +12,7 @@ from . import bp, keep_offline
 
 # The app shell: what every page needs, precached by the service worker under a versioned name.
 SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", "js/copy.js", "js/photos.js", "js/keypad.js",
-                "js/outbox-store.js",
+                "js/errors.js", "js/outbox-store.js",
                 "js/outbox.js", "icons/favicon.svg", "icons/icon-192.png")
 SHELL_PAGES = ("pwa.offline", "pwa.outbox")
 # Loaded on their own pages only, but kept for offline use once the app is installed.

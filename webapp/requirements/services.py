@@ -40,10 +40,10 @@ def respond(requirement: Requirement, link: links.AccessLink, answer: str, name:
                detail={"round": requirement.current_round.number})
     current = requirement.current_round
     current.response, current.responder_name, current.comment = answer, name, comment
-    current.responded_at = utcnow()
-    link.used_at = utcnow()
+    now = utcnow()  # one instant: the used link finds the round it answered by it (public/copies.py)
+    current.responded_at = link.used_at = now
     if answer == "confirmed":
-        requirement.confirmed_at = utcnow()
+        requirement.confirmed_at = now
     rep = requirement.sales_rep
     with force_locale(rep.locale or "zh"):
         subject = (_("Requirement confirmed by %(name)s", name=name) if answer == "confirmed"

@@ -41,10 +41,11 @@ class ReceiptForm(FlaskForm):
 
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
     relation = StringField(_l("Your role (e.g. receiving clerk)"), validators=[Optional(), Length(max=100)])
-    consent = BooleanField(validators=[DataRequired(message=_l("Tick the box to agree."))])
+    photos = MultipleFileField(_l("Photos of the goods (damage)"))
+    # In the page's order (the error summary lists them so): signature or stamped note, then the agreement.
     strokes = HiddenField()
     stamped = MultipleFileField(_l("…or a photo of the stamped delivery note"))
-    photos = MultipleFileField(_l("Photos of the goods (damage)"))
+    consent = BooleanField(validators=[DataRequired(message=_l("Tick the box to agree."))])
 
 
 class ReturnStartForm(FlaskForm):

@@ -9,9 +9,11 @@ from .. import links
 from ..extensions import db
 from ..forms import NumberError, input_number, parse_decimal
 from ..htmx import is_partial, render, see_other
+from ..db_types import utcnow
 from ..orders.models import Order
+from ..public import copies
 from ..permissions import require, requires
-from ..photos import get_photo, photos_of, send_photo
+from ..photos import Photo, get_photo, photos_of, send_photo
 from ..signatures import SignatureError
 from ..statemachine import N_, TransitionError
 from ..templating import quantity
@@ -319,7 +321,10 @@ def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"
     """The receipt form: per-line quantity and condition, name, consent, signature."""
     shipment = shipment or db.get_or_404(Shipment, link.object_id)
     if shipment.status in ("delivered", "delivered_with_exception"):
-        # Signed already (perhaps just now, from this phone's outbox): say so instead of "not found".
+        # Signed already (perhaps just now, from this phone's outbox, or on the courier's phone): the
+        # customer's own link shows what was signed; the courier's phone only says thanks.
+        if link.purpose == "delivery_receipt" and shipment.receipt is not None:
+            return receipt_copy(link)
         return render("shipping/thanks.html", shipment=shipment)
     if shipment.status != "dispatched":
         abort(404)
@@ -350,12 +355,18 @@ def courier_receipt(token: str):
 @offline_capable(link=True)
 def sign(token: str):
     """Store the receipt; damage or shortfall opens a return case. Works offline (signed where the
-    signal dropped)."""
+    signal dropped). Sent again through the customer's used link, it changes nothing and shows the copy."""
+    already = _("This delivery is already signed for. Nothing was changed; here is what was signed.")
+    if not replay.is_replay():
+        copies.refuse_second_submission(token, ("delivery_receipt",), already)
     link, shipment, taken_on = _receipt_target(token)
     if shipment.status != "dispatched":
         if replay.is_replay():
             raise TransitionError(409, N_("This shipment is no longer out for delivery; this receipt was not "
                                           "recorded."))
+        if link.purpose == "delivery_receipt" and shipment.receipt is not None:
+            flash(already)  # signed on the courier's phone; this link still shows the copy
+            return see_other(url_for("public.open_link", token=token))
         abort(404)
     form = ReceiptForm()
     values, errors, lines = {}, {}, []
@@ -420,4 +431,43 @@ def sign(token: str):
         from .pdf_copy import receipt_copy_url
         # The customer's phone offers their signed copy in place (not the courier's: its link is not theirs).
         return replay.applied(message, id=shipment.id, download=receipt_copy_url(token) or "")
+    if taken_on == "customer":
+        # The customer's own phone: their copy, with the thanks on top (sent again by a reload, it
+        # changes nothing and shows the copy).
+        if shipment.receipt.has_exception:
+            thanks = _("We are sorry about the problem. Our after-sales team starts a return or exchange "
+                       "within 24 hours.")
+        else:
+            thanks = _("Your receipt of shipment %(number)s is recorded.", number=shipment.number)
+        return receipt_copy(link, thanks)
     return render("shipping/thanks.html", shipment=shipment)
+
+
+def receipt_copy(link, thanks: str | None = None):
+    """The customer's read-only copy of the signed receipt (their link, used or still live), headed by
+    thanks right after signing."""
+    shipment = db.get_or_404(Shipment, link.object_id)
+    receipt = shipment.receipt
+    if receipt is None:
+        abort(404)
+    return copies.render_copy(
+        "shipping/receipt_copy.html", link, receipt.signed_at, shipment.order.sales_rep, thanks, shipment=shipment,
+        receipt=receipt, receipt_svg=Markup(receipt.signature_svg) if receipt.signature_svg else None,
+        receipt_photos=photos_of("receipt", [receipt.id])[receipt.id], photo_token=link.token,
+        conditions=dict(CONDITION_CHOICES))
+
+
+@bp.get("/c/<token>/receipt/photos/<int:photo_id>")
+def receipt_photo(token: str, photo_id: int):
+    """A photo of the customer's own signed receipt (the stamped note or the damage), through their link
+    for as long as the link shows the copy."""
+    link = links.find(token)
+    if link is None or link.purpose != "delivery_receipt" or not (link.is_live or copies.was_used(link)):
+        abort(404)
+    shipment = db.get_or_404(Shipment, link.object_id)
+    receipt = shipment.receipt
+    item = db.session.get(Photo, photo_id)
+    if (receipt is None or item is None or item.entity_type not in ("receipt", "stamped_note")
+            or item.entity_id != receipt.id or utcnow() >= copies.kept_until(receipt.signed_at)):
+        abort(404)
+    return send_photo(item)
