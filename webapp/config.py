@@ -35,9 +35,6 @@ class Defaults:
     FLOOR_IDLE_MINUTES = 30
     RATE_LIMIT_FLOOR_ENROL = (10, 15 * 60)
     RATE_LIMIT_FLOOR_ENROL_ALL = (100, 15 * 60)
-    # How long after signing a customer can still download their PDF copy from the used link, unless
-    # the firm's settings say otherwise (webapp/documents/copies.py retention()).
-    COPY_RETENTION_DAYS = 365
     # Capability routes (/c/, /w/, /aftersales/c/, /b/; webapp/ratelimit.py): (how many, per seconds).
     # Unknown tokens from one address (guessing), then 429 on every capability route.
     RATE_LIMIT_BAD_TOKENS = (20, 15 * 60)

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 
@@ -31,10 +31,8 @@ log = logging.getLogger(__name__)
 
 def retention() -> timedelta:
     """How long after signing the customer can download their copy from their link: the firm's
-    `signed_copy_days` where its settings have it (the read-only copy pages use the same period),
-    else COPY_RETENTION_DAYS (365 days by default)."""
-    days = getattr(get_settings(), "signed_copy_days", None) or current_app.config["COPY_RETENTION_DAYS"]
-    return timedelta(days=int(days))
+    `signed_copy_days`, the period the read-only copy pages use too."""
+    return timedelta(days=get_settings().signed_copy_days)
 
 
 def within_retention(signed_at) -> bool:
