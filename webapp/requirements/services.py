@@ -14,6 +14,22 @@ from . import lifecycle
 from .models import Attachment, Requirement, RequirementRound
 
 
+def fill_from_catalogue(form) -> None:
+    """Picking a catalogue product fills the record's product (its name) and unit, unless the
+    product text is the user's own: a name typed by hand stays; an empty field or the name of a
+    catalogue product (an earlier pick) is replaced."""
+    from ..production.models import Product
+    product = db.session.get(Product, form.product_id.data) if form.product_id.data else None
+    if product is None:
+        return
+    typed = (form.product.data or "").strip()
+    earlier_pick = typed and db.session.scalar(db.select(Product.id).where(Product.name == typed).limit(1))
+    if not typed or earlier_pick:
+        form.product.data = product.name
+        if product.unit:
+            form.unit.data = product.unit
+
+
 def send(requirement: Requirement, user) -> links.AccessLink:
     """Send the record (first time or revised) to the customer: a new round, link and e-mail."""
     name = "send" if requirement.status == "draft" else "resend"
