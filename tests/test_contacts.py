@@ -186,7 +186,6 @@ def test_customer_invoicing_fields_are_saved_and_shown_with_a_tel_link(app, as_u
     ("tax_id", "91310000MA1FL8XQ3K12345", "15 to 20"),  # 23: too long
     ("tax_id", "9131000０MA1FL8XQ3Ｋ!", "15 to 20"),
     ("bank_account", "1001/2345", "Digits"),
-    ("contact_wechat", "周 经理", "WeChat ID"),
 ])
 def test_bad_invoicing_fields_are_refused_with_what_was_typed(app, as_user, field, typed, message):
     """A malformed code is refused (422) under its field, what was typed is shown back, nothing is stored."""

@@ -34,10 +34,10 @@ class CustomerForm(FlaskForm):
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=200)])
-    contact_wechat = StringField(_l("Contact's WeChat ID"), validators=[
-        Optional(), Length(max=60), Regexp(r"^[A-Za-z0-9_.+-]+$", message=_l(
-            "A WeChat ID has letters, digits, _ or - only (a phone number works too)."))],
-        filters=[_trimmed])
+    # Not checked beyond its length: besides today's IDs (6-20 letters, digits, _ and -), people give
+    # their phone number, an old QQ number or a name to search for.
+    contact_wechat = StringField(_l("Contact's WeChat ID"), validators=[Optional(), Length(max=60)],
+                                 filters=[_trimmed])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)])
     locale = SelectField(_l("Language"), choices=options(("zh", "中文"), ("en", "English")))
     currency = StringField(_l("Currency"), default="CNY", validators=[
@@ -52,7 +52,9 @@ class CustomerForm(FlaskForm):
     # numbers had 15 to 20, so the check is lenient: 15-20 capital letters or digits.
     tax_id = StringField(_l("Tax ID (unified social credit code)"), validators=[
         Optional(), Regexp(r"^[A-Z0-9]{15,20}$", message=_l(
-            "15 to 20 letters or digits, usually 18, e.g. 91440300MA5FXXXX1X."))], filters=[_code])
+            "15 to 20 letters or digits, usually 18, e.g. 91440300MA5FXXXX1X."))], filters=[_code],
+        render_kw={"placeholder": "91440300MA5FXXXX1X", "autocapitalize": "characters", "autocomplete": "off",
+                   "spellcheck": "false"})
     invoice_title = StringField(_l("Invoice title"), validators=[Optional(), Length(max=200)], filters=[_trimmed])
     bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=200)], filters=[_trimmed])
     bank_account = StringField(_l("Bank account"), validators=[
