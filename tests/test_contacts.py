@@ -300,15 +300,28 @@ def test_picking_a_catalogue_product_fills_the_fields_by_htmx(app, as_user, make
     fragment = text_of(sales.get("/requirements/product-fields",
                                  query_string={"product_id": first, "product": "", "quantity": "2,000"}, headers=htmx))
     assert fragment.lstrip().startswith('<div id="product-fields">') and "<html" not in fragment
-    assert 'value="Product BRK-3"' in fragment and 'value="2,000"' in fragment
+    assert 'value="Product BRK-3"' in fragment
+    # the unit beside the quantity comes as a partial of its own; the quantity is not swapped at all
+    assert '<hx-partial hx-target="#unit-field"' in fragment and 'name="quantity"' not in fragment
     again = text_of(sales.get("/requirements/product-fields",
                               query_string={"product_id": second, "product": "Product BRK-3"}, headers=htmx))
     assert 'value="Product BRK-4"' in again
     own = text_of(sales.get("/requirements/product-fields",
                             query_string={"product_id": second, "product": "My own words"}, headers=htmx))
-    assert 'value="My own words"' in own
+    assert 'value="My own words"' in own and "hx-partial" not in own
     bad = sales.get("/requirements/product-fields", query_string={"product_id": "99999999999"}, headers=htmx)
     assert bad.status_code == 200
     full = text_of(sales.get("/requirements/product-fields", query_string={"product_id": first}))
     assert "<html" in full and 'value="Product BRK-3"' in full
     assert as_user("warehouse").get("/requirements/product-fields").status_code == 403
+
+
+def test_saving_keeps_a_unit_changed_after_the_pick(app, as_user, make_customer, make_product):
+    """The pick filled the product's name and unit on the page; the user then chose another unit:
+    saving keeps that unit (only an empty product field is filled on saving)."""
+    customer_id = make_customer("UNT")
+    product_id = make_product("BRK-5")
+    response = as_user("sales").post("/requirements/new", data=requirement_form(
+        customer_id, product="Product BRK-5", product_id=str(product_id), unit="箱"))
+    requirement = get(app, Requirement, id_from_location(response))
+    assert (requirement.product, requirement.unit) == ("Product BRK-5", "箱")

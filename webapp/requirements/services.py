@@ -14,20 +14,24 @@ from . import lifecycle
 from .models import Attachment, Requirement, RequirementRound
 
 
-def fill_from_catalogue(form) -> None:
-    """Picking a catalogue product fills the record's product (its name) and unit, unless the
-    product text is the user's own: a name typed by hand stays; an empty field or the name of a
-    catalogue product (an earlier pick) is replaced."""
+def fill_from_catalogue(form, replace_pick: bool = False) -> bool:
+    """Fill the record's product (the catalogue product's name) and unit from the catalogue product
+    picked, when the product field is empty, or (replace_pick: picking again on the page) when it
+    holds a catalogue product's name from an earlier pick. Text the user typed is never replaced.
+    Return whether the fields were filled."""
     from ..production.models import Product
     product = db.session.get(Product, form.product_id.data) if form.product_id.data else None
     if product is None:
-        return
+        return False
     typed = (form.product.data or "").strip()
-    earlier_pick = typed and db.session.scalar(db.select(Product.id).where(Product.name == typed).limit(1))
-    if not typed or earlier_pick:
-        form.product.data = product.name
-        if product.unit:
-            form.unit.data = product.unit
+    earlier_pick = replace_pick and typed and db.session.scalar(
+        db.select(Product.id).where(Product.name == typed).limit(1))
+    if typed and not earlier_pick:
+        return False
+    form.product.data = product.name
+    if product.unit:
+        form.unit.data = product.unit
+    return True
 
 
 def send(requirement: Requirement, user) -> links.AccessLink:

@@ -98,8 +98,8 @@ def product_fields():
     _fill_choices(form)
     if form.product_id.data not in {choice[0] for choice in form.product_id.iter_choices()}:
         form.product_id.data = 0
-    services.fill_from_catalogue(form)
-    return render("requirements/edit.html", "product_fields", form=form, requirement=None)
+    unit_filled = services.fill_from_catalogue(form, replace_pick=True)
+    return render("requirements/edit.html", "product_fields", form=form, requirement=None, unit_filled=unit_filled)
 
 
 @bp.route("/<int:req_id>/edit", methods=["GET", "POST"])
