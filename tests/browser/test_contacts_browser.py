@@ -44,7 +44,7 @@ def phone_zh(browser, browser_context_args, browser_problems):
 
 
 def test_courier_and_customer_pages_call_with_one_tap(live_server, phone_zh, shoot, app,
-                                                      make_order, make_customer, make_user):
+                                                      make_order, make_customer, make_user, make_product):
     base = live_server
     customer_id = make_customer("TAP", locale="zh")
     with app.app_context():
@@ -131,3 +131,18 @@ def test_courier_and_customer_pages_call_with_one_tap(live_server, phone_zh, sho
     settle(office)
     assert_fits(office)
     shoot(office, "contacts-customer-edit-zh")
+
+    # --- picking a catalogue product on a requirement fills its product and unit (htmx) -------------
+    with app.app_context():
+        from webapp.production.models import Product
+        product = db.session.get(Product, make_product("CAB-1"))
+        product.name, product.unit = "橡木柜 Oak cabinet", "套"
+        db.session.commit()
+    office.goto(base + "/requirements/new")
+    office.locator("input[name=quantity]").fill("2,000")
+    office.locator("select[name=product_id]").select_option(label="CAB-1 · 橡木柜 Oak cabinet")
+    expect(office.locator("input[name=product]")).to_have_value("橡木柜 Oak cabinet")
+    expect(office.locator("input[name=unit]")).to_have_value("套")
+    expect(office.locator("input[name=quantity]")).to_have_value("2,000")
+    assert_fits(office)
+    shoot(office, "contacts-requirement-picked-zh")
