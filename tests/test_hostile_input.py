@@ -190,10 +190,12 @@ class FormParser(HTMLParser):
             elif kind == "file":
                 self._form["files"].append(name)
             elif kind not in ("submit", "button", "image", "reset"):
-                # an empty field gets a plausible value, so that one hostile field is what the
-                # request is judged on and a valid post goes all the way to the database
+                # an empty field gets a plausible value (the example its placeholder shows, if any), so
+                # that one hostile field is what the request is judged on and a valid post goes all
+                # the way to the database
                 numeric = a.get("inputmode") in ("numeric", "decimal") or kind == "number"
-                self._form["fields"][name] = a.get("value") or (PLAUSIBLE.get(kind, "Test 1") if not numeric else "1")
+                self._form["fields"][name] = a.get("value") or a.get("placeholder") or (
+                    PLAUSIBLE.get(kind, "Test 1") if not numeric else "1")
                 if kind != "hidden" or name not in ("csrf_token",):
                     self._form["texts"].append(name)
             if a.get("maxlength"):

@@ -80,7 +80,7 @@ def mails(app) -> list:
 
 BAD_INPUT = [
     # (overrides, field with the error, words of the message, what the user typed, shown back)
-    pytest.param({"product": ""}, "product", "required", 'value="100"', id="missing-product"),
+    pytest.param({"product": ""}, "product", "pick one from the catalogue", 'value="100"', id="missing-product"),
     pytest.param({"quantity": "abc"}, "quantity", "Enter a number", 'value="abc"', id="quantity-abc"),
     pytest.param({"quantity": "0"}, "quantity", "above zero", 'value="0"', id="quantity-zero"),
     pytest.param({"quantity": ""}, "quantity", "required", 'value="Stainless bracket"', id="quantity-empty"),

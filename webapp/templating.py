@@ -8,6 +8,7 @@ from flask import session, url_for
 from flask_login import current_user
 
 from . import permissions
+from .contacts import tel_href
 from .db_types import utcnow
 from .permissions import MACHINES
 from .statemachine import N_
@@ -205,7 +206,7 @@ def init_app(app) -> None:
     from .i18n import local_date
     app.jinja_env.filters.update(money=money, qty=quantity, qty_input=quantity_input, dt=datetime_local, d=date_local,
                                  state=state_label, label=label, event=event_label, format_list=list_in_words,
-                                 local_date=local_date)
+                                 local_date=local_date, tel=tel_href)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
                                  get_locale=get_locale, firm_name=_firm_name, labelled=labelled,
                                  return_reason=_return_reason, clock_rule=_clock_rule,

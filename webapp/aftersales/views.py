@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import links
+from ..contacts import order_contact
 from ..extensions import db
 from ..htmx import render, see_other
 from ..orders.models import Order
@@ -60,6 +61,7 @@ def order_context(order: Order, **forms) -> dict:
                                   .options(joinedload(FollowUp.assignee), joinedload(FollowUp.done_by)))
     return {
         "order": order,
+        "contact": order_contact(order),
         "follow_up": follow_up,
         "tickets": db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id)
                                       .order_by(Ticket.id.desc())).all(),

@@ -1,4 +1,5 @@
 """Customer and product forms."""
+import unicodedata
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -8,6 +9,19 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from ..forms import DecimalText, WholeNumberText, filled, options
 from ..labels import default_unit
+
+
+def _code(value):
+    """A code as typed on any keyboard: full-width letters and digits folded (NFKC), spaces and
+    hyphens people group it with dropped, letters in capitals ("9144 0300-ma5f..." → "91440300MA5F...")."""
+    if not value:
+        return value
+    return "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch not in " -\u3000").upper()
+
+
+def _trimmed(value):
+    """Text without surrounding spaces (full-width ones folded first)."""
+    return unicodedata.normalize("NFKC", value).strip() if value else value
 
 
 class CustomerForm(FlaskForm):
@@ -20,6 +34,10 @@ class CustomerForm(FlaskForm):
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=200)])
+    # Not checked beyond its length: besides today's IDs (6-20 letters, digits, _ and -), people give
+    # their phone number, an old QQ number or a name to search for.
+    contact_wechat = StringField(_l("Contact's WeChat ID"), validators=[Optional(), Length(max=60)],
+                                 filters=[_trimmed])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)])
     locale = SelectField(_l("Language"), choices=options(("zh", "中文"), ("en", "English")))
     currency = StringField(_l("Currency"), default="CNY", validators=[
@@ -30,6 +48,18 @@ class CustomerForm(FlaskForm):
     credit_days = WholeNumberText(_l("Default credit days"), default=30,
                                validators=[NumberRange(min=0, max=365)])
     quality_standard = TextAreaField(_l("Quality standard"), validators=[Optional(), Length(max=2000)])
+    # Invoicing (开票信息). The unified social credit code has 18 characters; older tax registration
+    # numbers had 15 to 20, so the check is lenient: 15-20 capital letters or digits.
+    tax_id = StringField(_l("Tax ID (unified social credit code)"), validators=[
+        Optional(), Regexp(r"^[A-Z0-9]{15,20}$", message=_l(
+            "15 to 20 letters or digits, usually 18, e.g. 91440300MA5FXXXX1X."))], filters=[_code],
+        render_kw={"placeholder": "91440300MA5FXXXX1X", "autocapitalize": "characters", "autocomplete": "off",
+                   "spellcheck": "false"})
+    invoice_title = StringField(_l("Invoice title"), validators=[Optional(), Length(max=200)], filters=[_trimmed])
+    bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=200)], filters=[_trimmed])
+    bank_account = StringField(_l("Bank account"), validators=[
+        Optional(), Length(max=40), Regexp(r"^[A-Za-z0-9 -]+$", message=_l(
+            "Digits (and letters for a foreign account) only."))], filters=[_trimmed])
 
 
 class ProductForm(FlaskForm):

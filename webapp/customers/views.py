@@ -23,6 +23,15 @@ def index():
     return render("customers/index.html", customers=customers, products=products)
 
 
+@bp.get("/<int:customer_id>")
+@login_required
+@requires("customer.view")
+def detail(customer_id: int):
+    """A customer's record: the contact (phone to tap, WeChat), the invoicing details and the defaults."""
+    customer = db.get_or_404(Customer, customer_id)
+    return render("customers/detail.html", customer=customer)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 @login_required
@@ -48,7 +57,7 @@ def edit(customer_id: int | None = None):
             db.session.flush()
             audit.record("customer.saved", customer, actor=current_user)
             flash(_("Customer saved."))
-            return see_other(url_for("customers.index"))
+            return see_other(url_for("customers.detail", customer_id=customer.id))
     return render("customers/edit.html", form=form, customer=customer,
                   status_code=422 if form.errors else 200)
 

@@ -99,13 +99,31 @@ def new_order(customer, user, requirement=None) -> Order:
         order.delivery_date = requirement.expected_date
         product = db.session.get(Product, requirement.product_id) if requirement.product_id else None
         price = product.list_price if product else Decimal("0")
+        description, overflow = line_description(requirement.product, requirement.specs)
+        if overflow:  # nothing the customer asked for is lost: specs too long for the line go in the notes
+            order.notes = _("Specifications (from the requirement): %(specs)s", specs=overflow)
         order.lines = [OrderLine(position=1, product_id=product.id if product else None,
+                                 customer_part_no=requirement.customer_part_no or "",
                                  model=product.model if product else requirement.product[:60],
-                                 description=product.name if product else requirement.specs[:200],
+                                 description=description, drawing_rev=requirement.drawing_rev or "",
                                  quantity=requirement.quantity, unit=requirement.unit,
                                  unit_price=price, unit_price_incl=money(price * (1 + order.tax_rate / 100)))]
         recalculate(order)
     return order
+
+
+DESCRIPTION_MAX = 200  # OrderLine.description
+
+
+def line_description(product: str, specs: str) -> tuple[str, str]:
+    """An order line's description from a requirement: its product and its specifications on one
+    line ("Steel bracket — 2 mm, zinc plated"), and the specifications that do not fit ("" if all do)."""
+    product = " ".join((product or "").split())
+    specs = " ".join((specs or "").split())
+    joined = f"{product} — {specs}" if product and specs else (product or specs)
+    if len(joined) <= DESCRIPTION_MAX:
+        return joined, ""
+    return product[:DESCRIPTION_MAX], specs
 
 
 # --- review ------------------------------------------------------------------------------------

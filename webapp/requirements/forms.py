@@ -19,8 +19,14 @@ class RequirementForm(FlaskForm):
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=200)])
-    product = StringField(_l("Product or service"), validators=[DataRequired(), Length(max=200)])
+    # Empty with a catalogue product picked: filled with that product's name (views.fill_product).
+    product = StringField(_l("Product or service"), validators=[Length(max=200)],
+                          filters=[lambda v: v.strip() if v else v])
     product_id = SelectField(_l("Catalogue product"), coerce=int, validators=[Optional()])
+    customer_part_no = StringField(_l("Customer part no."), validators=[Optional(), Length(max=60)],
+                                   filters=[lambda v: v.strip() if v else v])
+    drawing_rev = StringField(_l("Drawing rev."), validators=[Optional(), Length(max=20)],
+                              filters=[lambda v: v.strip() if v else v])
     specs = TextAreaField(_l("Specifications"), validators=[Optional(), Length(max=4000)])
     quality_standard = TextAreaField(_l("Quality standard"), validators=[Optional(), Length(max=2000)])
     quantity = DecimalText(_l("Quantity"), places=3, validators=[filled, positive])
@@ -30,6 +36,11 @@ class RequirementForm(FlaskForm):
     budget_max = DecimalText(_l("Budget to"), minimum=0)
     special_requirements = TextAreaField(_l("Special requirements"), validators=[Optional(), Length(max=4000)])
     priority = SelectField(_l("Priority"), choices=options(*PRIORITY_CHOICES), default="regular")
+
+    def validate_product(self, field):
+        """Typed, or taken from the catalogue product picked."""
+        if not field.data and not self.product_id.data:
+            raise ValidationError(_l("Enter the product or service, or pick one from the catalogue."))
 
     def validate_budget_max(self, field):
         """The range must not be upside down."""

@@ -11,7 +11,7 @@ from ..extensions import db
 PRIORITIES = ("urgent", "regular", "long_term")
 # Fields the customer sees and confirms; a confirmed record freezes them.
 RECORD_FIELDS = (
-    "contact_name", "contact_phone", "product", "specs", "quality_standard", "quantity", "unit",
+    "contact_name", "contact_phone", "product", "customer_part_no", "drawing_rev", "specs", "quality_standard", "quantity", "unit",
     "expected_date", "budget_min", "budget_max", "special_requirements", "priority",
 )
 
@@ -26,6 +26,9 @@ class Requirement(db.Model):
     contact_email: Mapped[str] = mapped_column(String(200), default="")
     product: Mapped[str] = mapped_column(String(200))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    # The customer's own part number and the drawing revision they ask for: both go into the order line.
+    customer_part_no: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    drawing_rev: Mapped[str] = mapped_column(String(20), default="", server_default="")
     specs: Mapped[str] = mapped_column(Text, default="")
     quality_standard: Mapped[str] = mapped_column(Text, default="")
     quantity: Mapped[Decimal] = mapped_column(Quantity)

@@ -14,6 +14,26 @@ from . import lifecycle
 from .models import Attachment, Requirement, RequirementRound
 
 
+def fill_from_catalogue(form, replace_pick: bool = False) -> bool:
+    """Fill the record's product (the catalogue product's name) and unit from the catalogue product
+    picked, when the product field is empty, or (replace_pick: picking again on the page) when it
+    holds a catalogue product's name from an earlier pick. Text the user typed is never replaced.
+    Return whether the fields were filled."""
+    from ..production.models import Product
+    product = db.session.get(Product, form.product_id.data) if form.product_id.data else None
+    if product is None:
+        return False
+    typed = (form.product.data or "").strip()
+    earlier_pick = replace_pick and typed and db.session.scalar(
+        db.select(Product.id).where(Product.name == typed).limit(1))
+    if typed and not earlier_pick:
+        return False
+    form.product.data = product.name
+    if product.unit:
+        form.unit.data = product.unit
+    return True
+
+
 def send(requirement: Requirement, user) -> links.AccessLink:
     """Send the record (first time or revised) to the customer: a new round, link and e-mail."""
     name = "send" if requirement.status == "draft" else "resend"

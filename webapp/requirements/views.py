@@ -65,6 +65,7 @@ def create():
         if customer is None:
             form.customer_id.errors.append(_("Choose a customer."))
         else:
+            services.fill_from_catalogue(form)
             requirement = Requirement(sales_rep_id=current_user.id, currency=customer.currency)
             _apply(form, requirement, customer)
             db.session.add(requirement)
@@ -87,6 +88,20 @@ def _apply(form: RequirementForm, requirement: Requirement, customer: Customer) 
     requirement.quality_standard = form.quality_standard.data or customer.quality_standard
 
 
+@bp.get("/product-fields")
+@login_required
+@requires("requirement.create")
+def product_fields():
+    """The product fields with the picked catalogue product's name and unit filled in (htmx swaps
+    them in when the catalogue product changes); a full request gets the new-record page so filled."""
+    form = RequirementForm(formdata=request.args)
+    _fill_choices(form)
+    if form.product_id.data not in {choice[0] for choice in form.product_id.iter_choices()}:
+        form.product_id.data = 0
+    unit_filled = services.fill_from_catalogue(form, replace_pick=True)
+    return render("requirements/edit.html", "product_fields", form=form, requirement=None, unit_filled=unit_filled)
+
+
 @bp.route("/<int:req_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(req_id: int):
@@ -101,6 +116,7 @@ def edit(req_id: int):
         if customer is None:
             form.customer_id.errors.append(_("Choose a customer."))
         else:
+            services.fill_from_catalogue(form)
             before = requirement.record()
             _apply(form, requirement, customer)
             audit.record("requirement.edited", requirement, actor=current_user, before=before,

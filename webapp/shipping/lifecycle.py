@@ -3,6 +3,8 @@ delivered_with_exception. Pure Python."""
 from ..statemachine import N_, StateMachine, Transition
 
 STATES = ("packing", "packed", "dispatched", "delivered", "delivered_with_exception")
+# Until the customer signs for it, the courier sees who receives the shipment (name, phone, address).
+UNDELIVERED = ("packing", "packed", "dispatched")
 
 STATE_LABELS = {
     "packing": N_("Packing"),

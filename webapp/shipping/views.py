@@ -6,6 +6,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import links
+from ..contacts import Contact, order_contact
 from ..extensions import db
 from ..forms import NumberError, input_number, parse_decimal
 from ..htmx import is_partial, render, see_other
@@ -248,12 +249,22 @@ def photo(photo_id: int):
 # --- the courier's link ---------------------------------------------------------------------------
 
 def courier_page(link, status=200, **forms):
-    """What the courier sees: the shipment's lines and where to go; no prices, no contact data."""
+    """What the courier sees: the shipment's lines and, until it is delivered, who receives it (name,
+    phone, address); no prices and nothing else about the customer."""
     shipment = db.get_or_404(Shipment, link.object_id)
     keep_offline()
     return render("shipping/courier.html", link=link, shipment=shipment, state_labels=lifecycle.STATE_LABELS,
+                  contact=courier_contact(shipment),
                   dispatch_form=forms.get("dispatch_form") or DispatchForm(prefix="d"),
                   problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), status_code=status)
+
+
+def courier_contact(shipment: Shipment) -> Contact | None:
+    """The delivery contact the courier may see: only for a delivery still to be made (after it is
+    signed for, the customer's phone and address are no longer the courier's business)."""
+    if shipment.method != "delivery" or shipment.status not in lifecycle.UNDELIVERED:
+        return None
+    return order_contact(shipment.order)
 
 
 def _resolve(token: str):
