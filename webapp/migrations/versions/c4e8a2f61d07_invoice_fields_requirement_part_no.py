@@ -1,7 +1,7 @@
 """Customer invoice fields and WeChat ID; requirement part number and drawing revision
 
 Revision ID: c4e8a2f61d07
-Revises: b7d4c1e9a203
+Revises: c5e8a2f17d40
 Create Date: 2026-11-28 22:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4e8a2f61d07'
-down_revision = 'b7d4c1e9a203'
+down_revision = 'c5e8a2f17d40'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """How long a used customer link shows the read-only copy of what was signed
 
-Revision ID: c4e8a2f61d07
-Revises: b7d4c1e9a203
+Revision ID: d1a7c3e5f902
+Revises: c4e8a2f61d07
 Create Date: 2026-11-28 22:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c4e8a2f61d07'
-down_revision = 'b7d4c1e9a203'
+revision = 'd1a7c3e5f902'
+down_revision = 'c4e8a2f61d07'
 branch_labels = None
 depends_on = None
 
