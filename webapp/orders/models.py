@@ -90,6 +90,23 @@ class Order(db.Model):
             row["outstanding"] = max(row["ordered"] - row["dispatched"], Decimal("0"))
         return out
 
+    # Orders whose goods the customer is still waiting for: a passed date makes them late.
+    AWAITING_GOODS = ("effective", "in_production", "ready_to_ship", "shipped", "on_hold")
+
+    @property
+    def days_late(self) -> int:
+        """Days past the delivery date the customer was promised (0 when not late or delivered)."""
+        from ..i18n import firm_today
+        if self.status not in self.AWAITING_GOODS or self.delivery_date is None:
+            return 0
+        return max((firm_today() - self.delivery_date).days, 0)
+
+    @property
+    def open_blocking_anomalies(self) -> list:
+        """What stops the line for this order now: blocking anomalies not resolved yet."""
+        return [a for w in self.work_orders for a in w.anomalies
+                if a.severity == "blocking" and a.resolved_at is None]
+
     @property
     def all_dispatched(self) -> bool:
         """Every ordered quantity has left in a shipment."""
