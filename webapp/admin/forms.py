@@ -4,7 +4,7 @@ import functools
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, PasswordField, SelectField, SelectMultipleField,
-                     StringField)
+                     StringField, TelField)
 from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -38,7 +38,7 @@ class UserForm(FlaskForm):
                               render_kw={**EMPLOYEE_NO_INPUT, "data-keypad-toggle": "",
                                          "data-keypad-letters": _l("Type letters"),
                                          "data-keypad-digits": _l("Type digits")})
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    phone = TelField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
     roles = MultiCheckbox(_l("Roles"), choices=options(*[(r, ROLE_LABELS[r]) for r in ROLES]))
     password = PasswordField(_l("New password (leave empty to keep)"), validators=[Optional(), Length(min=8, max=200)])

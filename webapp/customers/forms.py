@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from ..forms import DecimalText, WholeNumberText, filled, options
@@ -32,7 +32,7 @@ class CustomerForm(FlaskForm):
         DataRequired(), Regexp(r"^[A-Z0-9]{2,8}$", message=_l("2 to 8 capital letters or digits, e.g. ACME."))],
         filters=[lambda v: v.strip().upper() if v else v])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    contact_phone = TelField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=200)])
     # Not checked beyond its length: besides today's IDs (6-20 letters, digits, _ and -), people give
     # their phone number, an old QQ number or a name to search for.
