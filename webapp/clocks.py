@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_ngettext
+from flask_babel import ngettext
 
 from .admin.calendar import is_working_day
 from .admin.models import CalendarDay, get_settings
@@ -31,11 +31,11 @@ class Clock:
     def rule(self) -> str:
         """The clock's rule in words, e.g. "3 working days" or "24 working hours"."""
         if self.unit == "days":
-            words = (lazy_ngettext("%(num)d working day", "%(num)d working days", self.amount) if self.working
-                     else lazy_ngettext("%(num)d calendar day", "%(num)d calendar days", self.amount))
+            words = (ngettext("%(num)d working day", "%(num)d working days", self.amount) if self.working
+                     else ngettext("%(num)d calendar day", "%(num)d calendar days", self.amount))
         else:
-            words = (lazy_ngettext("%(num)d working hour", "%(num)d working hours", self.amount) if self.working
-                     else lazy_ngettext("%(num)d hour", "%(num)d hours", self.amount))
+            words = (ngettext("%(num)d working hour", "%(num)d working hours", self.amount) if self.working
+                     else ngettext("%(num)d hour", "%(num)d hours", self.amount))
         return str(words)
 
     def due(self, start: datetime) -> datetime:
