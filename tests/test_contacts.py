@@ -325,3 +325,17 @@ def test_saving_keeps_a_unit_changed_after_the_pick(app, as_user, make_customer,
         customer_id, product="Product BRK-5", product_id=str(product_id), unit="箱"))
     requirement = get(app, Requirement, id_from_location(response))
     assert (requirement.product, requirement.unit) == ("Product BRK-5", "箱")
+
+
+def test_the_requirement_record_calls_its_contact_with_one_tap(app, as_user, make_customer):
+    """The requirement page shows the contact's phone as a tel: link (digits and + only)."""
+    customer_id = make_customer("TELR")
+    sales = as_user("sales")
+    with app.app_context():
+        requirement = Requirement(customer_id=customer_id, sales_rep_id=sales.user_id, product="Bracket",
+                                  quantity=100, unit="pcs", contact_name="钱经理", contact_phone="138-0013 8001")
+        db.session.add(requirement)
+        db.session.commit()
+        requirement_id = requirement.id
+    page = sales.get(f"/requirements/{requirement_id}").get_data(as_text=True)
+    assert 'href="tel:13800138001"' in page
