@@ -51,7 +51,7 @@ class Clock:
         return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=local.tzinfo).astimezone(timezone.utc)
 
 
-# The template's promises (DESIGN.md §SLA): the follow-up call within 3 days of the receipt, the
+# The template's promises: the follow-up call within 3 days of the receipt, the
 # first answer to a ticket within 24 hours, a return case started within 24 hours. All in working
 # time: nobody is at work on a Sunday to meet them.
 FOLLOW_UP = Clock("follow_up", 3, "days", True)
