@@ -790,9 +790,10 @@ def load_demo() -> None:
         settings.firm_name = "演示制造有限公司 Demo Manufacturing Co."
         settings.demo_loaded = True
         settings.weekly_capacity = Decimal("8000")
-        for username, name, roles, number, pin in USERS:
+        for index, (username, name, roles, number, pin) in enumerate(USERS):
+            # A mobile number each (fictitious, 139 0000 xxxx): customers' copies and the courier call them.
             user = User(username=username, name=name, employee_no=number, password_hash="",
-                        email=f"{username}@demo.example.cn", is_demo=True)
+                        email=f"{username}@demo.example.cn", phone=f"139 0000 {1001 + index}", is_demo=True)
             user.roles = roles
             user.set_password(DEMO_PASSWORD)
             user.set_pin(pin)
