@@ -61,3 +61,18 @@ def test_the_setting_is_saved_from_the_settings_page(app, as_user):
     assert response.status_code in (200, 303), text_of(response)[:300]
     with app.app_context():
         assert get_settings().prices_for_all_staff is True
+
+
+def test_the_timeline_keeps_payment_amounts_from_floor_roles(app, make_order, as_user):
+    """A payment on the order's timeline shows its amount to finance and not to production or the
+    warehouse (the timeline is open to every office role)."""
+    order_id = make_order("awaiting_countersign", quantity="2400", price=PRICE, prepayment_pct="30")
+    finance = as_user("finance")
+    response = finance.post(f"/orders/{order_id}/payments",
+                            data={"kind": "deposit", "amount": "7,654.32", "received_on": "2026-11-27"})
+    assert response.status_code in (200, 303), text_of(response)[:300]
+    assert "7,654.32" in text_of(finance.get(f"/orders/{order_id}/timeline"))
+    for role in ("production", "warehouse"):
+        page = text_of(as_user(role).get(f"/orders/{order_id}/timeline"))
+        assert "Deposit" in page or "deposit" in page.lower(), role  # the payment is on the story…
+        assert "7,654.32" not in page and "7654.32" not in page, role  # …without its amount

@@ -232,9 +232,10 @@ def _order_event(entry: Entry, event: AuditEvent, data: dict, context: _Context)
     elif action == "order.override_concern":
         entry.details.append(label(data.get("department"), "role"))
         entry.url = links.order()
-    elif action == "order.payment":
-        entry.details.append(labelled(label(data.get("kind"), "payment_kind"),
-                                      money(data.get("amount"), order.currency)))
+    elif action == "order.payment":  # the amount only for those who may see money (permissions.PRICE_ROLES)
+        kind = label(data.get("kind"), "payment_kind")
+        entry.details.append(labelled(kind, money(data.get("amount"), order.currency))
+                             if links.may["order.prices"] else kind)
     elif action == "order.eta_changed":
         entry.details.append(_("%(before)s → %(after)s", before=date_local(event_before(event).get("date")),
                                after=date_local(data.get("date"))))
@@ -367,7 +368,8 @@ class _Links:
     def __init__(self, order):
         self.order_row = order
         self.may = {action: can(current_user, action) for action in
-                    ("workorder.view", "shipment.view", "aftersales.view", "costsheet.view", "order.view")}
+                    ("workorder.view", "shipment.view", "aftersales.view", "costsheet.view", "order.view",
+                     "order.prices")}
 
     def order(self):
         return url_for("orders.detail", order_id=self.order_row.id) if self.may["order.view"] else None
