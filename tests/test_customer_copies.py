@@ -221,7 +221,7 @@ def test_a_used_receipt_link_shows_the_signed_receipt_and_its_photos_only(app, o
             "name": "Ann", "relation": "clerk", "consent": "y", "strokes": SIGNATURE}
     signed = customer.post(link + "/receipt", data={**data, "photos": [(jpeg(), "bent.jpg")]},
                            content_type="multipart/form-data")
-    assert signed.status_code == 200 and "24 hours" in text_of(signed)
+    assert signed.status_code == 200 and "within 24 working hours" in text_of(signed)
     copy = main_of(text_of(app.test_client().get(link)))
     assert "This is your copy" in copy and "<form" not in copy
     assert "55" in copy and "Damaged" in copy and "5 bent" in copy and "Ann (clerk)" in copy and "<svg" in copy

@@ -99,7 +99,7 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
     response = customer.post(receipt_link + "/receipt", data={**base, "strokes": SIGNATURE,
                                                               "photos": [(jpeg(), "bent.jpg")]},
                              content_type="multipart/form-data")
-    assert response.status_code == 200 and "24 hours" in text_of(response)
+    assert response.status_code == 200 and "within 24 working hours" in text_of(response)
     assert "5 bent" in text_of(response)  # the thanks above the customer's copy of what they signed
     shipment = get(app, Shipment, first_id)
     assert shipment.status == "delivered_with_exception"

@@ -253,7 +253,7 @@ def test_floor_to_signed_receipt_on_phones(app, live_server, open_context, brows
     assert customer.evaluate(INK) > 500, "turning the phone lost the signature"
     customer.get_by_role("button", name="Sign for the delivery").click()
     expect(customer.get_by_role("heading", name="Thank you")).to_be_visible()
-    expect(customer.locator("main")).to_contain_text("within 24 hours")
+    expect(customer.locator("main")).to_contain_text("within 24 working hours")
     shoot(customer, "field-07b-customer-thanks")
     browser_problems.check(customer)
 

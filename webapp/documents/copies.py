@@ -12,7 +12,7 @@ from flask import url_for
 from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 
-from .. import links
+from .. import clocks, links
 from ..admin.models import get_settings
 from ..db_types import money as round_money
 from ..db_types import utcnow
@@ -147,19 +147,29 @@ def countersign_pdf(signature) -> bytes:
                                pct=quantity(terms.get("prepayment_pct")), days=terms.get("credit_days"))),
         (_("Breach liability"), terms.get("breach_liability") or ""),
     ])
-    signer = signature.signer_name
-    if signature.signer_title:
-        signer = _("%(text)s (%(aside)s)", text=signature.signer_name, aside=signature.signer_title)
     pdf.signature_box(_("Countersigned by the customer"),
-                      [signer, datetime_local(signature.signed_at, "medium")],
+                      [_signer(signature.signer_name, signature.signer_title),
+                       datetime_local(signature.signed_at, "medium")],
                       svg=signature.signature_svg, seal=seal_path())
-    pdf.paragraph(signature.consent_text, size=8, muted=True)
-    pdf.ln(3)
-    pdf.small_print(_("SHA-256 of the signed terms: %(sha)s", sha=signature.terms_sha256))
-    pdf.small_print(_("The signed terms as stored (the SHA-256 above is computed over this text, "
-                      "encoded as UTF-8):"))
-    pdf.small_print(signature.terms_json)
+    _evidence(pdf, signature.consent_text,
+              _("SHA-256 of the signed terms: %(sha)s", sha=signature.terms_sha256),
+              _("The signed terms as stored (the SHA-256 above is computed over this text, encoded as UTF-8):"),
+              signature.terms_json)
     return pdf.output_bytes()
+
+
+def _signer(name: str, aside: str | None) -> str:
+    """The signer as printed: "Ann Buyer (Purchasing manager)" or the name alone."""
+    return _("%(text)s (%(aside)s)", text=name, aside=aside) if aside else name
+
+
+def _evidence(pdf, consent: str, fingerprint: str, stored_intro: str, stored: str) -> None:
+    """What proves the copy: the consent the signer gave, the SHA-256 and the signed text it covers."""
+    pdf.paragraph(consent, size=8, muted=True)
+    pdf.ln(3)
+    pdf.small_print(fingerprint)
+    pdf.small_print(stored_intro)
+    pdf.small_print(stored)
 
 
 def _line_amount(line: dict):
@@ -208,11 +218,9 @@ def receipt_pdf(receipt) -> bytes:
                     flagged=flagged)
     if receipt.has_exception:
         pdf.paragraph(_("Damage or a shortfall was reported with this receipt. Our after-sales team starts "
-                        "a return or exchange within 24 hours."), size=9)
+                        "a return or exchange within %(rule)s.", rule=clocks.RETURN_START.rule()), size=9)
         pdf.ln(2)
-    signer = receipt.signer_name
-    if receipt.signer_relation:
-        signer = _("%(text)s (%(aside)s)", text=receipt.signer_name, aside=receipt.signer_relation)
+    signer = _signer(receipt.signer_name, receipt.signer_relation)
     when = datetime_local(receipt.signed_at, "medium")
     if receipt.taken_on == "courier":
         when = " · ".join((when, _("signed on the courier's phone")))
@@ -221,12 +229,11 @@ def receipt_pdf(receipt) -> bytes:
         stamped = _photo_file(db.session.get(Photo, receipt.stamped_photo_id))
     pdf.signature_box(_("Received by"), [signer, when], svg=receipt.signature_svg, image=stamped,
                       seal=seal_path(), height=80 if stamped else 32, box_w=120 if stamped else 90)
-    pdf.paragraph(receipt.consent_text, size=8, muted=True)
-    pdf.ln(3)
-    pdf.small_print(_("SHA-256 of the signed delivery note: %(sha)s", sha=receipt.note_sha256))
-    pdf.small_print(_("The signed delivery note as stored (the SHA-256 above is computed over this text, "
-                      "encoded as UTF-8):"))
-    pdf.small_print(receipt.note_json)
+    _evidence(pdf, receipt.consent_text,
+              _("SHA-256 of the signed delivery note: %(sha)s", sha=receipt.note_sha256),
+              _("The signed delivery note as stored (the SHA-256 above is computed over this text, "
+                "encoded as UTF-8):"),
+              receipt.note_json)
     return pdf.output_bytes()
 
 

@@ -8,6 +8,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import clocks
 from ..admin.forms import ROLE_LABELS
 from ..db_types import utcnow
 from ..extensions import db
@@ -205,7 +206,7 @@ def items_for(user) -> list[WorkItem]:
             .where(ReturnCase.status == "open").options(joinedload(Order.customer))
             .order_by(ReturnCase.due_at).limit(200)).all()
         for case, order in cases:
-            items.append(_order_item(_("Start the return within 24 h"), order,
+            items.append(_order_item(_("Start the return within %(rule)s", rule=clocks.RETURN_START.rule()), order,
                                      url_for("shipping.detail", shipment_id=case.shipment_id), case.opened_at,
                                      due=case.due_at, due_kind=DUE_DEADLINE, detail=return_reason(case)[:80]))
         for ticket in db.session.scalars(db.select(Ticket).where(Ticket.status == "open")

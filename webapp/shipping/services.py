@@ -241,6 +241,15 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
     return receipt
 
 
+def receipt_thanks(shipment: Shipment) -> str:
+    """What the customer reads after signing: thanks, or an apology with the return promise (its
+    time from clocks.RETURN_START, so the words match the due time staff see)."""
+    if shipment.receipt is not None and shipment.receipt.has_exception:
+        return _("We are sorry about the problem. Our after-sales team starts a return or exchange within %(rule)s.",
+                 rule=clocks.RETURN_START.rule())
+    return _("Your receipt of shipment %(number)s is recorded.", number=shipment.number)
+
+
 def is_problem(line: ReceiptLine) -> bool:
     """Damage, a missing line or a shortfall."""
     return line.condition != "ok" or line.received_qty < line.shipment_line.quantity

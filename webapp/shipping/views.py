@@ -336,7 +336,7 @@ def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"
         # customer's own link shows what was signed; the courier's phone only says thanks.
         if link.purpose == "delivery_receipt" and shipment.receipt is not None:
             return receipt_copy(link)
-        return render("shipping/thanks.html", shipment=shipment)
+        return render("shipping/thanks.html", shipment=shipment, thanks=services.receipt_thanks(shipment))
     if shipment.status != "dispatched":
         abort(404)
     keep_offline()
@@ -434,24 +434,15 @@ def sign(token: str):
         form.photos.errors = [str(error)]
         return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
     if replay.is_replay():
-        if shipment.receipt is not None and shipment.receipt.has_exception:
-            message = _("We are sorry about the problem. Our after-sales team starts a return or exchange "
-                        "within 24 hours.")
-        else:
-            message = _("Your receipt of shipment %(number)s is recorded.", number=shipment.number)
         from .pdf_copy import receipt_copy_url
         # The customer's phone offers their signed copy in place (not the courier's: its link is not theirs).
-        return replay.applied(message, id=shipment.id, download=receipt_copy_url(token) or "")
+        return replay.applied(services.receipt_thanks(shipment), id=shipment.id,
+                              download=receipt_copy_url(token) or "")
     if taken_on == "customer":
         # The customer's own phone: their copy, with the thanks on top (sent again by a reload, it
         # changes nothing and shows the copy).
-        if shipment.receipt.has_exception:
-            thanks = _("We are sorry about the problem. Our after-sales team starts a return or exchange "
-                       "within 24 hours.")
-        else:
-            thanks = _("Your receipt of shipment %(number)s is recorded.", number=shipment.number)
-        return receipt_copy(link, thanks)
-    return render("shipping/thanks.html", shipment=shipment)
+        return receipt_copy(link, services.receipt_thanks(shipment))
+    return render("shipping/thanks.html", shipment=shipment, thanks=services.receipt_thanks(shipment))
 
 
 def receipt_copy(link, thanks: str | None = None):
