@@ -145,6 +145,11 @@ def test_a_label_scanned_on_a_floor_phone_asks_who_then_opens_the_work(app, floo
         assert answer.status_code == 302 and answer.headers["Location"] == "/switch", path
     answer = phone.get(label)
     assert answer.headers["Location"] == "/switch"
+    # where it was going is kept in the session without the label's token (a credential: never stored)
+    cookie = phone.get_cookie(app.config.get("SESSION_COOKIE_NAME") or "session")
+    with app.app_context():
+        stored = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert label.split("/w/")[1] not in repr(stored) and stored.get("floor_next")
     page = text_of(phone.get("/switch"))
     assert "Floor phone 3" in page and "Nobody is switched in" in page
     assert 'inputmode="numeric"' in page and 'autocomplete="off"' in page and 'pattern="[0-9]*"' in page

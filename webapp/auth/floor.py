@@ -153,7 +153,27 @@ def login_or_floor_required(view):
 
 def continue_to() -> str | None:
     """The worker page a floor phone was on its way to before the switch screen (taken once)."""
-    return session.pop("floor_next", None)
+    target = session.pop("floor_next", None)
+    if isinstance(target, dict) and "work_order" in target:  # a label's page, kept without its token
+        from ..production.models import WorkOrder
+        token = db.session.scalar(db.select(WorkOrder.token).where(WorkOrder.id == target["work_order"]))
+        return url_for("production.floor", token=token) if token else None
+    return target if isinstance(target, str) else None
+
+
+def _remember_target(endpoint: str) -> None:
+    """Keep where a phone nobody is using was going, for after the switch. The session cookie is
+    signed, not encrypted, and a capability token is never stored (capabilities.py): a label's page
+    is kept by its work order's id, other capability pages not at all."""
+    from ..capabilities import CAPABILITY_ARGS
+    arguments = request.view_args or {}
+    if not any(name in CAPABILITY_ARGS for name in arguments):
+        session["floor_next"] = request.full_path.rstrip("?")
+    elif endpoint == "production.floor":
+        from ..production.models import WorkOrder
+        work_order_id = db.session.scalar(db.select(WorkOrder.id).where(WorkOrder.token == arguments["token"][:40]))
+        if work_order_id is not None:
+            session["floor_next"] = {"work_order": work_order_id}
 
 
 def opens(path: str) -> bool:
@@ -236,7 +256,7 @@ def guard():
             # A label scanned on a phone nobody is using: who are you, then on to that page (My work,
             # where a switch leads anyway, leaves a label scanned before waiting).
             if endpoint != "main.home":
-                session["floor_next"] = request.full_path.rstrip("?")
+                _remember_target(endpoint)
             return redirect(url_for("auth.switch"))
         if person:
             flash(_("This phone is a floor phone: it opens worker pages only. Use your own login for office pages."),
