@@ -31,6 +31,16 @@ def test_floor_roles_see_quantities_and_dates_but_no_money(app, order_id, as_use
     assert client.get(f"/orders/{order_id}/confirmation").status_code == 403
 
 
+@pytest.mark.parametrize("role", ["production", "warehouse"])
+def test_floor_roles_compare_versions_without_money(app, make_order, as_user, role):
+    """A numbered order's versions are linked for them too; the money in the comparison is "not shown"."""
+    order_id = make_order("awaiting_countersign", quantity="2400", price=PRICE)
+    client = as_user(role)
+    assert f"/orders/{order_id}/versions" in text_of(client.get(f"/orders/{order_id}"))
+    page = text_of(client.get(f"/orders/{order_id}/versions"))
+    assert "not shown" in page and "29,616" not in page
+
+
 @pytest.mark.parametrize("role", ["sales", "finance", "manager", "operations"])
 def test_commercial_roles_see_prices(app, order_id, as_user, role):
     """Sales, finance, managers and operations see the prices (finance also the margin)."""

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from .. import links
 from ..admin.models import get_settings
+from ..contacts import tel_href
 from ..db_types import utcnow
 from ..extensions import db
 from ..htmx import render, see_other
@@ -40,12 +41,7 @@ def sales_contact(user) -> dict:
     """The firm's name and the salesperson the customer can call or write to."""
     phone = (user.phone or "") if user else ""
     return {"firm": get_settings().firm_name, "name": user.name if user else "", "phone": phone,
-            "tel": tel_href(phone) if phone else "", "email": (user.email or "") if user else ""}
-
-
-def tel_href(phone: str) -> str:
-    """A tel: link for a phone number as people write it ("021 5555-0100" → tel:02155550100)."""
-    return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+            "tel": tel_href(phone), "email": (user.email or "") if user else ""}
 
 
 def render_copy(template: str, link, signed_at: datetime, contact_user, thanks: str | None = None, **context):
