@@ -447,3 +447,14 @@ def test_product_barcode_is_kept_and_unique(app, as_user):
     assert blank.status_code == 303
     with app.app_context():
         assert db.session.scalar(db.select(Product.barcode).where(Product.model == "BRK-11")) is None
+
+
+def test_an_employee_number_is_unique_whatever_its_case(app, as_user, make_user):
+    """W001 and w001 would both match on the switch screen (it ignores case): the second is refused
+    with the form kept."""
+    make_user("worker", username="first-worker", employee_no="W001", pin="1234")
+    admin = as_user("admin")
+    response = admin.post("/admin/users/new", data=user_form(employee_no="w001", roles=["worker"]))
+    page = text_of(response)
+    assert response.status_code == 422 and "Another user has this username or employee number" in page
+    assert 'value="w001"' in page and by(app, User, username="wangfang") is None

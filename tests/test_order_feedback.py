@@ -30,8 +30,7 @@ def input_value(html: str, name: str) -> str | None:
 
 def notes(html: str) -> list[tuple[str, str]]:
     """The panel's notes as (role, text)."""
-    # "CN¥" or "¥": how English prints the yuan is not this test's business
-    return [(role, re.sub(r"<[^>]+>", "", text).strip().replace("CN¥", "¥")) for role, text in re.findall(
+    return [(role, re.sub(r"<[^>]+>", "", text).strip()) for role, text in re.findall(
         r'<p [^>]*class="flash panel-note[^"]*" role="(status|alert)">(.*?)</p>', html, re.S)]
 
 

@@ -43,7 +43,9 @@ def user(user_id: int | None = None):
     if form.validate_on_submit():
         clash = db.session.scalar(db.select(User).where(
             db.or_(db.func.lower(User.username) == form.username.data.lower(),
-                   db.and_(User.employee_no.is_not(None), User.employee_no == (form.employee_no.data or None))),
+                   # the switch screen matches employee numbers in any case (W001 = w001)
+                   db.and_(User.employee_no.is_not(None),
+                           db.func.upper(User.employee_no) == (form.employee_no.data or "").strip().upper())),
             User.id != (person.id if person else 0)))
         if clash:
             form.username.errors.append(_("Another user has this username or employee number."))

@@ -64,7 +64,7 @@ def logout():
     stays enrolled)."""
     if sessions.is_floor():
         person = sessions.switch_out("handed_back")
-        flash(_("%(name)s handed the phone back.", name=person.name if person else "?"))
+        flash(_("%(name)s handed the phone back.", name=person.name) if person else _("The phone is handed back."))
         return see_other(url_for("auth.switch"))
     sessions.end_this()
     flash(_("You are logged out on this device."))

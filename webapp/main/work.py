@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clocks
@@ -63,9 +64,12 @@ def order_ref(order: Order) -> str:
     if order.customer_po:
         return _("PO %(po)s", po=order.customer_po)
     if order.lines:
-        line = order.lines[0]
-        more = _(" and %(n)s more lines", n=len(order.lines) - 1) if len(order.lines) > 1 else ""
-        return _("%(model)s, not numbered yet", model=line.model) + more
+        model, more = order.lines[0].model, len(order.lines) - 1
+        if not more:
+            return _("%(model)s, not numbered yet", model=model)
+        # one message, so a language can put the words in its own order
+        return ngettext("%(model)s and %(num)d more line, not numbered yet",
+                        "%(model)s and %(num)d more lines, not numbered yet", more, model=model)
     return _("Order not numbered yet")
 
 
