@@ -314,3 +314,34 @@ def test_the_admin_device_list_shows_and_ends_a_floor_phone(app, floor, as_user)
     assert admin.post(f"/admin/devices/{device.id}/revoke").status_code == 303
     assert floor_phone_of(app).revoked_at is not None
     assert floor["phone"].get("/").headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("app", [pytest.param("sqlite", id="sqlite"),
+                                 pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_one_code_used_by_two_phones_at_the_same_moment_enrols_one(app, as_user):
+    """Two fresh phones send the same code at once, one typed and one by its QR: exactly one becomes
+    a floor phone, the other is told the code is used (nothing half-made)."""
+    import threading
+    supervisor = as_user("production", name="Zhang Supervisor")
+    code, qr_path = issue_code(supervisor, "车间手机 7")
+    phones = [app.test_client(), app.test_client()]
+    tokens = [phone.csrf_token() for phone in phones]
+    posts = [("/enrol", {"code": code}), (qr_path, {})]
+    barrier, statuses = threading.Barrier(2), [None, None]
+
+    def send(index):
+        path, data = posts[index]
+        barrier.wait()
+        statuses[index] = phones[index].post(path, csrf=False, data={**data, "csrf_token": tokens[index]}).status_code
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses)[0] == 303 and sorted(statuses)[1] in (409, 410, 422), statuses
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(DeviceSession)
+                                 .where(DeviceSession.kind == "floor")) == 1
+        assert db.session.scalar(db.select(FloorEnrolment.used_at)) is not None
