@@ -408,6 +408,14 @@ def test_a_receipt_signed_on_the_couriers_phone_with_a_stamped_note(app, make_or
     assert_looks_like_a_page(render_page_one(data, tmp_path, "stamped"))
     download = app.test_client().get(path + "/receipt-copy.pdf")
     assert download.status_code == 200 and "Bo" in pdf_text(download.data)
+    # once that unused link has expired, the PDF goes with the page: one rule for both
+    import time_machine
+    from datetime import timedelta
+    with app.app_context():
+        expires_at = links.current("delivery_receipt", shipment_id).expires_at
+    with time_machine.travel(expires_at + timedelta(days=1)):
+        assert app.test_client().get(path).status_code == 404
+        assert app.test_client().get(path + "/receipt-copy.pdf").status_code == 404
     # the firm withdraws the customer's link before the customer ever used it: no copy through it
     with app.app_context(), app.test_request_context():
         links.revoke_all("delivery_receipt", shipment_id)

@@ -5,7 +5,6 @@ import json
 import logging
 import os
 import re
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import url_for
@@ -29,31 +28,25 @@ log = logging.getLogger(__name__)
 
 # --- what is kept, and for how long -----------------------------------------------------------------
 
-def retention() -> timedelta:
-    """How long after signing the customer can download their copy from their link: the firm's
-    `signed_copy_days`, the period the read-only copy pages use too."""
-    return timedelta(days=get_settings().signed_copy_days)
-
-
 def within_retention(signed_at) -> bool:
-    """Whether a copy signed at signed_at may still be downloaded."""
-    return signed_at + retention() > utcnow()
+    """Whether a copy signed at signed_at may still be downloaded (the copy pages' own period)."""
+    from ..public.copies import kept_until
+    return utcnow() < kept_until(signed_at)
 
 
 def link_keeps_copy(link, purpose: str) -> bool:
-    """Whether a customer's link still leads to their copy: a link of purpose that was not withdrawn
-    before it was used. Housekeeping after the signature (an amendment, a new link) revokes used
-    links too; that does not take away the copy of what was signed. Unknown links, links of another
-    kind and links withdrawn unused lead to nothing."""
-    if link is None or link.purpose != purpose:
-        return False
-    return link.revoked_at is None or (link.used_at is not None and link.revoked_at >= link.used_at)
+    """Whether a customer's link leads to their copy: the rule of the copy pages (public.copies.was_used:
+    used, and not withdrawn before that), or a link of theirs still live (a receipt signed on the
+    courier's phone leaves the customer's own link unused). Unknown links, links of another kind
+    and links withdrawn or expired unused lead to nothing."""
+    from ..public.copies import was_used
+    return link is not None and link.purpose == purpose and (link.is_live or was_used(link))
 
 
 def gone_message() -> str:
     """What a customer reads when their copy is past the retention period."""
     return _("Your signed copy is no longer kept online: it was kept for %(days)s days after signing. "
-             "Ask us for a copy.", days=retention().days)
+             "Ask us for a copy.", days=get_settings().signed_copy_days)
 
 
 def seal_path() -> str | None:
@@ -264,7 +257,7 @@ def mail_countersigned_copy(signature, order, link) -> None:
         mail.queue(_contact(order), _("Order %(number)s: your countersigned copy", number=order.number),
                    _("Hello,\n\nThank you for countersigning order %(number)s. Your copy is attached as a PDF. "
                      "You can also download it here for %(days)s days:\n\n%(url)s\n",
-                     number=order.number, days=retention().days, url=url),
+                     number=order.number, days=get_settings().signed_copy_days, url=url),
                    attachments=[mail.Attachment(countersign_filename(json.loads(signature.terms_json)),
                                                 "application/pdf", make)])
 
@@ -297,6 +290,6 @@ def mail_receipt_copy(receipt) -> None:
         if link is not None:
             url = links.absolute(url_for("shipping.receipt_copy_pdf", token=link.token))
             body += "\n" + _("You can also download it here for %(days)s days:\n\n%(url)s\n",
-                             days=retention().days, url=url)
+                             days=get_settings().signed_copy_days, url=url)
         mail.queue(_contact(order), _("Shipment %(number)s: your signed delivery receipt", number=shipment.number),
                    body, attachments=[mail.Attachment(receipt_filename(shipment), "application/pdf", make)])

@@ -10,8 +10,8 @@ from ..contacts import Contact, order_contact
 from ..extensions import db
 from ..forms import NumberError, input_number, parse_decimal
 from ..htmx import is_partial, render, see_other
-from ..db_types import utcnow
 from ..orders.models import Order
+from ..documents.copies import link_keeps_copy, within_retention
 from ..public import copies
 from ..permissions import require, requires
 from ..photos import Photo, get_photo, photos_of, send_photo
@@ -464,12 +464,12 @@ def receipt_photo(token: str, photo_id: int):
     """A photo of the customer's own signed receipt (the stamped note or the damage), through their link
     for as long as the link shows the copy."""
     link = links.find(token)
-    if link is None or link.purpose != "delivery_receipt" or not (link.is_live or copies.was_used(link)):
+    if not link_keeps_copy(link, "delivery_receipt"):
         abort(404)
     shipment = db.get_or_404(Shipment, link.object_id)
     receipt = shipment.receipt
     item = db.session.get(Photo, photo_id)
     if (receipt is None or item is None or item.entity_type not in ("receipt", "stamped_note")
-            or item.entity_id != receipt.id or utcnow() >= copies.kept_until(receipt.signed_at)):
+            or item.entity_id != receipt.id or not within_retention(receipt.signed_at)):
         abort(404)
     return send_photo(item)
