@@ -234,6 +234,11 @@ def test_handing_back_and_idling_switch_the_worker_out_not_the_phone(app, floor)
         assert phone.get(floor["label_path"]).headers["Location"] == "/switch"
         assert "was handed back" in text_of(phone.get("/switch"))
     assert floor_phone_of(app).user_id is None
+    with app.app_context():  # both ends of a turn are in the audit trail, the idle one too
+        from webapp.audit import AuditEvent
+        reasons = [event.after_data.get("reason") for event in db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "auth.switch_out").order_by(AuditEvent.id))]
+    assert reasons == ["handed_back", "idle"], reasons
 
     supervisor = floor["supervisor"]
     supervisor.post("/account", data={"current": "correct horse 1", "new": "a new password 2",

@@ -48,6 +48,17 @@ def record(action: str, entity, *, actor=None, actor_kind: str | None = None,
            actor_label: str | None = None, before=None, after=None, note: str | None = None,
            entity_type: str | None = None) -> AuditEvent:
     """Append an audit event for entity (flushed with the caller's transaction, never committed here)."""
+    event = build(action, entity, actor=actor, actor_kind=actor_kind, actor_label=actor_label, before=before,
+                  after=after, note=note, entity_type=entity_type)
+    db.session.add(event)
+    return event
+
+
+def build(action: str, entity, *, actor=None, actor_kind: str | None = None,
+          actor_label: str | None = None, before=None, after=None, note: str | None = None,
+          entity_type: str | None = None) -> AuditEvent:
+    """An audit event for entity, not added to any session: for the few events written on the side
+    (transaction.short_write), e.g. a floor phone's idle switch-out during a GET."""
     device_id = None
     request_id = None
     if has_request_context():
@@ -68,7 +79,6 @@ def record(action: str, entity, *, actor=None, actor_kind: str | None = None,
         note=note,
         request_id=request_id,
     )
-    db.session.add(event)
     return event
 
 

@@ -17,6 +17,7 @@ from functools import wraps
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import logout_user
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, permissions
@@ -207,17 +208,22 @@ def _mark_activity(device: DeviceSession) -> None:
 
 
 def _end_idle_turn(device: DeviceSession) -> bool:
-    """Switch the worker out after FLOOR_IDLE_MINUTES without use; whether that happened."""
+    """Switch the worker out after FLOOR_IDLE_MINUTES without use; whether that happened. Written on
+    the side (a GET may find the phone idle), audited like a hand-back (sessions.switch_out)."""
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config["FLOOR_IDLE_MINUTES"]))
     if device.last_seen_at > now - idle:
         return False
+    person = device.user
     with short_write() as side:
-        side.execute(db.update(DeviceSession).where(
+        changed = side.execute(db.update(DeviceSession).where(
             DeviceSession.id == device.id, DeviceSession.user_id == device.user_id)
-            .values(user_id=None, last_seen_at=now))
+            .values(user_id=None, last_seen_at=now)).rowcount
+        if changed and person is not None:
+            side.add(audit.build("auth.switch_out", person, actor=person, after={"reason": "idle"}))
     set_committed_value(device, "user_id", None)
     set_committed_value(device, "last_seen_at", now)
+    logout_user()  # this request too runs as nobody, even if it had already loaded the worker
     return True
 
 
