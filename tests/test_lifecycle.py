@@ -18,7 +18,9 @@ class Thing:
 
 
 def cases():
+    from webapp import domains
     from webapp.permissions import MACHINES
+    domains()  # importing the domains registers their machines
     for machine in MACHINES.values():
         for name, transition in machine.transitions.items():
             yield pytest.param(machine, name, transition, id=f"{machine.name}:{name}")

@@ -44,7 +44,9 @@ def raw_keys() -> set[str]:
     from webapp.auth.models import ROLES
     from webapp.costing.forms import CATEGORY_LABELS
     from webapp.orders.forms import METHOD_CHOICES
+    from webapp import domains
     from webapp.permissions import MACHINES
+    domains()  # importing the domains registers their machines
     from webapp.production.forms import KIND_LABELS
     from webapp.requirements.forms import PRIORITY_CHOICES
     from webapp.shipping.forms import CONDITION_CHOICES
@@ -129,7 +131,9 @@ def test_every_state_and_transition_has_a_chinese_label():
     """A state added to a machine without a label would be shown as its key: every state of every
     machine, and every transition (the timeline's event), reads as translated words."""
     from webapp.labels import state_label
+    from webapp import domains
     from webapp.permissions import MACHINES
+    domains()  # importing the domains registers their machines
     from webapp.templating import event_label
     # No database needed (and this module's demo database must not be emptied by a fresh one).
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"})

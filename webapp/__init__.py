@@ -125,45 +125,35 @@ def secure_headers(response) -> None:
     response.headers["X-Request-Id"] = g.get("request_id", "")
 
 
-def register_blueprints(app: Flask) -> None:
-    """Every domain's blueprint."""
+def domains() -> tuple:
+    """The domain packages, in the order their blueprints are registered: the one place that names
+    them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
     from . import (admin, aftersales, auth, costing, customers, main, orders, production, public, pwa,
-                   requirements, scan, shipping, sync, tls)
-    # The views modules attach their routes to each domain's blueprint.
-    from .admin import views as _admin_views  # noqa: F401
-    from .aftersales import models as _aftersales_models, views as _aftersales_views  # noqa: F401
-    from .costing import models as _costing_models, views as _costing_views  # noqa: F401
-    from .shipping import models as _shipping_models, views as _shipping_views  # noqa: F401
-    from .auth import sessions as _sessions, views as _auth_views  # noqa: F401
-    from .customers import views as _customer_views  # noqa: F401
-    from .main import views as _main_views  # noqa: F401
-    from .orders import views as _order_views  # noqa: F401
-    from .production import views as _production_views  # noqa: F401
-    from .public import views as _public_views  # noqa: F401
-    from .requirements import views as _requirement_views  # noqa: F401
-    from .pwa import views as _pwa_views  # noqa: F401
-    from .scan import views as _scan_views  # noqa: F401
-    # The customers' PDF copies and the firm's seal, on the public, shipping and admin blueprints.
-    from .admin import seal as _admin_seal  # noqa: F401
-    from .public import pdf_copy as _public_pdf_copy  # noqa: F401
-    from .shipping import pdf_copy as _shipping_pdf_copy  # noqa: F401
-    from .sync import models as _sync_models, views as _sync_views  # noqa: F401
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
-    app.register_blueprint(customers.bp, url_prefix="/customers")
-    app.register_blueprint(requirements.bp, url_prefix="/requirements")
-    app.register_blueprint(orders.bp, url_prefix="/orders")
-    app.register_blueprint(admin.bp, url_prefix="/admin")
-    app.register_blueprint(production.bp)
-    app.register_blueprint(shipping.bp)
-    app.register_blueprint(aftersales.bp)
-    app.register_blueprint(costing.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(pwa.bp)
-    app.register_blueprint(scan.bp)
-    app.register_blueprint(sync.bp)
-    app.register_blueprint(tls.bp)
-    from . import photos
+                   requirements, scan, shipping, sync)
+    return (
+        auth,
+        main,
+        customers,
+        requirements,
+        orders,
+        admin,
+        production,
+        shipping,
+        aftersales,
+        costing,
+        public,
+        pwa,
+        scan,
+        sync,
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every domain's pages, then the shared photo gate and the local certificate authority."""
+    for domain in domains():
+        domain.init_app(app)
+    from . import photos, tls
+    tls.init_app(app)  # /certificate (unless LOCAL_CA=0), `flask tls`, `flask serve-https`
     app.register_blueprint(photos.bp)
 
 
@@ -175,9 +165,8 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """flask demo, go-live, backup, user create."""
-    from . import cli, tls
+    from . import cli
     cli.init_app(app)
-    tls.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -28,6 +28,9 @@ class Defaults:
     LOGIN_THROTTLE_MAX_FAILURES = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LINK_LIFETIME_DAYS = 14
+    # The local certificate authority's page (/certificate, webapp/tls.py) for phones on a LAN served by
+    # `make https`. Behind a proxy with a real certificate, set LOCAL_CA=0: the page is not served.
+    LOCAL_CA = True
     # Floor phones (webapp/auth/floor.py): how long a supervisor's one-time enrolment code lives, how
     # long a worker stays switched in without using the phone, and enrolment attempts (how many, per
     # seconds) from one address and from everyone (an 8-digit code is not guessed in the minutes it lives).
@@ -66,9 +69,9 @@ class Defaults:
 ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
-    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_SECURE", "LOCAL_CA",
 )
-BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE")
+BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE", "LOCAL_CA")
 INTEGER_KEYS = ("TRUSTED_PROXIES",)
 
 

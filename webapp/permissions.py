@@ -1,62 +1,19 @@
 """Who may do what: the one place views, loaders and templates ask.
 
 Transitions are named "<machine>:<transition>" and take their roles and state rules from the
-domain's lifecycle table; other actions are listed here.
+domain's lifecycle table; plain actions, their state rules and the actions answered by a function
+of their own are what each domain registered (webapp/registry.py). This module imports no domain.
 """
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user
 
-from .aftersales import lifecycle as aftersales_lifecycle
-from .orders import lifecycle as order_lifecycle
-from .production import lifecycle as work_order_lifecycle
-from .requirements import lifecycle as requirement_lifecycle
-from .shipping import lifecycle as shipment_lifecycle
-
-MACHINES = {"order": order_lifecycle.MACHINE, "requirement": requirement_lifecycle.MACHINE,
-            "work_order": work_order_lifecycle.MACHINE, "shipment": shipment_lifecycle.MACHINE,
-            "return_case": shipment_lifecycle.RETURN_CASE,
-            "follow_up": aftersales_lifecycle.FOLLOW_UP, "ticket": aftersales_lifecycle.TICKET,
-            "survey": aftersales_lifecycle.SURVEY}
+from . import registry
+from .registry import MACHINES  # noqa: F401  (every registered machine, by name)
 
 OFFICE = frozenset({"admin", "sales", "operations", "production", "purchasing", "warehouse", "qc",
                     "finance", "manager", "aftersales"})
-
-ACTIONS: dict[str, frozenset[str]] = {
-    "work.view": OFFICE | {"worker", "courier"},
-    "customer.view": OFFICE,
-    "customer.manage": frozenset({"sales", "manager", "admin"}),
-    "product.manage": frozenset({"warehouse", "production", "manager", "admin"}),
-    "requirement.view": OFFICE,
-    "requirement.create": frozenset({"sales"}),
-    "requirement.edit": frozenset({"sales"}),
-    "order.view": OFFICE,
-    "order.create": frozenset({"sales"}),
-    "order.edit": frozenset({"sales"}),
-    "order.budget": frozenset({"finance"}),
-    "payment.record": frozenset({"finance"}),
-    "order.close_override": frozenset({"manager"}),
-    "link.manage": frozenset({"sales", "manager"}),
-    "admin.manage": frozenset({"admin"}),
-    "workorder.view": frozenset({"production", "operations", "worker", "qc", "manager", "purchasing",
-                                 "warehouse"}),
-    "workorder.manage": frozenset({"production", "operations"}),
-    "workorder.report": frozenset({"worker", "production"}),
-    "shipment.view": frozenset({"warehouse", "operations", "qc", "sales", "manager", "production",
-                                "aftersales", "finance"}),
-    "shipment.manage": frozenset({"warehouse", "operations"}),
-    "return.manage": shipment_lifecycle.RETURN_CASE.transitions["start"].roles,
-    "return.close": shipment_lifecycle.RETURN_CASE.transitions["close"].roles,
-    "aftersales.view": OFFICE,
-    "ticket.open": frozenset({"sales", "aftersales", "manager"}),
-    "costsheet.view": frozenset({"finance", "manager", "operations", "sales"}),
-    "costsheet.edit": frozenset({"finance"}),
-    "costsheet.finalise": frozenset({"finance"}),
-    "sync.conflicts": frozenset({"operations", "production", "warehouse", "manager", "admin"}),
-    # Make a shared phone a floor device with a one-time code, and lock one out (webapp/auth/floor.py).
-    "floor.enrol": frozenset({"production", "admin"}),
-}
 
 # Prices, budgets and margins: the commercial roles always see them. Production, warehouse,
 # purchasing and QC judge capacity, stock and quality — they see quantities and dates, and prices
@@ -70,35 +27,23 @@ PHOTO_VIEWERS = {"progress": "workorder.view", "anomaly": "workorder.view", "dis
                  "receipt": "shipment.view", "stamped_note": "shipment.view",
                  "shipment_problem": "shipment.view", "sync_conflict": "sync.conflicts"}
 
-# Extra state rules for plain actions on an object.
-STATE_RULES = {
-    "requirement.edit": lambda r: r.status in ("draft", "clarification"),
-    "order.edit": lambda o: o.status == "draft",
-    "order.budget": lambda o: o.status in ("in_review", "pending_approval"),
-    "payment.record": lambda o: o.status not in ("draft", "cancelled"),
-}
-
 
 def can(user, action: str, obj=None) -> bool:
     """Return whether user may do action (on obj, when the action concerns one)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    roles = user.roles
     if ":" in action:
         machine_name, name = action.split(":", 1)
-        return MACHINES[machine_name].allowed(obj, name, roles)
-    if action.startswith("order.review."):
-        # The role is checked here (403); the order's state and settings by the service (409).
-        department = action.rsplit(".", 1)[1]
-        return department in ("production", "finance", "warehouse") and department in roles
-    if action == "order.prices":
-        if roles & PRICE_ROLES:
-            return True
-        from .admin.models import get_settings  # one row, kept in the session's identity map
-        return bool(roles & OFFICE) and get_settings().prices_for_all_staff
-    if not roles & ACTIONS[action]:
+        return MACHINES[machine_name].allowed(obj, name, user.roles)
+    check = registry.action_check(action) or registry.action_check(action.rsplit(".", 1)[0] + ".*")
+    if check is not None:
+        return bool(check(user, obj))
+    roles = registry.action_roles(action)
+    if roles is None:
+        raise KeyError(action)  # a typo in an action's name must fail loudly, not deny quietly
+    if not user.roles & roles:
         return False
-    rule = STATE_RULES.get(action)
+    rule = registry.state_rule(action)
     return rule is None or obj is None or rule(obj)
 
 

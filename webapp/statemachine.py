@@ -42,24 +42,34 @@ class Transition:
 
 @dataclass
 class StateMachine:
-    """A named table of transitions over objects with a `status` attribute."""
+    """A named table of transitions over objects with a `status` attribute, with the words for its
+    states (`labels`, message ids) and its named groups of states (`groups`, e.g. the order's
+    "SHIPPABLE"): the one place a state set is written, so no module copies it."""
 
     name: str
     states: tuple[str, ...]
     transitions: dict[str, Transition] = field(default_factory=dict)
     # English message ids; the web layer translates them when it shows them.
     messages: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, object] = field(default_factory=dict)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def __init__(self, name, states, transitions, messages=None):
+    def __init__(self, name, states, transitions, messages=None, labels=None, groups=None):
         self.name = name
         self.states = tuple(states)
         self.transitions = {t.name: t for t in transitions}
         self.messages = messages or {}
+        self.labels = dict(labels or {})
+        self.groups = {key: tuple(group) for key, group in (groups or {}).items()}
         for t in transitions:
             unknown = set(t.sources) - set(self.states)
             assert not unknown, (t.name, unknown)
             if not callable(t.target):
                 assert t.target in self.states, (t.name, t.target)
+        for key, group in self.groups.items():
+            unknown = set(group) - set(self.states)
+            assert not unknown, (key, unknown)
+        assert not set(self.labels) - set(self.states), (name, set(self.labels) - set(self.states))
 
     def check(self, obj, name: str, roles) -> Transition:
         """Return the transition if roles may make it on obj now, else raise TransitionError."""

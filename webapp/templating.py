@@ -7,11 +7,9 @@ from flask_babel import gettext as _
 from flask import session, url_for
 from flask_login import current_user
 
-from . import permissions
+from . import permissions, registry
 from .contacts import tel_href
 from .db_types import utcnow
-from .permissions import MACHINES
-from .statemachine import N_
 from .labels import label, state_label
 
 
@@ -64,68 +62,10 @@ def date_local(value, fmt: str = "medium") -> str:
 
 
 
-EVENT_LABELS = {
-    "requirement.created": N_("Requirement written down"),
-    "requirement.edited": N_("Requirement edited"),
-    "requirement.attachment": N_("File attached"),
-    "order.created": N_("Order drawn up"),
-    "order.edited": N_("Order edited"),
-    "order.budget": N_("Cost budget set"),
-    "order.numbered": N_("Order number assigned"),
-    "order.payment": N_("Payment recorded"),
-    "order.review": N_("Feasibility sign-off"),
-    "order.approve": N_("Approved"),
-    "order.reject": N_("Rejected"),
-    "order.eta_changed": N_("Expected date changed"),
-    "order.link_renewed": N_("New customer link"),
-    "order.link_revoked": N_("Customer link withdrawn"),
-    "requirement.link_renewed": N_("New customer link"),
-    "requirement.link_revoked": N_("Customer link withdrawn"),
-    "work_order.created": N_("Work order created"),
-    "work_order.split": N_("Work order split"),
-    "work_order.progress": N_("Progress reported"),
-    "work_order.anomaly": N_("Anomaly raised"),
-    "work_order.anomaly_resolved": N_("Anomaly resolved"),
-    "shipment.created": N_("Shipment created"),
-    "shipment.line_checked": N_("Packing-list line checked"),
-    "shipment.problem": N_("Courier reported a problem"),
-    "return.opened": N_("Return case opened"),
-    "return.started": N_("Return case started"),
-    "return.closed": N_("Return case closed"),
-    "order.close_override": N_("Closed by a manager's override"),
-    "work_order.from_stock": N_("Line taken from stock (no work order)"),
-    "follow_up.created": N_("Follow-up call planned"),
-    "ticket.opened": N_("Ticket opened"),
-    "survey.sent": N_("Satisfaction survey sent"),
-    "cost_sheet.saved": N_("Cost sheet saved"),
-    "cost_sheet.finalised": N_("Cost sheet finalised"),
-    # What the order's timeline says happened (a transition's own label is what a button says).
-    "order.submit": N_("Submitted for review"),
-    "order.override_concern": N_("Concern overridden"),
-    "order.countersign": N_("Countersigned by the customer"),
-    "order.start_production": N_("Released to production"),
-    "work_order.start": N_("Work started"),
-    "work_order.finish": N_("Work finished, waiting for QC"),
-    "work_order.fail_qc": N_("QC rejected pieces"),
-    "work_order.block": N_("Work stopped"),
-    "work_order.unblock": N_("Work resumed"),
-    "shipment.dispatch": N_("Dispatched"),
-    "shipment.deliver": N_("Delivered and signed for"),
-    "ticket.respond": N_("Ticket answered"),
-    "ticket.customer_reply": N_("Customer replied"),
-    "follow_up.record": N_("Follow-up call made"),
-}
-
-
 def labelled(label, value) -> str:
     """A label and its value as the locale writes them ("Owner: Li", "负责人：李"): never an ASCII
     colon glued to a Chinese word in a template."""
     return _("%(label)s: %(value)s", label=label, value=value)
-
-
-def _return_reason(case) -> str:
-    from .shipping.services import return_reason
-    return return_reason(case)
 
 
 def list_in_words(items) -> str:
@@ -136,18 +76,16 @@ def list_in_words(items) -> str:
 
 def event_label(action: str) -> str:
     """A translated label for an audit action (transition labels come from the lifecycle tables)."""
-    if action in EVENT_LABELS:
-        return _(EVENT_LABELS[action])
-    machine_name, _sep, name = action.partition(".")
-    machine = MACHINES.get(machine_name)
-    if machine and name in machine.transitions and machine.transitions[name].label:
-        return _(machine.transitions[name].label)
-    return action
+    text = registry.event_text(action)  # what the domains registered (webapp/registry.py)
+    return _(text) if text else action
 
 
-def _firm_name() -> str:
-    from .admin.models import get_settings
-    return get_settings().firm_name
+def template_globals() -> dict:
+    """Helpers a domain adds to every template (its registration's `template_globals`)."""
+    found: dict = {}
+    for domain in registry.domains():
+        found.update(domain.template_globals)
+    return found
 
 
 def app_config() -> dict:
@@ -208,7 +146,7 @@ def init_app(app) -> None:
                                  state=state_label, label=label, event=event_label, format_list=list_in_words,
                                  local_date=local_date, tel=tel_href)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
-                                 get_locale=get_locale, firm_name=_firm_name, labelled=labelled,
-                                 return_reason=_return_reason, clock_rule=_clock_rule,
+                                 get_locale=get_locale, labelled=labelled, clock_rule=_clock_rule,
                                  app_config=app_config, now_iso=lambda: utcnow().isoformat())
+    app.jinja_env.globals.update(template_globals())  # e.g. firm_name (admin), return_reason (shipping)
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -437,6 +437,9 @@ def _gunicorn_has(setting: str) -> bool:
 
 
 def init_app(app) -> None:
-    """Register `flask tls init` and `flask serve-https`."""
+    """Register `flask tls init` and `flask serve-https`, and the /certificate page unless the app is
+    configured without the local authority (LOCAL_CA=0: behind a real certificate)."""
     app.cli.add_command(tls_group)
     app.cli.add_command(serve_https)
+    if app.config.get("LOCAL_CA", True):
+        app.register_blueprint(bp)

@@ -1,4 +1,23 @@
 """Admin pages: users and roles, devices, firm settings, working calendar."""
 from flask import Blueprint
 
+from ..registry import Domain, register
+
 bp = Blueprint("admin", __name__)
+
+
+
+def firm_name() -> str:
+    """The firm's name from its settings (every page's header)."""
+    from .models import get_settings
+    return get_settings().firm_name
+
+
+DOMAIN = register(Domain(name="admin", actions={"admin.manage": frozenset({"admin"})},
+                         template_globals={"firm_name": firm_name}))
+
+
+def init_app(app) -> None:
+    """Attach the admin pages and the firm's seal under /admin."""
+    from . import models, seal, views  # noqa: F401  (routes and tables)
+    app.register_blueprint(bp, url_prefix="/admin")

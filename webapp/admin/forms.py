@@ -11,14 +11,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import EMPLOYEE_NO_INPUT, PIN_INPUT
 from ..auth.models import ROLES
+from ..auth.roles import ROLE_LABELS  # noqa: F401  (kept importable from here)
 from ..forms import DecimalText, WholeNumberText, filled, options
 
-ROLE_LABELS = {
-    "admin": _l("Admin"), "sales": _l("Sales"), "operations": _l("Operations"),
-    "production": _l("Production"), "purchasing": _l("Purchasing"), "warehouse": _l("Warehouse"),
-    "qc": _l("QC"), "finance": _l("Finance"), "manager": _l("Manager"),
-    "aftersales": _l("After-sales"), "worker": _l("Floor worker"), "courier": _l("Courier"),
-}
 
 
 class MultiCheckbox(SelectMultipleField):

@@ -1,4 +1,36 @@
 """Stage 5: follow-ups, tickets and satisfaction surveys."""
 from flask import Blueprint
 
+from ..permissions import OFFICE
+from ..registry import Domain, LinkPurpose, register
+from ..statemachine import N_
+from . import lifecycle
+
 bp = Blueprint("aftersales", __name__)
+
+
+def _open_customer_link(link):
+    from .views import open_customer_link
+    return open_customer_link(link)
+
+
+DOMAIN = register(Domain(
+    name="aftersales", machines=(lifecycle.FOLLOW_UP, lifecycle.TICKET, lifecycle.SURVEY),
+    actions={"aftersales.view": OFFICE, "ticket.open": frozenset({"sales", "aftersales", "manager"})},
+    link_purposes=(LinkPurpose("order_service", _open_customer_link), LinkPurpose("survey", _open_customer_link)),
+    events={
+        "follow_up.created": N_("Follow-up call planned"),
+        "ticket.opened": N_("Ticket opened"),
+        "survey.sent": N_("Satisfaction survey sent"),
+        "ticket.respond": N_("Ticket answered"),
+        "ticket.customer_reply": N_("Customer replied"),
+        "follow_up.record": N_("Follow-up call made"),
+    },
+    events_saying_state=frozenset({"ticket.respond", "ticket.confirm", "follow_up.record", "survey.answer"}),
+))
+
+
+def init_app(app) -> None:
+    """Attach the after-sales pages."""
+    from . import models, signals, views  # noqa: F401  (routes, tables, what it does on delivery)
+    app.register_blueprint(bp)

@@ -18,7 +18,7 @@ FOLLOW_UP = StateMachine("follow_up", FOLLOW_UP_STATES, [
 ], messages={
     "role": N_("Your role may not record this follow-up."),
     "state": N_("This follow-up has already been recorded."),
-})
+}, labels=FOLLOW_UP_LABELS)
 
 TICKET_STATES = ("open", "answered", "resolved")
 TICKET_LABELS = {"open": N_("Open"), "answered": N_("Answered"), "resolved": N_("Resolved")}
@@ -31,7 +31,7 @@ TICKET = StateMachine("ticket", TICKET_STATES, [
 ], messages={
     "role": N_("Your role may not do this to a ticket."),
     "state": N_("This ticket is not in a state that allows this."),
-})
+}, labels=TICKET_LABELS)
 
 SURVEY_STATES = ("sent", "answered")
 SURVEY_LABELS = {"sent": NP_("survey state", "Sent"), "answered": NP_("survey state", "Answered")}
@@ -41,4 +41,4 @@ SURVEY = StateMachine("survey", SURVEY_STATES, [
 ], messages={
     "role": N_("Only the customer answers the survey."),
     "state": N_("This survey has already been answered. Thank you!"),
-})
+}, labels=SURVEY_LABELS)

@@ -16,6 +16,7 @@ from ..admin.models import get_settings
 from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
+from ..orders import lifecycle as order_lifecycle
 from ..statemachine import N_, TransitionError
 from ..workflow import transition
 from . import lifecycle
@@ -25,7 +26,6 @@ from .models import RATINGS, FollowUp, Survey, Ticket, TicketMessage
 SERVICE_LINK_DAYS = 180
 SURVEY_LINK_DAYS = 30
 # Statuses in which an order can have tickets (it was approved and is not cancelled).
-TICKET_STATUSES = ("effective", "in_production", "ready_to_ship", "shipped", "delivered", "closed", "on_hold")
 
 
 # --- the clocks --------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def on_delivered(order) -> Survey | None:
 def send_survey_when_settled(order) -> Survey | None:
     """Send the survey once delivery is complete and nothing is open (no ticket the customer has
     not confirmed, no return case not closed); called whenever one of those may have been the last."""
-    if order.status not in ("delivered", "closed") or open_tickets(order) or open_return_cases(order):
+    if order.status not in order_lifecycle.SETTLED or open_tickets(order) or open_return_cases(order):
         return None
     return send_survey(order)
 
@@ -105,7 +105,7 @@ def open_return_cases(order) -> list:
 
 def can_have_tickets(order) -> bool:
     """An approved order that is not cancelled."""
-    return order.status in TICKET_STATUSES
+    return order.status in order_lifecycle.TICKET_OPEN
 
 
 def open_ticket(order, subject: str, description: str, user=None, customer_name: str = "") -> Ticket:

@@ -131,7 +131,7 @@ def service_link(order_id: int):
 
 def ticket_context(ticket: Ticket, form=None) -> dict:
     """What the staff ticket page shows."""
-    from ..timeline import delivery_evidence
+    from ..orders.story import delivery_evidence
     return {"ticket": ticket, "order": ticket.order, "form": form or MessageForm(prefix="m"),
             "evidence": delivery_evidence(ticket.order_id),
             "ticket_labels": lifecycle.TICKET_LABELS,

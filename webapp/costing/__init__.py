@@ -1,4 +1,28 @@
 """Stage 6: the cost sheet (成本核算表) and closing the order."""
 from flask import Blueprint
 
+from ..registry import Domain, register
+from ..statemachine import N_
+
 bp = Blueprint("costing", __name__)
+
+
+def _labels() -> dict:
+    from .forms import CATEGORY_LABELS
+    return {"category": CATEGORY_LABELS}
+
+
+DOMAIN = register(Domain(
+    name="costing", labels=_labels,
+    actions={"costsheet.view": frozenset({"finance", "manager", "operations", "sales"}),
+             "costsheet.edit": frozenset({"finance"}), "costsheet.finalise": frozenset({"finance"}),
+             "order.close_override": frozenset({"manager"})},
+    events={"cost_sheet.saved": N_("Cost sheet saved"), "cost_sheet.finalised": N_("Cost sheet finalised"),
+            "order.close_override": N_("Closed by a manager's override")},
+))
+
+
+def init_app(app) -> None:
+    """Attach the cost sheet pages."""
+    from . import models, views  # noqa: F401  (routes and tables)
+    app.register_blueprint(bp)

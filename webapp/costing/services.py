@@ -13,7 +13,6 @@ from ..workflow import transition
 from .models import CostLine, CostSheet
 
 # Order statuses in which finance may enter actual costs (approved, not closed or cancelled).
-COSTABLE = ("effective", "in_production", "ready_to_ship", "shipped", "delivered", "on_hold")
 
 
 def sheet_for(order) -> CostSheet | None:
@@ -63,7 +62,7 @@ def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user
     sheet = sheet_for(order)
     if sheet is not None and sheet.is_final:
         raise TransitionError(409, N_("The cost sheet is finalised and can no longer be changed."))
-    if order.status not in COSTABLE:
+    if order.status not in order_lifecycle.COSTABLE:
         raise TransitionError(409, N_("The cost sheet of this order cannot be changed in its current state."))
     if sheet is None:
         sheet = CostSheet(order_id=order.id)
@@ -96,7 +95,7 @@ def finalise(order, user) -> CostSheet:
     sheet = sheet_for(order)
     if sheet is not None and sheet.is_final:
         raise TransitionError(409, N_("The cost sheet is already finalised."))
-    if order.status not in COSTABLE:
+    if order.status not in order_lifecycle.COSTABLE:
         raise TransitionError(409, N_("The cost sheet of this order cannot be changed in its current state."))
     if sheet is not None:
         refresh_computed(sheet, order)
@@ -128,7 +127,7 @@ def close_blockers(order, override: bool = False) -> list[str]:
     """What keeps the order from closing (English msgids): delivered, followed up, costed, and
     (unless a manager overrides them) nothing open with the customer."""
     blockers = []
-    if order.status not in ("delivered", "closed"):
+    if order.status not in order_lifecycle.SETTLED:
         blockers.append(N_("The order has not been delivered yet."))
     follow_up = db.session.scalar(db.select(FollowUp).where(FollowUp.order_id == order.id))
     if follow_up is None or follow_up.status != "done":

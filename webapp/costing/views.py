@@ -52,9 +52,9 @@ def sheet_context(order: Order, form=None, problems=None, override_form=None) ->
         "order": order, "sheet": sheet, "form": form, "labels": CATEGORY_LABELS, "percent": percent,
         "computed": services.COMPUTED,
         "can_edit": (can(current_user, "costsheet.edit") and not sheet.is_final
-                     and order.status in services.COSTABLE),
+                     and order.status in order_lifecycle.COSTABLE),
         "can_finalise": (can(current_user, "costsheet.finalise") and not sheet.is_final
-                         and order.status in services.COSTABLE),
+                         and order.status in order_lifecycle.COSTABLE),
         "can_close": bool(current_user.roles & close_roles) and order.status not in ("closed", "cancelled"),
         "blockers": [_(b) for b in services.close_blockers(order)] if order.status != "closed" else [],
         "settlement": [_(b) for b in services.settlement_blockers(order)] if order.status != "closed" else [],

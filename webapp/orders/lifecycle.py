@@ -30,6 +30,20 @@ AMENDABLE = ("awaiting_countersign", "effective", "in_production")
 CANCELLABLE = ("draft", "in_review", "pending_approval", "awaiting_countersign", "effective",
                "on_hold")
 
+# Named groups of states: every other module asks these, never a copied list of its own.
+EDITABLE = ("draft",)  # the order's terms can be edited
+BUDGETABLE = ("in_review", "pending_approval")  # finance sets the cost budget
+PAYABLE = tuple(s for s in STATES if s not in ("draft", "cancelled"))  # payments are recorded
+SIGNED = ("effective", "in_production")  # countersigned and running (work orders may be made)
+APPROVED = ("awaiting_countersign",) + SIGNED  # past approval
+ACTIVE = ("in_review", "pending_approval") + APPROVED  # the weekly load counts these
+SHIPPABLE = ("effective", "in_production", "ready_to_ship")  # shipments may be made
+AWAITING_GOODS = SHIPPABLE + ("shipped", "on_hold")  # a passed delivery date makes them late
+COSTABLE = AWAITING_GOODS + ("delivered",)  # the cost sheet may be edited
+SETTLED = ("delivered", "closed")  # delivered (the survey goes, the order may close)
+TICKET_OPEN = COSTABLE + ("closed",)  # the customer may open a ticket
+ENDED = ("closed", "cancelled")
+
 
 def reviews_cleared(order) -> bool:
     """Every required department has agreed, or its concern was overridden."""
@@ -206,4 +220,9 @@ MACHINE = StateMachine("order", STATES, [
 ], messages={
     "role": N_("Your role may not do this to an order."),
     "state": N_("This order is not in a state that allows this."),
+}, labels=STATE_LABELS, groups={
+    "AMENDABLE": AMENDABLE, "CANCELLABLE": CANCELLABLE, "EDITABLE": EDITABLE, "BUDGETABLE": BUDGETABLE,
+    "PAYABLE": PAYABLE, "SIGNED": SIGNED, "APPROVED": APPROVED, "ACTIVE": ACTIVE, "SHIPPABLE": SHIPPABLE,
+    "AWAITING_GOODS": AWAITING_GOODS, "COSTABLE": COSTABLE, "SETTLED": SETTLED, "TICKET_OPEN": TICKET_OPEN,
+    "ENDED": ENDED,
 })

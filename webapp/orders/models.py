@@ -8,11 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Percent, Quantity, UTCDateTime, money, utcnow
 from ..extensions import db
+from . import lifecycle
 
 BUDGET_CATEGORIES = ("material", "labour", "overhead", "logistics", "aftersales")
 DELIVERY_METHODS = ("pickup", "delivery")
 # Statuses in which the order's terms may be edited.
-EDITABLE_STATUSES = ("draft",)
 
 
 class Order(db.Model):
@@ -91,7 +91,7 @@ class Order(db.Model):
         return out
 
     # Orders whose goods the customer is still waiting for: a passed date makes them late.
-    AWAITING_GOODS = ("effective", "in_production", "ready_to_ship", "shipped", "on_hold")
+    AWAITING_GOODS = lifecycle.AWAITING_GOODS
 
     @property
     def days_late(self) -> int:

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import audit, links
+from .. import audit, links, signals
 from ..admin.models import get_settings
 from ..db_types import money, utcnow
 from ..extensions import db
@@ -216,16 +216,16 @@ def decide(order: Order, role: str, decision: str, note: str, user) -> str:
 
 def _after_move(order: Order, user) -> None:
     """Side effects of arriving in a status: number, frozen version, customer link."""
-    if order.status in ("awaiting_countersign", "effective", "in_production") and order.approved_at is None:
+    if order.status in lifecycle.APPROVED and order.approved_at is None:
         order.approved_at = utcnow()
     if order.status == "awaiting_countersign" or (
-            order.status in ("effective", "in_production") and order.number is None):
+            order.status in lifecycle.SIGNED and order.number is None):
         if order.number is None:
             assign_number(order)
         freeze_version(order)
     if order.status == "awaiting_countersign":
         send_countersign_link(order)
-    elif order.status in ("effective", "in_production"):
+    elif order.status in lifecycle.SIGNED:
         freeze_version(order)
 
 
@@ -393,8 +393,7 @@ def simple_transition(order: Order, name: str, user, reason: str = "") -> str:
         order.hold_from = order.status
     status = transition(order, lifecycle.MACHINE, name, user, note=reason or None)
     if name == "start_production":
-        from ..production.services import create_work_orders
-        create_work_orders(order, user, at_release=True)
+        signals.order_released.send(order, user=user)  # production makes the work orders
     if name == "resume":
         order.hold_from = None
     if name in ("cancel", "discard"):
@@ -404,7 +403,6 @@ def simple_transition(order: Order, name: str, user, reason: str = "") -> str:
 
 # --- feasibility views -------------------------------------------------------------------------
 
-ACTIVE_STATUSES = ("in_review", "pending_approval", "awaiting_countersign", "effective", "in_production")
 
 
 def weekly_load(order: Order, weeks: int = 6) -> list[dict]:
@@ -416,7 +414,7 @@ def weekly_load(order: Order, weeks: int = 6) -> list[dict]:
     rows = db.session.execute(
         db.select(Order.id, Order.delivery_date, db.func.sum(OrderLine.quantity))
         .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.status.in_(ACTIVE_STATUSES), Order.delivery_date >= start, Order.delivery_date < end)
+        .where(Order.status.in_(lifecycle.ACTIVE), Order.delivery_date >= start, Order.delivery_date < end)
         .group_by(Order.id, Order.delivery_date)).all()
     buckets = []
     for index in range(weeks):

@@ -468,7 +468,7 @@ def confirmation(order_id: int):
 def timeline(order_id: int):
     """Tell the order's whole story, from the audit trail of the order and of everything made for it
     (work orders, shipments, tickets, follow-up calls, surveys), with the photos that are evidence."""
-    from .. import timeline as story
+    from . import story
     order = get_order(order_id)
     entries, cut = story.order_story(order)
     return render("main/timeline.html", subject=order, entries=entries, cut=cut,

@@ -43,4 +43,4 @@ MACHINE = StateMachine("work_order", STATES, [
 ], messages={
     "role": N_("Your role may not do this to a work order."),
     "state": N_("This work order is not in a state that allows this."),
-})
+}, labels=STATE_LABELS)

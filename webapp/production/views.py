@@ -10,6 +10,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
+from ..orders import lifecycle as order_lifecycle
 from ..orders.models import Order
 from ..permissions import can, require, requires
 from ..templating import quantity
@@ -87,7 +88,7 @@ def plan(order_id: int):
 def create(order_id: int):
     """Make a work order for every order line that has none."""
     order = db.get_or_404(Order, order_id)
-    if order.status not in ("effective", "in_production") or not order.number:
+    if order.status not in order_lifecycle.SIGNED or not order.number:
         abort(409)
     services.create_work_orders(order, current_user)
     flash(_("Work orders created. Print their labels and hand them to the floor."))

@@ -5,7 +5,7 @@ from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import links
+from .. import links, registry
 from ..extensions import db
 from ..htmx import render, see_other
 from ..orders import services as order_services
@@ -37,25 +37,29 @@ def _sign_page(link, order, form=None, status=200):
 
 @bp.get("/c/<token>")
 def open_link(token: str):
-    """Open a customer link: the requirement to confirm, or the order to countersign; a used one
-    opens the read-only copy of what was confirmed or signed."""
+    """Open a customer link with the handler its purpose's domain registered (the requirement to
+    confirm, the order to countersign, the courier's or customer's delivery page, after-sales); a
+    used one opens the read-only copy of what was confirmed or signed."""
     link = links.find(token)
     if link is not None and not link.is_live and copies.was_used(link):
         return copies.open_copy(link)
     link = links.resolve(token)
-    if link.purpose == "requirement_confirm":
-        requirement = db.get_or_404(Requirement, link.object_id)
-        if requirement.status != "sent":
-            abort(404)
-        return _requirement_page(link, requirement)
-    if link.purpose in ("courier", "delivery_receipt"):
-        from ..shipping import views as shipping_views
-        if link.purpose == "courier":
-            return shipping_views.courier_page(link)
-        return shipping_views.receipt_page(link)
-    if link.purpose in ("order_service", "survey"):
-        from ..aftersales import views as aftersales_views
-        return aftersales_views.open_customer_link(link)
+    purpose = registry.link_purpose(link.purpose)
+    if purpose is None:
+        abort(404)
+    return purpose.open(link)
+
+
+def open_requirement(link):
+    """The requirement a "requirement_confirm" link is for, to confirm or question."""
+    requirement = db.get_or_404(Requirement, link.object_id)
+    if requirement.status != "sent":
+        abort(404)
+    return _requirement_page(link, requirement)
+
+
+def open_countersign(link):
+    """The order an "order_countersign" link is for, to countersign."""
     order = db.get_or_404(Order, link.object_id)
     if order.status != "awaiting_countersign":
         abort(404)
@@ -141,9 +145,9 @@ def countersign(token: str):
 def link_qr(link_id: int):
     """The QR image of a customer link, for staff to show or print."""
     link = db.get_or_404(links.AccessLink, link_id)
-    managers = {"courier": ("shipment.manage",), "delivery_receipt": ("link.manage", "shipment.manage")}
-    if not any(can(current_user, action) for action in managers.get(link.purpose, ("link.manage",))) \
-            or not link.is_live:
+    purpose = registry.link_purpose(link.purpose)
+    managers = purpose.managers if purpose is not None else ("link.manage",)
+    if not any(can(current_user, action) for action in managers) or not link.is_live:
         abort(404)
     return Response(links.qr_svg(link.url), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, no-store"})

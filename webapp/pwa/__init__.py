@@ -9,3 +9,9 @@ def keep_offline() -> None:
     a courier's shipment); the service worker keeps only pages so marked or listed by the sync
     manifest."""
     g.offline_keep = True
+
+
+def init_app(app) -> None:
+    """Attach the manifest, the service worker and the offline pages."""
+    from . import views  # noqa: F401  (routes)
+    app.register_blueprint(bp)

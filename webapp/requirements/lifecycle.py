@@ -11,6 +11,10 @@ STATE_LABELS = {
     "cancelled": N_("Cancelled"),
 }
 
+# Named groups of states.
+EDITABLE = ("draft", "clarification")  # sales may edit the record
+OPEN = ("draft", "clarification", "sent")  # not yet confirmed or cancelled
+
 MACHINE = StateMachine("requirement", STATES, [
     Transition("send", ("draft",), "sent", frozenset({"sales"}), label=N_("Send to customer")),
     Transition("resend", ("clarification",), "sent", frozenset({"sales"}),
@@ -23,4 +27,4 @@ MACHINE = StateMachine("requirement", STATES, [
 ], messages={
     "role": N_("Your role may not do this to a requirement."),
     "state": N_("This requirement is not in a state that allows this."),
-})
+}, labels=STATE_LABELS, groups={"EDITABLE": EDITABLE, "OPEN": OPEN})

@@ -2,3 +2,9 @@
 from flask import Blueprint
 
 bp = Blueprint("scan", __name__)
+
+
+def init_app(app) -> None:
+    """Attach the scanner pages."""
+    from . import views  # noqa: F401  (routes)
+    app.register_blueprint(bp)

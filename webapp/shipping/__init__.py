@@ -1,4 +1,63 @@
 """Stage 4: shipments, packing lists, the courier's link, the customer's signed receipt, return cases."""
 from flask import Blueprint
 
+from ..registry import Domain, LinkPurpose, register
+from ..statemachine import N_
+from . import lifecycle
+
 bp = Blueprint("shipping", __name__)
+
+
+def _labels() -> dict:
+    from .forms import CONDITION_CHOICES
+    return {"condition": dict(CONDITION_CHOICES)}
+
+
+def _open_courier_link(link):
+    from .views import courier_page
+    return courier_page(link)
+
+
+def _open_receipt_link(link):
+    from .views import receipt_page
+    return receipt_page(link)
+
+
+def return_reason(case) -> str:
+    """A return case's reason in the reader's language (templates: return_reason(case))."""
+    from .services import return_reason as reason
+    return reason(case)
+
+
+DOMAIN = register(Domain(
+    name="shipping", machines=(lifecycle.MACHINE, lifecycle.RETURN_CASE), labels=_labels,
+    actions={
+        "shipment.view": frozenset({"warehouse", "operations", "qc", "sales", "manager", "production",
+                                    "aftersales", "finance"}),
+        "shipment.manage": frozenset({"warehouse", "operations"}),
+        "return.manage": lifecycle.RETURN_CASE.transitions["start"].roles,
+        "return.close": lifecycle.RETURN_CASE.transitions["close"].roles,
+    },
+    link_purposes=(LinkPurpose("courier", _open_courier_link, managers=("shipment.manage",)),
+                   LinkPurpose("delivery_receipt", _open_receipt_link,
+                               managers=("link.manage", "shipment.manage"))),
+    events={
+        "shipment.created": N_("Shipment created"),
+        "shipment.line_checked": N_("Packing-list line checked"),
+        "shipment.problem": N_("Courier reported a problem"),
+        "return.opened": N_("Return case opened"),
+        "return.started": N_("Return case started"),
+        "return.closed": N_("Return case closed"),
+        "shipment.dispatch": N_("Dispatched"),
+        "shipment.deliver": N_("Delivered and signed for"),
+    },
+    events_saying_state=frozenset({"shipment.pack", "shipment.dispatch"}),
+    event_prefixes={"return": "return_case"},
+    template_globals={"return_reason": return_reason},
+))
+
+
+def init_app(app) -> None:
+    """Attach the shipping pages and the delivery notes' PDF copies."""
+    from . import models, pdf_copy, views  # noqa: F401  (routes and tables)
+    app.register_blueprint(bp)

@@ -5,6 +5,8 @@ from ..statemachine import N_, StateMachine, Transition
 STATES = ("packing", "packed", "dispatched", "delivered", "delivered_with_exception")
 # Until the customer signs for it, the courier sees who receives the shipment (name, phone, address).
 UNDELIVERED = ("packing", "packed", "dispatched")
+DELIVERED = ("delivered", "delivered_with_exception")
+LEFT = ("dispatched",) + DELIVERED  # the goods have left the warehouse
 
 STATE_LABELS = {
     "packing": N_("Packing"),
@@ -38,7 +40,7 @@ MACHINE = StateMachine("shipment", STATES, [
 ], messages={
     "role": N_("Your role may not do this to a shipment."),
     "state": N_("This shipment is not in a state that allows this."),
-})
+}, labels=STATE_LABELS, groups={"UNDELIVERED": UNDELIVERED, "DELIVERED": DELIVERED, "LEFT": LEFT})
 
 
 RETURN_STATES = ("open", "started", "closed")
@@ -65,4 +67,4 @@ RETURN_CASE = StateMachine("return_case", RETURN_STATES, [
 ], messages={
     "role": N_("Your role may not do this to a return case."),
     "state": N_("This return case has already started."),
-})
+}, labels=RETURN_LABELS, groups={"OPEN": ("open", "started")})

@@ -5,7 +5,7 @@ from decimal import Decimal
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
-from .. import audit, clocks, links
+from .. import audit, clocks, links, signals
 from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
@@ -19,7 +19,6 @@ from ..workflow import transition
 from . import lifecycle
 from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentLine
 
-SHIPPABLE_ORDER_STATES = ("effective", "in_production", "ready_to_ship")
 RECEIPT_CONSENT_VERSION = "2026-11"
 
 
@@ -64,7 +63,7 @@ def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[i
 
     Made-to-order lines ship only what passed QC; lines from stock take their quantity out of
     stock here (production.stock.take_from_stock), when the goods are picked for packing."""
-    if order.status not in SHIPPABLE_ORDER_STATES:
+    if order.status not in order_lifecycle.SHIPPABLE:
         raise TransitionError(409, N_("This order cannot ship in its current state."))
     remaining = open_quantities(order)
     sources = line_sources(order)
@@ -228,14 +227,11 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
         db.session.add(case)
         audit.record("return.opened", order, actor_kind="link", actor_label=signer_name,
                      entity_type="order", after={"shipment": shipment.number, "reason": case.reason})
-    from ..aftersales import services as aftersales
-    if hasattr(aftersales, "on_receipt"):
-        aftersales.on_receipt(order, receipt.signed_at)
+    signals.receipt_signed.send(order, signed_at=receipt.signed_at)  # after-sales plans its follow-up
     db.session.flush()
     if order.status == "shipped" and order.all_delivered:
         transition(order, order_lifecycle.MACHINE, "deliver", roles={"system"}, actor_kind="system")
-        if hasattr(aftersales, "on_delivered"):
-            aftersales.on_delivered(order)
+        signals.order_delivered.send(order)  # after-sales sends the survey
     from ..documents.copies import mail_receipt_copy
     mail_receipt_copy(receipt)  # the customer's PDF copy, made after the commit
     return receipt
@@ -295,5 +291,4 @@ def close_return(case: ReturnCase, user, outcome: str, note: str) -> None:
     audit.record("return.closed", case.order, actor=user, entity_type="order", note=note,
                  after={"shipment": case.shipment.number, "outcome": outcome})
     db.session.flush()
-    from ..aftersales import services as aftersales
-    aftersales.send_survey_when_settled(case.order)
+    signals.return_case_closed.send(case.order)  # the survey may go now

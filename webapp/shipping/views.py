@@ -10,6 +10,7 @@ from ..contacts import Contact, order_contact
 from ..extensions import db
 from ..forms import NumberError, input_number, parse_decimal
 from ..htmx import is_partial, render, see_other
+from ..orders import lifecycle as order_lifecycle
 from ..orders.models import Order
 from ..documents.copies import link_keeps_copy, within_retention
 from ..public import copies
@@ -45,7 +46,7 @@ def _order_page(order: Order, form=None, status=200, line_errors=None):
     return render("shipping/order.html", order=order, form=form or ShipmentForm(), remaining=remaining,
                   fulfilment=order.fulfilment(), returns=returns, sources=sources, state_labels=lifecycle.STATE_LABELS,
                   return_labels=lifecycle.RETURN_LABELS, return_outcomes=lifecycle.RETURN_OUTCOMES,
-                  shippable=order.status in services.SHIPPABLE_ORDER_STATES, line_errors=line_errors or {},
+                  shippable=order.status in order_lifecycle.SHIPPABLE, line_errors=line_errors or {},
                   status_code=status)
 
 

@@ -1,0 +1,172 @@
+"""Where a domain plugs in: what each domain package registers about itself, and what the central
+modules (permissions, labels, templating, timeline, the customer links) read instead of importing the
+domain.
+
+A domain (a package such as `orders/`) builds one `Domain` record in its `__init__.py` and calls
+`register()`; `create_app()` imports the domains from its one list and calls each `init_app(app)`,
+which adds the blueprint. Nothing here imports a domain, so a new domain is a folder plus one line in
+the factory. Registration is by name and idempotent: registering the same name again replaces it.
+"""
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from .statemachine import StateMachine
+
+
+@dataclass(frozen=True)
+class LinkPurpose:
+    """What a customer link for this purpose opens (`open(link)` answers GET /c/<token>) and which
+    actions let staff show its QR code."""
+
+    name: str
+    open: Callable
+    managers: tuple[str, ...] = ("link.manage",)
+
+
+@dataclass
+class Domain:
+    """Everything one domain tells the central modules about itself."""
+
+    name: str
+    # Its state machines: each carries its state labels and named state groups.
+    machines: tuple[StateMachine, ...] = ()
+    # Plain actions (not "<machine>:<transition>") → the roles that may do them.
+    actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Extra rules on the object for some of those actions (the role check comes first).
+    state_rules: Mapping[str, Callable[[object], bool]] = field(default_factory=dict)
+    # Actions answered by a function of their own: check(user, obj) -> bool (roles and settings).
+    checks: Mapping[str, Callable[[object, object], bool]] = field(default_factory=dict)
+    # Key sets whose stored keys pages show through label(key, kind): kind → {key: message id}.
+    # A function returning them, so that a domain's forms are imported only when a page asks.
+    labels: Callable[[], Mapping[str, Mapping]] | Mapping[str, Mapping] = field(default_factory=dict)
+    # Customer-link purposes and their handlers.
+    link_purposes: tuple[LinkPurpose, ...] = ()
+    # Audit actions → what the timeline says happened (a transition's own label is a button's).
+    events: Mapping[str, str] = field(default_factory=dict)
+    # Audit actions whose words already say the state they lead to ("Work stopped").
+    events_saying_state: frozenset[str] = frozenset()
+    # Audit-action prefixes that name their machine differently ("return" → "return_case").
+    event_prefixes: Mapping[str, str] = field(default_factory=dict)
+    # Functions every template may call (e.g. firm_name), added when the app is made.
+    template_globals: Mapping[str, Callable] = field(default_factory=dict)
+
+
+_domains: dict[str, Domain] = {}
+# Every registered state machine by name (a live view: filled as domains register).
+MACHINES: dict[str, StateMachine] = {}
+
+
+def register(domain: Domain) -> Domain:
+    """Add (or replace) a domain and everything it declares; returns it."""
+    if domain.name in _domains:
+        unregister(domain.name)
+    for machine in domain.machines:
+        owner = next((d.name for d in _domains.values() if machine.name in {m.name for m in d.machines}), None)
+        assert owner is None, f"machine {machine.name} is already registered by {owner}"
+        MACHINES[machine.name] = machine
+    _domains[domain.name] = domain
+    _label_cache.clear()
+    return domain
+
+
+def unregister(name: str) -> None:
+    """Remove a domain (a test's toy domain, when the test ends)."""
+    domain = _domains.pop(name, None)
+    if domain is not None:
+        for machine in domain.machines:
+            MACHINES.pop(machine.name, None)
+    _label_cache.clear()
+
+
+def domains() -> Iterator[Domain]:
+    """The registered domains, in the order they registered."""
+    return iter(list(_domains.values()))
+
+
+def machine(name: str) -> StateMachine | None:
+    """The state machine called name, if a domain registered one."""
+    return MACHINES.get(name)
+
+
+def _first(attribute: str, key: str):
+    for domain in _domains.values():
+        mapping = getattr(domain, attribute)
+        if key in mapping:
+            return mapping[key]
+    return None
+
+
+def action_roles(action: str) -> frozenset[str] | None:
+    """The roles that may do a plain action (None: no domain declared it)."""
+    return _first("actions", action)
+
+
+def state_rule(action: str) -> Callable[[object], bool] | None:
+    """The rule an action's object must meet, if any."""
+    return _first("state_rules", action)
+
+
+def action_check(action: str) -> Callable[[object, object], bool] | None:
+    """The function that answers action by itself, if a domain declared one."""
+    return _first("checks", action)
+
+
+def actions() -> dict[str, frozenset[str]]:
+    """Every plain action and its roles."""
+    out: dict[str, frozenset[str]] = {}
+    for domain in _domains.values():
+        out.update(domain.actions)
+    return out
+
+
+_label_cache: dict[str, Mapping] = {}
+
+
+def label_tables() -> dict[str, Mapping]:
+    """Every key set with its labels, by kind: each machine's state labels under the machine's name,
+    then the key sets the domains declared."""
+    if not _label_cache:
+        tables: dict[str, Mapping] = {}
+        for domain in _domains.values():
+            for each in domain.machines:
+                tables[each.name] = each.labels
+            declared = domain.labels() if callable(domain.labels) else domain.labels
+            tables.update(declared)
+        _label_cache.update(tables)
+    return _label_cache
+
+
+def link_purpose(name: str) -> LinkPurpose | None:
+    """The registered purpose called name."""
+    for domain in _domains.values():
+        for purpose in domain.link_purposes:
+            if purpose.name == name:
+                return purpose
+    return None
+
+
+def link_purposes() -> tuple[str, ...]:
+    """Every registered link purpose's name."""
+    return tuple(p.name for d in _domains.values() for p in d.link_purposes)
+
+
+def event_text(action: str) -> str | None:
+    """The message id for an audit action a domain declared, or its transition's label."""
+    text = _first("events", action)
+    if text is not None:
+        return text
+    machine_name, _sep, name = action.partition(".")
+    found = MACHINES.get(machine_name)
+    if found and name in found.transitions and found.transitions[name].label:
+        return found.transitions[name].label
+    return None
+
+
+def event_machine(prefix: str) -> str:
+    """The machine an audit-action prefix names ("return" → "return_case")."""
+    return _first("event_prefixes", prefix) or prefix
+
+
+def event_says_state(action: str) -> bool:
+    """Whether the words for action already say the state it leads to."""
+    return any(action in d.events_saying_state for d in _domains.values())

@@ -1,0 +1,17 @@
+"""What one domain tells the others happened, so that none imports another to react (blinker, which
+Flask ships). A domain sends; the domains that care connect a receiver in their own package
+(e.g. aftersales/signals.py). Receivers run at once, in the sender's transaction: what they write
+commits or rolls back with the change that caused it.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the order; signed_at: when the customer signed (shipping, on every signed delivery receipt).
+receipt_signed = _signals.signal("receipt-signed")
+# sender: the order, which has just become "delivered" (everything ordered was signed for).
+order_delivered = _signals.signal("order-delivered")
+# sender: the order; a return case of it was closed (something open with the customer may be settled).
+return_case_closed = _signals.signal("return-case-closed")
+# sender: the order, just released to production; user: who released it.
+order_released = _signals.signal("order-released")
