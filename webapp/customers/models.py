@@ -1,11 +1,11 @@
-"""Customers."""
+"""Customers and the product catalogue (a product's on-hand stock is taken by production.stock)."""
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db_types import Percent, UTCDateTime, utcnow
+from ..db_types import Money, Percent, Quantity, UTCDateTime, utcnow
 from ..extensions import db
 
 
@@ -32,3 +32,17 @@ class Customer(db.Model):
     bank_account: Mapped[str] = mapped_column(String(40), default="", server_default="")
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Product(db.Model):
+    """Something the firm makes or sells, with its on-hand stock (库存)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(20), default="pcs")
+    # The maker's barcode on the product (EAN-13, Code 128, ...), read by the packing scanner.
+    barcode: Mapped[str | None] = mapped_column(String(60), unique=True)
+    list_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    on_hand: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
+    is_demo: Mapped[bool] = mapped_column(default=False)

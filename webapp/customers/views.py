@@ -7,7 +7,7 @@ from .. import audit
 from ..extensions import db
 from ..htmx import render, see_other
 from ..permissions import requires
-from ..production.models import Product
+from ..customers.models import Product
 from . import bp
 from .forms import CustomerForm, ProductForm
 from .models import Customer

@@ -1,5 +1,4 @@
 """What happens to an order. Views stay thin; every status change goes through lifecycle.MACHINE."""
-import hashlib
 import json
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,9 +13,10 @@ from .. import audit, links, signals
 from ..admin.models import get_settings
 from ..db_types import money, utcnow
 from ..extensions import db
+from ..fingerprints import canonical_json, sha256_of
 from ..i18n import firm_today
 from ..notify import mail
-from ..production.models import Product
+from ..customers.models import Product
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
 from ..workflow import transition
@@ -27,16 +27,6 @@ from .models import (BUDGET_CATEGORIES, Approval, Countersignature, FeasibilityR
 CONSENT_VERSION = "2026-11"
 HEADER_FIELDS = ("customer_po", "currency", "tax_rate", "prepayment_pct", "credit_days",
                  "delivery_date", "delivery_method", "delivery_place", "breach_liability", "notes")
-
-
-def canonical_json(data) -> str:
-    """JSON with sorted keys and no spaces: the same terms always hash the same."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def sha256_of(data) -> str:
-    """SHA-256 of the canonical JSON of data."""
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 # --- terms -------------------------------------------------------------------------------------

@@ -1,26 +1,13 @@
-"""Products and their stock; work orders, progress reports and anomalies on the floor."""
+"""Work orders, progress reports and anomalies on the floor."""
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Money, Quantity, UTCDateTime, utcnow
+from ..db_types import Quantity, UTCDateTime, utcnow
+from ..customers.models import Product  # noqa: F401  (the catalogue; kept importable from here)
 from ..extensions import db
-
-
-class Product(db.Model):
-    """Something the firm makes or sells, with its on-hand stock (库存)."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    model: Mapped[str] = mapped_column(String(60), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    unit: Mapped[str] = mapped_column(String(20), default="pcs")
-    # The maker's barcode on the product (EAN-13, Code 128, ...), read by the packing scanner.
-    barcode: Mapped[str | None] = mapped_column(String(60), unique=True)
-    list_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    on_hand: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
-    is_demo: Mapped[bool] = mapped_column(default=False)
 
 
 class WorkOrder(db.Model):

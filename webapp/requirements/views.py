@@ -12,7 +12,7 @@ from ..inputs import row_id
 from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..permissions import require, requires
 from ..statemachine import N_, TransitionError
-from ..production.models import Product
+from ..customers.models import Product
 from . import bp, lifecycle, services
 from .forms import AttachmentForm, RequirementForm
 from .models import Attachment, Requirement

@@ -10,7 +10,7 @@ from werkzeug.routing import RequestRedirect
 from .. import links
 from ..extensions import db
 from ..inputs import optional_row_id
-from ..production.models import Product
+from ..customers.models import Product
 from ..shipping import services as shipping
 from ..shipping.models import Shipment, ShipmentLine
 

@@ -10,7 +10,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
 from ..orders import lifecycle as order_lifecycle
-from ..orders.services import canonical_json, sha256_of
+from ..fingerprints import canonical_json, sha256_of
 from ..photos import save_photos
 from ..production.stock import take_from_stock
 from ..signatures import parse_strokes, render_svg

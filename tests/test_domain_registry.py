@@ -1,0 +1,97 @@
+"""A new domain plugs in without editing a central file: a toy domain registered from this test alone
+(its state machine with labels and a named group, a permission action with a state rule, a customer
+link purpose with its handler, a timeline event) shows up in permissions, labels, the timeline and
+the public link route."""
+from types import SimpleNamespace
+
+import pytest
+from flask import Response, render_template_string
+
+from webapp import audit, links, registry
+from webapp.auth.models import User
+from webapp.extensions import db
+from webapp.labels import state_label
+from webapp.permissions import can
+from webapp.registry import Domain, LinkPurpose
+from webapp.statemachine import N_, StateMachine, Transition
+from webapp.templating import event_label
+from webapp.timeline import entries_for
+
+TOY_CASE = StateMachine("toy_case", ("new", "fixed"), [
+    Transition("fix", ("new",), "fixed", frozenset({"qc"}), label=N_("Fix the toy")),
+], labels={"new": N_("New toy case"), "fixed": N_("Toy fixed")}, groups={"OPEN": ("new",)})
+
+
+def open_toy_link(link) -> Response:
+    """The toy domain's page for a customer link."""
+    return Response(f"toy case {link.object_id} opened", mimetype="text/plain")
+
+
+@pytest.fixture
+def toy_domain(app):
+    """Register the toy domain for one test, and take it away after."""
+    domain = registry.register(Domain(
+        name="toys", machines=(TOY_CASE,),
+        actions={"toy.inspect": frozenset({"qc"})},
+        state_rules={"toy.inspect": lambda case: case.status in TOY_CASE.groups["OPEN"]},
+        link_purposes=(LinkPurpose("toy_case", open_toy_link, managers=("toy.inspect",)),),
+        events={"toy_case.reported": N_("Toy case reported")},
+    ))
+    yield domain
+    registry.unregister("toys")
+    assert registry.machine("toy_case") is None and registry.link_purpose("toy_case") is None
+
+
+def test_can_answers_for_the_toy_action_and_transition(app, make_user, toy_domain):
+    """The toy's action and transition are answered by can() with their roles and state rule."""
+    qc_id, sales_id = make_user("qc"), make_user("sales")
+    new, fixed = SimpleNamespace(status="new"), SimpleNamespace(status="fixed")
+    with app.app_context():
+        qc, sales = db.session.get(User, qc_id), db.session.get(User, sales_id)
+        assert can(qc, "toy.inspect", new) and not can(qc, "toy.inspect", fixed)
+        assert not can(sales, "toy.inspect", new)
+        assert can(qc, "toy_case:fix", new) and not can(qc, "toy_case:fix", fixed)
+        assert not can(sales, "toy_case:fix", new)
+    registry.unregister("toys")
+    with app.app_context(), pytest.raises(KeyError):
+        can(db.session.get(User, qc_id), "toy.inspect", new)  # gone with its domain
+
+
+def test_labels_and_timeline_tell_the_toy_event(app, make_user, toy_domain):
+    """state_label, the `state` and `event` filters and a record's timeline use the toy's words."""
+    user_id = make_user("qc")
+    with app.test_request_context("/"):
+        assert state_label("new", "toy_case") == "New toy case"
+        assert state_label("fixed", "toy_case.reported") == "Toy fixed"
+        assert event_label("toy_case.reported") == "Toy case reported"
+        assert event_label("toy_case.fix") == "Fix the toy"  # a transition's own label
+        page = render_template_string("{{ 'fixed'|state('toy_case') }} / {{ 'toy_case.reported'|event }}")
+        assert page == "Toy fixed / Toy case reported"
+        actor = db.session.get(User, user_id)
+        event = audit.record("toy_case.reported", SimpleNamespace(id=41), actor=actor, entity_type="toy_case",
+                             after={"status": "new"})
+        db.session.flush()
+        [entry] = entries_for([event])
+        assert (entry.what, entry.status, entry.who) == ("Toy case reported", "New toy case", actor.name)
+        db.session.rollback()
+
+
+def test_public_link_route_dispatches_to_the_toy_handler(app, client, as_user, toy_domain):
+    """A link issued for the toy's purpose opens the toy's page at /c/<token>; its QR is for those
+    the purpose names as managers."""
+    with app.test_request_context("/"):
+        link = links.issue("toy_case", 7)
+        db.session.commit()
+        token, link_id = link.token, link.id
+    response = client.get(f"/c/{token}")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "toy case 7 opened"
+    assert as_user("qc").get(f"/links/{link_id}/qr.svg").status_code == 200
+    assert as_user("sales").get(f"/links/{link_id}/qr.svg").status_code == 404
+    registry.unregister("toys")
+    assert client.get(f"/c/{token}").status_code == 404  # no domain answers that purpose any more
+
+
+def test_unknown_link_purpose_cannot_be_issued(app):
+    """A purpose no domain registered is refused when a link is made."""
+    with app.test_request_context("/"), pytest.raises(AssertionError):
+        links.issue("toy_case", 7)
