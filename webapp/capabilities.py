@@ -80,16 +80,10 @@ def subject(session, endpoint: str | None, name: str, value: str) -> tuple[str, 
     if not value or len(value) > 100 or not value.isprintable():
         # No token of ours is that long or holds a control character (PostgreSQL refuses a NUL).
         return "link", None
-    if (endpoint or "").startswith("production."):
-        from .production.models import WorkOrder
-        return "work_order", session.scalar(db_select(WorkOrder.id).where(WorkOrder.token == value))
-    if endpoint == "auth.enrol_qr":
-        from .auth.models import FloorEnrolment, hash_secret
-        return "floor_enrolment", session.scalar(db_select(FloorEnrolment.id).where(
-            FloorEnrolment.token_hash == hash_secret(value)))
-    if name == "secret":
-        from .auth.models import User, hash_secret
-        return "person", session.scalar(db_select(User.id).where(User.badge_hash == hash_secret(value)))
+    from .registry import capability_tokens
+    for token in capability_tokens():  # a label's, a badge's, a floor enrolment's (their domains say)
+        if token.matches(endpoint or "", name):
+            return token.kind, token.find(session, value)
     from .links import AccessLink
     return "link", session.scalar(db_select(AccessLink.id).where(
         AccessLink.token_hash == hashlib.sha256(value.encode()).hexdigest()))

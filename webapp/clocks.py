@@ -3,7 +3,7 @@
 The template says "follow up within 3 days", "answer within 24 hours", "start handling a return
 within 24 hours". Each promise is one `Clock` here, so the date it computes and the words a page
 shows beside that date ("3 working days") come from the same place and cannot disagree.
-Working time is the firm's calendar (admin.calendar): weekends and public holidays stand still,
+Working time is the firm's calendar (workdays.py): weekends and public holidays stand still,
 swapped weekend working days count.
 """
 from dataclasses import dataclass
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import ngettext
 
-from .admin.calendar import is_working_day
-from .admin.models import CalendarDay, get_settings
+from .workdays import is_working_day
+from .firm import CalendarDay, get_settings
 from .extensions import db
 
 MAX_CALENDAR_DAYS = 366

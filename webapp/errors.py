@@ -39,7 +39,7 @@ def render_error(status: int, message: str | None = None):
     from .extensions import db
     db.session.rollback()  # a failed flush or commit must not break the error page itself
     text = message or _messages().get(status, _messages()[500])
-    from .sync.replay import problem, wants_problem_json
+    from .problems import problem, wants_problem_json
     if wants_problem_json():
         return problem(status, _messages().get(status, text), text), status
     template = "errors/_fragment.html" if is_partial() else "errors/error.html"

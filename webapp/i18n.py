@@ -25,7 +25,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The firm's time zone: times are shown in it and 'this month' is the firm's month."""
-    from .admin.models import get_settings
+    from .firm import get_settings
     return get_settings().timezone
 
 

@@ -155,7 +155,7 @@ def _refuse(message: str):
     """A 400 before any view runs: problem+json for an outbox replay, else the error page."""
     authorization = (request.headers.get("Authorization") or "").strip()
     if authorization.startswith("Device ") or authorization == "Link":
-        from .sync.replay import problem
+        from .problems import problem
         g.rollback = True
         return problem(400, message)
     from .errors import render_error

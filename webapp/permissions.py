@@ -19,13 +19,6 @@ OFFICE = frozenset({"admin", "sales", "operations", "production", "purchasing", 
 # purchasing and QC judge capacity, stock and quality — they see quantities and dates, and prices
 # only where the firm's settings allow it (FirmSettings.prices_for_all_staff).
 PRICE_ROLES = frozenset({"sales", "finance", "manager", "admin", "operations", "aftersales"})
-# Photos are evidence of what happened to an order. Staff who may see the order see them all; so do
-# the people whose own pages show them without the order (a worker the floor's photos, the warehouse
-# a shipment's). Photos kept with an offline action that could not be applied are for whoever
-# settles those.
-PHOTO_VIEWERS = {"progress": "workorder.view", "anomaly": "workorder.view", "dispatch": "shipment.view",
-                 "receipt": "shipment.view", "stamped_note": "shipment.view",
-                 "shipment_problem": "shipment.view", "sync_conflict": "sync.conflicts"}
 
 
 def can(user, action: str, obj=None) -> bool:
@@ -49,10 +42,15 @@ def can(user, action: str, obj=None) -> bool:
 
 def can_see_photo(user, kind: str, order=None) -> bool:
     """Whether user may see a photo of kind (an entity type of photos.Photo) kept for order."""
-    action = PHOTO_VIEWERS.get(kind)
-    if action is None:
+    # Photos are evidence of what happened to an order. Staff who may see the order see them all; so
+    # do the people whose own pages show them without the order (a worker the floor's photos, the
+    # warehouse a shipment's): the viewers each domain registered for its kinds of photos. Photos
+    # kept with an offline action that could not be applied (no order) are for whoever settles those.
+    registered = registry.photo_kind(kind)
+    if registered is None:
         return False
-    if can(user, action, None if action == "sync.conflicts" else order):
+    action = registered.viewers
+    if can(user, action, order if registered.order_of is not None else None):
         return True
     return order is not None and can(user, "order.view", order)
 

@@ -69,45 +69,28 @@ def photos_of(entity_type: str, entity_ids) -> dict[int, list[Photo]]:
     return out
 
 
-def order_id_of(photo: Photo) -> int | None:
-    """The order a photo is evidence for (None for a photo kept with an offline conflict, or whose
-    record is gone)."""
-    from .audit import AuditEvent
-    from .production.models import Anomaly, ProgressReport, WorkOrder
-    from .shipping.models import DeliveryReceipt, Shipment
-    kind, entity_id = photo.entity_type, photo.entity_id
-    if kind == "progress":
-        query = (db.select(WorkOrder.order_id).join(ProgressReport, ProgressReport.work_order_id == WorkOrder.id)
-                 .where(ProgressReport.id == entity_id))
-    elif kind == "anomaly":
-        query = (db.select(WorkOrder.order_id).join(Anomaly, Anomaly.work_order_id == WorkOrder.id)
-                 .where(Anomaly.id == entity_id))
-    elif kind == "dispatch":
-        query = db.select(Shipment.order_id).where(Shipment.id == entity_id)
-    elif kind in ("receipt", "stamped_note"):
-        query = (db.select(Shipment.order_id).join(DeliveryReceipt, DeliveryReceipt.shipment_id == Shipment.id)
-                 .where(DeliveryReceipt.id == entity_id))
-    elif kind == "shipment_problem":  # kept under the audit event of the courier's report
-        query = (db.select(Shipment.order_id).join(AuditEvent, db.and_(
-            AuditEvent.entity_type == "shipment", AuditEvent.entity_id == Shipment.id))
-            .where(AuditEvent.id == entity_id))
-    else:
-        return None
-    return db.session.scalar(query)
+def order_of(photo: Photo):
+    """The order a photo is evidence for, as the domain that keeps that kind of photo finds it (None
+    for a photo kept with an offline conflict, or whose record is gone)."""
+    from .registry import photo_kind
+    kind = photo_kind(photo.entity_type)
+    return kind.order_of(photo.entity_id) if kind is not None and kind.order_of is not None else None
 
 
 def get_photo(photo_id: int, kinds: tuple[str, ...] | None = None) -> Photo:
     """Load a photo the current user may see, or 404 (unknown, another kind than asked, its record
     gone) / 403 (not theirs to see): the one gate every photo passes through."""
-    from .orders.models import Order
     from .permissions import can_see_photo
+    from .registry import photo_kind
     photo = db.session.get(Photo, photo_id)
     if photo is None or (kinds is not None and photo.entity_type not in kinds):
         abort(404)
     order = None
-    if photo.entity_type != "sync_conflict":
-        order_id = order_id_of(photo)
-        order = db.session.get(Order, order_id) if order_id is not None else None
+    kind = photo_kind(photo.entity_type)
+    if kind is None:
+        abort(404)
+    if kind.order_of is not None:
+        order = order_of(photo)
         if order is None:
             abort(404)
     if not can_see_photo(current_user, photo.entity_type, order):

@@ -86,7 +86,7 @@ def too_many(retry_after: int):
     message = _("Too many attempts. Wait a while and try again.")
     authorization = (request.headers.get("Authorization") or "").strip()
     if authorization == "Link" or authorization.startswith("Device "):
-        from .sync.replay import problem
+        from .problems import problem
         response = problem(429, message, message, retry_after=retry_after)
     else:
         from .errors import render_error

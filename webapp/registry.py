@@ -23,6 +23,26 @@ class LinkPurpose:
     managers: tuple[str, ...] = ("link.manage",)
 
 
+@dataclass(frozen=True)
+class PhotoKind:
+    """Photos kept for one kind of record: who may see them (an action) and the order they are
+    evidence for (`order_of(entity_id)`, None when the record is gone or belongs to no order)."""
+
+    name: str
+    viewers: str
+    order_of: Callable[[int], object] | None = None
+
+
+@dataclass(frozen=True)
+class CapabilityToken:
+    """A credential carried in a URL segment that is not a customer link (a work order's label, a
+    badge): `matches(endpoint, segment_name)` picks it; `find(session, value)` the row's id or None."""
+
+    kind: str
+    matches: Callable[[str, str], bool]
+    find: Callable[[object, str], int | None]
+
+
 @dataclass
 class Domain:
     """Everything one domain tells the central modules about itself."""
@@ -49,6 +69,10 @@ class Domain:
     event_prefixes: Mapping[str, str] = field(default_factory=dict)
     # Functions every template may call (e.g. firm_name), added when the app is made.
     template_globals: Mapping[str, Callable] = field(default_factory=dict)
+    # Kinds of photos the domain keeps (photos.py serves them through one gate).
+    photo_kinds: tuple[PhotoKind, ...] = ()
+    # Credentials in URL segments the domain's routes take (capabilities.py keeps them out of logs).
+    capability_tokens: tuple[CapabilityToken, ...] = ()
 
 
 _domains: dict[str, Domain] = {}
@@ -148,6 +172,16 @@ def link_purpose(name: str) -> LinkPurpose | None:
 def link_purposes() -> tuple[str, ...]:
     """Every registered link purpose's name."""
     return tuple(p.name for d in _domains.values() for p in d.link_purposes)
+
+
+def photo_kind(name: str) -> PhotoKind | None:
+    """The registered photo kind called name."""
+    return next((k for d in _domains.values() for k in d.photo_kinds if k.name == name), None)
+
+
+def capability_tokens() -> list[CapabilityToken]:
+    """Every registered URL credential that is not a customer link."""
+    return [t for d in _domains.values() for t in d.capability_tokens]
 
 
 def event_text(action: str) -> str | None:

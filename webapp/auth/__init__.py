@@ -1,7 +1,7 @@
 """Logins, device sessions and the worker switch on shared phones."""
 from flask import Blueprint
 
-from ..registry import Domain, register
+from ..registry import CapabilityToken, Domain, register
 
 bp = Blueprint("auth", __name__)
 
@@ -11,8 +11,26 @@ def _labels() -> dict:
     return {"role": ROLE_LABELS}
 
 
+def _floor_enrolment_by_token(session, value: str):
+    from sqlalchemy import select
+    from .models import FloorEnrolment, hash_secret
+    return session.scalar(select(FloorEnrolment.id).where(FloorEnrolment.token_hash == hash_secret(value)))
+
+
+def _person_by_badge(session, value: str):
+    from sqlalchemy import select
+    from .models import User, hash_secret
+    return session.scalar(select(User.id).where(User.badge_hash == hash_secret(value)))
+
+
 DOMAIN = register(Domain(
     name="auth", labels=_labels,
+    # A floor phone's one-time enrolment QR (/enrol/<token>) and a badge (/b/<secret>).
+    capability_tokens=(
+        CapabilityToken("floor_enrolment", lambda endpoint, name: endpoint == "auth.enrol_qr",
+                        _floor_enrolment_by_token),
+        CapabilityToken("person", lambda endpoint, name: name == "secret", _person_by_badge),
+    ),
     # Make a shared phone a floor device with a one-time code, and lock one out (auth/floor.py).
     actions={"floor.enrol": frozenset({"production", "admin"})},
 ))

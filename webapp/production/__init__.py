@@ -1,7 +1,7 @@
 """Stage 3: products and stock, work orders, the floor's progress reports and anomalies."""
 from flask import Blueprint
 
-from ..registry import Domain, register
+from ..registry import CapabilityToken, Domain, PhotoKind, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -11,6 +11,34 @@ bp = Blueprint("production", __name__)
 def _labels() -> dict:
     from .forms import KIND_LABELS, SEVERITY_LABELS
     return {"anomaly_kind": KIND_LABELS, "severity": SEVERITY_LABELS}
+
+
+def _order_of(query):
+    """The order whose id query selects (None when the record is gone)."""
+    from ..extensions import db
+    from ..orders.models import Order
+    order_id = db.session.scalar(query)
+    return db.session.get(Order, order_id) if order_id is not None else None
+
+
+def _order_of_progress(report_id: int):
+    from ..extensions import db
+    from .models import ProgressReport, WorkOrder
+    return _order_of(db.select(WorkOrder.order_id).join(ProgressReport, ProgressReport.work_order_id == WorkOrder.id)
+                     .where(ProgressReport.id == report_id))
+
+
+def _order_of_anomaly(anomaly_id: int):
+    from ..extensions import db
+    from .models import Anomaly, WorkOrder
+    return _order_of(db.select(WorkOrder.order_id).join(Anomaly, Anomaly.work_order_id == WorkOrder.id)
+                     .where(Anomaly.id == anomaly_id))
+
+
+def _work_order_by_token(session, value: str):
+    from sqlalchemy import select
+    from .models import WorkOrder
+    return session.scalar(select(WorkOrder.id).where(WorkOrder.token == value))
 
 
 DOMAIN = register(Domain(
@@ -36,6 +64,11 @@ DOMAIN = register(Domain(
     },
     events_saying_state=frozenset({"work_order.block", "work_order.unblock", "work_order.start",
                                    "work_order.pass_qc", "work_order.materials_ready"}),
+    photo_kinds=(PhotoKind("progress", "workorder.view", _order_of_progress),
+                 PhotoKind("anomaly", "workorder.view", _order_of_anomaly)),
+    # A work order's label carries its secret token in /w/<token> (the floor's pages).
+    capability_tokens=(CapabilityToken("work_order", lambda endpoint, name: endpoint.startswith("production."),
+                                       _work_order_by_token),),
 ))
 
 

@@ -12,7 +12,6 @@ from ..extensions import db
 
 class WorkOrder(db.Model):
     """A job on the floor for (part of) an order line, with the template's milestones."""
-
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(50), unique=True)
     # The secret in the label's QR (labels carry a secret, never the row id).

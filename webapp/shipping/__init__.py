@@ -1,7 +1,7 @@
 """Stage 4: shipments, packing lists, the courier's link, the customer's signed receipt, return cases."""
 from flask import Blueprint
 
-from ..registry import Domain, LinkPurpose, register
+from ..registry import Domain, LinkPurpose, PhotoKind, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -29,6 +29,36 @@ def return_reason(case) -> str:
     return reason(case)
 
 
+def _order_of(query):
+    """The order whose id query selects (None when the record is gone)."""
+    from ..extensions import db
+    from ..orders.models import Order
+    order_id = db.session.scalar(query)
+    return db.session.get(Order, order_id) if order_id is not None else None
+
+
+def _order_of_shipment(shipment_id: int):
+    from ..extensions import db
+    from .models import Shipment
+    return _order_of(db.select(Shipment.order_id).where(Shipment.id == shipment_id))
+
+
+def _order_of_receipt(receipt_id: int):
+    from ..extensions import db
+    from .models import DeliveryReceipt, Shipment
+    return _order_of(db.select(Shipment.order_id).join(DeliveryReceipt, DeliveryReceipt.shipment_id == Shipment.id)
+                     .where(DeliveryReceipt.id == receipt_id))
+
+
+def _order_of_problem(event_id: int):
+    """A courier's problem report keeps its photos under the audit event of the report."""
+    from ..audit import AuditEvent
+    from ..extensions import db
+    from .models import Shipment
+    return _order_of(db.select(Shipment.order_id).join(AuditEvent, db.and_(
+        AuditEvent.entity_type == "shipment", AuditEvent.entity_id == Shipment.id)).where(AuditEvent.id == event_id))
+
+
 DOMAIN = register(Domain(
     name="shipping", machines=(lifecycle.MACHINE, lifecycle.RETURN_CASE), labels=_labels,
     actions={
@@ -54,6 +84,10 @@ DOMAIN = register(Domain(
     events_saying_state=frozenset({"shipment.pack", "shipment.dispatch"}),
     event_prefixes={"return": "return_case"},
     template_globals={"return_reason": return_reason},
+    photo_kinds=(PhotoKind("dispatch", "shipment.view", _order_of_shipment),
+                 PhotoKind("receipt", "shipment.view", _order_of_receipt),
+                 PhotoKind("stamped_note", "shipment.view", _order_of_receipt),
+                 PhotoKind("shipment_problem", "shipment.view", _order_of_problem)),
 ))
 
 

@@ -23,32 +23,12 @@ from ..db_types import utcnow
 from ..extensions import csrf, db
 from ..inputs import optional_row_id
 from ..photos import MAX_PHOTOS, save_photos
+from ..problems import problem, wants_problem_json  # noqa: F401  (kept importable from here)
 from ..statemachine import TransitionError
 from ..uploads import UploadError, sha256_of
 from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
 
 KEY_MAX_LENGTH = 64
-
-
-def problem(status: int, title: str, detail: str = "", **extra):
-    """An RFC 9457 problem+json response."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail or title, **extra}
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    return response
-
-
-def wants_problem_json() -> bool:
-    """Whether this request came from the outbox (also before the view knew: a 413 or a CSRF
-    failure is raised first), so that every answer to it is problem+json."""
-    if g.get("replay"):
-        return True
-    from flask import has_request_context
-    if not has_request_context():
-        return False
-    authorization = (request.headers.get("Authorization") or "").strip()
-    return authorization.startswith("Device ") or authorization == "Link"
 
 
 def is_replay() -> bool:

@@ -1,0 +1,82 @@
+"""The firm's settings and its working calendar days: read by every layer (the time zone, working
+time, prices for all staff), edited on the admin pages."""
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db_types import Money, Percent, Quantity
+from .extensions import db
+
+REVIEW_DEPARTMENTS = ("production", "finance", "warehouse")
+APPROVER_ROLES = ("manager", "finance")
+
+
+class FirmSettings(db.Model):
+    """One row: how this firm runs its orders. Orders copy it when they enter review."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_name: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    tax_rate: Mapped[Decimal] = mapped_column(Percent, default=Decimal("13"))
+    # Which feasibility sign-offs an order needs (comma-separated departments).
+    reviews_required: Mapped[str] = mapped_column(String(100), default="production,finance,warehouse")
+    manager_approval: Mapped[bool] = mapped_column(default=True)
+    finance_approval: Mapped[bool] = mapped_column(default=True)
+    # Finance approves only orders at or above this total (0: every order).
+    finance_approval_threshold: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    amend_rereview: Mapped[bool] = mapped_column(default=False)
+    amend_reapprove: Mapped[bool] = mapped_column(default=True)
+    amend_resign: Mapped[bool] = mapped_column(default=True)
+    number_pattern: Mapped[str] = mapped_column(String(60), default="{yyyy}{mm}-{abbr}-{seq:03d}")
+    weekly_capacity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("1000"))
+    calendar_country: Mapped[str] = mapped_column(String(2), default="CN")
+    # How long signatures, photos and other personal data are kept (PIPL / GDPR), in years.
+    retention_years: Mapped[int] = mapped_column(default=10, server_default="10")
+    # How long a customer's used link still opens the read-only copy of what they confirmed or signed.
+    signed_copy_days: Mapped[int] = mapped_column(default=365, server_default="365")
+    demo_loaded: Mapped[bool] = mapped_column(default=False)
+    # Production, warehouse, purchasing and QC see prices and margins only when this is set.
+    prices_for_all_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The firm's seal (公章) as an image, printed on the customers' PDF copies; None: no seal.
+    seal_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
+
+    def required_reviews(self) -> list[str]:
+        """The departments whose sign-off an order needs."""
+        return [d for d in self.reviews_required.split(",") if d in REVIEW_DEPARTMENTS]
+
+    def snapshot(self) -> dict:
+        """The settings an order keeps for its whole life, as JSON-ready data."""
+        return {
+            "reviews": self.required_reviews(),
+            "manager_approval": self.manager_approval,
+            "finance_approval": self.finance_approval,
+            "finance_approval_threshold": str(self.finance_approval_threshold),
+            "amend_rereview": self.amend_rereview,
+            "amend_reapprove": self.amend_reapprove,
+            "amend_resign": self.amend_resign,
+            "number_pattern": self.number_pattern,
+            "timezone": self.timezone,
+        }
+
+
+class CalendarDay(db.Model):
+    """A day that differs from the default week: a holiday, or a weekend made a working day."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    is_working: Mapped[bool] = mapped_column(default=False)
+
+
+def get_settings() -> FirmSettings:
+    """Return the firm's settings, creating the row with defaults on first use."""
+    settings = db.session.get(FirmSettings, 1)
+    if settings is None:
+        settings = FirmSettings(id=1)
+        db.session.add(settings)
+        db.session.flush()
+    return settings
