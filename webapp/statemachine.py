@@ -71,15 +71,17 @@ class StateMachine:
             assert not unknown, (key, unknown)
         assert not set(self.labels) - set(self.states), (name, set(self.labels) - set(self.states))
 
-    def check(self, obj, name: str, roles) -> Transition:
-        """Return the transition if roles may make it on obj now, else raise TransitionError."""
+    def check(self, obj, name: str, roles, context: dict | None = None) -> Transition:
+        """Return the transition if roles may make it on obj now, else raise TransitionError. What a
+        guard needs besides obj (e.g. what keeps an order from closing) comes in context, passed to
+        the guard as keyword arguments."""
         transition = self.transitions[name]
         if not (set(roles) & transition.roles):
             raise TransitionError(403, self.messages.get("role", "not allowed for your role"))
         if obj.status not in transition.sources:
             raise TransitionError(409, self.messages.get("state", "not possible in this state"))
         if transition.guard is not None:
-            problem = transition.guard(obj)
+            problem = transition.guard(obj, **context) if context else transition.guard(obj)
             if problem:
                 raise TransitionError(409, problem)
         return transition

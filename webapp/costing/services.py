@@ -1,5 +1,5 @@
 """The cost sheet and closing the order. The order's status changes only through
-orders.lifecycle.MACHINE ("close", whose guard reads order.close_blockers)."""
+orders.lifecycle.MACHINE ("close", whose guard is given close_blockers() as context)."""
 from decimal import Decimal
 
 from .. import audit
@@ -147,8 +147,8 @@ def close(order, user, override_reason: str | None = None) -> str:
     if override_reason is not None and not can(user, "order.close_override"):
         raise TransitionError(403, N_("Only a manager may close an order with something still open."))
     overridden = settlement_blockers(order) if override_reason is not None else []
-    order.close_blockers = close_blockers(order, override=override_reason is not None)
-    checked = order_lifecycle.MACHINE.check(order, "close", user.roles)
+    blockers = close_blockers(order, override=override_reason is not None)
+    checked = order_lifecycle.MACHINE.check(order, "close", user.roles, context={"blockers": blockers})
     if overridden:
         order.close_override = override_reason
         audit.record("order.close_override", order, actor=user, note=override_reason,

@@ -55,7 +55,7 @@ def sheet_context(order: Order, form=None, problems=None, override_form=None) ->
                      and order.status in order_lifecycle.COSTABLE),
         "can_finalise": (can(current_user, "costsheet.finalise") and not sheet.is_final
                          and order.status in order_lifecycle.COSTABLE),
-        "can_close": bool(current_user.roles & close_roles) and order.status not in ("closed", "cancelled"),
+        "can_close": bool(current_user.roles & close_roles) and order.status not in order_lifecycle.ENDED,
         "blockers": [_(b) for b in services.close_blockers(order)] if order.status != "closed" else [],
         "settlement": [_(b) for b in services.settlement_blockers(order)] if order.status != "closed" else [],
         "can_override": can(current_user, "order.close_override") and order.status == "delivered",
@@ -116,7 +116,8 @@ def close(order_id: int):
         if error.status != 409:
             raise
         g.rollback = True
-        problems = [_(b) for b in order.close_blockers] or [_(error.message)]
+        blockers = services.close_blockers(order, override=override_reason is not None)
+        problems = [_(b) for b in blockers] or [_(error.message)]
         return render("costing/sheet.html", status_code=409, **sheet_context(order, problems=problems))
     flash(_("Order closed."))
     return see_other(url_for("orders.detail", order_id=order.id))

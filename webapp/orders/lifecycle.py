@@ -169,9 +169,9 @@ def guard_all_delivered(order) -> str | None:
     return None
 
 
-def guard_closable(order) -> str | None:
-    """Closed when delivered, followed up and costed: the caller sets order.close_blockers."""
-    blockers = getattr(order, "close_blockers", None)
+def guard_closable(order, blockers: list[str] | None = None) -> str | None:
+    """Closed when delivered, followed up and costed: the caller passes what still blocks it
+    (costing.services.close_blockers) as context; without it the order does not close."""
     if blockers is None:
         return N_("Check the follow-up and the cost sheet before closing.")
     if blockers:

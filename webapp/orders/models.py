@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Percent, Quantity, UTCDateTime, money, utcnow
 from ..extensions import db
+from ..shipping import lifecycle as shipment_lifecycle
 from . import lifecycle
 
 BUDGET_CATEGORIES = ("material", "labour", "overhead", "logistics", "aftersales")
@@ -80,7 +81,7 @@ class Order(db.Model):
                for line in self.lines}
         for shipment in self.shipments:
             for sline in shipment.lines:
-                if shipment.status in ("dispatched", "delivered", "delivered_with_exception"):
+                if shipment.status in shipment_lifecycle.LEFT:
                     out[sline.order_line_id]["dispatched"] += sline.quantity
             if shipment.receipt is not None:
                 for rline in shipment.receipt.lines:

@@ -220,7 +220,7 @@ def _place(order: Order) -> str:
         return "budget"
     if endpoint == "orders.decide" and order.status == "pending_approval":
         return "approval"
-    if endpoint in ("orders.payment", "orders.prepayment_override") and order.status not in ("draft", "cancelled"):
+    if endpoint in ("orders.payment", "orders.prepayment_override") and order.status in lifecycle.PAYABLE:
         return "payments"
     if endpoint == "orders.renew_link" and order.status == "awaiting_countersign":
         return "link"
@@ -309,7 +309,7 @@ def budget(order_id: int):
     """Finance sets the cost budget per category."""
     order = get_order(order_id)
     require("order.budget")
-    if order.status not in ("in_review", "pending_approval"):
+    if order.status not in lifecycle.BUDGETABLE:
         raise TransitionError(409, N_("This order is not in a state that allows this."))
     form = BudgetForm()
     if not form.validate_on_submit():
@@ -365,7 +365,7 @@ def payment(order_id: int):
     """Finance records a payment received."""
     order = get_order(order_id)
     require("payment.record")
-    if order.status in ("draft", "cancelled"):
+    if order.status not in lifecycle.PAYABLE:
         raise TransitionError(409, N_("This order is not in a state that allows this."))
     form = PaymentForm()
     if not form.validate_on_submit():

@@ -332,7 +332,7 @@ def courier_problem(token: str):
 def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer", values=None, errors=None):
     """The receipt form: per-line quantity and condition, name, consent, signature."""
     shipment = shipment or db.get_or_404(Shipment, link.object_id)
-    if shipment.status in ("delivered", "delivered_with_exception"):
+    if shipment.status in lifecycle.DELIVERED:
         # Signed already (perhaps just now, from this phone's outbox, or on the courier's phone): the
         # customer's own link shows what was signed; the courier's phone only says thanks.
         if link.purpose == "delivery_receipt" and shipment.receipt is not None:
