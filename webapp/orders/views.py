@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, links
+from .. import links
 from ..customers.models import Customer
 from ..errors import render_error
 from ..extensions import db
@@ -125,11 +125,7 @@ def create():
         if customer is None or not visible(current_user, customer):
             form.customer_id.errors.append(_("Choose a customer."))
         else:
-            order = Order(customer=customer, requirement=requirement, sales_rep_id=current_user.id)
-            db.session.add(order)
-            services.apply_form(order, form)
-            db.session.flush()
-            audit.record("order.created", order, actor=current_user, after=order.terms())
+            order = services.create_order(customer, requirement, form, current_user)
             flash(_("Order saved as a draft."))
             return see_other(url_for("orders.detail", order_id=order.id))
     return render("orders/edit.html", form=form, order=None, requirement=requirement, status_code=422)
@@ -145,10 +141,7 @@ def edit(order_id: int):
     if request.method == "POST" and _add_line_requested(form):
         return render("orders/edit.html", form=form, order=order, requirement=order.requirement)
     if form.validate_on_submit():
-        before = order.terms()
-        services.apply_form(order, form)
-        db.session.flush()
-        audit.record("order.edited", order, actor=current_user, before=before, after=order.terms())
+        services.edit_order(order, form, current_user)
         flash(_("Order saved."))
         return see_other(url_for("orders.detail", order_id=order.id))
     return render("orders/edit.html", form=form, order=order, requirement=order.requirement,
@@ -262,13 +255,11 @@ def _invalid(order: Order, **forms):
 def renew_link(order_id: int):
     """Replace a lost or expired countersignature link (the old one stops working), or withdraw it."""
     order = get_order(order_id, states=("awaiting_countersign",))
-    if request.form.get("revoke"):
-        links.revoke_all("order_countersign", order.id)
-        audit.record("order.link_revoked", order, actor=current_user)
+    revoke = bool(request.form.get("revoke"))
+    services.renew_countersign_link(order, current_user, revoke=revoke)
+    if revoke:
         message = _("The link is withdrawn. Make a new one to send it again.")
     else:
-        services.send_countersign_link(order)
-        audit.record("order.link_renewed", order, actor=current_user)
         message = _("A new link is ready and sent; the old one no longer works.")
     return _done(order, message)
 

@@ -65,26 +65,11 @@ def create():
             form.customer_id.errors.append(_("Choose a customer."))
         else:
             services.fill_from_catalogue(form)
-            requirement = Requirement(sales_rep_id=current_user.id, currency=customer.currency)
-            _apply(form, requirement, customer)
-            db.session.add(requirement)
-            db.session.flush()
-            audit.record("requirement.created", requirement, actor=current_user,
-                         after=requirement.record())
+            requirement = services.create(form, customer, current_user)
             flash(_("Requirement saved as a draft."))
             return see_other(url_for("requirements.detail", req_id=requirement.id))
     return render("requirements/edit.html", form=form, requirement=None,
                   status_code=422 if form.errors else 200)
-
-
-def _apply(form: RequirementForm, requirement: Requirement, customer: Customer) -> None:
-    """Copy the form onto the record, with the customer's defaults for empty contact fields."""
-    form.populate_obj(requirement)
-    requirement.product_id = form.product_id.data or None
-    requirement.contact_name = form.contact_name.data or customer.contact_name
-    requirement.contact_phone = form.contact_phone.data or customer.contact_phone
-    requirement.contact_email = form.contact_email.data or customer.contact_email
-    requirement.quality_standard = form.quality_standard.data or customer.quality_standard
 
 
 @bp.get("/product-fields")
@@ -116,10 +101,7 @@ def edit(req_id: int):
             form.customer_id.errors.append(_("Choose a customer."))
         else:
             services.fill_from_catalogue(form)
-            before = requirement.record()
-            _apply(form, requirement, customer)
-            audit.record("requirement.edited", requirement, actor=current_user, before=before,
-                         after=requirement.record())
+            services.edit(requirement, form, customer, current_user)
             flash(_("Requirement saved."))
             return see_other(url_for("requirements.detail", req_id=requirement.id))
     return render("requirements/edit.html", form=form, requirement=requirement,
@@ -162,13 +144,11 @@ def renew_link(req_id: int):
     """Replace a lost or expired customer link (the old one stops working), or withdraw it."""
     requirement = get_requirement(req_id, states=("sent",),
                                   refusal=N_("This requirement is not in a state that allows this."))
-    if request.form.get("revoke"):
-        links.revoke_all("requirement_confirm", requirement.id)
-        audit.record("requirement.link_revoked", requirement, actor=current_user)
+    revoke = bool(request.form.get("revoke"))
+    services.renew_link(requirement, current_user, revoke=revoke)
+    if revoke:
         flash(_("The link is withdrawn. Make a new one to send it again."))
     else:
-        links.issue("requirement_confirm", requirement.id)
-        audit.record("requirement.link_renewed", requirement, actor=current_user)
         flash(_("A new link is ready; the old one no longer works."))
     return see_other(url_for("requirements.detail", req_id=requirement.id))
 
