@@ -227,3 +227,23 @@ def test_a_scoped_rep_cannot_order_for_another_reps_customer(app, make_customer,
     assert response.status_code == 422
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Order)) == 0
+
+
+@BOTH
+def test_a_manager_hands_a_customer_to_another_rep(app, make_customer, as_user):
+    """The customer form offers the owning rep to those who see every customer: handed over, the
+    customer moves from one scoped rep's lists to the other's; a rep not on the list is refused."""
+    first, second, manager = as_user("sales"), as_user("sales"), as_user("manager")
+    customer_id = make_customer("MOVE", owner_id=first.user_id)
+    own_only(app, True)
+    assert 'name="owner_id"' in text_of(manager.get(f"/customers/{customer_id}/edit"))
+    assert 'name="owner_id"' not in text_of(first.get(f"/customers/{customer_id}/edit"))
+    form = {"name": "MOVE Ltd", "abbreviation": "MOVE", "locale": "en", "currency": "CNY",
+            "prepayment_pct": "30", "credit_days": "30"}
+    refused = manager.post(f"/customers/{customer_id}/edit", data={**form, "owner_id": str(manager.user_id)})
+    assert refused.status_code == 422 and "Choose a sales rep from the list." in text_of(refused)
+    assert manager.post(f"/customers/{customer_id}/edit",
+                        data={**form, "owner_id": str(second.user_id)}).status_code == 303
+    assert get(app, Customer, customer_id).owner_id == second.user_id
+    assert second.get(f"/customers/{customer_id}").status_code == 200
+    assert first.get(f"/customers/{customer_id}").status_code == 404

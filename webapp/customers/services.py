@@ -10,7 +10,10 @@ def save_customer(customer: Customer | None, form, user) -> Customer:
     if customer is None:
         customer = Customer(owner_id=user.id)
         db.session.add(customer)
+    owner_id = customer.owner_id
     form.populate_obj(customer)
+    owner_field = getattr(form, "owner_id", None)  # absent for a scoped rep: theirs stays theirs
+    customer.owner_id = (owner_field.data or None) if owner_field is not None and owner_field.raw_data else owner_id
     db.session.flush()
     audit.record("customer.saved", customer, actor=user)
     return customer

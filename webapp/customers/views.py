@@ -1,11 +1,13 @@
 """Customers and products: list, create, edit."""
-from flask import flash, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..auth.models import User
 from ..extensions import db
+from ..forms import options
 from ..htmx import render, see_other
-from ..loading import load, scope_customers
+from ..loading import is_scoped, load, scope_customers
 from ..permissions import requires
 from ..production.models import Product
 from . import bp, services
@@ -41,6 +43,7 @@ def edit(customer_id: int | None = None):
     """Create or edit a customer; the abbreviation must be unique."""
     customer = load(Customer, customer_id, "customer.manage") if customer_id else None
     form = CustomerForm(obj=customer)
+    _owner_choices(form, customer)
     if form.validate_on_submit():
         clash = db.session.scalar(db.select(Customer).where(
             Customer.abbreviation == form.abbreviation.data,
@@ -56,6 +59,18 @@ def edit(customer_id: int | None = None):
             return see_other(url_for("customers.detail", customer_id=customer.id))
     return render("customers/edit.html", form=form, customer=customer,
                   status_code=422 if form.errors else 200)
+
+
+def _owner_choices(form: CustomerForm, customer: Customer | None) -> None:
+    """Let those who see every customer pick its sales rep; a scoped rep's customers stay theirs."""
+    if is_scoped(current_user):
+        del form.owner_id
+        return
+    reps = db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    form.owner_id.choices = options((0, "—"), *[(u.id, u.name) for u in reps if "sales" in u.roles])
+    if request.method == "GET":
+        form.owner_id.data = (customer.owner_id if customer else None) or (
+            current_user.id if "sales" in current_user.roles else 0)
 
 
 def _has_numbers(customer: Customer) -> bool:
