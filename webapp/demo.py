@@ -205,6 +205,7 @@ class Firm:
                     budget=None) -> Requirement:
         """A requirement record written by the sales rep (as the form creates it)."""
         customer, product, user = self.customers[abbr], self.products.get(model), self.people[rep]
+        customer.owner_id = customer.owner_id or user.id  # the rep who first sells to it owns it
         req = Requirement(customer=customer, sales_rep_id=user.id, product=product.name if product else model,
                           product_id=product.id if product else None, quantity=Decimal(qty),
                           unit=product.unit if product else "件", expected_date=expected,
@@ -817,6 +818,8 @@ def load_demo() -> None:
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),
                story_on_hold(firm), story_cancelled(firm), story_planned(firm), *stage_two_stories(firm)]
     run_stories(stories)
+    for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
+        customer.owner_id = customer.owner_id or firm.people["wang.fang"].id
     # The history's mail went out when it happened; none of it is sent again now.
     g.pop("outgoing_mail", None)
 

@@ -41,6 +41,9 @@ class FirmSettings(db.Model):
     demo_loaded: Mapped[bool] = mapped_column(default=False)
     # Production, warehouse, purchasing and QC see prices and margins only when this is set.
     prices_for_all_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Sales reps (users whose only office role is sales) see only the customers they own and those
+    # customers' orders; others of theirs answer 404 (webapp/loading.py).
+    sales_own_customers_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The firm's seal (公章) as an image, printed on the customers' PDF copies; None: no seal.
     seal_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
 

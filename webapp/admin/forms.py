@@ -74,6 +74,7 @@ class SettingsForm(FlaskForm):
     amend_reapprove = BooleanField(_l("Amendments need approval again"))
     amend_resign = BooleanField(_l("Amendments need the customer's signature again"))
     prices_for_all_staff = BooleanField(_l("Production, warehouse, purchasing and QC staff see prices and margins"))
+    sales_own_customers_only = BooleanField(_l("Sales reps see only their own customers and orders"))
     number_pattern = StringField(_l("Order number pattern"), validators=[DataRequired(), Length(max=60)])
     weekly_capacity = DecimalText(_l("Weekly production capacity (units)"), places=3, minimum=0,
                                   validators=[filled])

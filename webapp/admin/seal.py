@@ -8,13 +8,12 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
-from .. import audit
 from ..extensions import db
 from ..htmx import render, see_other
 from ..permissions import requires
 from ..photos import Photo, save_photos, send_photo
 from ..uploads import IMAGE_EXTENSIONS, UploadError
-from . import bp
+from . import bp, services
 from .forms import SettingsForm
 from .models import get_settings
 
@@ -58,8 +57,7 @@ def upload_seal():
         except UploadError as error:
             problem = str(error)
         else:
-            firm.seal_photo_id = photo.id
-            audit.record("settings.seal", firm, actor=current_user, after={"seal_sha256": photo.sha256})
+            services.set_seal(firm, photo, current_user)
             flash(_("Seal saved. It is printed on the customers' PDF copies from now on."))
             return see_other(url_for("admin.settings"))
     form.seal.errors = [problem]
@@ -74,9 +72,7 @@ def upload_seal():
 def remove_seal():
     """Print no seal on future copies (the image stays with the audit trail)."""
     firm = get_settings()
-    if firm.seal_photo_id is not None:
-        audit.record("settings.seal_removed", firm, actor=current_user, before={"seal_photo_id": firm.seal_photo_id})
-        firm.seal_photo_id = None
+    services.remove_seal(firm, current_user)
     flash(_("Seal removed. Copies made from now on carry no seal."))
     return see_other(url_for("admin.settings"))
 

@@ -5,18 +5,18 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import audit, inputs
-from ..auth import sessions
+from .. import inputs
 from ..auth.models import DeviceSession, User
 from ..extensions import db
 from ..htmx import render, see_other
+from ..loading import load
 from ..i18n import firm_today
 from ..links import absolute
 from ..qr import svg as qr_inline_svg
 from ..permissions import requires
-from . import bp, calendar
+from . import bp, calendar, services
 from .forms import CalendarDayForm, SettingsForm, UserForm
-from .models import REVIEW_DEPARTMENTS, CalendarDay, get_settings
+from .models import CalendarDay, get_settings
 
 
 @bp.get("/")
@@ -36,7 +36,7 @@ def index():
 @requires("admin.manage")
 def user(user_id: int | None = None):
     """Create or edit a user: roles, active, password reset, PIN."""
-    person = db.get_or_404(User, user_id) if user_id else None
+    person = load(User, user_id, "admin.manage") if user_id else None
     form = UserForm(obj=person)
     if request.method == "GET" and person:
         form.roles.data = sorted(person.roles)
@@ -52,28 +52,7 @@ def user(user_id: int | None = None):
         elif person is None and not form.password.data:
             form.password.errors.append(_("Give the new user a password."))
         else:
-            creating = person is None
-            if creating:
-                person = User(password_hash="")
-                db.session.add(person)
-            before = {"roles": sorted(person.roles), "active": person.active} if not creating else None
-            person.name, person.username = form.name.data.strip(), form.username.data.strip()
-            person.employee_no = (form.employee_no.data or "").strip() or None
-            person.phone, person.email = form.phone.data or None, form.email.data or None
-            person.roles = form.roles.data
-            person.active = form.active.data
-            if form.pin.data:
-                person.set_pin(form.pin.data)
-            db.session.flush()
-            if form.password.data:
-                person.set_password(form.password.data)
-                if not creating:
-                    sessions.end_all(person, "password_reset")
-            if not person.active:
-                sessions.end_all(person, "deactivated")
-            audit.record("user.saved", person, actor=current_user, before=before,
-                         after={"roles": sorted(person.roles), "active": person.active,
-                                "password_reset": bool(form.password.data) and not creating})
+            services.save_user(person, form, current_user)
             flash(_("User saved."))
             return see_other(url_for("admin.index"))
     return render("admin/user.html", form=form, person=person, status_code=422 if form.errors else 200)
@@ -84,9 +63,8 @@ def user(user_id: int | None = None):
 @requires("admin.manage")
 def badge(user_id: int):
     """Issue a new badge QR for a worker (the old badge stops working)."""
-    person = db.get_or_404(User, user_id)
-    secret = person.new_badge()
-    audit.record("user.badge", person, actor=current_user)
+    person = load(User, user_id, "admin.manage")
+    secret = services.issue_badge(person, current_user)
     url = absolute(url_for("auth.badge", secret=secret))
     svg = qr_inline_svg(url)  # inline in the page: plain <svg>, drawn by the HTML parser
     from markupsafe import Markup
@@ -98,13 +76,8 @@ def badge(user_id: int):
 @requires("admin.manage")
 def revoke_device(device_id: int):
     """End one device session (a lost phone)."""
-    device = db.get_or_404(DeviceSession, device_id)
-    if device.revoked_at is None:
-        from ..db_types import utcnow
-        device.revoked_at, device.revoked_reason = utcnow(), "revoked_by_admin"
-        # A floor phone with nobody switched in has no person: the event is about the device then.
-        audit.record("device.revoked", device.user or device, actor=current_user, after={"device": device.id},
-                     entity_type=None if device.user else "device_session")
+    device = load(DeviceSession, device_id, "admin.manage")
+    services.revoke_device(device, current_user)
     flash(_("Device logged out."))
     return see_other(url_for("admin.index"))
 
@@ -114,9 +87,8 @@ def revoke_device(device_id: int):
 @requires("admin.manage")
 def revoke_all(user_id: int):
     """End every device session of a user."""
-    person = db.get_or_404(User, user_id)
-    count = sessions.end_all(person, "revoked_by_admin")
-    audit.record("user.devices_revoked", person, actor=current_user, after={"count": count})
+    person = load(User, user_id, "admin.manage")
+    count = services.revoke_all_devices(person, current_user)
     flash(_("%(n)s devices logged out.", n=count))
     return see_other(url_for("admin.index"))
 
@@ -131,10 +103,7 @@ def settings():
     if request.method == "GET":
         form.reviews.data = firm.required_reviews()
     if form.validate_on_submit():
-        before = firm.snapshot()
-        form.populate_obj(firm)
-        firm.reviews_required = ",".join(d for d in REVIEW_DEPARTMENTS if d in (form.reviews.data or []))
-        audit.record("settings.saved", firm, actor=current_user, before=before, after=firm.snapshot())
+        services.save_settings(firm, form, current_user)
         flash(_("Settings saved. Orders already in review keep their earlier settings."))
         return see_other(url_for("admin.settings"))
     return render("admin/settings.html", form=form, status_code=422 if form.errors else 200)
@@ -178,7 +147,7 @@ def calendar_defaults():
 @requires("admin.manage")
 def calendar_delete(day_id: int):
     """Remove a holiday or swapped working day."""
-    row = db.get_or_404(CalendarDay, day_id)
+    row = load(CalendarDay, day_id, "admin.manage")
     db.session.delete(row)
     flash(_("Day removed."))
     return see_other(url_for("admin.calendar_view", year=row.day.year))

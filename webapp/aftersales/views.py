@@ -9,8 +9,9 @@ from .. import links
 from ..contacts import order_contact
 from ..extensions import db
 from ..htmx import render, see_other
+from ..loading import load, scope_orders
 from ..orders.models import Order
-from ..permissions import can, require, requires
+from ..permissions import can, requires
 from ..statemachine import N_, TransitionError
 from . import bp, lifecycle, services
 from .forms import CustomerTicketForm, FollowUpForm, MessageForm, SurveyForm, TicketForm
@@ -18,22 +19,14 @@ from .models import RATINGS, FollowUp, Survey, Ticket
 
 
 def get_order(order_id: int, action: str = "aftersales.view") -> Order:
-    """Load an order or 404, and check that the current user may do action."""
-    order = db.session.get(Order, order_id, options=[joinedload(Order.customer)])
-    if order is None:
-        abort(404)
-    require(action, order)
-    return order
+    """The order for the current user doing action (404/403/409 otherwise; writers lock it)."""
+    return load(Order, order_id, action, options=(joinedload(Order.customer),))
 
 
-def get_ticket(ticket_id: int) -> Ticket:
-    """Load a ticket with its messages or 404 (staff who may see after-sales only)."""
-    ticket = db.session.get(Ticket, ticket_id, options=[
-        joinedload(Ticket.order).joinedload(Order.customer), selectinload(Ticket.messages)])
-    if ticket is None:
-        abort(404)
-    require("aftersales.view", ticket.order)
-    return ticket
+def get_ticket(ticket_id: int, action: str = "aftersales.view") -> Ticket:
+    """A ticket with its messages for the current user doing action (404/403/409 otherwise)."""
+    return load(Ticket, ticket_id, action, options=(
+        joinedload(Ticket.order).joinedload(Order.customer), selectinload(Ticket.messages)))
 
 
 # --- staff -------------------------------------------------------------------------------------
@@ -44,11 +37,11 @@ def get_ticket(ticket_id: int) -> Ticket:
 def index():
     """Follow-up calls to make and tickets waiting for an answer, most urgent first."""
     follow_ups = db.session.scalars(
-        db.select(FollowUp).where(FollowUp.status == "open")
+        db.select(FollowUp).where(FollowUp.status == "open", scope_orders(current_user, FollowUp.order_id))
         .options(joinedload(FollowUp.order).joinedload(Order.customer), joinedload(FollowUp.assignee))
         .order_by(FollowUp.due_at).limit(200)).all()
     tickets = db.session.scalars(
-        db.select(Ticket).where(Ticket.status != "resolved")
+        db.select(Ticket).where(Ticket.status != "resolved", scope_orders(current_user, Ticket.order_id))
         .options(joinedload(Ticket.order).joinedload(Order.customer))
         .order_by(Ticket.status.desc(), Ticket.first_response_due_at).limit(200)).all()
     return render("aftersales/index.html", follow_ups=follow_ups, tickets=tickets,
@@ -91,10 +84,7 @@ def order(order_id: int):
 def follow_up(order_id: int):
     """Record the outcome of the follow-up call."""
     item = get_order(order_id)
-    task = db.session.scalar(db.select(FollowUp).where(FollowUp.order_id == item.id))
-    if task is None:
-        abort(404)
-    lifecycle.FOLLOW_UP.check(task, "record", current_user.roles)  # 403 wrong role, 409 done
+    task = load(FollowUp, None, "follow_up:record", where=FollowUp.order_id == item.id)  # 403 role, 409 done
     form = FollowUpForm(prefix="f")
     if not form.validate_on_submit():
         return render("aftersales/order.html", status_code=422, **order_context(item, follow_up_form=form))
@@ -150,8 +140,7 @@ def ticket(ticket_id: int):
 @login_required
 def respond(ticket_id: int):
     """Answer the customer (the first answer stops the 24-working-hour clock)."""
-    item = get_ticket(ticket_id)
-    lifecycle.TICKET.check(item, "respond", current_user.roles)  # 403 wrong role, 409 resolved
+    item = get_ticket(ticket_id, "ticket:respond")  # 403 wrong role, 409 resolved
     form = MessageForm(prefix="m")
     if not form.validate_on_submit():
         return render("aftersales/ticket.html", status_code=422, **ticket_context(item, form))
@@ -179,7 +168,7 @@ def _service_order(link: links.AccessLink) -> Order:
     """The order an after-sales link is for (404 for another purpose or an unapproved order)."""
     if link.purpose != "order_service":
         abort(404)
-    order = db.get_or_404(Order, link.object_id)
+    order = load(Order, link.object_id, None)
     if not services.can_have_tickets(order):
         abort(404)
     return order

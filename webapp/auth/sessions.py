@@ -183,3 +183,18 @@ def describe_device(user_agent: str) -> str:
         if needle in ua:
             return name
     return ua[:60] or "?"
+
+
+def end_everywhere(user: User) -> int:
+    """End every device session of user (this one is ended by the caller after); return how many."""
+    count = end_all(user, "logout_everywhere")
+    audit.record("auth.logout_everywhere", user, actor=user, after={"ended": count})
+    return count
+
+
+def change_password(user: User, new_password: str) -> int:
+    """Set user's new password and log out their other devices; return how many were ended."""
+    user.set_password(new_password)
+    ended = end_all(user, "password_change", keep=current_device())
+    audit.record("auth.password_change", user, actor=user, after={"other_devices_ended": ended})
+    return ended

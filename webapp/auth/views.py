@@ -4,8 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from .. import audit, qr
-from ..db_types import utcnow
+from .. import qr
 from ..extensions import db, login_manager
 from ..links import absolute
 from ..pwa import keep_offline
@@ -75,8 +74,7 @@ def logout():
 @login_required
 def logout_everywhere():
     """End every device session of the current user, this one included."""
-    count = sessions.end_all(current_user, "logout_everywhere")
-    audit.record("auth.logout_everywhere", current_user, actor=current_user, after={"ended": count})
+    sessions.end_everywhere(current_user)
     sessions.end_this("logout_everywhere")
     flash(_("You are logged out on every device."))
     return see_other(url_for("auth.login"))
@@ -91,10 +89,7 @@ def account():
         if not current_user.check_password(form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
-            current_user.set_password(form.new.data)
-            ended = sessions.end_all(current_user, "password_change", keep=sessions.current_device())
-            audit.record("auth.password_change", current_user, actor=current_user,
-                         after={"other_devices_ended": ended})
+            sessions.change_password(current_user, form.new.data)
             flash(_("Password changed; your other devices are logged out."))
             return see_other(url_for("auth.account"))
     devices = db.session.scalars(db.select(DeviceSession).where(
@@ -228,10 +223,7 @@ def floor_revoke(device_id: int):
     device = db.session.get(DeviceSession, device_id)
     if device is None or not device.is_floor:
         abort(404)
-    if device.revoked_at is None:
-        device.revoked_at, device.revoked_reason = utcnow(), "floor_revoked"
-        audit.record("auth.floor_revoked", device, actor=current_user, entity_type="device_session",
-                     after={"label": device.label})
+    floor.revoke_phone(device, current_user)
     flash(_("“%(label)s” is locked out: it shows the login page from its next page on.", label=device.label))
     return see_other(url_for("auth.floor_phones"))
 

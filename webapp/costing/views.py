@@ -1,13 +1,13 @@
 """The cost sheet page (成本核算表): finance enters actual costs and finalises; finance or the
 manager closes the order from here once it is delivered, followed up and costed."""
-from flask import abort, flash, g, request, url_for
+from flask import flash, g, request, url_for
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
 from ..htmx import render, see_other
+from ..loading import load, writing
 from ..orders import lifecycle as order_lifecycle
 from ..orders.models import BUDGET_CATEGORIES, Order
 from ..permissions import can, require
@@ -17,16 +17,9 @@ from .forms import CATEGORY_LABELS, CloseOverrideForm, CostSheetForm
 
 
 def get_order(order_id: int, action: str = "costsheet.view") -> Order:
-    """Load an order or 404, and check that the current user may do action (a writer locks the row
-    on PostgreSQL, so a close and a payment or a second close at once see each other)."""
-    writing = request.method not in ("GET", "HEAD", "OPTIONS")
-    # (no joined load when locking: PostgreSQL refuses FOR UPDATE on the outer side of a join)
-    order = db.session.get(Order, order_id, options=[] if writing else [joinedload(Order.customer)],
-                           with_for_update=writing)
-    if order is None:
-        abort(404)
-    require(action, order)
-    return order
+    """The order for the current user doing action (404/403/409 otherwise); a writer locks its row
+    on PostgreSQL, so a close and a payment or a second close at once see each other."""
+    return load(Order, order_id, action, options=() if writing() else (joinedload(Order.customer),))
 
 
 def percent(value) -> str:

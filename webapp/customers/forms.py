@@ -5,7 +5,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, ValidationError, Email, Length, NumberRange, Optional, Regexp
 
 from ..forms import DecimalText, WholeNumberText, filled, options
 from ..labels import default_unit
@@ -40,6 +40,14 @@ class CustomerForm(FlaskForm):
                                  filters=[_trimmed])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)])
     locale = SelectField(_l("Language"), choices=options(("zh", "中文"), ("en", "English")))
+    # The sales rep who owns the customer (with "sales reps see only their own customers" on, only
+    # they of the reps see it). Offered to those who see every customer; the choices are set by the view.
+    owner_id = SelectField(_l("Sales rep"), coerce=int, validate_choice=False)
+
+    def validate_owner_id(self, field):
+        """A posted rep must be one offered (not posted at all: the owner stays as it was)."""
+        if field.raw_data and field.data not in {choice[0] for choice in field.iter_choices()}:
+            raise ValidationError(_l("Choose a sales rep from the list."))
     currency = StringField(_l("Currency"), default="CNY", validators=[
         DataRequired(), Regexp(r"^[A-Z]{3}$", message=_l("A three-letter code, e.g. CNY."))],
         filters=[lambda v: v.strip().upper() if v else v])

@@ -2,8 +2,8 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Percent, Quantity, UTCDateTime, utcnow
 from ..extensions import db
@@ -30,8 +30,13 @@ class Customer(db.Model):
     invoice_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     bank_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     bank_account: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The sales rep who owns the customer (whoever created it, unless reassigned): with the firm's
+    # setting sales_own_customers_only, a sales rep sees only their own customers and their orders.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner = relationship("User")
 
 
 class Product(db.Model):

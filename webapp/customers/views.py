@@ -1,14 +1,16 @@
 """Customers and products: list, create, edit."""
-from flask import flash, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import audit
+from ..auth.models import User
 from ..extensions import db
+from ..forms import options
 from ..htmx import render, see_other
+from ..loading import is_scoped, load, scope_customers
 from ..permissions import requires
 from ..customers.models import Product
-from . import bp
+from . import bp, services
 from .forms import CustomerForm, ProductForm
 from .models import Customer
 
@@ -18,7 +20,8 @@ from .models import Customer
 @requires("customer.view")
 def index():
     """List customers and products."""
-    customers = db.session.scalars(db.select(Customer).order_by(Customer.name)).all()
+    customers = db.session.scalars(db.select(Customer).where(scope_customers(current_user, Customer.id))
+                                   .order_by(Customer.name)).all()
     products = db.session.scalars(db.select(Product).order_by(Product.model)).all()
     return render("customers/index.html", customers=customers, products=products)
 
@@ -28,7 +31,7 @@ def index():
 @requires("customer.view")
 def detail(customer_id: int):
     """A customer's record: the contact (phone to tap, WeChat), the invoicing details and the defaults."""
-    customer = db.get_or_404(Customer, customer_id)
+    customer = load(Customer, customer_id, "customer.view")
     return render("customers/detail.html", customer=customer)
 
 
@@ -38,8 +41,9 @@ def detail(customer_id: int):
 @requires("customer.manage")
 def edit(customer_id: int | None = None):
     """Create or edit a customer; the abbreviation must be unique."""
-    customer = db.get_or_404(Customer, customer_id) if customer_id else None
+    customer = load(Customer, customer_id, "customer.manage") if customer_id else None
     form = CustomerForm(obj=customer)
+    _owner_choices(form, customer)
     if form.validate_on_submit():
         clash = db.session.scalar(db.select(Customer).where(
             Customer.abbreviation == form.abbreviation.data,
@@ -50,16 +54,23 @@ def edit(customer_id: int | None = None):
             form.abbreviation.errors.append(
                 _("This customer already has numbered orders; its abbreviation can no longer change."))
         else:
-            if customer is None:
-                customer = Customer()
-                db.session.add(customer)
-            form.populate_obj(customer)
-            db.session.flush()
-            audit.record("customer.saved", customer, actor=current_user)
+            customer = services.save_customer(customer, form, current_user)
             flash(_("Customer saved."))
             return see_other(url_for("customers.detail", customer_id=customer.id))
     return render("customers/edit.html", form=form, customer=customer,
                   status_code=422 if form.errors else 200)
+
+
+def _owner_choices(form: CustomerForm, customer: Customer | None) -> None:
+    """Let those who see every customer pick its sales rep; a scoped rep's customers stay theirs."""
+    if is_scoped(current_user):
+        del form.owner_id
+        return
+    reps = db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    form.owner_id.choices = options((0, "—"), *[(u.id, u.name) for u in reps if "sales" in u.roles])
+    if request.method == "GET":
+        form.owner_id.data = (customer.owner_id if customer else None) or (
+            current_user.id if "sales" in current_user.roles else 0)
 
 
 def _has_numbers(customer: Customer) -> bool:
@@ -74,7 +85,7 @@ def _has_numbers(customer: Customer) -> bool:
 @requires("product.manage")
 def edit_product(product_id: int | None = None):
     """Create or edit a product and its on-hand stock."""
-    product = db.get_or_404(Product, product_id) if product_id else None
+    product = load(Product, product_id, "product.manage") if product_id else None
     form = ProductForm(obj=product)
     if form.validate_on_submit():
         clash = db.session.scalar(db.select(Product).where(
@@ -86,14 +97,7 @@ def edit_product(product_id: int | None = None):
         elif barcode_clash:
             form.barcode.errors.append(_("Another product already has this barcode."))
         else:
-            if product is None:
-                product = Product()
-                db.session.add(product)
-            form.populate_obj(product)
-            product.model = product.model.strip()
-            db.session.flush()
-            audit.record("product.saved", product, actor=current_user,
-                         after={"on_hand": str(product.on_hand)})
+            product = services.save_product(product, form, current_user)
             flash(_("Product saved."))
             return see_other(url_for("customers.index"))
     return render("customers/product.html", form=form, product=product,

@@ -9,6 +9,7 @@ from ..customers.models import Customer
 from ..extensions import db
 from ..pwa import keep_offline
 from ..htmx import render
+from ..loading import scope_customers
 from ..orders.models import Order
 from ..permissions import requires
 from ..requirements.models import Requirement
@@ -37,14 +38,15 @@ def search():
     if q:
         like = f"%{q.lower()}%"
         orders = db.session.scalars(
-            db.select(Order).join(Order.customer).where(db.or_(
+            db.select(Order).join(Order.customer).where(scope_customers(current_user, Order.customer_id), db.or_(
                 db.func.lower(Order.number).like(like),
                 db.func.lower(Order.customer_po).like(like),
                 db.func.lower(Customer.name).like(like),
                 db.func.lower(Customer.abbreviation).like(like),
             )).options(joinedload(Order.customer)).order_by(Order.created_at.desc()).limit(30)).all()
         requirements = db.session.scalars(
-            db.select(Requirement).join(Requirement.customer).where(db.or_(
+            db.select(Requirement).join(Requirement.customer).where(
+                scope_customers(current_user, Requirement.customer_id), db.or_(
                 db.func.lower(Customer.name).like(like),
                 db.func.lower(Customer.abbreviation).like(like),
                 db.func.lower(Requirement.product).like(like),

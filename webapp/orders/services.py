@@ -105,6 +105,34 @@ def new_order(customer, user, requirement=None) -> Order:
 DESCRIPTION_MAX = 200  # OrderLine.description
 
 
+def create_order(customer, requirement, form, user) -> Order:
+    """Save a new draft order for customer (from requirement, if any) from its form, and audit it."""
+    order = Order(customer=customer, requirement=requirement, sales_rep_id=user.id)
+    db.session.add(order)
+    apply_form(order, form)
+    db.session.flush()
+    audit.record("order.created", order, actor=user, after=order.terms())
+    return order
+
+
+def edit_order(order: Order, form, user) -> None:
+    """Save a draft order's changed terms and lines from its form, and audit them."""
+    before = order.terms()
+    apply_form(order, form)
+    db.session.flush()
+    audit.record("order.edited", order, actor=user, before=before, after=order.terms())
+
+
+def renew_countersign_link(order: Order, user, *, revoke: bool = False) -> None:
+    """Replace the countersignature link with a new one sent to the customer, or withdraw it."""
+    if revoke:
+        links.revoke_all("order_countersign", order.id)
+        audit.record("order.link_revoked", order, actor=user)
+    else:
+        send_countersign_link(order)
+        audit.record("order.link_renewed", order, actor=user)
+
+
 def line_description(product: str, specs: str) -> tuple[str, str]:
     """An order line's description from a requirement: its product and its specifications on one
     line ("Steel bracket — 2 mm, zinc plated"), and the specifications that do not fit ("" if all do)."""

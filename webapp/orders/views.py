@@ -8,13 +8,14 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, links
+from .. import links
 from ..customers.models import Customer
 from ..errors import render_error
 from ..extensions import db
-from ..statemachine import N_, TransitionError
+from ..statemachine import TransitionError
 from ..forms import options
 from ..inputs import row_id
+from ..loading import authorize, load, scope_customers, visible
 from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..labels import label
 from ..templating import money
@@ -29,20 +30,18 @@ SIMPLE_TRANSITIONS = ("start_production", "hold", "resume", "cancel", "discard")
 REASON_REQUIRED = ("hold", "cancel")
 
 
-def get_order(order_id: int, action: str = "order.view") -> Order:
-    """Load an order or 404, and check that the current user may do action on it."""
-    writing = request.method not in ("GET", "HEAD", "OPTIONS")
-    # Writers lock the order row (PostgreSQL), so simultaneous approvals or sign-offs see each
-    # other; SQLite already serialises writers with BEGIN IMMEDIATE.
-    if writing:
-        db.session.execute(db.select(Order.id).where(Order.id == order_id).with_for_update())
-    order = db.session.get(Order, order_id, populate_existing=writing, options=[
-        joinedload(Order.customer), selectinload(Order.lines), selectinload(Order.reviews),
-        selectinload(Order.approvals), selectinload(Order.payments)])
-    if order is None:
-        abort(404)
-    require(action, order)
-    return order
+
+# What the order page reads besides the order (loaded after the row lock, never joined to it).
+def order_page_options() -> tuple:
+    """Loader options for the page (built when asked: the mappers are configured by then)."""
+    return (joinedload(Order.customer), selectinload(Order.lines), selectinload(Order.reviews),
+            selectinload(Order.approvals), selectinload(Order.payments))
+
+
+def get_order(order_id: int, action: str = "order.view", **rules) -> Order:
+    """The order for the current user doing action: 404/403/409 otherwise; writers lock its row
+    (PostgreSQL), so simultaneous approvals or sign-offs see each other."""
+    return load(Order, order_id, action, options=order_page_options(), **rules)
 
 
 # The actions posted from the order page: a refusal (409) comes back inside its panel, not as an
@@ -62,7 +61,7 @@ def refused(error: TransitionError):
     g.rollback = True
     db.session.rollback()
     order = db.session.get(Order, order_id)
-    if order is None or not can(current_user, "order.view", order):
+    if order is None or not authorize(current_user, "order.view", order):
         return render_error(error.status, _(error.message))  # nothing of the order to show them
     order = get_order(order_id)
     return render("orders/detail.html", "status_panel", status_code=error.status,
@@ -75,7 +74,7 @@ def refused(error: TransitionError):
 def index():
     """List orders, newest first, optionally by status."""
     status = request.args.get("status")
-    query = db.select(Order).options(joinedload(Order.customer))
+    query = db.select(Order).options(joinedload(Order.customer)).where(scope_customers(current_user, Order.customer_id))
     if status in lifecycle.STATES:
         query = query.where(Order.status == status)
     orders = db.session.scalars(query.order_by(Order.created_at.desc()).limit(200)).all()
@@ -85,7 +84,8 @@ def index():
 def _customer_choices(form: OrderForm) -> None:
     form.customer_id.choices = options((0, "—"), *[
         (c.id, f"{c.name} ({c.abbreviation})")
-        for c in db.session.scalars(db.select(Customer).order_by(Customer.name))])
+        for c in db.session.scalars(db.select(Customer).where(scope_customers(current_user, Customer.id))
+                                    .order_by(Customer.name))])
 
 
 def _add_line_requested(form: OrderForm) -> bool:
@@ -104,7 +104,7 @@ def create():
     requirement = None
     requirement_id = request.values.get("requirement_id", type=row_id)
     if requirement_id:
-        requirement = db.get_or_404(Requirement, requirement_id)
+        requirement = load(Requirement, requirement_id, "requirement.view")
         if requirement.status != "confirmed":
             flash(_("Only a confirmed requirement can become an order."), "error")
             return see_other(url_for("requirements.detail", req_id=requirement.id))
@@ -125,14 +125,10 @@ def create():
         return render("orders/edit.html", form=form, order=None, requirement=requirement)
     if form.validate_on_submit():
         customer = requirement.customer if requirement else db.session.get(Customer, form.customer_id.data or 0)
-        if customer is None:
+        if customer is None or not visible(current_user, customer):
             form.customer_id.errors.append(_("Choose a customer."))
         else:
-            order = Order(customer=customer, requirement=requirement, sales_rep_id=current_user.id)
-            db.session.add(order)
-            services.apply_form(order, form)
-            db.session.flush()
-            audit.record("order.created", order, actor=current_user, after=order.terms())
+            order = services.create_order(customer, requirement, form, current_user)
             flash(_("Order saved as a draft."))
             return see_other(url_for("orders.detail", order_id=order.id))
     return render("orders/edit.html", form=form, order=None, requirement=requirement, status_code=422)
@@ -148,10 +144,7 @@ def edit(order_id: int):
     if request.method == "POST" and _add_line_requested(form):
         return render("orders/edit.html", form=form, order=order, requirement=order.requirement)
     if form.validate_on_submit():
-        before = order.terms()
-        services.apply_form(order, form)
-        db.session.flush()
-        audit.record("order.edited", order, actor=current_user, before=before, after=order.terms())
+        services.edit_order(order, form, current_user)
         flash(_("Order saved."))
         return see_other(url_for("orders.detail", order_id=order.id))
     return render("orders/edit.html", form=form, order=order, requirement=order.requirement,
@@ -264,16 +257,12 @@ def _invalid(order: Order, **forms):
 @requires("link.manage")
 def renew_link(order_id: int):
     """Replace a lost or expired countersignature link (the old one stops working), or withdraw it."""
-    order = get_order(order_id)
-    if order.status != "awaiting_countersign":
-        raise TransitionError(409, N_("This order is not in a state that allows this."))
-    if request.form.get("revoke"):
-        links.revoke_all("order_countersign", order.id)
-        audit.record("order.link_revoked", order, actor=current_user)
+    order = get_order(order_id, states=("awaiting_countersign",))
+    revoke = bool(request.form.get("revoke"))
+    services.renew_countersign_link(order, current_user, revoke=revoke)
+    if revoke:
         message = _("The link is withdrawn. Make a new one to send it again.")
     else:
-        services.send_countersign_link(order)
-        audit.record("order.link_renewed", order, actor=current_user)
         message = _("A new link is ready and sent; the old one no longer works.")
     return _done(order, message)
 
@@ -307,10 +296,7 @@ def review(order_id: int, department: str):
 @login_required
 def budget(order_id: int):
     """Finance sets the cost budget per category."""
-    order = get_order(order_id)
-    require("order.budget")
-    if order.status not in lifecycle.BUDGETABLE:
-        raise TransitionError(409, N_("This order is not in a state that allows this."))
+    order = get_order(order_id, "order.budget")  # 403 not finance, 409 past the review
     form = BudgetForm()
     if not form.validate_on_submit():
         return _invalid(order, budget_form=form)
@@ -322,8 +308,7 @@ def budget(order_id: int):
 @login_required
 def override(order_id: int, department: str):
     """The manager overrides a department's concern, with a reason."""
-    order = get_order(order_id)
-    lifecycle.MACHINE.check(order, "override_concern", current_user.roles)
+    order = get_order(order_id, "order:override_concern")
     form = ReasonForm()
     if not form.validate_on_submit():
         return _invalid(order, reason_form=form)
@@ -363,10 +348,7 @@ def decide(order_id: int):
 @login_required
 def payment(order_id: int):
     """Finance records a payment received."""
-    order = get_order(order_id)
-    require("payment.record")
-    if order.status not in lifecycle.PAYABLE:
-        raise TransitionError(409, N_("This order is not in a state that allows this."))
+    order = get_order(order_id, "payment.record")  # 403 not finance, 409 a draft or cancelled
     form = PaymentForm()
     if not form.validate_on_submit():
         return _invalid(order, payment_form=form)
@@ -412,8 +394,7 @@ def move(order_id: int, name: str):
 @login_required
 def amend(order_id: int):
     """Change an approved order (quantity, date, price, lines, drawing revision) with a reason."""
-    order = get_order(order_id)
-    lifecycle.MACHINE.check(order, "amend", current_user.roles)  # 403 wrong role, 409 wrong state
+    order = get_order(order_id, "order:amend")  # 403 wrong role, 409 wrong state
     form = AmendmentForm(obj=order)
     _customer_choices(form)
     if request.method == "POST" and _add_line_requested(form):
@@ -452,8 +433,7 @@ def versions(order_id: int):
 @login_required
 def confirmation(order_id: int):
     """A printable order confirmation with the terms, the number and the signature."""
-    order = get_order(order_id)
-    require("order.prices", order)  # it prints prices: only for those who may see them
+    order = get_order(order_id, "order.prices")  # it prints prices: only for those who may see them
     signature = db.session.scalar(db.select(Countersignature).where(
         Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1))
     if signature is not None and signature.version != order.version:

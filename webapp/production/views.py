@@ -11,8 +11,9 @@ from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
 from ..orders import lifecycle as order_lifecycle
+from ..loading import load, scope_orders
 from ..orders.models import Order
-from ..permissions import can, require, requires
+from ..permissions import can, requires
 from ..templating import quantity
 from ..photos import get_photo, photos_of, send_photo
 from ..pwa import keep_offline
@@ -27,24 +28,21 @@ from .models import Anomaly, WorkOrder
 QUICK_AMOUNTS = (1, 5, 10)
 
 
+# What the work order pages read besides the row (loaded after the row lock, never joined to it).
+def work_order_page_options() -> tuple:
+    """Loader options for the page (built when asked: the mappers are configured by then)."""
+    return (joinedload(WorkOrder.order), joinedload(WorkOrder.line), selectinload(WorkOrder.reports),
+            selectinload(WorkOrder.anomalies))
+
+
 def get_work_order(work_order_id: int, action: str = "workorder.view") -> WorkOrder:
-    """Load a work order or 404, and check that the current user may do action."""
-    work_order = db.session.get(WorkOrder, work_order_id, options=[
-        joinedload(WorkOrder.order), joinedload(WorkOrder.line), selectinload(WorkOrder.reports),
-        selectinload(WorkOrder.anomalies)])
-    if work_order is None:
-        abort(404)
-    require(action)
-    return work_order
+    """The work order for the current user doing action (404/403/409 otherwise; writers lock it)."""
+    return load(WorkOrder, work_order_id, action, options=work_order_page_options())
 
 
-def by_token(token: str) -> WorkOrder:
-    """The work order a label's QR points to (404 for anything else)."""
-    work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.token == token[:40]))
-    if work_order is None:
-        abort(404)
-    require("workorder.view")
-    return work_order
+def by_token(token: str, action: str = "workorder.view") -> WorkOrder:
+    """The work order a label's QR points to, for the current user doing action (404 for anything else)."""
+    return load(WorkOrder, None, action, where=WorkOrder.token == token[:40])
 
 
 def label_url(work_order: WorkOrder) -> str:
@@ -57,7 +55,7 @@ def label_url(work_order: WorkOrder) -> str:
 @requires("workorder.view")
 def index():
     """Open work orders: the worker's own first, then everything not done."""
-    query = (db.select(WorkOrder).where(WorkOrder.status != "done")
+    query = (db.select(WorkOrder).where(WorkOrder.status != "done", scope_orders(current_user, WorkOrder.order_id))
              .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line))
              .order_by(WorkOrder.planned_start, WorkOrder.id).limit(200))
     work_orders = db.session.scalars(query).all()
@@ -68,10 +66,9 @@ def index():
 
 @bp.get("/production/orders/<int:order_id>")
 @login_required
-@requires("workorder.view")
 def plan(order_id: int):
     """Plan vs actual for an order's work orders (生产/备货跟踪表)."""
-    order = db.get_or_404(Order, order_id)
+    order = load(Order, order_id, "workorder.view")
     work_orders = db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id)
                                      .options(selectinload(WorkOrder.reports),
                                               selectinload(WorkOrder.anomalies).joinedload(Anomaly.reported_by),
@@ -84,11 +81,10 @@ def plan(order_id: int):
 
 @bp.post("/production/orders/<int:order_id>/work-orders")
 @login_required
-@requires("workorder.manage")
 def create(order_id: int):
     """Make a work order for every order line that has none."""
-    order = db.get_or_404(Order, order_id)
-    if order.status not in order_lifecycle.SIGNED or not order.number:
+    order = load(Order, order_id, "workorder.manage", states=order_lifecycle.SIGNED)
+    if not order.number:
         abort(409)
     services.create_work_orders(order, current_user)
     flash(_("Work orders created. Print their labels and hand them to the floor."))
@@ -185,8 +181,7 @@ def floor(token: str):
 @login_required
 def report(token: str):
     """Report good and scrap pieces (a quick button sends just the good count). Works offline."""
-    work_order = by_token(token)
-    require("workorder.report")
+    work_order = by_token(token, "workorder.report")
     form = ProgressForm(prefix="p")
     if not form.validate_on_submit():
         if replay.is_replay():
@@ -289,7 +284,7 @@ def anomaly(token: str):
 @requires("workorder.manage")
 def resolve(anomaly_id: int):
     """Close an anomaly with what was done."""
-    item = db.get_or_404(Anomaly, anomaly_id)
+    item = load(Anomaly, anomaly_id, "workorder.manage")
     form = ResolveForm(prefix="r")
     if not form.validate_on_submit():
         flash(_("Say what was done."), "error")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from .. import links, registry
 from ..extensions import db
 from ..htmx import render, see_other
+from ..loading import load
 from ..orders import services as order_services
 from ..orders.forms import SignatureForm
 from ..orders.models import Order, OrderVersion
@@ -52,7 +53,7 @@ def open_link(token: str):
 
 def open_requirement(link):
     """The requirement a "requirement_confirm" link is for, to confirm or question."""
-    requirement = db.get_or_404(Requirement, link.object_id)
+    requirement = load(Requirement, link.object_id, None)
     if requirement.status != "sent":
         abort(404)
     return _requirement_page(link, requirement)
@@ -60,7 +61,7 @@ def open_requirement(link):
 
 def open_countersign(link):
     """The order an "order_countersign" link is for, to countersign."""
-    order = db.get_or_404(Order, link.object_id)
+    order = load(Order, link.object_id, None)
     if order.status != "awaiting_countersign":
         abort(404)
     return _sign_page(link, order)
@@ -98,7 +99,7 @@ def clarify_requirement(token: str):
 def _requirement_for(link) -> Requirement:
     if link.purpose != "requirement_confirm":
         abort(404)
-    requirement = db.get_or_404(Requirement, link.object_id)
+    requirement = load(Requirement, link.object_id, None)
     if requirement.status != "sent":
         abort(404)
     return requirement
@@ -109,7 +110,7 @@ def requirement_file(token: str, attachment_id: int):
     """Download a drawing of the requirement the link is for (and no other)."""
     link = links.resolve(token)
     requirement = _requirement_for(link)
-    attachment = db.get_or_404(Attachment, attachment_id)
+    attachment = load(Attachment, attachment_id, None)
     if attachment.requirement_id != requirement.id:
         abort(404)
     return send_attachment(attachment)
@@ -123,7 +124,7 @@ def countersign(token: str):
     link = links.resolve(token)
     if link.purpose != "order_countersign":
         abort(404)
-    order = db.get_or_404(Order, link.object_id)
+    order = load(Order, link.object_id, None)
     if order.status != "awaiting_countersign":
         abort(404)
     form = SignatureForm()
@@ -144,7 +145,7 @@ def countersign(token: str):
 @login_required
 def link_qr(link_id: int):
     """The QR image of a customer link, for staff to show or print."""
-    link = db.get_or_404(links.AccessLink, link_id)
+    link = load(links.AccessLink, link_id, None)
     purpose = registry.link_purpose(link.purpose)
     managers = purpose.managers if purpose is not None else ("link.manage",)
     if not any(can(current_user, action) for action in managers) or not link.is_live:

@@ -34,6 +34,43 @@ def fill_from_catalogue(form, replace_pick: bool = False) -> bool:
     return True
 
 
+def apply_form(form, requirement: Requirement, customer) -> None:
+    """Copy the form onto the record, with the customer's defaults for empty contact fields."""
+    form.populate_obj(requirement)
+    requirement.product_id = form.product_id.data or None
+    requirement.contact_name = form.contact_name.data or customer.contact_name
+    requirement.contact_phone = form.contact_phone.data or customer.contact_phone
+    requirement.contact_email = form.contact_email.data or customer.contact_email
+    requirement.quality_standard = form.quality_standard.data or customer.quality_standard
+
+
+def create(form, customer, user) -> Requirement:
+    """Save a new draft requirement record for customer from its form, written by user, and audit it."""
+    requirement = Requirement(sales_rep_id=user.id, currency=customer.currency)
+    apply_form(form, requirement, customer)
+    db.session.add(requirement)
+    db.session.flush()
+    audit.record("requirement.created", requirement, actor=user, after=requirement.record())
+    return requirement
+
+
+def edit(requirement: Requirement, form, customer, user) -> None:
+    """Save a requirement record's changes from its form, and audit them."""
+    before = requirement.record()
+    apply_form(form, requirement, customer)
+    audit.record("requirement.edited", requirement, actor=user, before=before, after=requirement.record())
+
+
+def renew_link(requirement: Requirement, user, *, revoke: bool = False) -> None:
+    """Replace the customer's confirmation link with a new one, or withdraw it."""
+    if revoke:
+        links.revoke_all("requirement_confirm", requirement.id)
+        audit.record("requirement.link_revoked", requirement, actor=user)
+    else:
+        links.issue("requirement_confirm", requirement.id)
+        audit.record("requirement.link_renewed", requirement, actor=user)
+
+
 def send(requirement: Requirement, user) -> links.AccessLink:
     """Send the record (first time or revised) to the customer: a new round, link and e-mail."""
     name = "send" if requirement.status == "draft" else "resend"

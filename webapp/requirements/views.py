@@ -1,5 +1,5 @@
 """Staff pages for requirement records."""
-from flask import abort, flash, request, send_file, url_for
+from flask import flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
@@ -10,29 +10,27 @@ from ..extensions import db
 from ..forms import options
 from ..inputs import row_id
 from ..htmx import flashed_notes, is_partial, note, render, see_other
-from ..permissions import require, requires
-from ..statemachine import N_, TransitionError
+from ..loading import load, scope_customers, visible
+from ..permissions import requires
+from ..statemachine import N_
 from ..customers.models import Product
 from . import bp, lifecycle, services
 from .forms import AttachmentForm, RequirementForm
 from .models import Attachment, Requirement
 
 
-def get_requirement(req_id: int, action: str = "requirement.view") -> Requirement:
-    """Load a requirement or 404, and check that the current user may do action on it."""
-    requirement = db.session.get(Requirement, req_id, options=[
+def get_requirement(req_id: int, action: str = "requirement.view", **rules) -> Requirement:
+    """The requirement for the current user doing action (404/403/409 otherwise; writers lock it)."""
+    return load(Requirement, req_id, action, options=(
         joinedload(Requirement.customer), selectinload(Requirement.rounds),
-        selectinload(Requirement.attachments)])
-    if requirement is None:
-        abort(404)
-    require(action, requirement)
-    return requirement
+        selectinload(Requirement.attachments)), **rules)
 
 
 def _fill_choices(form: RequirementForm) -> None:
     form.customer_id.choices = options((0, "—"), *[
         (c.id, f"{c.name} ({c.abbreviation})")
-        for c in db.session.scalars(db.select(Customer).order_by(Customer.name))])
+        for c in db.session.scalars(db.select(Customer).where(scope_customers(current_user, Customer.id))
+                                    .order_by(Customer.name))])
     form.product_id.choices = options((0, "—"), *[
         (p.id, f"{p.model} · {p.name}") for p in db.session.scalars(db.select(Product).order_by(Product.model))])
 
@@ -43,7 +41,8 @@ def _fill_choices(form: RequirementForm) -> None:
 def index():
     """List requirement records, newest first, optionally by status."""
     status = request.args.get("status")
-    query = db.select(Requirement).options(joinedload(Requirement.customer))
+    query = (db.select(Requirement).options(joinedload(Requirement.customer))
+             .where(scope_customers(current_user, Requirement.customer_id)))
     if status in lifecycle.STATES:
         query = query.where(Requirement.status == status)
     requirements = db.session.scalars(query.order_by(Requirement.created_at.desc()).limit(200)).all()
@@ -62,30 +61,15 @@ def create():
         form.customer_id.data = request.args.get("customer_id", type=row_id)
     if form.validate_on_submit():
         customer = db.session.get(Customer, form.customer_id.data)
-        if customer is None:
+        if customer is None or not visible(current_user, customer):
             form.customer_id.errors.append(_("Choose a customer."))
         else:
             services.fill_from_catalogue(form)
-            requirement = Requirement(sales_rep_id=current_user.id, currency=customer.currency)
-            _apply(form, requirement, customer)
-            db.session.add(requirement)
-            db.session.flush()
-            audit.record("requirement.created", requirement, actor=current_user,
-                         after=requirement.record())
+            requirement = services.create(form, customer, current_user)
             flash(_("Requirement saved as a draft."))
             return see_other(url_for("requirements.detail", req_id=requirement.id))
     return render("requirements/edit.html", form=form, requirement=None,
                   status_code=422 if form.errors else 200)
-
-
-def _apply(form: RequirementForm, requirement: Requirement, customer: Customer) -> None:
-    """Copy the form onto the record, with the customer's defaults for empty contact fields."""
-    form.populate_obj(requirement)
-    requirement.product_id = form.product_id.data or None
-    requirement.contact_name = form.contact_name.data or customer.contact_name
-    requirement.contact_phone = form.contact_phone.data or customer.contact_phone
-    requirement.contact_email = form.contact_email.data or customer.contact_email
-    requirement.quality_standard = form.quality_standard.data or customer.quality_standard
 
 
 @bp.get("/product-fields")
@@ -113,14 +97,11 @@ def edit(req_id: int):
         form.product_id.data = requirement.product_id or 0
     if form.validate_on_submit():
         customer = db.session.get(Customer, form.customer_id.data)
-        if customer is None:
+        if customer is None or not visible(current_user, customer):
             form.customer_id.errors.append(_("Choose a customer."))
         else:
             services.fill_from_catalogue(form)
-            before = requirement.record()
-            _apply(form, requirement, customer)
-            audit.record("requirement.edited", requirement, actor=current_user, before=before,
-                         after=requirement.record())
+            services.edit(requirement, form, customer, current_user)
             flash(_("Requirement saved."))
             return see_other(url_for("requirements.detail", req_id=requirement.id))
     return render("requirements/edit.html", form=form, requirement=requirement,
@@ -161,16 +142,13 @@ def send(req_id: int):
 @requires("link.manage")
 def renew_link(req_id: int):
     """Replace a lost or expired customer link (the old one stops working), or withdraw it."""
-    requirement = get_requirement(req_id)
-    if requirement.status != "sent":
-        raise TransitionError(409, N_("This requirement is not in a state that allows this."))
-    if request.form.get("revoke"):
-        links.revoke_all("requirement_confirm", requirement.id)
-        audit.record("requirement.link_revoked", requirement, actor=current_user)
+    requirement = get_requirement(req_id, states=("sent",),
+                                  refusal=N_("This requirement is not in a state that allows this."))
+    revoke = bool(request.form.get("revoke"))
+    services.renew_link(requirement, current_user, revoke=revoke)
+    if revoke:
         flash(_("The link is withdrawn. Make a new one to send it again."))
     else:
-        links.issue("requirement_confirm", requirement.id)
-        audit.record("requirement.link_renewed", requirement, actor=current_user)
         flash(_("A new link is ready; the old one no longer works."))
     return see_other(url_for("requirements.detail", req_id=requirement.id))
 
@@ -219,8 +197,7 @@ def upload(req_id: int):
 @login_required
 def download(attachment_id: int):
     """Download an attachment (always as a file, never rendered inline)."""
-    attachment = db.get_or_404(Attachment, attachment_id)
-    get_requirement(attachment.requirement_id)
+    attachment = load(Attachment, attachment_id, "requirement.view")
     return send_attachment(attachment)
 
 

@@ -14,11 +14,12 @@ from ..orders import lifecycle as order_lifecycle
 from ..orders.models import Order
 from ..documents.copies import link_keeps_copy, within_retention
 from ..public import copies
-from ..permissions import require, requires
+from ..permissions import requires
 from ..photos import Photo, get_photo, photos_of, send_photo
 from ..signatures import SignatureError
 from ..statemachine import N_, TransitionError
 from ..templating import quantity
+from ..loading import load
 from ..pwa import keep_offline
 from ..sync import replay
 from ..sync.replay import offline_capable
@@ -30,12 +31,9 @@ from .models import ReturnCase, Shipment, ShipmentLine
 
 
 def get_shipment(shipment_id: int, action: str = "shipment.view") -> Shipment:
-    """Load a shipment or 404, checking the current user may do action."""
-    shipment = db.session.get(Shipment, shipment_id, options=[selectinload(Shipment.lines), joinedload(Shipment.order)])
-    if shipment is None:
-        abort(404)
-    require(action)
-    return shipment
+    """The shipment for the current user doing action (404/403/409 otherwise); a writer locks its
+    row on PostgreSQL, so two people packing or dispatching it at once see each other."""
+    return load(Shipment, shipment_id, action, options=(selectinload(Shipment.lines), joinedload(Shipment.order)))
 
 
 def _order_page(order: Order, form=None, status=200, line_errors=None):
@@ -52,21 +50,18 @@ def _order_page(order: Order, form=None, status=200, line_errors=None):
 
 @bp.get("/shipping/orders/<int:order_id>")
 @login_required
-@requires("shipment.view")
 def order_shipments(order_id: int):
     """What is shipped, delivered and outstanding for an order; start a new shipment."""
-    return _order_page(db.get_or_404(Order, order_id))
+    return _order_page(load(Order, order_id, "shipment.view"))
 
 
 @bp.post("/shipping/orders/<int:order_id>/new")
 @login_required
-@requires("shipment.manage")
 def create(order_id: int):
     """Make a shipment with some quantity of some lines (one of possibly several)."""
-    # Lock the order row (PostgreSQL; SQLite serialises writers): two shipments made at once must see
-    # each other's quantities against what passed QC.
-    db.session.execute(db.select(Order.id).where(Order.id == order_id).with_for_update())
-    order = db.get_or_404(Order, order_id)
+    # The loader locks the order row (PostgreSQL; SQLite serialises writers): two shipments made at
+    # once must see each other's quantities against what passed QC.
+    order = load(Order, order_id, "shipment.manage")
     form = ShipmentForm()
     quantities, batches, line_errors = {}, {}, {}
     sources = services.line_sources(order)
@@ -205,10 +200,9 @@ def receipt(shipment_id: int):
 
 @bp.post("/shipping/returns/<int:case_id>/start")
 @login_required
-@requires("return.manage")
 def start_return(case_id: int):
     """Start a return or exchange (the 24 h clock stops)."""
-    case = db.get_or_404(ReturnCase, case_id)
+    case = load(ReturnCase, case_id, "return.manage")
     form = ReturnStartForm()
     if not form.validate_on_submit():
         flash(_("Say what will be done."), "error")
@@ -220,12 +214,9 @@ def start_return(case_id: int):
 
 @bp.post("/shipping/returns/<int:case_id>/close")
 @login_required
-@requires("return.close")
 def close_return(case_id: int):
     """Close a return case with its outcome and a note (422 with the form when one is missing)."""
-    case = db.session.get(ReturnCase, case_id, with_for_update=True)  # two closes at once: one wins
-    if case is None:
-        abort(404)
+    case = load(ReturnCase, case_id, "return.close")  # locked: two closes at once, one wins
     shipment = get_shipment(case.shipment_id)
     form = ReturnCloseForm(prefix=f"close-{case.id}")
     if not form.validate_on_submit():
@@ -252,7 +243,7 @@ def photo(photo_id: int):
 def courier_page(link, status=200, **forms):
     """What the courier sees: the shipment's lines and, until it is delivered, who receives it (name,
     phone, address); no prices and nothing else about the customer."""
-    shipment = db.get_or_404(Shipment, link.object_id)
+    shipment = load(Shipment, link.object_id, None)
     keep_offline()
     return render("shipping/courier.html", link=link, shipment=shipment, state_labels=lifecycle.STATE_LABELS,
                   contact=courier_contact(shipment),
@@ -290,7 +281,7 @@ def _courier_action(token: str, form, form_name: str, apply, message: str):
     """A courier's form (pickup or problem): validate, apply with the photos, and answer the page or
     the outbox (JSON). A refused photo keeps nothing and brings the form back with the message."""
     link = _courier_link(token)
-    shipment = db.get_or_404(Shipment, link.object_id)
+    shipment = load(Shipment, link.object_id, None)
     if not form.validate_on_submit():
         if replay.is_replay():
             return replay.invalid(form)
@@ -331,7 +322,7 @@ def courier_problem(token: str):
 
 def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer", values=None, errors=None):
     """The receipt form: per-line quantity and condition, name, consent, signature."""
-    shipment = shipment or db.get_or_404(Shipment, link.object_id)
+    shipment = shipment or load(Shipment, link.object_id, None)
     if shipment.status in lifecycle.DELIVERED:
         # Signed already (perhaps just now, from this phone's outbox, or on the courier's phone): the
         # customer's own link shows what was signed; the courier's phone only says thanks.
@@ -352,7 +343,7 @@ def _receipt_target(token: str):
     link = _resolve(token)
     if link.purpose not in ("delivery_receipt", "courier"):
         abort(404)
-    shipment = db.get_or_404(Shipment, link.object_id)
+    shipment = load(Shipment, link.object_id, None)
     return link, shipment, ("courier" if link.purpose == "courier" else "customer")
 
 
@@ -449,7 +440,7 @@ def sign(token: str):
 def receipt_copy(link, thanks: str | None = None):
     """The customer's read-only copy of the signed receipt (their link, used or still live), headed by
     thanks right after signing."""
-    shipment = db.get_or_404(Shipment, link.object_id)
+    shipment = load(Shipment, link.object_id, None)
     receipt = shipment.receipt
     if receipt is None:
         abort(404)
@@ -467,7 +458,7 @@ def receipt_photo(token: str, photo_id: int):
     link = links.find(token)
     if not link_keeps_copy(link, "delivery_receipt"):
         abort(404)
-    shipment = db.get_or_404(Shipment, link.object_id)
+    shipment = load(Shipment, link.object_id, None)
     receipt = shipment.receipt
     item = db.session.get(Photo, photo_id)
     if (receipt is None or item is None or item.entity_type not in ("receipt", "stamped_note")

@@ -6,14 +6,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from .. import audit
 from ..auth.sessions import describe_device
 from ..db_types import utcnow
 from ..extensions import db
 from ..htmx import render, see_other
+from ..loading import load
 from ..permissions import can, requires
 from ..photos import get_photo, photos_of, send_photo
-from . import bp, replay
+from . import bp, replay, services
 from .models import SyncConflict, SyncDevice, SyncDeviceMember
 
 
@@ -33,9 +33,7 @@ def enrol():
                               _("An administrator revoked this phone. Its waiting actions stay on it; "
                                 "ask the office to record them."), reason="device_revoked")
     if device is None:
-        device, secret = replay.new_device(current_user, describe_device(request.user_agent.string))
-        audit.record("sync.device_created", device, actor=current_user, entity_type="sync_device",
-                     after={"label": device.label})
+        device, secret = services.create_device(current_user, describe_device(request.user_agent.string))
     replay.enrol(device, current_user)
     db.session.refresh(device)
     body = {"device": device.id, "user": {"id": current_user.id, "name": current_user.name},
@@ -100,10 +98,7 @@ def conflict_photo(photo_id: int):
 @requires("sync.conflicts")
 def resolve_conflict(conflict_id: int):
     """Mark a conflict settled (its data stays on record)."""
-    item = db.get_or_404(SyncConflict, conflict_id)
-    if item.resolved_at is None:
-        item.resolved_at, item.resolved_by_id = utcnow(), current_user.id
-        audit.record("sync.conflict_resolved", item, actor=current_user, entity_type="sync_conflict")
+    services.resolve_conflict(load(SyncConflict, conflict_id, "sync.conflicts"), current_user)
     return see_other(url_for("sync.conflicts"))
 
 
@@ -123,9 +118,7 @@ def devices():
 @requires("admin.manage")
 def revoke_device(device_id: int):
     """Lock a lost or stolen phone out: its replays are refused from now on."""
-    device = db.get_or_404(SyncDevice, device_id)
-    if device.revoked_at is None:
-        device.revoked_at, device.revoked_by_id = utcnow(), current_user.id
-        audit.record("sync.device_revoked", device, actor=current_user, entity_type="sync_device")
+    device = load(SyncDevice, device_id, "admin.manage")
+    if services.revoke_device(device, current_user):
         flash(_("The phone is locked out. Actions it still sends are refused."))
     return see_other(url_for("sync.devices"))
