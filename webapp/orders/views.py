@@ -21,6 +21,7 @@ from ..templating import money
 from ..permissions import can, require, requires
 from ..requirements.models import Requirement
 from . import bp, lifecycle, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import (AmendmentForm, BudgetForm, DecisionForm, OrderForm, PaymentForm, ReasonForm,
                     ReviewForm)
 from .models import Countersignature, Order, OrderAmendment, OrderVersion

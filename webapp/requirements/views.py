@@ -14,6 +14,7 @@ from ..permissions import require, requires
 from ..statemachine import N_, TransitionError
 from ..production.models import Product
 from . import bp, lifecycle, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import AttachmentForm, RequirementForm
 from .models import Attachment, Requirement
 
