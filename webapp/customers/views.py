@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..extensions import db
 from ..htmx import render, see_other
+from ..paging import keyset_page
 from ..permissions import requires
 from ..production.models import Product
 from . import bp
@@ -18,9 +19,9 @@ from .models import Customer
 @requires("customer.view")
 def index():
     """List customers and products."""
-    customers = db.session.scalars(db.select(Customer).order_by(Customer.name)).all()
+    page = keyset_page(db.select(Customer), Customer, Customer.name)
     products = db.session.scalars(db.select(Product).order_by(Product.model)).all()
-    return render("customers/index.html", customers=customers, products=products)
+    return render("customers/index.html", customers=page.rows, next_after=page.next_after, products=products)
 
 
 @bp.get("/<int:customer_id>")

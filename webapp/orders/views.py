@@ -14,6 +14,7 @@ from ..errors import render_error
 from ..extensions import db
 from ..statemachine import N_, TransitionError
 from ..forms import options
+from ..paging import keyset_page
 from ..inputs import row_id
 from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..labels import label
@@ -79,8 +80,9 @@ def index():
     query = db.select(Order).options(joinedload(Order.customer))
     if status in lifecycle.STATES:
         query = query.where(Order.status == status)
-    orders = db.session.scalars(query.order_by(Order.created_at.desc()).limit(200)).all()
-    return render("orders/index.html", orders=orders, status=status, states=lifecycle.STATES)
+    page = keyset_page(query, Order, Order.created_at, descending=True)
+    return render("orders/index.html", orders=page.rows, next_after=page.next_after, status=status,
+                  states=lifecycle.STATES)
 
 
 def _customer_choices(form: OrderForm) -> None:

@@ -8,6 +8,7 @@ from .. import audit, links, uploads
 from ..customers.models import Customer
 from ..extensions import db
 from ..forms import options
+from ..paging import keyset_page
 from ..inputs import row_id
 from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..permissions import require, requires
@@ -47,8 +48,8 @@ def index():
     query = db.select(Requirement).options(joinedload(Requirement.customer))
     if status in lifecycle.STATES:
         query = query.where(Requirement.status == status)
-    requirements = db.session.scalars(query.order_by(Requirement.created_at.desc()).limit(200)).all()
-    return render("requirements/index.html", requirements=requirements, status=status,
+    page = keyset_page(query, Requirement, Requirement.created_at, descending=True)
+    return render("requirements/index.html", requirements=page.rows, next_after=page.next_after, status=status,
                   states=lifecycle.STATES)
 
 
