@@ -143,7 +143,7 @@ def prepayment_satisfied():
     paid = (db.select(db.func.coalesce(db.func.sum(db.type_coerce(Payment.amount, BigInteger)), 0))
             .where(Payment.order_id == Order.id).scalar_subquery())
     total, pct = db.type_coerce(Order.total, BigInteger), db.type_coerce(Order.prepayment_pct, BigInteger)
-    due = (total * pct + 5000) / 10000  # minor units × hundredths of a percent; integer division
+    due = (total * pct + 5000) // 10000  # minor units × hundredths of a percent, rounded half up
     return db.or_(pct == 0, paid >= due,
                   db.and_(Order.prepayment_override.is_not(None), Order.prepayment_override != ""))
 
