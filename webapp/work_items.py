@@ -88,8 +88,8 @@ def work_item(key: str, *, action: str, query: Callable, build: Callable, label=
     """Register a kind of work: whoever may do `action` (permissions.can) sees the rows `query(user)`
     selects (a Select in display order), each read by `build(row, user)` into a WorkItem (or a
     list of them). With `limited`, the first SHOWN_PER_KIND rows are shown and `more_url()` (the
-    filtered list page) is offered, labelled `label`, for the rest. Registering a key again
-    replaces the kind (a module reloaded in a test)."""
+    filtered list page) is offered, labelled `label` (a string, or a function giving one), for the
+    rest. Registering a key again replaces the kind (a module reloaded in a test)."""
     kind = WorkItemKind(key, action, query, build, label, more_url, limited)
     REGISTRY[key] = kind
     return kind
@@ -110,6 +110,7 @@ def _count(statement) -> int:
 
 
 def _as_items(built) -> Iterable[WorkItem]:
+    """What a kind's build gave, as items: one, several, or none."""
     if built is None:
         return ()
     return built if isinstance(built, (list, tuple)) else (built,)
