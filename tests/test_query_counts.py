@@ -3,6 +3,7 @@ history: counted with SQLAlchemy's before_cursor_execute on the demo firm, then 
 orders in assorted states are added (bulk inserts), then after hundreds more. My work's SQL
 conditions (EXISTS over reviews, approvals and payments, the kept settings read as JSON) pick
 exactly the orders the models' own Python rules pick."""
+import json
 import random
 import re
 from contextlib import contextmanager
@@ -59,7 +60,7 @@ def add_orders(app, seed: int, scale: float = 1) -> None:
                     credit_days=30, delivery_date=date.today() + timedelta(days=rng.randint(-10, 40)),
                     delivery_place="", delivery_method="delivery", breach_liability="", notes="", total_excl=total,
                     total_tax=Decimal("0"), total=total, status=status, version=1, review_round=review_round,
-                    settings_snapshot=None if status == "draft" else __import__("json").dumps(settings),
+                    settings_snapshot=None if status == "draft" else json.dumps(settings),
                     prepayment_override=override, sales_rep_id=rng.choice(people), created_at=created,
                     updated_at=created))
                 for position in range(1, rng.randint(1, 3) + 1):

@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext, ngettext
-from sqlalchemy import BigInteger, Boolean, Numeric
+from sqlalchemy import BigInteger, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import joinedload, selectinload
 
