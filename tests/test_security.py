@@ -53,7 +53,7 @@ def test_unexpected_error_shows_no_stack_trace(app, as_user, monkeypatch):
 
     def explode(user):
         raise RuntimeError("secret internals")
-    monkeypatch.setattr(views, "items_for", explode)
+    monkeypatch.setattr(views, "collect", explode)
     response = sales.get("/")
     assert response.status_code == 500
     body = text_of(response)

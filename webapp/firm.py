@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -82,4 +83,8 @@ def get_settings() -> FirmSettings:
         settings = FirmSettings(id=1)
         db.session.add(settings)
         db.session.flush()
+    if has_app_context():
+        # The session's identity map holds rows weakly: without a reference the row is collected and
+        # every date on a page (firm_today, days late) read it again from the database.
+        g.firm_settings = settings
     return settings

@@ -1,7 +1,7 @@
 """Follow-up calls, tickets with their messages, and satisfaction surveys."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
@@ -12,6 +12,9 @@ RATINGS = ("requirement_response", "delivery_timeliness", "service_quality")
 
 class FollowUp(db.Model):
     """The sales rep's call after receipt (one per order): due 3 days after the first receipt."""
+
+    # My work asks for the open calls due first.
+    __table_args__ = (Index("ix_follow_up_status_due_at", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), unique=True)
@@ -37,6 +40,9 @@ class FollowUp(db.Model):
 class Ticket(db.Model):
     """A customer's issue, opened by staff or by the customer on their order link, with a
     first-response clock in working hours and tracked until the customer confirms."""
+
+    # My work asks for the open tickets whose first answer is due first.
+    __table_args__ = (Index("ix_ticket_status_first_response_due_at", "status", "first_response_due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)

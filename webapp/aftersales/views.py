@@ -14,6 +14,7 @@ from ..orders.models import Order
 from ..permissions import can, requires
 from ..statemachine import N_, TransitionError
 from . import bp, lifecycle, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import CustomerTicketForm, FollowUpForm, MessageForm, SurveyForm, TicketForm
 from .models import RATINGS, FollowUp, Survey, Ticket
 

@@ -13,6 +13,7 @@ from ..orders.models import BUDGET_CATEGORIES, Order
 from ..permissions import can, require
 from ..statemachine import TransitionError
 from . import bp, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import CATEGORY_LABELS, CloseOverrideForm, CostSheetForm
 
 

@@ -8,6 +8,7 @@ from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
 from ..loading import is_scoped, load, scope_customers
+from ..paging import keyset_page
 from ..permissions import requires
 from ..customers.models import Product
 from . import bp, services
@@ -20,10 +21,10 @@ from .models import Customer
 @requires("customer.view")
 def index():
     """List customers and products."""
-    customers = db.session.scalars(db.select(Customer).where(scope_customers(current_user, Customer.id))
-                                   .order_by(Customer.name)).all()
+    page = keyset_page(db.select(Customer).where(scope_customers(current_user, Customer.id)), Customer,
+                       Customer.name)
     products = db.session.scalars(db.select(Product).order_by(Product.model)).all()
-    return render("customers/index.html", customers=customers, products=products)
+    return render("customers/index.html", customers=page.rows, next_after=page.next_after, products=products)
 
 
 @bp.get("/<int:customer_id>")

@@ -14,7 +14,7 @@ from ..orders.models import Order
 from ..permissions import requires
 from ..requirements.models import Requirement
 from . import bp
-from .work import items_for
+from .work import collect
 
 
 @bp.get("/")
@@ -22,10 +22,12 @@ from .work import items_for
 def home():
     """Show what waits for the current user's roles, oldest first, and the search box."""
     keep_offline()
-    items = items_for(current_user)
+    work = collect(current_user)
+    items, more = work.items, work.more
     if is_floor():  # a floor phone opens worker pages only: no links it would refuse
         items = [item for item in items if floor.opens(item.url)]
-    return render("main/home.html", items=items)
+        more = [link for link in more if link.url and floor.opens(link.url)]
+    return render("main/home.html", items=items, more=more)
 
 
 @bp.get("/search")

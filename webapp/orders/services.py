@@ -429,22 +429,23 @@ def weekly_load(order: Order, weeks: int = 6) -> list[dict]:
     anchor = order.delivery_date or firm_today()
     start = anchor - timedelta(days=anchor.weekday()) - timedelta(weeks=weeks // 2)
     end = start + timedelta(weeks=weeks)
+    # One aggregate over the active orders due in the window (index order_status_delivery_date):
+    # per delivery date, the quantity of the other orders and of this one.
+    this = Order.id == order.id
     rows = db.session.execute(
-        db.select(Order.id, Order.delivery_date, db.func.sum(OrderLine.quantity))
+        db.select(Order.delivery_date, db.func.sum(OrderLine.quantity).filter(~this),
+                  db.func.sum(OrderLine.quantity).filter(this))
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(Order.status.in_(lifecycle.ACTIVE), Order.delivery_date >= start, Order.delivery_date < end)
-        .group_by(Order.id, Order.delivery_date)).all()
+        .group_by(Order.delivery_date)).all()
     buckets = []
     for index in range(weeks):
         week_start = start + timedelta(weeks=index)
         committed, this_order = Decimal("0"), Decimal("0")
-        for order_id, delivery, scaled_sum in rows:
+        for delivery, others_sum, this_sum in rows:
             if week_start <= delivery < week_start + timedelta(weeks=1):
-                qty = Decimal(scaled_sum or 0)
-                if order_id == order.id:
-                    this_order += qty
-                else:
-                    committed += qty
+                committed += Decimal(others_sum or 0)
+                this_order += Decimal(this_sum or 0)
         buckets.append({"week": week_start, "committed": committed, "this_order": this_order,
                         "capacity": capacity, "over": committed + this_order > capacity,
                         "is_delivery_week": week_start <= anchor < week_start + timedelta(weeks=1)})

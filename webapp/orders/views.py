@@ -14,6 +14,7 @@ from ..errors import render_error
 from ..extensions import db
 from ..statemachine import TransitionError
 from ..forms import options
+from ..paging import keyset_page
 from ..inputs import row_id
 from ..loading import authorize, load, scope_customers, visible
 from ..htmx import flashed_notes, is_partial, note, render, see_other
@@ -22,6 +23,7 @@ from ..templating import money
 from ..permissions import can, require, requires
 from ..requirements.models import Requirement
 from . import bp, lifecycle, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import (AmendmentForm, BudgetForm, DecisionForm, OrderForm, PaymentForm, ReasonForm,
                     ReviewForm)
 from .models import Countersignature, Order, OrderAmendment, OrderVersion
@@ -77,8 +79,9 @@ def index():
     query = db.select(Order).options(joinedload(Order.customer)).where(scope_customers(current_user, Order.customer_id))
     if status in lifecycle.STATES:
         query = query.where(Order.status == status)
-    orders = db.session.scalars(query.order_by(Order.created_at.desc()).limit(200)).all()
-    return render("orders/index.html", orders=orders, status=status, states=lifecycle.STATES)
+    page = keyset_page(query, Order, Order.created_at, descending=True)
+    return render("orders/index.html", orders=page.rows, next_after=page.next_after, status=status,
+                  states=lifecycle.STATES)
 
 
 def _customer_choices(form: OrderForm) -> None:

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Quantity, UTCDateTime, utcnow
@@ -12,6 +12,11 @@ from ..extensions import db
 
 class WorkOrder(db.Model):
     """A job on the floor for (part of) an order line, with the template's milestones."""
+
+    # My work asks for a person's open work orders, and for those waiting for QC.
+    __table_args__ = (Index("ix_work_order_owner_id_status", "owner_id", "status"),
+                      Index("ix_work_order_status_created_at", "status", "created_at"))
+
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(50), unique=True)
     # The secret in the label's QR (labels carry a secret, never the row id).
@@ -105,6 +110,9 @@ ANOMALY_KINDS = ("material_shortage", "equipment_failure", "quality", "labour", 
 
 class Anomaly(db.Model):
     """Something that stops or delays the work, with a contingency plan and maybe a new ETA."""
+
+    # My work asks for the anomalies not resolved yet, oldest first.
+    __table_args__ = (Index("ix_anomaly_resolved_at_reported_at", "resolved_at", "reported_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), index=True)

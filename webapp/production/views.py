@@ -22,6 +22,7 @@ from ..sync.replay import offline_capable
 from ..statemachine import TransitionError
 from ..uploads import UploadError
 from . import bp, labels, lifecycle, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import KIND_LABELS, AnomalyForm, PlanForm, ProgressForm, QcFailForm, ResolveForm, SplitForm
 from .models import Anomaly, WorkOrder
 

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Quantity, UTCDateTime, utcnow
@@ -18,6 +18,10 @@ RECORD_FIELDS = (
 
 class Requirement(db.Model):
     """One customer requirement record."""
+
+    # My work asks for the longest untouched records of a status; the list pages newest first.
+    __table_args__ = (Index("ix_requirement_status_updated_at", "status", "updated_at"),
+                      Index("ix_requirement_status_created_at", "status", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)

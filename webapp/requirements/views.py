@@ -8,6 +8,7 @@ from .. import audit, links, uploads
 from ..customers.models import Customer
 from ..extensions import db
 from ..forms import options
+from ..paging import keyset_page
 from ..inputs import row_id
 from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..loading import load, scope_customers, visible
@@ -15,6 +16,7 @@ from ..permissions import requires
 from ..statemachine import N_
 from ..customers.models import Product
 from . import bp, lifecycle, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import AttachmentForm, RequirementForm
 from .models import Attachment, Requirement
 
@@ -45,8 +47,8 @@ def index():
              .where(scope_customers(current_user, Requirement.customer_id)))
     if status in lifecycle.STATES:
         query = query.where(Requirement.status == status)
-    requirements = db.session.scalars(query.order_by(Requirement.created_at.desc()).limit(200)).all()
-    return render("requirements/index.html", requirements=requirements, status=status,
+    page = keyset_page(query, Requirement, Requirement.created_at, descending=True)
+    return render("requirements/index.html", requirements=page.rows, next_after=page.next_after, status=status,
                   states=lifecycle.STATES)
 
 

@@ -3,7 +3,7 @@ return cases."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Quantity, UTCDateTime, utcnow
@@ -14,6 +14,9 @@ CONDITIONS = ("ok", "damaged", "missing")
 
 class Shipment(db.Model):
     """One shipment of (part of) an order: lines, method, carrier, tracking number, ETA, cost."""
+
+    # My work asks for the shipments being packed, oldest first.
+    __table_args__ = (Index("ix_shipment_status_created_at", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(50), unique=True)
@@ -101,6 +104,9 @@ class ReceiptLine(db.Model):
 
 class ReturnCase(db.Model):
     """A return or exchange opened by damage or a shortfall; it must start within 24 h."""
+
+    # My work asks for the open cases whose clock runs out first.
+    __table_args__ = (Index("ix_return_case_status_due_at", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id"), index=True)

@@ -25,6 +25,7 @@ from ..sync import replay
 from ..sync.replay import offline_capable
 from ..uploads import UploadError
 from . import bp, lifecycle, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReceiptForm, ReturnCloseForm, ReturnStartForm,
                     ShipmentForm)
 from .models import ReturnCase, Shipment, ShipmentLine

@@ -1,7 +1,7 @@
 """A phone's sync credential, the people enrolled on it, stored replays and conflicts."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
@@ -64,6 +64,9 @@ class IdempotencyRecord(db.Model):
 
 class SyncConflict(db.Model):
     """An offline action the server could no longer apply (the business moved on), kept with its data."""
+
+    # My work counts the conflicts not settled yet.
+    __table_args__ = (Index("ix_sync_conflict_resolved_at", "resolved_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -14,6 +14,7 @@ from ..loading import load
 from ..permissions import can, requires
 from ..photos import get_photo, photos_of, send_photo
 from . import bp, replay, services
+from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .models import SyncConflict, SyncDevice, SyncDeviceMember
 
 

@@ -1,0 +1,53 @@
+"""After-sales work for My work: tickets to answer and follow-up calls to make (customer care sees
+every call; a sales rep the calls assigned to them)."""
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..orders.models import Order
+from ..orders.work import order_item
+from ..permissions import can
+from . import DOMAIN
+from ..work_items import DUE_DEADLINE, work_item
+from . import lifecycle
+from .models import FollowUp, Ticket
+
+# The actions My work asks about, added to what this domain registered (webapp/registry.py).
+DOMAIN.actions.update({
+    "followup.record": lifecycle.FOLLOW_UP.transitions["record"].roles,
+    # Whose calls a person sees: customer care and the manager every call, others their own.
+    "followup.all": frozenset({"aftersales", "manager"}),
+})
+
+# Naming the order needs its customer, and its lines while it has no number.
+def _naming(relationship):
+    return joinedload(relationship).options(joinedload(Order.customer), selectinload(Order.lines))
+
+
+def follow_ups_for(user):
+    """Open follow-up calls, the most urgent first (index follow_up_status_due)."""
+    query = (db.select(FollowUp).where(FollowUp.status == "open")
+             .options(_naming(FollowUp.order))
+             .order_by(FollowUp.due_at, FollowUp.id))
+    return query if can(user, "followup.all") else query.where(FollowUp.assignee_id == user.id)
+
+
+def _aftersales_list() -> str:
+    return url_for("aftersales.index")
+
+
+work_item("ticket.open", action="ticket.open", label=lazy_gettext("Answer the ticket"),
+          query=lambda user: (db.select(Ticket).where(Ticket.status == "open").options(_naming(Ticket.order))
+                              .order_by(Ticket.first_response_due_at, Ticket.id)),
+          more_url=_aftersales_list,
+          build=lambda ticket, user: order_item(_("Answer the ticket"), ticket.order,
+                                                url_for("aftersales.ticket", ticket_id=ticket.id), ticket.opened_at,
+                                                due=ticket.first_response_due_at, due_kind=DUE_DEADLINE,
+                                                detail=ticket.subject))
+work_item("followup.open", action="followup.record", label=lazy_gettext("Follow-up call"),
+          query=follow_ups_for, more_url=_aftersales_list,
+          build=lambda follow, user: order_item(_("Follow-up call"), follow.order,
+                                                url_for("aftersales.order", order_id=follow.order_id),
+                                                follow.created_at, due=follow.due_at, due_kind=DUE_DEADLINE))

@@ -1,0 +1,103 @@
+"""The floor's work for My work: a person's own open work orders, QC inspections waiting, and
+anomalies to resolve (line-stopping ones first)."""
+from datetime import date
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..orders.models import Order
+from ..orders.work import numbered_under
+from . import DOMAIN
+from ..work_items import DUE_DELIVERY, DUE_ETA, DUE_PLANNED, WorkItem, work_item
+from . import lifecycle
+from .models import Anomaly, WorkOrder
+
+# Who sees the work orders they own on My work, and who is asked to inspect.
+# The actions My work asks about, added to what this domain registered (webapp/registry.py).
+DOMAIN.actions.update({
+    "workorder.own": lifecycle.FLOOR | {"qc"},
+    "workorder.inspect": lifecycle.MACHINE.transitions["pass_qc"].roles,
+    # Resolving is for production; operations follows anomalies on the production list.
+    "anomaly.follow": frozenset({"production"}),
+})
+
+# A work order still in its owner's hands.
+OWNER_OPEN_STATES = frozenset({"planned", "materials_ready", "in_progress", "blocked"})
+
+def _naming() -> tuple:
+    """What naming a work order needs: its line, its order and the order's customer."""
+    return (joinedload(WorkOrder.line),
+            joinedload(WorkOrder.order).options(joinedload(Order.customer), selectinload(Order.lines)))
+
+
+def work_order_ref(work_order: WorkOrder) -> str:
+    """How the floor names a work order: its number, which carries the order's."""
+    return numbered_under(work_order.number, work_order.order)
+
+
+def next_milestone(work_order: WorkOrder) -> date | None:
+    """The planned date of the work order's next milestone not yet reached."""
+    if not work_order.actual_materials and work_order.planned_materials:
+        return work_order.planned_materials
+    if not work_order.actual_start and work_order.planned_start:
+        return work_order.planned_start
+    if not work_order.actual_qc:
+        return work_order.planned_qc
+    return None
+
+
+def _common(work_order: WorkOrder) -> dict:
+    return {"customer": work_order.order.customer.name, "detail": work_order.line.model}
+
+
+def own_work_orders(user):
+    """The user's open work orders, blocked ones first (index work_order_owner_status)."""
+    return (db.select(WorkOrder).where(WorkOrder.owner_id == user.id,
+                                       WorkOrder.status.in_(sorted(OWNER_OPEN_STATES)))
+            .options(*_naming()).order_by((WorkOrder.status != "blocked"), WorkOrder.created_at, WorkOrder.id))
+
+
+def own_item(work_order: WorkOrder, user) -> WorkItem:
+    """One of the user's own work orders."""
+    return WorkItem(_("Your work order"), work_order_ref(work_order),
+                    url_for("production.floor", token=work_order.token), work_order.created_at, "act",
+                    due=next_milestone(work_order), due_kind=DUE_PLANNED,
+                    blocking=work_order.status == "blocked", **_common(work_order))
+
+
+def inspection_item(work_order: WorkOrder, user) -> WorkItem:
+    """A work order waiting for QC."""
+    return WorkItem(_("QC inspection waiting"), work_order_ref(work_order),
+                    url_for("production.floor", token=work_order.token),
+                    work_order.actual_qc or work_order.created_at, "act",
+                    due=work_order.planned_qc, due_kind=DUE_PLANNED, **_common(work_order))
+
+
+def anomaly_item(anomaly: Anomaly, user) -> WorkItem:
+    """An anomaly not resolved yet; a blocking one stops the line."""
+    work_order, order = anomaly.work_order, anomaly.work_order.order
+    return WorkItem(
+        _("Anomaly to resolve"), work_order_ref(work_order), url_for("production.floor", token=work_order.token),
+        anomaly.reported_at, "act", customer=order.customer.name, blocking=anomaly.severity == "blocking",
+        detail=anomaly.note[:80], due=anomaly.new_eta or order.revised_date or order.delivery_date,
+        due_kind=DUE_ETA if anomaly.new_eta or order.revised_date else DUE_DELIVERY)
+
+
+def _production_list() -> str:
+    return url_for("production.index")
+
+
+work_item("workorder.own", action="workorder.own", label=lazy_gettext("Your work order"),
+          query=own_work_orders, build=own_item, more_url=_production_list)
+work_item("workorder.inspect", action="workorder.inspect", label=lazy_gettext("QC inspection waiting"),
+          query=lambda user: (db.select(WorkOrder).where(WorkOrder.status == "qc").options(*_naming())
+                              .order_by(WorkOrder.created_at, WorkOrder.id)),
+          build=inspection_item, more_url=_production_list)
+work_item("anomaly.open", action="anomaly.follow", label=lazy_gettext("Anomaly to resolve"),
+          query=lambda user: (db.select(Anomaly).where(Anomaly.resolved_at.is_(None))
+                              .options(joinedload(Anomaly.work_order).options(*_naming()))
+                              .order_by((Anomaly.severity != "blocking"), Anomaly.reported_at, Anomaly.id)),
+          build=anomaly_item, more_url=_production_list)

@@ -1,0 +1,145 @@
+"""'My work' as a registry: each domain registers the kinds of work it hands out, and the home page
+asks every kind the current user may see for its first few items.
+
+A kind declares the permission action it needs (checked with permissions.can), a query that asks
+the database the condition (EXISTS, not rows loaded to be tested in Python), in the order the items
+are shown, and how a row reads as an item. The registry runs each query with LIMIT n+1: when more
+rows wait than are shown, it counts them once and offers an "N more" link to the filtered list.
+This module imports no domain: domains import it (from their work.py) and register themselves.
+"""
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .db_types import utcnow
+from .extensions import db
+from .i18n import firm_today
+from .permissions import can
+
+# How an item's date reads: a clock that runs out (a deadline), or the date the work is planned for
+# or the order must be delivered by.
+DUE_DEADLINE, DUE_PLANNED, DUE_DELIVERY, DUE_ETA = "deadline", "planned", "delivery", "eta"
+
+# Items shown per kind; the rest are behind the kind's "N more" link.
+SHOWN_PER_KIND = 20
+
+
+@dataclass
+class WorkItem:
+    """One thing to do."""
+
+    title: str
+    subject: str
+    url: str
+    since: datetime
+    kind: str
+    customer: str = ""
+    due: date | datetime | None = None
+    due_kind: str = ""
+    blocking: bool = False
+    detail: str = ""
+
+    @property
+    def overdue(self) -> bool:
+        """The deadline or date has passed (dates count from the firm's today)."""
+        if self.due is None:
+            return False
+        if isinstance(self.due, datetime):
+            return self.due < utcnow()
+        return self.due < firm_today()
+
+
+@dataclass
+class MoreLink:
+    """More items of one kind than My work shows: how many, and the list page that has them all."""
+
+    label: str
+    count: int
+    url: str | None
+
+
+@dataclass(frozen=True)
+class WorkItemKind:
+    """A kind of work a domain hands out (see work_item())."""
+
+    key: str
+    action: str
+    query: Callable
+    build: Callable
+    label: object = ""
+    more_url: Callable | None = None
+    limited: bool = True
+
+
+@dataclass
+class WorkList:
+    """What My work shows: the items, line-stopping ones first, then oldest first; and the kinds
+    that have more than it shows."""
+
+    items: list[WorkItem] = field(default_factory=list)
+    more: list[MoreLink] = field(default_factory=list)
+
+
+REGISTRY: dict[str, WorkItemKind] = {}
+
+
+def work_item(key: str, *, action: str, query: Callable, build: Callable, label="",
+              more_url: Callable | None = None, limited: bool = True) -> WorkItemKind:
+    """Register a kind of work: whoever may do `action` (permissions.can) sees the rows `query(user)`
+    selects (a Select in display order), each read by `build(row, user)` into a WorkItem (or a
+    list of them). With `limited`, the first SHOWN_PER_KIND rows are shown and `more_url()` (the
+    filtered list page) is offered, labelled `label` (a string, or a function giving one), for the
+    rest. Registering a key again replaces the kind (a module reloaded in a test)."""
+    kind = WorkItemKind(key, action, query, build, label, more_url, limited)
+    REGISTRY[key] = kind
+    return kind
+
+
+def _rows(statement) -> list:
+    """The rows of a select: whole entities when it selects one entity, else row tuples."""
+    result = db.session.execute(statement)
+    if len(statement.column_descriptions) == 1:
+        return list(result.scalars().unique())
+    return list(result.unique())
+
+
+def _count(statement) -> int:
+    """How many rows statement selects in all (asked only when more wait than are shown)."""
+    return db.session.scalar(db.select(db.func.count()).select_from(
+        statement.order_by(None).limit(None).subquery()))
+
+
+def _as_items(built) -> Iterable[WorkItem]:
+    """What a kind's build gave, as items: one, several, or none."""
+    if built is None:
+        return ()
+    return built if isinstance(built, (list, tuple)) else (built,)
+
+
+def collect(user, kinds: Iterable[WorkItemKind] | None = None, shown: int = SHOWN_PER_KIND) -> WorkList:
+    """The work user may do, from every registered kind whose action user may take."""
+    work = WorkList()
+    for kind in (REGISTRY.values() if kinds is None else kinds):
+        if not can(user, kind.action):
+            continue
+        statement = kind.query(user)
+        if statement is None:
+            continue
+        if kind.limited:
+            statement = statement.limit(shown + 1)
+        rows = _rows(statement)
+        if kind.limited and len(rows) > shown:
+            rows = rows[:shown]
+            url = kind.more_url() if kind.more_url else None  # without a list page: said, not linked
+            label = kind.label() if callable(kind.label) else str(kind.label)
+            work.more.append(MoreLink(label, _count(kind.query(user)) - shown, url))
+        for row in rows:
+            work.items.extend(_as_items(kind.build(row, user)))
+    work.items.sort(key=lambda item: (not item.blocking, item.since))
+    return work
+
+
+def items_for(user) -> list[WorkItem]:
+    """The work items for user: line-stopping anomalies first, then oldest first."""
+    return collect(user).items
+
