@@ -5,7 +5,9 @@ from decimal import Decimal, InvalidOperation
 from babel import Locale
 from babel.numbers import NumberFormatError, format_decimal, get_group_symbol
 from babel.numbers import parse_decimal as babel_parse_decimal
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
@@ -142,3 +144,16 @@ def options(*pairs) -> list:
     """Select choices from (value, label) pairs (labels may be lazy translations)."""
     from wtforms import SelectChoice
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class OfflineForm(FlaskForm):
+    """A form of an offline-capable view (sync/replay.py: offline_capable). A replay from the phone's
+    outbox carries no CSRF token: its credential is an Authorization header, which a page elsewhere
+    cannot send (no CORS is granted), so the form leaves its CSRF field out for a replay. A plain post
+    is checked by CSRFProtect as every other form."""
+
+    class Meta(FlaskForm.Meta):
+        @property
+        def csrf(self):
+            """CSRF for a plain post, none for an outbox replay (set by offline_capable)."""
+            return not g.get("replay") and current_app.config.get("WTF_CSRF_ENABLED", True)

@@ -5,7 +5,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import DecimalText, options
+from ..forms import DecimalText, OfflineForm, options
 from ..orders.forms import METHOD_CHOICES
 from .lifecycle import RETURN_OUTCOMES
 
@@ -22,21 +22,21 @@ class ShipmentForm(FlaskForm):
     cost = DecimalText(_l("Shipping cost"), minimum=0)
 
 
-class DispatchForm(FlaskForm):
+class DispatchForm(OfflineForm):
     """The courier confirms pickup, with photos."""
 
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
     photos = MultipleFileField(_l("Photos of the load"))
 
 
-class ProblemForm(FlaskForm):
+class ProblemForm(OfflineForm):
     """The courier reports a problem on the way."""
 
     note = TextAreaField(_l("What is the problem?"), validators=[DataRequired(), Length(max=2000)])
     photos = MultipleFileField(_l("Photos"))
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(OfflineForm):
     """The signer; the per-line quantities and conditions come as line-<id>-qty/condition/note."""
 
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
