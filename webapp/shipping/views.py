@@ -24,8 +24,8 @@ from ..sync.outcomes import Applied, Conflict, Invalid, Stop
 from ..sync.replay import offline_capable
 from ..uploads import UploadError
 from . import bp, lifecycle, services
-from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReceiptForm, ReturnCloseForm, ReturnStartForm,
-                    ShipmentForm)
+from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReturnCloseForm, ReturnStartForm, ShipmentForm,
+                    receipt_form)
 from .models import ReturnCase, Shipment, ShipmentLine
 
 
@@ -332,7 +332,7 @@ def courier_problem(token: str):
 
 # --- the customer's receipt -------------------------------------------------------------------------
 
-def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer", values=None, errors=None):
+def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"):
     """The receipt form: per-line quantity and condition, name, consent, signature."""
     shipment = shipment or db.get_or_404(Shipment, link.object_id)
     if shipment.status in ("delivered", "delivered_with_exception"):
@@ -344,9 +344,10 @@ def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"
     if shipment.status != "dispatched":
         abort(404)
     keep_offline()
-    return render("shipping/sign.html", link=link, shipment=shipment, form=form or ReceiptForm(),
-                  conditions=CONDITION_CHOICES, consent=services.receipt_consent_text(),
-                  note=services.delivery_note(shipment), values=values or {}, errors=errors or {},
+    form = form or receipt_form(shipment)
+    return render("shipping/sign.html", link=link, shipment=shipment, form=form,
+                  rows=[(sline, entry) for sline, (_key, entry) in zip(shipment.lines, form.line.keyed())],
+                  consent=services.receipt_consent_text(), note=services.delivery_note(shipment),
                   taken_on=taken_on, status_code=status)
 
 
@@ -378,36 +379,33 @@ def sign(token: str):
         signed_elsewhere = link.purpose == "delivery_receipt" and shipment.receipt is not None
         return Conflict(N_("This shipment is no longer out for delivery; this receipt was not recorded."),
                         (lambda: _to_copy(token, already)) if signed_elsewhere else (lambda: abort(404)))
-    form = ReceiptForm()
-    values, errors, lines = {}, {}, []
-    for sline in shipment.lines:
-        raw = (request.form.get(f"line-{sline.id}-qty") or "").strip()
-        condition = request.form.get(f"line-{sline.id}-condition") or "ok"
-        note = (request.form.get(f"line-{sline.id}-note") or "").strip()[:500]
-        values[sline.id] = {"qty": raw, "condition": condition, "note": note}
+    form = receipt_form(shipment)
+    valid = form.validate_on_submit()
+    lines = []
+    for sline, (_key, entry) in zip(shipment.lines, form.line.keyed()):
+        raw = (entry.qty.raw_data[0] if entry.qty.raw_data else "").strip()
+        condition = entry.condition.data or "ok"
         try:
             # more than shipped is impossible to receive from this shipment
             received = parse_decimal(raw, places=3, minimum=0, maximum=sline.quantity)
         except NumberError as error:
             # "1234,5" gets the hint about commas; anything else the range it must be in
-            errors[sline.id] = (str(error) if error.kind == "separator" else
-                                _("Enter the quantity received, 0 to %(max)s.", max=input_number(sline.quantity)))
+            entry.qty.errors = [str(error) if error.kind == "separator" else
+                                _("Enter the quantity received, 0 to %(max)s.", max=input_number(sline.quantity))]
             continue
         if condition not in ("ok", "damaged", "missing"):
-            errors[sline.id] = _("Choose a condition.")
+            entry.qty.errors = [_("Choose a condition.")]
             continue
-        lines.append({"line": sline, "received": received, "condition": condition, "note": note})
+        lines.append({"line": sline, "received": received, "condition": condition, "note": entry.note.data or ""})
     stamped = [f for f in request.files.getlist(form.stamped.name) if f and f.filename]
-    valid = form.validate_on_submit()
     if valid and not form.strokes.data and not stamped:
         form.strokes.errors = [_("Sign in the box, or add a photo of the stamped delivery note.")]
         valid = False
 
     def page():
-        return receipt_page(link, db.session.get(Shipment, shipment.id), form, status=422, taken_on=taken_on,
-                            values=values, errors=errors)
-    if not valid or errors:
-        return Invalid(form, page, errors={f"line-{line_id}-qty": [message] for line_id, message in errors.items()})
+        return receipt_page(link, db.session.get(Shipment, shipment.id), form, status=422, taken_on=taken_on)
+    if not valid or len(lines) < len(shipment.lines):
+        return Invalid(form, page)
     try:
         services.sign_receipt(shipment, link if taken_on == "customer" else None, lines, form.name.data.strip(),
                               (form.relation.data or "").strip(), form.strokes.data or None, stamped,
