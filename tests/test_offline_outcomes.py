@@ -142,3 +142,25 @@ def test_a_replayed_report_records_its_person_and_outbox_device_in_the_audit_tra
                                   .order_by(AuditEvent.id)).all()
         assert [(r.actor_user_id, r.actor_outbox_device_id, r.actor_device_id is not None) for r in rows] == [
             (phone.worker_id, phone.id, False), (phone.worker_id, None, True)]
+
+
+def test_after_sales_customer_forms_live_under_c_and_the_old_urls_still_work(app, make_order, as_user):
+    """The customer's after-sales forms post to /c/<token>/…, like every customer link (built by
+    url_for); a page opened before the change still posts to /aftersales/c/<token>/… and works."""
+    from webapp.aftersales.models import Ticket
+    from .helpers import customer_path
+    from .test_aftersales import receive
+    order_id = make_order("in_production")
+    receive(app, order_id, delivered=False)
+    path = customer_path(app, "order_service", order_id)
+    customer = app.test_client()
+    page = text_of(customer.get(path))
+    assert f'action="{path}/tickets"' in page and "/aftersales/c/" not in page
+    data = {"t-name": "Ann", "t-subject": "Missing manual", "t-description": "No manual in box 2"}
+    assert customer.post(f"{path}/tickets", data=data).status_code == 303
+    assert customer.post(f"/aftersales{path}/tickets", data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Ticket)) == 2
+        from webapp import links
+        link = links.current("order_service", order_id)
+        assert link.url == app.config["PUBLIC_URL"].rstrip("/") + path

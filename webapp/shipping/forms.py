@@ -14,8 +14,12 @@ CONDITION_CHOICES = [("ok", _l("In good order")), ("damaged", _l("Damaged")), ("
 
 
 class ShipmentForm(FlaskForm):
-    """Method, carrier, tracking number, ETA and cost; the quantities come as qty-<line id> fields."""
+    """A quantity and a batch per order line (posted as qty-<order line id>, batch-<order line id>;
+    `shipment_form`), method, carrier, tracking number, ETA and cost."""
 
+    qty = LineTable(StringField(_l("Quantity in this shipment"), widget=InputInPageOrder(),
+                                render_kw={"inputmode": "decimal", "autocomplete": "off"}))
+    batch = LineTable(StringField(_l("Batch"), filters=[lambda value: (value or "").strip()[:60]]))
     method = SelectField(_l("Delivery method"), choices=options(*METHOD_CHOICES))
     carrier = StringField(_l("Carrier"), validators=[Optional(), Length(max=100)])
     tracking_no = StringField(_l("Tracking number"), validators=[Optional(), Length(max=100)])
@@ -89,3 +93,9 @@ def receipt_form(shipment) -> ReceiptForm:
                                "data-message": _("Enter the quantity received, 0 to %(max)s.",
                                                  max=input_number(sline.quantity))}
     return form
+
+
+def shipment_form(order) -> ShipmentForm:
+    """The new-shipment form for order: a quantity and a batch field per order line."""
+    rows = [(line.id, None) for line in order.lines]
+    return ShipmentForm(qty=rows, batch=rows)

@@ -24,8 +24,8 @@ from ..sync.outcomes import Applied, Conflict, Invalid, Stop
 from ..sync.replay import offline_capable
 from ..uploads import UploadError
 from . import bp, lifecycle, services
-from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReturnCloseForm, ReturnStartForm, ShipmentForm,
-                    receipt_form)
+from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReturnCloseForm, ReturnStartForm, receipt_form,
+                    shipment_form)
 from .models import ReturnCase, Shipment, ShipmentLine
 
 
@@ -38,15 +38,17 @@ def get_shipment(shipment_id: int, action: str = "shipment.view") -> Shipment:
     return shipment
 
 
-def _order_page(order: Order, form=None, status=200, line_errors=None):
+def _order_page(order: Order, form=None, status=200):
     remaining = services.open_quantities(order) if order.lines else {}
     sources = services.line_sources(order) if order.lines else {}
     returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.order_id == order.id)
                                  .order_by(ReturnCase.id)).all()
-    return render("shipping/order.html", order=order, form=form or ShipmentForm(), remaining=remaining,
+    form = form or shipment_form(order)
+    return render("shipping/order.html", order=order, form=form, remaining=remaining,
+                  qty_fields=dict(form.qty.keyed()), batch_fields=dict(form.batch.keyed()),
                   fulfilment=order.fulfilment(), returns=returns, sources=sources, state_labels=lifecycle.STATE_LABELS,
                   return_labels=lifecycle.RETURN_LABELS, return_outcomes=lifecycle.RETURN_OUTCOMES,
-                  shippable=order.status in services.SHIPPABLE_ORDER_STATES, line_errors=line_errors or {},
+                  shippable=order.status in services.SHIPPABLE_ORDER_STATES,
                   status_code=status)
 
 
@@ -67,23 +69,24 @@ def create(order_id: int):
     # each other's quantities against what passed QC.
     db.session.execute(db.select(Order.id).where(Order.id == order_id).with_for_update())
     order = db.get_or_404(Order, order_id)
-    form = ShipmentForm()
-    quantities, batches, line_errors = {}, {}, {}
+    form = shipment_form(order)
+    valid = form.validate_on_submit()
+    quantities, batches = {}, {}
     sources = services.line_sources(order)
-    for line in order.lines:
-        raw = (request.form.get(f"qty-{line.id}") or "").strip()
-        batches[line.id] = (request.form.get(f"batch-{line.id}") or "").strip()[:60]
+    for line, (_key, qty), (_key2, batch) in zip(order.lines, form.qty.keyed(), form.batch.keyed()):
+        raw = (qty.raw_data[0] if qty.raw_data else "").strip()
+        batches[line.id] = batch.data or ""
         if raw:
             try:
                 quantities[line.id] = parse_decimal(raw, places=3, minimum=0, maximum=line.quantity)
             except ValueError as error:
-                line_errors[line.id] = str(error)
+                qty.errors = [str(error)]
                 continue
             problem = _beyond_source(sources[line.id], quantities[line.id])
             if problem:
-                line_errors[line.id] = problem
-    if not form.validate_on_submit() or line_errors:
-        return _order_page(order, form, status=422, line_errors=line_errors)
+                qty.errors = [problem]
+    if not valid or any(qty.errors for qty in form.qty):
+        return _order_page(order, form, status=422)
     shipment = services.create_shipment(order, current_user, quantities, batches, form.method.data,
                                         (form.carrier.data or "").strip(), (form.tracking_no.data or "").strip(),
                                         form.eta.data, form.cost.data)
