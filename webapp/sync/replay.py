@@ -5,6 +5,8 @@ An offline-capable view is decorated with `offline_capable`. A plain form post (
 CSRF token) goes through the view as before. A replay from the outbox carries
 `Authorization: Device <id>.<secret>`, `Idempotency-Key`, `X-Actor` (the person who recorded it on a
 shared phone) and `X-Recorded-At` (the phone's clock), and no cookie; it gets JSON, never a redirect.
+The view itself does not branch on which of the two it serves: it returns an outcome
+(sync/outcomes.py) that the decorator renders as a page or as JSON.
 """
 import functools
 import hashlib
@@ -13,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, g, jsonify, request
+from flask import current_app, flash, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -330,9 +332,7 @@ def render_for_browser(outcome):
     _roll_back()
     if outcome.page is not None:
         return outcome.page()
-    if isinstance(outcome, Conflict):
-        raise TransitionError(outcome.status, outcome.message)
-    abort(outcome.status)
+    raise TransitionError(outcome.status, outcome.message)  # the error page, with the message
 
 
 def render_for_replay(outcome):
@@ -349,8 +349,7 @@ def render_for_replay(outcome):
         return invalid(outcome.form, outcome.errors)
     if outcome.json is not None:
         return outcome.json()
-    return problem(outcome.status, outcome.message, reason=outcome.reason) if outcome.reason else \
-        problem(outcome.status, outcome.message)
+    return problem(outcome.status, outcome.message, **({"reason": outcome.reason} if outcome.reason else {}))
 
 
 def _roll_back() -> None:
