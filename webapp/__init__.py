@@ -27,6 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_request_hooks(app)
     ratelimit.init_app(app)  # first of the request hooks (it writes its counters on the side)
     register_blueprints(app)
+    from .sync.replay import check_decorator_order
+    check_decorator_order(app)
     register_template_helpers(app)
     register_cli(app)
     register_errors(app)

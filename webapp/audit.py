@@ -1,5 +1,6 @@
-"""One append-only audit trail for every state change."""
+"""One append-only audit trail for every state change, and who did it (the actor)."""
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context
@@ -18,7 +19,10 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The login session (a DeviceSession: one browser's login) the action was done in, and, for an
+    # action replayed from a phone's outbox, that phone's outbox credential (a SyncDevice).
     actor_device_id: Mapped[int | None] = mapped_column(ForeignKey("device_session.id"))
+    actor_outbox_device_id: Mapped[int | None] = mapped_column(ForeignKey("sync_device.id"))
     # "user", "link" (a customer on a link), "system"
     actor_kind: Mapped[str] = mapped_column(String(10), default="user")
     actor_label: Mapped[str | None] = mapped_column(String(200))
@@ -54,21 +58,42 @@ def record(action: str, entity, *, actor=None, actor_kind: str | None = None,
     return event
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the person, the login session they did it in (auth.sessions, a
+    DeviceSession) and, when it was replayed from a phone's outbox, that phone's outbox device
+    (sync.replay, a SyncDevice). A replay has no login session: the outbox device is its device."""
+
+    user: object = None
+    login_session_id: int | None = None
+    outbox_device_id: int | None = None
+
+
+def current_actor(user=None) -> Actor:
+    """The actor of this request: user (the caller names the person), the request's login session
+    (g.login_session) and outbox device (g.outbox_device), as far as they are known."""
+    if not has_request_context():
+        return Actor(user)
+    login_session = g.get("login_session")
+    outbox_device = g.get("outbox_device")
+    return Actor(user, login_session.id if login_session is not None else None,
+                 outbox_device.id if outbox_device is not None else None)
+
+
 def build(action: str, entity, *, actor=None, actor_kind: str | None = None,
           actor_label: str | None = None, before=None, after=None, note: str | None = None,
           entity_type: str | None = None) -> AuditEvent:
     """An audit event for entity, not added to any session: for the few events written on the side
-    (transaction.short_write), e.g. a floor phone's idle switch-out during a GET."""
-    device_id = None
-    request_id = None
-    if has_request_context():
-        device = getattr(g, "device", None)
-        device_id = device.id if device is not None else None
-        request_id = getattr(g, "request_id", None)
-    kind = actor_kind or ("user" if actor is not None else "system")
+    (transaction.short_write), e.g. a floor phone's idle switch-out during a GET. actor is a User
+    (its login session and outbox device are this request's) or an Actor."""
+    who = actor if isinstance(actor, Actor) else current_actor(actor)
+    person = who.user
+    request_id = getattr(g, "request_id", None) if has_request_context() else None
+    kind = actor_kind or ("user" if person is not None else "system")
     event = AuditEvent(
-        actor_user_id=actor.id if actor is not None else None,
-        actor_device_id=device_id if kind == "user" else None,
+        actor_user_id=person.id if person is not None else None,
+        actor_device_id=who.login_session_id if kind == "user" else None,
+        actor_outbox_device_id=who.outbox_device_id if kind == "user" else None,
         actor_kind=kind,
         actor_label=actor_label,
         action=action,

@@ -5,8 +5,13 @@ from decimal import Decimal, InvalidOperation
 from babel import Locale
 from babel.numbers import NumberFormatError, format_decimal, get_group_symbol
 from babel.numbers import parse_decimal as babel_parse_decimal
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import FieldList, StringField
+from wtforms.utils import unset_value
+from wtforms.widgets import TextInput, html_params
 from wtforms.validators import ValidationError
 
 # A Chinese IME types the ideographic full stop and comma; NFKC leaves them alone (it maps the
@@ -142,3 +147,56 @@ def options(*pairs) -> list:
     """Select choices from (value, label) pairs (labels may be lazy translations)."""
     from wtforms import SelectChoice
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class OfflineForm(FlaskForm):
+    """A form of an offline-capable view (sync/replay.py: offline_capable). A replay from the phone's
+    outbox carries no CSRF token: its credential is an Authorization header, which a page elsewhere
+    cannot send (no CORS is granted), so the form leaves its CSRF field out for a replay. A plain post
+    is checked by CSRFProtect as every other form."""
+
+    class Meta(FlaskForm.Meta):
+        @property
+        def csrf(self):
+            """CSRF for a plain post, none for an outbox replay (set by offline_capable)."""
+            return not g.get("replay") and current_app.config.get("WTF_CSRF_ENABLED", True)
+
+
+class LineTable(FieldList):
+    """A table of lines as a FieldList whose entries are named by each row's key, not by position:
+    `line-12-qty` for shipment line 12, `qty-5` for order line 5. Names the phones' queued entries
+    already carry (tests/fixtures/outbox), and a post that skips or reorders rows cannot shift one
+    line's values onto another. Filled with `rows`: (key, data) pairs, one entry per row, whatever
+    was posted."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        """One entry per (key, data) row, each reading its own names from formdata."""
+        self.entries = []
+        rows = [] if data is unset_value or data is None else list(data)
+        self.object_data = rows
+        for key, row_data in rows:
+            self._add_entry(formdata, row_data if row_data is not None else unset_value, index=key)
+
+    def keyed(self) -> list[tuple]:
+        """(key, entry) pairs in the rows' order."""
+        return [(key, entry) for (key, _data), entry in zip(self.object_data, self.entries)]
+
+
+class InputInPageOrder(TextInput):
+    """A text input whose id, name and type come first, as in the hand-written tables it replaces
+    (WTForms sorts the attributes by name)."""
+
+    def __call__(self, field, **kwargs):
+        """The input: id, name, type, inputmode, autocomplete and value first, the rest sorted."""
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("value", field._value())
+        first = {"id": kwargs.pop("id"), "name": field.name, "type": "text"}
+        for name in ("inputmode", "autocomplete", "value"):
+            if name in kwargs:
+                first[name] = kwargs.pop(name)
+        kwargs.pop("name", None)
+        kwargs.pop("type", None)
+        params = [html_params(**{name: value}) for name, value in first.items()]
+        if kwargs:
+            params.append(html_params(**kwargs))
+        return Markup("<input %s>" % " ".join(params))

@@ -40,8 +40,9 @@ class AccessLink(db.Model):
 
     @property
     def url(self) -> str:
-        """The absolute URL to send to the customer."""
-        return absolute("/c/" + self.token)
+        """The absolute URL to send to the customer (public.open_link, built outside a request too)."""
+        adapter = current_app.url_map.bind("", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+        return absolute(adapter.build("public.open_link", {"token": self.token}))
 
     @property
     def valid_days(self) -> int:

@@ -107,7 +107,7 @@ def _finish(app: TrackerApp, rv):
     from .notify import mail
     response = app.make_response(rv)
     if response.status_code < 500 and not g.get("rollback"):
-        device = g.get("device")
+        device = g.get("login_session")
         if device is not None:
             from .db_types import utcnow
             device.last_seen_at = utcnow()

@@ -157,6 +157,8 @@ def _when(value) -> str:
 
 
 # --- the customer's links (opened through public.open_link) ------------------------------------
+# Every customer URL lives under /c/<token>/… (url_for builds the /c/ rule: it is registered first);
+# the older /aftersales/c/<token>/… rule of each form stays, for pages opened before the change.
 
 def open_customer_link(link: links.AccessLink):
     """Open an after-sales link: the order's service page, or the satisfaction survey."""
@@ -195,6 +197,7 @@ def _customer_ticket(order: Order, ticket_id: int) -> Ticket:
 
 
 @bp.post("/aftersales/c/<token>/tickets")
+@bp.post("/c/<token>/tickets")
 def customer_ticket(token: str):
     """The customer opens a ticket on their order link."""
     link = links.resolve(token)
@@ -209,6 +212,7 @@ def customer_ticket(token: str):
 
 
 @bp.post("/aftersales/c/<token>/tickets/<int:ticket_id>/reply")
+@bp.post("/c/<token>/tickets/<int:ticket_id>/reply")
 def customer_reply(token: str, ticket_id: int):
     """The customer adds to a ticket (on an answered one: it is not solved yet)."""
     link = links.resolve(token)
@@ -223,6 +227,7 @@ def customer_reply(token: str, ticket_id: int):
 
 
 @bp.post("/aftersales/c/<token>/tickets/<int:ticket_id>/confirm")
+@bp.post("/c/<token>/tickets/<int:ticket_id>/confirm")
 def customer_confirm(token: str, ticket_id: int):
     """The customer confirms the answer solved the problem."""
     link = links.resolve(token)
@@ -248,6 +253,7 @@ def _survey_page(link, survey: Survey, form=None, status=200):
 
 
 @bp.post("/aftersales/c/<token>/survey")
+@bp.post("/c/<token>/survey")
 def customer_survey(token: str):
     """The customer answers the satisfaction survey (once per link)."""
     link = links.resolve(token)

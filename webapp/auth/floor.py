@@ -231,7 +231,7 @@ def _end_idle_turn(device: DeviceSession) -> bool:
 def floor_phone_helper() -> dict:
     """floor_phone() in templates: this request's floor device, or None (a person's own device)."""
     def floor_phone():
-        device = sessions.current_device()
+        device = sessions.current_login_session()
         return device if device is not None and device.is_floor else None
     return {"floor_phone": floor_phone}
 
@@ -243,7 +243,7 @@ def guard():
     endpoint = request.endpoint
     if endpoint == "static" or (endpoint or "").startswith(("pwa.", "tls.")):
         return None
-    device = sessions.current_device()
+    device = sessions.current_login_session()
     if device is None or not device.is_floor:
         return None
     person = device.user_id is not None

@@ -1,4 +1,7 @@
-"""Device sessions: one per logged-in device, revocable one by one or all at once."""
+"""Login sessions (DeviceSession): one per logged-in browser, revocable one by one or all at once.
+
+The request's login session is g.login_session; the outbox credential of a replay is another thing
+(g.outbox_device, sync/replay.py)."""
 import secrets
 from datetime import timedelta
 
@@ -15,16 +18,17 @@ from .models import DeviceSession, LoginFailure, User, hash_secret
 @login_manager.user_loader
 def load_user(user_id: str):
     """Return the active person of this device's session, or None when it was revoked."""
-    device = current_device()
+    device = current_login_session()
     if device is None or str(device.user_id) != user_id or not device.user.active:
         return None
     return device.user
 
 
-def current_device() -> DeviceSession | None:
-    """Return this request's live device session (cached on g)."""
-    if "device" in g:
-        return g.device
+def current_login_session() -> DeviceSession | None:
+    """Return this request's live login session (cached on g.login_session): this browser's login, a
+    DeviceSession. Not the phone's outbox credential (sync.models.SyncDevice, g.outbox_device)."""
+    if "login_session" in g:
+        return g.login_session
     device = None
     device_id, secret = session.get("dsid"), session.get("dsk")
     if device_id and secret:
@@ -32,7 +36,7 @@ def current_device() -> DeviceSession | None:
         if (candidate is not None and not candidate.is_revoked
                 and secrets.compare_digest(candidate.secret_hash, hash_secret(secret))):
             device = candidate
-    g.device = device
+    g.login_session = device
     return device
 
 
@@ -53,7 +57,7 @@ def start(user: User) -> DeviceSession:
     # A CSRF token from the start: otherwise the first pages, fetched at once (the page and the
     # service worker keeping pages for offline use), each make one and the last cookie wins.
     generate_csrf()
-    g.device = device
+    g.login_session = device
     login_user(user)
     audit.record("auth.login", user, actor=user)
     return device
@@ -61,14 +65,14 @@ def start(user: User) -> DeviceSession:
 
 def is_floor() -> bool:
     """Whether this request comes from a live floor device (a shared phone enrolled by a supervisor)."""
-    device = current_device()
+    device = current_login_session()
     return device is not None and device.is_floor
 
 
 def start_floor(label: str, enrolled_by: User) -> DeviceSession:
     """Make this browser a floor device named label, with nobody switched in yet; whatever session
     it had before (a person's login, an older floor enrolment) ends."""
-    previous = current_device()
+    previous = current_login_session()
     if previous is not None:
         previous.revoked_at, previous.revoked_reason = utcnow(), "floor_enrolled"
     secret = secrets.token_urlsafe(32)
@@ -84,7 +88,7 @@ def start_floor(label: str, enrolled_by: User) -> DeviceSession:
         session["lang"] = language
     session["dsid"], session["dsk"] = device.id, secret
     generate_csrf()
-    g.device = device
+    g.login_session = device
     audit.record("auth.floor_enrolled", device, actor=enrolled_by, entity_type="device_session",
                  after={"label": label, "user_agent": describe_device(request.user_agent.string)})
     return device
@@ -92,7 +96,7 @@ def start_floor(label: str, enrolled_by: User) -> DeviceSession:
 
 def switch_out(reason: str) -> User | None:
     """End the active worker's turn on this floor device (the phone stays enrolled); who it was."""
-    device = current_device()
+    device = current_login_session()
     person = device.user if device is not None else None
     if device is not None:
         device.user_id = None
@@ -104,7 +108,7 @@ def switch_out(reason: str) -> User | None:
 
 def end_this(reason: str = "logout") -> None:
     """Log out this device only."""
-    device = current_device()
+    device = current_login_session()
     if device is not None:
         device.revoked_at, device.revoked_reason = utcnow(), reason
         if device.user is not None:
@@ -141,7 +145,7 @@ def end_all(user: User, reason: str, keep: DeviceSession | None = None) -> int:
 
 def switch_to(person: User, how: str) -> None:
     """Make person the active one on this (shared) device; later actions are theirs."""
-    device = current_device()
+    device = current_login_session()
     before = device.user_id
     device.user_id = person.id
     device.last_seen_at = utcnow()  # the idle clock of a floor phone starts again (floor.py)
@@ -195,6 +199,6 @@ def end_everywhere(user: User) -> int:
 def change_password(user: User, new_password: str) -> int:
     """Set user's new password and log out their other devices; return how many were ended."""
     user.set_password(new_password)
-    ended = end_all(user, "password_change", keep=current_device())
+    ended = end_all(user, "password_change", keep=current_login_session())
     audit.record("auth.password_change", user, actor=user, after={"other_devices_ended": ended})
     return ended

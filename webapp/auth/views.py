@@ -97,7 +97,7 @@ def account():
         DeviceSession.kind != "floor")  # floor phones are the floor's, listed on their own page
         .order_by(DeviceSession.last_seen_at.desc())).all()
     return render("auth/account.html", form=form, devices=devices,
-                  this_device=sessions.current_device(), status_code=422 if form.errors else 200)
+                  this_device=sessions.current_login_session(), status_code=422 if form.errors else 200)
 
 
 def _may_switch_here() -> bool:
@@ -107,7 +107,7 @@ def _may_switch_here() -> bool:
 
 def _pin_keys(person_number: str) -> tuple[str, str]:
     """The throttle keys of a PIN attempt: per employee number (badge or typed) and per device."""
-    return f"pin:{person_number.lower()}", f"device:{sessions.current_device().id}"
+    return f"pin:{person_number.lower()}", f"device:{sessions.current_login_session().id}"
 
 
 def _after_switch() -> str:
@@ -131,7 +131,7 @@ def switch():
     if not _may_switch_here():
         return login_manager.unauthorized()
     form = SwitchForm()
-    device = sessions.current_device()
+    device = sessions.current_login_session()
     if form.validate_on_submit():
         number = form.employee_no.data.strip()
         keys = _pin_keys(number)

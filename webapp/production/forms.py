@@ -5,7 +5,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import DecimalText, filled, options, positive
+from ..forms import DecimalText, OfflineForm, filled, options, positive
 from .models import ANOMALY_KINDS, QC_DISPOSITIONS
 
 KIND_LABELS = {
@@ -15,7 +15,7 @@ KIND_LABELS = {
 SEVERITY_LABELS = {"minor": _l("No, work goes on"), "blocking": _l("Yes, work stops")}
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(OfflineForm):
     """Good and scrap pieces made, with a note and photos."""
 
     good = DecimalText(_l("Good pieces"), places=3, minimum=0, default=0)
@@ -29,7 +29,7 @@ class ProgressForm(FlaskForm):
             raise ValidationError(_l("Enter good or scrap pieces."))
 
 
-class AnomalyForm(FlaskForm):
+class AnomalyForm(OfflineForm):
     """Something is wrong: what, how bad, the plan, maybe a new date."""
 
     kind = SelectField(_l("What happened"), choices=options(*[(k, KIND_LABELS[k]) for k in ANOMALY_KINDS]))

@@ -145,7 +145,7 @@ def report(work_order: WorkOrder, user, good: Decimal, scrap: Decimal, note: str
         raise TransitionError(409, N_("Progress can be reported only while the work is in progress."))
     if good > work_order.remaining:
         raise TransitionError(409, N_("That is more good pieces than are still to make."))
-    device = g.get("device")
+    device = g.get("login_session")
     entry = ProgressReport(work_order=work_order, good_qty=good, scrap_qty=scrap, note=note,
                            operation=operation, worker_id=user.id,
                            device_id=device.id if device is not None else None,

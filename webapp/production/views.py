@@ -1,5 +1,5 @@
 """Work orders: the supervisor's plan vs actual, the printable label, and the worker's page."""
-from flask import Response, abort, flash, g, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -18,6 +18,7 @@ from ..templating import quantity
 from ..photos import get_photo, photos_of, send_photo
 from ..pwa import keep_offline
 from ..sync import replay
+from ..sync.outcomes import Applied, Conflict, Invalid
 from ..sync.replay import offline_capable
 from ..statemachine import TransitionError
 from ..uploads import UploadError
@@ -185,9 +186,7 @@ def report(token: str):
     work_order = by_token(token, "workorder.report")
     form = ProgressForm(prefix="p")
     if not form.validate_on_submit():
-        if replay.is_replay():
-            return replay.invalid(form)
-        return render("production/floor.html", status_code=422, **floor_context(work_order, progress_form=form))
+        return Invalid(form, _floor_page(work_order.id, progress_form=form))
     try:
         entry = services.report(work_order, current_user, form.good.data or 0, form.scrap.data or 0,
                                 (form.note.data or "").strip(), request.files.getlist(form.photos.name),
@@ -195,32 +194,26 @@ def report(token: str):
     except UploadError as error:
         return _unfit_photo(work_order, form, error, "progress_form")
     except TransitionError as error:
-        if replay.is_replay():
-            raise  # the outbox keeps it as a conflict (sync/replay.py)
-        # Refused by the work's state (more than is left to make): the form comes back as typed,
-        # its note and counts kept, with the reason.
-        g.rollback = True
-        db.session.rollback()
+        # Refused by the work's state (more than is left to make): the outbox keeps it as a conflict;
+        # on the page the form comes back as typed, its note and counts kept, with the reason.
         form.good.errors = [_(error.message)]
-        return render("production/floor.html", status_code=error.status,
-                      **floor_context(db.session.get(WorkOrder, work_order.id), progress_form=form))
+        return Conflict(error.message, _floor_page(work_order.id, status=error.status, progress_form=form),
+                        status=error.status)
     message = _("Saved: %(good)s good, %(scrap)s scrap.", good=quantity(form.good.data or 0),
                 scrap=quantity(form.scrap.data or 0))
-    if replay.is_replay():
-        return replay.applied(message, id=entry.id)
-    flash(message)
-    return see_other(url_for("production.floor", token=token))
+    return Applied(message, url_for("production.floor", token=token), {"id": entry.id})
+
+
+def _floor_page(work_order_id: int, status: int = 422, **forms):
+    """The worker's page again with a form that carries errors (reloaded: it may follow a rollback)."""
+    return lambda: render("production/floor.html", status_code=status,
+                          **floor_context(db.session.get(WorkOrder, work_order_id), **forms))
 
 
 def _unfit_photo(work_order: WorkOrder, form, error: UploadError, form_name: str):
     """A photo was refused: nothing of the report is kept; the form comes back with the message."""
-    if replay.is_replay():
-        return replay.refused_upload(form, error)
-    g.rollback = True
-    db.session.rollback()
-    work_order = db.session.get(WorkOrder, work_order.id)
     form.photos.errors = [str(error)]
-    return render("production/floor.html", status_code=422, **floor_context(work_order, **{form_name: form}))
+    return Invalid(form, _floor_page(work_order.id, **{form_name: form}), rollback=True)
 
 
 @bp.post("/w/<token>/do/<name>")
@@ -263,21 +256,16 @@ def anomaly(token: str):
     if form.validate_on_submit() and form.new_eta.data and not can(current_user, "workorder.manage"):
         form.new_eta.errors = [_("Only the production supervisor may change the date the customer is told.")]
     if form.errors:
-        if replay.is_replay():
-            return replay.invalid(form)
-        return render("production/floor.html", status_code=422, **floor_context(work_order, anomaly_form=form))
+        return Invalid(form, _floor_page(work_order.id, anomaly_form=form))
     try:
         item = services.raise_anomaly(work_order, current_user, form.kind.data, form.severity.data,
-                               form.note.data.strip(), (form.contingency.data or "").strip(), form.new_eta.data,
-                               (form.eta_reason.data or "").strip(), request.files.getlist(form.photos.name),
-                                      reported_at=replay.recorded_at())
+                                      form.note.data.strip(), (form.contingency.data or "").strip(),
+                                      form.new_eta.data, (form.eta_reason.data or "").strip(),
+                                      request.files.getlist(form.photos.name), reported_at=replay.recorded_at())
     except UploadError as error:
         return _unfit_photo(work_order, form, error, "anomaly_form")
-    message = _("Anomaly recorded; the supervisor sees it.")
-    if replay.is_replay():
-        return replay.applied(message, id=item.id)
-    flash(message)
-    return see_other(url_for("production.floor", token=token))
+    return Applied(_("Anomaly recorded; the supervisor sees it."), url_for("production.floor", token=token),
+                   {"id": item.id})
 
 
 @bp.post("/production/anomalies/<int:anomaly_id>/resolve")

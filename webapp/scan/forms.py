@@ -1,13 +1,14 @@
 """The scanner's manual-entry form (also what the camera's fetch posts)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
+
+from ..forms import OfflineForm
 
 MAX_CODE = 300
 
 
-class ScanForm(FlaskForm):
+class ScanForm(OfflineForm):
     """A scanned or typed code, and the shipment being packed (if any)."""
 
     code = StringField(_l("Code or link"), filters=[lambda v: v.strip() if v else v],

@@ -10,7 +10,7 @@ from ..permissions import can, require
 from ..shipping.models import Shipment
 from ..statemachine import TransitionError
 from ..pwa import keep_offline
-from ..sync import replay
+from ..sync.outcomes import Conflict, Refused
 from ..sync.replay import offline_capable
 from ..templating import quantity
 from . import bp, services
@@ -54,15 +54,16 @@ def scan():
 def refuse(status: int, message: str, form: ScanForm, shipment: Shipment | None):
     """A scan that did nothing: JSON for the camera, the page with the typed code kept for the form.
     A packing scan replayed from the outbox that can no longer apply is kept as a conflict."""
-    if replay.is_replay() and status == 409 and request.headers.get("X-Attempt", "1") != "1":
-        # Sent later from the outbox: keep it as a conflict for the office. A first, live attempt is
+    def answer():
+        if wants_json():
+            return jsonify(action="error", message=message), status
+        form.code.errors = [message]
+        return scan_page(form, shipment, status=status)
+    if status == 409 and request.headers.get("X-Attempt", "1") != "1":
+        # Sent later from the outbox: kept as a conflict for the office. A first, live attempt is
         # answered on the scanner at once, where the person sees it.
-        raise TransitionError(409, message)
-    g.rollback = True
-    if wants_json():
-        return jsonify(action="error", message=message), status
-    form.code.errors = [message]
-    return scan_page(form, shipment, status=status)
+        return Conflict(message, answer)
+    return Refused(status, message, answer, json=answer)
 
 
 @bp.post("/scan/resolve")

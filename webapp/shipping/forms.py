@@ -2,10 +2,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import Form
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import DecimalText, options
+from ..forms import DecimalText, InputInPageOrder, LineTable, OfflineForm, input_number, options
 from ..orders.forms import METHOD_CHOICES
 from .lifecycle import RETURN_OUTCOMES
 
@@ -13,8 +14,12 @@ CONDITION_CHOICES = [("ok", _l("In good order")), ("damaged", _l("Damaged")), ("
 
 
 class ShipmentForm(FlaskForm):
-    """Method, carrier, tracking number, ETA and cost; the quantities come as qty-<line id> fields."""
+    """A quantity and a batch per order line (posted as qty-<order line id>, batch-<order line id>;
+    `shipment_form`), method, carrier, tracking number, ETA and cost."""
 
+    qty = LineTable(StringField(_l("Quantity in this shipment"), widget=InputInPageOrder(),
+                                render_kw={"inputmode": "decimal", "autocomplete": "off"}))
+    batch = LineTable(StringField(_l("Batch"), filters=[lambda value: (value or "").strip()[:60]]))
     method = SelectField(_l("Delivery method"), choices=options(*METHOD_CHOICES))
     carrier = StringField(_l("Carrier"), validators=[Optional(), Length(max=100)])
     tracking_no = StringField(_l("Tracking number"), validators=[Optional(), Length(max=100)])
@@ -22,23 +27,33 @@ class ShipmentForm(FlaskForm):
     cost = DecimalText(_l("Shipping cost"), minimum=0)
 
 
-class DispatchForm(FlaskForm):
+class DispatchForm(OfflineForm):
     """The courier confirms pickup, with photos."""
 
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
     photos = MultipleFileField(_l("Photos of the load"))
 
 
-class ProblemForm(FlaskForm):
+class ProblemForm(OfflineForm):
     """The courier reports a problem on the way."""
 
     note = TextAreaField(_l("What is the problem?"), validators=[DataRequired(), Length(max=2000)])
     photos = MultipleFileField(_l("Photos"))
 
 
-class ReceiptForm(FlaskForm):
-    """The signer; the per-line quantities and conditions come as line-<id>-qty/condition/note."""
+class ReceiptLineForm(Form):
+    """One shipment line on the receipt, posted as line-<shipment line id>-qty/-condition/-note. The
+    quantity is read against the line in the view (at most what was shipped)."""
 
+    qty = StringField(_l("Quantity received"), widget=InputInPageOrder())
+    condition = SelectField(_l("Condition"), choices=options(*CONDITION_CHOICES), default="ok", validate_choice=False)
+    note = StringField(_l("Note"), filters=[lambda value: (value or "").strip()[:500]])
+
+
+class ReceiptForm(OfflineForm):
+    """The signer, and a line of quantity, condition and note per shipment line (`receipt_form`)."""
+
+    line = LineTable(FormField(ReceiptLineForm))
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
     relation = StringField(_l("Your role (e.g. receiving clerk)"), validators=[Optional(), Length(max=100)])
     photos = MultipleFileField(_l("Photos of the goods (damage)"))
@@ -62,3 +77,25 @@ class ReturnCloseForm(FlaskForm):
                           validators=[DataRequired()])
     note = TextAreaField(_l("What was done"),
                          validators=[DataRequired(message=_l("Say what was done.")), Length(max=2000)])
+
+
+def receipt_form(shipment) -> ReceiptForm:
+    """The receipt form for shipment: one line per shipment line, pre-filled with what was shipped
+    until something is posted."""
+    from flask import request
+    from flask_babel import gettext as _
+    posted = request.method == "POST"
+    form = ReceiptForm(line=[(sline.id, None if posted else {"qty": input_number(sline.quantity)})
+                             for sline in shipment.lines])
+    for sline, (_key, entry) in zip(shipment.lines, form.line.keyed()):
+        # Checked on the phone before an offline receipt is kept (errors.js reads these).
+        entry.qty.render_kw = {"inputmode": "decimal", "autocomplete": "off", "data-max": str(sline.quantity),
+                               "data-message": _("Enter the quantity received, 0 to %(max)s.",
+                                                 max=input_number(sline.quantity))}
+    return form
+
+
+def shipment_form(order) -> ShipmentForm:
+    """The new-shipment form for order: a quantity and a batch field per order line."""
+    rows = [(line.id, None) for line in order.lines]
+    return ShipmentForm(qty=rows, batch=rows)

@@ -17,17 +17,18 @@ from ..public import copies
 from ..permissions import requires
 from ..photos import Photo, get_photo, photos_of, send_photo
 from ..signatures import SignatureError
-from ..statemachine import N_, TransitionError
+from ..statemachine import N_
 from ..templating import quantity
 from ..loading import load
 from ..pwa import keep_offline
 from ..sync import replay
+from ..sync.outcomes import Applied, Conflict, Invalid, Stop
 from ..sync.replay import offline_capable
 from ..uploads import UploadError
 from . import bp, lifecycle, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
-from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReceiptForm, ReturnCloseForm, ReturnStartForm,
-                    ShipmentForm)
+from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReturnCloseForm, ReturnStartForm, receipt_form,
+                    shipment_form)
 from .models import ReturnCase, Shipment, ShipmentLine
 
 
@@ -37,15 +38,17 @@ def get_shipment(shipment_id: int, action: str = "shipment.view") -> Shipment:
     return load(Shipment, shipment_id, action, options=(selectinload(Shipment.lines), joinedload(Shipment.order)))
 
 
-def _order_page(order: Order, form=None, status=200, line_errors=None):
+def _order_page(order: Order, form=None, status=200):
     remaining = services.open_quantities(order) if order.lines else {}
     sources = services.line_sources(order) if order.lines else {}
     returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.order_id == order.id)
                                  .order_by(ReturnCase.id)).all()
-    return render("shipping/order.html", order=order, form=form or ShipmentForm(), remaining=remaining,
+    form = form or shipment_form(order)
+    return render("shipping/order.html", order=order, form=form, remaining=remaining,
+                  qty_fields=dict(form.qty.keyed()), batch_fields=dict(form.batch.keyed()),
                   fulfilment=order.fulfilment(), returns=returns, sources=sources, state_labels=lifecycle.STATE_LABELS,
                   return_labels=lifecycle.RETURN_LABELS, return_outcomes=lifecycle.RETURN_OUTCOMES,
-                  shippable=order.status in order_lifecycle.SHIPPABLE, line_errors=line_errors or {},
+                  shippable=order.status in order_lifecycle.SHIPPABLE,
                   status_code=status)
 
 
@@ -63,23 +66,24 @@ def create(order_id: int):
     # The loader locks the order row (PostgreSQL; SQLite serialises writers): two shipments made at
     # once must see each other's quantities against what passed QC.
     order = load(Order, order_id, "shipment.manage")
-    form = ShipmentForm()
-    quantities, batches, line_errors = {}, {}, {}
+    form = shipment_form(order)
+    valid = form.validate_on_submit()
+    quantities, batches = {}, {}
     sources = services.line_sources(order)
-    for line in order.lines:
-        raw = (request.form.get(f"qty-{line.id}") or "").strip()
-        batches[line.id] = (request.form.get(f"batch-{line.id}") or "").strip()[:60]
+    for line, (_key, qty), (_key2, batch) in zip(order.lines, form.qty.keyed(), form.batch.keyed()):
+        raw = (qty.raw_data[0] if qty.raw_data else "").strip()
+        batches[line.id] = batch.data or ""
         if raw:
             try:
                 quantities[line.id] = parse_decimal(raw, places=3, minimum=0, maximum=line.quantity)
             except ValueError as error:
-                line_errors[line.id] = str(error)
+                qty.errors = [str(error)]
                 continue
             problem = _beyond_source(sources[line.id], quantities[line.id])
             if problem:
-                line_errors[line.id] = problem
-    if not form.validate_on_submit() or line_errors:
-        return _order_page(order, form, status=422, line_errors=line_errors)
+                qty.errors = [problem]
+    if not valid or any(qty.errors for qty in form.qty):
+        return _order_page(order, form, status=422)
     shipment = services.create_shipment(order, current_user, quantities, batches, form.method.data,
                                         (form.carrier.data or "").strip(), (form.tracking_no.data or "").strip(),
                                         form.eta.data, form.cost.data)
@@ -260,15 +264,25 @@ def courier_contact(shipment: Shipment) -> Contact | None:
     return order_contact(shipment.order)
 
 
-def _resolve(token: str):
-    """links.resolve, except that a replay from a phone's outbox whose link has since been replaced,
-    used or expired is a conflict kept with its data (the courier cannot record it again), not a 404."""
-    if replay.is_replay():
-        known = links.find(token)
-        if known is not None and not known.is_live:
-            raise TransitionError(409, N_("This link was replaced or has expired, so this was not recorded. "
-                                          "The office sees it with its data."))
+def _resolve(token: str, used_copy_message: str | None = None):
+    """links.resolve, except that a link since replaced, used or expired is a conflict: a replay from a
+    phone's outbox is kept with its data (the courier cannot record it again); the browser gets the
+    404 as before, or, for the customer's used receipt link (a double tap, the back button), their
+    copy with used_copy_message."""
+    known = links.find(token)
+    if known is not None and not known.is_live:
+        page = lambda: abort(404)  # noqa: E731
+        if used_copy_message and known.purpose == "delivery_receipt" and copies.was_used(known):
+            page = lambda: _to_copy(token, used_copy_message)  # noqa: E731
+        raise Stop(Conflict(N_("This link was replaced or has expired, so this was not recorded. "
+                               "The office sees it with its data."), page))
     return links.resolve(token)
+
+
+def _to_copy(token: str, message: str):
+    """The customer's link again, which shows their copy, with message on top."""
+    flash(message)
+    return see_other(url_for("public.open_link", token=token))
 
 
 def _courier_link(token: str):
@@ -279,26 +293,19 @@ def _courier_link(token: str):
 
 
 def _courier_action(token: str, form, form_name: str, apply, message: str):
-    """A courier's form (pickup or problem): validate, apply with the photos, and answer the page or
-    the outbox (JSON). A refused photo keeps nothing and brings the form back with the message."""
+    """A courier's form (pickup or problem): validate, apply with the photos. A refused photo keeps
+    nothing and brings the form back with the message."""
     link = _courier_link(token)
     shipment = load(Shipment, link.object_id, None)
+    page = lambda: courier_page(link, status=422, **{form_name: form})  # noqa: E731
     if not form.validate_on_submit():
-        if replay.is_replay():
-            return replay.invalid(form)
-        return courier_page(link, status=422, **{form_name: form})
+        return Invalid(form, page)
     try:
         apply(shipment, link, request.files.getlist(form.photos.name))
     except UploadError as error:
-        if replay.is_replay():
-            return replay.refused_upload(form, error)
-        _roll_back()
         form.photos.errors = [str(error)]
-        return courier_page(link, status=422, **{form_name: form})
-    if replay.is_replay():
-        return replay.applied(message, id=shipment.id)
-    flash(message)
-    return see_other(url_for("public.open_link", token=token))
+        return Invalid(form, page, rollback=True)
+    return Applied(message, url_for("public.open_link", token=token), {"id": shipment.id})
 
 
 @bp.post("/c/<token>/dispatch")
@@ -321,7 +328,7 @@ def courier_problem(token: str):
 
 # --- the customer's receipt -------------------------------------------------------------------------
 
-def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer", values=None, errors=None):
+def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"):
     """The receipt form: per-line quantity and condition, name, consent, signature."""
     shipment = shipment or load(Shipment, link.object_id, None)
     if shipment.status in lifecycle.DELIVERED:
@@ -333,15 +340,16 @@ def receipt_page(link, shipment=None, form=None, status=200, taken_on="customer"
     if shipment.status != "dispatched":
         abort(404)
     keep_offline()
-    return render("shipping/sign.html", link=link, shipment=shipment, form=form or ReceiptForm(),
-                  conditions=CONDITION_CHOICES, consent=services.receipt_consent_text(),
-                  note=services.delivery_note(shipment), values=values or {}, errors=errors or {},
+    form = form or receipt_form(shipment)
+    return render("shipping/sign.html", link=link, shipment=shipment, form=form,
+                  rows=[(sline, entry) for sline, (_key, entry) in zip(shipment.lines, form.line.keyed())],
+                  consent=services.receipt_consent_text(), note=services.delivery_note(shipment),
                   taken_on=taken_on, status_code=status)
 
 
-def _receipt_target(token: str):
+def _receipt_target(token: str, used_copy_message: str | None = None):
     """The shipment a receipt token (the customer's) or a courier token (signing on the courier's phone) is for."""
-    link = _resolve(token)
+    link = _resolve(token, used_copy_message)
     if link.purpose not in ("delivery_receipt", "courier"):
         abort(404)
     shipment = load(Shipment, link.object_id, None)
@@ -361,49 +369,39 @@ def sign(token: str):
     """Store the receipt; damage or shortfall opens a return case. Works offline (signed where the
     signal dropped). Sent again through the customer's used link, it changes nothing and shows the copy."""
     already = _("This delivery is already signed for. Nothing was changed; here is what was signed.")
-    if not replay.is_replay():
-        copies.refuse_second_submission(token, ("delivery_receipt",), already)
-    link, shipment, taken_on = _receipt_target(token)
+    link, shipment, taken_on = _receipt_target(token, already)
     if shipment.status != "dispatched":
-        if replay.is_replay():
-            raise TransitionError(409, N_("This shipment is no longer out for delivery; this receipt was not "
-                                          "recorded."))
-        if link.purpose == "delivery_receipt" and shipment.receipt is not None:
-            flash(already)  # signed on the courier's phone; this link still shows the copy
-            return see_other(url_for("public.open_link", token=token))
-        abort(404)
-    form = ReceiptForm()
-    values, errors, lines = {}, {}, []
-    for sline in shipment.lines:
-        raw = (request.form.get(f"line-{sline.id}-qty") or "").strip()
-        condition = request.form.get(f"line-{sline.id}-condition") or "ok"
-        note = (request.form.get(f"line-{sline.id}-note") or "").strip()[:500]
-        values[sline.id] = {"qty": raw, "condition": condition, "note": note}
+        # Signed on the courier's phone: the customer's link still shows the copy.
+        signed_elsewhere = link.purpose == "delivery_receipt" and shipment.receipt is not None
+        return Conflict(N_("This shipment is no longer out for delivery; this receipt was not recorded."),
+                        (lambda: _to_copy(token, already)) if signed_elsewhere else (lambda: abort(404)))
+    form = receipt_form(shipment)
+    valid = form.validate_on_submit()
+    lines = []
+    for sline, (_key, entry) in zip(shipment.lines, form.line.keyed()):
+        raw = (entry.qty.raw_data[0] if entry.qty.raw_data else "").strip()
+        condition = entry.condition.data or "ok"
         try:
             # more than shipped is impossible to receive from this shipment
             received = parse_decimal(raw, places=3, minimum=0, maximum=sline.quantity)
         except NumberError as error:
             # "1234,5" gets the hint about commas; anything else the range it must be in
-            errors[sline.id] = (str(error) if error.kind == "separator" else
-                                _("Enter the quantity received, 0 to %(max)s.", max=input_number(sline.quantity)))
+            entry.qty.errors = [str(error) if error.kind == "separator" else
+                                _("Enter the quantity received, 0 to %(max)s.", max=input_number(sline.quantity))]
             continue
         if condition not in ("ok", "damaged", "missing"):
-            errors[sline.id] = _("Choose a condition.")
+            entry.qty.errors = [_("Choose a condition.")]
             continue
-        lines.append({"line": sline, "received": received, "condition": condition, "note": note})
+        lines.append({"line": sline, "received": received, "condition": condition, "note": entry.note.data or ""})
     stamped = [f for f in request.files.getlist(form.stamped.name) if f and f.filename]
-    valid = form.validate_on_submit()
     if valid and not form.strokes.data and not stamped:
         form.strokes.errors = [_("Sign in the box, or add a photo of the stamped delivery note.")]
         valid = False
-    if not valid or errors:
-        if replay.is_replay():
-            problems = {f"line-{line_id}-qty": [message] for line_id, message in errors.items()}
-            problems.update({form[name].name: [str(e) for e in messages] for name, messages in form.errors.items()
-                             if name in form})
-            detail = " ".join(m for messages in problems.values() for m in messages)
-            return replay.problem(422, _("Please correct the marked fields."), detail, errors=problems)
-        return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values, errors=errors)
+
+    def page():
+        return receipt_page(link, db.session.get(Shipment, shipment.id), form, status=422, taken_on=taken_on)
+    if not valid or len(lines) < len(shipment.lines):
+        return Invalid(form, page)
     try:
         services.sign_receipt(shipment, link if taken_on == "customer" else None, lines, form.name.data.strip(),
                               (form.relation.data or "").strip(), form.strokes.data or None, stamped,
@@ -411,31 +409,21 @@ def sign(token: str):
                               request.user_agent.string or "", taken_on=taken_on,
                               signed_at=replay.recorded_at())
     except SignatureError:
-        if replay.is_replay():
-            _roll_back()
-            return replay.problem(422, _("Please correct the marked fields."),
-                                  _("The signature could not be read. Clear the box and sign again."))
-        _roll_back()
-        shipment = db.session.get(Shipment, shipment.id)
         form.strokes.errors = [_("The signature could not be read. Clear the box and sign again.")]
-        return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
+        return Invalid(form, page, rollback=True)
     except UploadError as error:
-        if replay.is_replay():
-            return replay.refused_upload(form, error)
-        _roll_back()
-        shipment = db.session.get(Shipment, shipment.id)
         form.photos.errors = [str(error)]
-        return receipt_page(link, shipment, form, status=422, taken_on=taken_on, values=values)
-    if replay.is_replay():
-        from .pdf_copy import receipt_copy_url
-        # The customer's phone offers their signed copy in place (not the courier's: its link is not theirs).
-        return replay.applied(services.receipt_thanks(shipment), id=shipment.id,
-                              download=receipt_copy_url(token) or "")
+        return Invalid(form, page, rollback=True)
+    from .pdf_copy import receipt_copy_url
+    thanks = services.receipt_thanks(shipment)
     if taken_on == "customer":
         # The customer's own phone: their copy, with the thanks on top (sent again by a reload, it
-        # changes nothing and shows the copy).
-        return receipt_copy(link, services.receipt_thanks(shipment))
-    return render("shipping/thanks.html", shipment=shipment, thanks=services.receipt_thanks(shipment))
+        # changes nothing and shows the copy); offline, their signed copy is offered in place.
+        return Applied(thanks, data={"id": shipment.id, "download": receipt_copy_url(token) or ""},
+                       page=lambda: receipt_copy(link, thanks))
+    # The courier's phone only says thanks (the copy is not the courier's: its link is not theirs).
+    return Applied(thanks, data={"id": shipment.id, "download": receipt_copy_url(token) or ""},
+                   page=lambda: render("shipping/thanks.html", shipment=shipment, thanks=thanks))
 
 
 def receipt_copy(link, thanks: str | None = None):

@@ -5,35 +5,38 @@ An offline-capable view is decorated with `offline_capable`. A plain form post (
 CSRF token) goes through the view as before. A replay from the outbox carries
 `Authorization: Device <id>.<secret>`, `Idempotency-Key`, `X-Actor` (the person who recorded it on a
 shared phone) and `X-Recorded-At` (the phone's clock), and no cookie; it gets JSON, never a redirect.
+The view itself does not branch on which of the two it serves: it returns an outcome
+(sync/outcomes.py) that the decorator renders as a page or as JSON.
 """
 import functools
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, flash, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from wtforms import FieldList, FormField
 
 from ..auth.models import User, hash_secret
 from ..capabilities import CAPABILITY_ARGS, redact, subject
 from ..db_types import utcnow
-from ..extensions import csrf, db
+from ..extensions import csrf, db, login_manager
+from ..htmx import see_other
 from ..inputs import optional_row_id
 from ..photos import MAX_PHOTOS, save_photos
 from ..problems import problem, wants_problem_json  # noqa: F401  (kept importable from here)
 from ..statemachine import TransitionError
 from ..uploads import UploadError, sha256_of
 from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
+from .outcomes import OUTCOMES, Applied, Conflict, Invalid, run_view
 
 KEY_MAX_LENGTH = 64
 
 
-def is_replay() -> bool:
-    """Whether this request is an outbox replay (answer JSON, never a redirect)."""
-    return bool(g.get("replay"))
 
 
 def parse_device_credential(header: str | None) -> SyncDevice | None:
@@ -184,54 +187,161 @@ def _as_problem(error: HTTPException):
     return problem(error.code or 500, message, message)
 
 
+@dataclass
+class OutboxCredential:
+    """What an `Authorization: Device …` header proves: the phone's outbox device and the person it
+    acts for (X-Actor), or the problem+json answer that refuses it."""
+
+    device: SyncDevice | None = None
+    actor: User | None = None
+    refusal: object = None  # a problem() response when the credential does not hold
+
+
+def outbox_credential() -> OutboxCredential:
+    """This request's outbox credential, checked once per request (cached on g.outbox_credential)."""
+    if "outbox_credential" in g:
+        return g.outbox_credential
+    g.outbox_credential = credential = _check_outbox_credential()
+    return credential
+
+
+def _check_outbox_credential() -> OutboxCredential:
+    device = parse_device_credential((request.headers.get("Authorization") or "").strip())
+    if device is None:
+        return OutboxCredential(refusal=problem(401, _("This phone is not known to the server"),
+                                                _("Log in on this phone again, then send the waiting actions.")))
+    if device.is_revoked:
+        return OutboxCredential(device, refusal=problem(
+            403, _("This phone was locked out"),
+            _("An administrator revoked this phone. Its waiting actions stay on it; ask the office to record them."),
+            reason="device_revoked"))
+    actor_id = optional_row_id(request.headers.get("X-Actor"))
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
+    member = actor is not None and db.session.scalar(db.select(SyncDeviceMember.id).where(
+        SyncDeviceMember.device_id == device.id, SyncDeviceMember.user_id == actor.id))
+    if not member or not actor.active:
+        return OutboxCredential(device, refusal=problem(
+            403, _("This person may not act on this phone"),
+            _("Only people who logged in or switched in on this phone can record on it."),
+            reason="actor_not_enrolled"))
+    return OutboxCredential(device, actor)
+
+
+def _replay_kind() -> str | None:
+    """"device" or "link" when this request is an outbox replay to an offline-capable view that takes
+    that credential, else None (a plain form post, whatever other Authorization it carries)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    accepts = getattr(view, "offline_capable", None)
+    authorization = (request.headers.get("Authorization") or "").strip()
+    if accepts is None:
+        return None
+    if authorization.startswith("Device ") and accepts == "device":
+        return "device"
+    if authorization == "Link" and accepts == "link":
+        return "link"
+    return None
+
+
+@login_manager.request_loader
+def load_replay_actor(_request):
+    """Flask-Login's user for an outbox replay (no cookie, no session): the person the phone's
+    credential acts for. Only on offline-capable views: the credential opens nothing else."""
+    if _replay_kind() != "device":
+        return None
+    credential = outbox_credential()
+    return credential.actor if credential.refusal is None else None
+
+
 def offline_capable(view=None, *, link: bool = False):
-    """Accept outbox replays on this view as well as plain form posts (see the module docstring).
+    """Accept outbox replays on this view as well as plain form posts (see the module docstring), and
+    render the view's outcome (sync/outcomes.py) as a page or as JSON.
 
     With link=True the view is a customer or courier link page: the token in its URL is the whole
-    credential, so a replay says `Authorization: Link` and names no device and no person."""
+    credential, so a replay says `Authorization: Link` and names no device and no person. Put it
+    above any login decorator (check_decorator_order refuses the app otherwise): its answers to a bad
+    credential must come first."""
     if view is None:
         return functools.partial(offline_capable, link=link)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        authorization = (request.headers.get("Authorization") or "").strip()
-        is_link = link and authorization == "Link"
-        if not (authorization.startswith("Device ") or is_link):
+        kind = _replay_kind()
+        if kind is None:
             # A plain form post (any other Authorization, e.g. a proxy's Basic, is not a replay).
             csrf.protect()
-            return view(*args, **kwargs)
+            return render_for_browser(run_view(view, args, kwargs))
         # A replay: no cookie is involved, so no cross-site request can forge it; CSRF is waived
         # (a page elsewhere cannot send an Authorization header here: no CORS is granted).
         g.replay = True
-        if is_link:
+        if kind == "link":
             return _replay(view, args, kwargs, device=None, actor=None)
-        device = parse_device_credential(authorization)
-        if device is None:
-            return problem(401, _("This phone is not known to the server"),
-                           _("Log in on this phone again, then send the waiting actions."))
-        if device.is_revoked:
-            return problem(403, _("This phone was locked out"),
-                           _("An administrator revoked this phone. Its waiting actions stay on it; "
-                             "ask the office to record them."), reason="device_revoked")
-        actor_id = optional_row_id(request.headers.get("X-Actor"))
-        actor = db.session.get(User, actor_id) if actor_id is not None else None
-        member = actor is not None and db.session.scalar(db.select(SyncDeviceMember.id).where(
-            SyncDeviceMember.device_id == device.id, SyncDeviceMember.user_id == actor.id))
-        if not member or not actor.active:
-            return problem(403, _("This person may not act on this phone"),
-                           _("Only people who logged in or switched in on this phone can record on it."),
-                           reason="actor_not_enrolled")
-        device.last_seen_at = utcnow()
-        g._login_user = actor  # Flask-Login's current_user for this request only; no session is touched
-        return _replay(view, args, kwargs, device=device, actor=actor)
+        credential = outbox_credential()
+        if credential.refusal is not None:
+            return credential.refusal
+        credential.device.last_seen_at = utcnow()
+        g.outbox_device = credential.device
+        # current_user is the credential's person through Flask-Login's request loader (above).
+        return _replay(view, args, kwargs, device=credential.device, actor=credential.actor)
 
+    wrapper.offline_capable = "link" if link else "device"
+    wrapper.offline_wrapper = wrapper
     csrf.exempt(wrapper)
     return wrapper
 
 
+def check_decorator_order(app) -> None:
+    """Refuse to start when a decorator was put above offline_capable: a login check above it would
+    answer a replay with a redirect to the login page, which the outbox retries for ever."""
+    for endpoint, view in app.view_functions.items():
+        inner = getattr(view, "offline_wrapper", None)
+        if inner is not None and inner is not view:
+            raise RuntimeError(f"{endpoint}: @offline_capable must be the outermost decorator (under the route)")
+
+
+def render_for_browser(outcome):
+    """The page for a plain form post: a redirect after an applied action, the form again, an error."""
+    if not isinstance(outcome, OUTCOMES):
+        return outcome  # a response of the view's own (e.g. the scanner's JSON for its fetch)
+    if isinstance(outcome, Applied):
+        if outcome.page is not None:
+            return outcome.page()
+        flash(outcome.message)
+        return see_other(outcome.redirect)
+    if isinstance(outcome, Invalid):
+        if outcome.rollback:
+            _roll_back()
+        return outcome.page()
+    _roll_back()
+    if outcome.page is not None:
+        return outcome.page()
+    raise TransitionError(outcome.status, outcome.message)  # the error page, with the message
+
+
+def render_for_replay(outcome):
+    """The JSON for a replay: 201 applied, 422 with the messages per field, a problem; a Conflict is
+    raised as the TransitionError _replay keeps as a conflict."""
+    if not isinstance(outcome, OUTCOMES):
+        return outcome
+    if isinstance(outcome, Applied):
+        return applied(outcome.message, **outcome.data)
+    if isinstance(outcome, Conflict):
+        raise TransitionError(outcome.status, outcome.message)
+    _roll_back()
+    if isinstance(outcome, Invalid):
+        return invalid(outcome.form, outcome.errors)
+    if outcome.json is not None:
+        return outcome.json()
+    return problem(outcome.status, outcome.message, **({"reason": outcome.reason} if outcome.reason else {}))
+
+
+def _roll_back() -> None:
+    """Nothing of this request is kept (the commit at the edge is skipped: transaction.py)."""
+    g.rollback = True
+    db.session.rollback()
+
+
 def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
     """Apply a replay once: answer a repeat from its stored record, keep a conflict, store the answer."""
-    g.csrf_valid = True  # tells the forms' own CSRF check that this request needs none
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
         return problem(400, _("Idempotency-Key missing"), _("Every replay needs an Idempotency-Key."))
@@ -250,7 +360,7 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
         return _stored_answer(record)
     g.recorded_at = _recorded_at()
     try:
-        response = current_app.make_response(view(*args, **kwargs))
+        response = current_app.make_response(render_for_replay(run_view(view, args, kwargs)))
     except TransitionError as error:
         db.session.rollback()
         if error.status != 409:
@@ -296,23 +406,29 @@ def _answer_of_concurrent_send(key: str, prints: tuple[str, str]):
     return _stored_answer(record)
 
 
-def invalid(form):
+def invalid(form, more_errors: dict | None = None):
     """The JSON answer to a replay whose fields do not pass the form (422, the messages per field)."""
     # Keyed by each field's posted name ("p-good", not "good"): the names the outbox stored the
     # entry's fields under, and the key the photo errors already use. Form-wide errors (key None) go
-    # under "form".
-    errors = {(form[name].name if name in form else "form"): [str(e) for e in messages]
-              for name, messages in form.errors.items()}
+    # under "form". A table of lines (a FieldList) gives each line's fields under their own names.
+    errors = dict(more_errors or {})
+    for field in form:
+        errors.update(posted_errors(field))
+    if form.form_errors:
+        errors["form"] = [str(e) for e in form.form_errors]
     detail = " ".join(message for messages in errors.values() for message in messages)
     return problem(422, _("Please correct the marked fields."), detail, errors=errors)
 
 
-def refused_upload(form, error):
-    """The JSON answer to a replay whose photo was refused: nothing of it is kept (rolled back)."""
-    g.rollback = True
-    db.session.rollback()
-    return problem(422, _("Please correct the marked fields."), str(error),
-                   errors={form.photos.name: [str(error)]})
+def posted_errors(field) -> dict[str, list[str]]:
+    """A field's messages keyed by posted name; a FieldList's or FormField's by each inner field's."""
+    if isinstance(field, (FieldList, FormField)):
+        inner = field.entries if isinstance(field, FieldList) else list(field.form)
+        found = {}
+        for sub in inner:
+            found.update(posted_errors(sub))
+        return found
+    return {field.name: [str(e) for e in field.errors]} if field.errors else {}
 
 
 def applied(message: str, status: int = 201, **data):
