@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_cli(app)
+    register_background(app)
     register_errors(app)
     capabilities.register_logging(app)  # after the blueprints: it reads their token routes
     return app
@@ -178,6 +179,14 @@ def register_cli(app: Flask) -> None:
     from . import cli, tls
     cli.init_app(app)
     tls.init_app(app)
+
+
+def register_background(app: Flask) -> None:
+    """The app's Huey and every declared background task (after the blueprints, whose modules
+    declare them): mail delivery, the nightly purges."""
+    from . import background
+    from .notify import mail as _mail  # noqa: F401  (declares the mail task)
+    background.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

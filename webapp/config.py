@@ -54,6 +54,12 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "orders@example.com"
+    # Background tasks (webapp/background.py): HUEY_URL redis://… or sqlite:///… (REDIS_URL also
+    # chooses Redis); unset, a SQLite file in instance/. HUEY_IMMEDIATE runs tasks inline when they are
+    # queued (None: when TESTING).
+    HUEY_URL = None
+    REDIS_URL = None
+    HUEY_IMMEDIATE = None
     # Behind reverse proxies, how many of them to believe for X-Forwarded-For/-Proto/-Host (the
     # client's address, HTTPS, the host). 0: none, the headers are ignored. PROXY_FIX=1 means 1.
     TRUSTED_PROXIES = 0
@@ -67,6 +73,7 @@ ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
     "SESSION_COOKIE_SECURE",
+    "HUEY_URL", "REDIS_URL",
 )
 BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE")
 INTEGER_KEYS = ("TRUSTED_PROXIES",)

@@ -35,10 +35,9 @@ def firm_zone() -> ZoneInfo:
 
 
 def firm_today() -> date:
-    """Today in the firm's time zone: the date to compare with planned and due dates, which are the
-    firm's local dates (the server's or UTC's date is a day off for part of every day)."""
-    from .db_types import utcnow
-    return utcnow().astimezone(firm_zone()).date()
+    """Today in the firm's time zone (wallclock.firm_today, the one clock)."""
+    from .wallclock import firm_today as today
+    return today()
 
 
 def local_date(moment: datetime) -> date:

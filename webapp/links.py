@@ -14,8 +14,9 @@ from flask import abort, current_app
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .db_types import UTCDateTime, utcnow
+from .db_types import UTCDateTime
 from .extensions import db
+from .wallclock import utcnow
 
 PURPOSES = ("requirement_confirm", "order_countersign", "courier", "delivery_receipt",
             "order_service", "survey")

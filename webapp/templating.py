@@ -9,10 +9,10 @@ from flask_login import current_user
 
 from . import permissions
 from .contacts import tel_href
-from .db_types import utcnow
 from .permissions import MACHINES
 from .statemachine import N_
 from .labels import label, state_label
+from .wallclock import utcnow
 
 
 # Yuan print as ¥ in every language: Babel's English "CN¥" tells a Chinese firm's staff and customers

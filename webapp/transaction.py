@@ -109,7 +109,7 @@ def _finish(app: TrackerApp, rv):
     if response.status_code < 500 and not g.get("rollback"):
         device = g.get("device")
         if device is not None:
-            from .db_types import utcnow
+            from .wallclock import utcnow
             device.last_seen_at = utcnow()
         db.session.commit()
         g.tx_committed, g.tx_phase = True, "done"

@@ -100,7 +100,7 @@ def revoke_device(device_id: int):
     """End one device session (a lost phone)."""
     device = db.get_or_404(DeviceSession, device_id)
     if device.revoked_at is None:
-        from ..db_types import utcnow
+        from ..wallclock import utcnow
         device.revoked_at, device.revoked_reason = utcnow(), "revoked_by_admin"
         # A floor phone with nobody switched in has no person: the event is about the device then.
         audit.record("device.revoked", device.user or device, actor=current_user, after={"device": device.id},

@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 
 from .. import audit, clocks, links
 from ..admin.models import get_settings
-from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle
 from .models import RATINGS, FollowUp, Survey, Ticket, TicketMessage

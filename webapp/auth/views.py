@@ -5,11 +5,11 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from .. import audit, qr
-from ..db_types import utcnow
 from ..extensions import db, login_manager
 from ..links import absolute
 from ..pwa import keep_offline
 from ..htmx import render, see_other
+from ..wallclock import utcnow
 from . import bp, floor, sessions
 from .forms import BadgePinForm, EnrolForm, FloorCodeForm, LoginForm, PasswordForm, SwitchForm
 from ..permissions import can_switch_to, requires

@@ -5,8 +5,9 @@ from decimal import Decimal
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db_types import Percent, UTCDateTime, utcnow
+from ..db_types import Percent, UTCDateTime
 from ..extensions import db
+from ..wallclock import utcnow
 
 
 class Customer(db.Model):

@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 from .. import clocks, links
 from ..admin.models import get_settings
 from ..db_types import money as round_money
-from ..db_types import utcnow
 from ..extensions import db
 from ..labels import label
 from ..notify import mail
 from ..photos import Photo
 from ..templating import date_local, datetime_local, money, quantity
 from ..uploads import path_of
+from ..wallclock import utcnow
 from .pdf import CopyPDF
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clocks
 from ..admin.forms import ROLE_LABELS
-from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import firm_today
 from ..permissions import can
+from ..wallclock import utcnow
 from ..orders.models import Order
 from ..requirements.models import Requirement
 

@@ -12,13 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, links
 from ..admin.models import get_settings
-from ..db_types import money, utcnow
+from ..db_types import money
 from ..extensions import db
 from ..i18n import firm_today
 from ..notify import mail
 from ..production.models import Product
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle
 from .models import (BUDGET_CATEGORIES, Approval, Countersignature, FeasibilityReview, Order,

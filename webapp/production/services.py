@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 
 from .. import audit
 from ..clocks import shift_working_days
-from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
 from ..orders import lifecycle as order_lifecycle
 from ..photos import save_photos
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle
 from .models import QC_DISPOSITIONS, Anomaly, ProgressReport, QcRejection, WorkOrder

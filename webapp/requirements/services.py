@@ -6,9 +6,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import audit, links
-from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
+from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle
 from .models import Attachment, Requirement, RequirementRound

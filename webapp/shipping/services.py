@@ -6,7 +6,6 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from .. import audit, clocks, links
-from ..db_types import utcnow
 from ..extensions import db
 from ..notify import mail
 from ..orders import lifecycle as order_lifecycle
@@ -15,6 +14,7 @@ from ..photos import save_photos
 from ..production.stock import take_from_stock
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle
 from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentLine

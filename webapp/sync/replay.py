@@ -9,6 +9,7 @@ shared phone) and `X-Recorded-At` (the phone's clock), and no cookie; it gets JS
 import functools
 import hashlib
 import json
+import logging
 import secrets
 from datetime import datetime, timedelta
 
@@ -17,14 +18,15 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from .. import background
 from ..auth.models import User, hash_secret
 from ..capabilities import CAPABILITY_ARGS, redact, subject
-from ..db_types import utcnow
 from ..extensions import csrf, db
 from ..inputs import optional_row_id
 from ..photos import MAX_PHOTOS, save_photos
 from ..statemachine import TransitionError
 from ..uploads import UploadError, sha256_of
+from ..wallclock import utcnow
 from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
 
 KEY_MAX_LENGTH = 64
@@ -348,3 +350,12 @@ def purge_old_records(days: int | None = None) -> int:
     result = db.session.execute(db.delete(IdempotencyRecord).where(
         IdempotencyRecord.created_at < utcnow() - timedelta(days=days)))
     return result.rowcount or 0
+
+
+@background.periodic(background.crontab(minute="20", hour="19"), name="sync.purge_old_records")
+def purge_old_records_nightly() -> None:
+    """The worker forgets expired idempotency keys every night (19:20 UTC, 03:20 in China); the
+    `flask purge-sync-keys` command does the same by hand."""
+    count = purge_old_records()
+    db.session.commit()
+    logging.getLogger(__name__).info("forgot %s idempotency keys", count)

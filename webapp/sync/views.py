@@ -8,11 +8,11 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..auth.sessions import describe_device
-from ..db_types import utcnow
 from ..extensions import db
 from ..htmx import render, see_other
 from ..permissions import can, requires
 from ..photos import get_photo, photos_of, send_photo
+from ..wallclock import utcnow
 from . import bp, replay
 from .models import SyncConflict, SyncDevice, SyncDeviceMember
 
