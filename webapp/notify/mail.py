@@ -75,6 +75,15 @@ def queue(to: str, subject: str, body: str, attachments: list[Attachment] | None
         deliver.enqueue(message)
 
 
+def email_channel(event: str, recipients: list, context: dict, render) -> None:
+    """The e-mail channel of notify(): each recipient with an address gets the event's message in
+    their language, queued to leave after the commit."""
+    for recipient in recipients:
+        if recipient.email:
+            notice = render(recipient)
+            queue(recipient.email, notice.subject, notice.body, notice.attachments)
+
+
 def flush() -> None:
     """Hand what the request queued to the worker (called after the commit)."""
     for message in g.pop("outgoing_mail", []):
