@@ -51,22 +51,23 @@ class BackgroundTask:
 TASKS: dict[str, BackgroundTask] = {}
 
 
-def task(name: str | None = None, *, retries: int = 0, retry_delay: int = 0, retry_backoff: float = 0):
+def task(*, retries: int = 0, retry_delay: int = 0, retry_backoff: float = 0):
     """Declare a background task. retry_delay (seconds) is multiplied by retry_backoff after
-    each failed try (2 doubles it), up to retries more tries."""
+    each failed try (2 doubles it), up to retries more tries. Its queue name is its module and
+    function name: renaming or moving it strands what is queued under the old name."""
     def declare(func: Callable) -> BackgroundTask:
-        declared = BackgroundTask(name or f"{func.__module__}.{func.__name__}", func,
+        declared = BackgroundTask(f"{func.__module__}.{func.__name__}", func,
                                   dict(retries=retries, retry_delay=retry_delay, retry_backoff=retry_backoff))
         TASKS[declared.name] = declared
         return declared
     return declare
 
 
-def periodic(schedule: Callable, name: str | None = None):
+def periodic(schedule: Callable):
     """Declare a task the worker runs on a schedule, e.g. periodic(crontab(minute="30", hour="3"))
-    (the crontab is in UTC)."""
+    (the crontab is in UTC; the worker started with --no-periodic skips them)."""
     def declare(func: Callable) -> BackgroundTask:
-        declared = BackgroundTask(name or f"{func.__module__}.{func.__name__}", func, schedule=schedule)
+        declared = BackgroundTask(f"{func.__module__}.{func.__name__}", func, schedule=schedule)
         TASKS[declared.name] = declared
         return declared
     return declare
@@ -91,10 +92,11 @@ def register(app: Flask, declared: BackgroundTask) -> None:
         with app.app_context():
             return declared.func(*args, **kwargs)
 
+    # Huey names it module.function (from functools.wraps), as declared.name.
     if declared.schedule is not None:
-        wrapper = huey.periodic_task(declared.schedule, name=declared.name)(in_app_context)
+        wrapper = huey.periodic_task(declared.schedule)(in_app_context)
     else:
-        wrapper = huey.task(name=declared.name, **declared.options)(in_app_context)
+        wrapper = huey.task(**declared.options)(in_app_context)
     app.extensions["huey_tasks"][declared.name] = wrapper
 
 

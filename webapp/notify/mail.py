@@ -98,7 +98,7 @@ def discard() -> None:
     g.pop("outgoing_mail", None)
 
 
-@background.task("mail.deliver", retries=SEND_RETRIES, retry_delay=SEND_RETRY_DELAY_SECONDS,
+@background.task(retries=SEND_RETRIES, retry_delay=SEND_RETRY_DELAY_SECONDS,
                  retry_backoff=SEND_RETRY_BACKOFF)
 def deliver(message: OutgoingMessage) -> None:
     """The background task: build the attachments and send the message (a failure raises, and the

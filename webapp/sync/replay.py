@@ -352,7 +352,7 @@ def purge_old_records(days: int | None = None) -> int:
     return result.rowcount or 0
 
 
-@background.periodic(background.crontab(minute="20", hour="19"), name="sync.purge_old_records")
+@background.periodic(background.crontab(minute="20", hour="19"))
 def purge_old_records_nightly() -> None:
     """The worker forgets expired idempotency keys every night (19:20 UTC, 03:20 in China); the
     `flask purge-sync-keys` command does the same by hand."""
