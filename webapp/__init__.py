@@ -68,7 +68,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    # "basic": a phone switching between Wi-Fi and 4G must stay logged in (DESIGN.md §5.11).
+    # "basic": a phone switching between Wi-Fi and 4G must stay logged in (docs/architecture.md, rules).
     login_manager.session_protection = "basic"
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to open this page.")

@@ -44,7 +44,7 @@ class Defaults:
     RATE_LIMIT_POSTS_PER_ADDRESS = (2000, 60 * 60)
     # Late actions kept as conflicts through one used, replaced or expired link.
     RATE_LIMIT_CONFLICTS_PER_LINK = (10, 60 * 60)
-    SYNC_KEY_RETENTION_DAYS = 45  # idempotency keys are kept at least 30 days (DESIGN.md §5.7)
+    SYNC_KEY_RETENTION_DAYS = 45  # idempotency keys are kept at least 30 days (docs/architecture.md, the offline path)
     SYNC_MANIFEST_CAP = 40  # pages a phone keeps for offline use
     # Mail: "file" writes .eml files to instance/mail/ (development); "smtp" sends them.
     MAIL_BACKEND = "file"

@@ -1,4 +1,4 @@
-"""The server side of the outbox (DESIGN.md §5.7): device credentials, Idempotency-Key, fingerprints,
+"""The server side of the outbox (docs/architecture.md, the offline path): device credentials, Idempotency-Key, fingerprints,
 stored answers and conflicts.
 
 An offline-capable view is decorated with `offline_capable`. A plain form post (session cookie and
