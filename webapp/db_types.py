@@ -4,7 +4,7 @@ SQLite stores NUMERIC as floating point, so money is kept as integer minor units
 and quantities as integer thousandths; SQL sums over them are exact on both databases.
 SQLite also returns naive datetimes, so times are stored as naive UTC and returned aware.
 """
-from datetime import datetime, timezone
+from datetime import timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import BigInteger, DateTime
