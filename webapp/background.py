@@ -41,7 +41,11 @@ class BackgroundTask:
         if huey.immediate:
             # The worker gets the arguments pickled; check they would travel even when they don't.
             huey.serializer.serialize((args, kwargs))
-        return current_app.extensions["huey_tasks"][self.name](*args, **kwargs)
+        registered = current_app.extensions["huey_tasks"].get(self.name)
+        if registered is None:
+            # The worker would not know it either: declare tasks in modules create_app() imports.
+            raise LookupError(f"background task {self.name} was declared after the app was made")
+        return registered(*args, **kwargs)
 
     def __call__(self, *args, **kwargs):
         """Run the task here and now (the worker's wrapper adds the app context)."""
