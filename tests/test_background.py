@@ -157,6 +157,27 @@ def test_the_worker_process_delivers_mail_a_request_queued(app, smtp, as_user, m
     assert "Executing webapp.notify.mail.deliver" in output, output[-2000:]
 
 
+def test_the_queue_is_redis_where_configured(tmp_path):
+    """HUEY_URL or REDIS_URL with redis:// gives a Redis queue (nothing connects until a task is
+    queued); unset, a SQLite file in instance/; an unknown scheme is refused at start."""
+    from flask import Flask
+    from huey import RedisHuey, SqliteHuey
+
+    def huey_for(**config):
+        bare = Flask(__name__, instance_path=str(tmp_path))
+        bare.config.update(HUEY_IMMEDIATE=False, **config)
+        return background.make_huey(bare)
+
+    for key in ("HUEY_URL", "REDIS_URL"):
+        huey = huey_for(**{key: "redis://127.0.0.1:6399/3"})
+        assert isinstance(huey, RedisHuey) and not huey.immediate
+        assert huey.storage.conn.connection_pool.connection_kwargs["db"] == 3
+    huey = huey_for()
+    assert isinstance(huey, SqliteHuey) and huey.storage.filename == str(tmp_path / "huey.sqlite3")
+    with pytest.raises(ValueError):
+        huey_for(HUEY_URL="amqp://127.0.0.1/")
+
+
 # --- notify ------------------------------------------------------------------------------------------
 
 @pytest.fixture
