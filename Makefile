@@ -23,10 +23,11 @@ db: setup
 demo: db
 	$(BIN)/flask demo --first-run
 
-## run: set up, migrate the SQLite database, load the demo once, serve on 0.0.0.0:8000
+## run: set up, migrate the SQLite database, load the demo once, serve on 0.0.0.0:8000 with the
+## background worker beside it (webapp/serving.py starts and stops it with gunicorn)
 run: demo
 	@$(BIN)/python -m webapp.banner
-	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile - --logger-class webapp.capabilities.GunicornLogger "webapp:create_app()"
+	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 4 --config python:webapp.serving --access-logfile - --logger-class webapp.capabilities.GunicornLogger "webapp:create_app()"
 
 ## https: like run, over HTTPS on 0.0.0.0:8443 with a local certificate authority (phones install it from /certificate)
 https: demo

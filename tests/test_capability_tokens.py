@@ -247,7 +247,7 @@ def test_gunicorn_access_log_of_make_run_has_no_token(app, make_order, tmp_path)
         f"127.0.0.1:{port}" if a == "0.0.0.0:8000" else a.strip('"') for a in argv[1:]]
     argv[argv.index("--workers") + 1] = "1"
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test-secret",
-           "MAIL_BACKEND": "file"}
+           "MAIL_BACKEND": "file", "HUEY_URL": f"sqlite:///{tmp_path / 'huey.sqlite3'}"}
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

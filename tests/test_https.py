@@ -154,7 +154,8 @@ def https_server(tmp_path):
     """The real `flask serve-https` (gunicorn, 1 worker) on a free loopback port, on a migrated
     SQLite file; yields (base URL, TLS folder) and stops the server's process group afterwards."""
     env = {**os.environ, "FLASK_APP": "webapp", "DATABASE_URL": f"sqlite:///{tmp_path / 'https.sqlite3'}",
-           "TLS_DIR": str(tmp_path / "tls"), "SECRET_KEY": "https-test"}
+           "TLS_DIR": str(tmp_path / "tls"), "SECRET_KEY": "https-test",
+           "HUEY_URL": f"sqlite:///{tmp_path / 'huey.sqlite3'}"}  # the worker serve-https starts
     env.pop("PUBLIC_URL", None)
     migrate = subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120)

@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     check_decorator_order(app)
     register_template_helpers(app)
     register_cli(app)
+    register_background(app)
     register_errors(app)
     capabilities.register_logging(app)  # after the blueprints: it reads their token routes
     return app
@@ -69,7 +70,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    # "basic": a phone switching between Wi-Fi and 4G must stay logged in (DESIGN.md §5.11).
+    # "basic": a phone switching between Wi-Fi and 4G must stay logged in (docs/architecture.md, rules).
     login_manager.session_protection = "basic"
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to open this page.")
@@ -169,6 +170,14 @@ def register_cli(app: Flask) -> None:
     """flask demo, go-live, backup, user create."""
     from . import cli
     cli.init_app(app)
+
+
+def register_background(app: Flask) -> None:
+    """The app's Huey and every declared background task (after the blueprints, whose modules
+    declare them): mail delivery, the nightly purges."""
+    from . import background
+    from .notify import mail as _mail  # noqa: F401  (declares the mail task)
+    background.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -7,8 +7,9 @@ from flask import g, has_request_context
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db_types import UTCDateTime, utcnow
+from .db_types import UTCDateTime
 from .extensions import db
+from .wallclock import utcnow
 
 
 class AuditEvent(db.Model):

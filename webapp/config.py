@@ -47,7 +47,7 @@ class Defaults:
     RATE_LIMIT_POSTS_PER_ADDRESS = (2000, 60 * 60)
     # Late actions kept as conflicts through one used, replaced or expired link.
     RATE_LIMIT_CONFLICTS_PER_LINK = (10, 60 * 60)
-    SYNC_KEY_RETENTION_DAYS = 45  # idempotency keys are kept at least 30 days (DESIGN.md §5.7)
+    SYNC_KEY_RETENTION_DAYS = 45  # idempotency keys are kept at least 30 days (docs/architecture.md, the offline path)
     SYNC_MANIFEST_CAP = 40  # pages a phone keeps for offline use
     # Mail: "file" writes .eml files to instance/mail/ (development); "smtp" sends them.
     MAIL_BACKEND = "file"
@@ -57,6 +57,12 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "orders@example.com"
+    # Background tasks (webapp/background.py): HUEY_URL redis://… or sqlite:///… (REDIS_URL also
+    # chooses Redis); unset, a SQLite file in instance/. HUEY_IMMEDIATE runs tasks inline when they are
+    # queued (None: when TESTING).
+    HUEY_URL = None
+    REDIS_URL = None
+    HUEY_IMMEDIATE = None
     # Behind reverse proxies, how many of them to believe for X-Forwarded-For/-Proto/-Host (the
     # client's address, HTTPS, the host). 0: none, the headers are ignored. PROXY_FIX=1 means 1.
     TRUSTED_PROXIES = 0
@@ -70,6 +76,7 @@ ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
     "SESSION_COOKIE_SECURE", "LOCAL_CA",
+    "HUEY_URL", "REDIS_URL",
 )
 BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE", "LOCAL_CA")
 INTEGER_KEYS = ("TRUSTED_PROXIES",)

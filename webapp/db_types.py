@@ -4,13 +4,13 @@ SQLite stores NUMERIC as floating point, so money is kept as integer minor units
 and quantities as integer thousandths; SQL sums over them are exact on both databases.
 SQLite also returns naive datetimes, so times are stored as naive UTC and returned aware.
 """
-from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
+from datetime import timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
+
+from . import wallclock
 
 
 class ScaledDecimal(TypeDecorator):
@@ -72,31 +72,9 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-# How far the clock of this thread (or task) is moved from the real time: None, not moved. Only the
-# demo loader moves it (clock_at), to build the demo firm's history through the real services; a
-# ContextVar, so the requests other threads serve meanwhile keep the real time. Tests move time
-# with time-machine, which this honours as well (it patches datetime.now).
-_clock_offset: ContextVar[timedelta | None] = ContextVar("clock_offset", default=None)
-
-
-def utcnow() -> datetime:
-    """Return the current time, aware, in UTC: the one clock every service and default reads."""
-    now = datetime.now(timezone.utc)
-    offset = _clock_offset.get()
-    return now if offset is None else now + offset
-
-
-@contextmanager
-def clock_at(moment: datetime):
-    """Within the block, utcnow() (and so i18n.firm_today()) starts from moment and runs on at the
-    real pace, in this thread only. moment is an aware datetime."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to clock_at")
-    token = _clock_offset.set(moment - datetime.now(timezone.utc))
-    try:
-        yield
-    finally:
-        _clock_offset.reset(token)
+# The one clock lives in wallclock.py; these names stay for the column defaults and older imports.
+utcnow = wallclock.utcnow
+clock_at = wallclock.running_from
 
 
 def money(value) -> Decimal:

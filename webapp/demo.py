@@ -26,7 +26,6 @@ from .aftersales.models import Survey
 from .auth.models import DeviceSession, User
 from .costing import services as costing
 from .customers.models import Customer
-from .db_types import clock_at, utcnow
 from .extensions import db
 from .i18n import firm_today, firm_zone
 from .orders import services as orders
@@ -37,6 +36,7 @@ from .production.models import Product
 from .requirements import services as requirements
 from .requirements.models import Attachment, Requirement
 from .shipping import services as shipping
+from .wallclock import running_from as clock_at, utcnow
 
 DEMO_PASSWORD = "demo1234"
 

@@ -1,4 +1,4 @@
-"""Full page or fragment from the same URL (DESIGN.md §5.4)."""
+"""Full page or fragment from the same URL (docs/architecture.md, rules)."""
 from flask import get_flashed_messages, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block, render_blocks
 

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request, session
 from flask_login import current_user
 
+from .wallclock import utcnow
+
 
 def select_locale() -> str:
     """The user's choice, else the session's, else the browser's Accept-Language."""
@@ -36,8 +38,8 @@ def firm_zone() -> ZoneInfo:
 
 def firm_today() -> date:
     """Today in the firm's time zone: the date to compare with planned and due dates, which are the
-    firm's local dates (the server's or UTC's date is a day off for part of every day)."""
-    from .db_types import utcnow
+    firm's local dates (the server's or UTC's date is a day off for part of every day). The time is
+    the one clock's (wallclock.utcnow)."""
     return utcnow().astimezone(firm_zone()).date()
 
 

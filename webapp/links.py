@@ -15,8 +15,9 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import registry
-from .db_types import UTCDateTime, utcnow
+from .db_types import UTCDateTime
 from .extensions import db
+from .wallclock import utcnow
 
 
 

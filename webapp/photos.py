@@ -11,8 +11,9 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import uploads
-from .db_types import UTCDateTime, utcnow
+from .db_types import UTCDateTime
 from .extensions import db
+from .wallclock import utcnow
 
 MAX_PHOTOS = 6
 # A photo never changes under its id (a new one is a new row), so the browser may keep it a day;

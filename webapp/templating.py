@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from . import permissions, registry
 from .contacts import tel_href
-from .db_types import utcnow
 from .labels import label, state_label
+from .wallclock import utcnow
 
 
 # Yuan print as ¥ in every language: Babel's English "CN¥" tells a Chinese firm's staff and customers

@@ -419,6 +419,7 @@ def serve_https(host: str, port: int, workers: int) -> None:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads", "4",
             "--access-logfile", "-", "--logger-class", "webapp.capabilities.GunicornLogger", "--certfile", files["server.crt"], "--keyfile", files["server.key"],
+            "--config", "python:webapp.serving",  # the background worker starts and stops with gunicorn
             "webapp:create_app()"]
     if _gunicorn_has("control_socket_disable"):
         # gunicorn ≥ 25.1 opens ~/.gunicorn/gunicorn.ctl by default: `make run` and `make https`

@@ -3,7 +3,7 @@
 SQLite in WAL mode lets many readers and one writer work at once. The writer holds the lock from
 its first write to its commit, and a read transaction can never be safely upgraded to a write one
 (another writer may have committed since its snapshot: SQLITE_BUSY at once, no waiting). So an
-unsafe request (POST, PUT, PATCH, DELETE) runs in phases (DESIGN.md §5 rule 8, §2):
+unsafe request (POST, PUT, PATCH, DELETE) runs in phases (docs/architecture.md, the request path):
 
 1. *Read phase*: the view runs in an ordinary read transaction. A view that ends without writing
    (a form with errors, a refusal, a 404) answers from here and never touches the lock. At the first
@@ -19,7 +19,7 @@ unsafe request (POST, PUT, PATCH, DELETE) runs in phases (DESIGN.md §5 rule 8, 
 
 On PostgreSQL, which locks rows rather than the database, a request without images runs its view
 once; one with images goes through the same phases, so no row lock is held while they decode. Either way the request commits once, right after its view, before the response
-leaves, and mail is sent only after that commit. A database that stays busy past its timeout gives
+leaves, and mail is handed to the background worker only after that commit. A database that stays busy past its timeout gives
 503 with Retry-After (errors.py); the outbox retries by itself.
 """
 import copy
@@ -109,7 +109,7 @@ def _finish(app: TrackerApp, rv):
     if response.status_code < 500 and not g.get("rollback"):
         device = g.get("login_session")
         if device is not None:
-            from .db_types import utcnow
+            from .wallclock import utcnow
             device.last_seen_at = utcnow()
         db.session.commit()
         g.tx_committed, g.tx_phase = True, "done"

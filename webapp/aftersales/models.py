@@ -4,8 +4,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import UTCDateTime, utcnow
+from ..db_types import UTCDateTime
 from ..extensions import db
+from ..wallclock import utcnow
 
 RATINGS = ("requirement_response", "delivery_timeliness", "service_quality")
 

@@ -5,21 +5,15 @@ on_receipt() when the customer signs a delivery receipt and on_delivered() when 
 is delivered; closing a return case calls send_survey_when_settled().
 """
 from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from .. import audit, clocks, links
-from ..admin.models import get_settings
-from ..db_types import utcnow
 from ..extensions import db
-from ..notify import mail
+from ..notify import Recipient, notify
 from ..orders import lifecycle as order_lifecycle
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle
+from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
 from .models import RATINGS, FollowUp, Survey, Ticket, TicketMessage
 
 # The customer's order link stays usable for after-sales much longer than a signing link.
@@ -51,18 +45,8 @@ def on_receipt(order, receipt_signed_at: datetime, user=None) -> FollowUp:
     db.session.flush()
     audit.record("follow_up.created", order, actor=user, entity_type="order",
                  after={"follow_up": follow_up.id, "due_at": follow_up.due_at.isoformat()})
-    rep = order.sales_rep
-    with force_locale(rep.locale or "zh"):
-        mail.queue(rep.email, _("Order %(number)s: follow-up call due %(date)s", number=order.number,
-                                date=_local(follow_up.due_at).strftime("%Y-%m-%d %H:%M")),
-                   links.absolute(url_for("aftersales.order", order_id=order.id)))
-    link = service_link(order)
-    with force_locale(order.customer.locale or "zh"):
-        mail.queue(customer_email(order),
-                   _("Order %(number)s: questions after delivery", number=order.number),
-                   _("Hello,\n\nThank you for receiving order %(number)s. If anything is not right, "
-                     "tell us on this page and follow our answer there:\n\n%(url)s\n",
-                     number=order.number, url=link.url))
+    notify("follow_up.due", [Recipient.user(order.sales_rep)], order=order, follow_up=follow_up)
+    notify("order.received", [customer_recipient(order)], order=order, link=service_link(order))
     return follow_up
 
 
@@ -125,11 +109,7 @@ def open_ticket(order, subject: str, description: str, user=None, customer_name:
                  after={"ticket": ticket.id, "subject": subject, "status": ticket.status,
                         "first_response_due_at": ticket.first_response_due_at.isoformat()})
     if user is None:
-        rep = order.sales_rep
-        with force_locale(rep.locale or "zh"):
-            mail.queue(rep.email, _("Order %(number)s: the customer opened a ticket: %(subject)s",
-                                    number=order.number, subject=subject),
-                       links.absolute(url_for("aftersales.ticket", ticket_id=ticket.id)))
+        notify("ticket.opened_by_customer", [Recipient.user(order.sales_rep)], order=order, ticket=ticket)
     return ticket
 
 
@@ -142,12 +122,8 @@ def respond(ticket: Ticket, body: str, user) -> TicketMessage:
     if ticket.first_response_at is None:
         ticket.first_response_at = utcnow()
     order = ticket.order
-    link = service_link(order)
-    with force_locale(order.customer.locale or "zh"):
-        mail.queue(customer_email(order), _("Order %(number)s: we answered \"%(subject)s\"",
-                                            number=order.number, subject=ticket.subject),
-                   _("Hello,\n\nWe answered your question. Read the answer and tell us whether it is "
-                     "solved here:\n\n%(url)s\n", url=link.url))
+    notify("ticket.answered", [customer_recipient(order)], order=order, ticket=ticket,
+           link=service_link(order))
     return message
 
 
@@ -187,10 +163,7 @@ def send_survey(order) -> Survey | None:
     db.session.add(survey)
     db.session.flush()
     audit.record("survey.sent", order, entity_type="order", after={"survey": survey.id})
-    with force_locale(order.customer.locale or "zh"):
-        mail.queue(customer_email(order), _("Order %(number)s: how did we do?", number=order.number),
-                   _("Hello,\n\nOrder %(number)s is delivered. Three quick ratings and your suggestions "
-                     "help us improve:\n\n%(url)s\n", number=order.number, url=link.url))
+    notify("survey.sent", [customer_recipient(order)], order=order, link=link)
     return survey
 
 
@@ -218,11 +191,11 @@ def customer_email(order) -> str:
     return contact or order.customer.contact_email
 
 
+def customer_recipient(order) -> Recipient:
+    """The customer's contact for this order's messages, in the customer's language."""
+    return Recipient(customer_email(order), order.customer.locale or "zh")
+
+
 def _customer_label(order) -> str:
     """How a customer acting on a link appears in the audit trail and on messages."""
     return order.customer.contact_name or order.customer.name
-
-
-def _local(value: datetime) -> datetime:
-    """value in the firm's time zone."""
-    return value.astimezone(ZoneInfo(get_settings().timezone))

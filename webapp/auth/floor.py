@@ -21,9 +21,9 @@ from flask_login import logout_user
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, permissions
-from ..db_types import utcnow
 from ..extensions import db
 from ..transaction import memo, short_write
+from ..wallclock import utcnow
 from . import bp, sessions
 from .models import DeviceSession, FloorEnrolment, User, hash_secret
 

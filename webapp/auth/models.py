@@ -8,8 +8,9 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db_types import UTCDateTime, utcnow
+from ..db_types import UTCDateTime
 from ..extensions import db
+from ..wallclock import utcnow
 
 ROLES = (
     "admin", "sales", "operations", "production", "purchasing", "warehouse", "qc", "finance",

@@ -10,8 +10,8 @@ from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from .. import audit
-from ..db_types import utcnow
 from ..extensions import db, login_manager
+from ..wallclock import utcnow
 from .models import DeviceSession, LoginFailure, User, hash_secret
 
 

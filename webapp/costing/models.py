@@ -5,8 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Money, UTCDateTime, utcnow
+from ..db_types import Money, UTCDateTime
 from ..extensions import db
+from ..wallclock import utcnow
 
 
 def variance_rate(variance: Decimal | None, budget: Decimal | None) -> Decimal | None:

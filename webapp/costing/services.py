@@ -4,11 +4,11 @@ from decimal import Decimal
 
 from .. import audit
 from ..aftersales.models import FollowUp
-from ..db_types import utcnow
 from ..extensions import db
 from ..orders import lifecycle as order_lifecycle
 from ..permissions import can
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
 from .models import CostLine, CostSheet
 

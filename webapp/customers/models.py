@@ -5,8 +5,9 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Money, Percent, Quantity, UTCDateTime, utcnow
+from ..db_types import Money, Percent, Quantity, UTCDateTime
 from ..extensions import db
+from ..wallclock import utcnow
 
 
 class Customer(db.Model):

@@ -1,6 +1,7 @@
 """The customer's PDF copies of what they signed: the countersigned order confirmation and the
 delivery receipt. Mailed to them after they sign, and downloadable from their link for the
 retention period (public/pdf_copy.py, shipping/pdf_copy.py)."""
+import functools
 import json
 import logging
 import os
@@ -8,19 +9,19 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask import url_for
-from flask_babel import force_locale, pgettext
+from flask_babel import force_locale, get_locale, pgettext
 from flask_babel import gettext as _
 
 from .. import clocks, links
 from ..admin.models import get_settings
 from ..db_types import money as round_money
-from ..db_types import utcnow
 from ..extensions import db
 from ..labels import label
-from ..notify import mail
+from ..notify import Attachment, Notice, Recipient, message, notify
 from ..photos import Photo
 from ..templating import date_local, datetime_local, money, quantity
 from ..uploads import path_of
+from ..wallclock import utcnow
 from .pdf import CopyPDF
 
 log = logging.getLogger(__name__)
@@ -241,25 +242,38 @@ def _contact(order) -> str:
     return contact or order.customer.contact_email
 
 
+def countersign_copy_bytes(signature_id: int, locale: str) -> bytes:
+    """The countersigned copy's PDF, in locale (made by the mail task, after the commit)."""
+    from ..orders.models import Countersignature
+    with force_locale(locale):
+        return countersign_pdf(db.session.get(Countersignature, signature_id))
+
+
+def receipt_copy_bytes(receipt_id: int, locale: str) -> bytes:
+    """The signed delivery receipt's PDF, in locale (made by the mail task, after the commit)."""
+    from ..shipping.models import DeliveryReceipt
+    with force_locale(locale):
+        return receipt_pdf(db.session.get(DeliveryReceipt, receipt_id))
+
+
+@message("order.countersigned_copy")
+def countersigned_copy_notice(order, signature, link) -> Notice:
+    """To the customer: their countersigned copy attached, and its download link."""
+    url = links.absolute(url_for("public.countersign_copy_pdf", token=link.token))
+    make = functools.partial(countersign_copy_bytes, signature.id, str(get_locale()))
+    return Notice(_("Order %(number)s: your countersigned copy", number=order.number),
+                  _("Hello,\n\nThank you for countersigning order %(number)s. Your copy is attached as a PDF. "
+                    "You can also download it here for %(days)s days:\n\n%(url)s\n",
+                    number=order.number, days=get_settings().signed_copy_days, url=url),
+                  [Attachment(countersign_filename(json.loads(signature.terms_json)), "application/pdf", make)])
+
+
 def mail_countersigned_copy(signature, order, link) -> None:
     """Mail the customer their countersigned copy (made after the commit) with the download link,
     in the customer's language."""
-    from ..orders.models import Countersignature
     db.session.flush()
-    signature_id, locale = signature.id, _customer_locale(order)
-    url = links.absolute(url_for("public.countersign_copy_pdf", token=link.token))
-
-    def make() -> bytes:
-        with force_locale(locale):
-            return countersign_pdf(db.session.get(Countersignature, signature_id))
-
-    with force_locale(locale):
-        mail.queue(_contact(order), _("Order %(number)s: your countersigned copy", number=order.number),
-                   _("Hello,\n\nThank you for countersigning order %(number)s. Your copy is attached as a PDF. "
-                     "You can also download it here for %(days)s days:\n\n%(url)s\n",
-                     number=order.number, days=get_settings().signed_copy_days, url=url),
-                   attachments=[mail.Attachment(countersign_filename(json.loads(signature.terms_json)),
-                                                "application/pdf", make)])
+    notify("order.countersigned_copy", [Recipient(_contact(order), _customer_locale(order))],
+           order=order, signature=signature, link=link)
 
 
 def receipt_link(shipment_id: int):
@@ -270,26 +284,25 @@ def receipt_link(shipment_id: int):
     return link if link_keeps_copy(link, "delivery_receipt") else None
 
 
+@message("shipment.receipt_copy")
+def receipt_copy_notice(order, shipment, receipt, link) -> Notice:
+    """To the customer: their signed delivery receipt attached, and (with a live link) its download link."""
+    body = _("Hello,\n\nYour receipt of shipment %(number)s (order %(order)s) is recorded. Your signed copy "
+             "is attached as a PDF.\n", number=shipment.number, order=order.number)
+    if link is not None:
+        url = links.absolute(url_for("shipping.receipt_copy_pdf", token=link.token))
+        body += "\n" + _("You can also download it here for %(days)s days:\n\n%(url)s\n",
+                         days=get_settings().signed_copy_days, url=url)
+    make = functools.partial(receipt_copy_bytes, receipt.id, str(get_locale()))
+    return Notice(_("Shipment %(number)s: your signed delivery receipt", number=shipment.number), body,
+                  [Attachment(receipt_filename(shipment), "application/pdf", make)])
+
+
 def mail_receipt_copy(receipt) -> None:
     """Mail the customer their signed delivery receipt (made after the commit), with the download
     link of their receipt link (also when they signed on the courier's phone), in their language."""
-    from ..shipping.models import DeliveryReceipt
     db.session.flush()
     shipment = receipt.shipment
-    link = receipt_link(shipment.id)
     order = shipment.order
-    receipt_id, locale = receipt.id, _customer_locale(order)
-
-    def make() -> bytes:
-        with force_locale(locale):
-            return receipt_pdf(db.session.get(DeliveryReceipt, receipt_id))
-
-    with force_locale(locale):
-        body = _("Hello,\n\nYour receipt of shipment %(number)s (order %(order)s) is recorded. Your signed copy "
-                 "is attached as a PDF.\n", number=shipment.number, order=order.number)
-        if link is not None:
-            url = links.absolute(url_for("shipping.receipt_copy_pdf", token=link.token))
-            body += "\n" + _("You can also download it here for %(days)s days:\n\n%(url)s\n",
-                             days=get_settings().signed_copy_days, url=url)
-        mail.queue(_contact(order), _("Shipment %(number)s: your signed delivery receipt", number=shipment.number),
-                   body, attachments=[mail.Attachment(receipt_filename(shipment), "application/pdf", make)])
+    notify("shipment.receipt_copy", [Recipient(_contact(order), _customer_locale(order))],
+           order=order, shipment=shipment, receipt=receipt, link=receipt_link(shipment.id))

@@ -1,1 +1,94 @@
-"""Notifications: mail now; webhooks and SLA escalations come with background work."""
+"""Notifications: a domain announces an event to people; every channel delivers it its own way.
+
+A domain declares the message of each event once, by name, in its own notices.py:
+
+    @notify.message("requirement.sent")
+    def requirement_sent(requirement, link) -> notify.Notice:
+        return notify.Notice(subject=_("..."), body=_("..."))
+
+and its service announces the event after the change it reports:
+
+    notify.notify("requirement.sent", [notify.Recipient(email, locale)], requirement=requirement, link=link)
+
+notify() hands the event, its recipients and its context to every registered channel. E-mail is
+the first channel (mail.py: it renders the message in each recipient's language and queues it to
+leave after the commit, by a background task); WeCom, SMS or webhooks register theirs with
+register_channel() and read the same events. No domain sends mail itself.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import force_locale
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone to tell, with the addresses channels may use and the language to tell them in."""
+
+    email: str | None
+    locale: str = "zh"
+    name: str = ""
+
+    @classmethod
+    def user(cls, user) -> "Recipient":
+        """A staff member, in the language they chose."""
+        return cls(email=user.email, locale=user.locale or "zh", name=user.name)
+
+
+@dataclass
+class Notice:
+    """An event's message as one recipient reads it (mail.Attachment files for channels that carry
+    files)."""
+
+    subject: str
+    body: str
+    attachments: list = field(default_factory=list)
+
+
+# An event's message renderer: called with the event's context, in the recipient's language.
+Renderer = Callable[..., Notice]
+# A channel: called with the event name, its recipients, its context and a function that renders the
+# message for one recipient (in their language).
+Channel = Callable[[str, list[Recipient], dict, Callable[[Recipient], Notice]], None]
+
+MESSAGES: dict[str, Renderer] = {}
+CHANNELS: dict[str, Channel] = {}
+
+
+def message(event: str):
+    """Declare the message of an event (one renderer per event name)."""
+    def declare(render: Renderer) -> Renderer:
+        if MESSAGES.get(event, render) is not render:
+            raise ValueError(f"the event {event!r} already has a message")
+        MESSAGES[event] = render
+        return render
+    return declare
+
+
+def register_channel(name: str, channel: Channel) -> None:
+    """Add a channel every event goes to (a second registration under a name replaces the first)."""
+    CHANNELS[name] = channel
+
+
+def unregister_channel(name: str) -> None:
+    """Remove a channel (tests, or a channel switched off)."""
+    CHANNELS.pop(name, None)
+
+
+def notify(event: str, recipients: list[Recipient], **context) -> None:
+    """Announce an event to recipients through every channel. An event without a declared
+    message is a programming error (KeyError), not a silent no-op."""
+    render = MESSAGES[event]
+
+    def render_for(recipient: Recipient) -> Notice:
+        with force_locale(recipient.locale or "zh"):
+            return render(**context)
+
+    for channel in list(CHANNELS.values()):
+        channel(event, recipients, context, render_for)
+
+
+from . import mail  # noqa: E402  (the e-mail channel needs the names above)
+from .mail import Attachment  # noqa: E402,F401  (a file a Notice carries)
+
+register_channel("email", mail.email_channel)

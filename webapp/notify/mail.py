@@ -1,4 +1,8 @@
-"""Mail queued during a request and sent only after its commit."""
+"""The e-mail channel's delivery: messages queued during a request leave only after its commit, by
+a background task (webapp/background.py) that retries with backoff while the mail server is away.
+
+Domains do not call this module: they call notify() (webapp/notify/__init__.py), whose e-mail
+channel renders the message and queues it here."""
 import logging
 import os
 import smtplib
@@ -12,70 +16,81 @@ from email.utils import format_datetime, make_msgid
 
 from flask import current_app, g, has_request_context
 
-from ..db_types import utcnow
+from .. import background
+from ..wallclock import utcnow
 
 log = logging.getLogger(__name__)
 MAIL_FILE_LIFETIME = timedelta(days=7)
+# A message that cannot leave is tried again after 1, 2, 4, 8, 16 and 32 minutes (about an hour in all).
+SEND_RETRIES = 6
+SEND_RETRY_DELAY_SECONDS = 60
+SEND_RETRY_BACKOFF = 2
 
 
 @dataclass
 class Attachment:
     """A file to send with a message. content may be a function that makes the bytes: it is called
-    only when the message leaves, after the commit (a rolled-back request never builds it)."""
+    only when the message leaves, in the worker after the commit (a rolled-back request never builds
+    it). It travels to the worker pickled: a module-level function or a functools.partial of one,
+    never a closure."""
 
     filename: str
     content_type: str
     content: bytes | Callable[[], bytes]
 
 
-class OutgoingMessage(EmailMessage):
-    """A message whose attachments are added when it leaves."""
+@dataclass
+class OutgoingMessage:
+    """A plain-text message as it travels to the worker (headers fixed when it was queued)."""
 
-    def __init__(self, attachments: list[Attachment] | None = None, **kwargs):
-        super().__init__(**kwargs)  # kwargs: the policy, when the email package makes the parts
-        self.pending_attachments = list(attachments or [])
+    sender: str
+    to: str
+    subject: str
+    body: str
+    date: str
+    message_id: str
+    attachments: list[Attachment]
+
+    def build(self) -> EmailMessage:
+        """The message without its attachments."""
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = self.sender, self.to, self.subject
+        msg["Date"], msg["Message-ID"] = self.date, self.message_id
+        msg.set_content(self.body)
+        return msg
 
 
 def queue(to: str, subject: str, body: str, attachments: list[Attachment] | None = None) -> None:
     """Queue a plain-text message (with attachments); it leaves only if the request's transaction
-    commits."""
+    commits (outside a request, it is handed to the worker at once)."""
     if not to:
         return
-    msg = OutgoingMessage(attachments)
-    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(utcnow(), usegmt=True)  # the one clock (the demo loader moves it)
-    msg["Message-ID"] = make_msgid(domain="order-tracker")
-    msg.set_content(body)
+    message = OutgoingMessage(
+        sender=current_app.config["MAIL_DEFAULT_SENDER"], to=to, subject=subject, body=body,
+        date=format_datetime(utcnow(), usegmt=True),  # the one clock (the demo loader moves it)
+        message_id=make_msgid(domain="order-tracker"), attachments=list(attachments or []))
     if has_request_context():
-        g.setdefault("outgoing_mail", []).append(msg)
+        g.setdefault("outgoing_mail", []).append(message)
     else:
-        send(msg)
+        deliver.enqueue(message)
 
 
-def _attach(msg: EmailMessage) -> None:
-    """Add the message's attachments, making those given as functions now. One that cannot be made
-    is left out and logged: the message still carries its text (and its links)."""
-    pending = getattr(msg, "pending_attachments", [])
-    msg.pending_attachments = []
-    for attachment in pending:
-        try:
-            content = attachment.content() if callable(attachment.content) else attachment.content
-        except Exception:
-            log.exception("could not make attachment %s for %s", attachment.filename, msg["To"])
-            continue
-        maintype, _slash, subtype = attachment.content_type.partition("/")
-        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment.filename)
+def email_channel(event: str, recipients: list, context: dict, render) -> None:
+    """The e-mail channel of notify(): each recipient with an address gets the event's message in
+    their language, queued to leave after the commit."""
+    for recipient in recipients:
+        if recipient.email:
+            notice = render(recipient)
+            queue(recipient.email, notice.subject, notice.body, notice.attachments)
 
 
 def flush() -> None:
-    """Send what the request queued (called after the commit)."""
-    for msg in g.pop("outgoing_mail", []):
+    """Hand what the request queued to the worker (called after the commit)."""
+    for message in g.pop("outgoing_mail", []):
         try:
-            send(msg)
-        except Exception:  # the business write is committed; a mail failure must not undo it
-            log.exception("could not send mail to %s", msg["To"])
+            deliver.enqueue(message)
+        except Exception:  # the business write is committed; a queue failure must not undo it
+            log.exception("could not queue mail to %s", message.to)
 
 
 def discard() -> None:
@@ -83,9 +98,31 @@ def discard() -> None:
     g.pop("outgoing_mail", None)
 
 
+@background.task(retries=SEND_RETRIES, retry_delay=SEND_RETRY_DELAY_SECONDS,
+                 retry_backoff=SEND_RETRY_BACKOFF)
+def deliver(message: OutgoingMessage) -> None:
+    """The background task: build the attachments and send the message (a failure raises, and the
+    worker tries again later)."""
+    msg = message.build()
+    _attach(msg, message)
+    send(msg)
+
+
+def _attach(msg: EmailMessage, message: OutgoingMessage) -> None:
+    """Add the message's attachments, making those given as functions now. One that cannot be made
+    is left out and logged: the message still carries its text (and its links)."""
+    for attachment in message.attachments:
+        try:
+            content = attachment.content() if callable(attachment.content) else attachment.content
+        except Exception:
+            log.exception("could not make attachment %s for %s", attachment.filename, message.to)
+            continue
+        maintype, _slash, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment.filename)
+
+
 def send(msg: EmailMessage) -> None:
-    """Deliver one message by the configured backend."""
-    _attach(msg)
+    """Deliver one built message by the configured backend."""
     if current_app.config["MAIL_BACKEND"] == "smtp":
         config = current_app.config
         with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=20) as smtp:

@@ -6,10 +6,11 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Money, Percent, Quantity, UTCDateTime, money, utcnow
+from ..db_types import Money, Percent, Quantity, UTCDateTime, money
 from ..extensions import db
 from ..shipping import lifecycle as shipment_lifecycle
 from . import lifecycle
+from ..wallclock import utcnow
 
 BUDGET_CATEGORIES = ("material", "labour", "overhead", "logistics", "aftersales")
 DELIVERY_METHODS = ("pickup", "delivery")

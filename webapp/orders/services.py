@@ -4,23 +4,23 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, links, signals
 from ..admin.models import get_settings
-from ..db_types import money, utcnow
+from ..db_types import money
 from ..extensions import db
 from ..fingerprints import canonical_json, sha256_of
 from ..i18n import firm_today
-from ..notify import mail
+from ..notify import Recipient, notify
 from ..customers.models import Product
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle
+from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
 from .models import (BUDGET_CATEGORIES, Approval, Countersignature, FeasibilityReview, Order,
                      OrderAmendment, OrderLine, OrderNumberCounter, OrderVersion, Payment)
 
@@ -286,11 +286,9 @@ def send_countersign_link(order: Order) -> links.AccessLink:
     """Issue the countersignature link and e-mail it to the customer's contact."""
     link = links.issue("order_countersign", order.id)
     contact = order.requirement.contact_email if order.requirement else ""
-    with force_locale(order.customer.locale or "zh"):
-        mail.queue(contact or order.customer.contact_email,
-                   _("Order %(number)s: please countersign", number=order.number),
-                   _("Hello,\n\nYour order %(number)s has been approved. Please read the terms and "
-                     "countersign them here:\n\n%(url)s\n", number=order.number, url=link.url))
+    notify("order.countersign_requested",
+           [Recipient(contact or order.customer.contact_email, order.customer.locale or "zh")],
+           order=order, link=link)
     return link
 
 
@@ -325,10 +323,7 @@ def countersign(order: Order, link: links.AccessLink, name: str, title: str, str
     link.used_at = utcnow()
     from ..documents.copies import mail_countersigned_copy
     mail_countersigned_copy(signature, order, link)  # the customer's PDF copy, made after the commit
-    rep = order.sales_rep
-    with force_locale(rep.locale or "zh"):
-        mail.queue(rep.email, _("Order %(number)s countersigned by %(name)s", number=order.number, name=name),
-                   links.absolute(url_for("orders.detail", order_id=order.id)))
+    notify("order.countersigned", [Recipient.user(order.sales_rep)], order=order, name=name)
     return signature
 
 

@@ -3,19 +3,17 @@ import secrets
 from decimal import Decimal
 
 from flask import g
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
 
 from .. import audit
 from ..clocks import shift_working_days
-from ..db_types import utcnow
 from ..extensions import db
-from ..notify import mail
+from ..notify import Recipient, notify
 from ..orders import lifecycle as order_lifecycle
 from ..photos import save_photos
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle
+from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
 from .models import QC_DISPOSITIONS, Anomaly, ProgressReport, QcRejection, WorkOrder
 
 # Default plan, counted back from the delivery date (days).
@@ -185,13 +183,9 @@ def raise_anomaly(work_order: WorkOrder, user, kind: str, severity: str, note: s
                      before={"date": before.isoformat() if before else None},
                      after={"date": new_eta.isoformat()})
         contact = order.requirement.contact_email if order.requirement else order.customer.contact_email
-        with force_locale(order.customer.locale or "zh"):
-            told = format_date(new_eta, "long")  # in the customer's language, not ISO
-            mail.queue(contact or order.customer.contact_email,
-                       _("Order %(number)s: new expected date %(date)s", number=order.number, date=told),
-                       _("Hello,\n\nWe are sorry: order %(number)s will be ready on %(date)s instead of the "
-                         "date agreed.\nReason: %(reason)s\n", number=order.number, date=told,
-                         reason=eta_reason))
+        notify("order.eta_changed",
+               [Recipient(contact or order.customer.contact_email, order.customer.locale or "zh")],
+               order=order, new_eta=new_eta, reason=eta_reason)
     return anomaly
 
 

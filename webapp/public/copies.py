@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from .. import links
 from ..admin.models import get_settings
 from ..contacts import tel_href
-from ..db_types import utcnow
 from ..extensions import db
 from ..htmx import render, see_other
+from ..wallclock import utcnow
 
 # The links whose use leaves the customer something to keep.
 COPY_PURPOSES = ("requirement_confirm", "order_countersign", "delivery_receipt")

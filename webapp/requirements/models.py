@@ -5,8 +5,9 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Money, Quantity, UTCDateTime, utcnow
+from ..db_types import Money, Quantity, UTCDateTime
 from ..extensions import db
+from ..wallclock import utcnow
 
 PRIORITIES = ("urgent", "regular", "long_term")
 # Fields the customer sees and confirms; a confirmed record freezes them.

@@ -1,16 +1,12 @@
 """What happens to a requirement: sending, the customer's answers, attachments."""
 import json
 
-from flask import url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
-
 from .. import audit, links
-from ..db_types import utcnow
 from ..extensions import db
-from ..notify import mail
+from ..notify import Recipient, notify
+from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle
+from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
 from .models import Attachment, Requirement, RequirementRound
 
 
@@ -80,12 +76,8 @@ def send(requirement: Requirement, user) -> links.AccessLink:
                                     snapshot=json.dumps(requirement.record(), ensure_ascii=False)))
     link = links.issue("requirement_confirm", requirement.id)
     email = requirement.contact_email or requirement.customer.contact_email
-    with force_locale(requirement.customer.locale or "zh"):
-        mail.queue(email, _("Please confirm your requirement: %(product)s", product=requirement.product),
-                   _("Hello %(name)s,\n\nPlease check the requirement record we wrote down for you and "
-                     "confirm it, or ask us to clarify anything:\n\n%(url)s\n\nThis link is valid for "
-                     "%(days)s days.\n", name=requirement.contact_name or requirement.customer.name,
-                     url=link.url, days=link.valid_days))
+    notify("requirement.sent", [Recipient(email, requirement.customer.locale or "zh")],
+           requirement=requirement, link=link)
     return link
 
 
@@ -101,13 +93,8 @@ def respond(requirement: Requirement, link: links.AccessLink, answer: str, name:
     current.responded_at = link.used_at = now
     if answer == "confirmed":
         requirement.confirmed_at = now
-    rep = requirement.sales_rep
-    with force_locale(rep.locale or "zh"):
-        subject = (_("Requirement confirmed by %(name)s", name=name) if answer == "confirmed"
-                   else _("Clarification asked by %(name)s", name=name))
-        mail.queue(rep.email, subject, "%s\n\n%s\n\n%s" % (
-            subject, comment or "",
-            links.absolute(url_for("requirements.detail", req_id=requirement.id))))
+    notify("requirement.answered", [Recipient.user(requirement.sales_rep)], requirement=requirement,
+           answer=answer, name=name, comment=comment)
 
 
 def cancel(requirement: Requirement, user, reason: str) -> None:

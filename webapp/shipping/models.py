@@ -6,8 +6,9 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Money, Quantity, UTCDateTime, utcnow
+from ..db_types import Money, Quantity, UTCDateTime
 from ..extensions import db
+from ..wallclock import utcnow
 
 CONDITIONS = ("ok", "damaged", "missing")
 

@@ -2,21 +2,20 @@
 import json
 from decimal import Decimal
 
-from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from .. import audit, clocks, links, signals
-from ..db_types import utcnow
 from ..extensions import db
-from ..notify import mail
+from ..notify import Recipient, notify
 from ..orders import lifecycle as order_lifecycle
 from ..fingerprints import canonical_json, sha256_of
 from ..photos import save_photos
 from ..production.stock import take_from_stock
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
+from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle
+from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
 from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentLine
 
 RECEIPT_CONSENT_VERSION = "2026-11"
@@ -130,20 +129,9 @@ def dispatch(shipment: Shipment, files, note: str, user=None, courier_link=None)
     order = shipment.order
     link = links.issue("delivery_receipt", shipment.id, days=30)
     contact = order.requirement.contact_email if order.requirement else ""
-    with force_locale(order.customer.locale or "zh"):
-        how = " ".join(part for part in (shipment.carrier, shipment.tracking_no) if part)
-        if how:
-            body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(how)s).\n"
-                     "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
-                     number=shipment.number, order=order.number, how=how, url=link.url)
-        else:  # our own truck or a pickup: no carrier to name
-            body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us.\n"
-                     "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
-                     number=shipment.number, order=order.number, url=link.url)
-        if shipment.eta is not None:  # a date in the customer's language, as they write dates
-            body += "\n" + _("Expected arrival: %(date)s", date=format_date(shipment.eta, "long")) + "\n"
-        mail.queue(contact or order.customer.contact_email,
-                   _("Shipment %(number)s is on its way", number=shipment.number), body)
+    notify("shipment.dispatched",
+           [Recipient(contact or order.customer.contact_email, order.customer.locale or "zh")],
+           order=order, shipment=shipment, link=link)
     db.session.flush()
     if order.status in order_lifecycle.MACHINE.transitions["ship"].sources and order.all_dispatched:
         transition(order, order_lifecycle.MACHINE, "ship", roles={"system"}, actor_kind="system",

@@ -1,4 +1,4 @@
-"""The server side of the outbox (DESIGN.md §5.7): device credentials, Idempotency-Key, fingerprints,
+"""The server side of the outbox (docs/architecture.md, the offline path): device credentials, Idempotency-Key, fingerprints,
 stored answers and conflicts.
 
 An offline-capable view is decorated with `offline_capable`. A plain form post (session cookie and
@@ -11,6 +11,7 @@ The view itself does not branch on which of the two it serves: it returns an out
 import functools
 import hashlib
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from wtforms import FieldList, FormField
 
+from .. import background
 from ..auth.models import User, hash_secret
 from ..capabilities import CAPABILITY_ARGS, redact, subject
-from ..db_types import utcnow
 from ..extensions import csrf, db, login_manager
 from ..htmx import see_other
 from ..inputs import optional_row_id
@@ -31,6 +32,7 @@ from ..photos import MAX_PHOTOS, save_photos
 from ..problems import problem, wants_problem_json  # noqa: F401  (kept importable from here)
 from ..statemachine import TransitionError
 from ..uploads import UploadError, sha256_of
+from ..wallclock import utcnow
 from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
 from .outcomes import OUTCOMES, Applied, Conflict, Invalid, run_view
 
@@ -444,3 +446,12 @@ def purge_old_records(days: int | None = None) -> int:
     result = db.session.execute(db.delete(IdempotencyRecord).where(
         IdempotencyRecord.created_at < utcnow() - timedelta(days=days)))
     return result.rowcount or 0
+
+
+@background.periodic(background.crontab(minute="20", hour="19"))
+def purge_old_records_nightly() -> None:
+    """The worker forgets expired idempotency keys every night (19:20 UTC, 03:20 in China); the
+    `flask purge-sync-keys` command does the same by hand."""
+    count = purge_old_records()
+    db.session.commit()
+    logging.getLogger(__name__).info("forgot %s idempotency keys", count)

@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from ..auth.sessions import describe_device
-from ..db_types import utcnow
 from ..extensions import db
 from ..htmx import render, see_other
 from ..loading import load
 from ..permissions import can, requires
 from ..photos import get_photo, photos_of, send_photo
+from ..wallclock import utcnow
 from . import bp, replay, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .models import SyncConflict, SyncDevice, SyncDeviceMember

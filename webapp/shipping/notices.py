@@ -1,0 +1,22 @@
+"""The messages shipping sends (notify events), in the recipient's language."""
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from ..notify import Notice, message
+
+
+@message("shipment.dispatched")
+def shipment_dispatched(order, shipment, link) -> Notice:
+    """To the customer: the shipment left; where to sign for it when it arrives."""
+    how = " ".join(part for part in (shipment.carrier, shipment.tracking_no) if part)
+    if how:
+        body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us (%(how)s).\n"
+                 "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
+                 number=shipment.number, order=order.number, how=how, url=link.url)
+    else:  # our own truck or a pickup: no carrier to name
+        body = _("Hello,\n\nShipment %(number)s of order %(order)s has left us.\n"
+                 "When it arrives, please check it and sign for it here:\n\n%(url)s\n",
+                 number=shipment.number, order=order.number, url=link.url)
+    if shipment.eta is not None:  # a date in the customer's language, as they write dates
+        body += "\n" + _("Expected arrival: %(date)s", date=format_date(shipment.eta, "long")) + "\n"
+    return Notice(_("Shipment %(number)s is on its way", number=shipment.number), body)
