@@ -1,14 +1,18 @@
 // Scanner island: the camera reads codes continuously and each new code goes to /scan/resolve,
 // which answers what it did (open one of our pages, tick off a packing-list line, show a product).
 // The browser's own BarcodeDetector is used where it reads QR, EAN-13 and Code 128 (Android
-// Chrome); elsewhere the vendored barcode-detector ponyfill (zxing-wasm) reads them, its .wasm
-// loaded from our own static folder. Messages come translated from the page's data-msg-*
-// attributes: JS files are not translated. No inline script, no eval (the page's CSP).
-(function () {
-  "use strict";
-  var root = document.getElementById("scanner");
-  var form = document.getElementById("scan-form");
-  if (!root || !form) { return; }
+// Chrome); elsewhere the vendored barcode-detector ponyfill (zxing-wasm, a classic script loaded
+// before this module) reads them, its .wasm loaded from our own static folder. Messages come from the
+// page's i18n block (group 'scanner'). No inline script, no eval (the page's CSP).
+import { fill, texts } from "./i18n.js";
+import { available as outboxAvailable } from "./outbox/store.js";
+import { recordAndSend } from "./outbox/record.js";
+
+const root = document.getElementById("scanner");
+const form = document.getElementById("scan-form");
+if (root && form) { start(); }
+
+function start() {
   var video = document.getElementById("scan-video");
   var statusLine = document.getElementById("scan-status");
   var torchButton = document.getElementById("scan-torch");
@@ -30,12 +34,9 @@
   var leaving = false;
   var audio = null;
 
+  var words = texts("scanner");
   function msg(name, values) {
-    var text = root.getAttribute("data-msg-" + name) || "";
-    Object.keys(values || {}).forEach(function (key) {
-      text = text.split("{" + key + "}").join(String(values[key]));
-    });
-    return text;
+    return fill(words[name] || "", values || {});
   }
 
   function say(text) { statusLine.textContent = text; }
@@ -99,7 +100,7 @@
     var t = track();
     var caps = t && typeof t.getCapabilities === "function" ? t.getCapabilities() : null;
     torchButton.hidden = !(caps && caps.torch);
-    torchButton.textContent = msg("torch-on");
+    torchButton.textContent = msg("torchOn");
   }
 
   function startCamera() {
@@ -282,8 +283,8 @@
     // cannot tick a second line), then is sent at once; without signal it waits there.
     var shipmentId = form.elements.shipment.value;
     var item = addResult(code, "…", "pending");
-    return window.OutboxPage.recordAndSend(form.getAttribute("action"), [["code", code], ["shipment", shipmentId]],
-                                           code, "shipment-" + shipmentId).then(function (answer) {
+    return recordAndSend(form.getAttribute("action"), [["code", code], ["shipment", shipmentId]],
+                         code, "shipment-" + shipmentId).then(function (answer) {
       if (answer.outcome === "sent" || answer.outcome === "stuck") {
         var result = { ok: answer.outcome === "sent", status: answer.status, body: answer.body || {} };
         if (!result.body.message && result.body.detail) { result.body.message = result.body.detail; }
@@ -300,7 +301,7 @@
   }
 
   function send(code, typed) {
-    if (form.elements.shipment && form.elements.shipment.value && window.OutboxPage) {
+    if (form.elements.shipment && form.elements.shipment.value && outboxAvailable) {
       return sendPacking(code, typed);
     }
     var data = new FormData(form);
@@ -383,7 +384,7 @@
     var wanted = !torchOn;
     t.applyConstraints({ advanced: [{ torch: wanted }] }).then(function () {
       torchOn = wanted;
-      torchButton.textContent = msg(torchOn ? "torch-off" : "torch-on");
+      torchButton.textContent = msg(torchOn ? "torchOff" : "torchOn");
     }, function () { torchButton.hidden = true; });
   });
 
@@ -400,4 +401,4 @@
 
   root.hidden = false;
   begin();
-})();
+}

@@ -8,15 +8,34 @@ from flask import Response, current_app, render_template, url_for
 from flask_babel import get_locale, gettext as _
 
 from ..htmx import render
+from ..script_texts import script_texts
 from . import bp, keep_offline
 
 # The app shell: what every page needs, precached by the service worker under a versioned name.
-SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", "js/copy.js", "js/photos.js", "js/keypad.js",
-                "js/errors.js", "js/outbox-store.js",
-                "js/outbox.js", "icons/favicon.svg", "icons/icon-192.png")
+# The JavaScript modules every page loads (templates/base.html) and all they import; each is announced
+# with <link rel="modulepreload">. A module missing here would not be cached, and without signal its
+# import fails and takes the whole outbox with it (tests/test_js_modules.py checks the import graph).
+PAGE_MODULES = ("js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/i18n.js",
+                "js/outbox.js", "js/outbox-store.js", "js/outbox/store.js", "js/outbox/page.js",
+                "js/outbox/actor.js", "js/outbox/device.js", "js/outbox/photos.js", "js/outbox/record.js",
+                "js/outbox/replay.js", "js/outbox/ui.js", "js/outbox/switch.js", "js/outbox/pages.js",
+                "js/outbox/forms.js")
+SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", *PAGE_MODULES, "icons/favicon.svg", "icons/icon-192.png")
 SHELL_PAGES = ("pwa.offline", "pwa.outbox")
 # Loaded on their own pages only, but kept for offline use once the app is installed.
 LAZY_STATIC = ("js/signature.js", "vendor/signature_pad-5.1.4.umd.min.js")
+
+
+@bp.app_template_global()
+def page_modules() -> tuple[str, ...]:
+    """The static names of the modules every page loads, for their modulepreload links."""
+    return PAGE_MODULES
+
+
+@bp.app_template_global()
+def texts_for_scripts(page_groups=()) -> dict:
+    """The translated texts of the page's scripts (webapp/script_texts.py), for the i18n JSON block."""
+    return script_texts(page_groups)
 
 
 def _static_path(name: str) -> Path:
