@@ -5,7 +5,7 @@ import json
 import re
 from pathlib import Path
 
-from webapp.pwa.views import LAZY_STATIC, PAGE_MODULES, SHELL_STATIC
+from webapp.pwa.views import KEPT_PAGE_MODULES, LAZY_STATIC, PAGE_IMPORTS, PAGE_MODULES, PAGE_SCRIPTS, SHELL_STATIC
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 IMPORT = re.compile(r"""^\s*import\s+(?:[^'"]*?\s+from\s+)?['"](\.{1,2}/[^'"]+)['"]""", re.M)
@@ -45,15 +45,16 @@ def test_every_imported_module_is_precached_and_preloaded(client):
     modulepreload; the islands' own modules (scanner, signature) are kept once used."""
     page = client.get("/login").get_data(as_text=True)
     entries = module_scripts(page)
-    assert entries == ["js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/outbox.js"]
+    assert entries == list(PAGE_SCRIPTS)
     graph = module_graph(entries)
     assert {"js/outbox-store.js", "js/i18n.js", "js/outbox/replay.js", "js/outbox/ui.js"} <= graph
     assert graph == set(PAGE_MODULES) and graph <= set(SHELL_STATIC)
     preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', page))
-    assert preloaded == graph
-    islands = module_graph(["js/scanner.js", "js/signature.js", "js/countdown.js"])
-    assert islands - graph <= {"js/scanner.js", "js/signature.js", "js/countdown.js"}
-    assert "js/signature.js" in LAZY_STATIC
+    assert preloaded == set(PAGE_IMPORTS) == graph - set(entries)
+    # The islands' own modules import only what every page has, and those of kept pages are kept.
+    islands = ["js/scanner.js", "js/signature.js", "js/countdown.js", *KEPT_PAGE_MODULES]
+    assert module_graph(islands) - graph == set(islands)
+    assert set(KEPT_PAGE_MODULES) <= set(SHELL_STATIC) and "js/signature.js" in LAZY_STATIC
 
 
 def test_the_worker_precaches_the_modules_and_stays_classic(client):
@@ -83,7 +84,8 @@ def test_texts_reach_scripts_only_through_the_i18n_block(as_user):
     home = client.get("/").get_data(as_text=True)
     assert set(i18n_block(home)) == {"outbox", "widgets"}
     assert '"i18n"' not in re.search(r'id="app-config">(.*?)</script>', home, re.S).group(1)
-    for name in ("copy.js", "photos.js", "keypad.js", "errors.js", "countdown.js", "scanner.js", "outbox/ui.js"):
+    for name in ("copy.js", "photos.js", "keypad.js", "precheck.js", "countdown.js", "scanner.js", "outbox/ui.js",
+                 "outbox/switch.js"):
         source = (STATIC / "js" / name).read_text()
         assert "i18n.js" in source, name
         assert not re.search(r"getAttribute\(['\"]data-(msg|copied|close|keypad-|left|expired|message|"

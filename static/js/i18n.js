@@ -1,7 +1,5 @@
-/* Translated texts for the scripts, the one way they arrive: the page's
-   <script type="application/json" id="i18n"> block (templates/_macros/scripts.html), by group. It is
-   data, never executed, so the strict CSP (no inline script) holds; JS files themselves are not
-   translated. */
+/* The scripts' translated texts arrive one way: the page's JSON block <script type="application/json"
+   id="i18n"> (templates/_macros/scripts.html), by group; data, not run, so the strict CSP holds. */
 let groups = null;
 
 /* The texts of one group (e.g. 'outbox', 'scanner'); {} on a page that does not carry it. */

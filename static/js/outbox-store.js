@@ -1,9 +1,7 @@
-/* The outbox: actions recorded on this phone, kept until the server has them. DESIGN.md §5.7.
-   Shared by the pages (imported through outbox/store.js) and the service worker (importScripts), so it
-   stays a classic script that assigns to self: module service workers are missing on some WebViews.
-   No DOM here. The storage is an interface (indexedDbStorage on phones, an in-memory one in
-   tests/js); the recorded entry format and the database's name and stores must not change, or actions
-   queued on a phone before an upgrade would be stranded. */
+/* The outbox: actions recorded on this phone, kept until the server has them (DESIGN.md §5.7). No DOM.
+   A classic script assigning to self: the service worker importScripts it (module workers are missing
+   on some WebViews) and outbox/page.js imports it. Storage is an interface (IndexedDB here, in memory
+   in tests/js). Keep the entry format and the database: entries queued before an upgrade must replay. */
 (function (root) {
   'use strict';
 

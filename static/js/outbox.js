@@ -3,12 +3,11 @@
    credential and the person acting (device.js, actor.js, switch.js), sending (replay.js), what the
    page shows (ui.js), and the kept pages with the service worker (pages.js). The store itself is
    outbox-store.js, shared with the worker. No inline script, no eval (strict CSP). */
-import { available } from './outbox/store.js';
-import { currentActor, showActor } from './outbox/actor.js';
+import { available } from './outbox/page.js';
+import { currentActor, keepPinVerifier, showActor } from './outbox/phone.js';
 import { interceptForms } from './outbox/forms.js';
 import { pagesFollowUser, refreshPages, startWorker } from './outbox/pages.js';
 import { afterDrain, drain } from './outbox/replay.js';
-import { keepPinVerifier } from './outbox/switch.js';
 import { followSentActions, refresh, showFlash, showOfflineCopy } from './outbox/ui.js';
 
 /* Keep the pin verifier, show who is acting, drop another person's kept pages, then send what waits. */

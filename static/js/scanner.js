@@ -5,7 +5,7 @@
 // before this module) reads them, its .wasm loaded from our own static folder. Messages come from the
 // page's i18n block (group 'scanner'). No inline script, no eval (the page's CSP).
 import { fill, texts } from "./i18n.js";
-import { available as outboxAvailable } from "./outbox/store.js";
+import { available as outboxAvailable } from "./outbox/page.js";
 import { recordAndSend } from "./outbox/record.js";
 
 const root = document.getElementById("scanner");

@@ -12,24 +12,29 @@ from ..script_texts import script_texts
 from . import bp, keep_offline
 
 # The app shell: what every page needs, precached by the service worker under a versioned name.
-# The JavaScript modules every page loads (templates/base.html) and all they import; each is announced
-# with <link rel="modulepreload">. A module missing here would not be cached, and without signal its
-# import fails and takes the whole outbox with it (tests/test_js_modules.py checks the import graph).
-PAGE_MODULES = ("js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/i18n.js",
-                "js/outbox.js", "js/outbox-store.js", "js/outbox/store.js", "js/outbox/page.js",
-                "js/outbox/actor.js", "js/outbox/device.js", "js/outbox/photos.js", "js/outbox/record.js",
-                "js/outbox/replay.js", "js/outbox/ui.js", "js/outbox/switch.js", "js/outbox/pages.js",
-                "js/outbox/forms.js")
-SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", *PAGE_MODULES, "icons/favicon.svg", "icons/icon-192.png")
+# The JavaScript modules every page loads (the <script type="module"> tags of templates/base.html) and
+# all that they import; the imports are announced with <link rel="modulepreload">, so that a phone's
+# first visit fetches them at once, not import by import. A module missing here would not be cached,
+# and without signal its failed import stops the whole outbox (tests/test_js_modules.py checks this).
+PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/outbox.js")
+PAGE_IMPORTS = ("js/i18n.js", "js/outbox-store.js", "js/outbox/page.js", "js/outbox/phone.js",
+                "js/outbox/photos.js", "js/outbox/record.js", "js/outbox/replay.js", "js/outbox/ui.js",
+                "js/outbox/pages.js", "js/outbox/forms.js")
+PAGE_MODULES = PAGE_SCRIPTS + PAGE_IMPORTS
+# The modules of pages that are kept for use without signal (the worker switch, a courier's receipt),
+# loaded by those pages only: precached too, or the kept page would lose them offline.
+KEPT_PAGE_MODULES = ("js/outbox/switch.js", "js/precheck.js")
+SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", *PAGE_MODULES, *KEPT_PAGE_MODULES, "icons/favicon.svg",
+                "icons/icon-192.png")
 SHELL_PAGES = ("pwa.offline", "pwa.outbox")
 # Loaded on their own pages only, but kept for offline use once the app is installed.
 LAZY_STATIC = ("js/signature.js", "vendor/signature_pad-5.1.4.umd.min.js")
 
 
 @bp.app_template_global()
-def page_modules() -> tuple[str, ...]:
-    """The static names of the modules every page loads, for their modulepreload links."""
-    return PAGE_MODULES
+def page_imports() -> tuple[str, ...]:
+    """The static names of the modules every page's scripts import, for their modulepreload links."""
+    return PAGE_IMPORTS
 
 
 @bp.app_template_global()

@@ -1,12 +1,10 @@
-/* The forms' side: a form marked data-offline goes to the outbox instead of the network; other posts
-   without signal are stopped with a note (they would end in the browser's error page); the switch
-   form goes to outbox/switch.js; logging out drops the kept pages. */
+/* Form submits: a data-offline form goes to the outbox, another post without signal is stopped with
+   a note (not the browser's error page); the switch form is switch.js's. */
 import { texts } from '../i18n.js';
 import { el, isOfflineCopy, prepend } from './page.js';
 import { forgetPages } from './pages.js';
 import { recordForm } from './record.js';
 import { drain, requestBackgroundSync } from './replay.js';
-import { offlineSwitch } from './switch.js';
 import { refresh, showDone } from './ui.js';
 
 function needsSignal(form) {
@@ -16,10 +14,7 @@ function needsSignal(form) {
 
 function onSubmit(event) {
   const form = event.target;
-  if (form.hasAttribute('data-offline-switch')) {
-    offlineSwitch(event);
-    return;
-  }
+  if (form.hasAttribute('data-offline-switch')) return;  // the switch page's own switch.js
   if (needsSignal(form)) {
     event.preventDefault();
     const note = document.getElementById('needs-signal') || prepend(el('p', 'flash error'));

@@ -1,8 +1,13 @@
-/* What the server says about this page (the #app-config block: who is logged in, where to enrol,
-   the CSRF token) and the small DOM helpers the outbox modules share. */
+/* Shared by the modules: the store (outbox-store.js, a classic script for the service worker's
+   importScripts, runs here once and assigns self.Outbox), the page's #app-config, DOM helpers. */
+import '../outbox-store.js';
+
 const configNode = document.getElementById('app-config');
 
 export const config = configNode ? JSON.parse(configNode.textContent) : null;
+export const Outbox = self.Outbox;
+/* Whether this page keeps actions on the phone: a page from our server, with IndexedDB. */
+export const available = Boolean(config && Outbox && self.indexedDB);
 
 export function el(tag, className, text) {
   const node = document.createElement(tag);

@@ -1,8 +1,6 @@
-/* The pages kept for use without signal, and the service worker that keeps them: registering it,
-   asking it to refresh the kept pages (the sync manifest) or keep the pages this one links to, and
-   dropping them when the person on the phone changes. */
-import { Outbox } from './store.js';
-import { config, isOfflineCopy } from './page.js';
+/* The service worker and the pages it keeps for use without signal (the sync manifest, the pages
+   this one links to), dropped when the person on the phone changes. */
+import { Outbox, config, isOfflineCopy } from './page.js';
 
 const REFRESH_EVERY_MS = 5 * 60 * 1000;
 

@@ -1,9 +1,7 @@
-/* Recording an action in the outbox, before any network attempt: a form marked data-offline, or an
-   island that posts by itself (the packing scanner). The entry's fields are the stored format that
-   outbox-store.js replays: keep them as they are (entries recorded before an upgrade still replay). */
-import { Outbox } from './store.js';
-import { currentActor } from './actor.js';
-import { ensureDevice } from './device.js';
+/* Recording an action before any network attempt: a data-offline form, or an island's post (the
+   packing scanner). Keep the entry's fields as they are: entries recorded before an upgrade replay. */
+import { Outbox } from './page.js';
+import { currentActor, ensureDevice } from './phone.js';
 import { downscale } from './photos.js';
 import { requestBackgroundSync } from './replay.js';
 import { refresh } from './ui.js';

@@ -1,7 +1,7 @@
-/* Sending what the outbox holds: one drain at a time on this page, again by itself when an entry is
-   due (no background sync on iOS; no `online` event when only the server was down). */
-import { Outbox } from './store.js';
-import { ensureDevice } from './device.js';
+/* Sending: one drain at a time on this page, again by itself when an entry is due (no background
+   sync on iOS; no `online` event when only the server was down). */
+import { Outbox } from './page.js';
+import { ensureDevice } from './phone.js';
 
 let draining = null;
 let again = false;

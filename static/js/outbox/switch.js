@@ -1,9 +1,9 @@
-/* The worker switch without signal: an online switch with a PIN leaves a salted PBKDF2 verifier on
-   the phone, so that the same person can switch in later without signal. */
+/* The worker switch without signal (the switch page only): an online switch with a PIN leaves a
+   PBKDF2 verifier on the phone (kept by phone.js on the next page), so that the same person can switch
+   in later without signal. */
 import { fill, texts } from '../i18n.js';
-import { Outbox } from './store.js';
-import { showActor } from './actor.js';
-import { config, el, isOfflineCopy } from './page.js';
+import { showActor } from './phone.js';
+import { Outbox, available, el, isOfflineCopy } from './page.js';
 
 const PIN_ROUNDS = 100000;
 const MAX_WRONG = 5;
@@ -28,21 +28,8 @@ async function capturePin(form) {
   sessionStorage.setItem('outbox-pin', JSON.stringify({ employee: employee, salt: salt, hash: hash }));
 }
 
-/* On the page after the switch: keep the verifier if the server let that person in. */
-export async function keepPinVerifier() {
-  const pending = sessionStorage.getItem('outbox-pin');
-  if (!pending || !config.user || isOfflineCopy()) return;
-  sessionStorage.removeItem('outbox-pin');
-  if (!config.justSwitched) return;  // the server refused that PIN: keep nothing
-  const verifier = JSON.parse(pending);
-  if (verifier.employee !== (config.user.employeeNo || '').toLowerCase()) return;
-  const pins = (await Outbox.getMeta('pins')) || {};
-  pins[verifier.employee] = { id: config.user.id, name: config.user.name, salt: verifier.salt, hash: verifier.hash };
-  await Outbox.setMeta('pins', pins);
-}
-
 /* The switch form's submit: online the server decides; without signal the kept verifier does. */
-export async function offlineSwitch(event) {
+async function offlineSwitch(event) {
   const form = event.target;
   event.preventDefault();
   if (navigator.onLine && !isOfflineCopy()) {
@@ -75,3 +62,8 @@ export async function offlineSwitch(event) {
   form.reset();
   return undefined;
 }
+
+// In the capture phase, like outbox/forms.js (which leaves this form alone).
+document.addEventListener('submit', (event) => {
+  if (event.target.hasAttribute('data-offline-switch') && available) offlineSwitch(event);
+}, true);

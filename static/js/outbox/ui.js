@@ -1,9 +1,7 @@
-/* What the page shows of the outbox: the badge, the "recorded on this phone" list of this page, the
-   outbox page with its retry and discard buttons, the offline-copy banner, the note a sent action
-   leaves, and a one-time form's "done" view. */
+/* What the page shows of the outbox: the badge, this page's waiting actions, the outbox page, the
+   offline-copy banner, a sent action's note, a one-time form's "done" view. */
 import { fill, texts } from '../i18n.js';
-import { Outbox } from './store.js';
-import { config, el, prepend, time } from './page.js';
+import { Outbox, config, el, prepend, time } from './page.js';
 import { drain, retry } from './replay.js';
 
 const t = texts('outbox');
