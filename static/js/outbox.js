@@ -1,8 +1,8 @@
 /* The page side of the outbox (DESIGN.md §5.7), as small modules under outbox/: offline-capable forms
-   write to the outbox before any network attempt (forms.js, record.js, photos.js), the phone's
-   credential and the person acting (device.js, actor.js, switch.js), sending (replay.js), what the
-   page shows (ui.js), and the kept pages with the service worker (pages.js). The store itself is
-   outbox-store.js, shared with the worker. No inline script, no eval (strict CSP). */
+   write to the outbox before any network attempt (forms.js, record.js, photos.js); who acts and the
+   phone's credential (phone.js; switch.js on the switch page); sending (replay.js); what the page
+   shows (ui.js); the service worker and the kept pages (pages.js); what they share (page.js). The
+   store is outbox-store.js, shared with the worker. No inline script, no eval (strict CSP). */
 import { available } from './outbox/page.js';
 import { currentActor, keepPinVerifier, showActor } from './outbox/phone.js';
 import { interceptForms } from './outbox/forms.js';

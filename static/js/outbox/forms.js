@@ -60,7 +60,7 @@ async function keep(form, button) {
   return drain(false);
 }
 
-/* In the capture phase, before the page's own handlers (errors.js's precheck runs on window, first). */
+/* In the capture phase, before the page's own handlers (precheck.js listens on window, so first). */
 export function interceptForms() {
   document.addEventListener('submit', onSubmit, true);
 }

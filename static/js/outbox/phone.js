@@ -3,6 +3,7 @@
 import { fill, texts } from '../i18n.js';
 import { Outbox, config, el, isOfflineCopy, prepend } from './page.js';
 
+/* The person acting now: {id, name}. */
 export async function currentActor() {
   let actor = await Outbox.getMeta('actor');
   if (config.user && !isOfflineCopy() && (!actor || actor.id !== config.user.id)) {
