@@ -8,7 +8,7 @@ from pathlib import Path
 from webapp.pwa.views import KEPT_PAGE_MODULES, LAZY_STATIC, PAGE_IMPORTS, PAGE_MODULES, PAGE_SCRIPTS, SHELL_STATIC
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-IMPORT = re.compile(r"""^\s*import\s+(?:[^'"]*?\s+from\s+)?['"](\.{1,2}/[^'"]+)['"]""", re.M)
+IMPORT = re.compile(r"""^\s*import\s*(?:[^'"]*?\s+from\s+|\()?['"](\.{1,2}/[^'"]+)['"]""", re.M)
 
 
 def imports_of(name: str) -> set[str]:

@@ -6,7 +6,9 @@ let groups = null;
 export function texts(group) {
   if (!groups) {
     const node = document.getElementById('i18n');
-    groups = node ? JSON.parse(node.textContent) : {};
+    // A page kept on a phone before this block existed has the outbox's words in #app-config.
+    const kept = node ? null : document.getElementById('app-config');
+    groups = node ? JSON.parse(node.textContent) : { outbox: kept ? JSON.parse(kept.textContent).i18n : {} };
   }
   return groups[group] || {};
 }
