@@ -17,7 +17,7 @@ from . import bp, keep_offline
 # first visit fetches them at once, not import by import. A module missing here would not be cached,
 # and without signal its failed import stops the whole outbox (tests/test_js_modules.py checks this).
 PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/outbox.js")
-PAGE_IMPORTS = ("js/i18n.js", "js/outbox-store.js", "js/outbox/main.js", "js/outbox/page.js", "js/outbox/phone.js",
+PAGE_IMPORTS = ("js/i18n.js", "js/outbox-store.js", "js/outbox/page.js", "js/outbox/phone.js",
                 "js/outbox/photos.js", "js/outbox/record.js", "js/outbox/replay.js", "js/outbox/ui.js",
                 "js/outbox/pages.js", "js/outbox/forms.js")
 PAGE_MODULES = PAGE_SCRIPTS + PAGE_IMPORTS
