@@ -5,7 +5,8 @@ import json
 import re
 from pathlib import Path
 
-from webapp.pwa.views import KEPT_PAGE_MODULES, LAZY_STATIC, PAGE_IMPORTS, PAGE_MODULES, PAGE_SCRIPTS, SHELL_STATIC
+from webapp.pwa.views import (KEPT_PAGE_MODULES, LAZY_STATIC, PAGE_IMPORTS, PAGE_MODULES, PAGE_SCRIPTS, SHELL_STATIC,
+                              STORE_SCRIPT)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 IMPORT = re.compile(r"""^\s*import\s*(?:[^'"]*?\s+from\s+|\()?['"](\.{1,2}/[^'"]+)['"]""", re.M)
@@ -47,7 +48,10 @@ def test_every_imported_module_is_precached_and_preloaded(client):
     entries = module_scripts(page)
     assert entries == list(PAGE_SCRIPTS)
     graph = module_graph(entries)
-    assert {"js/outbox-store.js", "js/i18n.js", "js/outbox/replay.js", "js/outbox/ui.js"} <= graph
+    assert {"js/i18n.js", "js/outbox/replay.js", "js/outbox/ui.js"} <= graph
+    # The store is a classic script run before the modules (they take self.Outbox), pre-cached too.
+    assert page.index('<script src="/static/js/outbox-store.js" defer></script>') < page.index('type="module"')
+    assert STORE_SCRIPT in SHELL_STATIC and STORE_SCRIPT not in graph
     assert graph == set(PAGE_MODULES) and graph <= set(SHELL_STATIC)
     preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', page))
     assert preloaded == set(PAGE_IMPORTS) == graph - set(entries)
@@ -66,7 +70,7 @@ def test_the_worker_precaches_the_modules_and_stays_classic(client):
         assert f"/static/{name}" in settings["shell"]
     assert settings["store"] == "/static/js/outbox-store.js"
     assert "importScripts(SETTINGS.store)" in worker and not re.search(r"^\s*(import|export)\s", worker, re.M)
-    # The store is a classic script that a module can import too: no import/export statements.
+    # The store is a classic script: no import/export statements.
     assert not re.search(r"^\s*(import|export)\s", (STATIC / "js/outbox-store.js").read_text(), re.M)
 
 

@@ -1,6 +1,6 @@
 /* The outbox: actions recorded on this phone, kept until the server has them (DESIGN.md §5.7). No DOM.
    A classic script assigning to self: the service worker importScripts it (module workers are missing
-   on some WebViews) and outbox/page.js imports it. Storage is an interface (IndexedDB here, in memory
+   on some WebViews) and the pages run it before their modules (outbox/page.js takes self.Outbox). Storage is an interface (IndexedDB here, in memory
    in tests/js). Keep the entry format and the database: entries queued before an upgrade must replay. */
 (function (root) {
   'use strict';

@@ -17,14 +17,16 @@ from . import bp, keep_offline
 # first visit fetches them at once, not import by import. A module missing here would not be cached,
 # and without signal its failed import stops the whole outbox (tests/test_js_modules.py checks this).
 PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/outbox.js")
-PAGE_IMPORTS = ("js/i18n.js", "js/outbox-store.js", "js/outbox/page.js", "js/outbox/phone.js",
+PAGE_IMPORTS = ("js/i18n.js", "js/outbox/page.js", "js/outbox/phone.js",
                 "js/outbox/photos.js", "js/outbox/record.js", "js/outbox/replay.js", "js/outbox/ui.js",
                 "js/outbox/pages.js", "js/outbox/forms.js")
 PAGE_MODULES = PAGE_SCRIPTS + PAGE_IMPORTS
+# The outbox store: a classic script run before the modules, shared with the service worker.
+STORE_SCRIPT = "js/outbox-store.js"
 # The modules of pages that are kept for use without signal (the worker switch, a courier's receipt),
 # loaded by those pages only: precached too, or the kept page would lose them offline.
 KEPT_PAGE_MODULES = ("js/outbox/switch.js", "js/precheck.js")
-SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", *PAGE_MODULES, *KEPT_PAGE_MODULES, "icons/favicon.svg",
+SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", STORE_SCRIPT, *PAGE_MODULES, *KEPT_PAGE_MODULES, "icons/favicon.svg",
                 "icons/icon-192.png")
 SHELL_PAGES = ("pwa.offline", "pwa.outbox")
 # Loaded on their own pages only, but kept for offline use once the app is installed.
@@ -74,7 +76,7 @@ def service_worker():
         "lazy": [url_for("static", filename=n) for n in lazy],
         "offline": url_for("pwa.offline"),
         "manifest": url_for("sync.manifest"),
-        "store": url_for("static", filename="js/outbox-store.js"),
+        "store": url_for("static", filename=STORE_SCRIPT),
     }
     body = source.replace("/*SETTINGS*/{}", json.dumps(settings))
     response = Response(body, mimetype="text/javascript")

@@ -1,7 +1,6 @@
-/* Shared by the modules: the store (outbox-store.js, a classic script for the service worker's
-   importScripts, runs here once and assigns self.Outbox), the page's #app-config, DOM helpers. */
-import '../outbox-store.js';
-
+/* Shared by the modules: the store, the page's #app-config, DOM helpers. The store, outbox-store.js,
+   is a classic script (the service worker importScripts it) that base.html runs before the modules,
+   deferred in document order, so self.Outbox is there early, as the browser tests expect. */
 const configNode = document.getElementById('app-config');
 
 export const config = configNode ? JSON.parse(configNode.textContent) : null;
