@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := webapp
 
-.PHONY: run https test setup translations db demo serve test-postgres test-browser extract-messages clean
+.PHONY: run https test setup translations db demo serve test-postgres test-browser test-js extract-messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ https: demo
 ## test: set up and run the whole suite (SQLite; PostgreSQL and browser tests when available)
 test: setup
 	$(BIN)/python -m pytest -q
+
+## test-js: the outbox store's unit tests with Node's built-in runner (node 18+, no npm package); CI runs
+## them beside `make test`, which stays the Python suite (no node needed to work on the Python side)
+test-js:
+	node --test tests/js/
 
 test-postgres: setup
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql:///test} $(BIN)/python -m pytest -q

@@ -89,7 +89,7 @@ def template_globals() -> dict:
 
 
 def app_config() -> dict:
-    """What outbox.js needs to know about this page: who is logged in, where to enrol, its words."""
+    """What outbox.js needs to know about this page: who is logged in, where to enrol (its words: script_texts)."""
     from flask_wtf.csrf import generate_csrf
     user = None
     if current_user.is_authenticated:
@@ -103,33 +103,6 @@ def app_config() -> dict:
         "renderedAt": utcnow().isoformat(),
         "enrolUrl": url_for("sync.enrol"),
         "swUrl": url_for("pwa.service_worker"),
-        "i18n": {
-            "waiting": _("Waiting to send"), "retrying": _("Waiting to send (will retry)"),
-            "conflict": _("Conflict: could not be applied"), "refused": _("Refused by the server"),
-            "attention": _("Needs your attention"),
-            "help_conflict": _("Nothing was changed on the server. Tell your supervisor, who sees it in the "
-                               "office too; discard it here once it is settled."),
-            "help_refused": _("The server refused this from this phone. Show it to the office before "
-                              "discarding it."),
-            "help_attention": _("Correct what the message says and record it again, then discard this one."), "retry": _("Try again"), "discard": _("Discard"),
-            "discardConfirm": _("Discard this action? It will not be sent."),
-            "photos": _("photos: %(n)s"), "badge": _("Not yet sent: %(n)s"),
-            "here": _("Recorded on this phone, not yet on the server"), "sendNow": _("Send now"),
-            "offlineCopy": _("No signal: offline copy from %(time)s"),
-            "switchUnknown": _("Without signal, only people who switched in on this phone with their PIN "
-                               "before can switch in."),
-            "switchWrong": _("Wrong employee number or PIN."),
-            "switchLocked": _("Too many wrong PINs. Wait a quarter of an hour and try again."),
-            "switchedBack": _("%(offline)s switched in without signal, but the server still has %(name)s on "
-                              "this phone: what is recorded from now on is %(name)s's."),
-            "switchAgain": _("Switch person"),
-            "keptOnPhone": _("Recorded on this phone. It is sent by itself as soon as there is signal."),
-            "needsSignal": _("This needs signal. What can be recorded without signal (progress, anomalies, "
-                             "pickups, receipts, packing scans) is kept on the phone; this cannot be."),
-            "storageFailed": _("This phone could not keep the entry (its storage is full or blocked) and there "
-                               "is no signal. Nothing was saved: try again when there is signal."),
-            "switchDone": _("%(name)s is now using this phone (no signal: the switch is kept on the phone)."),
-        },
     }
 
 

@@ -1,41 +1,42 @@
 // Scanner island: the camera reads codes continuously and each new code goes to /scan/resolve,
 // which answers what it did (open one of our pages, tick off a packing-list line, show a product).
 // The browser's own BarcodeDetector is used where it reads QR, EAN-13 and Code 128 (Android
-// Chrome); elsewhere the vendored barcode-detector ponyfill (zxing-wasm) reads them, its .wasm
-// loaded from our own static folder. Messages come translated from the page's data-msg-*
-// attributes: JS files are not translated. No inline script, no eval (the page's CSP).
-(function () {
-  "use strict";
-  var root = document.getElementById("scanner");
-  var form = document.getElementById("scan-form");
-  if (!root || !form) { return; }
-  var video = document.getElementById("scan-video");
-  var statusLine = document.getElementById("scan-status");
-  var torchButton = document.getElementById("scan-torch");
-  var retryButton = document.getElementById("scan-retry");
-  var results = document.getElementById("scan-results");
-  var progressLine = document.getElementById("scan-progress");
+// Chrome); elsewhere the vendored barcode-detector ponyfill (zxing-wasm, a classic script loaded
+// before this module) reads them, its .wasm loaded from our own static folder. Messages come from the
+// page's i18n block (group 'scanner'). No inline script, no eval (the page's CSP).
+import { fill, texts } from "./i18n.js";
+import { available as outboxAvailable } from "./outbox/page.js";
+import { recordAndSend } from "./outbox/record.js";
 
-  var FORMATS = ["qr_code", "ean_13", "ean_8", "upc_a", "upc_e", "code_128"];
-  var NEEDED = ["qr_code", "ean_13", "code_128"];
-  var INTERVAL = 150;  // ms between two reads: ~6 a second finds a code fast and spares the battery
-  var QUIET = 2000;    // a code counts again only after it has been out of sight this long
-  var KEEP = 20;       // results shown
+const root = document.getElementById("scanner");
+const form = document.getElementById("scan-form");
+if (root && form) { start(); }
 
-  var seen = new Map();
-  var detector = null;
-  var stream = null;
-  var timer = null;
-  var torchOn = false;
-  var leaving = false;
-  var audio = null;
+function start() {
+  const video = document.getElementById("scan-video");
+  const statusLine = document.getElementById("scan-status");
+  const torchButton = document.getElementById("scan-torch");
+  const retryButton = document.getElementById("scan-retry");
+  const results = document.getElementById("scan-results");
+  const progressLine = document.getElementById("scan-progress");
 
+  const FORMATS = ["qr_code", "ean_13", "ean_8", "upc_a", "upc_e", "code_128"];
+  const NEEDED = ["qr_code", "ean_13", "code_128"];
+  const INTERVAL = 150;  // ms between two reads: ~6 a second finds a code fast and spares the battery
+  const QUIET = 2000;    // a code counts again only after it has been out of sight this long
+  const KEEP = 20;       // results shown
+
+  const seen = new Map();
+  let detector = null;
+  let stream = null;
+  let timer = null;
+  let torchOn = false;
+  let leaving = false;
+  let audio = null;
+
+  const words = texts("scanner");
   function msg(name, values) {
-    var text = root.getAttribute("data-msg-" + name) || "";
-    Object.keys(values || {}).forEach(function (key) {
-      text = text.split("{" + key + "}").join(String(values[key]));
-    });
-    return text;
+    return fill(words[name] || "", values || {});
   }
 
   function say(text) { statusLine.textContent = text; }
@@ -49,35 +50,36 @@
 
   // --- the decoder ------------------------------------------------------------------------------
 
-  function nativeDetector() {
-    if (!("BarcodeDetector" in window)) { return Promise.resolve(null); }
-    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
-      var all = NEEDED.every(function (f) { return formats.indexOf(f) >= 0; });
-      if (!all) { return null; }  // e.g. QR only: our products carry EAN-13 and Code 128 too
-      return new window.BarcodeDetector({ formats: FORMATS.filter(function (f) { return formats.indexOf(f) >= 0; }) });
-    }, function () { return null; });
+  async function nativeDetector() {
+    if (!("BarcodeDetector" in window)) { return null; }
+    let formats;
+    try { formats = await window.BarcodeDetector.getSupportedFormats(); } catch (error) { return null; }
+    const all = NEEDED.every(function (f) { return formats.indexOf(f) >= 0; });
+    if (!all) { return null; }  // e.g. QR only: our products carry EAN-13 and Code 128 too
+    return new window.BarcodeDetector({ formats: FORMATS.filter(function (f) { return formats.indexOf(f) >= 0; }) });
   }
 
-  function vendoredDetector() {
-    var api = window.BarcodeDetectionAPI;
-    if (!api) { return Promise.reject(new Error("decoder script missing")); }
-    var wasm = root.getAttribute("data-wasm");
+  async function vendoredDetector() {
+    const api = window.BarcodeDetectionAPI;
+    if (!api) { throw new Error("decoder script missing"); }
+    const wasm = root.getAttribute("data-wasm");
     // Our copy of the .wasm, never the library's default CDN: the service worker caches it for
     // offline use and the CSP allows no other host.
-    return api.prepareZXingModule({
+    await api.prepareZXingModule({
       overrides: { locateFile: function (path, prefix) { return /\.wasm$/.test(path) ? wasm : prefix + path; } },
       fireImmediately: true
-    }).then(function () { return new api.BarcodeDetector({ formats: FORMATS }); });
+    });
+    return new api.BarcodeDetector({ formats: FORMATS });
   }
 
-  function makeDetector() {
-    return nativeDetector().then(function (found) { return found || vendoredDetector(); });
+  async function makeDetector() {
+    return (await nativeDetector()) || vendoredDetector();
   }
 
   // --- the camera -------------------------------------------------------------------------------
 
   function cameraProblem(error) {
-    var name = error && error.name;
+    let name = error && error.name;
     if (name === "NotAllowedError" || name === "SecurityError") { return msg("denied"); }
     if (name === "NotFoundError" || name === "OverconstrainedError") { return msg("missing"); }
     if (name === "NotReadableError" || name === "AbortError") { return msg("busy"); }
@@ -96,35 +98,36 @@
   }
 
   function showTorch() {
-    var t = track();
-    var caps = t && typeof t.getCapabilities === "function" ? t.getCapabilities() : null;
+    let t = track();
+    let caps = t && typeof t.getCapabilities === "function" ? t.getCapabilities() : null;
     torchButton.hidden = !(caps && caps.torch);
-    torchButton.textContent = msg("torch-on");
+    torchButton.textContent = msg("torchOn");
   }
 
-  function startCamera() {
+  async function startCamera() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       // Camera access needs a secure context (HTTPS, or localhost).
-      return Promise.reject(new Error(msg("insecure")));
+      throw new Error(msg("insecure"));
     }
     say(msg("starting"));
-    return navigator.mediaDevices.getUserMedia({
-      video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } },
-      audio: false
-    }).then(function (s) {
-      stream = s;
-      video.srcObject = s;
-      return video.play();
-    }).then(showTorch, function (error) {
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } },
+        audio: false
+      });
+      video.srcObject = stream;
+      await video.play();
+    } catch (error) {
       stopCamera();
       throw new Error(cameraProblem(error));
-    });
+    }
+    showTorch();
   }
 
-  var detectorReady = null;
-  var starting = false;
+  let detectorReady = null;
+  let starting = false;
 
-  function begin() {
+  async function begin() {
     // One camera at a time: visibilitychange and pageshow can both fire while one is starting.
     if (stream || starting || leaving) { return; }
     starting = true;
@@ -135,23 +138,26 @@
       detectorReady = makeDetector();
       detectorReady.catch(function () {});  // handled below once the camera runs; never "uncaught"
     }
-    startCamera().then(function () {
-      starting = false;
-      if (document.hidden) { stopCamera(); return; }  // the phone went to sleep meanwhile
-      if (!detector) { say(msg("loading")); }
-      return detectorReady.then(function (d) {
-        detector = d;
-        say(msg("ready"));
-        schedule();
-      }, function () {
-        stopCamera();
-        detectorReady = null;
-        cameraOff(msg("decoder"));
-      });
-    }, function (error) {
+    try {
+      await startCamera();
+    } catch (error) {
       starting = false;
       cameraOff(error.message);
-    });
+      return;
+    }
+    starting = false;
+    if (document.hidden) { stopCamera(); return; }  // the phone went to sleep meanwhile
+    if (!detector) { say(msg("loading")); }
+    try {
+      detector = await detectorReady;
+    } catch (error) {
+      stopCamera();
+      detectorReady = null;
+      cameraOff(msg("decoder"));
+      return;
+    }
+    say(msg("ready"));
+    schedule();
   }
 
   function schedule() {
@@ -159,20 +165,23 @@
     timer = setTimeout(read, INTERVAL);
   }
 
-  function read() {
+  async function read() {
     if (!stream || !detector || leaving) { return; }
     if (video.readyState < 2) { schedule(); return; }
-    detector.detect(video).then(function (codes) {
-      var now = Date.now();
-      codes.forEach(function (code) { found(code.rawValue, now); });
-    }, function () {
+    let codes = [];
+    try {
+      codes = await detector.detect(video);
+    } catch (error) {
       // A frame that could not be read: the next one will do.
-    }).then(function () { if (stream) { schedule(); } });
+    }
+    const now = Date.now();
+    codes.forEach(function (code) { found(code.rawValue, now); });
+    if (stream) { schedule(); }
   }
 
   function found(code, now) {
     if (!code) { return; }
-    var last = seen.get(code);
+    let last = seen.get(code);
     // Seen again while still in view: refresh, so a label held in front of the camera counts once.
     seen.set(code, now);
     if (last !== undefined && now - last < QUIET) { return; }
@@ -185,12 +194,12 @@
   // --- what a code did ------------------------------------------------------------------------
 
   function addResult(code, text, kind) {
-    var empty = document.getElementById("scan-empty");
+    let empty = document.getElementById("scan-empty");
     if (empty) { empty.remove(); }
-    var item = document.createElement("li");
-    var box = document.createElement("div");
-    var title = document.createElement("span");
-    var sub = document.createElement("span");
+    let item = document.createElement("li");
+    let box = document.createElement("div");
+    let title = document.createElement("span");
+    let sub = document.createElement("span");
     box.className = "item";
     title.className = "title code";
     sub.className = "sub";
@@ -212,7 +221,7 @@
   function unlockAudio() {
     // Browsers start sound only after a tap; any tap on the page allows the beeps from then on.
     if (audio) { return; }
-    var Context = window.AudioContext || window.webkitAudioContext;
+    const Context = window.AudioContext || window.webkitAudioContext;
     if (!Context) { return; }
     audio = new Context();
     if (audio.state === "suspended") { audio.resume().catch(function () {}); }
@@ -223,8 +232,8 @@
       navigator.vibrate(ok ? 60 : [90, 60, 90, 60, 90]);
     }
     if (!audio || audio.state !== "running") { return; }
-    var tone = audio.createOscillator();
-    var gain = audio.createGain();
+    let tone = audio.createOscillator();
+    let gain = audio.createGain();
     tone.frequency.value = ok ? 1320 : 220;
     gain.gain.value = 0.15;
     tone.connect(gain);
@@ -234,7 +243,7 @@
   }
 
   function markLine(line, progress) {
-    var row = line ? document.querySelector('.scan-lines li[data-line="' + Number(line.id) + '"]') : null;
+    let row = line ? document.querySelector('.scan-lines li[data-line="' + Number(line.id) + '"]') : null;
     if (row) {
       row.className = "checked";
       row.querySelector(".line-state").textContent = msg("checked");
@@ -243,7 +252,7 @@
   }
 
   function act(code, answer, item) {
-    var body = answer.body || {};
+    let body = answer.body || {};
     if (answer.ok && body.action === "go") {
       // One of our own links (a work-order label, a courier or badge code): open it at once.
       leaving = true;
@@ -261,14 +270,14 @@
   function ownPath(code) {
     // The path of a URL under this origin or the app's public address (what labels carry), else "".
     // Only used without a connection: online, the server decides (it knows every route).
-    var url;
+    let url;
     try { url = new URL(code); } catch (e) { return ""; }
-    var bases = [window.location.origin, root.getAttribute("data-public") || ""];
-    for (var i = 0; i < bases.length; i++) {
-      var base;
+    let bases = [window.location.origin, root.getAttribute("data-public") || ""];
+    for (let i = 0; i < bases.length; i++) {
+      let base;
       try { base = new URL(bases[i]); } catch (e) { continue; }
-      var prefix = base.pathname.replace(/\/+$/, "");
-      var path = url.pathname;
+      let prefix = base.pathname.replace(/\/+$/, "");
+      let path = url.pathname;
       if (url.origin !== base.origin || (path !== prefix && path.indexOf(prefix + "/") !== 0)) { continue; }
       path = path.slice(prefix.length) || "/";
       if (path.indexOf("//") === 0) { return ""; }  // "//host" would leave this origin
@@ -277,71 +286,78 @@
     return "";
   }
 
-  function sendPacking(code, typed) {
+  async function sendPacking(code, typed) {
     // Packing changes the list: the scan goes through the outbox first (one key, so a lost answer
     // cannot tick a second line), then is sent at once; without signal it waits there.
-    var shipmentId = form.elements.shipment.value;
-    var item = addResult(code, "…", "pending");
-    return window.OutboxPage.recordAndSend(form.getAttribute("action"), [["code", code], ["shipment", shipmentId]],
-                                           code, "shipment-" + shipmentId).then(function (answer) {
-      if (answer.outcome === "sent" || answer.outcome === "stuck") {
-        var result = { ok: answer.outcome === "sent", status: answer.status, body: answer.body || {} };
-        if (!result.body.message && result.body.detail) { result.body.message = result.body.detail; }
-        act(code, result, item);
-        return result;
-      }
+    const shipmentId = form.elements.shipment.value;
+    const item = addResult(code, "…", "pending");
+    const sent = await recordAndSend(form.getAttribute("action"), [["code", code], ["shipment", shipmentId]],
+                                     code, "shipment-" + shipmentId);
+    let answer;
+    if (sent.outcome === "sent" || sent.outcome === "stuck") {
+      answer = { ok: sent.outcome === "sent", status: sent.status, body: sent.body || {} };
+      if (!answer.body.message && answer.body.detail) { answer.body.message = answer.body.detail; }
+      act(code, answer, item);
+    } else {
       updateResult(item, msg("queued", { code: code }), "pending");
       feedback(true);
-      return { ok: true, status: 202, body: {} };
-    }).then(function (answer) {
-      if (typed) { typedAnswer(answer); }
-      return answer;
-    });
+      answer = { ok: true, status: 202, body: {} };
+    }
+    if (typed) { typedAnswer(answer); }
+    return answer;
   }
 
-  function send(code, typed) {
-    if (form.elements.shipment && form.elements.shipment.value && window.OutboxPage) {
-      return sendPacking(code, typed);
-    }
-    var data = new FormData(form);
+  /* The server's answer to a code ({ok, status, body}); rejects without a connection. */
+  async function resolve(code) {
+    const data = new FormData(form);
     data.set("code", code);
-    var item = addResult(code, "…", "pending");
-    var token = form.elements.csrf_token ? form.elements.csrf_token.value : "";
-    return fetch(root.getAttribute("data-resolve"), {
+    const token = form.elements.csrf_token ? form.elements.csrf_token.value : "";
+    const response = await fetch(root.getAttribute("data-resolve"), {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": token }
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("application/json") < 0) {
-        // Not our answer (an expired form, a login page): say so instead of guessing.
-        return { ok: false, status: response.status, body: {} };
-      }
-      return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; });
-    }).then(function (answer) {
-      act(code, answer, item);
-      return answer;
-    }, function () {
-      var path = ownPath(code);
-      if (path) {
-        // No connection, but one of our own links: open it (the service worker may have the page).
-        act(code, { ok: true, status: 200, body: { action: "go", url: path } }, item);
-        return { ok: true, status: 200, body: {} };
-      }
-      updateResult(item, msg("offline", { code: code }), "bad");
-      feedback(false);
-      return { ok: false, status: 0, body: { message: msg("offline", { code: code }) } };
-    }).then(function (answer) {
-      if (typed) { typedAnswer(answer); }
-      return answer;
     });
+    const type = response.headers.get("Content-Type") || "";
+    if (type.indexOf("application/json") < 0) {
+      // Not our answer (an expired form, a login page): say so instead of guessing.
+      return { ok: false, status: response.status, body: {} };
+    }
+    return { ok: response.ok, status: response.status, body: await response.json() };
+  }
+
+  /* No connection: one of our own links still opens (the service worker may have the page). */
+  function unsent(code, item) {
+    const path = ownPath(code);
+    if (path) {
+      act(code, { ok: true, status: 200, body: { action: "go", url: path } }, item);
+      return { ok: true, status: 200, body: {} };
+    }
+    updateResult(item, msg("offline", { code: code }), "bad");
+    feedback(false);
+    return { ok: false, status: 0, body: { message: msg("offline", { code: code }) } };
+  }
+
+  async function send(code, typed) {
+    if (form.elements.shipment && form.elements.shipment.value && outboxAvailable) {
+      return sendPacking(code, typed);
+    }
+    const item = addResult(code, "…", "pending");
+    let answer = null;
+    try {
+      answer = await resolve(code);
+    } catch (error) {
+      answer = null;
+    }
+    if (answer) { act(code, answer, item); } else { answer = unsent(code, item); }
+    if (typed) { typedAnswer(answer); }
+    return answer;
   }
 
   // --- manual entry (a real form; with JS it stays on this page and the camera keeps running) ---
 
   function fieldError(text) {
-    var input = form.elements.code;
-    var box = input.closest(".field");
-    var error = document.getElementById("code-err");
+    let input = form.elements.code;
+    let box = input.closest(".field");
+    let error = document.getElementById("code-err");
     if (!text) {
       if (error) { error.remove(); }
       box.classList.remove("invalid");
@@ -377,14 +393,18 @@
     send(form.elements.code.value.trim(), true);
   });
 
-  torchButton.addEventListener("click", function () {
-    var t = track();
+  torchButton.addEventListener("click", async function () {
+    const t = track();
     if (!t) { return; }
-    var wanted = !torchOn;
-    t.applyConstraints({ advanced: [{ torch: wanted }] }).then(function () {
-      torchOn = wanted;
-      torchButton.textContent = msg(torchOn ? "torch-off" : "torch-on");
-    }, function () { torchButton.hidden = true; });
+    const wanted = !torchOn;
+    try {
+      await t.applyConstraints({ advanced: [{ torch: wanted }] });
+    } catch (error) {
+      torchButton.hidden = true;
+      return;
+    }
+    torchOn = wanted;
+    torchButton.textContent = msg(torchOn ? "torchOff" : "torchOn");
   });
 
   retryButton.addEventListener("click", begin);
@@ -400,4 +420,4 @@
 
   root.hidden = false;
   begin();
-})();
+}

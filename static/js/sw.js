@@ -30,11 +30,15 @@ function timeout(ms) {
   return new Promise(function (resolve, reject) { setTimeout(function () { reject(new Error('timeout')); }, ms); });
 }
 
-/* Mark a cached page so that it says "offline copy from HH:MM". */
+/* Mark a cached page so that it says "offline copy from HH:MM". A page kept before the scripts
+   became modules (issue 10) loads our scripts as classic ones: load them as modules (all but the
+   store, still classic), or the outbox would not record on it without signal. */
 function asOfflineCopy(response) {
   return response.text().then(function (html) {
     var headers = new Headers(response.headers);
     headers.set('X-Offline-Copy', '1');
+    html = html.replace(/<script src="([^"]*\/static\/js\/(?!outbox-store\.js)[^"]+)" defer><\/script>/g,
+                        '<script type="module" src="$1"></script>');
     return new Response(html.replace('<html ', '<html data-offline-copy="1" '),
                         { status: 200, headers: headers });
   });

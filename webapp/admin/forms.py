@@ -30,9 +30,7 @@ class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(), Length(max=60), Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, _ . - only."))])
     employee_no = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)],
-                              render_kw={**EMPLOYEE_NO_INPUT, "data-keypad-toggle": "",
-                                         "data-keypad-letters": _l("Type letters"),
-                                         "data-keypad-digits": _l("Type digits")})
+                              render_kw={**EMPLOYEE_NO_INPUT, "data-keypad-toggle": ""})
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
     roles = MultiCheckbox(_l("Roles"), choices=options(*[(r, ROLE_LABELS[r]) for r in ROLES]))

@@ -24,9 +24,7 @@ class SwitchForm(FlaskForm):
     """Employee number and PIN, to hand a shared phone to another worker."""
 
     employee_no = StringField(_l("Employee number"), validators=[DataRequired(), Length(max=30)],
-                              render_kw={**EMPLOYEE_NO_INPUT, "data-keypad-toggle": "",
-                                         "data-keypad-letters": _l("Type letters"),
-                                         "data-keypad-digits": _l("Type digits")})
+                              render_kw={**EMPLOYEE_NO_INPUT, "data-keypad-toggle": ""})
     pin = PasswordField(_l("PIN"), validators=[DataRequired(), Length(min=4, max=12)], render_kw=PIN_INPUT)
 
 

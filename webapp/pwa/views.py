@@ -8,15 +8,41 @@ from flask import Response, current_app, render_template, url_for
 from flask_babel import get_locale, gettext as _
 
 from ..htmx import render
+from ..script_texts import script_texts
 from . import bp, keep_offline
 
 # The app shell: what every page needs, precached by the service worker under a versioned name.
-SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", "js/copy.js", "js/photos.js", "js/keypad.js",
-                "js/errors.js", "js/outbox-store.js",
-                "js/outbox.js", "icons/favicon.svg", "icons/icon-192.png")
+# The JavaScript modules every page loads (the <script type="module"> tags of templates/base.html) and
+# all that they import; the imports are announced with <link rel="modulepreload">, so that a phone's
+# first visit fetches them at once, not import by import. A module missing here would not be cached,
+# and without signal its failed import stops the whole outbox (tests/test_js_modules.py checks this).
+PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/outbox.js")
+PAGE_IMPORTS = ("js/i18n.js", "js/outbox/page.js", "js/outbox/phone.js",
+                "js/outbox/photos.js", "js/outbox/record.js", "js/outbox/replay.js", "js/outbox/ui.js",
+                "js/outbox/pages.js", "js/outbox/forms.js")
+PAGE_MODULES = PAGE_SCRIPTS + PAGE_IMPORTS
+# The outbox store: a classic script run before the modules, shared with the service worker.
+STORE_SCRIPT = "js/outbox-store.js"
+# The modules of pages that are kept for use without signal (the worker switch, a courier's receipt),
+# loaded by those pages only: precached too, or the kept page would lose them offline.
+KEPT_PAGE_MODULES = ("js/outbox/switch.js", "js/precheck.js")
+SHELL_STATIC = ("vendor/htmx-4.0.1.min.js", "css/app.css", STORE_SCRIPT, *PAGE_MODULES, *KEPT_PAGE_MODULES, "icons/favicon.svg",
+                "icons/icon-192.png")
 SHELL_PAGES = ("pwa.offline", "pwa.outbox")
 # Loaded on their own pages only, but kept for offline use once the app is installed.
 LAZY_STATIC = ("js/signature.js", "vendor/signature_pad-5.1.4.umd.min.js")
+
+
+@bp.app_template_global()
+def page_imports() -> tuple[str, ...]:
+    """The static names of the modules every page's scripts import, for their modulepreload links."""
+    return PAGE_IMPORTS
+
+
+@bp.app_template_global()
+def texts_for_scripts(page_groups=()) -> dict:
+    """The translated texts of the page's scripts (webapp/script_texts.py), for the i18n JSON block."""
+    return script_texts(page_groups)
 
 
 def _static_path(name: str) -> Path:
@@ -50,7 +76,7 @@ def service_worker():
         "lazy": [url_for("static", filename=n) for n in lazy],
         "offline": url_for("pwa.offline"),
         "manifest": url_for("sync.manifest"),
-        "store": url_for("static", filename="js/outbox-store.js"),
+        "store": url_for("static", filename=STORE_SCRIPT),
     }
     body = source.replace("/*SETTINGS*/{}", json.dumps(settings))
     response = Response(body, mimetype="text/javascript")

@@ -83,15 +83,14 @@ def receipt_form(shipment) -> ReceiptForm:
     """The receipt form for shipment: one line per shipment line, pre-filled with what was shipped
     until something is posted."""
     from flask import request
-    from flask_babel import gettext as _
     posted = request.method == "POST"
     form = ReceiptForm(line=[(sline.id, None if posted else {"qty": input_number(sline.quantity)})
                              for sline in shipment.lines])
     for sline, (_key, entry) in zip(shipment.lines, form.line.keyed()):
-        # Checked on the phone before an offline receipt is kept (errors.js reads these).
-        entry.qty.render_kw = {"inputmode": "decimal", "autocomplete": "off", "data-max": str(sline.quantity),
-                               "data-message": _("Enter the quantity received, 0 to %(max)s.",
-                                                 max=input_number(sline.quantity))}
+        # Checked on the phone before an offline receipt is kept (precheck.js reads it): the quantity
+        # as an input shows it (no grouping), the same number its message names.
+        entry.qty.render_kw = {"inputmode": "decimal", "autocomplete": "off",
+                               "data-max": input_number(sline.quantity)}
     return form
 
 

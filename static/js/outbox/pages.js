@@ -1,0 +1,66 @@
+/* The service worker and the pages it keeps for use without signal (the sync manifest, the pages
+   this one links to), dropped when the person on the phone changes. */
+import { Outbox, config, isOfflineCopy } from './page.js';
+
+const REFRESH_EVERY_MS = 5 * 60 * 1000;
+
+/* Logging out keeps the outbox (its actions are sent under the device credential) but drops the kept
+   pages, which show the logged-in person's work. */
+export function forgetPages() {
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+    navigator.serviceWorker.controller.postMessage({ type: 'forget-pages' });
+  }
+  Outbox.setMeta('pagesAt', 0);
+}
+
+/* Pages kept for offline use show one person's work: a different person (or nobody) on a live page
+   drops them before anything else can show them. Resolves true for a new person. */
+export async function pagesFollowUser() {
+  if (isOfflineCopy()) return false;
+  const now = config.user ? config.user.id : null;
+  const before = await Outbox.getMeta('pagesUser');
+  if ((before === undefined && !now) || before === now) return false;
+  // A new person: the refresh starts from an empty store; nobody: drop the pages now.
+  if (!now && before !== undefined && before !== null) forgetPages();
+  await Outbox.setMeta('pagesUser', now);
+  return !!now;
+}
+
+/* Ask the worker to fetch the sync manifest's pages again (at most every few minutes unless forced). */
+export async function refreshPages(force) {
+  if (!config.user || isOfflineCopy() || !navigator.onLine || !('serviceWorker' in navigator)) return;
+  const at = await Outbox.getMeta('pagesAt');
+  if (!force && at && Date.now() - at < REFRESH_EVERY_MS) return;
+  const registration = await navigator.serviceWorker.ready;
+  registration.active.postMessage({ type: 'refresh-pages', forget: !!force });
+  await Outbox.setMeta('pagesAt', Date.now());
+}
+
+/* Pages this page says will be needed next (the receipt a courier may have signed without signal). */
+async function keepLinkedPages() {
+  const urls = Array.from(document.querySelectorAll('a[data-offline-keep]'), (a) => a.href);
+  if (!urls.length || isOfflineCopy() || !('serviceWorker' in navigator)) return;
+  const registration = await navigator.serviceWorker.ready;
+  registration.active.postMessage({ type: 'keep', urls: urls });
+}
+
+/* Register the worker; the page marks what it reports (the browser tests wait for these marks). */
+export function startWorker() {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register(config.swUrl, { scope: '/' }).catch(() => {});
+    navigator.serviceWorker.ready.then((registration) => {
+      // A page that loaded while the worker was still activating is not yet controlled.
+      if (!navigator.serviceWorker.controller && registration.active) registration.active.postMessage({ type: 'claim' });
+    });
+    keepLinkedPages();
+    navigator.serviceWorker.addEventListener('message', (event) => {
+      const data = event.data || {};
+      if (data.type === 'pages-refreshed') document.documentElement.setAttribute('data-pages-kept', data.count);
+      if (data.type === 'kept') document.documentElement.setAttribute('data-linked-kept', '1');
+    });
+  }
+  if (navigator.storage && navigator.storage.persist) {
+    // Ask the browser not to evict the outbox under storage pressure.
+    navigator.storage.persisted().then((yes) => { if (!yes) navigator.storage.persist(); }).catch(() => {});
+  }
+}
