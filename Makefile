@@ -33,9 +33,14 @@ run: demo
 https: demo
 	$(BIN)/flask serve-https
 
+# pytest-xdist: one worker per core, each with databases of its own; the browser tests stay on one
+# worker (tests/conftest.py groups them), hence --dist loadgroup. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
+
 ## test: set up and run the whole suite (SQLite; PostgreSQL and browser tests when available)
 test: setup
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 ## test-js: the outbox store's unit tests with Node's built-in runner (node 18+, no npm package); CI runs
 ## them beside `make test`, which stays the Python suite (no node needed to work on the Python side)
@@ -43,7 +48,7 @@ test-js:
 	node --test tests/js/
 
 test-postgres: setup
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql:///test} $(BIN)/python -m pytest -q
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql:///test} $(PYTEST)
 
 extract-messages: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 -k _l -k pgettext:1c,2 --ignore-dirs '.* .venv' -o webapp/translations/messages.pot --no-location --sort-output .

@@ -1,12 +1,30 @@
-"""Fixtures: a fresh database per test (SQLite, or PostgreSQL via TEST_DATABASE_URL), a client
-that sends the CSRF token like a browser form does, and factories for people and customers."""
+"""Fixtures: one app per database kind for this pytest process (or xdist worker), its database reset
+to a freshly made one before every test; a client that sends the CSRF token like a browser form does;
+and factories for people, customers, products, orders and work orders.
+
+How a test is isolated (see docs/decisions.md, "How the suite isolates tests"): building an app and
+its schema costs far more than most tests (templates are compiled per app), so each worker builds one
+app per database kind once. Before each test its database is put back to what it was right after
+``create_all()``: on SQLite the database file is replaced by a copy of a template file made then; on
+PostgreSQL every table is truncated (identities restarted). The app's config is restored after each
+test, so a test may still change it. A rolled-back outer transaction is not used: the app opens
+connections of its own (``transaction.short_write`` for counters, threads in the concurrency tests,
+the live server of the browser tests), which would not see the test's uncommitted rows.
+"""
 import os
 import re
+import shutil
 from decimal import Decimal
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
-from flask.testing import FlaskClient
-from sqlalchemy import text
+from flask import Flask
+from flask.ctx import RequestContext
+from flask.testing import EnvironBuilder, FlaskClient
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from webapp import create_app
 from webapp.auth.models import User
@@ -16,8 +34,16 @@ from webapp.production.models import Product
 
 PASSWORD = "correct horse 1"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-TOKEN_PATTERNS = (re.compile(r'"X-CSRFToken": "([^"]+)"'),
-                  re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"'))
+# "gw0", "gw1", … under pytest-xdist (each worker has databases of its own); "" in a plain run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+BROWSER_TESTS = Path(__file__).parent / "browser"
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PUBLIC_URL": "https://tracker.example.com",
+    "LOGIN_THROTTLE_MAX_FAILURES": 5,
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests only
+}
 
 
 def pg_url(url: str) -> str:
@@ -31,13 +57,15 @@ class CsrfClient(FlaskClient):
     """A test client that fills in the CSRF token for POSTs, as the rendered form would."""
 
     def csrf_token(self) -> str:
-        """Fetch a page and read the token the app gave this session."""
-        response = self.get("/login", follow_redirects=True)
-        for pattern in TOKEN_PATTERNS:
-            match = pattern.search(response.get_data(as_text=True))
-            if match:
-                return match.group(1)
-        raise AssertionError("no CSRF token on the page")
+        """The token a page would give this client's session, made without a request: Flask-WTF's own
+        generate_csrf() on the client's session (it stores the session's raw token on first use)."""
+        with self.session_transaction() as session:
+            # A fresh app context: generate_csrf() caches its token in g, which must not be another
+            # client's (a test may post from inside its own app context).
+            environ = EnvironBuilder(self.application).get_environ()
+            context = RequestContext(self.application, environ, session=session)
+            with self.application.app_context(), context:
+                return generate_csrf()
 
     def post(self, *args, csrf: bool = True, **kwargs):
         data = kwargs.get("data")
@@ -46,50 +74,176 @@ class CsrfClient(FlaskClient):
         return super().post(*args, **kwargs)
 
 
-def database_uri(tmp_path, kind: str | None = None) -> str:
-    """This test's database: a file in tmp_path, or the PostgreSQL test database."""
+_worker_databases: dict[str, str] = {}
+
+
+def worker_database(url: str, suffix: str = "") -> str:
+    """This worker's own PostgreSQL database next to url's (name + "_gw0" under xdist, + suffix),
+    created when missing; url itself in a plain run without suffix."""
+    base = make_url(pg_url(url))
+    name = base.database + (f"_{WORKER}" if WORKER else "") + suffix
+    if name == base.database:
+        return pg_url(url)
+    key = f"{url}|{name}"
+    if key not in _worker_databases:
+        engine = create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        _worker_databases[key] = base.set(database=name).render_as_string(hide_password=False)
+    return _worker_databases[key]
+
+
+def database_uri(directory, kind: str | None = None, suffix: str = "") -> str:
+    """A database for an app: an SQLite file in directory, or this worker's PostgreSQL test database
+    (kind "postgres", or any kind but "sqlite" when TEST_DATABASE_URL is set)."""
     if kind == "postgres":
         url = os.environ.get("TEST_POSTGRES_URL") or POSTGRES_URL
         if not url:
             pytest.skip("no PostgreSQL: set TEST_POSTGRES_URL")
-        return pg_url(url)
+        return worker_database(url, suffix)
     if POSTGRES_URL and kind != "sqlite":
-        return pg_url(POSTGRES_URL)
-    return "sqlite:///" + str(tmp_path / "test.sqlite3")
+        return worker_database(POSTGRES_URL, suffix)
+    return "sqlite:///" + str(Path(directory) / "test.sqlite3")
+
+
+def new_test_app(uri: str, directory, **config) -> Flask:
+    """An app on uri with the tests' config; its uploads and mail under directory."""
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, "UPLOAD_FOLDER": str(Path(directory) / "uploads"),
+                      "MAIL_FOLDER": str(Path(directory) / "mail"), **config})
+    app.test_client_class = CsrfClient
+    return app
+
+
+def create_schema(app: Flask) -> None:
+    """An empty schema made from the models (tests only; the app itself is migrated with Alembic)."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+            db.session.commit()
+        db.create_all()
+        write_settings_row()
+        db.session.remove()
+
+
+def write_settings_row() -> None:
+    """The settings row exists in a real install (migrated, then demo or go-live); made here, it is not
+    first written by two concurrent browser requests racing for SQLite's write lock."""
+    from webapp.admin.models import get_settings
+    get_settings()
+    db.session.commit()
+
+
+class SharedApp:
+    """One app on one test database for this process, reset to an empty schema before each test."""
+
+    def __init__(self, uri: str | None, directory: Path):
+        self.directory = directory
+        self.sqlite_file = None if uri else directory / "test.sqlite3"
+        self.app = new_test_app(uri or f"sqlite:///{self.sqlite_file}", directory)
+        create_schema(self.app)
+        with self.app.app_context():
+            self.tables = sorted(db.metadata.tables)
+            db.engine.dispose()  # SQLite: the last connection closes, folding the WAL into the file
+        if self.sqlite_file:
+            self.template = directory / "template.sqlite3"
+            shutil.copyfile(self.sqlite_file, self.template)
+
+    def reset(self) -> None:
+        """Put the database back to what create_schema() left."""
+        with self.app.app_context():
+            db.session.remove()
+            if self.sqlite_file:
+                self._copy_template()
+            else:
+                self._truncate()
+
+    def _copy_template(self) -> None:
+        """SQLite: no connection stays open on the old file, which a copy of the template replaces."""
+        db.engine.dispose()
+        for stale in ("-wal", "-shm", "-journal"):
+            Path(f"{self.sqlite_file}{stale}").unlink(missing_ok=True)
+        fresh = self.directory / "fresh.sqlite3"
+        shutil.copyfile(self.template, fresh)
+        os.replace(fresh, self.sqlite_file)
+
+    def _truncate(self) -> None:
+        """PostgreSQL: empty every table and restart its ids; a test that dropped or migrated the
+        schema (the migration tests) gets it made again."""
+        with db.engine.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))  # a stuck connection fails loudly
+            present = sorted(connection.scalars(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
+            if present == self.tables:
+                connection.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in self.tables)
+                                        + " RESTART IDENTITY CASCADE"))
+        if present != self.tables:
+            create_schema(self.app)
+        else:
+            write_settings_row()
+            db.session.remove()
+
+    def close(self) -> None:
+        """Close the app's connections."""
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_apps(tmp_path_factory):
+    """This process's apps, one per test database (built on first use)."""
+    apps: dict[str, SharedApp] = {}
+    yield apps
+    for shared in apps.values():
+        shared.close()
 
 
 @pytest.fixture
-def app(tmp_path, request):
-    """The app on a fresh, empty database (parametrize indirectly with "sqlite" or "postgres")."""
-    uri = database_uri(tmp_path, getattr(request, "param", None))
-    is_postgres = uri.startswith("postgresql")
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": uri,
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "MAIL_FOLDER": str(tmp_path / "mail"),
-        "PUBLIC_URL": "https://tracker.example.com",
-        "LOGIN_THROTTLE_MAX_FAILURES": 5,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests only
-    })
-    app.test_client_class = CsrfClient
-    with app.app_context():
-        if is_postgres:
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
-            db.session.commit()
-        db.create_all()  # tests only; the app itself is migrated with Alembic
-        # The settings row exists in a real install (migrated, then demo or go-live); made here, it is
-        # not first written by two concurrent browser requests racing for SQLite's write lock.
-        from webapp.admin.models import get_settings
-        get_settings()
-        db.session.commit()
+def app(request, tmp_path, shared_apps, tmp_path_factory):
+    """The app on a fresh, empty database (parametrize indirectly with "sqlite" or "postgres").
+
+    The app is shared by the tests of this process; its database is reset before the test and what
+    the test changes on the app itself (config, attributes such as a wrapped wsgi_app) is put back
+    after it. A test that changes the app's structure (adds a route) is marked ``own_app`` and gets
+    an app of its own."""
+    kind = getattr(request, "param", None)
+    uri = database_uri(tmp_path, kind)
+    if request.node.get_closest_marker("own_app"):
+        yield from own_app(uri, tmp_path, shared_apps)
+        return
+    key = "sqlite" if uri.startswith("sqlite") else uri
+    if key not in shared_apps:
+        shared_apps[key] = SharedApp(None if key == "sqlite" else uri, tmp_path_factory.mktemp("shared-app"))
+    shared = shared_apps[key]
+    app = shared.app
+    kept_config, kept_attributes = dict(app.config), dict(vars(app))
+    app.config.update(UPLOAD_FOLDER=str(tmp_path / "uploads"), MAIL_FOLDER=str(tmp_path / "mail"))
+    shared.reset()
     yield app
     with app.app_context():
         db.session.remove()
-        if is_postgres:
-            db.drop_all()
+    app.config.clear()
+    app.config.update(kept_config)
+    for name in set(vars(app)) - set(kept_attributes):
+        delattr(app, name)
+    for name, value in kept_attributes.items():
+        if getattr(app, name, None) is not value:
+            setattr(app, name, value)
+
+
+def own_app(uri: str, tmp_path, shared_apps):
+    """An app built for this test alone: on SQLite a file of its own, on PostgreSQL the worker's
+    database (whose shared app is reset before its next test)."""
+    app = new_test_app(uri, tmp_path)
+    create_schema(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
         db.engine.dispose()
+    if uri in shared_apps:
+        shared_apps[uri].tables = ["(rebuild)"]  # its schema is made again before the next test
 
 
 @pytest.fixture
@@ -163,6 +317,16 @@ def as_user(app, make_user):
         client.user_id = user_id
         return client
     return make
+
+
+def pytest_itemcollected(item):
+    """Under pytest-xdist (--dist loadgroup) the browser tests stay on one worker, which starts one
+    Chromium; a module's demo-firm tests stay together, so that the firm is loaded once per module.
+    (Done as each test is collected: xdist reads the groups in its own collection hook.)"""
+    if BROWSER_TESTS in item.path.parents or item.get_closest_marker("browser"):
+        item.add_marker(pytest.mark.xdist_group("browser"))
+    elif "demo_app" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.xdist_group(f"demo-{item.path.stem}"))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -252,6 +416,29 @@ def make_order(app, make_user, make_customer, make_product):
     return make
 
 
+class WorkOrderRef(NamedTuple):
+    """A work order made for a test: its id, its worker link's token and its order's id."""
+    id: int
+    token: str
+    order_id: int
+
+
+@pytest.fixture
+def work_order_quantity() -> str:
+    """How many pieces work_order's order line asks for (a module overrides this fixture for more)."""
+    return "100"
+
+
+@pytest.fixture
+def work_order(app, make_order, work_order_quantity) -> WorkOrderRef:
+    """An order released to production and its first work order: (id, token, order_id), also by name."""
+    from webapp.production.models import WorkOrder
+    order_id = make_order("in_production", quantity=work_order_quantity)
+    with app.app_context():
+        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id).order_by(WorkOrder.id))
+        return WorkOrderRef(row.id, row.token, order_id)
+
+
 # --- the demo firm, shared by the crawl tests (5xx, words; later layout, CSP, permissions) --------
 
 DEMO_PEOPLE = ("admin", "wang.fang", "lucy", "li.qiang", "zhang.wei", "liu.yang", "chen.jing", "zhao.min",
@@ -261,8 +448,9 @@ PUBLIC_URL = "https://tracker.example.com"
 
 def make_demo_app(directory, kind: str):
     """An app on a fresh database (kind "sqlite" or "postgres") loaded with the demo firm by
-    `flask demo`, exactly as `make run` loads it."""
-    uri = database_uri(directory, kind)
+    `flask demo`, exactly as `make run` loads it. On PostgreSQL it has a database of its own (the
+    worker's test database + "_demo"), apart from the shared test app's."""
+    uri = database_uri(directory, kind, suffix="_demo")
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": uri,
         "UPLOAD_FOLDER": str(directory / "uploads"), "MAIL_FOLDER": str(directory / "mail"),

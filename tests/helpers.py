@@ -1,12 +1,36 @@
-"""Helpers for tests: read links and ids out of pages and the database."""
+"""Helpers for tests: read links and ids out of pages and the database; small real images."""
+import io
 import json
 import re
+
+from PIL import Image
 
 from webapp import links
 from webapp.extensions import db
 
 SIGNATURE = json.dumps([{"points": [{"x": 10 + i * 4, "y": 40 + (i % 7) * 3, "time": i, "pressure": 0.5}
                                     for i in range(30)]}])
+
+
+def image_bytes(fmt: str = "JPEG", size=(40, 30), colour=(200, 30, 30), exif=None) -> bytes:
+    """A small real image of one colour (a JPEG unless fmt says otherwise), with EXIF when given."""
+    out = io.BytesIO()
+    image = Image.new("RGB", size, colour)
+    if exif is not None:
+        image.save(out, fmt, exif=exif)
+    else:
+        image.save(out, fmt)
+    return out.getvalue()
+
+
+def jpeg_bytes(colour=(200, 30, 30), size=(40, 30)) -> bytes:
+    """A small real JPEG (a phone's photo as far as the upload checks go)."""
+    return image_bytes("JPEG", size, colour)
+
+
+def jpeg_file(size=(40, 30), colour=(200, 30, 30)) -> io.BytesIO:
+    """A small real JPEG as an open file, for a test client's multipart form."""
+    return io.BytesIO(jpeg_bytes(colour, size))
 
 
 def customer_path(app, purpose: str, object_id: int) -> str:

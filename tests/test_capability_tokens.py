@@ -24,9 +24,8 @@ from webapp import capabilities, links
 from webapp.extensions import db
 from webapp.sync.models import IdempotencyRecord, SyncConflict
 
-from .helpers import text_of
-from .test_sync import (is_problem, jpeg_bytes, link_replay, packed_shipment_with_courier_link, phone,  # noqa: F401 -- fixtures
-                        work_order,
+from .helpers import jpeg_bytes, text_of
+from .test_sync import (is_problem, link_replay, packed_shipment_with_courier_link, phone,  # noqa: F401 -- fixtures
                         report_data, send)
 
 ROOT = Path(__file__).resolve().parents[1]

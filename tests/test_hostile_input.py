@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from markupsafe import escape
-from PIL import Image
 from sqlalchemy import text
 
 from webapp import inputs
@@ -26,6 +25,7 @@ from webapp.auth.models import ROLES, User
 from webapp.extensions import db
 
 from .conftest import PASSWORD, login
+from .helpers import jpeg_bytes
 
 DATABASES = [pytest.param("sqlite", id="sqlite"),
              pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
@@ -363,16 +363,9 @@ def walk_forms(app, walk, client, forms, hostile: dict):
                 # werkzeug's test client leaves a multipart body over 500 KB in an unclosed temporary
                 # file; 400 KB of name is as hostile (real servers cap a part's header near 8 KB)
                 value = value[:400_000]
-                data = {**form["fields"], name: [(io.BytesIO(small_jpeg()), value + ".jpg")]}
+                data = {**form["fields"], name: [(io.BytesIO(jpeg_bytes()), value + ".jpg")]}
                 walk.send(client, "POST", path, f"file name {name}={label}", data=data, query_string=query,
                           content_type="multipart/form-data")
-
-
-def small_jpeg() -> bytes:
-    """A real, tiny photo."""
-    out = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "JPEG")
-    return out.getvalue()
 
 
 def _form_field_names() -> set[str]:

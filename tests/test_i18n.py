@@ -190,6 +190,7 @@ def test_403_page_is_translated(as_user):
     assert "You are not allowed" not in text_of(response) and "抱歉" in text_of(response)
 
 
+@pytest.mark.own_app  # it adds a route
 def test_database_error_gives_the_translated_500_page(app, as_user):
     def broken():
         db.session.add(Customer(name="No abbreviation"))  # NOT NULL abbreviation: the flush fails

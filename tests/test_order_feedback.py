@@ -195,6 +195,7 @@ def _requirement(as_user, make_customer):
     sales = as_user("sales")
     response = sales.post("/requirements/new", data=requirement_form(make_customer("ACME")))
     assert response.status_code == 303
+    sales.get(response.headers["Location"])  # the browser follows the redirect: its note is shown there
     return sales, id_from_location(response)
 
 

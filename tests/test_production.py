@@ -8,7 +8,6 @@ import subprocess
 from decimal import Decimal
 
 import pytest
-from PIL import Image
 
 from webapp.audit import AuditEvent
 from webapp.extensions import db
@@ -16,24 +15,7 @@ from webapp.orders.models import Order
 from webapp.photos import Photo
 from webapp.production.models import Anomaly, ProgressReport, WorkOrder
 
-from .helpers import get, text_of
-
-
-def jpeg(size=(40, 30)) -> io.BytesIO:
-    """A small real JPEG."""
-    out = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(out, "JPEG")
-    out.seek(0)
-    return out
-
-
-@pytest.fixture
-def work_order(app, make_order):
-    """An order released to production, and its first work order (id, token)."""
-    order_id = make_order("in_production")
-    with app.app_context():
-        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
-        return row.id, row.token, order_id
+from .helpers import get, jpeg_file, text_of
 
 
 def test_release_creates_one_work_order_per_line(app, work_order):
@@ -56,7 +38,7 @@ def test_worker_reports_with_two_taps_and_a_photo(app, work_order, as_user):
     assert "+10" in page and "CN¥" not in page and "¥" not in page  # no prices on the floor
     assert worker.post(f"/w/{token}/report", data={"p-good": "10", "p-scrap": "0"}).status_code == 303
     response = worker.post(f"/w/{token}/report", data={"p-good": "5", "p-scrap": "2", "p-note": "burr",
-                                                       "p-photos": [(jpeg(), "shot.jpg")]},
+                                                       "p-photos": [(jpeg_file(), "shot.jpg")]},
                            content_type="multipart/form-data")
     assert response.status_code == 303
     with app.app_context():
@@ -127,7 +109,7 @@ def test_anomaly_blocks_and_new_eta_tells_the_customer(app, work_order, as_user)
                                                         "a-eta_reason": "x"})
     assert response.status_code == 422 and "Only the production supervisor" in text_of(response)
     worker.post(f"/w/{token}/anomaly", data={"a-kind": "equipment_failure", "a-severity": "blocking",
-                                             "a-note": "CNC spindle broke", "a-photos": [(jpeg(), "spindle.jpg")]},
+                                             "a-note": "CNC spindle broke", "a-photos": [(jpeg_file(), "spindle.jpg")]},
                 content_type="multipart/form-data")
     assert get(app, WorkOrder, wo_id).status == "blocked"
     no_reason = supervisor.post(f"/w/{token}/anomaly", data={"a-kind": "equipment_failure", "a-severity": "minor",

@@ -12,8 +12,8 @@ from webapp.extensions import db
 from webapp.photos import MAX_PHOTOS, Photo
 from webapp.sync.models import IdempotencyRecord, SyncConflict
 
-from .helpers import count, text_of
-from .test_sync import is_problem, jpeg_bytes, link_replay, packed_shipment_with_courier_link, stamp
+from .helpers import count, jpeg_bytes, text_of
+from .test_sync import is_problem, link_replay, packed_shipment_with_courier_link, stamp
 from webapp.db_types import utcnow
 
 BOTH = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)

@@ -15,7 +15,7 @@ from webapp import links
 from webapp.extensions import db
 from webapp.requirements.models import Attachment, Requirement, RequirementRound
 
-from .helpers import count, error_of, customer_path, get, id_from_location, requirement_form, text_of
+from .helpers import count, error_of, customer_path, get, id_from_location, image_bytes, requirement_form, text_of
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -52,16 +52,6 @@ def upload(client, req_id, data: bytes, filename: str, title: str = "DRW-100"):
 def stored_files(app) -> list[str]:
     folder = app.config["UPLOAD_FOLDER"]
     return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
-
-
-def image_bytes(fmt: str = "PNG", size=(20, 10), exif=None) -> bytes:
-    out = io.BytesIO()
-    image = Image.new("RGB", size, (200, 30, 30))
-    if exif is not None:
-        image.save(out, fmt, exif=exif)
-    else:
-        image.save(out, fmt)
-    return out.getvalue()
 
 
 def mails(app) -> list:

@@ -6,7 +6,6 @@ from decimal import Decimal
 from datetime import timedelta
 
 import pytest
-from PIL import Image
 
 from webapp import links
 from webapp import clocks
@@ -14,14 +13,7 @@ from webapp.extensions import db
 from webapp.orders.models import Order, OrderLine
 from webapp.shipping.models import DeliveryReceipt, ReturnCase, Shipment, ShipmentLine
 
-from .helpers import SIGNATURE, get, text_of
-
-
-def jpeg() -> io.BytesIO:
-    out = io.BytesIO()
-    Image.new("RGB", (30, 20), (10, 120, 10)).save(out, "JPEG")
-    out.seek(0)
-    return out
+from .helpers import SIGNATURE, get, jpeg_file, text_of
 
 
 def link_path(app, purpose, object_id) -> str:
@@ -78,7 +70,7 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
     courier_link = link_path(app, "courier", first_id)
     page = text_of(courier.get(courier_link))
     assert "BRK-1" in page and "¥" not in page and "buyer@" not in page  # no prices, no contacts
-    response = courier.post(courier_link + "/dispatch", data={"d-note": "picked up", "d-photos": [(jpeg(), "load.jpg")]},
+    response = courier.post(courier_link + "/dispatch", data={"d-note": "picked up", "d-photos": [(jpeg_file(), "load.jpg")]},
                             content_type="multipart/form-data")
     assert response.status_code == 303
     assert get(app, Shipment, first_id).status == "dispatched"
@@ -97,7 +89,7 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
     more = customer.post(receipt_link + "/receipt", data={**base, f"line-{sline.id}-qty": "61", "strokes": SIGNATURE})
     assert more.status_code == 422 and "0 to 60" in text_of(more)  # more than shipped cannot arrive
     response = customer.post(receipt_link + "/receipt", data={**base, "strokes": SIGNATURE,
-                                                              "photos": [(jpeg(), "bent.jpg")]},
+                                                              "photos": [(jpeg_file(), "bent.jpg")]},
                              content_type="multipart/form-data")
     assert response.status_code == 200 and "within 24 working hours" in text_of(response)
     assert "5 bent" in text_of(response)  # the thanks above the customer's copy of what they signed
@@ -137,7 +129,7 @@ def test_two_shipments_courier_and_signed_receipts(app, order_in_production, as_
     assert "Sign for delivery" in page
     response = courier.post(second_courier + "/receipt", data={
         f"line-{sline2.id}-qty": "40", f"line-{sline2.id}-condition": "ok", "name": "Bo", "consent": "y",
-        "stamped": [(jpeg(), "note.jpg")]}, content_type="multipart/form-data")
+        "stamped": [(jpeg_file(), "note.jpg")]}, content_type="multipart/form-data")
     assert response.status_code == 200
     with app.app_context():
         receipt2 = db.session.scalar(db.select(DeliveryReceipt).where(DeliveryReceipt.shipment_id == second_id))

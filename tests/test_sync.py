@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
-from PIL import Image
 
 from webapp.auth.models import User, hash_secret
 from webapp.db_types import utcnow
@@ -22,16 +21,9 @@ from webapp.production.models import Anomaly, ProgressReport, WorkOrder
 from webapp.sync import replay as replay_module
 from webapp.sync.models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMember
 
-from .helpers import count, get, text_of
+from .helpers import count, get, jpeg_bytes, text_of
 
 PIN = "2468"
-
-
-def jpeg_bytes(colour=(200, 30, 30), size=(40, 30)) -> bytes:
-    """A small real JPEG."""
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "JPEG")
-    return out.getvalue()
 
 
 def stamp(moment: datetime) -> str:
@@ -101,15 +93,6 @@ def report_data(good="5", scrap="0", note="", photo: bytes | None = None, filena
     if photo is not None:
         data["p-photos"] = [(io.BytesIO(photo), filename)]
     return data
-
-
-@pytest.fixture
-def work_order(app, make_order):
-    """An order released to production, and its first work order (id, token)."""
-    order_id = make_order("in_production")
-    with app.app_context():
-        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
-        return SimpleNamespace(id=row.id, token=row.token, order_id=order_id)
 
 
 @pytest.fixture

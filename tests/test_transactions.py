@@ -20,8 +20,8 @@ from webapp.photos import Photo
 from webapp.production.models import ProgressReport, WorkOrder
 
 from .conftest import login
-from .helpers import count, text_of
-from .test_sync import enrol, is_problem, jpeg_bytes, send
+from .helpers import count, jpeg_bytes, text_of
+from .test_sync import enrol, is_problem, send
 
 
 def outbox_of(client):
@@ -55,12 +55,9 @@ def camera_jpeg(size=(4000, 3000), seed=0) -> bytes:
 
 
 @pytest.fixture
-def work_order(app, make_order):
-    """A work order in production with 2,000 pieces to make: (id, token, order id)."""
-    order_id = make_order("in_production", quantity="2000")
-    with app.app_context():
-        row = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
-        return row.id, row.token, order_id
+def work_order_quantity():
+    """This module's work orders have 2,000 pieces to make (see conftest's work_order)."""
+    return "2000"
 
 
 def uploaded_files(app) -> list[str]:

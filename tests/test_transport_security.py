@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from werkzeug.routing import IntegerConverter
 
 from webapp import create_app, https
@@ -17,7 +16,7 @@ from webapp.capabilities import CAPABILITY_ARGS
 from webapp.extensions import db
 
 from .conftest import PASSWORD
-from .helpers import text_of
+from .helpers import jpeg_bytes, text_of
 
 BOTH = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)
 
@@ -170,12 +169,11 @@ def test_photos_behind_login_are_private(app, as_user):
     from webapp.photos import Photo
     folder = Path(app.config["UPLOAD_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
-    out = io.BytesIO()
-    Image.new("RGB", (20, 20), (10, 200, 10)).save(out, "JPEG")
-    (folder / "private-test.jpg").write_bytes(out.getvalue())
+    photo = jpeg_bytes(size=(20, 20))
+    (folder / "private-test.jpg").write_bytes(photo)
     with app.app_context():
         photo = Photo(entity_type="sync_conflict", entity_id=1, stored_name="private-test.jpg",
-                      content_type="image/jpeg", size=len(out.getvalue()), sha256="0" * 64)
+                      content_type="image/jpeg", size=len(photo), sha256="0" * 64)
         db.session.add(photo)
         db.session.commit()
         photo_id = photo.id
@@ -184,13 +182,14 @@ def test_photos_behind_login_are_private(app, as_user):
         assert response.cache_control.private and not response.cache_control.public
 
 
+@pytest.mark.own_app  # it looks at the database files the app made in tmp_path
 def test_files_under_instance_are_owner_only(app, make_order, as_user, tmp_path):
     """The SQLite database with its -wal and -shm, uploaded photos, mail, the secret key and the
     folders are created readable by the server's user only; an older world-readable database is
     tightened on start."""
     from webapp.config import load_secret_key
     from webapp.notify import mail
-    from .test_sync import jpeg_bytes, link_replay, packed_shipment_with_courier_link
+    from .test_sync import link_replay, packed_shipment_with_courier_link
 
     # a photo arrives through a courier's link (the real upload path)
     _shipment_id, path = packed_shipment_with_courier_link(app, make_order, as_user)
