@@ -1,7 +1,7 @@
 """A new domain plugs in without editing a central file: a toy domain registered from this test alone
 (its state machine with labels and a named group, a permission action with a state rule, a customer
-link purpose with its handler, a timeline event) shows up in permissions, labels, the timeline and
-the public link route."""
+link purpose with its handler, a timeline event, a kind of My work) shows up in permissions, labels,
+the timeline, the public link route and My work."""
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +16,7 @@ from webapp.registry import Domain, LinkPurpose
 from webapp.statemachine import N_, StateMachine, Transition
 from webapp.templating import event_label
 from webapp.timeline import entries_for
+from webapp.work_items import WorkItem, WorkItemKind
 
 TOY_CASE = StateMachine("toy_case", ("new", "fixed"), [
     Transition("fix", ("new",), "fixed", frozenset({"qc"}), label=N_("Fix the toy")),
@@ -27,6 +28,17 @@ def open_toy_link(link) -> Response:
     return Response(f"toy case {link.object_id} opened", mimetype="text/plain")
 
 
+def reported_toys(user):
+    """Toy cases reported and waiting for QC: the toy keeps no table, so its audit rows stand in."""
+    return (db.select(audit.AuditEvent).where(audit.AuditEvent.action == "toy_case.reported")
+            .order_by(audit.AuditEvent.at, audit.AuditEvent.id))
+
+
+def toy_item(event, user) -> WorkItem:
+    """A reported toy case as an item of My work."""
+    return WorkItem("Inspect the toy", f"Toy case {event.entity_id}", "/", event.at, "act")
+
+
 @pytest.fixture
 def toy_domain(app):
     """Register the toy domain for one test, and take it away after."""
@@ -36,6 +48,8 @@ def toy_domain(app):
         state_rules={"toy.inspect": lambda case: case.status in TOY_CASE.groups["OPEN"]},
         link_purposes=(LinkPurpose("toy_case", open_toy_link, managers=("toy.inspect",)),),
         events={"toy_case.reported": N_("Toy case reported")},
+        work=(WorkItemKind("toy.reported", "toy.inspect", query=reported_toys, build=toy_item,
+                           label="Toy cases to inspect"),),
     ))
     yield domain
     registry.unregister("toys")
@@ -95,3 +109,19 @@ def test_unknown_link_purpose_cannot_be_issued(app):
     """A purpose no domain registered is refused when a link is made."""
     with app.test_request_context("/"), pytest.raises(AssertionError):
         links.issue("toy_case", 7)
+
+
+def test_my_work_lists_the_toy_work_for_those_who_may_do_it(app, make_user, as_user, toy_domain):
+    """The toy's kind of work shows on My work for QC (its action's role), not for sales, and goes
+    with its domain."""
+    with app.test_request_context("/"):
+        actor = db.session.get(User, make_user("qc"))
+        audit.record("toy_case.reported", SimpleNamespace(id=41), actor=actor, entity_type="toy_case",
+                     after={"status": "new"})
+        db.session.commit()
+    qc, sales = as_user("qc"), as_user("sales")
+    page = qc.get("/").get_data(as_text=True)
+    assert "Inspect the toy" in page and "Toy case 41" in page
+    assert "Toy case 41" not in sales.get("/").get_data(as_text=True)
+    registry.unregister("toys")
+    assert "Toy case 41" not in qc.get("/").get_data(as_text=True)

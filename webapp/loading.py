@@ -2,18 +2,17 @@
 it), 403 when the user's roles may not do the action, 409 when the object's state does not allow it,
 and a row lock for writers on PostgreSQL.
 
-Object scope lives here too: with the firm setting "sales reps see only their own customers and
-orders" on, a user whose only office role is sales sees the customers they own and what belongs to
-them (orders, requirements, and the shipments, work orders and tickets of those orders) — in the
-loader, the lists and search alike, each asking `visible()` or `scope_customers()` here.
+Object scope is asked here too: a domain that limits who sees what registers a `visible(user, obj)`
+check (webapp/registry.py); the customers domain does, for the firm setting "sales reps see only
+their own customers and orders" (webapp/customers/scope.py, which the lists and search use too).
+An object out of scope answers 404, like a missing row.
 """
 import enum
 
 from flask import abort, request
 from flask_login import current_user
-from sqlalchemy import true
 
-from . import permissions
+from . import permissions, registry
 from .extensions import db
 from .statemachine import N_, TransitionError
 
@@ -50,7 +49,7 @@ def _roles_may(user, action: str) -> bool:
 
 def authorize(user, action: str, obj=None) -> Verdict:
     """Say whether user may do action on obj, and if not, why (scope, role or state)."""
-    if obj is not None and user is not None and user.is_authenticated and not visible(user, obj):
+    if obj is not None and user is not None and user.is_authenticated and not registry.visible(user, obj):
         return Verdict.HIDDEN
     if permissions.can(user, action, obj):
         return Verdict.ALLOWED
@@ -111,65 +110,3 @@ def load(model, object_id, action: str | None, *, options=(), lock: bool | None 
     if states is not None and obj.status not in states:
         raise TransitionError(409, refusal)
     return obj
-
-
-# --- object scope ------------------------------------------------------------------------------
-
-def is_scoped(user) -> bool:
-    """Whether user sees only their own customers: the firm's setting is on and sales is the only
-    office role they have (a manager, finance or an admin who also sells sees everything)."""
-    if user is None or not user.is_authenticated:
-        return False
-    if (set(user.roles) & permissions.OFFICE) != {"sales"}:
-        return False
-    from .admin.models import get_settings  # one row, kept in the session's identity map
-    return bool(get_settings().sales_own_customers_only)
-
-
-def scope_customers(user, customer_id_column):
-    """A WHERE clause keeping the rows whose customer user may see (true for everyone unscoped)."""
-    if not is_scoped(user):
-        return true()
-    from .customers.models import Customer
-    if customer_id_column is Customer.id:
-        return Customer.owner_id == user.id
-    return customer_id_column.in_(db.select(Customer.id).where(Customer.owner_id == user.id))
-
-
-def scope_orders(user, order_id_column):
-    """A WHERE clause keeping the rows whose order user may see (true for everyone unscoped)."""
-    if not is_scoped(user):
-        return true()
-    from .orders.models import Order
-    if order_id_column is Order.id:
-        return scope_customers(user, Order.customer_id)
-    return order_id_column.in_(db.select(Order.id).where(scope_customers(user, Order.customer_id)))
-
-
-# How an object reaches its customer: itself, its own, or through what it was made for.
-_PARENTS = ("order", "requirement", "work_order", "shipment", "ticket")
-
-
-def customer_of(obj, depth: int = 3):
-    """The customer an object belongs to (itself, its own, or its order's), or None."""
-    from .customers.models import Customer
-    if isinstance(obj, Customer):
-        return obj
-    customer = getattr(obj, "customer", None)
-    if isinstance(customer, Customer):
-        return customer
-    for name in _PARENTS if depth else ():
-        parent = getattr(obj, name, None)
-        if parent is not None:
-            return customer_of(parent, depth - 1)
-    return None
-
-
-def visible(user, obj) -> bool:
-    """Whether obj is within user's scope (always, unless the firm scopes sales reps)."""
-    if not is_scoped(user):
-        return True
-    customer = customer_of(obj)
-    if customer is None:
-        return True  # not a customer's object (a product, a setting): roles alone decide
-    return customer.owner_id == user.id

@@ -73,6 +73,13 @@ class Domain:
     photo_kinds: tuple[PhotoKind, ...] = ()
     # Credentials in URL segments the domain's routes take (capabilities.py keeps them out of logs).
     capability_tokens: tuple[CapabilityToken, ...] = ()
+    # Object scope: visible(user, obj) says whether user may know of obj at all (the loader answers
+    # 404 otherwise); scope(user, customer_id_column) the WHERE clause lists and My work add.
+    visible: Callable[[object, object], bool] | None = None
+    scope: Callable[[object, object], object] | None = None
+    # Kinds of My work it hands out (work_items.WorkItemKind; a domain's work.py may also register
+    # them with work_items.work_item()).
+    work: tuple = ()
 
 
 _domains: dict[str, Domain] = {}
@@ -204,3 +211,18 @@ def event_machine(prefix: str) -> str:
 def event_says_state(action: str) -> bool:
     """Whether the words for action already say the state it leads to."""
     return any(action in d.events_saying_state for d in _domains.values())
+
+
+def visible(user, obj) -> bool:
+    """Whether every domain that limits who sees what lets user know of obj."""
+    return all(domain.visible(user, obj) for domain in _domains.values() if domain.visible is not None)
+
+
+def scope_clauses(user, customer_id_column) -> list:
+    """The WHERE clauses the domains' scopes add to a query of rows that belong to a customer."""
+    return [domain.scope(user, customer_id_column) for domain in _domains.values() if domain.scope is not None]
+
+
+def work_kinds() -> list:
+    """The kinds of My work the registered domains declared on their Domain record."""
+    return [kind for domain in _domains.values() for kind in domain.work]

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from .db_types import utcnow
 from .extensions import db
 from .i18n import firm_today
+from . import registry
 from .permissions import can
 
 # How an item's date reads: a clock that runs out (a deadline), or the date the work is planned for
@@ -69,6 +70,7 @@ class WorkItemKind:
     label: object = ""
     more_url: Callable | None = None
     limited: bool = True
+    customer: Callable | None = None
 
 
 @dataclass
@@ -84,15 +86,28 @@ REGISTRY: dict[str, WorkItemKind] = {}
 
 
 def work_item(key: str, *, action: str, query: Callable, build: Callable, label="",
-              more_url: Callable | None = None, limited: bool = True) -> WorkItemKind:
+              more_url: Callable | None = None, limited: bool = True,
+              customer: Callable | None = None) -> WorkItemKind:
     """Register a kind of work: whoever may do `action` (permissions.can) sees the rows `query(user)`
     selects (a Select in display order), each read by `build(row, user)` into a WorkItem (or a
     list of them). With `limited`, the first SHOWN_PER_KIND rows are shown and `more_url()` (the
     filtered list page) is offered, labelled `label` (a string, or a function giving one), for the
-    rest. Registering a key again replaces the kind (a module reloaded in a test)."""
-    kind = WorkItemKind(key, action, query, build, label, more_url, limited)
+    rest. `customer()`, where the rows belong to a customer, gives the column (or SQL expression)
+    holding the customer's id, so that the domains' object scope applies (a sales rep limited to
+    their own customers sees only theirs). Registering a key again replaces the kind (a module
+    reloaded in a test)."""
+    kind = WorkItemKind(key, action, query, build, label, more_url, limited, customer)
     REGISTRY[key] = kind
     return kind
+
+
+def _statement(kind: WorkItemKind, user):
+    """The kind's query for user, within the object scope the domains registered."""
+    statement = kind.query(user)
+    if statement is not None and kind.customer is not None:
+        for clause in registry.scope_clauses(user, kind.customer()):
+            statement = statement.where(clause)
+    return statement
 
 
 def _rows(statement) -> list:
@@ -119,10 +134,10 @@ def _as_items(built) -> Iterable[WorkItem]:
 def collect(user, kinds: Iterable[WorkItemKind] | None = None, shown: int = SHOWN_PER_KIND) -> WorkList:
     """The work user may do, from every registered kind whose action user may take."""
     work = WorkList()
-    for kind in (REGISTRY.values() if kinds is None else kinds):
+    for kind in ([*REGISTRY.values(), *registry.work_kinds()] if kinds is None else kinds):
         if not can(user, kind.action):
             continue
-        statement = kind.query(user)
+        statement = _statement(kind, user)
         if statement is None:
             continue
         if kind.limited:
@@ -132,7 +147,7 @@ def collect(user, kinds: Iterable[WorkItemKind] | None = None, shown: int = SHOW
             rows = rows[:shown]
             url = kind.more_url() if kind.more_url else None  # without a list page: said, not linked
             label = kind.label() if callable(kind.label) else str(kind.label)
-            work.more.append(MoreLink(label, _count(kind.query(user)) - shown, url))
+            work.more.append(MoreLink(label, _count(_statement(kind, user)) - shown, url))
         for row in rows:
             work.items.extend(_as_items(kind.build(row, user)))
     work.items.sort(key=lambda item: (not item.blocking, item.since))

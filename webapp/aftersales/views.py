@@ -9,7 +9,8 @@ from .. import links
 from ..contacts import order_contact
 from ..extensions import db
 from ..htmx import render, see_other
-from ..loading import load, scope_orders
+from ..loading import load
+from ..customers.scope import scope_orders
 from ..orders.models import Order
 from ..permissions import can, requires
 from ..statemachine import N_, TransitionError

@@ -38,7 +38,14 @@ def _aftersales_list() -> str:
     return url_for("aftersales.index")
 
 
-work_item("ticket.open", action="ticket.open", label=lazy_gettext("Answer the ticket"),
+
+def order_customer_of(order_id_column):
+    """Whose the order in order_id_column is, as SQL (the object scope applies to it)."""
+    return db.select(Order.customer_id).where(Order.id == order_id_column).scalar_subquery()
+
+
+work_item("ticket.open", action="ticket.open",
+          customer=lambda: order_customer_of(Ticket.order_id), label=lazy_gettext("Answer the ticket"),
           query=lambda user: (db.select(Ticket).where(Ticket.status == "open").options(_naming(Ticket.order))
                               .order_by(Ticket.first_response_due_at, Ticket.id)),
           more_url=_aftersales_list,
@@ -46,7 +53,8 @@ work_item("ticket.open", action="ticket.open", label=lazy_gettext("Answer the ti
                                                 url_for("aftersales.ticket", ticket_id=ticket.id), ticket.opened_at,
                                                 due=ticket.first_response_due_at, due_kind=DUE_DEADLINE,
                                                 detail=ticket.subject))
-work_item("followup.open", action="followup.record", label=lazy_gettext("Follow-up call"),
+work_item("followup.open", action="followup.record",
+          customer=lambda: order_customer_of(FollowUp.order_id), label=lazy_gettext("Follow-up call"),
           query=follow_ups_for, more_url=_aftersales_list,
           build=lambda follow, user: order_item(_("Follow-up call"), follow.order,
                                                 url_for("aftersales.order", order_id=follow.order_id),

@@ -6,11 +6,25 @@ from ..registry import Domain, register
 
 bp = Blueprint("customers", __name__)
 
+
+
+def _visible(user, obj) -> bool:
+    from .scope import visible  # the tables: imported when the app is made, not with the package
+    return visible(user, obj)
+
+
+def _scope(user, customer_id_column):
+    from .scope import scope_customers
+    return scope_customers(user, customer_id_column)
+
+
+# Sales reps may be limited to their own customers (a firm setting): the loader, lists and My work
+# ask these (webapp/customers/scope.py).
 DOMAIN = register(Domain(name="customers", actions={
     "customer.view": OFFICE,
     "customer.manage": frozenset({"sales", "manager", "admin"}),
     "product.manage": frozenset({"warehouse", "production", "manager", "admin"}),
-}))
+}, visible=_visible, scope=_scope))
 
 
 def init_app(app) -> None:

@@ -7,7 +7,8 @@ from ..auth.models import User
 from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
-from ..loading import is_scoped, load, scope_customers
+from ..loading import load
+from .scope import is_scoped, scope_customers
 from ..paging import keyset_page
 from ..permissions import requires
 from ..customers.models import Product

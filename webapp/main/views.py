@@ -9,7 +9,7 @@ from ..customers.models import Customer
 from ..extensions import db
 from ..pwa import keep_offline
 from ..htmx import render
-from ..loading import scope_customers
+from ..customers.scope import scope_customers
 from ..orders.models import Order
 from ..permissions import requires
 from ..requirements.models import Requirement

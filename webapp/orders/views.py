@@ -16,7 +16,8 @@ from ..statemachine import TransitionError
 from ..forms import options
 from ..paging import keyset_page
 from ..inputs import row_id
-from ..loading import authorize, load, scope_customers, visible
+from ..loading import authorize, load
+from ..customers.scope import scope_customers, visible
 from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..labels import label
 from ..templating import money

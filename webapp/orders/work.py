@@ -155,10 +155,18 @@ def _detail_url(order: Order) -> str:
     return url_for("orders.detail", order_id=order.id)
 
 
-work_item("order.draft", action="order.edit", label=lazy_gettext("Complete and submit the order"),
+
+def order_customer():
+    """The column that says whose these orders are (the object scope applies to it)."""
+    return Order.customer_id
+
+
+work_item("order.draft", action="order.edit",
+          customer=order_customer, label=lazy_gettext("Complete and submit the order"),
           query=lambda user: orders_in("draft"), more_url=orders_list_url("draft"),
           build=lambda o, user: order_item(_("Complete and submit the order"), o, _detail_url(o), o.updated_at))
 work_item("order.countersign", action="order.edit",
+          customer=order_customer,
           label=lazy_gettext("Waiting for the customer's countersignature"),
           query=lambda user: orders_in("awaiting_countersign"), more_url=orders_list_url("awaiting_countersign"),
           build=lambda o, user: order_item(_("Waiting for the customer's countersignature"), o, _detail_url(o),
@@ -169,6 +177,7 @@ def _register_sign_off(department: str) -> None:
     def title():
         return _("Feasibility sign-off needed (%(dept)s)", dept=ROLE_LABELS[department])
     work_item(f"order.sign_off.{department}", action=f"order.review.{department}",
+          customer=order_customer,
               label=lazy_gettext("Feasibility sign-off needed (%(dept)s)", dept=ROLE_LABELS[department]),
               query=lambda user: orders_in("in_review").where(review_required(department),
                                                               ~reviewed_this_round(department)),
@@ -179,7 +188,8 @@ def _register_sign_off(department: str) -> None:
 for _department in REVIEW_DEPARTMENTS:
     _register_sign_off(_department)
 
-work_item("order.concern", action="order.override_concern", label=lazy_gettext("A concern blocks this order"),
+work_item("order.concern", action="order.override_concern",
+          customer=order_customer, label=lazy_gettext("A concern blocks this order"),
           query=lambda user: orders_in("in_review").where(open_concern()), more_url=orders_list_url("in_review"),
           build=lambda o, user: order_item(_("A concern blocks this order"), o, _detail_url(o), o.updated_at))
 
@@ -188,6 +198,7 @@ def _register_approval(role: str) -> None:
     def title():
         return _("Approval needed (%(role)s)", role=ROLE_LABELS[role])
     work_item(f"order.approval.{role}", action=f"order.approve.{role}",
+          customer=order_customer,
               label=lazy_gettext("Approval needed (%(role)s)", role=ROLE_LABELS[role]),
               query=lambda user: orders_in("pending_approval").where(approval_required(role),
                                                                      ~approved_this_round(role)),
@@ -198,11 +209,13 @@ def _register_approval(role: str) -> None:
 for _role in APPROVER_ROLES:
     _register_approval(_role)
 
-work_item("order.prepayment", action="payment.record", label=lazy_gettext("Record the prepayment"),
+work_item("order.prepayment", action="payment.record",
+          customer=order_customer, label=lazy_gettext("Record the prepayment"),
           query=lambda user: orders_in("effective").where(~prepayment_satisfied()),
           more_url=orders_list_url("effective"),
           build=lambda o, user: order_item(_("Record the prepayment"), o, _detail_url(o), o.updated_at))
-work_item("order.release", action="order.release", label=lazy_gettext("Release to production"),
+work_item("order.release", action="order.release",
+          customer=order_customer, label=lazy_gettext("Release to production"),
           query=lambda user: orders_in("effective").where(prepayment_satisfied()),
           more_url=orders_list_url("effective"),
           build=lambda o, user: order_item(_("Release to production"), o, _detail_url(o), o.updated_at))

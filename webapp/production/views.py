@@ -11,7 +11,8 @@ from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
 from ..orders import lifecycle as order_lifecycle
-from ..loading import load, scope_orders
+from ..loading import load
+from ..customers.scope import scope_orders
 from ..orders.models import Order
 from ..permissions import can, requires
 from ..templating import quantity

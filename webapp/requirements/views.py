@@ -11,7 +11,8 @@ from ..forms import options
 from ..paging import keyset_page
 from ..inputs import row_id
 from ..htmx import flashed_notes, is_partial, note, render, see_other
-from ..loading import load, scope_customers, visible
+from ..loading import load
+from ..customers.scope import scope_customers, visible
 from ..permissions import requires
 from ..statemachine import N_
 from ..customers.models import Product

@@ -40,7 +40,8 @@ def _register(status: str, condition=None) -> None:
     def query(user):
         statement = requirements_in(status)
         return statement if condition is None else statement.where(condition())
-    work_item(f"requirement.{status}", action="requirement.edit", label=TITLES[status], query=query,
+    work_item(f"requirement.{status}", action="requirement.edit",
+          customer=lambda: Requirement.customer_id, label=TITLES[status], query=query,
               build=requirement_item, more_url=lambda: url_for("requirements.index", status=status))
 
 

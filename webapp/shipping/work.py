@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import clocks
 from ..extensions import db
 from ..orders.models import Order
-from ..orders.work import numbered_under, order_item, orders_in, orders_list_url
+from ..orders.work import numbered_under, order_customer, order_item, orders_in, orders_list_url
 from . import DOMAIN
 from ..work_items import DUE_DEADLINE, DUE_DELIVERY, DUE_ETA, WorkItem, work_item
 from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentLine
@@ -37,7 +37,8 @@ def return_item(row, user) -> WorkItem:
                       due=case.due_at, due_kind=DUE_DEADLINE, detail=return_reason(case)[:80])
 
 
-work_item("order.ready_to_ship", action="shipment.manage", label=lazy_gettext("Ready to ship"),
+work_item("order.ready_to_ship", action="shipment.manage",
+          customer=order_customer, label=lazy_gettext("Ready to ship"),
           query=lambda user: orders_in("ready_to_ship"), more_url=orders_list_url("ready_to_ship"),
           build=lambda o, user: order_item(_("Ready to ship"), o, url_for("shipping.order_shipments", order_id=o.id),
                                            o.updated_at))
@@ -48,6 +49,7 @@ work_item("shipment.packing", action="shipment.manage", label=lazy_gettext("Pack
                               .order_by(Shipment.created_at, Shipment.id)),
           build=shipment_item)
 work_item("return.open", action="return.chase",
+          customer=order_customer,
           label=lambda: _("Start the return within %(rule)s", rule=clocks.RETURN_START.rule()),
           query=lambda user: (db.select(ReturnCase, Order).join(Order, Order.id == ReturnCase.order_id)
                               .where(ReturnCase.status == "open")
