@@ -19,7 +19,8 @@ from webapp.shipping.models import DeliveryReceipt, Shipment, ShipmentLine
 from .helpers import SIGNATURE, customer_path, get, text_of
 from .test_aftersales import receive
 from .test_requirements import sent_requirement
-from .test_shipping import jpeg, new_shipment, order_in_production, packed  # noqa: F401 -- a fixture
+from .helpers import jpeg_file
+from .test_shipping import new_shipment, order_in_production, packed  # noqa: F401 -- a fixture
 
 SUMMARY = re.compile(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', re.S)
 
@@ -219,7 +220,7 @@ def test_a_used_receipt_link_shows_the_signed_receipt_and_its_photos_only(app, o
     customer = app.test_client()
     data = {f"line-{sline_id}-qty": "55", f"line-{sline_id}-condition": "damaged", f"line-{sline_id}-note": "5 bent",
             "name": "Ann", "relation": "clerk", "consent": "y", "strokes": SIGNATURE}
-    signed = customer.post(link + "/receipt", data={**data, "photos": [(jpeg(), "bent.jpg")]},
+    signed = customer.post(link + "/receipt", data={**data, "photos": [(jpeg_file(), "bent.jpg")]},
                            content_type="multipart/form-data")
     assert signed.status_code == 200 and "within 24 working hours" in text_of(signed)
     copy = main_of(text_of(app.test_client().get(link)))

@@ -17,7 +17,7 @@ from webapp.sync.outcomes import Applied, Conflict, Invalid, Refused
 from webapp.sync.replay import check_decorator_order, offline_capable
 
 from .helpers import text_of
-from .test_sync import is_problem, phone, report_data, send, work_order  # noqa: F401 (fixtures)
+from .test_sync import is_problem, phone, report_data, send  # noqa: F401 (fixtures)
 
 
 class ThingForm(OfflineForm):

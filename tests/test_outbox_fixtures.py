@@ -15,7 +15,7 @@ from webapp.sync import replay
 from webapp.sync.models import IdempotencyRecord, SyncConflict
 
 from .helpers import text_of
-from .test_sync import link_replay, packed_shipment_with_courier_link, phone, work_order  # noqa: F401 (fixtures)
+from .test_sync import link_replay, packed_shipment_with_courier_link, phone  # noqa: F401 (fixtures)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "outbox"
 
