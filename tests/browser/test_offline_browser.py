@@ -32,7 +32,12 @@ def poll(page, expression: str, timeout: float = 15.0, arg=None):
     string inside the page, which the CSP forbids; evaluate goes through the DevTools protocol."""
     deadline = time.monotonic() + timeout
     while True:
-        value = page.evaluate(expression, arg)
+        try:
+            value = page.evaluate(expression, arg)
+        except PlaywrightError as error:
+            if "Execution context was destroyed" not in str(error):
+                raise
+            value = None  # the page navigated (a reload as the worker takes over): ask the new one
         if value:
             return value
         if time.monotonic() > deadline:
@@ -71,7 +76,9 @@ def ready_for_offline(page, user_id: int) -> None:
         state = page.evaluate("""navigator.serviceWorker.getRegistration().then(r => r ? {installing: !!r.installing,
             waiting: !!r.waiting, active: r.active && r.active.state, url: location.href} : 'no registration')""")
         raise AssertionError(f"the service worker does not control {page.url}: {state}")
-    poll(page, "uid => Outbox.getMeta('members').then(m => !!m && m.some(x => x.id === uid))", arg=user_id)
+    # window.Outbox: the page may still be loading its deferred store script (a reload as the worker takes over).
+    poll(page, "uid => window.Outbox && Outbox.getMeta('members').then(m => !!m && m.some(x => x.id === uid))",
+         arg=user_id)
     poll(page, "document.documentElement.dataset.pagesKept !== undefined")
 
 
