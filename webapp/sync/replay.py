@@ -199,10 +199,14 @@ class OutboxCredential:
     refusal: object = None  # a problem() response when the credential does not hold
 
 
-def outbox_credential() -> OutboxCredential:
+def outbox_credential() -> OutboxCredential | None:
     """This request's outbox credential, checked once per request (cached on g.outbox_credential)."""
     if "outbox_credential" in g:
-        return g.outbox_credential
+        return g.outbox_credential  # None while it is being checked (see below)
+    # While the credential is checked, a refusal's words ask for the language, which asks Flask-Login
+    # for current_user, whose request loader asks here again: it finds None (nobody) instead of
+    # checking once more without end.
+    g.outbox_credential = None
     g.outbox_credential = credential = _check_outbox_credential()
     return credential
 
@@ -251,6 +255,8 @@ def load_replay_actor(_request):
     if _replay_kind() != "device":
         return None
     credential = outbox_credential()
+    if credential is None:
+        return None  # asked while the credential is being checked: nobody yet
     return credential.actor if credential.refusal is None else None
 
 
