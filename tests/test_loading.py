@@ -215,6 +215,23 @@ def test_a_sales_rep_sees_only_their_own_customers_and_orders(app, make_order, a
     assert "Secretive" in text_of(second.get("/orders/")) and "Secretive" in text_of(second.get("/search?q=SECR"))
 
 
+
+@BOTH
+def test_my_work_keeps_a_scoped_rep_to_their_own_customers(app, make_order, as_user):
+    """My work asks its kinds within the scope: with the setting on, the second rep's list has no item
+    of the first rep's customer (an item would lead to a 404); with it off, both reps see it."""
+    first, second = as_user("sales"), as_user("sales")
+    order_id = make_order("draft", customer="OWNED")
+    with app.app_context():
+        customer = db.session.get(Customer, get(app, Order, order_id).customer_id)
+        customer.owner_id, name = first.user_id, customer.name
+        db.session.commit()
+    own_only(app, True)
+    assert name in text_of(first.get("/"))
+    assert name not in text_of(second.get("/"))
+    own_only(app, False)
+    assert name in text_of(second.get("/"))
+
 @BOTH
 def test_a_scoped_rep_cannot_order_for_another_reps_customer(app, make_customer, as_user):
     """Posting another rep's customer id on the order form is refused like an unknown customer."""
