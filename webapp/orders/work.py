@@ -15,8 +15,9 @@ from sqlalchemy import BigInteger, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..admin.forms import ROLE_LABELS
+from ..auth.roles import ROLE_LABELS
 from ..extensions import db
+from ..statemachine import N_
 from . import DOMAIN
 from ..work_items import DUE_DELIVERY, DUE_ETA, WorkItem, work_item
 from . import lifecycle
@@ -173,41 +174,34 @@ work_item("order.countersign", action="order.edit",
                                            o.updated_at, "wait"))
 
 
-def _register_sign_off(department: str) -> None:
+def _register_per_person(key: str, action: str, status: str, message: str, who: dict, waiting) -> None:
+    """One kind of My work for each reviewing department or approving role: orders in status whose
+    kept settings ask for that person and that wait for them this round (`waiting()`, an SQL
+    condition). who names the message's placeholder and its role: {"dept": "finance"}."""
+    (placeholder, role), = who.items()
+
     def title():
-        return _("Feasibility sign-off needed (%(dept)s)", dept=ROLE_LABELS[department])
-    work_item(f"order.sign_off.{department}", action=f"order.review.{department}",
-          customer=order_customer,
-              label=lazy_gettext("Feasibility sign-off needed (%(dept)s)", dept=ROLE_LABELS[department]),
-              query=lambda user: orders_in("in_review").where(review_required(department),
-                                                              ~reviewed_this_round(department)),
-              more_url=orders_list_url("in_review"),
+        return _(message, **{placeholder: ROLE_LABELS[role]})
+    work_item(key, action=action, customer=order_customer,
+              label=lazy_gettext(message, **{placeholder: ROLE_LABELS[role]}),
+              query=lambda user: orders_in(status).where(waiting()), more_url=orders_list_url(status),
               build=lambda o, user: order_item(title(), o, _detail_url(o), o.updated_at))
 
 
 for _department in REVIEW_DEPARTMENTS:
-    _register_sign_off(_department)
+    _register_per_person(f"order.sign_off.{_department}", f"order.review.{_department}", "in_review",
+                         N_("Feasibility sign-off needed (%(dept)s)"), {"dept": _department},
+                         lambda d=_department: review_required(d) & ~reviewed_this_round(d))
 
 work_item("order.concern", action="order.override_concern",
           customer=order_customer, label=lazy_gettext("A concern blocks this order"),
           query=lambda user: orders_in("in_review").where(open_concern()), more_url=orders_list_url("in_review"),
           build=lambda o, user: order_item(_("A concern blocks this order"), o, _detail_url(o), o.updated_at))
 
-
-def _register_approval(role: str) -> None:
-    def title():
-        return _("Approval needed (%(role)s)", role=ROLE_LABELS[role])
-    work_item(f"order.approval.{role}", action=f"order.approve.{role}",
-          customer=order_customer,
-              label=lazy_gettext("Approval needed (%(role)s)", role=ROLE_LABELS[role]),
-              query=lambda user: orders_in("pending_approval").where(approval_required(role),
-                                                                     ~approved_this_round(role)),
-              more_url=orders_list_url("pending_approval"),
-              build=lambda o, user: order_item(title(), o, _detail_url(o), o.updated_at))
-
-
 for _role in APPROVER_ROLES:
-    _register_approval(_role)
+    _register_per_person(f"order.approval.{_role}", f"order.approve.{_role}", "pending_approval",
+                         N_("Approval needed (%(role)s)"), {"role": _role},
+                         lambda r=_role: approval_required(r) & ~approved_this_round(r))
 
 work_item("order.prepayment", action="payment.record",
           customer=order_customer, label=lazy_gettext("Record the prepayment"),

@@ -41,7 +41,7 @@ def _register(status: str, condition=None) -> None:
         statement = requirements_in(status)
         return statement if condition is None else statement.where(condition())
     work_item(f"requirement.{status}", action="requirement.edit",
-          customer=lambda: Requirement.customer_id, label=TITLES[status], query=query,
+              customer=lambda: Requirement.customer_id, label=TITLES[status], query=query,
               build=requirement_item, more_url=lambda: url_for("requirements.index", status=status))
 
 
