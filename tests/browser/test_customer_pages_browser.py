@@ -45,6 +45,10 @@ def test_countersign_error_summary_in_view_then_the_signed_copy(app, live_server
         assert in_viewport(page, ".error-summary"), "the error summary is off the screen"
         assert in_viewport(page, "#name")
         expect(page.locator("#name")).to_have_attribute("aria-invalid", "true")
+        # signature.js (a module) redraws the kept strokes once the pad's script has loaded: wait for it.
+        deadline = time.monotonic() + 10
+        while page.evaluate(INK) <= 500 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert page.evaluate(INK) > 500, "the signature drawn before the refusal is lost"
         expect(page.locator("#sign-form input[name=consent]")).to_be_checked()
         shoot(page, "customer-zh-countersign-error")
