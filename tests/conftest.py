@@ -320,12 +320,13 @@ def as_user(app, make_user):
 
 
 def pytest_itemcollected(item):
-    """Under pytest-xdist (--dist loadgroup) the browser tests stay on one worker, which starts one
-    Chromium; a module's demo-firm tests stay together, so that the firm is loaded once per module.
+    """Under pytest-xdist (--dist loadgroup) a module's demo-firm tests stay together, so that the firm
+    is loaded once per module. The browser tests are not grouped: each worker starts a Chromium of its
+    own, so they run on both cores (one group of them was the longest path through the suite).
     (Done as each test is collected: xdist reads the groups in its own collection hook.)"""
-    if BROWSER_TESTS in item.path.parents or item.get_closest_marker("browser"):
-        item.add_marker(pytest.mark.xdist_group("browser"))
-    elif "demo_app" in getattr(item, "fixturenames", ()):
+    if not item.config.pluginmanager.hasplugin("xdist"):
+        return
+    if "demo_app" in getattr(item, "fixturenames", ()):
         item.add_marker(pytest.mark.xdist_group(f"demo-{item.path.stem}"))
 
 
@@ -446,10 +447,17 @@ DEMO_PEOPLE = ("admin", "wang.fang", "lucy", "li.qiang", "zhang.wei", "liu.yang"
 PUBLIC_URL = "https://tracker.example.com"
 
 
+# This worker's first demo firm on SQLite, kept as a file (with its uploads) for the next demo app to
+# copy: loading the demo takes seconds, and five modules each want a firm of their own to change.
+_demo_template: dict[str, Path] = {}
+
+
 def make_demo_app(directory, kind: str):
     """An app on a fresh database (kind "sqlite" or "postgres") loaded with the demo firm by
     `flask demo`, exactly as `make run` loads it. On PostgreSQL it has a database of its own (the
-    worker's test database + "_demo"), apart from the shared test app's."""
+    worker's test database + "_demo"), apart from the shared test app's. On SQLite the first demo
+    firm of this worker is loaded so and later ones are copies of it (as `make run` restarted)."""
+    directory = Path(directory)
     uri = database_uri(directory, kind, suffix="_demo")
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": uri,
@@ -457,6 +465,13 @@ def make_demo_app(directory, kind: str):
         "PUBLIC_URL": PUBLIC_URL, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     app.test_client_class = CsrfClient
+    database_file = directory / "test.sqlite3"
+    if uri.startswith("sqlite") and "sqlite" in _demo_template:
+        template = _demo_template["sqlite"]
+        copy_sqlite(template / "test.sqlite3", database_file)
+        if (template / "uploads").exists():
+            shutil.copytree(template / "uploads", directory / "uploads")
+        return app
     with app.app_context():
         if uri.startswith("postgresql"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
@@ -467,7 +482,26 @@ def make_demo_app(directory, kind: str):
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output + repr(result.exception)
+    if uri.startswith("sqlite"):
+        template = directory.parent / f"demo-template-{WORKER or 'main'}"
+        template.mkdir(exist_ok=True)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        copy_sqlite(database_file, template / "test.sqlite3")
+        if (directory / "uploads").exists():
+            shutil.copytree(directory / "uploads", template / "uploads")
+        _demo_template["sqlite"] = template
     return app
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of an SQLite database (its write-ahead log included), by SQLite's backup API."""
+    import sqlite3
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
 
 
 def dispose_demo_app(app) -> None:

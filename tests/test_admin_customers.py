@@ -103,6 +103,21 @@ def test_lowercase_abbreviation_is_upper_cased(app, as_user):
     assert "ACME" in text_of(sales.get("/customers/"))
 
 
+@pytest.mark.parametrize("email, message", [
+    ("ann@" + "a" * 300 + ".example.com", "longer than 200 characters"),
+    ("a@" * 200_000, "longer than 200 characters"),  # never reaches the e-mail syntax check
+    ("ann at acme", "Invalid email address"),
+])
+def test_bad_contact_email_is_refused_with_one_message(app, as_user, email, message):
+    """An oversize address is refused for its length alone; a malformed one for its form."""
+    sales = as_user("sales")
+    response = sales.post("/customers/new", data=customer_form(contact_email=email))
+    assert response.status_code == 422
+    error = error_of(text_of(response), "contact_email")
+    assert message in error and (message == "Invalid email address" or "Invalid" not in error)
+    assert count(app, Customer) == 0
+
+
 @pytest.mark.parametrize("abbreviation", ["A", "TOOLONGABC", "AB-1", "中文"])
 def test_bad_abbreviation_is_refused_with_message(app, as_user, abbreviation):
     sales = as_user("sales")

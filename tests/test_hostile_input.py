@@ -385,8 +385,14 @@ def _form_field_names() -> set[str]:
 ALL_FIELD_NAMES: set[str] = set()
 
 
+# The walk is cut in three parts that pytest-xdist can run on both cores at once; the staff walk of
+# the routes is the one that must reach every endpoint.
+WALK_PARTS = ("forms", "routes as staff", "routes anonymous")
+
+
+@pytest.mark.parametrize("part", WALK_PARTS)
 @pytest.mark.parametrize("app", DATABASES, indirect=True)
-def test_every_route_form_and_parameter_survives_hostile_input(app, make_user):
+def test_every_route_form_and_parameter_survives_hostile_input(app, make_user, part):
     """Logged in with every role, then anonymously: every rule with each parameter hostile, every
     form field hostile, every query key hostile: no 5xx; refusals record nothing."""
     ALL_FIELD_NAMES.update(_form_field_names())
@@ -396,32 +402,28 @@ def test_every_route_form_and_parameter_survives_hostile_input(app, make_user):
     ids = Ids(app, me)
     walk = Walk(app)
     staff = client_for(app, username)
-    forms = discover_forms(app, staff, ids)
-    anonymous = client_for(app, None)
-    link_forms = discover_forms(app, anonymous, ids)
-    assert len(forms) >= 30 and len(link_forms) >= 3, (len(forms), len(link_forms))
-    steps = [("populate and discover", time.monotonic())]
-    walk_forms(app, walk, staff, forms, HOSTILE)
-    walk_forms(app, walk, anonymous, link_forms, HOSTILE)
-    steps.append(("forms", time.monotonic()))
-    walk_routes(app, walk, staff, ids, HOSTILE)
-    steps.append(("routes as staff", time.monotonic()))
-    walk_routes(app, walk, anonymous, ids, HOSTILE)
-    steps.append(("routes anonymous", time.monotonic()))
-    print(", ".join(f"{name} {end - begin:.0f} s" for (_n, begin), (name, end)
-                    in zip([("start", started)] + steps, steps)))
-    for endpoint in sorted(SELF_DESTRUCTIVE):  # last: each ends the login it is sent with
-        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-        for label, value in HOSTILE.items():
-            client = client_for(app, username)
-            walk.endpoints_hit.add(endpoint)
-            walk.send(client, "POST", rule.rule, f"field={label}", data={"csrf_token": value, "next": value})
-            walk.send(client, "POST", rule.rule, f"field={label}",
-                      data={"csrf_token": client.csrf_token(), "next": value})
-    assert {r.endpoint for r in app.url_map.iter_rules()} <= walk.endpoints_hit
-    print("link forms:", sorted(urlsplit(f["action"]).path.split("/")[-1] for f in link_forms))
-    print(f"\n{walk.sent} requests, {len(forms)} staff forms, {len(link_forms)} link forms, "
-          f"{time.monotonic() - started:.0f} s")
+    if part == "forms":
+        forms = discover_forms(app, staff, ids)
+        anonymous = client_for(app, None)
+        link_forms = discover_forms(app, anonymous, ids)
+        assert len(forms) >= 30 and len(link_forms) >= 3, (len(forms), len(link_forms))
+        walk_forms(app, walk, staff, forms, HOSTILE)
+        walk_forms(app, walk, anonymous, link_forms, HOSTILE)
+        print("link forms:", sorted(urlsplit(f["action"]).path.split("/")[-1] for f in link_forms))
+    elif part == "routes anonymous":
+        walk_routes(app, walk, client_for(app, None), ids, HOSTILE)
+    else:
+        walk_routes(app, walk, staff, ids, HOSTILE)
+        for endpoint in sorted(SELF_DESTRUCTIVE):  # last: each ends the login it is sent with
+            rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+            for label, value in HOSTILE.items():
+                client = client_for(app, username)
+                walk.endpoints_hit.add(endpoint)
+                walk.send(client, "POST", rule.rule, f"field={label}", data={"csrf_token": value, "next": value})
+                walk.send(client, "POST", rule.rule, f"field={label}",
+                          data={"csrf_token": client.csrf_token(), "next": value})
+        assert {r.endpoint for r in app.url_map.iter_rules()} <= walk.endpoints_hit
+    print(f"\n{part}: {walk.sent} requests in {time.monotonic() - started:.0f} s")
     assert not walk.failures, "\n".join(walk.failures[:60])
 
 

@@ -5,14 +5,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, PasswordField, SelectField, SelectMultipleField,
                      StringField, TelField)
-from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import EMPLOYEE_NO_INPUT, PIN_INPUT
 from ..auth.models import ROLES
 from ..auth.roles import ROLE_LABELS  # noqa: F401  (kept importable from here)
-from ..forms import DecimalText, WholeNumberText, filled, options
+from ..forms import DecimalText, EmailAddress, WholeNumberText, filled, options
 
 
 
@@ -32,7 +32,7 @@ class UserForm(FlaskForm):
     employee_no = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)],
                               render_kw={**EMPLOYEE_NO_INPUT, "data-keypad-toggle": ""})
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), EmailAddress(max=200)])
     roles = MultiCheckbox(_l("Roles"), choices=options(*[(r, ROLE_LABELS[r]) for r in ROLES]))
     password = PasswordField(_l("New password (leave empty to keep)"), validators=[Optional(), Length(min=8, max=200)])
     pin = PasswordField(_l("New PIN for shared phones (4–12 digits)"), validators=[

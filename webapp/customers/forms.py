@@ -5,9 +5,9 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, ValidationError, Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, ValidationError, Length, NumberRange, Optional, Regexp
 
-from ..forms import DecimalText, WholeNumberText, filled, options
+from ..forms import DecimalText, EmailAddress, WholeNumberText, filled, options
 from ..labels import default_unit
 
 
@@ -33,7 +33,7 @@ class CustomerForm(FlaskForm):
         filters=[lambda v: v.strip().upper() if v else v])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
     contact_phone = TelField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
-    contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=200)])
+    contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), EmailAddress(max=200)])
     # Not checked beyond its length: besides today's IDs (6-20 letters, digits, _ and -), people give
     # their phone number, an old QQ number or a name to search for.
     contact_wechat = StringField(_l("Contact's WeChat ID"), validators=[Optional(), Length(max=60)],

@@ -3,9 +3,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import DecimalText, filled, options, positive
+from ..forms import DecimalText, EmailAddress, filled, options, positive
 from ..labels import default_unit
 
 PRIORITY_CHOICES = [("urgent", _l("Urgent")), ("regular", _l("Regular")),
@@ -18,7 +18,7 @@ class RequirementForm(FlaskForm):
     customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired()])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
     contact_phone = TelField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
-    contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=200)])
+    contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), EmailAddress(max=200)])
     # Empty with a catalogue product picked: filled with that product's name (views.fill_product).
     product = StringField(_l("Product or service"), validators=[Length(max=200)],
                           filters=[lambda v: v.strip() if v else v])
