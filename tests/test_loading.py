@@ -264,3 +264,27 @@ def test_a_manager_hands_a_customer_to_another_rep(app, make_customer, as_user):
     assert get(app, Customer, customer_id).owner_id == second.user_id
     assert second.get(f"/customers/{customer_id}").status_code == 200
     assert first.get(f"/customers/{customer_id}").status_code == 404
+
+
+@BOTH
+def test_the_scanner_finds_no_shipment_out_of_scope(app, make_order, make_user):
+    """The scanner's packing list is loaded under the loader's scope rule: a shipment of a customer
+    the user may not know of reads as no shipment (None), one they may as itself."""
+    from flask_login import login_user
+    from webapp.scan.services import load_shipment
+    from webapp.auth.models import User as Person
+    order_id = make_order("ready_to_ship")
+    rep_id, owner_id = make_user("sales", "warehouse"), make_user("sales")
+    scoped_id = make_user("sales")
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        db.session.get(Customer, order.customer_id).owner_id = owner_id
+        shipment = Shipment(order_id=order_id, number="SCAN-SCOPE-1", created_by_id=owner_id)
+        db.session.add(shipment)
+        db.session.commit()
+        shipment_id = shipment.id
+    own_only(app, True)
+    for person_id, found in ((scoped_id, False), (owner_id, True), (rep_id, True)):
+        with app.app_context(), app.test_request_context("/scan"):
+            login_user(db.session.get(Person, person_id))
+            assert (load_shipment(str(shipment_id)) is not None) is found, person_id
