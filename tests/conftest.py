@@ -533,3 +533,14 @@ def smtp():
     controller.start()
     yield inbox
     controller.stop()
+
+
+def empty_database(app) -> None:
+    """Drop every table, so that the migrations start from nothing (a migration test's start)."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+            db.session.commit()
+        else:
+            db.session.remove()
+            db.drop_all()
