@@ -533,3 +533,48 @@ def demo_login(app, username: str, locale: str | None = None):
     response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
     assert response.status_code == 303, (username, response.status_code)
     return client
+
+
+# --- a real SMTP server (mail after the commit, the background worker's delivery) ------------------
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+        self.port = None
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (yet)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on a free loopback port: .port, and .messages as they arrive."""
+    from aiosmtpd.controller import Controller
+    inbox = Inbox()
+    inbox.port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+def empty_database(app) -> None:
+    """Drop every table, so that the migrations start from nothing (a migration test's start)."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+            db.session.commit()
+        else:
+            db.session.remove()
+            db.drop_all()

@@ -4,7 +4,6 @@ import email
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,6 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from webapp import background, notify, wallclock
 from webapp.i18n import firm_today
@@ -21,39 +19,10 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.notify import mail
 
+from .conftest import free_port
 from .helpers import id_from_location, requirement_form
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (yet)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on a free loopback port."""
-    port = free_port()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.port = port
-    yield inbox
-    controller.stop()
 
 
 def eml_files(app) -> list[email.message.EmailMessage]:

@@ -24,6 +24,7 @@ from webapp import capabilities, links
 from webapp.extensions import db
 from webapp.sync.models import IdempotencyRecord, SyncConflict
 
+from .conftest import empty_database
 from .helpers import jpeg_bytes, text_of
 from .test_sync import (is_problem, link_replay, packed_shipment_with_courier_link, phone,  # noqa: F401 -- fixtures
                         report_data, send)
@@ -115,24 +116,13 @@ def test_a_replay_stored_before_the_upgrade_is_answered_from_its_record(app, mak
     assert is_problem(other, 422)
 
 
-def _empty_database(app) -> None:
-    """Drop every table, so that the migrations start from nothing."""
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
-            db.session.commit()
-        else:
-            db.session.remove()
-            db.drop_all()
-
-
 @BOTH
 def test_the_migration_rewrites_rows_stored_with_tokens(app):
     """Rows stored before the upgrade with /c/, /aftersales/c/ and /w/ paths are rewritten to the
     endpoint and the object (the link found by its token's SHA-256; an unknown token as "?"); a
     conflict gets its link; a path without a token is left alone."""
     from flask_migrate import upgrade
-    _empty_database(app)
+    empty_database(app)
     with app.app_context(), app.test_request_context():
         upgrade(revision="f2a295529976")
         nonce = "ab" * 16

@@ -14,6 +14,7 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.production.models import WorkOrder
 
+from .conftest import login
 from .helpers import text_of
 
 CODE = re.compile(r'<p class="code"[^>]*>(\d{4} \d{4})</p>')
@@ -316,9 +317,40 @@ def test_the_admin_device_list_shows_and_ends_a_floor_phone(app, floor, as_user)
     page = text_of(admin.get("/admin/"))
     assert "nobody switched in" in page and "Floor phone, enrolled by Zhang Supervisor" in page
     device = floor_phone_of(app)
-    assert admin.post(f"/admin/devices/{device.id}/revoke").status_code == 303
+    ended = admin.post(f"/admin/devices/{device.id}/revoke")
+    assert ended.status_code == 303 and ended.headers["Location"] == "/admin/"
     assert floor_phone_of(app).revoked_at is not None
     assert floor["phone"].get("/").headers["Location"].startswith("/login")
+
+
+def test_one_revoke_view_behind_both_pages(app, floor, as_user, make_user):
+    """The admin's list and the supervisor's floor phones end a session through one view with one
+    audit action: the admin any login session by either address, the supervisor floor phones only
+    (another person's login session is not theirs to know of: 404, and it stays live)."""
+    from webapp.audit import AuditEvent
+    make_user("sales", username="sue")
+    laptop = app.test_client()
+    assert login(laptop, "sue").status_code == 303
+    with app.app_context():
+        personal = db.session.scalar(db.select(DeviceSession.id).join(User, User.id == DeviceSession.user_id)
+                                     .where(User.username == "sue"))
+    supervisor = floor["supervisor"]
+    assert supervisor.post(f"/floor-phones/{personal}/revoke").status_code == 404
+    assert supervisor.post(f"/admin/devices/{personal}/revoke").status_code == 404
+    assert laptop.get("/").status_code == 200
+    admin = as_user("admin")
+    ended = admin.post(f"/floor-phones/{personal}/revoke")
+    assert ended.status_code == 303 and ended.headers["Location"] == "/floor-phones"
+    assert laptop.get("/").status_code == 302
+    device = floor_phone_of(app)
+    locked = supervisor.post(f"/floor-phones/{device.id}/revoke")
+    assert locked.status_code == 303 and locked.headers["Location"] == "/floor-phones"
+    assert supervisor.post(f"/floor-phones/{device.id}/revoke").status_code == 303  # once: no second event
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.entity_type == "device_session",
+                                                                AuditEvent.action.like("%revoke%"))).all()
+        assert sorted((e.entity_id, e.action) for e in events) == sorted([(personal, "device.revoked"),
+                                                                          (device.id, "device.revoked")])
 
 
 @pytest.mark.parametrize("app", [pytest.param("sqlite", id="sqlite"),

@@ -23,6 +23,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from webapp import tls
 
+from .conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 DNS = ["localhost", "shop-pc", "shop-pc.local"]
 IPS = ["127.0.0.1", "192.168.1.20"]
@@ -134,13 +136,6 @@ def test_lan_addresses_are_real_ipv4_and_not_loopback():
 
 
 # --- the real server ---------------------------------------------------------------------------
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def fetch(url: str, context: ssl.SSLContext):
     """GET url over HTTPS with context, never through a proxy from the environment; (status, body)."""

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import text
 
 from webapp.admin.models import get_settings
 from webapp.audit import AuditEvent
@@ -264,3 +265,83 @@ def test_a_manager_hands_a_customer_to_another_rep(app, make_customer, as_user):
     assert get(app, Customer, customer_id).owner_id == second.user_id
     assert second.get(f"/customers/{customer_id}").status_code == 200
     assert first.get(f"/customers/{customer_id}").status_code == 404
+
+
+@BOTH
+def test_the_scanner_finds_no_shipment_out_of_scope(app, make_order, make_user):
+    """The scanner's packing list is loaded under the loader's scope rule: a shipment of a customer
+    the user may not know of reads as no shipment (None), one they may as itself."""
+    from flask_login import login_user
+    from webapp.scan.services import load_shipment
+    from webapp.auth.models import User as Person
+    order_id = make_order("ready_to_ship")
+    rep_id, owner_id = make_user("sales", "warehouse"), make_user("sales")
+    scoped_id = make_user("sales")
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        db.session.get(Customer, order.customer_id).owner_id = owner_id
+        shipment = Shipment(order_id=order_id, number="SCAN-SCOPE-1", created_by_id=owner_id)
+        db.session.add(shipment)
+        db.session.commit()
+        shipment_id = shipment.id
+    own_only(app, True)
+    for person_id, found in ((scoped_id, False), (owner_id, True), (rep_id, True)):
+        with app.app_context(), app.test_request_context("/scan"):
+            login_user(db.session.get(Person, person_id))
+            assert (load_shipment(str(shipment_id)) is not None) is found, person_id
+
+
+def insert_row(connection, table_name: str, **values) -> int:
+    """Insert a row into a table as the database has it now (reflected: a schema of an older
+    revision), with a plain value for every required column not given; returns its id."""
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+    import sqlalchemy as sa
+    table = sa.Table(table_name, sa.MetaData(), autoload_with=connection)
+    plain = {bool: False, int: 0, str: "", Decimal: Decimal("0"), date: date(2026, 1, 1),
+             datetime: datetime(2026, 1, 1, tzinfo=timezone.utc)}
+    for column in table.columns:
+        if column.name in values or column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        try:
+            values[column.name] = plain.get(column.type.python_type, "")
+        except NotImplementedError:  # a type without a Python type (JSON): text will do
+            values[column.name] = "{}"
+    return connection.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
+
+
+@BOTH
+def test_the_owner_migration_fills_owners_from_history(app):
+    """Upgrading a database with history to 2eb5ece8b872 gives each customer the rep of its first
+    order, else of its first requirement, else whoever first saved it (audit trail), else nobody;
+    the setting starts off."""
+    from flask_migrate import upgrade
+    from .conftest import empty_database
+    empty_database(app)
+    with app.app_context():
+        upgrade(revision="d1a7c3e5f902")  # the revision before the owners
+        connection = db.session.connection()
+        reps = [insert_row(connection, "user", username=f"rep{n}", name=f"Rep {n}", roles_csv="sales", active=True)
+                for n in range(4)]
+        ordered, required, saved, unknown = (
+            insert_row(connection, "customer", name=f"Customer {abbr}", abbreviation=abbr)
+            for abbr in ("ORD", "REQ", "SAV", "NONE"))
+        insert_row(connection, "requirement", customer_id=ordered, sales_rep_id=reps[3], status="draft")
+        insert_row(connection, "order", customer_id=ordered, sales_rep_id=reps[0], status="draft", number="A1")
+        insert_row(connection, "order", customer_id=ordered, sales_rep_id=reps[1], status="draft", number="A2")
+        insert_row(connection, "requirement", customer_id=required, sales_rep_id=reps[1], status="draft")
+        insert_row(connection, "requirement", customer_id=required, sales_rep_id=reps[0], status="draft")
+        for actor, action in ((reps[0], "customer.viewed"), (reps[2], "customer.saved"), (reps[3], "customer.saved")):
+            insert_row(connection, "audit_event", entity_type="customer", entity_id=saved, action=action,
+                       actor_user_id=actor)
+        insert_row(connection, "audit_event", entity_type="order", entity_id=unknown, action="customer.saved",
+                   actor_user_id=reps[0])  # another entity's event with the same id: not this customer's
+        db.session.commit()
+        upgrade(revision="2eb5ece8b872")
+        owners = dict(db.session.execute(text("SELECT id, owner_id FROM customer")).all())
+        scoped = db.session.execute(text("SELECT sales_own_customers_only FROM firm_settings")).scalars().all()
+        db.session.commit()
+        upgrade()  # on to head, as the next tests expect
+        db.session.remove()
+    assert owners == {ordered: reps[0], required: reps[1], saved: reps[2], unknown: None}
+    assert all(not value for value in scoped)

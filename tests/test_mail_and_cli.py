@@ -3,7 +3,6 @@ import os
 import sqlite3
 
 import pytest
-from aiosmtpd.controller import Controller
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -13,32 +12,6 @@ from webapp.orders.models import Order
 from webapp.requirements.models import Requirement
 
 from .helpers import id_from_location, requirement_form
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on a free loopback port."""
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.port = port
-    yield inbox
-    controller.stop()
 
 
 def test_sending_a_requirement_mails_the_customer_after_commit(app, smtp, as_user, make_customer):

@@ -128,6 +128,32 @@ def test_photos_are_served_only_to_staff_who_may_see_the_order(app, make_order, 
     assert fetched(supervisor, f"/photos/{photo.id}").status_code == 404
 
 
+def test_a_scoped_sales_rep_gets_404_for_photos_of_another_reps_customer(app, make_order, as_user):
+    """With "sales reps see only their own customers" on, a photo's address answers like its order's
+    page: 404 for a rep who does not own the customer (on every address of the photo), 200 for the
+    owner; with the setting off both see it again."""
+    from webapp.admin.models import get_settings
+    from webapp.customers.models import Customer
+    from webapp.orders.models import Order
+    order_id, wo_id, token = in_production(app, make_order)
+    raise_anomaly(as_user("worker"), token)
+    photo = anomaly_photo(app)
+    owner, other = as_user("sales"), as_user("sales")
+    with app.app_context():
+        customer_id = db.session.get(Order, order_id).customer_id
+        db.session.get(Customer, customer_id).owner_id = owner.user_id
+        get_settings().sales_own_customers_only = True
+        db.session.commit()
+    for url in (f"/photos/{photo.id}", f"/photos/{photo.id}/small"):
+        assert fetched(other, url).status_code == 404, url
+        assert fetched(owner, url).status_code == 200, url
+    assert fetched(other, f"/orders/{order_id}/timeline").status_code == 404  # as the order's pages
+    with app.app_context():
+        get_settings().sales_own_customers_only = False
+        db.session.commit()
+    assert fetched(other, f"/photos/{photo.id}").status_code == 200
+
+
 def test_a_photo_stored_before_thumbnails_gets_one_on_first_request(app, make_order, as_user):
     """Photos kept before thumbnails were made at upload get theirs when first asked for, kept on disk."""
     order_id, wo_id, token = in_production(app, make_order)

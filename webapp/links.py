@@ -14,7 +14,7 @@ from flask import abort, current_app
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import registry
+from . import audit, registry
 from .db_types import UTCDateTime
 from .extensions import db
 from .wallclock import utcnow
@@ -86,6 +86,21 @@ def revoke_all(purpose: str, object_id: int) -> None:
             AccessLink.purpose == purpose, AccessLink.object_id == object_id,
             AccessLink.revoked_at.is_(None))):
         link.revoked_at = now
+
+
+def renew(purpose: str, obj, user, *, event: str, revoke: bool = False, send=None) -> None:
+    """Replace obj's link for purpose with a new one (send(obj) issues it and tells the customer,
+    where given), or withdraw every live one; audited on obj as "<event>.link_renewed" or
+    "<event>.link_revoked"."""
+    if revoke:
+        revoke_all(purpose, obj.id)
+        audit.record(f"{event}.link_revoked", obj, actor=user)
+        return
+    if send is not None:
+        send(obj)
+    else:
+        issue(purpose, obj.id)
+    audit.record(f"{event}.link_renewed", obj, actor=user)
 
 
 def current(purpose: str, object_id: int) -> AccessLink | None:

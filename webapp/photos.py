@@ -80,9 +80,10 @@ def order_of(photo: Photo):
 
 def get_photo(photo_id: int, kinds: tuple[str, ...] | None = None) -> Photo:
     """Load a photo the current user may see, or 404 (unknown, another kind than asked, its record
-    gone) / 403 (not theirs to see): the one gate every photo passes through."""
+    gone, its order out of the user's scope) / 403 (not theirs to see): the one gate every photo
+    passes through."""
     from .permissions import can_see_photo
-    from .registry import photo_kind
+    from .registry import photo_kind, visible
     photo = db.session.get(Photo, photo_id)
     if photo is None or (kinds is not None and photo.entity_type not in kinds):
         abort(404)
@@ -92,7 +93,9 @@ def get_photo(photo_id: int, kinds: tuple[str, ...] | None = None) -> Photo:
         abort(404)
     if kind.order_of is not None:
         order = order_of(photo)
-        if order is None:
+        # The loader's scope rule (webapp/loading.py): a sales rep who sees only their own
+        # customers learns nothing of another rep's order from its photos' addresses either.
+        if order is None or not visible(current_user, order):
             abort(404)
     if not can_see_photo(current_user, photo.entity_type, order):
         abort(403)

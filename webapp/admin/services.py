@@ -1,8 +1,7 @@
 """The administrator's writes, each with its audit row: people, their devices, the firm's settings."""
 from .. import audit
 from ..auth import sessions
-from ..auth.models import DeviceSession, User
-from ..db_types import utcnow
+from ..auth.models import User
 from ..extensions import db
 from .models import REVIEW_DEPARTMENTS, FirmSettings
 
@@ -40,16 +39,6 @@ def issue_badge(person: User, admin) -> str:
     secret = person.new_badge()
     audit.record("user.badge", person, actor=admin)
     return secret
-
-
-def revoke_device(device: DeviceSession, admin) -> None:
-    """End one device session (a lost phone), once."""
-    if device.revoked_at is not None:
-        return
-    device.revoked_at, device.revoked_reason = utcnow(), "revoked_by_admin"
-    # A floor phone with nobody switched in has no person: the event is about the device then.
-    audit.record("device.revoked", device.user or device, actor=admin, after={"device": device.id},
-                 entity_type=None if device.user else "device_session")
 
 
 def revoke_all_devices(person: User, admin) -> int:

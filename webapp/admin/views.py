@@ -71,17 +71,6 @@ def badge(user_id: int):
     return render("admin/badge.html", person=person, url=url, svg=Markup(svg))
 
 
-@bp.post("/devices/<int:device_id>/revoke")
-@login_required
-@requires("admin.manage")
-def revoke_device(device_id: int):
-    """End one device session (a lost phone)."""
-    device = load(DeviceSession, device_id, "admin.manage")
-    services.revoke_device(device, current_user)
-    flash(_("Device logged out."))
-    return see_other(url_for("admin.index"))
-
-
 @bp.post("/users/<int:user_id>/revoke-all")
 @login_required
 @requires("admin.manage")

@@ -10,6 +10,7 @@ from ..contacts import order_contact
 from ..extensions import db
 from ..htmx import render, see_other
 from ..loading import load
+from ..paging import keyset_page
 from ..customers.scope import scope_orders
 from ..orders.models import Order
 from ..permissions import can, requires
@@ -37,16 +38,20 @@ def get_ticket(ticket_id: int, action: str = "aftersales.view") -> Ticket:
 @login_required
 @requires("aftersales.view")
 def index():
-    """Follow-up calls to make and tickets waiting for an answer, most urgent first."""
-    follow_ups = db.session.scalars(
+    """Follow-up calls to make and tickets waiting for an answer, most urgent first, each list a
+    page at a time (its own ?calls_after / ?tickets_after, the other list's kept)."""
+    calls = keyset_page(
         db.select(FollowUp).where(FollowUp.status == "open", scope_orders(current_user, FollowUp.order_id))
-        .options(joinedload(FollowUp.order).joinedload(Order.customer), joinedload(FollowUp.assignee))
-        .order_by(FollowUp.due_at).limit(200)).all()
-    tickets = db.session.scalars(
+        .options(joinedload(FollowUp.order).joinedload(Order.customer), joinedload(FollowUp.assignee)),
+        FollowUp, FollowUp.due_at, param="calls_after")
+    # Unanswered tickets before answered ones, then by when the first answer is due.
+    tickets = keyset_page(
         db.select(Ticket).where(Ticket.status != "resolved", scope_orders(current_user, Ticket.order_id))
-        .options(joinedload(Ticket.order).joinedload(Order.customer))
-        .order_by(Ticket.status.desc(), Ticket.first_response_due_at).limit(200)).all()
-    return render("aftersales/index.html", follow_ups=follow_ups, tickets=tickets,
+        .options(joinedload(Ticket.order).joinedload(Order.customer)),
+        Ticket, (db.case((Ticket.status == "open", 0), else_=1), Ticket.first_response_due_at),
+        param="tickets_after")
+    return render("aftersales/index.html", follow_ups=calls.rows, tickets=tickets.rows,
+                  calls_after=calls.next_after, tickets_after=tickets.next_after,
                   ticket_labels=lifecycle.TICKET_LABELS)
 
 

@@ -17,6 +17,16 @@ def _floor_enrolment_by_token(session, value: str):
     return session.scalar(select(FloorEnrolment.id).where(FloorEnrolment.token_hash == hash_secret(value)))
 
 
+def _device_in_reach(user, obj) -> bool:
+    # Login sessions are the admin's to know of; a floor supervisor's are the floor phones only (the
+    # loader answers 404 for another person's login session, as it did before the views were one).
+    from .models import DeviceSession
+    if not isinstance(obj, DeviceSession) or obj.is_floor:
+        return True
+    from ..permissions import can
+    return can(user, "admin.manage")
+
+
 def _person_by_badge(session, value: str):
     from sqlalchemy import select
     from .models import User, hash_secret
@@ -31,8 +41,11 @@ DOMAIN = register(Domain(
                         _floor_enrolment_by_token),
         CapabilityToken("person", lambda endpoint, name: name == "secret", _person_by_badge),
     ),
-    # Make a shared phone a floor device with a one-time code, and lock one out (auth/floor.py).
-    actions={"floor.enrol": frozenset({"production", "admin"})},
+    # Make a shared phone a floor device with a one-time code (auth/floor.py); end a device's
+    # session: the admin any login session or floor phone, a floor supervisor floor phones only.
+    actions={"floor.enrol": frozenset({"production", "admin"}),
+             "device.revoke": frozenset({"production", "admin"})},
+    visible=_device_in_reach,
 ))
 
 

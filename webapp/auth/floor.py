@@ -268,11 +268,3 @@ def guard():
             flash(_("This phone is a floor phone: it opens worker pages only. Use your own login for office pages."),
                   "error")
     return redirect(url_for("auth.switch"), code=303 if request.method != "GET" else 302)
-
-
-def revoke_phone(device: DeviceSession, supervisor: User) -> None:
-    """Lock a floor phone out (lost, or no longer used), once: its next page is the login page."""
-    if device.revoked_at is None:
-        device.revoked_at, device.revoked_reason = utcnow(), "floor_revoked"
-        audit.record("auth.floor_revoked", device, actor=supervisor, entity_type="device_session",
-                     after={"label": device.label})

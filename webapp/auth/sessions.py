@@ -117,6 +117,16 @@ def end_this(reason: str = "logout") -> None:
     session.clear()
 
 
+def revoke(device: DeviceSession, actor: User) -> None:
+    """End one login session or floor phone (a lost phone), once: its next page is the login page."""
+    if device.revoked_at is not None:
+        return
+    device.revoked_at = utcnow()
+    device.revoked_reason = "floor_revoked" if device.is_floor else "revoked_by_admin"
+    audit.record("device.revoked", device, actor=actor, entity_type="device_session",
+                 after={"label": device.label, "user": device.user_id})
+
+
 def end_all(user: User, reason: str, keep: DeviceSession | None = None) -> int:
     """Revoke every device session that acts as or was opened by user, except keep. A floor device
     belongs to the floor, not to the supervisor who enrolled it: it stays, and only loses user if

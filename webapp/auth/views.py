@@ -7,6 +7,7 @@ from markupsafe import Markup
 from .. import qr
 from ..extensions import db, login_manager
 from ..links import absolute
+from ..loading import load
 from ..pwa import keep_offline
 from ..htmx import render, see_other
 from . import bp, floor, sessions
@@ -215,17 +216,21 @@ def floor_phones():
     return render("auth/floor_phones.html", form=form, phones=phones, status_code=422 if form.errors else 200)
 
 
-@bp.post("/floor-phones/<int:device_id>/revoke")
+# One view for both pages that end a device's session: the admin's device list (any login session)
+# and the floor supervisor's floor phones (those only: the others answer 404, _device_in_reach).
+@bp.post("/admin/devices/<int:device_id>/revoke", defaults={"back": "admin.index"})
+@bp.post("/floor-phones/<int:device_id>/revoke", defaults={"back": "auth.floor_phones"})
 @login_required
-@requires("floor.enrol")
-def floor_revoke(device_id: int):
-    """Lock a floor phone out (lost, or no longer used): its next page is the login page."""
-    device = db.session.get(DeviceSession, device_id)
-    if device is None or not device.is_floor:
-        abort(404)
-    floor.revoke_phone(device, current_user)
-    flash(_("“%(label)s” is locked out: it shows the login page from its next page on.", label=device.label))
-    return see_other(url_for("auth.floor_phones"))
+@requires("device.revoke")
+def revoke_device(device_id: int, back: str):
+    """End one device's session (a lost phone): its next page is the login page."""
+    device = load(DeviceSession, device_id, "device.revoke")
+    sessions.revoke(device, current_user)
+    if device.is_floor:
+        flash(_("“%(label)s” is locked out: it shows the login page from its next page on.", label=device.label))
+    else:
+        flash(_("Device logged out."))
+    return see_other(url_for(back))
 
 
 def _enrolled(enrolment) -> object:

@@ -125,12 +125,7 @@ def edit_order(order: Order, form, user) -> None:
 
 def renew_countersign_link(order: Order, user, *, revoke: bool = False) -> None:
     """Replace the countersignature link with a new one sent to the customer, or withdraw it."""
-    if revoke:
-        links.revoke_all("order_countersign", order.id)
-        audit.record("order.link_revoked", order, actor=user)
-    else:
-        send_countersign_link(order)
-        audit.record("order.link_renewed", order, actor=user)
+    links.renew("order_countersign", order, user, event="order", revoke=revoke, send=send_countersign_link)
 
 
 def line_description(product: str, specs: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from ..forms import options
 from ..htmx import render, see_other
 from ..orders import lifecycle as order_lifecycle
 from ..loading import load
+from ..paging import keyset_page
 from ..customers.scope import scope_orders
 from ..orders.models import Order
 from ..permissions import can, requires
@@ -57,14 +58,17 @@ def label_url(work_order: WorkOrder) -> str:
 @login_required
 @requires("workorder.view")
 def index():
-    """Open work orders: the worker's own first, then everything not done."""
+    """Open work orders by planned start (unplanned last), a page at a time; the first page shows
+    the worker's own above them."""
     query = (db.select(WorkOrder).where(WorkOrder.status != "done", scope_orders(current_user, WorkOrder.order_id))
-             .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line))
-             .order_by(WorkOrder.planned_start, WorkOrder.id).limit(200))
-    work_orders = db.session.scalars(query).all()
-    mine = [w for w in work_orders if w.owner_id == current_user.id]
+             .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line)))
+    page = keyset_page(query, WorkOrder, WorkOrder.planned_start, nulls_last=True)
+    # A worker's own are few: the first page's worth of them, in the same order, above the list.
+    mine = [] if request.args.get("after") else keyset_page(
+        query.where(WorkOrder.owner_id == current_user.id), WorkOrder, WorkOrder.planned_start,
+        nulls_last=True, param="mine_after").rows
     keep_offline()
-    return render("production/index.html", mine=mine, work_orders=work_orders)
+    return render("production/index.html", mine=mine, work_orders=page.rows, next_after=page.next_after)
 
 
 @bp.get("/production/orders/<int:order_id>")

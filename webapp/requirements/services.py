@@ -59,12 +59,7 @@ def edit(requirement: Requirement, form, customer, user) -> None:
 
 def renew_link(requirement: Requirement, user, *, revoke: bool = False) -> None:
     """Replace the customer's confirmation link with a new one, or withdraw it."""
-    if revoke:
-        links.revoke_all("requirement_confirm", requirement.id)
-        audit.record("requirement.link_revoked", requirement, actor=user)
-    else:
-        links.issue("requirement_confirm", requirement.id)
-        audit.record("requirement.link_renewed", requirement, actor=user)
+    links.renew("requirement_confirm", requirement, user, event="requirement", revoke=revoke)
 
 
 def send(requirement: Requirement, user) -> links.AccessLink:

@@ -2,6 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, request
+from flask_login import current_user
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
@@ -10,6 +11,7 @@ from werkzeug.routing import RequestRedirect
 from .. import links
 from ..extensions import db
 from ..inputs import optional_row_id
+from ..loading import Verdict, authorize
 from ..customers.models import Product
 from ..shipping import services as shipping
 from ..shipping.models import Shipment, ShipmentLine
@@ -97,15 +99,20 @@ def lines_for(shipment: Shipment, product: Product) -> list[ShipmentLine]:
 
 
 def load_shipment(raw: str, lock: bool = False) -> Shipment | None:
-    """The shipment whose id is raw (None for an unknown id or text that is no id), with its
-    packing list; lock=True locks its row for a scan that writes, so two phones packing the same
-    shipment cannot tick the same line twice (SQLite's IMMEDIATE transaction does the same)."""
+    """The shipment whose id is raw (None for an unknown id, text that is no id, or a shipment out of
+    the user's scope), with its packing list; lock=True locks its row for a scan that writes, so two
+    phones packing the same shipment cannot tick the same line twice (SQLite's IMMEDIATE
+    transaction does the same)."""
     shipment_id = optional_row_id(raw)
     if shipment_id is None:
         return None
     # the lines and their order lines in two more queries, not one per line
-    return db.session.get(Shipment, shipment_id, with_for_update=lock,
-                          options=[selectinload(Shipment.lines).selectinload(ShipmentLine.order_line)])
+    shipment = db.session.get(Shipment, shipment_id, with_for_update=lock,
+                              options=[selectinload(Shipment.lines).selectinload(ShipmentLine.order_line)])
+    # The loader's verdict (webapp/loading.py): out of scope reads like a missing row.
+    if shipment is None or authorize(current_user, "shipment.manage", shipment) is Verdict.HIDDEN:
+        return None
+    return shipment
 
 
 def check_product(shipment: Shipment, product: Product, user) -> ShipmentLine | None:

@@ -20,6 +20,8 @@ from ..signatures import SignatureError
 from ..statemachine import N_
 from ..templating import quantity
 from ..loading import load
+from ..paging import keyset_page
+from ..customers.scope import scope_orders
 from ..pwa import keep_offline
 from ..sync import replay
 from ..sync.outcomes import Applied, Conflict, Invalid, Stop
@@ -100,6 +102,21 @@ def _beyond_source(source: dict, wanted) -> str | None:
     if source["source"] == "stock":
         return _("Only %(n)s of this line are in stock.", n=quantity(source["limit"]))
     return _("This line has no work order and no product in stock to ship from.")
+
+
+@bp.get("/shipping/")
+@login_required
+@requires("shipment.view")
+def index():
+    """List shipments, newest first, optionally by state, a page at a time."""
+    status = request.args.get("status")
+    query = (db.select(Shipment).where(scope_orders(current_user, Shipment.order_id))
+             .options(joinedload(Shipment.order).joinedload(Order.customer)))
+    if status in lifecycle.STATES:
+        query = query.where(Shipment.status == status)
+    page = keyset_page(query, Shipment, Shipment.created_at, descending=True)
+    return render("shipping/index.html", shipments=page.rows, next_after=page.next_after, status=status,
+                  states=lifecycle.STATES)
 
 
 @bp.get("/shipping/<int:shipment_id>")

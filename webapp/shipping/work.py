@@ -43,6 +43,7 @@ work_item("order.ready_to_ship", action="shipment.manage",
           build=lambda o, user: order_item(_("Ready to ship"), o, url_for("shipping.order_shipments", order_id=o.id),
                                            o.updated_at))
 work_item("shipment.packing", action="shipment.manage", label=lazy_gettext("Pack and check the packing list"),
+          more_url=lambda: url_for("shipping.index", status="packing"),
           query=lambda user: (db.select(Shipment).where(Shipment.status == "packing")
                               .options(joinedload(Shipment.order).options(joinedload(Order.customer),
                                                                           selectinload(Order.lines)))
