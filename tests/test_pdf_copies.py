@@ -30,7 +30,6 @@ from webapp.shipping.models import DeliveryReceipt, Shipment, ShipmentLine
 from webapp.uploads import path_of
 
 from .helpers import SIGNATURE, customer_path, text_of
-from .test_mail_and_cli import smtp  # noqa: F401  (the real SMTP server fixture)
 
 CUSTOMER = "杭州华东精密机械有限公司"
 DESCRIPTION = "不锈钢安装支架 304，厚 2 毫米"
