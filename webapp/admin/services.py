@@ -1,7 +1,7 @@
 """The administrator's writes, each with its audit row: people, their devices, the firm's settings."""
 from .. import audit
 from ..auth import sessions
-from ..auth.models import DeviceSession, User
+from ..auth import DeviceSession, User
 from ..db_types import utcnow
 from ..extensions import db
 from .models import REVIEW_DEPARTMENTS, FirmSettings

@@ -10,9 +10,9 @@ from werkzeug.routing import RequestRedirect
 from .. import links
 from ..extensions import db
 from ..inputs import optional_row_id
-from ..customers.models import Product
+from ..customers import Product
 from ..shipping import services as shipping
-from ..shipping.models import Shipment, ShipmentLine
+from ..shipping import Shipment, ShipmentLine
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
