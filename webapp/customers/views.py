@@ -3,6 +3,7 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import signals
 from ..auth import User
 from ..extensions import db
 from ..forms import options

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, links, uploads
+from .. import audit, links, registry, uploads
 from ..customers import Customer
 from ..extensions import db
 from ..forms import options

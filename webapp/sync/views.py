@@ -11,7 +11,7 @@ from ..auth import describe_device
 from ..extensions import db
 from ..htmx import render, see_other
 from ..loading import load
-from ..permissions import can, requires
+from ..permissions import requires
 from ..photos import get_photo, photos_of, send_photo
 from ..wallclock import utcnow
 from . import bp, replay, services
