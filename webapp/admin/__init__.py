@@ -25,4 +25,4 @@ def init_app(app) -> None:
 
 # What other domains may import from this one: `from ..admin import <name>` (tests/test_architecture.py
 # refuses any other reach into the package).
-__all__ = ['bp', 'DOMAIN', 'init_app', 'firm_name']
+__all__ = ["bp", "DOMAIN", "init_app", "firm_name"]

@@ -50,5 +50,5 @@ _PUBLIC = {
     "open_return_cases": "services",
     "open_tickets": "services",
 }
-__all__ = ['bp', 'DOMAIN', 'init_app', *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -58,5 +58,5 @@ _PUBLIC = {
     "floor": "floor",
     "login_or_floor_required": "floor",
 }
-__all__ = ['bp', 'DOMAIN', 'init_app', *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

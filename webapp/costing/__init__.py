@@ -37,4 +37,4 @@ def init_app(app) -> None:
 
 # What other domains may import from this one: `from ..costing import <name>` (tests/test_architecture.py
 # refuses any other reach into the package).
-__all__ = ['bp', 'DOMAIN', 'init_app']
+__all__ = ["bp", "DOMAIN", "init_app"]

@@ -42,5 +42,5 @@ _PUBLIC = {
     "scope_customers": "scope",
     "visible": "scope",
 }
-__all__ = ['bp', 'DOMAIN', 'init_app', *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

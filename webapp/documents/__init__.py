@@ -16,4 +16,4 @@ def init_app(app) -> None:
 
 # What other domains may import from this one: `from ..documents import <name>` (tests/test_architecture.py
 # refuses any other reach into the package).
-__all__ = ['DOMAIN', 'init_app']
+__all__ = ["DOMAIN", "init_app"]

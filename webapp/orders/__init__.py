@@ -102,5 +102,5 @@ _PUBLIC = {
     "orders_in": "work",
     "orders_list_url": "work",
 }
-__all__ = ['bp', 'DOMAIN', 'init_app', 'may_see_prices', *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", "may_see_prices", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -113,5 +113,5 @@ def init_app(app) -> None:
 _PUBLIC = {
     "take_from_stock": "stock",
 }
-__all__ = ['bp', 'DOMAIN', 'init_app', *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -19,4 +19,4 @@ def init_app(app) -> None:
 
 # What other domains may import from this one: `from ..pwa import <name>` (tests/test_architecture.py
 # refuses any other reach into the package).
-__all__ = ['bp', 'init_app', 'keep_offline']
+__all__ = ["bp", "init_app", "keep_offline"]

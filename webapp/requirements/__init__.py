@@ -51,5 +51,5 @@ _PUBLIC = {
     "Requirement": "models",
     "register_status": "work",
 }
-__all__ = ['bp', 'DOMAIN', 'init_app', *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -12,4 +12,4 @@ def init_app(app) -> None:
 
 # What other domains may import from this one: `from ..scan import <name>` (tests/test_architecture.py
 # refuses any other reach into the package).
-__all__ = ['bp', 'init_app']
+__all__ = ["bp", "init_app"]

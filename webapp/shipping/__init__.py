@@ -136,5 +136,5 @@ _PUBLIC = {
     "delivery_evidence": "story",
     "receipt_for": "copy_link",
 }
-__all__ = ['bp', 'DOMAIN', 'init_app', 'return_reason', *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", "return_reason", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -29,5 +29,5 @@ _PUBLIC = {
     "Refused": "outcomes",
     "Stop": "outcomes",
 }
-__all__ = ['bp', 'DOMAIN', 'init_app', *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
