@@ -15,9 +15,11 @@ from .models import FollowUp, Survey, Ticket
 
 def records(order) -> dict:
     """The order's tickets, follow-up calls and surveys (of the last two only their ids)."""
-    return {"ticket": {t.id: t for t in db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id))},
-            "follow_up": {i: i for i in db.session.scalars(db.select(FollowUp.id).where(FollowUp.order_id == order.id))},
-            "survey": {i: i for i in db.session.scalars(db.select(Survey.id).where(Survey.order_id == order.id))}}
+    tickets = db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id))
+    follow_ups = db.session.scalars(db.select(FollowUp.id).where(FollowUp.order_id == order.id))
+    surveys = db.session.scalars(db.select(Survey.id).where(Survey.order_id == order.id))
+    return {"ticket": {t.id: t for t in tickets}, "follow_up": {i: i for i in follow_ups},
+            "survey": {i: i for i in surveys}}
 
 
 def _ticket_url(story, ticket_id) -> str | None:
