@@ -12,7 +12,7 @@ from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.labels import state_label
 from webapp.permissions import can
-from webapp.registry import Domain, LinkPurpose
+from webapp.registry import Domain, LinkPurpose, StoryPart
 from webapp.statemachine import N_, StateMachine, Transition
 from webapp.templating import event_label
 from webapp.timeline import entries_for
@@ -125,3 +125,47 @@ def test_my_work_lists_the_toy_work_for_those_who_may_do_it(app, make_user, as_u
     assert "Toy case 41" not in sales.get("/").get_data(as_text=True)
     registry.unregister("toys")
     assert "Toy case 41" not in qc.get("/").get_data(as_text=True)
+
+
+def test_the_order_story_tells_the_toy_records_through_its_part(app, make_order, as_user, toy_domain):
+    """A domain's part of the order's whole story (registry.StoryPart) is asked by the order page:
+    its records' events are found, told in its words and linked where it says, with no import of it
+    in the orders domain; an event it recorded on the order itself is its to tell too."""
+    order_id = make_order("draft")
+
+    def describe(entry, event, data, story):
+        entry.subject = f"Toy case {event.entity_id}" if event.entity_type == "toy_case" else "On the order"
+        entry.details.append(f"checked by the toy ({story.parts['toys']['seen']} events)")
+
+    toy_domain.story = lambda: StoryPart(
+        records=lambda order: {"toy_case": {41: SimpleNamespace(id=41)}},
+        evidence=lambda story: {"seen": len(story.events)},
+        describe=describe, order_events=frozenset({"toy_case.noted"}))
+    toy_domain.events = {**toy_domain.events, "toy_case.noted": "Toy noted on the order"}
+    with app.test_request_context("/"):
+        audit.record("toy_case.reported", SimpleNamespace(id=41), entity_type="toy_case", after={"status": "new"})
+        audit.record("toy_case.noted", SimpleNamespace(id=order_id), entity_type="order")
+        audit.record("toy_case.reported", SimpleNamespace(id=42), entity_type="toy_case")  # not this order's
+        db.session.commit()
+    page = as_user("sales").get(f"/orders/{order_id}/timeline").get_data(as_text=True)
+    assert "Toy case reported" in page and "Toy case 41" in page and "Toy case 42" not in page
+    assert "Toy noted on the order" in page and "On the order" in page and "checked by the toy" in page
+    registry.unregister("toys")
+    page = as_user("sales").get(f"/orders/{order_id}/timeline").get_data(as_text=True)
+    assert "Toy case 41" not in page and "On the order" not in page  # gone with its domain
+
+
+def test_a_used_toy_link_opens_the_copy_its_purpose_registered(app, client, toy_domain):
+    """A used link keeps opening what its purpose registered as its copy (public/copies.py asks the
+    registry); a purpose without a copy opens nothing once used."""
+    with app.test_request_context("/"):
+        link = links.issue("toy_case", 7)
+        link.used_at = link.created_at
+        db.session.commit()
+        token = link.token
+    assert client.get(f"/c/{token}").status_code == 404  # used, and the purpose keeps no copy
+    copied = Domain(**{**vars(toy_domain), "link_purposes": (LinkPurpose(
+        "toy_case", open_toy_link, copy=lambda link: Response(f"copy of toy case {link.object_id}")),)})
+    registry.register(copied)
+    response = client.get(f"/c/{token}")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "copy of toy case 7"

@@ -131,8 +131,8 @@ def secure_headers(response) -> None:
 def domains() -> tuple:
     """The domain packages, in the order their blueprints are registered: the one place that names
     them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
-    from . import (admin, aftersales, auth, costing, customers, main, orders, production, public, pwa,
-                   requirements, scan, shipping, sync)
+    from . import (admin, aftersales, auth, costing, customers, documents, main, orders, production, public,
+                   pwa, requirements, scan, shipping, sync)
     return (
         auth,
         main,
@@ -140,6 +140,7 @@ def domains() -> tuple:
         requirements,
         orders,
         admin,
+        documents,  # adds its PDF routes to the shipping and public blueprints, registered after it
         production,
         shipping,
         aftersales,

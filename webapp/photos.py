@@ -15,7 +15,7 @@ from .db_types import UTCDateTime
 from .extensions import db
 from .wallclock import utcnow
 
-MAX_PHOTOS = 6
+MAX_PHOTOS = uploads.MAX_PHOTOS  # the most photos one form or replay keeps (defined with the other limits)
 # A photo never changes under its id (a new one is a new row), so the browser may keep it a day;
 # "private" (webapp.secure_headers) keeps it out of shared caches.
 PHOTO_MAX_AGE = 24 * 3600

@@ -7,6 +7,7 @@ A domain (a package such as `orders/`) builds one `Domain` record in its `__init
 which adds the blueprint. Nothing here imports a domain, so a new domain is a folder plus one line in
 the factory. Registration is by name and idempotent: registering the same name again replaces it.
 """
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -21,6 +22,9 @@ class LinkPurpose:
     name: str
     open: Callable
     managers: tuple[str, ...] = ("link.manage",)
+    # What a used link of this purpose keeps opening: copy(link) answers with the read-only copy of
+    # what the customer confirmed or signed (public/copies.py); None: a used link opens nothing.
+    copy: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,31 @@ class CapabilityToken:
     kind: str
     matches: Callable[[str, str], bool]
     find: Callable[[object, str], int | None]
+    # The page a floor phone goes back to after a worker switch (auth/floor.py), kept in the session
+    # by the row's id, never by the credential: its endpoint (the credential in its `token` segment)
+    # and value(session, row_id), the row's credential (None when the row is gone).
+    return_endpoint: str | None = None
+    value: Callable[[object, int], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class StoryPart:
+    """What one domain tells in an order's whole story (orders/story.py), so that the orders domain
+    reads none of the later stages' records itself:
+
+    - `records(order)`: its records of the order, {audit entity type: {id: row}}, one query each;
+    - `evidence(story)`: what its entries point at (photos, receipts), loaded once for the events
+      in `story.events`, kept as `story.parts[domain name]`;
+    - `describe(entry, event, data, story)`: the details, subject and link of an entry about one of
+      its records, or of an event it recorded on the order itself (`order_events`);
+    - `merge(previous, entry, data)`: whether entry was folded into the entry before it (a run of
+      progress reports is one entry)."""
+
+    records: Callable[[object], Mapping[str, Mapping[int, object]]] | None = None
+    evidence: Callable[[object], object] | None = None
+    describe: Callable[[object, object, dict, object], None] | None = None
+    order_events: frozenset[str] = frozenset()
+    merge: Callable[[object, object, dict], bool] | None = None
 
 
 @dataclass
@@ -80,6 +109,15 @@ class Domain:
     # Kinds of My work it hands out (work_items.WorkItemKind; a domain's work.py may also register
     # them with work_items.work_item()).
     work: tuple = ()
+    # What it tells in an order's whole story (a function returning its StoryPart, so that its models
+    # are imported only when a story is told).
+    story: Callable[[], StoryPart] | None = None
+    # What it adds to a lower domain's page: page name → function(obj) giving extra template names
+    # (the orders domain lists the orders made from a requirement on the requirement's page).
+    page_context: Mapping[str, Callable[[object], Mapping]] = field(default_factory=dict)
+    # The pages a phone keeps for use without signal (sync's manifest): offline_pages(user, people,
+    # room) gives up to room URLs for user and the people on the phone (ids).
+    offline_pages: Callable[[object, set, int], list] | None = None
 
 
 _domains: dict[str, Domain] = {}
@@ -176,6 +214,11 @@ def link_purpose(name: str) -> LinkPurpose | None:
     return None
 
 
+def copy_purposes() -> tuple[str, ...]:
+    """The purposes whose used links keep opening a copy of what was confirmed or signed."""
+    return tuple(p.name for d in _domains.values() for p in d.link_purposes if p.copy is not None)
+
+
 def link_purposes() -> tuple[str, ...]:
     """Every registered link purpose's name."""
     return tuple(p.name for d in _domains.values() for p in d.link_purposes)
@@ -226,3 +269,42 @@ def scope_clauses(user, customer_id_column) -> list:
 def work_kinds() -> list:
     """The kinds of My work the registered domains declared on their Domain record."""
     return [kind for domain in _domains.values() for kind in domain.work]
+
+
+def story_parts() -> dict[str, StoryPart]:
+    """What each domain tells in an order's story, by domain name, in the order they registered."""
+    return {domain.name: domain.story() for domain in _domains.values() if domain.story is not None}
+
+
+def page_context(page: str, obj) -> dict:
+    """The extra template names the domains add to a page about obj."""
+    out: dict = {}
+    for domain in _domains.values():
+        if page in domain.page_context:
+            out.update(domain.page_context[page](obj))
+    return out
+
+
+def offline_pages(user, people: set, cap: int) -> list:
+    """The pages the domains have a phone keep, in the order they registered, at most cap."""
+    urls: list = []
+    for domain in _domains.values():
+        if domain.offline_pages is not None:
+            urls += domain.offline_pages(user, people, max(0, cap - len(urls)))
+    return urls[:cap]
+
+
+def public_names(package: str, names: Mapping[str, str]) -> Callable[[str], object]:
+    """A domain package's module __getattr__ (PEP 562): the names other domains may import from it
+    (`from ..orders import Order, lifecycle`), each from the module that defines it ({name: module};
+    a module's own name for the module), imported when first asked so that no package's import
+    pulls in another domain. tests/test_architecture.py keeps domains to these names."""
+
+    def __getattr__(name: str):
+        module = names.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        found = importlib.import_module(f"{package}.{module}")
+        return found if name == module else getattr(found, name)
+
+    return __getattr__

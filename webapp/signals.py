@@ -15,3 +15,15 @@ order_delivered = _signals.signal("order-delivered")
 return_case_closed = _signals.signal("return-case-closed")
 # sender: the order, just released to production; user: who released it.
 order_released = _signals.signal("order-released")
+# sender: the signed delivery receipt, once the order's state is settled (documents mails the copy).
+receipt_recorded = _signals.signal("receipt-recorded")
+# sender: the order, just countersigned; signature, link: the countersignature and the customer's
+# link it was made through (documents mails the copy).
+order_countersigned = _signals.signal("order-countersigned")
+# sender: the order; a shipment of it was made (costing refreshes the sheet's logistics actual).
+shipment_created = _signals.signal("shipment-created")
+# sender: the user whose sessions were all ended (sync drops the offline credentials acting for them).
+sessions_revoked = _signals.signal("sessions-revoked")
+# sender: a customer. A receiver answers True when records already carry the customer's abbreviation
+# (orders numbered with it): it may then no longer change.
+customer_abbreviation_used = _signals.signal("customer-abbreviation-used")

@@ -23,7 +23,6 @@ leaves, and mail is handed to the background worker only after that commit. A da
 503 with Retry-After (errors.py); the outbox retries by itself.
 """
 import copy
-import os
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -31,6 +30,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .extensions import db
+# The request-long memo and written files (their home was here; they are read by name from here too).
+from .request_scope import discard_written_files, memo, note_written_file  # noqa: F401
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Statements a read phase may run; anything else is a write and ends the phase.
@@ -132,31 +133,6 @@ def teardown_request(error):
     """An exception that escaped everything must not leave files of rows that never were."""
     if error is not None:
         discard_written_files()
-
-
-def memo() -> dict:
-    """A dict that lives for this request across its phases: what was costly to compute once
-    (decoded images, password checks) is not computed again under the write lock."""
-    if not has_request_context():
-        return {}
-    if "tx_memo" not in g:
-        g.tx_memo = {}
-    return g.tx_memo
-
-
-def note_written_file(path: str) -> None:
-    """Remember a file written for this request, to remove it if the request does not commit."""
-    if has_request_context():
-        g.setdefault("written_files", []).append(path)
-
-
-def discard_written_files() -> None:
-    """Remove the files this request wrote (its transaction is being rolled back)."""
-    for path in g.pop("written_files", []) if has_request_context() else []:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
 
 
 def _in_read_phase() -> bool:

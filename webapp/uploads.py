@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import transaction
+from . import request_scope
 
 # Magic bytes of the document types a requirement may carry; the extension must agree.
 DOCUMENT_TYPES = {
@@ -31,6 +31,8 @@ MAX_PHOTO_BYTES = 15 * 1024 * 1024
 # downscales to 1600 px before queueing), enough to see damage or read a stamped note, and what lets
 # a 12 MP JPEG be decoded at half scale (Pillow's draft mode) instead of in full.
 MAX_PHOTO_SIDE = 1600
+# The most photos one form or offline replay keeps (photos.save_photos).
+MAX_PHOTOS = 6
 # The most images one request may carry: six photos and one stamped delivery note. Beyond it none is
 # decoded at all, so one request cannot make the server decode dozens of camera pictures.
 MAX_IMAGES_PER_REQUEST = 7
@@ -99,7 +101,7 @@ def _extension(filename: str) -> str:
 
 def _read(file_storage, limit: int, too_large: str) -> bytes:
     """The upload's bytes (read once per request: the phases of transaction.py share them)."""
-    cache = transaction.memo().setdefault("upload_bytes", {})
+    cache = request_scope.memo().setdefault("upload_bytes", {})
     if id(file_storage) not in cache:
         file_storage.stream.seek(0)
         cache[id(file_storage)] = file_storage.stream.read(MAX_DOCUMENT_BYTES + 1)
@@ -114,11 +116,11 @@ def _read(file_storage, limit: int, too_large: str) -> bytes:
 
 def _keep(data: bytes, ext: str, filename: str, content_type: str) -> StoredFile:
     """Write checked bytes under a random name in instance/uploads (removed again if the request
-    does not commit: transaction.discard_written_files)."""
+    does not commit: request_scope.discard_written_files)."""
     stored_name = f"{secrets.token_hex(16)}.{ext}"
     path = os.path.join(_folder(), stored_name)
     with open(path, "xb") as fh:
-        transaction.note_written_file(path)
+        request_scope.note_written_file(path)
         fh.write(data)
     return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
 
@@ -152,7 +154,7 @@ def prepare_request_files() -> None:
     keep the results for the view (transaction.py). At most MAX_IMAGES_PER_REQUEST are decoded."""
     from flask import request
     images = [f for _key, f in request.files.items(multi=True) if f and f.filename and is_image_upload(f)]
-    results = transaction.memo().setdefault("prepared_images", {})
+    results = request_scope.memo().setdefault("prepared_images", {})
     for file_storage in images[MAX_IMAGES_PER_REQUEST:]:
         # Never decoded. A form refuses the whole post anyway (save_photos counts its field first);
         # a conflict keeps the first photos and lists the rest by name and SHA-256 (replay.py).
@@ -175,7 +177,7 @@ def _prepare(file_storage, document: bool = False) -> "PreparedImage | UploadErr
 def prepared_image(file_storage, document: bool = False) -> PreparedImage:
     """The re-encoded image for an upload (prepared before the transaction, or now); raise
     UploadError if it was unfit."""
-    results = transaction.memo().setdefault("prepared_images", {})
+    results = request_scope.memo().setdefault("prepared_images", {})
     if id(file_storage) not in results:
         results[id(file_storage)] = _prepare(file_storage, document)
     result = results[id(file_storage)]
@@ -187,7 +189,6 @@ def prepared_image(file_storage, document: bool = False) -> PreparedImage:
 def too_many_photos_message(count: int, limit: int | None = None) -> str:
     """What a person is told when they send more photos than are kept."""
     from flask_babel import ngettext
-    from .photos import MAX_PHOTOS
     limit = limit or MAX_PHOTOS
     return ngettext("At most %(num)s photo can be sent here; %(count)s were chosen. Remove some and send again.",
                     "At most %(num)s photos can be sent here; %(count)s were chosen. Remove some and send again.",
@@ -283,7 +284,7 @@ def write_thumbnail(stored_name: str, data: bytes, for_request: bool = True) -> 
         fh.write(data)
     os.replace(partial, path)
     if for_request:
-        transaction.note_written_file(path)
+        request_scope.note_written_file(path)
     return path
 
 

@@ -21,3 +21,8 @@ def init_app(app) -> None:
     """Attach the admin pages and the firm's seal under /admin."""
     from . import models, seal, views  # noqa: F401  (routes and tables)
     app.register_blueprint(bp, url_prefix="/admin")
+
+
+# What other domains may import from this one: `from ..admin import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+__all__ = ["bp", "DOMAIN", "init_app", "firm_name"]

@@ -9,9 +9,9 @@ from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..auth.forms import EMPLOYEE_NO_INPUT, PIN_INPUT
-from ..auth.models import ROLES
-from ..auth.roles import ROLE_LABELS  # noqa: F401  (kept importable from here)
+from ..auth import EMPLOYEE_NO_INPUT, PIN_INPUT
+from ..auth import ROLES
+from ..auth import ROLE_LABELS  # noqa: F401  (kept importable from here)
 from ..forms import DecimalText, EmailAddress, WholeNumberText, filled, options
 
 

@@ -1,7 +1,7 @@
 """The administrator's writes, each with its audit row: people, their devices, the firm's settings."""
 from .. import audit
 from ..auth import sessions
-from ..auth.models import User
+from ..auth import User
 from ..extensions import db
 from .models import REVIEW_DEPARTMENTS, FirmSettings
 

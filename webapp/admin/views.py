@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import inputs
-from ..auth.models import DeviceSession, User
+from ..auth import DeviceSession, User
 from ..extensions import db
 from ..htmx import render, see_other
 from ..loading import load

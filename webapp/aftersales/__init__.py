@@ -2,7 +2,7 @@
 from flask import Blueprint
 
 from ..permissions import OFFICE
-from ..registry import Domain, LinkPurpose, register
+from ..registry import Domain, LinkPurpose, public_names, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -12,6 +12,12 @@ bp = Blueprint("aftersales", __name__)
 def _open_customer_link(link):
     from .views import open_customer_link
     return open_customer_link(link)
+
+
+def _story():
+    """What this domain tells in an order's whole story (imported when a story is told)."""
+    from .story import PART
+    return PART
 
 
 DOMAIN = register(Domain(
@@ -27,6 +33,7 @@ DOMAIN = register(Domain(
         "follow_up.record": N_("Follow-up call made"),
     },
     events_saying_state=frozenset({"ticket.respond", "ticket.confirm", "follow_up.record", "survey.answer"}),
+    story=_story,
 ))
 
 
@@ -34,3 +41,14 @@ def init_app(app) -> None:
     """Attach the after-sales pages."""
     from . import models, signals, views  # noqa: F401  (routes, tables, what it does on delivery)
     app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..aftersales import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+_PUBLIC = {
+    "FollowUp": "models",
+    "open_return_cases": "services",
+    "open_tickets": "services",
+}
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

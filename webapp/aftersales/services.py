@@ -82,7 +82,7 @@ def open_tickets(order) -> list[Ticket]:
 
 def open_return_cases(order) -> list:
     """The order's return cases not closed yet."""
-    from ..shipping.models import ReturnCase
+    from ..shipping import ReturnCase
     return db.session.scalars(db.select(ReturnCase).where(
         ReturnCase.order_id == order.id, ReturnCase.status != "closed").order_by(ReturnCase.id)).all()
 

@@ -11,8 +11,8 @@ from ..extensions import db
 from ..htmx import render, see_other
 from ..loading import load
 from ..paging import keyset_page
-from ..customers.scope import scope_orders
-from ..orders.models import Order
+from ..orders import scope_orders
+from ..orders import Order
 from ..permissions import can, requires
 from ..statemachine import N_, TransitionError
 from . import bp, lifecycle, services
@@ -128,7 +128,7 @@ def service_link(order_id: int):
 
 def ticket_context(ticket: Ticket, form=None) -> dict:
     """What the staff ticket page shows."""
-    from ..orders.story import delivery_evidence
+    from ..shipping import delivery_evidence
     return {"ticket": ticket, "order": ticket.order, "form": form or MessageForm(prefix="m"),
             "evidence": delivery_evidence(ticket.order_id),
             "ticket_labels": lifecycle.TICKET_LABELS,

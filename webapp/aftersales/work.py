@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..orders.models import Order
-from ..orders.work import order_item
+from ..orders import Order
+from ..orders import order_item
 from ..permissions import can
 from . import DOMAIN
 from ..work_items import DUE_DEADLINE, work_item

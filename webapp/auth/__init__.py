@@ -1,7 +1,7 @@
 """Logins, device sessions and the worker switch on shared phones."""
 from flask import Blueprint
 
-from ..registry import CapabilityToken, Domain, register
+from ..registry import CapabilityToken, Domain, public_names, register
 
 bp = Blueprint("auth", __name__)
 
@@ -53,3 +53,23 @@ def init_app(app) -> None:
     """Attach the login, device and floor-phone pages."""
     from . import models, sessions, views  # noqa: F401  (routes, tables, the session loader)
     app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..auth import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+_PUBLIC = {
+    "User": "models",
+    "DeviceSession": "models",
+    "ROLES": "models",
+    "hash_secret": "models",
+    "ROLE_LABELS": "roles",
+    "EMPLOYEE_NO_INPUT": "forms",
+    "PIN_INPUT": "forms",
+    "sessions": "sessions",
+    "is_floor": "sessions",
+    "describe_device": "sessions",
+    "floor": "floor",
+    "login_or_floor_required": "floor",
+}
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import logout_user
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit, permissions
+from .. import audit, permissions, registry
 from ..extensions import db
 from ..transaction import memo, short_write
 from ..wallclock import utcnow
@@ -155,10 +155,12 @@ def login_or_floor_required(view):
 def continue_to() -> str | None:
     """The worker page a floor phone was on its way to before the switch screen (taken once)."""
     target = session.pop("floor_next", None)
-    if isinstance(target, dict) and "work_order" in target:  # a label's page, kept without its token
-        from ..production.models import WorkOrder
-        token = db.session.scalar(db.select(WorkOrder.token).where(WorkOrder.id == target["work_order"]))
-        return url_for("production.floor", token=token) if token else None
+    if isinstance(target, dict):  # a label's page, kept by its row's id without its token
+        for kind in registry.capability_tokens():
+            if kind.return_endpoint and kind.kind in target:
+                token = kind.value(db.session, target[kind.kind])
+                return url_for(kind.return_endpoint, token=token) if token else None
+        return None
     return target if isinstance(target, str) else None
 
 
@@ -170,11 +172,12 @@ def _remember_target(endpoint: str) -> None:
     arguments = request.view_args or {}
     if not any(name in CAPABILITY_ARGS for name in arguments):
         session["floor_next"] = request.full_path.rstrip("?")
-    elif endpoint == "production.floor":
-        from ..production.models import WorkOrder
-        work_order_id = db.session.scalar(db.select(WorkOrder.id).where(WorkOrder.token == arguments["token"][:40]))
-        if work_order_id is not None:
-            session["floor_next"] = {"work_order": work_order_id}
+    else:
+        # A page the credential's domain registered to come back to (a work order's label page).
+        kind = next((k for k in registry.capability_tokens() if k.return_endpoint == endpoint), None)
+        row_id = kind.find(db.session, arguments["token"][:40]) if kind is not None else None
+        if row_id is not None:
+            session["floor_next"] = {kind.kind: row_id}
 
 
 def opens(path: str) -> bool:

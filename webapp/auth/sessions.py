@@ -9,7 +9,7 @@ from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import audit
+from .. import audit, signals
 from ..extensions import db, login_manager
 from ..wallclock import utcnow
 from .models import DeviceSession, LoginFailure, User, hash_secret
@@ -148,8 +148,7 @@ def end_all(user: User, reason: str, keep: DeviceSession | None = None) -> int:
         count += 1
     # The phones' offline credentials may no longer act for this person either: what they still hold
     # is refused (and stays visible on the phone) until the person logs in there again.
-    from ..sync.models import SyncDeviceMember
-    db.session.execute(db.delete(SyncDeviceMember).where(SyncDeviceMember.user_id == user.id))
+    signals.sessions_revoked.send(user)  # sync drops the offline credentials acting for them
     return count
 
 

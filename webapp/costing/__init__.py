@@ -12,6 +12,12 @@ def _labels() -> dict:
     return {"category": CATEGORY_LABELS}
 
 
+def _story():
+    """What this domain tells in an order's whole story (imported when a story is told)."""
+    from .story import PART
+    return PART
+
+
 DOMAIN = register(Domain(
     name="costing", labels=_labels,
     actions={"costsheet.view": frozenset({"finance", "manager", "operations", "sales"}),
@@ -19,10 +25,16 @@ DOMAIN = register(Domain(
              "order.close_override": frozenset({"manager"})},
     events={"cost_sheet.saved": N_("Cost sheet saved"), "cost_sheet.finalised": N_("Cost sheet finalised"),
             "order.close_override": N_("Closed by a manager's override")},
+    story=_story,
 ))
 
 
 def init_app(app) -> None:
     """Attach the cost sheet pages."""
-    from . import models, views  # noqa: F401  (routes and tables)
+    from . import models, signals, views  # noqa: F401  (routes, tables, what it does on a new shipment)
     app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..costing import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+__all__ = ["bp", "DOMAIN", "init_app"]

@@ -3,7 +3,7 @@ orders.lifecycle.MACHINE ("close", whose guard is given close_blockers() as cont
 from decimal import Decimal
 
 from .. import audit
-from ..aftersales.models import FollowUp
+from ..aftersales import FollowUp
 from ..extensions import db
 from ..orders import lifecycle as order_lifecycle
 from ..permissions import can
@@ -28,7 +28,7 @@ def budgets(order) -> dict[str, Decimal]:
 def freight(order) -> Decimal:
     """The logistics actual: the freight typed on each of the order's shipments, summed in SQL
     (exact: money is stored in minor units)."""
-    from ..shipping.models import Shipment
+    from ..shipping import Shipment
     total = db.session.scalar(db.select(db.func.sum(Shipment.cost)).where(Shipment.order_id == order.id))
     return total if total is not None else Decimal("0")
 
@@ -112,7 +112,7 @@ def finalise(order, user) -> CostSheet:
 def settlement_blockers(order) -> list[str]:
     """What is still open with the customer (English msgids): a return case, a ticket, money.
     A manager may close over these with a reason; nobody closes over the others."""
-    from ..aftersales.services import open_return_cases, open_tickets
+    from ..aftersales import open_return_cases, open_tickets
     blockers = []
     if open_return_cases(order):
         blockers.append(N_("A return case is still open."))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from ..htmx import render, see_other
 from ..loading import load, writing
 from ..orders import lifecycle as order_lifecycle
-from ..orders.models import BUDGET_CATEGORIES, Order
+from ..orders import BUDGET_CATEGORIES, Order
 from ..permissions import can, require
 from ..statemachine import TransitionError
 from . import bp, services

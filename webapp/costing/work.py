@@ -3,7 +3,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
-from ..orders.work import order_customer, order_item, orders_in, orders_list_url
+from ..orders import order_customer, order_item, orders_in, orders_list_url
 from ..work_items import work_item
 
 work_item("order.cost_and_close", action="order.close",

@@ -2,7 +2,7 @@
 from flask import Blueprint
 
 from ..permissions import OFFICE
-from ..registry import Domain, register
+from ..registry import Domain, public_names, register
 
 bp = Blueprint("customers", __name__)
 
@@ -31,3 +31,16 @@ def init_app(app) -> None:
     """Attach the customer and catalogue pages under /customers."""
     from . import models, views  # noqa: F401  (routes and tables)
     app.register_blueprint(bp, url_prefix="/customers")
+
+
+# What other domains may import from this one: `from ..customers import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+_PUBLIC = {
+    "Customer": "models",
+    "Product": "models",
+    "is_scoped": "scope",
+    "scope_customers": "scope",
+    "visible": "scope",
+}
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

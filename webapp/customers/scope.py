@@ -29,16 +29,6 @@ def scope_customers(user, customer_id_column):
     return customer_id_column.in_(db.select(Customer.id).where(Customer.owner_id == user.id))
 
 
-def scope_orders(user, order_id_column):
-    """A WHERE clause keeping the rows whose order user may see (true for everyone unscoped)."""
-    if not is_scoped(user):
-        return true()
-    from ..orders.models import Order  # the orders stage stands on customers: read when asked
-    if order_id_column is Order.id:
-        return scope_customers(user, Order.customer_id)
-    return order_id_column.in_(db.select(Order.id).where(scope_customers(user, Order.customer_id)))
-
-
 # How an object reaches its customer: itself, its own, or through what it was made for.
 _PARENTS = ("order", "requirement", "work_order", "shipment", "ticket")
 

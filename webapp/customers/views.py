@@ -3,7 +3,8 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..auth.models import User
+from .. import signals
+from ..auth import User
 from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
@@ -11,7 +12,7 @@ from ..loading import load
 from .scope import is_scoped, scope_customers
 from ..paging import keyset_page
 from ..permissions import requires
-from ..customers.models import Product
+from .models import Product
 from . import bp, services
 from .forms import CustomerForm, ProductForm
 from .models import Customer
@@ -76,9 +77,9 @@ def _owner_choices(form: CustomerForm, customer: Customer | None) -> None:
 
 
 def _has_numbers(customer: Customer) -> bool:
-    from ..orders.models import Order
-    return db.session.scalar(db.select(db.func.count()).select_from(Order).where(
-        Order.customer_id == customer.id, Order.number.is_not(None))) > 0
+    """Whether records already carry the customer's abbreviation (the orders stage answers for its
+    numbered orders, webapp/signals.py)."""
+    return any(answer for _receiver, answer in signals.customer_abbreviation_used.send(customer))
 
 
 @bp.route("/products/new", methods=["GET", "POST"])

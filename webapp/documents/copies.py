@@ -1,6 +1,7 @@
 """The customer's PDF copies of what they signed: the countersigned order confirmation and the
 delivery receipt. Mailed to them after they sign, and downloadable from their link for the
-retention period (public/pdf_copy.py, shipping/pdf_copy.py)."""
+retention period (views.py). The domains that take the signatures tell it through signals
+(webapp/signals.py); it connects its receivers here."""
 import functools
 import json
 import logging
@@ -12,13 +13,16 @@ from flask import url_for
 from flask_babel import force_locale, get_locale, pgettext
 from flask_babel import gettext as _
 
-from .. import clocks, links
-from ..admin.models import get_settings
+from .. import clocks, links, signals
 from ..db_types import money as round_money
 from ..extensions import db
+from ..firm import get_settings
 from ..labels import label
 from ..notify import Attachment, Notice, Recipient, message, notify
+from ..orders import Countersignature
 from ..photos import Photo
+from ..public.copies import link_keeps_copy
+from ..shipping import DeliveryReceipt, is_problem
 from ..templating import date_local, datetime_local, money, quantity
 from ..uploads import path_of
 from ..wallclock import utcnow
@@ -28,21 +32,6 @@ log = logging.getLogger(__name__)
 
 
 # --- what is kept, and for how long -----------------------------------------------------------------
-
-def within_retention(signed_at) -> bool:
-    """Whether a copy signed at signed_at may still be downloaded (the copy pages' own period)."""
-    from ..public.copies import kept_until
-    return utcnow() < kept_until(signed_at)
-
-
-def link_keeps_copy(link, purpose: str) -> bool:
-    """Whether a customer's link leads to their copy: the rule of the copy pages (public.copies.was_used:
-    used, and not withdrawn before that), or a link of theirs still live (a receipt signed on the
-    courier's phone leaves the customer's own link unused). Unknown links, links of another kind
-    and links withdrawn or expired unused lead to nothing."""
-    from ..public.copies import was_used
-    return link is not None and link.purpose == purpose and (link.is_live or was_used(link))
-
 
 def gone_message() -> str:
     """What a customer reads when their copy is past the retention period."""
@@ -178,7 +167,6 @@ def receipt_pdf(receipt) -> bytes:
     """The delivery receipt as the customer signed it: per line shipped and received quantities,
     condition and damage notes, the receiver's name, time and signature (or the photo of the stamped
     note), the firm's seal if it has one, the delivery note's SHA-256 and the note in small print."""
-    from ..shipping.services import is_problem
     shipment = receipt.shipment
     order = shipment.order
     note = json.loads(receipt.note_json)
@@ -244,14 +232,12 @@ def _contact(order) -> str:
 
 def countersign_copy_bytes(signature_id: int, locale: str) -> bytes:
     """The countersigned copy's PDF, in locale (made by the mail task, after the commit)."""
-    from ..orders.models import Countersignature
     with force_locale(locale):
         return countersign_pdf(db.session.get(Countersignature, signature_id))
 
 
 def receipt_copy_bytes(receipt_id: int, locale: str) -> bytes:
     """The signed delivery receipt's PDF, in locale (made by the mail task, after the commit)."""
-    from ..shipping.models import DeliveryReceipt
     with force_locale(locale):
         return receipt_pdf(db.session.get(DeliveryReceipt, receipt_id))
 
@@ -266,6 +252,12 @@ def countersigned_copy_notice(order, signature, link) -> Notice:
                     "You can also download it here for %(days)s days:\n\n%(url)s\n",
                     number=order.number, days=get_settings().signed_copy_days, url=url),
                   [Attachment(countersign_filename(json.loads(signature.terms_json)), "application/pdf", make)])
+
+
+@signals.order_countersigned.connect
+def _mail_countersigned_copy(order, signature, link, **_extra) -> None:
+    """An order was countersigned through the customer's link: their copy goes by mail."""
+    mail_countersigned_copy(signature, order, link)
 
 
 def mail_countersigned_copy(signature, order, link) -> None:
@@ -296,6 +288,12 @@ def receipt_copy_notice(order, shipment, receipt, link) -> Notice:
     make = functools.partial(receipt_copy_bytes, receipt.id, str(get_locale()))
     return Notice(_("Shipment %(number)s: your signed delivery receipt", number=shipment.number), body,
                   [Attachment(receipt_filename(shipment), "application/pdf", make)])
+
+
+@signals.receipt_recorded.connect
+def _mail_receipt_copy(receipt, **_extra) -> None:
+    """A delivery receipt was signed and the order's state settled: the customer's copy goes by mail."""
+    mail_receipt_copy(receipt)
 
 
 def mail_receipt_copy(receipt) -> None:

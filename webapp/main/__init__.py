@@ -13,3 +13,8 @@ def init_app(app) -> None:
     """Attach home, search and the health check."""
     from . import views  # noqa: F401  (routes)
     app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..main import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+__all__ = ["bp", "DOMAIN", "init_app"]

@@ -4,15 +4,15 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from ..auth import floor
-from ..auth.sessions import is_floor
-from ..customers.models import Customer
+from ..auth import is_floor
+from ..customers import Customer
 from ..extensions import db
 from ..pwa import keep_offline
 from ..htmx import render
-from ..customers.scope import scope_customers
-from ..orders.models import Order
+from ..customers import scope_customers
+from ..orders import Order
 from ..permissions import requires
-from ..requirements.models import Requirement
+from ..requirements import Requirement
 from . import bp
 from .work import collect
 

@@ -2,7 +2,7 @@
 from flask import Blueprint
 
 from ..permissions import OFFICE, PRICE_ROLES
-from ..registry import Domain, LinkPurpose, register
+from ..registry import Domain, LinkPurpose, public_names, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -18,7 +18,7 @@ def may_see_prices(user, obj=None) -> bool:
     """Prices for the commercial roles; for other office staff where the firm's settings allow it."""
     if user.roles & PRICE_ROLES:
         return True
-    from ..admin.models import get_settings  # one row, kept in the session's identity map
+    from ..firm import get_settings  # one row, kept in the session's identity map
     return bool(user.roles & OFFICE) and get_settings().prices_for_all_staff
 
 
@@ -29,8 +29,21 @@ def may_review(department: str):
 
 
 def _open_countersign_link(link):
-    from ..public.views import open_countersign
+    from .customer_link import open_countersign
     return open_countersign(link)
+
+
+def _countersign_copy(link):
+    from .customer_link import countersign_copy
+    return countersign_copy(link)
+
+
+def _orders_of_requirement(requirement) -> dict:
+    """The requirement page lists the orders made from the requirement (and offers to draw one up
+    only when there is none)."""
+    from ..extensions import db
+    from .models import Order
+    return {"orders": db.session.scalars(db.select(Order).where(Order.requirement_id == requirement.id)).all()}
 
 
 DOMAIN = register(Domain(
@@ -42,7 +55,7 @@ DOMAIN = register(Domain(
                  "payment.record": lambda o: o.status in lifecycle.PAYABLE},
     checks={"order.prices": may_see_prices, "order.review.*": lambda user, obj=None: False,
             **{f"order.review.{d}": may_review(d) for d in sorted(lifecycle.REVIEWERS)}},
-    link_purposes=(LinkPurpose("order_countersign", _open_countersign_link),),
+    link_purposes=(LinkPurpose("order_countersign", _open_countersign_link, copy=_countersign_copy),),
     events={
         "order.created": N_("Order drawn up"),
         "order.edited": N_("Order edited"),
@@ -62,10 +75,32 @@ DOMAIN = register(Domain(
         "order.start_production": N_("Released to production"),
     },
     events_saying_state=frozenset({"order.start_production"}),
+    page_context={"requirement": _orders_of_requirement},
 ))
 
 
 def init_app(app) -> None:
-    """Attach the order pages under /orders."""
-    from . import models, views  # noqa: F401  (routes and tables)
+    """Attach the order pages under /orders, and the customer's countersign pages to the customer
+    links' blueprint (before it is registered: public comes later in webapp.domains())."""
+    from . import customer_link, models, signals, views  # noqa: F401  (routes, tables, answers to signals)
     app.register_blueprint(bp, url_prefix="/orders")
+
+
+# What other domains may import from this one: `from ..orders import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+_PUBLIC = {
+    "lifecycle": "lifecycle",
+    "Order": "models",
+    "Countersignature": "models",
+    "BUDGET_CATEGORIES": "models",
+    "METHOD_CHOICES": "forms",
+    "scope_orders": "scope",
+    "signature_for": "customer_link",
+    "numbered_under": "work",
+    "order_customer": "work",
+    "order_item": "work",
+    "orders_in": "work",
+    "orders_list_url": "work",
+}
+__all__ = ["bp", "DOMAIN", "init_app", "may_see_prices", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Percent, Quantity, UTCDateTime, money
 from ..extensions import db
-from ..shipping import lifecycle as shipment_lifecycle
+from .. import registry
 from . import lifecycle
 from ..wallclock import utcnow
 
@@ -86,9 +86,11 @@ class Order(db.Model):
         """Per order line: ordered, dispatched, delivered (signed for in good order) and outstanding."""
         out = {line.id: {"ordered": line.quantity, "dispatched": Decimal("0"), "delivered": Decimal("0")}
                for line in self.lines}
+        # The states in which the goods have left the warehouse, as the shipping stage registered them.
+        left = registry.machine("shipment").groups["LEFT"] if self.shipments else ()
         for shipment in self.shipments:
             for sline in shipment.lines:
-                if shipment.status in shipment_lifecycle.LEFT:
+                if shipment.status in left:
                     out[sline.order_line_id]["dispatched"] += sline.quantity
             if shipment.receipt is not None:
                 for rline in shipment.receipt.lines:

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, links, signals
-from ..admin.models import get_settings
 from ..db_types import money
+from ..firm import get_settings
 from ..extensions import db
 from ..fingerprints import canonical_json, sha256_of
 from ..i18n import firm_today
 from ..notify import Recipient, notify
-from ..customers.models import Product
+from ..customers import Product
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
@@ -316,8 +316,8 @@ def countersign(order: Order, link: links.AccessLink, name: str, title: str, str
     order.resume_status = None
     order.effective_at = order.effective_at or utcnow()
     link.used_at = utcnow()
-    from ..documents.copies import mail_countersigned_copy
-    mail_countersigned_copy(signature, order, link)  # the customer's PDF copy, made after the commit
+    # The customer's PDF copy goes by mail, made after the commit (documents/copies.py).
+    signals.order_countersigned.send(order, signature=signature, link=link)
     notify("order.countersigned", [Recipient.user(order.sales_rep)], order=order, name=name)
     return signature
 

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import links
-from ..customers.models import Customer
+from ..customers import Customer
 from ..errors import render_error
 from ..extensions import db
 from ..statemachine import TransitionError
@@ -17,12 +17,12 @@ from ..forms import options
 from ..paging import keyset_page
 from ..inputs import row_id
 from ..loading import authorize, load
-from ..customers.scope import scope_customers, visible
+from ..customers import scope_customers, visible
 from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..labels import label
 from ..templating import money
 from ..permissions import can, require, requires
-from ..requirements.models import Requirement
+from ..requirements import Requirement
 from . import bp, lifecycle, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import (AmendmentForm, BudgetForm, DecisionForm, OrderForm, PaymentForm, ReasonForm,
@@ -117,7 +117,7 @@ def create():
         draft = services.new_order(customer, current_user, requirement) if customer else None
         form = OrderForm(obj=draft) if draft else OrderForm(tax_rate=None)
         if draft is None:
-            from ..admin.models import get_settings
+            from ..firm import get_settings
             form.tax_rate.data = get_settings().tax_rate
         _customer_choices(form)
         if customer:

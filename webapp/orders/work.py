@@ -15,13 +15,15 @@ from sqlalchemy import BigInteger, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..auth.roles import ROLE_LABELS
+from ..auth import ROLE_LABELS
 from ..extensions import db
 from ..statemachine import N_
 from . import DOMAIN
 from ..work_items import DUE_DELIVERY, DUE_ETA, WorkItem, work_item
 from . import lifecycle
 from .models import Approval, FeasibilityReview, Order, Payment
+from ..requirements import Requirement
+from ..requirements import register_status as register_requirement_status
 
 # The actions My work asks about that no page needed before: each is the role set of the order
 # machine's transition it leads to (an approval is given in the approver's own role).
@@ -161,6 +163,15 @@ def order_customer():
     """The column that says whose these orders are (the object scope applies to it)."""
     return Order.customer_id
 
+
+def has_live_order():
+    """An order not cancelled was made from the requirement."""
+    return db.select(Order.id).where(Order.requirement_id == Requirement.id, Order.status != "cancelled").exists()
+
+
+# Confirmed requirements no order was made from yet: "Prepare the order" (the requirements' own kinds
+# of work come first: importing them registers them).
+register_requirement_status("confirmed", lambda: ~has_live_order())
 
 work_item("order.draft", action="order.edit",
           customer=order_customer, label=lazy_gettext("Complete and submit the order"),

@@ -1,7 +1,7 @@
 """Stage 3: products and stock, work orders, the floor's progress reports and anomalies."""
 from flask import Blueprint
 
-from ..registry import CapabilityToken, Domain, PhotoKind, register
+from ..registry import CapabilityToken, Domain, PhotoKind, public_names, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -16,7 +16,7 @@ def _labels() -> dict:
 def _order_of(query):
     """The order whose id query selects (None when the record is gone)."""
     from ..extensions import db
-    from ..orders.models import Order
+    from ..orders import Order
     order_id = db.session.scalar(query)
     return db.session.get(Order, order_id) if order_id is not None else None
 
@@ -39,6 +39,33 @@ def _work_order_by_token(session, value: str):
     from sqlalchemy import select
     from .models import WorkOrder
     return session.scalar(select(WorkOrder.id).where(WorkOrder.token == value))
+
+
+def _story():
+    """What this domain tells in an order's whole story (imported when a story is told)."""
+    from .story import PART
+    return PART
+
+
+def _work_order_token(session, work_order_id: int):
+    from sqlalchemy import select
+    from .models import WorkOrder
+    return session.scalar(select(WorkOrder.token).where(WorkOrder.id == work_order_id))
+
+
+def _offline_pages(user, people: set, room: int) -> list:
+    """The floor pages a phone keeps: the work orders list and the open work orders of its people."""
+    from flask import url_for
+
+    from ..extensions import db
+    from ..permissions import can
+    from .models import WorkOrder
+    if not can(user, "workorder.view"):
+        return []
+    work_orders = db.session.scalars(
+        db.select(WorkOrder).where(WorkOrder.status != "done", WorkOrder.owner_id.in_(people))
+        .order_by(WorkOrder.planned_start, WorkOrder.id).limit(room)).all()
+    return [url_for("production.index")] + [url_for("production.floor", token=w.token) for w in work_orders]
 
 
 DOMAIN = register(Domain(
@@ -68,7 +95,10 @@ DOMAIN = register(Domain(
                  PhotoKind("anomaly", "workorder.view", _order_of_anomaly)),
     # A work order's label carries its secret token in /w/<token> (the floor's pages).
     capability_tokens=(CapabilityToken("work_order", lambda endpoint, name: endpoint.startswith("production."),
-                                       _work_order_by_token),),
+                                       _work_order_by_token, return_endpoint="production.floor",
+                                       value=_work_order_token),),
+    story=_story,
+    offline_pages=_offline_pages,
 ))
 
 
@@ -76,3 +106,12 @@ def init_app(app) -> None:
     """Attach the production and floor pages."""
     from . import models, signals, views  # noqa: F401  (routes, tables, what it does on release)
     app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..production import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+_PUBLIC = {
+    "take_from_stock": "stock",
+}
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

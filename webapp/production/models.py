@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Quantity, UTCDateTime
-from ..customers.models import Product  # noqa: F401  (the catalogue; kept importable from here)
+from ..customers import Product  # noqa: F401  (the catalogue; kept importable from here)
 from ..extensions import db
 from ..wallclock import utcnow
 

@@ -6,22 +6,22 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import links
-from ..auth.models import User
+from ..auth import User
 from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
 from ..orders import lifecycle as order_lifecycle
 from ..loading import load
 from ..paging import keyset_page
-from ..customers.scope import scope_orders
-from ..orders.models import Order
+from ..orders import scope_orders
+from ..orders import Order
 from ..permissions import can, requires
 from ..templating import quantity
 from ..photos import get_photo, photos_of, send_photo
 from ..pwa import keep_offline
 from ..sync import replay
-from ..sync.outcomes import Applied, Conflict, Invalid
-from ..sync.replay import offline_capable
+from ..sync import Applied, Conflict, Invalid
+from ..sync import offline_capable
 from ..statemachine import TransitionError
 from ..uploads import UploadError
 from . import bp, labels, lifecycle, services

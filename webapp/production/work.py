@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..orders.models import Order
-from ..orders.work import numbered_under
+from ..orders import Order
+from ..orders import numbered_under
 from . import DOMAIN
 from ..work_items import DUE_DELIVERY, DUE_ETA, DUE_PLANNED, WorkItem, work_item
 from . import lifecycle

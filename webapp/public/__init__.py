@@ -1,4 +1,6 @@
-"""Pages for customers on links (no account) and link QR images for staff."""
+"""The customer links' pages (no account): GET /c/<token> opens what the link's purpose registered
+(webapp/registry.py), a used link its read-only copy (copies.py); and the links' QR images for staff.
+A shared service: it imports no domain. The domains add their link routes to its blueprint."""
 from flask import Blueprint
 
 from ..registry import Domain, register
@@ -9,6 +11,6 @@ DOMAIN = register(Domain(name="public", actions={"link.manage": frozenset({"sale
 
 
 def init_app(app) -> None:
-    """Attach the customer's link pages and their PDF copies."""
-    from . import pdf_copy, views  # noqa: F401  (routes)
+    """Attach the customer links' pages (the domains added theirs to the blueprint already)."""
+    from . import views  # noqa: F401  (routes)
     app.register_blueprint(bp)

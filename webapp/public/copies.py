@@ -6,28 +6,24 @@ shows what was confirmed or signed, with the firm's name and the sales contact. 
 is gone (410 with a page that says so and whom to ask). Unknown links and links withdrawn before they
 were used stay the plain 404 that any unknown URL gives.
 """
-import json
 from datetime import datetime, timedelta
 
 from flask import abort, flash, get_flashed_messages, url_for
 from flask_babel import gettext as _
 
-from .. import links
-from ..admin.models import get_settings
+from .. import links, registry
 from ..contacts import tel_href
-from ..extensions import db
+from ..firm import get_settings
 from ..htmx import render, see_other
 from ..wallclock import utcnow
-
-# The links whose use leaves the customer something to keep.
-COPY_PURPOSES = ("requirement_confirm", "order_countersign", "delivery_receipt")
 
 
 def was_used(link: links.AccessLink | None) -> bool:
     """Whether link was used by the customer (and not withdrawn before that). A new round, an amendment or
     a replaced link revokes every earlier link of the object, used ones too: that housekeeping does not
-    take the customer's copy away."""
-    if link is None or link.used_at is None or link.purpose not in COPY_PURPOSES:
+    take the customer's copy away. Only links whose use leaves the customer something to keep count
+    (their purpose registered a copy: registry.copy_purposes())."""
+    if link is None or link.used_at is None or link.purpose not in registry.copy_purposes():
         return False
     return link.revoked_at is None or link.revoked_at >= link.used_at
 
@@ -35,6 +31,19 @@ def was_used(link: links.AccessLink | None) -> bool:
 def kept_until(signed_at: datetime) -> datetime:
     """Until when the link shows the copy of something signed at signed_at."""
     return signed_at + timedelta(days=get_settings().signed_copy_days)
+
+
+def within_retention(signed_at) -> bool:
+    """Whether a copy signed at signed_at may still be downloaded (the copy pages' own period)."""
+    return utcnow() < kept_until(signed_at)
+
+
+def link_keeps_copy(link, purpose: str) -> bool:
+    """Whether a customer's link leads to their copy: the rule of the copy pages (was_used: used, and
+    not withdrawn before that), or a link of theirs still live (a receipt signed on the courier's
+    phone leaves the customer's own link unused). Unknown links, links of another kind and links
+    withdrawn or expired unused lead to nothing."""
+    return link is not None and link.purpose == purpose and (link.is_live or was_used(link))
 
 
 def sales_contact(user) -> dict:
@@ -70,37 +79,4 @@ def open_copy(link: links.AccessLink):
     """The copy a used link opens (404 for a link that was never used or is of another kind)."""
     if not was_used(link):
         abort(404)
-    if link.purpose == "requirement_confirm":
-        return requirement_copy(link)
-    if link.purpose == "order_countersign":
-        return countersign_copy(link)
-    from ..shipping import views as shipping_views
-    return shipping_views.receipt_copy(link)
-
-
-def requirement_copy(link: links.AccessLink):
-    """The record as the customer saw it in the round they answered, and their answer."""
-    from ..requirements.models import Requirement
-    requirement = db.session.get(Requirement, link.object_id)
-    answered = [r for r in requirement.rounds if r.responded_at is not None] if requirement else []
-    if not answered:
-        abort(404)
-    # The round this link answered: respond() stamps the round and the link at the same instant.
-    answered_round = min(answered, key=lambda r: abs((r.responded_at - link.used_at).total_seconds()))
-    return render_copy("public/requirement_copy.html", link, answered_round.responded_at, requirement.sales_rep,
-                       requirement=requirement, round=answered_round, record=json.loads(answered_round.snapshot),
-                       newer_round=answered_round.number < len(requirement.rounds))
-
-
-def countersign_copy(link: links.AccessLink):
-    """The terms the customer countersigned through this link, with their signature."""
-    from markupsafe import Markup
-
-    from ..orders.models import Countersignature, Order
-    signature = db.session.scalar(db.select(Countersignature).where(Countersignature.link_id == link.id))
-    if signature is None:
-        abort(404)
-    order = db.session.get(Order, signature.order_id)
-    return render_copy("public/countersign_copy.html", link, signature.signed_at, order.sales_rep, order=order,
-                       signature=signature, signature_svg=Markup(signature.signature_svg),
-                       terms=json.loads(signature.terms_json), amended=order.version > signature.version)
+    return registry.link_purpose(link.purpose).copy(link)

@@ -15,3 +15,8 @@ def init_app(app) -> None:
     """Attach the manifest, the service worker and the offline pages."""
     from . import views  # noqa: F401  (routes)
     app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..pwa import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+__all__ = ["bp", "init_app", "keep_offline"]

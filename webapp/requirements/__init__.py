@@ -2,7 +2,7 @@
 from flask import Blueprint
 
 from ..permissions import OFFICE
-from ..registry import Domain, LinkPurpose, register
+from ..registry import Domain, LinkPurpose, public_names, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -15,8 +15,13 @@ def _labels() -> dict:
 
 
 def _open_confirm_link(link):
-    from ..public.views import open_requirement
+    from .customer_link import open_requirement
     return open_requirement(link)
+
+
+def _requirement_copy(link):
+    from .customer_link import requirement_copy
+    return requirement_copy(link)
 
 
 DOMAIN = register(Domain(
@@ -24,7 +29,7 @@ DOMAIN = register(Domain(
     actions={"requirement.view": OFFICE, "requirement.create": frozenset({"sales"}),
              "requirement.edit": frozenset({"sales"})},
     state_rules={"requirement.edit": lambda r: r.status in lifecycle.EDITABLE},
-    link_purposes=(LinkPurpose("requirement_confirm", _open_confirm_link),),
+    link_purposes=(LinkPurpose("requirement_confirm", _open_confirm_link, copy=_requirement_copy),),
     events={"requirement.created": N_("Requirement written down"),
             "requirement.edited": N_("Requirement edited"),
             "requirement.attachment": N_("File attached"),
@@ -34,6 +39,17 @@ DOMAIN = register(Domain(
 
 
 def init_app(app) -> None:
-    """Attach the requirement pages under /requirements."""
-    from . import models, views  # noqa: F401  (routes and tables)
+    """Attach the requirement pages under /requirements, and the customer's confirm pages to the
+    customer links' blueprint (before it is registered: public comes later in webapp.domains())."""
+    from . import customer_link, models, views  # noqa: F401  (routes and tables)
     app.register_blueprint(bp, url_prefix="/requirements")
+
+
+# What other domains may import from this one: `from ..requirements import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+_PUBLIC = {
+    "Requirement": "models",
+    "register_status": "work",
+}
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

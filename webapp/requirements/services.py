@@ -15,7 +15,7 @@ def fill_from_catalogue(form, replace_pick: bool = False) -> bool:
     picked, when the product field is empty, or (replace_pick: picking again on the page) when it
     holds a catalogue product's name from an earlier pick. Text the user typed is never replaced.
     Return whether the fields were filled."""
-    from ..customers.models import Product
+    from ..customers import Product
     product = db.session.get(Product, form.product_id.data) if form.product_id.data else None
     if product is None:
         return False

@@ -4,18 +4,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, links, uploads
-from ..customers.models import Customer
+from .. import audit, links, registry, uploads
+from ..customers import Customer
 from ..extensions import db
 from ..forms import options
 from ..paging import keyset_page
 from ..inputs import row_id
 from ..htmx import flashed_notes, is_partial, note, render, see_other
 from ..loading import load
-from ..customers.scope import scope_customers, visible
+from ..customers import scope_customers, visible
 from ..permissions import requires
 from ..statemachine import N_
-from ..customers.models import Product
+from ..customers import Product
 from . import bp, lifecycle, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import AttachmentForm, RequirementForm
@@ -123,11 +123,10 @@ def _page(requirement: Requirement, block: str | None = None, *, status_code: in
           attachment_form: AttachmentForm | None = None):
     """The requirement page (or one of its blocks for htmx) with notes beside the actions."""
     link = links.current("requirement_confirm", requirement.id)
-    from ..orders.models import Order
-    orders = db.session.scalars(db.select(Order).where(Order.requirement_id == requirement.id)).all()
+    # What later stages add (the orders stage: the orders made from it, `orders`).
     return render("requirements/detail.html", block, status_code=status_code, requirement=requirement,
                   link=link, attachment_form=attachment_form or AttachmentForm(formdata=None),
-                  orders=orders, notes=list(notes))
+                  notes=list(notes), **registry.page_context("requirement", requirement))
 
 
 @bp.post("/<int:req_id>/send")

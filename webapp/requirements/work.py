@@ -1,12 +1,12 @@
 """The requirements' work for My work (sales): records to complete, questions to answer, answers to
-wait for, and confirmed requirements that have no order yet."""
+wait for. Confirmed requirements that have no order yet are the orders stage's to register
+(orders/work.py: it knows what an order made from one is), through register_status()."""
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..orders.models import Order
 from ..work_items import DUE_DELIVERY, WorkItem, work_item
 from .models import Requirement
 
@@ -23,11 +23,6 @@ def requirements_in(status: str):
             .options(joinedload(Requirement.customer)).order_by(Requirement.updated_at, Requirement.id))
 
 
-def has_live_order():
-    """An order not cancelled was made from the requirement."""
-    return db.select(Order.id).where(Order.requirement_id == Requirement.id, Order.status != "cancelled").exists()
-
-
 def requirement_item(requirement: Requirement, user) -> WorkItem:
     """The requirement as an item: its product, its customer and the date the customer expects."""
     return WorkItem(str(TITLES[requirement.status]), requirement.product,
@@ -36,7 +31,9 @@ def requirement_item(requirement: Requirement, user) -> WorkItem:
                     due=requirement.expected_date, due_kind=DUE_DELIVERY)
 
 
-def _register(status: str, condition=None) -> None:
+def register_status(status: str, condition=None) -> None:
+    """Register the requirements of one status as a kind of My work (condition(): a further WHERE
+    clause on Requirement, asked when the work is collected)."""
     def query(user):
         statement = requirements_in(status)
         return statement if condition is None else statement.where(condition())
@@ -46,5 +43,4 @@ def _register(status: str, condition=None) -> None:
 
 
 for _status in ("draft", "clarification", "sent"):
-    _register(_status)
-_register("confirmed", lambda: ~has_live_order())
+    register_status(_status)

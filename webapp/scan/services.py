@@ -12,9 +12,9 @@ from .. import links
 from ..extensions import db
 from ..inputs import optional_row_id
 from ..loading import Verdict, authorize
-from ..customers.models import Product
+from ..customers import Product
 from ..shipping import services as shipping
-from ..shipping.models import Shipment, ShipmentLine
+from ..shipping import Shipment, ShipmentLine
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -4,14 +4,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import links
-from ..auth.floor import login_or_floor_required
+from ..auth import login_or_floor_required
 from ..htmx import render, see_other
 from ..permissions import can, require
-from ..shipping.models import Shipment
+from ..shipping import Shipment
 from ..statemachine import TransitionError
 from ..pwa import keep_offline
-from ..sync.outcomes import Conflict, Refused
-from ..sync.replay import offline_capable
+from ..sync import Conflict, Refused
+from ..sync import offline_capable
 from ..templating import quantity
 from . import bp, services
 from .forms import ScanForm

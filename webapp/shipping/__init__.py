@@ -1,7 +1,7 @@
 """Stage 4: shipments, packing lists, the courier's link, the customer's signed receipt, return cases."""
 from flask import Blueprint
 
-from ..registry import Domain, LinkPurpose, PhotoKind, register
+from ..registry import Domain, LinkPurpose, PhotoKind, public_names, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -23,6 +23,11 @@ def _open_receipt_link(link):
     return receipt_page(link)
 
 
+def _receipt_copy(link):
+    from .views import receipt_copy
+    return receipt_copy(link)
+
+
 def return_reason(case) -> str:
     """A return case's reason in the reader's language (templates: return_reason(case))."""
     from .services import return_reason as reason
@@ -32,7 +37,7 @@ def return_reason(case) -> str:
 def _order_of(query):
     """The order whose id query selects (None when the record is gone)."""
     from ..extensions import db
-    from ..orders.models import Order
+    from ..orders import Order
     order_id = db.session.scalar(query)
     return db.session.get(Order, order_id) if order_id is not None else None
 
@@ -59,6 +64,26 @@ def _order_of_problem(event_id: int):
         AuditEvent.entity_type == "shipment", AuditEvent.entity_id == Shipment.id)).where(AuditEvent.id == event_id))
 
 
+def _story():
+    """What this domain tells in an order's whole story (imported when a story is told)."""
+    from .story import PART
+    return PART
+
+
+def _offline_pages(user, people: set, room: int) -> list:
+    """The open packing lists a warehouse phone keeps, newest first."""
+    from flask import url_for
+
+    from ..extensions import db
+    from ..permissions import can
+    from .models import Shipment
+    if not can(user, "shipment.manage"):
+        return []
+    shipments = db.session.scalars(db.select(Shipment).where(Shipment.status.in_(("packing", "packed")))
+                                   .order_by(Shipment.id.desc()).limit(room)).all()
+    return [url_for("shipping.detail", shipment_id=s.id) for s in shipments]
+
+
 DOMAIN = register(Domain(
     name="shipping", machines=(lifecycle.MACHINE, lifecycle.RETURN_CASE), labels=_labels,
     actions={
@@ -70,7 +95,7 @@ DOMAIN = register(Domain(
     },
     link_purposes=(LinkPurpose("courier", _open_courier_link, managers=("shipment.manage",)),
                    LinkPurpose("delivery_receipt", _open_receipt_link,
-                               managers=("link.manage", "shipment.manage"))),
+                               managers=("link.manage", "shipment.manage"), copy=_receipt_copy)),
     events={
         "shipment.created": N_("Shipment created"),
         "shipment.line_checked": N_("Packing-list line checked"),
@@ -84,6 +109,8 @@ DOMAIN = register(Domain(
     events_saying_state=frozenset({"shipment.pack", "shipment.dispatch"}),
     event_prefixes={"return": "return_case"},
     template_globals={"return_reason": return_reason},
+    story=_story,
+    offline_pages=_offline_pages,
     photo_kinds=(PhotoKind("dispatch", "shipment.view", _order_of_shipment),
                  PhotoKind("receipt", "shipment.view", _order_of_receipt),
                  PhotoKind("stamped_note", "shipment.view", _order_of_receipt),
@@ -93,5 +120,21 @@ DOMAIN = register(Domain(
 
 def init_app(app) -> None:
     """Attach the shipping pages and the delivery notes' PDF copies."""
-    from . import models, pdf_copy, views  # noqa: F401  (routes and tables)
+    from . import copy_link, models, views  # noqa: F401  (routes, tables; documents adds the PDF copy's route)
     app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..shipping import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+_PUBLIC = {
+    "services": "services",
+    "is_problem": "services",
+    "Shipment": "models",
+    "ShipmentLine": "models",
+    "ReturnCase": "models",
+    "DeliveryReceipt": "models",
+    "delivery_evidence": "story",
+    "receipt_for": "copy_link",
+}
+__all__ = ["bp", "DOMAIN", "init_app", "return_reason", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

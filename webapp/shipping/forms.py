@@ -7,7 +7,7 @@ from wtforms import Form
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import DecimalText, InputInPageOrder, LineTable, OfflineForm, input_number, options
-from ..orders.forms import METHOD_CHOICES
+from ..orders import METHOD_CHOICES
 from .lifecycle import RETURN_OUTCOMES
 
 CONDITION_CHOICES = [("ok", _l("In good order")), ("damaged", _l("Damaged")), ("missing", _l("Missing"))]

@@ -10,7 +10,7 @@ from ..notify import Recipient, notify
 from ..orders import lifecycle as order_lifecycle
 from ..fingerprints import canonical_json, sha256_of
 from ..photos import save_photos
-from ..production.stock import take_from_stock
+from ..production import take_from_stock
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
@@ -89,10 +89,7 @@ def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[i
         if sline.from_stock:
             take_from_stock(lines[sline.order_line_id].product, sline.quantity, "shipment", shipment.number, user)
     links.issue("courier", shipment.id, days=60)
-    from ..costing import services as costing
-    sheet = costing.sheet_for(order)
-    if sheet is not None:
-        costing.refresh_computed(sheet, order)  # its freight is the sheet's logistics actual
+    signals.shipment_created.send(order)  # the cost sheet's logistics actual is its freight
     audit.record("shipment.created", order, actor=user, entity_type="order",
                  after={"shipment": shipment.number,
                         "lines": {str(k): str(v) for k, v in chosen.items()},
@@ -162,7 +159,7 @@ def delivery_note(shipment: Shipment) -> dict:
 
 def receipt_consent_text() -> str:
     """What the customer agrees to when signing for a delivery."""
-    from ..admin.models import get_settings
+    from ..firm import get_settings
     return _("I confirm the quantities and conditions above for this delivery. The firm keeps my name, "
              "signature or stamped note, photos, the time, my IP address and device type as proof of "
              "delivery for %(years)s years, and uses them for no other purpose.",
@@ -220,8 +217,7 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
     if order.status == "shipped" and order.all_delivered:
         transition(order, order_lifecycle.MACHINE, "deliver", roles={"system"}, actor_kind="system")
         signals.order_delivered.send(order)  # after-sales sends the survey
-    from ..documents.copies import mail_receipt_copy
-    mail_receipt_copy(receipt)  # the customer's PDF copy, made after the commit
+    signals.receipt_recorded.send(receipt)  # the customer's PDF copy goes by mail, made after the commit
     return receipt
 
 

@@ -11,8 +11,8 @@ from ..extensions import db
 from ..forms import NumberError, input_number, parse_decimal
 from ..htmx import is_partial, render, see_other
 from ..orders import lifecycle as order_lifecycle
-from ..orders.models import Order
-from ..documents.copies import link_keeps_copy, within_retention
+from ..orders import Order
+from ..public.copies import link_keeps_copy, within_retention
 from ..public import copies
 from ..permissions import requires
 from ..photos import Photo, get_photo, photos_of, send_photo
@@ -21,11 +21,11 @@ from ..statemachine import N_
 from ..templating import quantity
 from ..loading import load
 from ..paging import keyset_page
-from ..customers.scope import scope_orders
+from ..orders import scope_orders
 from ..pwa import keep_offline
 from ..sync import replay
-from ..sync.outcomes import Applied, Conflict, Invalid, Stop
-from ..sync.replay import offline_capable
+from ..sync import Applied, Conflict, Invalid, Stop
+from ..sync import offline_capable
 from ..uploads import UploadError
 from . import bp, lifecycle, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
@@ -431,7 +431,7 @@ def sign(token: str):
     except UploadError as error:
         form.photos.errors = [str(error)]
         return Invalid(form, page, rollback=True)
-    from .pdf_copy import receipt_copy_url
+    from .copy_link import receipt_copy_url
     thanks = services.receipt_thanks(shipment)
     if taken_on == "customer":
         # The customer's own phone: their copy, with the thanks on top (sent again by a reload, it

@@ -7,8 +7,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clocks
 from ..extensions import db
-from ..orders.models import Order
-from ..orders.work import numbered_under, order_customer, order_item, orders_in, orders_list_url
+from ..orders import Order
+from ..orders import numbered_under, order_customer, order_item, orders_in, orders_list_url
 from . import DOMAIN
 from ..work_items import DUE_DEADLINE, DUE_DELIVERY, DUE_ETA, WorkItem, work_item
 from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentLine

@@ -1,7 +1,7 @@
 """Offline sync: devices, idempotent replays of the outbox, conflicts."""
 from flask import Blueprint
 
-from ..registry import Domain, PhotoKind, register
+from ..registry import Domain, PhotoKind, public_names, register
 
 bp = Blueprint("sync", __name__)
 
@@ -14,5 +14,20 @@ DOMAIN = register(Domain(
 
 def init_app(app) -> None:
     """Attach the outbox's enrolment, replay and conflict pages."""
-    from . import models, views  # noqa: F401  (routes and tables)
+    from . import models, signals, views  # noqa: F401  (routes, tables, what it does when sessions end)
     app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..sync import <name>` (tests/test_architecture.py
+# refuses any other reach into the package).
+_PUBLIC = {
+    "replay": "replay",
+    "offline_capable": "replay",
+    "Applied": "outcomes",
+    "Conflict": "outcomes",
+    "Invalid": "outcomes",
+    "Refused": "outcomes",
+    "Stop": "outcomes",
+}
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

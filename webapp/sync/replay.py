@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import FieldList, FormField
 
 from .. import background
-from ..auth.models import User, hash_secret
+from ..auth import User, hash_secret
 from ..capabilities import CAPABILITY_ARGS, redact, subject
 from ..extensions import csrf, db, login_manager
 from ..htmx import see_other

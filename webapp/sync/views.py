@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from ..auth.sessions import describe_device
+from .. import registry
+from ..auth import describe_device
 from ..extensions import db
 from ..htmx import render, see_other
 from ..loading import load
-from ..permissions import can, requires
+from ..permissions import requires
 from ..photos import get_photo, photos_of, send_photo
 from ..wallclock import utcnow
 from . import bp, replay, services
@@ -49,25 +50,14 @@ def enrol():
 def manifest():
     """The pages this phone keeps for use without signal: my work, the open work orders of the people
     on this phone, open packing lists, capped."""
-    from ..production.models import WorkOrder
-    from ..shipping.models import Shipment
     cap = int(current_app.config["SYNC_MANIFEST_CAP"])
     people = {current_user.id}
     device = replay.parse_device_credential(request.headers.get("Authorization"))
     if device is not None and not device.is_revoked:
         people |= {m.user_id for m in device.members}
     urls = [url_for("main.home"), url_for("pwa.outbox"), url_for("auth.switch"), url_for("scan.scan")]
-    if can(current_user, "workorder.view"):
-        urls.append(url_for("production.index"))
-        work_orders = db.session.scalars(
-            db.select(WorkOrder).where(WorkOrder.status != "done", WorkOrder.owner_id.in_(people))
-            .order_by(WorkOrder.planned_start, WorkOrder.id).limit(cap)).all()
-        urls += [url_for("production.floor", token=w.token) for w in work_orders]
-    if can(current_user, "shipment.manage"):
-        shipments = db.session.scalars(
-            db.select(Shipment).where(Shipment.status.in_(("packing", "packed")))
-            .order_by(Shipment.id.desc()).limit(max(0, cap - len(urls)))).all()
-        urls += [url_for("shipping.detail", shipment_id=s.id) for s in shipments]
+    # Then what the domains have a phone keep (production's work orders, shipping's packing lists).
+    urls += registry.offline_pages(current_user, people, cap - len(urls))
     return jsonify({"urls": urls[:cap], "generated_at": utcnow().isoformat()})
 
 

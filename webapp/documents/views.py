@@ -1,0 +1,46 @@
+"""The customer's PDF copies, downloaded from their links: the countersigned order confirmation
+(from the used countersign link, on the customer links' blueprint) and the signed delivery receipt
+(from their receipt link, on the shipping blueprint, where the link's pages are). The URLs and
+endpoint names are those of the pages the links open; which signature or receipt a link leads to,
+and the download URL pages offer, are the orders' and shipping's (signature_for, receipt_for)."""
+import io
+import json
+
+from flask import abort, send_file
+
+from ..errors import render_error
+from ..orders import signature_for
+from ..public import bp as public_bp
+from ..public.copies import within_retention
+from ..shipping import bp as shipping_bp
+from ..shipping import receipt_for
+from . import copies
+
+
+@public_bp.get("/c/<token>/copy.pdf")
+def countersign_copy_pdf(token: str):
+    """Download the countersigned order confirmation as a PDF, in the page's language (404: unknown
+    link, withdrawn before use, or nothing signed through it; 410 past the retention period)."""
+    signature = signature_for(token)
+    if signature is None:
+        abort(404)
+    if not within_retention(signature.signed_at):
+        return render_error(410, copies.gone_message())
+    name = copies.countersign_filename(json.loads(signature.terms_json))
+    # Cache-Control no-store and no Referer, as on every capability route (webapp/__init__.py).
+    return send_file(io.BytesIO(copies.countersign_pdf(signature)), mimetype="application/pdf",
+                     as_attachment=True, download_name=name)
+
+
+@shipping_bp.get("/c/<token>/receipt-copy.pdf")
+def receipt_copy_pdf(token: str):
+    """Download the signed delivery receipt as a PDF, in the page's language (404: unknown link,
+    withdrawn before use, the courier's link, or not signed yet; 410 past the retention period)."""
+    receipt = receipt_for(token)
+    if receipt is None:
+        abort(404)
+    if not within_retention(receipt.signed_at):
+        return render_error(410, copies.gone_message())
+    # Cache-Control no-store and no Referer, as on every capability route (webapp/__init__.py).
+    return send_file(io.BytesIO(copies.receipt_pdf(receipt)), mimetype="application/pdf", as_attachment=True,
+                     download_name=copies.receipt_filename(receipt.shipment))
