@@ -16,11 +16,15 @@ from . import bp, keep_offline
 # all that they import; the imports are announced with <link rel="modulepreload">, so that a phone's
 # first visit fetches them at once, not import by import. A module missing here would not be cached,
 # and without signal its failed import stops the whole outbox (tests/test_js_modules.py checks this).
-PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/outbox.js")
-PAGE_IMPORTS = ("js/i18n.js", "js/outbox/page.js", "js/outbox/phone.js",
-                "js/outbox/photos.js", "js/outbox/record.js", "js/outbox/replay.js", "js/outbox/ui.js",
+PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/lazy.js", "js/outbox.js")
+PAGE_IMPORTS = ("js/i18n.js", "js/outbox/page.js", "js/outbox/phone.js", "js/outbox/replay.js", "js/outbox/ui.js",
                 "js/outbox/pages.js", "js/outbox/forms.js")
-PAGE_MODULES = PAGE_SCRIPTS + PAGE_IMPORTS
+# Imported with import() only by a page that has what they serve (the JavaScript budget, DESIGN.md §6):
+# an error summary, a keypad toggle, a form kept in the outbox, a list of waiting actions. Not
+# preloaded, but pre-cached all the same: a kept page may need them without signal.
+ON_DEMAND_MODULES = ("js/errors.js", "js/keypad.js", "js/outbox/record.js", "js/outbox/photos.js",
+                     "js/outbox/list.js")
+PAGE_MODULES = PAGE_SCRIPTS + PAGE_IMPORTS + ON_DEMAND_MODULES
 # The outbox store: a classic script run before the modules, shared with the service worker.
 STORE_SCRIPT = "js/outbox-store.js"
 # The modules of pages that are kept for use without signal (the worker switch, a courier's receipt),
