@@ -34,7 +34,7 @@ def test_an_htmx_fragment_is_compressed_and_keeps_its_vary(as_user):
 
 def test_static_scripts_are_compressed_once_and_still_answer_304(client):
     """htmx gzip-encoded with an ETag of its own, which a later request gets a 304 for; plain asks get
-    the plain file and its own ETag; a PNG icon is never encoded."""
+    the plain file and its own ETag; the scanner's .wasm is encoded too, a PNG icon never."""
     url = "/static/vendor/htmx-4.0.1.min.js"
     plain = client.get(url)
     assert "Content-Encoding" not in plain.headers and "Accept-Encoding" in plain.headers["Vary"]
@@ -55,6 +55,9 @@ def test_static_scripts_are_compressed_once_and_still_answer_304(client):
     unchanged.close()
     br = client.get(url, headers={"Accept-Encoding": "br, gzip"})
     assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.get_data()) == body
+    wasm = client.get("/static/vendor/zxing_reader-3.1.3.wasm", headers={"Accept-Encoding": "gzip"})
+    assert wasm.headers["Content-Encoding"] == "gzip" and wasm.mimetype == "application/wasm"
+    assert len(wasm.get_data()) < 500_000  # the scanner's decoder: 1.1 MB plain
     icon = client.get("/static/icons/icon-512.png", headers={"Accept-Encoding": "gzip, br"})
     assert icon.status_code == 200 and "Content-Encoding" not in icon.headers
     icon.close()

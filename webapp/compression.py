@@ -1,7 +1,7 @@
 """Compressed text responses (DESIGN.md §6: every text response is compressed).
 
 Pages, fragments and JSON go through Flask-Compress (brotli, else gzip; above COMPRESS_MIN_SIZE, text
-types only, never images or PDFs). Our static files are compressed here instead, once per file version
+types only, never images or PDFs). Our static files (and the scanner's .wasm) are compressed here instead, once per file version
 at the highest levels and kept in memory: Flask-Compress would compress a streamed static file again on
 every request. Either way the body varies with Accept-Encoding (the Vary header says so) and a strong
 ETag gets the encoding appended, so that a 304 still answers a browser that kept the compressed copy.
@@ -25,9 +25,12 @@ SETTINGS = {
     "COMPRESS_BR_LEVEL": 5,
     "COMPRESS_STREAMS": False,
 }
-# The text types among our static files; images (PNG, the .wasm) are compressed already or served raw.
+# Our static files worth compressing: text, and the scanner's WebAssembly decoder (1.1 MB, 0.4 MB in
+# brotli). PNG icons are compressed already.
 STATIC_TYPES = frozenset({"text/css", "text/javascript", "application/javascript", "image/svg+xml",
-                          "application/json", "application/manifest+json"})
+                          "application/json", "application/manifest+json", "application/wasm"})
+# brotli's best level costs seconds on the decoder's megabyte (once per process); level 9 is ~0.5 s.
+BEST_BROTLI_UP_TO = 256 * 1024
 
 
 def init_app(app: Flask) -> None:
@@ -64,7 +67,7 @@ def _compressed(path: str, mtime_ns: int, size: int, encoding: str) -> bytes:
     with open(path, "rb") as handle:
         data = handle.read()
     if encoding == "br":
-        return brotli.compress(data, quality=11)
+        return brotli.compress(data, quality=11 if size <= BEST_BROTLI_UP_TO else 9)
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
