@@ -1,6 +1,7 @@
 """Every demo person follows every link they can reach on the demo firm: no page answers 5xx, and every
-page that uses htmx loads it, on SQLite and on PostgreSQL. The customer's and courier's link pages are reached through the staff
-pages that show them, then opened again without a login, as the customer's phone would."""
+page that uses htmx loads it, on SQLite and on PostgreSQL. The customer's and courier's link pages are
+reached through the staff pages that show them, then opened again without a login, as the customer's
+phone would."""
 import re
 import time
 

@@ -17,7 +17,7 @@ from .test_js_modules import module_graph
 BUDGET = 30_000  # bytes of gzip: 30 KB, counted in thousands to leave no doubt
 SCRIPT = re.compile(r'<script (?:type="module" )?src="/static/([^"]+)"')
 PRELOAD = re.compile(r'<link rel="modulepreload" href="/static/([^"]+)">')
-# What a page's elements make the every-page modules import() at load (lazy.js, outbox/forms.js, ui.js).
+# What a page's elements make the every-page modules import() at load (on-demand.js, outbox/forms.js, ui.js).
 ON_DEMAND = (('class="error-summary"', "js/errors.js"), ("data-keypad-toggle", "js/keypad.js"),
              ("data-offline=", "js/outbox/record.js"), ('id="outbox-list"', "js/outbox/list.js"))
 

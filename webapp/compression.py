@@ -1,10 +1,11 @@
 """Compressed text responses (DESIGN.md §6: every text response is compressed).
 
 Pages, fragments and JSON go through Flask-Compress (brotli, else gzip; above COMPRESS_MIN_SIZE, text
-types only, never images or PDFs). Our static files (and the scanner's .wasm) are compressed here instead, once per file version
-at the highest levels and kept in memory: Flask-Compress would compress a streamed static file again on
-every request. Either way the body varies with Accept-Encoding (the Vary header says so) and a strong
-ETag gets the encoding appended, so that a 304 still answers a browser that kept the compressed copy.
+types only, never images or PDFs). Our static files (and the scanner's .wasm) are compressed here
+instead, once per file version at the highest levels and kept in memory: Flask-Compress would compress
+a streamed static file again on every request. Either way the body varies with Accept-Encoding (the
+Vary header says so) and a strong ETag gets the encoding appended, so that a 304 still answers a
+browser that kept the compressed copy.
 Streamed responses (downloads) are left alone: compressing them would hold back their chunks."""
 import gzip
 import os

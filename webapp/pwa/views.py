@@ -17,7 +17,7 @@ from . import bp, keep_offline
 # all that they import; the imports are announced with <link rel="modulepreload">, so that a phone's
 # first visit fetches them at once, not import by import. A module missing here would not be cached,
 # and without signal its failed import stops the whole outbox (tests/test_js_modules.py checks this).
-PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/lazy.js", "js/outbox.js")
+PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/on-demand.js", "js/outbox.js")
 PAGE_IMPORTS = ("js/i18n.js", "js/outbox/page.js", "js/outbox/phone.js", "js/outbox/replay.js", "js/outbox/ui.js",
                 "js/outbox/pages.js", "js/outbox/forms.js")
 # Imported with import() only by a page that has what they serve (the JavaScript budget, DESIGN.md §6):
