@@ -1,6 +1,8 @@
-"""Every demo person follows every link they can reach on the demo firm: no page answers 5xx, on
-SQLite and on PostgreSQL. The customer's and courier's link pages are reached through the staff
-pages that show them, then opened again without a login, as the customer's phone would."""
+"""Every demo person follows every link they can reach on the demo firm: no page answers 5xx, and every
+page that uses htmx loads it, on SQLite and on PostgreSQL. The customer's and courier's link pages are
+reached through the staff pages that show them, then opened again without a login, as the customer's
+phone would."""
+import re
 import time
 
 from .conftest import DEMO_PEOPLE, PUBLIC_URL, demo_login
@@ -21,19 +23,30 @@ def server_errors(pages) -> list[str]:
             if page.status >= 500 or page.status < 100]
 
 
+HTMX = '<script src="/static/vendor/htmx-4.0.1.min.js" defer></script>'
+
+
+def htmx_missing(pages) -> list[str]:
+    """Each full page with an hx- attribute (beyond the CSRF header on every body) that does not load
+    htmx: a page leaves it out only when nothing on it uses it (no_htmx, templates/base.html)."""
+    return [f"no htmx on {page.url}" for page in pages
+            if page.is_html and not page.htmx and "<html" in page.text and HTMX not in page.text
+            and set(re.findall(r"\s(hx-[\w:-]+)=", page.text)) - {"hx-headers:inherited"}]
+
+
 def test_every_demo_person_reaches_no_server_error(demo_app):
     """Each demo login, then the customer links they were shown, crawled anonymously."""
     started = time.monotonic()
     link_paths, errors, fetched = set(), [], 0
     for username in DEMO_PEOPLE:
         crawler = crawl_as(demo_app, demo_login(demo_app, username), "/")
-        errors += [f"{username}: {line}" for line in server_errors(crawler.pages)]
+        errors += [f"{username}: {line}" for line in server_errors(crawler.pages) + htmx_missing(crawler.pages)]
         fetched += len(crawler.pages)
         link_paths |= {page.url for page in crawler.pages if page.url.startswith("/c/")}
         assert len(crawler.pages) > 3, (username, [page.url for page in crawler.pages])
     assert any(path.startswith("/c/") for path in link_paths), "no customer link was reachable"
     customer = crawl_as(demo_app, demo_app.test_client(), *sorted(link_paths))
-    errors += [f"customer: {line}" for line in server_errors(customer.pages)]
+    errors += [f"customer: {line}" for line in server_errors(customer.pages) + htmx_missing(customer.pages)]
     fetched += len(customer.pages)
     assert not errors, "\n".join(errors)
     print(f"crawled {fetched} pages in {time.monotonic() - started:.1f} s")

@@ -76,7 +76,9 @@ def test_countersign_without_a_name_has_a_summary_at_the_top_linked_to_the_field
     assert 'id="name-err"' in page and 'id="consent-err"' in page and 'aria-describedby="consent-err"' in page
     assert 'value="Buyer"' in page  # the position typed
     assert "&#34;points&#34;" in page or "&quot;points&quot;" in page  # the drawn strokes, to redraw
-    assert "js/errors.js" in page  # focuses the first wrong field (external: the CSP forbids inline script)
+    # errors.js focuses the first wrong field (external: the CSP forbids inline script): on-demand.js imports
+    # it on a page with an error summary
+    assert "js/on-demand.js" in page and 'class="error-summary"' in page
     assert get(app, Order, order_id).status == "awaiting_countersign"
 
 

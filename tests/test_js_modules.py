@@ -5,27 +5,30 @@ import json
 import re
 from pathlib import Path
 
-from webapp.pwa.views import (KEPT_PAGE_MODULES, LAZY_STATIC, PAGE_IMPORTS, PAGE_MODULES, PAGE_SCRIPTS, SHELL_STATIC,
-                              STORE_SCRIPT)
+from webapp.pwa.views import (KEPT_PAGE_MODULES, LAZY_STATIC, ON_DEMAND_MODULES, PAGE_IMPORTS, PAGE_MODULES,
+                              PAGE_SCRIPTS, SHELL_STATIC, STORE_SCRIPT)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-IMPORT = re.compile(r"""^\s*import\s*(?:[^'"]*?\s+from\s+|\()?['"](\.{1,2}/[^'"]+)['"]""", re.M)
+IMPORT = re.compile(r"""^\s*import\s*(?:[^'"(]*?\s+from\s+)?['"](\.{1,2}/[^'"]+)['"]""", re.M)
+DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*['"](\.{1,2}/[^'"]+)['"]\s*\)""")
 
 
-def imports_of(name: str) -> set[str]:
-    """The static names a module imports, resolved against its own folder."""
+def imports_of(name: str, dynamic: bool = False) -> set[str]:
+    """The static names a module imports (with import() too when dynamic), resolved against its folder."""
     here = (STATIC / name).parent
-    return {str((here / found).resolve().relative_to(STATIC)) for found in IMPORT.findall((STATIC / name).read_text())}
+    source = (STATIC / name).read_text()
+    found = IMPORT.findall(source) + (DYNAMIC_IMPORT.findall(source) if dynamic else [])
+    return {str((here / each).resolve().relative_to(STATIC)) for each in found}
 
 
-def module_graph(entries) -> set[str]:
-    """Every module reachable from the entries."""
+def module_graph(entries, dynamic: bool = False) -> set[str]:
+    """Every module reachable from the entries (through import() too when dynamic)."""
     seen, todo = set(), list(entries)
     while todo:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo.extend(imports_of(name))
+            todo.extend(imports_of(name, dynamic))
     return seen
 
 
@@ -43,18 +46,21 @@ def i18n_block(page: str) -> dict:
 
 def test_every_imported_module_is_precached_and_preloaded(client):
     """All that base.html's modules import, however deep, is in the shell, and announced with
-    modulepreload; the islands' own modules (scanner, signature) are kept once used."""
+    modulepreload; what they import() on demand is in the shell too, not preloaded; the islands' own
+    modules (scanner, signature) are kept once used."""
     page = client.get("/login").get_data(as_text=True)
     entries = module_scripts(page)
     assert entries == list(PAGE_SCRIPTS)
-    graph = module_graph(entries)
-    assert {"js/i18n.js", "js/outbox/replay.js", "js/outbox/ui.js"} <= graph
+    loaded = module_graph(entries)
+    graph = module_graph(entries, dynamic=True)
+    assert {"js/i18n.js", "js/outbox/replay.js", "js/outbox/ui.js"} <= loaded
+    assert graph - loaded == set(ON_DEMAND_MODULES)
     # The store is a classic script run before the modules (they take self.Outbox), pre-cached too.
     assert page.index('<script src="/static/js/outbox-store.js" defer></script>') < page.index('type="module"')
     assert STORE_SCRIPT in SHELL_STATIC and STORE_SCRIPT not in graph
     assert graph == set(PAGE_MODULES) and graph <= set(SHELL_STATIC)
     preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', page))
-    assert preloaded == set(PAGE_IMPORTS) == graph - set(entries)
+    assert preloaded == set(PAGE_IMPORTS) == loaded - set(entries)
     # The islands' own modules import only what every page has, and those of kept pages are kept.
     islands = ["js/scanner.js", "js/signature.js", "js/countdown.js", *KEPT_PAGE_MODULES]
     assert module_graph(islands) - graph == set(islands)

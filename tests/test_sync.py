@@ -540,11 +540,35 @@ def test_service_worker_is_fresh_javascript_with_working_shell_urls(app):
     assert match, source[:500]
     settings = json.loads(match.group(1))
     assert settings["version"] and settings["offline"] == "/offline" and settings["manifest"] == "/sync/manifest"
-    assert "/offline" in settings["shell"] and "/outbox" in settings["shell"]
-    for url in settings["shell"] + settings["lazy"] + [settings["store"]]:
+    assert set(settings["pages"]) == {"/offline", "/outbox"}
+    for url in settings["shell"] + list(settings["pages"].values()) + settings["lazy"] + [settings["store"]]:
         answer = client.get(url)
         assert answer.status_code == 200, url
         answer.close()
+
+
+def worker_settings(response) -> dict:
+    """The settings the server wrote into /sw.js."""
+    return json.loads(re.search(r"var SETTINGS = (\{.*?\});\n", text_of(response)).group(1))
+
+
+def test_the_worker_keeps_its_pages_in_the_language_of_its_url(app, as_user):
+    """A page registers /sw.js?lang=<its language>; that worker fetches the offline and outbox pages
+    (without cookies) in that language, and each language is a worker and shell of its own."""
+    client = app.test_client()  # a browser that asks for no language: English
+    chinese = worker_settings(client.get("/sw.js?lang=zh"))
+    assert chinese["pages"] == {"/offline": "/offline?lang=zh", "/outbox": "/outbox?lang=zh"}
+    english = worker_settings(client.get("/sw.js?lang=en"))
+    assert chinese["version"].endswith("-zh") and english["version"].endswith("-en")
+    assert chinese["version"] != english["version"]
+    assert worker_settings(client.get("/sw.js?lang=xx"))["version"] == english["version"]  # not ours: ignored
+    assert "无信号" in text_of(client.get("/offline?lang=zh")) and "No signal" in text_of(client.get("/offline"))
+    assert "待发送" in text_of(client.get("/outbox?lang=zh"))
+    # The page names the worker in the person's language, whatever the browser's.
+    worker = as_user("worker")
+    worker.post("/lang/zh", data={"next": "/"})
+    config = json.loads(re.search(r'id="app-config">(.*?)</script>', text_of(worker.get("/"))).group(1))
+    assert config["swUrl"] == "/sw.js?lang=zh"
 
 
 def test_web_app_manifest_is_installable(app):

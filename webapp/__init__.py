@@ -5,7 +5,7 @@ import uuid
 
 from flask import Flask, g, request
 
-from . import capabilities, config as config_module, https, inputs, ratelimit
+from . import capabilities, compression, config as config_module, https, inputs, ratelimit
 from .extensions import babel, csrf, db, login_manager, migrate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 static_folder=os.path.join(ROOT, "static"))
     https.owner_only_files(app)
     configure(app, test_config)
+    compression.init_app(app)  # first of the after-request hooks, so the last to run: it sees the final body
     inputs.init_app(app)  # hostile input: cleaned text, checked headers, bounded route converters
     https.trust_proxies(app)
     app.session_interface = https.PerRequestSecureSession()

@@ -102,7 +102,9 @@ def app_config() -> dict:
         "csrf": generate_csrf() if user else "",
         "renderedAt": utcnow().isoformat(),
         "enrolUrl": url_for("sync.enrol"),
-        "swUrl": url_for("pwa.service_worker"),
+        # The page's language in the worker's URL: a new language is a new worker, which keeps the
+        # offline and outbox pages in it (not in the browser's Accept-Language: it fetches them cookieless).
+        "swUrl": url_for("pwa.service_worker", lang=str(get_locale())),
     }
 
 

@@ -1,8 +1,8 @@
 // Scanner island: the camera reads codes continuously and each new code goes to /scan/resolve,
 // which answers what it did (open one of our pages, tick off a packing-list line, show a product).
 // The browser's own BarcodeDetector is used where it reads QR, EAN-13 and Code 128 (Android
-// Chrome); elsewhere the vendored barcode-detector ponyfill (zxing-wasm, a classic script loaded
-// before this module) reads them, its .wasm loaded from our own static folder. Messages come from the
+// Chrome); elsewhere the vendored barcode-detector ponyfill (zxing-wasm, a classic script this module
+// loads then) reads them, its .wasm loaded from our own static folder. Messages come from the
 // page's i18n block (group 'scanner'). No inline script, no eval (the page's CSP).
 import { fill, texts } from "./i18n.js";
 import { available as outboxAvailable } from "./outbox/page.js";
@@ -59,7 +59,20 @@ function start() {
     return new window.BarcodeDetector({ formats: FORMATS.filter(function (f) { return formats.indexOf(f) >= 0; }) });
   }
 
+  // The ponyfill (15 KB gz, and its .wasm) only where the phone has no decoder of its own: a classic
+  // script, added as a tag (its globals are the page's; the CSP allows our own files).
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = function () { reject(new Error("decoder script missing")); };
+      document.head.appendChild(script);
+    });
+  }
+
   async function vendoredDetector() {
+    if (!window.BarcodeDetectionAPI) { await loadScript(root.getAttribute("data-ponyfill")); }
     const api = window.BarcodeDetectionAPI;
     if (!api) { throw new Error("decoder script missing"); }
     const wasm = root.getAttribute("data-wasm");

@@ -1,47 +1,62 @@
 /* The service worker (served at /sw.js so that its scope is the whole app).
    Precaches the app shell under a versioned name; network first for pages with a short timeout, then
    the cached copy, then the offline page (for navigations only, never for htmx requests); keeps the
-   pages of the sync manifest for use without signal; drains the outbox on background sync. */
+   pages of the sync manifest for use without signal; drains the outbox on background sync.
+   A classic script (importScripts; module workers are missing on some phones' WebViews). The pages
+   register it as /sw.js?lang=<their language>: its offline and outbox pages are kept in that language. */
 'use strict';
 
 var SETTINGS = /*SETTINGS*/{};
-var SHELL = 'shell-' + SETTINGS.version;
-var PAGES = 'pages-v1';  // kept across versions: they are refreshed on every sync
-var NAVIGATION_TIMEOUT_MS = 3500;
+const SHELL = 'shell-' + SETTINGS.version;
+const PAGES = 'pages-v1';  // kept across versions: they are refreshed on every sync
+const NAVIGATION_TIMEOUT_MS = 3500;
 
 importScripts(SETTINGS.store);
 
-self.addEventListener('install', function (event) {
-  event.waitUntil(caches.open(SHELL).then(function (cache) {
-    // Without cookies: the shell is the same for everybody and must never touch a session.
-    return cache.addAll(SETTINGS.shell.map(function (url) { return new Request(url, { credentials: 'omit' }); }));
-  }).then(function () { return self.skipWaiting(); }));
+/* Without cookies: the shell is the same for everybody and must never touch a session. */
+function cookieless(url) {
+  return new Request(url, { credentials: 'omit' });
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    // The offline and outbox pages in this worker's language (the URL's ?lang=, not the browser's
+    // Accept-Language), kept under their own URL; fetched first, so that a failure writes nothing.
+    const pages = await Promise.all(Object.keys(SETTINGS.pages).map(async (path) => {
+      const response = await fetch(cookieless(SETTINGS.pages[path]));
+      if (!response.ok) throw new TypeError('shell page ' + path + ' answered ' + response.status);
+      return [path, response];
+    }));
+    const cache = await caches.open(SHELL);
+    await cache.addAll(SETTINGS.shell.map(cookieless));
+    await Promise.all(pages.map(([path, response]) => cache.put(path, response)));
+    await self.skipWaiting();
+  })());
 });
 
-self.addEventListener('activate', function (event) {
-  event.waitUntil(caches.keys().then(function (names) {
-    return Promise.all(names.filter(function (name) {
-      return name.indexOf('shell-') === 0 && name !== SHELL;
-    }).map(function (name) { return caches.delete(name); }));
-  }).then(function () { return self.clients.claim(); }));
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.indexOf('shell-') === 0 && name !== SHELL)
+      .map((name) => caches.delete(name)));
+    await self.clients.claim();
+  })());
 });
 
 function timeout(ms) {
-  return new Promise(function (resolve, reject) { setTimeout(function () { reject(new Error('timeout')); }, ms); });
+  return new Promise((resolve, reject) => { setTimeout(() => reject(new Error('timeout')), ms); });
 }
 
 /* Mark a cached page so that it says "offline copy from HH:MM". A page kept before the scripts
    became modules (issue 10) loads our scripts as classic ones: load them as modules (all but the
    store, still classic), or the outbox would not record on it without signal. */
-function asOfflineCopy(response) {
-  return response.text().then(function (html) {
-    var headers = new Headers(response.headers);
-    headers.set('X-Offline-Copy', '1');
-    html = html.replace(/<script src="([^"]*\/static\/js\/(?!outbox-store\.js)[^"]+)" defer><\/script>/g,
-                        '<script type="module" src="$1"></script>');
-    return new Response(html.replace('<html ', '<html data-offline-copy="1" '),
-                        { status: 200, headers: headers });
-  });
+async function asOfflineCopy(response) {
+  let html = await response.text();
+  const headers = new Headers(response.headers);
+  headers.set('X-Offline-Copy', '1');
+  html = html.replace(/<script src="([^"]*\/static\/js\/(?!outbox-store\.js)[^"]+)" defer><\/script>/g,
+                      '<script type="module" src="$1"></script>');
+  return new Response(html.replace('<html ', '<html data-offline-copy="1" '), { status: 200, headers: headers });
 }
 
 function cacheablePage(request, response) {
@@ -54,122 +69,129 @@ function cachedCopy(url) {
   return caches.match(url, { ignoreVary: true });
 }
 
-function navigate(event) {
-  var request = event.request;
-  var network = fetch(request).then(function (response) {
-    // Keep a visited page only when the server marks it as worth keeping (a work order, a courier's
-    // shipment), or refresh one already kept: not every page a person opened stays on the phone.
-    if (cacheablePage(request, response)) {
-      var copy = response.clone();
-      var keep = response.headers.get('X-Offline-Keep') === '1';
-      caches.open(PAGES).then(function (cache) {
-        return (keep ? Promise.resolve(true) : cache.match(request.url, { ignoreVary: true }))
-          .then(function (known) { if (known) return cache.put(request.url, copy); });
-      });
-    }
-    if (response.status >= 500) {
-      // A proxy's 502/504 while the server restarts: the kept copy is more use than an error page.
-      return cachedCopy(request.url).then(function (cached) { return cached ? asOfflineCopy(cached) : response; });
-    }
-    return response;
-  });
-  return Promise.race([network, timeout(NAVIGATION_TIMEOUT_MS)]).catch(function () {
-    return cachedCopy(request.url)
-      .then(function (cached) {
-        if (cached) return asOfflineCopy(cached);
-        // A slow network may still answer after the timeout; wait for it before giving up.
-        return network.catch(function () {
-          return caches.match(SETTINGS.offline).then(function (offline) {
-            return offline || new Response('offline', { status: 503 });
-          });
-        });
-      });
-  });
+/* Keep a visited page only when the server marks it as worth keeping (a work order, a courier's
+   shipment), or refresh one already kept: not every page a person opened stays on the phone. */
+async function keepVisited(request, copy, keep) {
+  const cache = await caches.open(PAGES);
+  const known = keep || await cache.match(request.url, { ignoreVary: true });
+  if (known) await cache.put(request.url, copy);
 }
 
-self.addEventListener('fetch', function (event) {
-  var request = event.request;
-  var url = new URL(request.url);
+async function fromNetwork(request) {
+  const response = await fetch(request);
+  if (cacheablePage(request, response)) {
+    keepVisited(request, response.clone(), response.headers.get('X-Offline-Keep') === '1');
+  }
+  if (response.status >= 500) {
+    // A proxy's 502/504 while the server restarts: the kept copy is more use than an error page.
+    const cached = await cachedCopy(request.url);
+    return cached ? asOfflineCopy(cached) : response;
+  }
+  return response;
+}
+
+async function navigate(event) {
+  const request = event.request;
+  const network = fromNetwork(request);
+  try {
+    return await Promise.race([network, timeout(NAVIGATION_TIMEOUT_MS)]);
+  } catch (error) {
+    const cached = await cachedCopy(request.url);
+    if (cached) return asOfflineCopy(cached);
+    // A slow network may still answer after the timeout; wait for it before giving up.
+    try {
+      return await network;
+    } catch (failure) {
+      const offline = await caches.match(SETTINGS.offline);
+      return offline || new Response('offline', { status: 503 });
+    }
+  }
+}
+
+/* Static files: the shell cache first, then the network (and keep scanner/signature files). */
+async function staticFile(request, url) {
+  const cached = await caches.match(request, { ignoreSearch: true });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok && SETTINGS.lazy.indexOf(url.pathname) !== -1) {
+    const copy = response.clone();
+    caches.open(SHELL).then((cache) => cache.put(request, copy));
+  }
+  return response;
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
   if (url.origin !== self.location.origin || request.method !== 'GET') return;
   if (request.headers.get('HX-Request')) {
     // htmx gets the network's answer or a plain failure it can show, never the offline page.
-    event.respondWith(fetch(request).catch(function () {
-      return new Response('', { status: 503, statusText: 'Offline' });
-    }));
+    event.respondWith(fetch(request).catch(() => new Response('', { status: 503, statusText: 'Offline' })));
     return;
   }
   if (request.mode === 'navigate') {
     event.respondWith(navigate(event));
     return;
   }
-  if (url.pathname.indexOf('/static/') === 0) {
-    // Static files: the shell cache first, then the network (and keep scanner/signature files).
-    event.respondWith(caches.match(request, { ignoreSearch: true }).then(function (cached) {
-      return cached || fetch(request).then(function (response) {
-        if (response.ok && SETTINGS.lazy.indexOf(url.pathname) !== -1) {
-          var copy = response.clone();
-          caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
-        }
-        return response;
-      });
-    }));
-  }
+  if (url.pathname.indexOf('/static/') === 0) event.respondWith(staticFile(request, url));
 });
 
 /* The scanner's decoder and the signature pad: not part of every first load, but kept once someone
    has logged in, so that they work without signal too. */
-function keepLazyFiles(only) {
-  return caches.open(SHELL).then(function (cache) {
-    return Promise.all(SETTINGS.lazy.filter(function (url) { return !only || url.indexOf(only) !== -1; }).map(function (url) {
-      return cache.match(url).then(function (hit) {
-        return hit || cache.add(new Request(url, { credentials: 'omit' })).catch(function () {});
-      });
-    }));
-  });
+async function keepLazyFiles(only) {
+  const cache = await caches.open(SHELL);
+  await Promise.all(SETTINGS.lazy.filter((url) => !only || url.indexOf(only) !== -1).map(async (url) => {
+    if (await cache.match(url)) return;
+    await cache.add(cookieless(url)).catch(() => {});
+  }));
+}
+
+/* Fetch a page for later use without signal; a page that cannot be had now is left out. */
+async function keepPage(cache, url) {
+  try {
+    const page = await fetch(url, { credentials: 'same-origin', redirect: 'manual' });
+    if (cacheablePage(null, page)) await cache.put(url, page);
+  } catch (error) {
+    // no signal or no answer: the next refresh tries again
+  }
 }
 
 /* Fetch and keep the pages this phone may need without signal (the sync manifest). */
-function refreshPages() {
+async function refreshPages() {
   keepLazyFiles();
-  return Outbox.getMeta('device').then(function (device) {
-    var headers = { 'Accept': 'application/json' };
+  try {
+    const device = await Outbox.getMeta('device');
+    const headers = { 'Accept': 'application/json' };
     if (device) headers.Authorization = 'Device ' + device.id + '.' + device.secret;
-    return fetch(SETTINGS.manifest, { headers: headers, credentials: 'same-origin', redirect: 'manual' });
-  }).then(function (response) {
+    const response = await fetch(SETTINGS.manifest, { headers: headers, credentials: 'same-origin', redirect: 'manual' });
     if (!response.ok) return 0;
-    return response.json().then(function (data) {
-      return caches.open(PAGES).then(function (cache) {
-        return Promise.all(data.urls.map(function (path) {
-          return fetch(path, { credentials: 'same-origin', redirect: 'manual' }).then(function (page) {
-            if (cacheablePage(null, page)) return cache.put(new URL(path, self.location.origin).href, page);
-          }).catch(function () {});
-        })).then(function () { return data.urls.length; });
-      });
-    });
-  }).catch(function () { return 0; });
+    const data = await response.json();
+    const cache = await caches.open(PAGES);
+    await Promise.all(data.urls.map((path) => keepPage(cache, new URL(path, self.location.origin).href)));
+    return data.urls.length;
+  } catch (error) {
+    return 0;
+  }
 }
 
-self.addEventListener('message', function (event) {
-  var data = event.data || {};
+self.addEventListener('message', (event) => {
+  const data = event.data || {};
   if (data.type === 'refresh-pages') {
-    // A new person on the phone: start from an empty store, so the last person's pages are gone.
-    var start = data.forget ? caches.delete(PAGES) : Promise.resolve();
-    event.waitUntil(start.then(refreshPages).then(function (count) {
+    event.waitUntil((async () => {
+      // A new person on the phone: start from an empty store, so the last person's pages are gone.
+      if (data.forget) await caches.delete(PAGES);
+      const count = await refreshPages();
       if (event.source) event.source.postMessage({ type: 'pages-refreshed', count: count });
-    }));
+    })());
   } else if (data.type === 'keep') {
-    // The kept page may need the signature pad: keep the lazy files too (no login on a courier's phone).
-    event.waitUntil(keepLazyFiles('signature').then(function () { return caches.open(PAGES); }).then(function (cache) {
-      return Promise.all((data.urls || []).filter(function (url) {
-        return new URL(url).origin === self.location.origin;
-      }).map(function (url) {
-        return fetch(url, { credentials: 'same-origin', redirect: 'manual' }).then(function (page) {
-          if (cacheablePage(null, page)) return cache.put(url, page);
-        }).catch(function () {});
-      }));
-    }).then(function () {
+    event.waitUntil((async () => {
+      // The kept page may need the signature pad: keep the lazy files too (no login on a courier's phone).
+      await keepLazyFiles('signature');
+      const cache = await caches.open(PAGES);
+      await Promise.all((data.urls || []).filter((url) => new URL(url).origin === self.location.origin)
+        .map((url) => keepPage(cache, url)));
       if (event.source) event.source.postMessage({ type: 'kept' });
-    }));
+    })());
   } else if (data.type === 'claim') {
     // A page that loaded while this worker was still activating is not yet controlled.
     event.waitUntil(self.clients.claim());
@@ -180,11 +202,12 @@ self.addEventListener('message', function (event) {
   }
 });
 
-self.addEventListener('sync', function (event) {
+self.addEventListener('sync', (event) => {
   if (event.tag === 'outbox') {
-    event.waitUntil(Outbox.drain(false).then(function (result) {
+    event.waitUntil((async () => {
+      const result = await Outbox.drain(false);
       // Rejecting asks the browser to try the background sync again later.
       if (result.offline || result.waiting) throw new Error('still waiting');
-    }));
+    })());
   }
 });

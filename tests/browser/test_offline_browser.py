@@ -243,6 +243,43 @@ def test_unvisited_page_and_htmx_offline(app, live_server, context, browser_prob
     browser_problems.check(page)
 
 
+def worker_in(page, lang: str) -> None:
+    """The page is controlled by the service worker registered for lang (/sw.js?lang=…)."""
+    poll(page, f"""(() => {{ const w = navigator.serviceWorker.controller;
+        return !!w && w.state === 'activated' && w.scriptURL.endsWith('lang={lang}'); }})()""")
+
+
+def test_kept_offline_and_outbox_pages_follow_the_users_language(app, live_server, context, browser_problems,
+                                                                  make_order, make_user):
+    """An English browser, a worker who chose Chinese: the offline and outbox pages the service worker
+    keeps are in Chinese (it fetches them without cookies, so it names the language); back to English,
+    they follow."""
+    base = live_server
+    huang, _lin, _wo, _token, _number = shared_phone(app, make_order, make_user)
+    page = context.new_page()
+    log_in(page, base, "huang")
+    ready_for_offline(page, huang)
+    worker_in(page, "en")
+    page.locator("form.lang button").click()  # 中文
+    expect(page.get_by_role("heading", name="我的待办", level=1)).to_be_visible()
+    worker_in(page, "zh")
+    context.set_offline(True)
+    page.goto(f"{base}/account")  # never kept: the offline page
+    expect(page.get_by_role("heading", name="无信号", level=1)).to_be_visible()
+    page.goto(f"{base}/outbox")
+    expect(page.get_by_role("heading", name="待发送", level=1)).to_be_visible()
+    context.set_offline(False)
+    page.goto(f"{base}/")
+    page.locator("form.lang button").click()  # English
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+    worker_in(page, "en")
+    context.set_offline(True)
+    page.goto(f"{base}/account")
+    expect(page.get_by_role("heading", name="No signal", level=1)).to_be_visible()
+    offline_noise_only(browser_problems)
+    browser_problems.check(page)
+
+
 def test_replays_give_one_effect(app, live_server, context, browser_problems, make_order, make_user):
     """One entry replayed five times (the phone never heard the answer) gives one effect; five at once
     too; and the page and the service worker draining at the same moment send it once."""

@@ -1,11 +1,12 @@
 """The web app manifest, the service worker at the root scope, the offline page and the outbox page."""
 import hashlib
 import json
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Response, current_app, render_template, url_for
-from flask_babel import get_locale, gettext as _
+from flask import Response, current_app, render_template, request, url_for
+from flask_babel import force_locale, get_locale, gettext as _
 
 from ..htmx import render
 from ..script_texts import script_texts
@@ -16,11 +17,15 @@ from . import bp, keep_offline
 # all that they import; the imports are announced with <link rel="modulepreload">, so that a phone's
 # first visit fetches them at once, not import by import. A module missing here would not be cached,
 # and without signal its failed import stops the whole outbox (tests/test_js_modules.py checks this).
-PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/keypad.js", "js/errors.js", "js/outbox.js")
-PAGE_IMPORTS = ("js/i18n.js", "js/outbox/page.js", "js/outbox/phone.js",
-                "js/outbox/photos.js", "js/outbox/record.js", "js/outbox/replay.js", "js/outbox/ui.js",
+PAGE_SCRIPTS = ("js/copy.js", "js/photos.js", "js/on-demand.js", "js/outbox.js")
+PAGE_IMPORTS = ("js/i18n.js", "js/outbox/page.js", "js/outbox/phone.js", "js/outbox/replay.js", "js/outbox/ui.js",
                 "js/outbox/pages.js", "js/outbox/forms.js")
-PAGE_MODULES = PAGE_SCRIPTS + PAGE_IMPORTS
+# Imported with import() only by a page that has what they serve (the JavaScript budget, DESIGN.md §6):
+# an error summary, a keypad toggle, a form kept in the outbox, a list of waiting actions. Not
+# preloaded, but pre-cached all the same: a kept page may need them without signal.
+ON_DEMAND_MODULES = ("js/errors.js", "js/keypad.js", "js/outbox/record.js", "js/outbox/photos.js",
+                     "js/outbox/list.js")
+PAGE_MODULES = PAGE_SCRIPTS + PAGE_IMPORTS + ON_DEMAND_MODULES
 # The outbox store: a classic script run before the modules, shared with the service worker.
 STORE_SCRIPT = "js/outbox-store.js"
 # The modules of pages that are kept for use without signal (the worker switch, a courier's receipt),
@@ -65,14 +70,31 @@ def _version(static_folder: str, sw_source: str, lazy: tuple[str, ...]) -> str:
     return digest.hexdigest()[:12]
 
 
+def _asked_language() -> str | None:
+    """The language a ?lang= names, when it is one of ours (the worker's URL and the pages it keeps)."""
+    lang = request.args.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else None
+
+
+def _in_asked_language():
+    """Render in the ?lang= language when one is asked (the worker keeps these pages without cookies)."""
+    lang = _asked_language()
+    return force_locale(lang) if lang else nullcontext()
+
+
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, served from the root so that its scope is the whole app."""
     source = _static_path("js/sw.js").read_text()
     lazy = LAZY_STATIC + tuple(_scanner_files())
+    # The pages register /sw.js?lang=<the page's language>: the offline and outbox pages are kept in
+    # the user's language, and another language makes another worker (and shell), which keeps them anew.
+    lang = _asked_language() or str(get_locale())
     settings = {
-        "version": _version(current_app.static_folder, source, lazy),
-        "shell": [url_for("static", filename=n) for n in SHELL_STATIC] + [url_for(p) for p in SHELL_PAGES],
+        "version": _version(current_app.static_folder, source, lazy) + "-" + lang,
+        "shell": [url_for("static", filename=n) for n in SHELL_STATIC],
+        # Kept under their own URL, fetched in the worker's language (it fetches without cookies).
+        "pages": {url_for(p): url_for(p, lang=lang) for p in SHELL_PAGES},
         "lazy": [url_for("static", filename=n) for n in lazy],
         "offline": url_for("pwa.offline"),
         "manifest": url_for("sync.manifest"),
@@ -125,11 +147,13 @@ def offline():
     """What a page never opened before shows without signal."""
     # Marked: shown in place of any page without signal, it must not be taken for a live page that
     # nobody is logged in to (outbox.js would drop the kept pages).
-    return render_template("pwa/offline.html", offline_page=True)
+    with _in_asked_language():
+        return render_template("pwa/offline.html", offline_page=True)
 
 
 @bp.get("/outbox")
 def outbox():
     """What this phone still has to send, read from its own storage by outbox.js (works offline)."""
     keep_offline()
-    return render("pwa/outbox.html")
+    with _in_asked_language():
+        return render("pwa/outbox.html")

@@ -3,9 +3,12 @@
 import { texts } from '../i18n.js';
 import { el, isOfflineCopy, prepend } from './page.js';
 import { forgetPages } from './pages.js';
-import { recordForm } from './record.js';
 import { drain, requestBackgroundSync } from './replay.js';
 import { refresh, showDone } from './ui.js';
+
+/* The recorder (record.js and its photo downscaling) is loaded only by a page that keeps a form: at
+   once where the page has one, else on the first such submit (a form an htmx swap brought in). */
+const recorder = () => import('./record.js');
 
 function needsSignal(form) {
   return !form.hasAttribute('data-offline') && (form.getAttribute('method') || '').toLowerCase() === 'post' &&
@@ -34,6 +37,7 @@ function onSubmit(event) {
 async function keep(form, button) {
   if (button) button.disabled = true;
   try {
+    const { recordForm } = await recorder();
     await recordForm(form, button);
   } catch (error) {
     if (button) button.disabled = false;
@@ -63,4 +67,5 @@ async function keep(form, button) {
 /* In the capture phase, before the page's own handlers (precheck.js listens on window, so first). */
 export function interceptForms() {
   document.addEventListener('submit', onSubmit, true);
+  if (document.querySelector('form[data-offline]')) recorder().catch(() => {});  // tried again on submit
 }

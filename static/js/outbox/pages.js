@@ -26,14 +26,16 @@ export async function pagesFollowUser() {
   return !!now;
 }
 
-/* Ask the worker to fetch the sync manifest's pages again (at most every few minutes unless forced). */
+/* Ask the worker to fetch the sync manifest's pages again (at most every few minutes unless forced,
+   or the person chose another language: the kept pages show the words they were fetched in). */
 export async function refreshPages(force) {
   if (!config.user || isOfflineCopy() || !navigator.onLine || !('serviceWorker' in navigator)) return;
-  const at = await Outbox.getMeta('pagesAt');
-  if (!force && at && Date.now() - at < REFRESH_EVERY_MS) return;
+  const lang = document.documentElement.lang;
+  const [at, keptIn] = await Promise.all([Outbox.getMeta('pagesAt'), Outbox.getMeta('pagesLang')]);
+  if (!force && keptIn === lang && at && Date.now() - at < REFRESH_EVERY_MS) return;
   const registration = await navigator.serviceWorker.ready;
-  registration.active.postMessage({ type: 'refresh-pages', forget: !!force });
-  await Outbox.setMeta('pagesAt', Date.now());
+  registration.active.postMessage({ type: 'refresh-pages', forget: !!force || keptIn !== lang });
+  await Promise.all([Outbox.setMeta('pagesAt', Date.now()), Outbox.setMeta('pagesLang', lang)]);
 }
 
 /* Pages this page says will be needed next (the receipt a courier may have signed without signal). */

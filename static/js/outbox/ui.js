@@ -1,54 +1,12 @@
-/* What the page shows of the outbox: the badge, this page's waiting actions, the outbox page, the
-   offline-copy banner, a sent action's note, a one-time form's "done" view. */
+/* What the page shows of the outbox: the badge, this page's waiting actions and the outbox page
+   (drawn by list.js), the offline-copy banner, a sent action's note, a one-time form's "done" view. */
 import { fill, texts } from '../i18n.js';
 import { Outbox, config, el, prepend, time } from './page.js';
-import { drain, retry } from './replay.js';
 
 const t = texts('outbox');
 // A one-time form's "done" view (the receipt); kept here, since showing it replaces the page's main.
 const doneTemplate = document.getElementById('offline-done');
 let reloadTimer = null;
-
-function statusText(entry) {
-  if (entry.status === 'waiting') return entry.attempts ? t.retrying : t.waiting;
-  if (entry.status === 'conflict') return t.conflict;
-  if (entry.status === 'refused') return t.refused;
-  return t.attention;
-}
-
-function entryNode(entry, withActions) {
-  const item = el('li', 'outbox-entry s-' + entry.status);
-  const head = el('div', 'item');
-  const photos = entry.files && entry.files.length ? ' · ' + fill(t.photos, { n: entry.files.length }) : '';
-  head.append(el('span', 'title', entry.summary || entry.url),
-              el('span', 'sub', statusText(entry) + ' · ' + entry.actor.name + ' · ' + time(entry.recordedAt) + photos));
-  const stuck = entry.status !== 'waiting';
-  if (entry.message && stuck) head.append(el('span', 'error', entry.message));
-  if (entry.errors && stuck) {
-    for (const name of Object.keys(entry.errors)) {
-      const value = (entry.fields || []).filter((pair) => pair[0] === name).map((pair) => pair[1]);
-      head.append(el('span', 'error', (value.length ? '“' + value.join(', ') + '”: ' : '') + entry.errors[name].join(' ')));
-    }
-  }
-  if (withActions && stuck) head.append(el('span', 'help', t['help_' + entry.status] || t.help_attention));
-  item.append(head);
-  if (withActions && stuck) {
-    const again = el('button', 'secondary', t.retry);
-    again.type = 'button';
-    again.addEventListener('click', () => retry(entry));
-    const discard = el('button', 'danger', t.discard);
-    discard.type = 'button';
-    discard.addEventListener('click', async () => {
-      if (!window.confirm(t.discardConfirm)) return;
-      await Outbox.remove(entry.id);
-      refresh();
-    });
-    const actions = el('div', 'actions');
-    actions.append(again, discard);
-    item.append(actions);
-  }
-  return item;
-}
 
 function showBadge(counts) {
   const badge = document.getElementById('outbox-badge');
@@ -61,37 +19,16 @@ function showBadge(counts) {
   badge.setAttribute('data-stuck', counts.conflict + counts.attention);
 }
 
-function showHere(list) {
-  const here = document.getElementById('outbox-here');
-  if (!here) return;
-  const mine = list.filter((e) => e.page === location.pathname);
-  here.replaceChildren();
-  here.hidden = mine.length === 0;
-  if (!mine.length) return;
-  const ul = el('ul', 'list');
-  mine.forEach((e) => ul.append(entryNode(e, false)));
-  const send = el('button', 'secondary', t.sendNow);
-  send.type = 'button';
-  send.addEventListener('click', () => drain(true));
-  here.append(el('h2', '', t.here), ul, send);
-}
-
-function showOutboxPage(list, revoked) {
-  const page = document.getElementById('outbox-list');
-  if (!page) return;
-  page.replaceChildren();
-  list.forEach((e) => page.append(entryNode(e, true)));
-  document.getElementById('outbox-empty').hidden = list.length > 0;
-  const revokedNote = document.getElementById('outbox-revoked');
-  if (revokedNote) revokedNote.hidden = !revoked;
-}
-
 /* Redraw everything the outbox shows on this page from what the phone holds now. */
 export async function refresh() {
   const [list, revoked] = await Promise.all([Outbox.entries(), Outbox.getMeta('revoked')]);
   showBadge(Outbox.counts(list));
-  showHere(list);
-  showOutboxPage(list, revoked);
+  // The list (list.js) is loaded only where there is one to draw, or one shown to take away.
+  const here = document.getElementById('outbox-here');
+  if (document.getElementById('outbox-list') || (here && !here.hidden) ||
+      list.some((e) => e.page === location.pathname)) {
+    (await import('./list.js')).showList(list, revoked);
+  }
 }
 
 /* On a one-time form's page: replace the page by its "done" view with this message. */
