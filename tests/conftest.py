@@ -319,6 +319,13 @@ def as_user(app, make_user):
     return make
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The longest tests (marked ``slow``) first, the rest in their order: pytest-xdist hands tests out
+    as workers free up, so a long test handed out last would run alone while the other core idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_itemcollected(item):
     """Under pytest-xdist (--dist loadgroup) a module's demo-firm tests stay together, so that the firm
     is loaded once per module. The browser tests are not grouped: each worker starts a Chromium of its

@@ -5,6 +5,7 @@ phone would."""
 import re
 import time
 
+import pytest
 from .conftest import DEMO_PEOPLE, PUBLIC_URL, demo_login
 from .crawl import Crawler
 
@@ -34,6 +35,7 @@ def htmx_missing(pages) -> list[str]:
             and set(re.findall(r"\s(hx-[\w:-]+)=", page.text)) - {"hx-headers:inherited"}]
 
 
+@pytest.mark.slow
 def test_every_demo_person_reaches_no_server_error(demo_app):
     """Each demo login, then the customer links they were shown, crawled anonymously."""
     started = time.monotonic()

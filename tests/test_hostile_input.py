@@ -390,6 +390,7 @@ ALL_FIELD_NAMES: set[str] = set()
 WALK_PARTS = ("forms", "routes as staff", "routes anonymous")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part", WALK_PARTS)
 @pytest.mark.parametrize("app", DATABASES, indirect=True)
 def test_every_route_form_and_parameter_survives_hostile_input(app, make_user, part):

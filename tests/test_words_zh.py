@@ -10,6 +10,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from sqlalchemy import String, Text
 
+import pytest
 from webapp import create_app
 from webapp.extensions import db
 
@@ -147,6 +148,7 @@ def test_every_state_and_transition_has_a_chinese_label():
                 assert label != f"{name}.{transition}" and re.search(f"[{CJK}]", label), (name, transition)
 
 
+@pytest.mark.slow
 def test_every_demo_page_and_mail_in_chinese_shows_no_english_message_or_raw_key(demo_app):
     data = user_data(demo_app)
     patterns, keys = needles(catalogue()), raw_keys()

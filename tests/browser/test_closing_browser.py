@@ -3,6 +3,7 @@ closes a return case through htmx (a missing note comes back in place with the m
 pieces with a quantity, and the manager sees what keeps an order open and may override it."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from webapp.extensions import db
@@ -25,6 +26,7 @@ def log_in(page, base: str, username: str) -> None:
     expect(page.get_by_role("heading", name="我的待办", level=1)).to_be_visible()
 
 
+@pytest.mark.slow
 def test_close_a_return_case_qc_reject_and_close_override_in_chinese(app, live_server, open_context,
                                                                      browser_problems, shoot, make_order,
                                                                      make_user, as_user):

@@ -9,6 +9,7 @@ from Pillow, links read off the pages, and a signature drawn on the canvas with 
 import re
 from datetime import timedelta
 
+import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -67,6 +68,7 @@ def loaded(page, image) -> bool:
     return page.evaluate("img => img.complete && img.naturalWidth > 0", image.element_handle())
 
 
+@pytest.mark.slow
 def test_floor_to_signed_receipt_on_phones(app, live_server, open_context, browser_problems, shoot, tmp_path,
                                           make_order, make_user):
     base = live_server

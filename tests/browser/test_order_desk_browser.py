@@ -7,6 +7,7 @@ signature drawn on the canvas with the mouse.
 """
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
@@ -103,6 +104,7 @@ def draw_signature(page) -> None:
         page.mouse.up()
 
 
+@pytest.mark.slow
 def test_requirement_to_effective_order_on_phones(live_server, context, open_context, browser_problems,
                                                   shoot, make_user, make_customer, make_product):
     base = live_server

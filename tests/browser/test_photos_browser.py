@@ -1,6 +1,7 @@
 """Photos are seen, in a real Chromium on a 390×844 phone in Chinese: a worker raises an anomaly
 with a real JPEG from the label's page; the production supervisor sees its thumbnail drawn on the
 plan, on the anomaly and on the order's timeline, and taps it open at full size."""
+import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -47,6 +48,7 @@ def drawn(page, image) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_an_anomaly_photo_is_seen_and_opened_full_size_on_a_phone(app, live_server, browser, browser_context_args,
                                                                  browser_problems, shoot, tmp_path, make_order,
                                                                  make_user):
