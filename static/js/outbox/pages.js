@@ -58,7 +58,9 @@ export function recordLanguage() {
 export function startWorker() {
   recordLanguage();
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register(config.swUrl, { scope: '/' }).catch(() => {});
+    // Without its ?lang=: a page kept before there was one worker for every language names
+    // /sw.js?lang=…, another script URL, which would install the worker again.
+    navigator.serviceWorker.register(config.swUrl.split('?')[0], { scope: '/' }).catch(() => {});
     navigator.serviceWorker.ready.then((registration) => {
       // A page that loaded while the worker was still activating is not yet controlled.
       if (!navigator.serviceWorker.controller && registration.active) registration.active.postMessage({ type: 'claim' });
