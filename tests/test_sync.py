@@ -541,7 +541,8 @@ def test_service_worker_is_fresh_javascript_with_working_shell_urls(app):
     settings = json.loads(match.group(1))
     assert settings["version"] and settings["offline"] == "/offline" and settings["manifest"] == "/sync/manifest"
     assert set(settings["pages"]) == {"/offline", "/outbox"}
-    for url in settings["shell"] + list(settings["pages"].values()) + settings["lazy"] + [settings["store"]]:
+    pages = [url for variants in settings["pages"].values() for url in variants.values()]
+    for url in settings["shell"] + pages + settings["lazy"] + [settings["store"]]:
         answer = client.get(url)
         assert answer.status_code == 200, url
         answer.close()
@@ -552,23 +553,29 @@ def worker_settings(response) -> dict:
     return json.loads(re.search(r"var SETTINGS = (\{.*?\});\n", text_of(response)).group(1))
 
 
-def test_the_worker_keeps_its_pages_in_the_language_of_its_url(app, as_user):
-    """A page registers /sw.js?lang=<its language>; that worker fetches the offline and outbox pages
-    (without cookies) in that language, and each language is a worker and shell of its own."""
+def test_the_worker_keeps_its_pages_in_every_language(app, as_user):
+    """One service worker for every language: it fetches the offline and outbox pages (without cookies)
+    in each language, each under its own URL, and its version does not depend on the language; the
+    page registers /sw.js without ?lang= and names its person's language for the worker."""
     client = app.test_client()  # a browser that asks for no language: English
-    chinese = worker_settings(client.get("/sw.js?lang=zh"))
-    assert chinese["pages"] == {"/offline": "/offline?lang=zh", "/outbox": "/outbox?lang=zh"}
-    english = worker_settings(client.get("/sw.js?lang=en"))
-    assert chinese["version"].endswith("-zh") and english["version"].endswith("-en")
-    assert chinese["version"] != english["version"]
-    assert worker_settings(client.get("/sw.js?lang=xx"))["version"] == english["version"]  # not ours: ignored
+    settings = worker_settings(client.get("/sw.js"))
+    assert settings["pages"] == {"/offline": {"en": "/offline?lang=en", "zh": "/offline?lang=zh"},
+                                 "/outbox": {"en": "/outbox?lang=en", "zh": "/outbox?lang=zh"}}
+    assert settings["defaultLanguage"] == app.config["LANGUAGES"][0] == "en"
+    assert "-" not in settings["version"]
+    # Old registrations (/sw.js?lang=…) and other browsers' languages get the very same worker.
+    for other in (client.get("/sw.js?lang=zh"), client.get("/sw.js?lang=xx"),
+                  client.get("/sw.js", headers={"Accept-Language": "zh-CN"})):
+        assert worker_settings(other) == settings
     assert "无信号" in text_of(client.get("/offline?lang=zh")) and "No signal" in text_of(client.get("/offline"))
+    assert "No signal" in text_of(client.get("/offline?lang=en", headers={"Accept-Language": "zh-CN"}))
     assert "待发送" in text_of(client.get("/outbox?lang=zh"))
-    # The page names the worker in the person's language, whatever the browser's.
+    # The page registers the one worker and names the person's language, whatever the browser's.
     worker = as_user("worker")
     worker.post("/lang/zh", data={"next": "/"})
     config = json.loads(re.search(r'id="app-config">(.*?)</script>', text_of(worker.get("/"))).group(1))
-    assert config["swUrl"] == "/sw.js?lang=zh"
+    assert config["swUrl"] == "/sw.js" and config["lang"] == "zh"
+    assert worker_settings(worker.get("/sw.js")) == settings
 
 
 def test_web_app_manifest_is_installable(app):

@@ -102,9 +102,11 @@ def app_config() -> dict:
         "csrf": generate_csrf() if user else "",
         "renderedAt": utcnow().isoformat(),
         "enrolUrl": url_for("sync.enrol"),
-        # The page's language in the worker's URL: a new language is a new worker, which keeps the
-        # offline and outbox pages in it (not in the browser's Accept-Language: it fetches them cookieless).
-        "swUrl": url_for("pwa.service_worker", lang=str(get_locale())),
+        # One worker for every language (no ?lang=): a new language must not install a new worker.
+        "swUrl": url_for("pwa.service_worker"),
+        # The person's language, recorded on the phone for the worker: it shows the offline and outbox
+        # pages it keeps in this language (not the browser's Accept-Language).
+        "lang": str(get_locale()),
     }
 
 

@@ -2,8 +2,10 @@
    Precaches the app shell under a versioned name; network first for pages with a short timeout, then
    the cached copy, then the offline page (for navigations only, never for htmx requests); keeps the
    pages of the sync manifest for use without signal; drains the outbox on background sync.
-   A classic script (importScripts; module workers are missing on some phones' WebViews). The pages
-   register it as /sw.js?lang=<their language>: its offline and outbox pages are kept in that language. */
+   A classic script (importScripts; module workers are missing on some phones' WebViews).
+   One worker for every language (a phone shared by people of different languages must not install a
+   new worker at each switch): the offline and outbox pages are kept in every language, each under its
+   own URL (/offline?lang=zh), and shown in the language the last live page recorded (meta 'lang'). */
 'use strict';
 
 var SETTINGS = /*SETTINGS*/{};
@@ -20,16 +22,17 @@ function cookieless(url) {
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
-    // The offline and outbox pages in this worker's language (the URL's ?lang=, not the browser's
-    // Accept-Language), kept under their own URL; fetched first, so that a failure writes nothing.
-    const pages = await Promise.all(Object.keys(SETTINGS.pages).map(async (path) => {
-      const response = await fetch(cookieless(SETTINGS.pages[path]));
-      if (!response.ok) throw new TypeError('shell page ' + path + ' answered ' + response.status);
-      return [path, response];
+    // The offline and outbox pages in every language (the URL's ?lang=, not the browser's
+    // Accept-Language), each kept under its own URL; fetched first, so that a failure writes nothing.
+    const urls = [].concat(...Object.keys(SETTINGS.pages).map((path) => Object.values(SETTINGS.pages[path])));
+    const pages = await Promise.all(urls.map(async (url) => {
+      const response = await fetch(cookieless(url));
+      if (!response.ok) throw new TypeError('shell page ' + url + ' answered ' + response.status);
+      return [url, response];
     }));
     const cache = await caches.open(SHELL);
     await cache.addAll(SETTINGS.shell.map(cookieless));
-    await Promise.all(pages.map(([path, response]) => cache.put(path, response)));
+    await Promise.all(pages.map(([url, response]) => cache.put(url, response)));
     await self.skipWaiting();
   })());
 });
@@ -64,9 +67,29 @@ function cacheablePage(request, response) {
     (response.headers.get('Content-Type') || '').indexOf('text/html') === 0;
 }
 
-function cachedCopy(url) {
-  // Any cache: a kept page, or the shell's own pages (the outbox page, the offline page).
-  return caches.match(url, { ignoreVary: true });
+/* The shell's own page at path (the offline page, the outbox page) in the person's language: the one
+   the last live page recorded, else the firm's default, else any language kept. */
+async function shellPage(path) {
+  const variants = SETTINGS.pages[path];
+  if (!variants) return undefined;
+  let lang;
+  try {
+    lang = await Outbox.getMeta('lang');
+  } catch (error) {
+    lang = undefined;  // no store: the default language
+  }
+  const order = [lang, SETTINGS.defaultLanguage, ...Object.keys(variants)];
+  for (const code of order) {
+    const cached = code && variants[code] ? await caches.match(variants[code]) : undefined;
+    if (cached) return cached;
+  }
+  return undefined;
+}
+
+async function cachedCopy(url) {
+  // The shell's own pages (the outbox page, the offline page) in the person's language; else any
+  // cache: a kept page.
+  return (await shellPage(new URL(url).pathname)) || caches.match(url, { ignoreVary: true });
 }
 
 /* Keep a visited page only when the server marks it as worth keeping (a work order, a courier's
@@ -102,7 +125,7 @@ async function navigate(event) {
     try {
       return await network;
     } catch (failure) {
-      const offline = await caches.match(SETTINGS.offline);
+      const offline = await shellPage(SETTINGS.offline);
       return offline || new Response('offline', { status: 503 });
     }
   }

@@ -244,22 +244,45 @@ def test_unvisited_page_and_htmx_offline(app, live_server, context, browser_prob
 
 
 def worker_in(page, lang: str) -> None:
-    """The page is controlled by the service worker registered for lang (/sw.js?lang=…)."""
-    poll(page, f"""(() => {{ const w = navigator.serviceWorker.controller;
-        return !!w && w.state === 'activated' && w.scriptURL.endsWith('lang={lang}'); }})()""")
+    """The page is controlled by the one service worker (/sw.js, no ?lang=), and the phone has recorded
+    lang as its person's language for the worker."""
+    poll(page, """lang => { const w = navigator.serviceWorker.controller;
+        return !!w && w.state === 'activated' && new URL(w.scriptURL).pathname === '/sw.js' && !new URL(w.scriptURL).search
+          && window.Outbox && Outbox.getMeta('lang').then(kept => kept === lang); }""", arg=lang)
+
+
+def count_shell_page_fetches(app):
+    """Count the fetches of the offline and outbox pages in a named language (/offline?lang=…) that
+    reach the server from now on: only a service worker's install asks for them."""
+    seen = {"n": 0}
+    inner = app.wsgi_app
+
+    def counting(environ, start_response):
+        if environ["PATH_INFO"] in ("/offline", "/outbox") and "lang=" in environ.get("QUERY_STRING", ""):
+            seen["n"] += 1
+        return inner(environ, start_response)
+    app.wsgi_app = counting
+    return lambda: seen["n"]
+
+
+def shell_caches(page) -> list[str]:
+    """The names of the service worker's versioned shell caches."""
+    return page.evaluate("caches.keys().then(names => names.filter(n => n.startsWith('shell-')))")
 
 
 def test_kept_offline_and_outbox_pages_follow_the_users_language(app, live_server, context, browser_problems,
                                                                   make_order, make_user):
-    """An English browser, a worker who chose Chinese: the offline and outbox pages the service worker
-    keeps are in Chinese (it fetches them without cookies, so it names the language); back to English,
-    they follow."""
+    """An English browser, a worker who chose Chinese: the one service worker (no new one for a new
+    language) shows the offline and outbox pages it keeps in Chinese; back to English, they follow."""
     base = live_server
     huang, _lin, _wo, _token, _number = shared_phone(app, make_order, make_user)
     page = context.new_page()
     log_in(page, base, "huang")
     ready_for_offline(page, huang)
     worker_in(page, "en")
+    shells = shell_caches(page)
+    assert len(shells) == 1, shells
+    installs = count_shell_page_fetches(app)
     page.locator("form.lang button").click()  # 中文
     expect(page.get_by_role("heading", name="我的待办", level=1)).to_be_visible()
     worker_in(page, "zh")
@@ -276,6 +299,14 @@ def test_kept_offline_and_outbox_pages_follow_the_users_language(app, live_serve
     context.set_offline(True)
     page.goto(f"{base}/account")
     expect(page.get_by_role("heading", name="No signal", level=1)).to_be_visible()
+    page.goto(f"{base}/outbox")
+    expect(page.get_by_role("heading", name="Waiting to be sent", level=1)).to_be_visible()
+    # The same worker all along: one registration, no new install (no shell page fetched again, the
+    # same shell cache).
+    registrations = page.evaluate(
+        "navigator.serviceWorker.getRegistrations().then(rs => rs.map(r => r.active && r.active.scriptURL))")
+    assert registrations == [f"{base}/sw.js"], registrations
+    assert installs() == 0 and shell_caches(page) == shells
     offline_noise_only(browser_problems)
     browser_problems.check(page)
 

@@ -71,7 +71,7 @@ def _version(static_folder: str, sw_source: str, lazy: tuple[str, ...]) -> str:
 
 
 def _asked_language() -> str | None:
-    """The language a ?lang= names, when it is one of ours (the worker's URL and the pages it keeps)."""
+    """The language a ?lang= names, when it is one of ours (the pages the worker keeps)."""
     lang = request.args.get("lang")
     return lang if lang in current_app.config["LANGUAGES"] else None
 
@@ -87,14 +87,17 @@ def service_worker():
     """The service worker, served from the root so that its scope is the whole app."""
     source = _static_path("js/sw.js").read_text()
     lazy = LAZY_STATIC + tuple(_scanner_files())
-    # The pages register /sw.js?lang=<the page's language>: the offline and outbox pages are kept in
-    # the user's language, and another language makes another worker (and shell), which keeps them anew.
-    lang = _asked_language() or str(get_locale())
+    # One worker for every language: a phone shared by people of different languages keeps one worker
+    # and one shell. Its offline and outbox pages are kept in every language, each under its own URL
+    # (fetched without cookies, so the URL names the language); the worker shows the one for the
+    # language the last live page recorded (meta 'lang'). A ?lang= (older pages registered
+    # /sw.js?lang=…) is ignored: the same worker answers.
+    languages = list(current_app.config["LANGUAGES"])
     settings = {
-        "version": _version(current_app.static_folder, source, lazy) + "-" + lang,
+        "version": _version(current_app.static_folder, source, lazy),
         "shell": [url_for("static", filename=n) for n in SHELL_STATIC],
-        # Kept under their own URL, fetched in the worker's language (it fetches without cookies).
-        "pages": {url_for(p): url_for(p, lang=lang) for p in SHELL_PAGES},
+        "pages": {url_for(p): {lang: url_for(p, lang=lang) for lang in languages} for p in SHELL_PAGES},
+        "defaultLanguage": languages[0],
         "lazy": [url_for("static", filename=n) for n in lazy],
         "offline": url_for("pwa.offline"),
         "manifest": url_for("sync.manifest"),

@@ -46,10 +46,21 @@ async function keepLinkedPages() {
   registration.active.postMessage({ type: 'keep', urls: urls });
 }
 
+/* The person's language, where the worker reads it: one worker serves every language and shows its
+   kept offline and outbox pages in the language the last live page was in. */
+export function recordLanguage() {
+  if (isOfflineCopy()) return Promise.resolve();
+  const lang = config.lang || (document.documentElement.lang || '').split('-')[0];
+  return lang ? Outbox.setMeta('lang', lang).catch(() => {}) : Promise.resolve();
+}
+
 /* Register the worker; the page marks what it reports (the browser tests wait for these marks). */
 export function startWorker() {
+  recordLanguage();
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register(config.swUrl, { scope: '/' }).catch(() => {});
+    // Without its ?lang=: a page kept before there was one worker for every language names
+    // /sw.js?lang=…, another script URL, which would install the worker again.
+    navigator.serviceWorker.register(config.swUrl.split('?')[0], { scope: '/' }).catch(() => {});
     navigator.serviceWorker.ready.then((registration) => {
       // A page that loaded while the worker was still activating is not yet controlled.
       if (!navigator.serviceWorker.controller && registration.active) registration.active.postMessage({ type: 'claim' });
