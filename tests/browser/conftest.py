@@ -75,11 +75,28 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, **PHONE, "locale": "en-GB"}
 
 
+def read_whole_file(file, buffer_size: int = 8192) -> list[bytes]:
+    """The live server's wsgi.file_wrapper: the file read at once and closed. Werkzeug's development
+    server skips closing a response when the browser drops the connection mid-answer (it does, on
+    navigating away), and the file left open fails the test with a ResourceWarning; gunicorn, which
+    serves the app for real, closes it."""
+    try:
+        return [file.read()]
+    finally:
+        file.close()
+
+
 class QuietHandler(WSGIRequestHandler):
-    """No access log line per request (errors still reach the app's logger)."""
+    """No access log line per request (errors still reach the app's logger); files sent whole."""
 
     def log_request(self, code="-", size="-"):
         pass
+
+    def make_environ(self):
+        """The request's environ, with a file wrapper that leaves no file open."""
+        environ = super().make_environ()
+        environ["wsgi.file_wrapper"] = read_whole_file
+        return environ
 
 
 @pytest.fixture
