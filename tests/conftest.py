@@ -454,33 +454,42 @@ DEMO_PEOPLE = ("admin", "wang.fang", "lucy", "li.qiang", "zhang.wei", "liu.yang"
 PUBLIC_URL = "https://tracker.example.com"
 
 
-# This worker's first demo firm on SQLite, kept as a file (with its uploads) for the next demo app to
-# copy: loading the demo takes seconds, and five modules each want a firm of their own to change.
-_demo_template: dict[str, Path] = {}
+# This worker's first demo firm of each database kind, kept for the next demo app to copy (loading the
+# demo takes seconds, and five modules each want a firm of their own to change): the folder holding its
+# uploads (and, on SQLite, its database file), and on PostgreSQL the name of a template database.
+_demo_templates: dict[str, tuple[Path, str]] = {}
 
 
 def make_demo_app(directory, kind: str):
     """An app on a fresh database (kind "sqlite" or "postgres") loaded with the demo firm by
     `flask demo`, exactly as `make run` loads it. On PostgreSQL it has a database of its own (the
-    worker's test database + "_demo"), apart from the shared test app's. On SQLite the first demo
-    firm of this worker is loaded so and later ones are copies of it (as `make run` restarted)."""
+    worker's test database + "_demo"), apart from the shared test app's. The first demo firm of this
+    worker and kind is loaded so; later ones are copies of it (as if `make run` were restarted): a file
+    copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL."""
     directory = Path(directory)
     uri = database_uri(directory, kind, suffix="_demo")
+    postgres = uri.startswith("postgresql")
+    kind = "postgres" if postgres else "sqlite"
+    database_file = directory / "test.sqlite3"
+    copied = kind in _demo_templates
+    if copied:
+        folder, template_database = _demo_templates[kind]
+        if postgres:
+            clone_postgres(uri, template_database)
+        else:
+            copy_sqlite(folder / "test.sqlite3", database_file)
+        if (folder / "uploads").exists():
+            shutil.copytree(folder / "uploads", directory / "uploads")
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": uri,
         "UPLOAD_FOLDER": str(directory / "uploads"), "MAIL_FOLDER": str(directory / "mail"),
         "PUBLIC_URL": PUBLIC_URL, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     app.test_client_class = CsrfClient
-    database_file = directory / "test.sqlite3"
-    if uri.startswith("sqlite") and "sqlite" in _demo_template:
-        template = _demo_template["sqlite"]
-        copy_sqlite(template / "test.sqlite3", database_file)
-        if (template / "uploads").exists():
-            shutil.copytree(template / "uploads", directory / "uploads")
+    if copied:
         return app
     with app.app_context():
-        if uri.startswith("postgresql"):
+        if postgres:
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
             db.session.commit()
         db.create_all()
@@ -489,17 +498,33 @@ def make_demo_app(directory, kind: str):
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output + repr(result.exception)
-    if uri.startswith("sqlite"):
-        template = directory.parent / f"demo-template-{WORKER or 'main'}"
-        template.mkdir(exist_ok=True)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        copy_sqlite(database_file, template / "test.sqlite3")
-        if (directory / "uploads").exists():
-            shutil.copytree(directory / "uploads", template / "uploads")
-        _demo_template["sqlite"] = template
+    folder = directory.parent / f"demo-template-{kind}-{WORKER or 'main'}"
+    folder.mkdir(exist_ok=True)
+    with app.app_context():  # no connection may stay open on a database that is copied
+        db.session.remove()
+        db.engine.dispose()
+    if postgres:
+        template_database = make_url(uri).database + "_template"
+        clone_postgres(uri, template_database, reverse=True)
+    else:
+        template_database = ""
+        copy_sqlite(database_file, folder / "test.sqlite3")
+    if (directory / "uploads").exists():
+        shutil.copytree(directory / "uploads", folder / "uploads")
+    _demo_templates[kind] = (folder, template_database)
     return app
+
+
+def clone_postgres(uri: str, template: str, reverse: bool = False) -> None:
+    """Make uri's database a copy of the database named template (reverse: make template a copy of
+    uri's), replacing what was there; neither may have a connection open."""
+    url = make_url(uri)
+    target, source = (template, url.database) if reverse else (url.database, template)
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
+    engine.dispose()
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
