@@ -33,8 +33,9 @@ run: demo
 https: demo
 	$(BIN)/flask serve-https
 
-# pytest-xdist: one worker per core, each with databases of its own; the browser tests stay on one
-# worker (tests/conftest.py groups them), hence --dist loadgroup. PYTEST_WORKERS=0 runs in one process.
+# pytest-xdist: one worker per core, each with databases (and a Chromium) of its own; a module's
+# demo-firm tests stay on one worker (tests/conftest.py groups them), hence --dist loadgroup.
+# PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
