@@ -106,6 +106,10 @@ def demo_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = base  # the customer links shown on staff pages open on this server
+    # The phones keep the static files for an hour instead of asking for each again on every page (the
+    # crawl's phones run no service worker, which would serve them): a few hundred pages each load the
+    # same stylesheet and scripts, and the layout does not depend on how they were cached.
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
     thread.start()
     yield app, base
