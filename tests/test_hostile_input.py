@@ -538,7 +538,7 @@ def test_the_reported_cases(app, make_user, make_customer):
 def test_an_overlong_address_is_refused_with_a_message_before_anything_reads_it(app, make_user):
     """A path or query past 8 KB (what a front server lets through) answers 414 with the translated
     page, for any method and whoever asks; one just under the limit is routed as usual."""
-    from webapp.errors import MAX_URI_LENGTH
+    from webapp.inputs import MAX_URI_LENGTH
     me, username = all_roles_user(app, make_user)
     staff = client_for(app, username)
     long_query = {"q": "x" * MAX_URI_LENGTH}

@@ -23,7 +23,7 @@ def _messages():
         405: _("This action is not available here."),
         409: _("This is not possible in the current state."),
         413: _("What was sent is too large. Send smaller files or shorter text."),
-        414: _("This address is too long. Go back and search with fewer words."),
+        414: _("This address is too long."),
         422: _("Some of what was sent is not valid."),
         429: _("Too many attempts. Wait a while and try again."),
         503: _("The server is busy. Nothing you entered was saved; please try again in a moment."),
@@ -51,34 +51,8 @@ def render_error(status: int, message: str | None = None):
         return f"<!doctype html><title>{status}</title><p>{escape(text)}</p>", status
 
 
-# The longest path and query string answered (characters): nginx's default request-line buffer (8 KB);
-# gunicorn (`make run`) refuses a request line over 4 KB before the app sees it.
-MAX_URI_LENGTH = 8190
-URI_TOO_LONG = "webapp.uri_too_long"
-
-
-class RefuseLongAddresses:
-    """WSGI middleware: a path and query over MAX_URI_LENGTH is answered 414 without routing or decoding
-    it (building request.url from a megabyte address took tens of milliseconds, several times a
-    request). The request goes on as one for "/", marked, so that the error page is the app's own."""
-
-    def __init__(self, wsgi_app):
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ, start_response):
-        if len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_URI_LENGTH:
-            environ = {**environ, "PATH_INFO": "/", "QUERY_STRING": "", URI_TOO_LONG: True}
-        return self.wsgi_app(environ, start_response)
-
-
 def init_app(app) -> None:
-    """Register the handlers (and refuse overlong addresses before anything reads them)."""
-    app.wsgi_app = RefuseLongAddresses(app.wsgi_app)
-
-    @app.before_request
-    def refuse_long_address():
-        if request.environ.get(URI_TOO_LONG):
-            return render_error(414)
+    """Register the handlers."""
 
     @app.errorhandler(TransitionError)
     def transition_error(error: TransitionError):

@@ -151,21 +151,44 @@ class SegmentConverter(BaseConverter):
     regex = "[^/\x00-\x1f\x7f]{1,%d}" % SEGMENT_MAX
 
 
-def _refuse(message: str):
-    """A 400 before any view runs: problem+json for an outbox replay, else the error page."""
+def _refuse(message: str, status: int = 400):
+    """A 4xx before any view runs: problem+json for an outbox replay, else the error page."""
     authorization = (request.headers.get("Authorization") or "").strip()
     if authorization.startswith("Device ") or authorization == "Link":
         from .problems import problem
         g.rollback = True
-        return problem(400, message)
+        return problem(status, message)
     from .errors import render_error
-    return render_error(400, message)
+    return render_error(status, message)
+
+
+# The longest path and query string answered (characters): nginx's default request-line buffer (8 KB);
+# gunicorn (`make run`) refuses a request line over 4 KB before the app sees it.
+MAX_URI_LENGTH = 8190
+URI_TOO_LONG = "webapp.uri_too_long"
+
+
+class RefuseLongAddresses:
+    """WSGI middleware: a path and query over MAX_URI_LENGTH is answered 414 without routing or decoding
+    it (building request.url from a megabyte address took tens of milliseconds, several times a
+    request). The request goes on as one for "/", marked, so that check_request answers it with the
+    app's own error page."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_URI_LENGTH:
+            environ = {**environ, "PATH_INFO": "/", "QUERY_STRING": "", URI_TOO_LONG: True}
+        return self.wsgi_app(environ, start_response)
 
 
 def check_request():
     """Refuse what cannot be cleaned without changing its meaning: headers with control characters
     and oversized query parameters. Runs before every view."""
     from flask_babel import gettext as _
+    if request.environ.get(URI_TOO_LONG):
+        return _refuse(_("This address is too long."), 414)
     for name, value in request.headers.items():
         if _HEADER_CONTROL.search(name) or _HEADER_CONTROL.search(value):
             return _refuse(_("The request could not be understood."))
@@ -179,6 +202,7 @@ def init_app(app: Flask) -> None:
     """Install the cleaning request class, the bounded converters and the header check. Call it
     before the blueprints are registered (routes are compiled with the converters they find)."""
     app.request_class = InputRequest
+    app.wsgi_app = RefuseLongAddresses(app.wsgi_app)
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["default"] = SegmentConverter
     app.url_map.converters["string"] = SegmentConverter
