@@ -57,6 +57,7 @@ def touched(app) -> int:
                                  .where(AuditEvent.action == "test.touched"))
 
 
+@pytest.mark.own_app  # outcome_app adds a route
 def test_applied_is_a_redirect_with_the_message_or_201_json(outcome_app, phone):
     page = phone.client.post("/test/outcome/applied", data={"t-name": "x"})
     assert page.status_code == 303 and page.headers["Location"].endswith("/after")
@@ -70,6 +71,7 @@ def test_applied_is_a_redirect_with_the_message_or_201_json(outcome_app, phone):
         assert db.session.scalar(db.select(IdempotencyRecord.status_code).where(IdempotencyRecord.key == "k-applied")) == 201
 
 
+@pytest.mark.own_app  # outcome_app adds a route
 def test_invalid_is_the_form_again_or_422_with_messages_by_posted_name(outcome_app, phone):
     page = phone.client.post("/test/outcome/invalid", data={"t-name": ""})
     assert (page.status_code, text_of(page)) == (422, "the form again")
@@ -81,6 +83,7 @@ def test_invalid_is_the_form_again_or_422_with_messages_by_posted_name(outcome_a
         assert db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == "k-invalid")) is None
 
 
+@pytest.mark.own_app  # outcome_app adds a route
 def test_refused_is_the_page_or_a_problem_with_its_reason(outcome_app, phone):
     page = phone.client.post("/test/outcome/refused", data={"t-name": "x"})
     assert (page.status_code, text_of(page)) == (403, "refused page")
@@ -90,6 +93,7 @@ def test_refused_is_the_page_or_a_problem_with_its_reason(outcome_app, phone):
     assert touched(outcome_app) == 0
 
 
+@pytest.mark.own_app  # outcome_app adds a route
 def test_conflict_is_the_page_or_a_kept_conflict(outcome_app, phone):
     page = phone.client.post("/test/outcome/conflict", data={"t-name": "x"})
     assert (page.status_code, text_of(page)) == (409, "conflict page")
@@ -102,6 +106,7 @@ def test_conflict_is_the_page_or_a_kept_conflict(outcome_app, phone):
     assert touched(outcome_app) == 0  # the view's own writes are undone; the conflict is kept
 
 
+@pytest.mark.own_app  # outcome_app adds a route
 def test_a_plain_post_still_needs_its_csrf_token(outcome_app, phone):
     refused = phone.client.post("/test/outcome/applied", data={"t-name": "x"}, csrf=False)
     assert refused.status_code == 400 and touched(outcome_app) == 0
