@@ -33,12 +33,17 @@ def open_requirement(link):
     return _requirement_page(link, requirement)
 
 
+def _answering(token: str):
+    """The link and its requirement for the customer's answer (a second answer is refused)."""
+    copies.refuse_second_submission(token, ("requirement_confirm",))
+    link = links.resolve(token)
+    return link, _requirement_for(link)
+
+
 @public_bp.post("/c/<token>/confirm")
 def confirm_requirement(token: str):
     """The customer confirms the requirement record as it stands."""
-    copies.refuse_second_submission(token, ("requirement_confirm",))
-    link = links.resolve(token)
-    requirement = _requirement_for(link)
+    link, requirement = _answering(token)
     form = ConfirmForm(prefix="confirm")
     if not form.validate_on_submit():
         return _requirement_page(link, requirement, confirm_form=form, status=422)
@@ -50,9 +55,7 @@ def confirm_requirement(token: str):
 @public_bp.post("/c/<token>/clarify")
 def clarify_requirement(token: str):
     """The customer asks for a clarification with a comment."""
-    copies.refuse_second_submission(token, ("requirement_confirm",))
-    link = links.resolve(token)
-    requirement = _requirement_for(link)
+    link, requirement = _answering(token)
     form = ClarificationForm(prefix="clarify")
     if not form.validate_on_submit():
         return _requirement_page(link, requirement, clarify_form=form, status=422)
