@@ -55,6 +55,9 @@ def test_static_scripts_are_compressed_once_and_still_answer_304(client):
     unchanged.close()
     br = client.get(url, headers={"Accept-Encoding": "br, gzip"})
     assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.get_data()) == body
+    refused = client.get(url, headers={"Accept-Encoding": "br;q=0, gzip;q=0"})  # q=0 refuses an encoding
+    assert "Content-Encoding" not in refused.headers and refused.get_data() == body
+    refused.close()
     wasm = client.get("/static/vendor/zxing_reader-3.1.3.wasm", headers={"Accept-Encoding": "gzip"})
     assert wasm.headers["Content-Encoding"] == "gzip" and wasm.mimetype == "application/wasm"
     assert len(wasm.get_data()) < 500_000  # the scanner's decoder: 1.1 MB plain

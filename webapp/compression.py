@@ -45,21 +45,9 @@ def init_app(app: Flask) -> None:
 
 
 def chosen_encoding() -> str | None:
-    """The encoding this request accepts, in our order of preference (None: send it plain)."""
-    accepted = {}
-    for part in request.headers.get("Accept-Encoding", "").lower().split(","):
-        name, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        accepted[name.strip()] = quality
-    for name in ALGORITHMS:
-        if accepted.get(name, accepted.get("*", 0)) > 0:
-            return name
-    return None
+    """The encoding this request accepts, in our order of preference (None: send it plain).
+    Werkzeug parses Accept-Encoding with its q-values ("gzip;q=0" refuses gzip, "*" takes any)."""
+    return request.accept_encodings.best_match(ALGORITHMS)
 
 
 @lru_cache(maxsize=256)
