@@ -37,7 +37,9 @@ https: demo
 # demo-firm tests stay on one worker (tests/conftest.py groups them), hence --dist loadgroup.
 # PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
+# PYTHONDONTWRITEBYTECODE emptied for the tests: some shells set it, and then every worker compiles the
+# app and rewrites every test module's asserts again on each run (seconds per worker before the first test).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 ## test: set up and run the whole suite (SQLite; PostgreSQL and browser tests when available)
 test: setup

@@ -48,7 +48,7 @@ def test_countersign_error_summary_in_view_then_the_signed_copy(app, live_server
         # signature.js (a module) redraws the kept strokes once the pad's script has loaded: wait for it.
         deadline = time.monotonic() + 10
         while page.evaluate(INK) <= 500 and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.05)
         assert page.evaluate(INK) > 500, "the signature drawn before the refusal is lost"
         expect(page.locator("#sign-form input[name=consent]")).to_be_checked()
         shoot(page, "customer-zh-countersign-error")
@@ -130,12 +130,12 @@ def test_receipt_without_a_name_is_stopped_on_the_phone_with_the_summary(app, li
         page.locator("#name").fill("李收货")
         page.locator("#sign-form button[type=submit]").click()
         expect(page.get_by_role("heading", name="谢谢")).to_be_visible()
-        for _ in range(100):  # what reached the server (the outbox sends it after showing thanks)
+        for _ in range(400):  # what reached the server (the outbox sends it after showing thanks)
             with app.app_context():
                 signer = db.session.scalar(db.select(DeliveryReceipt.signer_name))
             if signer:
                 break
-            time.sleep(0.2)
+            time.sleep(0.05)
         assert signer == "李收货"
         browser_problems.check(page)
     finally:

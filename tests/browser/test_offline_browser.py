@@ -24,6 +24,9 @@ from .conftest import TABLET
 from .test_field_browser import assert_fits
 from .test_order_desk_browser import log_in, settle
 
+# How often the waits below look again: a look costs a few milliseconds, and every look skipped is
+# time the test stands still after the thing it waits for has happened.
+POLL = 0.05
 CONTROLLED = "!!(navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated')"
 
 
@@ -42,7 +45,7 @@ def poll(page, expression: str, timeout: float = 15.0, arg=None):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"never true: {expression}")
-        time.sleep(0.2)
+        time.sleep(POLL)
 
 
 def wait_db(app, query, expected, timeout: float = 20.0):
@@ -55,7 +58,7 @@ def wait_db(app, query, expected, timeout: float = 20.0):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"database holds {value!r}, expected {expected!r}")
-        time.sleep(0.2)
+        time.sleep(POLL)
 
 
 def offline_noise_only(problems, *statuses: str) -> None:

@@ -45,11 +45,11 @@ def test_customer_signs_for_2000_pieces_on_a_chinese_phone(app, live_server, bro
         shoot(page, "receipt-zh-2000-signed")
         page.locator("#sign-form button[type=submit]").click()
         expect(page.get_by_role("heading", name="谢谢")).to_be_visible()
-        for _ in range(100):  # what reached the server, from the database
+        for _ in range(400):  # what reached the server, from the database
             with app.app_context():
                 if db.session.scalar(db.select(DeliveryReceipt.id)):
                     break
-            time.sleep(0.2)
+            time.sleep(0.05)
         browser_problems.check(page)
     finally:
         context.close()
