@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 # The outbox fixture recorder is a tool, not a check: it is collected only when asked for, so that CI's
@@ -186,3 +187,15 @@ def shoot():
         page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
     return take
+
+
+def drawn(page, image, timeout: float = 10.0) -> bool:
+    """Whether an <img> finished loading a real picture (not a broken icon), waiting for it to load:
+    an image is visible, at its set size, before its picture has arrived."""
+    image.scroll_into_view_if_needed()  # thumbnails load lazily
+    expect(image).to_be_visible()
+    for _ in range(int(timeout / 0.05)):  # polled from here: wait_for_function's predicate is eval'd, which the CSP forbids
+        if image.evaluate("img => img.complete && img.naturalWidth > 0"):
+            return True
+        page.wait_for_timeout(50)
+    return False

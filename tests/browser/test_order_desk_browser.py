@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
-from .conftest import TABLET
+from .conftest import TABLET, drawn
 
 NUMBER = re.compile(r"\b20\d\d(?:0[1-9]|1[0-2])-ACME-001\b")  # YYYYMM-ACME-001
 
@@ -154,7 +154,7 @@ def test_requirement_to_effective_order_on_phones(live_server, context, open_con
     assert re.fullmatch(re.escape(base) + r"/c/[A-Za-z0-9_-]{22,}", link), link
     qr = sales.get_by_role("img", name="QR code of the customer link")
     expect(qr).to_be_visible()
-    assert sales.evaluate("img => img.complete && img.naturalWidth > 0", qr.element_handle())
+    assert drawn(sales, qr), "the QR code of the customer link does not load"
     requirement_url = sales.url
     shots(sales, "01-requirement-link-qr")
 
@@ -265,11 +265,11 @@ def test_requirement_to_effective_order_on_phones(live_server, context, open_con
     expect(customer.get_by_role("heading", name=f"Order {number}")).to_be_visible()
     expect(customer.locator("canvas#signature-pad")).not_to_have_attribute("width", "300")  # sized by the script
     draw_signature(customer)
-    drawn = customer.evaluate("""() => {
+    ink = customer.evaluate("""() => {
         const c = document.getElementById('signature-pad');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let ink = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) ink++; } return ink; }""")
-    assert drawn > 500, f"the strokes left almost no ink on the canvas ({drawn} pixels)"
+    assert ink > 500, f"the strokes left almost no ink on the canvas ({ink} pixels)"
     customer.get_by_label("Your full name").fill("Ann Buyer")
     customer.get_by_label("Position").fill("Purchasing manager")
     consent = customer.locator("#sign-form input[type=checkbox][name=consent]")

@@ -10,10 +10,9 @@ from webapp.photos import Photo
 from webapp.production.models import WorkOrder
 
 from ..conftest import PASSWORD
-from .conftest import PHONE
+from .conftest import PHONE, drawn
 from .test_order_desk_browser import settle
 
-DRAWN = "img => img.complete && img.naturalWidth > 0"
 
 
 def camera_photo(tmp_path):
@@ -35,17 +34,6 @@ def log_in(page, base: str, username: str) -> None:
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("input[name=password]").press("Enter")
     expect(page.locator("h1")).to_have_text("我的待办")
-
-
-def drawn(page, image) -> bool:
-    """Whether an <img> finished loading a real picture (not a broken icon)."""
-    image.scroll_into_view_if_needed()  # thumbnails load lazily
-    expect(image).to_be_visible()
-    for _ in range(50):  # polled from here: wait_for_function's predicate is eval'd, which the CSP forbids
-        if page.evaluate(DRAWN, image.element_handle()):
-            return True
-        page.wait_for_timeout(100)
-    return False
 
 
 @pytest.mark.slow
