@@ -23,9 +23,12 @@ function start() {
   const FORMATS = ["qr_code", "ean_13", "ean_8", "upc_a", "upc_e", "code_128"];
   const NEEDED = ["qr_code", "ean_13", "code_128"];
   const INTERVAL = 150;  // ms between two reads: ~6 a second finds a code fast and spares the battery
-  const QUIET = 2000;    // a code counts again only after it has been out of sight this long
+  const QUIET = 2000;    // a code counts again only after reads have missed it for this long
   const KEEP = 20;       // results shown
 
+  // Each code read lately → since when the reads have missed it (null: in view at the last read).
+  // Out of sight is what the reads show, not the clock: a phone that stalls for seconds (a busy
+  // decoder, a cheap camera) while the label stays in front of it must not count the label again.
   const seen = new Map();
   let detector = null;
   let stream = null;
@@ -188,18 +191,23 @@ function start() {
       // A frame that could not be read: the next one will do.
     }
     const now = Date.now();
-    codes.forEach(function (code) { found(code.rawValue, now); });
+    const inView = new Set(codes.map(function (code) { return code.rawValue; }).filter(Boolean));
+    seen.forEach(function (missedSince, code) {
+      if (missedSince === null && !inView.has(code)) { seen.set(code, now); }
+    });
+    inView.forEach(function (code) { found(code, now); });
     if (stream) { schedule(); }
   }
 
   function found(code, now) {
-    if (!code) { return; }
-    let last = seen.get(code);
-    // Seen again while still in view: refresh, so a label held in front of the camera counts once.
-    seen.set(code, now);
-    if (last !== undefined && now - last < QUIET) { return; }
+    const known = seen.has(code);
+    const missedSince = seen.get(code);
+    seen.set(code, null);
+    // Still in view, or back after less than QUIET out of sight: a label held in front of the
+    // camera counts once.
+    if (known && (missedSince === null || now - missedSince < QUIET)) { return; }
     if (seen.size > 100) {
-      seen.forEach(function (time, key) { if (now - time >= QUIET) { seen.delete(key); } });
+      seen.forEach(function (since, key) { if (since !== null && now - since >= QUIET) { seen.delete(key); } });
     }
     send(code, false);
   }
