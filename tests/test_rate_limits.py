@@ -4,6 +4,7 @@ through one link get 429 with Retry-After (problem+json for a phone's outbox), l
 app instances (gunicorn workers), and one phone still drains 500 queued actions through a link."""
 import io
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -15,6 +16,7 @@ from webapp.sync.models import IdempotencyRecord, SyncConflict
 from .helpers import count, jpeg_bytes, text_of
 from .test_sync import is_problem, link_replay, packed_shipment_with_courier_link, stamp
 from webapp.db_types import utcnow
+from webapp.wallclock import frozen
 
 BOTH = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)
 GUESSER = {"REMOTE_ADDR": "203.0.113.50"}
@@ -58,7 +60,14 @@ def test_token_guessing_is_stopped_across_workers(app):
     """Unknown tokens from one address: 20 answer 404, then every capability route answers that
     address 429 with Retry-After, in a translated page, and a replay gets problem+json; a second app
     instance on the same database (another gunicorn worker) refuses it too; another address is not
-    affected."""
+    affected. The clock stands still mid-window: the counters' windows are fixed, and a run that
+    crossed a quarter hour started counting again."""
+    with frozen(datetime(2026, 3, 2, 9, 5, tzinfo=timezone.utc)):
+        guess_tokens_across_workers(app)
+
+
+def guess_tokens_across_workers(app):
+    """The steps of test_token_guessing_is_stopped_across_workers."""
     limit = app.config["RATE_LIMIT_BAD_TOKENS"][0]
     client = app.test_client()
     for n in range(limit):

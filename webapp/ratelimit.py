@@ -13,7 +13,6 @@ Counters are fixed windows, one row per key and window, bumped with an upsert. T
 begins: they hold whatever the request then does (a 404 rolls its own work back, not the count).
 """
 import math
-import time
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from . import capabilities
 from .extensions import db
 from .transaction import short_write
+from .wallclock import utcnow
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -37,7 +37,7 @@ class RateCounter(db.Model):
 
 def _window(seconds: int, now: float | None = None) -> tuple[int, int]:
     """(start of the current window, seconds until it ends)."""
-    now = time.time() if now is None else now
+    now = utcnow().timestamp() if now is None else now  # the one clock: tests can freeze it
     start = int(now // seconds * seconds)
     return start, max(1, math.ceil(start + seconds - now))
 
