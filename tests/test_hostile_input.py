@@ -563,19 +563,29 @@ def test_the_reported_cases(app, make_user, make_customer):
         assert response.status_code in (401, 403) and response.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("app", DATABASES, indirect=True)
 def test_an_overlong_address_is_refused_with_a_message_before_anything_reads_it(app, make_user):
-    """A path or query past 8 KB (what a front server lets through) answers 414 with the translated
-    page, for any method and whoever asks; one just under the limit is routed as usual."""
-    from webapp.inputs import MAX_URI_LENGTH
+    """A path or query past 8 KB (what a front server lets through), or one query value longer than
+    any link of ours, answers 414 with the translated page, for any method and whoever asks, and as
+    problem+json to an outbox replay; one just under the limit is routed as usual."""
+    from webapp.inputs import MAX_URI_LENGTH, QUERY_VALUE_MAX
     me, username = all_roles_user(app, make_user)
     staff = client_for(app, username)
+    before = row_counts(app)
     long_query = {"q": "x" * MAX_URI_LENGTH}
     response = staff.get("/search", query_string=long_query)
     assert response.status_code == 414
-    assert "This address is too long" in response.get_data(as_text=True)
+    assert "This address is too long." in response.get_data(as_text=True)
+    one_long_value = staff.get("/orders/", query_string={"q": "x" * (QUERY_VALUE_MAX + 1)})
+    assert one_long_value.status_code == 414 and "This address is too long." in one_long_value.get_data(as_text=True)
     chinese = staff.get("/orders/" + "9" * MAX_URI_LENGTH, headers={"Accept-Language": "zh-CN"})
-    assert chinese.status_code == 414
+    assert chinese.status_code == 414 and "此网址过长。" in chinese.get_data(as_text=True)
     assert staff.post("/orders/" + "1" * MAX_URI_LENGTH, data={}).status_code == 414
+    replay = app.test_client().post("/c/" + "t" * MAX_URI_LENGTH + "/problem", data={"p-note": "x"},
+                                    headers={"Authorization": "Link", "Idempotency-Key": "long-1"}, csrf=False)
+    assert replay.status_code == 414 and replay.mimetype == "application/problem+json"
+    assert replay.get_json()["detail"] == "This address is too long."
+    assert row_counts(app) == before
     assert app.test_client().get("/c/" + "t" * MAX_URI_LENGTH).status_code == 414
     assert staff.get("/orders/" + "9" * (MAX_URI_LENGTH - 50)).status_code == 404  # routed: no such order
 

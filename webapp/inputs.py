@@ -4,7 +4,7 @@
   friends, DEL; tab, newline and carriage return stay) and lone surrogates when the request parses
   it, so no view, form or database driver ever sees them (PostgreSQL refuses NUL in text).
 - Headers: a control character in any header is invalid HTTP; the request is refused (400).
-- Query parameters longer than a URL can sensibly be are refused (400).
+- Query parameters longer than a URL can sensibly be, and addresses over 8 KB, are refused (414).
 - Route parameters: `<int:…>` only matches ASCII digits in 1..2**31-1 (ids are PostgreSQL int4), and a
   plain `<name>` segment only matches up to 200 characters without control characters; anything
   else is a 404 before any query runs.
@@ -16,7 +16,7 @@
 import re
 import unicodedata
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
@@ -151,17 +151,6 @@ class SegmentConverter(BaseConverter):
     regex = "[^/\x00-\x1f\x7f]{1,%d}" % SEGMENT_MAX
 
 
-def _refuse(message: str, status: int = 400):
-    """A 4xx before any view runs: problem+json for an outbox replay, else the error page."""
-    authorization = (request.headers.get("Authorization") or "").strip()
-    if authorization.startswith("Device ") or authorization == "Link":
-        from .problems import problem
-        g.rollback = True
-        return problem(status, message)
-    from .errors import render_error
-    return render_error(status, message)
-
-
 # The longest path and query string answered (characters): nginx's default request-line buffer (8 KB);
 # gunicorn (`make run`) refuses a request line over 4 KB before the app sees it.
 MAX_URI_LENGTH = 8190
@@ -186,15 +175,16 @@ class RefuseLongAddresses:
 def check_request():
     """Refuse what cannot be cleaned without changing its meaning: headers with control characters
     and oversized query parameters. Runs before every view."""
-    from flask_babel import gettext as _
+    # The error page, or problem+json for an outbox replay, with the status's own message.
+    from .errors import render_error
     if request.environ.get(URI_TOO_LONG):
-        return _refuse(_("This address is too long."), 414)
+        return render_error(414)
     for name, value in request.headers.items():
         if _HEADER_CONTROL.search(name) or _HEADER_CONTROL.search(value):
-            return _refuse(_("The request could not be understood."))
+            return render_error(400)
     for key, value in request.args.items(multi=True):
         if len(key) > QUERY_VALUE_MAX or len(value) > QUERY_VALUE_MAX:
-            return _refuse(_("This address is too long."))
+            return render_error(414)
     return None
 
 
