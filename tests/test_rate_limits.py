@@ -55,26 +55,32 @@ def test_a_dead_link_takes_a_few_conflicts_with_a_bounded_number_of_photos(app, 
         assert db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == "dead-over")) is None
 
 
+# Ten minutes into a quarter-hour window (the bad-token window) and into an hour (the post windows).
+MID_WINDOW = datetime(2026, 3, 2, 9, 5, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def mid_window():
+    """The clock standing still at MID_WINDOW: the counters' windows are fixed, and a test that
+    crossed a window's end (a CI run once did, at a quarter hour) would start counting again."""
+    with frozen(MID_WINDOW):
+        yield MID_WINDOW
+
+
 @BOTH
-def test_token_guessing_is_stopped_across_workers(app):
+def test_token_guessing_is_stopped_across_workers(app, mid_window):
     """Unknown tokens from one address: 20 answer 404, then every capability route answers that
-    address 429 with Retry-After, in a translated page, and a replay gets problem+json; a second app
-    instance on the same database (another gunicorn worker) refuses it too; another address is not
-    affected. The clock stands still mid-window: the counters' windows are fixed, and a run that
-    crossed a quarter hour started counting again."""
-    with frozen(datetime(2026, 3, 2, 9, 5, tzinfo=timezone.utc)):
-        guess_tokens_across_workers(app)
-
-
-def guess_tokens_across_workers(app):
-    """The steps of test_token_guessing_is_stopped_across_workers."""
-    limit = app.config["RATE_LIMIT_BAD_TOKENS"][0]
+    address 429 with Retry-After (the seconds left in the window), in a translated page, and a replay
+    gets problem+json; a second app instance on the same database (another gunicorn worker) refuses
+    it too; another address is not affected; once the window has ended the address is answered again."""
+    limit, seconds = app.config["RATE_LIMIT_BAD_TOKENS"]
     client = app.test_client()
     for n in range(limit):
         assert client.get(f"/c/guess{n:04d}xxxxxxxxxxxxxxxxxxxxxxx", environ_base=GUESSER).status_code == 404
     refused = client.get("/c/guess-over-xxxxxxxxxxxxxxxxxxxxxx", environ_base=GUESSER,
                          headers={"Accept-Language": "zh-CN"})
-    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    window_end = MID_WINDOW.timestamp() // seconds * seconds + seconds
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) == window_end - MID_WINDOW.timestamp()
     assert "尝试次数过多" in text_of(refused)
     replay = client.post("/c/guess-replay-xxxxxxxxxxxxxxxxxxxxx/problem", environ_base=GUESSER, csrf=False,
                          data={"p-note": "x"}, headers={"Authorization": "Link", "Idempotency-Key": "g-1",
@@ -95,9 +101,11 @@ def guess_tokens_across_workers(app):
     for hostile in ("%00abc", "x" * 5000, "9" * 30):
         answer = client.get(f"/c/{hostile}", environ_base={"REMOTE_ADDR": "198.51.100.4"})
         assert answer.status_code == 404, hostile
+    with frozen(datetime.fromtimestamp(window_end, timezone.utc)):  # the next window: counted afresh
+        assert client.get("/c/guess-later-xxxxxxxxxxxxxxxxxxxxx", environ_base=GUESSER).status_code == 404
 
 
-def test_posts_are_limited_per_link_and_per_address(app, make_order, as_user):
+def test_posts_are_limited_per_link_and_per_address(app, make_order, as_user, mid_window):
     """With small limits: the sixth post through one link is 429; the address's allowance covers
     every link it posts to; another address still posts through the same link's neighbour."""
     app.config.update(RATE_LIMIT_POSTS_PER_LINK=(5, 3600), RATE_LIMIT_POSTS_PER_ADDRESS=(8, 3600))
