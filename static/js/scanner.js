@@ -184,19 +184,23 @@ function start() {
   async function read() {
     if (!stream || !detector || leaving) { return; }
     if (video.readyState < 2) { schedule(); return; }
-    let codes = [];
+    let codes = null;
     try {
       codes = await detector.detect(video);
     } catch (error) {
-      // A frame that could not be read: the next one will do.
+      // A frame that could not be read: the next one will do (it says nothing of what is in view).
     }
-    const now = Date.now();
-    const inView = new Set(codes.map(function (code) { return code.rawValue; }).filter(Boolean));
+    if (codes) { saw(codes.map(function (code) { return code.rawValue; }).filter(Boolean), Date.now()); }
+    if (stream) { schedule(); }
+  }
+
+  function saw(values, now) {
+    // The codes of one read: those missing from it start their time out of sight; the others count.
+    const inView = new Set(values);
     seen.forEach(function (missedSince, code) {
       if (missedSince === null && !inView.has(code)) { seen.set(code, now); }
     });
     inView.forEach(function (code) { found(code, now); });
-    if (stream) { schedule(); }
   }
 
   function found(code, now) {

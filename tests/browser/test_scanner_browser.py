@@ -28,17 +28,21 @@ EAN = "4006381333931"
 DECODE_TIMEOUT = 60_000  # ms: compiling 1 MB of WebAssembly on two busy cores takes a while
 
 
-def write_y4m(image: Image.Image, path) -> str:
-    """One 4:2:0 frame of image as a Y4M file (Chromium's fake camera loops it); returns the path."""
-    frame = image.convert("RGB").resize((WIDTH, HEIGHT)).convert("YCbCr")  # JFIF: full range, as C420jpeg
-    y, cb, cr = frame.split()
+FPS = 10  # the fake camera's frames a second
+
+
+def write_y4m(images: Image.Image | list[Image.Image], path) -> str:
+    """The images as 4:2:0 frames of a Y4M file at FPS (Chromium's fake camera loops it); returns the path."""
     half = (WIDTH // 2, HEIGHT // 2)
     with open(path, "wb") as out:
-        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode())
-        out.write(b"FRAME\n")
-        out.write(y.tobytes())
-        out.write(cb.resize(half, Image.BOX).tobytes())
-        out.write(cr.resize(half, Image.BOX).tobytes())
+        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for image in images if isinstance(images, list) else [images]:
+            frame = image.convert("RGB").resize((WIDTH, HEIGHT)).convert("YCbCr")  # JFIF: full range, as C420jpeg
+            y, cb, cr = frame.split()
+            out.write(b"FRAME\n")
+            out.write(y.tobytes())
+            out.write(cb.resize(half, Image.BOX).tobytes())
+            out.write(cr.resize(half, Image.BOX).tobytes())
     return str(path)
 
 
@@ -93,7 +97,7 @@ def take_logged_failure(page, browser_problems, fragment: str) -> None:
 
 @pytest.fixture
 def camera(launch_browser, browser_context_args, browser_problems, tmp_path):
-    """camera(picture) -> a watched phone context whose camera shows picture (its own Chromium)."""
+    """camera(picture or [frames]) -> a watched phone context whose camera shows it, looped (its own Chromium)."""
     browsers = []
 
     def open_with(picture: Image.Image):
@@ -148,12 +152,10 @@ def test_scanning_a_work_order_label_opens_it(app, live_server, camera, browser_
     browser_problems.check(page)
 
 
-def test_packing_by_product_barcode(app, live_server, camera, browser_problems, shoot, make_order, make_product,
-                                   make_user):
-    """The warehouse packs by scanning the maker's EAN-13: the first unchecked line of that product
-    is ticked off in the database, and only once while the code stays in front of the camera."""
+def packing_two_lines_of_one_product(app, make_order, make_product):
+    """Shipment SCAN-S1 with two lines of product BRK-1 (barcode EAN) to pack: (id, ticked, line ids),
+    where ticked() gives the ids of the lines checked in the database."""
     product_id = make_product("BRK-1")
-    make_user("warehouse", username="wanda", name="Wanda Warehouse")
     order_id = make_order("in_production")
     with app.app_context():
         db.session.get(Product, product_id).barcode = EAN
@@ -168,12 +170,21 @@ def test_packing_by_product_barcode(app, live_server, camera, browser_problems, 
                                    ShipmentLine(order_line_id=second.id, quantity=Decimal("30"))])
         db.session.add(shipment)
         db.session.commit()
-        shipment_id, (line_a, line_b) = shipment.id, [line.id for line in shipment.lines]
+        shipment_id, lines = shipment.id, [line.id for line in shipment.lines]
 
     def ticked() -> set[int]:
         with app.app_context():
             return set(db.session.scalars(db.select(ShipmentLine.id).where(
                 ShipmentLine.shipment_id == shipment_id, ShipmentLine.checked_at.is_not(None))))
+    return shipment_id, ticked, lines
+
+
+def test_packing_by_product_barcode(app, live_server, camera, browser_problems, shoot, make_order, make_product,
+                                   make_user):
+    """The warehouse packs by scanning the maker's EAN-13: the first unchecked line of that product
+    is ticked off in the database, and only once while the code stays in front of the camera."""
+    make_user("warehouse", username="wanda", name="Wanda Warehouse")
+    shipment_id, ticked, (line_a, line_b) = packing_two_lines_of_one_product(app, make_order, make_product)
 
     page = camera(ean13_frame(EAN)).new_page()
     log_in(page, live_server, "wanda")
@@ -219,6 +230,23 @@ def test_packing_by_product_barcode(app, live_server, camera, browser_problems, 
     settle(page)
     assert_fits(page)
     shoot(page, "scanner-02-packing-tablet")
+    browser_problems.check(page)
+
+
+def test_a_label_taken_away_and_shown_again_counts_again(app, live_server, camera, browser_problems, make_order,
+                                                        make_product, make_user):
+    """The second box of the same product: its label in view for a second, then out of sight for
+    three (longer than the quiet time), then in view again (the camera loops): the next line of that
+    product is ticked, and nothing more."""
+    make_user("warehouse", username="wanda", name="Wanda Warehouse")
+    shipment_id, ticked, lines = packing_two_lines_of_one_product(app, make_order, make_product)
+    nothing = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    page = camera([ean13_frame(EAN)] * FPS + [nothing] * (3 * FPS)).new_page()
+    log_in(page, live_server, "wanda")
+    page.goto(f"{live_server}/scan?shipment={shipment_id}")
+    expect(page.locator("#scan-progress")).to_have_text("2 of 2 lines checked", timeout=DECODE_TIMEOUT)
+    assert ticked() == set(lines)
+    expect(page.locator("#scan-results li.ok")).to_have_count(2)
     browser_problems.check(page)
 
 
