@@ -179,24 +179,22 @@ def hand_over(context, app, base: str, client) -> None:
     context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base}])
 
 
-def watch_requests(page):
-    """Keep the page's open requests in page.pending_requests (see quiet())."""
-    page.pending_requests = pending = set()
-    page.on("request", lambda request: pending.add(request))
-    page.on("requestfinished", lambda request: pending.discard(request))
-    page.on("requestfailed", lambda request: pending.discard(request))
-    return page
+class OpenRequests:
+    """The requests a page has started and not yet finished (an htmx panel loading after the page)."""
 
+    def __init__(self, page):
+        self.page, self.open = page, set()
+        page.on("request", lambda request: self.open.add(request))
+        page.on("requestfinished", lambda request: self.open.discard(request))
+        page.on("requestfailed", lambda request: self.open.discard(request))
 
-def quiet(page, timeout: float = 10.0) -> None:
-    """Wait until no request the page started is still open (an htmx panel loading after the page),
-    so that closing the phone leaves no answer half sent. Unlike Playwright's "networkidle", this
-    does not wait a further half second of silence."""
-    pending = page.pending_requests
-    deadline = time.monotonic() + timeout
-    while pending and time.monotonic() < deadline:
-        page.wait_for_timeout(20)
-    assert not pending, f"still loading: {[request.url for request in pending]}"
+    def wait_until_none(self, timeout: float = 10.0) -> None:
+        """Wait until none is open, so that moving on leaves no answer half sent. Unlike Playwright's
+        "networkidle", this does not wait a further half second of silence."""
+        deadline = time.monotonic() + timeout
+        while self.open and time.monotonic() < deadline:
+            self.page.wait_for_timeout(20)
+        assert not self.open, f"still loading: {[request.url for request in self.open]}"
 
 
 def too_wide(page, base: str, paths: list[str], who: str) -> list[str]:
@@ -218,7 +216,7 @@ def too_wide(page, base: str, paths: list[str], who: str) -> list[str]:
 
 
 def visit_as_people(browser, app, base, people, locale: str) -> tuple[list[str], set[str], int]:
-    """Each person on their own phone in locale: the problems, the customer links seen, pages visited.
+    """Each person's pages on a phone in locale: the problems, the customer links seen, pages visited.
     A page another person with the same roles has shown is not shown again (two sales people)."""
     from webapp.demo import USERS
     roles = {username: tuple(sorted(person_roles)) for username, _, person_roles, *_ in USERS}
@@ -227,7 +225,8 @@ def visit_as_people(browser, app, base, people, locale: str) -> tuple[list[str],
     # and scripts, which a phone of each person's own would fetch again for every person.
     context = browser.new_context(**CRAWL_PHONE, locale="zh-CN" if locale == "zh" else "en-GB")
     try:
-        page = watch_requests(context.new_page())
+        page = context.new_page()
+        requests = OpenRequests(page)
         for username in people:
             paths, client = reachable_pages(app, base, username, locale)
             customer_links |= {path for path in paths if path.startswith("/c/")}
@@ -237,7 +236,7 @@ def visit_as_people(browser, app, base, people, locale: str) -> tuple[list[str],
             hand_over(context, app, base, client)
             problems += too_wide(page, base, staff_paths, username)
             visited += len(staff_paths)
-            quiet(page)  # the next person's language is stored while no request of this one is open
+            requests.wait_until_none()  # the next person's language is stored while no request of this one is open
     finally:
         context.close()
     return problems, customer_links, visited
@@ -275,10 +274,11 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, demo_server, part):
         for language in ("zh-CN", "en-GB"):
             context = browser.new_context(**CRAWL_PHONE, locale=language)
             try:
-                page = watch_requests(context.new_page())
+                page = context.new_page()
+                requests = OpenRequests(page)
                 problems += too_wide(page, base, sorted(links), f"customer ({language})")
                 visited += len(links)
-                quiet(page)
+                requests.wait_until_none()
             finally:
                 context.close()
     print(f"{visited} pages at 390 px in {time.monotonic() - started:.0f} s")
