@@ -287,7 +287,9 @@ class WalkClient(CsrfClient):
     """The test client with its cookies matched on the host alone. Werkzeug's client rebuilds the whole
     URL of every request to pick the cookies to send and to file those it gets back, and decoding a
     megabyte address so takes longer than the app takes to refuse it; every cookie of this app is set
-    for the path "/", so the path and query cannot change which ones apply."""
+    for the path "/", so the path and query cannot change which ones apply. It uses the client's own
+    cookie helpers (private in werkzeug 3): a werkzeug that renames them fails this walk at its first
+    request, not silently."""
 
     def run_wsgi_app(self, environ, buffered=False):
         """Send the request with the host's cookies; keep the cookies the answer sets."""
