@@ -133,16 +133,19 @@ def domains() -> tuple:
     """The domain packages, in the order their blueprints are registered: the one place that names
     them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
     from . import (admin, aftersales, auth, costing, customers, documents, main, orders, production, public,
-                   pwa, requirements, scan, shipping, sync)
+                   purchasing, pwa, quality, requirements, scan, shipping, stock, sync)
     return (
         auth,
         main,
         customers,
         requirements,
+        stock,
+        purchasing,
         orders,
         admin,
         documents,  # adds its PDF routes to the shipping and public blueprints, registered after it
         production,
+        quality,
         shipping,
         aftersales,
         costing,

@@ -47,6 +47,15 @@ class Quantity(ScaledDecimal):
     places = Decimal("0.001")
 
 
+class Fine(ScaledDecimal):
+    """A quantity per unit or a unit cost in millionths (a BOM line of 0.0042 kg, ¥0.0125 a piece):
+    money and order quantities are too coarse for them (docs/decisions.md)."""
+
+    cache_ok = True
+    scale = 1_000_000
+    places = Decimal("0.000001")
+
+
 class Percent(ScaledDecimal):
     """A percentage with two decimals (13.00 means 13 %)."""
 

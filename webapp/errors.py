@@ -56,7 +56,7 @@ def init_app(app) -> None:
 
     @app.errorhandler(TransitionError)
     def transition_error(error: TransitionError):
-        return render_error(error.status, _(error.message))
+        return render_error(error.status, error.translated())
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -45,6 +45,9 @@ class FirmSettings(db.Model):
     # Sales reps (users whose only office role is sales) see only the customers they own and those
     # customers' orders; others of theirs answer 404 (webapp/loading.py).
     sales_own_customers_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Which orders need a first article (打样 / 首件确认) approved by the customer before mass
+    # production: never, new (a product this customer has not had before), or always.
+    first_article: Mapped[str] = mapped_column(String(12), default="never", server_default="never")
     # The firm's seal (公章) as an image, printed on the customers' PDF copies; None: no seal.
     seal_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
 

@@ -17,10 +17,17 @@ def NP_(context: str, message: str) -> tuple[str, str]:
 class TransitionError(Exception):
     """A transition that may not happen: 403 (wrong role) or 409 (wrong state or a rule)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, **params):
         super().__init__(message)
         self.status = status
         self.message = message
+        # Values the message names (%(available)s ...): filled in after it is translated.
+        self.params = params
+
+    def translated(self) -> str:
+        """The message in the reader's language, its values filled in."""
+        from flask_babel import gettext
+        return gettext(self.message, **self.params)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class WorkOrder(db.Model):
     actual_qc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     actual_done: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The bill of materials it was released with (a later change of the BOM does not change it).
+    bom_version_id: Mapped[int | None] = mapped_column(ForeignKey("bom_version.id"))
 
     order = relationship("Order", back_populates="work_orders")
     line = relationship("OrderLine")
