@@ -27,3 +27,9 @@ sessions_revoked = _signals.signal("sessions-revoked")
 # sender: a customer. A receiver answers True when records already carry the customer's abbreviation
 # (orders numbered with it): it may then no longer change.
 customer_abbreviation_used = _signals.signal("customer-abbreviation-used")
+# sender: the material (stock); goods of it were received and may now be used (production checks the
+# work orders waiting for it; purchasing sends it after a receipt).
+stock_received = _signals.signal("stock-received")
+# sender: the lot (quality); an inspection passed, failed or released it (production re-checks
+# availability; purchasing may tell the supplier).
+lot_status_changed = _signals.signal("lot-status-changed")

@@ -112,6 +112,9 @@ def init_app(app) -> None:
 # refuses any other reach into the package).
 _PUBLIC = {
     "take_from_stock": "stock",
+    "WorkOrder": "models",
+    "lifecycle": "lifecycle",
+    "services": "services",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

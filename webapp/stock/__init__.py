@@ -47,6 +47,9 @@ _PUBLIC = {
     "Reservation": "models",
     "BomVersion": "models",
     "BomLine": "models",
+    "Stocktake": "models",
+    "ledger": "ledger",
+    "bom": "bom",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
