@@ -87,8 +87,8 @@ def input_number(value, places: int = 3, locale=None) -> str:
         return ""
     if places == 0:
         pattern = "0"
-    elif places == 3:
-        pattern = "0.###"
+    elif places in (3, 6):  # quantities: no trailing zeros
+        pattern = "0." + "#" * places
     else:
         pattern = "0." + "0" * places
     return format_decimal(Decimal(value), format=pattern, locale=locale or number_locale())

@@ -33,3 +33,6 @@ stock_received = _signals.signal("stock-received")
 # sender: the lot (quality); an inspection passed, failed or released it (production re-checks
 # availability; purchasing may tell the supplier).
 lot_status_changed = _signals.signal("lot-status-changed")
+# sender: a work order about to finish (go to QC). A receiver answers a message id when it must wait
+# (quality: a first article the customer has not approved yet), else None.
+work_order_finishing = _signals.signal("work-order-finishing")

@@ -42,6 +42,19 @@ def quantity_input(value) -> str:
     return input_number(value, places=3)
 
 
+def fine_quantity(value) -> str:
+    """A quantity per unit or of a material, to six places without trailing zeros (0.0042)."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value).normalize(), format="#,##0.######")
+
+
+def fine_input(value) -> str:
+    """A fine quantity as an input's value (no grouping)."""
+    from .forms import input_number
+    return input_number(value, places=6)
+
+
 def datetime_local(value, fmt: str = "medium") -> str:
     """Format an aware UTC time in the firm's time zone."""
     return format_datetime(value, fmt) if value else "—"
@@ -119,7 +132,8 @@ def _clock_rule(key: str) -> str:
 def init_app(app) -> None:
     """Register the filters and globals."""
     from .i18n import local_date
-    app.jinja_env.filters.update(money=money, qty=quantity, qty_input=quantity_input, dt=datetime_local, d=date_local,
+    app.jinja_env.filters.update(money=money, qty=quantity, qty_input=quantity_input, fine=fine_quantity,
+                                 fine_input=fine_input, dt=datetime_local, d=date_local,
                                  state=state_label, label=label, event=event_label, format_list=list_in_words,
                                  local_date=local_date, tel=tel_href)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),

@@ -65,7 +65,10 @@ def _offline_pages(user, people: set, room: int) -> list:
     work_orders = db.session.scalars(
         db.select(WorkOrder).where(WorkOrder.status != "done", WorkOrder.owner_id.in_(people))
         .order_by(WorkOrder.planned_start, WorkOrder.id).limit(room)).all()
-    return [url_for("production.index")] + [url_for("production.floor", token=w.token) for w in work_orders]
+    pages = [url_for("production.index")]
+    for w in work_orders:
+        pages += [url_for("production.floor", token=w.token), url_for("production.work_order_materials", token=w.token)]
+    return pages[:room]
 
 
 DOMAIN = register(Domain(
@@ -75,6 +78,8 @@ DOMAIN = register(Domain(
                                      "warehouse"}),
         "workorder.manage": frozenset({"production", "operations"}),
         "workorder.report": frozenset({"worker", "production"}),
+        # Take material from stock to a work order and back (领料 / 退料): the warehouse, or the floor.
+        "material.issue": frozenset({"warehouse", "production", "worker"}),
     },
     events={
         "work_order.created": N_("Work order created"),
@@ -88,6 +93,8 @@ DOMAIN = register(Domain(
         "work_order.fail_qc": N_("QC rejected pieces"),
         "work_order.block": N_("Work stopped"),
         "work_order.unblock": N_("Work resumed"),
+        "work_order.issued": N_("Material issued"),
+        "work_order.returned": N_("Material returned to stock"),
     },
     events_saying_state=frozenset({"work_order.block", "work_order.unblock", "work_order.start",
                                    "work_order.pass_qc", "work_order.materials_ready"}),

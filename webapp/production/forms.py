@@ -77,3 +77,10 @@ class QcFailForm(FlaskForm):
     disposition = SelectField(_l("What happens to them"),
                               choices=options(*[(k, DISPOSITION_LABELS[k]) for k in QC_DISPOSITIONS]))
     note = TextAreaField(_l("What is wrong"), validators=[Length(max=2000)])
+
+
+class IssueForm(OfflineForm):
+    """Material to a work order (领料) or back from it (退料): the lot, scanned or typed, and how much."""
+
+    lot = StringField(_l("Lot (scan its label or type its code)"), validators=[DataRequired(), Length(max=300)])
+    quantity = DecimalText(_l("Quantity"), places=6, minimum=0, validators=[filled, positive])

@@ -13,7 +13,7 @@ from ..photos import save_photos
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
+from . import lifecycle, materials, notices  # noqa: F401  (notices: the messages notify() sends)
 from .models import QC_DISPOSITIONS, Anomaly, ProgressReport, QcRejection, WorkOrder
 
 # Default plan, counted back from the delivery date (days).
@@ -66,6 +66,7 @@ def create_work_orders(order, user, at_release: bool = False) -> list[WorkOrder]
     for work_order in created:
         audit.record("work_order.created", order, actor=user, entity_type="order",
                      after={"work_order": work_order.number, "quantity": str(work_order.quantity)})
+        materials.reserve(work_order, user)  # its BOM's materials held; a shortage asks purchasing
     return created
 
 
@@ -86,15 +87,24 @@ def split(work_order: WorkOrder, quantity: Decimal, user) -> WorkOrder:
     db.session.flush()
     audit.record("work_order.split", work_order.order, actor=user, entity_type="order",
                  after={"from": work_order.number, "to": new.number, "quantity": str(quantity)})
+    new.bom_version_id = work_order.bom_version_id
+    materials.reserve(work_order, user)
+    materials.reserve(new, user)
     return new
 
 
-def move(work_order: WorkOrder, name: str, user, note: str | None = None) -> str:
-    """Apply a work-order transition, stamp its milestone, and move the order on when all are done."""
+def move(work_order: WorkOrder, name: str, user, note: str | None = None, system: bool = False) -> str:
+    """Apply a work-order transition, stamp its milestone, and move the order on when all are done.
+    system: the app itself moves it (materials received reach "materials purchased")."""
     detail = {"number": work_order.number}
     if name == "pass_qc":  # the quantity QC passed, for the order's timeline
         detail["good"] = str(work_order.good)
-    status = transition(work_order, lifecycle.MACHINE, name, user, note=note, detail=detail)
+    if system:
+        checked = lifecycle.MACHINE.check(work_order, name, {"system"}, context={"system": True})
+        status = transition(work_order, lifecycle.MACHINE, name, roles={"system"}, actor_kind="system",
+                            note=note, detail=detail, checked=checked)
+    else:
+        status = transition(work_order, lifecycle.MACHINE, name, user, note=note, detail=detail)
     now = utcnow()
     if name == "materials_ready":
         work_order.actual_materials = now
@@ -104,6 +114,8 @@ def move(work_order: WorkOrder, name: str, user, note: str | None = None) -> str
         work_order.actual_qc = now
     elif name == "pass_qc":
         work_order.actual_done = now
+        materials.finish_goods(work_order, user)  # the good pieces become a finished-goods lot
+        materials.close(work_order)
         order = work_order.order
         db.session.flush()
         if order.status == "in_production" and order.all_work_done:

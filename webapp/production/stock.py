@@ -1,33 +1,21 @@
-"""Stock going out: the one function that takes a quantity out of a product's on-hand stock.
-
-The stock ledger (stock moves with lots, in the stock and quality issue) re-implements
-take_from_stock(); every caller stays as it is.
-"""
+"""Stock going out for a shipment: the one function shipping calls to take a product out of stock.
+It posts through the stock ledger (webapp/stock/ledger.py), oldest lots first."""
 from decimal import Decimal
 
 from .. import audit
-from ..extensions import db
 from ..statemachine import N_, TransitionError
-from .models import Product
+from ..stock import ledger, products
 
 
-def on_hand(product: Product) -> Decimal:
-    """The product's current on-hand stock, re-read (and on PostgreSQL locked) for a write."""
-    fresh = db.session.scalars(db.select(Product).where(Product.id == product.id).with_for_update()
-                               .execution_options(populate_existing=True)).one()
-    return fresh.on_hand
-
-
-def take_from_stock(product: Product, quantity: Decimal, reason: str, ref: str, user=None) -> Decimal:
+def take_from_stock(product, quantity: Decimal, reason: str, ref: str, user=None, doc_id: int | None = None) -> Decimal:
     """Take quantity of product out of stock for reason (e.g. "shipment") and ref (e.g. the shipment
     number); refuse (409) more than is on hand. Return what is left."""
     if quantity <= 0:
         raise TransitionError(409, N_("Take a quantity above zero out of stock."))
-    available = on_hand(product)
-    if quantity > available:
-        raise TransitionError(409, N_("There is not enough stock on hand for this quantity."))
-    product.on_hand = available - quantity
+    before = product.on_hand
+    moves = products.take_product(product, quantity, ledger.Doc(reason, doc_id, ref), user)
     audit.record("stock.taken", product, actor=user, entity_type="product",
-                 before={"on_hand": str(available)},
-                 after={"on_hand": str(product.on_hand), "quantity": str(quantity), "reason": reason, "ref": ref})
+                 before={"on_hand": str(before)},
+                 after={"on_hand": str(product.on_hand), "quantity": str(quantity), "reason": reason, "ref": ref,
+                        "lots": [m.lot.code for m in moves]})
     return product.on_hand

@@ -24,9 +24,9 @@ from ..sync import Applied, Conflict, Invalid
 from ..sync import offline_capable
 from ..statemachine import TransitionError
 from ..uploads import UploadError
-from . import bp, labels, lifecycle, services
+from . import bp, labels, lifecycle, materials, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
-from .forms import KIND_LABELS, AnomalyForm, PlanForm, ProgressForm, QcFailForm, ResolveForm, SplitForm
+from .forms import KIND_LABELS, AnomalyForm, IssueForm, PlanForm, ProgressForm, QcFailForm, ResolveForm, SplitForm
 from .models import Anomaly, WorkOrder
 
 QUICK_AMOUNTS = (1, 5, 10)
@@ -294,3 +294,58 @@ def resolve(anomaly_id: int):
 def photo(photo_id: int):
     """A progress or anomaly photo (the older address of photos.full)."""
     return send_photo(get_photo(photo_id, ("progress", "anomaly")))
+
+
+# --- the work order's materials (领料 / 退料) ---------------------------------------------------------
+
+def materials_context(work_order: WorkOrder, form=None) -> dict:
+    """What the materials page shows: each material's need, issued, stock, supply, and its lots."""
+    return {"work_order": work_order, "rows": materials.status(work_order, with_lots=True),
+            "form": form or IssueForm(prefix="i"),
+            "can_issue": can(current_user, "material.issue") and work_order.status != "done"}
+
+
+@bp.get("/w/<token>/materials")
+@login_required
+def work_order_materials(token: str):
+    """A work order's materials line by line: ready, short, ordered or late; issue by scanning a lot."""
+    work_order = by_token(token)
+    keep_offline()
+    return render("production/materials.html", **materials_context(work_order))
+
+
+@bp.post("/w/<token>/materials/<direction>")
+@offline_capable
+@login_required
+def issue_material(token: str, direction: str):
+    """Issue a lot's material to the work order, or return it to stock. Works offline."""
+    if direction not in ("issue", "return"):
+        abort(404)
+    work_order = by_token(token, "material.issue")
+    form = IssueForm(prefix="i")
+    lot = materials.lot_by_code(form.lot.data) if form.validate_on_submit() else None
+    if form.lot.data and not form.lot.errors and lot is None:
+        form.lot.errors = [_("No lot has this code or label. Check the label or type the lot code.")]
+    page = _materials_page(work_order.id, form)
+    if form.errors:
+        return Invalid(form, page)
+    try:
+        if direction == "issue":
+            materials.issue(work_order, lot, form.quantity.data, current_user)
+            message = _("Issued %(qty)s %(unit)s of lot %(lot)s.", qty=quantity(form.quantity.data),
+                        unit=lot.material.stock_unit, lot=lot.code)
+        else:
+            materials.return_to_stock(work_order, lot, form.quantity.data, current_user)
+            message = _("Returned %(qty)s %(unit)s of lot %(lot)s to stock.", qty=quantity(form.quantity.data),
+                        unit=lot.material.stock_unit, lot=lot.code)
+    except TransitionError as error:
+        form.quantity.errors = [error.translated()]
+        return Conflict(error.translated(), _materials_page(work_order.id, form, status=error.status),
+                        status=error.status)
+    return Applied(message, url_for("production.work_order_materials", token=token))
+
+
+def _materials_page(work_order_id: int, form, status: int = 422):
+    """The materials page again with the form as typed and its errors."""
+    return lambda: render("production/materials.html", status_code=status,
+                          **materials_context(db.session.get(WorkOrder, work_order_id), form))

@@ -38,6 +38,7 @@ _PUBLIC = {
     "PurchaseRequest": "models",
     "PurchaseOrder": "models",
     "PurchaseOrderLine": "models",
+    "services": "services",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

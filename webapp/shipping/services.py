@@ -11,6 +11,7 @@ from ..orders import lifecycle as order_lifecycle
 from ..fingerprints import canonical_json, sha256_of
 from ..photos import save_photos
 from ..production import take_from_stock
+from ..stock import ledger, products
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
@@ -87,7 +88,10 @@ def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[i
     lines = {line.id: line for line in order.lines}
     for sline in shipment.lines:
         if sline.from_stock:
-            take_from_stock(lines[sline.order_line_id].product, sline.quantity, "shipment", shipment.number, user)
+            take_from_stock(lines[sline.order_line_id].product, sline.quantity, "shipment", shipment.number, user,
+                            doc_id=shipment.id)
+        else:
+            _ship_made_goods(order, lines[sline.order_line_id], sline, shipment, user)
     links.issue("courier", shipment.id, days=60)
     signals.shipment_created.send(order)  # the cost sheet's logistics actual is its freight
     audit.record("shipment.created", order, actor=user, entity_type="order",
@@ -95,6 +99,19 @@ def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[i
                         "lines": {str(k): str(v) for k, v in chosen.items()},
                         "from_stock": [str(sline.order_line_id) for sline in shipment.lines if sline.from_stock]})
     return shipment
+
+
+def _ship_made_goods(order, line, sline: ShipmentLine, shipment: Shipment, user) -> None:
+    """Made-to-order goods leave their work orders' finished-goods lots (the batch is the lot): the
+    ledger then traces a lot to the shipment. Work orders done before the ledger made no lot; their
+    goods ship as before."""
+    made = products.made_lots([w.id for w in order.work_orders if w.order_line_id == line.id])
+    if not made or line.product is None:
+        return
+    moves = products.take_product(line.product, sline.quantity, ledger.Doc("shipment", shipment.id, shipment.number),
+                                  user, lots=made)
+    if not sline.batch:
+        sline.batch = ", ".join(dict.fromkeys(m.lot.code for m in moves))[:60]
 
 
 def check_line(shipment: Shipment, line: ShipmentLine, batch: str, user) -> None:

@@ -50,6 +50,7 @@ _PUBLIC = {
     "Stocktake": "models",
     "ledger": "ledger",
     "bom": "bom",
+    "products": "products",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

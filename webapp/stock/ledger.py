@@ -187,11 +187,14 @@ def receive(material: Material, quantity: Decimal, location: Location, *, unit_c
 # --- What there is -------------------------------------------------------------------------------
 
 def on_hand(material_id: int, *, usable_only: bool = False) -> Decimal:
-    """The material's stock in every lot and location (only lots that may be used, if asked)."""
+    """The material's stock in every lot and location. usable_only: only lots that may be used for
+    anything — not held by an inspection, and not finished goods made for an order (those wait for
+    that order's shipment)."""
     query = db.select(db.func.coalesce(db.func.sum(StockBalance.on_hand), 0)).where(
         StockBalance.material_id == material_id)
     if usable_only:
-        query = query.join(Lot, Lot.id == StockBalance.lot_id).where(Lot.status == "available")
+        query = query.join(Lot, Lot.id == StockBalance.lot_id).where(Lot.status == "available",
+                                                                     Lot.work_order_id.is_(None))
     return _sum(query)
 
 
@@ -202,12 +205,14 @@ def _sum(query) -> Decimal:
 
 def reserved(material_id: int, *, except_work_order: int | None = None) -> Decimal:
     """What released work orders still hold of the material."""
-    query = db.select(db.func.coalesce(db.func.sum(Reservation.quantity - Reservation.issued), 0)).where(
-        Reservation.material_id == material_id, Reservation.closed.is_(False),
-        Reservation.quantity > Reservation.issued)
+    where = [Reservation.material_id == material_id, Reservation.closed.is_(False),
+             Reservation.quantity > Reservation.issued]
     if except_work_order is not None:
-        query = query.where(Reservation.work_order_id != except_work_order)
-    return _sum(query)
+        where.append(Reservation.work_order_id != except_work_order)
+    # Two sums, each typed as its column (a sum of a difference would come back unscaled).
+    held = _sum(db.select(db.func.coalesce(db.func.sum(Reservation.quantity), 0)).where(*where))
+    issued = _sum(db.select(db.func.coalesce(db.func.sum(Reservation.issued), 0)).where(*where))
+    return held - issued
 
 
 def available(material_id: int, *, except_work_order: int | None = None) -> Decimal:
@@ -216,13 +221,14 @@ def available(material_id: int, *, except_work_order: int | None = None) -> Deci
 
 
 def lots_with_stock(material_id: int, *, usable_only: bool = True) -> list[tuple[Lot, StockBalance]]:
-    """The material's lots with stock, oldest first (first in, first out), with their balance rows."""
+    """The material's lots with stock, oldest first (first in, first out), with their balance rows;
+    usable_only as in on_hand()."""
     query = (db.select(Lot, StockBalance).join(StockBalance, StockBalance.lot_id == Lot.id)
              .where(Lot.material_id == material_id, StockBalance.on_hand > 0).order_by(Lot.created_at, Lot.id,
                                                                                         StockBalance.id))
     if usable_only:
-        query = query.where(Lot.status == "available")
-    return list(db.session.execute(query).tuples())
+        query = query.where(Lot.status == "available", Lot.work_order_id.is_(None))
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def ledger_total(material_id: int) -> Decimal:
