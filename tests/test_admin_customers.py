@@ -205,10 +205,17 @@ def test_on_hand_with_three_decimals_is_kept_exactly(app, as_user):
     assert str(by(app, Product, model="BRK-2").on_hand) == "1234.125"
 
 
-def test_product_form_shows_stock_as_typed_numbers(app, as_user, make_product):
+def test_stock_is_typed_only_when_a_product_is_created(app, as_user, make_product):
+    """Opening stock is typed with a new product; after that only the stock ledger moves it: the
+    edit form shows the figure and has no field for it, and a posted figure is ignored."""
     product_id = make_product("BRK-1", on_hand="100")
-    page = text_of(as_user("warehouse").get(f"/customers/products/{product_id}/edit"))
-    assert re.search(r'name="on_hand"[^>]*value="100"', page), re.findall(r"<input[^>]*on_hand[^>]*>", page)
+    client = as_user("warehouse")
+    page = text_of(client.get(f"/customers/products/{product_id}/edit"))
+    assert 'name="on_hand"' not in page and "100" in page
+    assert client.post(f"/customers/products/{product_id}/edit",
+                       data=product_form(model="BRK-1", on_hand="5")).status_code == 303
+    assert str(by(app, Product, model="BRK-1").on_hand) == "100.000"
+    assert 'name="on_hand"' in text_of(client.get("/customers/products/new"))
 
 
 @pytest.mark.parametrize("kind", ["customer-prepayment", "product-price", "settings-threshold"])

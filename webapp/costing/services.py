@@ -33,6 +33,15 @@ def freight(order) -> Decimal:
     return total if total is not None else Decimal("0")
 
 
+def ledger_material(order) -> list[tuple[str, Decimal]]:
+    """Direct material per work order as the stock ledger has it (issued less returned, at the moving
+    average when it moved), for finance to read beside the sheet."""
+    from ..production import WorkOrder, materials
+    work_orders = db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id)
+                                     .order_by(WorkOrder.id)).all()
+    return [(w.number, materials.material_cost(w.id)) for w in work_orders]
+
+
 # Categories whose actual comes from the records rather than from finance's typing.
 COMPUTED = {"logistics": freight}
 

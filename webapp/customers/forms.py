@@ -71,14 +71,14 @@ class CustomerForm(FlaskForm):
 
 
 class ProductForm(FlaskForm):
-    """A product and its on-hand stock."""
+    """A product, and the stock it has when it is created (later only the stock ledger moves it)."""
 
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=60)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     unit = StringField(_l("Unit"), default=default_unit, validators=[DataRequired(), Length(max=20)])
     list_price = DecimalText(_l("List price (without tax)"), minimum=0, default=Decimal("0"),
                              validators=[filled])
-    on_hand = DecimalText(_l("On-hand stock"), places=3, minimum=0, default=Decimal("0"),
+    on_hand = DecimalText(_l("Opening stock"), places=3, minimum=0, default=Decimal("0"),
                           validators=[filled])
     barcode = StringField(_l("Maker's barcode (EAN-13, Code 128)"), validators=[Optional(), Length(max=60)],
                           filters=[lambda value: (value or "").strip() or None])

@@ -20,7 +20,7 @@ def save_customer(customer: Customer | None, form, user) -> Customer:
 
 
 def save_product(product: Product | None, form, user) -> Product:
-    """Create or update a product and its on-hand stock from its form, and audit it."""
+    """Create or update a product (a new one with its opening stock) from its form, and audit it."""
     if product is None:
         product = Product()
         db.session.add(product)

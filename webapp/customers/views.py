@@ -87,9 +87,11 @@ def _has_numbers(customer: Customer) -> bool:
 @login_required
 @requires("product.manage")
 def edit_product(product_id: int | None = None):
-    """Create or edit a product and its on-hand stock."""
+    """Create a product with its opening stock, or edit one (its stock then moves only in the ledger)."""
     product = load(Product, product_id, "product.manage") if product_id else None
     form = ProductForm(obj=product)
+    if product is not None:  # never typed again: receipts, issues, shipments and counts move it
+        del form.on_hand
     if form.validate_on_submit():
         clash = db.session.scalar(db.select(Product).where(
             Product.model == form.model.data.strip(), Product.id != (product.id if product else 0)))

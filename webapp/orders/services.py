@@ -442,12 +442,37 @@ def weekly_load(order: Order, weeks: int = 6) -> list[dict]:
     return buckets
 
 
-def stock_check(order: Order) -> list[dict]:
-    """On-hand stock per line's product against the quantity needed."""
-    out = []
+def stock_check(order: Order) -> dict:
+    """The warehouse's feasibility check, from the ledger: per line, the product's own stock against
+    the quantity; for what must be made, its bill of materials through every level (sub-assemblies
+    from their stock first) against available stock and open purchase orders, per material."""
+    from collections import defaultdict
+
+    from ..i18n import firm_today
+    from ..purchasing import services as purchasing
+    from ..stock import Material, bom, ledger
+    lines, needs = [], defaultdict(Decimal)
     for line in order.lines:
         product = line.product
-        on_hand = product.on_hand if product else None
-        out.append({"line": line, "on_hand": on_hand,
-                    "short": None if on_hand is None else max(line.quantity - on_hand, Decimal("0"))})
-    return out
+        if product is None:
+            lines.append({"line": line, "on_hand": None, "short": None, "bom": False})
+            continue
+        # A product whose stock the ledger has not taken over yet keeps its figure (a page reads, never writes).
+        own = bom.material_of(product)
+        free = max(ledger.available(own.id), Decimal("0")) if own is not None else product.on_hand
+        short = max(line.quantity - free, Decimal("0"))
+        has_bom = bom.current_bom(product.id) is not None
+        lines.append({"line": line, "on_hand": free, "short": short, "bom": has_bom})
+        if short > 0 and has_bom:
+            for material_id, need in bom.explode(product.id, short, ledger.available).items():
+                needs[material_id] += need
+    today, rows = firm_today(), []
+    for material_id, need in needs.items():
+        supply = purchasing.open_supply(material_id, today)
+        available = ledger.available(material_id)
+        incoming = sum((s.outstanding for s in supply), Decimal("0"))
+        rows.append({"material": db.session.get(Material, material_id), "need": need, "available": available,
+                     "incoming": incoming, "late": any(s.late for s in supply),
+                     "short": max(need - max(available, Decimal("0")) - incoming, Decimal("0"))})
+    rows.sort(key=lambda row: row["material"].code)
+    return {"lines": lines, "materials": rows}

@@ -122,6 +122,7 @@ _PUBLIC = {
     "WorkOrder": "models",
     "lifecycle": "lifecycle",
     "services": "services",
+    "materials": "materials",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

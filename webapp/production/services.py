@@ -67,7 +67,15 @@ def create_work_orders(order, user, at_release: bool = False) -> list[WorkOrder]
         audit.record("work_order.created", order, actor=user, entity_type="order",
                      after={"work_order": work_order.number, "quantity": str(work_order.quantity)})
         materials.reserve(work_order, user)  # its BOM's materials held; a shortage asks purchasing
+        _materials_there(work_order)
     return created
+
+
+def _materials_there(work_order: WorkOrder) -> None:
+    """A work order whose materials are all in stock already reaches "materials purchased"."""
+    if work_order.bom_version_id is not None and work_order.status == "planned" \
+            and not materials.waiting_for_material(work_order):
+        move(work_order, "materials_ready", None, system=True)
 
 
 def split(work_order: WorkOrder, quantity: Decimal, user) -> WorkOrder:

@@ -62,13 +62,17 @@ def index():
     the worker's own above them."""
     query = (db.select(WorkOrder).where(WorkOrder.status != "done", scope_orders(current_user, WorkOrder.order_id))
              .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line)))
+    waiting = request.args.get("waiting") == "material"
+    if waiting:  # planned with a BOM: a receipt covering them would have moved them on (materials.py)
+        query = query.where(WorkOrder.status == "planned", WorkOrder.bom_version_id.is_not(None))
     page = keyset_page(query, WorkOrder, WorkOrder.planned_start, nulls_last=True)
     # A worker's own are few: the first page's worth of them, in the same order, above the list.
     mine = [] if request.args.get("after") else keyset_page(
         query.where(WorkOrder.owner_id == current_user.id), WorkOrder, WorkOrder.planned_start,
         nulls_last=True, param="mine_after").rows
     keep_offline()
-    return render("production/index.html", mine=mine, work_orders=page.rows, next_after=page.next_after)
+    return render("production/index.html", mine=mine, work_orders=page.rows, next_after=page.next_after,
+                  waiting=waiting)
 
 
 @bp.get("/production/orders/<int:order_id>")

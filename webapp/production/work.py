@@ -22,6 +22,8 @@ DOMAIN.actions.update({
     "workorder.inspect": lifecycle.MACHINE.transitions["pass_qc"].roles,
     # Resolving is for production; operations follows anomalies on the production list.
     "anomaly.follow": frozenset({"production"}),
+    # Work orders whose materials are not all in stock (the supervisor and the warehouse follow them).
+    "material.follow": frozenset({"production", "warehouse"}),
 })
 
 # A work order still in its owner's hands.
@@ -101,3 +103,25 @@ work_item("anomaly.open", action="anomaly.follow", label=lazy_gettext("Anomaly t
                               .options(joinedload(Anomaly.work_order).options(*_naming()))
                               .order_by((Anomaly.severity != "blocking"), Anomaly.reported_at, Anomaly.id)),
           build=anomaly_item, more_url=_production_list)
+
+
+def waiting_for_material():
+    """Work orders with a bill of materials still planned: a receipt covering their materials moves
+    them to "materials purchased" by itself, so these are the ones whose materials are not there."""
+    return (db.select(WorkOrder).where(WorkOrder.status == "planned", WorkOrder.bom_version_id.is_not(None))
+            .options(*_naming()).order_by(WorkOrder.planned_materials, WorkOrder.id))
+
+
+def material_item(work_order: WorkOrder, user) -> WorkItem:
+    """A work order waiting for its materials."""
+    return WorkItem(_("Waiting for material"), work_order_ref(work_order),
+                    url_for("production.work_order_materials", token=work_order.token), work_order.created_at,
+                    "wait", due=work_order.planned_materials, due_kind=DUE_PLANNED, **_common(work_order))
+
+
+def _waiting_list() -> str:
+    return url_for("production.index", waiting="material")
+
+
+work_item("workorder.material", action="material.follow", label=lazy_gettext("Waiting for material"),
+          query=lambda user: waiting_for_material(), build=material_item, more_url=_waiting_list)
