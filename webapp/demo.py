@@ -31,11 +31,17 @@ from .i18n import firm_today, firm_zone
 from .orders import services as orders
 from .orders.models import OrderLine
 from .photos import Photo
+from . import signals
+from .production import materials as production_materials
 from .production import services as production
 from .production.models import Product
 from .requirements import services as requirements
 from .requirements.models import Attachment, Requirement
 from .shipping import services as shipping
+from .stock import bom as boms
+from .stock import ledger
+from .stock import products as stock_products
+from .stock.models import Location, Material
 from .wallclock import running_from as clock_at, utcnow
 
 DEMO_PASSWORD = "demo1234"
@@ -80,6 +86,45 @@ PRODUCTS = [
     ("PCB-X1", "控制板 Controller board", "件", "120.00", "150"),
     ("CAB-OAK", "橡木柜 Oak cabinet", "套", "860.00", "12"),
     ("PIN-08", "定位销 Ø8 Locating pin", "件", "0.85", "30000"),
+]
+
+# Where stock is kept: finished goods first (the default location), raw materials, the floor's line side.
+LOCATIONS = [("FG", "成品仓 Finished goods"), ("RAW", "原料仓 Raw materials"), ("LINE", "线边仓 Line side")]
+
+# Materials: code, name, stock unit, purchase unit, stock units per purchase unit, supplied by (a
+# customer's abbreviation: 客供料), inspected on receipt.
+MATERIALS = [
+    ("SUS304-1.5", "不锈钢板 SUS304 1.5mm", "kg", "t", "1000", None, False),
+    ("40CR-D50", "圆钢 40Cr Φ50", "kg", "t", "1000", None, True),
+    ("AL6061-T6", "铝板 6061-T6 8mm", "kg", "kg", "1", None, True),
+    ("STEEL45-D8", "圆钢 45# Φ8", "kg", "kg", "1", None, False),
+    ("SCREW-M3", "螺钉 M3×8", "pcs", "盒", "1000", None, False),
+    ("OAK-BOARD", "橡木板 Oak board", "m²", "m²", "1", None, False),
+    ("MCU-STM32", "客供芯片 STM32F103", "pcs", "pcs", "1", "SZCX", False),
+]
+
+# Bills of materials: product → (material code or a product model for its sub-assembly, per unit,
+# scrap %). HSG-AL6 takes four PIN-08 pins, which are made from 45# steel (two levels).
+BOMS = {
+    "BRK-200": [("SUS304-1.5", "0.085", "3")],
+    "GEAR-45": [("40CR-D50", "0.62", "5")],
+    "PIN-08": [("STEEL45-D8", "0.0042", "2")],
+    "HSG-AL6": [("AL6061-T6", "0.42", "2"), ("PIN-08", "4", "0"), ("SCREW-M3", "6", "1")],
+    "PCB-X1": [("MCU-STM32", "1", "0"), ("SCREW-M3", "4", "1")],
+    "CAB-OAK": [("OAK-BOARD", "2.6", "8")],
+}
+
+# Opening stock: material, lot (炉号 / batch), location, quantity, unit cost (per stock unit).
+OPENING_STOCK = [
+    ("SUS304-1.5", "B2609-114", "RAW", "420", "16.80"),
+    ("SUS304-1.5", "B2609-114", "LINE", "60", "16.80"),
+    ("40CR-D50", "23A1187", "RAW", "2600", "6.35"),
+    ("40CR-D50", "23A1302", "RAW", "1900", "6.52"),
+    ("AL6061-T6", "AL-2609-07", "RAW", "900", "24.60"),
+    ("STEEL45-D8", "45-2608-33", "RAW", "120", "5.90"),
+    ("SCREW-M3", "M3-2609", "LINE", "60000", "0.0125"),
+    ("OAK-BOARD", "OAK-2608", "RAW", "40", "380.00"),
+    ("MCU-STM32", "SZCX-MCU-01", "RAW", "2000", "0"),
 ]
 
 # The makers' barcodes for the packing scanner: EAN-13s from the in-store 200-299 range, so they
@@ -170,6 +215,8 @@ class Firm:
         self.products: dict[str, Product] = {}
         self.uploads: list[FileStorage] = []  # kept alive: the upload cache is keyed by id()
         self.overrides: dict = {}
+        self.locations: dict[str, Location] = {}
+        self.materials: dict[str, Material] = {}
 
     # --- dates -------------------------------------------------------------------------------
 
@@ -326,11 +373,13 @@ class Firm:
         job.owner_id = p[worker].id
         if materials is not None:
             yield self.at(materials, "08:40")
-            production.move(job, "materials_ready", p["sun.lei"])
+            self.materials_arrive(job)
         notes = ["首件检验合格", "", "换班交接，设备正常", "", "抽检 5 件尺寸合格"]
         partner = "lin.dw" if worker == "huang.xm" else "huang.xm"  # the two share the shifts
         for index, (day, good, scrap) in enumerate(days):
             yield self.at(day, "17:10" if index % 2 else "11:45")
+            if index == 0:
+                self.issue_materials(job)
             production.report(job, p[partner if index % 3 == 2 else worker], Decimal(good), Decimal(scrap),
                               notes[index % len(notes)], [])
         if not finish:
@@ -340,6 +389,37 @@ class Firm:
         if qc_pass:
             yield self.at(max(days[-1][0] - 1, 1), "09:30")
             production.move(job, "pass_qc", p["zhou.jie"])
+
+    def materials_arrive(self, job) -> None:
+        """The job's materials are there: what its BOM still lacks is received (the milestone then
+        comes by itself); a job without a BOM is marked by purchasing."""
+        if job.bom_version_id is None:
+            if job.status == "planned":
+                production.move(job, "materials_ready", self.people["sun.lei"])
+            return
+        for row in production_materials.status(job):
+            if row.short > 0:
+                ledger.receive(row.material, row.short, self.locations["RAW"], unit_cost=row.material.last_cost,
+                               user=self.people["liu.yang"], reason="到货 received")
+                row.material.inspect_on_receipt and self._release_lots(row.material)
+                signals.stock_received.send(row.material)
+
+    def _release_lots(self, material) -> None:
+        """Lots of material waiting for incoming inspection pass it (the demo's inspector)."""
+        from .stock.models import Lot
+        for lot in db.session.scalars(db.select(Lot).where(Lot.material_id == material.id, Lot.status == "quarantine")):
+            lot.status = "available"
+
+    def issue_materials(self, job) -> None:
+        """The warehouse issues what the job's BOM holds, oldest lots first (领料)."""
+        for row in production_materials.status(job, with_lots=True):
+            left = row.open
+            for lot, balance in row.lots:
+                if left <= 0:
+                    break
+                take = min(left, balance.on_hand)
+                production_materials.issue(job, lot, take, self.people["liu.yang"], location=balance.location)
+                left -= take
 
     # --- stage 4 -----------------------------------------------------------------------------
 
@@ -653,7 +733,7 @@ def story_in_production(f: Firm):
     yield from f.make(boards, [(7, "600", "4"), (5, "620", "2"), (3, "580", "3")], worker="lin.dw", materials=8,
                       qc_pass=False)
     yield f.at(2, "08:50")
-    production.move(housings, "materials_ready", f.people["sun.lei"])
+    f.materials_arrive(housings)
 
 
 def story_on_hold(f: Firm):
@@ -750,6 +830,33 @@ def stage_two_stories(f: Firm):
             requirements_at_every_state()]
 
 
+def set_up_stock(firm: "Firm") -> None:
+    """Locations, materials (one supplied by a customer), two-level bills of materials, and the
+    opening lots in two locations; the products' shelf stock becomes opening lots too."""
+    for code, name in LOCATIONS:
+        firm.locations[code] = Location(code=code, name=name)
+        db.session.add(firm.locations[code])
+    for code, name, unit, buy_unit, factor, supplier, inspect in MATERIALS:
+        firm.materials[code] = Material(
+            code=code, name=name, stock_unit=unit, purchase_unit=buy_unit, purchase_factor=Decimal(factor),
+            customer_id=firm.customers[supplier].id if supplier else None, inspect_on_receipt=inspect, is_demo=True)
+        db.session.add(firm.materials[code])
+    db.session.flush()
+    for product in firm.products.values():  # the shelf stock typed before: opening lots in FG
+        firm.materials[product.model] = stock_products.material_for_product(
+            product, opening_cost=(product.list_price * Decimal("0.55")).quantize(Decimal("0.01")))
+    for model in ("PIN-08", "BRK-200", "GEAR-45", "HSG-AL6", "PCB-X1", "CAB-OAK"):  # the sub-assembly first
+        boms.save_bom(firm.products[model], [
+            boms.BomInput(firm.materials[code].id, Decimal(per), Decimal(scrap)) for code, per, scrap in BOMS[model]],
+            firm.people["zhang.wei"], note="首版 BOM")
+    for code, lot, where, quantity, cost in OPENING_STOCK:
+        material = firm.materials[code]
+        existing = ledger.find_lot(material, lot)
+        target = existing or ledger.new_lot(material, lot, status="available")
+        ledger.post("opening", target, firm.locations[where], Decimal(quantity), unit_cost=Decimal(cost),
+                    reason="期初库存 opening stock", user=firm.people["liu.yang"])
+
+
 def run_stories(stories) -> int:
     """Run the stories' steps in the order of their times, the clock set to each; return how many.
     A step never starts before the previous one ended, so the audit trail is in time order."""
@@ -813,6 +920,7 @@ def load_demo() -> None:
             db.session.add(product)
             firm.products[model] = product
         db.session.flush()
+        set_up_stock(firm)
     stories = [story_closed_clean(firm), story_closed_return(firm), story_closed_override(firm),
                story_delivered_to_cost(firm), story_delivered_damaged(firm), story_shipped(firm),
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),

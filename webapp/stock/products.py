@@ -21,9 +21,10 @@ def default_location() -> Location:
     return location
 
 
-def material_for_product(product) -> Material:
+def material_for_product(product, opening_cost: Decimal = Decimal("0")) -> Material:
     """The product's stock item, made at first use. A product that had an on-hand figure before the
-    ledger existed gets it as an opening lot, so nothing on the shelf is lost (docs/decisions.md)."""
+    ledger existed gets it as an opening lot, so nothing on the shelf is lost (docs/decisions.md); it is
+    valued at opening_cost a unit (0 unless the caller knows better)."""
     material = db.session.scalar(db.select(Material).where(Material.product_id == product.id))
     if material is not None:
         return material
@@ -34,7 +35,7 @@ def material_for_product(product) -> Material:
     legacy = product.on_hand or Decimal("0")
     if legacy > 0:
         lot = ledger.new_lot(material, "OPENING", status="available")
-        ledger.post("opening", lot, default_location(), legacy, unit_cost=Decimal("0"),
+        ledger.post("opening", lot, default_location(), legacy, unit_cost=opening_cost,
                     reason="on-hand stock before the ledger")
     return material
 
