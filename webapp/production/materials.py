@@ -102,7 +102,7 @@ def status(work_order: WorkOrder, with_lots: bool = False) -> list[MaterialRow]:
         rows.append(MaterialRow(
             material=material, need=reservation.quantity, issued=reservation.issued, open=open_qty,
             available=free, short=short, incoming=sum((s.outstanding for s in supply), ZERO),
-            late=any(s.late for s in supply), expected=min((s.expected for s in supply if s.expected), default=None),
+            late=any(s.late for s in supply), expected=min((s.expected_date for s in supply if s.expected_date), default=None),
             customer_supplied=material.customer_id is not None,
             lots=ledger.lots_with_stock(material.id) if with_lots else []))
     return rows

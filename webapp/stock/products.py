@@ -28,6 +28,14 @@ def material_for_product(product, opening_cost: Decimal = Decimal("0")) -> Mater
     material = db.session.scalar(db.select(Material).where(Material.product_id == product.id))
     if material is not None:
         return material
+    # Two requests touching a product for the first time at once: the second waits here (PostgreSQL
+    # row lock; SQLite's write lock already serialises them) and then finds the first one's material.
+    from ..customers import Product
+    db.session.execute(db.select(Product.id).where(Product.id == product.id).with_for_update())
+    material = db.session.scalar(db.select(Material).where(Material.product_id == product.id)
+                                 .execution_options(populate_existing=True))
+    if material is not None:
+        return material
     material = Material(code=_free_code(product.model), name=product.name, stock_unit=product.unit,
                         purchase_unit=product.unit, product_id=product.id, is_demo=product.is_demo)
     db.session.add(material)
