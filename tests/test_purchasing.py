@@ -2,6 +2,8 @@
 → the rest; requests merged per material and work order; units converted and mismatches refused;
 over-receipts, zero, negative and absurd quantities refused with nothing changed; the late-order
 mail to purchasers once a day through the real background mode and a real SMTP server."""
+import email
+import email.policy
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -236,7 +238,8 @@ def test_late_orders_are_told_to_purchasers_once_a_day(app, stock, smtp, make_us
             daily()
             daily()
         assert [m.rcpt_tos for m in smtp.messages] == [["buyer@example.com"]]
-        assert number in smtp.messages[0].content.decode()
+        mail = email.message_from_bytes(smtp.messages[0].content, policy=email.policy.default)
+        assert "逾期" in mail["Subject"] and number in mail.get_body().get_content()
         db.session.rollback()  # end this session's snapshot: the task committed in its own
         assert db.session.scalar(db.select(PurchaseOrder.late_told_on)) == date(2026, 12, 3)
         with frozen(datetime(2026, 12, 4, 1, tzinfo=timezone.utc)):
