@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from webapp.audit import AuditEvent
 from webapp.extensions import db
 from webapp.purchasing import services
 from webapp.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseRequest, Supplier
@@ -97,6 +98,10 @@ def test_from_what_to_buy_to_stock(app, stock, as_user):
         assert ledger.available(stock["steel"]) == D("1500")
         assert db.session.get(PurchaseOrder, order_id).status == "received"
         assert db.session.get(PurchaseRequest, request_id).status == "ordered"
+        actions = [a for a in db.session.scalars(db.select(AuditEvent.action).order_by(AuditEvent.id))
+                   if not a.startswith("auth.")]
+    assert actions == ["purchase_request.created", "purchase_order.created", "purchase_order.sent",
+                       "stock.received", "purchase_order.received", "stock.received", "purchase_order.received"]
 
 
 def test_two_thousand_typed_with_a_comma_in_the_purchase_unit_is_refused_then_right_in_kg(app, stock, as_user):

@@ -32,6 +32,7 @@ DOMAIN = register(Domain(
         "purchase_request.created": N_("Purchase request created"),
         "purchase_request.raised": N_("Purchase request raised"),
         "purchase_request.cancelled": N_("Purchase request cancelled"),
+        "supplier.saved": N_("Supplier saved"),
     },
     labels=_labels,
 ))

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import audit
 from ..extensions import db
 from ..forms import NumberError, options, parse_decimal
 from ..htmx import render, see_other
@@ -175,6 +176,8 @@ def new_supplier(supplier_id: int | None = None):
                 db.session.add(supplier)
             form.populate_obj(supplier)
             db.session.flush()
+            audit.record("supplier.saved", supplier, actor=current_user, entity_type="supplier",
+                         after={"name": supplier.name, "lead_days": supplier.lead_days})
             flash(_("Supplier saved."))
             return see_other(url_for("purchasing.suppliers"))
     return render("purchasing/supplier_form.html", form=form, supplier=supplier,
