@@ -49,6 +49,15 @@ def test_what_to_buy_and_receive_on_a_phone_and_a_tablet(app, live_server, brows
         expect(page.locator("section.need")).to_have_count(2)
         assert_fits(page)
         shoot(page, "purchasing-what-to-buy-390")
+        page.locator("#buy button.wide").click()  # the bolts are ticked (short), the steel is not
+        expect(page.locator("h1")).to_contain_text("新建采购单")
+        expect(page.locator("label[for^=price-]")).to_have_count(1)
+        page.locator("input[name^=price-]").fill("87.5")
+        assert_fits(page)
+        shoot(page, "purchasing-new-order-390")
+        page.locator("form.card button[type=submit]").click()
+        expect(page.locator("h1")).to_contain_text("PO-2026-0002")
+        expect(page.locator("table")).to_contain_text("4.8 box")
         page.goto(live_server + f"/purchasing/lines/{line_id}/receive")
         assert_fits(page)
         shoot(page, "purchasing-receive-390")
@@ -75,6 +84,6 @@ def test_what_to_buy_and_receive_on_a_phone_and_a_tablet(app, live_server, brows
     finally:
         context.close()
     with app.app_context():
-        order = db.session.scalar(db.select(PurchaseOrder))
+        order = db.session.scalar(db.select(PurchaseOrder).where(PurchaseOrder.number == "PO-2026-0001"))
         assert order.status == "partial" and order.lines[0].received == Decimal("2")
         assert ledger.on_hand(order.lines[0].material_id) == Decimal("2000")
