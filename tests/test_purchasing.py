@@ -257,3 +257,24 @@ def test_purchasers_are_the_active_purchasing_role(app, make_user):
         assert all(isinstance(u, User) for u in tasks.purchasers())
         assert db.session.scalar(db.select(db.func.count()).select_from(Customer)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(Lot)) == 0
+
+
+def test_a_receipt_tells_production_through_the_signal(app, stock):
+    """stock_received is sent with the material after a receipt (production listens for it); a lot of
+    a material inspected on receipt waits in quarantine and is not available yet."""
+    from webapp import signals
+    heard = []
+
+    def listen(material, **_kwargs):
+        heard.append((material.code, ledger.on_hand(material.id)))
+
+    signals.stock_received.connect(listen)
+    try:
+        with app.app_context():
+            get(Material, stock["steel"]).inspect_on_receipt = True
+            line = sent_order(stock)
+            move = services.receive(line, D("1"), "t", get(Location, stock["location"]))
+            assert heard == [("STEEL-45", D("1000"))]
+            assert move.lot.status == "quarantine" and ledger.available(stock["steel"]) == 0
+    finally:
+        signals.stock_received.disconnect(listen)

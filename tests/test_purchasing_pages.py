@@ -316,3 +316,50 @@ def test_two_receipts_that_together_fit_both_go_in(app, stock, make_user):
         line = db.session.get(PurchaseOrderLine, line_id)
         assert line.received == D("2") and line.purchase_order.status == "received"
         assert ledger.on_hand(stock["steel"]) == D("2000")
+
+
+@BOTH
+def test_two_purchase_orders_drafted_at_once_get_two_numbers(app, stock, make_user):
+    """Two purchasers ordering different requests at the same moment: PO-yyyy-0001 and -0002."""
+    with app.app_context():
+        steel = db.session.get(Material, stock["steel"])
+        first = services.request_shortage(steel, D("100"), work_order_id=None)
+        db.session.commit()
+        second = PurchaseRequest(material_id=steel.id, quantity=D("200"), status="open")
+        db.session.add(second)
+        db.session.commit()
+        ids = [first.id, second.id]
+    make_user("purchasing", username="buyer")
+    posts = [("/purchasing/orders/new", {"request": str(i), "supplier_id": str(stock["supplier"]),
+                                         "expected_date": "2026-12-10", "note": ""}) for i in ids]
+    assert at_once(app, "buyer", posts) == [303, 303]
+    with app.app_context():
+        numbers = sorted(db.session.scalars(db.select(PurchaseOrder.number)))
+        assert len(numbers) == 2 and numbers[0].endswith("-0001") and numbers[1].endswith("-0002")
+
+
+@BOTH
+def test_the_same_request_ordered_twice_at_once_is_ordered_once(app, stock, make_user):
+    """Two purchasers ordering the same request at the same moment: one purchase order, one refusal."""
+    with app.app_context():
+        request_id = services.request_shortage(db.session.get(Material, stock["steel"]), D("100")).id
+        db.session.commit()
+    make_user("purchasing", username="buyer")
+    post = ("/purchasing/orders/new", {"request": str(request_id), "supplier_id": str(stock["supplier"]),
+                                       "expected_date": "2026-12-10", "note": ""})
+    statuses = at_once(app, "buyer", [post, post])
+    assert sorted(statuses) == [303, 303], statuses  # the second is sent back to what to buy with the reason
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(PurchaseOrder)) == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(PurchaseOrderLine)) == 1
+
+
+@BOTH
+def test_two_requests_by_hand_at_once_make_one(app, stock, make_user):
+    """The same material asked for twice at the same moment: one open request, at the larger quantity."""
+    make_user("purchasing", username="buyer")
+    posts = [("/purchasing/requests/new", {"material_id": str(stock["steel"]), "quantity": q, "note": ""})
+             for q in ("300", "500")]
+    assert at_once(app, "buyer", posts) == [303, 303]
+    with app.app_context():
+        assert db.session.scalars(db.select(PurchaseRequest.quantity)).all() == [D("500")]
