@@ -7,6 +7,15 @@ from ..statemachine import N_
 
 bp = Blueprint("purchasing", __name__)
 
+PO_STATE_LABELS = {"draft": N_("Draft"), "sent": N_("Sent"), "partial": N_("Partly received"),
+                   "received": N_("Received"), "cancelled": N_("Cancelled")}
+REQUEST_STATE_LABELS = {"open": N_("Open"), "ordered": N_("Ordered"), "cancelled": N_("Cancelled")}
+
+
+def _labels() -> dict:
+    return {"purchase_order": PO_STATE_LABELS, "purchase_request": REQUEST_STATE_LABELS}
+
+
 DOMAIN = register(Domain(
     name="purchasing",
     actions={
@@ -19,13 +28,19 @@ DOMAIN = register(Domain(
         "purchase_order.created": N_("Purchase order created"),
         "purchase_order.sent": N_("Purchase order sent"),
         "purchase_order.received": N_("Goods received"),
+        "purchase_order.cancelled": N_("Purchase order cancelled"),
+        "purchase_request.created": N_("Purchase request created"),
+        "purchase_request.raised": N_("Purchase request raised"),
+        "purchase_request.cancelled": N_("Purchase request cancelled"),
+        "supplier.saved": N_("Supplier saved"),
     },
+    labels=_labels,
 ))
 
 
 def init_app(app) -> None:
     """Attach the purchasing pages under /purchasing."""
-    from . import models  # noqa: F401  (tables)
+    from . import models, tasks  # noqa: F401  (tables; the daily late-order task)
     try:
         from . import views  # noqa: F401
     except ImportError:  # pragma: no cover  (views come with the pages)
