@@ -33,6 +33,8 @@ from .orders.models import OrderLine
 from .photos import Photo
 from . import signals
 from .production import materials as production_materials
+from .purchasing import services as purchasing
+from .purchasing.models import PurchaseRequest, Supplier
 from .production import services as production
 from .production.models import Product
 from .requirements import services as requirements
@@ -762,6 +764,53 @@ def story_planned(f: Firm):
     order.work_orders[0].owner_id = f.people["lin.dw"].id
 
 
+SUPPLIERS = [
+    ("江阴兴澄特钢 Xingcheng Special Steel", "周经理", "0510-8600 1200", 12),
+    ("宝钢不锈 Baosteel Stainless", "陈工", "021-2664 7700", 7),
+    ("南山铝业 Nanshan Aluminium", "刘女士", "0535-861 6000", 10),
+    ("苏州紧固件 Suzhou Fasteners", "王先生", "0512-6523 1188", 3),
+]
+
+
+def story_purchasing(f: Firm):
+    """Purchasing: 40Cr bar ordered twelve days ago for the gears, due five days ago, partly received
+    (heat 23A1455, incoming inspection passed) and still late; the stainless sheet the brackets are
+    short of ordered yesterday from their open requests; screws received in full."""
+    p = f.people
+    yield f.at(HISTORY_DAYS + 4, "10:00")
+    suppliers = {}
+    for name, contact, phone, lead in SUPPLIERS:
+        suppliers[name.split()[0]] = supplier = Supplier(name=name, contact=contact, phone=phone, lead_days=lead,
+                                                        is_demo=True)
+        db.session.add(supplier)
+    db.session.flush()
+    yield f.at(12, "10:30")
+    steel = purchasing.create_purchase_order(
+        suppliers["江阴兴澄特钢"], f.date(-5), [purchasing.LineInput(f.materials["40CR-D50"], Decimal("3"),
+                                                                 Decimal("6400"))], p["sun.lei"],
+        note="齿轮订单备料，要求附材质证明")
+    purchasing.send(steel, p["sun.lei"])
+    screws = purchasing.create_purchase_order(
+        suppliers["苏州紧固件"], f.date(-9), [purchasing.LineInput(f.materials["SCREW-M3"], Decimal("20"),
+                                                               Decimal("12.50"))], p["sun.lei"])
+    purchasing.send(screws, p["sun.lei"])
+    yield f.at(9, "14:00")
+    purchasing.receive(screws.lines[0], Decimal("20"), "盒", f.locations["LINE"], "M3-2611", "SZF-2611-08",
+                       p["liu.yang"])
+    yield f.at(6, "15:20")
+    purchasing.receive(steel.lines[0], Decimal("1200"), "kg", f.locations["RAW"], "23A1455", "XC-23A1455",
+                       p["liu.yang"])
+    f._release_lots(f.materials["40CR-D50"])
+    yield f.at(1, "11:00")
+    open_requests = db.session.scalars(db.select(PurchaseRequest).where(
+        PurchaseRequest.status == "open", PurchaseRequest.material_id == f.materials["SUS304-1.5"].id)).all()
+    if open_requests:
+        sheet = purchasing.create_purchase_order(suppliers["宝钢不锈"], f.date(3), (), p["sun.lei"],
+                                                 requests=open_requests, prices={f.materials["SUS304-1.5"].id:
+                                                                                 Decimal("16500")})
+        purchasing.send(sheet, p["sun.lei"])
+
+
 def stage_two_stories(f: Firm):
     """Orders at every state of stage 2, and requirements at every state of stage 1."""
     p = f.people
@@ -924,7 +973,8 @@ def load_demo() -> None:
     stories = [story_closed_clean(firm), story_closed_return(firm), story_closed_override(firm),
                story_delivered_to_cost(firm), story_delivered_damaged(firm), story_shipped(firm),
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),
-               story_on_hold(firm), story_cancelled(firm), story_planned(firm), *stage_two_stories(firm)]
+               story_on_hold(firm), story_cancelled(firm), story_planned(firm), story_purchasing(firm),
+               *stage_two_stories(firm)]
     run_stories(stories)
     for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
         customer.owner_id = customer.owner_id or firm.people["wang.fang"].id
