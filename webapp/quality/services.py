@@ -279,6 +279,7 @@ def _set_lot(lot: Lot, status: str, user) -> None:
     lot.status = status
     audit.record("lot.status", lot, actor=user, entity_type="lot", before={"status": before},
                  after={"status": status})
+    db.session.flush()  # written before anyone hears of it (SQLite's read phase stops here: transaction.py)
     signals.lot_status_changed.send(lot, status=status, before=before, user=user)
 
 
