@@ -119,7 +119,7 @@ class PlanItemForm(FlaskForm):
 class CustomerAnswerForm(FlaskForm):
     """The customer's decision on a first article: accept or reject, their name and a comment."""
 
-    decision = SelectField(_l("Your decision"), choices=options(("approve", _l("Approve")), ("reject", _l("Reject"))))
+    decision = SelectField(_l("Your decision"), choices=options(("approve", _l("Approve the first article")), ("reject", _l("Reject the first article"))))
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
 
