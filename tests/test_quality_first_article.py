@@ -171,3 +171,65 @@ def test_first_articles_need_the_right_role(app, qc, as_user, work_order):
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Inspection)) == 1
         assert links.current("first_article", article_id) is None
+
+
+@pytest.mark.parametrize("app", [pytest.param("sqlite", id="sqlite"),
+                                 pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_two_taps_at_once_decide_once(app, as_user, work_order):
+    """The customer taps Approve on two phones (or twice) at the same moment: one decision is kept,
+    the other answers that it was already decided; one event on the timeline."""
+    import threading
+    qc = as_user("qc", username="inspector", name="Ines Inspector")
+    article_id = make_first_article(app, qc, work_order.id)
+    path = customer_path(app, "first_article", article_id)
+    clients = [app.test_client() for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+    statuses = [None] * len(clients)
+
+    def tap(index):
+        barrier.wait()
+        decision = "approve" if index % 2 == 0 else "reject"
+        response = clients[index].post(path + "/first-article",
+                                       data={"decision": decision, "name": f"Phone {index}", "comment": "ok"})
+        statuses[index] = response.status_code
+
+    threads = [threading.Thread(target=tap, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [303] * len(clients)
+    with app.app_context():
+        decided = db.session.scalars(db.select(audit.AuditEvent).where(
+            audit.AuditEvent.action.in_(("first_article.approved", "first_article.rejected")))).all()
+        assert len(decided) == 1
+        article = db.session.get(FirstArticle, article_id)
+        assert article.status in ("approved", "rejected") and article.decided_by_name == decided[0].actor_label
+
+
+@pytest.mark.parametrize("app", [pytest.param("sqlite", id="sqlite"),
+                                 pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_inspections_started_at_once_get_distinct_numbers(app, as_user, make_order):
+    """Four inspectors start first articles of four work orders at the same moment: four numbers."""
+    import threading
+    orders = [make_order("in_production", customer=f"C{i}") for i in range(4)]
+    with app.app_context():
+        work_orders = [db.session.scalar(db.select(WorkOrder.id).where(WorkOrder.order_id == o)) for o in orders]
+    clients = [as_user("qc") for _ in range(4)]
+    barrier = threading.Barrier(4)
+    statuses = [None] * 4
+
+    def start(index):
+        barrier.wait()
+        statuses[index] = clients[index].post(f"/quality/wo/{work_orders[index]}/first-article",
+                                              data={"kind": "sample"}).status_code
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [303] * 4
+    with app.app_context():
+        numbers = sorted(db.session.scalars(db.select(Inspection.number)))
+    assert len(numbers) == 4 and [int(n[-4:]) for n in numbers] == [1, 2, 3, 4]
