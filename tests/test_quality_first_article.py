@@ -233,3 +233,16 @@ def test_inspections_started_at_once_get_distinct_numbers(app, as_user, make_ord
     with app.app_context():
         numbers = sorted(db.session.scalars(db.select(Inspection.number)))
     assert len(numbers) == 4 and [int(n[-4:]) for n in numbers] == [1, 2, 3, 4]
+
+
+def test_a_first_article_that_fails_our_inspection_is_not_sent(app, qc, work_order):
+    response = qc.post(f"/quality/wo/{work_order.id}/first-article", data={"kind": "first_piece"})
+    article_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    inspection_id = get(app, FirstArticle, article_id).inspection_id
+    assert qc.post(f"/quality/inspections/{inspection_id}/decide",
+                   data={"decision": "fail", "note": "burr"}).status_code == 303
+    assert get(app, FirstArticle, article_id).status == "rejected"
+    assert "Failed our inspection: not sent" in text_of(qc.get(f"/quality/first-articles/{article_id}"))
+    assert qc.post(f"/quality/first-articles/{article_id}/send").status_code == 409
+    again = qc.post(f"/quality/wo/{work_order.id}/first-article", data={"kind": "first_piece"})
+    assert int(again.headers["Location"].rsplit("/", 1)[1]) != article_id  # a new one

@@ -268,6 +268,11 @@ def decide(inspection: Inspection, result: str, user, note: str = "") -> Inspect
         work_order = db.session.get(WorkOrder, inspection.work_order_id)
         if work_order.status == "qc":
             floor.move(work_order, "pass_qc", user, note=note or None)
+    elif inspection.stage == "first_article" and not passed:
+        # failed in our own hands: it never goes to the customer; the next one is a new first article
+        article = db.session.scalar(db.select(FirstArticle).where(FirstArticle.inspection_id == inspection.id))
+        if article is not None and article.status == "waiting":
+            article.status = "rejected"
     _audit_decision(inspection, user)
     return inspection
 
