@@ -348,3 +348,23 @@ def test_plans_are_made_with_checks_and_absurd_samples_are_refused(app, as_user,
     assert "Bracket final" in text_of(planner.get("/quality/plans"))
     assert as_user("sales").post("/quality/plans/new", data=form).status_code == 403
     assert as_user("qc").post(f"/quality/plans/{plan_id}/items", data={"item-name": "x"}).status_code == 303
+
+
+def test_in_process_inspection_of_work_in_progress(app, qc, work_order):
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        maker = db.session.scalar(db.select(User).where(User.username == "production-maker"))
+        floor.report(db.session.get(WorkOrder, work_order.id), maker, Decimal("30"), Decimal("0"), "", [])
+        db.session.commit()
+    assert f"wip-{work_order.id}" in text_of(qc.get("/quality/"))
+    response = qc.post(f"/quality/wo/{work_order.id}/inspect", data={"stage": "in_process"})
+    assert response.status_code == 303
+    inspection = get(app, Inspection, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert (inspection.stage, inspection.lot_size) == ("in_process", Decimal("30"))
+    qc.post(f"/quality/inspections/{inspection.id}/decide", data={"decision": "fail", "note": "tool wear"})
+    with app.app_context():
+        assert [i.id for i in services.holds_for_order(work_order.order_id)] == [inspection.id]
+    assert qc.post(f"/quality/inspections/{inspection.id}/dispose",
+                   data={"quantity": "3", "disposition": "scrap", "reason": "tool wear"}).status_code == 303
+    with app.app_context():
+        assert services.holds_for_order(work_order.order_id) == []
+    assert get(app, WorkOrder, work_order.id).status == "in_progress"

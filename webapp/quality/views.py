@@ -39,6 +39,10 @@ def index():
         db.select(WorkOrder).where(WorkOrder.status == "qc", scope_orders(current_user, WorkOrder.order_id))
         .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line))
         .order_by(WorkOrder.actual_qc, WorkOrder.id).limit(100)).all()
+    in_progress = db.session.scalars(
+        db.select(WorkOrder).where(WorkOrder.status == "in_progress", scope_orders(current_user, WorkOrder.order_id))
+        .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line))
+        .order_by(WorkOrder.actual_start, WorkOrder.id).limit(50)).all()
     holding = db.session.scalars(db.select(Inspection).where(Inspection.result == "fail",
                                                              Inspection.resolved_at.is_(None))
                                  .order_by(Inspection.decided_at, Inspection.id).limit(100)).all()
@@ -50,7 +54,7 @@ def index():
                                 .options(joinedload(Inspection.inspector))
                                 .order_by(Inspection.decided_at.desc(), Inspection.id.desc()).limit(RECENT)).all()
     return render("quality/index.html", lots=lots, work_orders=work_orders, holding=holding, pending=pending,
-                  articles=articles, recent=recent, start_form=StartWorkOrderForm())
+                  articles=articles, recent=recent, in_progress=in_progress, start_form=StartWorkOrderForm())
 
 
 @bp.post("/lots/<int:lot_id>/inspect")
