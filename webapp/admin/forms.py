@@ -73,6 +73,11 @@ class SettingsForm(FlaskForm):
     amend_resign = BooleanField(_l("Amendments need the customer's signature again"))
     prices_for_all_staff = BooleanField(_l("Production, warehouse, purchasing and QC staff see prices and margins"))
     sales_own_customers_only = BooleanField(_l("Sales reps see only their own customers and orders"))
+    # The same words as quality's FIRST_ARTICLE_CHOICES (the admin domain sits below quality).
+    first_article = SelectField(_l("First article (首件确认) approved by the customer before mass production"),
+                                choices=options(("never", _l("Never")),
+                                                ("new", _l("When the customer orders a product for the first time")),
+                                                ("always", _l("For every order"))))
     number_pattern = StringField(_l("Order number pattern"), validators=[DataRequired(), Length(max=60)])
     weekly_capacity = DecimalText(_l("Weekly production capacity (units)"), places=3, minimum=0,
                                   validators=[filled])

@@ -91,6 +91,7 @@ def init_app(app) -> None:
 _PUBLIC = {
     "lifecycle": "lifecycle",
     "Order": "models",
+    "OrderLine": "models",
     "Countersignature": "models",
     "BUDGET_CATEGORIES": "models",
     "METHOD_CHOICES": "forms",

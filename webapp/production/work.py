@@ -1,5 +1,5 @@
-"""The floor's work for My work: a person's own open work orders, QC inspections waiting, and
-anomalies to resolve (line-stopping ones first)."""
+"""The floor's work for My work: a person's own open work orders, work orders waiting for material,
+and anomalies to resolve (line-stopping ones first). Inspections waiting are quality's (quality/work.py)."""
 from datetime import date
 
 from flask import url_for
@@ -19,7 +19,6 @@ from .models import Anomaly, WorkOrder
 # The actions My work asks about, added to what this domain registered (webapp/registry.py).
 DOMAIN.actions.update({
     "workorder.own": lifecycle.FLOOR | {"qc"},
-    "workorder.inspect": lifecycle.MACHINE.transitions["pass_qc"].roles,
     # Resolving is for production; operations follows anomalies on the production list.
     "anomaly.follow": frozenset({"production"}),
     # Work orders whose materials are not all in stock (the supervisor and the warehouse follow them).
@@ -70,14 +69,6 @@ def own_item(work_order: WorkOrder, user) -> WorkItem:
                     blocking=work_order.status == "blocked", **_common(work_order))
 
 
-def inspection_item(work_order: WorkOrder, user) -> WorkItem:
-    """A work order waiting for QC."""
-    return WorkItem(_("QC inspection waiting"), work_order_ref(work_order),
-                    url_for("production.floor", token=work_order.token),
-                    work_order.actual_qc or work_order.created_at, "act",
-                    due=work_order.planned_qc, due_kind=DUE_PLANNED, **_common(work_order))
-
-
 def anomaly_item(anomaly: Anomaly, user) -> WorkItem:
     """An anomaly not resolved yet; a blocking one stops the line."""
     work_order, order = anomaly.work_order, anomaly.work_order.order
@@ -94,10 +85,6 @@ def _production_list() -> str:
 
 work_item("workorder.own", action="workorder.own", label=lazy_gettext("Your work order"),
           query=own_work_orders, build=own_item, more_url=_production_list)
-work_item("workorder.inspect", action="workorder.inspect", label=lazy_gettext("QC inspection waiting"),
-          query=lambda user: (db.select(WorkOrder).where(WorkOrder.status == "qc").options(*_naming())
-                              .order_by(WorkOrder.created_at, WorkOrder.id)),
-          build=inspection_item, more_url=_production_list)
 work_item("anomaly.open", action="anomaly.follow", label=lazy_gettext("Anomaly to resolve"),
           query=lambda user: (db.select(Anomaly).where(Anomaly.resolved_at.is_(None))
                               .options(joinedload(Anomaly.work_order).options(*_naming()))

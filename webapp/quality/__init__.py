@@ -58,7 +58,7 @@ DOMAIN = register(Domain(
 
 def init_app(app) -> None:
     """Attach the quality pages under /quality."""
-    from . import customer_link, models, views  # noqa: F401  (tables, routes, the customer's page)
+    from . import customer_link, models, signals, views  # noqa: F401  (tables, routes, the customer's page, hooks)
     app.register_blueprint(bp, url_prefix="/quality")
 
 

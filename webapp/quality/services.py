@@ -15,7 +15,7 @@ from ..extensions import db
 from ..firm import get_settings
 from ..forms import NumberError, parse_decimal
 from ..notify import Recipient, notify
-from ..orders import Order
+from ..orders import Order, OrderLine
 from ..production import WorkOrder
 from ..production import services as floor
 from ..statemachine import N_, TransitionError
@@ -393,7 +393,7 @@ def first_article_required(work_order: WorkOrder) -> bool:
         return False
     order = work_order.order
     line = work_order.line
-    lines = type(line)  # OrderLine, reached through the work order (the orders domain exports Order only)
+    lines = OrderLine
     same = (lines.product_id == line.product_id) if line.product_id is not None else (lines.model == line.model)
     earlier = db.session.scalar(db.select(db.func.count()).select_from(lines)
                                 .join(Order, Order.id == lines.order_id)

@@ -11,6 +11,7 @@ from ..orders import lifecycle as order_lifecycle
 from ..fingerprints import canonical_json, sha256_of
 from ..photos import save_photos
 from ..production import take_from_stock
+from ..quality import holds_for_order
 from ..stock import ledger, products
 from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
@@ -65,6 +66,8 @@ def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[i
     stock here (production.stock.take_from_stock), when the goods are picked for packing."""
     if order.status not in order_lifecycle.SHIPPABLE:
         raise TransitionError(409, N_("This order cannot ship in its current state."))
+    if holds_for_order(order.id):
+        raise TransitionError(409, N_("A failed inspection of this order is not resolved yet: packing waits for it."))
     remaining = open_quantities(order)
     sources = line_sources(order)
     chosen = {line_id: qty for line_id, qty in quantities.items() if qty and qty > 0}
