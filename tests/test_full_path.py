@@ -84,10 +84,11 @@ def test_my_work_for_the_later_stages(app, make_order, as_user):
     order_id = make_order("in_production")
     with app.app_context():
         work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
-        token = work_order.token
+        token, work_order_id = work_order.token, work_order.id
     worker, qc, warehouse = as_user("worker"), as_user("qc"), as_user("warehouse")
     worker.post(f"/w/{token}/report", data={"p-good": "100"})
     worker.post(f"/w/{token}/do/finish")
-    assert f"/w/{token}" in text_of(qc.get("/"))
+    home = text_of(qc.get("/"))
+    assert "Final inspection waiting" in home and f"/quality/#wo-{work_order_id}" in home
     qc.post(f"/w/{token}/do/pass_qc")
     assert f"/shipping/orders/{order_id}" in text_of(warehouse.get("/"))

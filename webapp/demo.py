@@ -35,6 +35,8 @@ from . import signals
 from .production import materials as production_materials
 from .purchasing import services as purchasing
 from .purchasing.models import PurchaseRequest, Supplier
+from .quality import services as quality
+from .quality.models import InspectionPlan, PlanItem
 from .production import services as production
 from .production.models import Product
 from .requirements import services as requirements
@@ -403,14 +405,25 @@ class Firm:
             if row.short > 0:
                 ledger.receive(row.material, row.short, self.locations["RAW"], unit_cost=row.material.last_cost,
                                user=self.people["liu.yang"], reason="到货 received")
-                row.material.inspect_on_receipt and self._release_lots(row.material)
+                if row.material.inspect_on_receipt:
+                    self._release_lots(row.material, INCOMING_READINGS.get(row.material.code, ()))
                 signals.stock_received.send(row.material)
 
-    def _release_lots(self, material) -> None:
-        """Lots of material waiting for incoming inspection pass it (the demo's inspector)."""
+    def _release_lots(self, material, readings: tuple = ()) -> None:
+        """Lots of material waiting for incoming inspection pass it: Zhou Jie samples by the plan,
+        records what she measured, and passes it."""
         from .stock.models import Lot
         for lot in db.session.scalars(db.select(Lot).where(Lot.material_id == material.id, Lot.status == "quarantine")):
-            lot.status = "available"
+            self.inspect(quality.start_incoming(lot, self.people["zhou.jie"]), readings, "pass")
+
+    def inspect(self, inspection, readings: tuple, result: str, note: str = ""):
+        """Record the values (in the plan's order; True/False for a look) and decide."""
+        values = {}
+        for row, reading in zip(inspection.values, readings):
+            values[row.id] = (quality.Reading(ok=reading) if isinstance(reading, bool)
+                              else quality.Reading(value=str(reading)))
+        quality.record(inspection, self.people["zhou.jie"], values, 0 if result == "pass" else 3)
+        return quality.decide(inspection, result, self.people["zhou.jie"], note)
 
     def issue_materials(self, job) -> None:
         """The warehouse issues what the job's BOM holds, oldest lots first (领料)."""
@@ -736,6 +749,14 @@ def story_in_production(f: Firm):
                       qc_pass=False)
     yield f.at(2, "08:50")
     f.materials_arrive(housings)
+    yield f.at(1, "10:20")
+    article = quality.start_first_article(housings, f.people["zhou.jie"], note="首件：CNC 加工后阳极氧化前")
+    f.inspect(article.inspection, (), "pass", "首件尺寸全检合格")
+    quality.send_first_article(article, f.people["zhou.jie"])
+    yield f.at(1, "15:40")
+    with force_locale("zh"):
+        quality.answer_first_article(article, links.current("first_article", article.id), True, "陈志远",
+                                     "首件确认，可以批量生产；注意倒角一致")
 
 
 def story_on_hold(f: Firm):
@@ -764,6 +785,17 @@ def story_planned(f: Firm):
     order.work_orders[0].owner_id = f.people["lin.dw"].id
 
 
+# Incoming inspection plans: material → (name, sampling AQL, items: name, method, lower, upper, unit).
+INSPECTION_PLANS = [
+    ("40CR-D50", "40Cr 圆钢来料检验", "1.0", [("硬度 Hardness", "布氏硬度计", "200", "250", "HB"),
+                                         ("直径 Diameter", "千分尺", "49.8", "50.2", "mm"),
+                                         ("材质证明 Mill certificate", "核对炉号", None, None, "")]),
+    ("AL6061-T6", "6061 铝板来料检验", "1.0", [("厚度 Thickness", "千分尺", "7.9", "8.1", "mm"),
+                                          ("表面 Surface", "目视", None, None, "")]),
+]
+# What the inspector measures on a good lot of each (in the plan's item order).
+INCOMING_READINGS = {"40CR-D50": ("226", "50.02", True), "AL6061-T6": ("8.02", True)}
+
 SUPPLIERS = [
     ("江阴兴澄特钢 Xingcheng Special Steel", "周经理", "0510-8600 1200", 12),
     ("宝钢不锈 Baosteel Stainless", "陈工", "021-2664 7700", 7),
@@ -783,6 +815,12 @@ def story_purchasing(f: Firm):
         suppliers[name.split()[0]] = supplier = Supplier(name=name, contact=contact, phone=phone, lead_days=lead,
                                                         is_demo=True)
         db.session.add(supplier)
+    for code, name, aql, items in INSPECTION_PLANS:
+        db.session.add(InspectionPlan(name=name, stage="incoming", material_id=f.materials[code].id, aql=aql,
+                                      is_demo=True, items=[
+                                          PlanItem(position=i, name=n, method=m, lower=Decimal(lo) if lo else None,
+                                                   upper=Decimal(hi) if hi else None, unit=u)
+                                          for i, (n, m, lo, hi, u) in enumerate(items, start=1)]))
     db.session.flush()
     yield f.at(12, "10:30")
     steel = purchasing.create_purchase_order(
@@ -800,7 +838,19 @@ def story_purchasing(f: Firm):
     yield f.at(6, "15:20")
     purchasing.receive(steel.lines[0], Decimal("1200"), "kg", f.locations["RAW"], "23A1455", "XC-23A1455",
                        p["liu.yang"])
-    f._release_lots(f.materials["40CR-D50"])
+    f._release_lots(f.materials["40CR-D50"], ("221", "50.04", True))
+    yield f.at(4, "09:00")
+    plate = purchasing.create_purchase_order(
+        suppliers["南山铝业"], f.date(-4), [purchasing.LineInput(f.materials["AL6061-T6"], Decimal("300"),
+                                                              Decimal("24.80"))], p["sun.lei"])
+    purchasing.send(plate, p["sun.lei"])
+    purchasing.receive(plate.lines[0], Decimal("300"), "kg", f.locations["RAW"], "AL-2611-19", "NS-61-2611-19",
+                       p["liu.yang"])
+    yield f.at(4, "14:30")
+    failed = f.inspect(quality.start_incoming(ledger.find_lot(f.materials["AL6061-T6"], "AL-2611-19"), p["zhou.jie"]),
+                       ("8.35", False), "fail", "平面度超差，表面划伤 3 处")
+    yield f.at(3, "10:00")
+    quality.dispose(failed, p["zhou.jie"], Decimal("300"), "return", "整批退回南山铝业，要求 3 天内补货")
     yield f.at(1, "11:00")
     open_requests = db.session.scalars(db.select(PurchaseRequest).where(
         PurchaseRequest.status == "open", PurchaseRequest.material_id == f.materials["SUS304-1.5"].id)).all()
