@@ -93,7 +93,7 @@ PROBE = WEBAPP / "costing" / "probe.py"  # a module of the costing domain, as th
 @pytest.mark.parametrize("statement", [
     "from ..orders.models import Order",
     "from ..orders import models",
-    "from ..orders import OrderLine",
+    "from ..orders import OrderForm",
     "from webapp.shipping.services import is_problem",
     "import webapp.orders.models",
     "from .. import orders",
