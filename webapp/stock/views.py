@@ -61,15 +61,13 @@ def index():
     page = keyset_page(query, Material, Material.code)
     ids = [m.id for m in page.rows]
     on_hand = _sums(StockBalance.on_hand, ids)
-    usable = {mid: Decimal(total or 0) for mid, total in db.session.execute(
-        db.select(StockBalance.material_id, db.func.sum(StockBalance.on_hand))
-        .join(Lot, Lot.id == StockBalance.lot_id)
-        .where(StockBalance.material_id.in_(ids or [0]), Lot.status == "available")
-        .group_by(StockBalance.material_id))}
-    reserved = {mid: Decimal(total or 0) for mid, total in db.session.execute(
-        db.select(Reservation.material_id, db.func.sum(Reservation.quantity - Reservation.issued))
-        .where(Reservation.material_id.in_(ids or [0]), Reservation.closed.is_(False),
-               Reservation.quantity > Reservation.issued).group_by(Reservation.material_id))}
+    usable = _sums(StockBalance.on_hand, ids, StockBalance.lot_id.in_(
+        db.select(Lot.id).where(Lot.status == "available", Lot.work_order_id.is_(None))))
+    # Two sums, each typed (scaled) as its column: a sum of a difference would come back unscaled.
+    open_reservation = (Reservation.closed.is_(False), Reservation.quantity > Reservation.issued)
+    held = _sums(Reservation.quantity, ids, *open_reservation)
+    issued = _sums(Reservation.issued, ids, *open_reservation)
+    reserved = {mid: held[mid] - issued.get(mid, ZERO) for mid in held}
     rows = [{"material": m, "on_hand": on_hand.get(m.id, ZERO), "reserved": reserved.get(m.id, ZERO),
              "available": usable.get(m.id, ZERO) - reserved.get(m.id, ZERO)} for m in page.rows]
     return render("stock/index.html", rows=rows, q=text, next_after=page.next_after,
