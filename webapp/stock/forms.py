@@ -5,13 +5,20 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import DecimalText, filled, positive
+from ..inputs import optional_row_id
 
 # Quantities per unit and conversion factors are kept to 10⁻⁶ (db_types.Fine).
 FINE_PLACES = 6
 MOST = Decimal("1000000000")
+
+
+def choice_id(value) -> int:
+    """A chosen row's id; 0 for none and for anything that is no id (text, out of range): the view
+    then says to choose from the list, and no query ever sees a number beyond the id column."""
+    return optional_row_id(value) or 0
 
 
 class MaterialForm(FlaskForm):
@@ -23,8 +30,8 @@ class MaterialForm(FlaskForm):
     purchase_unit = StringField(_l("Purchase unit (bought in)"), validators=[DataRequired(), Length(max=20)])
     purchase_factor = DecimalText(_l("Stock units per purchase unit"), places=FINE_PLACES, minimum=0,
                                   maximum=MOST, validators=[filled, positive])
-    customer_id = SelectField(_l("Customer-supplied (客供料) by"), coerce=int, validate_choice=False)
-    product_id = SelectField(_l("Stock of the product"), coerce=int, validate_choice=False)
+    customer_id = SelectField(_l("Customer-supplied (客供料) by"), coerce=choice_id, validate_choice=False)
+    product_id = SelectField(_l("Stock of the product"), coerce=choice_id, validate_choice=False)
     inspect_on_receipt = BooleanField(_l("Inspect every receipt before use"))
     active = BooleanField(_l("In use"), default=True)
 
@@ -39,7 +46,7 @@ class LocationForm(FlaskForm):
 class ScrapForm(FlaskForm):
     """Scrap part of a lot in one location, with the reason."""
 
-    location_id = SelectField(_l("Location"), coerce=int, validate_choice=False)
+    location_id = SelectField(_l("Location"), coerce=choice_id, validate_choice=False)
     quantity = DecimalText(_l("Quantity to scrap"), places=FINE_PLACES, minimum=0, maximum=MOST,
                            validators=[filled, positive])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
@@ -48,7 +55,7 @@ class ScrapForm(FlaskForm):
 class AdjustForm(FlaskForm):
     """Correct a lot's quantity in one location up or down, with the reason."""
 
-    location_id = SelectField(_l("Location"), coerce=int, validate_choice=False)
+    location_id = SelectField(_l("Location"), coerce=choice_id, validate_choice=False)
     quantity = DecimalText(_l("Change (+ more, − less)"), places=FINE_PLACES, minimum=-MOST, maximum=MOST,
                            validators=[filled])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
@@ -62,8 +69,8 @@ class AdjustForm(FlaskForm):
 class RelocateForm(FlaskForm):
     """Move part of a lot from one location to another."""
 
-    location_id = SelectField(_l("From"), coerce=int, validate_choice=False)
-    to_location_id = SelectField(_l("To"), coerce=int, validate_choice=False)
+    location_id = SelectField(_l("From"), coerce=choice_id, validate_choice=False)
+    to_location_id = SelectField(_l("To"), coerce=choice_id, validate_choice=False)
     quantity = DecimalText(_l("Quantity to move"), places=FINE_PLACES, minimum=0, maximum=MOST,
                            validators=[filled, positive])
 
@@ -76,7 +83,7 @@ class RelocateForm(FlaskForm):
 class StocktakeStartForm(FlaskForm):
     """Which location to count."""
 
-    location_id = SelectField(_l("Location to count"), coerce=int, validate_choice=False)
+    location_id = SelectField(_l("Location to count"), coerce=choice_id, validate_choice=False)
 
 
 class AddLotForm(FlaskForm):
@@ -90,5 +97,3 @@ class BomNoteForm(FlaskForm):
 
     note = TextAreaField(_l("What changed"), validators=[Optional(), Length(max=1000)])
 
-
-SEARCH = Regexp(r"^[^%_]*$")
