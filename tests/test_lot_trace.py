@@ -191,3 +191,11 @@ def test_held_lot_may_be_scrapped_and_moved_not_shipped(app, traced, as_user):
         with pytest.raises(Exception) as refused:
             ledger.post("ship", lot, db.session.get(Location, traced["a"]), Decimal("1"))
         assert "held" in str(refused.value.message)
+
+
+def test_the_apps_scanner_opens_a_lot_label(traced, as_user):
+    """The Scan tab reads a lot label's URL and goes to the lot's page."""
+    warehouse = as_user("warehouse")
+    response = warehouse.post("/scan/resolve", data={"code": f"https://tracker.example.com/stock/l/{traced['token']}"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/stock/l/{traced['token']}")
+    assert "H2301" in text_of(warehouse.get(response.headers["Location"]))
