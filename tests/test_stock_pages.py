@@ -151,6 +151,10 @@ def test_bom_editor_saves_versions(app, stock, as_user, make_product):
     old = text_of(manager.get(f"/stock/bom/{product}?version=1"))
     assert "0.0042 kg" in old
     assert "Save as a new version" not in text_of(as_user("qc").get(f"/stock/bom/{product}"))
+    more = manager.post(f"/stock/bom/{product}", data={**bom_rows((stock["steel"], "0.007", "")), "more": "1"})
+    assert more.status_code == 200 and 'value="0.007"' in text_of(more) and 'name="line-8-qty"' in text_of(more)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(BomVersion)) == 2
 
 
 def test_bom_editor_refuses_loops_duplicates_and_bad_numbers(app, stock, as_user, make_product):

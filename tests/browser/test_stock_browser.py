@@ -22,12 +22,13 @@ def no_sideways_scroll(page) -> bool:
 
 @pytest.mark.parametrize("device, width", [(PHONE, 390), (TABLET, 820)], ids=["phone", "tablet"])
 def test_stock_pages_on_phone_and_tablet(app, live_server, browser, browser_problems, traced, make_user,  # noqa: F811
-                                         shoot, device, width):
+                                         make_product, shoot, device, width):
     make_user("warehouse", username="cang.ku", name="仓库 王")
     client = app.test_client()
     login(client, "cang.ku")
     started = client.post("/stock/stocktakes", data={"location_id": str(traced["a"])})
     stocktake_path = started.headers["Location"]
+    product_id = make_product("BOM-1")
     context = browser_problems.watch(browser.new_context(**{**device, "locale": "zh-CN"}))
     try:
         page = context.new_page()
@@ -46,6 +47,15 @@ def test_stock_pages_on_phone_and_tablet(app, live_server, browser, browser_prob
         expect(page.get_by_text("所用物料")).to_be_visible()
         assert no_sideways_scroll(page)
         shoot(page, f"stock-lot-trace-{width}")
+
+        page.goto(live_server + f"/stock/bom/{product_id}")
+        expect(page.locator("h1")).to_contain_text("BOM-1")
+        page.locator("select[name=line-0-material]").select_option(label="ST-304 · Steel sheet (kg)")
+        page.locator("input[name=line-0-qty]").fill("0.0042")
+        page.get_by_role("button", name="保存为新版本").click()
+        expect(page.locator(".flash").first).to_contain_text("第 1 版")
+        assert no_sideways_scroll(page)
+        shoot(page, f"stock-bom-{width}")
 
         page.goto(live_server + stocktake_path)
         expect(page.locator("h1")).to_contain_text("ST-")

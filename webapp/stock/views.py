@@ -236,12 +236,16 @@ def bom(product_id: int):
     product = load(Product, product_id, "stock.view")
     current = current_bom(product.id)
     form = BomNoteForm()
-    message, status = None, 200
+    message, status, blank = None, 200, BLANK_ROWS
     if request.method == "POST":
         if not can(current_user, "material.manage"):
             abort(403)
         rows, lines = _read_rows()
-        if form.validate_on_submit() and not any(r.error for r in rows):
+        if "more" in request.form:  # more empty rows; nothing is saved, what was typed stays
+            blank += 5
+            for row in rows:
+                row.error = ""
+        elif form.validate_on_submit() and not any(r.error for r in rows):
             try:
                 version = save_bom(product, lines, current_user, note=(form.note.data or "").strip())
             except TransitionError as error:
@@ -261,7 +265,7 @@ def bom(product_id: int):
     if shown.isdigit() and len(shown) < 6:
         old = db.session.scalar(db.select(BomVersion).where(BomVersion.product_id == product.id,
                                                              BomVersion.version == int(shown)))
-    rows = rows + [BomRow() for _n in range(BLANK_ROWS)]
+    rows = rows + [BomRow() for _n in range(min(blank, 100))]
     own = db.session.scalar(db.select(Material.id).where(Material.product_id == product.id))
     materials = db.session.scalars(db.select(Material).where(Material.active.is_(True), Material.id != (own or 0))
                                    .order_by(Material.code)).all()
