@@ -71,6 +71,8 @@ def test_lot_page_traces_forward_and_backward(traced, as_user):
     assert "Material that went into it" in finished
     assert "H2301" in finished and "PO-2026-0003" in finished and "HEAT-77" in finished
     assert "28 kg" in finished  # issued 30, returned 2
+    assert "¥255.00" not in steel and ">Value<" not in steel  # 30 kg × ¥8.50: values for price roles only
+    assert "¥255.00" in text_of(as_user("finance").get(f"/stock/lots/{traced['steel']}"))
     assert warehouse.get("/stock/lots/99999").status_code == 404
     assert as_user("sales").get(f"/stock/lots/{traced['steel']}").status_code == 403
 

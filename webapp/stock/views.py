@@ -7,7 +7,7 @@ from flask import Response, abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, links, qr
 from ..customers import Customer, Product
@@ -25,7 +25,8 @@ from . import work as _work  # noqa: F401  (registers this domain's My work item
 from .bom import BomInput, current_bom, save_bom
 from .forms import (AddLotForm, AdjustForm, BomNoteForm, LocationForm, MaterialForm, RelocateForm, ScrapForm,
                     StocktakeStartForm)
-from .models import BomVersion, Location, Lot, Material, Reservation, StockBalance, StockMove, Stocktake
+from .models import (BomVersion, Location, Lot, Material, Reservation, StockBalance, StockMove, Stocktake,
+                     StocktakeLine)
 
 ZERO = Decimal("0")
 
@@ -489,7 +490,9 @@ def stocktakes():
 
 def get_stocktake(stocktake_id: int, action: str = "stock.view") -> Stocktake:
     """The stocktake for the current user doing action (writers lock it: two posts are one after the other)."""
-    return load(Stocktake, stocktake_id, action, options=[joinedload(Stocktake.location)])
+    return load(Stocktake, stocktake_id, action, options=[
+        joinedload(Stocktake.location),
+        selectinload(Stocktake.lines).joinedload(StocktakeLine.lot).joinedload(Lot.material)])
 
 
 def _sheet(stocktake: Stocktake, status: int = 200, **extra):
