@@ -45,6 +45,7 @@ from .shipping import services as shipping
 from .stock import bom as boms
 from .stock import ledger
 from .stock import products as stock_products
+from .stock import stocktake as stocktakes
 from .stock.models import Location, Material
 from .wallclock import running_from as clock_at, utcnow
 
@@ -851,6 +852,18 @@ def story_purchasing(f: Firm):
                        ("8.35", False), "fail", "平面度超差，表面划伤 3 处")
     yield f.at(3, "10:00")
     quality.dispose(failed, p["zhou.jie"], Decimal("300"), "return", "整批退回南山铝业，要求 3 天内补货")
+    yield f.at(2, "16:00")
+    # The monthly count of the line-side store: the screws came out 180 short (dropped, swept up).
+    count = stocktakes.start(f.locations["LINE"], p["liu.yang"])
+    counts, found = {}, False
+    for line in count.lines:
+        short = not found and line.lot.material.code == "SCREW-M3" and line.expected > 180
+        found = found or short
+        counts[line.id] = (line.expected - 180 if short else line.expected, "散落报废 dropped and swept up" if short else "")
+    stocktakes.record(count, counts, p["liu.yang"])
+    stocktakes.submit(count, p["liu.yang"])
+    yield f.at(2, "17:30")
+    stocktakes.post(count, p["li.qiang"])
     yield f.at(1, "11:00")
     open_requests = db.session.scalars(db.select(PurchaseRequest).where(
         PurchaseRequest.status == "open", PurchaseRequest.material_id == f.materials["SUS304-1.5"].id)).all()
