@@ -240,3 +240,33 @@ def test_two_people_issue_the_last_of_a_lot_at_once(app, make_order, make_user):
     with app.app_context():
         assert ledger.on_hand(ids["steel"]) == D("2")
         assert ledger.ledger_total(ids["steel"]) == D("2")
+
+
+def test_a_short_sub_assembly_asks_for_its_own_materials(app, make_order):
+    """Housings take 4 pins each; the pin is a product made from 0.0042 kg of steel rod: with no pins
+    in stock the request is for the rod the pins need, never for the pins themselves."""
+    order_id = make_order("effective", quantity="100")
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        housing, pin = Product(model="BRK-1", name="外壳", unit="pcs"), Product(model="PIN-8", name="销", unit="pcs")
+        rod = Material(code="ROD-8", name="圆钢 Φ8", stock_unit="kg", purchase_unit="kg")
+        db.session.add_all([housing, pin, rod])
+        db.session.flush()
+        from webapp.stock import products
+        pin_stock = products.material_for_product(pin)
+        bom.save_bom(pin, [bom.BomInput(rod.id, D("0.0042"))], None)
+        bom.save_bom(housing, [bom.BomInput(pin_stock.id, D("4"))], None)
+        order.lines[0].product_id = housing.id
+        db.session.commit()
+        rod_id, pin_id = rod.id, pin_stock.id
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        from webapp.auth.models import User
+        from webapp.orders import services
+        order = db.session.get(Order, order_id)
+        operations = db.session.scalar(db.select(User).where(User.username == "operations-maker"))
+        services.simple_transition(order, "start_production", operations)
+        db.session.commit()
+    with app.app_context():
+        requests = {r.material_id: r.quantity for r in db.session.scalars(db.select(PurchaseRequest))}
+        assert requests == {rod_id: D("1.68")}  # 100 × 4 pins × 0.0042 kg
+        assert pin_id not in requests

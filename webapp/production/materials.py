@@ -12,7 +12,7 @@ from .. import audit
 from ..extensions import db
 from ..purchasing import services as purchasing
 from ..statemachine import N_, TransitionError
-from ..stock import Lot, Reservation, StockMove, bom, ledger, products
+from ..stock import Lot, Material, Reservation, StockMove, bom, ledger, products
 from ..i18n import firm_today
 from .models import WorkOrder
 
@@ -43,12 +43,21 @@ def reserve(work_order: WorkOrder, user=None) -> list:
     db.session.flush()
     requests = []
     for row in status(work_order):
-        if row.short > 0 and not row.customer_supplied:
-            request = purchasing.request_shortage(row.material, row.short, needed_by=work_order.planned_materials,
-                                                  work_order_id=work_order.id, user=user)
-            if request is not None:
-                requests.append(request)
-    return requests
+        if row.short <= 0 or row.customer_supplied:
+            continue
+        sub = row.material.product_id
+        if sub is not None and bom.current_bom(sub) is not None:
+            # A sub-assembly short is made, not bought: what its own BOM lacks is what to buy.
+            for material_id, need in bom.explode(sub, row.short, ledger.available).items():
+                leaf = db.session.get(Material, material_id)
+                short = need - max(ledger.available(material_id), ZERO)
+                if short > 0 and leaf.customer_id is None:
+                    requests.append(purchasing.request_shortage(leaf, short, needed_by=work_order.planned_materials,
+                                                                work_order_id=work_order.id, user=user))
+            continue
+        requests.append(purchasing.request_shortage(row.material, row.short, needed_by=work_order.planned_materials,
+                                                    work_order_id=work_order.id, user=user))
+    return [r for r in requests if r is not None]
 
 
 def _version(work_order: WorkOrder):

@@ -50,7 +50,7 @@ DOMAIN = register(Domain(
     name="stock",
     actions={
         "stock.view": frozenset({"warehouse", "purchasing", "production", "operations", "qc", "finance",
-                                 "manager", "admin", "worker"}),
+                                 "manager", "admin"}),
         # Receive, move, issue to and return from the floor, scrap (the warehouse and the floor's lead).
         "stock.move": frozenset({"warehouse", "production"}),
         # Materials, units and bills of materials.
