@@ -145,7 +145,7 @@ def issue(work_order: WorkOrder, lot: Lot, quantity: Decimal, user, location=Non
         raise TransitionError(409, N_("This work order is done; nothing more can be issued to it."))
     location = location or _where(lot)
     move = ledger.post("issue", lot, location, quantity, doc=ledger.Doc("work_order", work_order.id, work_order.number),
-                       work_order_id=work_order.id, user=user, reason="issued to the floor")
+                       work_order_id=work_order.id, user=user)
     reservation.issued += quantity
     audit.record("work_order.issued", work_order, actor=user,
                  after={"material": material.code, "lot": lot.code, "quantity": str(quantity)})
@@ -162,7 +162,7 @@ def return_to_stock(work_order: WorkOrder, lot: Lot, quantity: Decimal, user, lo
         raise TransitionError(409, N_("That is more than was issued of this lot to this work order."))
     location = location or _where(lot, any_balance=True)
     move = ledger.post("return", lot, location, quantity, doc=ledger.Doc("work_order", work_order.id, work_order.number),
-                       work_order_id=work_order.id, user=user, reason="returned from the floor")
+                       work_order_id=work_order.id, user=user)
     reservation.issued = max(reservation.issued - quantity, ZERO)
     audit.record("work_order.returned", work_order, actor=user,
                  after={"material": lot.material.code, "lot": lot.code, "quantity": str(quantity)})

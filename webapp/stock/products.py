@@ -43,8 +43,8 @@ def material_for_product(product, opening_cost: Decimal = Decimal("0")) -> Mater
     legacy = product.on_hand or Decimal("0")
     if legacy > 0:
         lot = ledger.new_lot(material, "OPENING", status="available")
-        ledger.post("opening", lot, default_location(), legacy, unit_cost=opening_cost,
-                    reason="on-hand stock before the ledger")
+        # No reason text: the movement's kind says what it is, in the reader's language.
+        ledger.post("opening", lot, default_location(), legacy, unit_cost=opening_cost)
     return material
 
 
@@ -75,8 +75,7 @@ def take_product(product, quantity: Decimal, doc: ledger.Doc, user=None, lots: l
         if left <= 0:
             break
         take = min(left, balance.on_hand)
-        moves.append(ledger.post("ship", lot, balance.location, take, doc=doc, user=user,
-                                 reason="shipment"))
+        moves.append(ledger.post("ship", lot, balance.location, take, doc=doc, user=user))
         left -= take
     return moves
 
