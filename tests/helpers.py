@@ -111,3 +111,32 @@ def make_and_pass_qc(app, order_id: int, maker_id: int, inspector_id: int) -> No
             floor.move(work_order, "finish", maker)
             floor.move(work_order, "pass_qc", inspector)
         db.session.commit()
+
+
+def at_once(app, people, posts) -> list:
+    """Send each (path, data) of posts at the same moment, each from its own client logged in as
+    people (one username for all, or one each); the response statuses, in the order of posts."""
+    import threading
+
+    from .conftest import login
+    names = [people] * len(posts) if isinstance(people, str) else list(people)
+    clients = []
+    for name in names:
+        client = app.test_client()
+        assert login(client, name).status_code == 303
+        clients.append((client, client.csrf_token()))
+    barrier = threading.Barrier(len(posts))
+    statuses = [None] * len(posts)
+
+    def send(index):
+        client, token = clients[index]
+        path, data = posts[index]
+        barrier.wait()
+        statuses[index] = client.post(path, csrf=False, data={**data, "csrf_token": token}).status_code
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(posts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses

@@ -2,7 +2,6 @@
 sent → received on the receive page ("2,000" kg, either unit) → the order's page shows the new lot;
 bad input keeps what was typed and changes nothing; the wrong role gets 403; two receipts of the
 same line at once never add up to more than ordered (SQLite and PostgreSQL)."""
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -14,7 +13,7 @@ from webapp.purchasing import services
 from webapp.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseRequest, Supplier
 from webapp.stock import Location, Material, StockMove, ledger
 
-from .conftest import login
+from .helpers import at_once
 
 BOTH = pytest.mark.parametrize("app", [
     pytest.param("sqlite", id="sqlite"),
@@ -263,30 +262,6 @@ def test_my_work(app, stock, as_user):
         theirs = warehouse.get("/").get_data(as_text=True)
     assert "To buy" in mine and "Purchase order late" in mine and "PO-" in mine
     assert "Goods to receive" in theirs and "To buy" not in theirs
-
-
-def at_once(app, username, posts):
-    """Each (path, data) from its own logged-in client at the same moment; the statuses."""
-    clients = []
-    for _ in posts:
-        client = app.test_client()
-        assert login(client, username).status_code == 303
-        clients.append((client, client.csrf_token()))
-    barrier = threading.Barrier(len(posts))
-    statuses = [None] * len(posts)
-
-    def send(index):
-        client, token = clients[index]
-        path, data = posts[index]
-        barrier.wait()
-        statuses[index] = client.post(path, csrf=False, data={**data, "csrf_token": token}).status_code
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(posts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return statuses
 
 
 @BOTH

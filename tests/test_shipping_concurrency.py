@@ -1,6 +1,5 @@
 """Two warehouse people making shipments at the same moment: stock is taken once (never below zero)
 and an order never ships more than passed QC — on SQLite and on PostgreSQL."""
-import threading
 from decimal import Decimal
 
 import pytest
@@ -10,36 +9,12 @@ from webapp.orders.models import OrderLine
 from webapp.production.models import Product
 from webapp.shipping.models import ShipmentLine
 
-from .conftest import login
+from .helpers import at_once
 
 BOTH = pytest.mark.parametrize("app", [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ], indirect=True)
-
-
-def at_once(app, username, posts):
-    """Send each (path, data) from its own logged-in client at the same moment; return the statuses."""
-    clients = []
-    for _ in posts:
-        client = app.test_client()
-        assert login(client, username).status_code == 303
-        clients.append((client, client.csrf_token()))
-    barrier = threading.Barrier(len(posts))
-    statuses = [None] * len(posts)
-
-    def send(index):
-        client, token = clients[index]
-        path, data = posts[index]
-        barrier.wait()
-        statuses[index] = client.post(path, csrf=False, data={**data, "csrf_token": token}).status_code
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(posts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return statuses
 
 
 def shipment_data(line_id, qty):

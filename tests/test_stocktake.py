@@ -2,7 +2,6 @@
 expected hidden, a lot added by code or label, submit with every difference explained, approval by
 another person, one "count" movement per difference; posting twice (also at once, on SQLite and
 PostgreSQL) posts nothing twice; a lot that moved since the count started stops the post by name."""
-import threading
 from decimal import Decimal
 
 import pytest
@@ -12,8 +11,7 @@ from webapp.stock import Location, Lot, Material, StockBalance, StockMove, Stock
 from webapp.stock.ledger import Doc
 from webapp.stock.models import StocktakeLine
 
-from .conftest import login
-from .helpers import text_of
+from .helpers import at_once, text_of
 
 
 @pytest.fixture
@@ -217,25 +215,9 @@ def test_starting_needs_a_location_and_the_role(app, shelf, as_user):
 def test_two_posts_at_once_post_once(app, shelf, as_user, make_user):
     """Two approvers press post at the same moment: one posts, the other gets 409; one movement."""
     stocktake_id = submitted(app, shelf, as_user)
-    clients = []
     for name in ("ops1", "ops2"):
         make_user("operations", username=name)
-        client = app.test_client()
-        assert login(client, name).status_code == 303
-        clients.append((client, client.csrf_token()))
-    barrier = threading.Barrier(2)
-    statuses = [None, None]
-
-    def press(index):
-        client, token = clients[index]
-        barrier.wait()
-        statuses[index] = client.post(f"/stock/stocktakes/{stocktake_id}/post", csrf=False,
-                                      data={"csrf_token": token}).status_code
-
-    threads = [threading.Thread(target=press, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    path = f"/stock/stocktakes/{stocktake_id}/post"
+    statuses = at_once(app, ["ops1", "ops2"], [(path, {}), (path, {})])
     assert sorted(statuses) == [303, 409]
     assert count_moves(app) == 1 and on_hand(app, shelf["h2"], shelf["a"]) == Decimal("40")

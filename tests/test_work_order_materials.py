@@ -2,7 +2,6 @@
 reaches "materials purchased" by itself, issued by lot (scanned or typed), returned, costed from the
 ledger, and its finished goods traced to the shipment — with bad input refused and two people issuing
 the last of a lot at once served one after the other (SQLite and PostgreSQL)."""
-import threading
 from decimal import Decimal
 
 import pytest
@@ -17,7 +16,7 @@ from webapp.purchasing.models import PurchaseRequest
 from webapp.stock import bom, ledger
 from webapp.stock.models import Location, Lot, Material, StockMove
 
-from .conftest import login
+from .helpers import at_once
 
 D = Decimal
 BOTH = pytest.mark.parametrize("app", [
@@ -216,26 +215,10 @@ def test_two_people_issue_the_last_of_a_lot_at_once(app, make_order, make_user):
     """10 kg left in the lot, two people each issue 8 kg of it at the same moment: one is served, the
     other is told there is not enough (409); the lot never goes below zero."""
     ids = released_with_bom(app, make_order, quantity="100", stock={"steel": "10", "pin": "500"})
-    clients = []
     for n in range(2):
         make_user("warehouse", username=f"wh{n}")
-        client = app.test_client()
-        assert login(client, f"wh{n}").status_code == 303
-        clients.append((client, client.csrf_token()))
-    barrier = threading.Barrier(2)
-    statuses = [None, None]
-
-    def send(index):
-        client, token = clients[index]
-        barrier.wait()
-        statuses[index] = client.post(f"/w/{ids['token']}/materials/issue", csrf=False,
-                                      data={"i-lot": "STEEL-1", "i-quantity": "8", "csrf_token": token}).status_code
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    issue_8 = (f"/w/{ids['token']}/materials/issue", {"i-lot": "STEEL-1", "i-quantity": "8"})
+    statuses = at_once(app, ["wh0", "wh1"], [issue_8, issue_8])
     assert sorted(statuses) == [303, 409]
     with app.app_context():
         assert ledger.on_hand(ids["steel"]) == D("2")

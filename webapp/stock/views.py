@@ -391,26 +391,32 @@ def _lot_refusal(lot_id: int, error: TransitionError, form_name: str, form):
     return render("stock/lot.html", status_code=error.status, **_lot_context(get_lot(lot_id), **{form_name: form}))
 
 
+def _manual_move(lot_id: int, kind: str, form, form_name: str, audit_action: str, message: str):
+    """Post a scrap or an adjustment typed on the lot's page, with its reason: the page again with
+    the form's errors (422) or the ledger's refusal (409), nothing kept; else back to the lot."""
+    item = get_lot(lot_id, "stock.move")
+    place = _location(form.location_id.data, form.location_id) if form.validate_on_submit() else None
+    if place is None:
+        return render("stock/lot.html", status_code=422, **_lot_context(item, **{form_name: form}))
+    reason = form.reason.data.strip()
+    try:
+        ledger.post(kind, item, place, form.quantity.data, doc=ledger.Doc("manual"), reason=reason,
+                    user=current_user)
+    except TransitionError as error:
+        return _lot_refusal(lot_id, error, form_name, form)
+    audit.record(audit_action, item, actor=current_user, entity_type="lot",
+                 after={"quantity": str(form.quantity.data), "location": place.code, "reason": reason})
+    flash(_(message, qty=_fine(form.quantity.data), unit=item.material.stock_unit))
+    return see_other(url_for("stock.lot", lot_id=item.id))
+
+
 @bp.post("/lots/<int:lot_id>/scrap")
 @login_required
 @requires("stock.move")
 def scrap(lot_id: int):
     """Scrap part of the lot in one location, with the reason."""
-    item = get_lot(lot_id, "stock.move")
-    form = ScrapForm(prefix="s")
-    place = _location(form.location_id.data, form.location_id) if form.validate_on_submit() else None
-    if place is None:
-        return render("stock/lot.html", status_code=422, **_lot_context(item, scrap_form=form))
-    reason = form.reason.data.strip()
-    try:
-        ledger.post("scrap", item, place, form.quantity.data, doc=ledger.Doc("manual"), reason=reason,
-                    user=current_user)
-    except TransitionError as error:
-        return _lot_refusal(lot_id, error, "scrap_form", form)
-    audit.record("stock.scrapped", item, actor=current_user, entity_type="lot",
-                 after={"quantity": str(form.quantity.data), "location": place.code, "reason": reason})
-    flash(_("Scrapped %(qty)s %(unit)s.", qty=_fine(form.quantity.data), unit=item.material.stock_unit))
-    return see_other(url_for("stock.lot", lot_id=item.id))
+    return _manual_move(lot_id, "scrap", ScrapForm(prefix="s"), "scrap_form", "stock.scrapped",
+                        N_("Scrapped %(qty)s %(unit)s."))
 
 
 @bp.post("/lots/<int:lot_id>/adjust")
@@ -418,21 +424,8 @@ def scrap(lot_id: int):
 @requires("stock.move")
 def adjust(lot_id: int):
     """Correct the lot's quantity in one location, up or down, with the reason."""
-    item = get_lot(lot_id, "stock.move")
-    form = AdjustForm(prefix="a")
-    place = _location(form.location_id.data, form.location_id) if form.validate_on_submit() else None
-    if place is None:
-        return render("stock/lot.html", status_code=422, **_lot_context(item, adjust_form=form))
-    reason = form.reason.data.strip()
-    try:
-        ledger.post("adjust", item, place, form.quantity.data, doc=ledger.Doc("manual"), reason=reason,
-                    user=current_user)
-    except TransitionError as error:
-        return _lot_refusal(lot_id, error, "adjust_form", form)
-    audit.record("stock.adjusted", item, actor=current_user, entity_type="lot",
-                 after={"quantity": str(form.quantity.data), "location": place.code, "reason": reason})
-    flash(_("Adjusted by %(qty)s %(unit)s.", qty=_fine(form.quantity.data), unit=item.material.stock_unit))
-    return see_other(url_for("stock.lot", lot_id=item.id))
+    return _manual_move(lot_id, "adjust", AdjustForm(prefix="a"), "adjust_form", "stock.adjusted",
+                        N_("Adjusted by %(qty)s %(unit)s."))
 
 
 @bp.post("/lots/<int:lot_id>/move")
