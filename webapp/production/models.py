@@ -2,10 +2,10 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Quantity, UTCDateTime
+from ..db_types import Fine, Money, Quantity, UTCDateTime
 from ..customers import Product  # noqa: F401  (the catalogue; kept importable from here)
 from ..extensions import db
 from ..wallclock import utcnow
@@ -48,6 +48,8 @@ class WorkOrder(db.Model):
         back_populates="work_order", order_by="Anomaly.id")
     rejections: Mapped[list["QcRejection"]] = relationship(
         back_populates="work_order", order_by="QcRejection.id")
+    operations: Mapped[list["WorkOrderOperation"]] = relationship(
+        back_populates="work_order", order_by="WorkOrderOperation.position")
 
     @property
     def rejected(self) -> Decimal:
@@ -80,6 +82,11 @@ class ProgressReport(db.Model):
     scrap_qty: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
     note: Mapped[str] = mapped_column(Text, default="")
     operation: Mapped[str] = mapped_column(String(60), default="")
+    # The operation it counts against (None: a work order without a routing, or an old report).
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("work_order_operation.id"), index=True)
+    # Time the worker spent, in minutes (labour paid by the hour), and why pieces were scrapped.
+    minutes: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"), server_default="0")
+    scrap_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     worker_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device_session.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -132,3 +139,101 @@ class Anomaly(db.Model):
 
     work_order: Mapped[WorkOrder] = relationship(back_populates="anomalies")
     reported_by = relationship("User")
+
+
+class WorkCentre(db.Model):
+    """Where an operation is done (a CNC cell, the weld bay, the paint line): its hours a working
+    day and shifts give its capacity on the firm's calendar, and its labour rate costs time."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    hours_per_day: Mapped[Decimal] = mapped_column(Money, default=Decimal("8"))
+    shifts: Mapped[int] = mapped_column(default=1)
+    # Labour cost of an hour here (yuan): time × rate is the labour of work paid by the hour.
+    hourly_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class RoutingStep(db.Model):
+    """One operation (工序) of a product's routing, in order: where, how long a piece takes, what a
+    good piece pays (计件), or sent out to a supplier (外协)."""
+
+    __table_args__ = (UniqueConstraint("product_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    position: Mapped[int] = mapped_column(default=1)
+    name: Mapped[str] = mapped_column(String(100))
+    work_centre_id: Mapped[int | None] = mapped_column(ForeignKey("work_centre.id"))
+    minutes_per_piece: Mapped[Decimal] = mapped_column(Fine, default=Decimal("0"))
+    piece_rate: Mapped[Decimal | None] = mapped_column(Fine)
+    outsourced: Mapped[bool] = mapped_column(default=False)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
+    lead_days: Mapped[int] = mapped_column(default=0)
+
+    work_centre = relationship("WorkCentre")
+
+
+class WorkOrderOperation(db.Model):
+    """A work order's copy of one routing step, with its own process-card QR: reports count against
+    it, and its good pieces may not pass the operation before it."""
+
+    __table_args__ = (UniqueConstraint("work_order_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), index=True)
+    position: Mapped[int] = mapped_column(default=1)
+    name: Mapped[str] = mapped_column(String(100))
+    # The secret in the process card's QR for this operation.
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    work_centre_id: Mapped[int | None] = mapped_column(ForeignKey("work_centre.id"), index=True)
+    minutes_per_piece: Mapped[Decimal] = mapped_column(Fine, default=Decimal("0"))
+    piece_rate: Mapped[Decimal | None] = mapped_column(Fine)
+    outsourced: Mapped[bool] = mapped_column(default=False)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
+
+    work_order: Mapped[WorkOrder] = relationship(back_populates="operations")
+    work_centre = relationship("WorkCentre")
+
+
+class OutsourceTransfer(db.Model):
+    """A batch sent out for an outsourced operation (外协) and received back: its document number,
+    quantities, the supplier's due date and what it cost."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("work_order_operation.id"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
+    sent_qty: Mapped[Decimal] = mapped_column(Quantity)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    due_date: Mapped[date | None] = mapped_column()
+    received_good: Mapped[Decimal | None] = mapped_column(Quantity)
+    received_scrap: Mapped[Decimal | None] = mapped_column(Quantity)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    operation: Mapped[WorkOrderOperation] = relationship()
+
+
+DEVIATION_CAUSES = ("material_shortage", "equipment_failure", "quality", "labour", "other")
+
+
+class DailyPlan(db.Model):
+    """The supervisor's line of the daily sheet (表2) for one work order and day: a planned quantity
+    set by hand (else spread over the working days), and the cause of a deviation with its action."""
+
+    __table_args__ = (UniqueConstraint("work_order_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), index=True)
+    day: Mapped[date] = mapped_column()
+    planned: Mapped[Decimal | None] = mapped_column(Quantity)
+    cause: Mapped[str] = mapped_column(String(30), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
