@@ -41,6 +41,18 @@ def _work_order_by_token(session, value: str):
     return session.scalar(select(WorkOrder.id).where(WorkOrder.token == value))
 
 
+def _operation_by_token(session, value: str):
+    from sqlalchemy import select
+    from .models import WorkOrderOperation
+    return session.scalar(select(WorkOrderOperation.id).where(WorkOrderOperation.token == value))
+
+
+def _operation_token(session, operation_id: int):
+    from sqlalchemy import select
+    from .models import WorkOrderOperation
+    return session.scalar(select(WorkOrderOperation.token).where(WorkOrderOperation.id == operation_id))
+
+
 def _story():
     """What this domain tells in an order's whole story (imported when a story is told)."""
     from .story import PART
@@ -101,9 +113,14 @@ DOMAIN = register(Domain(
     photo_kinds=(PhotoKind("progress", "workorder.view", _order_of_progress),
                  PhotoKind("anomaly", "workorder.view", _order_of_anomaly)),
     # A work order's label carries its secret token in /w/<token> (the floor's pages).
-    capability_tokens=(CapabilityToken("work_order", lambda endpoint, name: endpoint.startswith("production."),
+    capability_tokens=(CapabilityToken("work_order", lambda endpoint, name: endpoint.startswith("production.")
+                                       and endpoint != "production.operation_floor",
                                        _work_order_by_token, return_endpoint="production.floor",
-                                       value=_work_order_token),),
+                                       value=_work_order_token),
+                       # A process card's QR: one operation of a work order, /o/<token>.
+                       CapabilityToken("operation", lambda endpoint, name: endpoint == "production.operation_floor",
+                                       _operation_by_token, return_endpoint="production.operation_floor",
+                                       value=_operation_token)),
     story=_story,
     offline_pages=_offline_pages,
 ))

@@ -13,7 +13,7 @@ from ..photos import save_photos
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle, materials, notices  # noqa: F401  (notices: the messages notify() sends)
+from . import lifecycle, materials, notices, routing  # noqa: F401  (notices: the messages notify() sends)
 from .models import QC_DISPOSITIONS, Anomaly, ProgressReport, QcRejection, WorkOrder
 
 # Default plan, counted back from the delivery date (days).
@@ -66,6 +66,7 @@ def create_work_orders(order, user, at_release: bool = False) -> list[WorkOrder]
     for work_order in created:
         audit.record("work_order.created", order, actor=user, entity_type="order",
                      after={"work_order": work_order.number, "quantity": str(work_order.quantity)})
+        routing.copy_routing(work_order)  # its operations, each with a process-card QR
         materials.reserve(work_order, user)  # its BOM's materials held; a shortage asks purchasing
         _materials_there(work_order)
     return created
@@ -96,6 +97,7 @@ def split(work_order: WorkOrder, quantity: Decimal, user) -> WorkOrder:
     audit.record("work_order.split", work_order.order, actor=user, entity_type="order",
                  after={"from": work_order.number, "to": new.number, "quantity": str(quantity)})
     new.bom_version_id = work_order.bom_version_id
+    routing.copy_routing(new)
     materials.reserve(work_order, user)
     materials.reserve(new, user)
     return new

@@ -353,3 +353,15 @@ def _materials_page(work_order_id: int, form, status: int = 422):
     """The materials page again with the form as typed and its errors."""
     return lambda: render("production/materials.html", status_code=status,
                           **materials_context(db.session.get(WorkOrder, work_order_id), form))
+
+
+@bp.get("/o/<token>")
+@login_required
+def operation_floor(token: str):
+    """The page a process card's QR for one operation opens (for now: its work order's page)."""
+    from .models import WorkOrderOperation
+    operation = db.session.scalar(db.select(WorkOrderOperation).where(WorkOrderOperation.token == token[:40]))
+    if operation is None:
+        abort(404)
+    work_order = get_work_order(operation.work_order_id)
+    return see_other(url_for("production.floor", token=work_order.token))
