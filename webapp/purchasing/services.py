@@ -18,6 +18,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from .. import audit, signals
 from ..extensions import db
+from ..numbering import next_yearly_number
 from ..i18n import firm_today
 from ..statemachine import N_, TransitionError
 from ..stock import Location, Material, ledger
@@ -31,8 +32,6 @@ PURCHASE_PLACES = Decimal("0.001")
 # Far beyond any real purchase, well inside the column (the ledger's own limit).
 MOST = ledger.MOST
 OPEN_PO = ("sent", "partial")
-# An arbitrary constant key for PostgreSQL's advisory lock around numbering purchase orders.
-NUMBER_LOCK_KEY = 7_100_011
 
 
 def _check_quantity(quantity) -> Decimal:
@@ -215,14 +214,8 @@ class LineInput:
 
 
 def next_number(year: int) -> str:
-    """PO-<yyyy>-<nnnn>: the year's next free number, taken so that two purchase orders made at
-    once get two numbers (an advisory lock on PostgreSQL until the commit; SQLite's write lock)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"), {"key": NUMBER_LOCK_KEY})
-    stem = f"PO-{year}-"
-    numbers = db.session.scalars(db.select(PurchaseOrder.number).where(PurchaseOrder.number.like(stem + "%"))).all()
-    serials = [int(n[len(stem):]) for n in numbers if n[len(stem):].isdigit()]
-    return f"{stem}{max(serials, default=0) + 1:04d}"
+    """PO-<yyyy>-<nnnn>: the year's next free number (webapp/numbering.py)."""
+    return next_yearly_number(PurchaseOrder.number, "PO", year)
 
 
 def create_purchase_order(supplier: Supplier, expected_date: date | None, lines=(), user=None, requests=(),

@@ -12,6 +12,7 @@ from .. import audit, links, signals
 from ..auth import User
 from ..customers import Customer
 from ..extensions import db
+from ..numbering import next_yearly_number
 from ..firm import get_settings
 from ..forms import NumberError, parse_decimal
 from ..notify import Recipient, notify
@@ -66,15 +67,8 @@ def pick_plan(stage: str, *, product_id: int | None = None, material_id: int | N
 
 
 def _next_number() -> str:
-    """QC-<year>-<nnnn>: the next free inspection number of this year. On PostgreSQL a transaction
-    advisory lock serialises the writers (SQLite's writing requests are serialised already)."""
-    year = utcnow().year
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(db.text("SELECT pg_advisory_xact_lock(28591)"))
-    stem = f"QC-{year}-"
-    last = db.session.scalar(db.select(db.func.max(Inspection.number)).where(Inspection.number.like(stem + "%")))
-    serial = int(last[len(stem):]) + 1 if last else 1
-    return f"{stem}{serial:04d}"
+    """QC-<year>-<nnnn>: the next free inspection number of this year (webapp/numbering.py)."""
+    return next_yearly_number(Inspection.number, "QC", utcnow().year)
 
 
 def _sample(inspection: Inspection, plan, lot_size: Decimal) -> None:

@@ -9,10 +9,10 @@ lot, and the sheet goes back for a recount of it.
 """
 from decimal import Decimal
 
-from sqlalchemy import text
 
 from .. import audit
 from ..extensions import db
+from ..numbering import next_yearly_number
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from . import ledger
@@ -25,20 +25,9 @@ def plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _serial_lock() -> None:
-    """Serialise numbering: SQLite's writers are already one at a time; PostgreSQL takes a
-    transaction-level advisory lock (released at commit), so two starts never pick one number."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(7300011)"))
-
-
 def next_number() -> str:
-    """ST-<yyyy>-<nnnn>: the next number of this year."""
-    _serial_lock()
-    stem = f"ST-{utcnow():%Y}-"
-    last = db.session.scalar(db.select(db.func.max(Stocktake.number)).where(Stocktake.number.like(stem + "%")))
-    serial = int(last[len(stem):]) + 1 if last else 1
-    return f"{stem}{serial:04d}"
+    """ST-<yyyy>-<nnnn>: the next number of this year (webapp/numbering.py)."""
+    return next_yearly_number(Stocktake.number, "ST", utcnow().year)
 
 
 def balance_of(lot_id: int, location_id: int) -> Decimal:
