@@ -107,6 +107,8 @@ DOMAIN = register(Domain(
         "work_order.unblock": N_("Work resumed"),
         "work_order.issued": N_("Material issued"),
         "work_order.returned": N_("Material returned to stock"),
+        "work_order.outsourced": N_("Batch sent out to a supplier"),
+        "work_order.outsource_received": N_("Batch received back from the supplier"),
     },
     events_saying_state=frozenset({"work_order.block", "work_order.unblock", "work_order.start",
                                    "work_order.pass_qc", "work_order.materials_ready"}),
@@ -129,6 +131,7 @@ DOMAIN = register(Domain(
 def init_app(app) -> None:
     """Attach the production and floor pages."""
     from . import models, signals, views  # noqa: F401  (routes, tables, what it does on release)
+    from . import outsourcing_views  # noqa: F401  (外协: batches sent out and received back)
     app.register_blueprint(bp)
 
 
