@@ -117,3 +117,16 @@ def test_late_batches_and_roles(app, routed, as_user, today):
     refused = as_user("production").post(f"/production/operations/{in_house.id}/outsource", data={"s-quantity": "1"})
     assert refused.status_code == 409 and "not sent out" in text_of(refused)
     assert as_user("production").get("/production/operations/999999/outsource").status_code == 404
+
+
+def test_finance_reads_the_outsourcing_cost_per_work_order(app, routed, as_user, today):
+    work_order, heat_id = routed
+    supervisor = as_user("production")
+    assert send(supervisor, heat_id, "20", today).status_code == 303
+    with app.app_context():
+        transfer_id = db.session.scalar(db.select(OutsourceTransfer.id))
+        number = db.session.get(WorkOrder, work_order.id).number
+    supervisor.post(f"/production/outsourcing/{transfer_id}/receive",
+                    data={f"r{transfer_id}-good": "20", f"r{transfer_id}-cost": "880.5"})
+    sheet = text_of(as_user("finance").get(f"/costing/orders/{work_order.order_id}"))
+    assert "Costs recorded per work order" in sheet and number in sheet and "880.50" in sheet

@@ -33,13 +33,15 @@ def freight(order) -> Decimal:
     return total if total is not None else Decimal("0")
 
 
-def ledger_material(order) -> list[tuple[str, Decimal]]:
-    """Direct material per work order as the stock ledger has it (issued less returned, at the moving
-    average when it moved), for finance to read beside the sheet."""
-    from ..production import WorkOrder, materials
+def recorded_costs(order) -> list[dict]:
+    """Per work order, what the records say it cost so far, for finance to read beside the sheet:
+    direct material from the stock ledger (issued less returned, at the moving average when it
+    moved) and outsourced operations (the suppliers' charges for batches received back)."""
+    from ..production import WorkOrder, materials, outsourcing
     work_orders = db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id)
                                      .order_by(WorkOrder.id)).all()
-    return [(w.number, materials.material_cost(w.id)) for w in work_orders]
+    return [{"number": w.number, "material": materials.material_cost(w.id),
+             "outsourcing": outsourcing.outsourcing_cost(w.id)} for w in work_orders]
 
 
 # Categories whose actual comes from the records rather than from finance's typing.

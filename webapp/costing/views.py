@@ -55,7 +55,7 @@ def sheet_context(order: Order, form=None, problems=None, override_form=None) ->
         "can_override": can(current_user, "order.close_override") and order.status == "delivered",
         "override_form": override_form or CloseOverrideForm(prefix="override"),
         "problems": problems or [],
-        "ledger_material": services.ledger_material(order),
+        "recorded": services.recorded_costs(order),
     }
 
 

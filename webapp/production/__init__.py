@@ -143,6 +143,7 @@ _PUBLIC = {
     "lifecycle": "lifecycle",
     "services": "services",
     "materials": "materials",
+    "outsourcing": "outsourcing",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
