@@ -129,6 +129,7 @@ DOMAIN = register(Domain(
 def init_app(app) -> None:
     """Attach the production and floor pages."""
     from . import models, signals, views  # noqa: F401  (routes, tables, what it does on release)
+    from . import sheet_views  # noqa: F401  (the daily sheet, 表2, and its XLSX)
     app.register_blueprint(bp)
 
 
