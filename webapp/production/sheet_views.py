@@ -162,7 +162,7 @@ def _date_arg_or(raw: str | None, default: date) -> date:
 def _plan_days(work_order: WorkOrder, first: date, last: date) -> list[date]:
     """The days the plan page lists: the work order's planned span, the days set by hand, the range."""
     span = [work_order.planned_start, work_order.planned_qc]
-    by_hand = list(daily.hand_plans([work_order.id]).get(work_order.id, {}))
+    by_hand = [d for d, p in daily.hand_plans([work_order.id]).get(work_order.id, {}).items() if p.planned is not None]
     known = [d for d in [*span, *by_hand, first, last] if d]
     return daily.days_between(min(known), max(known))
 
