@@ -189,6 +189,8 @@ def test_page_shows_plan_actual_and_deviation(app, sheet_order, as_user):
     page = text_of(as_user("production").get("/production/daily?from=2026-11-20&to=2026-11-26"))
     assert page.count('scope="col"') == 9  # work order, 7 days, cumulative
     assert "34</span>/<span class=\"done\">30" in page and ">-4<" in page
+    card = text_of(as_user("production").get("/production/daily?from=2026-11-20&to=2026-11-26&day=2026-11-20"))
+    assert '<dd>34</dd>' in card and '<dd>30</dd>' in card and 'day=2026-11-20' in card
 
 
 def xlsx_rows(response):
@@ -228,3 +230,22 @@ def test_xlsx_in_chinese_and_english(app, sheet_order, as_user):
     assert rows[0] == ["Date", "Work order", "Product", "Planned", "Actual", "Cumulative plan", "Cumulative actual",
                        "Deviation", "Cause", "Action"]
     assert rows[2][8] == "Material shortage: 钢板未到"
+
+
+def test_owner_filter_and_done_work_orders(app, sheet_order, as_user, make_user):
+    """?owner= keeps that person's work orders; a done work order shows only in a range it reported in."""
+    boss = as_user("production")
+    other = make_user("production")
+    with app.app_context():
+        row = db.session.get(WorkOrder, sheet_order.id)
+        row.owner_id = boss.user_id
+        number = row.number
+        db.session.commit()
+    assert number in text_of(boss.get(f"/production/daily?from=2026-11-23&to=2026-11-29&owner={boss.user_id}"))
+    assert number not in text_of(boss.get(f"/production/daily?from=2026-11-23&to=2026-11-29&owner={other}"))
+    report(app, sheet_order.id, "10", datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc))
+    with app.app_context():
+        db.session.get(WorkOrder, sheet_order.id).status = "done"
+        db.session.commit()
+        assert [r.work_order.id for r in daily.sheet(MON, date(2026, 11, 29))] == [sheet_order.id]
+        assert daily.sheet(date(2026, 11, 30), date(2026, 12, 6)) == []

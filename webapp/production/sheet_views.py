@@ -92,7 +92,8 @@ def _page(first: date, last: date, error: str | None = None, status_code: int = 
     where, owner, centre = _filters()
     rows = daily.sheet(first, last, where)
     today = firm_today()
-    focus = today if first <= today <= last else first
+    asked = _date_arg_or(request.args.get("day"), today)
+    focus = asked if first <= asked <= last else today if first <= today <= last else first
     owners, centres = _filter_choices()
     forms = forms or {}
     for row in rows:
@@ -147,8 +148,8 @@ def daily_cause(work_order_id: int, day: str):
                     (form.action.data or "").strip(), current_user)
     db.session.commit()
     flash(_("Saved for %(number)s.", number=work_order.number), f"done:wo-{work_order.id}")
-    return see_other(url_for("production.daily_sheet", **{"from": first.isoformat(), "to": last.isoformat()})
-                     + f"#wo-{work_order.id}")
+    return see_other(url_for("production.daily_sheet", day=when.isoformat(),
+                             **{"from": first.isoformat(), "to": last.isoformat()}) + f"#wo-{work_order.id}")
 
 
 def _date_arg_or(raw: str | None, default: date) -> date:
