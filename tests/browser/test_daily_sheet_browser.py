@@ -1,5 +1,6 @@
 """The daily sheet (表2) in Chromium, in Chinese: on a phone the cards for the stand-up fit the screen
 and a cause saves; on a tablet the table with the days as columns comes first."""
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -69,6 +70,10 @@ def test_daily_sheet_on_phone_and_tablet(app, live_server, context, browser_prob
     page.emulate_media(media="print")
     page.goto(f"{live_server}/production/daily?from=2026-11-23&to=2026-11-29")
     expect(page.locator(".daily-cards")).to_be_hidden()
+    expect(page.locator(".daily-grid")).to_be_visible()
+    pdf = page.pdf(prefer_css_page_size=True)  # the sheet's own @page: A4 landscape (842 × 595 pt)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf)
+    assert boxes and all(float(w) > float(h) and abs(float(w) - 842) < 2 for w, h in boxes), boxes
     browser_problems.check(page)
 
 
