@@ -1,5 +1,6 @@
 """The daily sheet (表2) in Chromium, in Chinese: on a phone the cards for the stand-up fit the screen
 and a cause saves; on a tablet the table with the days as columns comes first."""
+import os
 import re
 from datetime import datetime, timezone
 
@@ -11,6 +12,7 @@ from webapp.production.models import DailyPlan
 
 from ..conftest import PASSWORD
 from ..test_daily_sheet import FRI, WED, report  # noqa: F401  (the hand-checked week)
+from .conftest import SCREENSHOTS
 from .test_field_browser import assert_fits
 
 pytestmark = pytest.mark.browser
@@ -71,7 +73,9 @@ def test_daily_sheet_on_phone_and_tablet(app, live_server, context, browser_prob
     page.goto(f"{live_server}/production/daily?from=2026-11-23&to=2026-11-29")
     expect(page.locator(".daily-cards")).to_be_hidden()
     expect(page.locator(".daily-grid")).to_be_visible()
-    pdf = page.pdf(prefer_css_page_size=True)  # the sheet's own @page: A4 landscape (842 × 595 pt)
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    if os.environ.get("SCREENSHOTS") == "1":
+        (SCREENSHOTS / "daily-sheet-print.pdf").write_bytes(pdf)  # the sheet's own @page: A4 landscape (842 × 595 pt)
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf)
     assert boxes and all(float(w) > float(h) and abs(float(w) - 842) < 2 for w, h in boxes), boxes
     browser_problems.check(page)
