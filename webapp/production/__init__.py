@@ -109,6 +109,8 @@ DOMAIN = register(Domain(
         "work_order.returned": N_("Material returned to stock"),
         "work_order.outsourced": N_("Batch sent out to a supplier"),
         "work_order.outsource_received": N_("Batch received back from the supplier"),
+        "work_order.daily_plan": N_("Daily plan changed"),
+        "work_order.daily_cause": N_("Deviation cause recorded"),
     },
     events_saying_state=frozenset({"work_order.block", "work_order.unblock", "work_order.start",
                                    "work_order.pass_qc", "work_order.materials_ready"}),
@@ -132,6 +134,7 @@ def init_app(app) -> None:
     """Attach the production and floor pages."""
     from . import models, signals, views  # noqa: F401  (routes, tables, what it does on release)
     from . import outsourcing_views  # noqa: F401  (外协: batches sent out and received back)
+    from . import sheet_views  # noqa: F401  (the daily sheet, 表2, and its XLSX)
     app.register_blueprint(bp)
 
 
