@@ -52,3 +52,22 @@ def test_finish_waits_for_the_customers_first_article_approval(app, work_order, 
     assert worker.post(f"/w/{work_order.token}/do/finish").status_code == 303
     with app.app_context():
         assert db.session.get(WorkOrder, work_order.id).status == "qc"
+
+
+def test_a_sales_rep_limited_to_own_customers_sees_no_other_customers_inspection(app, work_order, as_user):
+    """With sales reps scoped to their own customers, another customer's inspection answers 404 and
+    is not on the quality page's lists."""
+    with app.app_context():
+        from webapp.admin.models import get_settings
+        get_settings().sales_own_customers_only = True
+        inspection = Inspection(number="QC-T-9", stage="final", work_order_id=work_order.id,
+                                order_id=work_order.order_id, result="pass", lot_size=Decimal("100"),
+                                decided_at=utcnow())
+        db.session.add(inspection)
+        db.session.commit()
+        inspection_id = inspection.id
+    rep = as_user("sales")  # owns no customer
+    assert rep.get(f"/quality/inspections/{inspection_id}").status_code == 404
+    page = rep.get("/quality/")
+    assert page.status_code == 200 and "QC-T-9" not in text_of(page)
+    assert "QC-T-9" in text_of(as_user("qc").get("/quality/"))

@@ -102,7 +102,9 @@ class DecimalText(StringField):
                  **kwargs):
         super().__init__(label, validators, **kwargs)
         if maximum is None:  # far beyond any real order, well inside a 64-bit column
-            maximum = Decimal("1000000000") if places in (0, 3) else Decimal("10000000000000")
+            # Money (two places, fen in 64 bits) may be large; quantities, and the millionths of a
+            # Fine column (unit costs, quantities per unit, limits: places above 3), stop at 10⁹.
+            maximum = Decimal("10000000000000") if places in (1, 2) else Decimal("1000000000")
         self.places, self.minimum, self.maximum = places, minimum, maximum
 
     def process_formdata(self, valuelist):

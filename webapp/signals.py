@@ -36,3 +36,6 @@ lot_status_changed = _signals.signal("lot-status-changed")
 # sender: a work order about to finish (go to QC). A receiver answers a message id when it must wait
 # (quality: a first article the customer has not approved yet), else None.
 work_order_finishing = _signals.signal("work-order-finishing")
+# sender: a material whose purchase unit or conversion someone is changing. A receiver answers True
+# when open documents are counted in the old unit (purchasing: lines still to be received).
+material_on_order = _signals.signal("material-on-order")

@@ -155,13 +155,24 @@ def issue(work_order: WorkOrder, lot: Lot, quantity: Decimal, user, location=Non
 def return_to_stock(work_order: WorkOrder, lot: Lot, quantity: Decimal, user, location=None) -> StockMove:
     """Material the floor did not use goes back (退料): at most what was issued of that lot."""
     reservation = _reservation_for(work_order, lot)
+    ledger.lock_material(lot.material_id)
+    mine = (StockMove.work_order_id == work_order.id, StockMove.lot_id == lot.id)
     issued = -ledger._sum(db.select(db.func.coalesce(db.func.sum(StockMove.quantity), 0)).where(
-        StockMove.work_order_id == work_order.id, StockMove.lot_id == lot.id,
-        StockMove.kind.in_(("issue", "return"))))
+        *mine, StockMove.kind.in_(("issue", "return"))))
     if quantity > issued:
         raise TransitionError(409, N_("That is more than was issued of this lot to this work order."))
+    # It comes back at what it went out at (the average of this lot's issues to the work order), so
+    # the work order's material cost nets to what it kept, whatever the average has done since.
+    out_qty = -ledger._sum(db.select(db.func.coalesce(db.func.sum(StockMove.quantity), 0)).where(
+        *mine, StockMove.kind == "issue"))
+    out_value = -Decimal(db.session.scalar(db.select(db.func.coalesce(db.func.sum(StockMove.value), 0)).where(
+        *mine, StockMove.kind == "issue")) or 0)
+    unit_cost = (out_value / out_qty).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP) if out_qty > 0 else None
+    if lot.material.customer_id is not None:
+        unit_cost = None
     location = location or _where(lot, any_balance=True)
-    move = ledger.post("return", lot, location, quantity, doc=ledger.Doc("work_order", work_order.id, work_order.number),
+    move = ledger.post("return", lot, location, quantity, unit_cost=unit_cost,
+                       doc=ledger.Doc("work_order", work_order.id, work_order.number),
                        work_order_id=work_order.id, user=user)
     reservation.issued = max(reservation.issued - quantity, ZERO)
     audit.record("work_order.returned", work_order, actor=user,

@@ -154,6 +154,23 @@ def fail_qc(work_order: WorkOrder, user, quantity: Decimal, disposition: str, no
     return rejection
 
 
+def reject_pieces(work_order: WorkOrder, user, quantity: Decimal, disposition: str, note: str = "") -> QcRejection:
+    """An in-process inspection rejects pieces (rework or scrap) while the work goes on: they stop
+    counting as good, without moving the work order's state."""
+    if disposition not in QC_DISPOSITIONS:
+        raise TransitionError(409, N_("Choose rework or scrap for the rejected pieces."))
+    if not Decimal("0") < quantity <= work_order.good:
+        raise TransitionError(409, N_("Reject more than zero and at most the good quantity."))
+    rejection = QcRejection(work_order=work_order, quantity=quantity, disposition=disposition, note=note,
+                            inspector_id=user.id)
+    db.session.add(rejection)
+    db.session.flush()
+    audit.record("work_order.fail_qc", work_order, actor=user, note=note or None,
+                 after={"number": work_order.number, "rejected": str(quantity), "disposition": disposition,
+                        "good": str(work_order.good), "in_process": True})
+    return rejection
+
+
 def report(work_order: WorkOrder, user, good: Decimal, scrap: Decimal, note: str, files,
            occurred_at=None, operation: str = "") -> ProgressReport:
     """Record good and scrap quantity (starting the job if it had not started)."""

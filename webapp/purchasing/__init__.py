@@ -40,11 +40,7 @@ DOMAIN = register(Domain(
 
 def init_app(app) -> None:
     """Attach the purchasing pages under /purchasing."""
-    from . import models, tasks  # noqa: F401  (tables; the daily late-order task)
-    try:
-        from . import views  # noqa: F401
-    except ImportError:  # pragma: no cover  (views come with the pages)
-        pass
+    from . import models, signals, tasks, views  # noqa: F401  (tables, answers, the daily late-order task, pages)
     app.register_blueprint(bp, url_prefix="/purchasing")
 
 

@@ -1,6 +1,7 @@
 """Purchasing pages: what to buy, suppliers, purchase orders, and receiving against them (a tablet
 in the warehouse) or without one (customer-supplied material)."""
 from datetime import timedelta
+from decimal import Decimal
 
 from flask import current_app, flash, g, request, url_for
 from flask_babel import gettext as _
@@ -9,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
 from ..extensions import db
+from ..inputs import optional_row_id
 from ..forms import NumberError, options, parse_decimal
 from ..htmx import render, see_other
 from ..i18n import firm_today
@@ -88,7 +90,7 @@ def cancel_request(request_id: int):
 
 
 def _selected_requests() -> list[PurchaseRequest]:
-    ids = sorted({int(v) for v in request.values.getlist("request") if v.isdigit()})[:200]
+    ids = sorted({i for i in (optional_row_id(v) for v in request.values.getlist("request")[:200]) if i})
     if not ids:
         return []
     return list(db.session.scalars(db.select(PurchaseRequest).where(
@@ -122,7 +124,8 @@ def new_order():
         default_price = (material.last_cost * material.purchase_factor).quantize(services.MICRO)
         if request.method == "POST":
             try:
-                prices[material_id] = parse_decimal(raw, places=4, minimum=0) if raw else default_price
+                prices[material_id] = (parse_decimal(raw, places=4, minimum=0, maximum=Decimal("1000000000"))
+                                       if raw else default_price)
             except NumberError as error:
                 price_errors[material_id] = str(error)
         lines.append({"material": material, "requests": group, "stock": total,
@@ -210,8 +213,8 @@ def _order_options() -> tuple:
 
 def _order_context(order: PurchaseOrder) -> dict:
     lot = None
-    if request.args.get("lot", "").isdigit():
-        lot = db.session.get(Lot, int(request.args["lot"]))
+    if optional_row_id(request.args.get("lot")):
+        lot = db.session.get(Lot, optional_row_id(request.args.get("lot")))
         if lot is not None and lot.material_id not in {line.material_id for line in order.lines}:
             lot = None
     return {"order": order, "today": firm_today(), "new_lot": lot, "new_lot_label": lot and lot_label_url(lot),
@@ -314,8 +317,8 @@ def receive_customer_material():
         for m in materials])
     form.location_id.choices = options(*[(loc.id, f"{loc.code} · {loc.name}") for loc in _locations()])
     refusal, status, new_lot = None, 200, None
-    if request.method == "GET" and request.args.get("lot", "").isdigit():
-        new_lot = db.session.get(Lot, int(request.args["lot"]))
+    if request.method == "GET" and optional_row_id(request.args.get("lot")):
+        new_lot = db.session.get(Lot, optional_row_id(request.args.get("lot")))
     if form.validate_on_submit():
         try:
             move = services.receive_customer_material(db.session.get(Material, form.material_id.data),

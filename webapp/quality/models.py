@@ -99,6 +99,8 @@ class Inspection(db.Model):
 
     plan: Mapped[InspectionPlan | None] = relationship()
     lot = relationship("Lot")
+    # The order a work order's inspection belongs to: the loader's object scope reads its customer.
+    order = relationship("Order")
     inspector = relationship("User")
     values: Mapped[list["InspectionValue"]] = relationship(back_populates="inspection",
                                                            order_by="InspectionValue.id",

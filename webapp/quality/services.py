@@ -6,6 +6,7 @@ dispositioned."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext
 from sqlalchemy import or_
 
 from .. import audit, links, signals
@@ -259,7 +260,7 @@ def decide(inspection: Inspection, result: str, user, note: str = "") -> Inspect
     if inspection.stage == "incoming":
         _set_lot(inspection.lot, "available" if passed else "blocked", user)
     elif inspection.stage == "final" and passed:
-        work_order = db.session.get(WorkOrder, inspection.work_order_id)
+        work_order = _locked_work_order(inspection.work_order_id)
         if work_order.status == "qc":
             floor.move(work_order, "pass_qc", user, note=note or None)
     elif inspection.stage == "first_article" and not passed:
@@ -339,7 +340,8 @@ def _dispose_lot(inspection: Inspection, user, quantity: Decimal, disposition: s
                 ledger.post("scrap", lot, balance.location, take, doc=doc, reason=reason, user=user)
             else:
                 ledger.post("adjust", lot, balance.location, -take, doc=doc,
-                            reason=f"returned to supplier: {reason}"[:500], user=user)
+                            reason=gettext("Returned to the supplier: %(reason)s", reason=reason)[:500],
+                            user=user)
             left -= take
             if left <= 0:
                 break
@@ -353,11 +355,20 @@ def _dispose_lot(inspection: Inspection, user, quantity: Decimal, disposition: s
 def _dispose_work_order(inspection: Inspection, user, quantity: Decimal, disposition: str, reason: str) -> None:
     if disposition not in WORK_ORDER_DISPOSITIONS:
         raise TransitionError(422, N_("Choose rework or scrap for the rejected pieces."))
-    work_order = db.session.get(WorkOrder, inspection.work_order_id)
+    work_order = _locked_work_order(inspection.work_order_id)
     if quantity > work_order.good:
         raise TransitionError(409, N_("Reject more than zero and at most the good quantity."))
     if work_order.status == "qc":
         floor.fail_qc(work_order, user, quantity, disposition, reason)
+    else:  # found in process: the pieces stop counting as good all the same, the work goes on
+        floor.reject_pieces(work_order, user, quantity, disposition, reason)
+
+
+def _locked_work_order(work_order_id: int) -> WorkOrder:
+    """The work order re-read under a row lock (PostgreSQL): the floor's own QC button and an
+    inspection's decision at once are served one after the other, never both."""
+    return db.session.scalars(db.select(WorkOrder).where(WorkOrder.id == work_order_id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
 
 
 def _plain(value: Decimal) -> str:

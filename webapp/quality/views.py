@@ -3,6 +3,7 @@ failures, plans, first articles sent to the customer, and the printable inspecti
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import links
@@ -11,6 +12,7 @@ from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
 from ..loading import load
+from ..customers import scope_customers
 from ..orders import Order, scope_orders
 from ..permissions import requires
 from ..photos import photos_of, save_photos
@@ -43,14 +45,17 @@ def index():
         db.select(WorkOrder).where(WorkOrder.status == "in_progress", scope_orders(current_user, WorkOrder.order_id))
         .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line))
         .order_by(WorkOrder.actual_start, WorkOrder.id).limit(50)).all()
+    # An inspection of a work order is its order's customer's; a lot's is nobody's (sales scope).
+    in_scope = or_(Inspection.order_id.is_(None), scope_orders(current_user, Inspection.order_id))
     holding = db.session.scalars(db.select(Inspection).where(Inspection.result == "fail",
-                                                             Inspection.resolved_at.is_(None))
+                                                             Inspection.resolved_at.is_(None), in_scope)
                                  .order_by(Inspection.decided_at, Inspection.id).limit(100)).all()
-    pending = db.session.scalars(db.select(Inspection).where(Inspection.result == "pending")
+    pending = db.session.scalars(db.select(Inspection).where(Inspection.result == "pending", in_scope)
                                  .order_by(Inspection.created_at, Inspection.id).limit(100)).all()
-    articles = db.session.scalars(db.select(FirstArticle).where(FirstArticle.status.in_(("waiting", "sent")))
+    articles = db.session.scalars(db.select(FirstArticle).where(FirstArticle.status.in_(("waiting", "sent")),
+                                                                scope_orders(current_user, FirstArticle.order_id))
                                   .options(joinedload(FirstArticle.order)).order_by(FirstArticle.id).limit(100)).all()
-    recent = db.session.scalars(db.select(Inspection).where(Inspection.result != "pending")
+    recent = db.session.scalars(db.select(Inspection).where(Inspection.result != "pending", in_scope)
                                 .options(joinedload(Inspection.inspector))
                                 .order_by(Inspection.decided_at.desc(), Inspection.id.desc()).limit(RECENT)).all()
     return render("quality/index.html", lots=lots, work_orders=work_orders, holding=holding, pending=pending,
@@ -170,7 +175,9 @@ def _plan_choices(form: PlanForm) -> PlanForm:
 @requires("quality.view")
 def plans():
     """Inspection plans: stage, what for, and how many pieces they sample."""
-    rows = db.session.scalars(db.select(InspectionPlan).options(
+    # A customer's own plan (their quality standard) is that customer's (sales scope).
+    in_scope = or_(InspectionPlan.customer_id.is_(None), scope_customers(current_user, InspectionPlan.customer_id))
+    rows = db.session.scalars(db.select(InspectionPlan).where(in_scope).options(
         joinedload(InspectionPlan.product), joinedload(InspectionPlan.material), joinedload(InspectionPlan.customer),
         selectinload(InspectionPlan.items)).order_by(InspectionPlan.stage, InspectionPlan.name, InspectionPlan.id)
         .limit(500)).all()

@@ -60,7 +60,7 @@ DOMAIN = register(Domain(
         "stocktake.approve": frozenset({"manager", "operations", "finance"}),
     },
     events={
-        "stock.received": "Stock received",
+        "stock.received": N_("Stock received"),
         "stock.scrapped": N_("Stock scrapped"),
         "stock.adjusted": N_("Stock adjusted"),
         "stock.relocated": N_("Stock moved to another location"),
@@ -82,10 +82,7 @@ DOMAIN = register(Domain(
 def init_app(app) -> None:
     """Attach the stock pages under /stock."""
     from . import models  # noqa: F401  (tables)
-    try:
-        from . import views  # noqa: F401
-    except ImportError:  # pragma: no cover  (views come with the pages)
-        pass
+    from . import views  # noqa: F401  (pages)
     app.register_blueprint(bp, url_prefix="/stock")
 
 

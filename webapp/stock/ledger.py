@@ -86,7 +86,7 @@ def post(kind: str, lot: Lot, location: Location, quantity: Decimal, *, unit_cos
     if balance.on_hand + signed < 0:
         raise TransitionError(409, N_("There is not enough of this lot here: %(available)s %(unit)s left."),
                               available=_plain(balance.on_hand), unit=material.stock_unit)
-    value, cost = _value(material, signed, unit_cost)
+    value, cost = _value(material, signed, unit_cost, kind)
     balance.on_hand += signed
     move = StockMove(kind=kind, material_id=material.id, lot_id=lot.id, location_id=location.id, quantity=signed,
                      unit_cost=cost, value=value, doc_type=doc.type, doc_id=doc.id, doc_ref=doc.ref[:60],
@@ -104,8 +104,9 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _value(material: Material, signed: Decimal, unit_cost: Decimal | None) -> tuple[Decimal, Decimal]:
-    """The movement's value in fen and its unit cost, and the material's valuation after it."""
+def _value(material: Material, signed: Decimal, unit_cost: Decimal | None, kind: str) -> tuple[Decimal, Decimal]:
+    """The movement's value in fen and its unit cost, and the material's valuation after it. Only a
+    receipt's price is the material's last price paid (a return comes back at what it went out at)."""
     if material.customer_id is not None:  # the customer's own material: quantity only
         return ZERO, ZERO
     if signed > 0:
@@ -115,7 +116,7 @@ def _value(material: Material, signed: Decimal, unit_cost: Decimal | None) -> tu
         value = fen(signed * cost)
         material.valued_qty += signed
         material.value += value
-        if unit_cost is not None:
+        if unit_cost is not None and kind == "receipt":
             material.last_cost = unit_cost
     else:
         out = -signed
@@ -172,12 +173,17 @@ def find_lot(material: Material, code: str) -> Lot | None:
 def receive(material: Material, quantity: Decimal, location: Location, *, unit_cost: Decimal | None,
             lot_code: str = "", supplier_lot: str = "", doc: Doc = Doc(), user=None, reason: str = "") -> StockMove:
     """Material in from outside (a supplier, or the customer for their own): into the lot of that
-    code (a new one, waiting for inspection when the material asks for it)."""
+    code (a new one, waiting for inspection when the material asks for it). The material is locked
+    first: two receipts at once never make the same lot twice."""
+    material = lock_material(material.id)
     lot = find_lot(material, lot_code) if lot_code.strip() else None
     if lot is None:
         lot = new_lot(material, lot_code, supplier_lot=supplier_lot)
     elif lot.status == "blocked":
         raise TransitionError(409, N_("This lot is blocked; receive under a new lot code."))
+    elif material.inspect_on_receipt and lot.status != "quarantine":
+        # New goods are inspected before use: never slipped into a lot that already passed.
+        raise TransitionError(409, N_("This lot already passed incoming inspection; receive under a new lot code."))
     move = post("receipt", lot, location, quantity, unit_cost=unit_cost, doc=doc, reason=reason, user=user)
     audit.record("stock.received", material, actor=user, entity_type="material",
                  after={"lot": lot.code, "quantity": str(quantity), "location": location.code, "ref": doc.ref})

@@ -5,7 +5,7 @@ from decimal import Decimal
 from ..extensions import db
 from ..statemachine import N_, TransitionError
 from . import ledger
-from .models import Location, Lot, Material
+from .models import Location, Lot, Material, StockMove
 
 # The location made when a firm has none yet (the first receipt, the first finished goods).
 DEFAULT_LOCATION = ("MAIN", "主仓库")
@@ -40,12 +40,19 @@ def material_for_product(product, opening_cost: Decimal = Decimal("0")) -> Mater
                         purchase_unit=product.unit, product_id=product.id, is_demo=product.is_demo)
     db.session.add(material)
     db.session.flush()
-    legacy = product.on_hand or Decimal("0")
-    if legacy > 0:
-        lot = ledger.new_lot(material, "OPENING", status="available")
-        # No reason text: the movement's kind says what it is, in the reader's language.
-        ledger.post("opening", lot, default_location(), legacy, unit_cost=opening_cost)
+    open_legacy_stock(material, product, opening_cost)
     return material
+
+
+def open_legacy_stock(material: Material, product, opening_cost: Decimal = Decimal("0")) -> None:
+    """The on-hand figure a product had before the ledger (typed when it was created) becomes an
+    OPENING lot of its material, once: a material that already has movements keeps what it has."""
+    legacy = product.on_hand or Decimal("0")
+    if legacy <= 0 or db.session.scalar(db.select(StockMove.id).where(StockMove.material_id == material.id).limit(1)):
+        return
+    lot = ledger.new_lot(material, "OPENING", status="available")
+    # No reason text: the movement's kind says what it is, in the reader's language.
+    ledger.post("opening", lot, default_location(), legacy, unit_cost=opening_cost)
 
 
 def _free_code(model: str) -> str:
@@ -90,7 +97,7 @@ def made_lots(work_order_ids: list[int]) -> list[Lot]:
 def produce(product, quantity: Decimal, work_order_id: int, number: str, unit_cost: Decimal, user=None) -> Lot:
     """Finished goods a work order made (passed QC): a lot named after the work order, valued at what
     its materials cost per piece."""
-    material = material_for_product(product)
+    material = ledger.lock_material(material_for_product(product).id)
     lot = ledger.find_lot(material, number) or ledger.new_lot(material, number, status="available",
                                                               work_order_id=work_order_id)
     ledger.post("produce", lot, default_location(), quantity, unit_cost=unit_cost,

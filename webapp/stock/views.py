@@ -9,16 +9,17 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, links, qr
+from .. import audit, links, qr, signals
 from ..customers import Customer, Product
 from ..extensions import db
+from ..inputs import ID_MAX, bounded_int
 from ..forms import NumberError, options, parse_decimal
 from ..htmx import render, see_other
 from ..loading import load
 from ..paging import keyset_page
 from ..permissions import can, requires
 from ..statemachine import N_, TransitionError
-from . import bp, ledger, trace
+from . import bp, ledger, products, trace
 from . import stocktake as counting
 from .stocktake import plain
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
@@ -131,9 +132,12 @@ def edit_material(material_id: int | None = None):
         form.populate_obj(item)
         item.code, item.name = item.code.strip(), item.name.strip()
         item.customer_id = form.customer_id.data or None
+        linked = form.product_id.data and form.product_id.data != (item.product_id if item.id else None)
         item.product_id = form.product_id.data or None
         db.session.add(item)
         db.session.flush()
+        if linked:  # the product's shelf figure from before the ledger becomes this material's opening lot
+            products.open_legacy_stock(item, db.session.get(Product, item.product_id))
         audit.record("material.saved", item, actor=current_user, entity_type="material", before=before,
                      after={"code": item.code, "stock_unit": item.stock_unit,
                             "purchase_factor": str(item.purchase_factor)})
@@ -163,6 +167,19 @@ def _check_material(form: MaterialForm, item: Material | None) -> None:
                                             "change (make a new material).", unit=item.stock_unit))
         if (form.customer_id.data or None) != item.customer_id:
             form.customer_id.errors.append(_("This material already has movements; whose it is can no longer change."))
+        if (form.product_id.data or None) != item.product_id:
+            form.product_id.errors.append(_("This material already has movements; the product it stocks can no "
+                                            "longer change."))
+    if item is not None and _on_order(item) and (
+            form.purchase_unit.data.strip() != item.purchase_unit or form.purchase_factor.data != item.purchase_factor):
+        form.purchase_factor.errors.append(_("Open purchase orders are in %(unit)s: the purchase unit and its "
+                                             "conversion can change once they are received or cancelled.",
+                                             unit=item.purchase_unit))
+
+
+def _on_order(item: Material) -> bool:
+    """Whether open documents (purchase orders still to receive) count the material in its purchase unit."""
+    return any(answer for _receiver, answer in signals.material_on_order.send(item))
 
 
 # --- locations ------------------------------------------------------------------------------------
@@ -193,6 +210,21 @@ def locations():
 BLANK_ROWS = 3
 
 
+# Quotes too: the label's texts go into SVG attributes as well as its text.
+ATTRIBUTE_ENTITIES = {'"': "&quot;", "'": "&#39;"}
+
+# The largest quantity per unit or price a Fine column (millionths in 64 bits) is asked to keep.
+FINE_MOST = Decimal("1000000000")
+
+
+def _whole(raw, maximum: int) -> int:
+    """A whole number from the request within 1..maximum, or 0 (missing, "²", a megabyte of digits)."""
+    try:
+        return bounded_int(raw, 1, maximum)
+    except ValueError:
+        return 0
+
+
 class BomRow:
     """One row of the BOM editor as typed (what comes back on an error)."""
 
@@ -203,10 +235,9 @@ class BomRow:
 def _read_rows() -> tuple[list[BomRow], list[BomInput]]:
     """The rows posted (line-<n>-material/-qty/-scrap) and the lines they make; a row left blank is dropped."""
     rows, lines = [], []
-    count = min(int(request.form.get("rows", "0")) if request.form.get("rows", "").isdigit() else 0, 200)
+    count = _whole(request.form.get("rows"), 200)
     for n in range(count):
-        raw_id = request.form.get(f"line-{n}-material", "0")
-        row = BomRow(int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else 0,
+        row = BomRow(_whole(request.form.get(f"line-{n}-material"), ID_MAX),
                      request.form.get(f"line-{n}-qty", "").strip()[:40],
                      request.form.get(f"line-{n}-scrap", "").strip()[:40])
         if not row.material_id and not row.quantity:
@@ -219,8 +250,8 @@ def _read_rows() -> tuple[list[BomRow], list[BomInput]]:
             row.error = _("Enter the quantity per unit.")
             continue
         try:
-            quantity = parse_decimal(row.quantity, places=6, minimum=0)
-            scrap = parse_decimal(row.scrap, places=2, minimum=0) if row.scrap else ZERO
+            quantity = parse_decimal(row.quantity, places=6, minimum=0, maximum=FINE_MOST)
+            scrap = parse_decimal(row.scrap, places=2, minimum=0, maximum=Decimal("100")) if row.scrap else ZERO
         except NumberError as error:
             row.error = str(error)
             continue
@@ -261,11 +292,11 @@ def bom(product_id: int):
     else:
         rows = [BomRow(line.material_id, plain(line.quantity_per), plain(line.scrap_percent))
                 for line in (current.lines if current else [])]
-    shown = request.args.get("version", "")
+    shown = _whole(request.args.get("version"), 99999)
     old = None
-    if shown.isdigit() and len(shown) < 6:
+    if shown:
         old = db.session.scalar(db.select(BomVersion).where(BomVersion.product_id == product.id,
-                                                             BomVersion.version == int(shown)))
+                                                             BomVersion.version == shown))
     rows = rows + [BomRow() for _n in range(min(blank, 100))]
     own = db.session.scalar(db.select(Material.id).where(Material.product_id == product.id))
     materials = db.session.scalars(db.select(Material).where(Material.active.is_(True), Material.id != (own or 0))
@@ -343,14 +374,14 @@ def _label_svg(item: Lot) -> str:
     if item.material.customer_id:
         lines.append(_("Customer-supplied") + " · " + item.material.customer.abbreviation)
     parts = [f'<svg xmlns="{qr.SVG_NS}" width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}" '
-             f'class="label" role="img" aria-label="{escape(item.code)}">',
+             f'class="label" role="img" aria-label="{escape(item.code, ATTRIBUTE_ENTITIES)}">',
              f'<rect width="{width}" height="{height}" fill="#fff" stroke="none"/>', qr.group(label_url(item), 2, 2, size)]
     code_size = min(4.6, (width - 4) / max(len(item.code) * 0.66, 1))
     parts.append(f'<text x="2" y="{height - 2.5}" font-family="sans-serif" font-size="{code_size:.2f}" '
-                 f'font-weight="700" class="number">{escape(item.code)}</text>')
+                 f'font-weight="700" class="number">{escape(item.code, ATTRIBUTE_ENTITIES)}</text>')
     for index, text in enumerate(lines[:4]):
         parts.append(f'<text x="{size + 4}" y="{8 + index * 6.5}" font-family="sans-serif" font-size="3.2">'
-                     f'{escape(text)}</text>')
+                     f'{escape(text, ATTRIBUTE_ENTITIES)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
