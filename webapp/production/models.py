@@ -58,13 +58,22 @@ class WorkOrder(db.Model):
 
     @property
     def good(self) -> Decimal:
-        """Good quantity so far: reported good less what QC rejected."""
+        """Good quantity so far: reported good (with operations: its last operation's good) less what
+        QC rejected."""
+        if self.operations:
+            from .operations import good_of
+            return good_of(self.operations[-1]) - self.rejected
         return sum((r.good_qty for r in self.reports), Decimal("0")) - self.rejected
 
     @property
     def scrap(self) -> Decimal:
-        """Scrap so far: reported by the floor plus what QC scrapped."""
-        return (sum((r.scrap_qty for r in self.reports), Decimal("0"))
+        """Scrap so far: reported by the floor (every operation's, and an outsourced one's supplier's)
+        plus what QC scrapped."""
+        outsourced = Decimal("0")
+        if any(o.outsourced for o in self.operations):
+            from .operations import received_scrap
+            outsourced = sum((received_scrap(o) for o in self.operations if o.outsourced), Decimal("0"))
+        return (sum((r.scrap_qty for r in self.reports), Decimal("0")) + outsourced
                 + sum((r.quantity for r in self.rejections if r.disposition == "scrap"), Decimal("0")))
 
     @property
@@ -195,6 +204,18 @@ class WorkOrderOperation(db.Model):
 
     work_order: Mapped[WorkOrder] = relationship(back_populates="operations")
     work_centre = relationship("WorkCentre")
+
+    @property
+    def good(self) -> Decimal:
+        """Its cumulative good pieces (reported, or received back from the supplier when outsourced)."""
+        from .operations import good_of
+        return good_of(self)
+
+    @property
+    def label(self) -> str:
+        """Its position among the work order's operations and its name, e.g. "3/5 · 焊接"."""
+        siblings = self.work_order.operations
+        return f"{siblings.index(self) + 1}/{len(siblings)} · {self.name}"
 
 
 class OutsourceTransfer(db.Model):
