@@ -61,18 +61,14 @@ class WorkOrder(db.Model):
         """Good quantity so far: reported good (with operations: its last operation's good) less what
         QC rejected."""
         if self.operations:
-            from .operations import good_of
-            return good_of(self.operations[-1]) - self.rejected
+            return self.operations[-1].good - self.rejected
         return sum((r.good_qty for r in self.reports), Decimal("0")) - self.rejected
 
     @property
     def scrap(self) -> Decimal:
         """Scrap so far: reported by the floor (every operation's, and an outsourced one's supplier's)
         plus what QC scrapped."""
-        outsourced = Decimal("0")
-        if any(o.outsourced for o in self.operations):
-            from .operations import received_scrap
-            outsourced = sum((received_scrap(o) for o in self.operations if o.outsourced), Decimal("0"))
+        outsourced = sum((o.scrap for o in self.operations if o.outsourced), Decimal("0"))
         return (sum((r.scrap_qty for r in self.reports), Decimal("0")) + outsourced
                 + sum((r.quantity for r in self.rejections if r.disposition == "scrap"), Decimal("0")))
 
@@ -207,9 +203,22 @@ class WorkOrderOperation(db.Model):
 
     @property
     def good(self) -> Decimal:
-        """Its cumulative good pieces (reported, or received back from the supplier when outsourced)."""
-        from .operations import good_of
-        return good_of(self)
+        """Its cumulative good pieces: its reports', or, outsourced, what the supplier sent back."""
+        if self.outsourced:
+            return self._received(OutsourceTransfer.received_good)
+        return sum((r.good_qty for r in self.work_order.reports if r.operation_id == self.id), Decimal("0"))
+
+    @property
+    def scrap(self) -> Decimal:
+        """Its cumulative scrap (reported, or, outsourced, scrapped by the supplier)."""
+        if self.outsourced:
+            return self._received(OutsourceTransfer.received_scrap)
+        return sum((r.scrap_qty for r in self.work_order.reports if r.operation_id == self.id), Decimal("0"))
+
+    def _received(self, column) -> Decimal:
+        """The sum of a column of its outsourced transfers (received ones; None counts nothing)."""
+        total = db.session.scalar(db.select(db.func.sum(column)).where(OutsourceTransfer.operation_id == self.id))
+        return Decimal(total or 0)
 
     @property
     def label(self) -> str:

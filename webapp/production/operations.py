@@ -39,32 +39,14 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(firm_zone()).date()
 
 
-def received_good(operation: WorkOrderOperation) -> Decimal:
-    """Good pieces an outsourced operation's supplier sent back (sum of its received transfers)."""
-    total = db.session.scalar(db.select(db.func.sum(OutsourceTransfer.received_good))
-                              .where(OutsourceTransfer.operation_id == operation.id))
-    return Decimal(total or 0)
-
-
-def received_scrap(operation: WorkOrderOperation) -> Decimal:
-    """Pieces an outsourced operation's supplier scrapped."""
-    total = db.session.scalar(db.select(db.func.sum(OutsourceTransfer.received_scrap))
-                              .where(OutsourceTransfer.operation_id == operation.id))
-    return Decimal(total or 0)
-
-
 def good_of(operation: WorkOrderOperation) -> Decimal:
     """An operation's cumulative good pieces: its reports', or what came back from outsourcing."""
-    if operation.outsourced:
-        return received_good(operation)
-    return sum((r.good_qty for r in operation.work_order.reports if r.operation_id == operation.id), ZERO)
+    return operation.good
 
 
 def scrap_of(operation: WorkOrderOperation) -> Decimal:
     """An operation's cumulative scrap."""
-    if operation.outsourced:
-        return received_scrap(operation)
-    return sum((r.scrap_qty for r in operation.work_order.reports if r.operation_id == operation.id), ZERO)
+    return operation.scrap
 
 
 def previous_of(operation: WorkOrderOperation) -> WorkOrderOperation | None:
