@@ -243,3 +243,19 @@ def test_actual_by_day_of_a_work_order_without_operations(app, work_order, as_us
         assert actual_by_day(row, date(2026, 11, 5), date(2026, 11, 6)) == {
             date(2026, 11, 5): Decimal("12"), date(2026, 11, 6): 0}
         assert row.good == Decimal("12")
+
+
+@pytest.mark.parametrize("app", [pytest.param("sqlite", id="sqlite"),
+                                 pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_two_workers_pass_the_last_pieces_of_an_operation_at_once(app, work_order, make_user):
+    """下料 passed 10; two workers each report 8 at 机加工 at the same moment: one is saved, the other
+    is told how many 下料 passed (409); 机加工 never passes more than 下料."""
+    from .helpers import at_once
+    ops = add_operations(app, work_order.id)
+    for n in range(2):
+        make_user("worker", username=f"w{n}")
+    at_once(app, "w0", [(f"/o/{ops.tokens[0]}/report", {"p-good": "10", "p-scrap": "0"})])
+    eight = (f"/o/{ops.tokens[1]}/report", {"p-good": "8", "p-scrap": "0"})
+    assert sorted(at_once(app, ["w0", "w1"], [eight, eight])) == [303, 409]
+    assert goods(app, work_order.id) == (["10", "8", "0"], "0")
