@@ -130,3 +130,26 @@ def test_operation_reports_recorded_offline_apply_or_show_a_conflict(app, live_s
     shoot(page, "operation-07-conflict-zh")
     offline_noise_only(browser_problems, "409 (CONFLICT)")
     browser_problems.check(page)
+
+
+def test_the_piece_rate_report_on_a_phone(app, live_server, context, browser_problems, shoot, make_order,
+                                         make_user):
+    """Finance reads the piece-rate report at 390 px in Chinese: per worker, the missing rate said."""
+    huang, wo_id, ops = carded_work_order(app, make_order, make_user, first_good=40)
+    with app.app_context(), app.test_request_context("/"):
+        work_order, worker = db.session.get(WorkOrder, wo_id), db.session.get(User, huang)
+        for index, (good, minutes) in ((1, (30, 45)), (2, (10, 20))):
+            production.report(work_order, worker, Decimal(good), Decimal("0"), "", [], minutes=Decimal(minutes),
+                              step=db.session.get(WorkOrderOperation, ops.ids[index]))
+        db.session.commit()
+    make_user("finance", username="fiona", name="财务小周", locale="zh")
+    page = context.new_page()
+    log_in_zh(page, live_server, "fiona")
+    page.goto(f"{live_server}/production/piece-rates")
+    expect(page.get_by_role("heading", level=1)).to_have_text("计件工资")
+    expect(page.locator("section.card h2")).to_have_text("黄师傅 · ¥50.00")  # 40 × 0.125 + 45 min × ¥60/h
+    expect(page.get_by_text("缺少单价").first).to_be_visible()
+    settle(page)
+    assert_fits(page)
+    shoot(page, "operation-08-piece-rates-zh")
+    browser_problems.check(page)
