@@ -259,3 +259,19 @@ def test_two_workers_pass_the_last_pieces_of_an_operation_at_once(app, work_orde
     eight = (f"/o/{ops.tokens[1]}/report", {"p-good": "8", "p-scrap": "0"})
     assert sorted(at_once(app, ["w0", "w1"], [eight, eight])) == [303, 409]
     assert goods(app, work_order.id) == (["10", "8", "0"], "0")
+
+
+def test_an_old_post_replayed_from_a_phones_outbox_counts_at_the_first_open_operation(app, work_order, ops,
+                                                                                     phone):
+    """An entry queued on the old /w/ form before the work order had operations, replayed: applied at
+    下料; one that 下料 can no longer take becomes a conflict, not a loss."""
+    answer = send(app, f"/w/{work_order.token}/report", phone, phone.worker_id, "old-1",
+                  {"p-good": "30", "p-scrap": "0"})
+    assert answer.status_code == 201, text_of(answer)[:300]
+    assert goods(app, work_order.id) == (["30", "0", "0"], "0")
+    answer = send(app, f"/w/{work_order.token}/report", phone, phone.worker_id, "old-2",
+                  {"p-good": "71", "p-scrap": "0"})
+    assert answer.status_code == 409 and "30 of 100 are done" in answer.get_json()["detail"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(SyncConflict)) == 1
+    assert goods(app, work_order.id) == (["30", "0", "0"], "0")
