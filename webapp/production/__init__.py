@@ -66,20 +66,27 @@ def _work_order_token(session, work_order_id: int):
 
 
 def _offline_pages(user, people: set, room: int) -> list:
-    """The floor pages a phone keeps: the work orders list and the open work orders of its people."""
+    """The floor pages a phone keeps: the work orders list, the open work orders of its people, and
+    their operations' pages (what a process card's QR opens)."""
     from flask import url_for
 
     from ..extensions import db
     from ..permissions import can
+    from sqlalchemy.orm import selectinload
+
     from .models import WorkOrder
     if not can(user, "workorder.view"):
         return []
     work_orders = db.session.scalars(
         db.select(WorkOrder).where(WorkOrder.status != "done", WorkOrder.owner_id.in_(people))
+        .options(selectinload(WorkOrder.operations))
         .order_by(WorkOrder.planned_start, WorkOrder.id).limit(room)).all()
     pages = [url_for("production.index")]
     for w in work_orders:
         pages += [url_for("production.floor", token=w.token), url_for("production.work_order_materials", token=w.token)]
+    # The operations' pages after every work order's own (a full phone keeps the work orders first).
+    for w in work_orders:
+        pages += [url_for("production.operation_floor", token=o.token) for o in w.operations if not o.outsourced]
     return pages[:room]
 
 
@@ -92,6 +99,8 @@ DOMAIN = register(Domain(
         "workorder.report": frozenset({"worker", "production"}),
         # Take material from stock to a work order and back (领料 / 退料): the warehouse, or the floor.
         "material.issue": frozenset({"warehouse", "production", "worker"}),
+        # The piece-rate report (计件工资) of every worker; a worker sees their own on their phone.
+        "piecerate.view": frozenset({"production", "operations", "finance", "manager"}),
     },
     events={
         "work_order.created": N_("Work order created"),
@@ -118,11 +127,11 @@ DOMAIN = register(Domain(
                  PhotoKind("anomaly", "workorder.view", _order_of_anomaly)),
     # A work order's label carries its secret token in /w/<token> (the floor's pages).
     capability_tokens=(CapabilityToken("work_order", lambda endpoint, name: endpoint.startswith("production.")
-                                       and endpoint != "production.operation_floor",
+                                       and not endpoint.startswith("production.operation_"),
                                        _work_order_by_token, return_endpoint="production.floor",
                                        value=_work_order_token),
                        # A process card's QR: one operation of a work order, /o/<token>.
-                       CapabilityToken("operation", lambda endpoint, name: endpoint == "production.operation_floor",
+                       CapabilityToken("operation", lambda endpoint, name: endpoint.startswith("production.operation_"),
                                        _operation_by_token, return_endpoint="production.operation_floor",
                                        value=_operation_token)),
     story=_story,

@@ -15,6 +15,7 @@ from ..firm import CalendarDay
 from ..i18n import firm_zone
 from ..statemachine import N_, TransitionError
 from ..workdays import is_working_day
+from . import operations
 from .models import DEVIATION_CAUSES, DailyPlan, ProgressReport, WorkOrder
 
 ZERO = Decimal("0")
@@ -141,24 +142,9 @@ def _utc_start(day: date) -> datetime:
 
 
 def actual_by_day(work_order: WorkOrder, first: date, last: date) -> dict[date, Decimal]:
-    """Good pieces reported per firm-local day from first to last inclusive (days without any left out).
-
-    With operations, the finished pieces are those of the last operation (each operation reports the
-    same pieces again); reports without an operation count where the work order has none. The
-    operations helper's function replaces this one when it lands (same signature)."""
-    query = (db.select(ProgressReport.occurred_at, ProgressReport.good_qty)
-             .where(ProgressReport.work_order_id == work_order.id,
-                    ProgressReport.occurred_at >= _utc_start(first),
-                    ProgressReport.occurred_at < _utc_start(last + timedelta(days=1))))
-    if work_order.operations:
-        query = query.where(ProgressReport.operation_id == work_order.operations[-1].id)
-    zone, totals = firm_zone(), {}
-    for occurred_at, good in db.session.execute(query):
-        if occurred_at.tzinfo is None:  # SQLite hands back naive UTC times
-            occurred_at = occurred_at.replace(tzinfo=timezone.utc)
-        day = occurred_at.astimezone(zone).date()
-        totals[day] = totals.get(day, ZERO) + good
-    return totals
+    """Good pieces finished per firm-local day from first to last (days without any left out): the
+    last operation's, or the work order's own without operations (production/operations.py)."""
+    return operations.actual_by_day(work_order, first, last, every_day=False)
 
 
 def hand_plans(work_order_ids: list[int], first: date | None = None, last: date | None = None

@@ -84,3 +84,28 @@ class IssueForm(OfflineForm):
 
     lot = StringField(_l("Lot (scan its label or type its code)"), validators=[DataRequired(), Length(max=300)])
     quantity = DecimalText(_l("Quantity"), places=6, minimum=0, validators=[filled, positive])
+
+
+SCRAP_REASON_LABELS = {
+    "material": _l("Material defect"), "machining": _l("Machining error"), "setup": _l("Setup or first pieces"),
+    "handling": _l("Damaged in handling"), "other": _l("Other (say in the note)"),
+}
+
+
+class OperationForm(ProgressForm):
+    """One operation's report: good and scrap pieces, why scrapped, minutes spent, note and photos."""
+
+    scrap_reason = SelectField(_l("Why scrapped"), choices=options(("", "—"), *SCRAP_REASON_LABELS.items()),
+                               validate_choice=False)  # absent from the quick buttons' posts: checked below
+    # A report covers one sitting: more minutes than a day has is a typing mistake.
+    minutes = DecimalText(_l("Minutes spent"), places=1, minimum=0, maximum=1440)
+
+    def validate_scrap_reason(self, field):
+        """One of the reasons (or none); scrapped pieces need their reason; "other" needs the note."""
+        if field.data and field.data not in SCRAP_REASON_LABELS:
+            raise ValidationError(_l("Not a valid choice."))
+        if (self.scrap.data or 0) > 0 and not field.data:
+            raise ValidationError(_l("Choose why the pieces were scrapped."))
+        if field.data == "other" and (self.scrap.data or 0) > 0 and not (self.note.data or "").strip():
+            raise ValidationError(_l("Say in the note why the pieces were scrapped."))
+

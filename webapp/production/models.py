@@ -58,13 +58,18 @@ class WorkOrder(db.Model):
 
     @property
     def good(self) -> Decimal:
-        """Good quantity so far: reported good less what QC rejected."""
+        """Good quantity so far: reported good (with operations: its last operation's good) less what
+        QC rejected."""
+        if self.operations:
+            return self.operations[-1].good - self.rejected
         return sum((r.good_qty for r in self.reports), Decimal("0")) - self.rejected
 
     @property
     def scrap(self) -> Decimal:
-        """Scrap so far: reported by the floor plus what QC scrapped."""
-        return (sum((r.scrap_qty for r in self.reports), Decimal("0"))
+        """Scrap so far: reported by the floor (every operation's, and an outsourced one's supplier's)
+        plus what QC scrapped."""
+        outsourced = sum((o.scrap for o in self.operations if o.outsourced), Decimal("0"))
+        return (sum((r.scrap_qty for r in self.reports), Decimal("0")) + outsourced
                 + sum((r.quantity for r in self.rejections if r.disposition == "scrap"), Decimal("0")))
 
     @property
@@ -195,6 +200,31 @@ class WorkOrderOperation(db.Model):
 
     work_order: Mapped[WorkOrder] = relationship(back_populates="operations")
     work_centre = relationship("WorkCentre")
+
+    @property
+    def good(self) -> Decimal:
+        """Its cumulative good pieces: its reports', or, outsourced, what the supplier sent back."""
+        if self.outsourced:
+            return self._received(OutsourceTransfer.received_good)
+        return sum((r.good_qty for r in self.work_order.reports if r.operation_id == self.id), Decimal("0"))
+
+    @property
+    def scrap(self) -> Decimal:
+        """Its cumulative scrap (reported, or, outsourced, scrapped by the supplier)."""
+        if self.outsourced:
+            return self._received(OutsourceTransfer.received_scrap)
+        return sum((r.scrap_qty for r in self.work_order.reports if r.operation_id == self.id), Decimal("0"))
+
+    def _received(self, column) -> Decimal:
+        """The sum of a column of its outsourced transfers (received ones; None counts nothing)."""
+        total = db.session.scalar(db.select(db.func.sum(column)).where(OutsourceTransfer.operation_id == self.id))
+        return Decimal(total or 0)
+
+    @property
+    def label(self) -> str:
+        """Its position among the work order's operations and its name, e.g. "3/5 · 焊接"."""
+        siblings = self.work_order.operations
+        return f"{siblings.index(self) + 1}/{len(siblings)} · {self.name}"
 
 
 class OutsourceTransfer(db.Model):

@@ -14,6 +14,7 @@ from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle, materials, notices, routing  # noqa: F401  (notices: the messages notify() sends)
+from . import operations as ops
 from .models import QC_DISPOSITIONS, Anomaly, ProgressReport, QcRejection, WorkOrder
 
 # Default plan, counted back from the delivery date (days).
@@ -172,27 +173,50 @@ def reject_pieces(work_order: WorkOrder, user, quantity: Decimal, disposition: s
 
 
 def report(work_order: WorkOrder, user, good: Decimal, scrap: Decimal, note: str, files,
-           occurred_at=None, operation: str = "") -> ProgressReport:
-    """Record good and scrap quantity (starting the job if it had not started)."""
+           occurred_at=None, operation: str = "", step=None, minutes: Decimal = Decimal("0"),
+           scrap_reason: str = "") -> ProgressReport:
+    """Record good and scrap quantity (starting the job if it had not started).
+
+    A work order with operations counts the report against step (a WorkOrderOperation), or, when
+    none is named (a phone's post queued before operations existed), its first open operation; an
+    operation's good pieces may not pass what the previous operation passed (operations.check).
+    minutes: time spent; scrap_reason: one of operations.SCRAP_REASONS (or free text)."""
     if good < 0 or scrap < 0 or good + scrap <= 0:
         raise TransitionError(409, N_("Report a good or scrap quantity above zero."))
+    if minutes < 0 or minutes > ops.MAX_MINUTES:
+        raise TransitionError(409, N_("Enter the minutes spent, from 0 to %(max)s."), max=str(ops.MAX_MINUTES))
+    if step is not None and step.work_order_id != work_order.id:
+        raise TransitionError(409, N_("This operation belongs to another work order."))
+    if step is None and work_order.operations:
+        step = ops.first_open(work_order)
     if work_order.status in ("planned", "materials_ready"):
         move(work_order, "start", user)
     if work_order.status != "in_progress":
         raise TransitionError(409, N_("Progress can be reported only while the work is in progress."))
-    if good > work_order.remaining:
+    if step is not None:
+        ops.check(step, good)
+        if step is work_order.operations[-1] and good > work_order.remaining:
+            raise TransitionError(409, N_("That is more good pieces than are still to make."))
+    elif good > work_order.remaining:
         raise TransitionError(409, N_("That is more good pieces than are still to make."))
     device = g.get("login_session")
     entry = ProgressReport(work_order=work_order, good_qty=good, scrap_qty=scrap, note=note,
-                           operation=operation, worker_id=user.id,
-                           device_id=device.id if device is not None else None,
+                           operation=step.name[:60] if step is not None else operation,
+                           operation_id=step.id if step is not None else None,
+                           minutes=minutes, scrap_reason=(scrap_reason or "")[:200] if scrap else "",
+                           worker_id=user.id, device_id=device.id if device is not None else None,
                            occurred_at=occurred_at or utcnow())
     db.session.add(entry)
     db.session.flush()
     save_photos(files, "progress", entry.id, user)
-    audit.record("work_order.progress", work_order, actor=user,
-                 after={"good": str(good), "scrap": str(scrap), "total_good": str(work_order.good),
-                        "report": entry.id})
+    after = {"good": str(good), "scrap": str(scrap), "total_good": str(work_order.good), "report": entry.id}
+    if step is not None:
+        after.update({"operation": step.name, "operation_good": str(ops.good_of(step))})
+    if minutes:
+        after["minutes"] = str(minutes)
+    if scrap and scrap_reason:
+        after["scrap_reason"] = scrap_reason
+    audit.record("work_order.progress", work_order, actor=user, after=after)
     return entry
 
 

@@ -24,10 +24,12 @@ from ..sync import Applied, Conflict, Invalid
 from ..sync import offline_capable
 from ..statemachine import TransitionError
 from ..uploads import UploadError
-from . import bp, labels, lifecycle, materials, services
+from . import bp, earnings, labels, lifecycle, materials, services
+from . import operations as ops
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
-from .forms import KIND_LABELS, AnomalyForm, IssueForm, PlanForm, ProgressForm, QcFailForm, ResolveForm, SplitForm
-from .models import Anomaly, WorkOrder
+from .forms import (KIND_LABELS, SCRAP_REASON_LABELS, AnomalyForm, IssueForm, OperationForm, PlanForm, ProgressForm,
+                    QcFailForm, ResolveForm, SplitForm)
+from .models import Anomaly, WorkOrder, WorkOrderOperation
 
 QUICK_AMOUNTS = (1, 5, 10)
 
@@ -173,8 +175,10 @@ def floor_context(work_order: WorkOrder, **forms) -> dict:
         "open_anomalies": [a for a in work_order.anomalies if a.resolved_at is None],
         "anomaly_photos": photos_of("anomaly", [a.id for a in work_order.anomalies if a.resolved_at is None]),
         "resolve_form": ResolveForm(prefix="r"),
-        "can_report": (work_order.status in ("planned", "materials_ready", "in_progress")
+        "can_report": (not work_order.operations and work_order.status in ("planned", "materials_ready", "in_progress")
                        and can(current_user, "workorder.report") and work_order.remaining > 0),
+        # With operations, reports are made per operation (its page, from the process card's QR).
+        "operations": ops.progress(work_order),
     }
 
 
@@ -203,10 +207,11 @@ def report(token: str):
     except UploadError as error:
         return _unfit_photo(work_order, form, error, "progress_form")
     except TransitionError as error:
-        # Refused by the work's state (more than is left to make): the outbox keeps it as a conflict;
-        # on the page the form comes back as typed, its note and counts kept, with the reason.
-        form.good.errors = [_(error.message)]
-        return Conflict(error.message, _floor_page(work_order.id, status=error.status, progress_form=form),
+        # Refused by the work's state (more than is left to make, or than the previous operation
+        # passed): the outbox keeps it as a conflict; on the page the form comes back as typed, its
+        # note and counts kept, with the reason.
+        form.good.errors = [error.translated()]
+        return Conflict(error.translated(), _floor_page(work_order.id, status=error.status, progress_form=form),
                         status=error.status)
     message = _("Saved: %(good)s good, %(scrap)s scrap.", good=quantity(form.good.data or 0),
                 scrap=quantity(form.scrap.data or 0))
@@ -355,13 +360,128 @@ def _materials_page(work_order_id: int, form, status: int = 422):
                           **materials_context(db.session.get(WorkOrder, work_order_id), form))
 
 
+# --- one operation's page (a process card's QR) ----------------------------------------------------
+
+def by_operation_token(token: str, action: str = "workorder.view") -> WorkOrderOperation:
+    """The operation a process card's QR points to, for the current user doing action on its work
+    order (404 for anything else; writers lock the work order, so two reports at once see each other)."""
+    operation_id = db.session.scalar(db.select(WorkOrderOperation.id).where(WorkOrderOperation.token == token[:40]))
+    if operation_id is None:
+        abort(404)
+    work_order_id = db.session.scalar(db.select(WorkOrderOperation.work_order_id)
+                                      .where(WorkOrderOperation.id == operation_id))
+    load(WorkOrder, work_order_id, action, options=work_order_page_options())
+    return db.session.get(WorkOrderOperation, operation_id)
+
+
+def operation_context(operation: WorkOrderOperation, form=None) -> dict:
+    """What an operation's page shows: where it stands in the routing, what the previous operation
+    passed, what this one did, quick buttons for what it may still pass, the detailed form."""
+    work_order = operation.work_order
+    previous = ops.previous_of(operation)
+    done, limit = ops.good_of(operation), ops.allowed(operation)
+    left = max(limit - done, ops.ZERO)
+    if operation is work_order.operations[-1]:
+        left = min(left, work_order.remaining)
+    mine = [r for r in work_order.reports if r.operation_id == operation.id]
+    return {
+        "operation": operation, "work_order": work_order, "previous": previous,
+        "passed": ops.good_of(previous) if previous is not None else None,
+        "done": done, "scrap": ops.scrap_of(operation), "left": left,
+        "form": form or OperationForm(prefix="p"), "reasons": SCRAP_REASON_LABELS,
+        "quick": [q for q in QUICK_AMOUNTS if q <= left],
+        "can_report": (not operation.outsourced and work_order.status in ("planned", "materials_ready", "in_progress")
+                       and can(current_user, "workorder.report") and left > 0),
+        "reports": mine[-5:], "photos": photos_of("progress", [r.id for r in mine[-5:]]),
+        "state_labels": lifecycle.STATE_LABELS,
+    }
+
+
 @bp.get("/o/<token>")
 @login_required
 def operation_floor(token: str):
-    """The page a process card's QR for one operation opens (for now: its work order's page)."""
-    from .models import WorkOrderOperation
-    operation = db.session.scalar(db.select(WorkOrderOperation).where(WorkOrderOperation.token == token[:40]))
-    if operation is None:
-        abort(404)
-    work_order = get_work_order(operation.work_order_id)
-    return see_other(url_for("production.floor", token=work_order.token))
+    """The page a process card's QR for one operation opens: report good and scrap pieces there."""
+    operation = by_operation_token(token)
+    keep_offline()
+    return render("production/operation.html", **operation_context(operation))
+
+
+@bp.post("/o/<token>/report")
+@offline_capable
+@login_required
+def operation_report(token: str):
+    """Report good and scrap pieces, minutes and why scrapped at one operation. Works offline; a
+    replay that passes more than the previous operation did is kept as a conflict."""
+    operation = by_operation_token(token, "workorder.report")
+    form = OperationForm(prefix="p")
+    page = _operation_page(operation.id, form)
+    if not form.validate_on_submit():
+        return Invalid(form, page)
+    try:
+        entry = services.report(operation.work_order, current_user, form.good.data or 0, form.scrap.data or 0,
+                                (form.note.data or "").strip(), request.files.getlist(form.photos.name),
+                                occurred_at=replay.recorded_at(), step=operation,
+                                minutes=form.minutes.data or 0, scrap_reason=form.scrap_reason.data or "")
+    except UploadError as error:
+        form.photos.errors = [str(error)]
+        return Invalid(form, page, rollback=True)
+    except TransitionError as error:
+        form.good.errors = [error.translated()]
+        return Conflict(error.translated(), _operation_page(operation.id, form, status=error.status),
+                        status=error.status)
+    message = _("Saved at %(operation)s: %(good)s good, %(scrap)s scrap.", operation=operation.name,
+                good=quantity(form.good.data or 0), scrap=quantity(form.scrap.data or 0))
+    return Applied(message, url_for("production.operation_floor", token=token), {"id": entry.id})
+
+
+def _operation_page(operation_id: int, form, status: int = 422):
+    """The operation's page again with the form as typed and its errors (reloaded after a rollback)."""
+    return lambda: render("production/operation.html", status_code=status,
+                          **operation_context(db.session.get(WorkOrderOperation, operation_id), form))
+
+
+# --- piece-rate earnings (计件工资) --------------------------------------------------------------------
+
+def _day_arg(name: str, default):
+    """A date from the query string (YYYY-MM-DD); None when it is not one."""
+    from datetime import date
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        return None
+
+
+@bp.get("/production/piece-rates")
+@login_required
+@requires("piecerate.view")
+def piece_rates():
+    """Piece-rate earnings per worker and operation for a period (from–to, the firm's days)."""
+    this_month = earnings.periods()[2]
+    first, last = _day_arg("from", this_month[1]), _day_arg("to", this_month[2])
+    error = None
+    if first is None or last is None:
+        error = _("Enter the dates as YYYY-MM-DD.")
+    elif last < first:
+        error = _("The end date is before the start date.")
+    elif (last - first).days > 366:
+        error = _("Choose at most a year.")
+    worker_id = request.args.get("worker", type=int) or None
+    people = db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    people = [u for u in people if u.roles & {"worker", "production"}]
+    rows = [] if error else earnings.earnings(first, last, worker_id)
+    return render("production/earnings.html", rows=rows, first=first, last=last, error=error, people=people,
+                  worker_id=worker_id, raw_from=request.args.get("from", ""), raw_to=request.args.get("to", ""),
+                  status_code=422 if error else 200)
+
+
+@bp.get("/production/my-earnings")
+@login_required
+@requires("workorder.report")
+def my_earnings():
+    """A worker's own piece-rate earnings on their phone: this week, last week, this month."""
+    periods = [(name, first, last, (earnings.earnings(first, last, current_user.id) or [None])[0])
+               for name, first, last in earnings.periods()]
+    return render("production/earnings_mine.html", periods=periods)

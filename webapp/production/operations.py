@@ -1,0 +1,141 @@
+"""A work order's operations (工序) on the floor: how many each has passed, the rule that an
+operation passes no more than the one before it, and the good pieces per firm-local day.
+
+A work order without operations counts its reports as it always did; one with operations counts
+the good pieces of its last operation (models.WorkOrder.good)."""
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ..extensions import db
+from ..firm import get_settings
+from ..statemachine import N_, TransitionError
+from .models import OutsourceTransfer, ProgressReport, WorkOrder, WorkOrderOperation
+
+ZERO = Decimal("0")
+# Why pieces were scrapped: a short list the worker taps, and "other" with the note.
+SCRAP_REASONS = ("material", "machining", "setup", "handling", "other")
+# More minutes than a day has in one report is a typing mistake (a report covers one sitting).
+MAX_MINUTES = Decimal("1440")
+
+
+def firm_zone() -> ZoneInfo:
+    """The firm's time zone (days and weeks of reports are the firm's, not UTC's)."""
+    return ZoneInfo(get_settings().timezone or "Asia/Shanghai")
+
+
+def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """The UTC instants from the start of first_day to the end of last_day, in the firm's zone."""
+    zone = firm_zone()
+    start = datetime.combine(first_day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    return start, end
+
+
+def local_day(moment: datetime) -> date:
+    """The firm-local day of a UTC instant."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(firm_zone()).date()
+
+
+def good_of(operation: WorkOrderOperation) -> Decimal:
+    """An operation's cumulative good pieces: its reports', or what came back from outsourcing."""
+    return operation.good
+
+
+def scrap_of(operation: WorkOrderOperation) -> Decimal:
+    """An operation's cumulative scrap."""
+    return operation.scrap
+
+
+def previous_of(operation: WorkOrderOperation) -> WorkOrderOperation | None:
+    """The operation before this one (None for the first)."""
+    before = [o for o in operation.work_order.operations if o.position < operation.position]
+    return before[-1] if before else None
+
+
+def allowed(operation: WorkOrderOperation) -> Decimal:
+    """How many good pieces this operation may have in all: what the previous one passed (the first:
+    the work order's quantity), plus what QC rejected (those pieces are made or reworked again)."""
+    previous = previous_of(operation)
+    work_order = operation.work_order
+    base = good_of(previous) if previous is not None else work_order.quantity
+    return base + work_order.rejected
+
+
+def first_open(work_order: WorkOrder) -> WorkOrderOperation | None:
+    """The first operation with fewer good pieces than the work order's quantity (else the last):
+    where a report without an operation (a phone's old queued post) counts."""
+    if not work_order.operations:
+        return None
+    for operation in work_order.operations:
+        if good_of(operation) < work_order.quantity:
+            return operation
+    return work_order.operations[-1]
+
+
+def check(operation: WorkOrderOperation, good: Decimal) -> None:
+    """Refuse good pieces beyond what the previous operation passed (409, naming how many)."""
+    if operation.outsourced:
+        raise TransitionError(409, N_("%(name)s is outsourced: its pieces are counted when they come back "
+                                      "from the supplier."), name=operation.name)
+    done, limit = good_of(operation), allowed(operation)
+    if done + good <= limit:
+        return
+    previous = previous_of(operation)
+    if previous is None:
+        raise TransitionError(409, N_("That is more good pieces than are still to make: %(done)s of "
+                                      "%(limit)s are done."), done=_text(done), limit=_text(limit))
+    raise TransitionError(409, N_("The previous operation (%(previous)s) passed %(passed)s pieces and this one "
+                                  "has %(done)s good: at most %(left)s more."),
+                          previous=previous.name, passed=_text(good_of(previous)), done=_text(done),
+                          left=_text(max(limit - done, ZERO)))
+
+
+def _text(value: Decimal) -> str:
+    """A quantity as the message shows it (no trailing zeros)."""
+    from ..templating import quantity
+    return quantity(value)
+
+
+def progress(work_order: WorkOrder) -> list[dict]:
+    """Each operation with its good and scrap pieces and what the previous one passed."""
+    rows, passed = [], work_order.quantity
+    for operation in work_order.operations:
+        good = good_of(operation)
+        rows.append({"operation": operation, "good": good, "scrap": scrap_of(operation),
+                     "previous": passed, "first": operation is work_order.operations[0]})
+        passed = good
+    return rows
+
+
+def actual_by_day(work_order: WorkOrder, first_day: date, last_day: date, every_day: bool = True
+                  ) -> dict[date, Decimal]:
+    """Good pieces per firm-local day from first_day to last_day (every day present, 0 when none):
+    of the work order's last operation, or of the work order itself when it has no operations. An
+    outsourced last operation counts its pieces on the day they were received back. every_day=False:
+    only the days with pieces (a running total over years need not hold a zero for every day)."""
+    if last_day < first_day:
+        return {}
+    days = ({first_day + timedelta(days=n): ZERO for n in range((last_day - first_day).days + 1)}
+            if every_day else {})
+    start, end = day_bounds(first_day, last_day)
+    last = work_order.operations[-1] if work_order.operations else None
+    if last is not None and last.outsourced:
+        rows = db.session.execute(db.select(OutsourceTransfer.received_at, OutsourceTransfer.received_good)
+                                  .where(OutsourceTransfer.operation_id == last.id,
+                                         OutsourceTransfer.received_at >= start,
+                                         OutsourceTransfer.received_at < end)).all()
+    else:
+        query = db.select(ProgressReport.occurred_at, ProgressReport.good_qty).where(
+            ProgressReport.work_order_id == work_order.id, ProgressReport.occurred_at >= start,
+            ProgressReport.occurred_at < end)
+        if last is not None:
+            query = query.where(ProgressReport.operation_id == last.id)
+        rows = db.session.execute(query).all()
+    for at, good in rows:
+        day = local_day(at)
+        if first_day <= day <= last_day:
+            days[day] = days.get(day, ZERO) + Decimal(good or 0)
+    return days
