@@ -76,6 +76,9 @@ FLOOR_OPEN = frozenset({"auth.switch", "auth.badge", "auth.set_language", "auth.
 FLOOR_WORKER_PAGES = frozenset({
     "main.home", "production.index", "production.floor", "production.report", "production.move",
     "production.anomaly", "production.photo", "scan.scan", "scan.resolve", "sync.enrol", "sync.manifest",
+    # A process card's operation, the worker's own piece-rate earnings, taking material to the job.
+    "production.operation_floor", "production.operation_report", "production.my_earnings",
+    "production.work_order_materials", "production.issue_material",
     "auth.logout",  # on a floor phone: hand the phone back (the worker switches out)
 })
 

@@ -36,12 +36,18 @@ def freight(order) -> Decimal:
 def recorded_costs(order) -> list[dict]:
     """Per work order, what the records say it cost so far, for finance to read beside the sheet:
     direct material from the stock ledger (issued less returned, at the moving average when it
-    moved) and outsourced operations (the suppliers' charges for batches received back)."""
-    from ..production import WorkOrder, materials, outsourcing
+    moved), direct labour from the reports (pieces × piece rate, or minutes × the work centre's
+    hourly rate; operations without a rate named) and outsourced operations (the suppliers' charges
+    for batches received back)."""
+    from ..production import WorkOrder, earnings, materials, outsourcing
     work_orders = db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id)
                                      .order_by(WorkOrder.id)).all()
-    return [{"number": w.number, "material": materials.material_cost(w.id),
-             "outsourcing": outsourcing.outsourcing_cost(w.id)} for w in work_orders]
+    rows = []
+    for w in work_orders:
+        labour = earnings.labour(w)
+        rows.append({"number": w.number, "material": materials.material_cost(w.id), "labour": labour.amount,
+                     "labour_missing": labour.missing, "outsourcing": outsourcing.outsourcing_cost(w.id)})
+    return rows
 
 
 # Categories whose actual comes from the records rather than from finance's typing.

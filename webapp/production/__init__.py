@@ -156,6 +156,7 @@ _PUBLIC = {
     "services": "services",
     "materials": "materials",
     "outsourcing": "outsourcing",
+    "earnings": "earnings",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
