@@ -129,6 +129,7 @@ DOMAIN = register(Domain(
 def init_app(app) -> None:
     """Attach the production and floor pages."""
     from . import models, signals, views  # noqa: F401  (routes, tables, what it does on release)
+    from . import print_views  # noqa: F401  (work centres, routing, load, board, labels, process cards)
     app.register_blueprint(bp)
 
 
@@ -140,6 +141,7 @@ _PUBLIC = {
     "lifecycle": "lifecycle",
     "services": "services",
     "materials": "materials",
+    "labels": "labels",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
