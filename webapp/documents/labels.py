@@ -105,7 +105,7 @@ def _size(key: str) -> tuple[int, int]:
 def single_label_pdf(url: str, lines: list[str], size: str) -> bytes:
     """One label on a page of exactly its size."""
     width, height = _size(size)
-    pdf = LabelPDF(width, height, lines[0] if lines else "", orientation="landscape")
+    pdf = LabelPDF(width, height, lines[0] if lines else "")
     pdf.add_page()
     pdf.label(url, lines, 0, 0, width, height)
     return bytes(pdf.output())

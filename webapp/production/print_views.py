@@ -113,7 +113,7 @@ def centres_load():
     except ValueError:
         abort(400)
     data = centres.load_table(centres.week_start(first), weeks)
-    return render("production/centres_load.html", weeks=weeks, **data,
+    return render("production/centres_load.html", count=weeks, **data,
                   previous=centres.week_start(first) - timedelta(weeks=weeks),
                   following=centres.week_start(first) + timedelta(weeks=weeks))
 
@@ -215,9 +215,9 @@ def board():
     owners = db.session.scalars(db.select(User).where(User.id.in_(
         db.select(WorkOrder.owner_id).where(WorkOrder.status != "done"))).order_by(User.name)).all()
     all_centres = db.session.scalars(db.select(WorkCentre).order_by(WorkCentre.code)).all()
+    data["axis"] = Markup(data["axis"])
     return render("production/board.html", **data, centre_id=centre_id, owner_id=owner_id, owners=owners,
-                  centres=all_centres, flag_label=board_service.flag_label,
-                  axis=Markup(data["axis"]))
+                  centres=all_centres, flag_label=board_service.flag_label)
 
 
 # --- labels and cards -------------------------------------------------------------------------------

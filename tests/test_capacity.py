@@ -1,0 +1,105 @@
+"""Work-centre capacity on the firm's calendar and where the open work orders' load falls, checked
+by hand on a week with a holiday; the load page marks an overload in words, not colour alone."""
+import secrets
+from datetime import date
+from decimal import Decimal
+
+from webapp.extensions import db
+from webapp.firm import CalendarDay
+from webapp.production import centres
+from webapp.production.models import WorkCentre, WorkOrder, WorkOrderOperation
+
+from .helpers import text_of
+
+MONDAY = date(2030, 1, 7)  # a Wednesday holiday (9 Jan) and a swapped working Saturday (12 Jan) that week
+
+
+def _calendar():
+    db.session.add_all([CalendarDay(day=date(2030, 1, 9), name="holiday", is_working=False),
+                        CalendarDay(day=date(2030, 1, 12), name="调休", is_working=True)])
+
+
+def _centre(code="CNC", hours="7.5", shifts=2) -> WorkCentre:
+    centre = WorkCentre(code=code, name=code, hours_per_day=Decimal(hours), shifts=shifts)
+    db.session.add(centre)
+    db.session.flush()
+    return centre
+
+
+def _plan(work_order_id: int, centre: WorkCentre, minutes: str, start: date, qc: date) -> WorkOrder:
+    work_order = db.session.get(WorkOrder, work_order_id)
+    work_order.planned_start, work_order.planned_qc = start, qc
+    db.session.add(WorkOrderOperation(work_order_id=work_order.id, position=1, name="Turn", token=secrets.token_urlsafe(18),
+                                      work_centre_id=centre.id, minutes_per_piece=Decimal(minutes)))
+    db.session.flush()
+    return work_order
+
+
+def test_capacity_of_a_week_with_a_holiday_and_a_swapped_saturday(app):
+    """Mon–Fri less the Wednesday holiday plus the worked Saturday: 5 days × 7.5 h × 2 shifts = 75 h;
+    the next week is a plain one (5 × 15 = 75 h too); a week with only the holiday: 4 × 15 = 60 h."""
+    with app.app_context():
+        _calendar()
+        db.session.add(CalendarDay(day=date(2030, 1, 22), name="holiday", is_working=False))
+        centre = _centre()
+        assert centres.weekly_capacity_hours(centre, MONDAY) == Decimal("75")
+        assert centres.weekly_capacity_hours(centre, date(2030, 1, 21)) == Decimal("60")
+        assert [d.day for d in centres.working_days(MONDAY, date(2030, 1, 13))] == [7, 8, 10, 11, 12]
+
+
+def test_load_is_spread_over_the_working_days_between_start_and_qc(app, work_order):
+    """100 pieces × 6 min = 10 h from Thu 10 Jan to Tue 15 Jan: working days Thu, Fri, Sat (swapped),
+    Mon, Tue = 2 h each, so 6 h in the week of 7 Jan and 4 h in the week of 14 Jan."""
+    with app.app_context():
+        _calendar()
+        centre = _centre()
+        _plan(work_order.id, centre, "6", date(2030, 1, 10), date(2030, 1, 15))
+        data = centres.load_table(MONDAY, 3)
+        cells = data["cells"][centre.id]
+        assert cells[MONDAY].load == Decimal("6")
+        assert cells[date(2030, 1, 14)].load == Decimal("4")
+        assert cells[date(2030, 1, 21)].load == 0
+        assert not cells[MONDAY].over
+
+
+def test_reported_pieces_leave_the_load_and_an_overload_is_marked(app, work_order, as_user):
+    """Good pieces already made no longer load the centre; 100 × 60 min = 100 h in one 4-day week of
+    one 8-hour shift (32 h) is an overload, and the load page says so in words."""
+    from webapp.production import services
+    with app.app_context(), app.test_request_context():
+        centre = _centre("WELD", "8", 1)
+        work_order_row = _plan(work_order.id, centre, "60", date(2030, 1, 7), date(2030, 1, 11))
+        db.session.add(CalendarDay(day=date(2030, 1, 9), name="holiday", is_working=False))
+        from webapp.auth import User
+        maker = db.session.scalar(db.select(User).where(User.username == "production-maker"))
+        services.report(work_order_row, maker, Decimal("40"), Decimal("0"), "", [])
+        db.session.commit()
+        cell = centres.load_table(MONDAY, 1)["cells"][centre.id][MONDAY]
+        assert cell.capacity == Decimal("32")
+        assert cell.load == Decimal("60")  # 60 pieces left × 1 h
+        assert cell.over and cell.percent == 188
+    page = text_of(as_user("production").get("/production/centres/load?from=2030-01-07&weeks=2"))
+    assert "Overloaded" in page and "60 / 32 h" in page
+
+
+def test_feasibility_load_for_an_order_not_yet_released(app, make_order, make_product):
+    """weekly_load_by_centre(order) counts an order under review from its lines' routings: 100 ×
+    3 min = 5 h over the working days of the two weeks up to its delivery date."""
+    from webapp.customers import Product
+    from webapp.orders.models import Order
+    from webapp.production.models import RoutingStep
+    order_id = make_order("in_review", delivery_date=date(2030, 1, 18))
+    product_id = make_product("ASM-1")
+    with app.app_context(), app.test_request_context():
+        centre = _centre("ASM", "8", 1)
+        order = db.session.get(Order, order_id)
+        product = db.session.get(Product, product_id)
+        order.lines[0].product_id = product.id
+        db.session.add(RoutingStep(product_id=product.id, position=1, name="Assemble", work_centre_id=centre.id,
+                                   minutes_per_piece=Decimal("3")))
+        db.session.flush()
+        weeks = centres.weekly_load_by_centre(order, 4)
+        assert [w["is_delivery_week"] for w in weeks] == [False, False, True, False]
+        this = [w["centres"][0]["this_order"] for w in weeks]
+        assert sum(this) == Decimal("5") and this[1] == this[2] == Decimal("2.5")
+        assert weeks[2]["centres"][0]["capacity"] == Decimal("40")
