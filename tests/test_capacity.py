@@ -103,3 +103,77 @@ def test_feasibility_load_for_an_order_not_yet_released(app, make_order, make_pr
         this = [w["centres"][0]["this_order"] for w in weeks]
         assert sum(this) == Decimal("5") and this[1] == this[2] == Decimal("2.5")
         assert weeks[2]["centres"][0]["capacity"] == Decimal("40")
+
+
+# --- work centres and the routing editor -----------------------------------------------------------
+
+def _routing_form(csrf: str, rows: list[dict]) -> dict:
+    data = {"csrf_token": csrf, "rows": str(len(rows))}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"step-{i}-{key}"] = value
+    return data
+
+
+def test_routing_editor_saves_reorders_and_refuses_bad_rows(app, make_product, as_user):
+    """Bad rows come back 422 with a translated message each and what was typed kept, nothing saved:
+    negative minutes, an absurd piece rate, outsourced without a supplier; good rows save in the
+    order of their step numbers."""
+    from webapp.production.models import RoutingStep
+    from webapp.purchasing.models import Supplier
+    product_id = make_product("GR-1")
+    with app.app_context():
+        centre = _centre("CNC")
+        supplier = Supplier(name="Heat treat Co")
+        db.session.add(supplier)
+        db.session.commit()
+        centre_id, supplier_id = centre.id, supplier.id
+    editor = as_user("production")
+    url = f"/production/routing/{product_id}"
+    assert editor.get(url).status_code == 200
+    bad = editor.post(url, csrf=False, data=_routing_form(editor.csrf_token(), [
+        {"position": "1", "name": "Turn", "work_centre_id": str(centre_id), "minutes_per_piece": "-2"},
+        {"position": "2", "name": "Grind", "work_centre_id": str(centre_id), "minutes_per_piece": "3",
+         "piece_rate": "99999"},
+        {"position": "3", "name": "Harden", "outsourced": "1", "minutes_per_piece": "0"}]),
+        headers={"Accept-Language": "zh-CN"})
+    assert bad.status_code == 422
+    page = text_of(bad)
+    assert "不能小于" in page or "至少" in page, page  # minutes at least 0, in Chinese
+    assert "外协工序需要选择供应商" in page and 'value="99999"' in page and 'value="-2"' in page
+    with app.app_context():
+        assert not db.session.scalars(db.select(RoutingStep)).all()
+    good = editor.post(url, csrf=False, data=_routing_form(editor.csrf_token(), [
+        {"position": "2", "name": "Harden", "outsourced": "1", "supplier_id": str(supplier_id),
+         "minutes_per_piece": "0", "lead_days": "5"},
+        {"position": "1", "name": "Turn", "work_centre_id": str(centre_id), "minutes_per_piece": "2.5",
+         "piece_rate": "0.8"},
+        {"position": "", "name": "", "minutes_per_piece": ""}]))
+    assert good.status_code == 303
+    with app.app_context():
+        steps = db.session.scalars(db.select(RoutingStep).order_by(RoutingStep.position)).all()
+        assert [(s.position, s.name, s.outsourced, s.lead_days) for s in steps] == [
+            (1, "Turn", False, 0), (2, "Harden", True, 5)]
+    moved = editor.post(url, csrf=False, data={**_routing_form(editor.csrf_token(), [
+        {"position": "1", "name": "Turn", "work_centre_id": str(centre_id), "minutes_per_piece": "2.5"},
+        {"position": "2", "name": "Harden", "outsourced": "1", "supplier_id": str(supplier_id),
+         "minutes_per_piece": "0"}]), "move": "1-up"})
+    assert moved.status_code == 200 and text_of(moved).index("Harden") < text_of(moved).index('value="Turn"')
+    assert as_user("worker").post(url, csrf=False, data={"csrf_token": "x", "rows": "0"}).status_code in (400, 403)
+
+
+def test_work_centre_rate_only_for_price_roles_and_bad_hours(app, as_user):
+    """The hourly rate is a price: production (no price role) neither sees nor sets it; operations
+    does. 3 shifts × 9 h is more than a day: refused with a message, 422."""
+    production = as_user("production")
+    assert "Hourly rate" not in text_of(production.get("/production/centres"))
+    bad = production.post("/production/centres", data={"c-code": "W1", "c-name": "Weld", "c-hours_per_day": "9",
+                                                        "c-shifts": "3", "c-active": "y"})
+    assert bad.status_code == 422 and "cannot be more than 24 hours" in text_of(bad)
+    assert production.post("/production/centres", data={"c-code": "W1", "c-name": "Weld", "c-hours_per_day": "8",
+                                                         "c-shifts": "2", "c-hourly_rate": "99",
+                                                         "c-active": "y"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(WorkCentre)).hourly_rate == 0
+    operations = as_user("operations")
+    assert "Hourly rate" in text_of(operations.get("/production/centres"))
