@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -17,7 +17,7 @@ from ..orders import Order
 from .models import OutsourceTransfer, WorkOrder, WorkOrderOperation
 
 FLAGS = ("late", "at_risk", "blocked", "material", "outsourced")
-SVG_WIDTH, SVG_HEIGHT = 300, 30  # user units; the bar scales to the width it is given
+SVG_WIDTH, SVG_HEIGHT = 600, 30  # user units; the bar scales to the width it is given
 
 
 def flag_label(flag: str) -> str:
@@ -132,8 +132,10 @@ def summary(row: Row, today: date) -> str:
     if row.projected:
         parts.append(_("At this rate it finishes %(day)s.", day=format_date(row.projected, "short")))
     if row.flags:
-        parts.append(", ".join(flag_label(f) for f in row.flags) + ".")
-    return " ".join(parts)
+        # "Late, waiting for material." / "逾期、等待物料。": the list's comma and stop are the language's
+        parts.append(_("%(flags)s.", flags=_(", ").join(flag_label(f) for f in row.flags)))
+    # Chinese sentences run on without spaces (each ends in its own full stop)
+    return ("" if str(get_locale()).startswith("zh") else " ").join(parts)
 
 
 def bar_svg(row: Row, start: date, end: date, today: date) -> str:
@@ -167,13 +169,13 @@ def bar_svg(row: Row, start: date, end: date, today: date) -> str:
 
 def axis_svg(start: date, end: date, today: date) -> str:
     """The shared time axis above the bars: a tick and date every Monday, today marked."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} 16" preserveAspectRatio="none" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} 18" preserveAspectRatio="none" '
              f'class="board-axis" aria-hidden="true">']
     day = start + timedelta(days=(7 - start.weekday()) % 7)
     while day < end:
         x = _x(day, start, end)
-        parts.append(f'<line x1="{x}" y1="10" x2="{x}" y2="16"/>'
-                     f'<text x="{x + 1}" y="9">{escape(format_date(day, "M/d"))}</text>')
+        parts.append(f'<line x1="{x}" y1="11" x2="{x}" y2="18"/>'
+                     f'<text x="{x + 2}" y="10">{escape(format_date(day, "M/d"))}</text>')
         day += timedelta(days=7)
     parts.append("</svg>")
     return "".join(parts)
