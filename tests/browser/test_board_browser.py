@@ -117,3 +117,36 @@ def test_process_card_codes_decode_from_the_page(app, live_server, context_as, b
     if SCREENSHOTS:
         pass
     browser_problems.check(page)
+
+
+def test_routing_editor_and_load_page_on_a_phone(app, live_server, context_as, browser_problems, make_user,
+                                                 make_product, three_work_orders, shoot):
+    """On a phone in Chinese: an outsourced step without a supplier is refused beside its field, the
+    typed rows kept; the load page's week table scrolls in its own box and says 超负荷 in words."""
+    product_id = make_product("GR-7")
+    with app.app_context():
+        centre = db.session.scalar(db.select(WorkCentre))
+        centre.hours_per_day, centre.shifts = Decimal("0.5"), 1  # half an hour a day: the three overload it
+        db.session.commit()
+    make_user("production", username="zhou.sup")
+    page = context_as(**PHONE_ZH).new_page()
+    log_in(page, live_server, "zhou.sup")
+    page.goto(f"{live_server}/production/routing/{product_id}")
+    page.locator("#step-0-name").fill("热处理")
+    page.locator("#step-0-minutes_per_piece").fill("0")
+    page.locator("input[name=step-0-outsourced]").check()
+    page.get_by_role("button", name="保存工艺路线").click()
+    expect(page.locator("#step-0-supplier_id-err")).to_have_text("外协工序需要选择供应商。")
+    expect(page.locator("#step-0-name")).to_have_value("热处理")
+    # the 422 that brought the form back is the expected answer, not a problem
+    expected = [item for item in browser_problems.items if "422" in item and "/production/routing/" in item]
+    browser_problems.items.remove(expected[0])
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    shoot(page, "routing-phone-zh")
+    page.goto(f"{live_server}/production/centres/load")
+    expect(page.get_by_text("超负荷").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    shoot(page, "load-phone-zh")
+    page.goto(f"{live_server}/production/wo/{three_work_orders[0][0]}/card")
+    shoot(page, "card-phone-zh")
+    browser_problems.check(page)

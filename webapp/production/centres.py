@@ -8,6 +8,7 @@ from decimal import Decimal
 from .. import audit
 from ..extensions import db
 from ..firm import CalendarDay
+from ..i18n import firm_today
 from ..statemachine import N_
 from ..workdays import is_working_day
 from .models import RoutingStep, WorkCentre, WorkOrder, WorkOrderOperation
@@ -114,7 +115,7 @@ class Cell:
 def load_table(first_monday: date, weeks: int, order=None) -> dict:
     """Per active work centre and week from first_monday: capacity, load of the open work orders
     (remaining pieces × minutes of each of their operations there, spread evenly over the working
-    days from planned start to planned QC), and of order when given (its work orders, or, before it
+    days from planned start, or today when later, to planned QC, or today when it is past), and of order when given (its work orders, or, before it
     has any, its lines' routings spread over the working days up to its delivery date)."""
     end = first_monday + timedelta(weeks=weeks)
     centres = list(db.session.scalars(db.select(WorkCentre).where(WorkCentre.active.is_(True))
@@ -126,6 +127,7 @@ def load_table(first_monday: date, weeks: int, order=None) -> dict:
         db.select(WorkOrder).where(WorkOrder.status.in_(OPEN_STATES)).order_by(WorkOrder.id)))
     done = _done_by_operation([w.id for w in work_orders])
     order_has_work = False
+    today = firm_today()
     for work_order in work_orders:
         if work_order.planned_start is None or work_order.planned_qc is None:
             continue  # not planned yet: no week to place it in
@@ -137,8 +139,11 @@ def load_table(first_monday: date, weeks: int, order=None) -> dict:
             hours = operation_hours(operation, _remaining(operation, work_order, done))
             if hours <= 0:
                 continue
-            start = min(work_order.planned_start, work_order.planned_qc)
-            for monday, share in _spread(hours, start, work_order.planned_qc, overrides).items():
+            # What is left is done from today on: a late work order's rest lands in this week,
+            # one under way spreads its rest over its remaining working days.
+            end = max(work_order.planned_qc, today)
+            start = min(max(work_order.planned_start, today), end)
+            for monday, share in _spread(hours, start, end, overrides).items():
                 cell = table[operation.work_centre_id].get(monday)
                 if cell is not None:
                     cell.load += share
@@ -175,7 +180,6 @@ def weekly_load_by_centre(order=None, weeks: int = 6) -> list[dict]:
     without an order) and work centre, capacity and load in hours, the order's own share, and
     whether it is over. One dict per week: {"week", "is_delivery_week", "over", "centres": [{"code",
     "name", "capacity", "committed", "this_order", "over"}]}."""
-    from ..i18n import firm_today
     anchor = (order.delivery_date if order is not None and order.delivery_date else None) or firm_today()
     first = week_start(anchor) - timedelta(weeks=weeks // 2) if order is not None else week_start(anchor)
     data = load_table(first, weeks, order)

@@ -120,7 +120,7 @@ def centres_load():
 
 # --- the routing editor ----------------------------------------------------------------------------
 
-SPARE_ROWS = 3
+SPARE_ROWS = 2
 
 
 def _steps_as_rows(product_id: int) -> list[centres.StepInput]:
