@@ -177,3 +177,18 @@ def test_work_centre_rate_only_for_price_roles_and_bad_hours(app, as_user):
         assert db.session.scalar(db.select(WorkCentre)).hourly_rate == 0
     operations = as_user("operations")
     assert "Hourly rate" in text_of(operations.get("/production/centres"))
+
+
+def test_the_feasibility_review_reads_the_centre_load_through_the_registry(app, make_order):
+    """The orders domain cannot import production: it asks registry.page_context("order_feasibility",
+    order), empty without work centres, the weekly load by centre with them."""
+    from webapp import registry
+    from webapp.orders.models import Order
+    order_id = make_order("in_review", delivery_date=date(2030, 1, 18))
+    with app.app_context(), app.test_request_context():
+        order = db.session.get(Order, order_id)
+        assert registry.page_context("order_feasibility", order) == {"centre_load": []}
+        _centre("ASM", "8", 1)
+        weeks = registry.page_context("order_feasibility", order)["centre_load"]
+        assert len(weeks) == 6 and sum(w["is_delivery_week"] for w in weeks) == 1
+        assert weeks[0]["centres"][0]["code"] == "ASM"

@@ -83,6 +83,10 @@ def test_lot_label_pdf_decodes_to_the_lot_page(app, as_user, tmp_path):
     pdf = viewer.get(f"/production/lots/{lot_id}/label-60x40.pdf").get_data()
     assert [(round(w, 2), round(h, 2)) for w, h in media_box(pdf)] == [(170.08, 113.39)]
     assert decode_pdf(pdf, tmp_path) == [f"{PUBLIC}/stock/l/{token}"]
+    sheet = viewer.get(f"/production/lots/labels-100x70.pdf?lot={lot_id}&lot={lot_id}").get_data()
+    assert decode_pdf(sheet, tmp_path / "sheet" if (tmp_path / "sheet").mkdir() is None else None) == [
+        f"{PUBLIC}/stock/l/{token}"] * 2
+    assert viewer.get("/production/lots/labels-60x40.pdf").status_code == 404
     page = viewer.get(f"/production/lots/{lot_id}/label/60x40")
     assert page.status_code == 200 and "L2026-001" in text_of(page)
 

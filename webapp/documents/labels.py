@@ -215,3 +215,18 @@ def process_card_pdf(work_order_id: int):
                       options=(selectinload(WorkOrder.operations),))
     return send_file(io.BytesIO(card_pdf(work_order)), mimetype="application/pdf",
                      download_name=f"{work_order.number}-card.pdf")
+
+
+@production_bp.get("/production/lots/labels-<size>.pdf")
+@login_required
+@requires("stock.view")
+def lots_sheet_pdf(size: str):
+    """Several stock lots' labels on A4 pages (a receipt's lots): ?lot=<id>&lot=<id>… (at most 200)."""
+    from flask import request
+    _size(size)
+    ids = [int(i) for i in request.args.getlist("lot")[:200] if i.isdigit()]
+    if not ids:
+        abort(404)
+    lots = [load(Lot, lot_id, "stock.view") for lot_id in ids]
+    data = sheet_pdf([labels.lot_label(lot) for lot in lots], size, _("Labels"))
+    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name="lot-labels.pdf")

@@ -11,7 +11,15 @@ from ..firm import CalendarDay
 from ..i18n import firm_today
 from ..statemachine import N_
 from ..workdays import is_working_day
+from . import DOMAIN
 from .models import RoutingStep, WorkCentre, WorkOrder, WorkOrderOperation
+
+# What the audit trail calls this module's changes (added to what the domain registered).
+DOMAIN.events.update({
+    "work_centre.created": N_("Work centre added"),
+    "work_centre.changed": N_("Work centre changed"),
+    "routing.saved": N_("Routing saved"),
+})
 
 # Limits a typed value must stay within: beyond them it is a typing error, not a real figure.
 MAX_MINUTES = Decimal("10000")      # one piece taking a week of one shift is already absurd
@@ -301,3 +309,14 @@ def save_routing(product, steps: list[dict], user) -> list[RoutingStep]:
                  before={"steps": before},
                  after={"steps": [{"name": s.name, "minutes": str(s.minutes_per_piece)} for s in new]})
     return new
+
+
+def _feasibility_context(order) -> dict:
+    """What the order's feasibility review shows from production: the load per work centre and week
+    around its delivery (empty without work centres: the review keeps its firm-wide figure)."""
+    has_centres = db.session.scalar(db.select(WorkCentre.id).where(WorkCentre.active.is_(True)).limit(1))
+    return {"centre_load": weekly_load_by_centre(order) if has_centres else []}
+
+
+# The orders domain (below this one) reads it through registry.page_context("order_feasibility", order).
+DOMAIN.page_context["order_feasibility"] = _feasibility_context
