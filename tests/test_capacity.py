@@ -192,3 +192,22 @@ def test_the_feasibility_review_reads_the_centre_load_through_the_registry(app, 
         weeks = registry.page_context("order_feasibility", order)["centre_load"]
         assert len(weeks) == 6 and sum(w["is_delivery_week"] for w in weeks) == 1
         assert weeks[0]["centres"][0]["code"] == "ASM"
+
+
+def test_load_counts_pieces_still_ahead_of_each_operation(app, work_order):
+    """Reported per operation: 60 good at turning leaves 40 to turn (40 × 6 min = 4 h) while
+    grinding, not reported yet, still has all 100 ahead (100 × 3 min = 5 h)."""
+    from webapp.production.models import ProgressReport
+    with app.app_context():
+        centre = _centre()
+        work_order_row = _plan(work_order.id, centre, "6", date(2030, 1, 7), date(2030, 1, 11))
+        grind = WorkOrderOperation(work_order_id=work_order_row.id, position=2, name="Grind",
+                                   token=secrets.token_urlsafe(18), work_centre_id=centre.id,
+                                   minutes_per_piece=Decimal("3"))
+        db.session.add(grind)
+        db.session.flush()
+        turn = work_order_row.operations[0]
+        db.session.add(ProgressReport(work_order_id=work_order_row.id, operation_id=turn.id, good_qty=Decimal("60"),
+                                      worker_id=work_order_row.order.sales_rep_id))
+        db.session.commit()
+        assert centres.load_table(MONDAY, 1)["cells"][centre.id][MONDAY].load == Decimal("9")

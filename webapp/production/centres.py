@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from .. import audit
+from sqlalchemy.orm import selectinload
+
 from ..extensions import db
 from ..firm import CalendarDay
 from ..i18n import firm_today
@@ -78,12 +80,12 @@ def operation_hours(operation, pieces: Decimal) -> Decimal:
 
 
 def _remaining(operation: WorkOrderOperation, work_order: WorkOrder, done_by_operation: dict) -> Decimal:
-    """Pieces still to pass this operation: its own reports count when the floor reports per
-    operation; a work order reported without operations counts its good pieces for all of them."""
-    done = done_by_operation.get(operation.id)
-    if done is None:
+    """Pieces still to pass this operation: its own reports count once the floor reports per
+    operation (an operation nobody reported yet has them all ahead); a work order reported without
+    operations counts its good pieces for all of them."""
+    if not any(op.id in done_by_operation for op in work_order.operations):
         return work_order.remaining
-    return max(work_order.quantity - done, Decimal("0"))
+    return max(work_order.quantity - done_by_operation.get(operation.id, Decimal("0")), Decimal("0"))
 
 
 def _done_by_operation(work_order_ids: list[int]) -> dict[int, Decimal]:
@@ -132,7 +134,9 @@ def load_table(first_monday: date, weeks: int, order=None) -> dict:
     overrides = _overrides(first_monday - timedelta(days=366), end + timedelta(days=366))
     table = {c.id: {m: Cell(capacity=weekly_capacity_hours(c, m, overrides)) for m in mondays} for c in centres}
     work_orders = list(db.session.scalars(
-        db.select(WorkOrder).where(WorkOrder.status.in_(OPEN_STATES)).order_by(WorkOrder.id)))
+        db.select(WorkOrder).where(WorkOrder.status.in_(OPEN_STATES))
+        .options(selectinload(WorkOrder.operations), selectinload(WorkOrder.reports),
+                 selectinload(WorkOrder.rejections)).order_by(WorkOrder.id)))
     done = _done_by_operation([w.id for w in work_orders])
     order_has_work = False
     today = firm_today()
