@@ -80,14 +80,15 @@ class LabelPDF(FPDF):
     def label(self, url: str, lines: list[str], x: float, y: float, width: float, height: float) -> None:
         """One label drawn as the SVG draws it (production/labels.py): the QR top left, the lines
         beside it, the number across the bottom, never cut."""
-        qr_size = height - 11
+        k = height / 40  # as the SVG: a taller label prints everything larger in proportion
+        qr_size = height - 11 * k
         self.qr_code(url, x + 2, y + 2, qr_size)
         text_x = x + qr_size + 4
-        points = 3.2 * 72 / 25.4  # the SVG's 3.2 mm type
+        points = 3.2 * k * 72 / 25.4  # the SVG's 3.2 mm type
         for index, text in enumerate(lines[1:5]):
-            self.fitted_text(text_x, y + 8 + index * 6.5, text, width - qr_size - 6, points, cut=True)
+            self.fitted_text(text_x, y + (8 + index * 6.5) * k, text, width - qr_size - 6, points, cut=True)
         if lines:
-            self.fitted_text(x + 2, y + height - 2.5, lines[0], width - 4, 4.6 * 72 / 25.4, cut=False)
+            self.fitted_text(x + 2, y + height - 2.5 * k, lines[0], width - 4, 4.6 * k * 72 / 25.4, cut=False)
 
 
 def _pdf_response(pdf: LabelPDF, name: str):

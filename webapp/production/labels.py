@@ -42,16 +42,17 @@ def _text(x: float, y: float, text: str, room: float, size: float, first: bool) 
 def label_svg(url: str, lines: list[str], width: float = 70, height: float = 40) -> str:
     """A label of width × height mm: the QR top left with the other lines beside it, and the first
     line (the number, e.g. 202611-HDJMXXXX-001-W01) bold across the whole width below, never cut."""
-    qr_size = height - 11
-    text_x = qr_size + 4
+    k = height / 40  # a taller label (100 × 70 mm) prints everything larger in proportion
+    qr_size = height - 11 * k
+    text_x = round(qr_size + 4, 2)
     parts = [f'<svg xmlns="{SVG_NS}" width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}" '
              f'class="label" role="img" aria-label="{escape(lines[0] if lines else "")}">',
              f'<rect width="{width}" height="{height}" fill="#fff" stroke="none"/>',
              qr.group(url, 2, 2, qr_size)]
     if lines:
-        parts.append(_text(2, height - 2.5, lines[0], width - 4, 4.6, first=True))
+        parts.append(_text(2, round(height - 2.5 * k, 2), lines[0], width - 4, 4.6 * k, first=True))
     for index, text in enumerate(lines[1:5]):
-        parts.append(_text(text_x, 8 + index * 6.5, text, width - text_x - 2, 3.2, first=False))
+        parts.append(_text(text_x, round((8 + index * 6.5) * k, 2), text, width - text_x - 2, 3.2 * k, first=False))
     parts.append("</svg>")
     return "".join(parts)
 
