@@ -144,6 +144,7 @@ def init_app(app) -> None:
     from . import models, signals, views  # noqa: F401  (routes, tables, what it does on release)
     from . import outsourcing_views  # noqa: F401  (外协: batches sent out and received back)
     from . import sheet_views  # noqa: F401  (the daily sheet, 表2, and its XLSX)
+    from . import print_views  # noqa: F401  (work centres, routing, load, board, labels, process cards)
     app.register_blueprint(bp)
 
 
@@ -157,6 +158,7 @@ _PUBLIC = {
     "materials": "materials",
     "outsourcing": "outsourcing",
     "earnings": "earnings",
+    "labels": "labels",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -42,15 +42,64 @@ def _text(x: float, y: float, text: str, room: float, size: float, first: bool) 
 def label_svg(url: str, lines: list[str], width: float = 70, height: float = 40) -> str:
     """A label of width × height mm: the QR top left with the other lines beside it, and the first
     line (the number, e.g. 202611-HDJMXXXX-001-W01) bold across the whole width below, never cut."""
-    qr_size = height - 11
-    text_x = qr_size + 4
+    k = height / 40  # a taller label (100 × 70 mm) prints everything larger in proportion
+    qr_size = height - 11 * k
+    text_x = round(qr_size + 4, 2)
     parts = [f'<svg xmlns="{SVG_NS}" width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}" '
              f'class="label" role="img" aria-label="{escape(lines[0] if lines else "")}">',
              f'<rect width="{width}" height="{height}" fill="#fff" stroke="none"/>',
              qr.group(url, 2, 2, qr_size)]
     if lines:
-        parts.append(_text(2, height - 2.5, lines[0], width - 4, 4.6, first=True))
+        parts.append(_text(2, round(height - 2.5 * k, 2), lines[0], width - 4, 4.6 * k, first=True))
     for index, text in enumerate(lines[1:5]):
-        parts.append(_text(text_x, 8 + index * 6.5, text, width - text_x - 2, 3.2, first=False))
+        parts.append(_text(text_x, round((8 + index * 6.5) * k, 2), text, width - text_x - 2, 3.2 * k, first=False))
     parts.append("</svg>")
     return "".join(parts)
+
+
+# --- exact sizes for thermal label printers --------------------------------------------------------
+
+# Label sizes the printers take (width × height, mm); the key is what URLs and forms carry.
+SIZES = {"60x40": (60, 40), "100x70": (100, 70)}
+
+
+def size_of(key: str) -> tuple[int, int] | None:
+    """The (width, height) in mm of a size key, None for an unknown one."""
+    return SIZES.get(key)
+
+
+def work_order_label(work_order) -> tuple[str, list[str]]:
+    """A work order label's QR URL and lines (number first): what the SVG and the PDF both print."""
+    from flask import url_for
+
+    from .. import links
+    line = work_order.line
+    return (links.absolute(url_for("production.floor", token=work_order.token)),
+            [work_order.number, line.model, f"{work_order.quantity.normalize():f} {line.unit}",
+             work_order.order.customer.abbreviation])
+
+
+def lot_label(lot) -> tuple[str, list[str]]:
+    """A stock lot label's QR URL (/l/<token>, the lot's page) and lines (the lot code first)."""
+    from flask import url_for
+
+    from .. import links
+    material = lot.material
+    lines = [lot.code, material.code, material.name[:40]]
+    if lot.supplier_lot:
+        lines.append(lot.supplier_lot[:40])
+    return links.absolute(url_for("stock.lot_by_token", token=lot.token)), lines
+
+
+def operation_url(operation) -> str:
+    """The absolute URL in a process card's QR for one operation (/o/<token>)."""
+    from flask import url_for
+
+    from .. import links
+    return links.absolute(url_for("production.operation_floor", token=operation.token))
+
+
+def sized_svg(url: str, lines: list[str], size_key: str) -> str:
+    """The label at an exact printer size: the QR as tall as the label allows above the number."""
+    width, height = SIZES[size_key]
+    return label_svg(url, lines, width=width, height=height)
