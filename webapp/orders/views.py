@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import links
+from .. import links, registry
 from ..customers import Customer
 from ..errors import render_error
 from ..extensions import db
@@ -201,6 +201,8 @@ def detail_context(order: Order, *, notes: list | None = None, keep_typed: bool 
     if order.status == "in_review":
         if "production" in departments:
             context["load"] = services.weekly_load(order)
+            # Hours per work centre and week, when the firm has work centres (production/centres.py).
+            context.update(registry.page_context("order_feasibility", order))
         if "warehouse" in departments:
             context["stock"] = services.stock_check(order)
     return context
