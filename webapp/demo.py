@@ -33,6 +33,8 @@ from .orders.models import OrderLine
 from .photos import Photo
 from . import signals
 from .production import materials as production_materials
+from .production import daily, operations, outsourcing
+from .production.models import RoutingStep, WorkCentre
 from .purchasing import services as purchasing
 from .purchasing.models import PurchaseRequest, Supplier
 from .quality import services as quality
@@ -95,6 +97,28 @@ PRODUCTS = [
 
 # Where stock is kept: finished goods first (the default location), raw materials, the floor's line side.
 LOCATIONS = [("FG", "成品仓 Finished goods"), ("RAW", "原料仓 Raw materials"), ("LINE", "线边仓 Line side")]
+
+# Work centres: code, name, hours a shift, shifts, hourly labour rate (yuan). The CNC cell is the
+# firm's bottleneck: the housings load it beyond what two shifts can do.
+WORK_CENTRES = [
+    ("SAW", "锯床 Saw", "8", 1, "35"), ("LASER", "激光切割 Laser", "8", 2, "45"), ("BEND", "折弯 Press brake", "8", 1, "40"),
+    ("CNC", "数控加工中心 CNC", "8", 2, "60"), ("HOB", "滚齿/磨齿 Gear cutting", "8", 1, "55"),
+    ("SMT", "贴片线 SMT line", "8", 2, "50"), ("TEST", "测试台 Test bench", "8", 1, "38"),
+    ("ASSY", "装配线 Assembly", "8", 1, "38"), ("PAINT", "涂装 Finishing", "8", 1, "40"),
+]
+
+# Routings: product → (operation, work centre or an outsourcing supplier's name, minutes a piece,
+# piece rate in yuan (None: paid by the hour), lead days for an outsourced step).
+ROUTINGS = {
+    "BRK-200": [("激光切割", "LASER", "0.5", "0.20", 0), ("折弯", "BEND", "0.8", "0.30", 0),
+                ("去毛刺", "ASSY", "0.3", "0.10", 0)],
+    "GEAR-45": [("下料", "SAW", "1", "0.40", 0), ("车削", "CNC", "4", "1.50", 0), ("滚齿", "HOB", "6", "2.20", 0),
+                ("热处理", "常州热处理厂", "0", None, 5), ("磨齿", "HOB", "5", "2.00", 0)],
+    "HSG-AL6": [("CNC 铣削", "CNC", "12", "4.50", 0), ("阳极氧化", "昆山表面处理", "0", None, 4),
+                ("装配", "ASSY", "3", "1.00", 0)],
+    "PCB-X1": [("SMT 贴片", "SMT", "2", "0.80", 0), ("功能测试", "TEST", "1.5", "0.60", 0)],
+    "CAB-OAK": [("开料", "SAW", "20", "8.00", 0), ("组装", "ASSY", "60", "25.00", 0), ("上油", "PAINT", "30", None, 0)],
+}
 
 # Materials: code, name, stock unit, purchase unit, stock units per purchase unit, supplied by (a
 # customer's abbreviation: 客供料), inspected on receipt.
@@ -222,6 +246,8 @@ class Firm:
         self.overrides: dict = {}
         self.locations: dict[str, Location] = {}
         self.materials: dict[str, Material] = {}
+        # Jobs whose last day's outsourced batch stays at the supplier (and is late by now).
+        self.kept_out: set[int] = set()
 
     # --- dates -------------------------------------------------------------------------------
 
@@ -385,8 +411,8 @@ class Firm:
             yield self.at(day, "17:10" if index % 2 else "11:45")
             if index == 0:
                 self.issue_materials(job)
-            production.report(job, p[partner if index % 3 == 2 else worker], Decimal(good), Decimal(scrap),
-                              notes[index % len(notes)], [])
+            self.work(job, p[partner if index % 3 == 2 else worker], Decimal(good), Decimal(scrap),
+                      notes[index % len(notes)], receive=not (job.id in self.kept_out and index == len(days) - 1))
         if not finish:
             return
         yield self.at(days[-1][0], "17:40")
@@ -394,6 +420,33 @@ class Firm:
         if qc_pass:
             yield self.at(max(days[-1][0] - 1, 1), "09:30")
             production.move(job, "pass_qc", p["zhou.jie"])
+
+    def work(self, job, worker, good: Decimal, scrap: Decimal, note: str, receive: bool = True) -> None:
+        """A day's work on a job: good pieces through each operation in turn as far as the one before
+        has passed them (scrap at the first), with the minutes it took; an outsourced step is a batch
+        sent to its supplier and received back the same day (or, receive=False, still out: due back
+        three working days before today)."""
+        if not job.operations:
+            production.report(job, worker, good, scrap, note, [])
+            return
+        for operation in job.operations:
+            room = operations.allowed(operation) - operation.good
+            quantity = min(good, room)
+            if quantity <= 0:
+                continue
+            if operation.outsourced:
+                batch = outsourcing.send_out(operation, quantity, None if receive else self.date(-3),
+                                             self.people["zhang.wei"], "" if receive else "加急，请按期交货")
+                if receive:
+                    outsourcing.receive_back(batch, quantity, Decimal("0"), (quantity * Decimal("0.85")).quantize(
+                        Decimal("0.01")), self.people["liu.yang"])
+                    continue
+                break  # the pieces are out: nothing reaches the operations after it today
+            first = operation is job.operations[0]
+            minutes = (quantity * operation.minutes_per_piece * Decimal("1.08")).quantize(Decimal("1"))
+            production.report(job, worker, quantity, scrap if first else Decimal("0"), note if first else "", [],
+                              step=operation, minutes=min(minutes, Decimal("1440")),
+                              scrap_reason="machining" if first and scrap else "")
 
     def materials_arrive(self, job) -> None:
         """The job's materials are there: what its BOM still lacks is received (the milestone then
@@ -744,6 +797,7 @@ def story_late(f: Firm):
     order = yield from f.sell("SZHD", "wang.fang", "HSG-AL6", "2500", "HD-QP-26-1152", 20, delivery=-1,
                               specs="6061-T6，黑色阳极氧化，CNC 加工，图号 HSG-AL6 C 版", priority="urgent")
     job = order.work_orders[0]
+    f.kept_out.add(job.id)  # the last anodising batch is still at Kunshan, past its date
     # Materials and the start on the plan's days; the spindle fails before QC could begin.
     yield from f.make(job, [(9, "360", "4"), (8, "380", "3"), (7, "350", "2"), (6, "310", "6")],
                       materials=11, finish=False)
@@ -755,6 +809,11 @@ def story_late(f: Firm):
     yield f.at(4, "10:00")
     production.raise_anomaly(job, p["zhou.jie"], "quality", "minor", "停机前最后 20 件孔位偏移 0.05 mm，已隔离。",
                              "全检隔离件，合格的放行。", None, "", [])
+    # The daily stand-up writes the days that fell behind onto the sheet (表2), with what was done.
+    yield f.at(4, "08:45")
+    daily.set_cause(job, f.date(-5), "equipment_failure", "3 号加工中心主轴故障，全天停机",
+                    "联系厂家维修；500 件外协昆山协作厂", p["zhang.wei"])
+    daily.set_cause(job, f.date(-4), "quality", "孔位偏移 20 件隔离", "全检隔离件，合格放行", p["zhang.wei"])
 
 
 def story_in_production(f: Firm):
@@ -823,6 +882,8 @@ SUPPLIERS = [
     ("南山铝业 Nanshan Aluminium", "刘女士", "0535-861 6000", 10),
     ("苏州紧固件 Suzhou Fasteners", "王先生", "0512-6523 1188", 3),
     ("华东木业 East China Timber", "赵经理", "0571-8801 6620", 14),
+    ("常州热处理厂 Changzhou Heat Treatment", "钱工", "0519-8890 2211", 5),
+    ("昆山表面处理 Kunshan Surface Finishing", "孙经理", "0512-5766 3090", 4),
 ]
 
 
@@ -981,12 +1042,33 @@ def set_up_stock(firm: "Firm") -> None:
             firm.people["zhang.wei"], note="首版 BOM")
     for name, contact, phone, lead in SUPPLIERS:
         db.session.add(Supplier(name=name, contact=contact, phone=phone, lead_days=lead, is_demo=True))
+    set_up_floor(firm)
     for code, lot, where, quantity, cost in OPENING_STOCK:
         material = firm.materials[code]
         existing = ledger.find_lot(material, lot)
         target = existing or ledger.new_lot(material, lot, status="available")
         ledger.post("opening", target, firm.locations[where], Decimal(quantity), unit_cost=Decimal(cost),
                     reason="期初库存 opening stock", user=firm.people["liu.yang"])
+
+
+def set_up_floor(firm: "Firm") -> None:
+    """Work centres and the products' routings, with the outsourced steps at their suppliers."""
+    centres = {}
+    for code, name, hours, shifts, rate in WORK_CENTRES:
+        centres[code] = WorkCentre(code=code, name=name, hours_per_day=Decimal(hours), shifts=shifts,
+                                   hourly_rate=Decimal(rate))
+        db.session.add(centres[code])
+    db.session.flush()
+    suppliers = {s.name.split()[0]: s for s in db.session.scalars(db.select(Supplier))}
+    for model, steps in ROUTINGS.items():
+        for position, (name, where, minutes, rate, lead) in enumerate(steps, start=1):
+            outsourced = where not in centres
+            db.session.add(RoutingStep(
+                product_id=firm.products[model].id, position=position, name=name,
+                work_centre_id=None if outsourced else centres[where].id, minutes_per_piece=Decimal(minutes),
+                piece_rate=Decimal(rate) if rate else None, outsourced=outsourced,
+                supplier_id=suppliers[where].id if outsourced else None, lead_days=lead))
+    db.session.flush()
 
 
 def run_stories(stories) -> int:
