@@ -117,3 +117,9 @@ def test_a_quote_in_a_lot_code_stays_inside_the_label(app, as_user):
         lot_id = move.lot_id
     label = text_of(as_user("warehouse").get(f"/stock/lots/{lot_id}/label"))
     assert 'onload="alert' not in label and "x&quot; onload=&quot;alert(1)" in label
+
+
+@pytest.mark.parametrize("path", ["/production/centres/load?weeks=²", "/production/board?centre=²&owner=99999999999999",
+                                  "/production/lots/labels-60x40.pdf?lot=²&lot=99999999999999"])
+def test_the_floors_pages_take_hostile_numbers_without_a_server_error(app, as_user, path):
+    assert as_user("production").get(path).status_code < 500

@@ -13,5 +13,5 @@ def next_yearly_number(column, prefix: str, year: int, width: int = 4) -> str:
         db.session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(prefix.encode())})
     stem = f"{prefix}-{year}-"
     numbers = db.session.scalars(db.select(column).where(column.like(stem + "%"))).all()
-    serials = [int(n[len(stem):]) for n in numbers if n[len(stem):].isdigit()]
+    serials = [int(n[len(stem):]) for n in numbers if n[len(stem):].isascii() and n[len(stem):].isdigit()]
     return f"{stem}{max(serials, default=0) + 1:0{width}d}"

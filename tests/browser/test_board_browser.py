@@ -38,13 +38,16 @@ def three_work_orders(app, make_order):
         risky.status, risky.actual_start = "in_progress", datetime.now(timezone.utc) - timedelta(days=6)
         blocked.planned_start, blocked.planned_qc = today + timedelta(days=1), today + timedelta(days=15)
         blocked.status, blocked.blocked_from = "blocked", "planned"
-        for row, good in ((late, "30"), (risky, "7")):
-            db.session.add(ProgressReport(work_order_id=row.id, good_qty=Decimal(good),
-                                          worker_id=row.order.sales_rep_id))
+        operations = {}
         for row in rows:
-            db.session.add(WorkOrderOperation(work_order_id=row.id, position=1, name="车削",
-                                              token=secrets.token_urlsafe(18), work_centre_id=centre.id,
-                                              minutes_per_piece=Decimal("2")))
+            operations[row.id] = WorkOrderOperation(work_order_id=row.id, position=1, name="车削",
+                                                    token=secrets.token_urlsafe(18), work_centre_id=centre.id,
+                                                    minutes_per_piece=Decimal("2"))
+            db.session.add(operations[row.id])
+        db.session.flush()
+        for row, good in ((late, "30"), (risky, "7")):  # reported at the operation (its good is the job's)
+            db.session.add(ProgressReport(work_order_id=row.id, operation_id=operations[row.id].id,
+                                          good_qty=Decimal(good), worker_id=row.order.sales_rep_id))
         db.session.commit()
         return [(r.id, r.number, r.token) for r in rows]
 

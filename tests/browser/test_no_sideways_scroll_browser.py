@@ -316,7 +316,7 @@ def test_the_cost_sheet_is_one_labelled_card_per_category_on_a_phone(browser, de
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, f"the variance rate is off screen: {box}"
         label = rate.evaluate("el => getComputedStyle(el, '::before').content")
         assert label == '"差异率"', label
-        assert page.locator("main table.stack thead").bounding_box()["height"] <= 1  # names are in the cards
+        assert page.locator("main table.stack thead").first.bounding_box()["height"] <= 1  # names are in the cards
         page.set_viewport_size({"width": 820, "height": 1180})
         assert page.locator("main table.stack thead th").first.bounding_box()["height"] > 10
         assert rate.evaluate("el => getComputedStyle(el).display") == "table-cell"

@@ -20,6 +20,7 @@ from ..production import WorkOrder, labels
 from ..production import bp as production_bp
 from ..stock import Lot
 from ..extensions import db
+from ..inputs import optional_row_id
 from .pdf import FONT, FONT_DIR, FONT_FILE, printable
 
 MIN_TYPE = 5.5  # pt: about 2 mm, the smallest type read on a label
@@ -225,7 +226,7 @@ def lots_sheet_pdf(size: str):
     """Several stock lots' labels on A4 pages (a receipt's lots): ?lot=<id>&lot=<id>… (at most 200)."""
     from flask import request
     _size(size)
-    ids = [int(i) for i in request.args.getlist("lot")[:200] if i.isdigit()]
+    ids = [i for i in (optional_row_id(raw) for raw in request.args.getlist("lot")[:200]) if i]
     if not ids:
         abort(404)
     lots = [load(Lot, lot_id, "stock.view") for lot_id in ids]

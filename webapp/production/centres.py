@@ -9,6 +9,7 @@ from .. import audit
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..inputs import optional_row_id
 from ..firm import CalendarDay
 from ..i18n import firm_today
 from ..statemachine import N_
@@ -278,10 +279,10 @@ def check_steps(rows: list[StepInput], centre_ids: set[int], supplier_ids: set[i
         rate = _number(row, "piece_rate", 4, Decimal("0"), MAX_PIECE_RATE, required=False)
         lead = _number(row, "lead_days", 0, Decimal("0"), Decimal(MAX_LEAD_DAYS), required=False)
         position = _number(row, "position", 0, Decimal("1"), Decimal("999"), required=False)
-        centre = int(row.work_centre_id) if row.work_centre_id.isdigit() else None
+        centre = optional_row_id(row.work_centre_id)
         if centre is not None and centre not in centre_ids:
             row.errors["work_centre_id"] = N_("Choose a work centre from the list.")
-        supplier = int(row.supplier_id) if row.supplier_id.isdigit() else None
+        supplier = optional_row_id(row.supplier_id)
         if supplier is not None and supplier not in supplier_ids:
             row.errors["supplier_id"] = N_("Choose a supplier from the list.")
         if row.outsourced and supplier is None and "supplier_id" not in row.errors:

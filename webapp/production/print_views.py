@@ -16,6 +16,7 @@ from .. import qr
 from ..auth import User
 from ..customers import Product
 from ..extensions import db
+from ..inputs import bounded_int, optional_row_id
 from ..forms import DecimalText, WholeNumberText, filled
 from ..htmx import render, see_other
 from ..i18n import firm_today
@@ -108,7 +109,7 @@ def centre_edit(centre_id: int):
 def centres_load():
     """Load against capacity per work centre (rows) and week (columns), overloads marked."""
     try:
-        weeks = min(max(int(request.args.get("weeks", 8)), 1), 26)
+        weeks = bounded_int(request.args.get("weeks", "8"), 1, 26)
         first = date.fromisoformat(request.args["from"]) if request.args.get("from") else firm_today()
     except ValueError:
         abort(400)
@@ -137,7 +138,7 @@ def _steps_as_rows(product_id: int) -> list[centres.StepInput]:
 def _typed_rows() -> list[centres.StepInput]:
     """The editor's rows as posted (row i's fields are named step-<i>-<field>)."""
     form, rows = request.form, []
-    count = min(int(form.get("rows", "0")) if form.get("rows", "0").isdigit() else 0, 200)
+    count = request.form.get("rows", 0, type=lambda raw: bounded_int(raw, 0, 200))
     for i in range(count):
         def get(key, i=i):
             return (form.get(f"step-{i}-{key}") or "").strip()
@@ -185,9 +186,11 @@ def routing(product_id: int):
 def _moved(rows: list[centres.StepInput], move: str) -> list[centres.StepInput]:
     """The rows with one moved up or down ("3-up", "0-down"), renumbered 1, 2, …"""
     index, _, way = move.partition("-")
-    if not index.isdigit() or way not in ("up", "down"):
+    i = optional_row_id(index)
+    if i is None and index.strip() == "0":
+        i = 0
+    if i is None or way not in ("up", "down"):
         abort(400)
-    i = int(index)
     j = i - 1 if way == "up" else i + 1
     if 0 <= i < len(rows) and 0 <= j < len(rows):
         rows[i], rows[j] = rows[j], rows[i]
@@ -207,8 +210,7 @@ def board():
     by work centre and owner."""
     centre_id = request.args.get("centre", "")
     owner_id = request.args.get("owner", "")
-    centre_id = int(centre_id) if centre_id.isdigit() else None
-    owner_id = int(owner_id) if owner_id.isdigit() else None
+    centre_id, owner_id = optional_row_id(centre_id), optional_row_id(owner_id)
     data = board_service.board(centre_id, owner_id, scope=scope_orders(current_user, WorkOrder.order_id))
     owners = db.session.scalars(db.select(User).where(User.id.in_(
         db.select(WorkOrder.owner_id).where(WorkOrder.status != "done"))).order_by(User.name)).all()
