@@ -141,14 +141,7 @@ def fail_qc(work_order: WorkOrder, user, quantity: Decimal, disposition: str, no
     """QC rejects quantity pieces (to rework or scrap): they stop counting as good, and the work order
     goes back to the floor, where finishing is refused until that many more good pieces are reported."""
     checked = lifecycle.MACHINE.check(work_order, "fail_qc", user.roles)
-    if disposition not in QC_DISPOSITIONS:
-        raise TransitionError(409, N_("Choose rework or scrap for the rejected pieces."))
-    if not Decimal("0") < quantity <= work_order.good:
-        raise TransitionError(409, N_("Reject more than zero and at most the good quantity."))
-    rejection = QcRejection(work_order=work_order, quantity=quantity, disposition=disposition, note=note,
-                            inspector_id=user.id)
-    db.session.add(rejection)
-    db.session.flush()
+    rejection = _reject(work_order, user, quantity, disposition, note)
     transition(work_order, lifecycle.MACHINE, "fail_qc", user, note=note or None, checked=checked,
                detail={"number": work_order.number, "rejected": str(quantity), "disposition": disposition,
                        "good": str(work_order.good)})
@@ -158,6 +151,15 @@ def fail_qc(work_order: WorkOrder, user, quantity: Decimal, disposition: str, no
 def reject_pieces(work_order: WorkOrder, user, quantity: Decimal, disposition: str, note: str = "") -> QcRejection:
     """An in-process inspection rejects pieces (rework or scrap) while the work goes on: they stop
     counting as good, without moving the work order's state."""
+    rejection = _reject(work_order, user, quantity, disposition, note)
+    audit.record("work_order.fail_qc", work_order, actor=user, note=note or None,
+                 after={"number": work_order.number, "rejected": str(quantity), "disposition": disposition,
+                        "good": str(work_order.good), "in_process": True})
+    return rejection
+
+
+def _reject(work_order: WorkOrder, user, quantity: Decimal, disposition: str, note: str) -> QcRejection:
+    """Record rejected pieces (rework or scrap, at most the good quantity): they stop counting as good."""
     if disposition not in QC_DISPOSITIONS:
         raise TransitionError(409, N_("Choose rework or scrap for the rejected pieces."))
     if not Decimal("0") < quantity <= work_order.good:
@@ -166,9 +168,6 @@ def reject_pieces(work_order: WorkOrder, user, quantity: Decimal, disposition: s
                             inspector_id=user.id)
     db.session.add(rejection)
     db.session.flush()
-    audit.record("work_order.fail_qc", work_order, actor=user, note=note or None,
-                 after={"number": work_order.number, "rejected": str(quantity), "disposition": disposition,
-                        "good": str(work_order.good), "in_process": True})
     return rejection
 
 
