@@ -46,9 +46,15 @@ def open_first_article(link):
 def answer_first_article(token: str):
     """The customer approves or rejects the first article, once: a second answer (a double tap, the
     back button, a replay) changes nothing and shows the decision already made."""
+    # Two taps at once: the link's row is locked first, so the second waits for the first to commit
+    # and then reads the link as used (else it could find it live, then used: a 404 for a double tap).
+    found = links.find(token)
+    if found is not None:
+        db.session.scalars(db.select(links.AccessLink).where(links.AccessLink.id == found.id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
     copies.refuse_second_submission(token, ("first_article",), _already())
     link = links.resolve(token)
-    article = _article_for(link, lock=True)  # two taps at once: the second waits, then sees it decided
+    article = _article_for(link, lock=True)
     if article.status != "sent":  # decided by the tap that held the lock before this one
         flash(_already())
         return see_other(url_for("public.open_link", token=token))
