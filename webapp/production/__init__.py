@@ -145,6 +145,7 @@ def init_app(app) -> None:
     from . import outsourcing_views  # noqa: F401  (外协: batches sent out and received back)
     from . import sheet_views  # noqa: F401  (the daily sheet, 表2, and its XLSX)
     from . import print_views  # noqa: F401  (work centres, routing, load, board, labels, process cards)
+    from . import stocking_views  # noqa: F401  (stocking instructions, 备货指令: work orders for stock)
     app.register_blueprint(bp)
 
 

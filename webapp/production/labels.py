@@ -73,10 +73,10 @@ def work_order_label(work_order) -> tuple[str, list[str]]:
     from flask import url_for
 
     from .. import links
-    line = work_order.line
+    line = work_order.item
     return (links.absolute(url_for("production.floor", token=work_order.token)),
             [work_order.number, line.model, f"{work_order.quantity.normalize():f} {line.unit}",
-             work_order.order.customer.abbreviation])
+             work_order.made_for_short])
 
 
 def lot_label(lot) -> tuple[str, list[str]]:

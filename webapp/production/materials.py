@@ -23,7 +23,7 @@ def reserve(work_order: WorkOrder, user=None) -> list:
     """Hold what the work order's BOM needs (its version is kept on the work order) and ask purchasing
     for what is short. Run at release and again when the quantity changes (a split). Returns the
     purchase requests made or raised."""
-    product = work_order.line.product
+    product = work_order.product
     if product is None:
         return []
     if work_order.bom_version_id is None:
@@ -139,7 +139,8 @@ def issue(work_order: WorkOrder, lot: Lot, quantity: Decimal, user, location=Non
     the lot has where it is, customer-supplied material only to that customer's orders."""
     reservation = _reservation_for(work_order, lot)
     material = lot.material
-    if material.customer_id is not None and material.customer_id != work_order.order.customer_id:
+    if material.customer_id is not None and (work_order.order is None
+                                             or material.customer_id != work_order.order.customer_id):
         raise TransitionError(409, N_("This material belongs to another customer and cannot go to this work order."))
     if work_order.status == "done":
         raise TransitionError(409, N_("This work order is done; nothing more can be issued to it."))
@@ -211,11 +212,12 @@ def close(work_order: WorkOrder) -> None:
 def finish_goods(work_order: WorkOrder, user=None) -> Lot | None:
     """Finished goods of a work order that passed QC: its good quantity as a lot of the product,
     valued at its material cost per piece."""
-    product = work_order.line.product
+    product = work_order.product
     if product is None or work_order.good <= 0:
         return None
     unit_cost = (material_cost(work_order.id) / work_order.good).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-    return products.produce(product, work_order.good, work_order.id, work_order.number, unit_cost, user)
+    return products.produce(product, work_order.good, work_order.id, work_order.number, unit_cost, user,
+                            for_stock=work_order.order_id is None)
 
 
 def ready_for_materials(material) -> list[WorkOrder]:

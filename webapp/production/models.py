@@ -1,8 +1,10 @@
 """Work orders, progress reports and anomalies on the floor."""
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from flask_babel import gettext
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Fine, Money, Quantity, UTCDateTime
@@ -11,19 +13,37 @@ from ..extensions import db
 from ..wallclock import utcnow
 
 
+class StockItem(NamedTuple):
+    """A stocking instruction's product in the shape of an order line (what pages read of one)."""
+    model: str
+    description: str
+    drawing_rev: str
+    unit: str
+    product_id: int
+    product: object
+    customer_part_no: str = ""
+
+
 class WorkOrder(db.Model):
-    """A job on the floor for (part of) an order line, with the template's milestones."""
+    """A job on the floor for (part of) an order line, with the template's milestones; or, with no
+    order, a stocking instruction (备货指令): a make-to-stock job for a product kept in stock."""
 
     # My work asks for a person's open work orders, and for those waiting for QC.
     __table_args__ = (Index("ix_work_order_owner_id_status", "owner_id", "status"),
-                      Index("ix_work_order_status_created_at", "status", "created_at"))
+                      Index("ix_work_order_status_created_at", "status", "created_at"),
+                      CheckConstraint("order_line_id IS NOT NULL OR product_id IS NOT NULL",
+                                      name="line_or_product"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(50), unique=True)
     # The secret in the label's QR (labels carry a secret, never the row id).
     token: Mapped[str] = mapped_column(String(40), unique=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"))
+    # None on a stocking instruction, which names its product instead.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    # Why the stock is made (a stocking instruction's reason: safety stock, a forecast, a framework order).
+    purpose: Mapped[str] = mapped_column(String(200), default="")
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
@@ -41,6 +61,7 @@ class WorkOrder(db.Model):
 
     order = relationship("Order", back_populates="work_orders")
     line = relationship("OrderLine")
+    stock_product = relationship("Product", lazy="joined")  # one join, not a query per row
     owner = relationship("User")
     reports: Mapped[list["ProgressReport"]] = relationship(
         back_populates="work_order", order_by="ProgressReport.id")
@@ -50,6 +71,40 @@ class WorkOrder(db.Model):
         back_populates="work_order", order_by="QcRejection.id")
     operations: Mapped[list["WorkOrderOperation"]] = relationship(
         back_populates="work_order", order_by="WorkOrderOperation.position")
+
+    @property
+    def stocking(self) -> bool:
+        """Whether this is a stocking instruction (made for stock, no customer order)."""
+        return self.order_id is None and self.order is None
+
+    @property
+    def product(self):
+        """The product made: the order line's, or the stocking instruction's (None: a line off the catalogue)."""
+        return self.line.product if self.line is not None else self.stock_product
+
+    @property
+    def item(self):
+        """What is made, as pages name it (model, description, drawing revision, unit): the order line,
+        or for a stocking instruction its product."""
+        if self.line is not None:
+            return self.line
+        product = self.stock_product
+        return StockItem(product.model, product.name, "", product.unit, product.id, product)
+
+    @property
+    def customer(self):
+        """The customer it is made for (None: made for stock)."""
+        return self.order.customer if self.order is not None else None
+
+    @property
+    def made_for(self) -> str:
+        """Whom it is made for, as pages name it: the customer, or "stock" (备货) for a stocking instruction."""
+        return self.order.customer.name if self.order is not None else gettext("Stock (stocking instruction)")
+
+    @property
+    def made_for_short(self) -> str:
+        """made_for in a label's few characters: the customer's abbreviation, or 备货."""
+        return self.order.customer.abbreviation if self.order is not None else gettext("Stock")
 
     @property
     def rejected(self) -> Decimal:

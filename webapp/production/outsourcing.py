@@ -120,7 +120,7 @@ def default_due(operation: WorkOrderOperation) -> date:
     """Today plus the routing's lead days for the operation (a week if none is known)."""
     from .models import RoutingStep
     step = db.session.scalar(db.select(RoutingStep).where(
-        RoutingStep.product_id == operation.work_order.line.product_id, RoutingStep.position == operation.position))
+        RoutingStep.product_id == operation.work_order.item.product_id, RoutingStep.position == operation.position))
     return firm_today() + timedelta(days=(step.lead_days if step and step.lead_days else 7))
 
 

@@ -28,6 +28,7 @@ from ..stock import Lot
 from . import board as board_service
 from . import bp, centres, labels
 from .models import WorkCentre, WorkOrder, WorkOrderOperation
+from .views import home_url
 
 
 def may_see_rates() -> bool:
@@ -239,7 +240,7 @@ def label_sized(work_order_id: int, size: str):
     return render("production/label_print.html", size=size, dims=labels.SIZES[size], title=work_order.number,
                   svgs=[Markup(labels.sized_svg(url, lines, size))],
                   pdf=url_for("production.label_pdf", work_order_id=work_order.id, size=size),
-                  back=url_for("production.plan", order_id=work_order.order_id))
+                  back=home_url(work_order))
 
 
 @bp.get("/production/lots/<int:lot_id>/label/<size>")

@@ -14,7 +14,7 @@ def routing_of(product_id: int) -> list[RoutingStep]:
 def copy_routing(work_order: WorkOrder) -> list[WorkOrderOperation]:
     """Give a new work order its own operations from its product's routing (a later change of the
     routing does not change a work order already made)."""
-    product_id = work_order.line.product_id if work_order.line is not None else None
+    product_id = work_order.product.id if work_order.product is not None else None
     if product_id is None or work_order.operations:
         return list(work_order.operations)
     operations = [WorkOrderOperation(work_order_id=work_order.id, position=step.position, name=step.name,

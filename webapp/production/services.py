@@ -7,7 +7,9 @@ from flask import g
 from .. import audit
 from ..clocks import shift_working_days
 from ..extensions import db
+from ..i18n import firm_today
 from ..notify import Recipient, notify
+from ..numbering import next_yearly_number
 from ..orders import lifecycle as order_lifecycle
 from ..photos import save_photos
 from ..statemachine import N_, TransitionError
@@ -21,6 +23,8 @@ from .models import QC_DISPOSITIONS, Anomaly, ProgressReport, QcRejection, WorkO
 # Milestones planned back from the delivery date, in the firm's working days (clocks.shift_working_days):
 # a plan never asks for materials on a Sunday or a holiday.
 PLAN_OFFSETS = {"planned_materials": 10, "planned_start": 8, "planned_qc": 2}
+# The most a stocking instruction may make (a typo such as an extra zero is caught, not planned).
+MAX_STOCKING = Decimal("1000000")
 
 
 def lines_without_work_orders(order) -> list:
@@ -67,10 +71,41 @@ def create_work_orders(order, user, at_release: bool = False) -> list[WorkOrder]
     for work_order in created:
         audit.record("work_order.created", order, actor=user, entity_type="order",
                      after={"work_order": work_order.number, "quantity": str(work_order.quantity)})
-        routing.copy_routing(work_order)  # its operations, each with a process-card QR
-        materials.reserve(work_order, user)  # its BOM's materials held; a shortage asks purchasing
-        _materials_there(work_order)
+        _release(work_order, user)
     return created
+
+
+def _release(work_order: WorkOrder, user) -> None:
+    """A new work order gets its operations (each with a process-card QR) and its BOM's materials held
+    (a shortage asks purchasing); with every material in stock it is ready at once."""
+    routing.copy_routing(work_order)
+    materials.reserve(work_order, user)
+    _materials_there(work_order)
+
+
+def create_stocking(product, quantity: Decimal, due, purpose: str, user, owner=None) -> WorkOrder:
+    """A stocking instruction (备货指令): a work order with no customer order that makes quantity of
+    product for stock by the due date, numbered BH-<year>-<serial> and planned back from due like an
+    order's work order. Its good pieces become free stock when QC passes them."""
+    if product is None:
+        raise TransitionError(409, N_("Choose a product from the catalogue."))
+    if not Decimal("0") < quantity <= MAX_STOCKING:
+        raise TransitionError(409, N_("Enter a quantity above zero and at most %(max)s."), max=f"{MAX_STOCKING:,}")
+    if due is not None and due < firm_today():
+        raise TransitionError(409, N_("The due date has passed; choose today or a later day."))
+    work_order = WorkOrder(product_id=product.id, quantity=quantity, purpose=(purpose or "")[:200],
+                           owner_id=owner.id if owner is not None else None, token=secrets.token_urlsafe(18),
+                           number=next_yearly_number(WorkOrder.number, "BH", firm_today().year))
+    if due is not None:
+        for field, days in PLAN_OFFSETS.items():
+            setattr(work_order, field, max(shift_working_days(due, -days), firm_today()))
+    db.session.add(work_order)
+    db.session.flush()
+    audit.record("work_order.created", work_order, actor=user,
+                 after={"work_order": work_order.number, "product": product.model, "quantity": str(quantity),
+                        "due": due.isoformat() if due else None, "stocking": True})
+    _release(work_order, user)
+    return work_order
 
 
 def _materials_there(work_order: WorkOrder) -> None:
@@ -86,17 +121,26 @@ def split(work_order: WorkOrder, quantity: Decimal, user) -> WorkOrder:
         raise TransitionError(409, N_("A work order in QC or done cannot be split."))
     if not Decimal("0") < quantity < work_order.quantity - work_order.good:
         raise TransitionError(409, N_("Split off less than what is still to make."))
-    siblings = db.session.scalar(db.select(db.func.count()).select_from(WorkOrder).where(
-        WorkOrder.order_id == work_order.order_id))
+    if work_order.stocking:  # a stocking instruction splits into another instruction
+        number = next_yearly_number(WorkOrder.number, "BH", firm_today().year)
+    else:
+        siblings = db.session.scalar(db.select(db.func.count()).select_from(WorkOrder).where(
+            WorkOrder.order_id == work_order.order_id))
+        number = f"{work_order.order.number}-W{siblings + 1:02d}"
     new = WorkOrder(order_id=work_order.order_id, order_line_id=work_order.order_line_id,
-                    quantity=quantity, number=f"{work_order.order.number}-W{siblings + 1:02d}",
+                    product_id=work_order.product_id, purpose=work_order.purpose, owner_id=work_order.owner_id,
+                    quantity=quantity, number=number,
                     token=secrets.token_urlsafe(18), planned_materials=work_order.planned_materials,
                     planned_start=work_order.planned_start, planned_qc=work_order.planned_qc)
     work_order.quantity -= quantity
     db.session.add(new)
     db.session.flush()
-    audit.record("work_order.split", work_order.order, actor=user, entity_type="order",
-                 after={"from": work_order.number, "to": new.number, "quantity": str(quantity)})
+    if work_order.stocking:
+        audit.record("work_order.split", work_order, actor=user,
+                     after={"from": work_order.number, "to": new.number, "quantity": str(quantity)})
+    else:
+        audit.record("work_order.split", work_order.order, actor=user, entity_type="order",
+                     after={"from": work_order.number, "to": new.number, "quantity": str(quantity)})
     new.bom_version_id = work_order.bom_version_id
     routing.copy_routing(new)
     materials.reserve(work_order, user)
@@ -129,7 +173,7 @@ def move(work_order: WorkOrder, name: str, user, note: str | None = None, system
         materials.close(work_order)
         order = work_order.order
         db.session.flush()
-        if order.status == "in_production" and order.all_work_done:
+        if order is not None and order.status == "in_production" and order.all_work_done:
             transition(order, order_lifecycle.MACHINE, "complete_production", roles={"system"},
                        actor_kind="system", detail={"work_orders": len(order.work_orders)})
     elif name == "unblock":
@@ -237,7 +281,7 @@ def raise_anomaly(work_order: WorkOrder, user, kind: str, severity: str, note: s
     if severity == "blocking" and work_order.status != "blocked":
         work_order.blocked_from = work_order.status
         move(work_order, "block", user, note=note)
-    if new_eta is not None:
+    if new_eta is not None and work_order.order is not None:  # stock has no customer to tell
         order = work_order.order
         before = order.revised_date or order.delivery_date
         order.revised_date = new_eta

@@ -219,8 +219,8 @@ def sheet_rows(rows: list[daily.Row]) -> list[list]:
     lines = []
     for row in rows:
         wo = row.work_order
-        product = " ".join(p for p in (wo.line.model, (wo.line.description or "").splitlines()[0]
-                                       if wo.line.description else "") if p)
+        product = " ".join(p for p in (wo.item.model, (wo.item.description or "").splitlines()[0]
+                                       if wo.item.description else "") if p)
         for day in row.days:
             if not day.shown:
                 continue

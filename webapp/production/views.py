@@ -104,6 +104,13 @@ def create(order_id: int):
     return see_other(url_for("production.plan", order_id=order.id))
 
 
+def home_url(work_order: WorkOrder) -> str:
+    """Where a work order's office pages lead back to: its order's plan, or the stocking instructions."""
+    if work_order.order_id is None:
+        return url_for("production.stocking")
+    return url_for("production.plan", order_id=work_order.order_id)
+
+
 @bp.route("/production/wo/<int:work_order_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(work_order_id: int):
@@ -120,12 +127,12 @@ def edit(work_order_id: int):
         if split_form.validate_on_submit():
             new = services.split(work_order, split_form.quantity.data, current_user)
             flash(_("Work order %(number)s created.", number=new.number))
-            return see_other(url_for("production.plan", order_id=work_order.order_id))
+            return see_other(home_url(work_order))
     elif form.validate_on_submit():
         form.populate_obj(work_order)
         work_order.owner_id = form.owner_id.data or None
         flash(_("Work order saved."))
-        return see_other(url_for("production.plan", order_id=work_order.order_id))
+        return see_other(home_url(work_order))
     status = 422 if (form.errors or split_form.errors) else 200
     return render("production/edit.html", work_order=work_order, form=form, split_form=split_form,
                   status_code=status)
@@ -151,10 +158,10 @@ def label_svg(work_order_id: int):
 
 
 def _label_svg(work_order: WorkOrder) -> str:
-    line = work_order.line
+    line = work_order.item
     return labels.label_svg(label_url(work_order), [
         work_order.number, line.model, f"{work_order.quantity.normalize():f} {line.unit}",
-        work_order.order.customer.abbreviation])
+        work_order.made_for_short])
 
 
 # --- the worker's page ---------------------------------------------------------------------------

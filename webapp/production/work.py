@@ -36,6 +36,8 @@ def _naming() -> tuple:
 
 def work_order_ref(work_order: WorkOrder) -> str:
     """How the floor names a work order: its number, which carries the order's."""
+    if work_order.order is None:  # a stocking instruction's number stands alone
+        return work_order.number
     return numbered_under(work_order.number, work_order.order)
 
 
@@ -51,7 +53,7 @@ def next_milestone(work_order: WorkOrder) -> date | None:
 
 
 def _common(work_order: WorkOrder) -> dict:
-    return {"customer": work_order.order.customer.name, "detail": work_order.line.model}
+    return {"customer": work_order.made_for, "detail": work_order.item.model}
 
 
 def own_work_orders(user):
@@ -74,9 +76,16 @@ def anomaly_item(anomaly: Anomaly, user) -> WorkItem:
     work_order, order = anomaly.work_order, anomaly.work_order.order
     return WorkItem(
         _("Anomaly to resolve"), work_order_ref(work_order), url_for("production.floor", token=work_order.token),
-        anomaly.reported_at, "act", customer=order.customer.name, blocking=anomaly.severity == "blocking",
-        detail=anomaly.note[:80], due=anomaly.new_eta or order.revised_date or order.delivery_date,
-        due_kind=DUE_ETA if anomaly.new_eta or order.revised_date else DUE_DELIVERY)
+        anomaly.reported_at, "act", customer=work_order.made_for, blocking=anomaly.severity == "blocking",
+        detail=anomaly.note[:80], **_anomaly_due(anomaly, order))
+
+
+def _anomaly_due(anomaly: Anomaly, order) -> dict:
+    """An anomaly is due by its new ETA, else the order's date (a stocking instruction's: its QC plan)."""
+    if order is None:
+        return {"due": anomaly.new_eta or anomaly.work_order.planned_qc, "due_kind": DUE_PLANNED}
+    return {"due": anomaly.new_eta or order.revised_date or order.delivery_date,
+            "due_kind": DUE_ETA if anomaly.new_eta or order.revised_date else DUE_DELIVERY}
 
 
 def _production_list() -> str:

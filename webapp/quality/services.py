@@ -141,9 +141,9 @@ def start_work_order(work_order: WorkOrder, stage: str, user) -> Inspection:
     size = work_order.good if stage == "final" else max(work_order.good, Decimal("1"))
     if size <= 0:
         raise TransitionError(409, N_("There are no good pieces to inspect yet."))
-    order = work_order.order
-    plan = pick_plan(stage, product_id=work_order.line.product_id, customer_id=order.customer_id)
-    inspection = _new(stage, plan, size, user, work_order_id=work_order.id, order_id=order.id)
+    order = work_order.order  # None: a stocking instruction (the product's plan applies)
+    plan = pick_plan(stage, product_id=work_order.item.product_id, customer_id=order.customer_id if order else None)
+    inspection = _new(stage, plan, size, user, work_order_id=work_order.id, order_id=order.id if order else None)
     audit.record("inspection.started", inspection, actor=user, entity_type="inspection",
                  after={"number": inspection.number, "work_order": work_order.number,
                         "sample": inspection.sample_size})
@@ -162,6 +162,8 @@ def start_first_article(work_order: WorkOrder, user, kind: str = "first_piece", 
         .order_by(FirstArticle.id.desc()).limit(1)).first()
     if open_one is not None:
         return open_one
+    if work_order.order is None:
+        raise TransitionError(409, N_("A stocking instruction has no customer to approve a first article."))
     order = work_order.order
     plan = pick_plan("first_article", product_id=work_order.line.product_id, customer_id=order.customer_id)
     inspection = _new("first_article", plan, Decimal("1"), user, work_order_id=work_order.id, order_id=order.id)
@@ -391,6 +393,8 @@ def holds_for_order(order_id: int) -> list[Inspection]:
 def first_article_required(work_order: WorkOrder) -> bool:
     """Whether the firm setting asks a first article of this work order: never, always, or "new":
     a product this customer did not have on an earlier order."""
+    if work_order.order is None:  # made for stock: no customer approves a first article
+        return False
     setting = get_settings().first_article
     if setting == "always":
         return True

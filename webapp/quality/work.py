@@ -24,9 +24,10 @@ def lot_item(lot: Lot, user) -> WorkItem:
 
 def final_item(work_order: WorkOrder, user) -> WorkItem:
     """A work order waiting for its final inspection."""
-    return WorkItem(_("Final inspection waiting"), numbered_under(work_order.number, work_order.order),
+    number = numbered_under(work_order.number, work_order.order) if work_order.order else work_order.number
+    return WorkItem(_("Final inspection waiting"), number,
                     url_for("quality.index") + f"#wo-{work_order.id}", work_order.actual_qc or work_order.created_at,
-                    "act", customer=work_order.order.customer.name, detail=work_order.line.model,
+                    "act", customer=work_order.made_for, detail=work_order.item.model,
                     due=work_order.planned_qc, due_kind=DUE_PLANNED)
 
 

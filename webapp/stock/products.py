@@ -94,12 +94,14 @@ def made_lots(work_order_ids: list[int]) -> list[Lot]:
     return list(db.session.scalars(db.select(Lot).where(Lot.work_order_id.in_(work_order_ids)).order_by(Lot.id)))
 
 
-def produce(product, quantity: Decimal, work_order_id: int, number: str, unit_cost: Decimal, user=None) -> Lot:
+def produce(product, quantity: Decimal, work_order_id: int, number: str, unit_cost: Decimal, user=None,
+            for_stock: bool = False) -> Lot:
     """Finished goods a work order made (passed QC): a lot named after the work order, valued at what
-    its materials cost per piece."""
+    its materials cost per piece. An order's goods wait for its shipment (the lot names the work order);
+    for_stock (a stocking instruction's) they are free stock at once (the movement still names it)."""
     material = ledger.lock_material(material_for_product(product).id)
     lot = ledger.find_lot(material, number) or ledger.new_lot(material, number, status="available",
-                                                              work_order_id=work_order_id)
+                                                              work_order_id=None if for_stock else work_order_id)
     ledger.post("produce", lot, default_location(), quantity, unit_cost=unit_cost,
                 doc=ledger.Doc("work_order", work_order_id, number), work_order_id=work_order_id, user=user)
     return lot

@@ -62,8 +62,9 @@ def inputs_of(work_order_id: int, depth: int = 0, seen: frozenset = frozenset())
     for lot_id, total in rows:
         lot = lots[lot_id]
         source = Source(lot, -Decimal(total or 0), receipts(lot))
-        if lot.work_order_id is not None:
-            source.inputs = inputs_of(lot.work_order_id, depth + 1, seen | {work_order_id})
+        maker = maker_of(lot)
+        if maker is not None:
+            source.inputs = inputs_of(maker, depth + 1, seen | {work_order_id})
         out.append(source)
     return out
 
@@ -71,7 +72,17 @@ def inputs_of(work_order_id: int, depth: int = 0, seen: frozenset = frozenset())
 def backward(lot: Lot) -> list[Source]:
     """Where a lot's material came from: for a lot a work order made, the lots issued to it (else none:
     a bought lot's origin is its receipt)."""
-    return [] if lot.work_order_id is None else inputs_of(lot.work_order_id)
+    maker = maker_of(lot)
+    return [] if maker is None else inputs_of(maker)
+
+
+def maker_of(lot: Lot) -> int | None:
+    """The work order that made the lot: the order's it waits for, or (free stock a stocking
+    instruction made) the one its "produce" movement names; None for a bought lot."""
+    if lot.work_order_id is not None:
+        return lot.work_order_id
+    return db.session.scalar(db.select(StockMove.work_order_id).where(
+        StockMove.lot_id == lot.id, StockMove.kind == "produce", StockMove.work_order_id.is_not(None)).limit(1))
 
 
 def shipment_sources(shipment_id: int) -> list[Source]:
