@@ -97,3 +97,31 @@ def test_board_in_chinese_and_for_a_worker(app, work_order, as_user):
     assert page.status_code == 200 and "看板" in text_of(page)
     assert as_user("worker").get("/production/board").status_code == 200
     assert as_user("sales").get("/production/board").status_code == 403
+
+
+def test_projection_counts_the_firms_working_days(app):
+    """Started Monday 30 Nov 2026, 50 good by Friday 4 Dec: five working days, ten a day. The 30 left
+    take three working days after Friday — not Saturday to Monday — so Wednesday 9 Dec; with Tuesday
+    8 Dec a holiday on the firm's calendar, Thursday 10 Dec."""
+    from types import SimpleNamespace
+
+    from webapp.firm import CalendarDay
+    from webapp.production.board import projected_finish
+    from webapp.i18n import firm_zone
+    with app.app_context():
+        tz = firm_zone()
+        started = datetime(2026, 11, 30, 9, 0, tzinfo=tz).astimezone(timezone.utc)
+        row = SimpleNamespace(actual_start=started, good=Decimal("50"), remaining=Decimal("30"))
+        friday = datetime(2026, 12, 4).date()
+        assert projected_finish(row, friday) == datetime(2026, 12, 9).date()
+        db.session.add(CalendarDay(day=datetime(2026, 12, 8).date(), is_working=False))
+        db.session.commit()
+        assert projected_finish(row, friday) == datetime(2026, 12, 10).date()
+        # Nothing left: finishes today; nothing good yet or not started: no rate to go by.
+        assert projected_finish(SimpleNamespace(actual_start=started, good=Decimal("80"), remaining=Decimal("0")),
+                               friday) == friday
+        assert projected_finish(SimpleNamespace(actual_start=None, good=Decimal("5"), remaining=Decimal("1")),
+                               friday) is None
+        # One piece in a week with a million to go: far past any plan, answered without walking years.
+        slow = SimpleNamespace(actual_start=started, good=Decimal("1"), remaining=Decimal("1000000"))
+        assert datetime(2030, 1, 1).date() < projected_finish(slow, friday) < datetime(2040, 1, 1).date()

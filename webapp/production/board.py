@@ -11,10 +11,15 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..clocks import shift_working_days
 from ..extensions import db
 from ..i18n import firm_today, local_date
+from ..workdays import working_days_between
 from ..orders import Order
 from .models import OutsourceTransfer, WorkOrder, WorkOrderOperation
+
+# A projection further out than about a year of working days is walked no further on the calendar.
+MAX_PROJECTED_WORKING_DAYS = 250
 
 FLAGS = ("late", "at_risk", "blocked", "material", "outsourced")
 SVG_WIDTH, SVG_HEIGHT = 600, 30  # user units; the bar scales to the width it is given
@@ -45,19 +50,22 @@ class Row:
 
 
 def projected_finish(work_order: WorkOrder, today: date) -> date | None:
-    """When the work order finishes at the rate since it actually started (good pieces per calendar
-    day, today counted); None before it started or with nothing good yet (no rate to go by)."""
+    """When the work order finishes at the rate since it actually started: good pieces per working day
+    of the firm's calendar (today counted), the rest spread over the working days after today (a
+    weekend or a holiday makes nothing). None before it started or with nothing good yet."""
     if work_order.actual_start is None:
         return None
-    started = local_date(work_order.actual_start)
-    days = max((today - started).days + 1, 1)
     good = work_order.good
     if good <= 0:
         return None
     if work_order.remaining <= 0:
         return today
-    per_day = good / days
-    return today + timedelta(days=math.ceil(work_order.remaining / per_day))
+    started = min(local_date(work_order.actual_start), today)
+    days = max(working_days_between(started, today + timedelta(days=1)), 1)
+    needed = math.ceil(work_order.remaining / (good / days))
+    if needed > MAX_PROJECTED_WORKING_DAYS:  # far past any plan: a calendar estimate (at most ten years) will do
+        return today + timedelta(days=math.ceil(min(needed, 10 * MAX_PROJECTED_WORKING_DAYS) * 7 / 5))
+    return shift_working_days(today, needed)
 
 
 def flags_of(work_order: WorkOrder, projected: date | None, today: date, outsourced_open: set[int]) -> list[str]:
