@@ -71,6 +71,17 @@ USERS = [
     ("ma.driver", "马师傅 Ma (courier)", ["courier"], "D001", None),
 ]
 
+# The rest of the floor: workers who report on the operations (no PIN printed; their phones are
+# enrolled by the supervisor). With the two above they are twelve, on one shift of eight hours.
+FLOOR_CREW = [
+    ("zhao.gang", "赵刚 Zhao Gang", "W003"), ("qian.li", "钱丽 Qian Li", "W004"), ("sun.hao", "孙浩 Sun Hao", "W005"),
+    ("zhou.min", "周敏 Zhou Min", "W006"), ("wu.qiang", "吴强 Wu Qiang", "W007"), ("zheng.hua", "郑华 Zheng Hua", "W008"),
+    ("feng.yu", "冯宇 Feng Yu", "W009"), ("chen.lei", "陈磊 Chen Lei", "W010"), ("he.jun", "何军 He Jun", "W011"),
+    ("xu.ping", "许萍 Xu Ping", "W012"),
+]
+# A worker's minutes a day before the next report goes to someone else (one shift).
+SHIFT_MINUTES = Decimal("480")
+
 CUSTOMERS = [
     ("华东精密机械有限公司", "HDJM", "钱经理", "13800138001", "qian@hdjm.example.cn",
      "上海市嘉定区安亭镇墨玉路 88 号", "zh", "CNY", "30", 30, "GB/T 1804-m，表面无毛刺"),
@@ -112,9 +123,10 @@ WORK_CENTRES = [
 ROUTINGS = {
     "BRK-200": [("激光切割", "LASER", "0.5", "0.20", 0), ("折弯", "BEND", "0.8", "0.30", 0),
                 ("去毛刺", "ASSY", "0.3", "0.10", 0)],
-    "GEAR-45": [("下料", "SAW", "1", "0.40", 0), ("车削", "CNC", "4", "1.50", 0), ("滚齿", "HOB", "6", "2.20", 0),
-                ("热处理", "常州热处理厂", "0", None, 5), ("磨齿", "HOB", "5", "2.00", 0)],
-    "HSG-AL6": [("CNC 铣削", "CNC", "12", "4.50", 0), ("阳极氧化", "昆山表面处理", "0", None, 4),
+    "GEAR-45": [("下料", "SAW", "1", "0.40", 0), ("车削", "CNC", "2.5", "0.95", 0), ("滚齿", "HOB", "3", "1.10", 0),
+                ("热处理", "常州热处理厂", "0", None, 5), ("磨齿", "HOB", "3", "1.20", 0)],
+    # Two housings a fixture: six minutes of the CNC each.
+    "HSG-AL6": [("CNC 铣削", "CNC", "6", "2.25", 0), ("阳极氧化", "昆山表面处理", "0", None, 4),
                 ("装配", "ASSY", "3", "1.00", 0)],
     "PCB-X1": [("SMT 贴片", "SMT", "2", "0.80", 0), ("功能测试", "TEST", "1.5", "0.60", 0)],
     "CAB-OAK": [("开料", "SAW", "20", "8.00", 0), ("组装", "ASSY", "60", "25.00", 0), ("上油", "PAINT", "30", None, 0)],
@@ -236,6 +248,7 @@ class Firm:
     its stories share."""
 
     def __init__(self):
+        self.worked: dict = {}  # (worker id, day) → minutes reported: the demo spreads a day's work
         self.now = utcnow()
         self.today = firm_today()
         self.zone = firm_zone()
@@ -443,10 +456,30 @@ class Firm:
                     continue
                 break  # the pieces are out: nothing reaches the operations after it today
             first = operation is job.operations[0]
-            minutes = (quantity * operation.minutes_per_piece * Decimal("1.08")).quantize(Decimal("1"))
-            production.report(job, worker, quantity, scrap if first else Decimal("0"), note if first else "", [],
-                              step=operation, minutes=min(minutes, Decimal("1440")),
-                              scrap_reason="machining" if first and scrap else "")
+            per_piece = operation.minutes_per_piece * Decimal("1.08")  # a little over standard, as real work is
+            for hands, pieces in self.shares(worker, quantity, per_piece):
+                production.report(job, hands, pieces, scrap if first else Decimal("0"), note if first else "", [],
+                                  step=operation, minutes=min((pieces * per_piece).quantize(Decimal("1")),
+                                                              Decimal("1440")),
+                                  scrap_reason="machining" if first and scrap else "")
+                scrap, note = Decimal("0"), ""  # told once, with the first share
+
+    def shares(self, worker, quantity: Decimal, per_piece: Decimal):
+        """Split an operation's pieces among the floor so nobody works much past a shift today: the
+        named worker first while they have time, then whoever has worked least today (overtime for the
+        least loaded only when everyone's shift is full). Yields (worker, whole pieces)."""
+        today = firm_today()
+        crew = [worker] + [self.people[name] for name, _n, _no in FLOOR_CREW]
+        left = quantity
+        while left > 0:
+            free = [person for person in crew if self.worked.get((person.id, today), 0) < SHIFT_MINUTES]
+            hands = worker if worker in free else min(free or crew, key=lambda p: self.worked.get((p.id, today), 0))
+            # Room left in the shift; with every shift full, overtime goes round two hours at a time.
+            room = SHIFT_MINUTES - self.worked.get((hands.id, today), 0) if free else Decimal("120")
+            pieces = left if per_piece <= 0 else min(left, max(Decimal(int(room / per_piece)), Decimal("1")))
+            self.worked[(hands.id, today)] = self.worked.get((hands.id, today), 0) + pieces * per_piece
+            left -= pieces
+            yield hands, pieces
 
     def materials_arrive(self, job) -> None:
         """The job's materials are there: what its BOM still lacks is received (the milestone then
@@ -835,6 +868,22 @@ def story_in_production(f: Firm):
                                      "首件确认，可以批量生产；注意倒角一致")
 
 
+def story_stocking(f: Firm):
+    """Two stocking instructions (备货指令), made with no customer order: locating pins for the housings,
+    made and passed into stock three weeks ago; and brackets for 华东精密's monthly call-offs, on the
+    floor now and due in three days."""
+    p = f.people
+    yield f.at(22, "09:10")
+    pins = production.create_stocking(f.products["PIN-08"], Decimal("6000"), f.date(-12),
+                                      "安全库存：外壳装配用定位销", p["zhang.wei"], owner=p["lin.dw"])
+    yield from f.make(pins, [(20, "3000", "12"), (18, "3000", "8")], worker="lin.dw", materials=21)
+    yield f.at(11, "08:30")
+    brackets = production.create_stocking(f.products["BRK-200"], Decimal("3000"), f.date(3),
+                                          "华东精密月度叫货备货（框架协议）", p["li.qiang"], owner=p["huang.xm"])
+    yield from f.make(brackets, [(9, "600", "5"), (7, "650", "3"), (5, "700", "2"), (2, "520", "4")],
+                      worker="huang.xm", materials=10, finish=False)
+
+
 def story_on_hold(f: Firm):
     """Nordic's second cabinet order is on hold: their new warehouse is not ready."""
     p = f.people
@@ -1121,6 +1170,13 @@ def load_demo() -> None:
             user.set_pin(pin)
             db.session.add(user)
             firm.people[username] = user
+        for index, (username, name, number) in enumerate(FLOOR_CREW, start=len(USERS)):
+            user = User(username=username, name=name, employee_no=number, password_hash="",
+                        email=f"{username}@demo.example.cn", phone=f"139 0000 {1001 + index}", is_demo=True)
+            user.roles = ["worker"]
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+            firm.people[username] = user
         for name, abbr, contact, phone, email, address, locale, currency, pre, credit, quality in CUSTOMERS:
             customer = Customer(name=name, abbreviation=abbr, contact_name=contact, contact_phone=phone,
                                 contact_email=email, address=address, locale=locale, currency=currency,
@@ -1138,6 +1194,7 @@ def load_demo() -> None:
     stories = [story_closed_clean(firm), story_closed_return(firm), story_closed_override(firm),
                story_delivered_to_cost(firm), story_delivered_damaged(firm), story_shipped(firm),
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),
+               story_stocking(firm),
                story_on_hold(firm), story_cancelled(firm), story_planned(firm), story_purchasing(firm),
                *stage_two_stories(firm)]
     run_stories(stories)
