@@ -51,6 +51,9 @@ def test_daily_sheet_on_phone_and_tablet(app, live_server, context, browser_prob
     assert_fits(page)
     shoot(page, "daily-sheet-390-zh")
     card = page.locator(".daily-card").first
+    cause_box = card.locator("details.daily-cause-box")
+    if cause_box.get_attribute("open") is None:  # closed when the day is on plan: the summary opens it
+        cause_box.locator("summary").click()
     card.get_by_label("偏差原因").select_option("equipment_failure")
     card.get_by_label("备注").fill("2号冲床故障")
     card.get_by_label("采取措施").fill("转到3号冲床")
