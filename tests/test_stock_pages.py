@@ -211,3 +211,27 @@ def test_movements_page_by_keyset(app, stock, as_user):
             StockMove.material_id == steel.id)) == 57
     page = text_of(as_user("warehouse").get(f"/stock/materials/{stock['steel']}"))
     assert "r54" in page and "r4<" not in page and "Older movements" in page
+
+
+@pytest.mark.parametrize("app", [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+], indirect=True)
+def test_two_people_save_one_bom_at_once(app, stock, make_user):
+    """Both saves land as versions 2 and 3 (one after the other), one of them current — not a 500
+    from the second taking the same version number."""
+    make_user("production", username="bom-a")
+    make_user("production", username="bom-b")
+    product = stock["product"]
+    path = f"/stock/bom/{product}"
+    from .helpers import at_once
+    at_once(app, "bom-a", [(path, bom_rows((stock["steel"], "0.004", "")))])
+    statuses = at_once(app, ["bom-a", "bom-b"], [(path, bom_rows((stock["steel"], "0.005", ""), note="a")),
+                                                 (path, bom_rows((stock["film"], "0.3", ""), note="b"))])
+    assert statuses == [303, 303]
+    with app.app_context():
+        versions = db.session.scalars(db.select(BomVersion).where(BomVersion.product_id == product)
+                                      .order_by(BomVersion.version)).all()
+        assert [v.version for v in versions] == [1, 2, 3]
+        assert [v.current for v in versions] == [False, False, True]
+        assert sorted(v.note for v in versions[1:]) == ["a", "b"]

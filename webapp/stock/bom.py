@@ -76,7 +76,12 @@ def save_bom(product, lines: list[BomInput], user, note: str = "") -> BomVersion
         raise TransitionError(409, N_("A material on the bill of materials does not exist."))
     if makes_loop(product.id, ids):
         raise TransitionError(409, N_("This bill of materials uses the product itself (a loop); remove that line."))
-    previous = current_bom(product.id)
+    # Two people saving the product's BOM at once: the second waits here for the first (PostgreSQL row
+    # lock; SQLite's writers are one at a time already) and then numbers its version after the first's.
+    db.session.execute(db.select(type(product).id).where(type(product).id == product.id).with_for_update())
+    previous = db.session.scalar(db.select(BomVersion).where(BomVersion.product_id == product.id,
+                                                             BomVersion.current.is_(True))
+                                 .execution_options(populate_existing=True))
     number = (db.session.scalar(db.select(db.func.max(BomVersion.version)).where(
         BomVersion.product_id == product.id)) or 0) + 1
     if previous is not None:
