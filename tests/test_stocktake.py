@@ -221,3 +221,32 @@ def test_two_posts_at_once_post_once(app, shelf, as_user, make_user):
     statuses = at_once(app, ["ops1", "ops2"], [(path, {}), (path, {})])
     assert sorted(statuses) == [303, 409]
     assert count_moves(app) == 1 and on_hand(app, shelf["h2"], shelf["a"]) == Decimal("40")
+
+
+def test_two_tablets_counting_one_sheet_keep_each_others_rows(app, shelf, as_user):
+    """Two tablets open the same empty sheet; one counts H1, the other F1 and saves later: H1 keeps the
+    first tablet's count (the second did not touch that row), F1 has the second's. A row the second
+    tablet did change (H2, typed over) takes its value."""
+    import re
+    first, second = as_user("warehouse", name="A"), as_user("warehouse", name="B")
+    stocktake_id = start(app, first, shelf["a"])
+
+    def sheet_form(client, counts):
+        """What the tablet's open sheet posts: its hidden 'was' values as loaded, and the rows typed now."""
+        page = text_of(client.get(f"/stock/stocktakes/{stocktake_id}"))
+        data = dict(re.findall(r'name="((?:was|wasr|counted|reason)-\d+)"[^>]*value="([^"]*)"', page))
+        for code, (counted, reason) in counts.items():
+            line = lines_of(app, stocktake_id)[code]
+            data[f"counted-{line.id}"], data[f"reason-{line.id}"] = counted, reason
+        return data
+
+    later = sheet_form(second, {})  # the second tablet opens the sheet first, counts slowly
+    assert first.post(f"/stock/stocktakes/{stocktake_id}",
+                      data=sheet_form(first, {"H1": ("100", ""), "H2": ("40", "short")})).status_code == 303
+    for code, counted in {"F1": "249", "H2": "40.5"}.items():
+        line = lines_of(app, stocktake_id)[code]
+        later[f"counted-{line.id}"] = counted
+    assert second.post(f"/stock/stocktakes/{stocktake_id}", data=later).status_code == 303
+    rows = lines_of(app, stocktake_id)
+    assert rows["H1"].counted == Decimal("100")  # not blanked by the second tablet
+    assert rows["F1"].counted == Decimal("249") and rows["H2"].counted == Decimal("40.5")

@@ -562,6 +562,9 @@ def count(stocktake_id: int):
         raw = request.form.get(f"counted-{line.id}", "").strip()[:40]
         reason = request.form.get(f"reason-{line.id}", "").strip()[:1000]
         typed[line.id] = (raw, reason)
+        was = request.form.get(f"was-{line.id}")
+        if was is not None and raw == was.strip()[:40] and reason == request.form.get(f"wasr-{line.id}", "").strip()[:1000]:
+            continue  # not touched on this sheet: what another tablet counted meanwhile stays
         try:
             counted = parse_decimal(raw, places=6, minimum=0, maximum=ledger.MOST) if raw else None
         except NumberError as error:
