@@ -68,7 +68,7 @@ def _overrides(first: date, last: date) -> dict[date, bool]:
             db.select(CalendarDay).where(CalendarDay.day >= first, CalendarDay.day <= last))}
 
 
-def shift_working_days(day: date, count: int) -> date:
+def shift_working_days(day: date, count: int, overrides: dict[date, bool] | None = None) -> date:
     """The working day `count` working days after day (before it, if count is negative).
 
     Counting starts from the next (previous) day, so day itself never counts: three working days
@@ -77,7 +77,8 @@ def shift_working_days(day: date, count: int) -> date:
     """
     direction = 1 if count > 0 else -1
     span = timedelta(days=MAX_CALENDAR_DAYS)
-    overrides = _overrides(day - span, day) if direction < 0 else _overrides(day, day + span)
+    if overrides is None:  # else the caller's, read once for a page of many rows
+        overrides = _overrides(day - span, day) if direction < 0 else _overrides(day, day + span)
     remaining, cursor = abs(count), day
     if remaining == 0:
         for _ in range(MAX_CALENDAR_DAYS):

@@ -39,10 +39,12 @@ def is_working_day(day: date, overrides: dict[date, bool] | None = None) -> bool
     return day.weekday() < 5
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Count working days from start (inclusive) to end (exclusive)."""
-    overrides = {row.day: row.is_working for row in db.session.scalars(
-        db.select(CalendarDay).where(CalendarDay.day >= start, CalendarDay.day < end))}
+def working_days_between(start: date, end: date, overrides: dict[date, bool] | None = None) -> int:
+    """Count working days from start (inclusive) to end (exclusive); overrides: the calendar's
+    exceptions over those days, when the caller read them already (a page of many rows)."""
+    if overrides is None:
+        overrides = {row.day: row.is_working for row in db.session.scalars(
+            db.select(CalendarDay).where(CalendarDay.day >= start, CalendarDay.day < end))}
     count, day = 0, start
     while day < end:
         count += is_working_day(day, overrides)

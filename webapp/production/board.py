@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..clocks import shift_working_days
 from ..extensions import db
+from ..firm import CalendarDay
 from ..i18n import firm_today, local_date
 from ..workdays import working_days_between
 from ..orders import Order
@@ -49,10 +50,11 @@ class Row:
         return int(min(self.done * 100 / quantity, Decimal("100")).to_integral_value())
 
 
-def projected_finish(work_order: WorkOrder, today: date) -> date | None:
+def projected_finish(work_order: WorkOrder, today: date, overrides: dict[date, bool] | None = None) -> date | None:
     """When the work order finishes at the rate since it actually started: good pieces per working day
     of the firm's calendar (today counted), the rest spread over the working days after today (a
-    weekend or a holiday makes nothing). None before it started or with nothing good yet."""
+    weekend or a holiday makes nothing). None before it started or with nothing good yet.
+    overrides: the calendar's exceptions from the start to a year after today, read once by the board."""
     if work_order.actual_start is None:
         return None
     good = work_order.good
@@ -61,11 +63,11 @@ def projected_finish(work_order: WorkOrder, today: date) -> date | None:
     if work_order.remaining <= 0:
         return today
     started = min(local_date(work_order.actual_start), today)
-    days = max(working_days_between(started, today + timedelta(days=1)), 1)
+    days = max(working_days_between(started, today + timedelta(days=1), overrides), 1)
     needed = math.ceil(work_order.remaining / (good / days))
     if needed > MAX_PROJECTED_WORKING_DAYS:  # far past any plan: a calendar estimate (at most ten years) will do
         return today + timedelta(days=math.ceil(min(needed, 10 * MAX_PROJECTED_WORKING_DAYS) * 7 / 5))
-    return shift_working_days(today, needed)
+    return shift_working_days(today, needed, overrides)
 
 
 def flags_of(work_order: WorkOrder, projected: date | None, today: date, outsourced_open: set[int]) -> list[str]:
@@ -90,7 +92,7 @@ def open_work_orders(centre_id: int | None = None, owner_id: int | None = None, 
     query = (db.select(WorkOrder).where(WorkOrder.status != "done")
              .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line),
                       joinedload(WorkOrder.owner), selectinload(WorkOrder.reports),
-                      selectinload(WorkOrder.rejections)))
+                      selectinload(WorkOrder.rejections), selectinload(WorkOrder.operations)))
     if scope is not None:
         query = query.where(scope)
     if centre_id:
@@ -189,14 +191,22 @@ def axis_svg(start: date, end: date, today: date) -> str:
     return "".join(parts)
 
 
+def _calendar(first: date, last: date) -> dict[date, bool]:
+    """The firm's calendar exceptions from first to last (one read for every row of the board)."""
+    return {row.day: row.is_working for row in db.session.scalars(
+        db.select(CalendarDay).where(CalendarDay.day >= first, CalendarDay.day <= last))}
+
+
 def board(centre_id: int | None = None, owner_id: int | None = None, scope=None) -> dict:
     """Everything the board page shows: rows with flags, bars and summaries, the axis, counts per flag."""
     today = firm_today()
     work_orders = open_work_orders(centre_id, owner_id, scope)
     outsourced = _outsourced_open([w.id for w in work_orders])
     rows = []
+    starts = [local_date(w.actual_start) for w in work_orders if w.actual_start]
+    overrides = _calendar(min([today, *starts]), today + timedelta(days=2 * MAX_PROJECTED_WORKING_DAYS))
     for w in work_orders:
-        projected = projected_finish(w, today)
+        projected = projected_finish(w, today, overrides)
         rows.append(Row(w, max(w.good, Decimal("0")), projected, flags_of(w, projected, today, outsourced)))
     start, end = window(rows, today)
     for row in rows:

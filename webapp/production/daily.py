@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal
 
+from sqlalchemy.orm import joinedload, selectinload
+
 from ..extensions import db
 from ..firm import CalendarDay
 from ..i18n import firm_zone
@@ -160,19 +162,25 @@ def hand_plans(work_order_ids: list[int], first: date | None = None, last: date 
 
 
 def row_of(work_order: WorkOrder, first: date, last: date, plans: dict[date, DailyPlan] | None = None,
-           overrides: dict[date, bool] | None = None) -> Row:
-    """The work order's line of the sheet from first to last, cumulative from its first day."""
+           overrides: dict[date, bool] | None = None, *, covered: bool = False,
+           actual: dict[date, Decimal] | None = None, before: Decimal | None = None) -> Row:
+    """The work order's line of the sheet from first to last, cumulative from its first day.
+    covered: overrides span the work order's planned days too; actual and before: its good pieces
+    per day and before first, when the caller read them for many rows at once."""
     if plans is None:
         plans = hand_plans([work_order.id]).get(work_order.id, {})
     by_hand = {d: p.planned for d, p in plans.items() if p.planned is not None}
     lo = min([first, *([work_order.planned_start] if work_order.planned_start else [])])
     hi = max([last, *([work_order.planned_qc] if work_order.planned_qc else [])])
-    if overrides is None or lo < first or hi > last:
+    if overrides is None or (not covered and (lo < first or hi > last)):
         overrides = calendar_overrides(lo, hi)
     planned = plan_by_day(work_order, by_hand, overrides)
-    actual = actual_by_day(work_order, first, last)
+    if actual is None:
+        actual = actual_by_day(work_order, first, last)
     cum_planned = sum((q for d, q in planned.items() if d < first), ZERO)
-    cum_actual = sum(actual_by_day(work_order, EPOCH, first - timedelta(days=1)).values(), ZERO)
+    if before is None:
+        before = sum(actual_by_day(work_order, EPOCH, first - timedelta(days=1)).values(), ZERO)
+    cum_actual = before
     row = Row(work_order)
     for day in days_between(first, last):
         cum_planned += planned.get(day, ZERO)
@@ -194,6 +202,8 @@ def work_orders_in(first: date, last: date, where=None) -> list[WorkOrder]:
                                               WorkOrder.id.in_(with_report)))
     if where is not None:
         query = query.where(where)
+    # What each row shows and counts by: its operations (the last one's pieces), its line, its owner.
+    query = query.options(selectinload(WorkOrder.operations), joinedload(WorkOrder.line), joinedload(WorkOrder.owner))
     return list(db.session.scalars(query.order_by(WorkOrder.planned_start.is_(None), WorkOrder.planned_start,
                                                   WorkOrder.number)))
 
@@ -202,8 +212,14 @@ def sheet(first: date, last: date, where=None) -> list[Row]:
     """The sheet from first to last: one row per work order (where narrows them: scope, filters)."""
     work_orders = work_orders_in(first, last, where)
     plans = hand_plans([w.id for w in work_orders])
-    overrides = calendar_overrides(first, last)
-    return [row_of(w, first, last, plans.get(w.id, {}), overrides) for w in work_orders]
+    # One read of the calendar over every row's planned days, and of the good pieces for all rows.
+    lo = min([first, *(w.planned_start for w in work_orders if w.planned_start)])
+    hi = max([last, *(w.planned_qc for w in work_orders if w.planned_qc)])
+    overrides = calendar_overrides(lo, hi)
+    actual = operations.actual_by_day_of(work_orders, first, last)
+    before = operations.actual_by_day_of(work_orders, EPOCH, first - timedelta(days=1))
+    return [row_of(w, first, last, plans.get(w.id, {}), overrides, covered=True, actual=actual[w.id],
+                   before=sum(before[w.id].values(), ZERO)) for w in work_orders]
 
 
 def set_plans(work_order: WorkOrder, typed: dict[date, Decimal | None], user) -> None:

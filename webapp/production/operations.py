@@ -139,3 +139,35 @@ def actual_by_day(work_order: WorkOrder, first_day: date, last_day: date, every_
         if first_day <= day <= last_day:
             days[day] = days.get(day, ZERO) + Decimal(good or 0)
     return days
+
+
+def actual_by_day_of(work_orders: list[WorkOrder], first_day: date, last_day: date) -> dict[int, dict[date, Decimal]]:
+    """actual_by_day(every_day=False) of many work orders at once, by work order id: two questions to
+    the database however many rows the daily sheet has (their operations loaded already)."""
+    out: dict[int, dict[date, Decimal]] = {w.id: {} for w in work_orders}
+    if last_day < first_day or not work_orders:
+        return out
+    start, end = day_bounds(first_day, last_day)
+    last_of = {w.id: (w.operations[-1] if w.operations else None) for w in work_orders}
+    outsourced = {op.id: wid for wid, op in last_of.items() if op is not None and op.outsourced}
+    counted_by_op = {op.id: wid for wid, op in last_of.items() if op is not None and not op.outsourced}
+    whole = {wid for wid, op in last_of.items() if op is None}  # no operations: every report counts
+    rows = []
+    if outsourced:
+        rows += [(outsourced[op_id], at, good) for op_id, at, good in db.session.execute(
+            db.select(OutsourceTransfer.operation_id, OutsourceTransfer.received_at, OutsourceTransfer.received_good)
+            .where(OutsourceTransfer.operation_id.in_(list(outsourced)), OutsourceTransfer.received_at >= start,
+                   OutsourceTransfer.received_at < end))]
+    if counted_by_op or whole:
+        reports = db.session.execute(
+            db.select(ProgressReport.work_order_id, ProgressReport.operation_id, ProgressReport.occurred_at,
+                      ProgressReport.good_qty)
+            .where(ProgressReport.work_order_id.in_(sorted(whole | set(counted_by_op.values()))),
+                   ProgressReport.occurred_at >= start, ProgressReport.occurred_at < end))
+        rows += [(wid, at, good) for wid, op_id, at, good in reports
+                 if wid in whole or counted_by_op.get(op_id) == wid]
+    for wid, at, good in rows:
+        day = local_day(at)
+        if first_day <= day <= last_day:
+            out[wid][day] = out[wid].get(day, ZERO) + Decimal(good or 0)
+    return out

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -65,7 +66,10 @@ def _choices(form: StockingForm) -> None:
 
 def _instructions() -> tuple[list[WorkOrder], list[WorkOrder]]:
     """Open stocking instructions (by due date) and those done in the last RECENT_DAYS days."""
-    stocking = db.select(WorkOrder).where(WorkOrder.order_id.is_(None))
+    # Each row shows its good pieces (its reports, operations and QC rejections) and its owner.
+    stocking = (db.select(WorkOrder).where(WorkOrder.order_id.is_(None))
+                .options(selectinload(WorkOrder.reports), selectinload(WorkOrder.operations),
+                         selectinload(WorkOrder.rejections), joinedload(WorkOrder.owner)))
     open_ones = db.session.scalars(stocking.where(WorkOrder.status != "done")
                                    .order_by(WorkOrder.planned_qc.is_(None), WorkOrder.planned_qc, WorkOrder.id)).all()
     since = firm_today().toordinal() - RECENT_DAYS
