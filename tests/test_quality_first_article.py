@@ -123,6 +123,18 @@ def test_the_customer_approves_once(app, qc, work_order):
     mails = [m.read_text(errors="replace") for m in Path(app.config["MAIL_FOLDER"]).glob("*.eml")]
     assert any("first article" in m.lower() or "=?utf-8?" in m for m in mails), mails[:1]
     assert qc.post(f"/quality/first-articles/{article_id}/send").status_code == 409  # decided: no new link
+    kept = customer.get(photo_url)  # the copy shows the photos the customer decided on
+    assert kept.status_code == 200
+    kept.close()
+    with app.app_context():  # the decision is older than the firm keeps copies: the photos go with the copy
+        from datetime import timedelta
+
+        from webapp.admin.models import get_settings
+        row = db.session.get(FirstArticle, article_id)
+        row.decided_at = row.decided_at - timedelta(days=get_settings().signed_copy_days + 1)
+        db.session.commit()
+    assert customer.get(path).status_code == 410
+    assert customer.get(photo_url).status_code == 404
 
 
 def test_the_customer_rejects_and_mass_production_still_waits(app, qc, work_order):

@@ -76,12 +76,16 @@ def answer_first_article(token: str):
 
 @public_bp.get("/c/<token>/first-article/photos/<int:photo_id>")
 def first_article_photo(token: str, photo_id: int):
-    """A photo of the first article the link is for (and no other), while the link is live or was used."""
+    """A photo of the first article the link is for (and no other), while the link is live, or after
+    the decision for as long as its copy is kept (the copy page's own retention period)."""
     link = links.find(token)
     if not copies.link_keeps_copy(link, "first_article"):
         abort(404)
     photo = db.session.get(Photo, photo_id)
     if photo is None or photo.entity_type != "first_article" or photo.entity_id != link.object_id:
+        abort(404)
+    article = db.session.get(FirstArticle, link.object_id)
+    if article is not None and article.decided_at is not None and not copies.within_retention(article.decided_at):
         abort(404)
     return send_photo(photo)
 
