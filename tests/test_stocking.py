@@ -98,6 +98,14 @@ def test_bad_input_is_refused_with_the_form_kept(app, stock_item, as_user, field
         assert db.session.scalar(db.select(db.func.count()).select_from(WorkOrder)) == 0
 
 
+def test_the_product_page_leads_to_a_new_instruction_for_it(app, stock_item, as_user):
+    client = as_user("production")
+    product_page = text_of(client.get(f"/customers/products/{stock_item}/edit"))
+    assert f"/production/stocking?product={stock_item}#new" in product_page
+    form = text_of(client.get(f"/production/stocking?product={stock_item}"))
+    assert f'<option selected value="{stock_item}">' in form or f'value="{stock_item}" selected' in form
+
+
 def test_only_the_supervisor_and_operations_raise_them(app, stock_item, as_user):
     assert raise_one(as_user("worker"), stock_item).status_code == 403
     assert raise_one(as_user("sales"), stock_item).status_code == 403
