@@ -446,7 +446,8 @@ def confirmation(order_id: int):
         signature = None  # the newest version is not countersigned yet: do not show an older signature
     terms = json.loads(signature.terms_json) if signature else order.terms()
     return render("orders/confirmation.html", order=order, signature=signature, terms=terms,
-                  signature_svg=Markup(signature.signature_svg) if signature else None)
+                  signature_svg=Markup(signature.signature_svg) if signature else None,
+                  **registry.page_context("order_confirmation", order))  # the customer's order page QR
 
 
 @bp.get("/<int:order_id>/timeline")

@@ -23,9 +23,10 @@ def shipment_dispatched(order, shipment, link) -> Notice:
 
 
 @message("shipment.attempt_failed")
-def attempt_failed(order, shipment, event) -> Notice:
+def attempt_failed(order, shipment, transit_event) -> Notice:
     """To the customer: the carrier could not deliver, why, and that it comes again."""
     from .transit import REASON_LABELS
+    event = transit_event
     reason = str(REASON_LABELS.get(event.reason, REASON_LABELS["other"]))
     body = _("Hello,\n\nShipment %(number)s of order %(order)s could not be delivered on %(date)s.\n"
              "Reason: %(reason)s\n", number=shipment.number, order=order.number,
@@ -37,9 +38,10 @@ def attempt_failed(order, shipment, event) -> Notice:
 
 
 @message("shipment.arrived")
-def shipment_arrived(order, shipment, event) -> Notice:
+def shipment_arrived(order, shipment, transit_event) -> Notice:
     """To the customer: the shipment was delivered; where to sign for it if not signed yet."""
     from .. import links
+    event = transit_event
     body = _("Hello,\n\nShipment %(number)s of order %(order)s was delivered on %(date)s.\n",
              number=shipment.number, order=order.number, date=format_datetime(event.occurred_at, "short"))
     link = links.current("delivery_receipt", shipment.id) if shipment.receipt is None else None

@@ -187,6 +187,7 @@ def poll_shipment(shipment: Shipment, adapter) -> int:
     new = 0
     for item in found:
         _event, created = transit.add_event(shipment, item.kind, "carrier", occurred_at=item.occurred_at,
+                                            reason="other" if item.kind == "attempt_failed" else "",
                                             place=item.place, note=item.text, dedupe_key=item.key)
         new += created
     return new

@@ -92,7 +92,7 @@ def add_event(shipment: Shipment, kind: str, source: str, *, occurred_at: dateti
                         "occurred_at": occurred_at.isoformat()})
     if kind in TOLD:
         order = shipment.order
-        notify(TOLD[kind], [customer_recipient(order)], order=order, shipment=shipment, event=event)
+        notify(TOLD[kind], [customer_recipient(order)], order=order, shipment=shipment, transit_event=event)
     return event, True
 
 
