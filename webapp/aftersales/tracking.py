@@ -23,7 +23,7 @@ from ..notify import register_filter, register_footer
 from ..orders import lifecycle as order_lifecycle
 from ..production import WorkOrder
 from ..quality import Inspection
-from ..shipping import Shipment, transit
+from ..shipping import ReturnCase, Shipment, transit
 from ..wallclock import utcnow
 from .models import NOTICE_KINDS, NotificationPreference, Survey, Ticket
 
@@ -183,16 +183,18 @@ def page_context(order, tickets: list[Ticket]) -> dict:
 
 
 def _open_returns(order) -> list:
-    from .services import open_return_cases
-    return open_return_cases(order)
+    """The order's return cases not closed yet (ids)."""
+    return db.session.scalars(db.select(ReturnCase.id).where(ReturnCase.order_id == order.id,
+                                                             ReturnCase.status != "closed")).all()
 
 
 # --- what the customer chooses to be told ----------------------------------------------------------
 
 def contact_email(order) -> str:
-    """The address the order's mail goes to (the requirement's contact, else the customer's)."""
-    from .services import customer_email
-    return (customer_email(order) or "").strip().lower()
+    """The address the order's mail goes to (the requirement's contact, else the customer's; as
+    services.customer_email)."""
+    contact = order.requirement.contact_email if order.requirement else ""
+    return (contact or order.customer.contact_email or "").strip().lower()
 
 
 def preference(customer_id: int, email: str) -> NotificationPreference | None:

@@ -11,6 +11,24 @@ from ..forms import DecimalText, InputInPageOrder, LineTable, OfflineForm, input
 from ..orders import METHOD_CHOICES
 from .lifecycle import RETURN_OUTCOMES
 
+# Transit events (transit.py): what happened, why a delivery attempt failed, who told it.
+KIND_LABELS = {
+    "picked_up": _l("Picked up"),
+    "in_transit": _l("In transit"),
+    "attempt_failed": _l("Delivery attempt failed"),
+    "delivered": _l("Delivered"),
+    "other": _l("Other"),
+}
+REASON_LABELS = {
+    "nobody_home": _l("Nobody there to receive it"),
+    "address_wrong": _l("Address wrong or incomplete"),
+    "refused": _l("Refused by the receiver"),
+    "closed": _l("Closed (holiday, after hours)"),
+    "phone_unanswered": _l("Receiver's phone not answered"),
+    "other": _l("Other reason"),
+}
+SOURCE_LABELS = {"courier": _l("Courier"), "staff": _l("Our staff"), "carrier": _l("Carrier tracking")}
+
 CONDITION_CHOICES = [("ok", _l("In good order")), ("damaged", _l("Damaged")), ("missing", _l("Missing"))]
 
 
@@ -113,7 +131,6 @@ class EventForm(OfflineForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .transit import REASON_LABELS
         self.reason.choices = [("", _l("Choose a reason"))] + list(REASON_LABELS.items())
 
 
@@ -125,5 +142,4 @@ class StaffEventForm(EventForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .transit import KIND_LABELS
         self.kind.choices = list(KIND_LABELS.items())

@@ -25,7 +25,7 @@ def shipment_dispatched(order, shipment, link) -> Notice:
 @message("shipment.attempt_failed")
 def attempt_failed(order, shipment, transit_event) -> Notice:
     """To the customer: the carrier could not deliver, why, and that it comes again."""
-    from .transit import REASON_LABELS
+    from .forms import REASON_LABELS
     event = transit_event
     reason = str(REASON_LABELS.get(event.reason, REASON_LABELS["other"]))
     body = _("Hello,\n\nShipment %(number)s of order %(order)s could not be delivered on %(date)s.\n"

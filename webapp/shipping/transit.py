@@ -3,7 +3,6 @@ carrier's tracking service (tracking.py), each stored once, and the customer tol
 matter (a failed delivery attempt, delivered)."""
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -12,24 +11,9 @@ from ..notify import Recipient, notify
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
+from .forms import KIND_LABELS, REASON_LABELS, SOURCE_LABELS  # noqa: F401  (the labels pages show)
 from .models import ATTEMPT_REASONS, EVENT_KINDS, EVENT_SOURCES, Shipment, ShipmentEvent
 
-KIND_LABELS = {
-    "picked_up": _l("Picked up"),
-    "in_transit": _l("In transit"),
-    "attempt_failed": _l("Delivery attempt failed"),
-    "delivered": _l("Delivered"),
-    "other": _l("Other"),
-}
-REASON_LABELS = {
-    "nobody_home": _l("Nobody there to receive it"),
-    "address_wrong": _l("Address wrong or incomplete"),
-    "refused": _l("Refused by the receiver"),
-    "closed": _l("Closed (holiday, after hours)"),
-    "phone_unanswered": _l("Receiver's phone not answered"),
-    "other": _l("Other reason"),
-}
-SOURCE_LABELS = {"courier": _l("Courier"), "staff": _l("Our staff"), "carrier": _l("Carrier tracking")}
 # A phone's clock a little ahead of the server's is taken as now; further ahead it is refused.
 CLOCK_SKEW = timedelta(minutes=10)
 # The events the customer is told about, by mail (and the notify event of each).
