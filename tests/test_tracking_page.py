@@ -194,3 +194,6 @@ def test_staff_see_the_customers_tracking_link_and_the_confirmation_qr(app, make
     assert "The customer's tracking link" in page
     confirmation = text_of(sales.get(f"/orders/{order_id}/confirmation"))
     assert 'id="tracking-qr"' in confirmation and order_link(app, order_id) in confirmation
+    order_page = text_of(sales.get(f"/orders/{order_id}"))
+    assert "The customer's tracking link" in order_page and order_link(app, order_id) in order_page
+    assert "The customer's tracking link" not in text_of(as_user("production").get(f"/orders/{order_id}"))

@@ -84,3 +84,26 @@ def test_the_customer_follows_the_order_to_delivered_and_downloads_the_receipt(
     assert_fonts_embedded(saved.read_bytes())
     browser_problems.check(page)
     context.close()
+
+
+def test_the_order_confirmation_prints_the_tracking_qr(live_server, browser, browser_context_args,
+                                                     browser_problems, app, make_order, make_user):
+    """The printed confirmation's QR, as Chromium draws it, decodes (zbar) to the customer's order page."""
+    from .test_qr_browser import DESKTOP, log_in, zbar
+    order_id = make_order("effective")
+    make_user("sales", "manager", username="qr-sales")
+    link = live_server + customer_path(app, "order_service", order_id)
+    context = browser_problems.watch(browser.new_context(**{**browser_context_args, **DESKTOP}))
+    page = context.new_page()
+    log_in(page, live_server, "qr-sales")
+    page.goto(f"{live_server}/orders/{order_id}/confirmation")
+    qr = page.locator("#tracking-qr svg")
+    expect(qr).to_be_visible()
+    qr.scroll_into_view_if_needed()
+    from .conftest import SCREENSHOTS
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / "confirmation-tracking-qr.png"
+    page.locator("#tracking-qr").screenshot(path=str(path))
+    assert zbar(path) == link
+    browser_problems.check(page)
+    context.close()

@@ -188,6 +188,8 @@ def detail_context(order: Order, *, notes: list | None = None, keep_typed: bool 
                        for name in REASON_REQUIRED},
         "notes": notes or [],
         "link": links.current("order_countersign", order.id),
+        # The customer's page for the order (after-sales keeps it; its link is issued at countersignature).
+        "tracking_link": links.current("order_service", order.id) if order.number else None,
         "signature": db.session.scalar(db.select(Countersignature).where(
             Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1)),
         "amendments": db.session.scalars(db.select(OrderAmendment).where(

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import links
+from .. import links, registry
 from ..contacts import Contact, order_contact
 from ..extensions import db
 from ..i18n import firm_zone
@@ -264,7 +264,9 @@ def receipt(shipment_id: int):
     shipment = get_shipment(shipment_id)
     if shipment.receipt is None:
         abort(404)
-    return render("shipping/receipt.html", **_detail_context(shipment))
+    # The QR of the customer's order page (after-sales registers it: registry page_context).
+    return render("shipping/receipt.html", **_detail_context(shipment),
+                  **registry.page_context("delivery_note", shipment))
 
 
 @bp.post("/shipping/returns/<int:case_id>/start")
