@@ -49,6 +49,9 @@ def test_the_customer_follows_the_order_to_delivered_and_downloads_the_receipt(
     courier.goto(live_server + customer_path(app, "courier", shipment_id))
     courier.get_by_role("button", name="确认提货并发出").click()
     expect(courier.get_by_text("派送失败").first).to_be_visible(timeout=20000)
+    courier.get_by_label("地点（选填）").fill("上海浦东分拨中心")
+    courier.get_by_role("button", name="运输中").click()  # the pressed button says what happened
+    expect(courier.locator(".transit")).to_contain_text("上海浦东分拨中心", timeout=20000)
     courier.locator("summary", has_text="派送失败").click()
     courier.get_by_label("失败原因").select_option("nobody_home")
     courier.get_by_role("button", name="记录派送失败").click()
@@ -60,6 +63,7 @@ def test_the_customer_follows_the_order_to_delivered_and_downloads_the_receipt(
     page.reload()
     expect(page.locator(".steps [aria-current=step]")).to_contain_text("运输中")
     expect(page.locator(".transit")).to_contain_text("派送失败：无人收货")
+    expect(page.locator(".transit li")).to_have_count(2)  # the failed attempt on top, then in transit
     assert_fits(page)
     shoot(page, "phone-zh-tracking-on-the-way")
     page.get_by_role("link", name="已到货：验货并签收").click()
