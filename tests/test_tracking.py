@@ -276,3 +276,16 @@ def test_tracking_is_off_unless_configured(app, dispatched, kuaidi):
 def test_the_poll_is_a_periodic_task_of_the_worker(app):
     """Declared with the worker's schedule, registered on the app's Huey."""
     assert "webapp.shipping.tracking.poll_carriers" in app.extensions["huey_tasks"]
+
+
+@BOTH
+def test_the_same_event_form_sent_from_two_phones_at_once_is_one_event(app, dispatched, make_user):
+    """A double submit of one staff form (its nonce) arriving at the same moment: one row, no 500."""
+    from .helpers import at_once
+    _order_id, shipment_id, _courier = dispatched
+    make_user("warehouse", username="wh-a")
+    make_user("warehouse", username="wh-b")
+    form = {"e-kind": "in_transit", "e-nonce": "same-form", "e-place": "Hangzhou"}
+    statuses = at_once(app, ["wh-a", "wh-b"], [(f"/shipping/{shipment_id}/events", form)] * 2)
+    assert statuses == [303, 303]
+    assert [k for k, *_ in events(app, shipment_id)] == ["in_transit"]
