@@ -197,3 +197,35 @@ def test_staff_see_the_customers_tracking_link_and_the_confirmation_qr(app, make
     order_page = text_of(sales.get(f"/orders/{order_id}"))
     assert "The customer's tracking link" in order_page and order_link(app, order_id) in order_page
     assert "The customer's tracking link" not in text_of(as_user("production").get(f"/orders/{order_id}"))
+
+
+@BOTH
+def test_a_new_date_and_its_reason_in_plain_words_and_the_choice_not_to_be_told(app, make_order, smtp):
+    """Production gives a new date with a reason: the customer's page shows the promised date, the new
+    one and why; the mail carries the page's link; a contact who unticked new dates gets no mail."""
+    from datetime import date
+    from webapp.auth import User
+    from webapp.production import services as floor
+    from webapp.production.models import WorkOrder
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    order_id = make_order("in_production")
+    path = order_link(app, order_id)
+
+    def new_date(day, reason):
+        with app.app_context(), app.test_request_context("/", method="POST"):
+            job = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+            boss = db.session.scalar(db.select(User).where(User.username == "production-maker"))
+            floor.raise_anomaly(job, boss, "equipment_failure", "minor", "spindle", "spare part ordered", day, reason, [])
+            db.session.commit()
+            from webapp.notify import mail
+            mail.flush()
+
+    new_date(date(2027, 3, 5), "The CNC spindle failed; the spare part arrives Monday.")
+    page = text_of(app.test_client().get(path))
+    assert "New expected date" in page and "The CNC spindle failed; the spare part arrives Monday." in page
+    assert "Promised for" in page
+    assert len(smtp.messages) == 1 and path in body_of(mails(smtp)[0])
+    assert app.test_client().post(path + "/notices", data={"shipped": "y"}).status_code == 303
+    new_date(date(2027, 3, 12), "Anodising batch came back with marks.")
+    assert len(smtp.messages) == 1  # muted
+    assert "Anodising batch came back with marks." in text_of(app.test_client().get(path))
