@@ -16,7 +16,7 @@ KIND_LABELS = {
     "picked_up": _l("Picked up"),
     "in_transit": _l("In transit"),
     "attempt_failed": _l("Delivery attempt failed"),
-    "delivered": _l("Delivered"),
+    "delivered": _l("Handed over"),  # delivered; the customer's signature is the receipt
     "other": _l("Other"),
 }
 REASON_LABELS = {
