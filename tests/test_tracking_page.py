@@ -229,3 +229,31 @@ def test_a_new_date_and_its_reason_in_plain_words_and_the_choice_not_to_be_told(
     new_date(date(2027, 3, 12), "Anodising batch came back with marks.")
     assert len(smtp.messages) == 1  # muted
     assert "Anodising batch came back with marks." in text_of(app.test_client().get(path))
+
+
+def test_the_page_asks_a_fixed_number_of_questions_however_many_shipments(app, make_order, as_user):
+    """One shipment or four, each with events: the same number of SQL statements (no query per shipment)."""
+    from .test_query_counts import queries_for
+    order_id = make_order("ready_to_ship", quantity="400")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    warehouse = as_user("warehouse")
+    path = order_link(app, order_id)
+
+    def one_more():
+        assert new_shipment(warehouse, order_id, line_id, "100").status_code == 303
+        with app.app_context():
+            shipment_id = db.session.scalar(db.select(Shipment.id).where(Shipment.order_id == order_id)
+                                            .order_by(Shipment.id.desc()))
+        packed(app, warehouse, shipment_id)
+        courier = link_path(app, "courier", shipment_id)
+        assert app.test_client().post(courier + "/dispatch", data={"d-note": ""}).status_code == 303
+        app.test_client().post(courier + "/events", data={"e-kind": "in_transit", "e-place": "Wuxi"})
+
+    one_more()
+    few, _page = queries_for(app, app.test_client(), path)
+    for _ in range(3):
+        one_more()
+    many, page = queries_for(app, app.test_client(), path)
+    assert page.count("Wuxi") == 4
+    assert many == few, (few, many)

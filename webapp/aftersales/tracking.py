@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
 from .. import links, qr, signals
 from ..audit import AuditEvent
@@ -23,7 +24,7 @@ from ..notify import register_filter, register_footer
 from ..orders import lifecycle as order_lifecycle
 from ..production import WorkOrder
 from ..quality import Inspection
-from ..shipping import ReturnCase, Shipment, transit
+from ..shipping import ReturnCase, Shipment, ShipmentLine, transit
 from ..wallclock import utcnow
 from .models import NOTICE_KINDS, NotificationPreference, Survey, Ticket
 
@@ -124,13 +125,23 @@ def eta_change(order) -> dict | None:
 
 def shipment_rows(order) -> list[dict]:
     """Each shipment with what the customer may see: carrier, tracking number, its expected date, its
-    transit events, where to sign (while it is on the way) and the PDF of what they signed."""
+    transit events, where to sign (while it is on the way) and the PDF of what they signed. A fixed
+    number of queries however many shipments the order has."""
     shipments = db.session.scalars(db.select(Shipment).where(Shipment.order_id == order.id)
+                                   .options(selectinload(Shipment.lines).joinedload(ShipmentLine.order_line),
+                                            selectinload(Shipment.receipt))
                                    .order_by(Shipment.id)).all()
-    events = transit.events_of([s.id for s in shipments])
+    ids = [s.id for s in shipments]
+    events = transit.events_of(ids)
+    newest = {}  # the newest receipt link of each shipment (live, used or replaced)
+    if ids:
+        for link in db.session.scalars(db.select(links.AccessLink).where(
+                links.AccessLink.purpose == "delivery_receipt", links.AccessLink.object_id.in_(ids))
+                .order_by(links.AccessLink.id)):
+            newest[link.object_id] = link
     rows = []
     for shipment in shipments:
-        receipt_link = _newest_link("delivery_receipt", shipment.id)
+        receipt_link = newest.get(shipment.id)
         rows.append({
             "shipment": shipment, "events": events[shipment.id],
             "sign_url": receipt_link.url if receipt_link is not None and receipt_link.is_live
@@ -138,12 +149,6 @@ def shipment_rows(order) -> list[dict]:
             "receipt_token": receipt_link.token if receipt_link is not None and shipment.receipt is not None else None,
         })
     return rows
-
-
-def _newest_link(purpose: str, object_id: int):
-    return db.session.scalars(db.select(links.AccessLink).where(
-        links.AccessLink.purpose == purpose, links.AccessLink.object_id == object_id)
-        .order_by(links.AccessLink.id.desc()).limit(1)).first()
 
 
 def countersign_token(order) -> str | None:
