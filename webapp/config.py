@@ -70,13 +70,23 @@ class Defaults:
     # The session cookie is Secure on every HTTPS request anyway (webapp/https.py); True also marks it
     # Secure on plain HTTP, which then cannot log in.
     SESSION_COOKIE_SECURE = False
+    # Carrier tracking (webapp/shipping/tracking.py): off unless the firm's account with the tracking
+    # service is set. 快递100's real-time query: its URL, the account's key and customer id; how long
+    # one query may take; how often the worker asks about shipments on the way (minutes).
+    KUAIDI100_URL = "https://poll.kuaidi100.com/poll/query.do"
+    KUAIDI100_KEY = None
+    KUAIDI100_CUSTOMER = None
+    TRACKING_TIMEOUT_SECONDS = 10
+    # The customer's order page (aftersales/tracking.py) stays online this many days after the order
+    # is closed or cancelled.
+    TRACK_LINK_DAYS_AFTER_CLOSE = 180
 
 
 ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
     "SESSION_COOKIE_SECURE", "LOCAL_CA",
-    "HUEY_URL", "REDIS_URL",
+    "HUEY_URL", "REDIS_URL", "KUAIDI100_URL", "KUAIDI100_KEY", "KUAIDI100_CUSTOMER",
 )
 BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE", "LOCAL_CA")
 INTEGER_KEYS = ("TRUSTED_PROXIES",)

@@ -569,6 +569,14 @@ class Firm:
             shipping.dispatch(shipment, [], "自提", warehouse)
         return shipment
 
+    def transit(self, shipment, steps):
+        """The courier taps what happens on the way: [(days ago, clock, kind, place, reason)]; yields
+        the times (a failed attempt carries its reason)."""
+        from .shipping import transit
+        for day, clock, kind, place, reason in steps:
+            yield self.at(day, clock)
+            transit.add_event(shipment, kind, "courier", reason=reason, place=place)
+
     def receive(self, shipment, day: int, clock="14:20", problems=None, photos=()):
         """The customer signs for the shipment on the receipt link: every line in good order, or
         {line position: (received, condition, note)}. Yields the time; returns the receipt."""
@@ -758,7 +766,12 @@ def story_delivered_damaged(f: Firm):
     second = production.split(job, Decimal("1000"), f.people["zhang.wei"])
     yield from f.make(job, [(17, "520", "3"), (16, "480", "2")], materials=18)
     first = yield from f.ship(order, {1: "1000"}, 14, batch="B2611", freight="1500")
+    yield from f.transit(first, [(14, "17:30", "picked_up", "苏州工业园区", ""),
+                                 (13, "08:20", "in_transit", "上海浦东分拨中心", ""),
+                                 (13, "16:45", "attempt_failed", "上海市闵行区", "nobody_home"),
+                                 (12, "09:30", "in_transit", "上海市闵行区", "")])
     yield from f.make(second, [(13, "510", "2"), (12, "490", "1")], worker="lin.dw")
+    yield from f.transit(first, [(12, "10:35", "delivered", "上海市闵行区", "")])
     yield from f.receive(first, 12, clock="10:40")
     bracket = next(w for w in order.work_orders if w.order_line_id == order.lines[1].id)
     yield from f.make(bracket, [(11, "1200", "5")])
@@ -789,9 +802,11 @@ def story_shipped(f: Firm):
     ticket = aftersales.open_ticket(order, "3.1 certificates for batch 2",
                                     "Please include EN 10204 3.1 material certificates with the second batch.",
                                     customer_name="Klaus Weber")
-    yield from f.ship(order, {1: "800"}, 2, batch="B2611B", carrier="DHL Express", freight="1700")
+    last = yield from f.ship(order, {1: "800"}, 2, batch="B2611B", carrier="DHL Express", freight="1700")
     yield f.at(2, "16:00")
     aftersales.respond(ticket, "Certificates are in the box and attached to the shipping mail.", p["wu.ting"])
+    yield from f.transit(last, [(2, "16:30", "picked_up", "Suzhou", ""), (1, "07:50", "in_transit", "Shanghai PVG hub", ""),
+                                (1, "12:10", "in_transit", "Frankfurt FRA", "")])
 
 
 def story_ready_to_ship(f: Firm):

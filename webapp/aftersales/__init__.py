@@ -34,12 +34,21 @@ DOMAIN = register(Domain(
     },
     events_saying_state=frozenset({"ticket.respond", "ticket.confirm", "follow_up.record", "survey.answer"}),
     story=_story,
+    # The order confirmation and the delivery note print the QR of the customer's order page.
+    page_context={"order_confirmation": lambda order: _tracking().qr_context(order),
+                  "delivery_note": lambda shipment: _tracking().qr_context(getattr(shipment, "order", None))},
 ))
+
+
+def _tracking():
+    from . import tracking
+    return tracking
 
 
 def init_app(app) -> None:
     """Attach the after-sales pages."""
-    from . import models, signals, views  # noqa: F401  (routes, tables, what it does on delivery)
+    from . import models, signals, tracking, views  # noqa: F401  (routes, tables, what it does on delivery;
+    # the order page's link in every customer mail)
     app.register_blueprint(bp)
 
 

@@ -1,7 +1,7 @@
 """After-sales forms: the follow-up call, tickets and answers, the customer's survey."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import options
@@ -51,3 +51,13 @@ class SurveyForm(FlaskForm):
     delivery_timeliness = _rating(_l("Was the delivery on time?"))
     service_quality = _rating(_l("How good was our service?"))
     suggestions = TextAreaField(_l("Suggestions"), validators=[Length(max=4000)])
+
+
+class NoticesForm(FlaskForm):
+    """Which mails about their order the customer's contact wants (aftersales/tracking.py NOTICE_LABELS)."""
+
+    eta = BooleanField(_l("A new expected date"))
+    shipped = BooleanField(_l("A shipment has left"))
+    delayed = BooleanField(_l("A delivery attempt failed"))
+    delivered = BooleanField(_l("A shipment was delivered"))
+    ticket = BooleanField(_l("We answered your question"))

@@ -1,7 +1,7 @@
 """Follow-up calls, tickets with their messages, and satisfaction surveys."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
@@ -114,3 +114,31 @@ class Survey(db.Model):
         if any(v is None for v in values):
             return None
         return sum(values) / len(values)
+
+
+# What a customer contact may be told about their order, and the notify events of each.
+NOTICE_KINDS = {
+    "eta": ("order.eta_changed",),
+    "shipped": ("shipment.dispatched",),
+    "delayed": ("shipment.attempt_failed",),
+    "delivered": ("shipment.arrived",),
+    "ticket": ("ticket.answered",),
+}
+
+
+class NotificationPreference(db.Model):
+    """What one customer contact (an e-mail address of the customer) chose not to be told; chosen on
+    the order's page for the customer, without an account. No row: they are told everything."""
+
+    __table_args__ = (UniqueConstraint("customer_id", "email", name="uq_notification_preference_contact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    email: Mapped[str] = mapped_column(String(200))  # lower-case
+    muted: Mapped[str] = mapped_column(String(200), default="")  # NOTICE_KINDS keys, comma-separated
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def muted_kinds(self) -> set[str]:
+        """The kinds of news this contact does not want."""
+        return {kind for kind in self.muted.split(",") if kind in NOTICE_KINDS}

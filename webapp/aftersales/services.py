@@ -180,9 +180,10 @@ def answer_survey(survey: Survey, ratings: dict[str, int], suggestions: str) -> 
 # --- helpers -----------------------------------------------------------------------------------
 
 def service_link(order) -> links.AccessLink:
-    """The customer's live after-sales link for the order, issued if there is none."""
-    return links.current("order_service", order.id) or links.issue(
-        "order_service", order.id, days=SERVICE_LINK_DAYS)
+    """The customer's live order link (their page for the order: aftersales/tracking.py), issued if
+    there is none."""
+    from .tracking import track_link
+    return track_link(order)
 
 
 def customer_email(order) -> str:

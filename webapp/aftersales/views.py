@@ -15,9 +15,9 @@ from ..orders import scope_orders
 from ..orders import Order
 from ..permissions import can, requires
 from ..statemachine import N_, TransitionError
-from . import bp, lifecycle, services
+from . import bp, lifecycle, services, tracking
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
-from .forms import CustomerTicketForm, FollowUpForm, MessageForm, SurveyForm, TicketForm
+from .forms import CustomerTicketForm, FollowUpForm, MessageForm, NoticesForm, SurveyForm, TicketForm
 from .models import RATINGS, FollowUp, Survey, Ticket
 
 
@@ -121,7 +121,7 @@ def service_link(order_id: int):
     item = get_order(order_id, "link.manage")
     if not services.can_have_tickets(item):
         raise TransitionError(409, N_("After-sales links are issued only for approved orders."))
-    links.issue("order_service", item.id, days=services.SERVICE_LINK_DAYS)
+    links.issue("order_service", item.id, days=tracking.TRACK_LINK_DAYS)
     flash(_("New customer link issued; the previous one no longer works."))
     return see_other(url_for("aftersales.order", order_id=item.id))
 
@@ -174,24 +174,60 @@ def open_customer_link(link: links.AccessLink):
 
 
 def _service_order(link: links.AccessLink) -> Order:
-    """The order an after-sales link is for (404 for another purpose or an unapproved order)."""
+    """The order a customer's order link is for (404 for another purpose, an unapproved order, or
+    the set time after the order closed)."""
     if link.purpose != "order_service":
         abort(404)
     order = load(Order, link.object_id, None)
-    if not services.can_have_tickets(order):
+    if not tracking.has_page(order) or tracking.link_ended(order):
         abort(404)
     return order
 
 
 def _service_page(link, order: Order, ticket_form=None, reply_forms=None, status=200):
-    """The customer's after-sales page: their tickets with our answers, and a form for a new one."""
+    """The order's page for the customer: where it stands, its shipments and their way, what they
+    signed, the inspection reports, their tickets with our answers and a form for a new one."""
     tickets = db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id)
                                  .options(selectinload(Ticket.messages)).order_by(Ticket.id.desc())).all()
     reply_forms = reply_forms or {}
-    return render("aftersales/service.html", link=link, order=order, tickets=tickets,
+    return render("aftersales/track.html", link=link, order=order, tickets=tickets,
                   ticket_form=ticket_form or CustomerTicketForm(prefix="t"),
                   reply_forms={t.id: reply_forms.get(t.id) or MessageForm(prefix=f"r{t.id}") for t in tickets},
-                  ticket_labels=lifecycle.TICKET_LABELS, status_code=status)
+                  ticket_labels=lifecycle.TICKET_LABELS, status_code=status,
+                  **tracking.page_context(order, tickets))
+
+
+@bp.get("/c/<token>/notices")
+def customer_notices(token: str):
+    """What the customer's contact chooses to be told by mail about their order."""
+    link = links.resolve(token)
+    order = _service_order(link)
+    return _notices_page(link, order)
+
+
+def _notices_page(link, order: Order, form=None, status=200):
+    row = tracking.preference(order.customer_id, tracking.contact_email(order))
+    muted = row.muted_kinds if row is not None else set()
+    if form is None:
+        form = NoticesForm(formdata=None, data={kind: kind not in muted for kind in tracking.NOTICE_LABELS})
+    return render("aftersales/notices.html", link=link, order=order, form=form, email=tracking.contact_email(order),
+                  labels=tracking.NOTICE_LABELS, status_code=status)
+
+
+@bp.post("/c/<token>/notices")
+def save_customer_notices(token: str):
+    """Store the contact's choice of mails (every box unticked: no news mail; the signing and
+    document mails still come)."""
+    link = links.resolve(token)
+    order = _service_order(link)
+    form = NoticesForm()
+    if not form.validate_on_submit():
+        return _notices_page(link, order, form, status=422)
+    if not tracking.contact_email(order):
+        abort(409)
+    tracking.save_preference(order, {kind for kind in tracking.NOTICE_LABELS if getattr(form, kind).data})
+    flash(_("Your choice is saved."))
+    return see_other(url_for("public.open_link", token=token))
 
 
 def _customer_ticket(order: Order, ticket_id: int) -> Ticket:

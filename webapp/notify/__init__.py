@@ -53,6 +53,12 @@ Channel = Callable[[str, list[Recipient], dict, Callable[[Recipient], Notice]], 
 
 MESSAGES: dict[str, Renderer] = {}
 CHANNELS: dict[str, Channel] = {}
+# What domains add to every event without the notifying domain knowing (the customer's choices and
+# their order page's link, aftersales/tracking.py): a filter(event, recipient, context) answering
+# False leaves that recipient out; a footer(event, recipient, context, body) gives text to add to
+# the message's body (in the recipient's language), or None.
+FILTERS: dict[str, Callable[[str, Recipient, dict], bool]] = {}
+FOOTERS: dict[str, Callable[[str, Recipient, dict, str], str | None]] = {}
 
 
 def message(event: str):
@@ -70,6 +76,16 @@ def register_channel(name: str, channel: Channel) -> None:
     CHANNELS[name] = channel
 
 
+def register_filter(name: str, keep: Callable[[str, Recipient, dict], bool]) -> None:
+    """Add a filter that may leave a recipient of an event out (by name: registering again replaces it)."""
+    FILTERS[name] = keep
+
+
+def register_footer(name: str, footer: Callable[[str, Recipient, dict, str], str | None]) -> None:
+    """Add text to messages (by name: registering again replaces it)."""
+    FOOTERS[name] = footer
+
+
 def unregister_channel(name: str) -> None:
     """Remove a channel (tests, or a channel switched off)."""
     CHANNELS.pop(name, None)
@@ -79,10 +95,16 @@ def notify(event: str, recipients: list[Recipient], **context) -> None:
     """Announce an event to recipients through every channel. An event without a declared
     message is a programming error (KeyError), not a silent no-op."""
     render = MESSAGES[event]
+    recipients = [r for r in recipients if all(keep(event, r, context) for keep in list(FILTERS.values()))]
 
     def render_for(recipient: Recipient) -> Notice:
         with force_locale(recipient.locale or "zh"):
-            return render(**context)
+            notice = render(**context)
+            for footer in list(FOOTERS.values()):
+                extra = footer(event, recipient, context, notice.body)
+                if extra:
+                    notice.body = notice.body.rstrip("\n") + "\n\n" + extra + "\n"
+            return notice
 
     for channel in list(CHANNELS.values()):
         channel(event, recipients, context, render_for)

@@ -188,6 +188,8 @@ def detail_context(order: Order, *, notes: list | None = None, keep_typed: bool 
                        for name in REASON_REQUIRED},
         "notes": notes or [],
         "link": links.current("order_countersign", order.id),
+        # The customer's page for the order (after-sales keeps it; its link is issued at countersignature).
+        "tracking_link": links.current("order_service", order.id) if order.number else None,
         "signature": db.session.scalar(db.select(Countersignature).where(
             Countersignature.order_id == order.id).order_by(Countersignature.id.desc()).limit(1)),
         "amendments": db.session.scalars(db.select(OrderAmendment).where(
@@ -446,7 +448,8 @@ def confirmation(order_id: int):
         signature = None  # the newest version is not countersigned yet: do not show an older signature
     terms = json.loads(signature.terms_json) if signature else order.terms()
     return render("orders/confirmation.html", order=order, signature=signature, terms=terms,
-                  signature_svg=Markup(signature.signature_svg) if signature else None)
+                  signature_svg=Markup(signature.signature_svg) if signature else None,
+                  **registry.page_context("order_confirmation", order))  # the customer's order page QR
 
 
 @bp.get("/<int:order_id>/timeline")

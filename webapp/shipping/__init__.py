@@ -100,6 +100,7 @@ DOMAIN = register(Domain(
         "shipment.created": N_("Shipment created"),
         "shipment.line_checked": N_("Packing-list line checked"),
         "shipment.problem": N_("Courier reported a problem"),
+        "shipment.event": N_("Transit event"),
         "return.opened": N_("Return case opened"),
         "return.started": N_("Return case started"),
         "return.closed": N_("Return case closed"),
@@ -120,7 +121,8 @@ DOMAIN = register(Domain(
 
 def init_app(app) -> None:
     """Attach the shipping pages and the delivery notes' PDF copies."""
-    from . import copy_link, models, views  # noqa: F401  (routes, tables; documents adds the PDF copy's route)
+    from . import copy_link, models, tracking, views  # noqa: F401  (routes, tables, the carriers' poll task;
+    # documents adds the PDF copy's route)
     app.register_blueprint(bp)
 
 
@@ -135,6 +137,8 @@ _PUBLIC = {
     "DeliveryReceipt": "models",
     "delivery_evidence": "story",
     "receipt_for": "copy_link",
+    "ShipmentEvent": "models",
+    "transit": "transit",
 }
 __all__ = ["bp", "DOMAIN", "init_app", "return_reason", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

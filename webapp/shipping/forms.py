@@ -2,13 +2,32 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, DateField, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FormField, HiddenField, SelectField, StringField,
+                     TextAreaField)
 from wtforms import Form
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import DecimalText, InputInPageOrder, LineTable, OfflineForm, input_number, options
 from ..orders import METHOD_CHOICES
 from .lifecycle import RETURN_OUTCOMES
+
+# Transit events (transit.py): what happened, why a delivery attempt failed, who told it.
+KIND_LABELS = {
+    "picked_up": _l("Picked up"),
+    "in_transit": _l("In transit"),
+    "attempt_failed": _l("Delivery attempt failed"),
+    "delivered": _l("Handed over"),  # delivered; the customer's signature is the receipt
+    "other": _l("Other"),
+}
+REASON_LABELS = {
+    "nobody_home": _l("Nobody there to receive it"),
+    "address_wrong": _l("Address wrong or incomplete"),
+    "refused": _l("Refused by the receiver"),
+    "closed": _l("Closed (holiday, after hours)"),
+    "phone_unanswered": _l("Receiver's phone not answered"),
+    "other": _l("Other reason"),
+}
+SOURCE_LABELS = {"courier": _l("Courier"), "staff": _l("Our staff"), "carrier": _l("Carrier tracking")}
 
 CONDITION_CHOICES = [("ok", _l("In good order")), ("damaged", _l("Damaged")), ("missing", _l("Missing"))]
 
@@ -98,3 +117,29 @@ def shipment_form(order) -> ShipmentForm:
     """The new-shipment form for order: a quantity and a batch field per order line."""
     rows = [(line.id, None) for line in order.lines]
     return ShipmentForm(qty=rows, batch=rows)
+
+
+class EventForm(OfflineForm):
+    """A transit event from the courier's link or the shipment page: what happened (the button
+    pressed), why a delivery attempt failed, where, a note. nonce makes a form sent twice one event."""
+
+    kind = HiddenField()
+    reason = SelectField(_l("Why did it fail?"), choices=[], validate_choice=False)
+    place = StringField(_l("Where (optional)"), filters=[lambda value: (value or "").strip()[:200]])
+    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=2000)])
+    nonce = HiddenField(filters=[lambda value: (value or "").strip()[:40]])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason.choices = [("", _l("Choose a reason"))] + list(REASON_LABELS.items())
+
+
+class StaffEventForm(EventForm):
+    """A transit event added by staff: they pick the kind and may give the time it happened."""
+
+    kind = SelectField(_l("What happened"), choices=[], validate_choice=False)
+    occurred_at = DateTimeLocalField(_l("When (empty: now)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = list(KIND_LABELS.items())

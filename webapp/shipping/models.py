@@ -3,7 +3,7 @@ return cases."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Quantity, UTCDateTime
@@ -127,3 +127,34 @@ class ReturnCase(db.Model):
     shipment = relationship("Shipment")
     order = relationship("Order")
     closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+
+EVENT_KINDS = ("picked_up", "in_transit", "attempt_failed", "delivered", "other")
+EVENT_SOURCES = ("courier", "staff", "carrier")
+# Why a delivery attempt failed: the courier picks one (a note says more).
+ATTEMPT_REASONS = ("nobody_home", "address_wrong", "refused", "closed", "phone_unanswered", "other")
+
+
+class ShipmentEvent(db.Model):
+    """One thing that happened to a shipment on its way (picked up, in transit, a failed delivery
+    attempt with its reason, delivered), told by the courier's link, by staff or by a carrier's
+    tracking service. dedupe_key makes a replayed courier post or a carrier event polled again one
+    row, not two."""
+
+    __table_args__ = (UniqueConstraint("shipment_id", "dedupe_key", name="uq_shipment_event_dedupe"),
+                      Index("ix_shipment_event_shipment_occurred", "shipment_id", "occurred_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # EVENT_KINDS
+    reason: Mapped[str] = mapped_column(String(20), default="", server_default="")  # ATTEMPT_REASONS
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's or the carrier's time
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    place: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str] = mapped_column(String(10))  # EVENT_SOURCES
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # staff who added it
+    dedupe_key: Mapped[str | None] = mapped_column(String(80))
+
+    shipment: Mapped[Shipment] = relationship()
+    user = relationship("User")

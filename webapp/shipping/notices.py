@@ -1,5 +1,5 @@
 """The messages shipping sends (notify events), in the recipient's language."""
-from flask_babel import format_date
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from ..notify import Notice, message
@@ -20,3 +20,31 @@ def shipment_dispatched(order, shipment, link) -> Notice:
     if shipment.eta is not None:  # a date in the customer's language, as they write dates
         body += "\n" + _("Expected arrival: %(date)s", date=format_date(shipment.eta, "long")) + "\n"
     return Notice(_("Shipment %(number)s is on its way", number=shipment.number), body)
+
+
+@message("shipment.attempt_failed")
+def attempt_failed(order, shipment, transit_event) -> Notice:
+    """To the customer: the carrier could not deliver, why, and that it comes again."""
+    from .forms import REASON_LABELS
+    event = transit_event
+    reason = str(REASON_LABELS.get(event.reason, REASON_LABELS["other"]))
+    body = _("Hello,\n\nShipment %(number)s of order %(order)s could not be delivered on %(date)s.\n"
+             "Reason: %(reason)s\n", number=shipment.number, order=order.number,
+             date=format_datetime(event.occurred_at, "short"), reason=reason)
+    if event.note:
+        body += event.note + "\n"
+    body += "\n" + _("We will try again. If you want to agree a time or place, please call or write to us.") + "\n"
+    return Notice(_("Shipment %(number)s: delivery attempt failed", number=shipment.number), body)
+
+
+@message("shipment.arrived")
+def shipment_arrived(order, shipment, transit_event) -> Notice:
+    """To the customer: the shipment was delivered; where to sign for it if not signed yet."""
+    from .. import links
+    event = transit_event
+    body = _("Hello,\n\nShipment %(number)s of order %(order)s was delivered on %(date)s.\n",
+             number=shipment.number, order=order.number, date=format_datetime(event.occurred_at, "short"))
+    link = links.current("delivery_receipt", shipment.id) if shipment.receipt is None else None
+    if link is not None:
+        body += "\n" + _("Please check it and sign for it here:\n\n%(url)s\n", url=link.url)
+    return Notice(_("Shipment %(number)s was delivered", number=shipment.number), body)

@@ -1,13 +1,17 @@
 """Shipments: the warehouse's pages, the courier's link and the customer's receipt."""
+import uuid
+from datetime import timezone
+
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import links
+from .. import links, registry
 from ..contacts import Contact, order_contact
 from ..extensions import db
+from ..i18n import firm_zone
 from ..forms import NumberError, input_number, parse_decimal
 from ..htmx import is_partial, render, see_other
 from ..orders import lifecycle as order_lifecycle
@@ -29,8 +33,9 @@ from ..sync import offline_capable
 from ..uploads import UploadError
 from . import bp, lifecycle, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
-from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReturnCloseForm, ReturnStartForm, receipt_form,
-                    shipment_form)
+from . import transit
+from .forms import (CONDITION_CHOICES, DispatchForm, EventForm, ProblemForm, ReturnCloseForm, ReturnStartForm,
+                    StaffEventForm, receipt_form, shipment_form)
 from .models import ReturnCase, Shipment, ShipmentLine
 
 
@@ -128,7 +133,7 @@ def detail(shipment_id: int):
     return render("shipping/detail.html", **_detail_context(shipment))
 
 
-def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None) -> dict:
+def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None, event_form=None) -> dict:
     receipt = shipment.receipt
     returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.shipment_id == shipment.id)
                                  .order_by(ReturnCase.id)).all()
@@ -148,7 +153,18 @@ def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None) ->
                         for case in returns},
         "return_labels": lifecycle.RETURN_LABELS, "return_outcomes": lifecycle.RETURN_OUTCOMES,
         "conditions": dict(CONDITION_CHOICES),
+        **_transit_context(shipment, event_form),
     }
+
+
+def _transit_context(shipment: Shipment, form=None) -> dict:
+    """The shipment's transit events and the form that adds one (a fresh nonce: a form sent twice is one event)."""
+    if form is None:
+        form = StaffEventForm(prefix="e", formdata=None)
+        form.nonce.data = uuid.uuid4().hex
+    return {"events": transit.events_of([shipment.id])[shipment.id], "event_form": form,
+            "event_kinds": transit.KIND_LABELS, "event_reasons": transit.REASON_LABELS,
+            "event_sources": transit.SOURCE_LABELS}
 
 
 def _problems(shipment: Shipment) -> dict:
@@ -204,6 +220,37 @@ def dispatch(shipment_id: int):
     return see_other(url_for("shipping.detail", shipment_id=shipment.id))
 
 
+@bp.post("/shipping/<int:shipment_id>/events")
+@login_required
+def add_event(shipment_id: int):
+    """Staff add a transit event (what the carrier said on the phone, a failed attempt and why)."""
+    shipment = get_shipment(shipment_id, "shipment.manage")
+    form = StaffEventForm(prefix="e")
+    valid = form.validate_on_submit()
+    error = _event_error(form) if valid else None
+    if not valid or error:
+        if error:
+            form.reason.errors = [error]
+        return render("shipping/detail.html", status_code=422, **_detail_context(shipment, event_form=form))
+    occurred_at = None
+    if form.occurred_at.data is not None:  # typed in the firm's local time
+        occurred_at = form.occurred_at.data.replace(tzinfo=firm_zone()).astimezone(timezone.utc)
+    transit.add_event(shipment, form.kind.data, "staff", occurred_at=occurred_at, reason=form.reason.data or "",
+                      place=form.place.data or "", note=(form.note.data or "").strip(), user=current_user,
+                      dedupe_key=f"form:{form.nonce.data}:{form.kind.data}" if form.nonce.data else None)
+    flash(_("Transit event added."))
+    return see_other(url_for("shipping.detail", shipment_id=shipment.id))
+
+
+def _event_error(form) -> str | None:
+    """Why an event form cannot be recorded (a kind we do not know, a failed attempt without its reason)."""
+    if form.kind.data not in transit.KIND_LABELS:
+        return _("Choose what happened.")
+    if form.kind.data == "attempt_failed" and form.reason.data not in transit.REASON_LABELS:
+        return _("Choose why the delivery attempt failed.")
+    return None
+
+
 def _roll_back() -> None:
     """A refused photo: nothing of the request is kept (the form is shown again with the message)."""
     g.rollback = True
@@ -217,7 +264,9 @@ def receipt(shipment_id: int):
     shipment = get_shipment(shipment_id)
     if shipment.receipt is None:
         abort(404)
-    return render("shipping/receipt.html", **_detail_context(shipment))
+    # The QR of the customer's order page (after-sales registers it: registry page_context).
+    return render("shipping/receipt.html", **_detail_context(shipment),
+                  **registry.page_context("delivery_note", shipment))
 
 
 @bp.post("/shipping/returns/<int:case_id>/start")
@@ -264,13 +313,20 @@ def photo(photo_id: int):
 
 def courier_page(link, status=200, **forms):
     """What the courier sees: the shipment's lines and, until it is delivered, who receives it (name,
-    phone, address); no prices and nothing else about the customer."""
+    phone, address); its transit events and big buttons to add one; no prices and nothing else about
+    the customer."""
     shipment = load(Shipment, link.object_id, None)
     keep_offline()
+    event_form = forms.get("event_form")
+    if event_form is None:
+        event_form = EventForm(prefix="e", formdata=None)
+        event_form.nonce.data = uuid.uuid4().hex
     return render("shipping/courier.html", link=link, shipment=shipment, state_labels=lifecycle.STATE_LABELS,
                   contact=courier_contact(shipment),
                   dispatch_form=forms.get("dispatch_form") or DispatchForm(prefix="d"),
-                  problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), status_code=status)
+                  problem_form=forms.get("problem_form") or ProblemForm(prefix="p"), event_form=event_form,
+                  events=transit.events_of([shipment.id])[shipment.id], event_kinds=transit.KIND_LABELS,
+                  event_reasons=transit.REASON_LABELS, status_code=status)
 
 
 def courier_contact(shipment: Shipment) -> Contact | None:
@@ -341,6 +397,34 @@ def courier_problem(token: str):
     form = ProblemForm(prefix="p")
     return _courier_action(token, form, "problem_form", lambda shipment, link, photos: services.report_problem(
         shipment, form.note.data.strip(), photos, courier_link=link), _("Problem reported to the warehouse."))
+
+
+@bp.post("/c/<token>/events")
+@offline_capable(link=True)
+def courier_event(token: str):
+    """The courier tells what happened on the way (picked up, in transit, a failed attempt and why,
+    delivered): one tap, works offline. The shipment is the link's, whatever the form says; an
+    outbox entry sent again is the same event (its Idempotency-Key), and it happened when the phone
+    recorded it, even if it arrives after later ones."""
+    link = _courier_link(token)
+    shipment = load(Shipment, link.object_id, None)
+    form = EventForm(prefix="e")
+    page = lambda: courier_page(link, status=422, event_form=form)  # noqa: E731
+    if not form.validate_on_submit():
+        return Invalid(form, page)
+    error = _event_error(form)
+    if error:
+        form.reason.errors = [error]
+        return Invalid(form, page)
+    if g.get("replay"):
+        key = "idem:" + request.headers.get("Idempotency-Key", "")
+    else:
+        key = f"form:{form.nonce.data}:{form.kind.data}" if form.nonce.data else None
+    transit.add_event(shipment, form.kind.data, "courier", occurred_at=replay.recorded_at(),
+                      reason=form.reason.data or "", place=form.place.data or "",
+                      note=(form.note.data or "").strip(), dedupe_key=key)
+    return Applied(_("Recorded: %(what)s.", what=transit.KIND_LABELS[form.kind.data]),
+                   url_for("public.open_link", token=token), {"id": shipment.id})
 
 
 # --- the customer's receipt -------------------------------------------------------------------------
