@@ -20,3 +20,18 @@ def shipment_dispatched(order, shipment, link) -> Notice:
     if shipment.eta is not None:  # a date in the customer's language, as they write dates
         body += "\n" + _("Expected arrival: %(date)s", date=format_date(shipment.eta, "long")) + "\n"
     return Notice(_("Shipment %(number)s is on its way", number=shipment.number), body)
+
+
+@message("return.overdue")
+def return_overdue(case) -> Notice:
+    """To the step's owner and the managers: a return case's step is past its due time."""
+    from flask import url_for
+
+    from .. import links
+    from ..i18n import firm_zone
+    from .lifecycle import RETURN_LABELS
+    step = _(RETURN_LABELS[case.status])
+    due = (case.step_due_at or case.due_at).astimezone(firm_zone()).strftime("%Y-%m-%d %H:%M")
+    return Notice(_("Order %(number)s: return case overdue (%(step)s, due %(due)s)", number=case.order.number,
+                    step=step, due=due),
+                  links.absolute(url_for("shipping.return_case", case_id=case.id)))
