@@ -38,7 +38,9 @@ class Shipment(db.Model):
     # rows from before the list have it); a replacement for a return case names the case.
     carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carrier.id"), index=True)
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"))
-    return_case_id: Mapped[int | None] = mapped_column(ForeignKey("return_case.id"), index=True)
+    # (The case names its shipment too: this key is made after both tables, and lets go when a case goes.)
+    return_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("return_case.id", use_alter=True, ondelete="SET NULL"), index=True)
 
     order = relationship("Order", back_populates="shipments")
     carrier_row = relationship("Carrier")

@@ -24,8 +24,9 @@ def shipment_dispatched(order, shipment, link) -> Notice:
 
 @message("return.overdue")
 def return_overdue(case) -> Notice:
-    """To the step's owner and the managers: a return case's step is past its due time."""
-    from flask import url_for
+    """To the step's owner and the managers: a return case's step is past its due time (sent by the
+    worker, outside any request: the case's path is built from the app's URL map)."""
+    from flask import current_app
 
     from .. import links
     from ..i18n import firm_zone
@@ -34,4 +35,5 @@ def return_overdue(case) -> Notice:
     due = (case.step_due_at or case.due_at).astimezone(firm_zone()).strftime("%Y-%m-%d %H:%M")
     return Notice(_("Order %(number)s: return case overdue (%(step)s, due %(due)s)", number=case.order.number,
                     step=step, due=due),
-                  links.absolute(url_for("shipping.return_case", case_id=case.id)))
+                  links.absolute(current_app.url_map.bind("localhost").build("shipping.return_case",
+                                                                              {"case_id": case.id})))

@@ -127,7 +127,8 @@ def upgrade():
         batch_op.add_column(sa.Column('return_case_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_shipment_carrier_id'), ['carrier_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_return_case_id'), ['return_case_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_shipment_return_case_id_return_case'), 'return_case', ['return_case_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_shipment_return_case_id_return_case'), 'return_case', ['return_case_id'], ['id'],
+                                    ondelete='SET NULL')
         batch_op.create_foreign_key(batch_op.f('fk_shipment_carrier_id_carrier'), 'carrier', ['carrier_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_shipment_vehicle_id_vehicle'), 'vehicle', ['vehicle_id'], ['id'])
 
