@@ -135,8 +135,8 @@ class CarrierPickForm(FlaskForm):
     carrier = StringField(_l("Other carrier (typed)"), filters=[_strip], validators=[Optional(), Length(max=100)])
     tracking_no = StringField(_l("Tracking number"), filters=[_strip], validators=[Optional(), Length(max=100)])
     pickup_on = DateField(_l("Pickup date"), validators=[Optional()])
-    pickup_from = TimeField(_l("From"), validators=[Optional()])
-    pickup_to = TimeField(_l("To"), validators=[Optional()])
+    pickup_from = TimeField(_l("Window starts"), validators=[Optional()])
+    pickup_to = TimeField(_l("Window ends"), validators=[Optional()])
 
 
 class CollectionForm(FlaskForm):
@@ -145,8 +145,8 @@ class CollectionForm(FlaskForm):
     carrier_pick = SelectField(_l("Carrier or own vehicle"), choices=[], validate_choice=False)
     tracking_no = StringField(_l("Tracking number"), filters=[_strip], validators=[Optional(), Length(max=100)])
     on_date = DateField(_l("Pickup date"), validators=[DataRequired(message=_l("Choose the pickup date."))])
-    window_from = TimeField(_l("From"), validators=[DataRequired(message=_l("Enter when the window starts."))])
-    window_to = TimeField(_l("To"), validators=[DataRequired(message=_l("Enter when the window ends."))])
+    window_from = TimeField(_l("Window starts"), validators=[DataRequired(message=_l("Enter when the window starts."))])
+    window_to = TimeField(_l("Window ends"), validators=[DataRequired(message=_l("Enter when the window ends."))])
     note = TextAreaField(_l("Note for the courier"), validators=[Length(max=1000)])
 
 
