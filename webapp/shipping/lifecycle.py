@@ -49,6 +49,16 @@ RETURN_LABELS = {"open": N_("Not started"), "started": N_("Started"), "collectin
                  "collected": N_("Goods collected"), "inspected": N_("Inspected"),
                  "replacing": N_("Replacement on its way"), "closed": N_("Closed")}
 
+# What a case's next step is, in words (its page and My work).
+RETURN_NEXT_STEP = {
+    "open": N_("Start the return"),
+    "started": N_("Return: book the collection, or decide"),
+    "collecting": N_("Return: goods to be collected"),
+    "collected": N_("Return: inspect the goods on arrival"),
+    "inspected": N_("Return: replace, repair, credit or refuse"),
+    "replacing": N_("Return: replacement to be delivered"),
+}
+
 # How a return case ended.
 RETURN_OUTCOMES = {
     "replaced": N_("Replaced"),

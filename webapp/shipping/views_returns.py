@@ -44,7 +44,7 @@ def _context(case: ReturnCase, **given) -> dict:
     lines = {sline.order_line_id: sline for sline in case.shipment.lines}
     return {
         "case": case, "shipment": case.shipment, "order": case.order, "problems": returns.problem_lines(case),
-        "labels": lifecycle.RETURN_LABELS, "outcomes": lifecycle.RETURN_OUTCOMES,
+        "labels": lifecycle.RETURN_LABELS, "outcomes": lifecycle.RETURN_OUTCOMES, "next_step": lifecycle.RETURN_NEXT_STEP,
         "conditions": dict(CONDITION_CHOICES), "cost_kinds": dict(COST_KIND_CHOICES),
         "pickup": returns.collection(case), "who_label": carriers.who_label,
         "courier_link": links.current("return_pickup", case.id) if case.status == "collecting" else None,

@@ -9,7 +9,7 @@ from .. import clocks
 from ..extensions import db
 from ..orders import Order
 from ..orders import numbered_under, order_customer, order_item, orders_in, orders_list_url
-from . import DOMAIN
+from . import DOMAIN, lifecycle
 from ..work_items import DUE_DEADLINE, DUE_DELIVERY, DUE_ETA, DUE_PLANNED, WorkItem, work_item
 from .models import DeliveryReceipt, Pickup, ReceiptLine, ReturnCase, Shipment, ShipmentLine
 from .services import return_reason
@@ -94,20 +94,14 @@ def _pickups_due(user):
             .order_by(Pickup.on_date, Pickup.window_from, Pickup.id))
 
 
-# What the next step of a started case is, in words for My work.
-NEXT_STEP = {
-    "started": lazy_gettext("Return: book the collection, or decide"),
-    "collecting": lazy_gettext("Return: goods to be collected"),
-    "collected": lazy_gettext("Return: inspect the goods on arrival"),
-    "inspected": lazy_gettext("Return: replace, repair, credit or refuse"),
-    "replacing": lazy_gettext("Return: replacement to be delivered"),
-}
+# The later steps of a started case, in words for My work (lifecycle.RETURN_NEXT_STEP).
+NEXT_STEP = {status: words for status, words in lifecycle.RETURN_NEXT_STEP.items() if status != "open"}
 
 
 def case_step_item(row, user) -> WorkItem:
     """A started return case's next step, due by its clock."""
     case, order = row
-    return order_item(str(NEXT_STEP[case.status]), order, url_for("shipping.return_case", case_id=case.id),
+    return order_item(_(NEXT_STEP[case.status]), order, url_for("shipping.return_case", case_id=case.id),
                       case.started_at or case.opened_at, due=case.step_due_at or case.due_at, due_kind=DUE_DEADLINE,
                       detail=case.step_owner.name if case.step_owner else "")
 
