@@ -79,6 +79,11 @@ def test_an_exchange_from_damage_to_the_replacement_delivered(app, damaged_case,
     page = text_of(courier.get(path))
     assert "BRK-1" in page and "1,200" in page and "Ring the bell at gate 2" in page
     assert "¥" not in page and "10.00" not in page and "CNY" not in page  # no prices for the courier
+    # the return's link opens nothing else: not the shipment's courier actions, not its receipt
+    assert courier.post(path + "/dispatch", data={"d-note": "x"}).status_code == 404
+    assert courier.get(path + "/receipt").status_code == 404
+    assert courier.get(link_path(app, "courier", shipment_id)[:-4] + "AAAA").status_code == 404
+    assert app.test_client().post(link_path(app, "courier", shipment_id) + "/collected").status_code == 404
     assert courier.post(path + "/collected", data={"cd-note": "2 cartons"}).status_code == 303
     assert courier.post(path + "/collected", data={"cd-note": "again"}).status_code == 409  # done once
     case = get(app, ReturnCase, case_id)
