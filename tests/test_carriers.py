@@ -63,8 +63,8 @@ def test_the_list_of_carriers_and_vehicles_is_kept_by_the_warehouse(app, as_user
     for bad in (str(clerk), "9" * 20, "abc", "-1"):
         response = warehouse.post("/shipping/vehicles/new", data={**vehicle, "nv-plate": "粤B·99999", "nv-driver": bad})
         assert response.status_code == 422 and "Choose a courier" in text_of(response), bad
-    assert warehouse.post("/shipping/vehicles/new", data={"nv-plate": "粤B·55555", "nv-driver": "",
-                                                          "nv-driver_name": "临时司机 老王", "nv-active": "y"}).status_code == 303
+    typed = {"nv-plate": "粤B·55555", "nv-driver": "", "nv-driver_name": "临时司机 老王", "nv-active": "y"}
+    assert warehouse.post("/shipping/vehicles/new", data=typed).status_code == 303
     with app.app_context():
         rows = {v.plate: v for v in db.session.scalars(db.select(Vehicle))}
         assert set(rows) == {"粤B·12345", "粤B·55555"}

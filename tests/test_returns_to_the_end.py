@@ -3,7 +3,7 @@ link), inspected on arrival, then replaced (a replacement shipment signed for by
 repaired, credited (never more than was paid or ordered) or refused with a reason the customer reads;
 each step with its owner and due time; overdue steps escalated by the real background task; the
 case's costs on the cost sheet. On SQLite and PostgreSQL."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +14,6 @@ from webapp import clocks
 from webapp.audit import AuditEvent
 from webapp.extensions import db
 from webapp.orders.models import Order, OrderLine
-from webapp.shipping import tasks
 from webapp.shipping.models import ReturnCase, ReturnCost, ReturnCredit, Shipment, ShipmentLine
 
 from .helpers import SIGNATURE, at_once, customer_path, get, jpeg_file, text_of

@@ -235,7 +235,8 @@ def carrier_form(shipment, form: CarrierPickForm | None = None) -> CarrierPickFo
     """The shipment's carrier-and-pickup form, filled with what it has."""
     from . import carriers
     if form is None:
-        pick = f"c{shipment.carrier_id}" if shipment.carrier_id else (f"v{shipment.vehicle_id}" if shipment.vehicle_id else "")
+        pick = (f"c{shipment.carrier_id}" if shipment.carrier_id
+                else f"v{shipment.vehicle_id}" if shipment.vehicle_id else "")
         pickup = carriers.pending_pickup(shipment)
         typed = shipment.carrier if not pick else ""
         form = CarrierPickForm(prefix="cp", carrier_pick=pick, carrier=typed, tracking_no=shipment.tracking_no,

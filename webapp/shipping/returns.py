@@ -135,10 +135,12 @@ def create_replacement(case: ReturnCase, user, quantities: dict[int, Decimal], *
             raise TransitionError(409, N_("A replacement holds only lines of the shipment the case is about."))
         if qty > lines[line_id].quantity:
             raise TransitionError(409, N_("A replacement line cannot hold more than was shipped."))
-    transition(case, lifecycle.RETURN_CASE, "replace", user, detail={"lines": {str(k): str(v) for k, v in chosen.items()}})
+    transition(case, lifecycle.RETURN_CASE, "replace", user,
+               detail={"lines": {str(k): str(v) for k, v in chosen.items()}})
     order = case.order
     shipment = Shipment(order=order, number=f"{case.shipment.number}-R{len(case.replacements) + 1}",
-                        method=case.shipment.method, carrier=carriers.carrier_text(carrier, vehicle, typed_carrier)[:100],
+                        method=case.shipment.method,
+                        carrier=carriers.carrier_text(carrier, vehicle, typed_carrier)[:100],
                         carrier_id=carrier.id if carrier else None, vehicle_id=vehicle.id if vehicle else None,
                         tracking_no=tracking_no[:100], eta=eta, cost=cost or Decimal("0"),
                         created_by_id=user.id, return_case_id=case.id)

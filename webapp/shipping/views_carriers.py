@@ -96,7 +96,8 @@ def carrier_edit(carrier_id: int):
 
 def _save_vehicle(row: Vehicle, form: VehicleForm) -> bool:
     """Copy the form onto row; False (with the form's message) for a taken plate or an unknown driver."""
-    taken = db.session.scalar(db.select(Vehicle.id).where(Vehicle.plate == form.plate.data, Vehicle.id != (row.id or 0)))
+    taken = db.session.scalar(db.select(Vehicle.id).where(Vehicle.plate == form.plate.data,
+                                                          Vehicle.id != (row.id or 0)))
     if taken is not None:
         form.plate.errors = [_("A vehicle with that plate is already on the list.")]
         return False

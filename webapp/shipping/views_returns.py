@@ -50,7 +50,8 @@ def _context(case: ReturnCase, **given) -> dict:
         "courier_link": links.current("return_pickup", case.id) if case.status == "collecting" else None,
         "inspection_photos": photos_of("return_inspection", [case.id])[case.id],
         "step_due": returns.step_due(case), "credit_left": returns.credit_limit(case.order),
-        "replace_form": replace_form, "replace_rows": [(lines[key], entry) for key, entry in replace_form.qty.keyed()],
+        "replace_form": replace_form,
+        "replace_rows": [(lines[key], entry) for key, entry in replace_form.qty.keyed()],
         **forms,
     }
 
@@ -151,7 +152,8 @@ def replacement(case_id: int):
         return _page(case, 422, replace_form=form)
     carrier, vehicle = carriers.parse_choice(form.carrier_pick.data)
     shipment = returns.create_replacement(case, current_user, quantities, carrier=carrier, vehicle=vehicle,
-                                          typed_carrier=form.carrier.data or "", tracking_no=form.tracking_no.data or "",
+                                          typed_carrier=form.carrier.data or "",
+                                          tracking_no=form.tracking_no.data or "",
                                           eta=form.eta.data, cost=form.cost.data)
     flash(_("Replacement %(number)s created. Check the packing list.", number=shipment.number))
     return see_other(url_for("shipping.detail", shipment_id=shipment.id))
