@@ -192,3 +192,38 @@ def test_free_text_carriers_get_their_code():
     assert carriers.guess_code("DHL Express") == "DHL"
     assert carriers.guess_code("Schenker") == ""
     assert carriers.guess_code("京东物流") == "JD"
+
+
+def test_the_migration_turns_typed_carriers_into_the_list(tmp_path):
+    """Shipments made before the list had their carrier typed: upgrading makes one carrier per distinct
+    name (trimmed; a known name with its code) and links each shipment to it; an empty one stays none."""
+    from flask_migrate import downgrade, upgrade
+
+    from webapp import create_app
+    from webapp.auth.models import User
+    from webapp.customers.models import Customer
+    from webapp.orders.models import Order
+    path = tmp_path / "migrated.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        upgrade()
+        user = User(username="wh", name="WH", employee_no="W1", password_hash="", email="wh@example.com")
+        customer = Customer(name="C", abbreviation="CC", contact_name="c", contact_email="c@example.com")
+        db.session.add_all([user, customer])
+        db.session.flush()
+        order = Order(customer_id=customer.id, sales_rep_id=user.id)
+        db.session.add(order)
+        db.session.flush()
+        for number, typed in enumerate(("顺丰速运 SF Express", "DHL Express", " DHL Express ", "", "本地货运")):
+            db.session.add(Shipment(number=f"S{number}", order_id=order.id, carrier=typed, created_by_id=user.id))
+        db.session.commit()
+        downgrade(revision="7726c9c835f8")
+        upgrade()
+        db.session.remove()
+        listed = {c.name: c for c in db.session.scalars(db.select(Carrier))}
+        assert {name: c.code for name, c in listed.items()} == {"顺丰速运 SF Express": "SF", "DHL Express": "DHL",
+                                                                 "本地货运": ""}
+        linked = {s.number: s.carrier_id for s in db.session.scalars(db.select(Shipment))}
+        assert linked == {"S0": listed["顺丰速运 SF Express"].id, "S1": listed["DHL Express"].id,
+                          "S2": listed["DHL Express"].id, "S3": None, "S4": listed["本地货运"].id}
+        db.engine.dispose()
