@@ -71,6 +71,8 @@ def test_an_exchange_from_damage_to_the_replacement_delivered(app, damaged_case,
     case = get(app, ReturnCase, case_id)
     assert case.status == "collecting" and case.step_owner_id == warehouse.user_id
     assert "Return: goods to be collected" in text_of(warehouse.get("/"))  # My work: the warehouse's pickup
+    service = text_of(app.test_client().get(customer_path(app, "order_service", order_id)))
+    assert "We collect the goods on Dec 3, 2026 between 09:00 and 12:00." in service and "SF-R-1" in service
     assert "Return collection 09:00–12:00" in text_of(warehouse.get("/"))
 
     courier = app.test_client()

@@ -316,6 +316,7 @@ def customer_returns(order_id: int) -> list[dict]:
             state = gettext(lifecycle.RETURN_OUTCOMES.get(case.outcome) or lifecycle.RETURN_LABELS["closed"])
         else:
             state = gettext(lifecycle.RETURN_LABELS[case.status])
-        rows.append({"case": case, "state": state,
+        pickup = case.pickups[-1] if case.pickups and case.status == "collecting" else None
+        rows.append({"case": case, "state": state, "pickup": pickup,
                      "replacement": case.replacements[-1] if case.replacements else None})
     return rows
