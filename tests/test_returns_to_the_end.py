@@ -3,7 +3,7 @@ link), inspected on arrival, then replaced (a replacement shipment signed for by
 repaired, credited (never more than was paid or ordered) or refused with a reason the customer reads;
 each step with its owner and due time; overdue steps escalated by the real background task; the
 case's costs on the cost sheet. On SQLite and PostgreSQL."""
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -270,3 +270,32 @@ def test_an_overdue_step_escalates_once_through_the_background_task(app, damaged
     assert all(f"/shipping/returns/{case_id}".encode() in m for m in new)
     assert inspect(warehouse, case_id).status_code == 303  # the next step starts clean
     assert get(app, ReturnCase, case_id).escalated_at is None
+
+
+@BOTH
+def test_the_return_courier_confirms_offline_and_a_late_replay_becomes_a_conflict(app, damaged_case):
+    """Confirmed without signal: the phone's outbox replays it (no cookie, the link as credential) and
+    it applies once, at the phone's time; the same entry again is answered from its record; another
+    phone's entry for the same collection, sent later, is kept as a visible conflict with its data."""
+    from webapp.sync.models import SyncConflict
+    order_id, shipment_id, case_id, warehouse, aftersales = damaged_case
+    assert book(warehouse, case_id).status_code == 303
+    path = link_path(app, "return_pickup", case_id) + "/collected"
+    recorded = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(microsecond=0)
+    headers = {"Authorization": "Link", "Idempotency-Key": "ret-1",
+               "X-Recorded-At": recorded.isoformat().replace("+00:00", "Z"),
+               "Accept": "application/json"}
+    first = app.test_client().post(path, data={"cd-note": "2 cartons, no signal"}, csrf=False, headers=headers)
+    assert first.status_code == 201 and first.get_json()["status"] == "applied"
+    again = app.test_client().post(path, data={"cd-note": "2 cartons, no signal"}, csrf=False, headers=headers)
+    assert again.status_code == first.status_code and again.get_json() == first.get_json()
+    case = get(app, ReturnCase, case_id)
+    assert case.status == "collected"
+    assert case.collected_at == recorded  # when it was confirmed at the door, not when it arrived
+    late = app.test_client().post(path, data={"cd-note": "from the other phone"}, csrf=False,
+                                  headers={**headers, "Idempotency-Key": "ret-2"})
+    assert late.status_code == 409 and late.mimetype == "application/problem+json"
+    with app.app_context():
+        conflicts = db.session.scalars(db.select(SyncConflict)).all()
+        assert len(conflicts) == 1 and "from the other phone" in conflicts[0].fields
+        assert conflicts[0].endpoint.startswith("shipping.courier_collected") and "steps in order" in conflicts[0].message

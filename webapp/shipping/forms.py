@@ -150,8 +150,8 @@ class CollectionForm(FlaskForm):
     note = TextAreaField(_l("Note for the courier"), validators=[Length(max=1000)])
 
 
-class CollectedForm(FlaskForm):
-    """The goods were collected (the return's courier, or staff)."""
+class CollectedForm(OfflineForm):
+    """The goods were collected (the return's courier on their link, offline too; or staff)."""
 
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
 

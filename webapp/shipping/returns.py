@@ -87,15 +87,16 @@ def collection(case: ReturnCase) -> Pickup | None:
     return case.pickups[-1] if case.pickups else None
 
 
-def collect(case: ReturnCase, note: str, user=None, courier_link=None) -> None:
-    """The goods were collected at the customer (the courier on their link, or staff); inspection on
-    arrival is due within clocks.RETURN_INSPECT, by whoever booked the collection."""
+def collect(case: ReturnCase, note: str, user=None, courier_link=None, at: datetime | None = None) -> None:
+    """The goods were collected at the customer (the courier on their link, or staff; at: the phone's
+    clock when it was confirmed without signal); inspection on arrival is due within
+    clocks.RETURN_INSPECT, by whoever booked the collection."""
     if courier_link is not None:
         transition(case, lifecycle.RETURN_CASE, "collect", roles={"courier"}, actor_kind="link",
                    actor_label="courier", note=note or None)
     else:
         transition(case, lifecycle.RETURN_CASE, "collect", user, note=note or None)
-    case.collected_at = utcnow()
+    case.collected_at = at or utcnow()
     pickup = collection(case)
     if pickup is not None:
         pickup.done_at = case.collected_at

@@ -13,13 +13,15 @@ from ..htmx import render, see_other
 from ..loading import load
 from ..permissions import can
 from ..photos import photos_of
+from ..pwa import keep_offline
+from ..sync import Applied, Invalid, offline_capable, replay
 from ..templating import money
 from ..uploads import UploadError
 from . import bp, carriers, lifecycle, returns
 from .forms import (COST_KIND_CHOICES, CONDITION_CHOICES, CollectedForm, CollectionForm, CostForm, CreditForm,
                     InspectionForm, LinkReplacementForm, RefuseForm, RepairForm, replacement_form)
 from .models import ReturnCase, Shipment
-from .views import _roll_back
+from .views import _resolve, _roll_back
 
 FORMS = {"collection_form": (CollectionForm, "rc"), "collected_form": (CollectedForm, "cd"),
          "inspection_form": (InspectionForm, "in"), "link_form": (LinkReplacementForm, "lk"),
@@ -238,6 +240,7 @@ def return_courier_page(link, status: int = 200, form=None):
     """What the return's courier sees: what to collect (models and quantities, no prices), where and
     when; the customer's contact only until the goods are collected."""
     case = load(ReturnCase, link.object_id, None)
+    keep_offline()  # the courier opens it at the customer's door, where the signal may be gone
     contact = order_contact(case.order) if case.status == "collecting" else None
     return render("shipping/return_courier.html", link=link, case=case, problems=returns.problem_lines(case),
                   pickup=returns.collection(case), who_label=carriers.who_label, contact=contact,
@@ -245,15 +248,17 @@ def return_courier_page(link, status: int = 200, form=None):
 
 
 @bp.post("/c/<token>/collected")
+@offline_capable(link=True)
 def courier_collected(token: str):
-    """The return's courier confirms the goods were collected."""
-    link = links.resolve(token)
+    """The return's courier confirms the goods were collected. Works offline (confirmed where the
+    signal dropped): a replay after the case moved on is kept as a conflict for the office."""
+    link = _resolve(token)
     if link.purpose != "return_pickup":
         abort(404)
     case = load(ReturnCase, link.object_id, None, lock=True)
     form = CollectedForm(prefix="cd")
     if not form.validate_on_submit():
-        return return_courier_page(link, 422, form)
-    returns.collect(case, (form.note.data or "").strip(), courier_link=link)
-    flash(_("Collection confirmed. Thank you!"))
-    return see_other(url_for("public.open_link", token=token))
+        return Invalid(form, lambda: return_courier_page(link, 422, form))
+    returns.collect(case, (form.note.data or "").strip(), courier_link=link,  # 409 once collected
+                    at=replay.recorded_at())
+    return Applied(_("Collection confirmed. Thank you!"), url_for("public.open_link", token=token), {"id": case.id})
