@@ -99,9 +99,15 @@ def test_a_delivery_signed_with_one_damaged_line_and_its_open_return_case(demo_a
 
 def test_a_closed_return_case_and_closed_orders(demo_app):
     with demo_app.app_context():
-        closed_case = db.session.scalars(db.select(ReturnCase).where(ReturnCase.status == "closed")).one()
-        assert closed_case.outcome and closed_case.started_at < closed_case.closed_at
-        assert closed_case.order.status == "closed"
+        closed_cases = db.session.scalars(db.select(ReturnCase).where(ReturnCase.status == "closed")).all()
+        # issue 13: an exchange run to the replacement signed for, a credit, a refusal
+        assert {case.outcome for case in closed_cases} == {"replaced", "credited", "refused"}
+        assert all(case.started_at < case.closed_at for case in closed_cases)
+        exchange = next(case for case in closed_cases if case.outcome == "replaced")
+        assert exchange.order.status == "closed" and exchange.collected_at and exchange.inspected_at
+        assert [s.status for s in exchange.replacements] == ["delivered"] and exchange.costs
+        refused = next(case for case in closed_cases if case.outcome == "refused")
+        assert refused.customer_reason
         closed = db.session.scalars(db.select(Order).where(Order.status == "closed")).all()
         assert len(closed) >= 3
         assert any(o.close_override for o in closed) and any(not o.close_override for o in closed)
@@ -211,3 +217,19 @@ def test_the_clock_follows_time_machine_in_tests(app):
     import time_machine
     with time_machine.travel(datetime(2025, 7, 1, 12, tzinfo=timezone.utc), tick=False):
         assert utcnow() == datetime(2025, 7, 1, 12, tzinfo=timezone.utc)
+
+
+def test_carriers_with_records_a_vehicle_and_a_booked_pickup(demo_app):
+    """Issue 13: the carriers' list, each with a record from the history's deliveries; an own vehicle
+    driven by the courier; the packed shipment's pickup booked."""
+    from webapp.shipping import carriers
+    from webapp.shipping.models import Carrier, Pickup, Vehicle
+    with demo_app.app_context():
+        listed = {c.name: c for c in db.session.scalars(db.select(Carrier))}
+        assert listed["顺丰速运 SF Express"].code == "SF"
+        records = carriers.records()
+        assert sum(r.delivered for r in records.values()) >= 8
+        assert any(r.damaged for r in records.values()) and any(r.on_time for r in records.values())
+        assert any(v.driver is not None and "courier" in v.driver.roles for v in db.session.scalars(db.select(Vehicle)))
+        booked = db.session.scalars(db.select(Pickup).where(Pickup.done_at.is_(None))).all()
+        assert len(booked) == 1 and booked[0].shipment.status == "packed"

@@ -120,7 +120,8 @@ class Ids:
                     "ticket_id": "Ticket", "attachment_id": "Attachment", "link_id": "AccessLink",
                     "sig": "Countersignature", "anomaly_id": "Anomaly", "work_order_id": "WorkOrder",
                     "photo_id": "Photo", "shipment_id": "Shipment", "line_id": "ShipmentLine",
-                    "case_id": "ReturnCase", "conflict_id": "SyncConflict"}
+                    "case_id": "ReturnCase", "conflict_id": "SyncConflict", "carrier_id": "Carrier",
+                    "vehicle_id": "Vehicle"}
         for param, model in model_of.items():
             self.by_name[param] = first.get(model) or 1
         self.by_name["user_id"] = users[0] if users else 1

@@ -57,7 +57,14 @@ class Clock:
 FOLLOW_UP = Clock("follow_up", 3, "days", True)
 FIRST_RESPONSE = Clock("first_response", 24, "hours", True)
 RETURN_START = Clock("return_start", 24, "hours", True)
-CLOCKS = {clock.key: clock for clock in (FOLLOW_UP, FIRST_RESPONSE, RETURN_START)}
+# A return case's later steps (issue 13): goods collected within 3 working days of the start, inspected
+# the working day they arrive, decided within 2 working days, a replacement delivered within 5.
+RETURN_COLLECT = Clock("return_collect", 3, "days", True)
+RETURN_INSPECT = Clock("return_inspect", 1, "days", True)
+RETURN_DECIDE = Clock("return_decide", 2, "days", True)
+RETURN_REPLACE = Clock("return_replace", 5, "days", True)
+CLOCKS = {clock.key: clock for clock in (FOLLOW_UP, FIRST_RESPONSE, RETURN_START, RETURN_COLLECT, RETURN_INSPECT,
+                                         RETURN_DECIDE, RETURN_REPLACE)}
 
 
 def _overrides(first: date, last: date) -> dict[date, bool]:

@@ -261,6 +261,8 @@ class Firm:
         self.materials: dict[str, Material] = {}
         # Jobs whose last day's outsourced batch stays at the supplier (and is late by now).
         self.kept_out: set[int] = set()
+        self.carriers: dict = {}
+        self.vehicles: dict = {}
 
     # --- dates -------------------------------------------------------------------------------
 
@@ -550,9 +552,11 @@ class Firm:
         yield self.at(day, "09:10")
         serial = (order.id * 7919 + day * 104729) % 10**8
         tracking = {"DHL": f"48{serial:08d}", "Schenker": f"SE{serial:08d}"}.get(carrier.split()[0], f"SF14{serial:08d}")
+        listed = self.carriers.get(carrier)
         shipment = shipping.create_shipment(order, warehouse, {by_position[k].id: Decimal(v) for k, v in lines.items()},
                                             {by_position[k].id: f"{batch}-{k}" for k in lines}, "delivery", carrier,
-                                            tracking, self.date(-day + 2), Decimal(freight))
+                                            tracking, self.date(-day + 2), Decimal(freight),
+                                            carrier_id=listed.id if listed else None)
         if until == "packing":
             return shipment
         yield self.at(day, "10:30")
@@ -592,6 +596,37 @@ class Firm:
                                          customer.contact_name, "收货人" if customer.locale == "zh" else "Goods-in",
                                          demo_strokes(shipment.id + 50), [], list(photos), "203.0.113.77",
                                          "Mozilla/5.0 (Linux; Android 14) Chrome/126 Mobile")
+
+    def exchange(self, case, day: int, *, carrier: str, replace: dict, findings: str, costs=()):
+        """A started return case run to the end: the collection booked and made by the courier,
+        the goods inspected on arrival, a replacement of {line position: quantity} packed, dispatched
+        and signed for (which closes the case); the case's costs recorded. Yields the steps' times."""
+        from .shipping import returns
+        warehouse, care = self.people["liu.yang"], self.people["wu.ting"]
+        yield self.at(day, "09:30")
+        returns.book_collection(case, warehouse, self.date(-day + 1), time(9, 0), time(12, 0),
+                                carrier=self.carriers[carrier], tracking_no=f"R{case.id:04d}{day:02d}7731",
+                                note="取件时请带 2 个空纸箱")
+        yield self.at(day - 1, "10:40")
+        returns.collect(case, "已取件 2 箱", courier_link=links.current("return_pickup", case.id))
+        yield self.at(day - 2, "09:50")
+        returns.inspect(case, self.people["zhou.jie"], sum((Decimal(q) for q in replace.values()), Decimal("0")),
+                        "damaged", findings, [self.photo("damaged", "returned-gears.jpg", case.id + 7)])
+        yield self.at(day - 2, "14:30")
+        lines = {sline.order_line.position: sline.order_line_id for sline in case.shipment.lines}
+        replacement = returns.create_replacement(case, care, {lines[k]: Decimal(v) for k, v in replace.items()},
+                                                 carrier=self.carriers[carrier], tracking_no=f"77812231{case.id:02d}",
+                                                 eta=self.date(-day + 4), cost=Decimal("0"))
+        yield self.at(day - 2, "16:00")
+        for sline in replacement.lines:
+            shipping.check_line(replacement, sline, sline.batch or "B-R", warehouse)
+        shipping.pack(replacement, warehouse)
+        yield self.at(day - 2, "17:30")
+        shipping.dispatch(replacement, [], "Air freight", courier_link=links.current("courier", replacement.id))
+        yield from self.receive(replacement, day - 4, clock="10:15")
+        for kind, amount, note in costs:
+            returns.add_cost(case, care, kind, Decimal(amount), note)
+        return replacement
 
     # --- stages 5 and 6 ----------------------------------------------------------------------
 
@@ -660,7 +695,8 @@ def story_closed_clean(f: Firm):
 
 def story_closed_return(f: Firm):
     """ACME's spur gears: a QC rejection reworked, two deliveries, 20 pieces of the second crushed in
-    transit; the return case was started within the day and closed with a replacement; paid,
+    transit; the exchange ran to the end — started within the day, the crushed pieces collected by DHL,
+    inspected and scrapped, 20 replaced by air freight and signed for (its costs recorded); paid,
     surveyed, closed."""
     p = f.people
     order = yield from f.sell("ACME", "lucy", "GEAR-45", "3000", "ACME-76410", 52, delivery=-28, prepay="50",
@@ -682,17 +718,18 @@ def story_closed_return(f: Firm):
                                    problems={1: ("1500", "damaged", "1 carton crushed in transit: 20 pcs with bent teeth")})
     yield f.at(33, "15:10")
     case = _case_of(late)
-    shipping.start_return(case, p["wu.ting"], "照片已转 DHL 理赔；补发 20 件空运")
-    yield f.at(30, "11:00")
-    shipping.close_return(case, p["wu.ting"], "replaced", "20 pcs replaced by air freight, DHL 7781 2231 09")
-    yield f.at(29, "21:40")
+    shipping.start_return(case, p["wu.ting"], "照片已转 DHL 理赔；取回压坏的 20 件，补发 20 件空运")
+    yield from f.exchange(case, 32, carrier="DHL Express", replace={1: "20"}, findings="20 件齿面磕弯，外箱一角压扁；不可返修，报废",
+                          costs=[("freight", "380", "DHL 上门取件"), ("scrap", "760", "20 件报废"),
+                                 ("freight", "1150", "空运补发")])
+    yield f.at(26, "21:40")
     f.answer_survey(order, (4, 3, 5), "Quick replacement, thank you. Please double-check carton counts.")
-    yield f.at(27, "10:00")
-    f.pay_balance(order, 27)
-    yield f.at(26, "14:00")
+    yield f.at(25, "10:00")
+    f.pay_balance(order, 25)
+    yield f.at(24, "14:00")
     f.cost(order, {"material": "1.01", "labour": "1.08", "overhead": "1.0", "aftersales": "1.9"},
            {"labour": "40 件齿面返修", "aftersales": "20 件空运补发", "logistics": "DHL 燃油附加费上调"})
-    yield f.at(26, "17:20")
+    yield f.at(24, "17:20")
     costing.close(order, p["chen.jing"])
 
 
@@ -731,14 +768,21 @@ def story_closed_override(f: Firm):
 
 
 def story_delivered_to_cost(f: Firm):
-    """Nordic's oak cabinets, delivered last week (the survey went out, not answered yet): a question
-    answered and confirmed, followed up, paid; finance has started the cost sheet."""
+    """Nordic's oak cabinets, delivered last week with one door scratched (credited: the customer keeps
+    it); the survey went out, not answered yet; a question answered and confirmed, followed up, paid;
+    finance has started the cost sheet."""
     p = f.people
     order = yield from f.sell("NORD", "lucy", "CAB-OAK", "120", "NF-45702", 30, delivery=-6, prepay="30",
                               specs="Oak cabinet 1200×450×900 mm, oiled finish, soft-close hinges")
     yield from f.make(order.work_orders[0], [(23, "40", "0"), (20, "42", "1"), (17, "38", "0")], materials=25)
     shipment = yield from f.ship(order, {1: "120"}, 14, batch="B2611", carrier="Schenker", freight="5800")
-    yield from f.receive(shipment, 8, clock="13:30")
+    yield from f.receive(shipment, 8, clock="13:30", problems={1: ("120", "damaged", "1 cabinet: door scratched")})
+    yield f.at(8, "15:00")
+    from .shipping import returns
+    case = _case_of(shipment)
+    shipping.start_return(case, p["wu.ting"], "Scratch on one door: offer a credit instead of shipping it back")
+    yield f.at(8, "16:10")
+    returns.credit(case, p["wu.ting"], Decimal("430.00"), "50% of one cabinet: customer keeps it and polishes the door")
     yield f.at(7, "09:10")
     ticket = aftersales.open_ticket(order, "Assembly instructions in Swedish?",
                                     "Our fitters ask for the hinge adjustment sheet in Swedish.", customer_name="Anna Lind")
@@ -784,8 +828,9 @@ def story_delivered_damaged(f: Firm):
 
 
 def story_shipped(f: Firm):
-    """Bavaria's housings: the first half delivered, the second on its way (its receipt link is
-    live); the customer's question about certificates is answered, waiting for their word."""
+    """Bavaria's housings: the first half delivered (4 pieces claimed short: refused, the weights prove
+    them there), the second on its way (its receipt link is live); the customer's question about
+    certificates is answered, waiting for their word."""
     p = f.people
     order = yield from f.sell("BAVM", "lucy", "HSG-AL6", "1600", "BM-4500217", 22, delivery=0,
                               specs="6061-T6, anodised black, CNC machined, drawing HSG-AL6 rev C")
@@ -795,7 +840,14 @@ def story_shipped(f: Firm):
     yield from f.make(job, [(15, "400", "3"), (14, "400", "2")], materials=16)
     first = yield from f.ship(order, {1: "800"}, 12, batch="B2611", carrier="DHL Express", freight="1700")
     yield from f.make(second, [(9, "410", "2"), (8, "390", "1")], worker="lin.dw")
-    yield from f.receive(first, 6, clock="09:50")
+    yield from f.receive(first, 6, clock="09:50", problems={1: ("796", "ok", "4 pieces short on count")})
+    yield f.at(6, "14:00")
+    from .shipping import returns
+    case = _case_of(first)
+    shipping.start_return(case, p["wu.ting"], "Check the packing photos and the carton weights")
+    yield f.at(5, "09:20")
+    returns.refuse(case, p["wu.ting"], "The 20 cartons were weighed at dispatch and on your dock (DHL POD): "
+                   "all 800 pieces arrived. Please count the second layer of carton 14 again.")
     yield f.at(5, "10:30")
     f.follow_up(order, "Klaus: first batch fits, anodising colour matches the sample.")
     yield f.at(3, "09:15")
@@ -811,7 +863,8 @@ def story_shipped(f: Firm):
 
 def story_ready_to_ship(f: Firm):
     """苏州恒达's brackets: made in two work orders, all passed QC; the first shipment is packed for
-    the courier (its courier link is live), the second is being packed."""
+    the courier (its courier link is live; 顺丰 is booked to pick it up this afternoon), the second is
+    being packed."""
     p = f.people
     order = yield from f.sell("SZHD", "wang.fang", "BRK-200", "3600", "HD-QP-26-1187", 16, delivery=3,
                               specs="SUS304，厚 3 mm，IATF 16949 首件送检", prepay="30")
@@ -820,7 +873,11 @@ def story_ready_to_ship(f: Firm):
     second = production.split(job, Decimal("1600"), p["zhang.wei"])
     yield from f.make(job, [(9, "1000", "6"), (8, "1000", "4")], materials=10)
     yield from f.make(second, [(6, "800", "2"), (4, "800", "3")], worker="lin.dw", materials=7)
-    yield from f.ship(order, {1: "2000"}, 1, batch="B2611", until="packed")  # the courier comes today
+    packed = yield from f.ship(order, {1: "2000"}, 1, batch="B2611", until="packed")  # the courier comes today
+    yield f.at(1, "11:00")
+    from .shipping import carriers
+    carriers.book_pickup(p["liu.yang"], f.date(0), time(14, 0), time(16, 0), shipment=packed,
+                         carrier=f.carriers["顺丰速运 SF Express"])
     yield from f.ship(order, {1: "1600"}, 1, batch="B2611B", until="packing")
 
 
@@ -1085,6 +1142,26 @@ def stage_two_stories(f: Firm):
             requirements_at_every_state()]
 
 
+# The firm's carriers (name, tracking code, phone) and its own van: the stories ship with them, so each
+# carrier's record (on time, damaged) comes from the deliveries the history made.
+CARRIERS = [("顺丰速运 SF Express", "SF", "95338"), ("DHL Express", "DHL", "400 810 8000"), ("Schenker", "", "021 6133 1000"),
+            ("中通快递", "ZTO", "95311"), ("京东物流", "JD", "950616")]
+VEHICLES = [("沪A·D3521", "ma.driver", "", "139 0000 1012"), ("沪B·7R862", None, "外包司机 老周", "137 0000 2233")]
+
+
+def set_up_carriers(firm: "Firm") -> None:
+    """The carriers' list and the own vehicles."""
+    from .shipping.models import Carrier, Vehicle
+    for name, code, phone in CARRIERS:
+        firm.carriers[name] = Carrier(name=name, code=code, phone=phone)
+        db.session.add(firm.carriers[name])
+    for plate, driver, driver_name, phone in VEHICLES:
+        firm.vehicles[plate] = Vehicle(plate=plate, driver_id=firm.people[driver].id if driver else None,
+                                       driver_name=driver_name, phone=phone)
+        db.session.add(firm.vehicles[plate])
+    db.session.flush()
+
+
 def set_up_stock(firm: "Firm") -> None:
     """Locations, materials (one supplied by a customer), two-level bills of materials, and the
     opening lots in two locations; the products' shelf stock becomes opening lots too."""
@@ -1206,6 +1283,7 @@ def load_demo() -> None:
             firm.products[model] = product
         db.session.flush()
         set_up_stock(firm)
+        set_up_carriers(firm)
     stories = [story_closed_clean(firm), story_closed_return(firm), story_closed_override(firm),
                story_delivered_to_cost(firm), story_delivered_damaged(firm), story_shipped(firm),
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),

@@ -152,7 +152,7 @@ def test_floor_to_signed_receipt_on_phones(app, live_server, open_context, brows
     expect(quantity).to_have_attribute("inputmode", "decimal")
     quantity.fill("60")
     new.get_by_label("Batch").fill("B-2611")
-    new.get_by_label("Carrier").fill("SF Express")
+    new.get_by_label("Carrier", exact=True).fill("SF Express")  # typed; the select names listed carriers
     new.get_by_label("Tracking number").fill("SF1234567890")
     new.get_by_label("Shipping cost").fill("80")
     shot(warehouse, "field-04-warehouse-new-shipment")

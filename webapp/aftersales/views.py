@@ -190,7 +190,9 @@ def _service_page(link, order: Order, ticket_form=None, reply_forms=None, status
     tickets = db.session.scalars(db.select(Ticket).where(Ticket.order_id == order.id)
                                  .options(selectinload(Ticket.messages)).order_by(Ticket.id.desc())).all()
     reply_forms = reply_forms or {}
+    from ..shipping import services as shipping
     return render("aftersales/track.html", link=link, order=order, tickets=tickets,
+                  returns=shipping.customer_returns(order.id),
                   ticket_form=ticket_form or CustomerTicketForm(prefix="t"),
                   reply_forms={t.id: reply_forms.get(t.id) or MessageForm(prefix=f"r{t.id}") for t in tickets},
                   ticket_labels=lifecycle.TICKET_LABELS, status_code=status,

@@ -50,6 +50,17 @@ def recorded_costs(order) -> list[dict]:
     return rows
 
 
+def return_case_costs(order) -> dict:
+    """What the order's return cases cost (freight, scrap, rework) and credited, for finance to read
+    beside the after-sales line of the sheet (empty when nothing was recorded)."""
+    from ..shipping import credits_on, return_costs
+    costs = return_costs(order.id)
+    credited = credits_on(order.id)
+    if not any(costs.values()) and not credited:
+        return {}
+    return {"costs": costs, "total": sum(costs.values(), Decimal("0")), "credited": credited}
+
+
 # Categories whose actual comes from the records rather than from finance's typing.
 COMPUTED = {"logistics": freight}
 

@@ -56,6 +56,7 @@ def sheet_context(order: Order, form=None, problems=None, override_form=None) ->
         "override_form": override_form or CloseOverrideForm(prefix="override"),
         "problems": problems or [],
         "recorded": services.recorded_costs(order),
+        "return_costs": services.return_case_costs(order),
     }
 
 

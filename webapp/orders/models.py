@@ -90,7 +90,8 @@ class Order(db.Model):
         left = registry.machine("shipment").groups["LEFT"] if self.shipments else ()
         for shipment in self.shipments:
             for sline in shipment.lines:
-                if shipment.status in left:
+                # A return case's replacement sends again what was dispatched already.
+                if shipment.status in left and shipment.return_case_id is None:
                     out[sline.order_line_id]["dispatched"] += sline.quantity
             if shipment.receipt is not None:
                 for rline in shipment.receipt.lines:

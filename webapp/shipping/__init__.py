@@ -23,6 +23,11 @@ def _open_receipt_link(link):
     return receipt_page(link)
 
 
+def _open_return_pickup(link):
+    from .views_returns import return_courier_page
+    return return_courier_page(link)
+
+
 def _receipt_copy(link):
     from .views import receipt_copy
     return receipt_copy(link)
@@ -64,6 +69,12 @@ def _order_of_problem(event_id: int):
         AuditEvent.entity_type == "shipment", AuditEvent.entity_id == Shipment.id)).where(AuditEvent.id == event_id))
 
 
+def _order_of_case(case_id: int):
+    from ..extensions import db
+    from .models import ReturnCase
+    return _order_of(db.select(ReturnCase.order_id).where(ReturnCase.id == case_id))
+
+
 def _story():
     """What this domain tells in an order's whole story (imported when a story is told)."""
     from .story import PART
@@ -92,10 +103,14 @@ DOMAIN = register(Domain(
         "shipment.manage": frozenset({"warehouse", "operations"}),
         "return.manage": lifecycle.RETURN_CASE.transitions["start"].roles,
         "return.close": lifecycle.RETURN_CASE.transitions["close"].roles,
+        # The carriers and own vehicles: kept by operations and the warehouse, read by whoever ships.
+        "carrier.manage": frozenset({"warehouse", "operations"}),
+        "return.cost": frozenset({"aftersales", "finance", "warehouse", "operations", "manager"}),
     },
     link_purposes=(LinkPurpose("courier", _open_courier_link, managers=("shipment.manage",)),
                    LinkPurpose("delivery_receipt", _open_receipt_link,
-                               managers=("link.manage", "shipment.manage"), copy=_receipt_copy)),
+                               managers=("link.manage", "shipment.manage"), copy=_receipt_copy),
+                   LinkPurpose("return_pickup", _open_return_pickup, managers=("shipment.manage", "return.manage"))),
     events={
         "shipment.created": N_("Shipment created"),
         "shipment.line_checked": N_("Packing-list line checked"),
@@ -104,6 +119,12 @@ DOMAIN = register(Domain(
         "return.opened": N_("Return case opened"),
         "return.started": N_("Return case started"),
         "return.closed": N_("Return case closed"),
+        "return.escalated": N_("Overdue return case escalated"),
+        "return.cost": N_("Cost of a return case recorded"),
+        "pickup.booked": N_("Pickup booked"),
+        "shipment.carrier": N_("Carrier set"),
+        "carrier.saved": N_("Carrier saved"),
+        "vehicle.saved": N_("Vehicle saved"),
         "shipment.dispatch": N_("Dispatched"),
         "shipment.deliver": N_("Delivered and signed for"),
     },
@@ -115,14 +136,15 @@ DOMAIN = register(Domain(
     photo_kinds=(PhotoKind("dispatch", "shipment.view", _order_of_shipment),
                  PhotoKind("receipt", "shipment.view", _order_of_receipt),
                  PhotoKind("stamped_note", "shipment.view", _order_of_receipt),
-                 PhotoKind("shipment_problem", "shipment.view", _order_of_problem)),
+                 PhotoKind("shipment_problem", "shipment.view", _order_of_problem),
+                 PhotoKind("return_inspection", "shipment.view", _order_of_case)),
 ))
 
 
 def init_app(app) -> None:
     """Attach the shipping pages and the delivery notes' PDF copies."""
-    from . import copy_link, models, tracking, views  # noqa: F401  (routes, tables, the carriers' poll task;
-    # documents adds the PDF copy's route)
+    from . import copy_link, models, tasks, tracking, views, views_carriers, views_returns  # noqa: F401  (routes,
+    # tables, the carriers' poll task, the escalation of overdue return cases; documents adds the PDF copy's route)
     app.register_blueprint(bp)
 
 
@@ -139,6 +161,12 @@ _PUBLIC = {
     "receipt_for": "copy_link",
     "ShipmentEvent": "models",
     "transit": "transit",
+    "Carrier": "models",
+    "Vehicle": "models",
+    "Pickup": "models",
+    "return_costs": "returns",
+    "credits_on": "returns",
+    "carrier_records": "carriers",
 }
 __all__ = ["bp", "DOMAIN", "init_app", "return_reason", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -1,9 +1,9 @@
 """Shipments (one or several per order), their packing lists, the customer's signed receipt and
 return cases."""
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Quantity, UTCDateTime
@@ -34,8 +34,17 @@ class Shipment(db.Model):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatch_note: Mapped[str] = mapped_column(Text, default="")
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who carries it: one of the firm's carriers or its own vehicles (carrier keeps the name as text, as
+    # rows from before the list have it); a replacement for a return case names the case.
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carrier.id"), index=True)
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"))
+    # (The case names its shipment too: this key is made after both tables, and lets go when a case goes.)
+    return_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("return_case.id", use_alter=True, ondelete="SET NULL"), index=True)
 
     order = relationship("Order", back_populates="shipments")
+    carrier_row = relationship("Carrier")
+    vehicle = relationship("Vehicle")
     created_by = relationship("User")
     lines: Mapped[list["ShipmentLine"]] = relationship(
         back_populates="shipment", order_by="ShipmentLine.id", cascade="all, delete-orphan")
@@ -123,10 +132,125 @@ class ReturnCase(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     outcome: Mapped[str] = mapped_column(String(20), default="", server_default="")  # RETURN_OUTCOMES
     close_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Who answers for the case, and its current step: who does it and by when (the escalation reads them).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    step_owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The inspection on arrival: how many came back, in what condition, what was found.
+    inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    inspected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    received_qty: Mapped[Decimal | None] = mapped_column(Quantity)
+    received_condition: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    findings: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Why it was refused, in words the customer reads on their after-sales page.
+    customer_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
-    shipment = relationship("Shipment")
+    shipment = relationship("Shipment", foreign_keys=[shipment_id])
     order = relationship("Order")
     closed_by = relationship("User", foreign_keys=[closed_by_id])
+    owner = relationship("User", foreign_keys=[owner_id])
+    step_owner = relationship("User", foreign_keys=[step_owner_id])
+    inspected_by = relationship("User", foreign_keys=[inspected_by_id])
+    replacements: Mapped[list[Shipment]] = relationship(
+        foreign_keys=[Shipment.return_case_id], order_by=Shipment.id, viewonly=True)
+    pickups: Mapped[list["Pickup"]] = relationship(back_populates="return_case", order_by="Pickup.id")
+    credits: Mapped[list["ReturnCredit"]] = relationship(back_populates="case", order_by="ReturnCredit.id")
+    costs: Mapped[list["ReturnCost"]] = relationship(back_populates="case", order_by="ReturnCost.id")
+
+
+class Carrier(db.Model):
+    """A carrier the firm ships with; code names its tracking adapter (SF, ZTO, JD …)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    code: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+
+class Vehicle(db.Model):
+    """One of the firm's own vehicles: plate, and its driver (a courier user, or a name)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plate: Mapped[str] = mapped_column(String(20), unique=True)
+    driver_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    driver_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+    driver = relationship("User")
+
+    @property
+    def driver_label(self) -> str:
+        """The driver's name: the courier user's, else the one typed."""
+        return self.driver.name if self.driver is not None else self.driver_name
+
+
+class Pickup(db.Model):
+    """A pickup booked for a date and a time window: of a shipment (the goods leave), or of a return
+    case's goods at the customer (collected and brought back, with its tracking number)."""
+
+    __table_args__ = (
+        CheckConstraint("(shipment_id IS NULL) <> (return_case_id IS NULL)", name="one_subject"),
+        CheckConstraint("window_from < window_to", name="window_order"),
+        Index("ix_pickup_done_at_on_date", "done_at", "on_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id"), index=True)
+    return_case_id: Mapped[int | None] = mapped_column(ForeignKey("return_case.id"), index=True)
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carrier.id"))
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"))
+    tracking_no: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    on_date: Mapped[date] = mapped_column()
+    window_from: Mapped[time] = mapped_column()
+    window_to: Mapped[time] = mapped_column()
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    booked_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    shipment = relationship("Shipment")
+    return_case = relationship("ReturnCase", back_populates="pickups")
+    carrier = relationship("Carrier")
+    vehicle = relationship("Vehicle")
+    booked_by = relationship("User")
+
+
+class ReturnCredit(db.Model):
+    """A credit granted to the customer on the order by a return case (the money domain nets it)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("return_case.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case = relationship("ReturnCase", back_populates="credits")
+    created_by = relationship("User")
+
+
+COST_KINDS = ("freight", "scrap", "rework")
+
+
+class ReturnCost(db.Model):
+    """What a return case cost the firm: freight, scrap or rework, an amount and a note."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("return_case.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case = relationship("ReturnCase", back_populates="costs")
+    created_by = relationship("User")
 
 
 EVENT_KINDS = ("picked_up", "in_transit", "attempt_failed", "delivered", "other")

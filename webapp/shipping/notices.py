@@ -48,3 +48,18 @@ def shipment_arrived(order, shipment, transit_event) -> Notice:
     if link is not None:
         body += "\n" + _("Please check it and sign for it here:\n\n%(url)s\n", url=link.url)
     return Notice(_("Shipment %(number)s was delivered", number=shipment.number), body)
+@message("return.overdue")
+def return_overdue(case) -> Notice:
+    """To the step's owner and the managers: a return case's step is past its due time (sent by the
+    worker, outside any request: the case's path is built from the app's URL map)."""
+    from flask import current_app
+
+    from .. import links
+    from ..i18n import firm_zone
+    from .lifecycle import RETURN_LABELS
+    step = _(RETURN_LABELS[case.status])
+    due = (case.step_due_at or case.due_at).astimezone(firm_zone()).strftime("%Y-%m-%d %H:%M")
+    return Notice(_("Order %(number)s: return case overdue (%(step)s, due %(due)s)", number=case.order.number,
+                    step=step, due=due),
+                  links.absolute(current_app.url_map.bind("localhost").build("shipping.return_case",
+                                                                              {"case_id": case.id})))

@@ -17,7 +17,7 @@ from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
+from . import lifecycle, notices, returns  # noqa: F401  (notices: the messages notify() sends)
 from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentLine
 
 RECEIPT_CONSENT_VERSION = "2026-11"
@@ -27,6 +27,8 @@ def open_quantities(order) -> dict[int, Decimal]:
     """Per order line, the quantity not yet in any shipment."""
     remaining = {line.id: line.quantity for line in order.lines}
     for shipment in order.shipments:
+        if shipment.return_case_id is not None:
+            continue  # a return case's replacement ships again what was already shipped
         for sline in shipment.lines:
             remaining[sline.order_line_id] -= sline.quantity
     return remaining
@@ -46,7 +48,8 @@ def line_sources(order) -> dict[int, dict]:
     for line in order.lines:
         work_orders = [w for w in order.work_orders if w.order_line_id == line.id]
         shipped_made = sum((sline.quantity for shipment in order.shipments for sline in shipment.lines
-                            if sline.order_line_id == line.id and not sline.from_stock), Decimal("0"))
+                            if sline.order_line_id == line.id and not sline.from_stock
+                            and shipment.return_case_id is None), Decimal("0"))
         row = {"source": None, "passed": None, "shipped": shipped_made, "on_hand": None, "limit": Decimal("0")}
         if work_orders:
             passed = sum((w.good for w in work_orders if w.status == "done"), Decimal("0"))
@@ -59,7 +62,8 @@ def line_sources(order) -> dict[int, dict]:
 
 
 def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[int, str], method: str,
-                    carrier: str, tracking_no: str, eta, cost: Decimal) -> Shipment:
+                    carrier: str, tracking_no: str, eta, cost: Decimal, carrier_id: int | None = None,
+                    vehicle_id: int | None = None) -> Shipment:
     """A new shipment with some quantity of some lines (partial deliveries are normal).
 
     Made-to-order lines ship only what passed QC; lines from stock take their quantity out of
@@ -82,7 +86,7 @@ def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[i
             raise TransitionError(409, N_("A line has more than has passed QC and is not yet shipped."))
     shipment = Shipment(order=order, number=f"{order.number}-S{len(order.shipments) + 1}", method=method,
                         carrier=carrier, tracking_no=tracking_no, eta=eta, cost=cost or Decimal("0"),
-                        created_by_id=user.id)
+                        created_by_id=user.id, carrier_id=carrier_id, vehicle_id=vehicle_id)
     shipment.lines = [ShipmentLine(order_line_id=line_id, quantity=qty, batch=batches.get(line_id, ""),
                                    from_stock=sources[line_id]["source"] == "stock")
                       for line_id, qty in chosen.items()]
@@ -223,6 +227,8 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
     transition(shipment, lifecycle.MACHINE, "deliver", roles={"customer"}, actor_kind="link",
                actor_label=signer_name, detail={"sha256": receipt.note_sha256, "taken_on": taken_on})
     shipment.delivered_at = utcnow()
+    if shipment.return_case_id is not None:
+        returns.replacement_delivered(shipment)  # the exchange is done
     if link is not None:
         link.used_at = utcnow()
     order = shipment.order
@@ -279,6 +285,7 @@ def start_return(case: ReturnCase, user, action: str) -> None:
     """Someone takes the return case on: the 24 h clock stops."""
     transition(case, lifecycle.RETURN_CASE, "start", user, note=action)
     case.started_at, case.started_by_id, case.action = utcnow(), user.id, action
+    returns.after_start(case, user)  # the next step and its clock
     audit.record("return.started", case.order, actor=user, entity_type="order", note=action,
                  after={"late": case.started_at > case.due_at})
 
@@ -296,3 +303,20 @@ def close_return(case: ReturnCase, user, outcome: str, note: str) -> None:
                  after={"shipment": case.shipment.number, "outcome": outcome})
     db.session.flush()
     signals.return_case_closed.send(case.order)  # the survey may go now
+
+
+def customer_returns(order_id: int) -> list[dict]:
+    """The order's return cases as the customer sees them: where each stands in words (an outcome once
+    closed), its latest replacement, the reason of a refusal; no costs, credits or internal notes."""
+    from flask_babel import gettext
+    rows = []
+    for case in db.session.scalars(db.select(ReturnCase).where(ReturnCase.order_id == order_id)
+                                   .order_by(ReturnCase.id)).all():
+        if case.status == "closed":
+            state = gettext(lifecycle.RETURN_OUTCOMES.get(case.outcome) or lifecycle.RETURN_LABELS["closed"])
+        else:
+            state = gettext(lifecycle.RETURN_LABELS[case.status])
+        pickup = case.pickups[-1] if case.pickups and case.status == "collecting" else None
+        rows.append({"case": case, "state": state, "pickup": pickup,
+                     "replacement": case.replacements[-1] if case.replacements else None})
+    return rows

@@ -18,7 +18,7 @@ from ..orders import lifecycle as order_lifecycle
 from ..orders import Order
 from ..public.copies import link_keeps_copy, within_retention
 from ..public import copies
-from ..permissions import requires
+from ..permissions import can, requires
 from ..photos import Photo, get_photo, photos_of, send_photo
 from ..signatures import SignatureError
 from ..statemachine import N_
@@ -31,11 +31,12 @@ from ..sync import replay
 from ..sync import Applied, Conflict, Invalid, Stop
 from ..sync import offline_capable
 from ..uploads import UploadError
-from . import bp, lifecycle, services
+from . import bp, carriers, lifecycle, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from . import transit
 from .forms import (CONDITION_CHOICES, DispatchForm, EventForm, ProblemForm, ReturnCloseForm, ReturnStartForm,
                     StaffEventForm, receipt_form, shipment_form)
+from .forms import carrier_form as make_carrier_form
 from .models import ReturnCase, Shipment, ShipmentLine
 
 
@@ -51,6 +52,7 @@ def _order_page(order: Order, form=None, status=200):
     returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.order_id == order.id)
                                  .order_by(ReturnCase.id)).all()
     form = form or shipment_form(order)
+    form.carrier_pick.choices = carriers.choices()
     return render("shipping/order.html", order=order, form=form, remaining=remaining,
                   qty_fields=dict(form.qty.keyed()), batch_fields=dict(form.batch.keyed()),
                   fulfilment=order.fulfilment(), returns=returns, sources=sources, state_labels=lifecycle.STATE_LABELS,
@@ -91,9 +93,12 @@ def create(order_id: int):
                 qty.errors = [problem]
     if not valid or any(qty.errors for qty in form.qty):
         return _order_page(order, form, status=422)
+    carrier, vehicle = carriers.parse_choice(form.carrier_pick.data)
     shipment = services.create_shipment(order, current_user, quantities, batches, form.method.data,
-                                        (form.carrier.data or "").strip(), (form.tracking_no.data or "").strip(),
-                                        form.eta.data, form.cost.data)
+                                        carriers.carrier_text(carrier, vehicle, (form.carrier.data or "").strip()),
+                                        (form.tracking_no.data or "").strip(), form.eta.data, form.cost.data,
+                                        carrier_id=carrier.id if carrier else None,
+                                        vehicle_id=vehicle.id if vehicle else None)
     flash(_("Shipment %(number)s created. Check the packing list.", number=shipment.number))
     return see_other(url_for("shipping.detail", shipment_id=shipment.id))
 
@@ -121,7 +126,7 @@ def index():
         query = query.where(Shipment.status == status)
     page = keyset_page(query, Shipment, Shipment.created_at, descending=True)
     return render("shipping/index.html", shipments=page.rows, next_after=page.next_after, status=status,
-                  states=lifecycle.STATES)
+                  states=lifecycle.STATES, pickups=carriers.booked_for([s.id for s in page.rows]))
 
 
 @bp.get("/shipping/<int:shipment_id>")
@@ -133,7 +138,8 @@ def detail(shipment_id: int):
     return render("shipping/detail.html", **_detail_context(shipment))
 
 
-def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None, event_form=None) -> dict:
+def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None, event_form=None,
+                    carrier_form=None) -> dict:
     receipt = shipment.receipt
     returns = db.session.scalars(db.select(ReturnCase).where(ReturnCase.shipment_id == shipment.id)
                                  .order_by(ReturnCase.id)).all()
@@ -154,6 +160,11 @@ def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None, ev
         "return_labels": lifecycle.RETURN_LABELS, "return_outcomes": lifecycle.RETURN_OUTCOMES,
         "conditions": dict(CONDITION_CHOICES),
         **_transit_context(shipment, event_form),
+        # Who carries it and when it is picked up (views_carriers.py); the case it replaces goods for.
+        "carrier_form": (make_carrier_form(shipment, carrier_form) if can(current_user, "shipment.manage")
+                         and shipment.status not in lifecycle.DELIVERED else None),
+        "pickup": carriers.pending_pickup(shipment), "who_label": carriers.who_label,
+        "replaces_case": db.session.get(ReturnCase, shipment.return_case_id) if shipment.return_case_id else None,
     }
 
 

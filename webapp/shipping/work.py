@@ -9,9 +9,9 @@ from .. import clocks
 from ..extensions import db
 from ..orders import Order
 from ..orders import numbered_under, order_customer, order_item, orders_in, orders_list_url
-from . import DOMAIN
-from ..work_items import DUE_DEADLINE, DUE_DELIVERY, DUE_ETA, WorkItem, work_item
-from .models import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentLine
+from . import DOMAIN, lifecycle
+from ..work_items import DUE_DEADLINE, DUE_DELIVERY, DUE_ETA, DUE_PLANNED, WorkItem, work_item
+from .models import DeliveryReceipt, Pickup, ReceiptLine, ReturnCase, Shipment, ShipmentLine
 from .services import return_reason
 
 # Customer care chases a return until it starts; the warehouse and operations start it from the
@@ -61,3 +61,58 @@ work_item("return.open", action="return.chase",
                                        .selectinload(ShipmentLine.order_line))
                               .order_by(ReturnCase.due_at, ReturnCase.id)),
           build=return_item)
+
+
+# --- pickups and the later steps of return cases (issue 13) ----------------------------------------
+
+def pickup_item(pickup: Pickup, user) -> WorkItem:
+    """A pickup booked for a date and a window: of a shipment, or of a return case's goods."""
+    from .carriers import who_label
+    window = _("Pickup %(start)s–%(end)s", start=pickup.window_from.strftime("%H:%M"),
+               end=pickup.window_to.strftime("%H:%M"))
+    if pickup.shipment is not None:
+        shipment = pickup.shipment
+        url = url_for("shipping.detail", shipment_id=shipment.id)
+    else:
+        shipment = pickup.return_case.shipment
+        window = _("Return collection %(start)s–%(end)s", start=pickup.window_from.strftime("%H:%M"),
+                   end=pickup.window_to.strftime("%H:%M"))
+        url = url_for("shipping.return_case", case_id=pickup.return_case_id)
+    return WorkItem(window, numbered_under(shipment.number, shipment.order), url, pickup.booked_at, "act",
+                    customer=shipment.order.customer.name, due=pickup.on_date, due_kind=DUE_PLANNED,
+                    detail=who_label(pickup))
+
+
+def _pickups_due(user):
+    collecting = db.select(ReturnCase.id).where(ReturnCase.status == "collecting")
+    return (db.select(Pickup).outerjoin(Shipment, Shipment.id == Pickup.shipment_id)
+            .where(Pickup.done_at.is_(None), db.or_(Shipment.status.in_(("packing", "packed")),
+                                                    Pickup.return_case_id.in_(collecting)))
+            .options(joinedload(Pickup.shipment).joinedload(Shipment.order).joinedload(Order.customer),
+                     joinedload(Pickup.return_case).joinedload(ReturnCase.shipment).joinedload(Shipment.order)
+                     .joinedload(Order.customer), joinedload(Pickup.carrier), joinedload(Pickup.vehicle))
+            .order_by(Pickup.on_date, Pickup.window_from, Pickup.id))
+
+
+# The later steps of a started case, in words for My work (lifecycle.RETURN_NEXT_STEP).
+NEXT_STEP = {status: words for status, words in lifecycle.RETURN_NEXT_STEP.items() if status != "open"}
+
+
+def case_step_item(row, user) -> WorkItem:
+    """A started return case's next step, due by its clock."""
+    case, order = row
+    return order_item(_(NEXT_STEP[case.status]), order, url_for("shipping.return_case", case_id=case.id),
+                      case.started_at or case.opened_at, due=case.step_due_at or case.due_at, due_kind=DUE_DEADLINE,
+                      detail=case.step_owner.name if case.step_owner else "")
+
+
+work_item("shipment.pickup", action="shipment.manage", label=lazy_gettext("Pickups booked"),
+          more_url=lambda: url_for("shipping.index", status="packed"), query=_pickups_due, build=pickup_item)
+work_item("return.step", action="return.manage", customer=order_customer,
+          label=lazy_gettext("Return cases under way"),
+          query=lambda user: (db.select(ReturnCase, Order).join(Order, Order.id == ReturnCase.order_id)
+                              .where(ReturnCase.status.in_(tuple(NEXT_STEP)))
+                              .options(joinedload(Order.customer), selectinload(Order.lines),
+                                       joinedload(ReturnCase.step_owner))
+                              .order_by(ReturnCase.step_due_at, ReturnCase.id)),
+          build=case_step_item)
