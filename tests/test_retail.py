@@ -221,7 +221,8 @@ def test_csv_row_problems(app, as_user, make_product):
 def test_sample_file_downloads_and_imports(app, as_user, make_product):
     """The sample file downloads and, with its products in stock, previews without a problem."""
     make_product("GEAR-45", on_hand="5000")
-    make_product("FLANGE-80", on_hand="10")
+    make_product("BRK-200", on_hand="10")
+    make_product("CAB-OAK", on_hand="12")
     sales = as_user("sales")
     sample = sales.get("/retail/import/sample.csv")
     assert sample.status_code == 200 and sample.mimetype == "text/csv"

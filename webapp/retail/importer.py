@@ -31,8 +31,8 @@ CSV_LOCALE = Locale.parse("en")  # a CSV's numbers: the point is the decimal mar
 SAMPLE = (
     "shop_order_no,customer_name,phone,address,product_code,quantity,unit_price,delivery,store,note\r\n"
     "TB20261128001,王丽,13800138000,上海市浦东新区张江路88号,GEAR-45,2,,delivery,,\r\n"
-    "TB20261128001,王丽,13800138000,上海市浦东新区张江路88号,FLANGE-80,1,,delivery,,请工作日送货\r\n"
-    "TB20261128002,陈强,13900139000,,GEAR-45,\"2,000\",18.50,pickup,苏州门店,\r\n"
+    "TB20261128001,王丽,13800138000,上海市浦东新区张江路88号,BRK-200,10,,delivery,,请工作日送货\r\n"
+    "TB20261128002,陈强,13900139000,,CAB-OAK,1,\"1,280.00\",pickup,上海嘉定门店,\r\n"
 )
 
 
