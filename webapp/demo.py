@@ -992,8 +992,7 @@ def story_service_project(f: Firm):
     report, workshop, roadmap = projects.deliverables_of(order.id)
     for day, deliverable, pct, note, milestone in (
             (24, report, 40, "完成 12 场客户访谈", 0), (18, report, 100, "终稿已发送客户", 2),
-            (16, workshop, 60, "议程已确认，场地已订", 1), (14, workshop, 100, "研讨会已举行，纪要已发", 2),
-            (6, roadmap, 30, "现状评估进行中", None)):
+            (16, workshop, 60, "议程已确认，场地已订", 1), (14, workshop, 100, "研讨会已举行，纪要已发", 2)):
         yield f.at(day, "17:00")
         projects.report_progress(deliverable, pct, note, [], ops,
                                  deliverable.milestones[milestone] if milestone is not None else None)
@@ -1009,6 +1008,8 @@ def story_service_project(f: Firm):
     yield f.at(9, "09:40")
     with force_locale("zh"):
         projects.decide(order, link, {workshop.id: ("accept", "")}, "郑总", demo_strokes(32), "203.0.113.31", agent)
+    yield f.at(6, "17:00")
+    projects.report_progress(roadmap, 30, "现状评估进行中", [], ops, roadmap.milestones[0])
 
 
 def story_retail(f: Firm):
