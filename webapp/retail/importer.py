@@ -24,6 +24,10 @@ REQUIRED = ("shop_order_no", "customer_name", "product_code", "quantity")
 ALIASES = {"订单号": "shop_order_no", "收货人": "customer_name", "客户": "customer_name", "电话": "phone",
            "手机": "phone", "地址": "address", "收货地址": "address", "商品编码": "product_code", "型号": "product_code",
            "数量": "quantity", "单价": "unit_price", "配送方式": "delivery", "门店": "store", "备注": "note"}
+# The header each column is shown with on a Chinese page (the importer reads both).
+CHINESE_HEADERS = {"shop_order_no": "订单号", "customer_name": "收货人", "phone": "电话", "address": "地址",
+                   "product_code": "商品编码", "quantity": "数量", "unit_price": "单价", "delivery": "配送方式",
+                   "store": "门店", "note": "备注"}
 DELIVERY_WORDS = {"": "delivery", "delivery": "delivery", "送货": "delivery", "快递": "delivery",
                   "pickup": "pickup", "自提": "pickup", "门店自提": "pickup"}
 CSV_LOCALE = Locale.parse("en")  # a CSV's numbers: the point is the decimal mark, the comma groups thousands

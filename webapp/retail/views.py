@@ -5,6 +5,7 @@ import os
 import re
 
 from flask import Response, abort, current_app, flash, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -186,7 +187,9 @@ def import_page():
         error = _("The form expired; choose the file again.")
     status = 422 if error else 200
     return render("retail/import.html", form=form, groups=groups, error=error, sha=sha,
-                  confirm=ConfirmImportForm(sha256=sha) if sha else None, columns=importer.COLUMNS,
+                  confirm=ConfirmImportForm(sha256=sha) if sha else None,
+                  headers=importer.CHINESE_HEADERS if str(get_locale()).startswith("zh") else
+                  {column: column for column in importer.COLUMNS},
                   status_code=status)
 
 
