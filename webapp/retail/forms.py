@@ -7,7 +7,7 @@ from wtforms.validators import Length, Optional
 
 from ..forms import DecimalText, options
 
-ROWS = 5
+ROWS = 4
 CHANNEL_CHOICES = [("counter", _l("Shop counter")), ("online", _l("Online shop"))]
 METHOD_CHOICES = [("delivery", _l("Delivery to an address")), ("pickup", _l("Pickup at a store"))]
 
