@@ -147,6 +147,17 @@ def test_acceptance_with_rejection_rework_then_delivery(app, make_project, clien
         assert order.status == "delivered"
         assert db.session.scalars(db.select(ReworkCase)).one().status == "done"
         assert db.session.scalar(db.select(db.func.count(Acceptance.id))) == 2
+    from email import message_from_bytes, policy
+    from pathlib import Path
+    mails = [message_from_bytes(m.read_bytes(), policy=policy.default) for m in Path(app.config["MAIL_FOLDER"]).glob("*.eml")]
+    bodies = [(m["Subject"], m.get_body(("plain",)).get_content()) for m in mails]
+    # the customer was asked (and asked again after the rework) on the same link; the rep heard of the rejection
+    assert sum(path in body for _s, body in bodies) == 2, bodies
+    assert any("数据不完整" in body for _s, body in bodies)
+    # after-sales: the follow-up is planned as for a delivered order
+    from webapp.aftersales.models import FollowUp
+    with app.app_context():
+        assert db.session.scalar(db.select(FollowUp).where(FollowUp.order_id == order_id)) is not None
     copy = client.get(path)
     assert copy.status_code == 200 and "Download your signed copy (PDF)" in text_of(copy)
     pdf = client.get(path + "/acceptance-copy.pdf")

@@ -12,6 +12,7 @@ from ..db_types import money
 from ..extensions import db
 from ..fingerprints import canonical_json, sha256_of
 from ..firm import get_settings
+from ..notify import Recipient, notify
 from ..orders import Order, OrderLine
 from ..orders import lifecycle as order_lifecycle
 from ..photos import save_photos
@@ -19,7 +20,7 @@ from ..signatures import parse_strokes, render_svg
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
-from . import lifecycle
+from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
 from .models import Acceptance, AcceptanceDecision, Deliverable, DeliverableReport, Milestone, ReworkCase
 
 ACCEPTANCE_CONSENT_VERSION = "2026-11"
@@ -95,7 +96,14 @@ def send_acceptance_link(order: Order, user) -> links.AccessLink:
         raise TransitionError(409, N_("The customer can accept a project's deliverables once the order is effective."))
     link = links.issue("project_acceptance", order.id, days=60)
     audit.record("order.acceptance_link", order, actor=user)
+    _ask_customer(order, link)
     return link
+
+
+def _ask_customer(order: Order, link) -> None:
+    """Mail the customer's contact the acceptance link, in their language."""
+    notify("project.acceptance_requested", [Recipient(order.customer.contact_email, order.customer.locale or "zh")],
+           order=order, link=link)
 
 
 def acceptance_consent_text() -> str:
@@ -155,6 +163,8 @@ def decide(order: Order, link, decisions: dict[int, tuple[str, str]], signer_nam
                                       opened_at=now, due_at=REWORK.due(now)))
             audit.record("rework.opened", order, actor_kind="link", actor_label=signer_name, entity_type="order",
                          note=comment.strip(), after={"deliverable": deliverable.title})
+            notify("project.deliverable_rejected", [Recipient.user(order.sales_rep)], order=order,
+                   title=deliverable.title, comment=comment.strip())
     db.session.flush()
     open_count = sum(1 for d in by_id.values() if d.status != "accepted")
     if open_count == 0:
@@ -181,6 +191,9 @@ def hand_over(deliverable: Deliverable, user, note: str) -> None:
         case.status, case.done_at, case.done_by_id, case.done_note = "done", utcnow(), user.id, note
         audit.record("rework.done", deliverable.order, actor=user, entity_type="order", note=note or None,
                      after={"deliverable": deliverable.title, "late": case.done_at > case.due_at})
+    link = links.current("project_acceptance", deliverable.order_id)
+    if link is not None:  # the same link: the customer checks the reworked deliverable there
+        _ask_customer(deliverable.order, link)
 
 
 def rework_cases(order_id: int) -> list[ReworkCase]:
