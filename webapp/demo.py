@@ -965,12 +965,12 @@ def story_service_project(f: Firm):
                         currency="CNY", prepayment_pct=Decimal("0"), credit_days=30, is_demo=True, owner_id=sales.id)
     db.session.add(customer)
     db.session.flush()
-    titles = [("市场调研报告 Market study report", 12, "38000", ["访谈提纲", "初稿", "终稿"]),
-              ("管理层研讨会（一天）Management workshop day", 6, "25000", ["议程确认", "场地预订", "会议纪要"]),
-              ("实施路线图 Implementation roadmap", 15, "30000", ["现状评估", "路线图初稿"])]
+    titles = [("市场调研报告 Market study report", -18, "38000", ["访谈提纲", "初稿", "终稿"]),
+              ("管理层研讨会（一天）Management workshop day", -14, "25000", ["议程确认", "场地预订", "会议纪要"]),
+              ("实施路线图 Implementation roadmap", 12, "30000", ["现状评估", "路线图初稿"])]
     order = projects.create_project(customer, sales, delivery_date=f.date(20), customer_po="YC-2611-07",
                                     notes="精益生产咨询：调研、研讨会、路线图",
-                                    deliverables=[{"title": t, "due_date": f.date(-30 + d), "price": Decimal(p),
+                                    deliverables=[{"title": t, "due_date": f.date(d), "price": Decimal(p),
                                                    "milestones": [(m, None) for m in ms]} for t, d, p, ms in titles])
     yield f.at(29, "10:00")
     orders.submit(order, sales)
