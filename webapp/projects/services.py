@@ -4,6 +4,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import audit, links, signals
@@ -42,10 +43,14 @@ def create_project(customer, user, *, delivery_date: date | None, customer_po: s
                   delivery_method="delivery", customer_po=customer_po, notes=notes)
     db.session.add(order)
     factor = 1 + order.tax_rate / 100
+    with force_locale(customer.locale or "zh"):  # the terms are in the customer's language
+        unit = _("item")
     for position, entry in enumerate(deliverables, start=1):
         price = entry.get("price") or Decimal("0")
-        line = OrderLine(position=position, model=entry["title"][:60], description=entry["title"][:200],
-                         quantity=Decimal("1"), unit=_("item"), unit_price=money(price),
+        title = entry["title"]
+        # the line's model holds 60 characters: a longer title goes whole into the description
+        line = OrderLine(position=position, model=title[:60], description=title[:200] if len(title) > 60 else "",
+                         quantity=Decimal("1"), unit=unit, unit_price=money(price),
                          unit_price_incl=money(price * factor))
         order.lines.append(line)
         deliverable = Deliverable(order=order, position=position, title=entry["title"][:200],
