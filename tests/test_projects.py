@@ -85,6 +85,9 @@ def test_project_form_makes_deliverables_lines_and_milestones(app, make_project)
         assert [len(d.milestones) for d in deliverables] == [2, 2, 2]
     page = text_of(sales.get(f"/projects/{order_id}"))
     assert "Market study report" in page and "Workshop day" in page
+    order_page = text_of(sales.get(f"/orders/{order_id}"))  # the deliverables instead of shipping
+    assert "Deliverables and acceptance" in order_page and "Awaiting acceptance" in order_page
+    assert f"/shipping/orders/{order_id}" not in order_page
 
 
 @BOTH

@@ -31,6 +31,14 @@ def _order_of_report(report_id: int):
     return db.session.get(Order, order_id) if order_id is not None else None
 
 
+def _order_page(order) -> dict:
+    """A project's deliverables on its order page (where a made-to-order one shows its shipments)."""
+    if getattr(order, "kind", "") != "project":
+        return {}
+    from .services import deliverables_of
+    return {"deliverables": deliverables_of(order.id), "deliverable_labels": lifecycle.STATE_LABELS}
+
+
 DOMAIN = register(Domain(
     name="projects", machines=(lifecycle.MACHINE,),
     actions={"project.view": OFFICE, "project.manage": lifecycle.PROJECT_STAFF},
@@ -48,6 +56,7 @@ DOMAIN = register(Domain(
     },
     events_saying_state=frozenset({"deliverable.accept", "deliverable.reject", "deliverable.hand_over"}),
     photo_kinds=(PhotoKind("deliverable_report", "project.view", _order_of_report),),
+    page_context={"order": _order_page},
 ))
 
 
