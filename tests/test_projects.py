@@ -141,8 +141,11 @@ def test_acceptance_with_rejection_rework_then_delivery(app, make_project, clien
         case = db.session.scalars(db.select(ReworkCase)).one()
         assert case.reason == "数据不完整" and case.due_at > case.opened_at
         assert db.session.get(Order, order_id).status == "effective"
+    home = text_of(sales.get("/"))  # the rework waits in My work with its clock
+    assert "Rework “Workshop day” within 3 working days" in home and "数据不完整" in home
     response = sales.post(f"/projects/{order_id}/deliverables/{second}/hand-over", data={f"h{second}-note": "补充数据"})
     assert response.status_code == 303
+    assert "Rework “Workshop day”" not in text_of(sales.get("/"))
     response = decide(client, path, {second: ("accept", ""), third: ("accept", "")})
     assert response.status_code == 303
     with app.app_context():

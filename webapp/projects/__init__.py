@@ -62,7 +62,7 @@ DOMAIN = register(Domain(
 
 def init_app(app) -> None:
     """Attach the project pages and the customer's acceptance page."""
-    from . import models, views  # noqa: F401  (routes, tables)
+    from . import models, views, work  # noqa: F401  (routes, tables, My work's rework items)
     app.register_blueprint(bp)
 
 
