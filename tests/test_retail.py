@@ -111,13 +111,22 @@ def test_more_than_in_stock_is_refused(app, as_user, make_product):
 
 @BOTH
 def test_retail_quick_off_sends_retail_orders_through_review(app, as_user, make_product):
-    """With the firm's retail setting off, a retail order goes into review as any order."""
+    """With the firm's retail setting turned off on the settings page, a retail order goes into
+    review as any order."""
     from webapp.firm import FirmSettings
     product_id = make_product("GEAR-45", on_hand="10")
+    admin = as_user("admin")
+    page = text_of(admin.get("/admin/settings"))
+    assert re.search(r'<input checked[^>]*name="retail_quick"', page)  # on by default
+    response = admin.post("/admin/settings", data={
+        "firm_name": "Demo", "timezone": "Asia/Shanghai", "currency": "CNY", "tax_rate": "13",
+        "reviews": ["production", "finance", "warehouse"], "manager_approval": "y", "finance_approval": "y",
+        "finance_approval_threshold": "0", "amend_reapprove": "y", "amend_resign": "y", "first_article": "never",
+        "number_pattern": "{yyyy}{mm}-{abbr}-{seq:03d}", "weekly_capacity": "1000", "retention_years": "10",
+        "signed_copy_days": "365", "calendar_country": "CN"})
+    assert response.status_code == 303, text_of(response)[:1500]
     with app.app_context():
-        settings = db.session.get(FirmSettings, 1)
-        settings.retail_quick = False
-        db.session.commit()
+        assert db.session.get(FirmSettings, 1).retail_quick is False
     sales = as_user("sales")
     assert sales.post("/retail/new", data=counter_form(product_id)).status_code == 303
     with app.app_context():
