@@ -237,3 +237,22 @@ def test_sample_file_downloads_and_imports(app, as_user, make_product):
     assert sample.status_code == 200 and sample.mimetype == "text/csv"
     page = text_of(upload(sales, sample.data))
     assert "2 new" in page and "problems: left out" not in page
+
+
+@BOTH
+def test_the_same_file_imported_twice_at_once_imports_each_order_once(app, as_user, make_user, make_product):
+    """Two people press "import" on the same previewed file at the same moment: each shop order is
+    imported once, stock is taken once per order."""
+    import hashlib
+    from .helpers import at_once
+    make_product("GEAR-45", on_hand="100")
+    content = (CSV_HEADER + "AT1,王丽,13800138000,上海,GEAR-45,2,,delivery,,\n"
+               + "AT2,陈强,13900139000,北京,GEAR-45,3,,delivery,,\n").encode()
+    assert "2 new" in text_of(upload(as_user("sales"), content))
+    make_user("sales", username="importer")
+    data = {"sha256": hashlib.sha256(content).hexdigest()}
+    statuses = at_once(app, "importer", [("/retail/import/confirm", data), ("/retail/import/confirm", data)])
+    assert statuses == [303, 303], statuses
+    with app.app_context():
+        assert sorted(db.session.scalars(db.select(RetailOrder.shop_order_no))) == ["AT1", "AT2"]
+        assert db.session.scalar(db.select(db.func.count(Order.id))) == 2
