@@ -112,7 +112,8 @@ def test_progress_report_with_photo_and_milestone(app, make_project):
         milestone_id = db.session.get(Deliverable, first).milestones[0].id
     response = sales.post(f"/projects/{order_id}/deliverables/{first}/progress",
                           data={f"p{first}-percent": "100", f"p{first}-milestone_id": str(milestone_id),
-                                f"p{first}-note": "初稿已交", f"p{first}-photos": (jpeg_file(), "scan.jpg")},
+                                f"p{first}-note": "初稿已交", f"p{first}-photos": (jpeg_file(), "scan.jpg"),
+                                f"p{first}-documents": (io.BytesIO(b"%PDF-1.4 report"), "调研报告.pdf")},
                           content_type="multipart/form-data")
     assert response.status_code == 303, text_of(response)[:1000]
     with app.app_context():
@@ -121,6 +122,23 @@ def test_progress_report_with_photo_and_milestone(app, make_project):
         assert db.session.scalar(db.select(db.func.count(DeliverableReport.id))) == 1
     response = sales.post(f"/projects/{order_id}/deliverables/{first}/progress", data={f"p{first}-percent": "140"})
     assert response.status_code == 422
+    # the document downloads for staff and through the customer's acceptance link, nowhere else
+    from webapp.projects.models import DeliverableFile
+    with app.app_context():
+        file_id = db.session.scalars(db.select(DeliverableFile.id)).one()
+    download = sales.get(f"/projects/{order_id}/files/{file_id}", buffered=True)
+    download.close()  # a file's answer holds it open until closed
+    assert download.status_code == 200 and download.data.startswith(b"%PDF") and "attachment" in download.headers["Content-Disposition"]
+    path = customer_path(app, "project_acceptance", order_id)
+    customer_copy = app.test_client().get(f"{path}/files/{file_id}", buffered=True)
+    customer_copy.close()
+    assert customer_copy.data.startswith(b"%PDF")
+    assert "调研报告.pdf" in text_of(app.test_client().get(path))
+    assert app.test_client().get("/c/" + "A" * 32 + f"/files/{file_id}").status_code == 404
+    bad = sales.post(f"/projects/{order_id}/deliverables/{first}/progress",
+                     data={f"p{first}-percent": "50", f"p{first}-documents": (io.BytesIO(b"MZ..."), "tool.exe")},
+                     content_type="multipart/form-data")
+    assert bad.status_code == 422 and "This file type is not accepted" in text_of(bad)
 
 
 @BOTH

@@ -39,6 +39,7 @@ class ProgressForm(FlaskForm):
     milestone_id = SelectField(_l("Milestone"), coerce=int, validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     photos = MultipleFileField(_l("Photos or scans"))
+    documents = MultipleFileField(_l("Documents handed over (PDF, Office files)"))
 
 
 class HandOverForm(FlaskForm):

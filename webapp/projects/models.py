@@ -62,6 +62,20 @@ class DeliverableReport(db.Model):
     deliverable: Mapped[Deliverable] = relationship(back_populates="reports")
     milestone = relationship("Milestone")
     user = relationship("User")
+    files: Mapped[list["DeliverableFile"]] = relationship(order_by="DeliverableFile.id")
+
+
+class DeliverableFile(db.Model):
+    """A document handed over with a progress report (the report's PDF, minutes, slides): kept as
+    uploaded under instance/, served as a download to staff and to the customer's acceptance link."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("deliverable_report.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
 
 
 class Acceptance(db.Model):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import audit, links, signals
+from .. import audit, links, signals, uploads
 from ..clocks import Clock
 from ..db_types import money
 from ..extensions import db
@@ -22,7 +22,8 @@ from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
-from .models import Acceptance, AcceptanceDecision, Deliverable, DeliverableReport, Milestone, ReworkCase
+from .models import (Acceptance, AcceptanceDecision, Deliverable, DeliverableFile, DeliverableReport, Milestone,
+                     ReworkCase)
 
 ACCEPTANCE_CONSENT_VERSION = "2026-11"
 # A rejected deliverable is reworked and handed over again within 3 working days.
@@ -74,9 +75,10 @@ def deliverables_of(order_id: int) -> list[Deliverable]:
                               .order_by(Deliverable.position)).all()
 
 
-def report_progress(deliverable: Deliverable, percent: int, note: str, files, user, milestone=None) -> DeliverableReport:
-    """Staff report how far a deliverable is (0–100 %), with a note and photos or scans; a milestone
-    reported at 100 % is done."""
+def report_progress(deliverable: Deliverable, percent: int, note: str, files, user, milestone=None,
+                    documents=()) -> DeliverableReport:
+    """Staff report how far a deliverable is (0–100 %), with a note, photos or scans, and documents
+    handed over (PDF, Office files: uploads.store checks their type); a milestone reported at 100 % is done."""
     if deliverable.status == "accepted":
         raise TransitionError(409, N_("This deliverable has already been accepted."))
     if deliverable.order.status in order_lifecycle.ENDED:
@@ -86,6 +88,10 @@ def report_progress(deliverable: Deliverable, percent: int, note: str, files, us
     db.session.add(report)
     db.session.flush()
     save_photos(files, "deliverable_report", report.id, user)
+    for upload in [d for d in documents if d and d.filename]:
+        stored = uploads.store(upload)
+        report.files.append(DeliverableFile(filename=stored.filename, stored_name=stored.stored_name,
+                                            content_type=stored.content_type, size=stored.size, sha256=stored.sha256))
     deliverable.progress_pct = percent
     if milestone is not None and percent == 100 and milestone.done_at is None:
         milestone.done_at = utcnow()

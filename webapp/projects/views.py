@@ -1,11 +1,11 @@
 """Service projects: staff's pages (new project, deliverables, progress, rework) and the customer's
 acceptance page behind their link, with its read-only copy once everything is accepted."""
-from flask import abort, flash, request, url_for
+from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from .. import links
+from .. import links, uploads
 from ..customers import Customer, scope_customers
 from ..extensions import db
 from ..forms import options
@@ -20,7 +20,7 @@ from ..statemachine import N_, TransitionError
 from ..uploads import UploadError
 from . import bp, lifecycle, services
 from .forms import AcceptanceForm, HandOverForm, ProgressForm, ProjectForm
-from .models import Deliverable
+from .models import Deliverable, DeliverableFile, DeliverableReport
 
 MAX_COMMENT = 2000
 
@@ -127,7 +127,8 @@ def progress(order_id: int, deliverable_id: int):
     milestone = next((m for m in deliverable.milestones if m.id == form.milestone_id.data), None)
     try:
         services.report_progress(deliverable, form.percent.data, form.note.data or "",
-                                 request.files.getlist(form.photos.name), current_user, milestone)
+                                 request.files.getlist(form.photos.name), current_user, milestone,
+                                 documents=request.files.getlist(form.documents.name))
     except UploadError as error:
         db.session.rollback()
         form.photos.errors = [str(error)]
@@ -164,6 +165,40 @@ def acceptance_link(order_id: int):
         services.send_acceptance_link(order, current_user)
         flash(_("Acceptance link ready: send it to the customer."))
     return see_other(url_for("projects.detail", order_id=order.id, _anchor="acceptance-link"))
+
+
+def _send(document: DeliverableFile):
+    """A handed-over document, always as a download (never rendered inline)."""
+    return send_file(uploads.path_of(document.stored_name), mimetype=document.content_type, as_attachment=True,
+                     download_name=document.filename)
+
+
+def _file_of(order_id: int, file_id: int) -> DeliverableFile:
+    """A document of this project's deliverables (404 for any other)."""
+    row = db.session.execute(db.select(DeliverableFile, Deliverable.order_id)
+                             .join(DeliverableReport, DeliverableReport.id == DeliverableFile.report_id)
+                             .join(Deliverable, Deliverable.id == DeliverableReport.deliverable_id)
+                             .where(DeliverableFile.id == file_id)).first()
+    if row is None or row[1] != order_id:
+        abort(404)
+    return row[0]
+
+
+@bp.get("/projects/<int:order_id>/files/<int:file_id>")
+@login_required
+def document(order_id: int, file_id: int):
+    """Download a document handed over with a progress report."""
+    order = get_project(order_id)
+    return _send(_file_of(order.id, file_id))
+
+
+@bp.get("/c/<token>/files/<int:file_id>")
+def customer_document(token: str, file_id: int):
+    """The customer downloads a handed-over document from their acceptance link (live or used)."""
+    link = links.find(token)
+    if not copies.link_keeps_copy(link, "project_acceptance"):
+        abort(404)
+    return _send(_file_of(link.object_id, file_id))
 
 
 # --- the customer's acceptance --------------------------------------------------------------------

@@ -68,6 +68,20 @@ def upgrade():
     )
     with op.batch_alter_table('deliverable_report', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deliverable_report_deliverable_id'), ['deliverable_id'], unique=False)
+    op.create_table('deliverable_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('stored_name', sa.String(length=100), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['deliverable_report.id'], name=op.f('fk_deliverable_file_report_id_deliverable_report')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliverable_file')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_deliverable_file_stored_name'))
+    )
+    with op.batch_alter_table('deliverable_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliverable_file_report_id'), ['report_id'], unique=False)
     op.create_table('acceptance',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -152,6 +166,9 @@ def downgrade():
     with op.batch_alter_table('acceptance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_acceptance_order_id'))
     op.drop_table('acceptance')
+    with op.batch_alter_table('deliverable_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deliverable_file_report_id'))
+    op.drop_table('deliverable_file')
     with op.batch_alter_table('deliverable_report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliverable_report_deliverable_id'))
     op.drop_table('deliverable_report')
