@@ -121,7 +121,7 @@ class Ids:
                     "sig": "Countersignature", "anomaly_id": "Anomaly", "work_order_id": "WorkOrder",
                     "photo_id": "Photo", "shipment_id": "Shipment", "line_id": "ShipmentLine",
                     "case_id": "ReturnCase", "conflict_id": "SyncConflict", "carrier_id": "Carrier",
-                    "vehicle_id": "Vehicle"}
+                    "vehicle_id": "Vehicle", "deliverable_id": "Deliverable"}
         for param, model in model_of.items():
             self.by_name[param] = first.get(model) or 1
         self.by_name["user_id"] = users[0] if users else 1
@@ -146,7 +146,8 @@ class Ids:
         prefer = {"shipping.courier_dispatch": "courier", "shipping.courier_problem": "courier",
                   "shipping.courier_receipt": "courier", "shipping.sign": "delivery_receipt",
                   "public.countersign": "order_countersign", "public.clarify_requirement": "requirement_confirm",
-                  "public.confirm_requirement": "requirement_confirm"}
+                  "public.confirm_requirement": "requirement_confirm", "projects.accept": "project_acceptance",
+                  "projects.acceptance_copy_pdf": "project_acceptance"}
         purpose = prefer.get(rule.endpoint)
         if purpose in self.tokens:
             return self.tokens[purpose]

@@ -132,8 +132,8 @@ def secure_headers(response) -> None:
 def domains() -> tuple:
     """The domain packages, in the order their blueprints are registered: the one place that names
     them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
-    from . import (admin, aftersales, auth, costing, customers, documents, main, orders, production, public,
-                   purchasing, pwa, quality, requirements, scan, shipping, stock, sync)
+    from . import (admin, aftersales, auth, costing, customers, documents, main, orders, production, projects,
+                   public, purchasing, pwa, quality, requirements, retail, scan, shipping, stock, sync)
     return (
         auth,
         main,
@@ -143,10 +143,12 @@ def domains() -> tuple:
         purchasing,
         orders,
         admin,
-        documents,  # adds its PDF routes to the shipping and public blueprints, registered after it
+        documents,  # adds its PDF routes to the shipping, projects and public blueprints, registered after it
         production,
         quality,
         shipping,
+        projects,  # service projects: deliverables and the customer's acceptance
+        retail,  # retail orders from the counter or an online shop, shipped from stock
         aftersales,
         costing,
         public,

@@ -1074,6 +1074,96 @@ def story_purchasing(f: Firm):
         purchasing.send(sheet, p["sun.lei"])
 
 
+def story_service_project(f: Firm):
+    """A consulting project (服务业) for a new client: three deliverables; the study report accepted on
+    the client's phone, the workshop day rejected (the minutes lacked the action list), reworked and
+    accepted; the roadmap still open."""
+    from .projects import services as projects
+    sales, ops = f.people["wang.fang"], f.people["li.qiang"]
+    yield f.at(30, "10:00")
+    customer = Customer(name="杭州云策管理咨询有限公司", abbreviation="HZYC", contact_name="郑总", contact_phone="13600136004",
+                        contact_email="zheng@hzyc.example.cn", address="杭州市西湖区文三路 477 号", locale="zh",
+                        currency="CNY", prepayment_pct=Decimal("0"), credit_days=30, is_demo=True, owner_id=sales.id)
+    db.session.add(customer)
+    db.session.flush()
+    titles = [("市场调研报告 Market study report", -18, "38000", ["访谈提纲", "初稿", "终稿"]),
+              ("管理层研讨会（一天）Management workshop day", -14, "25000", ["议程确认", "场地预订", "会议纪要"]),
+              ("实施路线图 Implementation roadmap", 12, "30000", ["现状评估", "路线图初稿"])]
+    order = projects.create_project(customer, sales, delivery_date=f.date(20), customer_po="YC-2611-07",
+                                    notes="精益生产咨询：调研、研讨会、路线图",
+                                    deliverables=[{"title": t, "due_date": f.date(d), "price": Decimal(p),
+                                                   "milestones": [(m, None) for m in ms]} for t, d, p, ms in titles])
+    yield f.at(29, "10:00")
+    orders.submit(order, sales)
+    yield f.at(29, "15:00")
+    for department in order.settings.get("reviews", []):
+        if department == "finance":
+            for category, amount in (("material", "0"), ("labour", "48000"), ("overhead", "9000"),
+                                     ("logistics", "3000"), ("aftersales", "1000")):
+                setattr(order, f"budget_{category}", Decimal(amount))
+        person = {"production": "zhang.wei", "finance": "chen.jing", "warehouse": "liu.yang"}[department]
+        orders.review(order, department, "agree", "人员可安排" if department == "production" else "", f.people[person])
+    yield f.at(28, "11:00")
+    for role in order.required_approvals():
+        orders.decide(order, role, "approve", "", f.people["zhao.min" if role == "manager" else "chen.jing"])
+    yield f.at(27, "16:00")
+    f.sign(order, 21)
+    yield f.at(27, "16:30")
+    projects.send_acceptance_link(order, sales)
+    report, workshop, roadmap = projects.deliverables_of(order.id)
+    for day, deliverable, pct, note, milestone in (
+            (24, report, 40, "完成 12 场客户访谈", 0), (18, report, 100, "终稿已发送客户", 2),
+            (16, workshop, 60, "议程已确认，场地已订", 1), (14, workshop, 100, "研讨会已举行，纪要已发", 2)):
+        yield f.at(day, "17:00")
+        projects.report_progress(deliverable, pct, note, [], ops,
+                                 deliverable.milestones[milestone] if milestone is not None else None)
+    link = links.current("project_acceptance", order.id)
+    agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) MicroMessenger/8.0"
+    yield f.at(12, "10:20")
+    with force_locale("zh"):
+        projects.decide(order, link, {report.id: ("accept", "报告质量很好"),
+                                      workshop.id: ("reject", "会议纪要缺少行动项清单和负责人")},
+                        "郑总", demo_strokes(31), "203.0.113.31", agent)
+    yield f.at(10, "16:00")
+    projects.hand_over(workshop, ops, "补充了 18 项行动项，每项有负责人和完成日期")
+    yield f.at(9, "09:40")
+    with force_locale("zh"):
+        projects.decide(order, link, {workshop.id: ("accept", "")}, "郑总", demo_strokes(32), "203.0.113.31", agent)
+    yield f.at(6, "17:00")
+    projects.report_progress(roadmap, 30, "现状评估进行中", [], ops, roadmap.milestones[0])
+
+
+def story_retail(f: Firm):
+    """Two retail sales (零售业) from stock: a walk-in customer's brackets delivered to her address (signed
+    for), and an online order of gears picked up at the store (packed, waiting)."""
+    from .retail import services as retail
+    sales, warehouse = f.people["wang.fang"], f.people["liu.yang"]
+    yield f.at(3, "10:15")
+    buyer = retail.walk_in_customer("刘女士", "13512345678", "上海市闵行区莘庄镇莘松路 958 弄 12 号", sales)
+    order = retail.create_retail_order(buyer, retail.Sale(items=[(f.products["BRK-200"], Decimal("120"))],
+                                                          address=buyer.address, receiver_name="刘女士",
+                                                          receiver_phone="13512345678"), sales)
+    yield f.at(3, "11:00")
+    shipment = retail.ship_from_stock(order, warehouse)
+    shipment.carrier, shipment.tracking_no = "顺丰速运 SF Express", "SF1400" + f"{order.id:06d}"
+    for sline in shipment.lines:
+        shipping.check_line(shipment, sline, sline.batch, warehouse)
+    shipping.pack(shipment, warehouse)
+    yield f.at(3, "16:00")
+    shipping.dispatch(shipment, [], "已取件", courier_link=links.current("courier", shipment.id))
+    yield from f.receive(shipment, 2, "11:30")
+    yield f.at(1, "20:40")
+    online = retail.walk_in_customer("陈强", "13900139000", "", sales, channel="online")
+    pickup = retail.create_retail_order(online, retail.Sale(
+        items=[(f.products["GEAR-45"], Decimal("4"))], method="pickup", store="上海嘉定门店", channel="online",
+        shop_order_no="TB20261126088", receiver_name="陈强", receiver_phone="13900139000"), sales)
+    yield f.at(0, "09:30")
+    shipment = retail.ship_from_stock(pickup, warehouse)
+    for sline in shipment.lines:
+        shipping.check_line(shipment, sline, sline.batch, warehouse)
+    shipping.pack(shipment, warehouse)
+
+
 def stage_two_stories(f: Firm):
     """Orders at every state of stage 2, and requirements at every state of stage 1."""
     p = f.people
@@ -1289,7 +1379,7 @@ def load_demo() -> None:
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),
                story_stocking(firm),
                story_on_hold(firm), story_cancelled(firm), story_planned(firm), story_purchasing(firm),
-               *stage_two_stories(firm)]
+               story_service_project(firm), story_retail(firm), *stage_two_stories(firm)]
     run_stories(stories)
     for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
         customer.owner_id = customer.owner_id or firm.people["wang.fang"].id

@@ -50,6 +50,9 @@ class FirmSettings(db.Model):
     first_article: Mapped[str] = mapped_column(String(12), default="never", server_default="never")
     # The firm's seal (公章) as an image, printed on the customers' PDF copies; None: no seal.
     seal_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
+    # Retail sales of stock items (the counter, an online shop) need no feasibility review, no
+    # approval and no countersignature: they are effective when entered.
+    retail_quick: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     def required_reviews(self) -> list[str]:
         """The departments whose sign-off an order needs."""
@@ -68,6 +71,13 @@ class FirmSettings(db.Model):
             "number_pattern": self.number_pattern,
             "timezone": self.timezone,
         }
+
+    def retail_snapshot(self) -> dict:
+        """The settings a retail sale keeps: with retail_quick, no review, approval or countersignature."""
+        snapshot = self.snapshot()
+        if self.retail_quick:
+            snapshot.update(reviews=[], manager_approval=False, finance_approval=False, countersign=False)
+        return snapshot
 
 
 class CalendarDay(db.Model):

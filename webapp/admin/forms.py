@@ -73,6 +73,7 @@ class SettingsForm(FlaskForm):
     amend_resign = BooleanField(_l("Amendments need the customer's signature again"))
     prices_for_all_staff = BooleanField(_l("Production, warehouse, purchasing and QC staff see prices and margins"))
     sales_own_customers_only = BooleanField(_l("Sales reps see only their own customers and orders"))
+    retail_quick = BooleanField(_l("Retail orders of stock items need no review, approval or countersignature"))
     # The same words as quality's FIRST_ARTICLE_CHOICES (the admin domain sits below quality).
     first_article = SelectField(_l("First article (首件确认) approved by the customer before mass production"),
                                 choices=options(("never", _l("Never")),

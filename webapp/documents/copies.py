@@ -219,6 +219,35 @@ def receipt_pdf(receipt) -> bytes:
     return pdf.output_bytes()
 
 
+def acceptance_pdf(order, acceptances) -> bytes:
+    """The customer's signed acceptance (验收) of a service project: per deliverable the decision and
+    comment of every signed submission, the signer's name, time and signature, the firm's seal if it has
+    one, and each submission's SHA-256 with the signed data in small print."""
+    pdf = CopyPDF(_firm_name(), _("Acceptance certificate"), order.number or "", _made_line())
+    pdf.add_page()
+    pdf.title_block(_("Order %(number)s", number=order.number))
+    pdf.facts([(_("Customer"), order.customer.name), (_("Customer PO number"), order.customer_po or "")])
+    for acceptance in acceptances:
+        rows = [[str(index), dec.deliverable.title, _("Accepted") if dec.decision == "accept" else _("Rejected"),
+                 dec.comment or ""] for index, dec in enumerate(acceptance.decisions, start=1)]
+        pdf.heading(_("Signed %(when)s", when=datetime_local(acceptance.signed_at, "medium")))
+        pdf.lines_table(["#", _("Deliverable"), _("Decision"), _("Comment")], rows, widths=[7, 78, 25, 68],
+                        numeric={0}, flagged={i: {2, 3} for i, dec in enumerate(acceptance.decisions)
+                                              if dec.decision == "reject"})
+        pdf.signature_box(_("Signed by"), [acceptance.signer_name, datetime_local(acceptance.signed_at, "medium")],
+                          svg=acceptance.signature_svg, image=None, seal=seal_path(), height=32, box_w=90)
+        _evidence(pdf, acceptance.consent_text,
+                  _("SHA-256 of the signed decisions: %(sha)s", sha=acceptance.sha256),
+                  _("The signed decisions as stored (the SHA-256 above is computed over this text, encoded as UTF-8):"),
+                  acceptance.decisions_json)
+    return pdf.output_bytes()
+
+
+def acceptance_filename(order) -> str:
+    """The download name of an acceptance copy."""
+    return f"acceptance-{order.number or order.id}.pdf"
+
+
 # --- by mail, after signing ------------------------------------------------------------------------
 
 def _customer_locale(order) -> str:

@@ -90,6 +90,7 @@ def init_app(app) -> None:
 # refuses any other reach into the package).
 _PUBLIC = {
     "lifecycle": "lifecycle",
+    "submit_order": "services",
     "Order": "models",
     "OrderLine": "models",
     "Countersignature": "models",

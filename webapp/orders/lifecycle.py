@@ -65,7 +65,10 @@ def after_review(order) -> str:
 
 
 def needs_signature(order) -> bool:
-    """A first version is always signed; an amended one when the settings say so."""
+    """A first version is always signed; an amended one when the settings say so. A retail sale under
+    the firm's quick-retail setting needs no countersignature (its settings say "countersign": false)."""
+    if order.settings.get("countersign") is False:
+        return False
     return order.signed_version is None or bool(order.settings.get("amend_resign"))
 
 
@@ -108,7 +111,10 @@ def guard_submit(order) -> str | None:
 
 
 def guard_start_production(order) -> str | None:
-    """Production waits for the prepayment the terms ask for, unless finance overrode it."""
+    """Production waits for the prepayment the terms ask for, unless finance overrode it; a service
+    project or a retail sale of stock items has no production stage."""
+    if getattr(order, "kind", "manufacturing") != "manufacturing":
+        return N_("This order has no production stage.")
     if not order.prepayment_satisfied:
         return N_("The prepayment has not been received; finance must record it or override.")
     return None
@@ -169,6 +175,16 @@ def guard_all_delivered(order) -> str | None:
     return None
 
 
+def guard_all_accepted(order, open_deliverables: int | None = None) -> str | None:
+    """A service project is delivered when the customer has accepted every deliverable: the caller
+    passes how many are not accepted yet (projects.services), as context."""
+    if getattr(order, "kind", "") != "project":
+        return N_("Only a service project is delivered by acceptance.")
+    if open_deliverables is None or open_deliverables > 0:
+        return N_("Not every deliverable has been accepted yet.")
+    return None
+
+
 def guard_closable(order, blockers: list[str] | None = None) -> str | None:
     """Closed when delivered, followed up and costed: the caller passes what still blocks it
     (costing.services.close_blockers) as context; without it the order does not close."""
@@ -208,6 +224,8 @@ MACHINE = StateMachine("order", STATES, [
                guard_all_dispatched, label=N_("Everything dispatched")),
     Transition("deliver", ("shipped",), "delivered", frozenset({"system"}), guard_all_delivered,
                label=N_("Everything delivered")),
+    Transition("accept_all", ("effective",), "delivered", frozenset({"system"}), guard_all_accepted,
+               label=N_("Everything accepted")),
     Transition("close", ("delivered",), "closed", frozenset({"finance", "manager"}), guard_closable,
                label=N_("Close order")),
     Transition("hold", ("effective", "in_production"), "on_hold", frozenset({"manager"}),

@@ -14,6 +14,9 @@ from ..wallclock import utcnow
 
 BUDGET_CATEGORIES = ("material", "labour", "overhead", "logistics", "aftersales")
 DELIVERY_METHODS = ("pickup", "delivery")
+# What kind of order it is: made to order (the six stages), a service project (deliverables and the
+# customer's acceptance instead of production and parcels), or a retail sale of stock items.
+KINDS = ("manufacturing", "project", "retail")
 # Statuses in which the order's terms may be edited.
 
 
@@ -31,6 +34,7 @@ class Order(db.Model):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     requirement_id: Mapped[int | None] = mapped_column(ForeignKey("requirement.id"), index=True)
     customer_po: Mapped[str] = mapped_column(String(60), default="", index=True)
+    kind: Mapped[str] = mapped_column(String(15), default="manufacturing", server_default="manufacturing")
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     tax_rate: Mapped[Decimal] = mapped_column(Percent, default=Decimal("13"))
     prepayment_pct: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))

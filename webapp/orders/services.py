@@ -141,12 +141,16 @@ def line_description(product: str, specs: str) -> tuple[str, str]:
 
 # --- review ------------------------------------------------------------------------------------
 
-def submit(order: Order, user) -> str:
-    """Submit a draft for feasibility review under the settings in force now."""
-    order.settings_snapshot = json.dumps(get_settings().snapshot())
+def submit(order: Order, user, snapshot: dict | None = None) -> str:
+    """Submit a draft for feasibility review under the settings in force now (or the snapshot given:
+    a retail sale keeps the firm's retail settings, FirmSettings.retail_snapshot)."""
+    order.settings_snapshot = json.dumps(snapshot if snapshot is not None else get_settings().snapshot())
     status = transition(order, lifecycle.MACHINE, "submit", user, detail={"round": order.review_round})
     _after_move(order, user)
     return status
+
+
+submit_order = submit  # the name other domains import (orders/__init__.py: _PUBLIC)
 
 
 def set_budget(order: Order, form, user) -> None:

@@ -200,6 +200,8 @@ def detail_context(order: Order, *, notes: list | None = None, keep_typed: bool 
         "reason_required": REASON_REQUIRED,
         "labels": {name: t.label for name, t in lifecycle.MACHINE.transitions.items()},
     }
+    # What another kind of order shows instead of production and parcels (a project's deliverables).
+    context.update(registry.page_context("order", order))
     if order.status == "in_review":
         if "production" in departments:
             context["load"] = services.weekly_load(order)

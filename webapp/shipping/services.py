@@ -70,6 +70,8 @@ def create_shipment(order, user, quantities: dict[int, Decimal], batches: dict[i
     stock here (production.stock.take_from_stock), when the goods are picked for packing."""
     if order.status not in order_lifecycle.SHIPPABLE:
         raise TransitionError(409, N_("This order cannot ship in its current state."))
+    if order.kind == "project":
+        raise TransitionError(409, N_("A service project is delivered by the customer's acceptance, not shipped."))
     if holds_for_order(order.id):
         raise TransitionError(409, N_("A failed inspection of this order is not resolved yet: packing waits for it."))
     remaining = open_quantities(order)
