@@ -1,7 +1,7 @@
 """Stage 4: shipments, packing lists, the courier's link, the customer's signed receipt, return cases."""
 from flask import Blueprint
 
-from ..registry import Domain, LinkPurpose, PhotoKind, public_names, register
+from ..registry import CapabilityToken, Domain, LinkPurpose, PhotoKind, public_names, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -64,6 +64,12 @@ def _order_of_problem(event_id: int):
         AuditEvent.entity_type == "shipment", AuditEvent.entity_id == Shipment.id)).where(AuditEvent.id == event_id))
 
 
+def _carton_by_token(session, value: str):
+    from sqlalchemy import select
+    from .packing_models import Carton
+    return session.scalar(select(Carton.id).where(Carton.token == value))
+
+
 def _story():
     """What this domain tells in an order's whole story (imported when a story is told)."""
     from .story import PART
@@ -92,6 +98,10 @@ DOMAIN = register(Domain(
         "shipment.manage": frozenset({"warehouse", "operations"}),
         "return.manage": lifecycle.RETURN_CASE.transitions["start"].roles,
         "return.close": lifecycle.RETURN_CASE.transitions["close"].roles,
+        # Close a packing list that does not match what was counted, with a reason (packing.py).
+        "packing.override": frozenset({"operations", "manager"}),
+        # Attach documents (inspection reports, material certificates) to a shipment.
+        "shipment.documents": frozenset({"warehouse", "operations", "qc"}),
     },
     link_purposes=(LinkPurpose("courier", _open_courier_link, managers=("shipment.manage",)),
                    LinkPurpose("delivery_receipt", _open_receipt_link,
@@ -99,6 +109,12 @@ DOMAIN = register(Domain(
     events={
         "shipment.created": N_("Shipment created"),
         "shipment.line_checked": N_("Packing-list line checked"),
+        "shipment.counted": N_("Counted by scan"),
+        "shipment.packing_override": N_("Packing list closed by a supervisor despite a mismatch"),
+        "shipment.document_added": N_("Document attached to the shipment"),
+        "shipment.document_removed": N_("Document removed from the shipment"),
+        "carton.made": N_("Carton labels made"),
+        "carton.measured": N_("Carton weighed and measured"),
         "shipment.problem": N_("Courier reported a problem"),
         "return.opened": N_("Return case opened"),
         "return.started": N_("Return case started"),
@@ -111,6 +127,9 @@ DOMAIN = register(Domain(
     template_globals={"return_reason": return_reason},
     story=_story,
     offline_pages=_offline_pages,
+    # A carton label carries its secret token in /k/<token> (opens the carton's page; counts when packing).
+    capability_tokens=(CapabilityToken("carton", lambda endpoint, name: endpoint == "shipping.carton_by_token",
+                                       _carton_by_token),),
     photo_kinds=(PhotoKind("dispatch", "shipment.view", _order_of_shipment),
                  PhotoKind("receipt", "shipment.view", _order_of_receipt),
                  PhotoKind("stamped_note", "shipment.view", _order_of_receipt),
@@ -121,6 +140,7 @@ DOMAIN = register(Domain(
 def init_app(app) -> None:
     """Attach the shipping pages and the delivery notes' PDF copies."""
     from . import copy_link, models, views  # noqa: F401  (routes, tables; documents adds the PDF copy's route)
+    from . import packing_models, packing_views  # noqa: F401  (cartons, counted scans, shipment documents)
     app.register_blueprint(bp)
 
 
@@ -135,6 +155,12 @@ _PUBLIC = {
     "DeliveryReceipt": "models",
     "delivery_evidence": "story",
     "receipt_for": "copy_link",
+    "packing": "packing",
+    "Carton": "packing_models",
+    "ShipmentDocument": "packing_models",
+    "customer_documents": "packing_views",
+    "send_document": "packing_views",
+    "delivery_note_data": "packing_views",
 }
 __all__ = ["bp", "DOMAIN", "init_app", "return_reason", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
