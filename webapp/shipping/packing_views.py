@@ -16,6 +16,7 @@ from ..uploads import UploadError
 from . import bp, lifecycle, packing, services
 from .models import Shipment
 from .packing_forms import DOCUMENT_KIND_CHOICES, CartonsForm, CartonSizeForm, DocumentForm, OverrideForm
+from .packing_page import source_choices, detail_extras
 from .packing_models import Carton, ShipmentDocument
 
 DOCUMENT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "webp")
@@ -25,47 +26,8 @@ def _shipment(shipment_id: int, action: str = "shipment.view") -> Shipment:
     return load(Shipment, shipment_id, action)
 
 
-def _source_choices(shipment: Shipment) -> list[tuple[str, str]]:
-    """The line-and-lot pairs a carton label may be made for: each line's lots this shipment took
-    from stock (a line that took none from the ledger: the line without a lot)."""
-    from ..stock import products as stock_products
-    choices = []
-    for line in shipment.lines:
-        product = line.order_line.product
-        if product is None:
-            continue
-        taken = packing._taken_lots(shipment, stock_products.material_for_product(product).id)
-        lots = db.session.scalars(db.select(Lot).where(Lot.id.in_(taken)).order_by(Lot.code)).all() if taken else []
-        for lot in lots:
-            choices.append((f"{line.id}:{lot.id}", _("%(model)s · lot %(lot)s", model=product.model, lot=lot.code)))
-        if not lots:
-            choices.append((f"{line.id}:", product.model))
-    return choices
-
-
-def detail_extras(shipment: Shipment, cartons_form=None, override_form=None, document_form=None) -> dict:
-    """What the shipment page shows of packing: cartons, counts and lots, the override, the documents."""
-    forms = {"cartons_form": cartons_form or CartonsForm(prefix="ctn"),
-             "override_form": override_form or OverrideForm(prefix="ovr"),
-             "document_form": document_form or DocumentForm(prefix="doc")}
-    forms["cartons_form"].source.choices = _source_choices(shipment) if shipment.status == "packing" else []
-    record = packing.override_of(shipment)
-    return {
-        **forms,
-        "cartons": packing.shipment_cartons(shipment),
-        "counted": packing.packed(shipment),
-        "lots_by_line": packing.lots_by_line(shipment),
-        "mismatch": packing.mismatches(shipment) if shipment.status == "packing" else [],
-        "packing_override": record,
-        "override_rows": packing.mismatch_rows(record) if record else [],
-        "documents": db.session.scalars(db.select(ShipmentDocument).where(
-            ShipmentDocument.shipment_id == shipment.id).order_by(ShipmentDocument.id)).all(),
-        "document_kinds": dict(DOCUMENT_KIND_CHOICES),
-    }
-
-
 def _detail_page(shipment: Shipment, status: int, **forms):
-    from .views import _detail_context
+    from .views import _detail_context  # noqa: PLC0415  (the shipment page's context)
     context = _detail_context(shipment)
     context.update(detail_extras(shipment, **forms))
     return render("shipping/detail.html", status_code=status, **context)
@@ -79,7 +41,7 @@ def make_cartons(shipment_id: int):
     """Make carton labels for goods of one line and lot: so many cartons of so many each."""
     shipment = _shipment(shipment_id, "shipment.manage")
     form = CartonsForm(prefix="ctn")
-    form.source.choices = _source_choices(shipment)
+    form.source.choices = source_choices(shipment)
     valid = form.validate_on_submit()
     if valid and form.source.data not in dict(form.source.choices):
         form.source.errors = [_("Choose the goods from the list.")]

@@ -27,7 +27,7 @@ from ..sync import replay
 from ..sync import Applied, Conflict, Invalid, Stop
 from ..sync import offline_capable
 from ..uploads import UploadError
-from . import bp, lifecycle, packing_views, services
+from . import bp, lifecycle, packing_page, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .forms import (CONDITION_CHOICES, DispatchForm, ProblemForm, ReturnCloseForm, ReturnStartForm, receipt_form,
                     shipment_form)
@@ -148,7 +148,7 @@ def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None) ->
                         for case in returns},
         "return_labels": lifecycle.RETURN_LABELS, "return_outcomes": lifecycle.RETURN_OUTCOMES,
         "conditions": dict(CONDITION_CHOICES),
-        **packing_views.detail_extras(shipment),  # cartons, counts and lots, the override, documents
+        **packing_page.detail_extras(shipment),  # cartons, counts and lots, the override, documents
     }
 
 
