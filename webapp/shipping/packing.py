@@ -162,7 +162,7 @@ def packed(shipment: Shipment) -> dict[int, Decimal]:
     return {line_id: Decimal(total or 0) for line_id, total in rows}
 
 
-def _taken_lots(shipment: Shipment, material_id: int) -> dict[int, Decimal]:
+def taken_lots(shipment: Shipment, material_id: int) -> dict[int, Decimal]:
     """The lots the shipment took out of stock for the material (the ledger's ship movements)."""
     rows = db.session.execute(db.select(StockMove.lot_id, db.func.sum(StockMove.quantity)).where(
         StockMove.doc_type == "shipment", StockMove.doc_id == shipment.id, StockMove.kind == "ship",
@@ -208,7 +208,7 @@ def _check_lot(shipment: Shipment, product, lot: Lot, wanted: Decimal) -> None:
     if lot.material_id != material.id:
         raise PackingProblem(409, _("Wrong lot: lot %(lot)s is not a lot of %(model)s.", lot=lot.code,
                                     model=product.model))
-    taken = _taken_lots(shipment, material.id)
+    taken = taken_lots(shipment, material.id)
     if not taken:
         if lot.on_hand <= 0:
             raise PackingProblem(409, _("Wrong lot: lot %(lot)s has no stock.", lot=lot.code))
@@ -226,7 +226,7 @@ def _next_lot(shipment: Shipment, product) -> Lot | None:
     """The lot an item scanned by its maker's barcode came from: the first lot this shipment took
     that is not all counted yet (first in, first out), None when it took none from the ledger."""
     material = stock_products.material_for_product(product)
-    taken = _taken_lots(shipment, material.id)
+    taken = taken_lots(shipment, material.id)
     counted = _packed_lots(shipment)
     for lot_id in sorted(taken):
         if counted.get(lot_id, Decimal("0")) < taken[lot_id]:

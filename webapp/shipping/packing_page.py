@@ -18,7 +18,7 @@ def source_choices(shipment: Shipment) -> list[tuple[str, str]]:
         product = line.order_line.product
         if product is None:
             continue
-        taken = packing._taken_lots(shipment, stock_products.material_for_product(product).id)
+        taken = packing.taken_lots(shipment, stock_products.material_for_product(product).id)
         lots = db.session.scalars(db.select(Lot).where(Lot.id.in_(taken)).order_by(Lot.code)).all() if taken else []
         for lot in lots:
             choices.append((f"{line.id}:{lot.id}", _("%(model)s · lot %(lot)s", model=product.model, lot=lot.code)))
