@@ -104,7 +104,7 @@ def delivery_note_pdf_bytes(shipment: Shipment) -> bytes:
             carton_rows.append([carton.number, carton.contents or "", carton.lot.code if carton.lot else "",
                                 quantity(carton.weight_kg) if carton.weight_kg is not None else "", size])
         pdf.lines_table([_("Carton"), _("Contents"), _("Lot"), _("Weight (kg)"), _("Size (cm)")], carton_rows,
-                        widths=[36, 64, 30, 22, 26], numeric={3})
+                        widths=[46, 40, 46, 20, 26], numeric={3})
         pdf.facts([(_("Cartons"), str(len(data["cartons"]))), (_("Total weight"), _("%(kg)s kg",
                                                                                       kg=quantity(data["total_kg"])))])
     pdf.signature_box(_("Received in good order by (signature and stamp)"), [_("Name"), _("Date")],
