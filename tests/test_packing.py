@@ -394,3 +394,33 @@ def test_documents_attach_checked_and_listed_for_the_customer(app, packing_setup
     assert "炉号 H2611-07" in page and "staff only" in page
     assert qc.post(f"/shipping/documents/{pdf_id}/remove").status_code == 303
     assert s["client"].get(f"/shipping/documents/{pdf_id}").status_code == 404
+
+
+@BOTH
+def test_carton_scans_queued_offline_apply_once_or_become_visible_conflicts(app, packing_setup, as_user):
+    """A tablet without signal queued two carton scans. Replayed, the first counts once (a repeat gets
+    the stored answer); the second's carton was meanwhile counted from another tablet: kept as a
+    conflict with its data (the token in its code redacted) and answered 409, counting nothing twice."""
+    from .test_sync import enrol, is_problem, send
+    from webapp.sync.models import SyncConflict
+    s = packing_setup
+    first, second = cartons(app, s["order"], s["product"], "L-A", "100", 2)
+    response = enrol(s["client"])
+    assert response.status_code == 200
+    body = response.get_json()
+    device = type("Device", (), {"id": body["device"], "secret": body["secret"]})
+    actor = s["client"].user_id
+    data = lambda code: {"code": code, "shipment": str(s["shipment"])}  # noqa: E731
+    applied = send(app, "/scan/resolve", device, actor, "k-1", data(first), **{"X-Attempt": "2"})
+    assert applied.status_code == 200 and applied.get_json()["line"]["counted"] == "100"
+    again = send(app, "/scan/resolve", device, actor, "k-1", data(first), **{"X-Attempt": "3"})
+    assert again.status_code == 200 and again.get_json() == applied.get_json()
+    assert resolve(as_user("warehouse"), second, s["shipment"]).status_code == 200  # the other tablet
+    late = send(app, "/scan/resolve", device, actor, "k-2", data(second), **{"X-Attempt": "2"})
+    problem = is_problem(late, 409)
+    assert "scanned twice" in problem["detail"]
+    assert counted(app, s["shipment"]) == {"L-A": Decimal("200")}
+    with app.app_context():
+        conflict = db.session.scalar(db.select(SyncConflict).where(SyncConflict.key == "k-2"))
+        assert conflict is not None and "/k/[redacted]" in conflict.fields
+        assert second.split("/k/")[1].split("?")[0] not in conflict.fields
