@@ -424,3 +424,16 @@ def test_carton_scans_queued_offline_apply_once_or_become_visible_conflicts(app,
         conflict = db.session.scalar(db.select(SyncConflict).where(SyncConflict.key == "k-2"))
         assert conflict is not None and "/k/[redacted]" in conflict.fields
         assert second.split("/k/")[1].split("?")[0] not in conflict.fields
+
+
+def test_a_carton_label_outside_packing_opens_the_cartons_page(app, packing_setup, as_user):
+    """Scanned outside packing, a carton label opens its page (what it holds, where it is packed) for
+    staff who see shipments; the courier and an unknown token get nothing."""
+    s = packing_setup
+    url = cartons(app, s["order"], s["product"], "L-A", "100", 1)[0]
+    body = s["client"].post("/scan/resolve", data={"code": url}, headers=JSON).get_json()
+    assert body["action"] == "go" and body["url"].startswith("/k/")
+    page = text_of(s["client"].get(body["url"]))
+    assert "GEAR-45 × 100 pcs" in page and "L-A" in page and "Not packed yet." in page
+    assert as_user("courier").get(body["url"].split("?")[0]).status_code == 403
+    assert s["client"].get("/k/" + "A" * 24).status_code == 404
