@@ -66,8 +66,9 @@ def make_cartons(shipment_id: int):
 def carton_size(carton_id: int):
     """Record a carton's weight, dimensions and contents."""
     carton = load(Carton, carton_id, None)
-    shipment = _shipment(carton.shipment_id or 0, "shipment.manage") if carton.shipment_id else None
-    if shipment is None:
+    if carton.shipment_id:
+        _shipment(carton.shipment_id, "shipment.manage")  # its shipment's gate (scope, lock)
+    else:
         require("shipment.manage")
     form = CartonSizeForm(prefix=f"size-{carton.id}")
     if not form.validate_on_submit():
@@ -195,7 +196,7 @@ def add_document(shipment_id: int):
     if not upload or not getattr(upload, "filename", ""):
         form.file.errors = [_("Choose a file.")]
         valid = False
-    elif uploads._extension(upload.filename) not in DOCUMENT_EXTENSIONS:
+    elif upload.filename.rsplit(".", 1)[-1].lower() not in DOCUMENT_EXTENSIONS:
         form.file.errors = [_("Attach a PDF or an image (JPEG, PNG or WebP).")]
         valid = False
     if valid:
