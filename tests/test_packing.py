@@ -234,6 +234,7 @@ def test_a_mismatch_closes_only_by_a_supervisors_override_with_a_reason(app, pac
     response = client.post(f"/shipping/{shipment}/pack")
     assert response.status_code == 409
     assert "What was counted does not match the packing list" in text_of(response)
+    assert "Count again, or a supervisor closes it with a reason." in text_of(client.get(f"/shipping/{shipment}"))
     assert client.post(f"/shipping/{shipment}/override", data={"ovr-reason": "ok"}).status_code == 403
     supervisor = as_user("operations")
     page = text_of(supervisor.get(f"/shipping/{shipment}"))
