@@ -59,7 +59,8 @@ def _count_text(carton: Carton) -> str:
 def carton_url(carton: Carton) -> str:
     """What the carton label's QR carries: its token, count and lot, signed."""
     count, lot = _count_text(carton), carton.lot.code if carton.lot else ""
-    return links.absolute(f"/k/{carton.token}?n={count}&lot={quote(lot, safe='')}&s={_signature(carton.token, count, lot)}")
+    signature = _signature(carton.token, count, lot)
+    return links.absolute(f"/k/{carton.token}?n={count}&lot={quote(lot, safe='')}&s={signature}")
 
 
 def carton_label(carton: Carton) -> tuple[str, list[str]]:

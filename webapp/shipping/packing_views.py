@@ -78,7 +78,9 @@ def carton_size(carton_id: int):
                                 form.height_cm.data, (form.contents.data or "").strip(), current_user)
         flash(_("Carton %(number)s saved.", number=carton.number))
     target = carton.shipment_id or _first_shipment(carton)
-    return see_other(url_for("shipping.detail", shipment_id=target) + "#cartons" if target else url_for("shipping.index"))
+    if target is None:
+        return see_other(url_for("shipping.index"))
+    return see_other(url_for("shipping.detail", shipment_id=target) + "#cartons")
 
 
 def _first_shipment(carton: Carton) -> int | None:
