@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..stock import Lot
+from ..stock import Lot, Material
 from . import packing
 from .models import Shipment
 from .packing_forms import DOCUMENT_KIND_CHOICES, CartonsForm, DocumentForm, OverrideForm
@@ -12,13 +12,14 @@ from .packing_models import ShipmentDocument
 def source_choices(shipment: Shipment) -> list[tuple[str, str]]:
     """The line-and-lot pairs a carton label may be made for: each line's lots this shipment took
     from stock (a line that took none from the ledger: the line without a lot)."""
-    from ..stock import products as stock_products
     choices = []
     for line in shipment.lines:
         product = line.order_line.product
         if product is None:
             continue
-        taken = packing.taken_lots(shipment, stock_products.material_for_product(product).id)
+        # Read only (a page): a product without a stock item has no lots yet, and none is made here.
+        material_id = db.session.scalar(db.select(Material.id).where(Material.product_id == product.id))
+        taken = packing.taken_lots(shipment, material_id) if material_id is not None else {}
         lots = db.session.scalars(db.select(Lot).where(Lot.id.in_(taken)).order_by(Lot.code)).all() if taken else []
         for lot in lots:
             choices.append((f"{line.id}:{lot.id}", _("%(model)s · lot %(lot)s", model=product.model, lot=lot.code)))
