@@ -1,5 +1,5 @@
-"""The in-app scanner's server side: a scanned code opens this app's own page, ticks off a
-packing-list line by the product's maker barcode (once per scan), or shows the product; unknown and
+"""The in-app scanner's server side: a scanned code opens this app's own page, counts one piece of a
+packing-list line by the product's maker barcode (tests/test_packing.py: cartons and lots), or shows the product; unknown and
 too-long codes are refused with a message; the scanner page alone may compile WebAssembly."""
 import hashlib
 from decimal import Decimal
@@ -96,41 +96,50 @@ def test_own_urls_go_to_their_page(app, make_order, as_user):
         assert response.get_json()["message"] == f"Unknown code: {code}"
 
 
-def test_product_barcode_ticks_off_the_packing_list_once_per_scan(app, packing):
-    """Each scan of a product ticks off its next unchecked line; then it says all are checked."""
+def test_product_barcode_counts_one_a_scan_and_ticks_a_line_when_full(app, packing):
+    """Each scan of a product's barcode counts one piece of its first line with room; the line is
+    ticked when its count is reached, then the next line fills; one more than listed is refused."""
     client, shipment, (brk_a, brk_b, nut) = packing["client"], packing["shipment"], packing["lines"]
     first = resolve(client, EAN, shipment)
     assert first.status_code == 200
     body = first.get_json()
     assert body["action"] == "checked" and body["line"]["id"] == brk_a and body["line"]["model"] == "BRK-1"
-    assert body["message"] == "Checked: BRK-1 × 10 pcs" and body["progress"] == "1 of 3 lines checked"
-    assert checked(app, shipment) == {brk_a}
-    second = resolve(client, EAN, shipment).get_json()
-    assert second["line"]["id"] == brk_b and checked(app, shipment) == {brk_a, brk_b}
+    assert body["message"].startswith("Counted: BRK-1 × 1 pcs") and body["message"].endswith("(1 of 10)")
+    assert body["line"]["state"] == "1 of 10 counted" and body["line"]["checked"] is False
+    assert body["progress"] == "0 of 3 lines checked" and checked(app, shipment) == set()
+    for _ in range(9):
+        body = resolve(client, EAN, shipment).get_json()
+    assert body["line"] == {**body["line"], "id": brk_a, "checked": True, "state": "checked"}
+    assert body["message"].endswith("(10 of 10). Line complete.") and checked(app, shipment) == {brk_a}
+    for _ in range(20):
+        body = resolve(client, EAN, shipment).get_json()
+    assert body["line"]["id"] == brk_b and checked(app, shipment) == {brk_a, brk_b}
     third = resolve(client, EAN, shipment)
     assert third.status_code == 409
-    assert third.get_json()["message"] == "Every line of BRK-1 on this packing list is already checked."
+    assert third.get_json()["message"] == "Too many: this adds 1 but only 0 of BRK-1 are still to pack."
     assert checked(app, shipment) == {brk_a, brk_b}
     # the plain form: a redirect back to the scanner in packing mode, with the message
+    for _ in range(4):
+        resolve(client, OTHER_EAN, shipment)
     response = resolve(client, OTHER_EAN, shipment, json=False)
     assert response.status_code == 303 and response.headers["Location"] == f"/scan?shipment={shipment}"
     page = text_of(client.get(response.headers["Location"]))
-    assert "Checked: NUT-2 × 5 pcs" in page and "3 of 3 lines checked" in page
+    assert "Counted: NUT-2 × 1 pcs" in page and "(5 of 5). Line complete." in page and "3 of 3 lines checked" in page
     assert checked(app, shipment) == {brk_a, brk_b, nut}
     with app.app_context():
         events = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "shipment.line_checked", AuditEvent.entity_id == shipment))
-    assert events == 3  # through shipping.check_line, which writes the audit event
+            AuditEvent.action == "shipment.counted", AuditEvent.entity_id == shipment))
+    assert events == 35  # one audit event a counted scan
 
 
 def test_a_product_that_is_not_on_the_list_or_a_shipment_not_packing(app, packing, make_product):
-    """Scanning the wrong product warns (409) and ticks nothing; a packed shipment refuses (409)."""
+    """Scanning the wrong product warns (409) and counts nothing; a packed shipment refuses (409)."""
     client, shipment = packing["client"], packing["shipment"]
     stray = make_product("ODD-9")
     set_barcode(app, stray, "CODE128-ODD9")
     response = resolve(client, "CODE128-ODD9", shipment)
     assert response.status_code == 409
-    assert response.get_json() == {"action": "error", "message": "ODD-9 is not on this packing list."}
+    assert response.get_json() == {"action": "error", "message": "Wrong item: ODD-9 is not on this packing list."}
     with app.app_context():
         db.session.get(Shipment, shipment).status = "packed"
         db.session.commit()

@@ -15,7 +15,7 @@ CAPABILITY_ARGS = frozenset({"token", "secret"})
 REDACTED = "[redacted]"
 # What the URL map of this app gives (tests/test_capabilities.py checks that it still does); used
 # until an app has been created in this process (gunicorn's master formats no access lines anyway).
-DEFAULT_PREFIXES = ("/aftersales/c/", "/stock/l/", "/enrol/", "/b/", "/c/", "/o/", "/w/")
+DEFAULT_PREFIXES = ("/aftersales/c/", "/stock/l/", "/enrol/", "/b/", "/c/", "/k/", "/o/", "/w/")
 
 _prefixes: set[str] = set()
 _pattern: re.Pattern | None = None

@@ -44,6 +44,8 @@ from .production.models import Product
 from .requirements import services as requirements
 from .requirements.models import Attachment, Requirement
 from .shipping import services as shipping
+from .shipping import packing
+from .shipping.packing_models import ShipmentDocument
 from .stock import bom as boms
 from .stock import ledger
 from .stock import products as stock_products
@@ -544,9 +546,10 @@ class Firm:
     # --- stage 4 -----------------------------------------------------------------------------
 
     def ship(self, order, lines: dict, day: int, *, batch: str, carrier="顺丰速运 SF Express", freight="800",
-             until="dispatched", by_courier=True):
+             until="dispatched", by_courier=True, cartons=None):
         """Pick, check, pack and hand over a shipment of {line position: quantity}; yields the
-        steps' times; returns the shipment."""
+        steps' times; returns the shipment. cartons: pack by scanning labelled cartons of that many
+        pieces from the lots the shipment took (else each line is ticked by a tap)."""
         warehouse = self.people["liu.yang"]
         by_position = {line.position: line for line in order.lines}
         yield self.at(day, "09:10")
@@ -560,8 +563,11 @@ class Firm:
         if until == "packing":
             return shipment
         yield self.at(day, "10:30")
+        if cartons:
+            self.pack_cartons(shipment, Decimal(cartons))
         for sline in shipment.lines:
-            shipping.check_line(shipment, sline, sline.batch, warehouse)
+            if sline.checked_at is None:
+                shipping.check_line(shipment, sline, sline.batch, warehouse)
         shipping.pack(shipment, warehouse)
         if until == "packed":
             return shipment
@@ -580,6 +586,50 @@ class Firm:
         for day, clock, kind, place, reason in steps:
             yield self.at(day, clock)
             transit.add_event(shipment, kind, "courier", reason=reason, place=place)
+    def pack_cartons(self, shipment, each: Decimal, scan: bool = True) -> list:
+        """Carton labels of each pieces for the lots the shipment took (the last carton of a lot holds
+        the rest), weighed and measured, each scanned into the shipment as it is packed."""
+        from .stock.models import Lot
+        warehouse, made = self.people["liu.yang"], []
+        for sline in shipment.lines:
+            product = sline.order_line.product
+            if product is None:
+                continue
+            taken = packing.taken_lots(shipment, stock_products.material_for_product(product).id)
+            for lot_id, quantity in sorted(taken.items()):
+                lot = db.session.get(Lot, lot_id)
+                full, rest = int(quantity // each), quantity % each
+                for size, count in ((each, full), (rest, 1 if rest else 0)):
+                    if count:
+                        made += packing.make_cartons(shipment.order, product, lot, size, count, warehouse,
+                                                     weight_kg=(size * Decimal("0.062")).quantize(Decimal("0.1")),
+                                                     dims=(Decimal("60"), Decimal("40"), Decimal("35")),
+                                                     prefix=shipment.number)
+        if scan:
+            for carton in made:
+                packing.count_carton(shipment, carton, warehouse)
+        return made
+
+    def certificate(self, shipment, heat: str, grade: str) -> ShipmentDocument:
+        """The mill's material certificate (材质证明) for the shipment's steel, as a PDF the QC attached."""
+        from .documents.pdf import CopyPDF
+        from .uploads import store
+        pdf = CopyPDF("江阴兴澄特种钢铁有限公司", "材质证明 Material certificate", heat, "EN 10204 3.1")
+        pdf.add_page()
+        pdf.title_block(f"{grade} · 炉号 {heat}")
+        pdf.facts([("牌号 Grade", grade), ("炉号 Heat", heat), ("规格 Size", "3.0 × 1250 × C mm"),
+                   ("C", "0.045 %"), ("Cr", "18.12 %"), ("Ni", "8.05 %"), ("Mn", "1.12 %"),
+                   ("抗拉强度 Rm", "625 MPa"), ("屈服强度 Rp0.2", "298 MPa"), ("延伸率 A", "54 %")])
+        stored = store(FileStorage(io.BytesIO(pdf.output_bytes()), filename=f"材质证明-{heat}.pdf",
+                                   content_type="application/pdf"))
+        document = ShipmentDocument(shipment_id=shipment.id, kind="material_certificate", title=f"{grade} 炉号 {heat}",
+                                    filename=stored.filename, stored_name=stored.stored_name,
+                                    content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                                    uploaded_by_id=self.people["zhou.jie"].id)
+        db.session.add(document)
+        audit.record("shipment.document_added", shipment, actor=self.people["zhou.jie"],
+                     after={"kind": document.kind, "file": document.filename, "sha256": document.sha256})
+        return document
 
     def receive(self, shipment, day: int, clock="14:20", problems=None, photos=()):
         """The customer signs for the shipment on the receipt link: every line in good order, or
@@ -873,12 +923,19 @@ def story_ready_to_ship(f: Firm):
     second = production.split(job, Decimal("1600"), p["zhang.wei"])
     yield from f.make(job, [(9, "1000", "6"), (8, "1000", "4")], materials=10)
     yield from f.make(second, [(6, "800", "2"), (4, "800", "3")], worker="lin.dw", materials=7)
-    packed = yield from f.ship(order, {1: "2000"}, 1, batch="B2611", until="packed")  # the courier comes today
+    # The courier comes today: packed by scanning its ten cartons of 200, with the mill's certificate.
+    packed = yield from f.ship(order, {1: "2000"}, 1, batch="B2611", until="packed", cartons="200")
+    f.certificate(packed, "H2611-0742", "SUS304")
     yield f.at(1, "11:00")
     from .shipping import carriers
     carriers.book_pickup(p["liu.yang"], f.date(0), time(14, 0), time(16, 0), shipment=packed,
                          carrier=f.carriers["顺丰速运 SF Express"])
-    yield from f.ship(order, {1: "1600"}, 1, batch="B2611B", until="packing")
+    second = yield from f.ship(order, {1: "1600"}, 1, batch="B2611B", until="packing")
+    yield f.at(1, "11:40")
+    # The second: its carton labels printed, the first three scanned so far.
+    labelled = f.pack_cartons(second, Decimal("200"), scan=False)
+    for carton in labelled[:3]:
+        packing.count_carton(second, carton, p["liu.yang"])
 
 
 def story_partial(f: Firm):
@@ -1341,6 +1398,8 @@ def load_demo() -> None:
     firm.overrides = {row.day: row.is_working for row in db.session.scalars(db.select(CalendarDay))}
     with clock_at(firm.at(HISTORY_DAYS + 5, "09:00")):
         settings.firm_name = "演示制造有限公司 Demo Manufacturing Co."
+        settings.firm_address = "江苏省苏州市工业园区星湖街 328 号 215123"
+        settings.firm_phone = "0512-6288 1000"
         settings.demo_loaded = True
         settings.weekly_capacity = Decimal("8000")
         for index, (username, name, roles, number, pin) in enumerate(USERS):
@@ -1397,6 +1456,7 @@ def remove_demo() -> dict[str, int]:
     from .uploads import path_of, thumb_path_of
     counts = {}
     files = [path_of(name) for name in db.session.scalars(db.select(Attachment.stored_name))]
+    files += [path_of(name) for name in db.session.scalars(db.select(ShipmentDocument.stored_name))]
     for name in db.session.scalars(db.select(Photo.stored_name)):
         files += [path_of(name), thumb_path_of(name)]  # the photo and its thumbnail
     for path in files:

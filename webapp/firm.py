@@ -20,6 +20,9 @@ class FirmSettings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_name: Mapped[str] = mapped_column(String(200), default="")
+    # The letterhead of the delivery note (送货单): the firm's address and phone.
+    firm_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    firm_phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
     timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     tax_rate: Mapped[Decimal] = mapped_column(Percent, default=Decimal("13"))

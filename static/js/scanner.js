@@ -270,8 +270,9 @@ function start() {
   function markLine(line, progress) {
     let row = line ? document.querySelector('.scan-lines li[data-line="' + Number(line.id) + '"]') : null;
     if (row) {
-      row.className = "checked";
-      row.querySelector(".line-state").textContent = msg("checked");
+      // A counted scan fills its line: ticked when full, else how many of it are counted so far.
+      row.className = line.checked === false ? "counting" : "checked";
+      row.querySelector(".line-state").textContent = line.state || msg("checked");
     }
     if (progressLine && progress) { progressLine.textContent = progress; }
   }

@@ -1,6 +1,6 @@
 """The in-app scanner in a real Chromium with a fake camera: the camera "sees" a Y4M picture of a
-work-order label's QR code (the page opens the label's URL) or a product's EAN-13 (the packing-list
-line is ticked off in the database, once). Linux Chromium has no BarcodeDetector, so this runs the
+work-order label's QR code (the page opens the label's URL) or a product's EAN-13 (one piece of its
+packing-list line is counted in the database, once). Linux Chromium has no BarcodeDetector, so this runs the
 vendored zxing-wasm decoder under the page's real CSP.
 
 Each test launches its own Chromium: the fake camera's file is a command-line flag.
@@ -153,8 +153,8 @@ def test_scanning_a_work_order_label_opens_it(app, live_server, camera, browser_
 
 
 def packing_two_lines_of_one_product(app, make_order, make_product):
-    """Shipment SCAN-S1 with two lines of product BRK-1 (barcode EAN) to pack: (id, ticked, line ids),
-    where ticked() gives the ids of the lines checked in the database."""
+    """Shipment SCAN-S1 with two lines of one BRK-1 each (barcode EAN; a scan counts one piece) to pack:
+    (id, ticked, line ids), where ticked() gives the ids of the lines checked in the database."""
     product_id = make_product("BRK-1")
     order_id = make_order("in_production")
     with app.app_context():
@@ -166,8 +166,8 @@ def packing_two_lines_of_one_product(app, make_order, make_product):
         db.session.add(second)
         db.session.flush()
         shipment = Shipment(order_id=order_id, number="SCAN-S1", created_by_id=first.order.sales_rep_id,
-                            lines=[ShipmentLine(order_line_id=first.id, quantity=Decimal("60")),
-                                   ShipmentLine(order_line_id=second.id, quantity=Decimal("30"))])
+                            lines=[ShipmentLine(order_line_id=first.id, quantity=Decimal("1")),
+                                   ShipmentLine(order_line_id=second.id, quantity=Decimal("1"))])
         db.session.add(shipment)
         db.session.commit()
         shipment_id, lines = shipment.id, [line.id for line in shipment.lines]
@@ -181,8 +181,9 @@ def packing_two_lines_of_one_product(app, make_order, make_product):
 
 def test_packing_by_product_barcode(app, live_server, camera, browser_problems, shoot, make_order, make_product,
                                    make_user):
-    """The warehouse packs by scanning the maker's EAN-13: the first unchecked line of that product
-    is ticked off in the database, and only once while the code stays in front of the camera."""
+    """The warehouse packs by scanning the maker's EAN-13: one piece of the first line of that product
+    with room is counted (its line of one is ticked off in the database), and only once while the code
+    stays in front of the camera."""
     make_user("warehouse", username="wanda", name="Wanda Warehouse")
     shipment_id, ticked, (line_a, line_b) = packing_two_lines_of_one_product(app, make_order, make_product)
 
@@ -191,7 +192,7 @@ def test_packing_by_product_barcode(app, live_server, camera, browser_problems, 
     page.goto(f"{live_server}/scan?shipment={shipment_id}")
     expect(page.get_by_role("heading", name="Scan to pack SCAN-S1", level=1)).to_be_visible()
     result = page.locator("#scan-results li.ok").first
-    expect(result).to_contain_text("Checked: BRK-1 × 60 pcs", timeout=DECODE_TIMEOUT)
+    expect(result).to_contain_text("Counted: BRK-1 × 1 pcs (1 of 1). Line complete.", timeout=DECODE_TIMEOUT)
     expect(result.locator(".code")).to_have_text(EAN)
     expect(page.locator("#scan-progress")).to_have_text("1 of 2 lines checked")
     expect(page.locator(f'.scan-lines li[data-line="{line_a}"]')).to_have_class("checked")

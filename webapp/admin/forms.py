@@ -56,6 +56,8 @@ class SettingsForm(FlaskForm):
     """How this firm runs its orders."""
 
     firm_name = StringField(_l("Firm name"), validators=[Optional(), Length(max=200)])
+    firm_address = StringField(_l("Firm address (on the delivery note)"), validators=[Optional(), Length(max=300)])
+    firm_phone = StringField(_l("Firm phone (on the delivery note)"), validators=[Optional(), Length(max=50)])
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=60)])
     currency = StringField(_l("Currency"), validators=[DataRequired(), Regexp(r"^[A-Z]{3}$")],
                            filters=[lambda v: v.strip().upper() if v else v])

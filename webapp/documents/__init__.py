@@ -11,7 +11,7 @@ def init_app(app) -> None:
     """Connect the mail of the copies and add the copies' download routes to the blueprints of the
     links they are reached from (before those blueprints are registered: it comes first in
     webapp.domains())."""
-    from . import copies, labels, views  # noqa: F401  (signal receivers, routes)
+    from . import copies, labels, packing, views  # noqa: F401  (signal receivers, routes)
 
 
 # What other domains may import from this one: `from ..documents import <name>` (tests/test_architecture.py

@@ -3,7 +3,6 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -13,19 +12,9 @@ from ..extensions import db
 from ..inputs import optional_row_id
 from ..loading import Verdict, authorize
 from ..customers import Product
-from ..shipping import services as shipping
 from ..shipping import Shipment, ShipmentLine
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class ScanProblem(Exception):
-    """A scan that cannot do what it asks; message is already translated."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def _origin(url: str) -> tuple[str, int, str] | None:
@@ -90,14 +79,6 @@ def find_product(code: str) -> Product | None:
                               .order_by(Product.id).limit(1)).first()
 
 
-def lines_for(shipment: Shipment, product: Product) -> list[ShipmentLine]:
-    """The packing-list lines of shipment for product (order lines made before products were
-    linked carry only the model)."""
-    return [line for line in shipment.lines
-            if line.order_line.product_id == product.id
-            or (line.order_line.product_id is None and line.order_line.model == product.model)]
-
-
 def load_shipment(raw: str, lock: bool = False) -> Shipment | None:
     """The shipment whose id is raw (None for an unknown id, text that is no id, or a shipment out of
     the user's scope), with its packing list; lock=True locks its row for a scan that writes, so two
@@ -113,18 +94,3 @@ def load_shipment(raw: str, lock: bool = False) -> Shipment | None:
     if shipment is None or authorize(current_user, "shipment.manage", shipment) is Verdict.HIDDEN:
         return None
     return shipment
-
-
-def check_product(shipment: Shipment, product: Product, user) -> ShipmentLine | None:
-    """Tick off the first unchecked line of shipment for product; None when all are checked.
-
-    Raises ScanProblem(409) when the product is not on the packing list, and lets
-    shipping.check_line's TransitionError through (the shipment is no longer packing)."""
-    lines = lines_for(shipment, product)
-    if not lines:
-        raise ScanProblem(409, _("%(model)s is not on this packing list.", model=product.model))
-    line = next((line for line in lines if line.checked_at is None), None)
-    if line is None:
-        return None
-    shipping.check_line(shipment, line, "", user)
-    return line

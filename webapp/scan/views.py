@@ -7,7 +7,7 @@ from .. import links
 from ..auth import login_or_floor_required
 from ..htmx import render, see_other
 from ..permissions import can, require
-from ..shipping import Shipment
+from ..shipping import Shipment, packing
 from ..statemachine import TransitionError
 from ..pwa import keep_offline
 from ..sync import Conflict, Refused
@@ -28,12 +28,24 @@ def progress(shipment: Shipment) -> str:
     return _("%(done)s of %(total)s lines checked", done=done, total=len(shipment.lines))
 
 
+def line_state(line, counted) -> str:
+    """What a packing-list row says: checked, or how many of it are counted so far."""
+    if line.checked_at is not None:
+        return _("checked")
+    if counted:
+        return _("%(counted)s of %(quantity)s counted", counted=quantity(counted), quantity=quantity(line.quantity))
+    return _("to check")
+
+
 def scan_page(form: ScanForm, shipment: Shipment | None, status: int = 200, result: dict | None = None):
     """Render the scanner page (the camera, the manual form and what was scanned)."""
     # The decoder is WebAssembly: this response alone allows compiling it ('wasm-unsafe-eval').
     g.csp_wasm = True
+    counted = packing.packed(shipment) if shipment else {}
     return render("scan/scan.html", form=form, shipment=shipment, result=result, public_base=links.public_base(),
-                  progress=progress(shipment) if shipment else "", status_code=status)
+                  progress=progress(shipment) if shipment else "", status_code=status, counted=counted,
+                  line_states={line.id: line_state(line, counted.get(line.id)) for line in shipment.lines}
+                  if shipment else {})
 
 
 @bp.get("/scan")
@@ -82,6 +94,11 @@ def resolve():
         return refuse(422, " ".join(str(e) for e in form.code.errors) or _("Some of what was sent is not valid."),
                       form, shipment)
     code = form.code.data
+    if shipment is not None and packing.is_carton_code(code):
+        if not current_user.is_authenticated:
+            return refuse(403, _("Switch in first: scan your badge, or enter your employee number and PIN."),
+                          form, shipment)
+        return count_carton(shipment, code, form)
     path = services.own_path(code)
     if path is not None:
         return jsonify(action="go", url=path) if wants_json() else see_other(path)
@@ -109,20 +126,45 @@ def show_product(product, form: ScanForm):
 
 
 def check_product(shipment: Shipment, product, form: ScanForm):
-    """Packing: tick off the first unchecked line for the product (a repeat ticks the next one)."""
+    """Packing: an item's barcode counts one of its line (ticked when the line is full)."""
     try:
-        line = services.check_product(shipment, product, current_user)
-    except services.ScanProblem as problem:
+        counted = packing.count_item(shipment, product, current_user)
+    except packing.PackingProblem as problem:
         return refuse(problem.status, problem.message, form, shipment)
     except TransitionError as error:
         return refuse(error.status, _(error.message), form, shipment)
-    if line is None:
-        return refuse(409, _("Every line of %(model)s on this packing list is already checked.",
-                             model=product.model), form, shipment)
-    message = _("Checked: %(model)s × %(qty)s %(unit)s", model=line.order_line.model,
-                qty=quantity(line.quantity), unit=line.order_line.unit)
+    return counted_answer(shipment, counted, form)
+
+
+def count_carton(shipment: Shipment, code: str, form: ScanForm):
+    """Packing: a carton's label counts its whole content from its lot, once."""
+    try:
+        carton = packing.carton_from_code(code, lock=True)
+        counted = packing.count_carton(shipment, carton, current_user)
+    except packing.PackingProblem as problem:
+        return refuse(problem.status, problem.message, form, shipment)
+    except TransitionError as error:
+        return refuse(error.status, _(error.message), form, shipment)
+    return counted_answer(shipment, counted, form, carton=carton)
+
+
+def counted_answer(shipment: Shipment, counted: dict, form: ScanForm, carton=None):
+    """What a counted scan answers: the line's count and lot, and how far the list is."""
+    line, lot = counted["line"], counted["lot"]
+    what = _("%(model)s × %(qty)s %(unit)s", model=line.order_line.model,
+             qty=quantity(carton.quantity if carton is not None else 1), unit=line.order_line.unit)
+    if carton is not None:
+        what = _("Carton %(number)s: %(what)s", number=carton.number, what=what)
+    if lot is not None:
+        what = _("%(what)s, lot %(lot)s", what=what, lot=lot.code)
+    message = _("Counted: %(what)s (%(counted)s of %(quantity)s)", what=what, counted=quantity(counted["counted"]),
+                quantity=quantity(line.quantity))
+    if line.checked_at is not None:
+        message = _("%(message)s. Line complete.", message=message)
     if wants_json():
         return jsonify(action="checked", message=message, progress=progress(shipment),
-                       line={"id": line.id, "model": line.order_line.model, "quantity": quantity(line.quantity)})
+                       line={"id": line.id, "model": line.order_line.model, "quantity": quantity(line.quantity),
+                             "counted": quantity(counted["counted"]), "checked": line.checked_at is not None,
+                             "state": line_state(line, counted["counted"]), "lot": lot.code if lot else ""})
     flash(message)
     return see_other(url_for("scan.scan", shipment=shipment.id))

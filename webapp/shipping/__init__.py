@@ -1,7 +1,7 @@
 """Stage 4: shipments, packing lists, the courier's link, the customer's signed receipt, return cases."""
 from flask import Blueprint
 
-from ..registry import Domain, LinkPurpose, PhotoKind, public_names, register
+from ..registry import CapabilityToken, Domain, LinkPurpose, PhotoKind, public_names, register
 from ..statemachine import N_
 from . import lifecycle
 
@@ -73,6 +73,10 @@ def _order_of_case(case_id: int):
     from ..extensions import db
     from .models import ReturnCase
     return _order_of(db.select(ReturnCase.order_id).where(ReturnCase.id == case_id))
+def _carton_by_token(session, value: str):
+    from sqlalchemy import select
+    from .packing_models import Carton
+    return session.scalar(select(Carton.id).where(Carton.token == value))
 
 
 def _story():
@@ -106,6 +110,10 @@ DOMAIN = register(Domain(
         # The carriers and own vehicles: kept by operations and the warehouse, read by whoever ships.
         "carrier.manage": frozenset({"warehouse", "operations"}),
         "return.cost": frozenset({"aftersales", "finance", "warehouse", "operations", "manager"}),
+        # Close a packing list that does not match what was counted, with a reason (packing.py).
+        "packing.override": frozenset({"operations", "manager"}),
+        # Attach documents (inspection reports, material certificates) to a shipment.
+        "shipment.documents": frozenset({"warehouse", "operations", "qc"}),
     },
     link_purposes=(LinkPurpose("courier", _open_courier_link, managers=("shipment.manage",)),
                    LinkPurpose("delivery_receipt", _open_receipt_link,
@@ -114,6 +122,12 @@ DOMAIN = register(Domain(
     events={
         "shipment.created": N_("Shipment created"),
         "shipment.line_checked": N_("Packing-list line checked"),
+        "shipment.counted": N_("Counted by scan"),
+        "shipment.packing_override": N_("Packing list closed by a supervisor despite a mismatch"),
+        "shipment.document_added": N_("Document attached to the shipment"),
+        "shipment.document_removed": N_("Document removed from the shipment"),
+        "carton.made": N_("Carton labels made"),
+        "carton.measured": N_("Carton weighed and measured"),
         "shipment.problem": N_("Courier reported a problem"),
         "shipment.event": N_("Transit event"),
         "return.opened": N_("Return case opened"),
@@ -133,6 +147,9 @@ DOMAIN = register(Domain(
     template_globals={"return_reason": return_reason},
     story=_story,
     offline_pages=_offline_pages,
+    # A carton label carries its secret token in /k/<token> (opens the carton's page; counts when packing).
+    capability_tokens=(CapabilityToken("carton", lambda endpoint, name: endpoint == "shipping.carton_by_token",
+                                       _carton_by_token),),
     photo_kinds=(PhotoKind("dispatch", "shipment.view", _order_of_shipment),
                  PhotoKind("receipt", "shipment.view", _order_of_receipt),
                  PhotoKind("stamped_note", "shipment.view", _order_of_receipt),
@@ -145,6 +162,7 @@ def init_app(app) -> None:
     """Attach the shipping pages and the delivery notes' PDF copies."""
     from . import copy_link, models, tasks, tracking, views, views_carriers, views_returns  # noqa: F401  (routes,
     # tables, the carriers' poll task, the escalation of overdue return cases; documents adds the PDF copy's route)
+    from . import packing_models, packing_views  # noqa: F401  (cartons, counted scans, shipment documents)
     app.register_blueprint(bp)
 
 
@@ -167,6 +185,12 @@ _PUBLIC = {
     "return_costs": "returns",
     "credits_on": "returns",
     "carrier_records": "carriers",
+    "packing": "packing",
+    "Carton": "packing_models",
+    "ShipmentDocument": "packing_models",
+    "customer_documents": "packing_views",
+    "send_document": "packing_views",
+    "delivery_note_data": "packing_views",
 }
 __all__ = ["bp", "DOMAIN", "init_app", "return_reason", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -134,7 +134,9 @@ def check_line(shipment: Shipment, line: ShipmentLine, batch: str, user) -> None
 
 
 def pack(shipment: Shipment, user) -> str:
-    """All lines checked: the shipment is packed."""
+    """All lines checked: the shipment is packed (a counted mismatch needs a supervisor's override)."""
+    from .packing import guard_close
+    guard_close(shipment)
     status = transition(shipment, lifecycle.MACHINE, "pack", user)
     shipment.packed_at = utcnow()
     return status

@@ -31,7 +31,7 @@ from ..sync import replay
 from ..sync import Applied, Conflict, Invalid, Stop
 from ..sync import offline_capable
 from ..uploads import UploadError
-from . import bp, carriers, lifecycle, services
+from . import bp, carriers, lifecycle, packing_page, services
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from . import transit
 from .forms import (CONDITION_CHOICES, DispatchForm, EventForm, ProblemForm, ReturnCloseForm, ReturnStartForm,
@@ -165,6 +165,7 @@ def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None, ev
                          and shipment.status not in lifecycle.DELIVERED else None),
         "pickup": carriers.pending_pickup(shipment), "who_label": carriers.who_label,
         "replaces_case": db.session.get(ReturnCase, shipment.return_case_id) if shipment.return_case_id else None,
+        **packing_page.detail_extras(shipment),  # cartons, counts and lots, the override, documents
     }
 
 
