@@ -289,3 +289,23 @@ def test_the_same_event_form_sent_from_two_phones_at_once_is_one_event(app, disp
     statuses = at_once(app, ["wh-a", "wh-b"], [(f"/shipping/{shipment_id}/events", form)] * 2)
     assert statuses == [303, 303]
     assert [k for k, *_ in events(app, shipment_id)] == ["in_transit"]
+
+
+def test_the_carrier_record_names_the_adapter_before_the_typed_name(app, dispatched, kuaidi):
+    """A shipment whose carrier is the firm's record coded SF is asked of 快递100 as shunfeng even when
+    its typed name says nothing a code can be read from; without a record the typed name decides."""
+    from webapp.shipping.models import Carrier
+    _order_id, shipment_id, _courier = dispatched
+    kuaidi.answer = ANSWER
+    with app.app_context():
+        shipment = db.session.get(Shipment, shipment_id)
+        shipment.carrier = "我们常用的快递"
+        assert tracking.adapter_for(shipment) is None  # the typed name alone: no code
+        carrier = Carrier(name="顺丰（月结）", code="sf")
+        db.session.add(carrier)
+        db.session.flush()
+        shipment.carrier_id = carrier.id
+        db.session.commit()
+        assert tracking.shipment_carrier_code(db.session.get(Shipment, shipment_id)) == "SF"
+        assert tracking.poll_in_transit() == {"new": 3, "failed": 0}
+    assert json.loads(kuaidi.seen[-1]["param"])["com"] == "shunfeng"

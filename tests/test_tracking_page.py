@@ -257,3 +257,35 @@ def test_the_page_asks_a_fixed_number_of_questions_however_many_shipments(app, m
     many, page = queries_for(app, app.test_client(), path)
     assert page.count("Wuxi") == 4
     assert many == few, (few, many)
+
+
+def test_documents_for_the_customer_download_through_their_link_only(app, shipped, make_order, as_user):
+    """A material certificate the firm attached for the customer is on their page and downloads through
+    their order link; a staff-only document, another order's document and a made-up id answer 404; the
+    delivery note carries the page's QR."""
+    import io
+    order_id, shipment_id, _courier = shipped
+    qc = as_user("qc")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    for visible, title in (("y", "炉号 H2611-07"), ("", "internal note")):
+        data = {"doc-kind": "material_certificate", "doc-title": title, "doc-file": (io.BytesIO(pdf), "cert.pdf")}
+        if visible:
+            data["doc-customer_visible"] = visible
+        assert qc.post(f"/shipping/{shipment_id}/documents", data=data,
+                       content_type="multipart/form-data").status_code == 303
+    from webapp.shipping import ShipmentDocument
+    with app.app_context():
+        ids = {d.title: d.id for d in db.session.scalars(db.select(ShipmentDocument))}
+    path = order_link(app, order_id)
+    customer = app.test_client()
+    page = text_of(customer.get(path))
+    assert "炉号 H2611-07" in page and "internal note" not in page
+    got = customer.get(f"{path}/documents/{ids['炉号 H2611-07']}")
+    assert got.status_code == 200 and got.data == pdf
+    got.close()
+    assert customer.get(f"{path}/documents/{ids['internal note']}").status_code == 404
+    assert customer.get(f"{path}/documents/99999999999999999999").status_code == 404
+    other_path = order_link(app, make_order("ready_to_ship", customer="OTH"))
+    assert customer.get(f"{other_path}/documents/{ids['炉号 H2611-07']}").status_code == 404
+    note = text_of(as_user("warehouse").get(f"/shipping/{shipment_id}/delivery-note"))
+    assert "Follow your order online" in note  # the customer's page as a QR beside the shipment's own

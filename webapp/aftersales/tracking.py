@@ -24,7 +24,8 @@ from ..notify import register_filter, register_footer
 from ..orders import lifecycle as order_lifecycle
 from ..production import WorkOrder
 from ..quality import Inspection
-from ..shipping import ReturnCase, Shipment, ShipmentLine, transit
+from ..shipping import (DOCUMENT_KIND_CHOICES, NOTE_CODES, ReturnCase, Shipment, ShipmentDocument, ShipmentLine,
+                        transit)
 from ..wallclock import utcnow
 from .models import NOTICE_KINDS, NotificationPreference, Survey, Ticket
 
@@ -133,6 +134,11 @@ def shipment_rows(order) -> list[dict]:
                                    .order_by(Shipment.id)).all()
     ids = [s.id for s in shipments]
     events = transit.events_of(ids)
+    documents: dict[int, list] = {}  # what the firm attached for the customer (certificates, reports)
+    for document in db.session.scalars(db.select(ShipmentDocument).where(
+            ShipmentDocument.shipment_id.in_(ids), ShipmentDocument.customer_visible.is_(True))
+            .order_by(ShipmentDocument.id)) if ids else ():
+        documents.setdefault(document.shipment_id, []).append(document)
     newest = {}  # the newest receipt link of each shipment (live, used or replaced)
     if ids:
         for link in db.session.scalars(db.select(links.AccessLink).where(
@@ -147,6 +153,7 @@ def shipment_rows(order) -> list[dict]:
             "sign_url": receipt_link.url if receipt_link is not None and receipt_link.is_live
             and shipment.status == "dispatched" else None,
             "receipt_token": receipt_link.token if receipt_link is not None and shipment.receipt is not None else None,
+            "documents": documents.get(shipment.id, []),
         })
     return rows
 
@@ -184,7 +191,18 @@ def page_context(order, tickets: list[Ticket]) -> dict:
         "eta": eta_change(order), "shipments": rows, "countersign_token": countersign_token(order),
         "inspections": inspections(order), "survey": due_survey(order),
         "event_kinds": transit.KIND_LABELS, "event_reasons": transit.REASON_LABELS,
+        "document_kinds": dict(DOCUMENT_KIND_CHOICES),
     }
+
+
+def customer_document(order, document_id: int):
+    """A document the firm attached to one of the order's shipments for the customer to see, or None
+    (another order's, a staff-only one, or none)."""
+    document = db.session.get(ShipmentDocument, document_id)
+    if document is None or not document.customer_visible:
+        return None
+    shipment = db.session.get(Shipment, document.shipment_id)
+    return document if shipment is not None and shipment.order_id == order.id else None
 
 
 def _open_returns(order) -> list:
@@ -275,3 +293,12 @@ def qr_context(order) -> dict:
         return {}
     url = link.url
     return {"tracking_url": url, "tracking_qr": Markup(qr.svg(url))}
+
+
+def delivery_note_code(shipment) -> tuple[str, str] | None:
+    """The delivery note's QR to the customer's order page (shipping.NOTE_CODES), when the order has one."""
+    found = qr_context(getattr(shipment, "order", None))
+    return (_("Follow your order online"), found["tracking_url"]) if found else None
+
+
+NOTE_CODES.append(delivery_note_code)

@@ -14,6 +14,7 @@ from ..paging import keyset_page
 from ..orders import scope_orders
 from ..orders import Order
 from ..permissions import can, requires
+from ..shipping import send_document
 from ..statemachine import N_, TransitionError
 from . import bp, lifecycle, services, tracking
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
@@ -197,6 +198,17 @@ def _service_page(link, order: Order, ticket_form=None, reply_forms=None, status
                   reply_forms={t.id: reply_forms.get(t.id) or MessageForm(prefix=f"r{t.id}") for t in tickets},
                   ticket_labels=lifecycle.TICKET_LABELS, status_code=status,
                   **tracking.page_context(order, tickets))
+
+
+@bp.get("/c/<token>/documents/<int:document_id>")
+def customer_document(token: str, document_id: int):
+    """A document attached to one of the order's shipments (a material certificate, an inspection
+    report), downloaded through the customer's order link; another order's or a staff-only one: 404."""
+    order = _service_order(links.resolve(token))
+    document = tracking.customer_document(order, document_id)
+    if document is None:
+        abort(404)
+    return send_document(document)
 
 
 @bp.get("/c/<token>/notices")

@@ -191,6 +191,8 @@ _PUBLIC = {
     "customer_documents": "packing_views",
     "send_document": "packing_views",
     "delivery_note_data": "packing_views",
+    "NOTE_CODES": "packing_views",
+    "DOCUMENT_KIND_CHOICES": "packing_forms",
 }
 __all__ = ["bp", "DOMAIN", "init_app", "return_reason", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -4,7 +4,8 @@ shaped like 快递100 (Kuaidi100)'s real-time query API, and the worker's poll o
 Manual updates (the courier's link, staff) stay the default: an adapter works only when the firm's
 account with the service is configured (KUAIDI100_KEY and KUAIDI100_CUSTOMER, webapp/config.py), and
 only for shipments whose carrier has a code the adapter knows. The carrier is picked by a code string
-("SF", "ZTO"), read from the shipment's free-text carrier until carriers are records of their own.
+("SF", "ZTO"): the code of the shipment's carrier record (the firm's list of carriers), else read from
+the free-text carrier of a shipment made before carriers were records.
 
 快递100's query: POST application/x-www-form-urlencoded with customer, param (JSON {"com", "num"})
 and sign = MD5(param + key + customer), upper-case hex; the answer is JSON with status "200" and
@@ -173,9 +174,18 @@ def adapters() -> list:
     return [adapter for adapter in found if adapter.configured()]
 
 
+def shipment_carrier_code(shipment: Shipment) -> str | None:
+    """The code of the carrier a shipment goes with: the firm's carrier record's (its list of carriers),
+    else read from the typed carrier name of a shipment made before carriers were records."""
+    row = shipment.carrier_row
+    if row is not None and row.code:
+        return row.code.upper()
+    return carrier_code(shipment.carrier)
+
+
 def adapter_for(shipment: Shipment):
     """The configured adapter that tracks this shipment's carrier, or None."""
-    code = carrier_code(shipment.carrier)
+    code = shipment_carrier_code(shipment)
     if code is None or not shipment.tracking_no:
         return None
     return next((adapter for adapter in adapters() if adapter.supports(code)), None)
@@ -183,7 +193,7 @@ def adapter_for(shipment: Shipment):
 
 def poll_shipment(shipment: Shipment, adapter) -> int:
     """Ask the carrier about one shipment and store its events not stored yet; how many were new."""
-    found = adapter.query(carrier_code(shipment.carrier), shipment.tracking_no)
+    found = adapter.query(shipment_carrier_code(shipment), shipment.tracking_no)
     new = 0
     for item in found:
         _event, created = transit.add_event(shipment, item.kind, "carrier", occurred_at=item.occurred_at,
