@@ -289,3 +289,21 @@ def test_project_skips_production_and_shipping(app, make_project, as_user):
         order = db.session.get(Order, order_id)
         with pytest.raises(TransitionError):
             shipping.create_shipment(order, order.sales_rep, {order.lines[0].id: 1}, {}, "delivery", "", "", None, 0)
+
+
+def test_the_customers_order_page_follows_a_project_by_its_deliverables(app, make_project, client):
+    """The order's page for the customer shows a project's own steps (confirmed, in progress, accepted),
+    its deliverables with their state, the button to accept them while any is open, and once all are
+    accepted the signed acceptance's PDF — no production, inspection or shipping steps."""
+    order_id, _sales = make_project()
+    first, second, third = deliverable_ids(app, order_id)
+    page_path = customer_path(app, "order_service", order_id)
+    accept_path = customer_path(app, "project_acceptance", order_id)
+    page = text_of(client.get(page_path))
+    assert "In progress" in page and "In production" not in page and "Shipped" not in page
+    assert "Market study report" in page and "Check and accept the deliverables" in page
+    assert accept_path in page
+    decide(client, accept_path, {first: ("accept", ""), second: ("accept", ""), third: ("accept", "")})
+    page = text_of(client.get(page_path))
+    assert 'aria-current="step"' in page and "Check and accept the deliverables" not in page
+    assert "Signed acceptance (PDF)" in page and "/acceptance-copy.pdf" in page

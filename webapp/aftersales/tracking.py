@@ -23,6 +23,8 @@ from ..extensions import db
 from ..notify import register_filter, register_footer
 from ..orders import lifecycle as order_lifecycle
 from ..production import WorkOrder
+from ..projects import DELIVERABLE_LABELS
+from ..projects import services as project_services
 from ..quality import Inspection
 from ..shipping import (DOCUMENT_KIND_CHOICES, NOTE_CODES, ReturnCase, Shipment, ShipmentDocument, ShipmentLine,
                         transit)
@@ -39,6 +41,13 @@ STEPS = (
     ("shipped", _l("Shipped")),
     ("transit", _l("On the way")),
     ("delivered", _l("Delivered")),
+    ("aftersales", _l("After-sales")),
+)
+# A service project (服务业) has deliverables, not parcels: its customer's steps.
+PROJECT_STEPS = (
+    ("confirmed", _l("Confirmed")),
+    ("in_progress", _l("In progress")),
+    ("accepted", _l("Accepted (验收)")),
     ("aftersales", _l("After-sales")),
 )
 NOTICE_LABELS = {
@@ -104,14 +113,41 @@ def current_step(order, shipments, open_after_sales: bool) -> str:
     return "confirmed"
 
 
-def steps(order, shipments, open_after_sales: bool) -> list[dict]:
-    """The step line: each step's label and whether it is done, the current one or still to come."""
-    now = current_step(order, shipments, open_after_sales)
-    keys = [key for key, _label in STEPS]
+def steps(order, shipments, open_after_sales: bool, deliverables=None) -> list[dict]:
+    """The step line: each step's label and whether it is done, the current one or still to come
+    (a project's own steps when deliverables are given)."""
+    if deliverables is not None:
+        line, now = PROJECT_STEPS, project_step(order, deliverables, open_after_sales)
+    else:
+        line, now = STEPS, current_step(order, shipments, open_after_sales)
+    keys = [key for key, _label in line]
     at = keys.index(now)
     return [{"key": key, "label": label, "state": "done" if i < at else ("now" if i == at else "todo")}
-            for i, (key, label) in enumerate(STEPS)
+            for i, (key, label) in enumerate(line)
             if key != "aftersales" or open_after_sales or now == "aftersales"]
+
+
+def project_step(order, deliverables, open_after_sales: bool) -> str:
+    """Which of PROJECT_STEPS a project is at: accepted once every deliverable is (the order delivered),
+    in progress once any work is reported or handed over."""
+    if order.status in order_lifecycle.SETTLED:
+        return "aftersales" if open_after_sales else "accepted"
+    if any(d.progress_pct > 0 or d.status != "open" for d in deliverables):
+        return "in_progress"
+    return "confirmed"
+
+
+def project_context(order) -> dict:
+    """A project's deliverables for its customer's page, where to accept them (while any is open) and
+    the token its signed acceptance's PDF copy downloads through."""
+    deliverables = project_services.deliverables_of(order.id)
+    live = links.current("project_acceptance", order.id)
+    newest = db.session.scalars(db.select(links.AccessLink).where(
+        links.AccessLink.purpose == "project_acceptance", links.AccessLink.object_id == order.id)
+        .order_by(links.AccessLink.id.desc()).limit(1)).first()
+    return {"deliverables": deliverables, "deliverable_labels": DELIVERABLE_LABELS,
+            "accept_url": live.url if live is not None and any(d.status != "accepted" for d in deliverables) else None,
+            "acceptance_token": newest.token if newest is not None else None}
 
 
 def eta_change(order) -> dict | None:
@@ -185,8 +221,10 @@ def page_context(order, tickets: list[Ticket]) -> dict:
     """What the customer's order page shows besides the tickets' forms."""
     rows = shipment_rows(order)
     open_after_sales = any(t.is_open for t in tickets) or bool(_open_returns(order))
+    project = project_context(order) if order.kind == "project" else {}
     return {
-        "steps": steps(order, [r["shipment"] for r in rows], open_after_sales),
+        **project,
+        "steps": steps(order, [r["shipment"] for r in rows], open_after_sales, project.get("deliverables")),
         "progress": progress(order) if order.status == "in_production" else None,
         "eta": eta_change(order), "shipments": rows, "countersign_token": countersign_token(order),
         "inspections": inspections(order), "survey": due_survey(order),

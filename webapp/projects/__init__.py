@@ -73,6 +73,7 @@ _PUBLIC = {
     "Acceptance": "models",
     "ReworkCase": "models",
     "acceptance_for": "services",
+    "DELIVERABLE_LABELS": "lifecycle",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

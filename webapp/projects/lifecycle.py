@@ -10,6 +10,8 @@ STATE_LABELS = {
     "accepted": N_("Accepted"),
 }
 
+DELIVERABLE_LABELS = STATE_LABELS  # the name other domains read them by (the customer's order page)
+
 # Who runs a project: reports progress, hands over rework, sends the acceptance link.
 PROJECT_STAFF = frozenset({"sales", "operations", "manager"})
 
