@@ -4,6 +4,7 @@ exports (`from ..orders import Order, lifecycle`, listed in its `__all__`), neve
 pyproject.toml (`lint-imports`, run by .ci/run); this test holds the other half: the public names."""
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,18 @@ def test_a_reach_into_another_domain_is_refused(statement):
 def test_public_names_own_modules_and_shared_services_pass(statement):
     """Another domain's public names, the domain's own modules and the shared services are the way in."""
     assert problems(PROBE, statement + "\n") == []
+
+
+def test_no_two_views_claim_the_same_address(app):
+    """Two domains registering one rule (the projects' /c/<token>/files/<id> once shadowed the
+    requirements' own, and every customer's requirement file answered 404): each rule and method once."""
+    seen: dict = {}
+    clashes = []
+    for rule in app.url_map.iter_rules():
+        shape = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", "<>", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            key = (shape, method)
+            if key in seen and seen[key] != rule.endpoint:
+                clashes.append(f"{method} {rule.rule}: {seen[key]} and {rule.endpoint}")
+            seen.setdefault(key, rule.endpoint)
+    assert clashes == []

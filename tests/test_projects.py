@@ -130,11 +130,11 @@ def test_progress_report_with_photo_and_milestone(app, make_project):
     download.close()  # a file's answer holds it open until closed
     assert download.status_code == 200 and download.data.startswith(b"%PDF") and "attachment" in download.headers["Content-Disposition"]
     path = customer_path(app, "project_acceptance", order_id)
-    customer_copy = app.test_client().get(f"{path}/files/{file_id}", buffered=True)
+    customer_copy = app.test_client().get(f"{path}/deliverable-files/{file_id}", buffered=True)
     customer_copy.close()
     assert customer_copy.data.startswith(b"%PDF")
     assert "调研报告.pdf" in text_of(app.test_client().get(path))
-    assert app.test_client().get("/c/" + "A" * 32 + f"/files/{file_id}").status_code == 404
+    assert app.test_client().get("/c/" + "A" * 32 + f"/deliverable-files/{file_id}").status_code == 404
     bad = sales.post(f"/projects/{order_id}/deliverables/{first}/progress",
                      data={f"p{first}-percent": "50", f"p{first}-documents": (io.BytesIO(b"MZ..."), "tool.exe")},
                      content_type="multipart/form-data")

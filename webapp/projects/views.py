@@ -192,7 +192,7 @@ def document(order_id: int, file_id: int):
     return _send(_file_of(order.id, file_id))
 
 
-@bp.get("/c/<token>/files/<int:file_id>")
+@bp.get("/c/<token>/deliverable-files/<int:file_id>")
 def customer_document(token: str, file_id: int):
     """The customer downloads a handed-over document from their acceptance link (live or used)."""
     link = links.find(token)
