@@ -289,3 +289,10 @@ def test_documents_for_the_customer_download_through_their_link_only(app, shippe
     assert customer.get(f"{other_path}/documents/{ids['炉号 H2611-07']}").status_code == 404
     note = text_of(as_user("warehouse").get(f"/shipping/{shipment_id}/delivery-note"))
     assert "Follow your order online" in note  # the customer's page as a QR beside the shipment's own
+    # the delivery note (送货单) as a PDF through the customer's link: their shipment's only
+    note_pdf = customer.get(f"{path}/shipments/{shipment_id}/delivery-note.pdf")
+    assert note_pdf.status_code == 200 and note_pdf.data.startswith(b"%PDF")
+    note_pdf.close()
+    assert "/delivery-note.pdf" in text_of(customer.get(path))
+    assert customer.get(f"{other_path}/shipments/{shipment_id}/delivery-note.pdf").status_code == 404
+    assert customer.get(f"{path}/shipments/99999999999999999999/delivery-note.pdf").status_code == 404

@@ -58,6 +58,7 @@ _PUBLIC = {
     "FollowUp": "models",
     "open_return_cases": "services",
     "open_tickets": "services",
+    "service_order": "tracking",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

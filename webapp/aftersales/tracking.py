@@ -340,3 +340,18 @@ def delivery_note_code(shipment) -> tuple[str, str] | None:
 
 
 NOTE_CODES.append(delivery_note_code)
+
+
+def service_order(link):
+    """The order a customer's order link is for; 404 for a link of another purpose, an order the
+    customer has no page for (yet), or one closed longer ago than the page stays online."""
+    from flask import abort
+
+    from ..loading import load
+    from ..orders import Order
+    if link is None or link.purpose != "order_service":
+        abort(404)
+    order = load(Order, link.object_id, None)
+    if not has_page(order) or link_ended(order):
+        abort(404)
+    return order

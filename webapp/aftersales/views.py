@@ -177,12 +177,7 @@ def open_customer_link(link: links.AccessLink):
 def _service_order(link: links.AccessLink) -> Order:
     """The order a customer's order link is for (404 for another purpose, an unapproved order, or
     the set time after the order closed)."""
-    if link.purpose != "order_service":
-        abort(404)
-    order = load(Order, link.object_id, None)
-    if not tracking.has_page(order) or tracking.link_ended(order):
-        abort(404)
-    return order
+    return tracking.service_order(link)
 
 
 def _service_page(link, order: Order, ticket_form=None, reply_forms=None, status=200):

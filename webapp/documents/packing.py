@@ -4,10 +4,14 @@ firm's seal. Their routes are added to the shipping blueprint (the shipment's pa
 import io
 from datetime import datetime, timezone
 
-from flask import send_file
+from flask import abort, send_file
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from .. import links
+from ..aftersales import bp as aftersales_bp
+from ..aftersales import service_order
+from ..extensions import db
 from ..loading import load
 from ..shipping import Shipment, bp as shipping_bp, delivery_note_data, packing
 from ..templating import datetime_local, quantity
@@ -53,10 +57,14 @@ def carton_sheet_pdf(shipment_id: int, size: str):
     return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=f"{shipment.number}-cartons.pdf")
 
 
-def delivery_note_pdf_bytes(shipment: Shipment) -> bytes:
+def delivery_note_pdf_bytes(shipment: Shipment, for_customer: bool = False) -> bytes:
     """The delivery note on A4: the firm's letterhead, customer and address, lines with lots (no
-    prices), cartons with weight and size, the QR codes, and a receiver's block beside the seal."""
+    prices), cartons with weight and size, the QR codes, and a receiver's block beside the seal.
+    for_customer: the copy the customer downloads, without the courier's code (a capability of theirs)."""
     data = delivery_note_data(shipment)
+    if for_customer:
+        courier = links.current("courier", shipment.id)
+        data["codes"] = [code for code in data["codes"] if courier is None or code[1] != courier.url]
     firm, order, contact = data["firm"], data["order"], data["contact"]
     made = _("Made %(when)s", when=datetime_local(datetime.now(timezone.utc), "short"))
     pdf = CopyPDF(firm["name"], _("Delivery note (送货单)"), shipment.number, made)
@@ -110,6 +118,18 @@ def delivery_note_pdf_bytes(shipment: Shipment) -> bytes:
     pdf.signature_box(_("Received in good order by (signature and stamp)"), [_("Name"), _("Date")],
                       seal=seal_path(), height=28)
     return pdf.output_bytes()
+
+
+@aftersales_bp.get("/c/<token>/shipments/<int:shipment_id>/delivery-note.pdf")
+def customer_delivery_note_pdf(token: str, shipment_id: int):
+    """The delivery note (送货单) of one of the order's shipments, for the customer through their order
+    link (another order's shipment: 404)."""
+    order = service_order(links.resolve(token))
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None or shipment.order_id != order.id:
+        abort(404)
+    return send_file(io.BytesIO(delivery_note_pdf_bytes(shipment, for_customer=True)), mimetype="application/pdf",
+                     as_attachment=True, download_name=f"{shipment.number}-delivery-note.pdf")
 
 
 @shipping_bp.get("/shipping/<int:shipment_id>/delivery-note.pdf")
