@@ -22,10 +22,9 @@ from .test_shipping import link_path, new_shipment, packed
 BOTH = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)
 
 
-@pytest.fixture
-def dispatched(app, make_order, as_user):
-    """A shipment of SF Express SF123 on the way (the courier confirmed pickup): (order id, shipment id,
-    courier link path)."""
+def dispatch_one(app, make_order, as_user, note: str = "") -> tuple[int, int, str]:
+    """An order made and passed by QC whose one shipment (SF Express SF123) was packed and dispatched by
+    the courier with note: (order id, shipment id, courier link path)."""
     from webapp.orders.models import OrderLine
     order_id = make_order("ready_to_ship")
     with app.app_context():
@@ -36,8 +35,15 @@ def dispatched(app, make_order, as_user):
         shipment_id = db.session.scalar(db.select(Shipment.id).where(Shipment.order_id == order_id))
     packed(app, warehouse, shipment_id)
     courier = link_path(app, "courier", shipment_id)
-    assert app.test_client().post(courier + "/dispatch", data={"d-note": ""}).status_code == 303
+    assert app.test_client().post(courier + "/dispatch", data={"d-note": note}).status_code == 303
     return order_id, shipment_id, courier
+
+
+@pytest.fixture
+def dispatched(app, make_order, as_user):
+    """A shipment of SF Express SF123 on the way (the courier confirmed pickup): (order id, shipment id,
+    courier link path)."""
+    return dispatch_one(app, make_order, as_user)
 
 
 def events(app, shipment_id):

@@ -15,6 +15,7 @@ from webapp.shipping.models import Shipment, ShipmentLine
 
 from .helpers import SIGNATURE, text_of
 from .test_shipping import link_path, new_shipment, packed
+from .test_tracking import dispatch_one
 
 BOTH = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)
 
@@ -36,19 +37,9 @@ def body_of(message) -> str:
 
 @pytest.fixture
 def shipped(app, make_order, as_user):
-    """An order made and passed by QC, one shipment packed and dispatched by the courier: (order id,
-    shipment id, courier path)."""
-    order_id = make_order("ready_to_ship")
-    with app.app_context():
-        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
-    warehouse = as_user("warehouse")
-    assert new_shipment(warehouse, order_id, line_id, "100").status_code == 303
-    with app.app_context():
-        shipment_id = db.session.scalar(db.select(Shipment.id).where(Shipment.order_id == order_id))
-    packed(app, warehouse, shipment_id)
-    courier = link_path(app, "courier", shipment_id)
-    assert app.test_client().post(courier + "/dispatch", data={"d-note": "load ok, ¥80 paid cash"}).status_code == 303
-    return order_id, shipment_id, courier
+    """An order made and passed by QC, one shipment packed and dispatched by the courier with an
+    internal note the customer must not see: (order id, shipment id, courier path)."""
+    return dispatch_one(app, make_order, as_user, note="load ok, ¥80 paid cash")
 
 
 @BOTH
