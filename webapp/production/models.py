@@ -61,7 +61,8 @@ class WorkOrder(db.Model):
 
     order = relationship("Order", back_populates="work_orders")
     line = relationship("OrderLine")
-    stock_product = relationship("Product", lazy="joined")  # one join, not a query per row
+    # Loaded with its rows by one more query (a join would put FOR UPDATE on an outer join: PostgreSQL refuses).
+    stock_product = relationship("Product", lazy="selectin")
     owner = relationship("User")
     reports: Mapped[list["ProgressReport"]] = relationship(
         back_populates="work_order", order_by="ProgressReport.id")
