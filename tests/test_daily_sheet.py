@@ -249,3 +249,24 @@ def test_owner_filter_and_done_work_orders(app, sheet_order, as_user, make_user)
         db.session.commit()
         assert [r.work_order.id for r in daily.sheet(MON, date(2026, 11, 29))] == [sheet_order.id]
         assert daily.sheet(date(2026, 11, 30), date(2026, 12, 6)) == []
+
+
+def test_opened_on_a_weekend_or_holiday_it_shows_the_last_day_worked(app, sheet_order, as_user):
+    """On Sunday 22 Nov the sheet opens on Friday 20 Nov (the stand-up's last day, not a day with no
+    plan); with that Friday a holiday, on Thursday; a day asked for is shown as asked."""
+    import re
+
+    import time_machine
+
+    def heading(path="/production/daily"):
+        page = text_of(client.get(path))
+        return re.search(r"<div class=\"daily-cards\">\s*<h2>(.*?)</h2>", page, re.S).group(1)
+
+    with time_machine.travel(datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc), tick=False):
+        client = as_user("production")  # logged in on that Sunday
+        assert "Nov 20, 2026" in heading()
+        assert "Nov 22, 2026" in heading("/production/daily?day=2026-11-22")
+        with app.app_context():
+            db.session.add(CalendarDay(day=FRI, name="Holiday", is_working=False))
+            db.session.commit()
+        assert "Nov 19, 2026" in heading()

@@ -21,6 +21,7 @@ from ..loading import load
 from ..orders import scope_orders
 from ..permissions import requires
 from ..statemachine import TransitionError
+from ..workdays import is_working_day
 from . import bp, daily
 from .forms import KIND_LABELS
 from .models import DEVIATION_CAUSES, WorkOrder, WorkOrderOperation
@@ -87,6 +88,14 @@ def _filter_choices() -> tuple[list, list]:
     return owners, centres
 
 
+def _last_working_day(first: date, day: date) -> date:
+    """day, or the working day before it on the firm's calendar (not before first)."""
+    overrides = daily.calendar_overrides(max(first, day - timedelta(days=14)), day)
+    while day > first and not is_working_day(day, overrides):
+        day -= timedelta(days=1)
+    return day
+
+
 def _page(first: date, last: date, error: str | None = None, status_code: int = 200, forms=None):
     """The sheet's page for the range, with an error above it (a refused range or form)."""
     where, owner, centre = _filters()
@@ -94,6 +103,8 @@ def _page(first: date, last: date, error: str | None = None, status_code: int = 
     today = firm_today()
     asked = _date_arg_or(request.args.get("day"), today)
     focus = asked if first <= asked <= last else today if first <= today <= last else first
+    if not request.args.get("day"):  # opened on a weekend or a holiday: the last day the firm worked
+        focus = _last_working_day(first, focus)
     owners, centres = _filter_choices()
     forms = forms or {}
     for row in rows:
