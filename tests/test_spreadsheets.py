@@ -50,3 +50,29 @@ def test_chinese_file_name_header(app):
     assert fallback.isascii() and fallback.endswith(".xlsx")
     assert unquote(header.split("filename*=UTF-8''")[1]) == "生产备货跟踪表 2026-11-23.xlsx"
     assert spreadsheets.content_disposition("a\"b;c.xlsx").count('"') == 2  # no header injection
+
+
+def test_csv_keeps_chinese_numbers_and_refuses_formulas():
+    """The CSV twin opens in Excel/WPS with Chinese headers (UTF-8 BOM), numbers as plain numbers,
+    dates as ISO dates, and a cell typed as a formula stays text."""
+    import csv
+    import io
+
+    data = spreadsheets.csv_bytes(["订单号", "金额", "日期", "备注"],
+                                  [["202611-ACME-001", Decimal("2000.50"), date(2026, 11, 30), "=HYPERLINK(\"x\")"],
+                                   ["202611-ACME-002", Decimal("-12"), None, "多行\n备注"]])
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["订单号", "金额", "日期", "备注"]
+    assert rows[1] == ["202611-ACME-001", "2000.5", "2026-11-30", "'=HYPERLINK(\"x\")"]
+    assert rows[2] == ["202611-ACME-002", "-12", "", "多行\n备注"]
+
+
+def test_csv_download_names_the_file_in_chinese_with_an_ascii_fallback(app):
+    """A Chinese file name reaches the browser in filename*, with a .csv ASCII fallback."""
+    with app.test_request_context():
+        response = spreadsheets.csv_response(["a"], [[1]], "成本核算表 2026-11.csv")
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="2026-11.csv"' in disposition
+    assert "filename*=UTF-8''%E6%88%90" in disposition
+    assert response.mimetype == "text/csv"

@@ -1,10 +1,11 @@
 """XLSX downloads of the template's tables (表1, 表2, 表3): one sheet with a bold, frozen header row,
 numbers as numbers and dates as dates, so the file sums and sorts in Excel or WPS like the paper one.
 Generic on purpose: a domain passes its headers (already in the reader's language) and its rows."""
+import csv
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from io import BytesIO
+from io import BytesIO, StringIO
 from urllib.parse import quote
 
 from flask import Response
@@ -96,15 +97,54 @@ def content_disposition(filename: str) -> str:
     """An attachment header any browser reads a Chinese file name from: an ASCII fallback, and the
     UTF-8 name in filename* (RFC 6266 / RFC 5987)."""
     fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
-    fallback = fallback.strip("_") or "download.xlsx"
-    if not fallback.lower().endswith(".xlsx") and filename.lower().endswith(".xlsx"):
-        fallback += ".xlsx"
+    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    extension = extension if extension in (".xlsx", ".csv", ".pdf") else ""
+    fallback = fallback.strip("_") or "download" + (extension or ".xlsx")
+    if extension and not fallback.lower().endswith(extension):
+        fallback += extension
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def xlsx_response(data: bytes, filename: str) -> Response:
     """A download of an XLSX file named filename (may be Chinese)."""
     response = Response(data, mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _csv_text(value) -> str:
+    """A cell as CSV text: dates as ISO dates, aware times as the local time they show, numbers plain;
+    a text starting with = + - @ gets a leading apostrophe so Excel does not run it as a formula
+    (CSV injection, OWASP)."""
+    value = _cell_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return str(value)
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """The same table as CSV: UTF-8 with a byte-order mark, so Excel and WPS read Chinese headers
+    without asking for an encoding, and CRLF line ends."""
+    out = StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_csv_text(h) for h in headers])
+    for row in rows:
+        writer.writerow([_csv_text(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def csv_response(headers: Sequence[str], rows: Iterable[Sequence], filename: str) -> Response:
+    """A download of the table as a CSV file named filename (may be Chinese; ends in .csv)."""
+    response = Response(csv_bytes(headers, rows), mimetype="text/csv")
+    response.mimetype_params["charset"] = "utf-8"
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
