@@ -188,4 +188,6 @@ def sources(order_id: int, category: str):
 # The kinds of rows a drill-down shows, in the reader's language.
 SOURCE_WORDS = {"issue": lambda: _("Issued"), "return": lambda: _("Returned"),
                 "outsourced": lambda: _("Outsourced operations"), "freight": lambda: _("Freight"),
-                "scrap": lambda: _("Scrap"), "rework": lambda: _("Rework"), "credit": lambda: _("Credit")}
+                "scrap": lambda: _("Scrap"), "rework": lambda: _("Rework"), "credit": lambda: _("Credit"),
+                "ticket_parts": lambda: _("Ticket: spare parts"), "ticket_freight": lambda: _("Ticket: freight"),
+                "ticket_visit": lambda: _("Ticket: technician's visit"), "ticket_other": lambda: _("Ticket: other")}
