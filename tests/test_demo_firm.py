@@ -132,7 +132,7 @@ def test_finalised_cost_sheets_with_variances(demo_app):
         assert len(sheets) >= 3
         assert all(sheet.variance != 0 for sheet in sheets)
         assert any(sheet.variance > 0 for sheet in sheets) and any(sheet.variance < 0 for sheet in sheets)
-        assert any(line.cause for sheet in sheets for line in sheet.lines)
+        assert any(line.causes for sheet in sheets for line in sheet.lines)  # cause codes, with notes
         assert db.session.scalar(db.select(db.func.count()).select_from(QcRejection)) >= 1
 
 

@@ -24,6 +24,7 @@ from .admin.models import CalendarDay, get_settings
 from .aftersales import services as aftersales
 from .aftersales.models import Survey
 from .auth.models import DeviceSession, User
+from .costing import CostCause, ensure_builtin_causes
 from .costing import services as costing
 from .customers.models import Customer
 from .extensions import db
@@ -705,11 +706,24 @@ class Firm:
         orders.record_payment(order, "receipt", order.unpaid, self.working_day(-day),
                               self.bank_reference(order, day), self.people["chen.jing"])
 
-    def cost(self, order, factors: dict, causes: dict, finalise=True):
-        """Finance enters the actual costs (budget × factor; logistics is the freight) and finalises."""
+    def cost(self, order, causes: dict, finalise=True, typed: dict | None = None):
+        """Finance opens the cost sheet, which filled itself from the records, types only what the app
+        cannot know (typed: {category: budget factor}), gives each variance its cause codes
+        ({category: [(cause key, note), ...]}, the last taking what the others leave) and finalises."""
         budgets = costing.budgets(order)
-        actuals = {c: (budgets[c] * Decimal(f)).quantize(Decimal("0.01")) for c, f in factors.items()}
-        costing.save(order, actuals, causes, self.people["chen.jing"])
+        actuals = {c: (budgets[c] * Decimal(f)).quantize(Decimal("0.01")) for c, f in (typed or {}).items()}
+        derived = costing.derived_actuals(order)
+        for category, value in derived.items():  # what no record says: finance types the budget
+            if value is None and category not in actuals:
+                actuals[category] = budgets[category]
+        keys = {c.key: c.id for c in db.session.scalars(db.select(CostCause).where(CostCause.key.is_not(None)))}
+        entries, notes = {}, {}
+        for category, given in causes.items():
+            actual = actuals.get(category, derived.get(category))
+            if actual is None or actual == budgets[category]:
+                continue  # nothing to explain
+            entries[category] = [costing.CauseEntry(keys[key], None, note) for key, note in given]
+        costing.save(order, actuals, notes, self.people["chen.jing"], causes=entries)
         if finalise:
             costing.finalise(order, self.people["chen.jing"])
 
@@ -737,8 +751,8 @@ def story_closed_clean(f: Firm):
     yield f.at(43, "10:00")
     f.pay_balance(order, 43)
     yield f.at(42, "15:00")
-    f.cost(order, {"material": "1.062", "labour": "0.97", "overhead": "1.0", "aftersales": "0.6"},
-           {"material": "不锈钢板 9 月涨价 6%", "labour": "一次合格率高，少返工", "aftersales": "仅一次电话答疑"})
+    f.cost(order, {"material": [("price_increase", "不锈钢板 9 月涨价 6%")],
+                   "labour": [("estimating_error", "一次合格率高，少返工")]})
     yield f.at(42, "16:30")
     costing.close(order, f.people["chen.jing"])
 
@@ -777,8 +791,8 @@ def story_closed_return(f: Firm):
     yield f.at(25, "10:00")
     f.pay_balance(order, 25)
     yield f.at(24, "14:00")
-    f.cost(order, {"material": "1.01", "labour": "1.08", "overhead": "1.0", "aftersales": "1.9"},
-           {"labour": "40 件齿面返修", "aftersales": "20 件空运补发", "logistics": "DHL 燃油附加费上调"})
+    f.cost(order, {"labour": [("rework", "40 件齿面返修")], "aftersales": [("scrap", "20 件运输压坏报废")],
+                   "logistics": [("expedited_freight", "20 件空运补发"), ("price_increase", "DHL 燃油附加费上调")]})
     yield f.at(24, "17:20")
     costing.close(order, p["chen.jing"])
 
@@ -811,8 +825,8 @@ def story_closed_override(f: Firm):
     yield f.at(26, "19:45")
     f.answer_survey(order, (5, 4, 5), "报告能随货提供就更好了。")
     yield f.at(22, "15:00")
-    f.cost(order, {"material": "0.94", "labour": "0.96", "overhead": "0.98", "aftersales": "0.1"},
-           {"material": "芯片批量采购价低于预算", "labour": "贴片一次通过"})
+    f.cost(order, {"material": [("estimating_error", "芯片批量采购价低于预算")],
+                   "labour": [("estimating_error", "贴片一次通过")]})
     yield f.at(8, "16:00")
     costing.close(order, p["zhao.min"], override_reason="余款按 60 天账期于下月结清，财务跟踪应收")
 
@@ -845,7 +859,7 @@ def story_delivered_to_cost(f: Firm):
     yield f.at(5, "10:00")
     f.pay_balance(order, 5)
     yield f.at(2, "16:00")
-    f.cost(order, {"material": "1.04", "labour": "1.02"}, {"material": "Oak boards price rise"}, finalise=False)
+    f.cost(order, {"material": [("price_increase", "Oak boards price rise")]}, finalise=False)
 
 
 def story_delivered_damaged(f: Firm):
@@ -1397,6 +1411,7 @@ def load_demo() -> None:
     db.session.flush()
     firm.overrides = {row.day: row.is_working for row in db.session.scalars(db.select(CalendarDay))}
     with clock_at(firm.at(HISTORY_DAYS + 5, "09:00")):
+        ensure_builtin_causes()  # made by the migration; a database made from the models has none yet
         settings.firm_name = "演示制造有限公司 Demo Manufacturing Co."
         settings.firm_address = "江苏省苏州市工业园区星湖街 328 号 215123"
         settings.firm_phone = "0512-6288 1000"
@@ -1446,7 +1461,8 @@ def load_demo() -> None:
     g.pop("outgoing_mail", None)
 
 
-KEEP_TABLES = {"user", "device_session", "firm_settings", "calendar_day"}
+# The firm's own configuration stays with it: its people, settings, calendar, cost causes and overhead rule.
+KEEP_TABLES = {"user", "device_session", "firm_settings", "calendar_day", "cost_cause", "overhead_rule"}
 
 
 def remove_demo() -> dict[str, int]:

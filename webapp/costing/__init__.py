@@ -54,7 +54,7 @@ def init_app(app) -> None:
 
 # What other domains may import from this one: `from ..costing import <name>` (tests/test_architecture.py
 # refuses any other reach into the package).
-_PUBLIC = {"CostCause": "models", "CostLine": "models", "CostSheet": "models", "CostLineCause": "models",
+_PUBLIC = {"CostCause": "models", "ensure_builtin_causes": "models", "CostLine": "models", "CostSheet": "models", "CostLineCause": "models",
            "cause_totals": "services", "finalised_between": "services", "derived_actuals": "services"}
 __all__ = ["bp", "DOMAIN", "init_app", "may_see_costs", "overhead_estimate", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
