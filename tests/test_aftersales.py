@@ -303,3 +303,50 @@ def test_staff_pages_and_order_links(app, order_id, as_user):
     assert f"/aftersales/orders/{order_id}" in order_page and f"/costing/orders/{order_id}" in order_page
     assert as_user("worker").get("/aftersales/").status_code == 403
     assert as_user("worker").get(f"/aftersales/orders/{order_id}").status_code == 403
+
+
+# --- what solving a ticket costs ----------------------------------------------------------------
+
+def test_ticket_costs_are_recorded_checked_and_counted_in_the_after_sales_actual(app, order_id, as_user):
+    """After-sales records ¥1,280.50 of spare parts ("1,280.50", with the grouping) and a ¥300 visit
+    (full-width digits): the ticket page lists both, and the cost sheet's after-sales actual from the
+    records is ¥1,580.50. Bad input keeps what was typed with a message; other roles are refused."""
+    from decimal import Decimal
+    from webapp.costing import derived_actuals
+    from webapp.aftersales.models import TicketCost
+    sales, aftersales = as_user("sales"), as_user("aftersales")
+    ticket_id = open_ticket_as(sales, order_id)
+    url = f"/aftersales/tickets/{ticket_id}/costs"
+    assert aftersales.post(url, data={"cost-kind": "parts", "cost-amount": "1,280.50",
+                                      "cost-note": "2 bearings by express"}).status_code == 303
+    assert aftersales.post(url, data={"cost-kind": "visit", "cost-amount": "３００"}).status_code == 303
+    for bad, message in (("", "This field is required."), ("-5", ""), ("abc", ""), ("0", "above zero")):
+        response = aftersales.post(url, data={"cost-kind": "parts", "cost-amount": bad, "cost-note": "kept"})
+        page = text_of(response)
+        assert response.status_code == 422 and error_of(response.get_data(as_text=True), "cost-amount")
+        assert 'value="kept"' in response.get_data(as_text=True)
+        assert message in page
+    assert aftersales.post(url, data={"cost-kind": "bribe", "cost-amount": "10"}).status_code == 422
+    assert sales.post(url, data={"cost-kind": "parts", "cost-amount": "10"}).status_code == 403
+    assert as_user("worker").post(url, data={"cost-kind": "parts", "cost-amount": "10"}).status_code == 403
+    page = text_of(aftersales.get(f"/aftersales/tickets/{ticket_id}"))
+    assert "¥1,280.50" in page and "2 bearings by express" in page and "¥1,580.50" in page
+    with app.app_context():
+        assert count(app, TicketCost) == 2
+        assert derived_actuals(get(app, Order, order_id))["aftersales"] == Decimal("1580.50")
+    drill = text_of(as_user("finance").get(f"/costing/orders/{order_id}/sources/aftersales"))
+    assert "Ticket: spare parts" in drill and "¥1,580.50" in drill
+
+
+def test_no_ticket_cost_once_the_order_is_closed(app, order_id, as_user):
+    """A closed order's cost sheet is final: a cost on its ticket is refused with 409 and not kept."""
+    from webapp.aftersales.models import TicketCost
+    ticket_id = open_ticket_as(as_user("sales"), order_id)
+    with app.app_context():
+        db.session.get(Order, order_id).status = "closed"
+        db.session.commit()
+    response = as_user("aftersales").post(f"/aftersales/tickets/{ticket_id}/costs",
+                                          data={"cost-kind": "parts", "cost-amount": "10"})
+    assert response.status_code == 409 and "closed" in text_of(response)
+    with app.app_context():
+        assert count(app, TicketCost) == 0
