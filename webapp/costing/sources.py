@@ -71,11 +71,13 @@ def overhead_source(order) -> Source:
                            sum((r["labour_hours"] for r in recorded), ZERO),
                            sum((r["material"] + r["labour"] for r in recorded), ZERO))
     rows = []
+    # The share header has no "%": the page translates headers with Jinja's gettext, which formats
+    # every msgid with %, so a lone "%" answered 500 as soon as the firm set a rule.
     for rule in overhead.rules():
         rows.append([overhead.BASES[rule.basis], rule.rate, rule.share, bases.of(rule.basis),
                      overhead.allocate(bases, [rule])])
     notes = [] if rows else [N_("The firm has set no overhead rule: finance types the overhead.")]
-    return Source([N_("Basis"), N_("Rate"), N_("Share %"), N_("Base"), N_("Overhead")], rows,
+    return Source([N_("Basis"), N_("Rate"), N_("Share of overhead"), N_("Base"), N_("Overhead")], rows,
                   overhead.allocate(bases) if rows else None, notes)
 
 
