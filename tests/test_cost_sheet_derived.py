@@ -445,3 +445,149 @@ def test_a_hidden_cause_stays_on_its_line_and_selectable_there(app, costed, as_u
     assert saved_causes(app, costed)["material"] == [("price_increase", D("60"), "steel up")]
     refused = finance.post(f"/costing/orders/{costed}", data={**data, **causes("overhead", (rework, "", ""))})
     assert refused.status_code == 422 and "Choose a cause from the list." in text_of(refused)
+
+
+# --- cause totals at the firm's month edge ----------------------------------------------------------
+
+def save_and_finalise(app, order_id, at, actuals, cause_rows, finalise=True):
+    """Finance saves (services.save) and finalises the order's sheet at the instant at (UTC);
+    cause_rows: {category: [(cause key, amount or None, note)]}."""
+    with time_machine.travel(at, tick=False), app.app_context(), app.test_request_context("/", method="POST"):
+        finance = person("finance-maker")
+        order = db.session.get(Order, order_id)
+        keyed = {c.key: c.id for c in db.session.scalars(db.select(CostCause))}
+        services.save(order, actuals, {}, finance, causes={
+            category: [services.CauseEntry(keyed[key], amount, note) for key, amount, note in rows]
+            for category, rows in cause_rows.items()})
+        if finalise:
+            services.finalise(order, finance)
+        db.session.commit()
+
+
+def totals(app, first=None, last=None, customer=None):
+    """cause_totals() as (key, amount, orders, lines) tuples, in its order."""
+    from datetime import date
+    with app.app_context(), app.test_request_context():
+        customer_id = None
+        if customer:
+            from webapp.customers.models import Customer
+            customer_id = db.session.scalar(db.select(Customer.id).where(Customer.abbreviation == customer))
+        return [(t.cause.key, t.amount, t.orders, t.lines)
+                for t in services.cause_totals(first and date(*first), last and date(*last), customer_id)]
+
+
+@BOTH
+def test_cause_totals_by_firm_local_month_and_customer(app, make_order):
+    """Budgets 100 a category.
+    A (ACME) finalised 2026-10-31 15:30 UTC = 23:30 in Shanghai: October. Material 160: price +40,
+      scrap +20 (blank); labour 0 (records): estimating error -100.
+    B (BETA) finalised 2026-10-31 16:30 UTC = 00:30 on 1 November in Shanghai: November. Material
+      130: price +30; labour typed 150: delay overtime +50.
+    C (ACME) finalised 2026-11-15: material 110: scrap +10.
+    D (BETA) saved with material 190: price +90 but never finalised: counted nowhere.
+    October: price 40, scrap 20, estimating -100. November: delay 50, price 30, scrap 10.
+    All: price 70 on 2 orders, delay 50, scrap 30 on 2 orders, estimating -100. ACME: price 40,
+    scrap 30 (2 orders, 2 lines), estimating -100. BETA in October: nothing."""
+    a, c = make_order("in_production", customer="ACME"), make_order("in_production", customer="ACME")
+    b, d = make_order("in_production", customer="BETA"), make_order("in_production", customer="BETA")
+    utc = timezone.utc
+    save_and_finalise(app, a, datetime(2026, 10, 31, 15, 30, tzinfo=utc), {"material": D("160"), "overhead": D("100")},
+                      {"material": [("price_increase", D("40"), ""), ("scrap", None, "")],
+                       "labour": [("estimating_error", None, "")]})
+    save_and_finalise(app, b, datetime(2026, 10, 31, 16, 30, tzinfo=utc),
+                      {"material": D("130"), "labour": D("150"), "overhead": D("100")},
+                      {"material": [("price_increase", None, "copper")], "labour": [("delay_overtime", D("50"), "")]})
+    save_and_finalise(app, c, datetime(2026, 11, 15, 3, 0, tzinfo=utc), {"material": D("110"), "overhead": D("100")},
+                      {"material": [("scrap", D("10"), "")]})
+    save_and_finalise(app, d, datetime(2026, 11, 16, 3, 0, tzinfo=utc), {"material": D("190"), "overhead": D("100")},
+                      {"material": [("price_increase", None, "")]}, finalise=False)
+    assert totals(app, (2026, 10, 1), (2026, 10, 31)) == [
+        ("price_increase", D("40"), 1, 1), ("scrap", D("20"), 1, 1), ("estimating_error", D("-100"), 1, 1)]
+    assert totals(app, (2026, 11, 1), (2026, 11, 30)) == [
+        ("delay_overtime", D("50"), 1, 1), ("price_increase", D("30"), 1, 1), ("scrap", D("10"), 1, 1)]
+    assert totals(app, (2026, 11, 1)) == totals(app, (2026, 11, 1), (2026, 11, 30))
+    assert totals(app, last=(2026, 10, 31)) == totals(app, (2026, 10, 1), (2026, 10, 31))
+    assert totals(app) == [("price_increase", D("70"), 2, 2), ("delay_overtime", D("50"), 1, 1),
+                           ("scrap", D("30"), 2, 2), ("estimating_error", D("-100"), 1, 1)]
+    assert totals(app, customer="ACME") == [("price_increase", D("40"), 1, 1), ("scrap", D("30"), 2, 2),
+                                            ("estimating_error", D("-100"), 1, 1)]
+    assert totals(app, (2026, 10, 1), (2026, 10, 31), customer="BETA") == []
+
+
+# --- the drill-down ------------------------------------------------------------------------------
+
+def body_rows(page: str) -> int:
+    """How many rows the drill-down's table body has."""
+    match = re.search(r"<tbody>(.*?)</tbody>", page, re.S)
+    return match.group(1).count("<tr>") if match else 0
+
+
+def footer_total(page: str) -> str:
+    """The drill-down's total as shown."""
+    match = re.search(r'<tfoot>.*?<td class="num" data-label="Total">([^<]*)</td>', page, re.S)
+    return match.group(1) if match else ""
+
+
+@BOTH
+def test_the_drill_down_lists_what_each_derived_number_is_made_of(app, worked, as_user):
+    """Material: the 4 issues and 2 returns, total ¥181.25. Labour: the 4 reports and the outsourced
+    batch, ¥1,442.00. Logistics: 2 shipments and the return's freight, ¥1,430.50. After-sales: scrap,
+    rework and the credit, ¥275.60. Overhead: no rule, no total, a note; with the rule of the module
+    docstring 2 rows and ¥156.43. Each total is the derived actual (sources_of against
+    derived_actuals, exactly); an unknown category is 404, a person who may not see costs 403."""
+    from webapp.costing.sources import sources_of
+    finance = as_user("finance")
+    expected = {"material": (6, "¥181.25"), "labour": (5, "¥1,442.00"), "logistics": (3, "¥1,430.50"),
+                "aftersales": (3, "¥275.60")}
+    for category, (rows, total) in expected.items():
+        page = text_of(finance.get(f"/costing/orders/{worked.order}/sources/{category}"))
+        assert (body_rows(page), footer_total(page)) == (rows, total), category
+    material = text_of(finance.get(f"/costing/orders/{worked.order}/sources/material"))
+    assert material.count(">Issued<") == 4 and material.count(">Returned<") == 2 and "S-2" in material
+    labour = text_of(finance.get(f"/costing/orders/{worked.order}/sources/labour"))
+    assert "Outsourced operations" in labour and "¥1,250.00" in labour and "¥76.00" in labour
+    page = text_of(finance.get(f"/costing/orders/{worked.order}/sources/overhead"))
+    assert body_rows(page) == 0 and "<tfoot>" not in page and "no overhead rule" in page
+    set_rules(app, {"machine_hour": (D("50"), D("60")), "direct_cost": (D("10"), D("40"))})
+    page = text_of(finance.get(f"/costing/orders/{worked.order}/sources/overhead"))
+    assert (body_rows(page), footer_total(page)) == (2, "¥156.43") and "¥141.50" in page and "¥14.93" in page
+    assert "Per machine hour" in page and "60 %" in page
+    zh = as_user("finance", locale="zh").get(f"/costing/orders/{worked.order}/sources/overhead")
+    assert zh.status_code == 200 and "按机器工时" in text_of(zh) and "分摊比例" in text_of(zh)
+    with app.app_context(), app.test_request_context():
+        order = db.session.get(Order, worked.order)
+        numbers = services.derived_actuals(order)
+        assert {c: sources_of(order, c).total for c in numbers} == numbers
+    assert finance.get(f"/costing/orders/{worked.order}/sources/profit").status_code == 404
+    assert finance.get(f"/costing/orders/{worked.order}/sources/").status_code == 404
+    assert finance.get(f"/costing/orders/999999/sources/material").status_code == 404
+    assert as_user("worker").get(f"/costing/orders/{worked.order}/sources/material").status_code == 403
+    assert as_user("qc").get(f"/costing/orders/{worked.order}/sources/labour").status_code == 403
+
+
+# --- two finance users at once ---------------------------------------------------------------------
+
+@BOTH
+def test_two_finance_users_saving_the_same_sheet_at_once(app, costed, make_user):
+    """Two finance users save the first sheet of the order at the same moment (the sheet does not
+    exist yet), each with causes on material: each is served (303) or told clearly (409/422); the
+    order has one sheet, one line per category and the causes of exactly one of the two saves."""
+    make_user("finance", username="fin0")
+    make_user("finance", username="fin1")
+    price, scrap = cause_id(app, "price_increase"), cause_id(app, "scrap")
+    path = f"/costing/orders/{costed}"
+    first = {**BLANK, "actual_material": "160", "actual_overhead": "100",
+             **causes("material", (price, "40", "steel"), (scrap, "", ""))}
+    second = {**BLANK, "actual_material": "150", "actual_overhead": "90", **causes("material", (price, "", ""))}
+    for round_ in range(2):
+        statuses = at_once(app, ["fin0", "fin1"], [(path, first), (path, second)])
+        assert set(statuses) <= {303, 409, 422} and 303 in statuses, (round_, statuses)
+        with app.app_context():
+            assert db.session.scalar(db.select(db.func.count()).select_from(CostSheet)) == 1
+            categories = db.session.scalars(db.select(CostLine.category)).all()
+            assert sorted(categories) == sorted(DERIVED), categories
+            pairs = db.session.execute(db.select(CostLineCause.cost_line_id, CostLineCause.cause_id)).all()
+            assert len(pairs) == len(set(pairs))
+        assert saved_causes(app, costed) in (
+            {"material": [("price_increase", D("40"), "steel"), ("scrap", D("20"), "")]},
+            {"material": [("price_increase", D("50"), "")]})
