@@ -36,9 +36,11 @@ def may_see_costs(user, obj=None) -> bool:
 DOMAIN = register(Domain(
     name="costing", labels=_labels,
     actions={"costsheet.edit": frozenset({"finance"}), "costsheet.finalise": frozenset({"finance"}),
-             "order.close_override": frozenset({"manager"})},
+             "order.close_override": frozenset({"manager"}),
+             "costing.settings": frozenset({"finance", "manager", "admin"})},
     events={"cost_sheet.saved": N_("Cost sheet saved"), "cost_sheet.finalised": N_("Cost sheet finalised"),
-            "order.close_override": N_("Closed by a manager's override")},
+            "order.close_override": N_("Closed by a manager's override"),
+            "costing.settings_saved": N_("Cost settings saved"), "costing.causes_saved": N_("Cause codes saved")},
     checks={"costsheet.view": may_see_costs},
     story=_story,
 ))
@@ -46,7 +48,7 @@ DOMAIN = register(Domain(
 
 def init_app(app) -> None:
     """Attach the cost sheet pages."""
-    from . import models, overhead, signals, views  # noqa: F401  (routes, tables, what it does on a new shipment)
+    from . import models, overhead, settings_views, signals, views  # noqa: F401  (routes, tables, what it does on a new shipment)
     app.register_blueprint(bp)
 
 

@@ -1,10 +1,10 @@
 """The cost sheet form: finance's actual cost and the cause of the variance per category."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..forms import DecimalText
+from ..forms import DecimalText, LineTable, MultiCheckbox, options
 
 CATEGORY_LABELS = {
     "material": _l("Direct material"), "labour": _l("Direct labour"),
@@ -12,8 +12,8 @@ CATEGORY_LABELS = {
 }
 
 
-# Cause rows a line offers: enough for the several causes one variance usually has.
-CAUSE_ROWS = 3
+# Cause rows a posted line may carry (the page shows a line's causes and one empty row).
+CAUSE_ROWS = 1
 
 
 def _cause_id(value):
@@ -77,3 +77,45 @@ class CloseOverrideForm(FlaskForm):
     reason = TextAreaField(_l("Why close with this still open"),
                            validators=[DataRequired(message=_l("Give the reason for closing anyway.")),
                                        Length(max=2000)])
+
+
+# The roles the firm may let see cost data besides finance and the manager (costing.COST_ROLE_CHOICES).
+COST_ROLE_LABELS = {"operations": _l("Operations"), "sales": _l("Sales"), "production": _l("Production"),
+                    "purchasing": _l("Purchasing"), "admin": _l("Admin")}
+
+
+class OverheadRuleForm(Form):
+    """One basis of the overhead rule: its rate (blank: not used) and its share."""
+
+    rate = DecimalText(_l("Rate"), places=4, minimum=0)
+    share = DecimalText(_l("Share %"), minimum=0, maximum=100)
+
+    def validate_share(self, field):
+        """A rate needs its share and a share its rate."""
+        if (self.rate.data is None) != (field.data is None):
+            raise ValidationError(_l("Give both the rate and its share, or neither."))
+
+
+class CostSettingsForm(FlaskForm):
+    """Who sees costs, and how manufacturing overhead is allocated (a row per basis)."""
+
+    cost_roles = MultiCheckbox(_l("Besides finance and the manager, who sees cost sheets and cost figures"),
+                               choices=options(*COST_ROLE_LABELS.items()))
+    machine_hour = FormField(OverheadRuleForm, _l("Per machine hour (¥ an hour)"))
+    labour_hour = FormField(OverheadRuleForm, _l("Per labour hour (¥ an hour)"))
+    direct_cost = FormField(OverheadRuleForm, _l("Percentage of direct material and labour (%)"))
+
+
+class CauseForm(Form):
+    """One cause code as the firm names and offers it."""
+
+    name = StringField(_l("Name"), validators=[Length(max=100)], filters=[lambda v: (v or "").strip()])
+    active = BooleanField(_l("Offered"))
+
+
+class CausesForm(FlaskForm):
+    """The firm's cause codes: rename or hide each (a built-in one left blank keeps its own name),
+    and add one."""
+
+    causes = LineTable(FormField(CauseForm))
+    new_name = StringField(_l("New cause"), validators=[Length(max=100)], filters=[lambda v: (v or "").strip()])

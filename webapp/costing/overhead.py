@@ -93,3 +93,23 @@ def work_order_hours(work_order) -> tuple[Decimal, Decimal]:
         if operation is not None and operation.work_centre_id is not None and not operation.outsourced:
             machine += minutes
     return machine / 60, labour / 60
+
+
+def save_rules(rates: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[OverheadRule]:
+    """Replace the firm's rules by the bases given a rate and a share ({basis: (rate, share)}); raises
+    ValueError with a msgid when the shares cannot stand (see shares_problem)."""
+    used = {basis: pair for basis, pair in rates.items() if pair[0] is not None}
+    problem = shares_problem([share for _rate, share in used.values()])
+    if problem:
+        raise ValueError(problem)
+    existing = {rule.basis: rule for rule in rules()}
+    for basis, rule in existing.items():
+        if basis not in used:
+            db.session.delete(rule)
+    for position, basis in enumerate(BASES, start=1):
+        if basis in used:
+            rule = existing.get(basis) or OverheadRule(basis=basis)
+            rule.rate, rule.share, rule.position = used[basis][0], used[basis][1], position
+            db.session.add(rule)
+    db.session.flush()
+    return rules()

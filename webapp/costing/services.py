@@ -80,7 +80,8 @@ def derived_actuals(order, recorded: list[dict] | None = None) -> dict[str, Deci
     plus outsourced operations (work others did in place of the firm's workers). Overhead: the firm's
     allocation rule on the work orders' hours and direct cost (None while the firm has set no rule).
     Logistics: the shipments' freight and the return cases' freight. After-sales: the return cases'
-    scrap and rework and the credits given to the customer."""
+    scrap and rework, the credits given to the customer, and what solving tickets cost."""
+    from ..aftersales import ticket_costs
     from ..shipping import credits_on, return_costs
     recorded = recorded_costs(order) if recorded is None else recorded
     material = sum((r["material"] for r in recorded), ZERO)
@@ -95,7 +96,8 @@ def derived_actuals(order, recorded: list[dict] | None = None) -> dict[str, Deci
     returns = return_costs(order.id)
     return {"material": material, "labour": labour, "overhead": allocated,
             "logistics": freight(order) + returns.get("freight", ZERO),
-            "aftersales": sum((v for k, v in returns.items() if k != "freight"), ZERO) + credits_on(order.id)}
+            "aftersales": (sum((v for k, v in returns.items() if k != "freight"), ZERO) + credits_on(order.id)
+                           + ticket_costs(order.id))}
 
 
 def draft_sheet(order) -> CostSheet:

@@ -91,10 +91,14 @@ def logistics(order) -> Source:
 
 
 def aftersales(order) -> Source:
-    """The return cases' scrap and rework costs and the credits given."""
+    """The return cases' scrap and rework costs, the credits given, and the tickets' costs."""
+    from ..aftersales import ticket_cost_rows
     from ..shipping import return_cost_rows, return_credit_rows
     rows = [[c.created_at, c.kind, c.note, c.amount] for c in return_cost_rows(order.id) if c.kind != "freight"]
     rows += [[c.created_at, "credit", c.note, c.amount] for c in return_credit_rows(order.id)]
+    rows += [[c.created_at, f"ticket_{c.kind}", f"{c.ticket.subject} · {c.note}" if c.note else c.ticket.subject, c.amount]
+             for c in ticket_cost_rows(order.id)]
+    rows.sort(key=lambda r: r[0])
     return Source([N_("When"), N_("Kind"), N_("Note"), N_("Amount")], rows, sum((r[-1] for r in rows), ZERO))
 
 

@@ -20,7 +20,7 @@ from . import bp, services
 from .sources import sources_of
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from .models import variance_rate
-from .forms import CATEGORY_LABELS, CAUSE_ROWS, CloseOverrideForm, CostSheetForm
+from .forms import CATEGORY_LABELS, CloseOverrideForm, CostSheetForm
 
 
 def get_order(order_id: int, action: str = "costsheet.view") -> Order:
@@ -54,7 +54,7 @@ def sheet_form(sheet) -> CostSheetForm:
         data[f"actual_{line.category}"] = line.actual if line.source == "manual" else None
         data[f"cause_{line.category}"] = line.cause
         rows = [{"cause": lc.cause_id, "amount": abs(lc.amount), "note": lc.note} for lc in line.causes]
-        data[f"causes_{line.category}"] = rows + [{}] * max(CAUSE_ROWS - len(rows), 1)
+        data[f"causes_{line.category}"] = rows + [{}]  # one empty row to add a cause; saving offers the next
     return CostSheetForm(data=data)
 
 
@@ -188,4 +188,6 @@ def sources(order_id: int, category: str):
 # The kinds of rows a drill-down shows, in the reader's language.
 SOURCE_WORDS = {"issue": lambda: _("Issued"), "return": lambda: _("Returned"),
                 "outsourced": lambda: _("Outsourced operations"), "freight": lambda: _("Freight"),
-                "scrap": lambda: _("Scrap"), "rework": lambda: _("Rework"), "credit": lambda: _("Credit")}
+                "scrap": lambda: _("Scrap"), "rework": lambda: _("Rework"), "credit": lambda: _("Credit"),
+                "ticket_parts": lambda: _("Ticket: spare parts"), "ticket_freight": lambda: _("Ticket: freight"),
+                "ticket_visit": lambda: _("Ticket: technician's visit"), "ticket_other": lambda: _("Ticket: other")}

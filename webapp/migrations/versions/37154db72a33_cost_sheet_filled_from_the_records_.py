@@ -1,4 +1,4 @@
-"""Cost sheet filled from the records: cause codes per line, the overhead rule, who sees costs (issue 14)
+"""Cost sheet filled from the records: cause codes per line, the overhead rule, who sees costs, tickets' costs (issue 14)
 
 Revision ID: 37154db72a33
 Revises: 9f7604fbdbb7
@@ -48,6 +48,24 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cost_line_cause')),
     sa.UniqueConstraint('cost_line_id', 'cause_id', name=op.f('uq_cost_line_cause_cost_line_id'))
     )
+    op.create_table('ticket_cost',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('amount', webapp.db_types.Money(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_ticket_cost_created_by_id_user')),
+    sa.ForeignKeyConstraint(['order_id'], ['order.id'], name=op.f('fk_ticket_cost_order_id_order')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_ticket_cost_ticket_id_ticket')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_cost'))
+    )
+    with op.batch_alter_table('ticket_cost', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ticket_cost_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ticket_cost_ticket_id'), ['ticket_id'], unique=False)
+
     with op.batch_alter_table('cost_line_cause', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cost_line_cause_cause_id'), ['cause_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cost_line_cause_cost_line_id'), ['cost_line_id'], unique=False)
@@ -86,6 +104,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_cost_line_cause_cause_id'))
 
     op.drop_table('cost_line_cause')
+    with op.batch_alter_table('ticket_cost', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ticket_cost_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_ticket_cost_order_id'))
+    op.drop_table('ticket_cost')
     op.drop_table('overhead_rule')
     op.drop_table('cost_cause')
     # ### end Alembic commands ###
