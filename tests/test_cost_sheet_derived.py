@@ -190,12 +190,7 @@ def worked(app, make_order, as_user):
 def set_rules(app, rules):
     """The firm's overhead rules through overhead.save_rules: {basis: (rate, share)}."""
     with app.app_context(), app.test_request_context("/", method="POST"):
-        if hasattr(overhead, "save_rules"):
-            overhead.save_rules({basis: rules.get(basis, (None, None)) for basis in overhead.BASES})
-        else:  # TEMP until the settings commit is merged
-            db.session.execute(db.delete(overhead.OverheadRule))
-            for position, (basis, (rate, share)) in enumerate(rules.items(), start=1):
-                db.session.add(overhead.OverheadRule(basis=basis, rate=rate, share=share, position=position))
+        overhead.save_rules({basis: rules.get(basis, (None, None)) for basis in overhead.BASES})
         db.session.commit()
 
 
@@ -592,3 +587,124 @@ def test_two_finance_users_saving_the_same_sheet_at_once(app, costed, make_user)
         assert saved_causes(app, costed) in (
             {"material": [("price_increase", D("40"), "steel"), ("scrap", D("20"), "")]},
             {"material": [("price_increase", D("50"), "")]})
+
+
+# --- the cost settings page ----------------------------------------------------------------------
+
+def settings_data(roles=("operations", "sales"), **rules):
+    """The settings form: cost_roles and {basis: (rate, share)} as typed."""
+    data = {"cost_roles": list(roles)}
+    for basis in overhead.BASES:
+        rate, share = rules.get(basis, ("", ""))
+        data.update({f"{basis}-rate": rate, f"{basis}-share": share})
+    return data
+
+
+def saved_rules(app) -> dict:
+    """{basis: (rate, share)} as saved, and the firm's cost roles."""
+    from webapp.firm import get_settings
+    with app.app_context():
+        return {"rules": {r.basis: (r.rate, r.share) for r in overhead.rules()}, "roles": get_settings().cost_roles}
+
+
+@BOTH
+def test_overhead_rule_shares_must_add_up_and_nothing_changes_when_refused(app, as_user):
+    """Finance saves 60 % machine hours at "1,050" and 40 % of direct cost at 10 (with production
+    allowed to see costs). Then 60 + 30 = 90 % is refused (422, the message, in Chinese too), a rate
+    without its share and a share without its rate too, a share of 0 or above 100 too: the rule and
+    the roles stay as saved. Worker and sales may not open or post the page (403)."""
+    finance = as_user("finance")
+    good = settings_data(("operations", "sales", "production"), machine_hour=("1,050", "60"), direct_cost=("10", "40"))
+    assert finance.get("/costing/settings").status_code == 200
+    response = finance.post("/costing/settings", data=good)
+    assert response.status_code == 303, re.findall(r'class="error"[^>]*>([^<]*)<', text_of(response))
+    saved = saved_rules(app)
+    assert saved == {"rules": {"machine_hour": (D("1050"), D("60")), "direct_cost": (D("10"), D("40"))},
+                     "roles": "operations,sales,production"}
+    refusals = [
+        (settings_data(("operations",), machine_hour=("50", "60"), direct_cost=("10", "30")),
+         "The shares of the overhead rules must add up to 100 %."),
+        (settings_data(machine_hour=("50", ""), direct_cost=("10", "100")), "Give both the rate and its share, or neither."),
+        (settings_data(machine_hour=("", "100")), "Give both the rate and its share, or neither."),
+        (settings_data(machine_hour=("50", "0"), direct_cost=("10", "100")), "Each share must be more than 0 %"),
+        (settings_data(machine_hour=("50", "120")), "at most 100"),
+        (settings_data(machine_hour=("-5", "100")), "at least 0"),
+    ]
+    for data, message in refusals:
+        response = finance.post("/costing/settings", data=data)
+        page = text_of(response)
+        assert response.status_code == 422 and message in page, (data, re.findall(r'class="error"[^>]*>([^<]*)<', page))
+        assert saved_rules(app) == saved
+    zh = as_user("finance", locale="zh").post("/costing/settings", data=refusals[0][0])
+    assert zh.status_code == 422 and "100" in text_of(zh) and "The shares" not in text_of(zh)
+    assert saved_rules(app) == saved
+    for role in ("worker", "sales", "production"):
+        client = as_user(role)
+        assert client.get("/costing/settings").status_code == 403, role
+        assert client.post("/costing/settings", data=good).status_code == 403, role
+    assert as_user("manager").get("/costing/settings").status_code == 200
+
+
+def test_cost_roles_decide_who_sees_the_cost_sheet(app, make_order, as_user):
+    """By default sales sees the cost sheet and its button on the order page, production does not.
+    Finance removes sales and adds production: sales gets 403 on the sheet and its drill-down and no
+    button; production sees both. Finance and the manager see costs whatever is chosen."""
+    order_id = make_order("in_production")
+    sales, production, finance = as_user("sales"), as_user("production"), as_user("finance")
+    assert sales.get(f"/costing/orders/{order_id}").status_code == 200
+    assert "Cost sheet" in text_of(sales.get(f"/orders/{order_id}"))
+    assert production.get(f"/costing/orders/{order_id}").status_code == 403
+    assert finance.post("/costing/settings", data=settings_data(("production",))).status_code == 303
+    assert sales.get(f"/costing/orders/{order_id}").status_code == 403
+    assert sales.get(f"/costing/orders/{order_id}/sources/material").status_code == 403
+    order_page = sales.get(f"/orders/{order_id}")
+    assert order_page.status_code == 200 and f"/costing/orders/{order_id}" not in text_of(order_page)
+    assert production.get(f"/costing/orders/{order_id}").status_code == 200
+    assert finance.post("/costing/settings", data=settings_data(())).status_code == 303
+    assert saved_rules(app)["roles"] == ""
+    assert production.get(f"/costing/orders/{order_id}").status_code == 403
+    assert finance.get(f"/costing/orders/{order_id}").status_code == 200
+    assert as_user("manager").get(f"/costing/orders/{order_id}").status_code == 200
+
+
+def cause_rows(app, **changes) -> dict:
+    """The cause codes form as the page posts it, every cause as saved, with changes by key or name:
+    {key: (name, active)}."""
+    data = {}
+    with app.app_context():
+        for cause in db.session.scalars(db.select(CostCause)):
+            name, active = changes.get(cause.key or cause.name, (cause.name, cause.active))
+            data[f"causes-{cause.id}-name"] = name
+            if active:
+                data[f"causes-{cause.id}-active"] = "y"
+    return data
+
+
+def cause_table(app) -> dict:
+    """{key or name: (name, active)} as saved."""
+    with app.app_context():
+        return {c.key or c.name: (c.name, c.active) for c in db.session.scalars(db.select(CostCause))}
+
+
+def test_cause_codes_renamed_hidden_added_and_a_duplicate_refused(app, costed, as_user):
+    """Finance renames "other" to 杂项, hides scrap and adds 模具损坏: the sheet offers 杂项 and 模具损坏,
+    not scrap. A new cause named like an existing one ("Rework", "rework", 杂项) is refused (422),
+    a cause renamed to another's name too, a firm's own cause with no name too: nothing changes."""
+    finance = as_user("finance")
+    response = finance.post("/costing/settings/causes", data={
+        **cause_rows(app, other=("杂项", True), scrap=("", False)), "new_name": "模具损坏"})
+    assert response.status_code == 303, re.findall(r'class="error"[^>]*>([^<]*)<', text_of(response))
+    table = cause_table(app)
+    assert table["other"] == ("杂项", True) and table["scrap"] == ("", False) and table["模具损坏"] == ("模具损坏", True)
+    page = text_of(finance.get(f"/costing/orders/{costed}"))
+    assert ">杂项</option>" in page and ">模具损坏</option>" in page and ">Scrap</option>" not in page
+    for data in ({**cause_rows(app), "new_name": "Rework"}, {**cause_rows(app), "new_name": "rework"},
+                 {**cause_rows(app), "new_name": "杂项"},
+                 {**cause_rows(app), "new_name": " 模具损坏 "},
+                 cause_rows(app, rework=("杂项", True)),
+                 cause_rows(app, 模具损坏=("Price increase", True)),
+                 cause_rows(app, 模具损坏=("", True))):
+        response = finance.post("/costing/settings/causes", data=data)
+        assert response.status_code == 422, (data, response.status_code)
+        assert cause_table(app) == table
+    assert as_user("sales").post("/costing/settings/causes", data=cause_rows(app)).status_code == 403
