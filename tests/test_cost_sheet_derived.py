@@ -708,3 +708,37 @@ def test_cause_codes_renamed_hidden_added_and_a_duplicate_refused(app, costed, a
         assert response.status_code == 422, (data, response.status_code)
         assert cause_table(app) == table
     assert as_user("sales").post("/costing/settings/causes", data=cause_rows(app)).status_code == 403
+
+
+@pytest.mark.parametrize("more, actual, reason", [
+    ("15", "¥150.00", "the saving became an overrun: -40 given, +50 now"),
+    ("5", "¥90.00", "the saving shrank: 40 explained of a variance of 10"),
+])
+def test_finalising_refuses_causes_the_records_have_outgrown(app, make_order, as_user, more, actual, reason):
+    """Material from the records, 10 kg of S-1: 60.00 against 100 (variance -40), explained by scrap
+    (blank: -40). More steel is issued before finalising (15 kg: 150.00, variance +50; or 5 kg:
+    90.00, variance -10): the causes no longer fit the variance finalising would store, so it is
+    refused (409, the sheet stays open, its causes unchanged). Saved again as the page shows it
+    (scrap 40.00 unsigned, then "fits"), it finalises."""
+    ids = released(app, make_order)
+    warehouse, finance = as_user("warehouse"), as_user("finance")
+    issue(warehouse, ids.token, "S-1", "10")
+    scrap = cause_id(app, "scrap")
+    assert finance.post(f"/costing/orders/{ids.order}", data={
+        **BLANK, "actual_overhead": "100", **causes("material", (scrap, "", ""))}).status_code == 303
+    assert saved_causes(app, ids.order) == {"material": [("scrap", D("-40.00"), "")]}
+    issue(warehouse, ids.token, "S-1", more)
+    response = finance.post(f"/costing/orders/{ids.order}/finalise")
+    assert response.status_code == 409, reason
+    assert "causes" in text_of(response)
+    with app.app_context():
+        assert not db.session.scalar(db.select(CostSheet)).is_final
+    assert saved_causes(app, ids.order) == {"material": [("scrap", D("-40.00"), "")]}
+    page = text_of(finance.get(f"/costing/orders/{ids.order}"))
+    assert actual_cells(page)[0] == actual
+    amount = "10" if more == "5" else "40.00"
+    assert finance.post(f"/costing/orders/{ids.order}", data={
+        **BLANK, "actual_overhead": "100", **causes("material", (scrap, amount, ""))}).status_code == 303
+    assert finance.post(f"/costing/orders/{ids.order}/finalise").status_code == 303
+    expected = D("-10") if more == "5" else D("40")
+    assert saved_causes(app, ids.order) == {"material": [("scrap", expected, "")]}

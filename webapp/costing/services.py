@@ -242,6 +242,18 @@ def _set_causes(line: CostLine, entries: list[CauseEntry]) -> None:
         line.causes.append(lc)
 
 
+def causes_fit(line: CostLine) -> bool:
+    """The line's saved causes still explain part of its variance, with its sign: a derived actual
+    moves with the records after the causes were given (a saving may have become an overrun)."""
+    if not line.causes:
+        return True
+    variance = line.variance
+    if not variance:
+        return False
+    sign = 1 if variance > 0 else -1
+    return all(c.amount * sign >= 0 for c in line.causes) and abs(line.explained) <= abs(variance)
+
+
 def lines_by(sheet: CostSheet) -> dict[str, CostLine]:
     """The sheet's lines by category."""
     return {line.category: line for line in sheet.lines}
@@ -258,6 +270,9 @@ def finalise(order, user) -> CostSheet:
         refresh_computed(sheet, order)
     if sheet is None or not sheet.complete:
         raise TransitionError(409, N_("Enter the actual cost of every category before finalising."))
+    if not all(causes_fit(line) for line in sheet.lines):
+        raise TransitionError(409, N_("The records have changed a line's variance since its causes were given: "
+                                      "check the causes and save the cost sheet again."))
     sheet.finalised_at, sheet.finalised_by_id = utcnow(), user.id
     audit.record("cost_sheet.finalised", order, actor=user, entity_type="order", after={
         "budget": str(sheet.budget_total), "actual": str(sheet.actual_total),
