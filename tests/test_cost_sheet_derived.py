@@ -742,3 +742,23 @@ def test_finalising_refuses_causes_the_records_have_outgrown(app, make_order, as
     assert finance.post(f"/costing/orders/{ids.order}/finalise").status_code == 303
     expected = D("-10") if more == "5" else D("40")
     assert saved_causes(app, ids.order) == {"material": [("scrap", expected, "")]}
+
+
+@pytest.mark.parametrize("rows", [
+    [("price_increase", "60"), ("scrap", "")],                      # 60 of 60 typed: nothing left
+    [("price_increase", "59.99"), ("scrap", ""), ("rework", "")],  # 0.01 left for two blanks
+])
+def test_a_blank_cause_with_nothing_left_to_explain_is_refused(app, costed, as_user, rows):
+    """Material 160 against 100 (variance 60): a blank cause takes what the others leave, so a blank
+    with nothing (or less than a fen each) left would be saved as explaining ¥0.00: refused with a
+    message (422), nothing saved; 59.99 and one blank is fine (0.01)."""
+    finance = as_user("finance")
+    fields = causes("material", *[(cause_id(app, key), amount, "") for key, amount in rows])
+    response = finance.post(f"/costing/orders/{costed}", data={
+        **BLANK, "actual_material": "160", "actual_overhead": "100", **fields})
+    assert response.status_code == 422 and "already explain the whole variance" in text_of(response)
+    assert count(app, CostLineCause) == 0 and count(app, CostSheet) == 0
+    fine = causes("material", (cause_id(app, "price_increase"), "59.99", ""), (cause_id(app, "scrap"), "", ""))
+    assert finance.post(f"/costing/orders/{costed}", data={
+        **BLANK, "actual_material": "160", "actual_overhead": "100", **fine}).status_code == 303
+    assert saved_causes(app, costed)["material"] == [("price_increase", D("59.99"), ""), ("scrap", D("0.01"), "")]

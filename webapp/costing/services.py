@@ -161,9 +161,14 @@ def _check_causes(line: CostLine, entries: list[CauseEntry], causes: dict[int, C
     if any(e.amount is not None and e.amount <= 0 for e in entries):
         problems.append((N_("Give the part of the variance a cause explains as an amount above 0."), {}))
     typed = sum((e.amount for e in entries if e.amount is not None), ZERO)
+    blanks = sum(1 for e in entries if e.amount is None)
     if typed > abs(variance):
         problems.append((N_("The causes explain %(typed)s, more than the variance of %(variance)s."),
                          {"typed": typed, "variance": abs(variance)}))
+    elif blanks and abs(variance) - typed < Decimal("0.01") * blanks:
+        # A blank takes what the others leave: with nothing left it would be kept as explaining ¥0.00.
+        problems.append((N_("The other causes already explain the whole variance: give this cause an amount "
+                            "or remove it."), {}))
     return problems
 
 
