@@ -762,3 +762,15 @@ def test_a_blank_cause_with_nothing_left_to_explain_is_refused(app, costed, as_u
     assert finance.post(f"/costing/orders/{costed}", data={
         **BLANK, "actual_material": "160", "actual_overhead": "100", **fine}).status_code == 303
     assert saved_causes(app, costed)["material"] == [("price_increase", D("59.99"), ""), ("scrap", D("0.01"), "")]
+
+
+def test_a_blank_the_records_cannot_fill_names_nobody(app, costed, as_user):
+    """Overhead with no rule, left blank: not entered yet, and nobody is named as having typed it
+    (who and when belong to a typed amount); typed later, the typist is named."""
+    finance = as_user("finance", name="Fang")
+    assert finance.post(f"/costing/orders/{costed}", data=BLANK).status_code == 303
+    assert lines_of(app, costed)["overhead"] == (None, "manual", None, None)
+    assert "not entered yet" in text_of(finance.get(f"/costing/orders/{costed}"))
+    assert finance.post(f"/costing/orders/{costed}", data={**BLANK, "actual_overhead": "80"}).status_code == 303
+    actual, source, who, when = lines_of(app, costed)["overhead"]
+    assert (actual, source, who) == (D("80"), "manual", finance.user_id) and when is not None

@@ -202,7 +202,9 @@ def save(order, actuals: dict[str, Decimal | None], notes: dict[str, str], user,
         if typed is None and derived.get(category) is not None:
             line.actual, line.source, line.entered_by_id, line.entered_at = derived[category], "derived", None, None
         else:
-            if line.source != "manual" or line.actual != typed:
+            if typed is None:  # nothing typed and nothing the records know: nobody to name
+                line.entered_by_id, line.entered_at = None, None
+            elif line.source != "manual" or line.actual != typed:
                 line.entered_by_id, line.entered_at = user.id, now
             line.actual, line.source = typed, "manual"
         entries = causes.get(category, [])
