@@ -774,3 +774,25 @@ def test_a_blank_the_records_cannot_fill_names_nobody(app, costed, as_user):
     assert finance.post(f"/costing/orders/{costed}", data={**BLANK, "actual_overhead": "80"}).status_code == 303
     actual, source, who, when = lines_of(app, costed)["overhead"]
     assert (actual, source, who) == (D("80"), "manual", finance.user_id) and when is not None
+
+
+def test_the_labour_drill_down_adds_up_to_the_derived_labour_to_the_fen(app, make_order, as_user):
+    """The assembly centre's rate becomes ¥50 an hour; three reports of 1 minute at 装配 (1 piece
+    scrapped each): 3 × 50 / 60 = 2.50 exactly, while each report alone is 0.8333… → 0.83, and
+    three rounded rows would add up to 2.49. The drill-down's total is the derived labour, 2.50."""
+    from webapp.costing.sources import sources_of
+    from webapp.production import centres
+    from webapp.production.models import WorkCentre
+    ids = released(app, make_order)
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        centre = db.session.scalar(db.select(WorkCentre).where(WorkCentre.code == "ASM"))
+        centres.save_centre(centre, {"hourly_rate": D("50")}, person("operations-maker"))
+        db.session.commit()
+    worker = as_user("worker")
+    for _ in range(3):
+        report(worker, ids.ops[2], scrap="1", scrap_reason="material", minutes="1")
+    assert derived(app, ids.order)["labour"] == D("2.50")
+    with app.app_context(), app.test_request_context():
+        assert sources_of(db.session.get(Order, ids.order), "labour").total == D("2.50")
+    page = text_of(as_user("finance").get(f"/costing/orders/{ids.order}/sources/labour"))
+    assert footer_total(page) == "¥2.50"
