@@ -796,3 +796,24 @@ def test_the_labour_drill_down_adds_up_to_the_derived_labour_to_the_fen(app, mak
         assert sources_of(db.session.get(Order, ids.order), "labour").total == D("2.50")
     page = text_of(as_user("finance").get(f"/costing/orders/{ids.order}/sources/labour"))
     assert footer_total(page) == "¥2.50"
+
+
+@BOTH
+def test_a_save_and_a_finalise_at_once_never_change_a_finalised_sheet(app, costed, make_user, as_user):
+    """Material saved at 150. Fin0 saves 170 while fin1 finalises, at the same moment: the finalise
+    is served; the save either came first (303: the sheet is finalised at 170) or is refused as
+    finalised (409: it is finalised at 150). A save that reports success never lands on a finalised
+    sheet unseen, and the audit trail's last save says what the sheet holds."""
+    make_user("finance", username="fin0")
+    make_user("finance", username="fin1")
+    finance = as_user("finance")
+    path = f"/costing/orders/{costed}"
+    assert finance.post(path, data={**BLANK, "actual_material": "150", "actual_overhead": "100"}).status_code == 303
+    statuses = at_once(app, ["fin0", "fin1"], [(path, {**BLANK, "actual_material": "170", "actual_overhead": "100"}),
+                                               (path + "/finalise", {})])
+    assert statuses[1] == 303 and statuses[0] in (303, 409), statuses
+    with app.app_context():
+        sheet = db.session.scalar(db.select(CostSheet))
+        material = {line.category: line.actual for line in sheet.lines}["material"]
+        assert sheet.is_final and material == (D("170") if statuses[0] == 303 else D("150")), statuses
+    assert count(app, CostLine) == 5
