@@ -161,9 +161,14 @@ def _check_causes(line: CostLine, entries: list[CauseEntry], causes: dict[int, C
     if any(e.amount is not None and e.amount <= 0 for e in entries):
         problems.append((N_("Give the part of the variance a cause explains as an amount above 0."), {}))
     typed = sum((e.amount for e in entries if e.amount is not None), ZERO)
+    blanks = sum(1 for e in entries if e.amount is None)
     if typed > abs(variance):
         problems.append((N_("The causes explain %(typed)s, more than the variance of %(variance)s."),
                          {"typed": typed, "variance": abs(variance)}))
+    elif blanks and abs(variance) - typed < Decimal("0.01") * blanks:
+        # A blank takes what the others leave: with nothing left it would be kept as explaining ¥0.00.
+        problems.append((N_("The other causes already explain the whole variance: give this cause an amount "
+                            "or remove it."), {}))
     return problems
 
 
@@ -197,7 +202,9 @@ def save(order, actuals: dict[str, Decimal | None], notes: dict[str, str], user,
         if typed is None and derived.get(category) is not None:
             line.actual, line.source, line.entered_by_id, line.entered_at = derived[category], "derived", None, None
         else:
-            if line.source != "manual" or line.actual != typed:
+            if typed is None:  # nothing typed and nothing the records know: nobody to name
+                line.entered_by_id, line.entered_at = None, None
+            elif line.source != "manual" or line.actual != typed:
                 line.entered_by_id, line.entered_at = user.id, now
             line.actual, line.source = typed, "manual"
         entries = causes.get(category, [])
@@ -242,6 +249,18 @@ def _set_causes(line: CostLine, entries: list[CauseEntry]) -> None:
         line.causes.append(lc)
 
 
+def causes_fit(line: CostLine) -> bool:
+    """The line's saved causes still explain part of its variance, with its sign: a derived actual
+    moves with the records after the causes were given (a saving may have become an overrun)."""
+    if not line.causes:
+        return True
+    variance = line.variance
+    if not variance:
+        return False
+    sign = 1 if variance > 0 else -1
+    return all(c.amount * sign >= 0 for c in line.causes) and abs(line.explained) <= abs(variance)
+
+
 def lines_by(sheet: CostSheet) -> dict[str, CostLine]:
     """The sheet's lines by category."""
     return {line.category: line for line in sheet.lines}
@@ -258,6 +277,9 @@ def finalise(order, user) -> CostSheet:
         refresh_computed(sheet, order)
     if sheet is None or not sheet.complete:
         raise TransitionError(409, N_("Enter the actual cost of every category before finalising."))
+    if not all(causes_fit(line) for line in sheet.lines):
+        raise TransitionError(409, N_("The records have changed a line's variance since its causes were given: "
+                                      "check the causes and save the cost sheet again."))
     sheet.finalised_at, sheet.finalised_by_id = utcnow(), user.id
     audit.record("cost_sheet.finalised", order, actor=user, entity_type="order", after={
         "budget": str(sheet.budget_total), "actual": str(sheet.actual_total),

@@ -80,12 +80,21 @@ def save_causes():
     if not form.validate_on_submit():
         return page(cause_form=form, status=422)
     causes = {c.id: c for c in all_causes()}
-    names = {c.label.casefold() for c in causes.values()}
+    renamed = []
     for cause_id, entry in form.causes.keyed():
         cause = causes[cause_id]
+        if (entry.form.name.data or "") != cause.name:
+            renamed.append((cause, entry))
         cause.name, cause.active = entry.form.name.data or "", bool(entry.form.active.data)
         if cause.key is None and not cause.name:
             entry.form.name.errors = [_("Give the cause a name.")]
+    # Names as they will be, so that neither a renamed cause nor a new one takes another's name (the
+    # sheet would offer two causes alike, and their totals would read as one).
+    for cause, entry in renamed:
+        if not entry.form.name.errors and any(other.label.casefold() == cause.label.casefold()
+                                              for other in causes.values() if other is not cause):
+            entry.form.name.errors = [_("There is already a cause of this name.")]
+    names = {c.label.casefold() for c in causes.values()}
     if form.new_name.data:
         if form.new_name.data.casefold() in names:
             form.new_name.errors = [_("There is already a cause of this name.")]

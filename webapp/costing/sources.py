@@ -44,8 +44,11 @@ def labour(order) -> Source:
     """Every report of the order's work orders with what it pays, and what suppliers charged for
     outsourced operations."""
     from ..production import earnings, outsourcing
-    rows, missing = [], []
+    rows, missing, total = [], [], ZERO
     for w in _work_orders(order):
+        # The total is the work orders' labour as the sheet derives it (rounded once per work order):
+        # the rows' pay, each rounded to the fen, may add up to a fen or two less or more.
+        total += earnings.labour(w).amount + outsourcing.outsourcing_cost(w.id)
         operations = {o.id: o for o in w.operations}
         for report in sorted(w.reports, key=lambda r: (r.occurred_at, r.id)):
             operation = operations.get(report.operation_id)
@@ -58,7 +61,6 @@ def labour(order) -> Source:
         charged = outsourcing.outsourcing_cost(w.id)
         if charged:
             rows.append([None, w.number, "outsourced", "", None, None, charged])
-    total = sum((r[-1] for r in rows if r[-1] is not None), ZERO)
     notes = [N_("Reports at an operation without a piece rate or an hourly rate count nothing: set the rate.")] if missing else []
     return Source([N_("When"), N_("Work order"), N_("Operation"), N_("Worker"), N_("Good"), N_("Minutes"), N_("Pay")], rows, total, notes)
 
@@ -71,11 +73,13 @@ def overhead_source(order) -> Source:
                            sum((r["labour_hours"] for r in recorded), ZERO),
                            sum((r["material"] + r["labour"] for r in recorded), ZERO))
     rows = []
+    # The share header has no "%": the page translates headers with Jinja's gettext, which formats
+    # every msgid with %, so a lone "%" answered 500 as soon as the firm set a rule.
     for rule in overhead.rules():
         rows.append([overhead.BASES[rule.basis], rule.rate, rule.share, bases.of(rule.basis),
                      overhead.allocate(bases, [rule])])
     notes = [] if rows else [N_("The firm has set no overhead rule: finance types the overhead.")]
-    return Source([N_("Basis"), N_("Rate"), N_("Share %"), N_("Base"), N_("Overhead")], rows,
+    return Source([N_("Basis"), N_("Rate"), N_("Share of overhead"), N_("Base"), N_("Overhead")], rows,
                   overhead.allocate(bases) if rows else None, notes)
 
 
