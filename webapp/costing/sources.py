@@ -62,7 +62,7 @@ def labour(order) -> Source:
         if charged:
             rows.append([None, w.number, "outsourced", "", None, None, charged])
     notes = [N_("Reports at an operation without a piece rate or an hourly rate count nothing: set the rate.")] if missing else []
-    return Source([N_("When"), N_("Work order"), N_("Operation"), N_("Worker"), N_("Good"), N_("Minutes"), N_("Pay")], rows, total, notes)
+    return Source([N_("When"), N_("Work order"), N_("Operation"), N_("Worker"), N_("Good"), N_("Minutes"), N_("Cost")], rows, total, notes)
 
 
 def overhead_source(order) -> Source:
