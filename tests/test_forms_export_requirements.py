@@ -135,8 +135,9 @@ def test_hostile_text_stays_text(app, as_user, make_customer):
     long_text = "长" * 3990 + "END"
     req_id = new_record(sales, customer_id, specs='=HYPERLINK("http://evil.example","x")',
                         special_requirements=long_text, quality_standard="+SUM(A1)")
-    with app.app_context():  # a NUL that came in another way (an import, an old row)
-        db.session.get(Requirement, req_id).contact_name = "A\x00nn"
+    with app.app_context():  # control characters that came in another way (an import, an old row); PostgreSQL
+        sqlite = db.engine.dialect.name == "sqlite"  # refuses a NUL in text, SQLite keeps it
+        db.session.get(Requirement, req_id).contact_name = "A\x00nn\x07" if sqlite else "A\x07nn\x1b"
         db.session.commit()
     sheet, rows = book_of(sales.get(f"/requirements/{req_id}/record.xlsx"))
     values = {row[0]: row[1] for row in rows[3:]}
@@ -202,9 +203,9 @@ def test_empty_period_is_a_file_with_headers_and_a_note(app, as_user):
     ("from=2026-11-30&to=2026-11-01", "结束日期早于开始日期。"),
     ("from=2025-01-01&to=2026-11-30", "最多"),
     ("from=2026-13-01", "不是日期"),
-    ("from=%00", "不是日期"),
+    ("from=2026-11-01%00x", "不是日期"),  # the NUL is dropped on the way in (inputs.py); the x stays
     ("month=2026-13", "不是月份"),
-    ("month=" + "9" * 5000, "不是月份"),
+    pytest.param("month=" + "9" * 1000, "不是月份", id="huge-month"),
 ])
 def test_bad_period_is_a_message_not_a_500(app, as_user, query, message):
     """A reversed, too long or malformed period answers the list page with the reason (422)."""

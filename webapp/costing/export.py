@@ -1,0 +1,210 @@
+"""The cost sheet (成本核算表, 表3) as a spreadsheet: per order, or the sheets of a period, in the
+template's columns (order, customer, category, budget, actual, where the actual came from, variance,
+rate, causes) with a total row per order; headers in the reader's language."""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import format_decimal, get_locale
+
+from .. import spreadsheets
+from ..extensions import db
+from ..firm import get_settings
+from ..i18n import firm_zone
+from ..orders import lifecycle as order_lifecycle
+from . import services
+from .forms import CATEGORY_LABELS
+from .models import CostSheet, variance_rate
+
+COLUMNS = (
+    ("订单号", "Order no."), ("客户", "Customer"), ("币种", "Currency"), ("成本类别", "Cost category"),
+    ("预算", "Budget"), ("实际", "Actual"), ("来源", "Source"), ("录入人", "Entered by"),
+    ("录入时间", "Entered at"), ("差异", "Variance"), ("差异率", "Variance rate"),
+    ("差异原因", "Causes of the variance"), ("核算完成日期", "Finalised on"),
+)
+BUDGET, ACTUAL, ENTERED_AT, VARIANCE, RATE, CAUSES = 4, 5, 8, 9, 10, 11
+PERCENT_FORMAT = "0.0%"
+TITLE = ("成本核算表", "Cost sheet")
+
+
+def chinese() -> bool:
+    """Whether the reader reads Chinese (the headers and the sheet's own words follow)."""
+    locale = get_locale()
+    return bool(locale) and locale.language == "zh"
+
+
+def words(zh: str, en: str) -> str:
+    """The sheet's own words in the reader's language."""
+    return zh if chinese() else en
+
+
+@dataclass
+class Line:
+    """One category of an order's sheet as the file shows it (read, never written back)."""
+
+    category: str
+    budget: Decimal
+    actual: Decimal | None
+    derived: bool
+    entered_by: str | None = None
+    entered_at: datetime | None = None
+    causes: list[tuple[str, Decimal | None, str]] = field(default_factory=list)
+
+    @property
+    def variance(self) -> Decimal | None:
+        return None if self.actual is None else self.actual - self.budget
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """A stored UTC time as the firm's local time (a spreadsheet has no time zones)."""
+    return None if moment is None else moment.astimezone(firm_zone())
+
+
+def _causes(line) -> list[tuple[str, Decimal | None, str]]:
+    """A line's causes: (label, amount, note) per cause code; the old free-text cause as a note."""
+    coded = [(str(c.cause.label), c.amount, c.note or "") for c in getattr(line, "causes", None) or ()]
+    text = (getattr(line, "cause", "") or "").strip()
+    if text and not coded:
+        coded.append(("", None, text))
+    return coded
+
+
+def lines_of(order, sheet: CostSheet | None) -> list[Line]:
+    """The order's lines as the sheet page shows them: a finalised sheet as finalised; an open one with
+    the actuals the records give now (computed here, not written: a download changes nothing)."""
+    if sheet is None:
+        sheet = services.draft_sheet(order)  # the budget, before finance saved anything (never added)
+    derived = _derived(order) if not sheet.is_final else {}
+    lines = []
+    for line in sheet.lines:
+        source = getattr(line, "source", None) or ("derived" if line.category in services.COMPUTED else "manual")
+        actual = line.actual
+        if source == "derived" and not sheet.is_final and line.category in derived:
+            actual = derived[line.category]
+        entered_by = getattr(line, "entered_by", None)
+        lines.append(Line(line.category, line.budget, actual, source == "derived",
+                          entered_by.name if entered_by is not None and source != "derived" else None,
+                          _local(getattr(line, "entered_at", None)) if source != "derived" else None,
+                          _causes(line)))
+    return lines
+
+
+def _derived(order) -> dict:
+    """What the records say each derived category cost so far."""
+    derived_actuals = getattr(services, "derived_actuals", None)
+    if derived_actuals is not None:
+        return {c: v for c, v in derived_actuals(order).items() if v is not None}
+    return {c: compute(order) for c, compute in services.COMPUTED.items()}
+
+
+def _money_text(amount: Decimal, currency: str) -> str:
+    """An amount inside a text cell (a cause's share of the variance)."""
+    return f"{format_decimal(amount, '#,##0.00')} {currency}"
+
+
+def _cause_text(causes, currency: str) -> str | None:
+    """The causes of a line as one wrapped cell: each cause's label, amount and note on a line."""
+    parts = []
+    for name, amount, note in causes:
+        head = " ".join(p for p in (name, _money_text(amount, currency) if amount is not None else "") if p)
+        parts.append(head + (("：" if chinese() else ": ") + note if head and note else note))
+    return "\n".join(parts) or None
+
+
+def order_rows(order, sheet: CostSheet | None) -> list[list]:
+    """An order's rows in COLUMNS: one per category, then its total (the last row)."""
+    number = order.number or f"#{order.id}"
+    finalised = _local(sheet.finalised_at).date() if sheet is not None and sheet.is_final else None
+    rows = []
+    lines = lines_of(order, sheet)
+    for line in lines:
+        source = words("由记录计算", "From the records") if line.derived else words("手工录入", "Typed")
+        rows.append([number, order.customer.name, order.currency, str(CATEGORY_LABELS[line.category]),
+                     line.budget, line.actual, source, line.entered_by, line.entered_at, line.variance,
+                     variance_rate(line.variance, line.budget), _cause_text(line.causes, order.currency), finalised])
+    budget = sum((line.budget for line in lines), Decimal("0"))
+    complete = bool(lines) and all(line.actual is not None for line in lines)
+    actual = sum((line.actual for line in lines), Decimal("0")) if complete else None
+    variance = None if actual is None else actual - budget
+    rows.append([number, order.customer.name, order.currency, words("合计", "Total"), budget, actual, None, None,
+                 None, variance, variance_rate(variance, budget), None, finalised])
+    return rows
+
+
+def headers() -> list[str]:
+    """The headers in the reader's language."""
+    return [words(zh, en) for zh, en in COLUMNS]
+
+
+def title_rows(subtitle: str, empty: bool = False) -> list[str]:
+    """The lines above the table: the firm's name and the form's title, then what it covers."""
+    rows = [f"{get_settings().firm_name or ''} {words(*TITLE)}".strip(), subtitle]
+    if empty:
+        rows.append(words("（本期间没有成本核算表）", "(No cost sheets in this period.)"))
+    return rows
+
+
+@dataclass
+class Table:
+    """What a download holds: its rows, which of them are totals, and its title lines."""
+
+    rows: list[list] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+
+    def add(self, rows: list[list]) -> None:
+        self.rows.extend(rows)
+        self.totals.append(len(self.rows) - 1)
+
+
+def order_table(order) -> Table:
+    """One order's sheet."""
+    table = Table()
+    table.add(order_rows(order, services.sheet_for(order)))
+    return table
+
+
+def period_orders(first: date, last: date, include_open: bool, where) -> list[tuple]:
+    """(order, sheet) of the sheets finalised in the firm's days first to last (closing needs a
+    finalised sheet, so every order closed then is among them), and with include_open every order
+    whose sheet may still change, by order number; where is the user's scope of orders."""
+    from ..orders import Order
+    from sqlalchemy.orm import joinedload, selectinload
+    start, end = spreadsheets.utc_bounds(first, last, firm_zone())
+    finalised = db.session.execute(
+        db.select(Order, CostSheet).join(CostSheet, CostSheet.order_id == Order.id)
+        .options(joinedload(Order.customer), selectinload(CostSheet.lines))
+        .where(where, CostSheet.finalised_at >= start, CostSheet.finalised_at < end)
+        .order_by(CostSheet.finalised_at, Order.id)).all()
+    pairs = [(o, s) for o, s in finalised]
+    if include_open:
+        open_orders = db.session.execute(
+            db.select(Order, CostSheet).outerjoin(CostSheet, CostSheet.order_id == Order.id)
+            .options(joinedload(Order.customer))
+            .where(where, Order.status.in_(order_lifecycle.COSTABLE), CostSheet.finalised_at.is_(None))
+            .order_by(Order.number, Order.id)).all()
+        pairs.extend((o, s) for o, s in open_orders)
+    return pairs
+
+
+def period_table(pairs) -> Table:
+    """The sheets of a period, each with its total row."""
+    table = Table()
+    for order, sheet in pairs:
+        table.add(order_rows(order, sheet))
+    return table
+
+
+def workbook(table: Table, subtitle: str, empty: bool = False) -> bytes:
+    """The XLSX to print: title rows, landscape, fit to the paper's width, the header on every page,
+    money and rates formatted, totals in bold."""
+    return spreadsheets.workbook(
+        words(*TITLE), headers(), table.rows, title_rows=title_rows(subtitle, empty), bold_rows=table.totals,
+        number_formats={BUDGET: spreadsheets.MONEY_FORMAT, ACTUAL: spreadsheets.MONEY_FORMAT,
+                        VARIANCE: spreadsheets.MONEY_FORMAT, RATE: PERCENT_FORMAT,
+                        ENTERED_AT: spreadsheets.DATETIME_FORMAT},
+        column_widths={CAUSES: 40}, landscape=True, fit_to_width=True, repeat_header=True)
+
+
+def file_name(*parts: str, extension: str) -> str:
+    """The download's name: the form's title and what it covers."""
+    return "-".join([words(*TITLE), *parts]) + "." + extension
