@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 
-from webapp.costing.models import CostSheet
+from webapp.costing.models import CostCause, CostSheet
 from webapp.extensions import db
 from webapp.firm import get_settings
 from webapp.orders.models import Order
@@ -54,6 +54,20 @@ def order_id(app, make_order):
     return order_id
 
 
+def cause_id(app, key: str) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(CostCause.id).where(CostCause.key == key))
+
+
+def with_causes(app, **extra) -> dict:
+    """The actuals, and two cause codes on the material line: price increase ¥1,000 with a note, and
+    rework for what is left of the variance."""
+    return {**ACTUALS, "causes_material-0-cause": str(cause_id(app, "price_increase")),
+            "causes_material-0-amount": "1,000", "causes_material-0-note": "钢材涨价",
+            "causes_material-1-cause": str(cause_id(app, "rework")), "causes_material-1-amount": "",
+            "causes_material-1-note": "", **extra}
+
+
 def number_of(app, order_id) -> str:
     with app.app_context():
         return db.session.get(Order, order_id).number
@@ -73,8 +87,9 @@ def finalise(app, finance, order_id, when: datetime, **actuals):
 def test_one_order_in_chinese_made_to_print(app, order_id, as_user):
     """The template's columns in Chinese, a row per category and a bold total; money and rates as
     numbers with their formats; title rows; landscape, fit to width, the header on every page."""
-    finance = as_user("finance", locale="zh")
-    assert finance.post(f"/costing/orders/{order_id}", data=ACTUALS).status_code == 303
+    finance = as_user("finance", locale="zh", name="钱会计")
+    response = finance.post(f"/costing/orders/{order_id}", data=with_causes(app))
+    assert response.status_code == 303, text_of(response)[:3000]
     number = number_of(app, order_id)
     page = text_of(finance.get(f"/costing/orders/{order_id}"))
     assert f"/costing/orders/{order_id}/sheet.xlsx" in page and "/costing/sheets" in page
@@ -94,8 +109,14 @@ def test_one_order_in_chinese_made_to_print(app, order_id, as_user):
     material = body[0]
     assert material[:6] == [number, "ACME Ltd", "CNY", "直接材料", 100, 1320.5]
     assert material[9] == 1220.5 and material[10] == pytest.approx(12.205)
-    assert "Steel price rose in November" in material[11] and material[12] is None
-    assert body[3][6] == "由记录计算" and body[0][6] == "手工录入"
+    price, rework, note = material[11].split("\n")  # each cause code with its amount and note, then the line's note
+    assert price.endswith(" 1,000.00 CNY：钢材涨价") and rework == "返工 220.50 CNY"
+    assert note == "Steel price rose in November"
+    assert material[12] is None  # not finalised
+    assert sheet.cell(row=4, column=12).alignment.wrap_text
+    assert body[3][6:9] == ["由记录计算", None, None] and body[3][5] == 0  # logistics: no freight yet
+    assert material[6:8] == ["手工录入", "钱会计"] and isinstance(material[8], datetime)
+    assert sheet.cell(row=4, column=9).number_format == "yyyy-mm-dd hh:mm"
     assert body[3][10] is None  # logistics: no budget, no rate
     total = body[-1]
     assert total[4] == 400 and total[5] == 1510.5 and total[9] == 1110.5
@@ -191,21 +212,29 @@ def test_bad_period_is_a_message_not_a_500(app, as_user, query, message):
 
 @BOTH
 def test_who_may_download(app, order_id, as_user):
-    """Only who may see cost sheets (costsheet.view: finance, manager, operations, sales): a worker,
-    production or warehouse is refused (403); an order that does not exist is 404."""
+    """Only who may see cost sheets (costsheet.view: finance, the manager and the roles the firm
+    allows, by default operations and sales): a worker, production or warehouse is refused (403), and
+    sales too once the firm keeps costs to finance; an order that does not exist is 404."""
     for role in ("worker", "production", "warehouse", "courier"):
         client = as_user(role)
         assert client.get(f"/costing/orders/{order_id}/sheet.xlsx").status_code == 403, role
         assert client.get("/costing/sheets.xlsx").status_code == 403, role
         assert client.get("/costing/sheets").status_code == 403, role
-    for role in ("finance", "manager", "operations", "sales"):
-        assert as_user(role).get(f"/costing/orders/{order_id}/sheet.csv").status_code == 200, role
+    sales = as_user("sales")
+    for client in (as_user("finance"), as_user("manager"), as_user("operations"), sales):
+        assert client.get(f"/costing/orders/{order_id}/sheet.csv").status_code == 200
+    with app.app_context():
+        get_settings().cost_roles = ""
+        db.session.commit()
+    assert sales.get(f"/costing/orders/{order_id}/sheet.csv").status_code == 403
+    assert sales.get("/costing/sheets.csv?month=2026-11").status_code == 403
+    assert "/sheet.xlsx" not in text_of(sales.get(f"/orders/{order_id}"))
     assert as_user("finance").get("/costing/orders/999999/sheet.xlsx").status_code == 404
 
 
 def test_a_download_changes_nothing(app, order_id, as_user):
     """Downloading a sheet nobody saved yet saves nothing (the page's draft, read only)."""
     _sheet, rows = book_of(as_user("finance").get(f"/costing/orders/{order_id}/sheet.xlsx"))
-    assert rows[3][4] == 100 and rows[3][5] is None
+    assert rows[3][4] == 100 and rows[3][5] == 0 and rows[3][6] == "From the records"  # nothing issued yet
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(CostSheet.id))) == 0

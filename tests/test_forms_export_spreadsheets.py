@@ -1,9 +1,8 @@
 """spreadsheets.workbook's options for a sheet to print (title rows, per-cell formats, bold rows,
 landscape, fit to width, header on every page), text kept as text, and the period a download covers."""
 import io
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -93,9 +92,3 @@ def test_refused_periods(app, args):
             spreadsheets.requested_period(args, TODAY)
     assert str(error.value) and len(str(error.value)) < 200
 
-
-def test_utc_bounds_are_the_firm_days():
-    """The firm's local days as UTC instants: Shanghai's November starts at 16:00 UTC on October 31."""
-    start, end = spreadsheets.utc_bounds(date(2026, 11, 1), date(2026, 11, 30), ZoneInfo("Asia/Shanghai"))
-    assert start == datetime(2026, 10, 31, 16, 0, tzinfo=ZoneInfo("UTC"))
-    assert end == datetime(2026, 11, 30, 16, 0, tzinfo=ZoneInfo("UTC"))

@@ -6,7 +6,7 @@ import csv
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO, StringIO
 from urllib.parse import quote
@@ -249,9 +249,3 @@ def requested_period(args: Mapping[str, str], today: date) -> tuple[date, date]:
         raise PeriodError(_("A download covers at most %(n)s days; choose a shorter period.", n=MAX_PERIOD_DAYS))
     return first, last
 
-
-def utc_bounds(first: date, last: date, zone) -> tuple[datetime, datetime]:
-    """The UTC instants [start, end) of the local days first to last in the time zone zone."""
-    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone).astimezone(timezone.utc)
-    return start, end

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import format_decimal, get_locale
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import spreadsheets
 from ..extensions import db
@@ -14,7 +15,7 @@ from ..i18n import firm_zone
 from ..orders import lifecycle as order_lifecycle
 from . import services
 from .forms import CATEGORY_LABELS
-from .models import CostSheet, variance_rate
+from .models import CostLine, CostSheet, variance_rate
 
 COLUMNS = (
     ("订单号", "Order no."), ("客户", "Customer"), ("币种", "Currency"), ("成本类别", "Cost category"),
@@ -61,40 +62,29 @@ def _local(moment: datetime | None) -> datetime | None:
 
 
 def _causes(line) -> list[tuple[str, Decimal | None, str]]:
-    """A line's causes: (label, amount, note) per cause code; the old free-text cause as a note."""
-    coded = [(str(c.cause.label), c.amount, c.note or "") for c in getattr(line, "causes", None) or ()]
-    text = (getattr(line, "cause", "") or "").strip()
-    if text and not coded:
-        coded.append(("", None, text))
-    return coded
+    """A line's causes: (label, amount, note) per cause code, then the line's own note on the variance."""
+    causes = [(str(c.cause.label), c.amount, c.note or "") for c in line.causes]
+    note = (line.cause or "").strip()
+    if note:
+        causes.append(("", None, note))
+    return causes
 
 
 def lines_of(order, sheet: CostSheet | None) -> list[Line]:
     """The order's lines as the sheet page shows them: a finalised sheet as finalised; an open one with
-    the actuals the records give now (computed here, not written: a download changes nothing)."""
+    the derived actuals the records give now (computed here, not written: a download changes nothing)."""
     if sheet is None:
-        sheet = services.draft_sheet(order)  # the budget, before finance saved anything (never added)
-    derived = _derived(order) if not sheet.is_final else {}
+        sheet, derived = services.draft_sheet(order), {}  # what the records say, never added to the session
+    else:
+        derived = services.derived_actuals(order) if not sheet.is_final else {}
     lines = []
     for line in sheet.lines:
-        source = getattr(line, "source", None) or ("derived" if line.category in services.COMPUTED else "manual")
-        actual = line.actual
-        if source == "derived" and not sheet.is_final and line.category in derived:
-            actual = derived[line.category]
-        entered_by = getattr(line, "entered_by", None)
-        lines.append(Line(line.category, line.budget, actual, source == "derived",
-                          entered_by.name if entered_by is not None and source != "derived" else None,
-                          _local(getattr(line, "entered_at", None)) if source != "derived" else None,
-                          _causes(line)))
+        is_derived = line.source == "derived"
+        actual = derived.get(line.category) if is_derived and derived else line.actual
+        lines.append(Line(line.category, line.budget, actual, is_derived,
+                          None if is_derived or line.entered_by is None else line.entered_by.name,
+                          None if is_derived else _local(line.entered_at), _causes(line)))
     return lines
-
-
-def _derived(order) -> dict:
-    """What the records say each derived category cost so far."""
-    derived_actuals = getattr(services, "derived_actuals", None)
-    if derived_actuals is not None:
-        return {c: v for c, v in derived_actuals(order).items() if v is not None}
-    return {c: compute(order) for c, compute in services.COMPUTED.items()}
 
 
 def _money_text(amount: Decimal, currency: str) -> str:
@@ -168,12 +158,12 @@ def period_orders(first: date, last: date, include_open: bool, where) -> list[tu
     finalised sheet, so every order closed then is among them), and with include_open every order
     whose sheet may still change, by order number; where is the user's scope of orders."""
     from ..orders import Order
-    from sqlalchemy.orm import joinedload, selectinload
-    start, end = spreadsheets.utc_bounds(first, last, firm_zone())
+    lines = selectinload(CostSheet.lines)
     finalised = db.session.execute(
         db.select(Order, CostSheet).join(CostSheet, CostSheet.order_id == Order.id)
-        .options(joinedload(Order.customer), selectinload(CostSheet.lines))
-        .where(where, CostSheet.finalised_at >= start, CostSheet.finalised_at < end)
+        .options(joinedload(Order.customer), lines.selectinload(CostLine.causes),
+                 lines.joinedload(CostLine.entered_by))
+        .where(where, services.finalised_between(first, last))
         .order_by(CostSheet.finalised_at, Order.id)).all()
     pairs = [(o, s) for o, s in finalised]
     if include_open:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import spreadsheets
 from ..customers import scope_customers
 from ..extensions import db
-from ..i18n import firm_today, firm_zone
+from ..i18n import day_bounds, firm_today
 from ..permissions import can, requires
 from . import bp, export, lifecycle
 from .models import Requirement, RequirementRound
@@ -49,7 +49,7 @@ def period_download(fmt: str):
         first, last = spreadsheets.requested_period(request.args, firm_today())
     except spreadsheets.PeriodError as error:
         return list_page(export_error=str(error), status_code=422)
-    start, end = spreadsheets.utc_bounds(first, last, firm_zone())
+    start, end = day_bounds(first, last)
     query = (db.select(Requirement)
              .options(joinedload(Requirement.customer), joinedload(Requirement.sales_rep),
                       selectinload(Requirement.rounds).joinedload(RequirementRound.sent_by))
