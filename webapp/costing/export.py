@@ -58,7 +58,7 @@ class Line:
 
 def _local(moment: datetime | None) -> datetime | None:
     """A stored UTC time as the firm's local time (a spreadsheet has no time zones)."""
-    return None if moment is None else moment.astimezone(firm_zone())
+    return None if moment is None else moment.astimezone(firm_zone()).replace(microsecond=0)
 
 
 def _causes(line) -> list[tuple[str, Decimal | None, str]]:

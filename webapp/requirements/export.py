@@ -47,7 +47,7 @@ def words(zh: str, en: str) -> str:
 
 def _local(moment: datetime | None) -> datetime | None:
     """A stored UTC time as the firm's local time (a spreadsheet has no time zones)."""
-    return None if moment is None else moment.astimezone(firm_zone())
+    return None if moment is None else moment.astimezone(firm_zone()).replace(microsecond=0)
 
 
 def _fields(show_prices: bool) -> list[tuple[str, str, str]]:
