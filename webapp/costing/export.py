@@ -53,6 +53,7 @@ class Line:
 
     @property
     def variance(self) -> Decimal | None:
+        """Actual less budget (None while the actual is not known)."""
         return None if self.actual is None else self.actual - self.budget
 
 
@@ -136,12 +137,13 @@ def title_rows(subtitle: str, empty: bool = False) -> list[str]:
 
 @dataclass
 class Table:
-    """What a download holds: its rows, which of them are totals, and its title lines."""
+    """What a download holds: its rows, and which of them are the orders' totals (set in bold)."""
 
     rows: list[list] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)
 
     def add(self, rows: list[list]) -> None:
+        """Add an order's rows, the last of them its total."""
         self.rows.extend(rows)
         self.totals.append(len(self.rows) - 1)
 

@@ -51,6 +51,7 @@ def _local(moment: datetime | None) -> datetime | None:
 
 
 def _fields(show_prices: bool) -> list[tuple[str, str, str]]:
+    """The record's fields this reader sees (the budget only for who may see prices)."""
     return [f for f in FIELDS if show_prices or f[0] not in PRICE_FIELDS]
 
 
@@ -78,6 +79,7 @@ def _answer(round_) -> str:
 
 
 def _record_number(requirement: Requirement) -> str:
+    """How the pages name a record (it has no number of its own)."""
     return f"#{requirement.id}"
 
 
