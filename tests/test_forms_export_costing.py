@@ -3,6 +3,9 @@ columns with a total row per order, made to print (title rows, landscape, fit to
 every page); only for whoever may see cost sheets; bad periods refused with a message."""
 import csv
 import io
+import re
+import shutil
+import subprocess
 from datetime import datetime, timezone
 from decimal import Decimal
 from urllib.parse import unquote
@@ -238,3 +241,26 @@ def test_a_download_changes_nothing(app, order_id, as_user):
     assert rows[3][4] == 100 and rows[3][5] == 0 and rows[3][6] == "From the records"  # nothing issued yet
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(CostSheet.id))) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
+                    reason="LibreOffice (soffice) or poppler-utils (pdftotext) is not installed")
+def test_libreoffice_prints_it_on_landscape_pages(app, order_id, as_user, tmp_path):
+    """The file as a spreadsheet program prints it: LibreOffice turns it into a PDF whose pages are
+    landscape, with the title, the headers, a formatted amount and the total on the page."""
+    finance = as_user("finance", locale="zh")
+    assert finance.post(f"/costing/orders/{order_id}", data=with_causes(app)).status_code == 303
+    source = tmp_path / "sheet.xlsx"
+    source.write_bytes(finance.get(f"/costing/orders/{order_id}/sheet.xlsx").data)
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=120)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "sheet.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "华东精密 成本核算表" in text and "差异原因" in text and "合计" in text
+    assert "1,320.50" in text and "1,510.50" in text and "1,220.50 1220.5%" in text  # amount, rate
+    info = subprocess.run(["pdfinfo", str(tmp_path / "sheet.pdf")], check=True, capture_output=True,
+                          text=True).stdout
+    width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert width > height  # landscape

@@ -57,6 +57,7 @@ def test_typed_formulas_control_characters_and_long_text_stay_text():
     assert sheet["A3"].value == formula and sheet["A3"].data_type == "s" and sheet["A3"].quotePrefix
     assert sheet["B3"].value == "abc\td"
     assert len(sheet["C3"].value) == spreadsheets.CELL_TEXT_LIMIT
+    assert sheet["C3"].alignment.wrap_text and not sheet["B3"].alignment.wrap_text  # too long for a line: wrapped
     rows = spreadsheets.csv_bytes(["h"], [["a\x00b"]]).decode("utf-8-sig").split("\r\n")
     assert rows[1] == "ab"
 

@@ -29,6 +29,7 @@ _SHEET_NAME_LIMIT = 31
 _SHEET_NAME_REFUSED = str.maketrans({c: " " for c in "[]:*?/\\"})
 # Excel's limit for the text of one cell: a longer text is cut (Excel refuses to open the file otherwise).
 CELL_TEXT_LIMIT = 32767
+_WIDEST = 60  # character widths: a column sized by its values is never wider
 
 
 def _cell_value(value):
@@ -119,12 +120,13 @@ def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence], *,
                 cell.number_format = fmt
             if row_index in bold_rows:
                 cell.font = bold
-            if isinstance(value, str) and "\n" in value:
+            # Several lines, or more than the widest column shows: wrapped, so a printed page keeps it all.
+            if isinstance(value, str) and ("\n" in value or _width_of(value) > _WIDEST):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             if index < len(widths):
                 widths[index] = max(widths[index], _width_of(value))
     for index, width in enumerate(widths):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = column_widths.get(index, min(max(width + 2, 8), 60))
+        sheet.column_dimensions[get_column_letter(index + 1)].width = column_widths.get(index, min(max(width + 2, 8), _WIDEST))
     if landscape:
         sheet.page_setup.orientation = "landscape"
     if fit_to_width:  # as wide as the paper, as many pages long as it takes

@@ -23,7 +23,7 @@ COLUMNS = (
     ("录入时间", "Entered at"), ("差异", "Variance"), ("差异率", "Variance rate"),
     ("差异原因", "Causes of the variance"), ("核算完成日期", "Finalised on"),
 )
-BUDGET, ACTUAL, ENTERED_AT, VARIANCE, RATE, CAUSES = 4, 5, 8, 9, 10, 11
+CATEGORY, BUDGET, ACTUAL, SOURCE, ENTERED_AT, VARIANCE, RATE, CAUSES = 3, 4, 5, 6, 8, 9, 10, 11
 PERCENT_FORMAT = "0.0%"
 TITLE = ("成本核算表", "Cost sheet")
 
@@ -194,7 +194,7 @@ def workbook(table: Table, subtitle: str, empty: bool = False) -> bytes:
         number_formats={BUDGET: spreadsheets.MONEY_FORMAT, ACTUAL: spreadsheets.MONEY_FORMAT,
                         VARIANCE: spreadsheets.MONEY_FORMAT, RATE: PERCENT_FORMAT,
                         ENTERED_AT: spreadsheets.DATETIME_FORMAT},
-        column_widths={CAUSES: 40}, landscape=True, fit_to_width=True, repeat_header=True)
+        column_widths={CATEGORY: 12, SOURCE: 14, CAUSES: 40}, landscape=True, fit_to_width=True, repeat_header=True)
 
 
 def file_name(*parts: str, extension: str) -> str:
