@@ -48,7 +48,7 @@ DOMAIN = register(Domain(
 
 def init_app(app) -> None:
     """Attach the cost sheet pages."""
-    from . import models, overhead, settings_views, signals, views  # noqa: F401  (routes, tables, what it does on a new shipment)
+    from . import export_views, models, overhead, settings_views, signals, views  # noqa: F401  (routes, tables, what it does on a new shipment)
     app.register_blueprint(bp)
 
 

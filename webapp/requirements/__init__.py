@@ -41,7 +41,7 @@ DOMAIN = register(Domain(
 def init_app(app) -> None:
     """Attach the requirement pages under /requirements, and the customer's confirm pages to the
     customer links' blueprint (before it is registered: public comes later in webapp.domains())."""
-    from . import customer_link, models, views  # noqa: F401  (routes and tables)
+    from . import customer_link, export_views, models, views  # noqa: F401  (routes and tables)
     app.register_blueprint(bp, url_prefix="/requirements")
 
 

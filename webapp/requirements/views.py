@@ -43,6 +43,11 @@ def _fill_choices(form: RequirementForm) -> None:
 @requires("requirement.view")
 def index():
     """List requirement records, newest first, optionally by status."""
+    return list_page()
+
+
+def list_page(export_error: str | None = None, status_code: int = 200):
+    """The list page; with the reason a period download was refused above its download form."""
     status = request.args.get("status")
     query = (db.select(Requirement).options(joinedload(Requirement.customer))
              .where(scope_customers(current_user, Requirement.customer_id)))
@@ -50,7 +55,7 @@ def index():
         query = query.where(Requirement.status == status)
     page = keyset_page(query, Requirement, Requirement.created_at, descending=True)
     return render("requirements/index.html", requirements=page.rows, next_after=page.next_after, status=status,
-                  states=lifecycle.STATES)
+                  states=lifecycle.STATES, export_error=export_error, status_code=status_code)
 
 
 @bp.route("/new", methods=["GET", "POST"])
