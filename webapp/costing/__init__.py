@@ -1,7 +1,7 @@
 """Stage 6: the cost sheet (成本核算表) and closing the order."""
 from flask import Blueprint
 
-from ..registry import Domain, register
+from ..registry import Domain, public_names, register
 from ..statemachine import N_
 
 bp = Blueprint("costing", __name__)
@@ -37,4 +37,9 @@ def init_app(app) -> None:
 
 # What other domains may import from this one: `from ..costing import <name>` (tests/test_architecture.py
 # refuses any other reach into the package).
-__all__ = ["bp", "DOMAIN", "init_app"]
+_PUBLIC = {
+    "CostSheet": "models",
+    "CostLine": "models",
+}
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)
