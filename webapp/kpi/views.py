@@ -140,6 +140,11 @@ def num(value, places: int = 2) -> str:
     return format_decimal(value, "#,##0" + ("." + "#" * places if places else ""))
 
 
+def score(value) -> str:
+    """A mean score, two decimals (4.00)."""
+    return "—" if value is None else format_decimal(value, "#,##0.00")
+
+
 def yuan(value) -> str:
     """An amount of money, two decimals."""
     return "—" if value is None else "¥" + format_decimal(value, "#,##0.00")
@@ -156,7 +161,7 @@ def headline(key: str, m: measures.Measure, f: Filters, product: str = "") -> tu
         return pct(m.value), _("%(num)s of %(den)s order lines due delivered whole by the originally promised date.",
                                num=num(m.numerator, 0), den=num(m.denominator, 0))
     if key == "satisfaction":
-        return (_("%(score)s / 5", score=num(m.value)),
+        return (_("%(score)s / 5", score=score(m.value)),
                 _("Mean of %(den)s ratings from %(surveys)s surveys (sum %(num)s); %(satisfied)s of the surveys "
                   "average 4 or more.", den=num(m.denominator, 0), surveys=m.extra["surveys"],
                   num=num(m.numerator, 0), satisfied=pct(m.extra["satisfied"])))
@@ -180,7 +185,7 @@ def chart_text(key: str, value) -> str:
     if value is None:
         return _("no data")
     if key == "satisfaction":
-        return num(value)
+        return score(value)
     if key == "marginal":
         return yuan(value)
     return pct(value)
