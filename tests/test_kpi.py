@@ -324,7 +324,9 @@ def test_delay_causes_show_the_anomalies(app, firm, as_user):
     from webapp.production.models import Anomaly
     with app.app_context():
         order_id = firm["late_order"]
-        wo = WorkOrder(number="W-9", token="w9", order_id=order_id, quantity=Decimal("50"), status="done")
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+        wo = WorkOrder(number="W-9", token="w9", order_id=order_id, order_line_id=line_id, quantity=Decimal("50"),
+                       status="done")
         db.session.add(wo)
         db.session.flush()
         user_id = db.session.scalar(db.select(Requirement.sales_rep_id).limit(1))
