@@ -30,11 +30,11 @@ def bars(points: list[Point], title: str, desc: str, ident: str) -> Markup:
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-labelledby="{ident}-t {ident}-d" focusable="false">',
              f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>',
-             f'<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}"/>']
+             f'<line class="k-axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}"/>']
     for index, point in enumerate(points):
         x = LEFT + index * step
         centre = x + step / 2
-        css = "bar current" if point.current else "bar"
+        css = "k-bar current" if point.current else "k-bar"
         if point.value is None:
             parts.append(f'<text class="nodata" x="{centre:.1f}" y="{base - 4}" text-anchor="middle">–</text>')
         else:
