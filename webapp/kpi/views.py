@@ -332,11 +332,13 @@ def shown(key: str, raw: list[list], links: list[list]) -> list[list[tuple[str, 
     return out
 
 
-@bp.get("/kpi/<any('response', 'on-time', 'satisfaction', 'cost', 'waste', 'marginal', 'late', 'over-budget'):key>")
+@bp.get("/kpi/<key>")
 @login_required
 def drill(key: str):
     """The records behind a KPI's number for the period (and customer), as a page, XLSX or CSV."""
     require("kpi.view")
+    if key not in KPIS and key not in SOURCES:
+        abort(404)
     try:
         f = filters()
     except (BadPeriod, BadFilter) as problem:
