@@ -352,3 +352,43 @@ def test_periods_parse_and_edges(app):
         assert nov_.end == utc(2026, 11, 30, 16)  # Shanghai midnight of 1 December
         with pytest.raises(BadPeriod):
             parse("month", "2026-1")
+
+
+@BOTH
+def test_causes_that_cost_most_and_who_sees_costs(app, firm, as_user):
+    """The causes list adds up the cause amounts of November's finalised sheets, costliest first; cost
+    KPIs and lists are for who may see costs (finance, the manager, the roles the firm allows)."""
+    from webapp.costing.models import CostCause, CostLineCause
+    with app.app_context():
+        price = CostCause(key=None, name="Steel price rise", position=1)
+        rework = CostCause(key=None, name="Rework", position=2)
+        db.session.add_all([price, rework])
+        db.session.flush()
+        lines = db.session.scalars(db.select(CostLine).join(CostSheet).order_by(CostLine.id)).all()
+        # K-001's material (+20) and labour (+10); K-004's (October) 800 must not count in November.
+        db.session.add_all([CostLineCause(cost_line_id=lines[0].id, cause_id=price.id, amount=Decimal("15")),
+                            CostLineCause(cost_line_id=lines[0].id, cause_id=rework.id, amount=Decimal("5")),
+                            CostLineCause(cost_line_id=lines[1].id, cause_id=rework.id, amount=Decimal("10")),
+                            CostLineCause(cost_line_id=lines[-1].id, cause_id=price.id, amount=Decimal("800"))])
+        db.session.commit()
+    manager = as_user("manager")
+    with time_machine.travel(NOW, tick=False):
+        sheet = load_workbook(io.BytesIO(manager.get(f"/kpi/causes?{NOV}&format=xlsx").data)).active
+        assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
+            ["Steel price rise", 15, 1, 1], ["Rework", 15, 1, 2]]
+        beta = manager.get(f"/kpi/causes?{NOV}&customer={firm['customers']['BETA']}")
+        assert "No data in this period." in text_of(beta)
+        with app.app_context():
+            from webapp.firm import get_settings
+            get_settings().cost_roles = "operations"  # this firm keeps costs from sales
+            db.session.commit()
+        sales = as_user("sales")
+        page = text_of(sales.get(f"/kpi/?{NOV}"))
+        assert "On-time delivery" in page and "Order cost deviation" not in page and "Marginal cost" not in page
+        assert "¥" not in page[page.find("<main"):]
+        for path in ("cost", "marginal", "over-budget", "causes"):
+            assert sales.get(f"/kpi/{path}?{NOV}").status_code == 403, path
+        waste = load_workbook(io.BytesIO(sales.get(f"/kpi/waste?{NOV}&format=xlsx").data)).active
+        assert waste.max_column == 6  # pieces only, no material money
+        assert as_user("finance").get(f"/kpi/causes?{NOV}").status_code == 200
+        assert manager.get("/kpi/nonsense").status_code == 404

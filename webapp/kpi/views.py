@@ -12,13 +12,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import spreadsheets
+from ..costing import cause_totals
 from ..customers import Customer, Product, is_scoped, scope_customers
 from ..extensions import db
 from ..htmx import render
 from ..i18n import firm_today
 from ..loading import load
 from ..orders import Order
-from ..permissions import require
+from ..permissions import can, require
 from ..production import Anomaly, WorkOrder
 from ..shipping import Shipment, ShipmentEvent, transit
 from . import bp, measures
@@ -49,6 +50,16 @@ KPIS = {k.key: k for k in (
     Kpi("waste", _l("Waste (资源浪费率)"), measures.work_facts, measures.waste_measure),
     Kpi("marginal", _l("Marginal cost per unit (边际成本)"), measures.work_facts, measures.marginal_measure),
 )}
+
+
+# KPIs and lists made of what orders cost: only for who may see costs (costing's "costsheet.view":
+# finance, the manager and the roles the firm allows).
+COST_KEYS = frozenset({"cost", "marginal", "over-budget", "causes"})
+
+
+def sees_costs() -> bool:
+    """Whether the current user may see cost data."""
+    return can(current_user, "costsheet.view")
 
 
 class BadFilter(ValueError):
@@ -170,6 +181,9 @@ def headline(key: str, m: measures.Measure, f: Filters, product: str = "") -> tu
                                "%(orders)s finalised cost sheets; %(over)s orders over budget (%(share)s).",
                                num=yuan(m.numerator), den=yuan(m.denominator), orders=m.extra["orders"],
                                over=m.extra["over"], share=pct(m.extra["over_share"]))
+    if key == "waste" and not sees_costs():
+        return pct(m.value), _("%(num)s pieces scrapped of %(den)s made.", num=num(m.numerator, 3),
+                               den=num(m.denominator, 3))
     if key == "waste":
         return pct(m.value), _("%(num)s pieces scrapped of %(den)s made; material lost %(rate)s (%(lost)s of %(issued)s "
                                "issued beyond what the good pieces hold by the BOM).", num=num(m.numerator, 3),
@@ -232,7 +246,10 @@ def dashboard():
     products = {pid: f"{model} {name}" for pid, model, name in db.session.execute(
         db.select(Product.id, Product.model, Product.name)).all()}
     cards, work = [], None
+    costs = sees_costs()
     for kpi in KPIS.values():
+        if kpi.key in COST_KEYS and not costs:
+            continue
         if kpi.facts is measures.work_facts:
             work = work if work is not None else read_facts(kpi, periods[0], periods[-1], f)
             facts = work
@@ -240,7 +257,7 @@ def dashboard():
             facts = read_facts(kpi, periods[0], periods[-1], f)
         cards.append(card(kpi, f, facts, periods, products))
     return render("kpi/dashboard.html", cards=cards, f=f, kinds=_kind_choices(), customers=_customer_choices(),
-                  problem=None, args=f.args(), pct=pct, yuan=yuan, num=num)
+                  problem=None, args=f.args(), pct=pct, yuan=yuan, num=num, costs=costs)
 
 
 # --- drill-down lists ---------------------------------------------------------------------------
@@ -339,6 +356,8 @@ def drill(key: str):
     require("kpi.view")
     if key not in KPIS and key not in SOURCES:
         abort(404)
+    if key in COST_KEYS and not sees_costs():
+        abort(403)
     try:
         f = filters()
     except (BadPeriod, BadFilter) as problem:
@@ -348,6 +367,8 @@ def drill(key: str):
     if key == "marginal" and f.product_id is not None:
         facts = [x for x in facts if x.product_id == f.product_id]
     headers, raw, links = table(key, facts)
+    if key == "waste" and not sees_costs():  # the pieces, not what the material cost
+        headers, raw = headers[:6], [row[:6] for row in raw]
     title = str(TITLES.get(key, kpi.title))
     fmt = request.args.get("format", "")
     name = f"{title} {f.period.key}" + (f" {f.customer.abbreviation}" if f.customer else "")
@@ -361,6 +382,51 @@ def drill(key: str):
         return bad_request(_("Choose a download as XLSX or CSV."))
     return render("kpi/drill.html", key=key, kpi=kpi, title=title, f=f, headers=headers,
                   rows=shown(key, raw, links), args=f.args(), measure=kpi.measure(facts) if key != "marginal" else None)
+
+
+def causes_of(f: Filters) -> list[dict]:
+    """The causes that cost most in the period, for the customers in scope (costing.cause_totals)."""
+    if f.customers is None:
+        totals = cause_totals(f.period.first, f.period.last)
+    else:  # one customer, or a sales rep's own: their totals added up per cause
+        totals = [t for cid in f.customers for t in cause_totals(f.period.first, f.period.last, customer_id=cid)]
+    merged: dict[int, dict] = {}
+    for t in totals:
+        row = merged.setdefault(t.cause.id, {"cause": t.cause, "amount": Decimal("0"), "orders": 0, "lines": 0})
+        row["amount"] += t.amount
+        row["orders"] += t.orders
+        row["lines"] += t.lines
+    return sorted(merged.values(), key=lambda r: (-r["amount"], r["cause"].position, r["cause"].id))
+
+
+@bp.get("/kpi/causes")
+@login_required
+def causes():
+    """The causes of cost variances that cost most in the period, across orders (XLSX and CSV too)."""
+    require("kpi.view")
+    if not sees_costs():
+        abort(403)
+    try:
+        f = filters()
+    except (BadPeriod, BadFilter) as problem:
+        return bad_request(str(problem))
+    rows = causes_of(f)
+    headers = [_("Cause"), _("Amount"), _("Orders"), _("Cost lines")]
+    raw = [[r["cause"].label, r["amount"], r["orders"], r["lines"]] for r in rows]
+    title = _("Causes that cost most")
+    name = f"{title} {f.period.key}" + (f" {f.customer.abbreviation}" if f.customer else "")
+    fmt = request.args.get("format", "")
+    if fmt == "xlsx":
+        return spreadsheets.xlsx_response(spreadsheets.workbook(title, headers, raw,
+                                                                number_formats={1: spreadsheets.MONEY_FORMAT}),
+                                          f"{name}.xlsx")
+    if fmt == "csv":
+        return spreadsheets.csv_response(headers, raw, f"{name}.csv")
+    if fmt:
+        return bad_request(_("Choose a download as XLSX or CSV."))
+    shown_rows = [[(str(r[0]), None), (yuan(r[1]), None), (num(r[2], 0), None), (num(r[3], 0), None)] for r in raw]
+    return render("kpi/drill.html", key="causes", kpi=KPIS["cost"], title=title, f=f, headers=headers,
+                  rows=shown_rows, args=f.args(), measure=None)
 
 
 @bp.get("/kpi/orders/<int:order_id>/delays")
