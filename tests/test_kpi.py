@@ -392,3 +392,24 @@ def test_causes_that_cost_most_and_who_sees_costs(app, firm, as_user):
         assert waste.max_column == 6  # pieces only, no material money
         assert as_user("finance").get(f"/kpi/causes?{NOV}").status_code == 200
         assert manager.get("/kpi/nonsense").status_code == 404
+
+
+@BOTH
+def test_a_sales_rep_limited_to_own_customers_sees_only_their_figures(app, firm, as_user):
+    """With "sales reps see only their own customers" on, a rep's KPIs count only their customers,
+    and another customer in the URL is refused (400, never that customer's figures)."""
+    from webapp.customers.models import Customer
+    from webapp.firm import get_settings
+    client = as_user("sales", username="rep")
+    with app.app_context():
+        from webapp.auth.models import User
+        rep = db.session.scalar(db.select(User).where(User.username == "rep"))
+        db.session.get(Customer, firm["customers"]["ACME"]).owner_id = rep.id
+        get_settings().sales_own_customers_only = True
+        db.session.commit()
+    with time_machine.travel(NOW, tick=False):
+        page = text_of(client.get(f"/kpi/?{NOV}"))
+        assert "3 of 5 requirement records" in page and "BETA Ltd" not in page
+        assert client.get(f"/kpi/?{NOV}&customer={firm['customers']['BETA']}").status_code == 400
+        late = text_of(client.get(f"/kpi/late?{NOV}"))
+        assert "K-002" in late and "K-004" not in late
