@@ -341,6 +341,9 @@ def test_delay_causes_show_the_anomalies(app, firm, as_user):
         page = text_of(as_user("manager").get(f"/kpi/orders/{order_id}/delays"))
     assert "Lathe spindle broke" in page and "Equipment failure" in page.replace("equipment failure", "Equipment failure")
     assert "9 days late" in page
+    with time_machine.travel(NOW, tick=False):  # K-004's line B came damaged: shown as a cause
+        damaged = text_of(as_user("finance").get(f"/kpi/orders/{order_id + 1}/delays"))
+    assert "Signed for with a problem" in damaged and "Damaged" in damaged and "30 days late" in damaged
 
 
 def test_periods_parse_and_edges(app):

@@ -21,7 +21,7 @@ from ..loading import load
 from ..orders import Order
 from ..permissions import can, require
 from ..production import Anomaly, WorkOrder
-from ..shipping import Shipment, ShipmentEvent, transit
+from ..shipping import DeliveryReceipt, ReceiptLine, Shipment, ShipmentEvent, ShipmentLine, transit
 from . import bp, measures
 from .chart import Point, bars
 from .periods import KIND_LABELS, KINDS, BadPeriod, Period, parse, trend
@@ -442,8 +442,16 @@ def delays(order_id: int):
         db.select(ShipmentEvent, Shipment.number).join(Shipment, Shipment.id == ShipmentEvent.shipment_id)
         .where(Shipment.order_id == order.id, ShipmentEvent.kind == "attempt_failed")
         .order_by(ShipmentEvent.occurred_at)).all()
+    # Goods signed for as damaged or short do not count as delivered: the customer still waits for them.
+    refused = db.session.execute(
+        db.select(ReceiptLine, Shipment.number, DeliveryReceipt.signed_at)
+        .join(DeliveryReceipt, DeliveryReceipt.id == ReceiptLine.receipt_id)
+        .join(ShipmentLine, ShipmentLine.id == ReceiptLine.shipment_line_id)
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .where(Shipment.order_id == order.id, ReceiptLine.condition != "ok")
+        .order_by(DeliveryReceipt.signed_at)).all()
     original = measures.original_dates([order.id]).get(order.id, order.delivery_date)
     delivered = [x for x in measures.delivery_facts(original, original, [order.customer_id])
                  if x.order_id == order.id] if original else []
     return render("kpi/delays.html", order=order, anomalies=anomalies, attempts=attempts, original=original,
-                  lines=delivered, reasons=transit.REASON_LABELS, today=firm_today())
+                  lines=delivered, reasons=transit.REASON_LABELS, today=firm_today(), refused=refused)
