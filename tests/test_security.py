@@ -103,6 +103,7 @@ ROLE_PAGES = {
     "/customers/products/new": {"warehouse", "production", "manager", "admin"},
     "/orders/": {"admin", "sales", "operations", "production", "purchasing", "warehouse", "qc", "finance",
                  "manager", "aftersales"},
+    "/kpi/": {"admin", "sales", "operations", "finance", "manager"},
 }
 
 

@@ -132,7 +132,7 @@ def secure_headers(response) -> None:
 def domains() -> tuple:
     """The domain packages, in the order their blueprints are registered: the one place that names
     them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
-    from . import (admin, aftersales, auth, costing, customers, documents, main, orders, production, projects,
+    from . import (admin, aftersales, auth, costing, customers, documents, kpi, main, orders, production, projects,
                    public, purchasing, pwa, quality, requirements, retail, scan, shipping, stock, sync)
     return (
         auth,
@@ -154,6 +154,7 @@ def domains() -> tuple:
         public,
         pwa,
         scan,
+        kpi,  # the six KPIs: reads every stage, nothing reads it
         sync,
     )
 

@@ -38,16 +38,17 @@ class Clock:
                      else ngettext("%(num)d hour", "%(num)d hours", self.amount))
         return str(words)
 
-    def due(self, start: datetime) -> datetime:
-        """When a clock started at start (aware) runs out, as an aware UTC time."""
+    def due(self, start: datetime, overrides: dict[date, bool] | None = None) -> datetime:
+        """When a clock started at start (aware) runs out, as an aware UTC time; overrides is the
+        calendar a caller judging many clocks read once (else each call reads it)."""
         zone_name = get_settings().timezone
         if not self.working:
             step = timedelta(days=self.amount) if self.unit == "days" else timedelta(hours=self.amount)
             return (start + step).astimezone(timezone.utc)
         if self.unit == "hours":
-            return add_working_hours(start, self.amount, zone_name)
+            return add_working_hours(start, self.amount, zone_name, overrides)
         local = start.astimezone(ZoneInfo(zone_name))
-        day = shift_working_days(local.date(), self.amount)
+        day = shift_working_days(local.date(), self.amount, overrides)
         return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=local.tzinfo).astimezone(timezone.utc)
 
 
@@ -63,8 +64,11 @@ RETURN_COLLECT = Clock("return_collect", 3, "days", True)
 RETURN_INSPECT = Clock("return_inspect", 1, "days", True)
 RETURN_DECIDE = Clock("return_decide", 2, "days", True)
 RETURN_REPLACE = Clock("return_replace", 5, "days", True)
+# The firm's answer to a new customer requirement (需求响应): the record sent to the customer for
+# confirmation within 24 working hours of being taken down (the KPI 需求响应及时率, docs/kpis.md).
+REQUIREMENT_RESPONSE = Clock("requirement_response", 24, "hours", True)
 CLOCKS = {clock.key: clock for clock in (FOLLOW_UP, FIRST_RESPONSE, RETURN_START, RETURN_COLLECT, RETURN_INSPECT,
-                                         RETURN_DECIDE, RETURN_REPLACE)}
+                                         RETURN_DECIDE, RETURN_REPLACE, REQUIREMENT_RESPONSE)}
 
 
 def _overrides(first: date, last: date) -> dict[date, bool]:
@@ -73,6 +77,11 @@ def _overrides(first: date, last: date) -> dict[date, bool]:
     with db.session.no_autoflush:
         return {row.day: row.is_working for row in db.session.scalars(
             db.select(CalendarDay).where(CalendarDay.day >= first, CalendarDay.day <= last))}
+
+
+def calendar(first: date, last: date) -> dict[date, bool]:
+    """The firm's calendar exceptions between first and last, read once for many clocks (Clock.due)."""
+    return _overrides(first, last)
 
 
 def shift_working_days(day: date, count: int, overrides: dict[date, bool] | None = None) -> date:
@@ -102,7 +111,8 @@ def shift_working_days(day: date, count: int, overrides: dict[date, bool] | None
     raise ValueError("the working calendar has no working day in a year")
 
 
-def add_working_hours(start: datetime, hours: int, tz_name: str) -> datetime:
+def add_working_hours(start: datetime, hours: int, tz_name: str,
+                      overrides: dict[date, bool] | None = None) -> datetime:
     """Return the (UTC) time that lies `hours` working hours after start.
 
     The model is deliberately simple — "24 h on working days": the clock runs around the clock
@@ -115,7 +125,8 @@ def add_working_hours(start: datetime, hours: int, tz_name: str) -> datetime:
     zone = ZoneInfo(tz_name)
     cursor = start.astimezone(zone).replace(tzinfo=None)
     first = cursor.date()
-    overrides = _overrides(first, first + timedelta(days=MAX_CALENDAR_DAYS))
+    if overrides is None:  # else the caller's, read once for many clocks
+        overrides = _overrides(first, first + timedelta(days=MAX_CALENDAR_DAYS))
     remaining = timedelta(hours=hours)
     for _day in range(MAX_CALENDAR_DAYS):
         day_end = datetime.combine(cursor.date() + timedelta(days=1), time())

@@ -822,9 +822,10 @@ def story_closed_override(f: Firm):
         aftersales.confirm_resolved(ticket)
     yield f.at(27, "11:00")
     f.follow_up(order, "周工确认板子上线测试通过，下月有新项目询价。")
-    yield f.at(26, "19:45")
+    # Answered and costed early this month, so this month's KPIs have a survey and a cost sheet.
+    yield f.at(19, "19:45")
     f.answer_survey(order, (5, 4, 5), "报告能随货提供就更好了。")
-    yield f.at(22, "15:00")
+    yield f.at(17, "15:00")
     f.cost(order, {"material": [("estimating_error", "芯片批量采购价低于预算")],
                    "labour": [("estimating_error", "贴片一次通过")]})
     yield f.at(8, "16:00")

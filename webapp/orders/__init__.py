@@ -93,6 +93,7 @@ _PUBLIC = {
     "submit_order": "services",
     "Order": "models",
     "OrderLine": "models",
+    "OrderVersion": "models",
     "Countersignature": "models",
     "BUDGET_CATEGORIES": "models",
     "METHOD_CHOICES": "forms",

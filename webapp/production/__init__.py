@@ -154,6 +154,10 @@ def init_app(app) -> None:
 _PUBLIC = {
     "take_from_stock": "stock",
     "WorkOrder": "models",
+    "WorkOrderOperation": "models",
+    "ProgressReport": "models",
+    "Anomaly": "models",
+    "OutsourceTransfer": "models",
     "lifecycle": "lifecycle",
     "services": "services",
     "materials": "materials",

@@ -49,6 +49,7 @@ def init_app(app) -> None:
 # refuses any other reach into the package).
 _PUBLIC = {
     "Requirement": "models",
+    "RequirementRound": "models",
     "register_status": "work",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]

@@ -175,6 +175,7 @@ _PUBLIC = {
     "ShipmentLine": "models",
     "ReturnCase": "models",
     "DeliveryReceipt": "models",
+    "ReceiptLine": "models",
     "delivery_evidence": "story",
     "receipt_for": "copy_link",
     "ShipmentEvent": "models",

@@ -1,0 +1,24 @@
+"""The six KPIs of the template (需求响应及时率, 交付准时率, 客户满意度, 订单成本偏差率, 资源浪费率,
+边际成本) per period and customer, with trend charts and the orders behind each number."""
+from flask import Blueprint
+
+from ..registry import Domain, register
+
+bp = Blueprint("kpi", __name__)
+
+DOMAIN = register(Domain(
+    name="kpi",
+    # Costs and every customer's figures: the office roles that steer the firm (not the floor,
+    # not the warehouse).
+    actions={"kpi.view": frozenset({"manager", "finance", "operations", "sales", "admin"})},
+))
+
+
+def init_app(app) -> None:
+    """Attach the KPI dashboard and its drill-down lists."""
+    from . import views  # noqa: F401  (routes)
+    app.register_blueprint(bp)
+
+
+# What other domains may import from this one: nothing but the blueprint (it reads, no one reads it).
+__all__ = ["bp", "DOMAIN", "init_app"]
