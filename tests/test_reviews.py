@@ -341,3 +341,21 @@ def test_whether_a_cause_went_down_on_a_hand_checked_set(app, make_order, people
         action = db.session.get(ImprovementAction, action_id)
         rework = next(t for t in services.cause_trend(action.review, action.causes) if t.cause.key == "rework")
         assert (rework.before, rework.after, rework.partial) == (D("500"), D("120"), True)
+
+
+@BOTH
+def test_two_people_completing_one_action_at_once(app, people):
+    """The owner and finance mark the same action done at the same moment: one is recorded, the other
+    is told it was done already (409), and the action holds one note."""
+    review_id = make_review(app, people)
+    with frozen(utc(2026, 11, 3, 2)):
+        action_id = make_action(app, review_id, people["zhang"], date(2026, 11, 30))
+    path = f"/reviews/actions/{action_id}/move/complete"
+    statuses = at_once(app, ["zhang", "fin"], [(path, {"note": "Zhang's note"}), (path, {"note": "Finance's note"})])
+    assert sorted(statuses) == [303, 409], statuses
+    with app.app_context():
+        action = db.session.get(ImprovementAction, action_id)
+        assert action.status == "done" and action.done_note in ("Zhang's note", "Finance's note")
+        from webapp.audit import AuditEvent
+        assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "improvement.complete", AuditEvent.entity_id == action_id)) == 1
