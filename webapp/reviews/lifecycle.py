@@ -24,7 +24,7 @@ STAFF = OFFICE
 OPEN = ("open", "in_progress")
 
 MACHINE = StateMachine("improvement", STATES, [
-    Transition("start", ("open",), "in_progress", STAFF, label=N_("Start")),
+    Transition("start", ("open",), "in_progress", STAFF, label=N_("Start on it")),
     Transition("complete", OPEN, "done", STAFF, label=N_("Mark done")),
     Transition("cancel", OPEN, "cancelled", EDITORS, label=N_("Cancel the action")),
     Transition("reopen", ("done", "cancelled"), "open", EDITORS, label=N_("Reopen")),
