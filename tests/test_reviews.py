@@ -359,3 +359,33 @@ def test_two_people_completing_one_action_at_once(app, people):
         from webapp.audit import AuditEvent
         assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "improvement.complete", AuditEvent.entity_id == action_id)) == 1
+
+
+@BOTH
+def test_hostile_input_on_the_review_forms(app, people):
+    """Year 9999, a forged period, a megabyte of findings, NUL bytes, a huge order id, RTL text: each a
+    clear answer (422 with the message), NUL dropped before the view, never a 500; RTL text kept."""
+    fin = client_of(app, "fin", "zh-CN")
+    base = {"kind": "period", "period": "month:2026-10-01", "held_on": "2026-11-03", "findings": "ok"}
+    far = fin.post("/reviews/new", data={**base, "held_on": "9999-12-31"})
+    assert far.status_code == 422 and "2000 年至 2100 年" in error_of(text_of(far), "held_on")
+    forged = fin.post("/reviews/new", data={**base, "period": "month:9999-12-01"})
+    assert forged.status_code == 422 and error_of(text_of(forged), "period")
+    assert fin.post("/reviews/new", data={**base, "findings": "x" * 1_000_000}).status_code in (413, 422)
+    nul = fin.post("/reviews/new", data={**base, "findings": "a\x00b"})  # inputs.py drops control characters
+    assert nul.status_code == 303 and ">ab</p>" in text_of(fin.get(nul.headers["Location"]))
+    assert fin.get("/reviews/new?order_id=99999999999999999999").status_code in (200, 400)
+    assert fin.get("/reviews/actions?status=%00").status_code in (200, 400)
+    assert fin.get("/reviews/actions/99999999/move/nope").status_code in (404, 405)
+    rtl = fin.post("/reviews/new", data={**base, "findings": "مراجعة الشهر", "guests": "\u202eevil"})
+    assert rtl.status_code == 303
+    assert "مراجعة الشهر" in text_of(fin.get(rtl.headers["Location"]))
+    review_id = int(rtl.headers["Location"].rsplit("/", 1)[1])
+    with time_machine.travel(utc(2026, 11, 10, 2), tick=False):
+        fin = client_of(app, "fin", "zh-CN")
+        late = fin.post(f"/reviews/{review_id}/actions", data={"title": "t", "owner_id": str(people["zhang"]),
+                                                               "due_date": "9999-01-01"})
+        assert late.status_code == 422 and error_of(text_of(late), "due_date")
+        stranger = fin.post(f"/reviews/{review_id}/actions", data={"title": "t", "owner_id": "99999",
+                                                                   "due_date": "2026-11-20"})
+        assert stranger.status_code == 422 and error_of(text_of(stranger), "owner_id")

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import options
@@ -18,6 +18,16 @@ KIND_LABELS = {"order": N_("One order"), "period": N_("A month or quarter")}
 PERIOD_LABELS = {"month": N_("Month"), "quarter": N_("Quarter")}
 # How far back the period choice reaches.
 MONTHS_BACK, QUARTERS_BACK = 18, 8
+
+
+# Dates a review or an action may carry: a typed year 9999 would overflow the periods compared after it.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def plausible(form, field):
+    """A date between FIRST_YEAR and LAST_YEAR."""
+    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(_l("Give a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
 
 
 def _strip(value):
@@ -66,9 +76,10 @@ def parse_period(value: str | None) -> tuple[str | None, date | None]:
     if kind not in PERIOD_LABELS:
         return None, None
     try:
-        return kind, date.fromisoformat(day)
+        day = date.fromisoformat(day)
     except ValueError:
         return None, None
+    return (kind, day) if FIRST_YEAR <= day.year <= LAST_YEAR else (None, None)
 
 
 class ReviewForm(FlaskForm):
@@ -78,7 +89,7 @@ class ReviewForm(FlaskForm):
                       default="period", validators=[InputRequired(message=_l("Choose what the review is about."))])
     order_number = StringField(_l("Order number"), validators=[Length(max=40)], filters=[_strip])
     period = SelectField(_l("Month or quarter"), validate_choice=False)
-    held_on = DateField(_l("Date held"), validators=[DataRequired(message=_l("Give the date the review was held."))])
+    held_on = DateField(_l("Date held"), validators=[DataRequired(message=_l("Give the date the review was held.")), plausible])
     attendees = MultiCheckbox(_l("Attendees (参会人员)"), coerce=int, validate_choice=False)
     guests = TextAreaField(_l("Other attendees, one name per line"), validators=[Length(max=2000)])
     findings = TextAreaField(_l("Findings (发现的问题)"),
@@ -95,7 +106,7 @@ class ActionForm(FlaskForm):
     owner_id = SelectField(_l("Owner (负责人)"), coerce=int, validate_choice=False,
                            validators=[DataRequired(message=_l("Choose who owns the action."))])
     due_date = DateField(_l("Due date (截止日期)"),
-                         validators=[DataRequired(message=_l("Give the date the action is due."))])
+                         validators=[DataRequired(message=_l("Give the date the action is due.")), plausible])
     causes = MultiCheckbox(_l("Causes it addresses"), coerce=int, validate_choice=False)
 
 
