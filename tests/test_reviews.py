@@ -3,6 +3,7 @@ improvement actions tracked to done by their owners, the overdue list at the fir
 daily reminder through a real SMTP server, and whether each addressed cause went down, on a
 hand-checked set of finalised cost sheets — on SQLite and PostgreSQL."""
 import email
+import re
 import email.policy
 from datetime import date, datetime, timezone
 from decimal import Decimal as D
@@ -389,3 +390,25 @@ def test_hostile_input_on_the_review_forms(app, people):
         stranger = fin.post(f"/reviews/{review_id}/actions", data={"title": "t", "owner_id": "99999",
                                                                    "due_date": "2026-11-20"})
         assert stranger.status_code == 422 and error_of(text_of(stranger), "owner_id")
+
+
+def test_editing_a_review_keeps_attendees_and_changes_its_period(app, people):
+    """The edit page shows the review as saved (its period chosen, attendees ticked, guests listed);
+    saving it as a quarter review stores the quarter's first and last day; production may not edit."""
+    fin = client_of(app, "fin", "zh-CN")
+    with frozen(utc(2026, 11, 3, 2)):
+        created = period_review(fin, people)
+    review_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    page = text_of(fin.get(f"/reviews/{review_id}/edit"))
+    assert 'selected value="month:2026-10-01"' in page and "Mr Wu (supplier)" in page
+    assert re.search(rf'<input checked[^>]*value="{people["zhang"]}"|value="{people["zhang"]}"[^>]*checked', page)
+    response = fin.post(f"/reviews/{review_id}/edit", data={
+        "kind": "period", "period": "quarter:2026-07-01", "held_on": "2026-11-04", "findings": "Q3 again",
+        "attendees": [str(people["zhang"])], "guests": ""})
+    assert response.status_code == 303
+    with app.app_context():
+        review = db.session.get(Review, review_id)
+        assert (review.period, review.first, review.last) == ("quarter", date(2026, 7, 1), date(2026, 9, 30))
+        assert [a.user_id for a in review.attendees] == [people["zhang"]]
+    assert "2026年第3季度" in text_of(fin.get(f"/reviews/{review_id}"))
+    assert client_of(app, "zhang").get(f"/reviews/{review_id}/edit").status_code == 403
