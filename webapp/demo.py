@@ -1198,8 +1198,10 @@ def story_reviews(f: Firm):
     (The demo's cost sheets carry their causes as notes, not cause codes yet: the cause trend shows
     "no data" until finance codes them.)"""
     from .costing import CostCause
+    from .costing.models import ensure_builtin_causes
     from .orders import Order
     p = f.people
+    ensure_builtin_causes()  # the migration makes them; a database made from the models (tests) has none yet
     causes = {c.key: c for c in db.session.scalars(db.select(CostCause).where(CostCause.key.is_not(None)))}
     held = f.working_day(-15)
     last_month_end = held.replace(day=1) - timedelta(days=1)

@@ -15,7 +15,8 @@ def reminder(actions, today) -> Notice:
             when = _("overdue since %(date)s", date=format_date(action.due_date, "long"))
         else:
             when = _("due %(date)s", date=format_date(action.due_date, "long"))
-        lines.append(f"- {action.title} ({when})\n  {absolute(f'/reviews/actions/{action.id}')}")
+        lines.append("- " + _("%(title)s (%(when)s)", title=action.title, when=when)
+                     + f"\n  {absolute(f'/reviews/actions/{action.id}')}")
     overdue = sum(1 for a in actions if a.due_date < today)
     subject = (_("%(count)s improvement actions are overdue", count=overdue) if overdue
                else _("%(count)s improvement actions are due soon", count=len(actions)))
