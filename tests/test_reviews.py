@@ -390,6 +390,9 @@ def test_hostile_input_on_the_review_forms(app, people):
         stranger = fin.post(f"/reviews/{review_id}/actions", data={"title": "t", "owner_id": "99999",
                                                                    "due_date": "2026-11-20"})
         assert stranger.status_code == 422 and error_of(text_of(stranger), "owner_id")
+        huge = fin.post(f"/reviews/{review_id}/actions", data={"title": "t", "owner_id": "9" * 30,
+                                                               "due_date": "2026-11-20", "causes": ["9" * 30]})
+        assert huge.status_code == 422
 
 
 def test_editing_a_review_keeps_attendees_and_changes_its_period(app, people):

@@ -69,6 +69,12 @@ def _fill_choices(form: ReviewForm) -> None:
     form.attendees.choices = [(u.id, f"{u.name} · {roles_of(u)}") for u in staff()]
 
 
+def chosen(field) -> list[int]:
+    """The ids ticked on a multiple choice that it offered (a forged or huge id is left out)."""
+    offered = {value for value, _label in field.choices}
+    return [i for i in (field.data or []) if i in offered]
+
+
 def _review_fields(form: ReviewForm) -> dict | None:
     """The review's fields from a valid form, or None with the errors put on the form."""
     order = None
@@ -81,7 +87,7 @@ def _review_fields(form: ReviewForm) -> dict | None:
     period, day = parse_period(form.period.data)
     return {"kind": form.kind.data, "order": order, "period": period, "period_day": day,
             "held_on": form.held_on.data, "findings": form.findings.data,
-            "attendee_ids": [i for i in (form.attendees.data or []) if isinstance(i, int)],
+            "attendee_ids": chosen(form.attendees),
             "guests": (form.guests.data or "").splitlines()}
 
 
@@ -187,11 +193,12 @@ def detail(review_id: int):
 
 
 def _action_fields(form: ActionForm) -> dict | None:
-    owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+    offered = {c.value for c in form.owner_id.choices}  # options() gives SelectChoice rows
+    owner = db.session.get(User, form.owner_id.data) if form.owner_id.data in offered - {0} else None
     if owner is None or not owner.active:
         form.owner_id.errors = [_("Choose who owns the action.")]
         return None
-    ids = [i for i in (form.causes.data or []) if isinstance(i, int)]
+    ids = chosen(form.causes)
     causes = list(db.session.scalars(db.select(CostCause).where(CostCause.id.in_(ids or [0]))))
     return {"title": form.title.data, "description": form.description.data or "", "owner": owner,
             "due_date": form.due_date.data, "causes": causes}
