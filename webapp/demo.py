@@ -44,6 +44,7 @@ from .production import services as production
 from .production.models import Product
 from .requirements import services as requirements
 from .requirements.models import Attachment, Requirement
+from .reviews import services as reviews
 from .shipping import services as shipping
 from .shipping import packing
 from .shipping.packing_models import ShipmentDocument
@@ -1205,6 +1206,67 @@ def story_service_project(f: Firm):
     projects.report_progress(roadmap, 30, "现状评估进行中", [], ops, roadmap.milestones[0])
 
 
+def story_reviews(f: Firm):
+    """Last month's review meeting (复盘) three weeks ago, with four improvement actions against the
+    built-in cause codes: one done, one overdue, one in progress, one due in two working days (the
+    morning reminder's); and a review of ACME's spur-gear order (rework, air freight) the week before.
+    (The demo's cost sheets carry their causes as notes, not cause codes yet: the cause trend shows
+    "no data" until finance codes them.)"""
+    from .costing import CostCause
+    from .costing.models import ensure_builtin_causes
+    from .orders import Order
+    p = f.people
+    ensure_builtin_causes()  # the migration makes them; a database made from the models (tests) has none yet
+    causes = {c.key: c for c in db.session.scalars(db.select(CostCause).where(CostCause.key.is_not(None)))}
+    held = f.working_day(-15)
+    last_month_end = held.replace(day=1) - timedelta(days=1)
+    yield f.at(20, "16:30")
+    gears = db.session.scalar(db.select(Order).where(Order.customer_po == "ACME-76410"))
+    if gears is not None and gears.status == "closed":
+        review = reviews.create_review(
+            p["chen.jing"], kind="order", order=gears, period=None, period_day=None, held_on=f.working_day(-20),
+            findings="1. 40 件齿面粗糙度超差返修，热处理后变形未在首件发现。\n"
+                     "2. 第二批一箱在运输中压坏，20 件报废，空运补发 1150 元。\n"
+                     "3. 人工超预算 8%，主要是返修工时。",
+            attendee_ids=[p[n].id for n in ("chen.jing", "zhao.min", "lucy", "zhang.wei", "zhou.jie", "wu.ting")],
+            guests=[])
+        action = reviews.add_action(review, p["chen.jing"], title="出口纸箱改五层加强箱并加护角",
+                                    description="DHL 线路每箱不超过 25 kg，箱角加护角，外箱标注“重物勿压”。",
+                                    owner=p["wu.ting"], due_date=f.working_day(-14), causes=[causes["scrap"]])
+        yield f.at(16, "11:00")
+        reviews.move(action, "complete", p["wu.ting"], "已与包装供应商确认新箱型，11 月起出口订单全部使用。")
+    yield f.at(15, "15:00")
+    review = reviews.create_review(
+        p["chen.jing"], kind="period", order=None, period="month", period_day=last_month_end, held_on=held,
+        findings="1. 不锈钢板、40Cr 圆钢涨价，材料超预算的订单占一半以上。\n"
+                 "2. 齿轮返修和报废仍是最大的质量成本，热处理参数靠经验。\n"
+                 "3. 加工中心排产过满，月底连续加班赶交期。\n"
+                 "4. 两次空运补货未经审批，物流费超预算。",
+        attendee_ids=[p[n].id for n in ("chen.jing", "zhao.min", "li.qiang", "zhang.wei", "wang.fang",
+                                         "sun.lei", "zhou.jie")],
+        guests=["宝钢销售 刘经理"])
+    steel = reviews.add_action(review, p["chen.jing"], title="主要钢材改为季度锁价采购",
+                               description="不锈钢板、40Cr 圆钢与供应商签季度锁价协议，报价按锁价核算。",
+                               owner=p["sun.lei"], due_date=f.working_day(-6), causes=[causes["price_increase"]])
+    heat = reviews.add_action(review, p["chen.jing"], title="齿轮热处理参数固化，首件双人检验",
+                              description="把淬火、回火温度和时间写入工艺卡；首件由质检和班组长各检一次。",
+                              owner=p["zhou.jie"], due_date=f.working_day(-3),
+                              causes=[causes["rework"], causes["scrap"]])
+    capacity = reviews.add_action(review, p["chen.jing"], title="加工中心排产预留 10% 余量",
+                                  description="周计划只排到产能的 90%，急单用预留产能，减少月底加班。",
+                                  owner=p["zhang.wei"], due_date=f.working_day(5), causes=[causes["delay_overtime"]])
+    reviews.add_action(review, p["chen.jing"], title="空运补货须经理审批",
+                       description="超过 1000 元的空运由运营提出、经理批准后再订舱。",
+                       owner=p["li.qiang"], due_date=f.working_day(2), causes=[causes["expedited_freight"]])
+    yield f.at(12, "10:00")
+    reviews.move(steel, "start", p["sun.lei"])
+    yield f.at(9, "09:30")
+    reviews.move(capacity, "start", p["zhang.wei"])
+    yield f.at(7, "16:00")
+    reviews.move(steel, "complete", p["sun.lei"], "已与两家钢材供应商签订下季度锁价协议，价格较 10 月低 3%。")
+    del heat  # still open, past its date: on the overdue list
+
+
 def story_retail(f: Firm):
     """Two retail sales (零售业) from stock: a walk-in customer's brackets delivered to her address (signed
     for), and an online order of gears picked up at the store (packed, waiting)."""
@@ -1454,7 +1516,7 @@ def load_demo() -> None:
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),
                story_stocking(firm),
                story_on_hold(firm), story_cancelled(firm), story_planned(firm), story_purchasing(firm),
-               story_service_project(firm), story_retail(firm), *stage_two_stories(firm)]
+               story_service_project(firm), story_retail(firm), story_reviews(firm), *stage_two_stories(firm)]
     run_stories(stories)
     for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
         customer.owner_id = customer.owner_id or firm.people["wang.fang"].id
