@@ -25,6 +25,7 @@ from .aftersales import services as aftersales
 from .aftersales.models import Survey
 from .auth.models import DeviceSession, User
 from .costing import services as costing
+from .costing import quote_services as quotes
 from .customers.models import Customer
 from .extensions import db
 from .i18n import firm_today, firm_zone
@@ -1289,6 +1290,74 @@ def stage_two_stories(f: Firm):
             requirements_at_every_state()]
 
 
+def story_quotations(f: Firm):
+    """Quotations (报价) in every state: one accepted that became a draft order with its prices and
+    its estimate as the budget, one sent whose validity ends in two days (sales' My work), one
+    rejected, one expired, and a draft whose outsourced heat treatment has no price yet (named, so
+    it cannot be sent until typed)."""
+    p = f.people
+
+    def quote(req_or_customer, rep, model, qty, days_valid, margin="22", price=None, logistics="0",
+              logistics_note="", typed=None):
+        requirement = req_or_customer if isinstance(req_or_customer, Requirement) else None
+        customer = requirement.customer if requirement is not None else f.customers[req_or_customer]
+        q = quotes.new_quote(customer, p[rep], requirement)
+        product = f.products[model]
+        typed = dict(typed or {})
+        typed["logistics"] = (Decimal(logistics), logistics_note)
+        return quotes.save(
+            q, {"currency": customer.currency, "tax_rate": Decimal("13"), "valid_until": f.date(days_valid),
+                "target_margin": Decimal(margin), "notes": ""},
+            [quotes.LineInput(product.id, Decimal(qty), product.unit, product.name,
+                              Decimal(price) if price else None)],
+            {c: v for c, (v, _n) in typed.items()}, {c: n for c, (_v, n) in typed.items()}, p[rep])
+
+    def accepted():
+        yield f.at(14, "09:30")
+        req = f.requirement("HDJM", "wang.fang", "BRK-200", "3000", f.date(30), "regular",
+                            "SUS304，厚 1.5 mm，激光切割后折弯，去毛刺", ("60000", "75000"))
+        yield f.at(14, "10:00")
+        requirements.send(req, p["wang.fang"])
+        yield f.at(13, "09:15")
+        f.customer_answers(req)
+        yield f.at(13, "14:00")
+        q = quote(req, "wang.fang", "BRK-200", "3000", 10, margin="24", logistics="600",
+                  logistics_note="两托盘，苏州—常州专车")
+        yield f.at(13, "16:30")
+        quotes.send(q, p["wang.fang"])
+        yield f.at(11, "10:40")
+        quotes.accept(q, p["wang.fang"], "客户邮件确认，采购单 HD-PO-2611-21 随后发出")
+
+    def sent_expiring():
+        yield f.at(6, "11:00")
+        q = quote("ACME", "lucy", "HSG-AL6", "1500", 2, margin="28", logistics="1800",
+                  logistics_note="DHL to Hamburg, 3 cartons")
+        yield f.at(6, "15:00")
+        quotes.send(q, p["lucy"])
+
+    def rejected():
+        yield f.at(20, "10:00")
+        q = quote("NORD", "lucy", "BRK-200", "800", 15, margin="30")
+        yield f.at(20, "11:30")
+        quotes.send(q, p["lucy"])
+        yield f.at(17, "09:10")
+        quotes.decide(q, "reject", p["lucy"], "Customer found a cheaper supplier (−12 %).")
+
+    def expired():
+        yield f.at(40, "10:00")
+        q = quote("SZCX", "wang.fang", "PCB-X1", "2000", 10, margin="20")
+        yield f.at(40, "15:00")
+        quotes.send(q, p["wang.fang"])
+        yield f.at(28, "09:00")
+        quotes.decide(q, "expire", p["wang.fang"], "客户未答复")
+
+    def draft_missing():
+        yield f.at(1, "10:30")
+        quote("BAVM", "lucy", "GEAR-45", "1200", 20, margin="25")
+
+    return [accepted(), sent_expiring(), rejected(), expired(), draft_missing()]
+
+
 # The firm's carriers (name, tracking code, phone) and its own van: the stories ship with them, so each
 # carrier's record (on time, damaged) comes from the deliveries the history made.
 CARRIERS = [("顺丰速运 SF Express", "SF", "95338"), ("DHL Express", "DHL", "400 810 8000"), ("Schenker", "", "021 6133 1000"),
@@ -1438,7 +1507,8 @@ def load_demo() -> None:
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),
                story_stocking(firm),
                story_on_hold(firm), story_cancelled(firm), story_planned(firm), story_purchasing(firm),
-               story_service_project(firm), story_retail(firm), *stage_two_stories(firm)]
+               story_service_project(firm), story_retail(firm), *stage_two_stories(firm),
+               *story_quotations(firm)]
     run_stories(stories)
     for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
         customer.owner_id = customer.owner_id or firm.people["wang.fang"].id
