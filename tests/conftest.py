@@ -131,7 +131,9 @@ def write_settings_row() -> None:
     """The settings row exists in a real install (migrated, then demo or go-live); made here, it is not
     first written by two concurrent browser requests racing for SQLite's write lock."""
     from webapp.admin.models import get_settings
+    from webapp.costing.models import ensure_builtin_causes
     get_settings()
+    ensure_builtin_causes()  # the migration makes them in a real install
     db.session.commit()
 
 

@@ -166,7 +166,8 @@ def test_close_refused_until_delivered_followed_up_and_costed(app, order_id, as_
 
 def test_the_shipments_freight_is_the_logistics_actual(app, make_order, as_user):
     """Three shipments with ¥1,280.50, ¥2,345.00 and ¥0 freight: the sheet shows ¥3,625.50 as the
-    logistics actual before and after finance saves (no field to type it), and finalising keeps it."""
+    logistics actual before and after finance saves with the field left blank (blank: the records),
+    and finalising keeps it."""
     from .test_shipping import new_shipment
     from webapp.orders.models import OrderLine
     order_id = make_order("ready_to_ship", quantity="3000")
@@ -178,12 +179,13 @@ def test_the_shipments_freight_is_the_logistics_actual(app, make_order, as_user)
     with app.app_context():
         assert services.freight(db.session.get(Order, order_id)) == Decimal("3625.50")
     page = text_of(finance.get(f"/costing/orders/{order_id}"))
-    assert "¥3,625.50" in page and 'name="actual_logistics"' not in page
-    assert finance.post(f"/costing/orders/{order_id}", data={**ACTUALS, "actual_logistics": "1"}).status_code == 303
+    assert "The records say ¥3,625.50." in page
+    assert finance.post(f"/costing/orders/{order_id}", data={**ACTUALS, "actual_logistics": ""}).status_code == 303
     with app.app_context():
         sheet = db.session.scalar(db.select(CostSheet).where(CostSheet.order_id == order_id))
         logistics = {line.category: line for line in sheet.lines}["logistics"]
         assert logistics.actual == Decimal("3625.50") and logistics.variance == Decimal("3525.50")
+        assert logistics.source == "derived" and logistics.entered_by_id is None
         assert sheet.actual_total == Decimal("3935.50")
     assert finance.post(f"/costing/orders/{order_id}/finalise").status_code == 303
     assert "¥3,625.50" in text_of(finance.get(f"/costing/orders/{order_id}"))

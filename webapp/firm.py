@@ -45,6 +45,8 @@ class FirmSettings(db.Model):
     demo_loaded: Mapped[bool] = mapped_column(default=False)
     # Production, warehouse, purchasing and QC see prices and margins only when this is set.
     prices_for_all_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Who besides finance and the manager sees cost sheets and cost KPIs (costing.may_see_costs).
+    cost_roles: Mapped[str] = mapped_column(String(120), default="operations,sales", server_default="operations,sales")
     # Sales reps (users whose only office role is sales) see only the customers they own and those
     # customers' orders; others of theirs answer 404 (webapp/loading.py).
     sales_own_customers_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

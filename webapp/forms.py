@@ -9,9 +9,9 @@ from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import FieldList, StringField
+from wtforms import FieldList, SelectMultipleField, StringField
 from wtforms.utils import unset_value
-from wtforms.widgets import TextInput, html_params
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput, html_params
 from wtforms.validators import Email, Length, StopValidation, ValidationError
 
 # A Chinese IME types the ideographic full stop and comma; NFKC leaves them alone (it maps the
@@ -219,3 +219,10 @@ class InputInPageOrder(TextInput):
         if kwargs:
             params.append(html_params(**kwargs))
         return Markup("<input %s>" % " ".join(params))
+
+
+class MultiCheckbox(SelectMultipleField):
+    """Checkboxes for a multiple choice (big tap targets on a phone)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

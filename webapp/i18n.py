@@ -1,5 +1,5 @@
 """Language and time-zone choice; formatting of money, quantities and times per locale."""
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request, session
@@ -41,6 +41,14 @@ def firm_today() -> date:
     firm's local dates (the server's or UTC's date is a day off for part of every day). The time is
     the one clock's (wallclock.utcnow)."""
     return utcnow().astimezone(firm_zone()).date()
+
+
+def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """The UTC instants from the start of first_day to the end of last_day, in the firm's zone."""
+    zone = firm_zone()
+    start = datetime.combine(first_day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    return start, end
 
 
 def local_date(moment: datetime) -> date:

@@ -3,24 +3,16 @@ import functools
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, PasswordField, SelectField, SelectMultipleField,
-                     StringField, TelField)
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth import EMPLOYEE_NO_INPUT, PIN_INPUT
 from ..auth import ROLES
 from ..auth import ROLE_LABELS  # noqa: F401  (kept importable from here)
+from ..forms import MultiCheckbox  # noqa: F401  (kept importable from here)
 from ..forms import DecimalText, EmailAddress, WholeNumberText, filled, options
 
-
-
-class MultiCheckbox(SelectMultipleField):
-    """Checkboxes for a multiple choice (big tap targets on a phone)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class UserForm(FlaskForm):

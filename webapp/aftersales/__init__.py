@@ -22,7 +22,8 @@ def _story():
 
 DOMAIN = register(Domain(
     name="aftersales", machines=(lifecycle.FOLLOW_UP, lifecycle.TICKET, lifecycle.SURVEY),
-    actions={"aftersales.view": OFFICE, "ticket.open": frozenset({"sales", "aftersales", "manager"})},
+    actions={"aftersales.view": OFFICE, "ticket.open": frozenset({"sales", "aftersales", "manager"}),
+             "ticket.cost": frozenset({"aftersales", "finance", "manager"})},
     link_purposes=(LinkPurpose("order_service", _open_customer_link), LinkPurpose("survey", _open_customer_link)),
     events={
         "follow_up.created": N_("Follow-up call planned"),
@@ -31,6 +32,7 @@ DOMAIN = register(Domain(
         "ticket.respond": N_("Ticket answered"),
         "ticket.customer_reply": N_("Customer replied"),
         "follow_up.record": N_("Follow-up call made"),
+        "ticket.cost": N_("Ticket cost recorded"),
     },
     events_saying_state=frozenset({"ticket.respond", "ticket.confirm", "follow_up.record", "survey.answer"}),
     story=_story,
@@ -58,6 +60,8 @@ _PUBLIC = {
     "FollowUp": "models",
     "open_return_cases": "services",
     "open_tickets": "services",
+    "ticket_costs": "services",
+    "ticket_cost_rows": "services",
     "service_order": "tracking",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]

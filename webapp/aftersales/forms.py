@@ -1,10 +1,10 @@
 """After-sales forms: the follow-up call, tickets and answers, the customer's survey."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..forms import options
+from ..forms import DecimalText, filled, options, positive
 
 RATING_CHOICES = options(("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5"))
 
@@ -61,3 +61,13 @@ class NoticesForm(FlaskForm):
     delayed = BooleanField(_l("A delivery attempt failed"))
     delivered = BooleanField(_l("A shipment was delivered"))
     ticket = BooleanField(_l("We answered your question"))
+
+
+class TicketCostForm(FlaskForm):
+    """A cost of solving the ticket: what kind, how much, a note."""
+
+    kind = SelectField(_l("Kind of cost"), choices=options(
+        ("parts", _l("Spare parts")), ("freight", _l("Freight")), ("visit", _l("Technician's visit")),
+        ("other", _l("Other"))))
+    amount = DecimalText(_l("Amount"), minimum=0, validators=[filled, positive])
+    note = StringField(_l("Note"), validators=[Length(max=500)], filters=[lambda v: (v or "").strip()])

@@ -4,7 +4,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import UTCDateTime
+from decimal import Decimal
+
+from ..db_types import Money, UTCDateTime
 from ..extensions import db
 from ..wallclock import utcnow
 
@@ -62,6 +64,7 @@ class Ticket(db.Model):
     opened_by = relationship("User")
     messages: Mapped[list["TicketMessage"]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id")
+    costs: Mapped[list["TicketCost"]] = relationship(back_populates="ticket", order_by="TicketCost.id")
 
     @property
     def is_open(self) -> bool:
@@ -142,3 +145,23 @@ class NotificationPreference(db.Model):
     def muted_kinds(self) -> set[str]:
         """The kinds of news this contact does not want."""
         return {kind for kind in self.muted.split(",") if kind in NOTICE_KINDS}
+
+
+# What solving a ticket may cost the firm (the cost sheet's after-sales actual adds them up).
+TICKET_COST_KINDS = ("parts", "freight", "visit", "other")
+
+
+class TicketCost(db.Model):
+    """One cost of solving a ticket: spare parts sent, freight, a technician's visit, other."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="costs")
+    created_by = relationship("User")

@@ -14,7 +14,7 @@ from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
-from .models import RATINGS, FollowUp, Survey, Ticket, TicketMessage
+from .models import RATINGS, FollowUp, Survey, Ticket, TicketCost, TicketMessage
 
 # The customer's order link stays usable for after-sales much longer than a signing link.
 SERVICE_LINK_DAYS = 180
@@ -125,6 +125,33 @@ def respond(ticket: Ticket, body: str, user) -> TicketMessage:
     notify("ticket.answered", [customer_recipient(order)], order=order, ticket=ticket,
            link=service_link(order))
     return message
+
+
+def add_cost(ticket: Ticket, kind: str, amount, note: str, user) -> TicketCost:
+    """Record what solving the ticket cost (parts, freight, a visit); the cost sheet's after-sales
+    actual counts it. Refused once the order is closed: its cost sheet is final."""
+    if ticket.order.status in ("closed", "cancelled"):
+        raise TransitionError(409, N_("The order is closed: its costs can no longer change."))
+    cost = TicketCost(ticket=ticket, order_id=ticket.order_id, kind=kind, amount=amount, note=note,
+                      created_by_id=user.id)
+    db.session.add(cost)
+    db.session.flush()
+    audit.record("ticket.cost", ticket, actor=user, entity_type="ticket",
+                 after={"kind": kind, "amount": str(amount), "note": note, "order_id": ticket.order_id})
+    return cost
+
+
+def ticket_costs(order_id: int) -> "Decimal":
+    """What the order's tickets cost, summed in SQL (exact: money in minor units)."""
+    from decimal import Decimal
+    total = db.session.scalar(db.select(db.func.sum(TicketCost.amount)).where(TicketCost.order_id == order_id))
+    return total or Decimal("0")
+
+
+def ticket_cost_rows(order_id: int) -> list[TicketCost]:
+    """Each cost recorded on the order's tickets, oldest first (the cost sheet's drill-down)."""
+    return list(db.session.scalars(db.select(TicketCost).where(TicketCost.order_id == order_id)
+                                   .order_by(TicketCost.created_at, TicketCost.id)))
 
 
 def customer_reply(ticket: Ticket, body: str) -> TicketMessage:

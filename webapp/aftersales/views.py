@@ -18,7 +18,8 @@ from ..shipping import send_document
 from ..statemachine import N_, TransitionError
 from . import bp, lifecycle, services, tracking
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
-from .forms import CustomerTicketForm, FollowUpForm, MessageForm, NoticesForm, SurveyForm, TicketForm
+from ..templating import money
+from .forms import CustomerTicketForm, FollowUpForm, MessageForm, NoticesForm, SurveyForm, TicketCostForm, TicketForm
 from .models import RATINGS, FollowUp, Survey, Ticket
 
 
@@ -127,10 +128,12 @@ def service_link(order_id: int):
     return see_other(url_for("aftersales.order", order_id=item.id))
 
 
-def ticket_context(ticket: Ticket, form=None) -> dict:
+def ticket_context(ticket: Ticket, form=None, cost_form=None) -> dict:
     """What the staff ticket page shows."""
     from ..shipping import delivery_evidence
     return {"ticket": ticket, "order": ticket.order, "form": form or MessageForm(prefix="m"),
+            "cost_form": cost_form or TicketCostForm(prefix="cost"),
+            "can_cost": can(current_user, "ticket.cost") and ticket.order.status not in ("closed", "cancelled"),
             "evidence": delivery_evidence(ticket.order_id),
             "ticket_labels": lifecycle.TICKET_LABELS,
             "can_respond": can(current_user, "ticket:respond", ticket)}
@@ -154,6 +157,19 @@ def respond(ticket_id: int):
         return render("aftersales/ticket.html", status_code=422, **ticket_context(item, form))
     services.respond(item, form.body.data.strip(), current_user)
     flash(_("Answer sent; the customer confirms on their link whether it is solved."))
+    return see_other(url_for("aftersales.ticket", ticket_id=item.id))
+
+
+@bp.post("/aftersales/tickets/<int:ticket_id>/costs")
+@login_required
+def add_cost(ticket_id: int):
+    """Record a cost of solving the ticket (after-sales, finance, the manager)."""
+    item = get_ticket(ticket_id, "ticket.cost")
+    form = TicketCostForm(prefix="cost")
+    if not form.validate_on_submit():
+        return render("aftersales/ticket.html", status_code=422, **ticket_context(item, cost_form=form))
+    services.add_cost(item, form.kind.data, form.amount.data, form.note.data or "", current_user)
+    flash(_("Cost recorded: %(amount)s.", amount=money(form.amount.data, item.order.currency)))
     return see_other(url_for("aftersales.ticket", ticket_id=item.id))
 
 

@@ -1,16 +1,22 @@
 """The cost sheet and closing the order. The order's status changes only through
 orders.lifecycle.MACHINE ("close", whose guard is given close_blockers() as context)."""
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from .. import audit
 from ..aftersales import FollowUp
 from ..extensions import db
+from ..i18n import day_bounds
 from ..orders import lifecycle as order_lifecycle
 from ..permissions import can
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
-from .models import CostLine, CostSheet
+from . import overhead
+from .models import CostCause, CostLine, CostLineCause, CostSheet
+
+ZERO = Decimal("0")
 
 # Order statuses in which finance may enter actual costs (approved, not closed or cancelled).
 
@@ -26,27 +32,33 @@ def budgets(order) -> dict[str, Decimal]:
 
 
 def freight(order) -> Decimal:
-    """The logistics actual: the freight typed on each of the order's shipments, summed in SQL
+    """The shipments' freight: what was typed on each of the order's shipments, summed in SQL
     (exact: money is stored in minor units)."""
     from ..shipping import Shipment
     total = db.session.scalar(db.select(db.func.sum(Shipment.cost)).where(Shipment.order_id == order.id))
     return total if total is not None else Decimal("0")
 
 
+def _work_orders(order) -> list:
+    from ..production import WorkOrder
+    return list(db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id).order_by(WorkOrder.id)))
+
+
 def recorded_costs(order) -> list[dict]:
-    """Per work order, what the records say it cost so far, for finance to read beside the sheet:
-    direct material from the stock ledger (issued less returned, at the moving average when it
-    moved), direct labour from the reports (pieces × piece rate, or minutes × the work centre's
-    hourly rate; operations without a rate named) and outsourced operations (the suppliers' charges
-    for batches received back)."""
-    from ..production import WorkOrder, earnings, materials, outsourcing
-    work_orders = db.session.scalars(db.select(WorkOrder).where(WorkOrder.order_id == order.id)
-                                     .order_by(WorkOrder.id)).all()
+    """Per work order, what the records say it cost so far: direct material from the stock ledger
+    (issued less returned, at the moving average when it moved), direct labour from the reports
+    (pieces × piece rate, or minutes × the work centre's hourly rate; operations without a rate
+    named), outsourced operations (the suppliers' charges for batches received back) and the machine
+    and labour hours overhead is allocated on."""
+    from ..production import earnings, materials, outsourcing
     rows = []
-    for w in work_orders:
+    for w in _work_orders(order):
         labour = earnings.labour(w)
-        rows.append({"number": w.number, "material": materials.material_cost(w.id), "labour": labour.amount,
-                     "labour_missing": labour.missing, "outsourcing": outsourcing.outsourcing_cost(w.id)})
+        machine_hours, labour_hours = overhead.work_order_hours(w)
+        rows.append({"number": w.number, "id": w.id, "material": materials.material_cost(w.id),
+                     "labour": labour.amount, "labour_missing": labour.missing,
+                     "outsourcing": outsourcing.outsourcing_cost(w.id),
+                     "machine_hours": machine_hours, "labour_hours": labour_hours})
     return rows
 
 
@@ -61,32 +73,107 @@ def return_case_costs(order) -> dict:
     return {"costs": costs, "total": sum(costs.values(), Decimal("0")), "credited": credited}
 
 
-# Categories whose actual comes from the records rather than from finance's typing.
-COMPUTED = {"logistics": freight}
+def derived_actuals(order, recorded: list[dict] | None = None) -> dict[str, Decimal | None]:
+    """What the records say each category cost (None: the app cannot know it, finance types it).
+
+    Material: the work orders' issues less returns. Labour: their reports at piece or hourly rates,
+    plus outsourced operations (work others did in place of the firm's workers). Overhead: the firm's
+    allocation rule on the work orders' hours and direct cost (None while the firm has set no rule).
+    Logistics: the shipments' freight and the return cases' freight. After-sales: the return cases'
+    scrap and rework, the credits given to the customer, and what solving tickets cost."""
+    from ..aftersales import ticket_costs
+    from ..shipping import credits_on, return_costs
+    recorded = recorded_costs(order) if recorded is None else recorded
+    material = sum((r["material"] for r in recorded), ZERO)
+    labour = sum((r["labour"] + r["outsourcing"] for r in recorded), ZERO)
+    rules = overhead.rules()
+    allocated = None
+    if rules:
+        direct = material + sum((r["labour"] for r in recorded), ZERO)
+        allocated = overhead.allocate(overhead.Bases(
+            sum((r["machine_hours"] for r in recorded), ZERO), sum((r["labour_hours"] for r in recorded), ZERO),
+            direct), rules)
+    returns = return_costs(order.id)
+    return {"material": material, "labour": labour, "overhead": allocated,
+            "logistics": freight(order) + returns.get("freight", ZERO),
+            "aftersales": (sum((v for k, v in returns.items() if k != "freight"), ZERO) + credits_on(order.id)
+                           + ticket_costs(order.id))}
 
 
 def draft_sheet(order) -> CostSheet:
-    """An unsaved sheet with the order's budget, to show before finance saves anything."""
+    """An unsaved sheet with the order's budget and what the records say, to show before finance
+    saves anything."""
+    derived = derived_actuals(order)
     return CostSheet(order_id=order.id, lines=[
-        CostLine(position=i, category=c, budget=b, actual=COMPUTED[c](order) if c in COMPUTED else None, cause="")
+        CostLine(position=i, category=c, budget=b, actual=derived.get(c),
+                 source="derived" if derived.get(c) is not None else "manual", cause="")
         for i, (c, b) in enumerate(budgets(order).items(), start=1)])
 
 
 def refresh_computed(sheet: CostSheet, order) -> None:
-    """Bring the computed actuals (logistics: the shipments' freight) up to date on a sheet that is
-    not finalised; a finalised sheet keeps what it was finalised with."""
+    """Bring the derived actuals up to date on a sheet that is not finalised (a finalised sheet keeps
+    what it was finalised with); a line finance typed stays as typed."""
     if sheet.is_final:
         return
+    derived = derived_actuals(order)
     for line in sheet.lines:
-        if line.category in COMPUTED:
-            actual = COMPUTED[line.category](order)
-            if line.actual != actual:  # kept up to date when a shipment is made: a page view writes nothing
+        if line.source == "derived":
+            actual = derived.get(line.category)
+            if line.actual != actual:  # only what changed is written
                 line.actual = actual
 
 
-def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user) -> CostSheet:
-    """Finance enters the actual cost and the cause of the variance per category; while the sheet
-    is not finalised its budget follows the order's (an amendment may change it)."""
+@dataclass(frozen=True)
+class CauseEntry:
+    """One cause code given on a line: which, how much of the variance (None: all that is left), a note."""
+
+    cause_id: int
+    amount: Decimal | None
+    note: str = ""
+
+
+class CostSheetInvalid(Exception):
+    """What finance typed cannot stand: messages (English msgids with their values) per category."""
+
+    def __init__(self, errors: dict[str, list[tuple[str, dict]]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def active_causes() -> list[CostCause]:
+    """The cause codes finance may pick, in the firm's order."""
+    return list(db.session.scalars(db.select(CostCause).where(CostCause.active.is_(True))
+                                   .order_by(CostCause.position, CostCause.id)))
+
+
+def _check_causes(line: CostLine, entries: list[CauseEntry], causes: dict[int, CostCause]) -> list[tuple[str, dict]]:
+    """Why entries cannot explain line's variance (empty when they can)."""
+    if not entries:
+        return []
+    variance = line.variance
+    if variance is None or variance == 0:
+        return [(N_("This line has no variance: a cause explains a difference between budget and actual."), {})]
+    problems = []
+    if len({e.cause_id for e in entries}) != len(entries):
+        problems.append((N_("Each cause may be given once on a line."), {}))
+    if any(e.cause_id not in causes for e in entries):
+        problems.append((N_("Choose a cause from the list."), {}))
+    if any(e.amount is not None and e.amount <= 0 for e in entries):
+        problems.append((N_("Give the part of the variance a cause explains as an amount above 0."), {}))
+    typed = sum((e.amount for e in entries if e.amount is not None), ZERO)
+    if typed > abs(variance):
+        problems.append((N_("The causes explain %(typed)s, more than the variance of %(variance)s."),
+                         {"typed": typed, "variance": abs(variance)}))
+    return problems
+
+
+def save(order, actuals: dict[str, Decimal | None], notes: dict[str, str], user,
+         causes: dict[str, list[CauseEntry]] | None = None) -> CostSheet:
+    """Finance saves the sheet: a typed actual replaces what the records say (marked as typed, with
+    who and when); a blank one uses the records where the app knows the category; each line's
+    variance may be explained by cause codes with amounts and notes. While the sheet is not
+    finalised its budget follows the order's (an amendment may change it)."""
+    causes = causes or {}
     sheet = sheet_for(order)
     if sheet is not None and sheet.is_final:
         raise TransitionError(409, N_("The cost sheet is finalised and can no longer be changed."))
@@ -95,22 +182,64 @@ def save(order, actuals: dict[str, Decimal | None], causes: dict[str, str], user
     if sheet is None:
         sheet = CostSheet(order_id=order.id)
         db.session.add(sheet)
+    derived = derived_actuals(order)
     lines = {line.category: line for line in sheet.lines}
+    known = {c.id: c for c in db.session.scalars(db.select(CostCause))}
+    errors = {}
+    now = utcnow()
     for position, (category, budget) in enumerate(budgets(order).items(), start=1):
         line = lines.get(category)
         if line is None:
             line = CostLine(position=position, category=category)
             sheet.lines.append(line)
-        line.budget, line.actual, line.cause = budget, actuals.get(category), causes.get(category, "")
-    refresh_computed(sheet, order)
+        typed = actuals.get(category)
+        line.budget, line.cause = budget, notes.get(category, "")
+        if typed is None and derived.get(category) is not None:
+            line.actual, line.source, line.entered_by_id, line.entered_at = derived[category], "derived", None, None
+        else:
+            if line.source != "manual" or line.actual != typed:
+                line.entered_by_id, line.entered_at = user.id, now
+            line.actual, line.source = typed, "manual"
+        entries = causes.get(category, [])
+        problems = _check_causes(line, entries, known)
+        if problems:
+            errors[category] = problems
+            continue
+        _set_causes(line, entries)
+    if errors:
+        raise CostSheetInvalid(errors)
     sheet.updated_by_id = user.id
-    sheet.updated_at = utcnow()
+    sheet.updated_at = now
     db.session.flush()
     by_category = lines_by(sheet)
     audit.record("cost_sheet.saved", order, actor=user, entity_type="order", after={
-        c: {"budget": str(line.budget), "actual": None if line.actual is None else str(line.actual)}
+        c: {"budget": str(line.budget), "actual": None if line.actual is None else str(line.actual),
+            "source": line.source, "causes": {lc.cause.key or lc.cause.name: str(lc.amount) for lc in line.causes}}
         for c, line in by_category.items()})
     return sheet
+
+
+def _set_causes(line: CostLine, entries: list[CauseEntry]) -> None:
+    """Replace line's causes by entries; an entry without an amount takes what the others leave of
+    the variance. Amounts carry the variance's sign (an overrun positive, a saving negative)."""
+    if not entries:
+        line.causes = []
+        return
+    sign = 1 if line.variance > 0 else -1
+    typed = sum((e.amount for e in entries if e.amount is not None), ZERO)
+    blanks = [e for e in entries if e.amount is None]
+    left = abs(line.variance) - typed if entries else ZERO
+    kept = {lc.cause_id: lc for lc in line.causes}
+    line.causes = []
+    for index, entry in enumerate(entries):
+        if entry.amount is not None:
+            amount = entry.amount
+        else:  # the blank ones share what is left, the last taking the rounding
+            share = (left / len(blanks)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            amount = left - share * (len(blanks) - 1) if entry is blanks[-1] else share
+        lc = kept.get(entry.cause_id) or CostLineCause(cause_id=entry.cause_id)
+        lc.amount, lc.note = sign * amount, entry.note
+        line.causes.append(lc)
 
 
 def lines_by(sheet: CostSheet) -> dict[str, CostLine]:
@@ -183,3 +312,40 @@ def close(order, user, override_reason: str | None = None) -> str:
                      after={"overridden": overridden, "unpaid": str(order.unpaid)})
     return transition(order, order_lifecycle.MACHINE, "close", user, note=override_reason or None,
                       checked=checked)
+
+
+@dataclass(frozen=True)
+class CauseTotal:
+    """What one cause code cost across finalised cost sheets: its amount, on how many orders and lines."""
+
+    cause: CostCause
+    amount: Decimal
+    orders: int
+    lines: int
+
+
+def finalised_between(first: date | None, last: date | None):
+    """A condition on CostSheet: finalised, within [first, last] in the firm's time zone (either open)."""
+    condition = CostSheet.finalised_at.is_not(None)
+    if first is not None:
+        condition &= CostSheet.finalised_at >= day_bounds(first, first)[0]
+    if last is not None:
+        condition &= CostSheet.finalised_at < day_bounds(last, last)[1]
+    return condition
+
+
+def cause_totals(first: date | None = None, last: date | None = None, customer_id: int | None = None) -> list[CauseTotal]:
+    """The causes of cost variances across finalised cost sheets of the period (firm-local days,
+    either end open), optionally of one customer's orders: the costliest first, in SQL."""
+    from ..orders import Order
+    query = (db.select(CostLineCause.cause_id, db.func.sum(CostLineCause.amount),
+                       db.func.count(db.distinct(CostSheet.order_id)), db.func.count(CostLineCause.id))
+             .join(CostLine, CostLine.id == CostLineCause.cost_line_id)
+             .join(CostSheet, CostSheet.id == CostLine.cost_sheet_id)
+             .where(finalised_between(first, last)).group_by(CostLineCause.cause_id))
+    if customer_id is not None:
+        query = query.join(Order, Order.id == CostSheet.order_id).where(Order.customer_id == customer_id)
+    rows = db.session.execute(query).all()
+    causes = {c.id: c for c in db.session.scalars(db.select(CostCause).where(CostCause.id.in_([r[0] for r in rows])))}
+    totals = [CauseTotal(causes[cause_id], amount or ZERO, orders, lines) for cause_id, amount, orders, lines in rows]
+    return sorted(totals, key=lambda t: (-t.amount, t.cause.position, t.cause.id))

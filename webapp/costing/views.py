@@ -1,19 +1,25 @@
 """The cost sheet page (成本核算表): finance enters actual costs and finalises; finance or the
 manager closes the order from here once it is delivered, followed up and costed."""
-from flask import flash, g, request, url_for
+from decimal import Decimal
+
+from flask import abort, flash, g, request, url_for
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from ..extensions import db
 from ..htmx import render, see_other
+from ..templating import money
 from ..loading import load, writing
 from ..orders import lifecycle as order_lifecycle
 from ..orders import BUDGET_CATEGORIES, Order
 from ..permissions import can, require
 from ..statemachine import TransitionError
 from . import bp, services
+from .sources import sources_of
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
+from .models import variance_rate
 from .forms import CATEGORY_LABELS, CloseOverrideForm, CostSheetForm
 
 
@@ -28,23 +34,56 @@ def percent(value) -> str:
     return "—" if value is None else format_percent(value, "#,##0.0%")
 
 
+def offered_causes(sheet) -> list:
+    """The causes a line may be given: the firm's active ones, and any hidden one a line already has."""
+    causes = services.active_causes()
+    have = {c.id for c in causes}
+    for line in sheet.lines:
+        for line_cause in line.causes:
+            if line_cause.cause_id not in have:
+                causes.append(line_cause.cause)
+                have.add(line_cause.cause_id)
+    return causes
+
+
+def sheet_form(sheet) -> CostSheetForm:
+    """The form filled from the saved sheet: a typed actual shown as typed, a derived one left blank
+    (blank means "what the records say"), each line's causes in its rows."""
+    data = {}
+    for line in sheet.lines:
+        data[f"actual_{line.category}"] = line.actual if line.source == "manual" else None
+        data[f"cause_{line.category}"] = line.cause
+        rows = [{"cause": lc.cause_id, "amount": abs(lc.amount), "note": lc.note} for lc in line.causes]
+        data[f"causes_{line.category}"] = rows + [{}]  # one empty row to add a cause; saving offers the next
+    return CostSheetForm(data=data)
+
+
 def sheet_context(order: Order, form=None, problems=None, override_form=None) -> dict:
-    """What the cost sheet page shows; a form with errors is shown as it was typed."""
+    """What the cost sheet page shows; a form with errors is shown as it was typed. A page view
+    writes nothing: derived actuals are shown as the records say them now and stored on save."""
     sheet = services.sheet_for(order)
+    recorded = services.recorded_costs(order)
+    derived = services.derived_actuals(order, recorded)
     if sheet is None:
         sheet = services.draft_sheet(order)
-    else:
-        services.refresh_computed(sheet, order)  # the freight of shipments made since it was saved
     if form is None:
-        data = {}
-        for line in sheet.lines:
-            data[f"actual_{line.category}"] = line.actual
-            data[f"cause_{line.category}"] = line.cause
-        form = CostSheetForm(data=data)
+        form = sheet_form(sheet)
+    form.offer_causes(offered_causes(sheet))
     close_roles = order_lifecycle.MACHINE.transitions["close"].roles
+    rows = []
+    for line in sheet.lines:
+        actual = derived.get(line.category) if line.source == "derived" and not sheet.is_final else line.actual
+        variance = None if actual is None else actual - line.budget
+        rows.append({"line": line, "category": line.category, "budget": line.budget, "actual": actual,
+                     "variance": variance, "rate": variance_rate(variance, line.budget)})
+    actual_total = (None if any(r["actual"] is None for r in rows)
+                    else sum((r["actual"] for r in rows), Decimal("0")))
+    total_variance = None if actual_total is None else actual_total - sheet.budget_total
+    totals = {"budget": sheet.budget_total, "actual": actual_total, "variance": total_variance,
+              "rate": variance_rate(total_variance, sheet.budget_total)}
     return {
         "order": order, "sheet": sheet, "form": form, "labels": CATEGORY_LABELS, "percent": percent,
-        "computed": services.COMPUTED,
+        "derived": derived, "rows": rows, "totals": totals,
         "can_edit": (can(current_user, "costsheet.edit") and not sheet.is_final
                      and order.status in order_lifecycle.COSTABLE),
         "can_finalise": (can(current_user, "costsheet.finalise") and not sheet.is_final
@@ -55,7 +94,7 @@ def sheet_context(order: Order, form=None, problems=None, override_form=None) ->
         "can_override": can(current_user, "order.close_override") and order.status == "delivered",
         "override_form": override_form or CloseOverrideForm(prefix="override"),
         "problems": problems or [],
-        "recorded": services.recorded_costs(order),
+        "recorded": recorded,
         "return_costs": services.return_case_costs(order),
     }
 
@@ -68,17 +107,32 @@ def sheet(order_id: int):
     return render("costing/sheet.html", **sheet_context(order))
 
 
+def posted_causes(form: CostSheetForm, category: str) -> list[services.CauseEntry]:
+    """The cause rows of a category that name a cause."""
+    return [services.CauseEntry(row.form.cause.data, row.form.amount.data, row.form.note.data or "")
+            for row in form[f"causes_{category}"] if row.form.cause.data is not None]
+
+
 @bp.post("/costing/orders/<int:order_id>")
 @login_required
 def save(order_id: int):
-    """Finance saves the actual costs and the causes of the variances."""
+    """Finance saves the actual costs (blank: what the records say), the notes and the cause codes."""
     order = get_order(order_id, "costsheet.edit")
     form = CostSheetForm()
+    sheet = services.sheet_for(order) or services.draft_sheet(order)
+    form.offer_causes(offered_causes(sheet))
     if not form.validate_on_submit():
         return render("costing/sheet.html", status_code=422, **sheet_context(order, form))
-    services.save(order, {c: getattr(form, f"actual_{c}").data for c in BUDGET_CATEGORIES},
-                  {c: (getattr(form, f"cause_{c}").data or "").strip() for c in BUDGET_CATEGORIES},
-                  current_user)
+    try:
+        services.save(order, {c: getattr(form, f"actual_{c}").data for c in BUDGET_CATEGORIES},
+                      {c: (getattr(form, f"cause_{c}").data or "").strip() for c in BUDGET_CATEGORIES},
+                      current_user, causes={c: posted_causes(form, c) for c in BUDGET_CATEGORIES})
+    except services.CostSheetInvalid as invalid:
+        db.session.rollback()  # nothing of a refused save stays; the form keeps what was typed
+        form.line_errors = {category: [_(message, **{k: money(v, order.currency) for k, v in values.items()})
+                                       for message, values in problems]
+                            for category, problems in invalid.errors.items()}
+        return render("costing/sheet.html", status_code=422, **sheet_context(order, form))
     flash(_("Cost sheet saved."))
     return see_other(url_for("costing.sheet", order_id=order.id))
 
@@ -117,3 +171,23 @@ def close(order_id: int):
         return render("costing/sheet.html", status_code=409, **sheet_context(order, problems=problems))
     flash(_("Order closed."))
     return see_other(url_for("orders.detail", order_id=order.id))
+
+
+@bp.get("/costing/orders/<int:order_id>/sources/<category>")
+@login_required
+def sources(order_id: int, category: str):
+    """Where a category's actual comes from: the stock movements, reports, shipments or return costs."""
+    order = get_order(order_id)
+    if category not in BUDGET_CATEGORIES:
+        abort(404)
+    return render("costing/sources.html", order=order, category=category, labels=CATEGORY_LABELS,
+                  source=sources_of(order, category), derived=services.derived_actuals(order),
+                  source_word=lambda word: SOURCE_WORDS[word]() if word in SOURCE_WORDS else word)
+
+
+# The kinds of rows a drill-down shows, in the reader's language.
+SOURCE_WORDS = {"issue": lambda: _("Issued"), "return": lambda: _("Returned"),
+                "outsourced": lambda: _("Outsourced operations"), "freight": lambda: _("Freight"),
+                "scrap": lambda: _("Scrap"), "rework": lambda: _("Rework"), "credit": lambda: _("Credit"),
+                "ticket_parts": lambda: _("Ticket: spare parts"), "ticket_freight": lambda: _("Ticket: freight"),
+                "ticket_visit": lambda: _("Ticket: technician's visit"), "ticket_other": lambda: _("Ticket: other")}

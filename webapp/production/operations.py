@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ..extensions import db
 from ..firm import get_settings
+from ..i18n import day_bounds  # noqa: F401  (the floor's pages import it from here)
 from ..statemachine import N_, TransitionError
 from .models import OutsourceTransfer, ProgressReport, WorkOrder, WorkOrderOperation
 
@@ -22,14 +23,6 @@ MAX_MINUTES = Decimal("1440")
 def firm_zone() -> ZoneInfo:
     """The firm's time zone (days and weeks of reports are the firm's, not UTC's)."""
     return ZoneInfo(get_settings().timezone or "Asia/Shanghai")
-
-
-def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
-    """The UTC instants from the start of first_day to the end of last_day, in the firm's zone."""
-    zone = firm_zone()
-    start = datetime.combine(first_day, time(0), tzinfo=zone).astimezone(timezone.utc)
-    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
-    return start, end
 
 
 def local_day(moment: datetime) -> date:

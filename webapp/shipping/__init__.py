@@ -184,6 +184,8 @@ _PUBLIC = {
     "Pickup": "models",
     "return_costs": "returns",
     "credits_on": "returns",
+    "return_cost_rows": "returns",
+    "return_credit_rows": "returns",
     "carrier_records": "carriers",
     "packing": "packing",
     "Carton": "packing_models",

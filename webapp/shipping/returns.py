@@ -252,6 +252,18 @@ def return_costs(order_id: int) -> dict[str, Decimal]:
     return {kind: found.get(kind) or Decimal("0") for kind in COST_KINDS}
 
 
+def return_cost_rows(order_id: int) -> list[ReturnCost]:
+    """Each cost recorded on the order's return cases, oldest first (the cost sheet's drill-down)."""
+    return list(db.session.scalars(db.select(ReturnCost).where(ReturnCost.order_id == order_id)
+                                   .order_by(ReturnCost.created_at, ReturnCost.id)))
+
+
+def return_credit_rows(order_id: int) -> list[ReturnCredit]:
+    """Each credit the order's return cases gave, oldest first."""
+    return list(db.session.scalars(db.select(ReturnCredit).where(ReturnCredit.order_id == order_id)
+                                   .order_by(ReturnCredit.created_at, ReturnCredit.id)))
+
+
 def credits_on(order_id: int) -> Decimal:
     """The credits recorded on the order by its return cases."""
     total = db.session.scalar(db.select(db.func.sum(ReturnCredit.amount)).where(ReturnCredit.order_id == order_id))
