@@ -1296,6 +1296,13 @@ def story_quotations(f: Firm):
     rejected, one expired, and a draft whose outsourced heat treatment has no price yet (named, so
     it cannot be sent until typed)."""
     p = f.people
+    from .costing import overhead
+    if not overhead.rules():  # the firm's overhead rule, which the estimates need (unless typed)
+        db.session.add_all([overhead.OverheadRule(basis="machine_hour", rate=Decimal("35"), share=Decimal("60"),
+                                                  position=1),
+                            overhead.OverheadRule(basis="direct_cost", rate=Decimal("8"), share=Decimal("40"),
+                                                  position=2)])
+        db.session.flush()
 
     def quote(req_or_customer, rep, model, qty, days_valid, margin="22", price=None, logistics="0",
               logistics_note="", typed=None):
@@ -1304,7 +1311,8 @@ def story_quotations(f: Firm):
         q = quotes.new_quote(customer, p[rep], requirement)
         product = f.products[model]
         typed = dict(typed or {})
-        typed["logistics"] = (Decimal(logistics), logistics_note)
+        if logistics != "0":
+            typed["logistics"] = (Decimal(logistics), logistics_note)
         return quotes.save(
             q, {"currency": customer.currency, "tax_rate": Decimal("13"), "valid_until": f.date(days_valid),
                 "target_margin": Decimal(margin), "notes": ""},
@@ -1331,7 +1339,9 @@ def story_quotations(f: Firm):
     def sent_expiring():
         yield f.at(6, "11:00")
         q = quote("ACME", "lucy", "HSG-AL6", "1500", 2, margin="28", logistics="1800",
-                  logistics_note="DHL to Hamburg, 3 cartons")
+                  logistics_note="DHL to Hamburg, 3 cartons",
+                  typed={"labour": (Decimal("6200"), "Routing at piece rates 4,875 + anodising by 昆山表面处理 "
+                                                     "at 0.88/pc quoted by phone")})
         yield f.at(6, "15:00")
         quotes.send(q, p["lucy"])
 

@@ -13,6 +13,7 @@ from .forms import CATEGORY_LABELS
 SOURCE_LABELS = {
     "moving_average": _l("moving average"), "last_price": _l("last price paid"),
     "customer_supplied": _l("customer-supplied"), "missing": _l("no cost"),
+    "made_here": _l("made here: its own BOM and routing"),
     "piece_rate": _l("piece rate"), "hourly_rate": _l("work-centre hourly rate"),
     "outsourced": _l("outsourced, price per piece"),
 }

@@ -38,17 +38,50 @@ class Estimate:
             self.missing.append(entry)
 
 
-def material_rate(material) -> tuple[Decimal | None, str]:
+def material_rate(material, depth: int = 0) -> tuple[Decimal | None, str]:
     """What one stock unit of a material costs for an estimate, and where that comes from: the
     moving average of the firm's own stock, else the last price paid; customer-supplied material
-    (客供料) costs the firm nothing; None when neither is known."""
+    (客供料) costs the firm nothing; a sub-assembly made here with none of these costs its own BOM
+    and routing; None when nothing is known."""
     if material.customer_id is not None:
         return Decimal("0"), "customer_supplied"
-    if material.valued_qty > 0 and material.avg_cost > 0:
+    if material.avg_cost > 0:  # the moving average, or its last value when the stock ran out
         return Decimal(material.avg_cost), "moving_average"
     if material.last_cost > 0:
         return Decimal(material.last_cost), "last_price"
+    if material.product_id is not None and depth < MAX_LEVELS:
+        made = made_unit_cost(material.product_id, depth + 1)
+        if made is not None:
+            return made, "made_here"
     return None, "missing"
+
+
+MAX_LEVELS = 10  # deeper than any real product (stock.bom refuses loops)
+
+
+def made_unit_cost(product_id: int, depth: int) -> Decimal | None:
+    """What one unit of a sub-assembly made here costs, from its own BOM and routing (material and
+    labour; its overhead is carried by the product it goes into); None when anything is unknown."""
+    from ..production import routing
+    from ..stock import bom as boms
+    version = boms.current_bom(product_id)
+    steps = routing.routing_of(product_id)
+    if version is None or not version.lines or not steps:
+        return None
+    total = Decimal("0")
+    for line in version.lines:
+        rate, _source = material_rate(line.material, depth)
+        if rate is None:
+            return None
+        total += line.need_for(Decimal("1")) * rate
+    for step in steps:
+        if step.piece_rate is not None:
+            total += Decimal(step.piece_rate)
+        elif step.work_centre is not None and step.work_centre.hourly_rate > 0 and not step.outsourced:
+            total += Decimal(step.minutes_per_piece) * Decimal(step.work_centre.hourly_rate) / SIXTY
+        else:
+            return None
+    return total.quantize(Decimal("0.000001"))
 
 
 def _fmt(value: Decimal) -> str:

@@ -1,7 +1,7 @@
 """Quotations: lines, cost estimate per category, the order an accepted one became (issue 14)
 
 Revision ID: 3cebe6f16758
-Revises: 9f7604fbdbb7
+Revises: 37154db72a33
 Create Date: 2026-11-29 17:38:12.820256
 
 """
@@ -13,7 +13,7 @@ import webapp.db_types
 
 # revision identifiers, used by Alembic.
 revision = '3cebe6f16758'
-down_revision = '9f7604fbdbb7'
+down_revision = '37154db72a33'
 branch_labels = None
 depends_on = None
 
