@@ -63,15 +63,15 @@ class QuoteForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
     lines = FieldList(FormField(QuoteLineForm), min_entries=1, max_entries=50)
     typed_material = DecimalText(CATEGORY_LABELS["material"], minimum=0)
-    note_material = StringField(_l("Note"), validators=[Length(max=500)])
+    note_material = StringField(_l("Where the typed number comes from"), validators=[Length(max=500)])
     typed_labour = DecimalText(CATEGORY_LABELS["labour"], minimum=0)
-    note_labour = StringField(_l("Note"), validators=[Length(max=500)])
+    note_labour = StringField(_l("Where the typed number comes from"), validators=[Length(max=500)])
     typed_overhead = DecimalText(CATEGORY_LABELS["overhead"], minimum=0)
-    note_overhead = StringField(_l("Note"), validators=[Length(max=500)])
+    note_overhead = StringField(_l("Where the typed number comes from"), validators=[Length(max=500)])
     typed_logistics = DecimalText(CATEGORY_LABELS["logistics"], minimum=0)
-    note_logistics = StringField(_l("Note"), validators=[Length(max=500)])
+    note_logistics = StringField(_l("Where the typed number comes from"), validators=[Length(max=500)])
     typed_aftersales = DecimalText(CATEGORY_LABELS["aftersales"], minimum=0)
-    note_aftersales = StringField(_l("Note"), validators=[Length(max=500)])
+    note_aftersales = StringField(_l("Where the typed number comes from"), validators=[Length(max=500)])
 
     def validate_lines(self, field):
         """At least one line."""

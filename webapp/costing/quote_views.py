@@ -89,7 +89,11 @@ def _save(form: QuoteForm, quote: Quote):
 
 
 def _edit_page(form: QuoteForm, quote: Quote | None, requirement=None, status_code: int = 200):
+    # The typed estimates fold away until one is typed (or refused): most quotations need none.
+    by_hand_open = any(getattr(form, f"typed_{c}").data is not None or getattr(form, f"typed_{c}").errors
+                       or getattr(form, f"note_{c}").errors for c in services.CATEGORIES)
     return render("costing/quotes/edit.html", form=form, quote=quote, requirement=requirement,
+                  by_hand_open=by_hand_open,
                   products=_products(), labels=CATEGORY_LABELS, categories=services.CATEGORIES,
                   status_code=status_code)
 
