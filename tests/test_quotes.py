@@ -334,3 +334,31 @@ def test_list_filters_and_my_work(app, bracket, as_user, make_customer):
     page = text_of(sales.get(f"/costing/quotes?customer={other}"))
     assert sum(n in page for n in numbers.values()) == 1 and "OTH Ltd" in page
     assert numbers[sent_id] in text_of(sales.get("/"))
+
+
+def test_a_sub_assembly_made_here_is_costed_from_its_own_bom_and_routing(app, bracket, as_user):
+    """WB-20 also takes 2 pins PN-1, made here, with no stock value and no price: a pin costs its own
+    BOM and routing, 0.1 kg of steel at 5.00 + a piece rate of 0.20 = 0.70; 2,000 × 2 × 0.70 =
+    2,800.00, named as made here. The bolts, now supplied by the customer (客供料), cost the firm
+    nothing: direct material 22,000.00 + 0 + 2,800.00 = 24,800.00."""
+    with app.app_context():
+        pin = Product(model="PN-1", name="Pin", unit="pcs")
+        db.session.add(pin)
+        db.session.flush()
+        pin_stock = Material(code="PN-1", name="Pin", product_id=pin.id)
+        db.session.add(pin_stock)
+        db.session.add(BomVersion(product_id=pin.id, version=1, current=True, lines=[
+            BomLine(position=1, material_id=bracket["steel_id"], quantity_per=Decimal("0.1"))]))
+        db.session.add(RoutingStep(product_id=pin.id, position=1, name="Turn", piece_rate=Decimal("0.2")))
+        bom = db.session.scalar(db.select(BomVersion).where(BomVersion.product_id == bracket["product_id"]))
+        bom.lines.append(BomLine(position=3, material=pin_stock, quantity_per=Decimal("2")))
+        db.session.get(Material, bracket["bolt_id"]).customer_id = bracket["customer_id"]  # 客供料
+        db.session.commit()
+    sales = as_user("sales")
+    quote_id = make_quote(sales, bracket)
+    with app.app_context():
+        material = db.session.get(Quote, quote_id).cost_by["material"]
+        assert material.computed == Decimal("24800.00") and not material.missing  # 22,000 + 0 bolts + 2,800
+        sources = {row["what"]: row["source"] for row in material.detail}
+        assert sources == {"ST-2 Steel plate": "moving_average", "B-8 Bolt M8": "customer_supplied",
+                           "PN-1 Pin": "made_here"}

@@ -1,14 +1,14 @@
 """The quotation's transition table (报价): draft → sent → accepted | rejected | expired, or
 cancelled; a sent quotation may go back to draft to be revised."""
-from ..statemachine import N_, StateMachine, Transition
+from ..statemachine import N_, NP_, StateMachine, Transition
 
 STATES = ("draft", "sent", "accepted", "rejected", "expired", "cancelled")
 
 STATE_LABELS = {
     "draft": N_("Draft"),
     "sent": N_("Sent to the customer"),
-    "accepted": N_("Accepted"),
-    "rejected": N_("Rejected"),
+    "accepted": NP_("quotation state", "Accepted"),
+    "rejected": NP_("quotation state", "Rejected"),
     "expired": N_("Expired"),
     "cancelled": N_("Cancelled"),
 }

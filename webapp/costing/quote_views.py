@@ -10,6 +10,7 @@ from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
 from ..inputs import row_id
+from ..labels import state_label
 from ..loading import load
 from ..paging import keyset_page
 from ..permissions import can, requires
@@ -248,7 +249,7 @@ def decide_quote(quote_id: int, name: str):
         return render("costing/quotes/detail.html", status_code=422, **detail_context(quote))
     services.decide(quote, name, current_user, (form.note.data or "").strip())
     flash(_("Quotation %(number)s: %(state)s.", number=quote.number,
-            state=_(lifecycle.STATE_LABELS[quote.status])))
+            state=state_label(quote.status, "quote")))
     return see_other(url_for("costing.quote", quote_id=quote.id))
 
 
