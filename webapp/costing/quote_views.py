@@ -1,6 +1,6 @@
 """The quotation pages (报价): the list, a new quotation (from a confirmed requirement or blank), the
 estimate with where each number comes from, and the customer's answer recorded by sales."""
-from flask import flash, g, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
@@ -239,10 +239,12 @@ def accept_quote(quote_id: int):
     return see_other(url_for("orders.detail", order_id=order.id))
 
 
-@bp.post("/costing/quotes/<int:quote_id>/<any(reject, expire, cancel, revise):name>")
+@bp.post("/costing/quotes/<int:quote_id>/<name>")
 @login_required
 def decide_quote(quote_id: int, name: str):
     """Record the customer's rejection, mark expired, cancel, or take back to draft to revise."""
+    if name not in DECISIONS:
+        abort(404)
     quote = get_quote(quote_id, f"quote:{name}")
     form = DecisionForm()
     if not form.validate_on_submit():
