@@ -1304,7 +1304,7 @@ def story_quotations(f: Firm):
                                                   position=2)])
         db.session.flush()
 
-    def quote(req_or_customer, rep, model, qty, days_valid, margin="22", price=None, logistics="0",
+    def quote(req_or_customer, rep, model, qty, valid, margin="22", price=None, logistics="0",
               logistics_note="", typed=None):
         requirement = req_or_customer if isinstance(req_or_customer, Requirement) else None
         customer = requirement.customer if requirement is not None else f.customers[req_or_customer]
@@ -1314,7 +1314,7 @@ def story_quotations(f: Firm):
         if logistics != "0":
             typed["logistics"] = (Decimal(logistics), logistics_note)
         return quotes.save(
-            q, {"currency": customer.currency, "tax_rate": Decimal("13"), "valid_until": f.date(days_valid),
+            q, {"currency": customer.currency, "tax_rate": Decimal("13"), "valid_until": f.date(valid),
                 "target_margin": Decimal(margin), "notes": ""},
             [quotes.LineInput(product.id, Decimal(qty), product.unit, product.name,
                               Decimal(price) if price else None)],
@@ -1329,7 +1329,7 @@ def story_quotations(f: Firm):
         yield f.at(13, "09:15")
         f.customer_answers(req)
         yield f.at(13, "14:00")
-        q = quote(req, "wang.fang", "BRK-200", "3000", 10, margin="24", logistics="600",
+        q = quote(req, "wang.fang", "BRK-200", "3000", -3, margin="24", logistics="600",
                   logistics_note="两托盘，苏州—常州专车")
         yield f.at(13, "16:30")
         quotes.send(q, p["wang.fang"])
@@ -1347,7 +1347,7 @@ def story_quotations(f: Firm):
 
     def rejected():
         yield f.at(20, "10:00")
-        q = quote("NORD", "lucy", "BRK-200", "800", 15, margin="30")
+        q = quote("NORD", "lucy", "BRK-200", "800", -5, margin="30")
         yield f.at(20, "11:30")
         quotes.send(q, p["lucy"])
         yield f.at(17, "09:10")
@@ -1355,7 +1355,7 @@ def story_quotations(f: Firm):
 
     def expired():
         yield f.at(40, "10:00")
-        q = quote("SZCX", "wang.fang", "PCB-X1", "2000", 10, margin="20")
+        q = quote("SZCX", "wang.fang", "PCB-X1", "2000", -30, margin="20")
         yield f.at(40, "15:00")
         quotes.send(q, p["wang.fang"])
         yield f.at(28, "09:00")

@@ -146,6 +146,11 @@ def compute(quote: Quote, typed: dict[str, Decimal | None] | None = None) -> tup
             elif centre is not None and centre.hourly_rate > 0 and not step.outsourced:
                 amount = money(minutes * Decimal(centre.hourly_rate) / SIXTY)
                 row.update(source="hourly_rate", rate=_fmt(centre.hourly_rate))
+            elif step.outsourced:
+                labour.lack(N_("The outsourced step “%(step)s” of %(model)s has no price per piece."),
+                            step=step.name, model=product.model)
+                labour.detail.append(row)
+                continue
             else:
                 labour.lack(N_("Step “%(step)s” of %(model)s has neither a piece rate nor a work-centre hourly rate."),
                             step=step.name, model=product.model)
