@@ -24,8 +24,9 @@ from .admin.models import CalendarDay, get_settings
 from .aftersales import services as aftersales
 from .aftersales.models import Survey
 from .auth.models import DeviceSession, User
-from .costing import CostCause, ensure_builtin_causes
+from .costing import CostCause, ensure_builtin_causes, overhead
 from .costing import services as costing
+from .costing import quote_services as quotes
 from .customers.models import Customer
 from .extensions import db
 from .i18n import firm_today, firm_zone
@@ -342,11 +343,20 @@ class Firm:
         return order
 
     def set_budget(self, order, ratio="0.62"):
-        """Finance's cost budget per category (through the service, as the budget form does)."""
+        """Finance's cost budget per category (through the service, as the budget form does): material,
+        labour and overhead as a quotation estimates them from the BOM, routing, rates and overhead
+        rule (a product without them: a share of the price), logistics and after-sales a share of it."""
         base = order.total_excl * Decimal(ratio)
         shares = {"material": "0.55", "labour": "0.24", "overhead": "0.11", "logistics": "0.06", "aftersales": "0.04"}
-        form = SimpleNamespace(**{f"budget_{c}": SimpleNamespace(data=(base * Decimal(s)).quantize(Decimal("0.01")))
-                                  for c, s in shares.items()})
+        amounts = {c: (base * Decimal(s)).quantize(Decimal("0.01")) for c, s in shares.items()}
+        lines = [SimpleNamespace(product=line.product, quantity=line.quantity, id=None, position=index)
+                 for index, line in enumerate(order.lines, start=1) if line.product is not None]
+        if lines and len(lines) == len(order.lines):
+            estimates, _direct = quotes.compute(SimpleNamespace(lines=lines))
+            for category, estimate in estimates.items():
+                if category in ("material", "labour", "overhead") and not estimate.missing and estimate.amount > 0:
+                    amounts[category] = estimate.amount
+        form = SimpleNamespace(**{f"budget_{c}": SimpleNamespace(data=v) for c, v in amounts.items()})
         orders.set_budget(order, form, self.people["chen.jing"])
 
     def sign(self, order, variant: int):
@@ -1366,6 +1376,77 @@ def stage_two_stories(f: Firm):
             requirements_at_every_state()]
 
 
+def story_quotations(f: Firm):
+    """Quotations (报价) in every state: one accepted that became a draft order with its prices and
+    its estimate as the budget, one sent whose validity ends in two days (sales' My work), one
+    rejected, one expired, and a draft whose outsourced heat treatment has no price yet (named, so
+    it cannot be sent until typed)."""
+    p = f.people
+
+    def quote(req_or_customer, rep, model, qty, valid, margin="22", price=None, logistics="0",
+              logistics_note="", typed=None):
+        requirement = req_or_customer if isinstance(req_or_customer, Requirement) else None
+        customer = requirement.customer if requirement is not None else f.customers[req_or_customer]
+        q = quotes.new_quote(customer, p[rep], requirement)
+        product = f.products[model]
+        typed = dict(typed or {})
+        if logistics != "0":
+            typed["logistics"] = (Decimal(logistics), logistics_note)
+        return quotes.save(
+            q, {"currency": customer.currency, "tax_rate": Decimal("13"), "valid_until": f.date(valid),
+                "target_margin": Decimal(margin), "notes": ""},
+            [quotes.LineInput(product.id, Decimal(qty), product.unit, product.name,
+                              Decimal(price) if price else None)],
+            {c: v for c, (v, _n) in typed.items()}, {c: n for c, (_v, n) in typed.items()}, p[rep])
+
+    def accepted():
+        yield f.at(14, "09:30")
+        req = f.requirement("HDJM", "wang.fang", "BRK-200", "3000", f.date(30), "regular",
+                            "SUS304，厚 1.5 mm，激光切割后折弯，去毛刺", ("60000", "75000"))
+        yield f.at(14, "10:00")
+        requirements.send(req, p["wang.fang"])
+        yield f.at(13, "09:15")
+        f.customer_answers(req)
+        yield f.at(13, "14:00")
+        q = quote(req, "wang.fang", "BRK-200", "3000", -3, margin="24", logistics="600",
+                  logistics_note="两托盘，苏州—常州专车")
+        yield f.at(13, "16:30")
+        quotes.send(q, p["wang.fang"])
+        yield f.at(11, "10:40")
+        quotes.accept(q, p["wang.fang"], "客户邮件确认，采购单 HD-PO-2611-21 随后发出")
+
+    def sent_expiring():
+        yield f.at(6, "11:00")
+        q = quote("ACME", "lucy", "HSG-AL6", "1500", 2, margin="28", logistics="1800",
+                  logistics_note="DHL to Hamburg, 3 cartons",
+                  typed={"labour": (Decimal("6200"), "Routing at piece rates 4,875 + anodising by 昆山表面处理 "
+                                                     "at 0.88/pc quoted by phone")})
+        yield f.at(6, "15:00")
+        quotes.send(q, p["lucy"])
+
+    def rejected():
+        yield f.at(20, "10:00")
+        q = quote("NORD", "lucy", "BRK-200", "800", -5, margin="30")
+        yield f.at(20, "11:30")
+        quotes.send(q, p["lucy"])
+        yield f.at(17, "09:10")
+        quotes.decide(q, "reject", p["lucy"], "Customer found a cheaper supplier (−12 %).")
+
+    def expired():
+        yield f.at(40, "10:00")
+        q = quote("SZCX", "wang.fang", "PCB-X1", "2000", -30, margin="20")
+        yield f.at(40, "15:00")
+        quotes.send(q, p["wang.fang"])
+        yield f.at(28, "09:00")
+        quotes.decide(q, "expire", p["wang.fang"], "客户未答复")
+
+    def draft_missing():
+        yield f.at(1, "10:30")
+        quote("BAVM", "lucy", "GEAR-45", "1200", 20, margin="25")
+
+    return [accepted(), sent_expiring(), rejected(), expired(), draft_missing()]
+
+
 # The firm's carriers (name, tracking code, phone) and its own van: the stories ship with them, so each
 # carrier's record (on time, damaged) comes from the deliveries the history made.
 CARRIERS = [("顺丰速运 SF Express", "SF", "95338"), ("DHL Express", "DHL", "400 810 8000"), ("Schenker", "", "021 6133 1000"),
@@ -1475,6 +1556,11 @@ def load_demo() -> None:
     firm.overrides = {row.day: row.is_working for row in db.session.scalars(db.select(CalendarDay))}
     with clock_at(firm.at(HISTORY_DAYS + 5, "09:00")):
         ensure_builtin_causes()  # made by the migration; a database made from the models has none yet
+        if not overhead.rules():  # the firm's overhead rule: 60 % by machine hour, 40 % on direct cost
+            db.session.add_all([overhead.OverheadRule(basis="machine_hour", rate=Decimal("35"), share=Decimal("60"),
+                                                      position=1),
+                                overhead.OverheadRule(basis="direct_cost", rate=Decimal("8"), share=Decimal("40"),
+                                                      position=2)])
         settings.firm_name = "演示制造有限公司 Demo Manufacturing Co."
         settings.firm_address = "江苏省苏州市工业园区星湖街 328 号 215123"
         settings.firm_phone = "0512-6288 1000"
@@ -1516,7 +1602,8 @@ def load_demo() -> None:
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),
                story_stocking(firm),
                story_on_hold(firm), story_cancelled(firm), story_planned(firm), story_purchasing(firm),
-               story_service_project(firm), story_retail(firm), story_reviews(firm), *stage_two_stories(firm)]
+               story_service_project(firm), story_retail(firm), story_reviews(firm), *stage_two_stories(firm),
+               *story_quotations(firm)]
     run_stories(stories)
     for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
         customer.owner_id = customer.owner_id or firm.people["wang.fang"].id

@@ -91,6 +91,8 @@ def init_app(app) -> None:
 _PUBLIC = {
     "lifecycle": "lifecycle",
     "submit_order": "services",
+    "new_order": "services",
+    "recalculate": "services",
     "Order": "models",
     "OrderLine": "models",
     "OrderVersion": "models",

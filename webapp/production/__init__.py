@@ -163,6 +163,7 @@ _PUBLIC = {
     "materials": "materials",
     "outsourcing": "outsourcing",
     "earnings": "earnings",
+    "routing": "routing",
     "labels": "labels",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
