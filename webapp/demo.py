@@ -169,7 +169,7 @@ OPENING_STOCK = [
     ("AL6061-T6", "AL-2609-07", "RAW", "900", "24.60"),
     ("STEEL45-D8", "45-2608-33", "RAW", "120", "5.90"),
     ("SCREW-M3", "M3-2609", "LINE", "60000", "0.0125"),
-    ("OAK-BOARD", "OAK-2608", "RAW", "40", "380.00"),
+    ("OAK-BOARD", "OAK-2608", "RAW", "40", "95.00"),
     ("MCU-STM32", "SZCX-MCU-01", "RAW", "5000", "0"),
 ]
 
@@ -762,8 +762,8 @@ def story_closed_clean(f: Firm):
     yield f.at(43, "10:00")
     f.pay_balance(order, 43)
     yield f.at(42, "15:00")
-    f.cost(order, {"material": [("price_increase", "不锈钢板 9 月涨价 6%")],
-                   "labour": [("estimating_error", "一次合格率高，少返工")]})
+    f.cost(order, {"material": [("estimating_error", "废料少于预留的 3%")],
+                   "labour": [("estimating_error", "销钉工序无计件单价，人工按售价比例预估偏高")]})
     yield f.at(42, "16:30")
     costing.close(order, f.people["chen.jing"])
 
@@ -802,7 +802,9 @@ def story_closed_return(f: Firm):
     yield f.at(25, "10:00")
     f.pay_balance(order, 25)
     yield f.at(24, "14:00")
-    f.cost(order, {"labour": [("rework", "40 件齿面返修")], "aftersales": [("scrap", "20 件运输压坏报废")],
+    f.cost(order, {"labour": [("estimating_error", "滚齿计件单价低于估算")],
+                   "overhead": [("rework", "40 件齿面返修占用机时")],
+                   "aftersales": [("estimating_error", "售后预留未用完：仅 20 件报废")],
                    "logistics": [("expedited_freight", "20 件空运补发"), ("price_increase", "DHL 燃油附加费上调")]})
     yield f.at(24, "17:20")
     costing.close(order, p["chen.jing"])
@@ -837,8 +839,9 @@ def story_closed_override(f: Firm):
     yield f.at(19, "19:45")
     f.answer_survey(order, (5, 4, 5), "报告能随货提供就更好了。")
     yield f.at(17, "15:00")
-    f.cost(order, {"material": [("estimating_error", "芯片批量采购价低于预算")],
-                   "labour": [("estimating_error", "贴片一次通过")]})
+    f.cost(order, {"overhead": [("delay_overtime", "贴片线周六加班")],
+                   "logistics": [("estimating_error", "顺丰月结价低于估算")],
+                   "aftersales": [("estimating_error", "无售后费用发生")]})
     yield f.at(8, "16:00")
     costing.close(order, p["zhao.min"], override_reason="余款按 60 天账期于下月结清，财务跟踪应收")
 
@@ -871,7 +874,8 @@ def story_delivered_to_cost(f: Firm):
     yield f.at(5, "10:00")
     f.pay_balance(order, 5)
     yield f.at(2, "16:00")
-    f.cost(order, {"material": [("price_increase", "Oak boards price rise")]}, finalise=False)
+    f.cost(order, {"labour": [("rework", "Door of one cabinet re-oiled")],
+                   "logistics": [("expedited_freight", "Schenker express surcharge")]}, finalise=False)
 
 
 def story_delivered_damaged(f: Firm):
@@ -1495,6 +1499,8 @@ def set_up_stock(firm: "Firm") -> None:
         target = existing or ledger.new_lot(material, lot, status="available")
         ledger.post("opening", target, firm.locations[where], Decimal(quantity), unit_cost=Decimal(cost),
                     reason="期初库存 opening stock", user=firm.people["liu.yang"])
+        # The opening stock was bought at this price: purchase orders start from it (not from ¥0).
+        material.last_cost = material.last_cost or Decimal(cost)
 
 
 def set_up_floor(firm: "Firm") -> None:
