@@ -42,7 +42,7 @@ def test_dashboard_charts_read_aloud_and_drill_to_delay_causes(app, firm, live_s
         card = page.locator("#kpi-on-time")
         expect(card.locator(".big")).to_have_text("40.0%")
         chart = card.get_by_role("img")
-        expect(chart).to_have_accessible_name(re.compile(r"交付准时率，最近 12 期.*2026-11: 40\.0%"))
+        expect(chart).to_have_accessible_name(re.compile(r"交付准时率，最近 12 期.*2026-11：40\.0%"))
         # The hidden table a screen reader reads: every period and its value, no data as words.
         table = card.locator(".sr-only table")
         expect(table.locator("tr", has_text="2026-11")).to_contain_text("40.0%")

@@ -4,6 +4,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 360, 150
@@ -40,8 +41,8 @@ def bars(points: list[Point], title: str, desc: str, ident: str) -> Markup:
         else:
             height = max(float(abs(point.value) / top) * inner_h, 1.5)
             parts.append(f'<rect class="{css}" x="{x + step * 0.18:.1f}" y="{base - height:.1f}" '
-                         f'width="{step * 0.64:.1f}" height="{height:.1f}"><title>{escape(point.label)}: '
-                         f'{escape(point.text)}</title></rect>')
+                         f'width="{step * 0.64:.1f}" height="{height:.1f}"><title>'
+                         f'{escape(gettext("%(label)s: %(value)s", label=point.label, value=point.text))}</title></rect>')
             if point.current:
                 parts.append(f'<text class="value" x="{centre:.1f}" y="{max(base - height - 4, 11):.1f}" '
                              f'text-anchor="middle">{escape(point.text)}</text>')

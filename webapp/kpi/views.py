@@ -8,6 +8,7 @@ from typing import Callable
 from flask import abort, request, url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -226,7 +227,8 @@ def card(kpi: Kpi, f: Filters, facts: list, periods: list[Period], products: dic
     if kpi.key == "marginal" and product:
         title = _("%(kpi)s of %(product)s, the last %(count)d periods", kpi=kpi.title, product=product,
                   count=len(periods))
-    desc = "; ".join(f"{p.key}: {pt.text}" for p, pt in zip(periods, points))
+    desc = pgettext("list separator", "; ").join(
+        _("%(label)s: %(value)s", label=p.key, value=pt.text) for p, pt in zip(periods, points))
     return {"kpi": kpi, "big": big, "words": words, "measure": current, "chart": bars(points, title, desc, f"c-{kpi.key}"),
             "rows": [(p.key, pt.text) for p, pt in zip(periods, points)], "title": title,
             "product": product, "product_rows": (measures.by_product(measures.in_period(facts, f.period))
