@@ -1,6 +1,7 @@
 """Stage 5: follow-ups, tickets and satisfaction surveys."""
 from flask import Blueprint
 
+from ..orders import lifecycle as order_lifecycle
 from ..permissions import OFFICE
 from ..registry import Domain, LinkPurpose, public_names, register
 from ..statemachine import N_
@@ -24,6 +25,8 @@ DOMAIN = register(Domain(
     name="aftersales", machines=(lifecycle.FOLLOW_UP, lifecycle.TICKET, lifecycle.SURVEY),
     actions={"aftersales.view": OFFICE, "ticket.open": frozenset({"sales", "aftersales", "manager"}),
              "ticket.cost": frozenset({"aftersales", "finance", "manager"})},
+    # A cost on a ticket changes its order's cost sheet: not once the order is closed or cancelled.
+    state_rules={"ticket.cost": lambda ticket: ticket.order.status not in order_lifecycle.ENDED},
     link_purposes=(LinkPurpose("order_service", _open_customer_link), LinkPurpose("survey", _open_customer_link)),
     events={
         "follow_up.created": N_("Follow-up call planned"),

@@ -130,7 +130,7 @@ def respond(ticket: Ticket, body: str, user) -> TicketMessage:
 def add_cost(ticket: Ticket, kind: str, amount, note: str, user) -> TicketCost:
     """Record what solving the ticket cost (parts, freight, a visit); the cost sheet's after-sales
     actual counts it. Refused once the order is closed: its cost sheet is final."""
-    if ticket.order.status in ("closed", "cancelled"):
+    if ticket.order.status in order_lifecycle.ENDED:
         raise TransitionError(409, N_("The order is closed: its costs can no longer change."))
     cost = TicketCost(ticket=ticket, order_id=ticket.order_id, kind=kind, amount=amount, note=note,
                       created_by_id=user.id)
