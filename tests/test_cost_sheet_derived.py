@@ -817,3 +817,25 @@ def test_a_save_and_a_finalise_at_once_never_change_a_finalised_sheet(app, coste
         material = {line.category: line.actual for line in sheet.lines}["material"]
         assert sheet.is_final and material == (D("170") if statuses[0] == 303 else D("150")), statuses
     assert count(app, CostLine) == 5
+
+
+@BOTH
+def test_two_people_setting_the_first_overhead_rule_at_once(app, make_user):
+    """Finance and the manager save the firm's first overhead rule at the same moment (no rule exists,
+    each inserts one per basis): each is served (303) or told to try again (409), never a 500; the
+    firm ends with one rule set, whole — one of the two, its shares adding up to 100 %."""
+    from webapp.costing.overhead import OverheadRule
+    make_user("finance", username="fin0")
+    make_user("manager", username="boss")
+    one = {"machine_hour-rate": "50", "machine_hour-share": "60", "direct_cost-rate": "10", "direct_cost-share": "40"}
+    two = {"machine_hour-rate": "45", "machine_hour-share": "100"}
+    for round_ in range(2):
+        with app.app_context():
+            db.session.execute(db.delete(OverheadRule))
+            db.session.commit()
+        statuses = at_once(app, ["fin0", "boss"], [("/costing/settings", one), ("/costing/settings", two)])
+        assert set(statuses) <= {303, 409} and 303 in statuses, (round_, statuses)
+        with app.app_context():
+            rules = {r.basis: (r.rate, r.share) for r in db.session.scalars(db.select(OverheadRule))}
+        assert rules in ({"machine_hour": (Decimal("50"), Decimal("60")), "direct_cost": (Decimal("10"), Decimal("40"))},
+                         {"machine_hour": (Decimal("45"), Decimal("100"))}), (round_, rules)

@@ -5,12 +5,20 @@ from flask_login import current_user, login_required
 
 from .. import audit
 from ..extensions import db
-from ..firm import get_settings
+from ..firm import FirmSettings, get_settings
 from ..htmx import render, see_other
 from ..permissions import require
 from . import COST_ROLE_CHOICES, bp, overhead
 from .forms import CausesForm, CostSettingsForm
 from .models import BUILTIN_CAUSES, CostCause
+
+
+def lock_settings():
+    """The firm's settings row, locked on PostgreSQL (SQLite's write lock already serialises): two
+    people saving cost settings at once take turns, the second seeing what the first saved."""
+    get_settings()  # made with its defaults on first use
+    return db.session.scalars(db.select(FirmSettings).where(FirmSettings.id == 1).with_for_update()
+                              .execution_options(populate_existing=True)).one()
 
 
 def settings_form() -> CostSettingsForm:
@@ -54,13 +62,13 @@ def save_settings():
     form = CostSettingsForm()
     if not form.validate_on_submit():
         return page(form=form, status=422)
+    firm = lock_settings()
     try:
         overhead.save_rules({basis: (form[basis].form.rate.data, form[basis].form.share.data) for basis in overhead.BASES})
     except ValueError as problem:
         db.session.rollback()
         form.machine_hour.form.share.errors = [_(str(problem))]
         return page(form=form, status=422)
-    firm = get_settings()
     before = firm.cost_roles
     firm.cost_roles = ",".join(r for r in COST_ROLE_CHOICES if r in (form.cost_roles.data or []))
     audit.record("costing.settings_saved", firm, actor=current_user, entity_type="firm_settings",
@@ -79,6 +87,7 @@ def save_causes():
     form = causes_form(posted=True)
     if not form.validate_on_submit():
         return page(cause_form=form, status=422)
+    lock_settings()  # two people adding the same cause at once: the second sees the first's
     causes = {c.id: c for c in all_causes()}
     renamed = []
     for cause_id, entry in form.causes.keyed():
