@@ -3,6 +3,7 @@ to check it (the drill-down of each category)."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -12,14 +13,36 @@ from . import overhead
 ZERO = Decimal("0")
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column of a drill-down: its header (a msgid the page translates) and how its values show:
+    "when" (a time), "money", "qty", "percent" or "text" (already in the reader's words)."""
+
+    header: str
+    kind: str = "text"
+
+
 @dataclass
 class Source:
-    """The rows behind one category: a table (headers are msgids the template translates) and a total."""
+    """The rows behind one category: a table (a value per column, None shown as a dash), a total,
+    and notes (msgids) on what the records lack."""
 
-    headers: list[str] = field(default_factory=list)
+    columns: list[Column] = field(default_factory=list)
     rows: list[list] = field(default_factory=list)
     total: Decimal | None = None
     notes: list[str] = field(default_factory=list)
+
+
+# The kinds of rows a drill-down names, in the reader's language (translated when a page is drawn).
+WORDS = {"issue": N_("Issued"), "return": N_("Returned"), "outsourced": N_("Outsourced operations"),
+         "freight": N_("Freight"), "scrap": N_("Scrap"), "rework": N_("Rework"), "credit": N_("Credit"),
+         "ticket_parts": N_("Ticket: spare parts"), "ticket_freight": N_("Ticket: freight"),
+         "ticket_visit": N_("Ticket: technician's visit"), "ticket_other": N_("Ticket: other")}
+
+
+def word(key: str) -> str:
+    """A row's kind in the reader's words."""
+    return _(WORDS[key]) if key in WORDS else key
 
 
 def _work_orders(order):
@@ -34,10 +57,11 @@ def material(order) -> Source:
     moves = db.session.scalars(db.select(StockMove).options(joinedload(StockMove.material), joinedload(StockMove.lot))
                                .where(StockMove.work_order_id.in_(list(numbers)), StockMove.kind.in_(("issue", "return")))
                                .order_by(StockMove.at, StockMove.id)).all()
-    rows = [[m.at, numbers[m.work_order_id], m.kind, m.material.name, m.lot.code if m.lot else "", -m.quantity, -m.value]
-            for m in moves]
-    return Source([N_("When"), N_("Work order"), N_("Movement"), N_("Material"), N_("Lot"), N_("Quantity"), N_("Cost")], rows,
-                  sum((r[-1] for r in rows), ZERO))
+    rows = [[m.at, numbers[m.work_order_id], word(m.kind), m.material.name, m.lot.code if m.lot else "", -m.quantity,
+             -m.value] for m in moves]
+    return Source([Column(N_("When"), "when"), Column(N_("Work order")), Column(N_("Movement")), Column(N_("Material")),
+                   Column(N_("Lot")), Column(N_("Quantity"), "qty"), Column(N_("Cost"), "money")],
+                  rows, sum((r[-1] for r in rows), ZERO))
 
 
 def labour(order) -> Source:
@@ -48,7 +72,8 @@ def labour(order) -> Source:
     for w in _work_orders(order):
         # The total is the work orders' labour as the sheet derives it (rounded once per work order):
         # the rows' pay, each rounded to the fen, may add up to a fen or two less or more.
-        total += earnings.labour(w).amount + outsourcing.outsourcing_cost(w.id)
+        charged = outsourcing.outsourcing_cost(w.id)
+        total += earnings.labour(w).amount + charged
         operations = {o.id: o for o in w.operations}
         for report in sorted(w.reports, key=lambda r: (r.occurred_at, r.id)):
             operation = operations.get(report.operation_id)
@@ -58,11 +83,12 @@ def labour(order) -> Source:
             rows.append([report.occurred_at, w.number, operation.name if operation else report.operation,
                          report.worker.name if report.worker else "", report.good_qty, report.minutes or ZERO,
                          None if pay is None else earnings.fen(pay)])
-        charged = outsourcing.outsourcing_cost(w.id)
         if charged:
-            rows.append([None, w.number, "outsourced", "", None, None, charged])
+            rows.append([None, w.number, word("outsourced"), "", None, None, charged])
     notes = [N_("Reports at an operation without a piece rate or an hourly rate count nothing: set the rate.")] if missing else []
-    return Source([N_("When"), N_("Work order"), N_("Operation"), N_("Worker"), N_("Good"), N_("Minutes"), N_("Cost")], rows, total, notes)
+    return Source([Column(N_("When"), "when"), Column(N_("Work order")), Column(N_("Operation")), Column(N_("Worker")),
+                   Column(N_("Good"), "qty"), Column(N_("Minutes"), "qty"), Column(N_("Cost"), "money")],
+                  rows, total, notes)
 
 
 def overhead_source(order) -> Source:
@@ -72,15 +98,14 @@ def overhead_source(order) -> Source:
     bases = overhead.Bases(sum((r["machine_hours"] for r in recorded), ZERO),
                            sum((r["labour_hours"] for r in recorded), ZERO),
                            sum((r["material"] + r["labour"] for r in recorded), ZERO))
-    rows = []
-    # The share header has no "%": the page translates headers with Jinja's gettext, which formats
-    # every msgid with %, so a lone "%" answered 500 as soon as the firm set a rule.
-    for rule in overhead.rules():
-        rows.append([overhead.BASES[rule.basis], rule.rate, rule.share, bases.of(rule.basis),
-                     overhead.allocate(bases, [rule])])
+    rows = [[_(overhead.BASES[rule.basis]), rule.rate, rule.share, bases.of(rule.basis), overhead.allocate(bases, [rule])]
+            for rule in overhead.rules()]
     notes = [] if rows else [N_("The firm has set no overhead rule: finance types the overhead.")]
-    return Source([N_("Basis"), N_("Rate"), N_("Share of overhead"), N_("Base"), N_("Overhead")], rows,
-                  overhead.allocate(bases) if rows else None, notes)
+    # The share's header has no "%": the page translates headers with Jinja's gettext, which formats
+    # every msgid with %, so a lone "%" answered 500 as soon as the firm set a rule.
+    return Source([Column(N_("Basis")), Column(N_("Rate"), "qty"), Column(N_("Share of overhead"), "percent"),
+                   Column(N_("Base"), "qty"), Column(N_("Overhead"), "money")],
+                  rows, overhead.allocate(bases) if rows else None, notes)
 
 
 def logistics(order) -> Source:
@@ -88,20 +113,22 @@ def logistics(order) -> Source:
     from ..shipping import Shipment, return_cost_rows
     rows = [[s.dispatched_at or s.created_at, s.number, s.carrier or "", s.cost or ZERO]
             for s in db.session.scalars(db.select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id))]
-    rows += [[c.created_at, "return", c.note, c.amount] for c in return_cost_rows(order.id) if c.kind == "freight"]
-    return Source([N_("When"), N_("Shipment"), N_("Carrier"), N_("Freight")], rows, sum((r[-1] for r in rows), ZERO))
+    rows += [[c.created_at, word("return"), c.note, c.amount] for c in return_cost_rows(order.id) if c.kind == "freight"]
+    return Source([Column(N_("When"), "when"), Column(N_("Shipment")), Column(N_("Carrier")), Column(N_("Freight"), "money")],
+                  rows, sum((r[-1] for r in rows), ZERO))
 
 
 def aftersales(order) -> Source:
     """The return cases' scrap and rework costs, the credits given, and the tickets' costs."""
     from ..aftersales import ticket_cost_rows
     from ..shipping import return_cost_rows, return_credit_rows
-    rows = [[c.created_at, c.kind, c.note, c.amount] for c in return_cost_rows(order.id) if c.kind != "freight"]
-    rows += [[c.created_at, "credit", c.note, c.amount] for c in return_credit_rows(order.id)]
-    rows += [[c.created_at, f"ticket_{c.kind}", f"{c.ticket.subject} · {c.note}" if c.note else c.ticket.subject, c.amount]
-             for c in ticket_cost_rows(order.id)]
+    rows = [[c.created_at, word(c.kind), c.note, c.amount] for c in return_cost_rows(order.id) if c.kind != "freight"]
+    rows += [[c.created_at, word("credit"), c.note, c.amount] for c in return_credit_rows(order.id)]
+    rows += [[c.created_at, word(f"ticket_{c.kind}"), f"{c.ticket.subject} · {c.note}" if c.note else c.ticket.subject,
+              c.amount] for c in ticket_cost_rows(order.id)]
     rows.sort(key=lambda r: r[0])
-    return Source([N_("When"), N_("Kind"), N_("Note"), N_("Amount")], rows, sum((r[-1] for r in rows), ZERO))
+    return Source([Column(N_("When"), "when"), Column(N_("Kind")), Column(N_("Note")), Column(N_("Amount"), "money")],
+                  rows, sum((r[-1] for r in rows), ZERO))
 
 
 SOURCES = {"material": material, "labour": labour, "overhead": overhead_source, "logistics": logistics,

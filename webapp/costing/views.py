@@ -181,13 +181,4 @@ def sources(order_id: int, category: str):
     if category not in BUDGET_CATEGORIES:
         abort(404)
     return render("costing/sources.html", order=order, category=category, labels=CATEGORY_LABELS,
-                  source=sources_of(order, category), derived=services.derived_actuals(order),
-                  source_word=lambda word: SOURCE_WORDS[word]() if word in SOURCE_WORDS else word)
-
-
-# The kinds of rows a drill-down shows, in the reader's language.
-SOURCE_WORDS = {"issue": lambda: _("Issued"), "return": lambda: _("Returned"),
-                "outsourced": lambda: _("Outsourced operations"), "freight": lambda: _("Freight"),
-                "scrap": lambda: _("Scrap"), "rework": lambda: _("Rework"), "credit": lambda: _("Credit"),
-                "ticket_parts": lambda: _("Ticket: spare parts"), "ticket_freight": lambda: _("Ticket: freight"),
-                "ticket_visit": lambda: _("Ticket: technician's visit"), "ticket_other": lambda: _("Ticket: other")}
+                  source=sources_of(order, category), derived=services.derived_actuals(order))
