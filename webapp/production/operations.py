@@ -3,7 +3,7 @@ operation passes no more than the one before it, and the good pieces per firm-lo
 
 A work order without operations counts its reports as it always did; one with operations counts
 the good pieces of its last operation (models.WorkOrder.good)."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
