@@ -839,3 +839,10 @@ def test_two_people_setting_the_first_overhead_rule_at_once(app, make_user):
             rules = {r.basis: (r.rate, r.share) for r in db.session.scalars(db.select(OverheadRule))}
         assert rules in ({"machine_hour": (Decimal("50"), Decimal("60")), "direct_cost": (Decimal("10"), Decimal("40"))},
                          {"machine_hour": (Decimal("45"), Decimal("100"))}), (round_, rules)
+
+
+def test_return_freight_is_named_a_return_case_not_returned_material(app, worked, as_user):
+    """The logistics drill-down names a return case's freight as the return case (退换货单), never as
+    material returned to stock (退料), which the material drill-down uses."""
+    zh = text_of(as_user("finance", locale="zh").get(f"/costing/orders/{worked.order}/sources/logistics"))
+    assert "退换货单" in zh and "退料" not in zh

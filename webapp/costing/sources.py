@@ -34,7 +34,7 @@ class Source:
 
 
 # The kinds of rows a drill-down names, in the reader's language (translated when a page is drawn).
-WORDS = {"issue": N_("Issued"), "return": N_("Returned"), "outsourced": N_("Outsourced operations"),
+WORDS = {"issue": N_("Issued"), "return": N_("Returned"), "return_case": N_("Return case"), "outsourced": N_("Outsourced operations"),
          "freight": N_("Freight"), "scrap": N_("Scrap"), "rework": N_("Rework"), "credit": N_("Credit"),
          "ticket_parts": N_("Ticket: spare parts"), "ticket_freight": N_("Ticket: freight"),
          "ticket_visit": N_("Ticket: technician's visit"), "ticket_other": N_("Ticket: other")}
@@ -113,7 +113,8 @@ def logistics(order) -> Source:
     from ..shipping import Shipment, return_cost_rows
     rows = [[s.dispatched_at or s.created_at, s.number, s.carrier or "", s.cost or ZERO]
             for s in db.session.scalars(db.select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id))]
-    rows += [[c.created_at, word("return"), c.note, c.amount] for c in return_cost_rows(order.id) if c.kind == "freight"]
+    # A return case's freight: the case in the shipment's column, its note (who carried it) as the carrier.
+    rows += [[c.created_at, word("return_case"), c.note, c.amount] for c in return_cost_rows(order.id) if c.kind == "freight"]
     return Source([Column(N_("When"), "when"), Column(N_("Shipment")), Column(N_("Carrier")), Column(N_("Freight"), "money")],
                   rows, sum((r[-1] for r in rows), ZERO))
 
