@@ -113,7 +113,7 @@ def app_config() -> dict:
         "justSwitched": just_switched,
         "switchUrl": url_for("auth.switch"),
         "csrf": generate_csrf() if user else "",
-        "renderedAt": utcnow().isoformat(),
+        "renderedAt": utcnow().isoformat(timespec="seconds"),  # minutes are shown; no microseconds in every page
         "enrolUrl": url_for("sync.enrol"),
         # One worker for every language (no ?lang=): a new language must not install a new worker.
         "swUrl": url_for("pwa.service_worker"),
@@ -138,6 +138,6 @@ def init_app(app) -> None:
                                  local_date=local_date, tel=tel_href)
     app.jinja_env.globals.update(can=lambda action, obj=None: permissions.can(current_user, action, obj),
                                  get_locale=get_locale, labelled=labelled, clock_rule=_clock_rule,
-                                 app_config=app_config, now_iso=lambda: utcnow().isoformat())
+                                 app_config=app_config, now_iso=lambda: utcnow().isoformat(timespec="seconds"))
     app.jinja_env.globals.update(template_globals())  # e.g. firm_name (admin), return_reason (shipping)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
