@@ -86,10 +86,17 @@ def ready_for_offline(page, user_id: int) -> None:
 
 
 def outbox(page) -> list[dict]:
-    """The phone's outbox entries (without their blobs)."""
-    return page.evaluate("""Outbox.entries().then(list => list.map(e => ({
-        status: e.status, actor: e.actor.name, summary: e.summary, files: (e.files || []).length,
-        message: e.message || ''})))""")
+    """The phone's outbox entries (without their blobs). Asked again of the new page when the page
+    navigates while asked (a reload once the queue was sent), as poll() does."""
+    for attempt in range(5):
+        try:
+            return page.evaluate("""Outbox.entries().then(list => list.map(e => ({
+                status: e.status, actor: e.actor.name, summary: e.summary, files: (e.files || []).length,
+                message: e.message || ''})))""")
+        except PlaywrightError as error:
+            if "Execution context was destroyed" not in str(error) or attempt == 4:
+                raise
+            page.wait_for_load_state("load")
 
 
 def switch_with_pin(page, base: str, employee_no: str, pin: str) -> None:
