@@ -133,7 +133,8 @@ def domains() -> tuple:
     """The domain packages, in the order their blueprints are registered: the one place that names
     them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
     from . import (admin, aftersales, auth, costing, customers, documents, kpi, main, orders, production, projects,
-                   public, purchasing, pwa, quality, requirements, retail, reviews, scan, shipping, stock, sync)
+                   public, purchasing, pwa, quality, receivables, requirements, retail, reviews, scan, shipping, stock,
+                   sync)
     return (
         auth,
         main,
@@ -151,6 +152,7 @@ def domains() -> tuple:
         retail,  # retail orders from the counter or an online shop, shipped from stock
         aftersales,
         costing,
+        receivables,  # invoices, payments matched, statements, ageing: over orders, shipping, costing
         reviews,  # review meetings (复盘) and their improvement actions, over costing's causes
         public,
         pwa,

@@ -58,6 +58,10 @@ class FirmSettings(db.Model):
     # Retail sales of stock items (the counter, an online shop) need no feasibility review, no
     # approval and no countersignature: they are effective when entered.
     retail_quick: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # 款到发货: hold shipping for customers with an overdue balance (finance may release one order).
+    hold_overdue_shipping: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Payment reminders: this many days before an invoice falls due (0: none before).
+    remind_days_before: Mapped[int] = mapped_column(default=3, server_default="3")
 
     def required_reviews(self) -> list[str]:
         """The departments whose sign-off an order needs."""

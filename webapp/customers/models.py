@@ -25,6 +25,8 @@ class Customer(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     prepayment_pct: Mapped[Decimal] = mapped_column(Percent, default=Decimal("30"))
     credit_days: Mapped[int] = mapped_column(default=30)
+    # How credit days count: "net" from the invoice date, or "month_end" (月结 N 天: from the month's end).
+    credit_basis: Mapped[str] = mapped_column(String(10), default="net", server_default="net")
     quality_standard: Mapped[str] = mapped_column(Text, default="")
     # What a Chinese invoice (发票) needs: 税号 (unified social credit code), 发票抬头, 开户银行, 银行账号.
     tax_id: Mapped[str] = mapped_column(String(20), default="", server_default="")

@@ -95,6 +95,7 @@ _PUBLIC = {
     "recalculate": "services",
     "Order": "models",
     "OrderLine": "models",
+    "Payment": "models",
     "OrderVersion": "models",
     "Countersignature": "models",
     "BUDGET_CATEGORIES": "models",

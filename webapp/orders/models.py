@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Money, Percent, Quantity, UTCDateTime, money
+from ..db_types import Fine, Money, Percent, Quantity, UTCDateTime, money
 from ..extensions import db
 from .. import registry
 from . import lifecycle
@@ -39,6 +39,10 @@ class Order(db.Model):
     tax_rate: Mapped[Decimal] = mapped_column(Percent, default=Decimal("13"))
     prepayment_pct: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))
     credit_days: Mapped[int] = mapped_column(default=0)
+    credit_basis: Mapped[str] = mapped_column(String(10), default="net", server_default="net")
+    # Units of the firm's currency per unit of the order's, fixed when the order is made: balances,
+    # the cost sheet and the KPIs are in the firm's currency.
+    exchange_rate: Mapped[Decimal] = mapped_column(Fine, default=Decimal("1"), server_default="1000000")
     delivery_date: Mapped[date | None] = mapped_column(index=True)
     delivery_place: Mapped[str] = mapped_column(Text, default="")
     delivery_method: Mapped[str] = mapped_column(String(10), default="delivery")

@@ -174,6 +174,7 @@ _PUBLIC = {
     "Shipment": "models",
     "ShipmentLine": "models",
     "ReturnCase": "models",
+    "ReturnCredit": "models",
     "DeliveryReceipt": "models",
     "ReceiptLine": "models",
     "delivery_evidence": "story",

@@ -1,0 +1,40 @@
+"""Money owed by customers: invoices (发票) recorded against shipments or milestones, payments matched
+to them, return credits netted, balances and ageing in the firm's currency, monthly statements (对账单)
+the customer confirms on their phone, payment reminders, the shipping hold for overdue customers
+(款到发货), and the bookkeeper's accounting export."""
+from flask import Blueprint
+
+from ..registry import Domain, public_names, register
+from ..statemachine import N_
+
+bp = Blueprint("receivables", __name__, url_prefix="/receivables")
+
+# Who reads and records receivables: finance and the manager (the firm's cost_roles do not widen it).
+FINANCE = frozenset({"finance", "manager", "admin"})
+RECORDERS = frozenset({"finance", "admin"})
+
+DOMAIN = register(Domain(
+    name="receivables",
+    actions={"receivables.view": FINANCE, "receivables.record": RECORDERS},
+    events={"invoice.recorded": N_("Invoice recorded"), "invoice.voided": N_("Invoice voided"),
+            "payment.matched": N_("Payment matched to an invoice"),
+            "statement.sent": N_("Statement sent"), "statement.confirmed": N_("Statement confirmed"),
+            "statement.disputed": N_("Statement disputed"),
+            "invoice.reminded": N_("Payment reminder sent"),
+            "shipping.released": N_("Shipping released despite an overdue balance")},
+))
+
+
+def init_app(app) -> None:
+    """Attach the receivables pages and tasks."""
+    from . import models  # noqa: F401  (tables)
+    app.register_blueprint(bp)
+
+
+# What other domains may import from this one: `from ..receivables import <name>`.
+_PUBLIC = {"Invoice": "models", "PaymentMatch": "models", "Statement": "models",
+           "account": "settlement", "accounts": "settlement", "position": "settlement",
+           "positions": "settlement", "due_date": "settlement", "in_firm_currency": "settlement",
+           "AGEING_BUCKETS": "settlement"}
+__all__ = ["bp", "DOMAIN", "init_app", "FINANCE", "RECORDERS", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)
