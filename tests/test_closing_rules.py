@@ -18,7 +18,7 @@ from .test_shipping import signed_with_damage
 
 OPEN_RETURN = "A return case is still open."
 OPEN_TICKET = "A ticket is still open."
-UNPAID = "The order is not fully paid (total including tax less payments)."
+UNPAID = "The order is not fully paid (total including tax less payments and credits)."
 
 
 @pytest.fixture
@@ -132,3 +132,25 @@ def test_override_does_not_skip_delivery_follow_up_or_cost_sheet(app, make_order
     response = as_user("manager").post(f"/costing/orders/{order_id}/close", data={"override-reason": "hurry"})
     assert response.status_code == 409 and "not been delivered" in text_of(response)
     assert get(app, Order, order_id).status == "in_production"
+
+
+def test_a_return_credit_counts_as_paid_when_closing(app, delivered_with_damage, as_user):
+    """The 100 damaged pieces credited (¥1,130.00): the customer owes ¥19,775.00 less the credit, so
+    ¥18,645.00 more settles the order and finance closes it without an override."""
+    order_id, case_id = delivered_with_damage
+    aftersales = as_user("aftersales")
+    assert aftersales.post(f"/shipping/returns/{case_id}/start", data={"action": "Credit the dented pieces"}
+                           ).status_code == 303
+    credit = aftersales.post(f"/shipping/returns/{case_id}/credit",
+                                        data={"cr-amount": "1,130.00", "cr-note": "100 pieces dented"})
+    assert credit.status_code == 303
+    finance = as_user("finance")
+    assert finance.post(f"/orders/{order_id}/payments", data={
+        "kind": "receipt", "amount": "18,644.99", "received_on": "2026-12-01"}).status_code == 303
+    short = finance.post(f"/costing/orders/{order_id}/close")
+    assert short.status_code == 409 and UNPAID in text_of(short)  # one cent short
+    assert finance.post(f"/orders/{order_id}/payments", data={
+        "kind": "receipt", "amount": "0.01", "received_on": "2026-12-01"}).status_code == 303
+    assert finance.post(f"/costing/orders/{order_id}/close").status_code == 303
+    order = get(app, Order, order_id)
+    assert order.status == "closed" and order.close_override is None

@@ -138,7 +138,7 @@ def test_close_refused_until_delivered_followed_up_and_costed(app, order_id, as_
         assert services.close_blockers(db.session.get(Order, order_id)) == [
             "The order has not been delivered yet.", "The follow-up call has not been recorded yet.",
             "The cost sheet has not been finalised yet.",
-            "The order is not fully paid (total including tax less payments)."]
+            "The order is not fully paid (total including tax less payments and credits)."]
 
     deliver(app, order_id)
     page = text_of(finance.post(close))

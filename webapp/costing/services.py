@@ -292,13 +292,15 @@ def settlement_blockers(order) -> list[str]:
     """What is still open with the customer (English msgids): a return case, a ticket, money.
     A manager may close over these with a reason; nobody closes over the others."""
     from ..aftersales import open_return_cases, open_tickets
+    from ..shipping import credits_on
     blockers = []
     if open_return_cases(order):
         blockers.append(N_("A return case is still open."))
     if open_tickets(order):
         blockers.append(N_("A ticket is still open."))
-    if order.unpaid > 0:
-        blockers.append(N_("The order is not fully paid (total including tax less payments)."))
+    # A return case's credit is money the customer no longer owes.
+    if order.unpaid - credits_on(order.id) > 0:
+        blockers.append(N_("The order is not fully paid (total including tax less payments and credits)."))
     return blockers
 
 
