@@ -533,7 +533,7 @@ def test_the_drill_down_lists_what_each_derived_number_is_made_of(app, worked, a
     derived_actuals, exactly); an unknown category is 404, a person who may not see costs 403."""
     from webapp.costing.sources import sources_of
     finance = as_user("finance")
-    expected = {"material": (6, "¥181.25"), "labour": (5, "¥1,442.00"), "logistics": (3, "¥1,430.50"),
+    expected = {"material": (6, "¥181.25"), "labour": (3, "¥1,442.00"), "logistics": (3, "¥1,430.50"),
                 "aftersales": (3, "¥275.60")}
     for category, (rows, total) in expected.items():
         page = text_of(finance.get(f"/costing/orders/{worked.order}/sources/{category}"))
@@ -541,7 +541,9 @@ def test_the_drill_down_lists_what_each_derived_number_is_made_of(app, worked, a
     material = text_of(finance.get(f"/costing/orders/{worked.order}/sources/material"))
     assert material.count(">Issued<") == 4 and material.count(">Returned<") == 2 and "S-2" in material
     labour = text_of(finance.get(f"/costing/orders/{worked.order}/sources/labour"))
-    assert "Outsourced operations" in labour and "¥1,250.00" in labour and "¥76.00" in labour
+    # One row per operation and worker (two reports each: 48 + 32 at 下料, 76 + 36 at 装配), and the batch.
+    assert "Outsourced operations" in labour and "¥1,250.00" in labour
+    assert "¥80.00" in labour and "¥112.00" in labour and "¥76.00" not in labour
     page = text_of(finance.get(f"/costing/orders/{worked.order}/sources/overhead"))
     assert body_rows(page) == 0 and "<tfoot>" not in page and "no overhead rule" in page
     set_rules(app, {"machine_hour": (D("50"), D("60")), "direct_cost": (D("10"), D("40"))})

@@ -65,8 +65,9 @@ def material(order) -> Source:
 
 
 def labour(order) -> Source:
-    """Every report of the order's work orders with what it pays, and what suppliers charged for
-    outsourced operations."""
+    """What each worker's reports at each operation of the order's work orders pay (one row per work
+    order, operation and worker: a long order has thousands of reports, a phone shows a few dozen
+    rows), and what suppliers charged for outsourced operations."""
     from ..production import earnings, outsourcing
     rows, missing, total = [], [], ZERO
     for w in _work_orders(order):
@@ -75,19 +76,29 @@ def labour(order) -> Source:
         charged = outsourcing.outsourcing_cost(w.id)
         total += earnings.labour(w).amount + charged
         operations = {o.id: o for o in w.operations}
+        groups: dict[tuple, list] = {}
         for report in sorted(w.reports, key=lambda r: (r.occurred_at, r.id)):
             operation = operations.get(report.operation_id)
             pay = earnings.pay(operation, report.good_qty, report.minutes or ZERO)
             if pay is None:
                 missing.append(operation.name if operation is not None else w.number)
-            rows.append([report.occurred_at, w.number, operation.name if operation else report.operation,
-                         report.worker.name if report.worker else "", report.good_qty, report.minutes or ZERO,
-                         None if pay is None else earnings.fen(pay)])
+            key = (report.operation_id, report.operation, report.worker_id)
+            row = groups.get(key)
+            if row is None:  # last report, work order, operation, worker, reports, good, minutes, pay
+                row = groups[key] = [report.occurred_at, w.number, operation.name if operation else report.operation,
+                                     report.worker.name if report.worker else "", 0, ZERO, ZERO, ZERO]
+            row[0] = report.occurred_at
+            row[4] += 1
+            row[5] += report.good_qty
+            row[6] += report.minutes or ZERO
+            row[7] = None if pay is None or row[7] is None else row[7] + earnings.fen(pay)
+        rows.extend(groups.values())
         if charged:
-            rows.append([None, w.number, word("outsourced"), "", None, None, charged])
+            rows.append([None, w.number, word("outsourced"), "", None, None, None, charged])
     notes = [N_("Reports at an operation without a piece rate or an hourly rate count nothing: set the rate.")] if missing else []
-    return Source([Column(N_("When"), "when"), Column(N_("Work order")), Column(N_("Operation")), Column(N_("Worker")),
-                   Column(N_("Good"), "qty"), Column(N_("Minutes"), "qty"), Column(N_("Cost"), "money")],
+    return Source([Column(N_("Last report"), "when"), Column(N_("Work order")), Column(N_("Operation")),
+                   Column(N_("Worker")), Column(N_("Reports"), "qty"), Column(N_("Good"), "qty"),
+                   Column(N_("Minutes"), "qty"), Column(N_("Cost"), "money")],
                   rows, total, notes)
 
 
