@@ -96,6 +96,7 @@ _PUBLIC = {
     "Order": "models",
     "OrderLine": "models",
     "OrderVersion": "models",
+    "Payment": "models",
     "Countersignature": "models",
     "BUDGET_CATEGORIES": "models",
     "METHOD_CHOICES": "forms",
