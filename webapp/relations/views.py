@@ -20,4 +20,4 @@ def overview(customer_id: int):
     return render("relations/overview.html", customer=customer, open_now=services.open_now(customer),
                   record=services.on_time(customer), satisfaction=services.satisfaction(customer),
                   money=money, history=services.history(customer), counts=services.counts(customer),
-                  score=services.score, now=utcnow())
+                  score=services.score, owing=services.OWING, now=utcnow())
