@@ -62,6 +62,7 @@ def init_app(app) -> None:
 _PUBLIC = {
     "FollowUp": "models",
     "Survey": "models",
+    "Ticket": "models",
     "open_return_cases": "services",
     "open_tickets": "services",
     "ticket_costs": "services",

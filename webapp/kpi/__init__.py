@@ -2,7 +2,7 @@
 边际成本) per period and customer, with trend charts and the orders behind each number."""
 from flask import Blueprint
 
-from ..registry import Domain, register
+from ..registry import Domain, public_names, register
 
 bp = Blueprint("kpi", __name__)
 
@@ -20,5 +20,16 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
 
 
-# What other domains may import from this one: nothing but the blueprint (it reads, no one reads it).
-__all__ = ["bp", "DOMAIN", "init_app"]
+# What other domains may import from this one: the definitions the customer page reads for one
+# customer (on-time delivery, satisfaction) and the chart that draws them.
+_PUBLIC = {
+    "delivery_facts": "measures",
+    "delivery_measure": "measures",
+    "survey_facts": "measures",
+    "survey_measure": "measures",
+    "Point": "chart",
+    "bars": "chart",
+    "month_periods": "periods",
+}
+__all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
+__getattr__ = public_names(__name__, _PUBLIC)

@@ -129,3 +129,8 @@ def parse(kind: str | None, key: str | None) -> Period:
 def trend(period: Period, count: int = TREND) -> list[Period]:
     """The count periods ending with period, oldest first."""
     return [shift(period, offset) for offset in range(-(count - 1), 1)]
+
+
+def month_periods(count: int = TREND) -> list[Period]:
+    """The last count months in the firm's time zone, the current one last."""
+    return trend(containing("month", firm_today()), count)

@@ -48,6 +48,7 @@ def init_app(app) -> None:
 # What other domains may import from this one: `from ..requirements import <name>` (tests/test_architecture.py
 # refuses any other reach into the package).
 _PUBLIC = {
+    "lifecycle": "lifecycle",
     "Requirement": "models",
     "RequirementRound": "models",
     "register_status": "work",
