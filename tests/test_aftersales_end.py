@@ -315,3 +315,25 @@ def test_page_words_in_chinese(app, order_id, as_user):
     for words in ("投诉", "解决时限", "转交其他部门", "类型和解决方式", "3 个工作日"):
         assert words in page, words
     assert datetime.now(timezone.utc)  # the page was drawn now
+
+
+def test_the_demo_firm_has_typed_tickets_one_escalated_one_with_quality(demo_app):
+    """The demo: tickets of several types; Nordic's hinge fault unanswered past its first answer, escalated
+    by the worker and marked so on Lucy's My work and the after-sales board; 华东精密's damaged gears with QC
+    on their own clock, on Zhou Jie's My work."""
+    from .conftest import demo_login
+    with demo_app.app_context():
+        tickets = db.session.scalars(db.select(Ticket)).all()
+        assert {t.kind for t in tickets} >= {"fault", "usage", "complaint", "other"}
+        escalated = [t for t in tickets if t.escalated]
+        assert [t.subject for t in escalated] == ["Soft-close hinge broken on 2 cabinets"]
+        assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "ticket.escalated")) == 1
+        with_qc = [t for t in tickets if t.department]
+        assert [(t.department, t.kind) for t in with_qc] == [("qc", "complaint")] and with_qc[0].department_due_at
+        assert all(t.resolution_due_at for t in tickets)
+    home = text_of(demo_login(demo_app, "lucy").get("/"))
+    assert "Escalated" in home and "Soft-close hinge" in home
+    board = text_of(demo_login(demo_app, "wu.ting", locale="zh").get("/aftersales/"))
+    assert "已上报" in board and "处理部门" in board
+    assert "第二批 12 件齿面磕伤" in text_of(demo_login(demo_app, "zhou.jie").get("/"))
