@@ -6,7 +6,7 @@ answers taken by phone — on SQLite and PostgreSQL."""
 import email
 import email.policy
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -314,7 +314,6 @@ def test_page_words_in_chinese(app, order_id, as_user):
     page = text_of(staff.get(f"/aftersales/tickets/{ticket_id}"))
     for words in ("投诉", "解决时限", "转交其他部门", "类型和解决方式", "3 个工作日"):
         assert words in page, words
-    assert datetime.now(timezone.utc)  # the page was drawn now
 
 
 def test_the_demo_firm_has_typed_tickets_one_escalated_one_with_quality(demo_app):
@@ -337,3 +336,34 @@ def test_the_demo_firm_has_typed_tickets_one_escalated_one_with_quality(demo_app
     board = text_of(demo_login(demo_app, "wu.ting", locale="zh").get("/aftersales/"))
     assert "已上报" in board and "处理部门" in board
     assert "第二批 12 件齿面磕伤" in text_of(demo_login(demo_app, "zhou.jie").get("/"))
+
+
+@BOTH
+def test_two_phones_recording_the_same_confirmation_or_survey_at_once(app, order_id, as_user, make_user):
+    """Two staff record the customer's phone confirmation of one ticket at the same moment: one closes it,
+    the other is told it is closed (409); the same for the survey's answers: one answer is kept."""
+    from .helpers import at_once
+    receive(app, order_id, sh(2026, 12, 1, 10), delivered=False)
+    make_user("aftersales", username="ting")
+    make_user("sales", username="fang")
+    staff = as_user("aftersales")
+    ticket_id = open_ticket(staff, order_id)
+    assert staff.post(f"/aftersales/tickets/{ticket_id}/respond",
+                      data={"m-body": "New gear ships today.", "m-solution": "replacement"}).status_code == 303
+    phone = f"/aftersales/tickets/{ticket_id}/confirm-by-phone"
+    statuses = at_once(app, ["ting", "fang"], [(phone, {"p-note": "Mr Wu"}), (phone, {"p-note": "Mrs Wu"})])
+    assert sorted(statuses) == [303, 409]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "ticket.confirm_by_phone")) == 1
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        db.session.get(Order, order_id).status = "delivered"  # SHORTCUT: shipping does it in the app
+        services.on_delivered(db.session.get(Order, order_id))
+        db.session.commit()
+        survey_id = db.session.scalar(db.select(Survey.id).where(Survey.order_id == order_id))
+    url = f"/aftersales/surveys/{survey_id}/phone"
+    answers = [(url, {"requirement_response": "5", "delivery_timeliness": "5", "service_quality": "5"}),
+               (url, {"requirement_response": "1", "delivery_timeliness": "1", "service_quality": "1"})]
+    assert sorted(at_once(app, ["ting", "fang"], answers)) == [303, 409]
+    survey = get(app, Survey, survey_id)
+    assert survey.status == "answered" and survey.average in (1, 5)
