@@ -67,8 +67,16 @@ RETURN_REPLACE = Clock("return_replace", 5, "days", True)
 # The firm's answer to a new customer requirement (需求响应): the record sent to the customer for
 # confirmation within 24 working hours of being taken down (the KPI 需求响应及时率, docs/kpis.md).
 REQUIREMENT_RESPONSE = Clock("requirement_response", 24, "hours", True)
+# After-sales to the end (issue 15): a ticket handed to another department gets its part back within 16
+# working hours; a ticket is to be solved (not only answered) within its type's clock.
+TICKET_DEPARTMENT = Clock("ticket_department", 16, "hours", True)
+RESOLVE_FAULT = Clock("resolve_fault", 5, "days", True)
+RESOLVE_USAGE = Clock("resolve_usage", 2, "days", True)
+RESOLVE_COMPLAINT = Clock("resolve_complaint", 3, "days", True)
+RESOLVE_OTHER = Clock("resolve_other", 5, "days", True)
 CLOCKS = {clock.key: clock for clock in (FOLLOW_UP, FIRST_RESPONSE, RETURN_START, RETURN_COLLECT, RETURN_INSPECT,
-                                         RETURN_DECIDE, RETURN_REPLACE, REQUIREMENT_RESPONSE)}
+                                         RETURN_DECIDE, RETURN_REPLACE, REQUIREMENT_RESPONSE, TICKET_DEPARTMENT,
+                                         RESOLVE_FAULT, RESOLVE_USAGE, RESOLVE_COMPLAINT, RESOLVE_OTHER)}
 
 
 def _overrides(first: date, last: date) -> dict[date, bool]:

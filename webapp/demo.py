@@ -827,7 +827,7 @@ def story_closed_override(f: Firm):
     yield from f.receive(shipment, 29)
     yield f.at(28, "10:20")
     ticket = aftersales.open_ticket(order, "请提供 ICT 测试报告", "来料检验需要每批次 ICT 测试报告，请补发电子版。",
-                                    customer_name="周工")
+                                    customer_name="周工", kind="other")
     yield f.at(28, "14:05")
     aftersales.respond(ticket, "测试报告已上传至共享盘，并已邮件发送，请查收。", p["wu.ting"])
     yield f.at(27, "09:30")
@@ -864,13 +864,23 @@ def story_delivered_to_cost(f: Firm):
     returns.credit(case, p["wu.ting"], Decimal("430.00"), "50% of one cabinet: customer keeps it and polishes the door")
     yield f.at(7, "09:10")
     ticket = aftersales.open_ticket(order, "Assembly instructions in Swedish?",
-                                    "Our fitters ask for the hinge adjustment sheet in Swedish.", customer_name="Anna Lind")
+                                    "Our fitters ask for the hinge adjustment sheet in Swedish.", customer_name="Anna Lind",
+                                    kind="usage")
     yield f.at(7, "11:40")
-    aftersales.respond(ticket, "Attached the Swedish sheet; the printed copy comes with the next order.", p["wu.ting"])
+    aftersales.respond(ticket, "Attached the Swedish sheet; the printed copy comes with the next order.", p["wu.ting"],
+                       solution="guidance")
     yield f.at(6, "10:00")
     aftersales.confirm_resolved(ticket)
     yield f.at(6, "15:30")
     f.follow_up(order, "Anna: cabinets installed in the showroom, very happy with the finish.")
+    # A fault nobody answered in time: the worker escalated it to Lucy and the managers (issue 15).
+    yield f.at(5, "11:00")
+    aftersales.open_ticket(order, "Soft-close hinge broken on 2 cabinets",
+                           "Two doors no longer close softly; the hinge arm looks bent.", customer_name="Anna Lind",
+                           kind="fault")
+    yield f.at(3, "11:15")
+    from .aftersales import tasks as aftersales_tasks
+    aftersales_tasks.escalate()
     yield f.at(5, "10:00")
     f.pay_balance(order, 5)
     yield f.at(2, "16:00")
@@ -903,8 +913,11 @@ def story_delivered_damaged(f: Firm):
     yield from f.receive(last, 1, clock="15:10", problems={1: ("1000", "damaged", "12 件齿面磕伤，外箱受潮")},
                          photos=[f.photo("damaged", "damaged-gears.jpg", 1), f.photo("damaged", "carton.jpg", 2)])
     yield f.at(1, "16:20")
-    aftersales.open_ticket(order, "第二批 12 件齿面磕伤", "第二批齿轮有 12 件齿面磕伤，外箱受潮，请安排补发并说明原因。",
-                           customer_name="钱经理")
+    ticket = aftersales.open_ticket(order, "第二批 12 件齿面磕伤", "第二批齿轮有 12 件齿面磕伤，外箱受潮，请安排补发并说明原因。",
+                                    customer_name="钱经理", kind="complaint")
+    # Handed to quality to judge the damage from the photos (its own clock, issue 15).
+    yield f.at(1, "16:45")
+    aftersales.assign(ticket, "qc", "请根据签收照片判断磕伤是运输造成还是出厂前已有，明早前回复。", f.people["wu.ting"])
 
 
 def story_shipped(f: Firm):
@@ -933,7 +946,7 @@ def story_shipped(f: Firm):
     yield f.at(3, "09:15")
     ticket = aftersales.open_ticket(order, "3.1 certificates for batch 2",
                                     "Please include EN 10204 3.1 material certificates with the second batch.",
-                                    customer_name="Klaus Weber")
+                                    customer_name="Klaus Weber", kind="usage")
     last = yield from f.ship(order, {1: "800"}, 2, batch="B2611B", carrier="DHL Express", freight="1700")
     yield f.at(2, "16:00")
     aftersales.respond(ticket, "Certificates are in the box and attached to the shipping mail.", p["wu.ting"])

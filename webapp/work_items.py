@@ -39,6 +39,8 @@ class WorkItem:
     due_kind: str = ""
     blocking: bool = False
     detail: str = ""
+    # Overdue and already escalated to the owner and the managers (a background task did it).
+    escalated: bool = False
 
     @property
     def overdue(self) -> bool:

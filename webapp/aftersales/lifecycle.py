@@ -1,8 +1,9 @@
 """After-sales transition tables. Pure Python.
 
 follow_up: open → done (the sales rep's call within 3 days of receipt, with its outcome).
-ticket:    open → answered → resolved; staff answer, the customer confirms the resolution on
-           their order link, or says it is not solved yet (answered → open).
+ticket:    open → answered → resolved; staff answer (propose a solution), the customer confirms the
+           resolution on their order link (or staff record the confirmation they gave on the phone),
+           or says it is not solved yet (answered → open).
 survey:    sent → answered (one answer per link).
 """
 from ..statemachine import N_, NP_, StateMachine, Transition
@@ -28,6 +29,8 @@ TICKET = StateMachine("ticket", TICKET_STATES, [
     Transition("reopen", ("answered",), "open", CUSTOMER, label=N_("Customer says it is not solved")),
     Transition("confirm", ("answered",), "resolved", CUSTOMER,
                label=N_("Customer confirmed the resolution")),
+    Transition("confirm_by_phone", ("answered",), "resolved", STAFF,
+               label=N_("Customer confirmed the resolution by phone")),
 ], messages={
     "role": N_("Your role may not do this to a ticket."),
     "state": N_("This ticket is not in a state that allows this."),
@@ -38,7 +41,14 @@ SURVEY_LABELS = {"sent": NP_("survey state", "Sent"), "answered": NP_("survey st
 
 SURVEY = StateMachine("survey", SURVEY_STATES, [
     Transition("answer", ("sent",), "answered", CUSTOMER, label=N_("Survey answered")),
+    Transition("answer_by_phone", ("sent",), "answered", STAFF, label=N_("Survey answered by phone")),
 ], messages={
     "role": N_("Only the customer answers the survey."),
     "state": N_("This survey has already been answered. Thank you!"),
 }, labels=SURVEY_LABELS)
+
+# A ticket's type and the solution proposed (models.TICKET_KINDS, models.SOLUTION_KINDS).
+TICKET_KIND_LABELS = {"fault": N_("Fault"), "usage": N_("Usage question"), "complaint": N_("Complaint"),
+                      "other": N_("Other")}
+SOLUTION_LABELS = {"repair": N_("Repair"), "replacement": N_("Exchange"), "guidance": N_("Guidance"),
+                   "refund": N_("Refund")}

@@ -1,7 +1,7 @@
 """Follow-up calls, tickets with their messages, and satisfaction surveys."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from decimal import Decimal
@@ -11,6 +11,12 @@ from ..extensions import db
 from ..wallclock import utcnow
 
 RATINGS = ("requirement_response", "delivery_timeliness", "service_quality")
+
+# What a ticket is about, and how it was solved (chosen on the ticket; words in lifecycle.py).
+TICKET_KINDS = ("fault", "usage", "complaint", "other")
+SOLUTION_KINDS = ("repair", "replacement", "guidance", "refund")
+# The departments a ticket may be handed to: the firm's roles that do the work behind an answer.
+DEPARTMENTS = ("production", "qc", "operations", "purchasing", "warehouse", "finance", "sales")
 
 
 class FollowUp(db.Model):
@@ -29,6 +35,8 @@ class FollowUp(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the overdue call was escalated to its owner and the managers (once: its due time never moves).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order = relationship("Order")
     assignee = relationship("User", foreign_keys=[assignee_id])
@@ -59,9 +67,25 @@ class Ticket(db.Model):
     first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its type (TICKET_KINDS) sets the deadline to solve it (clocks.RESOLVE_*); the solution proposed.
+    kind: Mapped[str] = mapped_column(String(12), default="other", server_default="other")
+    solution: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Handed to another department (a role in DEPARTMENTS) for its part, due on its own clock.
+    department: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    department_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    department_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A confirmation the customer gave on the phone, recorded by staff (resolved_by_id says who).
+    confirmed_by_phone: Mapped[bool] = mapped_column(default=False, server_default=false())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # When each overdue clock was escalated; a clock set again (a new department) may escalate again.
+    response_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    department_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order = relationship("Order")
-    opened_by = relationship("User")
+    opened_by = relationship("User", foreign_keys=[opened_by_id])
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id])
     messages: Mapped[list["TicketMessage"]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id")
     costs: Mapped[list["TicketCost"]] = relationship(back_populates="ticket", order_by="TicketCost.id")
@@ -75,6 +99,24 @@ class Ticket(db.Model):
     def response_late(self) -> bool:
         """The first response came (or is still missing) after its due time."""
         return (self.first_response_at or utcnow()) > self.first_response_due_at
+
+    @property
+    def resolution_late(self) -> bool:
+        """Solved (or still open) after its deadline to solve."""
+        if self.resolution_due_at is None:
+            return False
+        return (self.resolved_at or utcnow()) > self.resolution_due_at
+
+    @property
+    def department_late(self) -> bool:
+        """A department still holds its part after the part's due time."""
+        return bool(self.department) and self.department_due_at is not None and self.department_due_at < utcnow()
+
+    @property
+    def escalated(self) -> bool:
+        """An overdue clock of this open ticket was escalated to the owner and the managers."""
+        return self.is_open and any((self.response_escalated_at and self.first_response_at is None,
+                                     self.resolution_escalated_at, self.department_escalated_at and self.department))
 
 
 class TicketMessage(db.Model):
@@ -106,9 +148,12 @@ class Survey(db.Model):
     service_quality: Mapped[int | None] = mapped_column()
     suggestions: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An answer the customer gave on the phone, entered by staff on the same form: who entered it.
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     order = relationship("Order")
     link = relationship("AccessLink")
+    entered_by = relationship("User")
 
     @property
     def average(self) -> float | None:

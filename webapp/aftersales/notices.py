@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from .. import links
 from ..i18n import firm_zone
 from ..notify import Notice, message
+from ..statemachine import N_
 
 
 @message("follow_up.due")
@@ -46,3 +47,42 @@ def survey_sent(order, link) -> Notice:
     return Notice(_("Order %(number)s: how did we do?", number=order.number),
                   _("Hello,\n\nOrder %(number)s is delivered. Three quick ratings and your suggestions "
                     "help us improve:\n\n%(url)s\n", number=order.number, url=link.url))
+
+
+def _path(endpoint: str, **values) -> str:
+    """An absolute URL to a page of the app, inside a request or in the worker (built from the URL map)."""
+    from flask import current_app
+    return links.absolute(current_app.url_map.bind("localhost").build(endpoint, values))
+
+
+def _local(when) -> str:
+    return when.astimezone(firm_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+@message("ticket.assigned")
+def ticket_assigned(order, ticket) -> Notice:
+    """To the department's people: a ticket is handed to them, and when their part is due."""
+    return Notice(_("Order %(number)s: ticket \"%(subject)s\" handed to your department, due %(due)s",
+                    number=order.number, subject=ticket.subject, due=_local(ticket.department_due_at)),
+                  _path("aftersales.ticket", ticket_id=ticket.id))
+
+
+# Which of a ticket's clocks ran out (tasks.py), in words.
+OVERDUE_CLOCKS = {"first_response": N_("first answer"), "resolution": N_("solution"),
+                  "department": N_("department's part")}
+
+
+@message("ticket.overdue")
+def ticket_overdue(order, ticket, clock, due) -> Notice:
+    """To the owner and the managers: a ticket's clock ran out (sent by the worker)."""
+    return Notice(_("Order %(number)s: ticket \"%(subject)s\" overdue (%(clock)s, due %(due)s)",
+                    number=order.number, subject=ticket.subject, clock=_(OVERDUE_CLOCKS[clock]), due=_local(due)),
+                  _path("aftersales.ticket", ticket_id=ticket.id))
+
+
+@message("follow_up.overdue")
+def follow_up_overdue(order, follow_up) -> Notice:
+    """To the rep and the managers: the follow-up call was not made in time (sent by the worker)."""
+    return Notice(_("Order %(number)s: follow-up call overdue (due %(due)s)", number=order.number,
+                    due=_local(follow_up.due_at)),
+                  _path("aftersales.order", order_id=order.id))

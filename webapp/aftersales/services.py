@@ -14,7 +14,8 @@ from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
 from ..workflow import transition
 from . import lifecycle, notices  # noqa: F401  (notices: the messages notify() sends)
-from .models import RATINGS, FollowUp, Survey, Ticket, TicketCost, TicketMessage
+from .models import (DEPARTMENTS, RATINGS, SOLUTION_KINDS, TICKET_KINDS, FollowUp, Survey, Ticket, TicketCost,
+                     TicketMessage)
 
 # The customer's order link stays usable for after-sales much longer than a signing link.
 SERVICE_LINK_DAYS = 180
@@ -27,6 +28,16 @@ SURVEY_LINK_DAYS = 30
 def first_response_due(opened_at: datetime) -> datetime:
     """When the first answer to a ticket opened at opened_at is due (clocks.FIRST_RESPONSE)."""
     return clocks.FIRST_RESPONSE.due(opened_at)
+
+
+# The firm's deadline to solve a ticket of each type, counted from when it was opened.
+RESOLUTION_CLOCKS = {"fault": clocks.RESOLVE_FAULT, "usage": clocks.RESOLVE_USAGE,
+                     "complaint": clocks.RESOLVE_COMPLAINT, "other": clocks.RESOLVE_OTHER}
+
+
+def resolution_due(kind: str, opened_at: datetime) -> datetime:
+    """When a ticket of type kind opened at opened_at is to be solved (its type's working-time clock)."""
+    return RESOLUTION_CLOCKS[kind].due(opened_at)
 
 
 # --- shipping's hooks --------------------------------------------------------------------------
@@ -92,31 +103,45 @@ def can_have_tickets(order) -> bool:
     return order.status in order_lifecycle.TICKET_OPEN
 
 
-def open_ticket(order, subject: str, description: str, user=None, customer_name: str = "") -> Ticket:
-    """Open a ticket (staff: user; the customer on their link: customer_name) with its
-    first-response clock."""
+def _check_kind(kind: str) -> None:
+    if kind not in TICKET_KINDS:
+        raise TransitionError(422, N_("Choose the ticket's type from the list."))
+
+
+def open_ticket(order, subject: str, description: str, user=None, customer_name: str = "",
+                kind: str = "other") -> Ticket:
+    """Open a ticket (staff: user; the customer on their link: customer_name) of type kind, with its
+    first-response clock and its deadline to solve."""
     if not can_have_tickets(order):
         raise TransitionError(409, N_("Tickets can be opened only on an approved order."))
+    _check_kind(kind)
     now = utcnow()
     ticket = Ticket(order_id=order.id, subject=subject, description=description, opened_at=now,
                     opened_by_id=user.id if user is not None else None,
                     opened_by_customer=customer_name if user is None else "",
-                    first_response_due_at=first_response_due(now))
+                    first_response_due_at=first_response_due(now), kind=kind,
+                    resolution_due_at=resolution_due(kind, now))
     db.session.add(ticket)
     db.session.flush()
     audit.record("ticket.opened", order, actor=user, actor_kind=None if user else "link",
                  actor_label=customer_name or None, entity_type="order",
-                 after={"ticket": ticket.id, "subject": subject, "status": ticket.status,
-                        "first_response_due_at": ticket.first_response_due_at.isoformat()})
+                 after={"ticket": ticket.id, "subject": subject, "status": ticket.status, "kind": kind,
+                        "first_response_due_at": ticket.first_response_due_at.isoformat(),
+                        "resolution_due_at": ticket.resolution_due_at.isoformat()})
     if user is None:
         notify("ticket.opened_by_customer", [Recipient.user(order.sales_rep)], order=order, ticket=ticket)
     return ticket
 
 
-def respond(ticket: Ticket, body: str, user) -> TicketMessage:
-    """Staff answer the ticket; the first answer stops the first-response clock; the customer is
-    told where to read it and confirm."""
-    transition(ticket, lifecycle.TICKET, "respond", user, note=body)
+def respond(ticket: Ticket, body: str, user, solution: str = "") -> TicketMessage:
+    """Staff answer the ticket, proposing a solution (SOLUTION_KINDS) or not; the first answer stops
+    the first-response clock; the customer is told where to read it and confirm."""
+    if solution and solution not in SOLUTION_KINDS:
+        raise TransitionError(422, N_("Choose the solution from the list."))
+    transition(ticket, lifecycle.TICKET, "respond", user, note=body,
+               detail={"solution": solution} if solution else None)
+    if solution:
+        ticket.solution = solution
     message = TicketMessage(ticket=ticket, body=body, author_id=user.id, author_name=user.name)
     db.session.add(message)
     if ticket.first_response_at is None:
@@ -169,14 +194,95 @@ def customer_reply(ticket: Ticket, body: str) -> TicketMessage:
     return message
 
 
+def _check_confirmable(ticket: Ticket) -> None:
+    """A confirmation needs a proposed solution on a ticket not yet closed (409 with the reason)."""
+    if ticket.status == "resolved":
+        raise TransitionError(409, N_("This ticket is already closed: its resolution was confirmed."))
+    if ticket.status != "answered":
+        raise TransitionError(409, N_("No solution has been proposed on this ticket yet: nothing to confirm."))
+
+
 def confirm_resolved(ticket: Ticket) -> None:
     """The customer confirms the answer solved it; with the last open ticket of a delivered order
     resolved, the survey goes out."""
+    _check_confirmable(ticket)
     transition(ticket, lifecycle.TICKET, "confirm", roles={"customer"}, actor_kind="link",
                actor_label=_customer_label(ticket.order))
+    _closed(ticket)
+
+
+def confirm_by_phone(ticket: Ticket, note: str, user) -> None:
+    """Staff record the confirmation the customer gave on the phone (marked as such, with who took it)."""
+    _check_confirmable(ticket)
+    transition(ticket, lifecycle.TICKET, "confirm_by_phone", user, note=note or None,
+               detail={"by_phone": True})
+    ticket.confirmed_by_phone, ticket.resolved_by_id = True, user.id
+    _closed(ticket)
+
+
+def _closed(ticket: Ticket) -> None:
+    """The ticket is solved: its clocks stop; the survey goes if it was the last thing open."""
     ticket.resolved_at = utcnow()
+    ticket.department, ticket.department_due_at = "", None
     db.session.flush()
     send_survey_when_settled(ticket.order)
+
+
+def classify(ticket: Ticket, kind: str, solution: str, user) -> None:
+    """Set the ticket's type (its deadline to solve follows, counted from when it was opened) and the
+    solution chosen; recorded in its history. 422 for a type or solution not in the lists, 409 once closed."""
+    _check_kind(kind)
+    if solution and solution not in SOLUTION_KINDS:
+        raise TransitionError(422, N_("Choose the solution from the list."))
+    if not ticket.is_open:
+        raise TransitionError(409, N_("This ticket is already closed: its resolution was confirmed."))
+    before = {"kind": ticket.kind, "solution": ticket.solution}
+    if kind != ticket.kind:
+        ticket.kind = kind
+        ticket.resolution_due_at = resolution_due(kind, ticket.opened_at)
+        ticket.resolution_escalated_at = None  # a new deadline may escalate again
+    ticket.solution = solution
+    audit.record("ticket.classified", ticket, actor=user, entity_type="ticket", before=before,
+                 after={"kind": kind, "solution": solution,
+                        "resolution_due_at": ticket.resolution_due_at.isoformat()})
+
+
+def department_members(department: str) -> list:
+    """The active people of a department (its role) with an address to tell."""
+    from ..auth import User
+    people = db.session.scalars(db.select(User).where(User.active.is_(True), User.roles_csv.like(f"%{department}%"))
+                                .order_by(User.id)).all()
+    return [person for person in people if department in person.roles and person.email]
+
+
+def assign(ticket: Ticket, department: str, note: str, user) -> None:
+    """Hand the ticket to another department (or to another one than now) for its part, due on
+    clocks.TICKET_DEPARTMENT from now; its people are told; recorded in the ticket's history."""
+    if department not in DEPARTMENTS:
+        raise TransitionError(422, N_("Choose a department from the list."))
+    if not ticket.is_open:
+        raise TransitionError(409, N_("This ticket is already closed: its resolution was confirmed."))
+    before = {"department": ticket.department}
+    ticket.department, ticket.department_note = department, note
+    ticket.department_due_at = clocks.TICKET_DEPARTMENT.due(utcnow())
+    ticket.department_escalated_at = None  # its own clock: escalated once per due time
+    audit.record("ticket.assigned", ticket, actor=user, entity_type="ticket", before=before, note=note or None,
+                 after={"department": department, "due_at": ticket.department_due_at.isoformat()})
+    people = department_members(department)
+    if people:
+        notify("ticket.assigned", [Recipient.user(person) for person in people], order=ticket.order,
+               ticket=ticket)
+
+
+def hand_back(ticket: Ticket, note: str, user) -> None:
+    """The department did its part (what it found in note) and hands the ticket back to after-sales."""
+    if not ticket.department:
+        raise TransitionError(409, N_("This ticket is not with another department."))
+    before = {"department": ticket.department}
+    late = ticket.department_late
+    ticket.department, ticket.department_due_at, ticket.department_escalated_at = "", None, None
+    audit.record("ticket.handed_back", ticket, actor=user, entity_type="ticket", before=before, note=note or None,
+                 after={"department": "", "late": late})
 
 
 # --- the survey --------------------------------------------------------------------------------
@@ -204,6 +310,16 @@ def answer_survey(survey: Survey, ratings: dict[str, int], suggestions: str) -> 
     survey.answered_at = utcnow()
 
 
+def answer_survey_by_phone(survey: Survey, ratings: dict[str, int], suggestions: str, user) -> None:
+    """Staff enter the answers the customer gave on the phone, on the same form; marked by phone with
+    who entered them (survey.entered_by); the satisfaction KPI counts them like any answer."""
+    transition(survey, lifecycle.SURVEY, "answer_by_phone", user, detail={**ratings, "by_phone": True})
+    for name in RATINGS:
+        setattr(survey, name, ratings[name])
+    survey.suggestions = suggestions
+    survey.answered_at, survey.entered_by_id = utcnow(), user.id
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 def service_link(order) -> links.AccessLink:
@@ -227,3 +343,14 @@ def customer_recipient(order) -> Recipient:
 def _customer_label(order) -> str:
     """How a customer acting on a link appears in the audit trail and on messages."""
     return order.customer.contact_name or order.customer.name
+
+
+def time_left(due: datetime | None) -> str:
+    """How long until due in words ("2 days left"), or how late it is ("overdue by 3 hours")."""
+    from flask_babel import format_timedelta, gettext
+    if due is None:
+        return ""
+    gap = due - utcnow()
+    if gap.total_seconds() >= 0:
+        return gettext("%(time)s left", time=format_timedelta(gap, granularity="minute", threshold=1.1))
+    return gettext("overdue by %(time)s", time=format_timedelta(-gap, granularity="minute", threshold=1.1))

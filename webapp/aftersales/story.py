@@ -49,6 +49,8 @@ def describe(entry, event: AuditEvent, data: dict, story) -> None:
         if data.get("first_response_due_at"):
             entry.details.append(_("First answer due %(when)s", when=datetime_local(
                 datetime.fromisoformat(data["first_response_due_at"]), "short")))
+    elif action == "follow_up.escalated":
+        entry.url = _aftersales_url(story)
     elif action == "follow_up.created":
         entry.url = _aftersales_url(story)
         if data.get("due_at"):
@@ -65,4 +67,4 @@ def _ratings_words(data: dict) -> str:
 
 
 PART = StoryPart(records=records, describe=describe,
-                 order_events=frozenset({"ticket.opened", "follow_up.created", "survey.sent"}))
+                 order_events=frozenset({"ticket.opened", "follow_up.created", "follow_up.escalated", "survey.sent"}))

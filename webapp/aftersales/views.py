@@ -16,11 +16,14 @@ from ..orders import Order
 from ..permissions import can, require, requires
 from ..shipping import send_document
 from ..statemachine import N_, TransitionError
-from . import bp, lifecycle, services, tracking
+from . import bp, lifecycle, notices, services, tracking
 from . import work as _work  # noqa: F401  (registers this domain's My work items)
 from ..templating import money
-from .forms import CustomerTicketForm, FollowUpForm, MessageForm, NoticesForm, SurveyForm, TicketCostForm, TicketForm
+from .forms import (AnswerForm, AssignForm, ClassifyForm, CustomerTicketForm, FollowUpForm, HandBackForm,
+                    MessageForm, NoticesForm, PhoneConfirmForm, SurveyForm, TicketCostForm, TicketForm)
 from .models import RATINGS, FollowUp, Survey, Ticket
+from ..audit import AuditEvent
+from ..auth import ROLE_LABELS
 
 
 def get_order(order_id: int, action: str = "aftersales.view") -> Order:
@@ -54,7 +57,8 @@ def index():
         param="tickets_after")
     return render("aftersales/index.html", follow_ups=calls.rows, tickets=tickets.rows,
                   calls_after=calls.next_after, tickets_after=tickets.next_after,
-                  ticket_labels=lifecycle.TICKET_LABELS)
+                  ticket_labels=lifecycle.TICKET_LABELS, kind_labels=lifecycle.TICKET_KIND_LABELS,
+                  department_labels=ROLE_LABELS, time_left=services.time_left)
 
 
 def order_context(order: Order, **forms) -> dict:
@@ -76,7 +80,9 @@ def order_context(order: Order, **forms) -> dict:
         "can_issue_link": can(current_user, "link.manage") and services.can_have_tickets(order),
         "follow_up_labels": lifecycle.FOLLOW_UP_LABELS,
         "ticket_labels": lifecycle.TICKET_LABELS,
+        "kind_labels": lifecycle.TICKET_KIND_LABELS,
         "ratings": RATINGS,
+        "can_phone_survey": can(current_user, "survey.by_phone"),
     }
 
 
@@ -111,7 +117,7 @@ def open_ticket(order_id: int):
     if not form.validate_on_submit():
         return render("aftersales/order.html", status_code=422, **order_context(item, ticket_form=form))
     ticket = services.open_ticket(item, form.subject.data.strip(), form.description.data.strip(),
-                                  user=current_user)
+                                  user=current_user, kind=form.kind.data)
     flash(_("Ticket opened; the first answer is due %(when)s.", when=_when(ticket.first_response_due_at)))
     return see_other(url_for("aftersales.ticket", ticket_id=ticket.id))
 
@@ -128,21 +134,45 @@ def service_link(order_id: int):
     return see_other(url_for("aftersales.order", order_id=item.id))
 
 
-def ticket_context(ticket: Ticket, form=None, cost_form=None) -> dict:
-    """What the staff ticket page shows."""
+def ticket_context(ticket: Ticket, form=None, cost_form=None, **forms) -> dict:
+    """What the staff ticket page shows: its clocks, messages, history and the forms the user may use."""
     from ..shipping import delivery_evidence
-    return {"ticket": ticket, "order": ticket.order, "form": form or MessageForm(prefix="m"),
+    return {"ticket": ticket, "order": ticket.order, "form": form or AnswerForm(prefix="m"),
             "cost_form": cost_form or TicketCostForm(prefix="cost"),
+            "classify_form": forms.get("classify_form") or ClassifyForm(
+                prefix="k", formdata=None, data={"kind": ticket.kind, "solution": ticket.solution}),
+            "assign_form": forms.get("assign_form") or AssignForm(prefix="a"),
+            "hand_back_form": forms.get("hand_back_form") or HandBackForm(prefix="h"),
+            "phone_form": forms.get("phone_form") or PhoneConfirmForm(prefix="p"),
             "can_cost": can(current_user, "ticket.cost", ticket),
+            "can_assign": ticket.is_open and can(current_user, "ticket.assign"),
+            "can_hand_back": bool(ticket.department) and can(current_user, "ticket.hand_back", ticket),
+            "can_confirm_by_phone": ticket.status == "answered" and can(current_user, "ticket:confirm_by_phone", ticket),
             "evidence": delivery_evidence(ticket.order_id),
-            "ticket_labels": lifecycle.TICKET_LABELS,
+            "history": ticket_history(ticket),
+            "phone_survey": tracking.due_survey(ticket.order) if can(current_user, "survey.by_phone") else None,
+            "ticket_labels": lifecycle.TICKET_LABELS, "kind_labels": lifecycle.TICKET_KIND_LABELS,
+            "solution_labels": lifecycle.SOLUTION_LABELS, "department_labels": ROLE_LABELS,
+            "resolution_rule": services.RESOLUTION_CLOCKS[ticket.kind].key, "time_left": services.time_left,
+            "clock_words": notices.OVERDUE_CLOCKS,
             "can_respond": can(current_user, "ticket:respond", ticket)}
+
+
+def ticket_history(ticket: Ticket) -> list[dict]:
+    """What happened to the ticket, oldest first: answers, type set, handed over and back, escalations,
+    confirmations (each with who, when and what the audit trail keeps)."""
+    import json
+    events = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.entity_type == "ticket", AuditEvent.entity_id == ticket.id)
+        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
+    return [{"event": e, "after": json.loads(e.after) if e.after else {},
+             "before": json.loads(e.before) if e.before else {}} for e in events]
 
 
 @bp.get("/aftersales/tickets/<int:ticket_id>")
 @login_required
 def ticket(ticket_id: int):
-    """A ticket with its messages, its first-response clock and the answer form."""
+    """A ticket with its messages, its clocks (first answer, solution, a department's part) and its forms."""
     item = get_ticket(ticket_id)
     return render("aftersales/ticket.html", **ticket_context(item))
 
@@ -150,14 +180,97 @@ def ticket(ticket_id: int):
 @bp.post("/aftersales/tickets/<int:ticket_id>/respond")
 @login_required
 def respond(ticket_id: int):
-    """Answer the customer (the first answer stops the 24-working-hour clock)."""
+    """Answer the customer, proposing a solution (the first answer stops the 24-working-hour clock)."""
     item = get_ticket(ticket_id, "ticket:respond")  # 403 wrong role, 409 resolved
-    form = MessageForm(prefix="m")
+    form = AnswerForm(prefix="m")
     if not form.validate_on_submit():
         return render("aftersales/ticket.html", status_code=422, **ticket_context(item, form))
-    services.respond(item, form.body.data.strip(), current_user)
+    services.respond(item, form.body.data.strip(), current_user, solution=form.solution.data or "")
     flash(_("Answer sent; the customer confirms on their link whether it is solved."))
     return see_other(url_for("aftersales.ticket", ticket_id=item.id))
+
+
+@bp.post("/aftersales/tickets/<int:ticket_id>/classify")
+@login_required
+def classify(ticket_id: int):
+    """Set the ticket's type (its deadline to solve follows) and the solution chosen."""
+    item = get_ticket(ticket_id, "ticket.assign")
+    form = ClassifyForm(prefix="k")
+    if not form.validate_on_submit():
+        return render("aftersales/ticket.html", status_code=422, **ticket_context(item, classify_form=form))
+    services.classify(item, form.kind.data, form.solution.data or "", current_user)
+    flash(_("Saved; the ticket is to be solved by %(when)s.", when=_when(item.resolution_due_at)))
+    return see_other(url_for("aftersales.ticket", ticket_id=item.id))
+
+
+@bp.post("/aftersales/tickets/<int:ticket_id>/assign")
+@login_required
+def assign(ticket_id: int):
+    """Hand the ticket to another department for its part, on its own clock."""
+    item = get_ticket(ticket_id, "ticket.assign")
+    form = AssignForm(prefix="a")
+    if not form.validate_on_submit():
+        return render("aftersales/ticket.html", status_code=422, **ticket_context(item, assign_form=form))
+    services.assign(item, form.department.data, form.note.data.strip(), current_user)
+    flash(_("Handed to %(department)s; their part is due %(when)s.",
+            department=ROLE_LABELS[item.department], when=_when(item.department_due_at)))
+    return see_other(url_for("aftersales.ticket", ticket_id=item.id))
+
+
+@bp.post("/aftersales/tickets/<int:ticket_id>/hand-back")
+@login_required
+def hand_back(ticket_id: int):
+    """The department did its part and hands the ticket back (with what it found)."""
+    item = get_ticket(ticket_id, "ticket.hand_back")
+    form = HandBackForm(prefix="h")
+    if not form.validate_on_submit():
+        return render("aftersales/ticket.html", status_code=422, **ticket_context(item, hand_back_form=form))
+    services.hand_back(item, form.note.data.strip(), current_user)
+    flash(_("Handed back to after-sales."))
+    return see_other(url_for("aftersales.ticket", ticket_id=item.id))
+
+
+@bp.post("/aftersales/tickets/<int:ticket_id>/confirm-by-phone")
+@login_required
+def confirm_by_phone(ticket_id: int):
+    """Record the customer's confirmation given on the phone (closes the ticket, marked by phone)."""
+    item = get_ticket(ticket_id)
+    if not set(current_user.roles) & lifecycle.STAFF:
+        abort(403)
+    form = PhoneConfirmForm(prefix="p")
+    if not form.validate_on_submit():
+        return render("aftersales/ticket.html", status_code=422, **ticket_context(item, phone_form=form))
+    services.confirm_by_phone(item, form.note.data, current_user)  # 409 closed or nothing proposed yet
+    flash(_("Resolution confirmed by phone; the ticket is closed."))
+    return see_other(url_for("aftersales.ticket", ticket_id=item.id))
+
+
+@bp.get("/aftersales/surveys/<int:survey_id>/phone")
+@login_required
+def phone_survey(survey_id: int):
+    """The survey form, for staff entering the answers the customer gives on the phone."""
+    survey = load(Survey, survey_id, "survey.by_phone")
+    return _phone_survey_page(survey)
+
+
+def _phone_survey_page(survey: Survey, form=None, status=200):
+    return render("aftersales/survey.html", survey=survey, order=survey.order, form=form or SurveyForm(),
+                  by_phone=True, status_code=status)
+
+
+@bp.post("/aftersales/surveys/<int:survey_id>/phone")
+@login_required
+def save_phone_survey(survey_id: int):
+    """Store the answers the customer gave on the phone, marked by phone with who entered them."""
+    survey = load(Survey, survey_id, "survey.by_phone")
+    lifecycle.SURVEY.check(survey, "answer_by_phone", set(current_user.roles))  # 409 once answered
+    form = SurveyForm()
+    if not form.validate_on_submit():
+        return _phone_survey_page(survey, form, status=422)
+    services.answer_survey_by_phone(survey, {name: int(getattr(form, name).data) for name in RATINGS},
+                                    (form.suggestions.data or "").strip(), current_user)
+    flash(_("Survey answers taken by phone saved."))
+    return see_other(url_for("aftersales.order", order_id=survey.order_id))
 
 
 @bp.post("/aftersales/tickets/<int:ticket_id>/costs")
@@ -274,7 +387,7 @@ def customer_ticket(token: str):
     if not form.validate_on_submit():
         return _service_page(link, order, ticket_form=form, status=422)
     services.open_ticket(order, form.subject.data.strip(), form.description.data.strip(),
-                         customer_name=form.name.data.strip())
+                         customer_name=form.name.data.strip(), kind=form.kind.data)
     flash(_("Thank you. We will answer within one working day; the answer will appear on this page."))
     return see_other(url_for("public.open_link", token=token))
 
