@@ -132,8 +132,8 @@ def secure_headers(response) -> None:
 def domains() -> tuple:
     """The domain packages, in the order their blueprints are registered: the one place that names
     them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
-    from . import (admin, aftersales, auth, costing, customers, documents, kpi, main, orders, production, projects,
-                   public, purchasing, pwa, quality, requirements, retail, reviews, scan, shipping, stock, sync)
+    from . import (admin, aftersales, auth, costing, customers, documents, golive, kpi, main, orders, production,
+                   projects, public, purchasing, pwa, quality, requirements, retail, reviews, scan, shipping, stock, sync)
     return (
         auth,
         main,
@@ -156,6 +156,7 @@ def domains() -> tuple:
         pwa,
         scan,
         kpi,  # the six KPIs: reads every stage, nothing reads it
+        golive,  # going live: the Excel templates and their import
         sync,
     )
 
