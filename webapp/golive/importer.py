@@ -7,6 +7,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +25,7 @@ from ..firm import get_settings
 from ..forms import NumberError, parse_decimal
 from ..orders import Order, OrderLine, new_order, recalculate, submit_order
 from ..stock import BomVersion, Location, Lot, Material, bom, ledger, products
-from .sheets import KINDS, KINDS_BY_KEY, NOTES_SHEET, ORDER_STATUSES, STANDARD_UNITS, Column, Kind
+from .sheets import KINDS, KINDS_BY_KEY, NOTES_SHEET, ORDER_STATUSES, STANDARD_UNITS, Column, Kind, name_of
 
 MAX_BYTES = 5 * 1024 * 1024  # far more than the rows below take; a bigger file is refused unread
 MAX_UNZIPPED = 60 * 1024 * 1024  # what the workbook's parts may unpack to (a zip bomb stops here)
@@ -54,6 +55,7 @@ class Problem:
     column: str
     header: str
     message: str
+    place: int = len(KINDS)  # its sheet's place in the import order (the list is sorted by it)
 
 
 @dataclass
@@ -83,9 +85,8 @@ class Plan:
     def add(self, kind: Kind, row: int, key: str | None, message: str) -> None:
         """Note a problem of kind's sheet in row, in column key (None: the row or sheet as a whole)."""
         column = next((c for c in kind.columns if c.key == key), None) if key else None
-        self.problems.append(Problem(self.sheet_names.get(kind.key, kind.sheet_name), row,
-                                     self.letters.get(kind.key, {}).get(key, "") if key else "",
-                                     column.header if column else "", message))
+        self.problems.append(Problem(name_of(kind), row, self.letters.get(kind.key, {}).get(key, "") if key else "",
+                                     name_of(column) if column else "", message, KINDS.index(kind)))
 
     def counts(self) -> dict[str, int]:
         """How many records of each kind the file makes (orders: orders, not lines)."""
@@ -184,6 +185,7 @@ def read(data: bytes) -> Plan:
     finally:
         book.close()
     _check(plan)
+    plan.problems.sort(key=lambda p: (p.place, p.row, len(p.column), p.column))
     del plan.problems[MAX_PROBLEMS:]
     return plan
 
@@ -198,18 +200,18 @@ def _read_sheet(plan: Plan, kind: Kind, sheet, total: int) -> int:
             continue
         column, letter = _column_of(kind, cell), get_column_letter(index + 1)
         if column is None:
-            plan.problems.append(Problem(sheet.title, 1, letter, _shown(cell), _(
-                "This column is not in the template; check its name against the template or remove it.")))
+            plan.problems.append(Problem(name_of(kind), 1, letter, _shown(cell), _(
+                "This column is not in the template; check its name against the template or remove it."), KINDS.index(kind)))
         elif column.key in positions:
-            plan.problems.append(Problem(sheet.title, 1, letter, column.header, _(
+            plan.problems.append(Problem(name_of(kind), 1, letter, name_of(column), _(
                 "This column is in the sheet twice (also column %(letter)s).",
-                letter=get_column_letter(positions[column.key] + 1))))
+                letter=get_column_letter(positions[column.key] + 1)), KINDS.index(kind)))
         else:
             positions[column.key] = index
     plan.letters[kind.key] = {key: get_column_letter(index + 1) for key, index in positions.items()}
     missing = [column for column in kind.columns if column.required and column.key not in positions]
     for column in missing:
-        plan.problems.append(Problem(sheet.title, 1, "", column.header, _("The required column is missing.")))
+        plan.problems.append(Problem(name_of(kind), 1, "", name_of(column), _("The required column is missing."), KINDS.index(kind)))
     if missing:
         return total
     example = [normal(_shown(c.example)) for c in kind.columns]
@@ -498,6 +500,13 @@ def _check_orders(plan: Plan) -> None:
 
 
 # --- the import ---------------------------------------------------------------------------------
+
+def lock_imports() -> None:
+    """Serialise imports: the second of two at once checks its file after the first committed (SQLite's
+    writers are one at a time already; PostgreSQL takes a transaction-level advisory lock)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"golive-import")})
+
 
 def preview(plan: Plan) -> list[dict]:
     """Per kind with rows: its sheet, how many it makes and its first rows (headers and values)."""

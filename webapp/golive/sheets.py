@@ -146,6 +146,12 @@ def chinese() -> bool:
     return str(get_locale() or "zh").startswith("zh")
 
 
+def name_of(item) -> str:
+    """A kind's or a column's name in the reader's language (a required column's with its *)."""
+    name = item.zh if chinese() else item.en
+    return f"{name}*" if getattr(item, "required", False) else name
+
+
 def note_of(column: Column) -> str:
     """A column's explanation in the reader's language."""
     return column.note_zh if chinese() else column.note_en

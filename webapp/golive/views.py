@@ -17,7 +17,7 @@ def _page(form: UploadForm, *, status_code: int = 200, **context):
     """The import page with what the last upload gave (an error, problems, a preview)."""
     context.setdefault("refused", None)
     context.setdefault("plan", None)
-    return render("golive/index.html", form=form, kinds=sheets.KINDS, note_of=sheets.note_of,
+    return render("golive/index.html", form=form, kinds=sheets.KINDS, note_of=sheets.note_of, name_of=sheets.name_of,
                   units=sheets.STANDARD_UNITS, limits={"rows": importer.MAX_ROWS,
                                                        "mb": importer.MAX_BYTES // (1024 * 1024)},
                   status_code=status_code, **context)
@@ -53,6 +53,8 @@ def upload():
         return _page(form, refused=_("Choose a file."), status_code=422)
     upload_file.stream.seek(0)  # on SQLite the write phase runs this view again over the same upload
     data = upload_file.stream.read(importer.MAX_BYTES + 1)
+    if form.mode.data == "import":
+        importer.lock_imports()  # checked against what an import that ran at the same time saved
     try:
         plan = importer.read(data)
     except importer.ImportRefused as refused:
