@@ -123,6 +123,23 @@ def test_template_downloads_and_opens_with_the_documented_columns(app, as_user):
     assert all(f"`{column.header}`" in doc for kind in sheets.KINDS for column in kind.columns)
 
 
+@BOTH
+def test_the_filled_in_sample_imports_once(app, as_user):
+    """The sample workbook the page offers imports into an empty firm (stock to the default location made
+    for it); a second time it is refused on its duplicates."""
+    admin = as_user("admin")
+    sample = admin.get("/golive/sample.xlsx")
+    assert sample.status_code == 200 and sample.mimetype == XLSX
+    assert post(admin, sample.data).status_code == 200
+    assert post(admin, sample.data, "import").status_code == 303
+    with app.app_context():
+        order = db.session.scalar(db.select(Order).where(Order.customer_po == "HY-PO-2611-05"))
+        assert order.status == "effective" and order.lines[0].quantity == Decimal("20000")
+        assert db.session.scalar(db.select(Product).where(Product.model == "HNG-30")).on_hand == Decimal("3000")
+    again = post(admin, sample.data, "import")
+    assert again.status_code == 422 and "“NBHY” is in the app already." in html.unescape(text_of(again))
+
+
 def test_the_untouched_template_imports_nothing(app, as_user):
     """The template as downloaded (example rows only) is clean and creates nothing."""
     admin = as_user("admin")

@@ -157,18 +157,26 @@ def note_of(column: Column) -> str:
     return column.note_zh if chinese() else column.note_en
 
 
-def template_bytes() -> bytes:
-    """The template workbook: a sheet per kind (bold bilingual header, a grey example row) and the notes."""
+def template_bytes(filled: dict | None = None) -> bytes:
+    """The template workbook: a sheet per kind (bold bilingual header, a grey example row) and the notes;
+    filled (kind → rows) writes those rows instead of the example (the filled-in sample)."""
     book = Workbook()
     book.remove(book.active)
     for kind in KINDS:
         sheet = book.create_sheet(kind.sheet_name)
         sheet.append([column.header for column in kind.columns])
-        sheet.append([column.example if column.example != "" else None for column in kind.columns])
+        rows = filled.get(kind.key, []) if filled is not None else [[c.example if c.example != "" else None
+                                                                      for c in kind.columns]]
+        for values in rows:
+            sheet.append(list(values))
         for index, column in enumerate(kind.columns, start=1):
-            header, example = sheet.cell(row=1, column=index), sheet.cell(row=2, column=index)
+            header = sheet.cell(row=1, column=index)
             header.font = Font(bold=True, color="B00020" if column.required else "000000")
             header.alignment = Alignment(wrap_text=True, vertical="center")
+            if filled is not None:
+                sheet.column_dimensions[get_column_letter(index)].width = max(14, min(40, len(column.header) + 6))
+                continue
+            example = sheet.cell(row=2, column=index)
             example.font, example.fill = Font(italic=True, color="666666"), EXAMPLE_FILL
             if column.kind == "date":
                 example.number_format = "yyyy-mm-dd"
@@ -204,3 +212,33 @@ GENERAL_NOTES = (
     ("导入顺序：客户、产品、物料、BOM、期初库存、订单；后面的表可引用同一文件中前面的表。", "Import order: customers, products, materials, BOMs, stock, orders; a later sheet may name records of an earlier one in the same file."),
     ("文件有任何错误时什么都不导入。", "Nothing is imported while the file has any error."),
 )
+
+
+# A filled-in sample (a small hardware firm going live) that imports into any database once: it names
+# only what it adds itself, and its stock goes to the default location. Uploaded a second time, it shows
+# the duplicate checks.
+SAMPLE = {
+    "customers": [["NBHY", "宁波海跃五金有限公司", "孙经理", "13600136001", "sun@nbhy.example.cn",
+                   "浙江省宁波市北仑区新碶街道 18 号", "zh", "CNY", 30, 30, ""],
+                  ["ORIN", "Orion Fittings Ltd", "Mark Lee", "+44 161 496 0000", "mark@orion.example.com",
+                   "12 Mill Lane, Manchester M1 2AB, UK", "en", "CNY", 50, 45, ""]],
+    "products": [["HNG-30", "不锈钢合页 30 mm Hinge", "件", "3.20", None],
+                 ["HDL-120", "铝合金拉手 120 mm Handle", "件", "9.80", None]],
+    "materials": [["SUS304-1.0", "不锈钢板 SUS304 1.0mm", "kg", "t", 1000, None, "否"],
+                  ["AL6063-BAR", "铝型材 6063", "kg", "kg", 1, None, "是"],
+                  ["RIVET-3", "铆钉 Φ3", "件", "盒", 1000, None, "否"]],
+    "boms": [["HNG-30", "SUS304-1.0", "0.012", 3], ["HNG-30", "RIVET-3", 2, None],
+             ["HDL-120", "AL6063-BAR", "0.085", 5]],
+    "stock": [["SUS304-1.0", "HY2611-01", "1,200", None, "15.60"],
+              ["AL6063-BAR", "AL2611-07", 800, None, "22.40"],
+              ["RIVET-3", "RV2611", "50,000", None, "0.008"],
+              ["HNG-30", "HNG-OPEN", 3000, None, "1.70"]],
+    "orders": [["NBHY", "HY-PO-2611-05", "HNG-30", "20,000", "3.10", date(2026, 12, 18), "已生效", 0],
+               ["NBHY", "HY-PO-2611-05", "HDL-120", 2000, "9.50", date(2026, 12, 18), "已生效", 0],
+               ["ORIN", "OR-7781", "HDL-120", 500, "10.20", "2027-01-20", "草稿", None]],
+}
+
+
+def sample_bytes() -> bytes:
+    """The filled-in sample workbook."""
+    return template_bytes(SAMPLE)

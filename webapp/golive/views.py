@@ -39,6 +39,14 @@ def template():
     return xlsx_response(sheets.template_bytes(), "上线导入模板 going-live-template.xlsx")
 
 
+@bp.get("/sample.xlsx")
+@login_required
+@requires("golive.import")
+def sample():
+    """A filled-in sample to try the import with: a small firm's records that any database takes once."""
+    return xlsx_response(sheets.sample_bytes(), "上线导入示例 going-live-sample.xlsx")
+
+
 @bp.post("/")
 @login_required
 @requires("golive.import")
