@@ -312,6 +312,24 @@ def test_files_that_are_no_workbook_or_too_big_are_refused(app, as_user, monkeyp
         z.writestr("hello.txt", "hi")
     assert "This is not an Excel workbook (.xlsx)" in text_of(post(admin, archive.getvalue()))
     assert "The workbook is damaged" in text_of(post(admin, b"PK\x03\x04" + b"\x00" * 200))
+    # An XML entity bomb in a sheet: openpyxl reads through defusedxml, which refuses it.
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook(good_rows()))) as source, zipfile.ZipFile(bomb, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                entities = "".join(f'<!ENTITY e{i} "{"&e%d;" % (i - 1) * 10}">' for i in range(1, 10))
+                content = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY e0 "lol">' + entities.encode()
+                           + b']>' + content.split(b"?>", 1)[-1].replace(b"HDJM", b"&e9;", 1))
+            target.writestr(item, content)
+    assert "The workbook is damaged" in text_of(post(admin, bomb.getvalue()))
+    cut = io.BytesIO()  # a sheet's XML cut off half-way (read only when its rows are)
+    with zipfile.ZipFile(io.BytesIO(workbook(good_rows()))) as source, zipfile.ZipFile(cut, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            target.writestr(item, content[:len(content) // 2] if item.filename == "xl/worksheets/sheet2.xml" else content)
+    response = post(admin, cut.getvalue(), "import")
+    assert response.status_code == 422 and "The workbook is damaged" in text_of(response)
     assert "Choose a file." in text_of(admin.post("/golive/", data={"mode": "check"}))
     monkeypatch.setattr(importer, "MAX_BYTES", 4000)
     big = workbook(good_rows())

@@ -182,6 +182,10 @@ def read(data: bytes) -> Plan:
                 continue
             plan.sheet_names[kind.key] = sheet.title
             total = _read_sheet(plan, kind, sheet, total)
+    except ImportRefused:
+        raise
+    except Exception:  # a read-only workbook parses each sheet's XML only now
+        raise ImportRefused(_("The workbook is damaged and cannot be opened; save it again from Excel or WPS.")) from None
     finally:
         book.close()
     _check(plan)
