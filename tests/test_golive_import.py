@@ -224,7 +224,7 @@ def test_the_corrected_file_dry_run_saves_nothing_then_imports_whole_and_twice_i
     page = text_of(dry)
     assert dry.status_code == 200, page[:3000]
     assert "Nothing was saved" in page and "Customers: 2" in page and "Open orders: 2" in page
-    assert "Stock on hand: 4" in page and "B2609-114" in page, re.sub(r"\s+", " ", page[page.find("id=\"preview"):][:3000])
+    assert "Stock on hand: 4" in page and "B2609-114" in page and "<td>60,000</td>" in page  # typed ６０，０００, re.sub(r"\s+", " ", page[page.find("id=\"preview"):][:3000])
     assert counts(app) == before
     done = post(admin, data, "import")
     assert done.status_code == 303, text_of(done)[:3000]

@@ -23,8 +23,9 @@ from ..customers import Customer, Product
 from ..extensions import db
 from ..firm import get_settings
 from ..forms import NumberError, parse_decimal
-from ..orders import Order, OrderLine, new_order, recalculate, submit_order
+from ..orders import Order, OrderLine, lifecycle, new_order, recalculate, submit_order
 from ..stock import BomVersion, Location, Lot, Material, bom, ledger, products
+from ..templating import fine_quantity
 from .sheets import KINDS, KINDS_BY_KEY, NOTES_SHEET, ORDER_STATUSES, STANDARD_UNITS, Column, Kind, name_of
 
 MAX_BYTES = 5 * 1024 * 1024  # far more than the rows below take; a bigger file is refused unread
@@ -504,6 +505,22 @@ def _check_orders(plan: Plan) -> None:
 
 
 # --- the import ---------------------------------------------------------------------------------
+
+def display(row: Row, column: Column) -> str:
+    """A cell of the preview as it was read (2,000 typed "２，０００", a status by its name), or as typed."""
+    value = row.values.get(column.key)
+    if value is None or value == "":
+        return row.shown.get(column.key, "")
+    if column.kind in ("number", "whole"):
+        return fine_quantity(value)
+    if column.kind == "date":
+        return value.isoformat()
+    if column.kind == "yesno":
+        return _("yes") if value else _("no")
+    if column.kind == "status":
+        return _(lifecycle.STATE_LABELS[value])
+    return str(value)
+
 
 def lock_imports() -> None:
     """Serialise imports: the second of two at once checks its file after the first committed (SQLite's

@@ -17,7 +17,7 @@ def _page(form: UploadForm, *, status_code: int = 200, **context):
     """The import page with what the last upload gave (an error, problems, a preview)."""
     context.setdefault("refused", None)
     context.setdefault("plan", None)
-    return render("golive/index.html", form=form, kinds=sheets.KINDS, note_of=sheets.note_of, name_of=sheets.name_of,
+    return render("golive/index.html", form=form, kinds=sheets.KINDS, note_of=sheets.note_of, name_of=sheets.name_of, display=importer.display,
                   units=sheets.STANDARD_UNITS, limits={"rows": importer.MAX_ROWS,
                                                        "mb": importer.MAX_BYTES // (1024 * 1024)},
                   status_code=status_code, **context)
