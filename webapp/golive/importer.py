@@ -359,6 +359,7 @@ def _unique(plan: Plan, kind: Kind, key: str, known: set, fold=lambda v: v) -> N
 
 
 def _check_customers(plan: Plan) -> None:
+    """Abbreviations, languages, currencies, percentages, credit days, e-mail and tax ID; duplicates."""
     kind = KINDS_BY_KEY["customers"]
     for row in plan.rows["customers"]:
         values = row.values
@@ -383,6 +384,7 @@ def _check_customers(plan: Plan) -> None:
 
 
 def _check_products(plan: Plan) -> None:
+    """Models and barcodes: duplicates in the file and in the app."""
     kind = KINDS_BY_KEY["products"]
     rows = plan.rows["products"]
     _unique(plan, kind, "model", _existing(Product.model, [r.values.get("model") for r in rows]))
@@ -396,6 +398,7 @@ def _customers_known(plan: Plan) -> set[str]:
 
 
 def _check_materials(plan: Plan) -> None:
+    """Codes unique; the supplying customer known."""
     kind = KINDS_BY_KEY["materials"]
     rows = plan.rows["materials"]
     _unique(plan, kind, "code", _existing(Material.code, [r.values.get("code") for r in rows]))
@@ -420,6 +423,7 @@ def _materials_known(plan: Plan) -> set[str]:
 
 
 def _check_boms(plan: Plan) -> None:
+    """Products and materials known, no BOM already, no line twice, no product in its own BOM."""
     kind = KINDS_BY_KEY["boms"]
     models, codes = _products_known(plan), _materials_known(plan)
     with_bom = set(db.session.scalars(db.select(Product.model).join(BomVersion, BomVersion.product_id == Product.id)))
@@ -446,6 +450,7 @@ def _check_boms(plan: Plan) -> None:
 
 
 def _check_stock(plan: Plan) -> None:
+    """Items and locations known; a lot not in the app already nor twice in one location."""
     kind = KINDS_BY_KEY["stock"]
     models, codes = _products_known(plan), _materials_known(plan)
     locations = set(db.session.scalars(db.select(Location.code).where(Location.active.is_(True))))
@@ -473,6 +478,7 @@ def _check_stock(plan: Plan) -> None:
 
 
 def _check_orders(plan: Plan) -> None:
+    """Customers and products known; a PO not in the app; the rows of one order agree."""
     kind = KINDS_BY_KEY["orders"]
     customers, models = _customers_known(plan), _products_known(plan)
     existing = {(abbreviation, po) for abbreviation, po in db.session.execute(
@@ -556,10 +562,12 @@ def run_import(plan: Plan, user) -> dict[str, int]:
 
 
 def _customer(abbreviation: str, made: dict) -> Customer:
+    """A customer made by this import or already in the app."""
     return made.get(abbreviation) or db.session.scalar(db.select(Customer).where(Customer.abbreviation == abbreviation))
 
 
 def _product(model: str, made: dict) -> Product | None:
+    """A product made by this import or already in the app."""
     return made.get(model) or db.session.scalar(db.select(Product).where(Product.model == model))
 
 
@@ -572,6 +580,7 @@ def _material(code: str, made_products: dict, made_materials: dict) -> Material:
 
 
 def _create_customers(plan: Plan, user) -> list[Customer]:
+    """The customers, owned by the person importing."""
     made = []
     for row in plan.rows["customers"]:
         v = row.values
@@ -592,6 +601,7 @@ def _create_customers(plan: Plan, user) -> list[Customer]:
 
 
 def _create_products(plan: Plan, user) -> list[Product]:
+    """The products, without stock (the stock sheet brings it)."""
     made = []
     for row in plan.rows["products"]:
         v = row.values
@@ -606,6 +616,7 @@ def _create_products(plan: Plan, user) -> list[Product]:
 
 
 def _create_materials(plan: Plan, user, customers: dict) -> list[Material]:
+    """The materials, with their units and supplying customer."""
     made = []
     for row in plan.rows["materials"]:
         v = row.values
@@ -623,6 +634,7 @@ def _create_materials(plan: Plan, user, customers: dict) -> list[Material]:
 
 
 def _create_boms(plan: Plan, user, made_products: dict, made_materials: dict) -> None:
+    """A first BOM version per product, through the stock domain's save_bom."""
     lines = defaultdict(list)
     for row in plan.rows["boms"]:
         lines[row.values["product"]].append(row)
@@ -634,6 +646,7 @@ def _create_boms(plan: Plan, user, made_products: dict, made_materials: dict) ->
 
 
 def _create_stock(plan: Plan, user, made_products: dict, made_materials: dict) -> None:
+    """An opening movement per row into its lot and location, through the ledger."""
     locations = {}
     for row in plan.rows["stock"]:
         v = row.values
@@ -652,6 +665,7 @@ def _create_stock(plan: Plan, user, made_products: dict, made_materials: dict) -
 
 
 def _create_orders(plan: Plan, user, customers: dict, made_products: dict) -> None:
+    """An order per customer and PO, a line per row; signed ones effective and numbered."""
     groups: dict = {}
     for row in plan.rows["orders"]:
         groups.setdefault((row.values["customer"], row.values["customer_po"]), []).append(row)
