@@ -30,7 +30,8 @@ from .sheets import KINDS, KINDS_BY_KEY, NOTES_SHEET, ORDER_STATUSES, STANDARD_U
 
 MAX_BYTES = 5 * 1024 * 1024  # far more than the rows below take; a bigger file is refused unread
 MAX_UNZIPPED = 60 * 1024 * 1024  # what the workbook's parts may unpack to (a zip bomb stops here)
-MAX_ROWS = 5000  # data rows in all sheets together: a firm going live splits a bigger file
+MAX_ROWS = 2000  # data rows in all sheets together: a firm going live splits a bigger file (5,000 stock rows
+# took 20-28 s to post through the ledger on a 2-core machine, past what a web worker should hold)
 MAX_PROBLEMS = 500  # listed; a file with more is refused with the first ones
 PREVIEW_ROWS = 5
 NUMBERS = Locale.parse("en")  # in a spreadsheet a comma groups thousands, a point marks decimals
