@@ -342,6 +342,16 @@ def test_files_that_are_no_workbook_or_too_big_are_refused(app, as_user, monkeyp
     assert counts(app)["Customer"] == 0
 
 
+def test_a_file_with_hundreds_of_problems_lists_the_first(app, as_user, monkeypatch):
+    """More problems than are listed: the first ones, in sheet and row order, and a word that there are more."""
+    monkeypatch.setattr(importer, "MAX_PROBLEMS", 3)
+    rows = {"stock": [["NOPE", f"L{i}", "-1", None, None] for i in range(5)]}
+    response = post(as_user("admin"), workbook(rows))
+    page = html.unescape(text_of(response))
+    assert response.status_code == 422 and "3 problems: nothing was imported" in page
+    assert "Only the first 3 problems are listed." in page
+
+
 def test_a_sheet_the_template_does_not_have_is_named(app, as_user):
     """A workbook with a sheet of another name (Sheet1): the sheet is named as not the template's."""
     book = Workbook()

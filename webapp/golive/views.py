@@ -19,7 +19,7 @@ def _page(form: UploadForm, *, status_code: int = 200, **context):
     context.setdefault("plan", None)
     return render("golive/index.html", form=form, kinds=sheets.KINDS, note_of=sheets.note_of, name_of=sheets.name_of, display=importer.display,
                   units=sheets.STANDARD_UNITS, limits={"rows": importer.MAX_ROWS,
-                                                       "mb": importer.MAX_BYTES // (1024 * 1024)},
+                                                       "mb": importer.MAX_BYTES // (1024 * 1024)}, max_problems=importer.MAX_PROBLEMS,
                   status_code=status_code, **context)
 
 
