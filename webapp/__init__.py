@@ -132,9 +132,9 @@ def secure_headers(response) -> None:
 def domains() -> tuple:
     """The domain packages, in the order their blueprints are registered: the one place that names
     them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
-    from . import (admin, aftersales, auth, costing, customers, documents, kpi, main, orders, production, projects,
-                   public, purchasing, pwa, quality, receivables, relations, requirements, retail, reviews, scan,
-                   shipping, stock, sync)
+    from . import (admin, aftersales, auth, costing, customers, documents, golive, kpi, main, orders, production,
+                   projects, public, purchasing, pwa, quality, receivables, relations, requirements, retail, reviews,
+                   scan, shipping, stock, sync)
     return (
         auth,
         main,
@@ -159,6 +159,7 @@ def domains() -> tuple:
         scan,
         kpi,  # the six KPIs: reads every stage, nothing reads it
         relations,  # the customer page: one customer whole, with the KPIs' definitions
+        golive,  # going live: the Excel templates and their import
         sync,
     )
 

@@ -141,11 +141,12 @@ def line_description(product: str, specs: str) -> tuple[str, str]:
 
 # --- review ------------------------------------------------------------------------------------
 
-def submit(order: Order, user, snapshot: dict | None = None) -> str:
+def submit(order: Order, user, snapshot: dict | None = None, roles=None) -> str:
     """Submit a draft for feasibility review under the settings in force now (or the snapshot given:
-    a retail sale keeps the firm's retail settings, FirmSettings.retail_snapshot)."""
+    a retail sale keeps the firm's retail settings, FirmSettings.retail_snapshot). roles: the role it is
+    done in when not the user's own (the going-live import enters signed orders for sales)."""
     order.settings_snapshot = json.dumps(snapshot if snapshot is not None else get_settings().snapshot())
-    status = transition(order, lifecycle.MACHINE, "submit", user, detail={"round": order.review_round})
+    status = transition(order, lifecycle.MACHINE, "submit", user, roles=roles, detail={"round": order.review_round})
     _after_move(order, user)
     return status
 
