@@ -270,3 +270,23 @@ def test_period_parsing():
     for bad in ("2026-00", "26-10", "", "2026/10"):
         with pytest.raises(statements.PeriodError):
             statements.parse_period(bad)
+
+
+def test_the_demo_firm_has_last_months_statements(demo_app):
+    from webapp.i18n import firm_today
+    with demo_app.app_context():
+        today = firm_today()
+        period = (today.replace(day=1) - __import__("datetime").timedelta(days=1)).strftime("%Y-%m")
+        rows = db.session.scalars(db.select(Statement).where(Statement.period == period)
+                                  .order_by(Statement.customer_id, Statement.version)).all()
+        by_customer = {}
+        for row in rows:
+            by_customer.setdefault(row.customer_id, []).append((row.version, row.status))
+        assert sorted(by_customer.values()) == sorted([[(1, "confirmed")], [(1, "disputed"), (2, "sent")],
+                                                       [(1, "sent")]])
+        disputed = next(r for r in rows if r.status == "disputed")
+        assert disputed.dispute_reason
+        assert all(r.closing == r.opening + r.invoiced - r.received - r.credited for r in rows)
+        assert any(r.invoiced > 0 for r in rows)
+        waiting = [r for r in rows if r.status == "sent"]
+        assert all(r.link is not None and r.link.is_live for r in waiting)
