@@ -18,6 +18,7 @@ from ..extensions import db
 from ..firm import get_settings
 from ..htmx import render, see_other
 from ..i18n import firm_today
+from ..inputs import row_id
 from ..loading import load
 from ..permissions import requires
 from ..public import bp as public_bp
@@ -44,7 +45,7 @@ def last_month(today: date) -> str:
 
 
 def _list_page(error: str | None = None, status_code: int = 200):
-    customer_id = request.values.get("customer", type=int)
+    customer_id = request.values.get("customer", type=row_id)
     query = db.select(Statement).join(Customer, Customer.id == Statement.customer_id)
     if customer_id:
         query = query.where(Statement.customer_id == customer_id)
@@ -69,7 +70,7 @@ def statement_list():
 @requires("receivables.record")
 def statement_draft():
     """Draft a customer's statement of a month (a new version when the last one was disputed)."""
-    customer_id = request.form.get("customer", type=int)
+    customer_id = request.form.get("customer", type=row_id)
     customer = db.session.get(Customer, customer_id) if customer_id else None
     if customer is None:
         return _list_page(_("Choose a customer."), 422)
