@@ -3,7 +3,7 @@ a customer link, the customer's one answer (confirm with a name or dispute with 
 corrected version, the finance pages' permissions, CSRF, and the XLSX download."""
 import io
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +11,6 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
-from webapp import links
 from webapp.extensions import db
 from webapp.notify import mail
 from webapp.receivables import statements
@@ -34,7 +33,11 @@ def clock():
 
 @pytest.fixture
 def books(app, make_order, make_user, clock):
-    """The hand-checked October of customer STM, and a finance clerk."""
+    """The hand-checked October of customer STM, and a finance clerk (the firm: Demo Works)."""
+    from webapp.firm import get_settings
+    with app.app_context():
+        get_settings().firm_name = "Demo Works"
+        db.session.commit()
     finance = make_user("finance", username="fin")
     return {**october_statement_books(app, make_order, finance), "finance": finance}
 
@@ -100,7 +103,16 @@ def test_draft_send_confirm_once_and_the_answers_refused_after_it(app, books, as
     page = phone.get(path)
     assert page.status_code == 200
     text = text_of(page)
-    assert "STM Ltd" in text and "2026-10" in text and "2,487.00" in text
+    assert "Demo Works" in text and "STM Ltd" in text and "2026-10" in text and "2,487.00" in text
+    # sent is frozen: a payment of October recorded afterwards changes the next draft, not this one
+    from webapp.orders import Order
+    from .receivables_books import payment
+    with app.app_context():
+        payment(db.session.get(Order, books["a"]), "receipt", "87.00", date(2026, 10, 30), books["finance"])
+        db.session.commit()
+        assert statements.compute(books["customer_id"], "2026-10").closing == Decimal("2400.00")
+    assert "2,487.00" in text_of(phone.get(path)) and "2,400.00" not in text_of(phone.get(path))
+    assert "2,487.00" in text_of(finance.get(f"/receivables/statements/{statement.id}"))
     # the name is required
     assert phone.post(path + "/statement/confirm", data={"confirm-name": " "}).status_code == 422
     assert _statement(app, books["customer_id"]).status == "sent"
@@ -214,13 +226,16 @@ def test_xlsx_download_and_print_page(app, books, as_user):
     statement = _statement(app, books["customer_id"])
     response = finance.get(f"/receivables/statements/{statement.id}/statement.xlsx")
     assert response.status_code == 200
+    assert "%E5%AF%B9%E8%B4%A6%E5%8D%95-STM-2026-10-v1.xlsx" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    body = [row for row in values if row[1] is not None and row[0] != "日期"]
-    assert values[0][0].endswith("Statement of account") or "对账单" in values[0][0]
-    amounts = [row[7] for row in values[3:]]
-    assert amounts == [630, 710, -1000, 2260, -113, 2487]
-    assert body
+    assert values[0][0] == "Demo Works · Statement of account"
+    assert values[1][0] == "STM Ltd · 2026-10 · v1"
+    assert values[2][1] == "Kind" and values[2][7] == "Amount (CNY)"
+    assert [row[1] for row in values[3:]] == ["Opening balance", "Invoice", "Payment received", "Invoice",
+                                              "Return credit", "Closing balance"]
+    assert [row[7] for row in values[3:]] == [630, 710, -1000, 2260, -113, 2487]
+    assert values[4][4:7] == [100, "USD", 7.1]  # the USD invoice: original amount, currency, rate
     page = text_of(finance.get(f"/receivables/statements/{statement.id}"))
     assert "print" in page.lower() or "打印" in page
 
@@ -276,7 +291,7 @@ def test_the_demo_firm_has_last_months_statements(demo_app):
     from webapp.i18n import firm_today
     with demo_app.app_context():
         today = firm_today()
-        period = (today.replace(day=1) - __import__("datetime").timedelta(days=1)).strftime("%Y-%m")
+        period = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         rows = db.session.scalars(db.select(Statement).where(Statement.period == period)
                                   .order_by(Statement.customer_id, Statement.version)).all()
         by_customer = {}

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import contains_eager
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -46,7 +47,8 @@ def last_month(today: date) -> str:
 
 def _list_page(error: str | None = None, status_code: int = 200):
     customer_id = request.values.get("customer", type=row_id)
-    query = db.select(Statement).join(Customer, Customer.id == Statement.customer_id)
+    query = (db.select(Statement).join(Customer, Customer.id == Statement.customer_id)
+             .options(contains_eager(Statement.customer)))
     if customer_id:
         query = query.where(Statement.customer_id == customer_id)
     rows = db.session.scalars(query.order_by(Customer.name, Statement.period.desc(),
