@@ -55,6 +55,7 @@ def test_a_statement_confirmed_on_a_phone(app, live_server, browser, browser_con
         expect(page.locator(".flash.thanks")).to_have_text("谢谢：您已确认对账单。")
         expect(page.get_by_role("button", name="确认对账单")).to_have_count(0)
         expect(page.locator("main")).to_contain_text("李安")
+        expect(page.locator("h1")).to_have_text("您的对账单")
         shoot(page, "statement-zh-confirmed")
         browser_problems.check(page)
     finally:
