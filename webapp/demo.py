@@ -1563,6 +1563,54 @@ def run_stories(stories) -> int:
     return count
 
 
+def demo_statements(firm: "Firm") -> None:
+    """Last month's statements (对账单, issue 15): one confirmed by the customer, one disputed with a
+    reason and its corrected version sent, one sent and waiting. A customer with no invoice in that
+    month gets one for its first order (recorded as finance does; the invoices' own demo may have
+    made them already)."""
+    from .receivables import settlement, statements
+    from .receivables.models import Invoice
+    from .orders.models import Order
+    finance = firm.people["chen.jing"]
+    period = (firm.today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    first, last = statements.month_days(period)
+    chosen = []
+    for abbr in ("HDJM", "ACME", "SZCX", "NORD", "SZHD", "BAVM"):
+        customer = firm.customers[abbr]
+        order = db.session.scalars(db.select(Order).where(
+            Order.customer_id == customer.id, Order.status.notin_(("draft", "cancelled")))
+            .order_by(Order.id)).first()
+        if order is not None:
+            chosen.append((customer, order))
+        if len(chosen) == 3:
+            break
+    for index, (customer, order) in enumerate(chosen):
+        has_invoice = db.session.scalar(db.select(Invoice.id).where(
+            Invoice.customer_id == customer.id, Invoice.voided_at.is_(None),
+            Invoice.issued_on >= first, Invoice.issued_on <= last).limit(1))
+        if has_invoice is None:
+            issued = last - timedelta(days=3 + 5 * index)
+            amount = order.total
+            tax = (amount * order.tax_rate / (Decimal("100") + order.tax_rate)).quantize(Decimal("0.01"))
+            db.session.add(Invoice(order_id=order.id, customer_id=customer.id, kind="vat_special",
+                                   number=f"3200{issued:%y%m}{index + 1:04d}", issued_on=issued,
+                                   due_on=settlement.due_date(issued, customer.credit_days, customer.credit_basis),
+                                   tax_rate=order.tax_rate, amount=amount, tax_amount=tax, recorded_by_id=finance.id))
+            db.session.flush()
+    for index, (customer, _order) in enumerate(chosen):
+        statement = statements.draft(customer, period, finance)
+        statements.send(statement, finance)
+        if index == 0:
+            statements.answer(statement, "confirm", customer.contact_name or customer.name)
+        elif index == 1:
+            statements.answer(statement, "dispute", customer.contact_name or customer.name,
+                              "上月 20 日的付款未列入，请核对后重发。" if customer.locale == "zh"
+                              else "Our payment of the 20th is missing; please check and send it again.")
+            corrected = statements.draft(customer, period, finance)
+            statements.send(corrected, finance)
+        db.session.flush()
+
+
 def load_demo() -> None:
     """Create the demo firm: people, customers and products, then some sixty working days of
     history up to today, in which orders reach every state of all six stages."""
@@ -1624,6 +1672,7 @@ def load_demo() -> None:
                story_service_project(firm), story_retail(firm), story_reviews(firm), *stage_two_stories(firm),
                *story_quotations(firm)]
     run_stories(stories)
+    demo_statements(firm)
     for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
         customer.owner_id = customer.owner_id or firm.people["wang.fang"].id
     # The history's mail went out when it happened; none of it is sent again now.

@@ -4,7 +4,7 @@ the customer confirms on their phone, payment reminders, the shipping hold for o
 (款到发货), and the bookkeeper's accounting export."""
 from flask import Blueprint
 
-from ..registry import Domain, public_names, register
+from ..registry import Domain, LinkPurpose, public_names, register
 from ..statemachine import N_
 
 bp = Blueprint("receivables", __name__, url_prefix="/receivables")
@@ -13,9 +13,16 @@ bp = Blueprint("receivables", __name__, url_prefix="/receivables")
 FINANCE = frozenset({"finance", "manager", "admin"})
 RECORDERS = frozenset({"finance", "admin"})
 
+
+def _open_statement(link):
+    from .statement_views import open_statement
+    return open_statement(link)
+
+
 DOMAIN = register(Domain(
     name="receivables",
     actions={"receivables.view": FINANCE, "receivables.record": RECORDERS},
+    link_purposes=(LinkPurpose("statement", _open_statement, managers=("receivables.view",)),),
     events={"invoice.recorded": N_("Invoice recorded"), "invoice.voided": N_("Invoice voided"),
             "payment.matched": N_("Payment matched to an invoice"),
             "statement.sent": N_("Statement sent"), "statement.confirmed": N_("Statement confirmed"),
@@ -28,6 +35,7 @@ DOMAIN = register(Domain(
 def init_app(app) -> None:
     """Attach the receivables pages and tasks."""
     from . import models  # noqa: F401  (tables)
+    from . import export_views, statement_views  # noqa: F401  (statements, the accounting export)
     app.register_blueprint(bp)
 
 
