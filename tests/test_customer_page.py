@@ -14,6 +14,7 @@ from webapp.aftersales.models import Ticket
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.orders.models import Order, OrderLine, Payment
+from webapp.receivables.models import Invoice
 from webapp.requirements.models import Requirement
 from webapp.shipping.models import ReturnCase, Shipment
 
@@ -35,6 +36,13 @@ def pay(order, amount, reference, user_id, day=date(2026, 11, 25)):
     """A payment received for order."""
     db.session.add(Payment(order_id=order.id, kind="receipt", amount=Decimal(amount), received_on=day,
                            reference=reference, recorded_by_id=user_id))
+
+
+def invoice(order, number, amount, issued, due, user_id):
+    """An invoice recorded for order (tax left out: the page shows amounts with tax)."""
+    db.session.add(Invoice(order_id=order.id, customer_id=order.customer_id, number=number, issued_on=issued,
+                           due_on=due, tax_rate=Decimal("13"), amount=Decimal(amount), tax_amount=Decimal("0"),
+                           recorded_by_id=user_id))
 
 
 def ticket(order, subject, status="open", opened=None):
@@ -68,6 +76,10 @@ def firm(app, make_user, make_customer):
             order.total = Decimal(total)
         pay(o1, "500.00", "ACME-DEPOSIT-7781", sally)
         pay(o2, "1000.00", "ACME-FULL-7782", sally)
+        # Invoiced: o1 due 30 Nov (10 days overdue on 10 Dec), 630.00 still owed after the 500.00;
+        # o2 due 25 Dec, paid. o3 and o4 are not invoiced yet (5,000.00).
+        invoice(o1, "INV-ACME-1", "1130.00", date(2026, 11, 20), date(2026, 11, 30), sally)
+        invoice(o2, "INV-ACME-2", "1000.00", date(2026, 11, 25), date(2026, 12, 25), sally)
         ticket(o1, "Hinge squeaks when opened")
         ticket(o2, "Label misprinted", status="resolved", opened=utc(2026, 11, 29, 2))
         # Surveys: November 5+4+5 (4.67), October 3+3+3 (3.00); all 23 over 6 ratings = 3.83.
@@ -113,7 +125,9 @@ def test_each_record_shows_in_its_section_with_the_kpi_numbers(app, firm, as_use
     assert "Two boxes crushed in transit" in now and "overdue" in now  # its clock ran out on 9 Dec
     assert "Stainless hinge HX-9" in now
     assert "Surveys not answered (1)" in now
-    assert "Delivered, not paid in full (1)" in now and "630.00" in section(now, "open-money")
+    overdue = section(now, "open-money")
+    assert "Invoices overdue (1)" in now and "INV-ACME-1" in overdue and "630.00" in overdue
+    assert "10 days overdue" in overdue and "INV-ACME-2" not in overdue
     record = section(page, "on-time")
     # Lines due in the last 12 months: K-001 on time, K-002 3 days late, K-004 5 days late and not
     # delivered; K-003 not due yet. 1 of 3 = 33.3 %.
@@ -129,8 +143,15 @@ def test_each_record_shows_in_its_section_with_the_kpi_numbers(app, firm, as_use
     assert "Label misprinted" in section(history, "tickets") and "Requirements (1)" in history
     money = section(page, "money")
     assert "ACME-DEPOSIT-7781" in money and "ACME-FULL-7782" in money and "Payments (2)" in money
-    # Unpaid on signed orders: 630.00 + 2,000.00 + 3,000.00 = 5,630.00.
-    assert "5,630.00" in money and "1,500.00" in money  # received: 500 + 1,000
+    # Invoiced 2,130.00 less received 1,500.00: 630.00 owed, all of it 10 days overdue (0–30);
+    # 5,000.00 not invoiced yet.
+    facts = money[:money.index("</dl>")]
+    assert re.search(r"Balance owed</dt>\s*<dd><strong>¥630.00<", facts), facts
+    assert "Oldest due date: 2026-11-30" in re.sub(r"<[^>]+>", "", facts) and "¥5,000.00" in facts and "1,500.00" in facts
+    ageing = money[money.index('class="ageing"'):money.index("</table>", money.index('class="ageing"'))]
+    assert re.findall(r'<td class="num">([^<]+)</td>', ageing) == ["¥0.00", "¥630.00", "¥0.00", "¥0.00", "¥0.00"]
+    owed = section(money, "open-invoices")
+    assert "Invoices still owed (1)" in owed and "INV-ACME-1" in owed
     for beta in ("BETA complaint", "BETA-PAY-9911", "BETA gearbox", "K-005"):
         assert beta not in page, beta
 

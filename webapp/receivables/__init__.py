@@ -19,8 +19,13 @@ def _open_statement(link):
     return open_statement(link)
 
 
+def _labels() -> dict:
+    from .statements import STATUS_WORDS
+    return {"statement_status": STATUS_WORDS}
+
+
 DOMAIN = register(Domain(
-    name="receivables",
+    name="receivables", labels=_labels,
     actions={"receivables.view": FINANCE, "receivables.record": RECORDERS},
     link_purposes=(LinkPurpose("statement", _open_statement, managers=("receivables.view",)),),
     events={"invoice.recorded": N_("Invoice recorded"), "invoice.voided": N_("Invoice voided"),
@@ -43,6 +48,6 @@ def init_app(app) -> None:
 _PUBLIC = {"Invoice": "models", "PaymentMatch": "models", "Statement": "models",
            "account": "settlement", "accounts": "settlement", "position": "settlement",
            "positions": "settlement", "due_date": "settlement", "in_firm_currency": "settlement",
-           "AGEING_BUCKETS": "settlement"}
+           "AGEING_BUCKETS": "settlement", "AGEING_TITLES": "settlement"}
 __all__ = ["bp", "DOMAIN", "init_app", "FINANCE", "RECORDERS", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..i18n import firm_today
 from ..orders import Order, Payment
 from ..shipping import ReturnCredit
+from ..statemachine import N_
 from .models import Invoice, PaymentMatch
 
 ZERO = Decimal("0")
@@ -25,6 +26,10 @@ CREDIT_BASES = ("net", "month_end")
 # Ageing buckets by days past due (the firm's dates): key, first day, last day (None: no end).
 AGEING_BUCKETS = (("current", None, 0), ("d0_30", 1, 30), ("d31_60", 31, 60), ("d61_90", 61, 90),
                   ("d90_plus", 91, None))
+
+# What the buckets are called on every page and download (msgids, translated where shown).
+AGEING_TITLES = {"current": N_("Not yet due"), "d0_30": N_("0–30 days"), "d31_60": N_("31–60 days"),
+                 "d61_90": N_("61–90 days"), "d90_plus": N_("Over 90 days")}
 
 
 def due_date(issued_on: date, credit_days: int, basis: str = "net") -> date:

@@ -14,7 +14,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..aftersales import Survey, Ticket
 from ..customers import Customer
+from .. import receivables
 from ..extensions import db
+from ..firm import get_settings
+from ..i18n import firm_today
 from ..kpi import Point, bars, delivery_facts, delivery_measure, month_periods, survey_facts, survey_measure
 from ..orders import Order, Payment
 from ..orders import lifecycle as order_lifecycle
@@ -200,43 +203,42 @@ def counts(customer: Customer) -> dict[str, int]:
 
 
 # --- Money ------------------------------------------------------------------------------------------
-# One function and one template include (templates/relations/_money.html): until invoices and
-# receivables exist, the balance is the orders' unpaid amounts (Order.unpaid) and the payments
-# received; receivables (balance, statements, ageing) replace both here and nowhere else.
+# One function and one template include (templates/relations/_money.html), over receivables: the
+# balance and ageing in the firm's currency, the invoices still owed, the statements, the payments.
 
 @dataclass
 class MoneySummary:
-    """What the customer owes and has paid, for the roles that may see prices."""
+    """What the customer owes, since when, and has paid, for the roles that may see prices."""
 
-    balances: dict[str, Decimal]  # currency → unpaid on countersigned orders
+    currency: str  # the firm's: every amount below but the payments' is in it
+    position: object  # receivables' CustomerPosition: balance, overdue, buckets, oldest due
+    to_invoice: Decimal  # signed orders' totals not invoiced yet
     received: dict[str, Decimal]  # currency → every payment received
-    unpaid_orders: list  # countersigned orders with money unpaid, delivered ones first
-    overdue: list  # delivered orders still unpaid: what is open with the customer about money
+    open_items: list  # (account, item) of the invoices still owed, oldest due first
+    overdue: list  # the same, past due: what is open with the customer about money
+    statements: list  # the latest monthly statements (对账单), newest first
     payments: Page  # a page of the payments, newest first
+    today: date
 
 
 def money_summary(customer: Customer) -> MoneySummary:
-    """The customer's unpaid orders (Order.unpaid, read only for orders with money outstanding) and
-    payments: a fixed number of queries, whatever their number of orders."""
-    paid = (db.select(Payment.order_id, db.func.sum(Payment.amount).label("paid"))
-            .join(Order, Order.id == Payment.order_id).where(_of_customer(customer))
-            .group_by(Payment.order_id).subquery())
-    unpaid = db.session.scalars(
-        db.select(Order).outerjoin(paid, paid.c.order_id == Order.id)
-        .where(Order.customer_id == customer.id, Order.status.in_(OWING),
-               Order.total > db.func.coalesce(paid.c.paid, 0))
-        .options(selectinload(Order.payments))
-        .order_by(Order.status.in_(order_lifecycle.SETTLED).desc(), Order.delivery_date, Order.id)).all()
-    balances = defaultdict(lambda: Decimal("0"))
-    for order in unpaid:
-        balances[order.currency] += order.unpaid
+    """The customer's position from receivables (invoices settled by payments and credits), the
+    statements and the payments: a fixed number of queries, whatever their number of orders."""
+    today = firm_today()
+    position = receivables.position(customer.id, today)
+    open_items = position.open_items
+    to_invoice = sum((a.firm(a.to_invoice) for a in position.accounts), Decimal("0"))
     received = {currency: Decimal(total) for currency, total in db.session.execute(
         db.select(Order.currency, db.func.sum(Payment.amount)).join(Order, Order.id == Payment.order_id)
         .where(_of_customer(customer)).group_by(Order.currency).order_by(Order.currency)).all()}
+    statements = db.session.scalars(db.select(receivables.Statement).where(
+        receivables.Statement.customer_id == customer.id)
+        .order_by(receivables.Statement.period.desc(), receivables.Statement.version.desc()).limit(3)).all()
     payments = keyset_page(
         db.select(Payment).join(Order, Order.id == Payment.order_id).where(_of_customer(customer))
         .options(joinedload(Payment.order)),
         Payment, Payment.received_on, descending=True, size=HISTORY_SIZE, param="payments_after")
-    overdue = [o for o in unpaid if o.status in order_lifecycle.SETTLED]
-    return MoneySummary(dict(balances), received, unpaid, overdue, payments)
+    overdue = [(a, i) for a, i in open_items if i.days_overdue(today) > 0]
+    return MoneySummary(get_settings().currency, position, to_invoice, received, open_items[:HISTORY_SIZE],
+                        overdue, statements, payments, today)
 

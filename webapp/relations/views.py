@@ -2,6 +2,7 @@
 from flask_login import current_user, login_required
 
 from ..customers import Customer
+from ..receivables import AGEING_TITLES
 from ..htmx import render
 from ..loading import load
 from ..permissions import can, requires
@@ -20,4 +21,5 @@ def overview(customer_id: int):
     return render("relations/overview.html", customer=customer, open_now=services.open_now(customer),
                   record=services.on_time(customer), satisfaction=services.satisfaction(customer),
                   money=money, history=services.history(customer), counts=services.counts(customer),
-                  score=services.score, owing=services.OWING, now=utcnow())
+                  score=services.score, owing=services.OWING, now=utcnow(),
+                  ageing_titles=AGEING_TITLES)
