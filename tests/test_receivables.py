@@ -334,3 +334,46 @@ def test_reminders_are_mailed_once_each_to_a_real_smtp_server(app, make_order, s
         assert len(smtp.messages) == 5
         db.session.rollback()
         assert sorted(db.session.scalars(db.select(InvoiceReminder.kind))) == ["before", "overdue_1", "overdue_30"]
+
+
+@BOTH
+def test_a_usd_order_needs_its_rate_and_its_cost_sheet_counts_in_cny(app, make_customer, as_user, make_order):
+    """An order in USD is refused without an exchange rate (or with 0); with 7.10 it keeps it; a
+    new order copies the customer's 月结; the cost sheet's revenue is the order's total without tax
+    × 7.10 in CNY."""
+    from .helpers import order_form
+    customer_id = make_customer("USCO", currency="USD", credit_basis="month_end", credit_days=60)
+    sales = as_user("sales")
+    missing = sales.post("/orders/new", data=order_form(customer_id=str(customer_id), currency="USD"))
+    assert missing.status_code == 422
+    assert "Enter the exchange rate: how many CNY one USD is worth." in text_of(missing)
+    zero = sales.post("/orders/new", data=order_form(customer_id=str(customer_id), currency="USD", exchange_rate="0"))
+    assert zero.status_code == 422
+    saved = sales.post("/orders/new", data=order_form(customer_id=str(customer_id), currency="USD", exchange_rate="7.1"))
+    assert saved.status_code == 303
+    cny = sales.post("/orders/new", data=order_form(customer_id=str(customer_id), exchange_rate="9"))
+    assert cny.status_code == 303
+    with app.app_context():
+        usd, local = db.session.scalars(db.select(Order).order_by(Order.id)).all()
+        assert (usd.currency, usd.exchange_rate, usd.credit_basis) == ("USD", D("7.1"), "month_end")
+        assert local.exchange_rate == D("1")  # the firm's own currency: always 1
+    order_id = make_order("ready_to_ship", customer="USCO")  # 100 × 10.00 = 1,000.00 without tax
+    terms(app, order_id, currency="USD", exchange_rate=D("7.1"))
+    page = text_of(as_user("finance").get(f"/costing/orders/{order_id}"))
+    revenue = page[page.index('id="revenue"'):page.index("</dl>", page.index('id="revenue"'))]
+    assert "¥7,100.00" in revenue and "1,000.00" in revenue, revenue
+
+
+@BOTH
+def test_the_firm_settings_hold_and_reminder_days(app, as_user):
+    """The admin turns 款到发货 on and sets the reminder to 5 days before."""
+    admin = as_user("admin")
+    page = text_of(admin.get("/admin/settings"))
+    assert "hold_overdue_shipping" in page and "remind_days_before" in page
+    from .test_admin_customers import settings_form
+    response = admin.post("/admin/settings", data=settings_form(admin, hold_overdue_shipping="y",
+                                                                remind_days_before="5"))
+    assert response.status_code == 303
+    with app.app_context():
+        settings = get_settings()
+        assert settings.hold_overdue_shipping is True and settings.remind_days_before == 5
