@@ -324,8 +324,10 @@ def test_reminders_are_mailed_once_each_to_a_real_smtp_server(app, make_order, s
             daily()
             daily()
         assert sorted(m.rcpt_tos[0] for m in smtp.messages[1:]) == ["buyer@acme.example.com", "sales-maker@example.com"]
-        assert all("overdue" in email.message_from_bytes(m.content, policy=email.policy.default)["Subject"]
-                   for m in smtp.messages[1:])
+        subjects = {m.rcpt_tos[0]: email.message_from_bytes(m.content, policy=email.policy.default)["Subject"]
+                    for m in smtp.messages[1:]}
+        assert subjects["buyer@acme.example.com"] == "Invoice R-1 is overdue"  # the customer's language
+        assert subjects["sales-maker@example.com"] == "抄送：发票 R-1 已逾期（ACME Ltd）"  # the rep's
         with frozen(utc(2026, 12, 20, 1)):
             daily()
         assert len(smtp.messages) == 3
@@ -377,3 +379,35 @@ def test_the_firm_settings_hold_and_reminder_days(app, as_user):
     with app.app_context():
         settings = get_settings()
         assert settings.hold_overdue_shipping is True and settings.remind_days_before == 5
+
+
+def test_the_demo_firm_shows_who_owes_what(demo_app):
+    """In the demo, finance (陈静) sees 苏州恒达 over 90 days overdue and 深圳创新 (月结 60 天)
+    31–60 days overdue at the top of the ageing list; Bavaria's order is in US dollars at 7.10;
+    invoices of delivered orders are VAT special mostly and matched to their payments; 苏州恒达's
+    packed shipment is held by 款到发货 and released by finance; the warehouse still dispatches it."""
+    from .conftest import demo_login
+    with demo_app.app_context():
+        positions = settlement.positions()
+        by_abbr = {db.session.get(Customer, cid).abbreviation: pos for cid, pos in positions.items()}
+        assert by_abbr["SZHD"].buckets["d90_plus"] > 0
+        # 31–60 days, or next to it on the few days of a month when 月结 60 天 cannot fall there
+        szcx = by_abbr["SZCX"].buckets
+        assert szcx["d31_60"] > 0 or (szcx["d0_30"] > 0 and szcx["d61_90"] == 0) or szcx["d61_90"] > 0
+        assert db.session.scalar(db.select(Customer.credit_basis).where(Customer.abbreviation == "SZCX")) == "month_end"
+        usd = db.session.scalars(db.select(Order).where(Order.currency == "USD")).all()
+        assert usd and all(o.exchange_rate == D("7.1") for o in usd)
+        kinds = list(db.session.scalars(db.select(Invoice.kind)))
+        assert len(kinds) >= 8 and kinds.count("vat_special") > kinds.count("ordinary")
+        assert db.session.scalar(db.select(db.func.count()).select_from(PaymentMatch)) >= 5
+        release = db.session.scalar(db.select(ShippingRelease))
+        assert release.order.customer.abbreviation == "SZHD" and get_settings().hold_overdue_shipping
+        packed = db.session.scalar(db.select(Shipment).where(Shipment.order_id == release.order_id,
+                                                             Shipment.status == "packed"))
+        customer_id = release.order.customer_id
+    finance = demo_login(demo_app, "chen.jing", "zh")
+    page = text_of(finance.get("/receivables/"))
+    assert page.index("苏州恒达") < page.index("深圳创新")
+    assert "放行" in text_of(finance.get(f"/shipping/{packed.id}"))
+    assert "发票与收款" in text_of(finance.get(f"/orders/{release.order_id}"))
+    assert finance.get(f"/receivables/customers/{customer_id}").status_code == 200
