@@ -81,7 +81,7 @@ def test_invoices_are_recorded_and_refused_with_clear_messages(app, make_order, 
         assert twice.status_code == 409 and "Invoice number INV-1 is already recorded." in text_of(twice)
         too_big = finance.post(path, data=invoice_data(number="INV-2", amount="630.01"))
         assert too_big.status_code == 409
-        assert "An invoice larger than the order: only 630.00 CNY of the order is left to invoice." in text_of(too_big)
+        assert "An invoice larger than the order: only ¥630.00 of the order is left to invoice." in text_of(too_big)
         assert 'value="630.01"' in text_of(too_big)  # what was typed is kept
         with app.app_context():
             foreign = Shipment(number="X-S1", order_id=other_id, created_by_id=1)
@@ -135,10 +135,10 @@ def test_payments_matched_refused_when_twice_or_too_much_and_voiding_releases(ap
     twice = finance.post(match, data={"m-payment_id": payment_id, "m-invoice_id": b, "m-amount": "50"})
     assert twice.status_code == 409 and "This payment is already matched to invoice B." in text_of(twice)
     beyond = finance.post(match, data={"m-payment_id": payment_id, "m-invoice_id": a, "m-amount": "400"})
-    assert beyond.status_code == 409 and "More than the payment&#39;s unmatched part (300.00)." in text_of(beyond)
+    assert beyond.status_code == 409 and "More than the payment&#39;s unmatched part (¥300.00)." in text_of(beyond)
     second = pay(app, order_id, "200")
     over_invoice = finance.post(match, data={"m-payment_id": second, "m-invoice_id": b, "m-amount": "150"})
-    assert over_invoice.status_code == 409 and "More than what is open on invoice B (100.00)." in text_of(over_invoice)
+    assert over_invoice.status_code == 409 and "More than what is open on invoice B (¥100.00)." in text_of(over_invoice)
     assert finance.post(match, data={"m-payment_id": second, "m-invoice_id": b, "m-amount": "100"}).status_code == 303
     assert finance.post(f"/receivables/payments/{payment_id}/auto-match").status_code == 303
     assert finance.post(f"/receivables/payments/{payment_id}/auto-match").status_code == 409  # nothing left

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..firm import get_settings
 from ..orders import Order, Payment
 from ..statemachine import N_, TransitionError
+from ..templating import money as money_text
 from ..wallclock import utcnow
 from . import settlement
 from .models import INVOICE_KINDS, Invoice, PaymentMatch, ShippingRelease
@@ -59,8 +60,8 @@ def record_invoice(order: Order, user, *, kind: str, number: str, issued_on: dat
     room = order.total - acct.credited - acct.invoiced
     if amount > room:
         raise TransitionError(
-            409, N_("An invoice larger than the order: only %(left)s %(currency)s of the order is left to invoice."),
-            left=str(max(room, ZERO)), currency=order.currency)
+            409, N_("An invoice larger than the order: only %(left)s of the order is left to invoice."),
+            left=money_text(max(room, ZERO), order.currency))
     rate = order.tax_rate if tax_rate is None else tax_rate
     tax = tax_of(amount, rate) if tax_amount is None else money(tax_amount)
     if tax < 0 or tax > amount:
@@ -136,11 +137,12 @@ def match_payment(payment: Payment, invoice: Invoice, amount: Decimal, user) -> 
         raise TransitionError(409, N_("This payment is already matched to invoice %(number)s."), number=invoice.number)
     free = payment.amount - matched_of_payment(payment.id)
     if amount > free:
-        raise TransitionError(409, N_("More than the payment's unmatched part (%(free)s)."), free=str(max(free, ZERO)))
+        raise TransitionError(409, N_("More than the payment's unmatched part (%(free)s)."),
+                              free=money_text(max(free, ZERO), invoice.order.currency))
     left = open_to_match(invoice)
     if amount > left:
         raise TransitionError(409, N_("More than what is open on invoice %(number)s (%(open)s)."),
-                              number=invoice.number, open=str(left))
+                              number=invoice.number, open=money_text(left, invoice.order.currency))
     match = PaymentMatch(payment_id=payment.id, invoice_id=invoice.id, amount=money(amount), matched_by_id=user.id)
     try:
         with db.session.begin_nested():  # the same pair matched twice at once: one gets in

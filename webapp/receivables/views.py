@@ -118,6 +118,7 @@ def order_money(order: Order, invoice_form=None, match_form=None, release_form=N
     """What the order's "Invoices and payments" section shows, with its forms."""
     acct = settlement.account(order)
     today = firm_today()
+    given = {"invoice": invoice_form is not None, "match": match_form is not None, "release": release_form is not None}
     if invoice_form is None:
         invoice_form = InvoiceForm(formdata=None, prefix="inv", tax_rate=order.tax_rate, issued_on=today)
     invoice_form.offer(order.shipments)
@@ -141,6 +142,8 @@ def order_money(order: Order, invoice_form=None, match_form=None, release_form=N
         "firm_currency": get_settings().currency, "hold": hold,
         "release": services.active_release(order.id), "may_record": can(current_user, "receivables.record"),
         "invoiceable": order.status in services.INVOICEABLE, "section_notes": notes or [],
+        # A form given back (refused) stays open with what was typed.
+        "open_form": next((name for name, was in given.items() if was and notes), ""),
         "basis_label": BASIS_LABELS.get(order.credit_basis, order.credit_basis),
         "plan_words": {p.id: ", ".join(f"{inv.number} {money(take, order.currency)}" for inv, take in plan)
                        for p, _free, plan in suggestions},
