@@ -99,6 +99,8 @@ def test_invoices_are_recorded_and_refused_with_clear_messages(app, make_order, 
         rest = finance.post(path, data=invoice_data(number="INV-6", amount="630.00", tax_amount="72.48"))
         assert rest.status_code == 303
     assert count(app, Invoice) == 2
+    story = text_of(finance.get(f"/orders/{order_id}/timeline"))  # the order's whole story tells it
+    assert "Invoice recorded" in story and "INV-6" in story and "¥630.00" in story
     with app.app_context():
         acct = settlement.account(db.session.get(Order, order_id))
         assert acct.invoiced == D("1130.00") and acct.to_invoice == D("0")
@@ -277,6 +279,10 @@ def test_the_shipping_hold_refuses_dispatch_until_finance_releases(app, make_ord
     refused = warehouse.post(f"/shipping/{shipment_id}/dispatch", data={"note": "own truck"})
     assert refused.status_code == 409
     assert "Shipping is held: the customer has ¥200.00 overdue." in text_of(refused)
+    # the courier's link is held too
+    from .helpers import customer_path
+    courier = app.test_client().post(customer_path(app, "courier", shipment_id) + "/dispatch", data={"d-note": "picked up"})
+    assert courier.status_code == 409 and "¥200.00" in text_of(courier)
     with app.app_context():
         assert db.session.get(Shipment, shipment_id).status == "packed"
     page = text_of(finance.get(f"/shipping/{shipment_id}"))
@@ -359,6 +365,11 @@ def test_a_usd_order_needs_its_rate_and_its_cost_sheet_counts_in_cny(app, make_c
         usd, local = db.session.scalars(db.select(Order).order_by(Order.id)).all()
         assert (usd.currency, usd.exchange_rate, usd.credit_basis) == ("USD", D("7.1"), "month_end")
         assert local.exchange_rate == D("1")  # the firm's own currency: always 1
+    # the customer form carries the credit basis
+    from .test_admin_customers import customer_form
+    assert sales.post("/customers/new", data=customer_form(abbreviation="MONTH", credit_basis="month_end")).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Customer.credit_basis).where(Customer.abbreviation == "MONTH")) == "month_end"
     order_id = make_order("ready_to_ship", customer="USCO")  # 100 × 10.00 = 1,000.00 without tax
     terms(app, order_id, currency="USD", exchange_rate=D("7.1"))
     page = text_of(as_user("finance").get(f"/costing/orders/{order_id}"))

@@ -25,6 +25,12 @@ def _shipment_page(shipment) -> dict:
     return shipment_page_context(shipment)
 
 
+def _story():
+    """What this domain tells in an order's whole story (imported when a story is told)."""
+    from .story import PART
+    return PART
+
+
 DOMAIN = register(Domain(
     name="receivables",
     actions={"receivables.view": FINANCE, "receivables.record": RECORDERS},
@@ -37,6 +43,7 @@ DOMAIN = register(Domain(
             "shipping.release_revoked": N_("Shipping release revoked"),
             "payment.unmatched": N_("Payment match taken back")},
     page_context={"order": _order_page, "shipment": _shipment_page},
+    story=_story,
 ))
 
 
