@@ -40,6 +40,8 @@ from .production.models import RoutingStep, WorkCentre
 from .purchasing import services as purchasing
 from .purchasing.models import PurchaseRequest, Supplier
 from .quality import services as quality
+from .receivables import services as receivables
+from .receivables import settlement as receivables_settlement
 from .quality.models import InspectionPlan, PlanItem
 from .production import services as production
 from .production.models import Product
@@ -99,7 +101,7 @@ CUSTOMERS = [
     ("苏州恒达汽车零部件有限公司", "SZHD", "沈科长", "13700137003", "shen@szhd.example.cn",
      "江苏省苏州市工业园区星湖街 328 号", "zh", "CNY", "30", 45, "IATF 16949；首件送检"),
     ("Bavaria Maschinenbau GmbH", "BAVM", "Klaus Weber", "+49 89 1234 5670", "k.weber@bavaria.example.de",
-     "Industriestraße 7, 85748 Garching, Germany", "en", "CNY", "30", 30, "DIN ISO 2768-f; EN 10204 3.1"),
+     "Industriestraße 7, 85748 Garching, Germany", "en", "USD", "30", 30, "DIN ISO 2768-f; EN 10204 3.1"),
 ]
 
 PRODUCTS = [
@@ -180,6 +182,12 @@ DEMO_BARCODES = {"BRK-200": "2001234000017", "GEAR-45": "2001234000024", "HSG-AL
 
 # How far back the firm's history starts (working days before today).
 HISTORY_DAYS = 60
+# The firm's people, customers, products and stock are set up this many working days ago: older
+# than the history, so that receivables carried from before it (an invoice over 90 days overdue) have
+# orders and stock to stand on.
+SETUP_DAYS = 110
+# Orders in US dollars are fixed at this rate (CNY per USD) when they are made.
+USD_RATE = Decimal("7.10")
 
 
 def demo_strokes(variant: int = 0) -> str:
@@ -336,6 +344,11 @@ class Firm:
                 position=len(order.lines) + 1, product_id=product.id, model=product.model,
                 description=product.name, quantity=Decimal(qty), unit=product.unit, unit_price=product.list_price,
                 unit_price_incl=(product.list_price * (1 + order.tax_rate / 100)).quantize(Decimal("0.01"))))
+        if order.currency == "USD":  # the list prices are in yuan: quoted in dollars at the day's rate
+            order.exchange_rate = USD_RATE
+            for line in order.lines:
+                line.unit_price = (line.unit_price / USD_RATE).quantize(Decimal("0.01"))
+                line.unit_price_incl = (line.unit_price * (1 + order.tax_rate / 100)).quantize(Decimal("0.01"))
         orders.recalculate(order)
         db.session.add(order)
         db.session.flush()
@@ -346,7 +359,7 @@ class Firm:
         """Finance's cost budget per category (through the service, as the budget form does): material,
         labour and overhead as a quotation estimates them from the BOM, routing, rates and overhead
         rule (a product without them: a share of the price), logistics and after-sales a share of it."""
-        base = order.total_excl * Decimal(ratio)
+        base = order.total_excl * order.exchange_rate * Decimal(ratio)  # costs are in yuan
         shares = {"material": "0.55", "labour": "0.24", "overhead": "0.11", "logistics": "0.06", "aftersales": "0.04"}
         amounts = {c: (base * Decimal(s)).quantize(Decimal("0.01")) for c, s in shares.items()}
         lines = [SimpleNamespace(product=line.product, quantity=line.quantity, id=None, position=index)
@@ -712,6 +725,30 @@ class Firm:
             return f"招商银行回单 {on:%Y%m%d}-{order.id * 37 % 1000:03d}"
         return f"SWIFT MT103 {on:%y%m%d}{order.customer.abbreviation}{order.id * 37 % 1000:03d}"
 
+    def invoice(self, order, shipment=None, milestone: str = "", amount=None, issued=None):
+        """Finance records the invoice the tax system issued (a 20-digit 全电发票 number): VAT
+        special for a Chinese customer, ordinary for a foreign one; for a shipment (its goods' value),
+        a milestone, or what is left of the order."""
+        self.invoices = getattr(self, "invoices", 0) + 1
+        if amount is None and shipment is not None:
+            amount = sum((sl.quantity * sl.order_line.unit_price_incl for sl in shipment.lines), Decimal("0"))
+        if amount is None:
+            amount = receivables_settlement.account(order).to_invoice
+        return receivables.record_invoice(
+            order, self.people["chen.jing"], kind="vat_special" if order.customer.locale == "zh" else "ordinary",
+            number=f"26320000000{self.invoices * 7919 % 10**9:09d}", issued_on=issued or firm_today(),
+            amount=Decimal(amount).quantize(Decimal("0.01")), shipment_id=shipment.id if shipment else None,
+            milestone=milestone)
+
+    def match(self, order):
+        """Finance matches what each payment of the order has free to its oldest open invoices."""
+        from .statemachine import TransitionError
+        for payment in sorted(order.payments, key=lambda p: p.id):
+            try:
+                receivables.auto_match(payment, self.people["chen.jing"])
+            except TransitionError:
+                pass  # matched in full, or no invoice open yet
+
     def pay_balance(self, order, day: int):
         """Finance records the rest of the money."""
         orders.record_payment(order, "receipt", order.unpaid, self.working_day(-day),
@@ -754,6 +791,8 @@ def story_closed_clean(f: Firm):
     production.resolve_anomaly(shortage, f.people["zhang.wei"], "供应商当天补送 2 张，已入库")
     yield from f.make(job, [(53, "800", "6"), (52, "820", "4"), (51, "780", "3")], materials=53)
     shipment = yield from f.ship(order, {1: "2400", 2: "10000"}, 49, batch="B2609", freight="1390")
+    yield f.at(49, "16:40")
+    f.invoice(order, shipment)
     yield from f.receive(shipment, 48)
     yield f.at(46, "10:30")
     f.follow_up(order, "钱经理反馈支架装配顺利，询问四季度再下 5000 件的价格。")
@@ -761,6 +800,7 @@ def story_closed_clean(f: Firm):
     f.answer_survey(order, (5, 5, 4), "交货准时，包装可以再加固一些。")
     yield f.at(43, "10:00")
     f.pay_balance(order, 43)
+    f.match(order)
     yield f.at(42, "15:00")
     f.cost(order, {"material": [("estimating_error", "废料少于预留的 3%")],
                    "labour": [("estimating_error", "销钉工序无计件单价，人工按售价比例预估偏高")]})
@@ -784,11 +824,15 @@ def story_closed_return(f: Firm):
     production.fail_qc(job, p["zhou.jie"], Decimal("40"), "rework", "齿面粗糙度 Ra 超差，返修")
     yield from f.make(job, [(43, "40", "0")])
     shipment = yield from f.ship(order, {1: "1500"}, 41, batch="B2610", carrier="DHL Express", freight="2600")
+    yield f.at(41, "16:40")
+    f.invoice(order, shipment)
     yield from f.make(second, [(41, "780", "4"), (40, "720", "2")], worker="lin.dw")
     yield from f.receive(shipment, 37, clock="10:10")
     yield f.at(36, "16:00")
     f.follow_up(order, "John confirmed the first batch passed their incoming inspection.")
     late = yield from f.ship(order, {1: "1500"}, 36, batch="B2610B", carrier="DHL Express", freight="2600")
+    yield f.at(36, "16:40")
+    f.invoice(order, late)
     yield from f.receive(late, 33, clock="11:20",
                                    problems={1: ("1500", "damaged", "1 carton crushed in transit: 20 pcs with bent teeth")})
     yield f.at(33, "15:10")
@@ -801,6 +845,7 @@ def story_closed_return(f: Firm):
     f.answer_survey(order, (4, 3, 5), "Quick replacement, thank you. Please double-check carton counts.")
     yield f.at(25, "10:00")
     f.pay_balance(order, 25)
+    f.match(order)
     yield f.at(24, "14:00")
     f.cost(order, {"labour": [("estimating_error", "滚齿计件单价低于估算")],
                    "overhead": [("rework", "40 件齿面返修占用机时")],
@@ -824,6 +869,8 @@ def story_closed_override(f: Firm):
     yield from f.make(order.work_orders[0], [(34, "330", "2"), (33, "340", "1"), (32, "330", "3")],
                       worker="lin.dw", materials=35)
     shipment = yield from f.ship(order, {1: "1000"}, 30, batch="B2610C", freight="3900")
+    yield f.at(30, "16:40")
+    f.invoice(order, shipment)
     yield from f.receive(shipment, 29)
     yield f.at(28, "10:20")
     ticket = aftersales.open_ticket(order, "请提供 ICT 测试报告", "来料检验需要每批次 ICT 测试报告，请补发电子版。",
@@ -855,6 +902,9 @@ def story_delivered_to_cost(f: Firm):
                               specs="Oak cabinet 1200×450×900 mm, oiled finish, soft-close hinges")
     yield from f.make(order.work_orders[0], [(23, "40", "0"), (20, "42", "1"), (17, "38", "0")], materials=25)
     shipment = yield from f.ship(order, {1: "120"}, 14, batch="B2611", carrier="Schenker", freight="5800")
+    yield f.at(14, "16:40")
+    f.invoice(order, shipment)
+    f.match(order)  # the deposit
     yield from f.receive(shipment, 8, clock="13:30", problems={1: ("120", "damaged", "1 cabinet: door scratched")})
     yield f.at(8, "15:00")
     from .shipping import returns
@@ -883,6 +933,7 @@ def story_delivered_to_cost(f: Firm):
     aftersales_tasks.escalate()
     yield f.at(5, "10:00")
     f.pay_balance(order, 5)
+    f.match(order)
     yield f.at(2, "16:00")
     f.cost(order, {"labour": [("rework", "Door of one cabinet re-oiled")],
                    "logistics": [("expedited_freight", "Schenker express surcharge")]}, finalise=False)
@@ -900,6 +951,9 @@ def story_delivered_damaged(f: Firm):
     second = production.split(job, Decimal("1000"), f.people["zhang.wei"])
     yield from f.make(job, [(17, "520", "3"), (16, "480", "2")], materials=18)
     first = yield from f.ship(order, {1: "1000"}, 14, batch="B2611", freight="1500")
+    yield f.at(14, "16:50")
+    f.invoice(order, first)
+    f.match(order)
     yield from f.transit(first, [(14, "17:30", "picked_up", "苏州工业园区", ""),
                                  (13, "08:20", "in_transit", "上海浦东分拨中心", ""),
                                  (13, "16:45", "attempt_failed", "上海市闵行区", "nobody_home"),
@@ -910,6 +964,8 @@ def story_delivered_damaged(f: Firm):
     bracket = next(w for w in order.work_orders if w.order_line_id == order.lines[1].id)
     yield from f.make(bracket, [(11, "1200", "5")])
     last = yield from f.ship(order, {1: "1000", 2: "1200"}, 3, batch="B2611B", freight="1900")
+    yield f.at(3, "16:50")
+    f.invoice(order, last)
     yield from f.receive(last, 1, clock="15:10", problems={1: ("1000", "damaged", "12 件齿面磕伤，外箱受潮")},
                          photos=[f.photo("damaged", "damaged-gears.jpg", 1), f.photo("damaged", "carton.jpg", 2)])
     yield f.at(1, "16:20")
@@ -932,6 +988,9 @@ def story_shipped(f: Firm):
     second = production.split(job, Decimal("800"), p["zhang.wei"])
     yield from f.make(job, [(15, "400", "3"), (14, "400", "2")], materials=16)
     first = yield from f.ship(order, {1: "800"}, 12, batch="B2611", carrier="DHL Express", freight="1700")
+    yield f.at(12, "16:40")
+    f.invoice(order, first)
+    f.match(order)
     yield from f.make(second, [(9, "410", "2"), (8, "390", "1")], worker="lin.dw")
     yield from f.receive(first, 6, clock="09:50", problems={1: ("796", "ok", "4 pieces short on count")})
     yield f.at(6, "14:00")
@@ -961,6 +1020,9 @@ def story_ready_to_ship(f: Firm):
     p = f.people
     order = yield from f.sell("SZHD", "wang.fang", "BRK-200", "3600", "HD-QP-26-1187", 16, delivery=3,
                               specs="SUS304，厚 3 mm，IATF 16949 首件送检", prepay="30")
+    yield f.at(11, "16:00")  # the deposit invoiced as a milestone (预付款发票) and matched to it
+    f.invoice(order, milestone="预付款 30%", amount=order.prepayment_due)
+    f.match(order)
     job = order.work_orders[0]
     yield f.at(12, "09:00")
     second = production.split(job, Decimal("1600"), p["zhang.wei"])
@@ -969,6 +1031,8 @@ def story_ready_to_ship(f: Firm):
     # The courier comes today: packed by scanning its ten cartons of 200, with the mill's certificate.
     packed = yield from f.ship(order, {1: "2000"}, 1, batch="B2611", until="packed", cartons="200")
     f.certificate(packed, "H2611-0742", "SUS304")
+    yield f.at(1, "10:40")
+    receivables.release_shipping(order, "沈科长承诺本周五前结清 6 月的旧发票；老客户，本单先放行", p["chen.jing"])
     yield f.at(1, "11:00")
     from .shipping import carriers
     carriers.book_pickup(p["liu.yang"], f.date(0), time(14, 0), time(16, 0), shipment=packed,
@@ -988,6 +1052,8 @@ def story_partial(f: Firm):
                               extra_lines=[("PIN-08", "8000")], prepay="0",
                               specs="SUS304 bracket with Ø8 locating pins, packed separately")
     stock = yield from f.ship(order, {2: "8000"}, 9, batch="STK2611", carrier="DHL Express", freight="900")
+    yield f.at(9, "16:40")
+    f.invoice(order, stock)
     yield from f.receive(stock, 6, clock="11:00")
     yield f.at(5, "16:40")
     f.follow_up(order, "John: pins received, brackets expected next week as planned.")
@@ -1325,6 +1391,71 @@ def story_retail(f: Firm):
     shipping.pack(shipment, warehouse)
 
 
+def _days_ago_of(f: Firm, wanted) -> int:
+    """The working days before today of the last working day on or before the date wanted."""
+    n = 0
+    while f.working_day(-n) > wanted:
+        n += 1
+    return n
+
+
+def _old_stock_sale(f: Firm, abbr: str, model: str, qty: str, day: int, note: str):
+    """A customer's order of stock items by phone, day working days ago: entered, shipped the same
+    day, signed for the next; yields the times, returns the order."""
+    sales, warehouse = f.people["wang.fang"], f.people["liu.yang"]
+    customer = f.customers[abbr]
+    from .retail import services as retail
+    yield f.at(day + 1, "09:40")
+    order = retail.create_retail_order(customer, retail.Sale(
+        items=[(f.products[model], Decimal(qty))], address=customer.address, receiver_name=customer.contact_name,
+        receiver_phone=customer.contact_phone, note=note), sales)
+    # A customer on credit buys from stock on its usual terms (the counter's sales are paid at once).
+    order.credit_days, order.credit_basis = customer.credit_days, customer.credit_basis
+    yield f.at(day + 1, "14:10")
+    shipment = retail.ship_from_stock(order, warehouse)
+    shipment.carrier, shipment.tracking_no = "顺丰速运 SF Express", "SF1400" + f"{order.id:06d}"
+    for sline in shipment.lines:
+        shipping.check_line(shipment, sline, sline.batch, warehouse)
+    shipping.pack(shipment, warehouse)
+    yield f.at(day + 1, "16:30")
+    shipping.dispatch(shipment, [], "已取件", courier_link=links.current("courier", shipment.id))
+    yield from f.receive(shipment, day, "10:30")
+    return order, shipment
+
+
+def story_old_receivables(f: Firm):
+    """Money owed from before: 苏州恒达 bought spare gears from stock some 140 days ago (net 45
+    days) and paid only part, now over 90 days overdue — so 款到发货 holds its shipments; 深圳创新,
+    on 月结 60 天, bought boards from stock in a month whose invoice is now 31–60 days overdue,
+    also paid in part."""
+    p = f.people
+    gears_day = _days_ago_of(f, f.today - timedelta(days=140))
+    order, shipment = yield from _old_stock_sale(f, "SZHD", "GEAR-45", "120", gears_day, "电话补货：备件齿轮")
+    yield f.at(gears_day, "16:20")
+    f.invoice(order, shipment)
+    yield f.at(gears_day - 30, "10:00")
+    orders.record_payment(order, "receipt", Decimal("2000.00"), f.working_day(-(gears_day - 30)),
+                          f.bank_reference(order, gears_day - 30), p["chen.jing"])
+    f.match(order)
+    # 月结 60 天: due 60 days after the end of the invoice's month. A sale in a month whose invoice is
+    # now 31–60 days overdue (on a few days of each month no month gives that: 30 or 61 days apart,
+    # then the month nearest to it), mid-month so the sale is well inside it.
+    candidates = []
+    for n in range(45, SETUP_DAYS - 5):
+        issued = f.working_day(-n)
+        overdue = (f.today - receivables_settlement.due_date(issued, 60, "month_end")).days
+        if 8 <= issued.day <= 22 and overdue > 0:
+            candidates.append((0 if 31 <= overdue <= 60 else abs(overdue - 45), n))
+    day = min(candidates)[1]
+    order, shipment = yield from _old_stock_sale(f, "SZCX", "PCB-X1", "60", day, "样机补单：控制板 60 块")
+    yield f.at(day, "16:20")
+    f.invoice(order, shipment)
+    yield f.at(max(day - 40, 1), "10:00")
+    orders.record_payment(order, "receipt", Decimal("3000.00"), f.working_day(-max(day - 40, 1)),
+                          f.bank_reference(order, max(day - 40, 1)), p["chen.jing"])
+    f.match(order)
+
+
 def stage_two_stories(f: Firm):
     """Orders at every state of stage 2, and requirements at every state of stage 1."""
     p = f.people
@@ -1621,7 +1752,7 @@ def load_demo() -> None:
     calendar.load_defaults(settings.calendar_country, sorted({year - 1, year, year + 1}))
     db.session.flush()
     firm.overrides = {row.day: row.is_working for row in db.session.scalars(db.select(CalendarDay))}
-    with clock_at(firm.at(HISTORY_DAYS + 5, "09:00")):
+    with clock_at(firm.at(SETUP_DAYS, "09:00")):
         ensure_builtin_causes()  # made by the migration; a database made from the models has none yet
         if not overhead.rules():  # the firm's overhead rule: 60 % by machine hour, 40 % on direct cost
             db.session.add_all([overhead.OverheadRule(basis="machine_hour", rate=Decimal("35"), share=Decimal("60"),
@@ -1654,6 +1785,7 @@ def load_demo() -> None:
                                 contact_email=email, address=address, locale=locale, currency=currency,
                                 prepayment_pct=Decimal(pre), credit_days=credit, quality_standard=quality,
                                 is_demo=True)
+            customer.credit_basis = "month_end" if abbr == "SZCX" else "net"  # 深圳创新: 月结 60 天
             db.session.add(customer)
             firm.customers[abbr] = customer
         for model, name, unit, price, stock in PRODUCTS:
@@ -1669,10 +1801,13 @@ def load_demo() -> None:
                story_ready_to_ship(firm), story_partial(firm), story_late(firm), story_in_production(firm),
                story_stocking(firm),
                story_on_hold(firm), story_cancelled(firm), story_planned(firm), story_purchasing(firm),
-               story_service_project(firm), story_retail(firm), story_reviews(firm), *stage_two_stories(firm),
+               story_service_project(firm), story_retail(firm), story_reviews(firm), story_old_receivables(firm),
+               *stage_two_stories(firm),
                *story_quotations(firm)]
     run_stories(stories)
     demo_statements(firm)
+    # 款到发货: from now on a customer with money overdue ships only when paid or released by finance.
+    settings.hold_overdue_shipping = True
     for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
         customer.owner_id = customer.owner_id or firm.people["wang.fang"].id
     # The history's mail went out when it happened; none of it is sent again now.

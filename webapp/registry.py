@@ -277,11 +277,16 @@ def story_parts() -> dict[str, StoryPart]:
 
 
 def page_context(page: str, obj) -> dict:
-    """The extra template names the domains add to a page about obj."""
+    """The extra template names the domains add to a page about obj. "sections" (template names
+    the page includes in turn) add up across domains; other names are one domain's each."""
     out: dict = {}
     for domain in _domains.values():
         if page in domain.page_context:
-            out.update(domain.page_context[page](obj))
+            given = dict(domain.page_context[page](obj))
+            sections = given.pop("sections", [])
+            out.update(given)
+            if sections:
+                out["sections"] = [*out.get("sections", []), *sections]
     return out
 
 

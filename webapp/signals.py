@@ -39,3 +39,6 @@ work_order_finishing = _signals.signal("work-order-finishing")
 # sender: a material whose purchase unit or conversion someone is changing. A receiver answers True
 # when open documents are counted in the old unit (purchasing: lines still to be received).
 material_on_order = _signals.signal("material-on-order")
+# sender: a shipment about to be dispatched. A receiver answers (message id, its values) when it
+# must wait (receivables: the customer is overdue and the firm holds shipping, 款到发货), else None.
+shipment_dispatching = _signals.signal("shipment-dispatching")

@@ -68,6 +68,10 @@ class SettingsForm(FlaskForm):
     prices_for_all_staff = BooleanField(_l("Production, warehouse, purchasing and QC staff see prices and margins"))
     sales_own_customers_only = BooleanField(_l("Sales reps see only their own customers and orders"))
     retail_quick = BooleanField(_l("Retail orders of stock items need no review, approval or countersignature"))
+    # Receivables: 款到发货, and when payment reminders start (left empty, or missing from an older form: 3).
+    hold_overdue_shipping = BooleanField(_l("Hold shipping for customers with an overdue balance (款到发货)"))
+    remind_days_before = WholeNumberText(_l("Payment reminder, days before an invoice falls due (0: none)"), validators=[
+        Optional(), NumberRange(min=0, max=60)], filters=[lambda days: 3 if days is None else days])
     # The same words as quality's FIRST_ARTICLE_CHOICES (the admin domain sits below quality).
     first_article = SelectField(_l("First article (首件确认) approved by the customer before mass production"),
                                 choices=options(("never", _l("Never")),

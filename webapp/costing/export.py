@@ -105,19 +105,20 @@ def _cause_text(causes, currency: str) -> str | None:
 def order_rows(order, sheet: CostSheet | None) -> list[list]:
     """An order's rows in COLUMNS: one per category, then its total (the last row)."""
     number = order.number or f"#{order.id}"
+    currency = get_settings().currency  # costs are the firm's, in its currency (whatever the order's)
     finalised = _local(sheet.finalised_at).date() if sheet is not None and sheet.is_final else None
     rows = []
     lines = lines_of(order, sheet)
     for line in lines:
         source = words("由记录计算", "From the records") if line.derived else words("手工录入", "Typed")
-        rows.append([number, order.customer.name, order.currency, str(CATEGORY_LABELS[line.category]),
+        rows.append([number, order.customer.name, currency, str(CATEGORY_LABELS[line.category]),
                      line.budget, line.actual, source, line.entered_by, line.entered_at, line.variance,
-                     variance_rate(line.variance, line.budget), _cause_text(line.causes, order.currency), finalised])
+                     variance_rate(line.variance, line.budget), _cause_text(line.causes, currency), finalised])
     budget = sum((line.budget for line in lines), Decimal("0"))
     complete = bool(lines) and all(line.actual is not None for line in lines)
     actual = sum((line.actual for line in lines), Decimal("0")) if complete else None
     variance = None if actual is None else actual - budget
-    rows.append([number, order.customer.name, order.currency, words("合计", "Total"), budget, actual, None, None,
+    rows.append([number, order.customer.name, currency, words("合计", "Total"), budget, actual, None, None,
                  None, variance, variance_rate(variance, budget), None, finalised])
     return rows
 

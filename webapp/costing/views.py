@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from ..db_types import money as money_value
 from ..extensions import db
+from ..firm import get_settings
 from ..htmx import render, see_other
 from ..templating import money
 from ..loading import load, writing
@@ -81,7 +83,13 @@ def sheet_context(order: Order, form=None, problems=None, override_form=None) ->
     total_variance = None if actual_total is None else actual_total - sheet.budget_total
     totals = {"budget": sheet.budget_total, "actual": actual_total, "variance": total_variance,
               "rate": variance_rate(total_variance, sheet.budget_total)}
+    # Costs are the firm's, in its currency; the order's revenue is in the order's currency, fixed to
+    # the firm's at the order's exchange rate.
+    revenue = money_value(order.total_excl * (order.exchange_rate or Decimal("1")))
     return {
+        "firm_currency": get_settings().currency, "revenue": revenue,
+        "margin_rate": (None if actual_total is None or not revenue
+                        else ((revenue - actual_total) / revenue).quantize(Decimal("0.0001"))),
         "order": order, "sheet": sheet, "form": form, "labels": CATEGORY_LABELS, "percent": percent,
         "derived": derived, "rows": rows, "totals": totals,
         "can_edit": (can(current_user, "costsheet.edit") and not sheet.is_final
@@ -129,7 +137,7 @@ def save(order_id: int):
                       current_user, causes={c: posted_causes(form, c) for c in BUDGET_CATEGORIES})
     except services.CostSheetInvalid as invalid:
         db.session.rollback()  # nothing of a refused save stays; the form keeps what was typed
-        form.line_errors = {category: [_(message, **{k: money(v, order.currency) for k, v in values.items()})
+        form.line_errors = {category: [_(message, **{k: money(v, get_settings().currency) for k, v in values.items()})
                                        for message, values in problems]
                             for category, problems in invalid.errors.items()}
         return render("costing/sheet.html", status_code=422, **sheet_context(order, form))

@@ -55,6 +55,10 @@ class CustomerForm(FlaskForm):
                                  minimum=0, maximum=100, validators=[filled])
     credit_days = WholeNumberText(_l("Default credit days"), default=30,
                                validators=[NumberRange(min=0, max=365)])
+    # Net N days from the invoice, or 月结 N 天 (from the end of the invoice's month): receivables' due dates.
+    credit_basis = SelectField(_l("Credit days count"), choices=options(
+        ("net", _l("Net: days from the invoice")), ("month_end", _l("月结: days from the month's end"))),
+        validate_choice=False, filters=[lambda v: v if v in ("net", "month_end") else "net"])
     quality_standard = TextAreaField(_l("Quality standard"), validators=[Optional(), Length(max=2000)])
     # Invoicing (开票信息). The unified social credit code has 18 characters; older tax registration
     # numbers had 15 to 20, so the check is lenient: 15-20 capital letters or digits.

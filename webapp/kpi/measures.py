@@ -17,6 +17,7 @@ from ..aftersales import Survey
 from ..costing import CostLine, CostSheet
 from ..customers import Customer
 from ..extensions import db
+from ..firm import get_settings
 from ..i18n import firm_today, local_date
 from ..orders import Order, OrderLine, OrderVersion
 from ..production import OutsourceTransfer, WorkOrder, WorkOrderOperation, earnings
@@ -300,11 +301,13 @@ def cost_facts(start: datetime, end: datetime, customers: list[int] | None = Non
     if customers is not None:
         query = query.where(Order.customer_id.in_(customers))
     out = []
-    for oid, number, customer, currency, budget, actual, lines, entered, at in db.session.execute(query).all():
+    # Budgets and actuals are the firm's costs, in its currency, whatever the order's currency.
+    firm_currency = get_settings().currency
+    for oid, number, customer, _order_currency, budget, actual, lines, entered, at in db.session.execute(query).all():
         budget, actual = Decimal(budget or 0).quantize(FEN), Decimal(actual or 0).quantize(FEN)
         if lines != entered or budget <= 0:
             continue
-        out.append(CostFact(local_date(at), oid, number, customer, currency, budget, actual))
+        out.append(CostFact(local_date(at), oid, number, customer, firm_currency, budget, actual))
     return out
 
 

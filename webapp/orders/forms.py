@@ -12,6 +12,7 @@ from ..labels import default_unit
 
 METHOD_CHOICES = [("delivery", _l("Delivery")), ("pickup", _l("Pickup"))]
 VERDICT_LABELS = {"agree": _l("Agree"), "concern": _l("Concern")}
+CREDIT_BASIS_LABELS = {"net": _l("Net: days from the invoice"), "month_end": _l("月结: days from the month's end")}
 PAYMENT_KIND_LABELS = {"deposit": _l("Deposit / prepayment"), "receipt": _l("Later receipt")}
 
 
@@ -68,12 +69,29 @@ class OrderForm(FlaskForm):
                                  validators=[filled])
     credit_days = WholeNumberText(_l("Credit days"), default=0, validators=[
         Optional(), NumberRange(min=0, max=365)])
+    # Not posted (an older page, the API): the order keeps its own (a new one: the customer's).
+    credit_basis = SelectField(_l("Credit days count"), choices=options(*CREDIT_BASIS_LABELS.items()),
+                               validate_choice=False, filters=[lambda v: v if v in CREDIT_BASIS_LABELS else None])
+    # Units of the firm's currency per unit of the order's, fixed at order time (balances, the cost
+    # sheet and the KPIs count in the firm's currency); 1 for an order in the firm's currency.
+    exchange_rate = DecimalText(_l("Exchange rate (firm's currency per unit)"), places=6, minimum=0)
     delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
     delivery_method = SelectField(_l("Delivery method"), choices=options(*METHOD_CHOICES))
     delivery_place = TextAreaField(_l("Delivery place"), validators=[Optional(), Length(max=1000)])
     breach_liability = TextAreaField(_l("Breach liability"), validators=[Optional(), Length(max=2000)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
     lines = FieldList(FormField(LineForm), min_entries=1, max_entries=100)
+
+    def validate_exchange_rate(self, field):
+        """Required and above zero for an order in another currency than the firm's; 1 otherwise."""
+        from ..firm import get_settings
+        firm = get_settings().currency
+        if not self.currency.data or self.currency.data == firm:
+            field.data = Decimal("1")
+            return
+        if field.data is None or field.data <= 0:
+            raise ValidationError(_l("Enter the exchange rate: how many %(currency)s one %(order)s is worth.",
+                                     currency=firm, order=self.currency.data))
 
     def validate_lines(self, field):
         """At least one line; where both unit prices are given they must agree with the tax rate."""

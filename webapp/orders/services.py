@@ -25,7 +25,7 @@ from .models import (BUDGET_CATEGORIES, Approval, Countersignature, FeasibilityR
                      OrderAmendment, OrderLine, OrderNumberCounter, OrderVersion, Payment)
 
 CONSENT_VERSION = "2026-11"
-HEADER_FIELDS = ("customer_po", "currency", "tax_rate", "prepayment_pct", "credit_days",
+HEADER_FIELDS = ("customer_po", "currency", "tax_rate", "prepayment_pct", "credit_days", "credit_basis", "exchange_rate",
                  "delivery_date", "delivery_method", "delivery_place", "breach_liability", "notes")
 
 
@@ -39,6 +39,10 @@ def apply_form(order: Order, form) -> None:
             value = value or 0
         if name == "prepayment_pct":
             value = value if value is not None else Decimal("0")
+        if name == "exchange_rate":
+            value = value or Decimal("1")
+        if name == "credit_basis":
+            value = value or order.credit_basis or "net"
         setattr(order, name, value if value is not None else ("" if name in (
             "customer_po", "delivery_place", "breach_liability", "notes") else None))
     lines = []
@@ -83,6 +87,7 @@ def new_order(customer, user, requirement=None) -> Order:
     order = Order(customer=customer, requirement=requirement, sales_rep_id=user.id,
                   currency=customer.currency, tax_rate=settings.tax_rate,
                   prepayment_pct=customer.prepayment_pct, credit_days=customer.credit_days,
+                  credit_basis=customer.credit_basis or "net",
                   delivery_place=customer.address, delivery_method="delivery",
                   breach_liability=liability)
     if requirement is not None:
@@ -107,7 +112,9 @@ DESCRIPTION_MAX = 200  # OrderLine.description
 
 def create_order(customer, requirement, form, user) -> Order:
     """Save a new draft order for customer (from requirement, if any) from its form, and audit it."""
-    order = Order(customer=customer, requirement=requirement, sales_rep_id=user.id)
+    # The customer's way of counting credit days (月结 or net) unless the form chose one.
+    order = Order(customer=customer, requirement=requirement, sales_rep_id=user.id,
+                  credit_basis=customer.credit_basis or "net")
     db.session.add(order)
     apply_form(order, form)
     db.session.flush()

@@ -12,6 +12,7 @@ from .. import links, registry
 from ..customers import Customer
 from ..errors import render_error
 from ..extensions import db
+from ..firm import get_settings
 from ..statemachine import TransitionError
 from ..forms import options
 from ..paging import keyset_page
@@ -117,7 +118,6 @@ def create():
         draft = services.new_order(customer, current_user, requirement) if customer else None
         form = OrderForm(obj=draft) if draft else OrderForm(tax_rate=None)
         if draft is None:
-            from ..firm import get_settings
             form.tax_rate.data = get_settings().tax_rate
         _customer_choices(form)
         if customer:
@@ -177,6 +177,8 @@ def detail_context(order: Order, *, notes: list | None = None, keep_typed: bool 
     kept = {"keep_typed": keep_typed}
     context = {
         "order": order,
+        # The cost budget is the firm's costs: in its currency (an order in another is converted at its rate).
+        "firm_currency": get_settings().currency,
         "reviews": reviews,
         "departments": departments,
         "review_forms": {d: _form(ReviewForm, forms.get(f"review_{d}"), prefix=d, **kept) for d in departments},
@@ -311,7 +313,7 @@ def budget(order_id: int):
     if not form.validate_on_submit():
         return _invalid(order, budget_form=form)
     services.set_budget(order, form, current_user)
-    return _done(order, _("Saved: cost budget, %(total)s in all", total=money(order.budget_total, order.currency)))
+    return _done(order, _("Saved: cost budget, %(total)s in all", total=money(order.budget_total, get_settings().currency)))
 
 
 @bp.post("/<int:order_id>/override/<department>")

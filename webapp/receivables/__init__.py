@@ -24,6 +24,24 @@ def _labels() -> dict:
     return {"statement_status": STATUS_WORDS}
 
 
+def _order_page(order) -> dict:
+    """The order page's "Invoices and payments" section (orders is below this domain)."""
+    from .views import order_page_context
+    return order_page_context(order)
+
+
+def _shipment_page(shipment) -> dict:
+    """The shipping hold and its release form on a shipment's page."""
+    from .views import shipment_page_context
+    return shipment_page_context(shipment)
+
+
+def _story():
+    """What this domain tells in an order's whole story (imported when a story is told)."""
+    from .story import PART
+    return PART
+
+
 DOMAIN = register(Domain(
     name="receivables", labels=_labels,
     actions={"receivables.view": FINANCE, "receivables.record": RECORDERS},
@@ -33,13 +51,17 @@ DOMAIN = register(Domain(
             "statement.sent": N_("Statement sent"), "statement.confirmed": N_("Statement confirmed"),
             "statement.disputed": N_("Statement disputed"),
             "invoice.reminded": N_("Payment reminder sent"),
-            "shipping.released": N_("Shipping released despite an overdue balance")},
+            "shipping.released": N_("Shipping released despite an overdue balance"),
+            "shipping.release_revoked": N_("Shipping release revoked"),
+            "payment.unmatched": N_("Payment match taken back")},
+    page_context={"order": _order_page, "shipment": _shipment_page},
+    story=_story,
 ))
 
 
 def init_app(app) -> None:
     """Attach the receivables pages and tasks."""
-    from . import models  # noqa: F401  (tables)
+    from . import models, notices, signals, tasks, views  # noqa: F401  (tables, mail, the hold, reminders, routes)
     from . import export_views, statement_views  # noqa: F401  (statements, the accounting export)
     app.register_blueprint(bp)
 

@@ -143,7 +143,12 @@ def pack(shipment: Shipment, user) -> str:
 
 
 def dispatch(shipment: Shipment, files, note: str, user=None, courier_link=None) -> str:
-    """The courier (or the warehouse) confirms pickup with photos; the customer gets the receipt link."""
+    """The courier (or the warehouse) confirms pickup with photos; the customer gets the receipt link.
+    Refused (409) while another domain holds it (receivables: 款到发货 for an overdue customer)."""
+    for _receiver, held in signals.shipment_dispatching.send(shipment) if shipment.status == "packed" else ():
+        if held:
+            message, params = held
+            raise TransitionError(409, message, **params)
     if courier_link is not None:
         status = transition(shipment, lifecycle.MACHINE, "dispatch", roles={"courier"}, actor_kind="link",
                             actor_label="courier", note=note or None)

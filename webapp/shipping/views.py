@@ -166,6 +166,8 @@ def _detail_context(shipment: Shipment, dispatch_form=None, close_forms=None, ev
         "pickup": carriers.pending_pickup(shipment), "who_label": carriers.who_label,
         "replaces_case": db.session.get(ReturnCase, shipment.return_case_id) if shipment.return_case_id else None,
         **packing_page.detail_extras(shipment),  # cartons, counts and lots, the override, documents
+        # What higher domains add (receivables: the shipping hold and finance's release form).
+        **registry.page_context("shipment", shipment),
     }
 
 
