@@ -77,12 +77,34 @@ def test_settlement_matches_first_then_oldest_due_and_ageing_in_the_firms_zone(a
         assert pos.buckets["current"] == Decimal("1633.00")  # C: 230 × 7.1
         assert pos.overdue == Decimal("2485.00")
         assert pos.oldest_due == date(2026, 10, 31)
+        assert pos.owed == Decimal("4118.00") and pos.advance == Decimal("0")
         # 15:59 UTC is still 30 November in Shanghai: B is due today, not overdue, and A is 30 days
         # overdue (0–30); an hour later, across the month end there, A is 31 days overdue (31–60).
         with time_machine.travel(datetime(2026, 11, 30, 15, 59, tzinfo=timezone.utc), tick=False):
             pos = settlement.position(order.customer_id)
         assert pos.buckets["d0_30"] == Decimal("1775.00") and pos.buckets["d31_60"] == Decimal("0")
         assert pos.buckets["current"] == Decimal("2343.00")
+
+
+
+@BOTH
+def test_money_received_ahead_is_kept_apart_from_what_invoices_owe(app, make_order, make_user):
+    """A deposit on an order not invoiced yet does not pay another order's overdue invoice: the
+    customer owes 300.00 overdue on one order (应收) and has 1,000.00 received ahead on the other
+    (预收); the balance nets them (-700.00) and the overdue amount stays 300.00."""
+    finance = make_user("finance")
+    first, second = make_order("effective"), make_order("effective")
+    with app.app_context():
+        user = db.session.get(User, finance)
+        order = db.session.get(Order, first)
+        _invoice(order, "INV-1", "300.00", date(2026, 10, 1), date(2026, 10, 31), user.id)
+        db.session.add(Payment(order_id=second, kind="deposit", amount=Decimal("1000.00"),
+                               received_on=date(2026, 11, 2), recorded_by_id=user.id))
+        db.session.commit()
+        with time_machine.travel(datetime(2026, 11, 30, 4, 0, tzinfo=timezone.utc), tick=False):
+            pos = settlement.position(order.customer_id)
+    assert (pos.owed, pos.advance, pos.balance) == (Decimal("300.00"), Decimal("1000.00"), Decimal("-700.00"))
+    assert pos.overdue == Decimal("300.00") and pos.buckets["d0_30"] == Decimal("300.00")
 
 
 @pytest.mark.parametrize("days, bucket", [(-5, "current"), (0, "current"), (1, "d0_30"), (30, "d0_30"),

@@ -82,6 +82,7 @@ class OrderAccount:
     received: Decimal = ZERO
     credited: Decimal = ZERO
     items: list[OpenItem] = field(default_factory=list)
+    unapplied: Decimal = ZERO  # received and credited but not needed by any invoice yet (预收)
 
     @property
     def balance(self) -> Decimal:
@@ -146,6 +147,7 @@ def accounts(order_ids) -> dict[int, OrderAccount]:
             take = min(pool, max(item.invoice.amount - item.matched, ZERO))
             item.applied = take
             pool -= take
+        account.unapplied = max(pool, ZERO)
     return out
 
 
@@ -165,7 +167,9 @@ class CustomerPosition:
     """One customer's money in the firm's currency: balance, overdue and the ageing buckets."""
 
     customer_id: int
-    balance: Decimal = ZERO
+    balance: Decimal = ZERO   # owed less advance
+    owed: Decimal = ZERO      # still owed on invoices (应收): the sum of the buckets
+    advance: Decimal = ZERO   # received ahead of invoices (预收), on orders not invoiced that far
     overdue: Decimal = ZERO
     buckets: dict[str, Decimal] = field(default_factory=lambda: {k: ZERO for k, _a, _b in AGEING_BUCKETS})
     oldest_due: date | None = None
@@ -193,12 +197,14 @@ def positions(customer_ids=None, today: date | None = None) -> dict[int, Custome
         acct = settled[order_id]
         position.accounts.append(acct)
         position.balance += acct.firm(acct.balance)
+        position.advance += acct.firm(acct.unapplied)
         for item in acct.items:
             if item.outstanding <= 0:
                 continue
             days = item.days_overdue(today)
             amount = acct.firm(item.outstanding)
             position.buckets[ageing_bucket(days)] += amount
+            position.owed += amount
             if days > 0:
                 position.overdue += amount
                 if position.oldest_due is None or item.invoice.due_on < position.oldest_due:

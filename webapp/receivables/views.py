@@ -51,7 +51,9 @@ def ageing_rows(today: date | None = None) -> tuple[list, dict]:
     # The oldest overdue money first, then the largest overdue amount; customers not overdue last.
     rows.sort(key=lambda r: (r["position"].oldest_due or date.max, -r["position"].overdue, r["customer"].name))
     totals = {"balance": sum((r["position"].balance for r in rows), ZERO),
-              "overdue": sum((r["position"].overdue for r in rows), ZERO)}
+              "overdue": sum((r["position"].overdue for r in rows), ZERO),
+              "owed": sum((r["position"].owed for r in rows), ZERO),
+              "advance": sum((r["position"].advance for r in rows), ZERO)}
     for key in BUCKET_KEYS:
         totals[key] = sum((r["position"].buckets[key] for r in rows), ZERO)
     return rows, totals
@@ -70,10 +72,11 @@ def ageing():
     fmt = request.args.get("format")
     if fmt in ("xlsx", "csv"):
         headers = [_("Customer"), _("Balance (%(currency)s)", currency=currency)] + [titles[k] for k in BUCKET_KEYS] \
-            + [_("Oldest due date")]
+            + [_("Oldest due date"), _("Owed on invoices"), _("Received ahead")]
         table = [[r["customer"].name, r["position"].balance, *[r["position"].buckets[k] for k in BUCKET_KEYS],
-                  r["position"].oldest_due] for r in rows]
-        table.append([_("Total"), totals["balance"], *[totals[k] for k in BUCKET_KEYS], None])
+                  r["position"].oldest_due, r["position"].owed, r["position"].advance] for r in rows]
+        table.append([_("Total"), totals["balance"], *[totals[k] for k in BUCKET_KEYS], None, totals["owed"],
+                      totals["advance"]])
         name = _("Receivables ageing %(date)s", date=today.isoformat())
         if fmt == "csv":
             return csv_response(headers, table, f"{name}.csv")
