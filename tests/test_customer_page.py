@@ -148,8 +148,8 @@ def test_each_record_shows_in_its_section_with_the_kpi_numbers(app, firm, as_use
     facts = money[:money.index("</dl>")]
     assert re.search(r"Balance owed</dt>\s*<dd><strong>¥630.00<", facts), facts
     assert "Oldest due date: Nov 30, 2026" in re.sub(r"<[^>]+>", "", facts) and "¥5,000.00" in facts and "1,500.00" in facts
-    ageing = money[money.index('class="ageing"'):money.index("</table>", money.index('class="ageing"'))]
-    assert re.findall(r'<td class="num">([^<]+)</td>', ageing) == ["¥0.00", "¥630.00", "¥0.00", "¥0.00", "¥0.00"]
+    ageing = money[money.index('class="facts ageing"'):money.index("</dl>", money.index('class="facts ageing"'))]
+    assert re.findall(r'<dd class="num[^"]*">([^<]+)</dd>', ageing) == ["¥0.00", "¥630.00", "¥0.00", "¥0.00", "¥0.00"]
     owed = section(money, "open-invoices")
     assert "Invoices still owed (1)" in owed and "INV-ACME-1" in owed
     for beta in ("BETA complaint", "BETA-PAY-9911", "BETA gearbox", "K-005"):
