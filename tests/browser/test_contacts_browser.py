@@ -119,7 +119,11 @@ def test_courier_and_customer_pages_call_with_one_tap(live_server, phone_zh, sho
     office.locator("input[name=password]").press("Enter")
     expect(office.locator("h1")).to_be_visible()
     office.goto(base + "/customers/")
+    # The row opens the customer page (one customer whole); its record is one tap below the name.
     office.get_by_role("link", name="上海北风贸易有限公司").click()
+    expect(office.locator("h1")).to_contain_text("上海北风贸易有限公司")
+    office.goto(base + "/customers/")
+    office.get_by_role("link", name="联系人与开票信息").click()
     expect(office.locator("h1")).to_contain_text("上海北风贸易有限公司")
     expect(office.locator('a.tel[href^="tel:"]')).to_have_attribute("href", "tel:+8613800138000")
     expect(office.locator("body")).to_contain_text("91310000MA1FL8XQ3K")

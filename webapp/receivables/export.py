@@ -3,7 +3,7 @@ columns of 金蝶 KIS/K3's voucher import, one row per entry (分录), as CSV (U
 docs/accounting_export.md documents each column and each kind of voucher.
 
 Vouchers, numbered 1, 2, ... in the month by date (记字):
-- an invoice: Dr 应收账款 / Cr 主营业务收入 + Cr 应交税费-应交增值税(销项税额); where the order was
+- an invoice: Dr 应收账款 / Cr 主营业务收入 + Cr 应交税费-应交增值税（销项税额）; where the order was
   paid ahead (预收账款 holds money for it), the same voucher offsets it: Dr 预收账款 / Cr 应收账款;
 - a receipt: Dr 银行存款 / Cr 应收账款, and Cr 预收账款 for what exceeds the order's receivable
   on that day (a deposit before any invoice);
@@ -37,7 +37,7 @@ ZERO = Decimal("0")
 DEFAULT_ACCOUNTS = {
     "receivable": ("1122", "应收账款"),
     "revenue": ("6001", "主营业务收入"),
-    "output_vat": ("22210106", "应交税费-应交增值税(销项税额)"),
+    "output_vat": ("22210106", "应交税费-应交增值税（销项税额）"),
     "bank": ("1002", "银行存款"),
     "advance": ("2203", "预收账款"),
     "cogs": ("6401", "主营业务成本"),

@@ -14,10 +14,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..aftersales import Survey, Ticket
 from ..customers import Customer
-from .. import receivables
 from ..extensions import db
 from ..firm import get_settings
 from ..i18n import firm_today
+from ..receivables import Statement
+from ..receivables import position as receivables_position
 from ..kpi import Point, bars, delivery_facts, delivery_measure, month_periods, survey_facts, survey_measure
 from ..orders import Order, Payment
 from ..orders import lifecycle as order_lifecycle
@@ -225,15 +226,14 @@ def money_summary(customer: Customer) -> MoneySummary:
     """The customer's position from receivables (invoices settled by payments and credits), the
     statements and the payments: a fixed number of queries, whatever their number of orders."""
     today = firm_today()
-    position = receivables.position(customer.id, today)
+    position = receivables_position(customer.id, today)
     open_items = position.open_items
     to_invoice = sum((a.firm(a.to_invoice) for a in position.accounts), Decimal("0"))
     received = {currency: Decimal(total) for currency, total in db.session.execute(
         db.select(Order.currency, db.func.sum(Payment.amount)).join(Order, Order.id == Payment.order_id)
         .where(_of_customer(customer)).group_by(Order.currency).order_by(Order.currency)).all()}
-    statements = db.session.scalars(db.select(receivables.Statement).where(
-        receivables.Statement.customer_id == customer.id)
-        .order_by(receivables.Statement.period.desc(), receivables.Statement.version.desc()).limit(3)).all()
+    statements = db.session.scalars(db.select(Statement).where(Statement.customer_id == customer.id)
+                                    .order_by(Statement.period.desc(), Statement.version.desc()).limit(3)).all()
     payments = keyset_page(
         db.select(Payment).join(Order, Order.id == Payment.order_id).where(_of_customer(customer))
         .options(joinedload(Payment.order)),
