@@ -169,8 +169,9 @@ def test_the_customer_list_and_the_order_page_link_the_customer_page(app, firm, 
 
 @BOTH
 def test_who_may_look_and_who_sees_money(app, firm, as_user):
-    """A worker is refused; a rep limited to their own customers gets 404 for another's; the roles that
-    may not see prices see the page without its money."""
+    """A worker is refused; a rep limited to their own customers gets 404 for another's; the roles the
+    firm does not let see finance data (receivables.view: finance, the manager, the admin and, by
+    default, sales) see the page without its money; the firm's setting widens or narrows that."""
     assert as_user("worker").get(f"/customers/{firm['ACME']}/overview").status_code == 403
     with app.app_context():
         get_settings().sales_own_customers_only = True
@@ -182,18 +183,22 @@ def test_who_may_look_and_who_sees_money(app, firm, as_user):
     assert bob.get(f"/customers/{firm['ACME']}/overview").status_code == 404
     assert "BETA complaint about paint" in page_for(bob, firm["BETA"])
     assert bob.get("/customers/999999/overview").status_code == 404
-    for role in ("production", "warehouse", "qc"):
+    for role in ("production", "warehouse", "qc", "aftersales", "operations"):
         page = page_for(as_user(role), firm["ACME"])
         assert 'id="money"' not in page and "ACME-DEPOSIT-7781" not in page, role
         assert "630.00" not in page and "1,130.00" not in page and "Unpaid" not in page, role
         assert "Hinge squeaks when opened" in page and "33.3%" in page, role  # the rest they see
-    for role in ("finance", "aftersales", "manager"):
+    for role in ("finance", "manager"):
         assert "ACME-DEPOSIT-7781" in page_for(as_user(role), firm["ACME"]), role
     assert "BETA-PAY-9911" in page_for(bob, firm["BETA"])  # a rep sees the money of their own customer
     with app.app_context():
-        get_settings().prices_for_all_staff = True
+        get_settings().prices_for_all_staff = True  # prices are not finance data: still no money
+        get_settings().finance_roles = "aftersales"  # and sales no longer
         db.session.commit()
-    assert "ACME-DEPOSIT-7781" in page_for(as_user("production"), firm["ACME"])
+    assert "ACME-DEPOSIT-7781" not in page_for(as_user("production"), firm["ACME"])
+    assert "ACME-DEPOSIT-7781" in page_for(as_user("aftersales"), firm["ACME"])
+    assert 'id="money"' not in page_for(bob, firm["BETA"])
+    assert bob.get("/receivables/").status_code == 403
 
 
 def _many_orders(app, customer_id, sales_id, start: int, count: int) -> None:

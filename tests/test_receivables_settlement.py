@@ -112,3 +112,10 @@ def test_money_received_ahead_is_kept_apart_from_what_invoices_owe(app, make_ord
                                           (91, "d90_plus"), (400, "d90_plus")])
 def test_ageing_buckets_edges(days, bucket):
     assert settlement.ageing_bucket(days) == bucket
+
+
+def test_the_settings_page_offers_the_roles_receivables_accepts():
+    """The admin form (below receivables in the layers) lists the same roles receivables reads."""
+    from webapp.admin.forms import FINANCE_READER_CHOICES
+    from webapp.receivables import FINANCE_ROLE_CHOICES
+    assert FINANCE_READER_CHOICES == FINANCE_ROLE_CHOICES

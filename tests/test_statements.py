@@ -12,6 +12,7 @@ import time_machine
 from openpyxl import load_workbook
 
 from webapp.extensions import db
+from webapp.firm import get_settings
 from webapp.notify import mail
 from webapp.receivables import statements
 from webapp.receivables.models import Statement
@@ -251,6 +252,12 @@ def test_only_finance_manager_and_admin_see_statements_and_only_finance_records(
         assert reader.get(f"/receivables/statements/{statement.id}").status_code == 200
         assert reader.get(f"/receivables/statements/{statement.id}/statement.xlsx").status_code == 200
     assert as_user("manager").post(f"/receivables/statements/{statement.id}/send").status_code == 403
+    sales = as_user("sales")  # the firm lets sales read receivables by default, never record them
+    assert sales.get(f"/receivables/statements/{statement.id}").status_code == 200
+    assert _draft(sales, books["customer_id"]).status_code == 403
+    with app.app_context():
+        get_settings().finance_roles = ""
+        db.session.commit()
     for role in ("sales", "warehouse", "production", "operations"):
         other = as_user(role)
         assert other.get("/receivables/statements").status_code == 403

@@ -62,6 +62,9 @@ class FirmSettings(db.Model):
     hold_overdue_shipping: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Payment reminders: this many days before an invoice falls due (0: none before).
     remind_days_before: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Besides finance, the manager and the admin: the roles that see receivables (balances, invoices,
+    # statements, the ageing list). Sales chase their customers' payments (回款) in most small firms.
+    finance_roles: Mapped[str] = mapped_column(String(120), default="sales", server_default="sales")
 
     def required_reviews(self) -> list[str]:
         """The departments whose sign-off an order needs."""

@@ -44,6 +44,10 @@ def _time_zones() -> frozenset:
     return frozenset(available_timezones())
 
 
+# The same roles as receivables.FINANCE_ROLE_CHOICES (admin sits below receivables; a test checks).
+FINANCE_READER_CHOICES = ("sales", "operations", "aftersales", "purchasing")
+
+
 class SettingsForm(FlaskForm):
     """How this firm runs its orders."""
 
@@ -69,6 +73,8 @@ class SettingsForm(FlaskForm):
     sales_own_customers_only = BooleanField(_l("Sales reps see only their own customers and orders"))
     retail_quick = BooleanField(_l("Retail orders of stock items need no review, approval or countersignature"))
     # Receivables: 款到发货, and when payment reminders start (left empty, or missing from an older form: 3).
+    finance_readers = MultiCheckbox(_l("Besides finance and the manager, who sees balances, invoices and statements"),
+                                    choices=options(*[(r, ROLE_LABELS[r]) for r in FINANCE_READER_CHOICES]))
     hold_overdue_shipping = BooleanField(_l("Hold shipping for customers with an overdue balance (款到发货)"))
     remind_days_before = WholeNumberText(_l("Payment reminder, days before an invoice falls due (0: none)"), validators=[
         Optional(), NumberRange(min=0, max=60)], filters=[lambda days: 3 if days is None else days])

@@ -4,6 +4,7 @@ from ..auth import sessions
 from ..auth import User
 from ..extensions import db
 from .models import REVIEW_DEPARTMENTS, FirmSettings
+from .forms import FINANCE_READER_CHOICES
 
 
 def save_user(person: User | None, form, admin) -> User:
@@ -53,6 +54,7 @@ def save_settings(firm: FirmSettings, form, admin) -> None:
     before = firm.snapshot()
     form.populate_obj(firm)
     firm.reviews_required = ",".join(d for d in REVIEW_DEPARTMENTS if d in (form.reviews.data or []))
+    firm.finance_roles = ",".join(r for r in FINANCE_READER_CHOICES if r in (form.finance_readers.data or []))
     audit.record("settings.saved", firm, actor=admin, before=before, after=firm.snapshot())
 
 

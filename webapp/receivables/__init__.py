@@ -9,9 +9,21 @@ from ..statemachine import N_
 
 bp = Blueprint("receivables", __name__, url_prefix="/receivables")
 
-# Who reads and records receivables: finance and the manager (the firm's cost_roles do not widen it).
+# Who reads receivables: finance, the manager and the admin always, and the roles the firm adds
+# (FirmSettings.finance_roles, from FINANCE_ROLE_CHOICES); who records them: finance and the admin.
 FINANCE = frozenset({"finance", "manager", "admin"})
 RECORDERS = frozenset({"finance", "admin"})
+FINANCE_ROLE_CHOICES = ("sales", "operations", "aftersales", "purchasing")
+
+
+def may_see_receivables(user, obj=None) -> bool:
+    """Finance data (balances, invoices, statements, ageing) for finance, the manager, the admin
+    and the roles the firm allows."""
+    if user.roles & FINANCE:
+        return True
+    from ..firm import get_settings
+    allowed = {r for r in (get_settings().finance_roles or "").split(",") if r in FINANCE_ROLE_CHOICES}
+    return bool(user.roles & allowed)
 
 
 def _open_statement(link):
@@ -44,7 +56,9 @@ def _story():
 
 DOMAIN = register(Domain(
     name="receivables", labels=_labels,
-    actions={"receivables.view": FINANCE, "receivables.record": RECORDERS},
+    # The bookkeeper's voucher export stays with finance, the manager and the admin.
+    actions={"receivables.record": RECORDERS, "receivables.books": FINANCE},
+    checks={"receivables.view": may_see_receivables},
     link_purposes=(LinkPurpose("statement", _open_statement, managers=("receivables.view",)),),
     events={"invoice.recorded": N_("Invoice recorded"), "invoice.voided": N_("Invoice voided"),
             "payment.matched": N_("Payment matched to an invoice"),
@@ -71,5 +85,6 @@ _PUBLIC = {"Invoice": "models", "PaymentMatch": "models", "Statement": "models",
            "account": "settlement", "accounts": "settlement", "position": "settlement",
            "positions": "settlement", "due_date": "settlement", "in_firm_currency": "settlement",
            "AGEING_BUCKETS": "settlement", "AGEING_TITLES": "settlement"}
-__all__ = ["bp", "DOMAIN", "init_app", "FINANCE", "RECORDERS", *_PUBLIC]
+__all__ = ["bp", "DOMAIN", "init_app", "FINANCE", "RECORDERS", "FINANCE_ROLE_CHOICES", "may_see_receivables",
+           *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -21,7 +21,7 @@ def _form_page(error: str | None = None, status_code: int = 200):
 
 @bp.get("/export")
 @login_required
-@requires("receivables.view")
+@requires("receivables.books")
 def export_form():
     """Choose the month to export for the bookkeeper."""
     return _form_page()
@@ -30,7 +30,7 @@ def export_form():
 @bp.get("/export.csv", defaults={"fmt": "csv"}, endpoint="export_csv")
 @bp.get("/export.xlsx", defaults={"fmt": "xlsx"}, endpoint="export_xlsx")
 @login_required
-@requires("receivables.view")
+@requires("receivables.books")
 def export_download(fmt: str):
     """A month's vouchers (?month=YYYY-MM) as CSV (UTF-8 with BOM) or XLSX; a bad month answers the
     form with the reason (422)."""

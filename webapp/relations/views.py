@@ -17,7 +17,7 @@ def overview(customer_id: int):
     """One customer whole: what is open now, the on-time record, the satisfaction trend, the money
     (for those who may see prices) and the history."""
     customer = load(Customer, customer_id, "customer.view")  # another rep's customer: 404 for a scoped rep
-    money = services.money_summary(customer) if can(current_user, "order.prices") else None
+    money = services.money_summary(customer) if can(current_user, "receivables.view") else None
     return render("relations/overview.html", customer=customer, open_now=services.open_now(customer),
                   record=services.on_time(customer), satisfaction=services.satisfaction(customer),
                   money=money, history=services.history(customer), counts=services.counts(customer),
