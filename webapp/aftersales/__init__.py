@@ -26,7 +26,9 @@ DOMAIN = register(Domain(
     actions={"aftersales.view": OFFICE, "ticket.open": frozenset({"sales", "aftersales", "manager"}),
              "ticket.cost": frozenset({"aftersales", "finance", "manager"}),
              # Who classifies a ticket, hands it to another department and enters a survey taken by phone.
-             "ticket.assign": lifecycle.STAFF, "survey.by_phone": lifecycle.STAFF},
+             "ticket.assign": lifecycle.STAFF, "survey.by_phone": lifecycle.STAFF,
+             # The roles only: the service says why a closed ticket or one with nothing proposed is refused.
+             "ticket.confirm_by_phone": lifecycle.STAFF},
     # The department holding a ticket hands it back; so may after-sales themselves.
     checks={"ticket.hand_back": lambda user, ticket: bool(set(user.roles) & lifecycle.STAFF) or (
         ticket is not None and bool(ticket.department) and ticket.department in user.roles)},

@@ -234,9 +234,7 @@ def hand_back(ticket_id: int):
 @login_required
 def confirm_by_phone(ticket_id: int):
     """Record the customer's confirmation given on the phone (closes the ticket, marked by phone)."""
-    item = get_ticket(ticket_id)
-    if not set(current_user.roles) & lifecycle.STAFF:
-        abort(403)
+    item = get_ticket(ticket_id, "ticket.confirm_by_phone")
     form = PhoneConfirmForm(prefix="p")
     if not form.validate_on_submit():
         return render("aftersales/ticket.html", status_code=422, **ticket_context(item, phone_form=form))
