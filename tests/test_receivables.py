@@ -5,7 +5,7 @@ and finance's release, permissions and a foreign-currency order."""
 import email
 import email.policy
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -428,3 +428,21 @@ def test_the_demo_firm_shows_who_owes_what(demo_app):
     assert "放行" in text_of(finance.get(f"/shipping/{packed.id}"))
     assert "发票与收款" in text_of(finance.get(f"/orders/{release.order_id}"))
     assert finance.get(f"/receivables/customers/{customer_id}").status_code == 200
+
+
+@BOTH
+def test_an_invoice_dated_in_the_future_or_long_ago_and_a_strange_return_address(app, make_order, as_user):
+    """An invoice is dated today or earlier, within ten years (9999-12-31 once overflowed the due
+    date: 500); a release whose return address is not a row id answers on the order's page."""
+    order_id = make_order("ready_to_ship")
+    finance = as_user("finance")
+    for issued in ("9999-12-31", "2000-01-01", (date.today() + timedelta(days=2)).isoformat()):
+        response = finance.post(f"/receivables/orders/{order_id}/invoices", data=invoice_data(issued=issued))
+        assert response.status_code == 422, issued
+        assert "dated today or earlier" in text_of(response)
+    with app.app_context():
+        get_settings().hold_overdue_shipping = True
+        db.session.commit()
+    released = finance.post(f"/receivables/orders/{order_id}/release",
+                            data={"rel-reason": "Paid by cheque, clearing", "next_shipment": "²"})
+    assert released.status_code in (200, 303)

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
+from webapp.customers import Customer
 from webapp.extensions import db
 from webapp.firm import get_settings
 from webapp.notify import mail
@@ -312,3 +313,27 @@ def test_the_demo_firm_has_last_months_statements(demo_app):
         assert any(r.invoiced > 0 for r in rows)
         waiting = [r for r in rows if r.status == "sent"]
         assert all(r.link is not None and r.link.is_live for r in waiting)
+
+
+@BOTH
+def test_a_rep_scoped_to_their_own_customers_sees_only_their_statements(app, books, as_user):
+    """Sales read receivables by default; with sales_own_customers_only a rep who does not own STM
+    sees none of its statements (list, page, download: 404), and no rep is shown the customer's
+    link, which answers as the customer."""
+    finance = as_user("finance")
+    _draft(finance, books["customer_id"])
+    statement = _statement(app, books["customer_id"])
+    assert finance.post(f"/receivables/statements/{statement.id}/send").status_code == 303
+    owner = as_user("sales", username="owner-rep")
+    with app.app_context():
+        db.session.get(Customer, books["customer_id"]).owner_id = owner.user_id
+        get_settings().sales_own_customers_only = True
+        db.session.commit()
+    stranger = as_user("sales", username="stranger-rep")
+    listing = text_of(stranger.get("/receivables/statements"))
+    assert "2026-10" not in listing
+    for path in (f"/receivables/statements/{statement.id}", f"/receivables/statements/{statement.id}/statement.xlsx"):
+        assert stranger.get(path).status_code == 404, path
+    page = owner.get(f"/receivables/statements/{statement.id}")
+    assert page.status_code == 200 and "/c/" not in text_of(page)  # the link is finance's to send
+    assert "/c/" in text_of(finance.get(f"/receivables/statements/{statement.id}"))

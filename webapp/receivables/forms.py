@@ -43,6 +43,16 @@ class InvoiceForm(FlaskForm):
             self.milestone.errors = list(self.milestone.errors) + [_l("Name the milestone.")]
             raise ValidationError(_l("Name the milestone."))
 
+    def validate_issued_on(self, field):
+        """A date the tax system can have printed: not in the future, not more than ten years back
+        (a far date would also make a due date past the calendar's end)."""
+        from datetime import timedelta
+        from wtforms.validators import ValidationError
+        from ..i18n import firm_today
+        today = firm_today()
+        if field.data is not None and not (today - timedelta(days=3653) <= field.data <= today):
+            raise ValidationError(_l("An invoice is dated today or earlier, within the last ten years."))
+
     @property
     def shipment_id(self) -> int | None:
         """The chosen shipment's id, or None for a milestone."""

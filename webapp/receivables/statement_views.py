@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .. import links, spreadsheets
+from .. import links, registry, spreadsheets
 from ..customers import Customer
 from ..extensions import db
 from ..firm import get_settings
@@ -47,13 +47,16 @@ def last_month(today: date) -> str:
 
 def _list_page(error: str | None = None, status_code: int = 200):
     customer_id = request.values.get("customer", type=row_id)
+    # A sales rep who may see only their own customers sees only their statements.
     query = (db.select(Statement).join(Customer, Customer.id == Statement.customer_id)
+             .where(*registry.scope_clauses(current_user, Statement.customer_id))
              .options(contains_eager(Statement.customer)))
     if customer_id:
         query = query.where(Statement.customer_id == customer_id)
     rows = db.session.scalars(query.order_by(Customer.name, Statement.period.desc(),
                                              Statement.version.desc()).limit(500)).all()
-    customers = db.session.scalars(db.select(Customer).order_by(Customer.name)).all()
+    customers = db.session.scalars(db.select(Customer).where(*registry.scope_clauses(current_user, Customer.id))
+                                   .order_by(Customer.name)).all()
     return render("receivables/statements.html", statements=rows, customers=customers, customer_id=customer_id,
                   period=request.values.get("period") or last_month(firm_today()), error=error,
                   words=statements.STATUS_WORDS, currency=statements.firm_currency(), status_code=status_code)
@@ -86,8 +89,9 @@ def statement_draft():
     return see_other(url_for("receivables.statement_detail", statement_id=statement.id))
 
 
-def _statement(statement_id: int) -> Statement:
-    return load(Statement, statement_id, None)
+def _statement(statement_id: int, action: str = "receivables.view") -> Statement:
+    """The statement, for someone who may see its customer (404 for a rep scoped to others)."""
+    return load(Statement, statement_id, action)
 
 
 @bp.get("/statements/<int:statement_id>")
@@ -109,7 +113,7 @@ def statement_detail(statement_id: int):
 @requires("receivables.record")
 def statement_send(statement_id: int):
     """Freeze the draft and send the customer their link (by mail to their contact)."""
-    statement = _statement(statement_id)
+    statement = _statement(statement_id, "receivables.record")
     statements.send(statement, current_user)
     if statement.customer.contact_email:
         flash(_("The statement was sent to %(email)s.", email=statement.customer.contact_email))

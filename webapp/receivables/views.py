@@ -14,6 +14,7 @@ from ..extensions import db
 from ..firm import get_settings
 from ..htmx import is_partial, render, see_other
 from ..i18n import firm_today
+from ..inputs import row_id
 from ..loading import load
 from ..orders import Order, Payment
 from ..permissions import can, requires
@@ -231,6 +232,8 @@ def void_invoice(invoice_id: int):
     """Finance voids an invoice (红冲) with a reason; its matched payments are free again."""
     invoice = db.session.get(Invoice, invoice_id) or abort(404)
     found = load(Order, invoice.order_id, "receivables.record")
+    # Read again under the order's lock: a void that was waiting sees the one before it.
+    invoice = db.session.get(Invoice, invoice_id, populate_existing=True)
     form = ReasonForm(prefix="void")
     if not form.validate_on_submit():
         return _answer(found, _("Give the reason for voiding the invoice."), 422, "error")
@@ -275,6 +278,7 @@ def auto_match(payment_id: int):
     """Finance matches the rest of a payment to the order's oldest open invoices."""
     payment = db.session.get(Payment, payment_id) or abort(404)
     found = load(Order, payment.order_id, "receivables.record")
+    payment = db.session.get(Payment, payment_id, populate_existing=True)  # under the order's lock
     try:
         made = services.auto_match(payment, current_user)
     except TransitionError as error:
@@ -289,6 +293,10 @@ def unmatch(match_id: int):
     found_match = db.session.get(PaymentMatch, match_id) or abort(404)
     found = load(Order, found_match.invoice.order_id, "receivables.record")
     number = found_match.invoice.number
+    # Read again under the order's lock: the same match taken back at once is gone for the second.
+    found_match = db.session.get(PaymentMatch, match_id, populate_existing=True)
+    if found_match is None:
+        return _answer(found, _("Match with invoice %(number)s taken back.", number=number))
     services.unmatch(found_match, current_user)
     return _answer(found, _("Match with invoice %(number)s taken back.", number=number))
 
@@ -301,7 +309,7 @@ def release(order_id: int):
     """Finance lets the order ship although its customer is overdue, with a reason."""
     found = load(Order, order_id, "receivables.record")
     form = ReasonForm(prefix="rel")
-    back = request.form.get("next_shipment")
+    back = request.form.get("next_shipment", type=row_id)  # the shipment page it came from, if any
     if not form.validate_on_submit():
         return _answer(found, _("Give the reason for releasing the shipment."), 422, "error", release_form=form)
     try:
@@ -309,9 +317,9 @@ def release(order_id: int):
     except TransitionError as error:
         return _refused(found, error, release_form=form)
     message = _("Released for shipping despite the overdue balance.")
-    if back and back.isdigit() and not is_partial():
+    if back and not is_partial():
         flash(message)
-        return see_other(url_for("shipping.detail", shipment_id=int(back)))
+        return see_other(url_for("shipping.detail", shipment_id=back))
     return _answer(found, message)
 
 
