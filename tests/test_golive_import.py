@@ -394,3 +394,25 @@ def test_problems_are_listed_in_chinese(app, as_user):
     rows["stock"] = [["SUS304-1.5", "B1", "-5", None, None]]
     page = text_of(post(admin, workbook(rows)))
     assert "期初库存 · 第 2 行 · C 列 · 数量*" in page and "请输入大于零的数量" in page
+
+
+@BOTH
+def test_an_order_of_a_customer_paying_in_another_currency_needs_its_exchange_rate(app, as_user):
+    """A customer in USD: their order without an exchange rate is refused at that cell (left at 1,
+    its money would count as yuan); a rate of 0 too; with 7.1 the order keeps it."""
+    customer = ["BAVM", "Bavaria Maschinenbau GmbH", "Hans", "", "", "München", "en", "USD", 0, 60, ""]
+    product = ["GEAR-9", "Gear", "件", "9.50", None]
+
+    def order(rate):
+        return ["BAVM", "PO-77", "GEAR-9", 100, "9.50", "2027-01-15", None, None, rate]
+
+    admin = as_user("admin")
+    for rate, message in ((None, "This customer pays in USD: enter the exchange rate to CNY."), (0, "Must be more than 0.")):
+        refused = post(admin, workbook({"customers": [customer], "products": [product], "orders": [order(rate)]}), "import")
+        assert refused.status_code == 422 and message in html.unescape(text_of(refused)), rate
+    assert counts(app)["Order"] == 0
+    accepted = post(admin, workbook({"customers": [customer], "products": [product], "orders": [order("7.1")]}), "import")
+    assert accepted.status_code == 303, text_of(accepted)[:3000]
+    with app.app_context():
+        saved = db.session.scalars(db.select(Order)).one()
+        assert saved.currency == "USD" and saved.exchange_rate == Decimal("7.1")

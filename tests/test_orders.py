@@ -1,5 +1,6 @@
 """Stage 2 through the HTTP layer: every transition's 403/409, numbering, countersignature,
 amendments and versions, and the prepayment hold."""
+import re
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -482,3 +483,23 @@ def test_lost_countersign_link_is_replaced_or_withdrawn(app, make_order, as_user
     sales.post(f"/orders/{order_id}/link", data={"revoke": "1"})
     assert client.get(new).status_code == 404
     assert "No live link" in text_of(sales.get(f"/orders/{order_id}"))
+
+
+def test_an_amendment_keeps_the_currency_and_rate_and_a_foreign_order_needs_its_rate(app, make_order, as_user):
+    """The currency and exchange rate are the order's from the day it was made: an amendment that
+    changes either is refused (409), the order untouched; a draft in USD is not submitted while its
+    rate is the default 1 (every balance would count dollars as yuan)."""
+    order_id = make_order("effective")
+    sales = as_user("sales")
+    for change in ({"currency": "USD", "exchange_rate": "7.1"}, {"currency": "EUR", "exchange_rate": "7.8"}):
+        response = sales.post(f"/orders/{order_id}/amend", data=order_form(reason="Paid in dollars", **change))
+        assert response.status_code == 409 and "fixed when the order is made" in text_of(response), change
+        order = get(app, Order, order_id)
+        assert (order.currency, order.exchange_rate, order.version) == ("CNY", Decimal("1"), 1)
+    draft_id = make_order("draft")
+    with app.app_context():
+        db.session.get(Order, draft_id).currency = "USD"
+        db.session.commit()
+    refused = sales.post(f"/orders/{draft_id}/submit")
+    assert refused.status_code == 409 and "exchange rate before submitting" in text_of(refused), re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text_of(refused).split("<main")[1]))[:800]
+    assert get(app, Order, draft_id).status == "draft"

@@ -392,6 +392,15 @@ def _check_products(plan: Plan) -> None:
     _unique(plan, kind, "barcode", _existing(Product.barcode, [r.values.get("barcode") for r in rows]))
 
 
+def _customer_currencies(plan: Plan) -> dict[str, str]:
+    """Each known customer's currency: the file's customers (CNY when empty) over the app's."""
+    known = dict(db.session.execute(db.select(Customer.abbreviation, Customer.currency)).all())
+    for row in plan.rows["customers"]:
+        if row.values.get("abbreviation"):
+            known[row.values["abbreviation"]] = (row.values.get("currency") or "CNY").upper()
+    return known
+
+
 def _customers_known(plan: Plan) -> set[str]:
     """Customer abbreviations the file makes or the app has."""
     return ({r.values["abbreviation"] for r in plan.rows["customers"] if r.values.get("abbreviation")}
@@ -486,11 +495,19 @@ def _check_orders(plan: Plan) -> None:
         db.select(Customer.abbreviation, Order.customer_po).join(Order, Order.customer_id == Customer.id)
         .where(Order.customer_po != "", Order.status != "cancelled"))}
     first: dict = {}
+    currencies, firm_currency = _customer_currencies(plan), get_settings().currency
     for row in plan.rows["orders"]:
         values = row.values
         if values.get("customer"):
             values["customer"] = unicodedata.normalize("NFKC", values["customer"]).strip().upper()
         customer, po, product = values.get("customer"), values.get("customer_po"), values.get("product")
+        rate = values.get("exchange_rate")
+        if rate is not None and rate <= 0:
+            plan.add(kind, row.number, "exchange_rate", _("Must be more than 0."))
+        elif rate is None and customer in currencies and currencies[customer] != firm_currency:
+            # Left at 1, a foreign order's money would count as the firm's own currency.
+            plan.add(kind, row.number, "exchange_rate", _("This customer pays in %(currency)s: enter the exchange rate to %(firm)s.",
+                                                          currency=currencies[customer], firm=firm_currency))
         if customer and customer not in customers:
             plan.add(kind, row.number, "customer", _("No customer has the abbreviation “%(value)s” (in this file or the app).",
                                                      value=customer))
@@ -505,7 +522,7 @@ def _check_orders(plan: Plan) -> None:
             first[(customer, po)] = row
             continue
         head = first[(customer, po)]
-        for key in ("delivery_date", "status", "prepayment_pct"):
+        for key in ("delivery_date", "status", "prepayment_pct", "exchange_rate"):
             if values.get(key) != head.values.get(key):
                 plan.add(kind, row.number, key, _("Rows of one order (same customer and PO) must agree here: row %(row)s says “%(value)s”.",
                                                   row=head.number, value=head.shown.get(key, "")))
@@ -677,6 +694,8 @@ def _create_orders(plan: Plan, user, customers: dict, made_products: dict) -> No
         order.customer_po, order.delivery_date = po, head["delivery_date"]
         if head.get("prepayment_pct") is not None:
             order.prepayment_pct = head["prepayment_pct"]
+        if head.get("exchange_rate") is not None:
+            order.exchange_rate = head["exchange_rate"]
         factor = 1 + order.tax_rate / 100
         for position, row in enumerate(rows, start=1):
             product = _product(row.values["product"], made_products)

@@ -132,6 +132,9 @@ KINDS = (
                note_en="effective (signed before going live) or draft (reviewed in the app); empty: effective"),
         Column("prepayment_pct", "预付款比例%", "Prepayment %", kind="number", example=0, places=2,
                note_zh="空＝客户默认；预付款已收填 0", note_en="Empty: the customer's default; 0 if it was received already"),
+        Column("exchange_rate", "汇率", "Exchange rate", kind="number", places=6,
+               note_zh="客户币种不是本公司币种时必填：1 单位外币折合本币金额，如 7.1",
+               note_en="Required when the customer's currency is not the firm's: the firm's currency per unit, e.g. 7.1"),
     )),
 )
 KINDS_BY_KEY = {kind.key: kind for kind in KINDS}

@@ -152,6 +152,10 @@ def submit(order: Order, user, snapshot: dict | None = None, roles=None) -> str:
     """Submit a draft for feasibility review under the settings in force now (or the snapshot given:
     a retail sale keeps the firm's retail settings, FirmSettings.retail_snapshot). roles: the role it is
     done in when not the user's own (the going-live import enters signed orders for sales)."""
+    firm_currency = get_settings().currency
+    if order.currency != firm_currency and order.exchange_rate == 1:
+        # A rate left at its default would count the order's money as the firm's own currency.
+        raise TransitionError(409, N_("Enter the order's exchange rate before submitting: it is not in the firm's currency."))
     order.settings_snapshot = json.dumps(snapshot if snapshot is not None else get_settings().snapshot())
     status = transition(order, lifecycle.MACHINE, "submit", user, roles=roles, detail={"round": order.review_round})
     _after_move(order, user)
@@ -346,7 +350,12 @@ def amend(order: Order, form, reason: str, user) -> OrderAmendment:
     move = lifecycle.MACHINE.check(order, "amend", user.roles)
     before = order.terms()
     was = order.status
+    money_basis = (order.currency, order.exchange_rate)
     apply_form(order, form)
+    if (order.currency, order.exchange_rate) != money_basis:
+        # Invoices, payments, statements and vouchers already count in this currency at this rate.
+        raise TransitionError(409, N_("The currency and exchange rate are fixed when the order is made: "
+                                      "amend the prices instead."))
     db.session.flush()
     after = order.terms()
     changes = diff_terms(before, after)
