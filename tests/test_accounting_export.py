@@ -33,7 +33,8 @@ def october(app, make_order, make_user):
       on the 25th;
     - order C (CNY): a deposit of 200.00 on 12 October;
     - a shipment of A dispatched on 15 October that took 420.50 + 79.50 out of stock; one
-      dispatched at 00:30 on 1 November in Shanghai (November's); a voided invoice (none)."""
+      dispatched at 00:30 on 1 November in Shanghai (November's); an invoice issued on 2 November
+      and voided (红冲) on the 3rd (November's: an invoice voucher and its red-letter reversal)."""
     finance = make_user("finance", username="fin")
     ids = [make_order("effective", customer="EXP") for _ in range(3)]
     with time_machine.travel(datetime(2026, 11, 5, 2, 0, tzinfo=UTC), tick=True), app.app_context():
@@ -48,7 +49,8 @@ def october(app, make_order, make_user):
         payment(b, "receipt", "50.00", date(2026, 10, 25), finance)
         credit(a, "113.00", datetime(2026, 10, 31, 15, 30, tzinfo=UTC), finance)
         ship_moves(shipment(a, finance, datetime(2026, 10, 31, 16, 30, tzinfo=UTC)), ["99.00"], finance)
-        invoice(a, "INV-VOID", "999.00", "0", date(2026, 10, 20), finance, voided=True)
+        invoice(a, "INV-VOID", "999.00", "99.00", date(2026, 11, 2), finance,
+                voided_at=datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
         db.session.commit()
         numbers = {"a": a.number, "b": b.number, "c": c.number, "customer": a.customer.name}
     return numbers
@@ -111,6 +113,21 @@ def test_a_hand_checked_month_exact_rows_and_balanced_vouchers(app, october):
 
 
 @BOTH
+def test_a_voided_invoice_keeps_its_voucher_and_is_reversed_on_the_day_it_was_voided(app, october):
+    """November: the invoice of the 2nd (Dr 1122 999.00 / Cr 6001 900.00 + Cr tax 99.00) and on the
+    3rd its red-letter reversal (Dr 6001 900.00 + Dr tax 99.00 / Cr 1122 999.00); October's vouchers
+    are as they were (the test above)."""
+    with app.app_context(), app.test_request_context():
+        found = [v for v in export.vouchers(date(2026, 11, 1), date(2026, 11, 30)) if "INV-VOID" in v.summary]
+        rows = export.rows(found)
+    assert [(v.day, v.summary.split()[0]) for v in found] == [(date(2026, 11, 2), "开票"), (date(2026, 11, 3), "红冲")]
+    assert all(v.debits == v.credits == D("999.00") for v in found)
+    assert [(r[4], r[6], r[7]) for r in rows] == [
+        ("1122", D("999.00"), D("0")), ("6001", D("0"), D("900.00")), ("22210106", D("0"), D("99.00")),
+        ("6001", D("900.00"), D("0")), ("22210106", D("99.00"), D("0")), ("1122", D("0"), D("999.00"))]
+
+
+@BOTH
 def test_csv_reads_back_with_csv_and_xlsx_with_openpyxl(app, october, as_user):
     numbers = _numbers(app, october)
     expected = expected_rows(numbers)
@@ -151,8 +168,11 @@ def test_the_next_month_and_an_empty_one(app, october):
         november = export.vouchers(date(2026, 11, 1), date(2026, 11, 30))
         august = export.vouchers(date(2026, 8, 1), date(2026, 8, 31))
         september = export.vouchers(date(2026, 9, 1), date(2026, 9, 30))
-    # the shipment dispatched at 00:30 on 1 November in Shanghai is November's
-    assert [(v.day, v.kind, v.debits) for v in november] == [(date(2026, 11, 1), "cogs", D("99.00"))]
+    # the shipment dispatched at 00:30 on 1 November in Shanghai is November's; then the invoice of
+    # the 2nd and its reversal on the 3rd
+    assert [(v.day, v.kind, v.debits) for v in november] == [
+        (date(2026, 11, 1), "cogs", D("99.00")), (date(2026, 11, 2), "invoice", D("999.00")),
+        (date(2026, 11, 3), "void", D("999.00"))]
     assert august == []
     # September: the deposit before any invoice, all to 预收账款
     assert [(e.role, e.debit, e.credit) for v in september for e in v.entries] == [

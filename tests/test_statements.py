@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.firm import get_settings
 from webapp.notify import mail
 from webapp.receivables import statements
-from webapp.receivables.models import Statement
+from webapp.receivables.models import Invoice, Statement
 
 from .helpers import at_once, customer_path, text_of
 from .receivables_books import october_statement_books
@@ -67,8 +67,10 @@ def test_a_hand_checked_month_with_its_end_in_the_firms_time_zone(app, books):
     assert figures.received == Decimal("1000.00")
     assert figures.credited == Decimal("113.00")         # 23:30 on the 31st; 00:30 on 1 Nov is November's
     assert figures.closing == Decimal("2487.00")
+    # The invoice voided (红冲) on 30 October stays on the 20th and is reversed on the 30th: nil.
     assert [(l["date"], l["kind"], l["amount"]) for l in figures.lines] == [
         ("2026-10-05", "invoice", "710.00"), ("2026-10-10", "receipt", "1000.00"),
+        ("2026-10-20", "invoice", "999.00"), ("2026-10-30", "void", "999.00"),
         ("2026-10-31", "invoice", "2260.00"), ("2026-10-31", "credit", "113.00")]
     usd = figures.lines[0]
     assert (usd["currency"], Decimal(usd["original"]), Decimal(usd["rate"])) == ("USD", Decimal("100.00"), Decimal("7.1"))
@@ -76,6 +78,23 @@ def test_a_hand_checked_month_with_its_end_in_the_firms_time_zone(app, books):
         november = statements.compute(books["customer_id"], "2026-11")
     assert november.opening == Decimal("2487.00")        # October's closing is November's opening
     assert november.closing == Decimal("2487.00") + Decimal("226.00") - Decimal("50.00")
+
+
+@BOTH
+def test_an_invoice_voided_after_its_month_leaves_that_month_as_it_was(app, books):
+    """October's 2,260.00 invoice voided (红冲) on 3 November: October still closes at 2,487.00 (as
+    the customer may have confirmed it); November opens there and reverses it on the 3rd."""
+    with app.app_context():
+        voided = db.session.scalars(db.select(Invoice).where(Invoice.amount == Decimal("2260.00"))).one()
+        voided.voided_at = datetime(2026, 11, 3, 2, 0, tzinfo=timezone.utc)
+        db.session.commit()
+        october = statements.compute(books["customer_id"], "2026-10")
+        november = statements.compute(books["customer_id"], "2026-11")
+    assert october.closing == Decimal("2487.00") and ("2026-10-31", "invoice", "2260.00") in [
+        (l["date"], l["kind"], l["amount"]) for l in october.lines]
+    assert november.opening == Decimal("2487.00")
+    assert ("2026-11-03", "void", "2260.00") in [(l["date"], l["kind"], l["amount"]) for l in november.lines]
+    assert november.closing == Decimal("2487.00") + Decimal("226.00") - Decimal("50.00") - Decimal("2260.00")
 
 
 @BOTH
@@ -91,7 +110,7 @@ def test_draft_send_confirm_once_and_the_answers_refused_after_it(app, books, as
     assert finance.post(f"/receivables/statements/{statement.id}/send").status_code == 303
     statement = _statement(app, books["customer_id"])
     assert statement.status == "sent" and statement.sent_at is not None
-    assert [l["kind"] for l in json.loads(statement.lines_json)] == ["invoice", "receipt", "invoice", "credit"]
+    assert [l["kind"] for l in json.loads(statement.lines_json)] == ["invoice", "receipt", "invoice", "void", "invoice", "credit"]
     with app.app_context():
         mail.flush()
     mails = [m.read_bytes() for m in Path(app.config["MAIL_FOLDER"]).glob("*.eml")]
@@ -235,8 +254,8 @@ def test_xlsx_download_and_print_page(app, books, as_user):
     assert values[1][0] == "STM Ltd · 2026-10 · v1"
     assert values[2][1] == "Kind" and values[2][7] == "Amount (CNY)"
     assert [row[1] for row in values[3:]] == ["Opening balance", "Invoice", "Payment received", "Invoice",
-                                              "Return credit", "Closing balance"]
-    assert [row[7] for row in values[3:]] == [630, 710, -1000, 2260, -113, 2487]
+                                              "Invoice voided (红冲)", "Invoice", "Return credit", "Closing balance"]
+    assert [row[7] for row in values[3:]] == [630, 710, -1000, 999, -999, 2260, -113, 2487]
     assert values[4][4:7] == [100, "USD", 7.1]  # the USD invoice: original amount, currency, rate
     page = text_of(finance.get(f"/receivables/statements/{statement.id}"))
     assert "print" in page.lower() or "打印" in page

@@ -47,7 +47,7 @@ VOUCHER_WORD = "记"
 HEADERS = ("凭证日期", "凭证字", "凭证号", "摘要", "科目代码", "科目名称", "借方金额", "贷方金额",
            "辅助核算", "币别", "汇率", "原币金额")
 # A day's vouchers in this order: what was billed before what paid it.
-KIND_ORDER = {"invoice": 0, "receipt": 1, "credit": 2, "cogs": 3}
+KIND_ORDER = {"invoice": 0, "receipt": 1, "credit": 2, "void": 3, "cogs": 4}
 # Accounts that carry the customer as auxiliary accounting (辅助核算: 客户).
 CUSTOMER_ACCOUNTS = ("receivable", "advance")
 
@@ -150,8 +150,12 @@ def vouchers(first: date, last: date) -> list[Voucher]:
     """The vouchers of the days first to last (the firm's dates), numbered from 1."""
     start, end = day_bounds(first, last)
     events = []  # (day, kind, id, row): every record up to the end, to replay the ledgers
-    for invoice in db.session.scalars(db.select(Invoice).where(Invoice.voided_at.is_(None), Invoice.issued_on <= last)):
+    # A voided invoice keeps its voucher in the month it was issued in; a red-letter voucher (红冲)
+    # reverses it on the day it was voided, so a month already exported never changes.
+    for invoice in db.session.scalars(db.select(Invoice).where(Invoice.issued_on <= last)):
         events.append((invoice.issued_on, "invoice", invoice.id, invoice))
+        if invoice.voided_at is not None and invoice.voided_at < end:
+            events.append((local_date(invoice.voided_at), "void", invoice.id, invoice))
     for payment in db.session.scalars(db.select(Payment).where(Payment.received_on <= last)):
         events.append((payment.received_on, "receipt", payment.id, payment))
     for credit in db.session.scalars(db.select(ReturnCredit).where(ReturnCredit.created_at < end)):
@@ -190,6 +194,21 @@ def vouchers(first: date, last: date) -> list[Voucher]:
             voucher = Voucher(day, kind, f"{word} {customer} 订单{label}{reference}", row_id)
             receivable_firm, advance_firm = _split_firm(order, [to_receivable, to_advance], row.amount)
             voucher.entries = [_money_entry(order, "bank", in_firm_currency(order, row.amount), row.amount, "debit")]
+            if to_receivable > 0:
+                voucher.entries.append(_money_entry(order, "receivable", receivable_firm, to_receivable, "credit", customer))
+            if to_advance > 0:
+                voucher.entries.append(_money_entry(order, "advance", advance_firm, to_advance, "credit", customer))
+            out.append(voucher)
+        elif kind == "void":  # the invoice reversed: revenue and tax back, the receivable (or advance) down
+            to_receivable, to_advance = ledger.settle(order.id, row.amount)
+            if day < first:
+                continue
+            excl, tax = row.amount - row.tax_amount, row.tax_amount
+            excl_firm, tax_firm = _split_firm(order, [excl, tax], row.amount)
+            receivable_firm, advance_firm = _split_firm(order, [to_receivable, to_advance], row.amount)
+            voucher = Voucher(day, kind, f"红冲 {row.number} {customer} 订单{label}", row_id)
+            voucher.entries = [_money_entry(order, "revenue", excl_firm, excl, "debit"),
+                               _money_entry(order, "output_vat", tax_firm, tax, "debit")]
             if to_receivable > 0:
                 voucher.entries.append(_money_entry(order, "receivable", receivable_firm, to_receivable, "credit", customer))
             if to_advance > 0:

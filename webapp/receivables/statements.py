@@ -34,10 +34,11 @@ PURPOSE = "statement"
 # How long the customer's statement link works: a month to find the time to check it.
 LINK_DAYS = 30
 # The kinds of lines, in the order a day's lines are listed (an invoice before the receipt paying it).
-LINE_KINDS = ("invoice", "receipt", "credit")
+LINE_KINDS = ("invoice", "receipt", "credit", "void")
 STATUS_WORDS = {"draft": N_("Draft"), "sent": N_("Sent, waiting for the customer"),
                 "confirmed": N_("Confirmed by the customer"), "disputed": N_("Disputed by the customer")}
-LINE_WORDS = {"invoice": N_("Invoice"), "receipt": N_("Payment received"), "credit": N_("Return credit")}
+LINE_WORDS = {"invoice": N_("Invoice"), "receipt": N_("Payment received"), "credit": N_("Return credit"),
+              "void": N_("Invoice voided (红冲)")}
 _PERIOD = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -88,10 +89,15 @@ def compute(customer_id: int, period: str) -> Computed:
         return out
     ids = list(orders)
     rows = []  # (day, kind, id, order, amount in the order's currency, reference)
+    # A voided invoice stays in the month it was issued in and is reversed in the month it was voided
+    # (红冲): a month already confirmed keeps its closing, and the next month's opening follows it.
     for invoice in db.session.scalars(db.select(Invoice).where(
-            Invoice.order_id.in_(ids), Invoice.voided_at.is_(None), Invoice.issued_on <= last)):
+            Invoice.order_id.in_(ids), Invoice.issued_on <= last)):
         rows.append((invoice.issued_on, "invoice", invoice.id, orders[invoice.order_id], invoice.amount,
                      invoice.number))
+        if invoice.voided_at is not None and invoice.voided_at < end:
+            rows.append((local_date(invoice.voided_at), "void", invoice.id, orders[invoice.order_id],
+                         invoice.amount, invoice.number))
     for payment in db.session.scalars(db.select(Payment).where(
             Payment.order_id.in_(ids), Payment.received_on <= last)):
         rows.append((payment.received_on, "receipt", payment.id, orders[payment.order_id], payment.amount,
@@ -101,7 +107,7 @@ def compute(customer_id: int, period: str) -> Computed:
         day = local_date(credit.created_at)
         rows.append((day, "credit", credit.id, orders[credit.order_id], credit.amount, credit.note[:60]))
     rows.sort(key=lambda r: (r[0], LINE_KINDS.index(r[1]), r[2]))
-    sign = {"invoice": 1, "receipt": -1, "credit": -1}
+    sign = {"invoice": 1, "receipt": -1, "credit": -1, "void": -1}
     for day, kind, row_id, order, amount, reference in rows:
         firm = in_firm_currency(order, amount)
         if day < first:
@@ -109,6 +115,8 @@ def compute(customer_id: int, period: str) -> Computed:
             continue
         if kind == "invoice":
             out.invoiced += firm
+        elif kind == "void":  # the month's invoicing, net of what was voided in it
+            out.invoiced -= firm
         elif kind == "receipt":
             out.received += firm
         else:
