@@ -503,3 +503,20 @@ def test_an_amendment_keeps_the_currency_and_rate_and_a_foreign_order_needs_its_
     refused = sales.post(f"/orders/{draft_id}/submit")
     assert refused.status_code == 409 and "exchange rate before submitting" in text_of(refused), re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text_of(refused).split("<main")[1]))[:800]
     assert get(app, Order, draft_id).status == "draft"
+
+
+def test_month_end_credit_terms_are_part_of_what_the_customer_signs(app, make_order, as_user):
+    """月结: amending net 30 days to 30 days after the month's end is a change of the terms (recorded,
+    signed again), and the customer's page says so."""
+    order_id = make_order("effective")
+    response = as_user("sales").post(f"/orders/{order_id}/amend",
+                                     data=order_form(reason="Customer pays monthly", credit_basis="month_end"))
+    assert response.status_code == 303, text_of(response)[:1500]
+    with app.app_context():
+        amendment = db.session.scalar(db.select(OrderAmendment).where(OrderAmendment.order_id == order_id))
+        assert "credit_basis" in {c["field"] for c in amendment.changes}
+    for role in ("manager", "finance"):
+        as_user(role).post(f"/orders/{order_id}/decide", data={"role": role, "decision": "approve"})
+    page = text_of(app.test_client().get(customer_path(app, "order_countersign", order_id)))
+    assert "30 days after the end of the invoice&#39;s month (月结)" in page or \
+        "30 days after the end of the invoice's month (月结)" in page

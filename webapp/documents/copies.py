@@ -126,8 +126,11 @@ def countersign_pdf(signature) -> bytes:
         (_("Delivery date"), date_local(terms.get("delivery_date"))),
         (_("Delivery method"), label(terms.get("delivery_method"), "method") if terms.get("delivery_method") else ""),
         (_("Delivery place"), terms.get("delivery_place") or ""),
-        (_("Payment terms"), _("%(pct)s %% prepayment, %(days)s days credit",
-                               pct=quantity(terms.get("prepayment_pct")), days=terms.get("credit_days"))),
+        (_("Payment terms"), _("%(pct)s %% prepayment, %(days)s days after the end of the invoice's month (月结)",
+                               pct=quantity(terms.get("prepayment_pct")), days=terms.get("credit_days"))
+         if terms.get("credit_basis") == "month_end" else
+         _("%(pct)s %% prepayment, %(days)s days credit",
+           pct=quantity(terms.get("prepayment_pct")), days=terms.get("credit_days"))),
         (_("Breach liability"), terms.get("breach_liability") or ""),
     ])
     pdf.signature_box(_("Countersigned by the customer"),

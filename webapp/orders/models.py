@@ -213,7 +213,7 @@ class Order(db.Model):
 
     def terms(self) -> dict:
         """The terms the customer signs, as canonical JSON-ready data."""
-        return {
+        terms = {
             "number": self.number,
             "version": self.version,
             "customer": {"name": self.customer.name, "abbreviation": self.customer.abbreviation},
@@ -230,6 +230,9 @@ class Order(db.Model):
             "delivery_method": self.delivery_method,
             "breach_liability": self.breach_liability,
         }
+        if self.credit_basis == "month_end":  # 月结 N 天: a key of its own, so net terms read as before
+            terms["credit_basis"] = "month_end"
+        return terms
 
 
 class OrderLine(db.Model):
