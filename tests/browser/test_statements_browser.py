@@ -32,7 +32,8 @@ def test_a_statement_confirmed_on_a_phone(app, live_server, browser, browser_con
         expect(page.locator("h1")).to_have_text("请核对您的对账单")
         expect(page.locator("#closing")).to_have_text("¥2,487.00")
         expect(page.locator(".statement-sheet")).to_contain_text("2026-10")
-        expect(page.locator(".statement-sheet tbody tr")).to_have_count(6)  # opening, four lines, closing
+        # opening, six lines (four, and an invoice voided within the month with its reversal), closing
+        expect(page.locator(".statement-sheet tbody tr")).to_have_count(8)
         no_sideways = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert no_sideways, "the statement scrolls the page sideways on a phone"
         shoot(page, "statement-zh-phone")
