@@ -304,6 +304,10 @@ def answer_survey(survey: Survey, ratings: dict[str, int], suggestions: str) -> 
     """Store the customer's answer; a second answer on the same link is refused (409)."""
     transition(survey, lifecycle.SURVEY, "answer", roles={"customer"}, actor_kind="link",
                actor_label=_customer_label(survey.order), detail=dict(ratings))
+    _store_answers(survey, ratings, suggestions)
+
+
+def _store_answers(survey: Survey, ratings: dict[str, int], suggestions: str) -> None:
     for name in RATINGS:
         setattr(survey, name, ratings[name])
     survey.suggestions = suggestions
@@ -314,10 +318,8 @@ def answer_survey_by_phone(survey: Survey, ratings: dict[str, int], suggestions:
     """Staff enter the answers the customer gave on the phone, on the same form; marked by phone with
     who entered them (survey.entered_by); the satisfaction KPI counts them like any answer."""
     transition(survey, lifecycle.SURVEY, "answer_by_phone", user, detail={**ratings, "by_phone": True})
-    for name in RATINGS:
-        setattr(survey, name, ratings[name])
-    survey.suggestions = suggestions
-    survey.answered_at, survey.entered_by_id = utcnow(), user.id
+    _store_answers(survey, ratings, suggestions)
+    survey.entered_by_id = user.id
 
 
 # --- helpers -----------------------------------------------------------------------------------

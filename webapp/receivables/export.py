@@ -146,6 +146,22 @@ def _money_entry(order, role: str, firm_amount: Decimal, original: Decimal, side
     return entry
 
 
+def _reversal(day, kind, row_id, summary, order, amount, tax, split, customer) -> Voucher:
+    """Revenue and tax reversed (Dr), the receivable and then the advance credited as the ledger
+    split them: a return credit's voucher, and a voided invoice's (红冲)."""
+    to_receivable, to_advance = split
+    excl_firm, tax_firm = _split_firm(order, [amount - tax, tax], amount)
+    receivable_firm, advance_firm = _split_firm(order, [to_receivable, to_advance], amount)
+    voucher = Voucher(day, kind, summary, row_id)
+    voucher.entries = [_money_entry(order, "revenue", excl_firm, amount - tax, "debit"),
+                       _money_entry(order, "output_vat", tax_firm, tax, "debit")]
+    if to_receivable > 0:
+        voucher.entries.append(_money_entry(order, "receivable", receivable_firm, to_receivable, "credit", customer))
+    if to_advance > 0:
+        voucher.entries.append(_money_entry(order, "advance", advance_firm, to_advance, "credit", customer))
+    return voucher
+
+
 def vouchers(first: date, last: date) -> list[Voucher]:
     """The vouchers of the days first to last (the firm's dates), numbered from 1."""
     start, end = day_bounds(first, last)
@@ -200,37 +216,17 @@ def vouchers(first: date, last: date) -> list[Voucher]:
                 voucher.entries.append(_money_entry(order, "advance", advance_firm, to_advance, "credit", customer))
             out.append(voucher)
         elif kind == "void":  # the invoice reversed: revenue and tax back, the receivable (or advance) down
-            to_receivable, to_advance = ledger.settle(order.id, row.amount)
-            if day < first:
-                continue
-            excl, tax = row.amount - row.tax_amount, row.tax_amount
-            excl_firm, tax_firm = _split_firm(order, [excl, tax], row.amount)
-            receivable_firm, advance_firm = _split_firm(order, [to_receivable, to_advance], row.amount)
-            voucher = Voucher(day, kind, f"红冲 {row.number} {customer} 订单{label}", row_id)
-            voucher.entries = [_money_entry(order, "revenue", excl_firm, excl, "debit"),
-                               _money_entry(order, "output_vat", tax_firm, tax, "debit")]
-            if to_receivable > 0:
-                voucher.entries.append(_money_entry(order, "receivable", receivable_firm, to_receivable, "credit", customer))
-            if to_advance > 0:
-                voucher.entries.append(_money_entry(order, "advance", advance_firm, to_advance, "credit", customer))
-            out.append(voucher)
-        else:
-            to_receivable, to_advance = ledger.settle(order.id, row.amount)
-            if day < first:
-                continue
-            rate = order.tax_rate or ZERO
-            tax = money(row.amount * rate / (Decimal("100") + rate))
-            excl = row.amount - tax
-            excl_firm, tax_firm = _split_firm(order, [excl, tax], row.amount)
-            receivable_firm, advance_firm = _split_firm(order, [to_receivable, to_advance], row.amount)
-            voucher = Voucher(day, kind, f"退货折让 {customer} 订单{label}", row_id)
-            voucher.entries = [_money_entry(order, "revenue", excl_firm, excl, "debit"),
-                               _money_entry(order, "output_vat", tax_firm, tax, "debit")]
-            if to_receivable > 0:
-                voucher.entries.append(_money_entry(order, "receivable", receivable_firm, to_receivable, "credit", customer))
-            if to_advance > 0:
-                voucher.entries.append(_money_entry(order, "advance", advance_firm, to_advance, "credit", customer))
-            out.append(voucher)
+            split = ledger.settle(order.id, row.amount)
+            if day >= first:
+                out.append(_reversal(day, kind, row_id, f"红冲 {row.number} {customer} 订单{label}", order,
+                                     row.amount, row.tax_amount, split, customer))
+        else:  # a return credit: the tax part at the order's VAT rate
+            split = ledger.settle(order.id, row.amount)
+            if day >= first:
+                rate = order.tax_rate or ZERO
+                tax = money(row.amount * rate / (Decimal("100") + rate))
+                out.append(_reversal(day, kind, row_id, f"退货折让 {customer} 订单{label}", order, row.amount, tax,
+                                     split, customer))
     out += _cost_of_goods(start, end)
     out.sort(key=lambda v: (v.day, KIND_ORDER[v.kind], v.key))
     for number, voucher in enumerate(out, start=1):
