@@ -446,3 +446,34 @@ def test_an_invoice_dated_in_the_future_or_long_ago_and_a_strange_return_address
     released = finance.post(f"/receivables/orders/{order_id}/release",
                             data={"rel-reason": "Paid by cheque, clearing", "next_shipment": "²"})
     assert released.status_code in (200, 303)
+
+
+@BOTH
+def test_amounts_in_the_thousands_and_two_matches_of_one_payment_at_once(app, make_order, make_user, as_user):
+    """A real-sized order: 2,500 pieces at ¥10.00 (¥28,250.00 with tax). Invoices typed "12,345.60"
+    and "１５,９０４.４０" (full-width digits) fill it exactly; one cent more is refused with the amount
+    left, and the refused form keeps what was typed. A payment of ¥20,000.00 matched by two clerks
+    at the same moment, ¥12,345.60 and ¥15,904.40: one is saved, the other refused (the payment has
+    only ¥7,654.40 unmatched after it); nothing is matched beyond the payment."""
+    order_id = make_order("ready_to_ship", customer="ACME", quantity="2500")
+    finance = as_user("finance")
+    path = f"/receivables/orders/{order_id}/invoices"
+    assert finance.post(path, data=invoice_data("T-1", "12,345.60")).status_code == 303
+    assert finance.post(path, data=invoice_data("T-2", "１５,９０４.４０")).status_code == 303
+    extra = finance.post(path, data=invoice_data("T-3", "0.01", note="one cent"))
+    assert extra.status_code == 409 and "only ¥0.00 of the order is left to invoice" in text_of(extra)
+    assert 'value="T-3"' in text_of(extra)  # what was typed is still there
+    with app.app_context():
+        invoices = dict(db.session.execute(db.select(Invoice.number, Invoice.id)).all())
+        assert db.session.scalar(db.select(db.func.sum(Invoice.amount))) == D("28250.00")
+    payment_id = pay(app, order_id, "20000")
+    make_user("finance", username="fin0")
+    make_user("finance", username="fin1")
+    match = f"/receivables/orders/{order_id}/matches"
+    statuses = at_once(app, ["fin0", "fin1"], [
+        (match, {"m-payment_id": payment_id, "m-invoice_id": invoices["T-1"], "m-amount": "12,345.60"}),
+        (match, {"m-payment_id": payment_id, "m-invoice_id": invoices["T-2"], "m-amount": "15,904.40"})])
+    assert sorted(statuses) == [303, 409], statuses
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(PaymentMatch)) == 1
+        assert db.session.scalar(db.select(db.func.sum(PaymentMatch.amount))) in (D("12345.60"), D("15904.40"))
