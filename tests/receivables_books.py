@@ -15,7 +15,7 @@ UTC = timezone.utc
 def invoice(order, number, amount, tax, issued, user_id, voided=False, voided_at=None) -> Invoice:
     """An invoice of order (amounts in its currency, tax included), due 30 days after issue; voided
     (红冲) on 30 October, or at voided_at."""
-    row = Invoice(order_id=order.id, customer_id=order.customer_id, kind="vat_special", number=number,
+    row = Invoice(order_id=order.id, kind="vat_special", number=number,
                   issued_on=issued, due_on=issued + timedelta(days=30), tax_rate=Decimal("13"),
                   amount=Decimal(amount), tax_amount=Decimal(tax), recorded_by_id=user_id,
                   voided_at=voided_at or (datetime(2026, 10, 30, tzinfo=UTC) if voided else None))

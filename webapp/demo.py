@@ -1716,14 +1716,14 @@ def demo_statements(firm: "Firm") -> None:
         if len(chosen) == 3:
             break
     for index, (customer, order) in enumerate(chosen):
-        has_invoice = db.session.scalar(db.select(Invoice.id).where(
-            Invoice.customer_id == customer.id, Invoice.voided_at.is_(None),
+        has_invoice = db.session.scalar(db.select(Invoice.id).join(Order, Order.id == Invoice.order_id).where(
+            Order.customer_id == customer.id, Invoice.voided_at.is_(None),
             Invoice.issued_on >= first, Invoice.issued_on <= last).limit(1))
         if has_invoice is None:
             issued = last - timedelta(days=3 + 5 * index)
             amount = order.total
             tax = (amount * order.tax_rate / (Decimal("100") + order.tax_rate)).quantize(Decimal("0.01"))
-            db.session.add(Invoice(order_id=order.id, customer_id=customer.id, kind="vat_special",
+            db.session.add(Invoice(order_id=order.id, kind="vat_special",
                                    number=f"3200{issued:%y%m}{index + 1:04d}", issued_on=issued,
                                    due_on=settlement.due_date(issued, customer.credit_days, customer.credit_basis),
                                    tax_rate=order.tax_rate, amount=amount, tax_amount=tax, recorded_by_id=finance.id))

@@ -3,7 +3,7 @@ confirmed by the customer, reminders sent, and finance's releases of a shipping 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Money, Percent, UTCDateTime
@@ -19,11 +19,8 @@ class Invoice(db.Model):
     (deposit, acceptance, ...) of a project or of terms paid in stages. Amounts are in the order's
     currency and include tax; the order's exchange rate brings them to the firm's currency."""
 
-    __table_args__ = (Index("ix_invoice_customer_due_on", "customer_id", "due_on"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id"), index=True)
     milestone: Mapped[str] = mapped_column(String(100), default="", server_default="")
     kind: Mapped[str] = mapped_column(String(12), default="vat_special")
@@ -42,7 +39,6 @@ class Invoice(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     order = relationship("Order")
-    customer = relationship("Customer")
     shipment = relationship("Shipment")
     recorded_by = relationship("User")
     matches: Mapped[list["PaymentMatch"]] = relationship(back_populates="invoice", order_by="PaymentMatch.id")

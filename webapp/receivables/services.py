@@ -66,7 +66,7 @@ def record_invoice(order: Order, user, *, kind: str, number: str, issued_on: dat
     tax = tax_of(amount, rate) if tax_amount is None else money(tax_amount)
     if tax < 0 or tax > amount:
         raise TransitionError(422, N_("The tax cannot be more than the amount."))
-    invoice = Invoice(order_id=order.id, customer_id=order.customer_id, shipment_id=shipment_id,
+    invoice = Invoice(order_id=order.id, shipment_id=shipment_id,
                       milestone=milestone[:100], kind=kind, number=number[:40], issued_on=issued_on,
                       due_on=settlement.due_date(issued_on, order.credit_days or 0, order.credit_basis or "net"),
                       tax_rate=rate, amount=money(amount), tax_amount=tax, note=note or "",

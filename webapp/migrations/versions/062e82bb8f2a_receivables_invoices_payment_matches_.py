@@ -66,7 +66,6 @@ def upgrade():
     op.create_table('invoice',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('shipment_id', sa.Integer(), nullable=True),
     sa.Column('milestone', sa.String(length=100), server_default='', nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
@@ -81,7 +80,6 @@ def upgrade():
     sa.Column('void_reason', sa.Text(), server_default='', nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=False),
     sa.Column('recorded_at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_invoice_customer_id_customer')),
     sa.ForeignKeyConstraint(['order_id'], ['order.id'], name=op.f('fk_invoice_order_id_order')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['user.id'], name=op.f('fk_invoice_recorded_by_id_user')),
     sa.ForeignKeyConstraint(['shipment_id'], ['shipment.id'], name=op.f('fk_invoice_shipment_id_shipment')),
@@ -89,8 +87,6 @@ def upgrade():
     sa.UniqueConstraint('number', name=op.f('uq_invoice_number'))
     )
     with op.batch_alter_table('invoice', schema=None) as batch_op:
-        batch_op.create_index('ix_invoice_customer_due_on', ['customer_id', 'due_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoice_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_due_on'), ['due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_issued_on'), ['issued_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_order_id'), ['order_id'], unique=False)
@@ -166,8 +162,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_invoice_order_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_issued_on'))
         batch_op.drop_index(batch_op.f('ix_invoice_due_on'))
-        batch_op.drop_index(batch_op.f('ix_invoice_customer_id'))
-        batch_op.drop_index('ix_invoice_customer_due_on')
 
     op.drop_table('invoice')
     with op.batch_alter_table('shipping_release', schema=None) as batch_op:
