@@ -317,7 +317,8 @@ def release(order_id: int):
     except TransitionError as error:
         return _refused(found, error, release_form=form)
     message = _("Released for shipping despite the overdue balance.")
-    if back and not is_partial():
+    # Back to the shipment page it came from, if that is a shipment of this order.
+    if back and not is_partial() and any(shipment.id == back for shipment in found.shipments):
         flash(message)
         return see_other(url_for("shipping.detail", shipment_id=back))
     return _answer(found, message)
