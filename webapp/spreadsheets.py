@@ -225,6 +225,17 @@ def _period_date(raw: str) -> date:
         raise PeriodError(_("%(value)s is not a date (YYYY-MM-DD).", value=raw[:20])) from None
 
 
+def month_bounds(raw: str, earliest_year: int = 1) -> tuple[date, date]:
+    """The first and last day of a month typed YYYY-MM (full-width digits accepted); PeriodError
+    for anything else, or a year before earliest_year."""
+    month = unicodedata.normalize("NFKC", raw or "").strip()
+    match = _MONTH.match(month)
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < earliest_year:
+        raise PeriodError(_("%(value)s is not a month (YYYY-MM).", value=(raw or "")[:20]))
+    year, number = int(match.group(1)), int(match.group(2))
+    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+
+
 def requested_period(args: Mapping[str, str], today: date) -> tuple[date, date]:
     """The days a period download covers, from a query string: ?month=2026-11, or ?from=&to= (either
     may be left out: from alone runs to the end of its month, to alone from the start of its month),
@@ -232,11 +243,7 @@ def requested_period(args: Mapping[str, str], today: date) -> tuple[date, date]:
     month = unicodedata.normalize("NFKC", args.get("month") or "").strip()
     raw_first, raw_last = (args.get("from") or "").strip(), (args.get("to") or "").strip()
     if month and not (raw_first or raw_last):
-        match = _MONTH.match(month)
-        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
-            raise PeriodError(_("%(value)s is not a month (YYYY-MM).", value=month[:20]))
-        year, number = int(match.group(1)), int(match.group(2))
-        return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+        return month_bounds(month)
     first = _period_date(raw_first) if raw_first else None
     last = _period_date(raw_last) if raw_last else None
     if first is None and last is None:

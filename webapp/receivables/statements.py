@@ -6,10 +6,7 @@ customer on their phone, corrected by a new version of the same month.
 The month is the firm's: invoices and receipts carry the firm's local dates (issued_on, received_on);
 a return credit counts on the local date of its created_at (granted 23:30 on the 31st in Shanghai is
 that month's, although it is already the 31st 15:30 in UTC)."""
-import calendar
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,7 +14,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, links
+from .. import audit, links, spreadsheets
 from ..customers import Customer
 from ..extensions import db
 from ..i18n import day_bounds, local_date
@@ -39,26 +36,18 @@ STATUS_WORDS = {"draft": N_("Draft"), "sent": N_("Sent, waiting for the customer
                 "confirmed": N_("Confirmed by the customer"), "disputed": N_("Disputed by the customer")}
 LINE_WORDS = {"invoice": N_("Invoice"), "receipt": N_("Payment received"), "credit": N_("Return credit"),
               "void": N_("Invoice voided (红冲)")}
-_PERIOD = re.compile(r"^(\d{4})-(\d{1,2})$")
-
-
-class PeriodError(ValueError):
-    """A month that is not YYYY-MM (the message is translated)."""
+PeriodError = spreadsheets.PeriodError  # a month that is not YYYY-MM (the message is translated)
 
 
 def parse_period(raw: str) -> str:
-    """A month typed as YYYY-MM (full-width digits accepted), normalised to "2026-11"."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
-    match = _PERIOD.match(text)
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        raise PeriodError(_("%(value)s is not a month (YYYY-MM).", value=(raw or "")[:20]))
-    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+    """A month typed as YYYY-MM (full-width digits accepted, from 2000), normalised to "2026-11"."""
+    first, _last = spreadsheets.month_bounds(raw, earliest_year=2000)
+    return first.strftime("%Y-%m")
 
 
 def month_days(period: str) -> tuple[date, date]:
     """The first and last day of a YYYY-MM month."""
-    year, month = int(period[:4]), int(period[5:7])
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    return spreadsheets.month_bounds(period)
 
 
 @dataclass
@@ -232,7 +221,6 @@ def file_name(statement: Statement, extension: str) -> str:
 
 def xlsx(statement: Statement) -> bytes:
     """The statement as an XLSX made to print: title rows, the lines, opening and closing rows."""
-    from .. import spreadsheets
     from ..firm import get_settings
     headers = [_("Date"), _("Kind"), _("Order"), _("Reference"), _("Original amount"), _("Currency"),
                _("Exchange rate"), _("Amount (%(currency)s)", currency=firm_currency())]
