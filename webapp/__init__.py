@@ -132,7 +132,7 @@ def secure_headers(response) -> None:
 def domains() -> tuple:
     """The domain packages, in the order their blueprints are registered: the one place that names
     them. Importing one registers what it has (webapp/registry.py); its init_app attaches its pages."""
-    from . import (admin, aftersales, auth, costing, customers, documents, golive, kpi, main, orders, production,
+    from . import (admin, aftersales, api, auth, costing, customers, documents, golive, kpi, main, orders, production,
                    projects, public, purchasing, pwa, quality, receivables, relations, requirements, retail, reviews,
                    scan, shipping, stock, sync)
     return (
@@ -160,6 +160,7 @@ def domains() -> tuple:
         kpi,  # the six KPIs: reads every stage, nothing reads it
         relations,  # the customer page: one customer whole, with the KPIs' definitions
         golive,  # going live: the Excel templates and their import
+        api,  # the JSON API: reads and writes through every domain's services, nothing reads it
         sync,
     )
 

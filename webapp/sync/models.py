@@ -47,11 +47,17 @@ class SyncDeviceMember(db.Model):
 
 
 class IdempotencyRecord(db.Model):
-    """An applied offline action: its key, what it said, and the answer it got, stored in the same
-    transaction as the business write so that a repeat gets the same answer and no second effect."""
+    """An applied offline action or API write: its key, what it said, and the answer it got, stored in
+    the same transaction as the business write so that a repeat gets the same answer and no second
+    effect. Keys are unique per credential: two phones, or a phone and an API token, may pick the same."""
+
+    __table_args__ = (UniqueConstraint("credential", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(String(64))
+    # Whose key it is: "device:<id>" (a phone's outbox), "link" (a customer's or courier's link:
+    # the token in the URL is the credential) or "token:<id>" (an API token).
+    credential: Mapped[str] = mapped_column(String(40), default="", server_default="")
     fingerprint: Mapped[str] = mapped_column(String(64))
     endpoint: Mapped[str] = mapped_column(String(300))  # replay.action(), never the URL
     device_id: Mapped[int | None] = mapped_column(ForeignKey("sync_device.id"))

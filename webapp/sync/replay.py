@@ -37,6 +37,8 @@ from .models import IdempotencyRecord, SyncConflict, SyncDevice, SyncDeviceMembe
 from .outcomes import OUTCOMES, Applied, Conflict, Invalid, run_view
 
 KEY_MAX_LENGTH = 64
+# The problem type of a key sent again with a different action (the API documents it).
+PROBLEM_KEY_REUSED = "/api/v1/problems/idempotency-key-reused"
 
 
 
@@ -359,13 +361,10 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
     # A repeat is answered from the stored record. Two sends at once: SQLite serialises writers
     # (BEGIN IMMEDIATE); on PostgreSQL the loser fails on the unique key when it stores its record,
     # rolls back and answers the winner's record (below).
-    record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-    if record is not None:
-        # Keys are scoped to their device (or to link replays): another phone's key is not an answer.
-        if record.fingerprint not in prints or record.device_id != (device.id if device else None):
-            return problem(422, _("Idempotency-Key reused"),
-                           _("This key was already used for a different action."))
-        return _stored_answer(record)
+    credential = f"device:{device.id}" if device else "link"
+    found = stored_answer(credential, key, prints)
+    if found is not None:
+        return found
     g.recorded_at = _recorded_at()
     try:
         response = current_app.make_response(render_for_replay(run_view(view, args, kwargs)))
@@ -379,7 +378,7 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
         except IntegrityError:
             # The rollback above let a concurrent send of the same key store this conflict (and its
             # answer) first; answer what it stored rather than a 500 (tests/test_sync.py).
-            return _answer_of_concurrent_send(key, prints)
+            return _answer_of_concurrent_send(credential, key, prints)
     except HTTPException as error:
         db.session.rollback()
         g.rollback = True
@@ -389,9 +388,29 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
         db.session.rollback()
         g.rollback = True
         return response
-    record = IdempotencyRecord(key=key, fingerprint=print_, endpoint=described_action,
-                               device_id=device.id if device else None, actor_id=actor.id if actor else None,
-                               status_code=response.status_code,
+    return remember(credential, key, print_, described_action, response, prints=prints,
+                    device_id=device.id if device else None, actor_id=actor.id if actor else None)
+
+
+def stored_answer(credential: str, key: str, prints: tuple[str, ...]):
+    """The stored answer to a repeat of key under this credential, a 422 problem when the key was
+    used for a different action, or None when the key is new (the outbox and the API alike)."""
+    record = db.session.scalar(db.select(IdempotencyRecord).where(
+        IdempotencyRecord.credential == credential, IdempotencyRecord.key == key))
+    if record is None:
+        return None
+    if record.fingerprint not in prints:
+        return problem(422, _("Idempotency-Key reused"), _("This key was already used for a different action."),
+                       type=PROBLEM_KEY_REUSED)
+    return _stored_answer(record)
+
+
+def remember(credential: str, key: str, print_: str, described_action: str, response, *,
+             prints: tuple[str, ...] | None = None, device_id: int | None = None, actor_id: int | None = None):
+    """Store the answer to key in the request's transaction (flushed here); returns the response, or
+    the stored answer of a concurrent request that stored the same key first."""
+    record = IdempotencyRecord(key=key, credential=credential, fingerprint=print_, endpoint=described_action,
+                               device_id=device_id, actor_id=actor_id, status_code=response.status_code,
                                content_type=response.content_type, body=response.get_data(as_text=True),
                                recorded_at=g.get("recorded_at"))
     db.session.add(record)
@@ -399,15 +418,16 @@ def _replay(view, args, kwargs, device: SyncDevice | None, actor: User | None):
         db.session.flush()
     except IntegrityError:
         # The same key was applied by a concurrent request (PostgreSQL waited for it to commit).
-        return _answer_of_concurrent_send(key, prints)
+        return _answer_of_concurrent_send(credential, key, prints or (print_,))
     return response
 
 
-def _answer_of_concurrent_send(key: str, prints: tuple[str, str]):
+def _answer_of_concurrent_send(credential: str, key: str, prints: tuple[str, ...]):
     """Undo this request's work and answer what a concurrent send of the same key stored."""
     db.session.rollback()
     g.rollback = True
-    record = db.session.scalar(db.select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+    record = db.session.scalar(db.select(IdempotencyRecord).where(
+        IdempotencyRecord.credential == credential, IdempotencyRecord.key == key))
     if record is None or record.fingerprint not in prints:
         # Not a conflict: nothing is wrong with the action, so the phone tries again (503).
         return problem(503, _("The same action arrived twice at once"), _("Send it again."))
