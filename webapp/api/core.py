@@ -102,11 +102,20 @@ def _translated(messages):
     return messages
 
 
+def _flat(errors, prefix: str = ""):
+    """(dotted field path, its messages) for nested marshmallow errors: items.0.quantity."""
+    for name, value in errors.items():
+        path = f"{prefix}{name}"
+        if isinstance(value, dict):
+            yield from _flat(value, f"{path}.")
+        else:
+            yield path, " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def validation_problem(messages, status: int = 422, kind: str = "validation-error") -> ApiError:
     """The error for input that does not pass a schema: the messages per field."""
     errors = _translated(messages)
-    detail = "; ".join(f"{name}: {' '.join(map(str, value)) if isinstance(value, list) else value}"
-                       for name, value in errors.items()) if isinstance(errors, dict) else str(errors)
+    detail = "; ".join(f"{path}: {text}" for path, text in _flat(errors)) if isinstance(errors, dict) else str(errors)
     title = _("Some of what was sent is not valid.") if status == 422 else _("A query parameter is not valid.")
     return ApiError(status, kind, title, detail[:2000], errors=errors)
 
