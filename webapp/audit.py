@@ -91,6 +91,9 @@ def build(action: str, entity, *, actor=None, actor_kind: str | None = None,
     person = who.user
     request_id = getattr(g, "request_id", None) if has_request_context() else None
     kind = actor_kind or ("user" if person is not None else "system")
+    if actor_label is None and has_request_context() and g.get("api_token") is not None and kind == "user":
+        # Done through the JSON API: which of the person's tokens (an online shop, the books) did it.
+        actor_label = f"API · {g.api_token.name}"[:200]
     event = AuditEvent(
         actor_user_id=person.id if person is not None else None,
         actor_device_id=who.login_session_id if kind == "user" else None,

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app, g, jsonify, request
+from flask_login import current_user
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .. import permissions
 from ..auth import hash_secret
 from ..extensions import db
 from ..paging import keyset_page
@@ -62,7 +64,6 @@ PROBLEM_TYPES = {
     "state-conflict": _l("The object's state does not allow this now: see allowed_transitions."),
     "conflict": _l("The request conflicts with what is recorded (e.g. a duplicate)."),
     "idempotency-key-reused": _l("The Idempotency-Key was already used with a different body."),
-    "too-many-requests": _l("Too many requests; wait as Retry-After says."),
     "unavailable": _l("The server is busy; nothing was saved; try again."),
     "server-error": _l("Something went wrong on the server; nothing was saved."),
 }
@@ -186,9 +187,21 @@ def authenticate():
     return None
 
 
-def _allowed_transitions(error: TransitionError) -> list[str]:
-    """The transitions the object's state allows now (for a 409's body), when the view named them."""
-    return list(getattr(error, "allowed", None) or g.get("api_allowed_transitions") or [])
+def subject(machine_name: str, obj) -> None:
+    """Name the object a write acts on and its state machine, so that a 409 says its state and the
+    transitions that state allows the token's owner now."""
+    g.api_subject = (machine_name, obj)
+
+
+def _state_of_subject() -> dict:
+    """The state and allowed transitions of the write's subject (for a 409's body), if it named one."""
+    machine_name, obj = g.get("api_subject") or (None, None)
+    if obj is None:
+        return {"allowed_transitions": []}
+    machine = permissions.MACHINES[machine_name]
+    roles = set(current_user.roles)
+    allowed = [t.name for t in machine.transitions.values() if obj.status in t.sources and roles & t.roles]
+    return {"state": obj.status, "allowed_transitions": allowed}
 
 
 def _fail(response):
@@ -313,9 +326,7 @@ def operation(method: str, rule: str, *, tag: str, summary: str, description: st
             except ApiError as error:
                 return _fail(error.response())
             except TransitionError as error:
-                extra = {}
-                if error.status == 409:
-                    extra["allowed_transitions"] = _allowed_transitions(error)
+                extra = _state_of_subject() if error.status == 409 else {}
                 return _fail(ApiError(error.status, "state-conflict" if error.status == 409 else
                                       {403: "forbidden", 404: "not-found", 422: "validation-error"}.get(
                                           error.status, "bad-request"),

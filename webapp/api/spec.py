@@ -16,7 +16,7 @@ from .schemas import DecimalString, Problem
 
 API_VERSION = "1.0.0"
 # The errors every operation may answer, besides its own (Operation.errors).
-COMMON_ERRORS = (400, 401, 403, 404, 422, 429, 503)
+COMMON_ERRORS = (400, 401, 403, 404, 422, 503)
 WRITE_ERRORS = (409, 413, 415)
 _ERROR_WORDS = {
     400: "A query parameter is not valid, or the body is not JSON (bad-request).",
@@ -29,7 +29,6 @@ _ERROR_WORDS = {
     415: "The body is not application/json (unsupported-media-type).",
     422: "A field is missing, unknown or not valid (validation-error, errors per field), or the "
          "Idempotency-Key was used with another body (idempotency-key-reused).",
-    429: "Too many requests (too-many-requests).",
     503: "The server is busy; nothing was saved (unavailable).",
 }
 
