@@ -179,6 +179,7 @@ def test_a_wecom_robot_receives_order_shipped_when_a_shipment_is_dispatched(app,
     assert "已发出" in content or "在路上" in content, content
     assert f"https://tracker.example.com/shipping/{shipment_id}" in content
     assert "/c/" not in content  # the customer's link to sign stays out of the group
+    assert "客户：ORD Ltd" in content and "[在订单跟踪系统中打开](" in content
     assert any(number in subject for subject in mail_subjects(app))
     with app.app_context():
         assert db.session.get(routing.ChatRobot, robot_id).last_sent_at is not None

@@ -58,6 +58,16 @@ class RobotError(Exception):
     """A robot refused a message or could not be reached (the text says how, without the key)."""
 
 
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook that answers with a redirect has failed: the message is not sent on elsewhere."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirects)
+
+
 # --- addresses ---------------------------------------------------------------------------------------
 
 def url_problem(kind: str, url: str) -> str | None:
@@ -117,7 +127,8 @@ def markdown(title: str, body: str, link: str | None) -> str:
     """The message as markdown both robots read: the title in bold, the body, the staff page."""
     text = f"**{title}**\n\n{body.strip()}"
     if link:
-        text += "\n\n" + f"[{_('Open in the tracker')}]({link})"
+        label = _("Open in the tracker")
+        text += "\n\n" + f"[{label}]({link})"
     return text
 
 
@@ -171,7 +182,11 @@ def robot_channel(event: str, recipients: list, context: dict, render) -> None:
     for robot in robots:
         notice = render(Recipient(email=None, locale=robot.locale or "zh"))
         with force_locale(robot.locale or "zh"):
-            body = body_for(robot.kind, notice.subject, without_customer_links(notice.body), staff_link(context))
+            text = without_customer_links(notice.body)
+            customer = getattr(context.get("order"), "customer", None)
+            if customer is not None:  # the group is staff: whose order it is comes first
+                text = _("Customer: %(name)s", name=customer.name) + "\n\n" + text
+            body = body_for(robot.kind, notice.subject, text, staff_link(context))
         once = (robot.id, json.dumps(body, sort_keys=True))
         if once in posted:  # the same event announced twice in one request (to two recipients in turn)
             continue
@@ -203,7 +218,7 @@ def post(kind: str, url: str, secret: str, body: dict) -> dict:
     request = urllib.request.Request(target, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                                      headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=POST_TIMEOUT_SECONDS) as response:
+        with OPENER.open(request, timeout=POST_TIMEOUT_SECONDS) as response:
             raw = response.read(65536)
     except urllib.error.HTTPError as error:
         error.close()  # it holds the connection
