@@ -384,6 +384,7 @@ def robot_form(**fields):
     ({"webhook_url": "https://evil.example.com/cgi-bin/webhook/send?key=abc"}, "只能发送到"),
     ({"webhook_url": "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"}, "只能发送到"),
     ({"webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}, "缺少机器人的 key"),
+    ({"webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=YOUR-ROBOT-KEY"}, "缺少机器人的 key"),
     ({"kind": "dingtalk", "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"}, "只能发送到"),
     ({"webhook_url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=abc"}, "只能发送到"),
     ({"kind": "dingtalk", "webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=t", "signed": "y"},
@@ -460,6 +461,8 @@ def test_the_demo_firms_group_robot_receives_order_shipped(demo_app):
             robot = db.session.scalar(db.select(routing.ChatRobot).where(routing.ChatRobot.name == DEMO_ROBOT_NAME))
             assert robot is not None and not robot.enabled and "shipment.dispatched" in routing.robot_events(robot.id)
             robot_id = robot.id
+            with pytest.raises(robots.RobotError, match="placeholder"):  # refused before any network
+                robots.send_test(robot)
             shipment_id, number = db.session.execute(db.select(Shipment.id, Shipment.number).where(
                 Shipment.status == "packed").order_by(Shipment.id)).first()
         admin = demo_login(demo_app, "admin")

@@ -29,6 +29,7 @@ from .costing import services as costing
 from .costing import quote_services as quotes
 from .customers.models import Customer
 from .extensions import db
+from .notify.robots import PLACEHOLDER_KEY
 from .notify.routing import ChatRobot, RobotEvent
 from .i18n import firm_today, firm_zone
 from .orders import services as orders
@@ -1829,7 +1830,7 @@ def example_robot() -> ChatRobot:
     robot = db.session.scalar(db.select(ChatRobot).where(ChatRobot.name == DEMO_ROBOT_NAME))
     if robot is None:
         robot = ChatRobot(name=DEMO_ROBOT_NAME, kind="wecom", locale="zh", enabled=False,
-                          webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=YOUR-ROBOT-KEY")
+                          webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + PLACEHOLDER_KEY)
         db.session.add(robot)
         db.session.flush()
         db.session.add_all(RobotEvent(robot_id=robot.id, event=event) for event in DEMO_ROBOT_EVENTS)

@@ -52,6 +52,8 @@ POST_RETRY_BACKOFF = 2
 STAFF_PAGES = (("shipment", "shipping.detail", "shipment_id"), ("ticket", "aftersales.ticket", "ticket_id"),
                ("order", "orders.detail", "order_id"), ("requirement", "requirements.detail", "req_id"))
 URL = re.compile(r"https?://\S+")
+# The demo's example robot carries this instead of a group's key: it is never posted to.
+PLACEHOLDER_KEY = "YOUR-ROBOT-KEY"
 
 
 class RobotError(Exception):
@@ -91,7 +93,7 @@ def url_problem(kind: str, url: str) -> str | None:
     if not local and parts.path != path:
         return _("A robot of this kind posts only to %(address)s (copy the address from the group's robot settings).",
                  address=documented)
-    if not urllib.parse.parse_qs(parts.query).get(key):
+    if not urllib.parse.parse_qs(parts.query).get(key) or PLACEHOLDER_KEY in parts.query:
         return _("The address lacks the robot's %(key)s: copy the whole address from the group's robot settings.",
                  key=key)
     return None
@@ -214,6 +216,8 @@ def deliver(robot_id: int, body: dict) -> None:
 
 def post(kind: str, url: str, secret: str, body: dict) -> dict:
     """Post a message to a robot's webhook now; its answer, or RobotError."""
+    if PLACEHOLDER_KEY in url:  # the demo's example: no group behind it
+        raise RobotError("the address is the demo's placeholder: paste the group's own address")
     target = signed_url(url, secret) if kind == "dingtalk" else url
     request = urllib.request.Request(target, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                                      headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
