@@ -108,6 +108,8 @@ ROLE_PAGES = {
     "/sync/devices": {"admin"},
     "/admin/": {"admin"},
     "/admin/settings": {"admin"},
+    "/admin/notifications": {"admin"},
+    "/admin/notifications/robots/new": {"admin"},
     "/requirements/new": {"sales"},
     "/orders/new": {"sales"},
     "/customers/new": {"sales", "manager", "admin"},

@@ -80,6 +80,20 @@ class Defaults:
     # The customer's order page (aftersales/tracking.py) stays online this many days after the order
     # is closed or cancelled.
     TRACK_LINK_DAYS_AFTER_CLOSE = 180
+    # Group robots (webapp/notify/robots.py) post only to their documented hosts over HTTPS
+    # (qyapi.weixin.qq.com, oapi.dingtalk.com); hosts named here are allowed besides, over HTTP too
+    # (a local test receiver, a relay in the firm's network). Comma-separated in the environment.
+    CHAT_ROBOT_EXTRA_HOSTS = ()
+    # SMS to customers (webapp/notify/sms.py): off unless SMS_PROVIDER = "aliyun" with the account's
+    # AccessKey, an approved sign name and, per event, an approved template code
+    # (SMS_TEMPLATES: {"shipment.dispatched": "SMS_123…"}, or "event=code,…" in the environment).
+    SMS_PROVIDER = None
+    ALIYUN_SMS_URL = "https://dysmsapi.aliyuncs.com/"
+    ALIYUN_SMS_REGION = "cn-hangzhou"
+    ALIYUN_SMS_ACCESS_KEY_ID = None
+    ALIYUN_SMS_ACCESS_KEY_SECRET = None
+    ALIYUN_SMS_SIGN_NAME = None
+    SMS_TEMPLATES = {}
 
 
 ENV_KEYS = (
@@ -87,6 +101,8 @@ ENV_KEYS = (
     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
     "SESSION_COOKIE_SECURE", "LOCAL_CA",
     "HUEY_URL", "REDIS_URL", "KUAIDI100_URL", "KUAIDI100_KEY", "KUAIDI100_CUSTOMER",
+    "CHAT_ROBOT_EXTRA_HOSTS", "SMS_PROVIDER", "ALIYUN_SMS_URL", "ALIYUN_SMS_REGION", "ALIYUN_SMS_ACCESS_KEY_ID",
+    "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME", "SMS_TEMPLATES",
 )
 BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE", "LOCAL_CA")
 INTEGER_KEYS = ("TRUSTED_PROXIES",)

@@ -29,6 +29,8 @@ from .costing import services as costing
 from .costing import quote_services as quotes
 from .customers.models import Customer
 from .extensions import db
+from .notify.robots import PLACEHOLDER_KEY
+from .notify.routing import ChatRobot, RobotEvent
 from .i18n import firm_today, firm_zone
 from .orders import services as orders
 from .orders.models import OrderLine
@@ -1810,12 +1812,36 @@ def load_demo() -> None:
     settings.hold_overdue_shipping = True
     for customer in firm.customers.values():  # a customer nobody sold to yet: the first sales rep's
         customer.owner_id = customer.owner_id or firm.people["wang.fang"].id
-    # The history's mail went out when it happened; none of it is sent again now.
+    example_robot()
+    # The history's mail went out when it happened; none of it is sent again now (nor robot posts, texts).
     g.pop("outgoing_mail", None)
+    g.pop("notify_after_commit", None)
+
+
+# The demo's example group robot: switched off, its address a placeholder for the group's real key.
+DEMO_ROBOT_NAME = "发货群（企业微信示例）"
+DEMO_ROBOT_EVENTS = ("shipment.dispatched", "shipment.arrived", "shipment.attempt_failed", "order.eta_changed",
+                     "ticket.opened_by_customer")
+
+
+def example_robot() -> ChatRobot:
+    """A switched-off WeCom robot that would post shipping news into a group (docs/notifications.md:
+    paste the group's webhook address, switch it on, send a test message)."""
+    robot = db.session.scalar(db.select(ChatRobot).where(ChatRobot.name == DEMO_ROBOT_NAME))
+    if robot is None:
+        robot = ChatRobot(name=DEMO_ROBOT_NAME, kind="wecom", locale="zh", enabled=False,
+                          webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + PLACEHOLDER_KEY)
+        db.session.add(robot)
+        db.session.flush()
+        db.session.add_all(RobotEvent(robot_id=robot.id, event=event) for event in DEMO_ROBOT_EVENTS)
+        db.session.flush()
+    return robot
 
 
 # The firm's own configuration stays with it: its people, settings, calendar, cost causes and overhead rule.
-KEEP_TABLES = {"user", "device_session", "firm_settings", "calendar_day", "cost_cause", "overhead_rule"}
+KEEP_TABLES = {"user", "device_session", "firm_settings", "calendar_day", "cost_cause", "overhead_rule",
+               # who is told of what through which channel, and the group robots
+               "chat_robot", "robot_event", "notify_event"}
 
 
 def remove_demo() -> dict[str, int]:

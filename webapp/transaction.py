@@ -105,6 +105,7 @@ def _read_phase(app: TrackerApp):
 
 def _finish(app: TrackerApp, rv):
     """Commit the write phase at the edge (unless the view refused), then send its mail."""
+    from . import notify
     from .notify import mail
     response = app.make_response(rv)
     if response.status_code < 500 and not g.get("rollback"):
@@ -116,16 +117,19 @@ def _finish(app: TrackerApp, rv):
         g.tx_committed, g.tx_phase = True, "done"
         g.pop("written_files", None)  # they belong to committed rows now
         mail.flush()
+        notify.flush()
     return response
 
 
 def after_request(response):
     """An unsafe request that did not commit (an error page, a refusal) leaves nothing behind."""
     if request.method in UNSAFE_METHODS and not g.get("tx_committed"):
+        from . import notify
         from .notify import mail
         db.session.rollback()
         discard_written_files()
         mail.discard()
+        notify.discard()
     return response
 
 

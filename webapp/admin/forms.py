@@ -132,3 +132,38 @@ class CalendarDayForm(FlaskForm):
     day = DateField(_l("Date"), validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
     is_working = BooleanField(_l("Working day (e.g. a swapped weekend)"))
+
+
+class RobotForm(FlaskForm):
+    """A group chat robot: where it posts, how it signs, in which language, on or off."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    kind = SelectField(_l("Kind"), choices=[])
+    webhook_url = StringField(_l("Webhook address"), validators=[DataRequired(), Length(max=500)],
+                              render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"})
+    signed = BooleanField(_l("Signs its posts (DingTalk 加签)"))
+    secret = PasswordField(_l("Signing secret (starts with SEC; leave empty to keep)"),
+                           validators=[Optional(), Length(max=200)], render_kw={"autocomplete": "off"})
+    locale = SelectField(_l("Language of its messages"), choices=[])
+    enabled = BooleanField(_l("On"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from ..notify.routing import ROBOT_KIND_LABELS, ROBOT_KINDS
+        self.kind.choices = options(*[(kind, ROBOT_KIND_LABELS[kind]) for kind in ROBOT_KINDS])
+        self.locale.choices = options(("zh", "中文"), ("en", "English"))
+
+    def check(self, robot) -> bool:
+        """The address fits the kind's documented host, and a signing DingTalk robot has its secret
+        (robot: the stored one, whose secret an empty field keeps); False with the messages set."""
+        from ..notify import robots
+        problem = robots.url_problem(self.kind.data, self.webhook_url.data)
+        if problem:
+            self.webhook_url.errors.append(problem)
+        if self.kind.data == "dingtalk" and self.signed.data:
+            secret = (self.secret.data or "").strip() or (robot.secret if robot is not None else "")
+            if not secret:
+                self.secret.errors.append(_l("Give the signing secret shown under 加签 in the robot's security settings."))
+            elif not secret.startswith("SEC"):
+                self.secret.errors.append(_l("DingTalk's signing secret starts with SEC: copy it whole."))
+        return not (self.webhook_url.errors or self.secret.errors)

@@ -339,7 +339,8 @@ def customer_email(order) -> str:
 
 def customer_recipient(order) -> Recipient:
     """The customer's contact for this order's messages, in the customer's language."""
-    return Recipient(customer_email(order), order.customer.locale or "zh")
+    return Recipient(customer_email(order), order.customer.locale or "zh",
+                     phone=(order.requirement.contact_phone if order.requirement else "") or order.customer.contact_phone)
 
 
 def _customer_label(order) -> str:

@@ -12,13 +12,19 @@ and its service announces the event after the change it reports:
 
 notify() hands the event, its recipients and its context to every registered channel. E-mail is
 the first channel (mail.py: it renders the message in each recipient's language and queues it to
-leave after the commit, by a background task); WeCom, SMS or webhooks register theirs with
-register_channel() and read the same events. No domain sends mail itself.
+leave after the commit, by a background task); the WeCom and DingTalk group robots (robots.py: one
+message per event into a group) and SMS to customers (sms.py, Alibaba Cloud, off by default) are the
+others. Which event goes through which channel is the admin's choice (routing.py). Webhooks register
+theirs with register_channel() and read the same events. No domain sends mail itself.
 """
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask import g, has_request_context
 from flask_babel import force_locale
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class Recipient:
     email: str | None
     locale: str = "zh"
     name: str = ""
+    # A customer's mobile number, for the SMS channel (staff are not texted).
+    phone: str | None = None
 
     @classmethod
     def user(cls, user) -> "Recipient":
@@ -110,7 +118,33 @@ def notify(event: str, recipients: list[Recipient], **context) -> None:
         channel(event, recipients, context, render_for)
 
 
-from . import mail  # noqa: E402  (the e-mail channel needs the names above)
+def after_commit(task, *args) -> None:
+    """Queue a background task to run once the request's transaction commits (outside a request, at
+    once): a channel's message must never leave for a change that was rolled back."""
+    if has_request_context():
+        g.setdefault("notify_after_commit", []).append((task, args))
+    else:
+        task.enqueue(*args)
+
+
+def flush() -> None:
+    """Hand what the request queued to the worker (called after the commit)."""
+    for task, args in g.pop("notify_after_commit", []):
+        try:
+            task.enqueue(*args)
+        except Exception:  # the business write is committed; a queue failure must not undo it
+            log.exception("could not queue %s", task.name)
+
+
+def discard() -> None:
+    """Forget what the request queued (the transaction was rolled back)."""
+    g.pop("notify_after_commit", None)
+    g.pop("robot_posts", None)
+
+
+from . import mail, robots, sms  # noqa: E402  (the channels need the names above)
 from .mail import Attachment  # noqa: E402,F401  (a file a Notice carries)
 
 register_channel("email", mail.email_channel)
+register_channel("robots", robots.robot_channel)
+register_channel("sms", sms.sms_channel)

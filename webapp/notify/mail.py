@@ -18,6 +18,7 @@ from flask import current_app, g, has_request_context
 
 from .. import background
 from ..wallclock import utcnow
+from . import routing
 
 log = logging.getLogger(__name__)
 MAIL_FILE_LIFETIME = timedelta(days=7)
@@ -77,7 +78,9 @@ def queue(to: str, subject: str, body: str, attachments: list[Attachment] | None
 
 def email_channel(event: str, recipients: list, context: dict, render) -> None:
     """The e-mail channel of notify(): each recipient with an address gets the event's message in
-    their language, queued to leave after the commit."""
+    their language, queued to leave after the commit (unless the admin turned the event's e-mail off)."""
+    if not routing.email_on(event):
+        return
     for recipient in recipients:
         if recipient.email:
             notice = render(recipient)

@@ -88,4 +88,5 @@ def _known(shipment_id: int, dedupe_key: str) -> ShipmentEvent | None:
 def customer_recipient(order) -> Recipient:
     """The customer's contact for the order's messages (the requirement's contact first), in their language."""
     contact = order.requirement.contact_email if order.requirement else ""
-    return Recipient(contact or order.customer.contact_email, order.customer.locale or "zh")
+    return Recipient(contact or order.customer.contact_email, order.customer.locale or "zh",
+                     phone=(order.requirement.contact_phone if order.requirement else "") or order.customer.contact_phone)
