@@ -97,6 +97,8 @@ ROLE_PAGES = {
     "/sync/devices": {"admin"},
     "/admin/": {"admin"},
     "/admin/settings": {"admin"},
+    "/admin/webhooks": {"admin"},
+    "/admin/webhooks/new": {"admin"},
     "/requirements/new": {"sales"},
     "/orders/new": {"sales"},
     "/customers/new": {"sales", "manager", "admin"},
