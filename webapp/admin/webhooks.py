@@ -14,7 +14,7 @@ from ..webhooks import (EVENT_TYPES, TEST_EVENT, TargetRefused, WebhookDelivery,
 from . import bp
 from .forms import WebhookForm
 
-DELIVERY_STATUS = {"pending": N_("Waiting to be sent"), "delivered": N_("Delivered"), "failed": N_("Given up")}
+DELIVERY_STATUS = {"pending": N_("Waiting to be sent"), "delivered": N_("Accepted by the receiver"), "failed": N_("Given up")}
 RECENT_DELIVERIES = 100
 
 
