@@ -434,3 +434,54 @@ def test_an_invoice_falls_overdue_once(app, make_order, receiver):
     data = verify(request, secret)["data"]
     assert data["object"] == "invoice" and data["number"] == "R-1" and data["due_on"] == "2026-12-10"
     assert data["outstanding"] == "300.00" and data["days_overdue"] == 1
+
+
+@BOTH
+def test_the_customer_and_staff_steps_each_send_their_event_after_their_request(app, as_user, make_customer,
+                                                                                make_order, receiver):
+    """Through the real pages, each request's event leaves once its transaction committed: a
+    requirement confirmed on the customer's link; a shipment dispatched, then signed for with damage
+    (delivered, and a return opened); a ticket opened and answered. Each once, each signed."""
+    from webapp.orders.models import OrderLine
+    from .test_aftersales import open_ticket_as
+    from .test_requirements import sent_requirement
+    from .test_shipping import signed_with_damage
+    _id, secret = add_endpoint(app, receiver.url, list(webhooks.EVENT_TYPES))
+    requirement_id, link = sent_requirement(app, as_user("sales"), make_customer("ACME"))
+    assert receiver.requests == []  # sending it to the customer is no event
+    assert app.test_client().post(link + "/confirm", data={"confirm-name": "Ann"}).status_code == 303
+    [confirmed] = [verify(r, secret) for r in receiver.requests]
+    assert confirmed["type"] == "requirement.confirmed" and confirmed["data"]["id"] == requirement_id
+    order_id = make_order("ready_to_ship", quantity="1200", customer="ORD")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    receiver.requests.clear()
+    sweep_at(app, utcnow())  # make_order's own events (order.effective), sent by the sweep
+    assert [verify(r, secret)["type"] for r in receiver.requests] == ["order.effective"]
+    receiver.requests.clear()
+    shipment_id, case_id = signed_with_damage(app, as_user("warehouse"), order_id, line_id)
+    sales = as_user("sales")
+    ticket_id = open_ticket_as(sales, order_id)
+    assert as_user("aftersales").post(f"/aftersales/tickets/{ticket_id}/respond",
+                                      data={"m-body": "New parts tomorrow."}).status_code == 303
+    got = [verify(r, secret) for r in receiver.requests]
+    assert [(p["type"], p["data"]["id"]) for p in got] == [
+        ("shipment.dispatched", shipment_id), ("shipment.delivered", shipment_id), ("return.opened", case_id),
+        ("ticket.opened", ticket_id), ("ticket.answered", ticket_id)]
+    by_type = {p["type"]: p["data"] for p in got}
+    assert by_type["shipment.delivered"]["status"] == "delivered_with_exception"
+    assert by_type["return.opened"]["shipment"]["id"] == shipment_id
+    assert by_type["return.opened"]["url"] == f"https://tracker.example.com/api/v1/returns/{case_id}"
+    assert by_type["ticket.answered"]["order"]["id"] == order_id
+    assert len({p["id"] for p in got}) == 5
+    assert sweep_at(app, utcnow() + timedelta(days=4)) == 0  # nothing left to send
+
+
+@BOTH
+def test_a_delivery_whose_task_was_lost_goes_with_the_sweep(app, receiver):
+    """Committed but never handed to the worker (it restarted, the queue was lost): the sweep sends it."""
+    _id, secret = add_endpoint(app, receiver.url, ["order.effective"])
+    event_id = emit_committed(app, flush=False)
+    assert receiver.requests == []
+    sweep_at(app, utcnow())
+    assert [verify(r, secret)["id"] for r in receiver.requests] == [event_id]
