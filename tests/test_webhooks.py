@@ -485,3 +485,28 @@ def test_a_delivery_whose_task_was_lost_goes_with_the_sweep(app, receiver):
     assert receiver.requests == []
     sweep_at(app, utcnow())
     assert [verify(r, secret)["id"] for r in receiver.requests] == [event_id]
+
+
+@BOTH
+def test_editing_an_endpoint_checks_the_url_again_and_unknown_ids_are_404(app, as_user, receiver):
+    """The edit form refuses a loopback URL once private addresses are unticked (422, the endpoint
+    unchanged), and no event at all; it saves a change; unknown endpoints and deliveries are 404."""
+    admin = as_user("admin")
+    endpoint_id, _secret = add_endpoint(app, receiver.url, ["order.effective"])
+    page = f"/admin/webhooks/{endpoint_id}"
+    form = {"url": "http://127.0.0.1:8080/other", "description": "Shop", "events": ["ticket.opened"]}
+    refused = admin.post(page, data=form)
+    assert refused.status_code == 422 and "local or private network address" in text_of(refused)
+    assert 'value="http://127.0.0.1:8080/other"' in text_of(refused)  # what was typed is shown back
+    assert admin.post(page, data={**form, "allow_private": "y", "events": []}).status_code == 422
+    with app.app_context():
+        endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+        assert (endpoint.url, endpoint.event_types) == (receiver.url, ["order.effective"])
+    assert admin.post(page, data={**form, "allow_private": "y"}).status_code == 303
+    with app.app_context():
+        endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+        assert (endpoint.url, endpoint.event_types, endpoint.description) == (
+            "http://127.0.0.1:8080/other", ["ticket.opened"], "Shop")
+    assert admin.get("/admin/webhooks/999").status_code == 404
+    assert admin.post("/admin/webhooks/999/rotate").status_code == 404
+    assert admin.post("/admin/webhooks/deliveries/999/resend").status_code == 404

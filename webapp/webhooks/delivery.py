@@ -106,9 +106,17 @@ def post(url: str, allow_private: bool, headers: dict, body: bytes) -> tuple[int
         connection.close()
 
 
+def _begin_write() -> None:
+    """End whatever the session was reading and begin a write transaction (on SQLite with the write
+    lock at once: a read that turns into a write fails when another writer committed meanwhile)."""
+    db.session.commit()
+    db.session.connection(execution_options={"begin_immediate": True})
+
+
 def attempt(delivery_id: int) -> str | None:
     """Try one delivery if it is pending and due (claiming it first); its new status, or None when
     it was not due, already delivered or claimed by another worker. Commits."""
+    _begin_write()
     now = utcnow()
     claimed = db.session.execute(
         update(WebhookDelivery)
@@ -121,7 +129,10 @@ def attempt(delivery_id: int) -> str | None:
     delivery = db.session.get(WebhookDelivery, delivery_id)
     endpoint, event = delivery.endpoint, delivery.event
     if not endpoint.active:  # disabled meanwhile: it waits, untried, until enabled again
-        delivery.next_attempt_at = now
+        db.session.rollback()
+        _begin_write()
+        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                           .values(next_attempt_at=now))
         db.session.commit()
         return None
     url, allow_private, event_id, body = endpoint.url, endpoint.allow_private, event.uuid, event.payload.encode()
@@ -136,6 +147,7 @@ def attempt(delivery_id: int) -> str | None:
 
 def record(delivery_id: int, status: int | None, answer: str, error: str) -> str:
     """Write down a try's outcome and when to try again; commits."""
+    _begin_write()
     now = utcnow()
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:  # its endpoint was deleted while the receiver answered
