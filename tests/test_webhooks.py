@@ -510,3 +510,51 @@ def test_editing_an_endpoint_checks_the_url_again_and_unknown_ids_are_404(app, a
     assert admin.get("/admin/webhooks/999").status_code == 404
     assert admin.post("/admin/webhooks/999/rotate").status_code == 404
     assert admin.post("/admin/webhooks/deliveries/999/resend").status_code == 404
+
+
+@pytest.mark.slow
+def test_the_worker_process_sends_what_a_request_queued(app, as_user, receiver, tmp_path):
+    """Not immediate: the admin's test event waits in a SQLite queue file, nothing sent; the real
+    worker process (`huey_consumer webapp.worker.huey`) sends it, signed, and marks it delivered."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from webapp import background
+    queue_file = tmp_path / "huey.sqlite3"
+    saved = dict(app.extensions)
+    app.config.update(HUEY_IMMEDIATE=False, HUEY_URL=f"sqlite:///{queue_file}")
+    background.init_app(app)
+    worker = None
+    try:
+        admin = as_user("admin")
+        endpoint_id, secret = add_endpoint(app, receiver.url, ["order.effective"])
+        assert admin.post(f"/admin/webhooks/{endpoint_id}/test").status_code == 303
+        assert len(app.extensions["huey"]) == 1 and receiver.requests == []
+        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test-secret",
+               "HUEY_URL": f"sqlite:///{queue_file}"}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "huey.bin.huey_consumer", "webapp.worker.huey", "--workers", "1",
+             "--worker-type", "thread", "--no-periodic"],
+            cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while not receiver.requests and worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+        [request] = receiver.requests
+        assert verify(request, secret)["type"] == "webhook.test"
+        deadline = time.monotonic() + 30
+        while deliveries(app) != [("delivered", 1, 0)] and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert deliveries(app) == [("delivered", 1, 0)]
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGINT)  # the consumer's graceful stop
+            try:
+                worker.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.communicate()
+        app.extensions.clear()
+        app.extensions.update(saved)
