@@ -558,3 +558,15 @@ def test_the_worker_process_sends_what_a_request_queued(app, as_user, receiver, 
                 worker.communicate()
         app.extensions.clear()
         app.extensions.update(saved)
+
+
+def test_a_secret_sealed_under_another_secret_key_is_reported_not_sent(app, receiver):
+    """SECRET_KEY changed after the endpoint was made: the try is recorded with the reason, nothing
+    unsigned leaves, and it is planned again (renewing the secret mends it)."""
+    add_endpoint(app, receiver.url, ["order.effective"])
+    app.config["SECRET_KEY"] = "another-secret"
+    emit_committed(app)
+    assert receiver.requests == []
+    with app.app_context():
+        found = db.session.scalar(db.select(WebhookDelivery))
+        assert found.status == "pending" and "secret cannot be read" in found.last_error

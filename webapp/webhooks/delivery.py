@@ -22,6 +22,7 @@ import ssl
 import time
 from datetime import timedelta
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select, update
 
 from .. import background
@@ -136,7 +137,11 @@ def attempt(delivery_id: int) -> str | None:
         db.session.commit()
         return None
     url, allow_private, event_id, body = endpoint.url, endpoint.allow_private, event.uuid, event.payload.encode()
-    secret = keys.unseal(endpoint.secret_encrypted)
+    try:
+        secret = keys.unseal(endpoint.secret_encrypted)
+    except InvalidToken:  # sealed under another SECRET_KEY: nothing can be signed until it is renewed
+        db.session.rollback()
+        return record(delivery_id, None, "", "the endpoint's secret cannot be read (SECRET_KEY changed?): renew it")
     db.session.rollback()  # no transaction stays open while the receiver answers
     timestamp = int(now.timestamp())
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": event_id,
