@@ -110,6 +110,8 @@ ROLE_PAGES = {
     "/admin/settings": {"admin"},
     "/admin/notifications": {"admin"},
     "/admin/notifications/robots/new": {"admin"},
+    "/admin/webhooks": {"admin"},
+    "/admin/webhooks/new": {"admin"},
     "/requirements/new": {"sales"},
     "/orders/new": {"sales"},
     "/customers/new": {"sales", "manager", "admin"},

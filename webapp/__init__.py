@@ -191,6 +191,8 @@ def register_background(app: Flask) -> None:
     declare them): mail delivery, the nightly purges."""
     from . import background
     from .notify import mail as _mail  # noqa: F401  (declares the mail task)
+    from . import webhooks  # declares the delivery tasks; turns audit events into webhook events
+    webhooks.listen()
     background.init_app(app)
 
 

@@ -19,7 +19,7 @@ unsafe request (POST, PUT, PATCH, DELETE) runs in phases (docs/architecture.md, 
 
 On PostgreSQL, which locks rows rather than the database, a request without images runs its view
 once; one with images goes through the same phases, so no row lock is held while they decode. Either way the request commits once, right after its view, before the response
-leaves, and mail is handed to the background worker only after that commit. A database that stays busy past its timeout gives
+leaves, and mail and webhooks are handed to the background worker only after that commit. A database that stays busy past its timeout gives
 503 with Retry-After (errors.py); the outbox retries by itself.
 """
 import copy
@@ -106,6 +106,7 @@ def _read_phase(app: TrackerApp):
 def _finish(app: TrackerApp, rv):
     """Commit the write phase at the edge (unless the view refused), then send its mail."""
     from . import notify
+    from . import webhooks
     from .notify import mail
     response = app.make_response(rv)
     if response.status_code < 500 and not g.get("rollback"):
@@ -118,6 +119,7 @@ def _finish(app: TrackerApp, rv):
         g.pop("written_files", None)  # they belong to committed rows now
         mail.flush()
         notify.flush()
+        webhooks.flush()
     return response
 
 
@@ -125,11 +127,13 @@ def after_request(response):
     """An unsafe request that did not commit (an error page, a refusal) leaves nothing behind."""
     if request.method in UNSAFE_METHODS and not g.get("tx_committed"):
         from . import notify
+        from . import webhooks
         from .notify import mail
         db.session.rollback()
         discard_written_files()
         mail.discard()
         notify.discard()
+        webhooks.discard()
     return response
 
 

@@ -19,7 +19,7 @@ DOMAIN = register(Domain(name="admin", actions={"admin.manage": frozenset({"admi
 
 def init_app(app) -> None:
     """Attach the admin pages and the firm's seal under /admin."""
-    from . import models, notifications, seal, views  # noqa: F401  (routes and tables)
+    from . import models, notifications, seal, views, webhooks  # noqa: F401  (routes and tables)
     app.register_blueprint(bp, url_prefix="/admin")
 
 

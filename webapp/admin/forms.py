@@ -167,3 +167,26 @@ class RobotForm(FlaskForm):
             elif not secret.startswith("SEC"):
                 self.secret.errors.append(_l("DingTalk's signing secret starts with SEC: copy it whole."))
         return not (self.webhook_url.errors or self.secret.errors)
+def _webhook_event_choices():
+    from flask_babel import gettext
+    from ..webhooks import EVENT_TYPES
+    return [(name, gettext(label)) for name, label in EVENT_TYPES.items()]
+
+
+class WebhookForm(FlaskForm):
+    """A webhook endpoint: where to send, which events, and whether a private address is meant."""
+
+    url = StringField(_l("URL"), validators=[DataRequired(), Length(max=500)],
+                      render_kw={"inputmode": "url", "autocomplete": "off", "placeholder": "https://"})
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
+    events = MultiCheckbox(_l("Events"))
+    allow_private = BooleanField(_l("Allow a private or local network address"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.events.choices = _webhook_event_choices()
+
+    def validate_events(self, field):
+        """At least one event."""
+        if not field.data:
+            raise ValidationError(_l("Choose at least one event."))

@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, background
+from .. import audit, background, webhooks
 from ..extensions import db
 from ..firm import get_settings
 from ..i18n import firm_today
@@ -35,6 +35,8 @@ def remind(today: date | None = None) -> list[tuple]:
     settings = get_settings()
     open_orders = db.session.scalars(db.select(Invoice.order_id).where(Invoice.voided_at.is_(None)).distinct()).all()
     sent_before = set(db.session.execute(db.select(InvoiceReminder.invoice_id, InvoiceReminder.kind)).all())
+    # An invoice falls overdue once: its first overdue reminder (whichever) is the webhook event.
+    overdue_before = {invoice_id for invoice_id, kind in sent_before if kind != "before"}
     sent = []
     for acct in settlement.accounts(open_orders).values():
         if acct.order.status == "cancelled":
@@ -54,6 +56,15 @@ def remind(today: date | None = None) -> list[tuple]:
             except IntegrityError:
                 continue
             order, customer = acct.order, acct.order.customer
+            if kind != "before" and invoice.id not in overdue_before:
+                overdue_before.add(invoice.id)
+                webhooks.emit("invoice.overdue", "invoice", invoice.id, number=invoice.number,
+                              due_on=invoice.due_on.isoformat(), days_overdue=days, currency=order.currency,
+                              outstanding=str(item.outstanding),
+                              order={"id": order.id, "number": order.number,
+                                     "url": webhooks.api_url("order", order.id)},
+                              customer={"id": customer.id, "name": customer.name,
+                                        "url": webhooks.api_url("customer", customer.id)})
             context = dict(invoice=invoice, order=order, kind=kind, outstanding=item.outstanding,
                            days_overdue=max(days, 0), firm=settings.firm_name)
             if customer.contact_email:
@@ -73,4 +84,5 @@ def remind_customers_daily() -> None:
     """The worker sends the payment reminders every morning (01:15 UTC, 09:15 in China)."""
     sent = remind()
     db.session.commit()
+    webhooks.flush()  # the invoice.overdue events go now, not at the next sweep
     logging.getLogger(__name__).info("sent %s payment reminders", len(sent))
