@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from ...i18n import firm_today
 from ...kpi import BadFilter, customer_filter, measures_between
 from ...permissions import can, require
-from ..core import ApiError, operation
+from ..core import operation, validation_problem
 from ..schemas import DecimalString
 
 DEFAULT_DAYS = 30
@@ -70,17 +70,13 @@ def get_kpis(query):
     last = query.get("date_to") or firm_today()
     first = query.get("date_from") or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
-        raise ApiError(400, "bad-request", _("A query parameter is not valid."), _("“from” is after “to”."),
-                       errors={"from": [_("“from” is after “to”.")]})
+        raise validation_problem({"from": [_("“from” is after “to”.")]}, 400, "bad-request")
     if (last - first).days >= MAX_DAYS:
-        raise ApiError(400, "bad-request", _("A query parameter is not valid."),
-                       _("Ask for at most %(n)s days at once.", n=MAX_DAYS), errors={"from": [
-                           _("Ask for at most %(n)s days at once.", n=MAX_DAYS)]})
+        raise validation_problem({"from": [_("Ask for at most %(n)s days at once.", n=MAX_DAYS)]}, 400, "bad-request")
     try:
         customer, customers = customer_filter(query.get("customer_id"))
     except BadFilter as error:
-        raise ApiError(400, "bad-request", _("A query parameter is not valid."), str(error),
-                       errors={"customer_id": [str(error)]}) from None
+        raise validation_problem({"customer_id": [str(error)]}, 400, "bad-request") from None
     rows = []
     costs = can(current_user, "costsheet.view")  # the dashboard's sees_costs()
     for kpi, measure, products in measures_between(first, last, customers):

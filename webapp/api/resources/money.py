@@ -4,6 +4,7 @@ them on the order page."""
 from decimal import Decimal
 
 from flask import jsonify
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.orm import joinedload
@@ -157,11 +158,24 @@ class PaymentOut(Schema):
     recorded_by_id = fields.Integer()
     recorded_at = Stamp()
 
+    def __init__(self, *args, matched: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.matched = matched  # payment id -> matched amount, read for a whole page at once
+
     def matched_amount(self, payment) -> str:
         """What of the payment finance matched to invoices."""
-        total = db.session.scalar(db.select(db.func.sum(PaymentMatch.amount))
-                                  .where(PaymentMatch.payment_id == payment.id))
-        return f"{(total or ZERO):.2f}"
+        if self.matched is None:
+            self.matched = _matched_of([payment.id])
+        return f"{self.matched.get(payment.id, ZERO):.2f}"
+
+
+def _matched_of(payment_ids: list[int]) -> dict:
+    """How much of each payment is matched to invoices (one query)."""
+    if not payment_ids:
+        return {}
+    return dict(db.session.execute(db.select(PaymentMatch.payment_id, db.func.sum(PaymentMatch.amount))
+                                   .where(PaymentMatch.payment_id.in_(payment_ids))
+                                   .group_by(PaymentMatch.payment_id)).all())
 
 
 class PaymentQuery(ListQuery):
@@ -184,12 +198,14 @@ def list_payments(query):
     if query.get("customer_id") is not None:
         select = select.where(Order.customer_id == query["customer_id"])
     query.setdefault("sort", "-received_on")
-    return page_of(select, Payment, {"received_on": Payment.received_on, "id": Payment.id}, query)
+    page = page_of(select, Payment, {"received_on": Payment.received_on, "id": Payment.id}, query)
+    matched = _matched_of([payment.id for payment in page.rows])
+    return jsonify({"data": PaymentOut(many=True, matched=matched).dump(page.rows), "next_cursor": page.next_cursor})
 
 
 def _two_places(value: Decimal) -> None:
     if value.as_tuple().exponent < -2:
-        raise ValidationError("At most two decimal places.")
+        raise ValidationError(_("At most two decimal places."))
 
 
 class PaymentIn(Schema):
