@@ -126,8 +126,9 @@ def test_a_transit_event_is_added_once_as_staff_add_it(app, api, make_order, as_
     is_problem(api("sales").post(url, json=body), 403, "forbidden")
     # A shipment still being packed has not left: 409, nothing recorded.
     packing = dispatched(app, make_order, as_user, dispatch=False)
-    is_problem(warehouse.post(f"/api/v1/shipments/{packing}/events", json={"kind": "in_transit"}),
-               409, "state-conflict")
+    conflict = is_problem(warehouse.post(f"/api/v1/shipments/{packing}/events", json={"kind": "in_transit"}),
+                          409, "state-conflict")
+    assert conflict["state"] == "packing" and conflict["allowed_transitions"] == ["pack"]
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(ShipmentEvent.id))) == 1
 

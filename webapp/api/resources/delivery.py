@@ -16,7 +16,7 @@ from ...permissions import require
 from ...shipping import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, ShipmentEvent, ShipmentLine
 from ...shipping import lifecycle as shipping_lifecycle
 from ...shipping import return_reason, transit
-from ..core import ListQuery, operation, page_of, sort_field
+from ..core import ListQuery, operation, page_of, sort_field, subject
 from ..schemas import Qty, Stamp
 
 ID = validate.Range(1, 2**31 - 1)
@@ -137,12 +137,14 @@ class TransitEventIn(Schema):
     occurred_at = fields.AwareDateTime(metadata={"description": "When it happened; now when left out."})
 
 
+# 405 too: an id below 1 fails inputs.IdConverter, and Werkzeug then answers for the GET of the same path.
 @operation("POST", "/shipments/<int:shipment_id>/events", tag="Shipments", summary="Add a transit event",
-           body=TransitEventIn, response=TransitEventOut, errors=(409,))
+           body=TransitEventIn, response=TransitEventOut, errors=(405, 409))
 def add_shipment_event(shipment_id: int, body):
     """Add a transit event as staff do on the shipment page (warehouse, operations). 409 before the
     shipment has left; the customer is told of a failed attempt or a delivery, as from the page."""
     shipment = _shipment(shipment_id, "shipment.manage")
+    subject("shipment", shipment)
     occurred_at = body["occurred_at"].astimezone(timezone.utc) if body.get("occurred_at") else None
     event, _new = transit.add_event(shipment, body["kind"], "staff", occurred_at=occurred_at,
                                     reason=body["reason"], place=body["place"].strip(), note=body["note"].strip(),
