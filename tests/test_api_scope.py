@@ -98,7 +98,9 @@ def test_a_restricted_sales_rep_sees_only_their_own_customers_objects(demo_app):
                         continue
                     status = rep.get(_url(single.rule, row["id"])).status_code
                     if customer in own:
-                        assert status in (200, 403), (single.rule, row["id"], status)
+                        # A part of an object that may not exist yet (a shipment's receipt before it is signed): 404.
+                        assert status in (200, 403) or (status == 404 and not single.rule.endswith(">")), (
+                            single.rule, row["id"], status)
                     else:
                         assert status in (403, 404), (single.rule, row["id"], status)
                         checked += 1

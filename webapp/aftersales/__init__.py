@@ -81,6 +81,7 @@ _PUBLIC = {
     "ticket_costs": "services",
     "ticket_cost_rows": "services",
     "service_order": "tracking",
+    "lifecycle": "lifecycle",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

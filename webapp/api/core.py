@@ -225,9 +225,12 @@ def _read_query(op: Operation) -> dict:
             raise validation_problem({name: ["Unknown field."] for name in request.args}, 400, "bad-request")
         return {}
     raw = {}
+    declared = op.query._declared_fields
     for name in request.args:
         values = request.args.getlist(name)
-        raw[name] = values if len(values) > 1 else values[0]
+        # A list parameter given once is a list of one (`?status=draft`), not a string.
+        many = isinstance(declared.get(name), fields.List)
+        raw[name] = values if many or len(values) > 1 else values[0]
     try:
         return op.query().load(raw)
     except ValidationError as error:

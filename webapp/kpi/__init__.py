@@ -30,6 +30,9 @@ _PUBLIC = {
     "Point": "chart",
     "bars": "chart",
     "month_periods": "periods",
+    "measures_between": "views",
+    "customer_filter": "views",
+    "BadFilter": "views",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -2,7 +2,7 @@
 a key a URL carries ("2026-11", "2026-Q4", "2026"), with its bounds in the firm's time zone."""
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 
@@ -68,6 +68,11 @@ class Period:
     def previous(self) -> "Period":
         """The period before this one."""
         return shift(self, -1)
+
+
+def window(first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants (UTC) from the firm-local start of first to the start of the day after last."""
+    return _midnight(first), _midnight(last + timedelta(days=1))
 
 
 def _midnight(day: date) -> datetime:

@@ -25,7 +25,7 @@ from ..production import Anomaly, WorkOrder
 from ..shipping import DeliveryReceipt, ReceiptLine, Shipment, ShipmentEvent, ShipmentLine, transit
 from . import bp, measures
 from .chart import Point, bars
-from .periods import KIND_LABELS, KINDS, BadPeriod, Period, parse, trend
+from .periods import KIND_LABELS, KINDS, BadPeriod, Period, parse, trend, window
 
 # Query values are ids and period keys: anything longer is not one of ours.
 MAX_PARAM = 40
@@ -103,17 +103,23 @@ def filters() -> Filters:
         if len(request.args.get(name) or "") > MAX_PARAM or "\x00" in (request.args.get(name) or ""):
             raise BadFilter(_("The filter is too long or holds characters it may not."))
     period = parse(request.args.get("period"), request.args.get("at"))
-    customer_id = _int_param("customer")
+    customer, customers = customer_filter(_int_param("customer"))
+    return Filters(period, customer, customers, _int_param("product"))
+
+
+def customer_filter(customer_id: int | None) -> tuple[Customer | None, list[int] | None]:
+    """The customer asked for and the customers whose figures count (None: every customer); a sales
+    rep who sees only their own customers sees only their figures. BadFilter for a customer that
+    does not exist or is not theirs."""
     customer = None
     own = None
-    if is_scoped(current_user):  # a sales rep who sees only their own customers sees only their figures
+    if is_scoped(current_user):
         own = list(db.session.scalars(db.select(Customer.id).where(scope_customers(current_user, Customer.id))))
     if customer_id is not None:
         customer = db.session.get(Customer, customer_id)
         if customer is None or (own is not None and customer_id not in own):
             raise BadFilter(_("There is no such customer."))
-    customers = [customer.id] if customer is not None else own
-    return Filters(period, customer, customers, _int_param("product"))
+    return customer, ([customer.id] if customer is not None else own)
 
 
 def bad_request(message: str):
@@ -260,6 +266,26 @@ def dashboard():
         cards.append(card(kpi, f, facts, periods, products))
     return render("kpi/dashboard.html", cards=cards, f=f, kinds=_kind_choices(), customers=_customer_choices(),
                   problem=None, args=f.args(), pct=pct, yuan=yuan, num=num, costs=costs)
+
+
+def measures_between(first: date, last: date, customers: list[int] | None) -> list[tuple[Kpi, measures.Measure, list]]:
+    """Each KPI the current user may see, measured over the firm-local days first to last (both
+    included) for customers (None: all), as (KPI, measure, per-product rows of the marginal cost)."""
+    start, end = window(first, last)
+    out, work = [], None
+    for kpi in KPIS.values():
+        if kpi.key in COST_KEYS and not sees_costs():
+            continue
+        if kpi.facts is measures.work_facts:
+            work = work if work is not None else kpi.facts(start, end, customers)
+            facts = work
+        else:
+            facts = kpi.facts(first, last, customers) if kpi.by_date else kpi.facts(start, end, customers)
+        if kpi.key == "marginal":
+            out.append((kpi, measures.marginal_measure(facts), measures.by_product(facts)))
+        else:
+            out.append((kpi, kpi.measure(facts), []))
+    return out
 
 
 # --- drill-down lists ---------------------------------------------------------------------------

@@ -107,6 +107,8 @@ _PUBLIC = {
     "order_item": "work",
     "orders_in": "work",
     "orders_list_url": "work",
+    "record_payment": "services",
+    "PAYMENT_KIND_LABELS": "forms",
 }
 __all__ = ["bp", "DOMAIN", "init_app", "may_see_prices", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

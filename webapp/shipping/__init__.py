@@ -197,6 +197,7 @@ _PUBLIC = {
     "delivery_note_data": "packing_views",
     "NOTE_CODES": "packing_views",
     "DOCUMENT_KIND_CHOICES": "packing_forms",
+    "lifecycle": "lifecycle",
 }
 __all__ = ["bp", "DOMAIN", "init_app", "return_reason", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
