@@ -225,6 +225,8 @@ def test_provider_errors_are_messages_not_500s(app, providers, as_user, make_use
     cancelled = attempt("dingtalk", error="access_denied")
     assert cancelled.status_code == 400 and "cancelled or refused" in text_of(cancelled)
     assert attempt("wecom").status_code == 400  # WeCom sends no code when the member refuses
+    assert attempt("wecom", code="x" * 600).status_code == 400  # longer than any code WeCom issues
+    assert not [seen for seen in providers.seen if seen[1] == "/cgi-bin/auth/getuserinfo"]  # none was asked
     refused = attempt("wecom", code="never-issued")
     assert refused.status_code == 400 and "did not accept" in text_of(refused)
     assert attempt("dingtalk", authCode="never-issued").status_code == 400

@@ -10,6 +10,8 @@ from .test_field_browser import assert_fits
 
 WXWORK_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
              "Mobile/15E148 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh")
+DINGTALK_UA = ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0 "
+               "Mobile Safari/537.36 AliApp(DingTalk/7.0.40) com.alibaba.android.rimet/0 language/zh-Hans-CN")
 
 
 def phone(browser, browser_context_args, browser_problems, **extra):
@@ -62,7 +64,7 @@ def test_sign_in_with_wecom_or_dingtalk_on_a_phone_in_chinese(
     in_app.goto(live_server + "/login")
     expect(in_app.locator("a.sign-in").first).to_have_text("企业微信登录")
     in_dingtalk = phone(browser, browser_context_args, browser_problems,
-                        user_agent=WXWORK_UA.replace("wxwork/4.1.22", "DingTalk/7.0.40")).new_page()
+                        user_agent=DINGTALK_UA).new_page()
     in_dingtalk.goto(live_server + "/login")
     expect(in_dingtalk.locator("a.sign-in").first).to_have_text("钉钉登录")
     shoot(in_dingtalk, "sign-in-zh-04-inside-dingtalk")

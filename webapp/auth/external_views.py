@@ -102,7 +102,7 @@ def external_callback(provider: str):
         return _login_or_account(_("This sign-in was not started in this browser, took too long or was already "
                                    "used. Start it again."), 400)
     code = external.code_of(provider, request.args)
-    if request.args.get("error") or not code:
+    if request.args.get("error") or not code or len(code) > 512:  # WeCom's codes are at most 512 bytes
         return _login_or_account(_("%(provider)s did not sign you in (cancelled or refused). Try again, or log in "
                                    "with your password.", provider=label), 400)
     try:
