@@ -58,6 +58,7 @@ def who(client) -> str | None:
 
 
 def audit_actions(app, prefix="auth.external") -> list[str]:
+    """The audit actions recorded so far that start with prefix, oldest first."""
     with app.app_context():
         return db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.action.startswith(prefix))
                                   .order_by(AuditEvent.id)).all()
@@ -349,7 +350,7 @@ def test_a_person_links_their_own_account_from_their_account_page(app, providers
     me = as_user("sales", name="Me Myself")
     assert "Link my WeCom account" in text_of(me.get("/account"))
     response = me.post("/account/link/wecom")
-    assert response.status_code == 302
+    assert response.status_code == 303
     state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(response.headers["Location"]).query))["state"]
     providers.wecom_codes["C"] = "MeOnWeCom"
     page = callback(me, "wecom", code="C", state=state)
@@ -364,6 +365,7 @@ def test_a_person_links_their_own_account_from_their_account_page(app, providers
     response = other.post("/account/link/wecom")
     state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(response.headers["Location"]).query))["state"]
     providers.wecom_codes["D"] = "MeOnWeCom"
+    assert as_user("worker").post("/account/link/nowhere").status_code == 404
     taken = callback(other, "wecom", code="D", state=state)
     assert taken.status_code == 303 and "linked to another user" in text_of(other.get("/account"))
     with app.app_context():

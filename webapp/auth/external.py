@@ -72,6 +72,7 @@ class Provider:
 
 
 def _config(key: str):
+    """One of the app's settings."""
     return current_app.config.get(key)
 
 
@@ -167,6 +168,7 @@ _wecom_lock = threading.Lock()
 
 
 def _wecom_key() -> str:
+    """Which WeCom app a cached token is for (the secret only as a hash)."""
     secret = hashlib.sha256(str(_config("WECOM_SECRET")).encode()).hexdigest()
     return f"{_config('WECOM_API_URL')}|{_config('WECOM_CORP_ID')}|{secret}"
 

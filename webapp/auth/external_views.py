@@ -57,7 +57,8 @@ def _start(provider: str, linking_user_id: int | None, target: str | None):
     session.pop(VERIFIED, None)
     redirect_uri = absolute(url_for("auth.external_callback", provider=provider))
     lang = session.get("lang") or request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "zh"
-    return redirect(external.authorize_url(provider, redirect_uri, state, request.user_agent.string, lang))
+    target_url = external.authorize_url(provider, redirect_uri, state, request.user_agent.string, lang)
+    return redirect(target_url, 303 if request.method == "POST" else 302)  # a POST (linking) redirects 303
 
 
 @bp.get("/login/<provider>")
