@@ -19,7 +19,11 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.badge", "auth.set_language", "public.ope
                     # the installable app's files and pages: no data in them, needed before any login
                     "pwa.service_worker", "pwa.manifest", "pwa.offline", "pwa.outbox",
                     # a phone must reach the certificate page before it trusts this server
-                    "tls.certificate", "tls.ca_crt", "tls.ca_pem"}
+                    "tls.certificate", "tls.ca_crt", "tls.ca_pem",
+                    # signing in through WeCom or DingTalk happens before any login: the start, the
+                    # provider's way back (state bound to this browser) and the POST that signs in
+                    # (tests/test_sign_in_external.py); 404 while the provider is not configured
+                    "auth.external_start", "auth.external_callback", "auth.external_finish"}
 
 
 def test_post_without_csrf_token_is_refused(app, as_user, make_customer):

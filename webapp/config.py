@@ -94,6 +94,22 @@ class Defaults:
     ALIYUN_SMS_ACCESS_KEY_SECRET = None
     ALIYUN_SMS_SIGN_NAME = None
     SMS_TEMPLATES = {}
+    # Staff sign-in through WeChat Work (企业微信) and DingTalk (钉钉), webapp/auth/external.py and
+    # docs/sign_in.md: a provider's button shows on the login page once its app's ids and secret are
+    # set. The URLs are the providers' own; tests point them at a local fake provider.
+    WECOM_CORP_ID = None
+    WECOM_AGENT_ID = None
+    WECOM_SECRET = None
+    WECOM_LOGIN_URL = "https://login.work.weixin.qq.com/wwlogin/sso/login"
+    WECOM_OAUTH_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    WECOM_API_URL = "https://qyapi.weixin.qq.com"
+    DINGTALK_CLIENT_ID = None
+    DINGTALK_CLIENT_SECRET = None
+    DINGTALK_LOGIN_URL = "https://login.dingtalk.com/oauth2/auth"
+    DINGTALK_API_URL = "https://api.dingtalk.com"
+    # How long one call to a provider may take, and how long a started sign-in may take to come back.
+    EXTERNAL_LOGIN_TIMEOUT_SECONDS = 10
+    EXTERNAL_LOGIN_STATE_MINUTES = 10
 
 
 ENV_KEYS = (
@@ -103,6 +119,8 @@ ENV_KEYS = (
     "HUEY_URL", "REDIS_URL", "KUAIDI100_URL", "KUAIDI100_KEY", "KUAIDI100_CUSTOMER",
     "CHAT_ROBOT_EXTRA_HOSTS", "SMS_PROVIDER", "ALIYUN_SMS_URL", "ALIYUN_SMS_REGION", "ALIYUN_SMS_ACCESS_KEY_ID",
     "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME", "SMS_TEMPLATES",
+    "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_LOGIN_URL", "WECOM_OAUTH_URL", "WECOM_API_URL",
+    "DINGTALK_CLIENT_ID", "DINGTALK_CLIENT_SECRET", "DINGTALK_LOGIN_URL", "DINGTALK_API_URL",
 )
 BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE", "LOCAL_CA")
 INTEGER_KEYS = ("TRUSTED_PROXIES",)

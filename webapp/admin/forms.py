@@ -7,7 +7,7 @@ from wtforms import BooleanField, DateField, PasswordField, SelectField, StringF
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
-from ..auth import EMPLOYEE_NO_INPUT, PIN_INPUT
+from ..auth import EMPLOYEE_NO_INPUT, EXTERNAL_PROVIDERS, PIN_INPUT, external
 from ..auth import ROLES
 from ..auth import ROLE_LABELS  # noqa: F401  (kept importable from here)
 from ..forms import MultiCheckbox  # noqa: F401  (kept importable from here)
@@ -35,6 +35,18 @@ class UserForm(FlaskForm):
         """At least one role."""
         if not field.data:
             raise ValidationError(_l("Choose at least one role."))
+
+
+class ExternalIdentityForm(FlaskForm):
+    """Link a person to their WeCom userid or DingTalk unionId (typed in from the provider's admin)."""
+
+    provider = SelectField(_l("Sign in with"), choices=options(*[(name, external.PROVIDER_LABELS[name])
+                                                                 for name in EXTERNAL_PROVIDERS]))
+    external_id = StringField(_l("Account id at the provider"), validators=[
+        DataRequired(), Length(max=128),
+        Regexp(external.EXTERNAL_ID, message=_l("Letters, digits and _ . @ + = - only, without spaces."))],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"autocomplete": "off", "autocapitalize": "off", "autocorrect": "off", "spellcheck": "false"})
 
 
 @functools.cache

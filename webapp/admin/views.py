@@ -1,12 +1,12 @@
 """Admin: users and roles, password reset, devices, firm settings, working calendar."""
 from datetime import date
 
-from flask import flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import inputs
-from ..auth import DeviceSession, User
+from ..auth import DeviceSession, ExternalIdentity, User, external
 from ..extensions import db
 from ..htmx import render, see_other
 from ..loading import load
@@ -15,7 +15,7 @@ from ..links import absolute
 from ..qr import svg as qr_inline_svg
 from ..permissions import requires
 from . import bp, calendar, services
-from .forms import CalendarDayForm, SettingsForm, UserForm
+from .forms import CalendarDayForm, ExternalIdentityForm, SettingsForm, UserForm
 from .models import CalendarDay, get_settings
 
 
@@ -55,7 +55,55 @@ def user(user_id: int | None = None):
             services.save_user(person, form, current_user)
             flash(_("User saved."))
             return see_other(url_for("admin.index"))
-    return render("admin/user.html", form=form, person=person, status_code=422 if form.errors else 200)
+    return _user_page(form, person, ExternalIdentityForm(formdata=None), status_code=422 if form.errors else 200)
+
+
+def _user_page(form, person, link_form, status_code: int = 200):
+    """The user page: the user form, and for an existing person their WeCom/DingTalk links."""
+    identities = external.identities_of(person) if person else []
+    return render("admin/user.html", form=form, person=person, link_form=link_form, identities=identities,
+                  id_labels=external.ID_LABELS, status_code=status_code)
+
+
+@bp.post("/users/<int:user_id>/identities")
+@login_required
+@requires("admin.manage")
+def link_identity(user_id: int):
+    """Link a person to their WeCom userid or DingTalk unionId, so they can sign in with it."""
+    person = load(User, user_id, "admin.manage")
+    link_form = ExternalIdentityForm()
+    if link_form.validate_on_submit():
+        provider, account = link_form.provider.data, link_form.external_id.data
+        holder = db.session.scalar(db.select(ExternalIdentity).where(
+            ExternalIdentity.provider == provider, ExternalIdentity.external_id == account))
+        own = db.session.scalar(db.select(ExternalIdentity).where(
+            ExternalIdentity.provider == provider, ExternalIdentity.user_id == person.id))
+        if holder is not None and holder.user_id != person.id:
+            link_form.external_id.errors.append(_("This account is linked to %(name)s already; unlink it there first.",
+                                                  name=holder.user.name))
+        elif own is not None:
+            link_form.provider.errors.append(_("%(name)s has a %(provider)s account linked already; unlink it first.",
+                                               name=person.name, provider=external.PROVIDER_LABELS[provider]))
+        else:
+            external.link(person, provider, account, current_user)
+            flash(_("%(provider)s account linked.", provider=external.PROVIDER_LABELS[provider]))
+            return see_other(url_for("admin.user", user_id=person.id) + "#sign-in-accounts")
+    form = UserForm(obj=person, formdata=None)
+    form.roles.data = sorted(person.roles)
+    return _user_page(form, person, link_form, status_code=422)
+
+
+@bp.post("/users/<int:user_id>/identities/<int:identity_id>/unlink")
+@login_required
+@requires("admin.manage")
+def unlink_identity(user_id: int, identity_id: int):
+    """Remove a person's WeCom or DingTalk link (their password still works)."""
+    identity = load(ExternalIdentity, identity_id, "admin.manage")
+    if identity.user_id != user_id:
+        abort(404)
+    external.unlink(identity, current_user)
+    flash(_("%(provider)s account unlinked.", provider=external.PROVIDER_LABELS[identity.provider]))
+    return see_other(url_for("admin.user", user_id=user_id) + "#sign-in-accounts")
 
 
 @bp.post("/users/<int:user_id>/badge")

@@ -27,6 +27,13 @@ def _device_in_reach(user, obj) -> bool:
     return can(user, "admin.manage")
 
 
+def _sign_in_providers():
+    # The login page's buttons: the configured providers, the one whose app this browser is inside first.
+    from flask import request
+    from .external import configured
+    return configured(request.user_agent.string)
+
+
 def _person_by_badge(session, value: str):
     from sqlalchemy import select
     from .models import User, hash_secret
@@ -46,12 +53,13 @@ DOMAIN = register(Domain(
     actions={"floor.enrol": frozenset({"production", "admin"}),
              "device.revoke": frozenset({"production", "admin"})},
     visible=_device_in_reach,
+    template_globals={"sign_in_providers": _sign_in_providers},
 ))
 
 
 def init_app(app) -> None:
     """Attach the login, device and floor-phone pages."""
-    from . import models, sessions, views  # noqa: F401  (routes, tables, the session loader)
+    from . import external_views, models, sessions, views  # noqa: F401  (routes, tables, the session loader)
     app.register_blueprint(bp)
 
 
@@ -60,6 +68,9 @@ def init_app(app) -> None:
 _PUBLIC = {
     "User": "models",
     "DeviceSession": "models",
+    "ExternalIdentity": "models",
+    "EXTERNAL_PROVIDERS": "models",
+    "external": "external",
     "ROLES": "models",
     "hash_secret": "models",
     "ROLE_LABELS": "roles",

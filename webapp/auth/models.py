@@ -175,3 +175,27 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+EXTERNAL_PROVIDERS = ("wecom", "dingtalk")
+
+
+class ExternalIdentity(db.Model):
+    """A person's account at a sign-in provider (WeCom userid, DingTalk unionId), linked by an admin.
+
+    Signing in through the provider finds the person by this row alone: an id nobody linked signs
+    nobody in. One account per provider and person, and an account belongs to one person."""
+
+    __table_args__ = (db.UniqueConstraint("provider", "external_id", name="uq_external_identity_account"),
+                      db.UniqueConstraint("user_id", "provider", name="uq_external_identity_user_provider"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    linked_by: Mapped[User | None] = relationship(foreign_keys=[linked_by_id])

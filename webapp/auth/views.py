@@ -10,7 +10,7 @@ from ..links import absolute
 from ..loading import load
 from ..pwa import keep_offline
 from ..htmx import render, see_other
-from . import bp, floor, sessions
+from . import bp, external, floor, sessions
 from .forms import BadgePinForm, EnrolForm, FloorCodeForm, LoginForm, PasswordForm, SwitchForm
 from ..permissions import can_switch_to, requires
 from .models import DeviceSession, User, hash_secret
@@ -98,7 +98,8 @@ def account():
         DeviceSession.kind != "floor")  # floor phones are the floor's, listed on their own page
         .order_by(DeviceSession.last_seen_at.desc())).all()
     return render("auth/account.html", form=form, devices=devices,
-                  this_device=sessions.current_login_session(), status_code=422 if form.errors else 200)
+                  this_device=sessions.current_login_session(), identities=external.identities_of(current_user),
+                  id_labels=external.ID_LABELS, status_code=422 if form.errors else 200)
 
 
 def _may_switch_here() -> bool:
