@@ -224,12 +224,15 @@ def _read_query(op: Operation) -> dict:
         if request.args:
             raise validation_problem({name: ["Unknown field."] for name in request.args}, 400, "bad-request")
         return {}
+    schema = op.query()
     raw = {}
     for name in request.args:
         values = request.args.getlist(name)
-        raw[name] = values if len(values) > 1 else values[0]
+        # A list parameter given once (?status=draft) is still a list; any other given twice is refused.
+        many = isinstance(schema.fields.get(name), fields.List)
+        raw[name] = values if many or len(values) > 1 else values[0]
     try:
-        return op.query().load(raw)
+        return schema.load(raw)
     except ValidationError as error:
         raise validation_problem(error.messages, 400, "bad-request") from None
 
