@@ -41,14 +41,16 @@ def test_a_requirement_is_written_down_listed_and_read(app, api, make_customer, 
     assert first.status_code == 201, first.get_json()
     made = first.get_json()
     assert made["status"] == "draft" and made["customer_id"] == customer_id and made["quantity"] == "100"
-    assert made["unit"] == "pcs" and made["budget_max"] == "1200.50" and made["contact_email"] == "buyer@acme.example.com"
+    assert made["unit"] == "pcs" and made["budget_max"] == "1200.50"
+    assert made["contact_email"] == "buyer@acme.example.com"  # the customer's, the field left empty
     again = sales.post("/api/v1/requirements", json=requirement_body(customer_id), headers=headers)
     assert again.status_code == 201 and again.get_json() == made and again.headers["Idempotent-Replayed"] == "true"
     assert count_of(app, Requirement) == 1
     product_id = make_product("WID-9")
     from_catalogue = sales.post("/api/v1/requirements", json=requirement_body(
         customer_id, product="", product_id=product_id, quantity=2.5)).get_json()
-    assert from_catalogue["product_id"] == product_id and from_catalogue["product"] and from_catalogue["quantity"] == "2.5"
+    assert from_catalogue["product_id"] == product_id and from_catalogue["product"]
+    assert from_catalogue["quantity"] == "2.5"
 
     listed = sales.get("/api/v1/requirements", query_string={"status": "draft", "customer_id": customer_id})
     assert [r["id"] for r in listed.get_json()["data"]] == [from_catalogue["id"], made["id"]]
@@ -172,6 +174,9 @@ def test_a_progress_report_is_refused_as_the_floor_refuses_it(app, api, work_ord
     assert "good" in body["errors"]
     body = is_problem(worker.post(url, json={"good": "101"}), 409, "state-conflict")
     assert body["detail"] == "That is more good pieces than are still to make."
+    assert body["allowed_transitions"] == ["start", "block"]
+    in_chinese = api("worker", locale="zh").post(url, json={"good": "0"}, headers={"Accept-Language": "zh-CN"})
+    assert is_problem(in_chinese, 422)["errors"] == {"good": ["请填写良品数或报废数。"]}
     assert count_of(app, ProgressReport) == 0
     with app.app_context():  # the floor finishes the job: it waits for QC, where nothing more is reported
         from webapp.auth import User
