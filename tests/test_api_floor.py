@@ -170,6 +170,8 @@ def test_a_progress_report_is_refused_as_the_floor_refuses_it(app, api, work_ord
     assert "good" in body["errors"]
     body = is_problem(worker.post(url, json={"good": "0"}), 422, "validation-error")
     assert body["errors"] == {"good": ["Enter good or scrap pieces."]}
+    body = is_problem(worker.post(url, json={"good": "1", "operation_id": 999999}), 422, "validation-error")
+    assert body["detail"] == "This operation belongs to another work order."
     body = is_problem(worker.post(url, json={"good": "-1"}), 422, "validation-error")
     assert "good" in body["errors"]
     body = is_problem(worker.post(url, json={"good": "101"}), 409, "state-conflict")
