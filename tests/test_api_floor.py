@@ -176,7 +176,7 @@ def test_a_progress_report_is_refused_as_the_floor_refuses_it(app, api, work_ord
     assert "good" in body["errors"]
     body = is_problem(worker.post(url, json={"good": "101"}), 409, "state-conflict")
     assert body["detail"] == "That is more good pieces than are still to make."
-    assert body["allowed_transitions"] == ["start", "block"]
+    assert body["state"] == "planned" and body["allowed_transitions"] == ["start", "block"]
     in_chinese = api("worker", locale="zh").post(url, json={"good": "0"}, headers={"Accept-Language": "zh-CN"})
     assert is_problem(in_chinese, 422)["errors"] == {"good": ["请填写良品数或报废数。"]}
     assert count_of(app, ProgressReport) == 0
@@ -191,7 +191,7 @@ def test_a_progress_report_is_refused_as_the_floor_refuses_it(app, api, work_ord
             db.session.commit()
     body = is_problem(worker.post(url, json={"scrap": "1"}), 409, "state-conflict")
     assert body["detail"] == "Progress can be reported only while the work is in progress."
-    assert "allowed_transitions" in body and "start" not in body["allowed_transitions"]
+    assert body["state"] == "qc" and body["allowed_transitions"] == ["block"]
     assert count_of(app, ProgressReport) == 1
     is_problem(worker.post("/api/v1/work-orders/999999/reports", json={"good": "1"}), 404, "not-found")
 

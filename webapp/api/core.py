@@ -329,6 +329,9 @@ def operation(method: str, rule: str, *, tag: str, summary: str, description: st
             except ApiError as error:
                 return _fail(error.response())
             except TransitionError as error:
+                # The state as recorded, not as the refused work left it (a report starts the job, then
+                # finds too many pieces): nothing of it is kept.
+                db.session.rollback()
                 extra = _state_of_subject() if error.status == 409 else {}
                 return _fail(ApiError(error.status, "state-conflict" if error.status == 409 else
                                       {403: "forbidden", 404: "not-found", 422: "validation-error"}.get(

@@ -1,6 +1,5 @@
 """Work orders on the floor, their progress reports (read, and reported as the floor's page does),
 and the anomalies raised on them."""
-from flask import g
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import joinedload, selectinload
@@ -8,11 +7,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from ...extensions import db
 from ...loading import load
 from ...orders import scope_orders
-from ...permissions import can, require
+from ...permissions import require
 from ...production import (ANOMALY_KINDS, SCRAP_REASON_LABELS, Anomaly, OperationForm, ProgressForm, ProgressReport,
                            WorkOrder, WorkOrderOperation, lifecycle, services)
 from ...statemachine import N_, TransitionError
-from ..core import ListQuery, operation, page_of, sort_field
+from ..core import ListQuery, operation, page_of, sort_field, subject
 from ..formbody import check, form_of
 from ..schemas import DecimalString, Qty, Stamp
 
@@ -166,8 +165,7 @@ def report_progress(work_order_id: int, body):
     state-conflict when its state refuses (not in progress, more good pieces than are left, or
     than the previous operation passed)."""
     work_order = load(WorkOrder, work_order_id, "workorder.report", options=_work_order_options())
-    g.api_allowed_transitions = [name for name in lifecycle.MACHINE.transitions
-                                 if can(current_user, f"work_order:{name}", work_order)]
+    subject("work_order", work_order)
     step = None
     if "operation_id" in body:
         step = db.session.get(WorkOrderOperation, body["operation_id"])
