@@ -224,15 +224,15 @@ def _read_query(op: Operation) -> dict:
         if request.args:
             raise validation_problem({name: ["Unknown field."] for name in request.args}, 400, "bad-request")
         return {}
+    schema = op.query()
     raw = {}
-    declared = op.query._declared_fields
     for name in request.args:
         values = request.args.getlist(name)
-        # A list parameter given once is a list of one (`?status=draft`), not a string.
-        many = isinstance(declared.get(name), fields.List)
+        # A list parameter given once (?status=draft) is still a list; any other given twice is refused.
+        many = isinstance(schema.fields.get(name), fields.List)
         raw[name] = values if many or len(values) > 1 else values[0]
     try:
-        return op.query().load(raw)
+        return schema.load(raw)
     except ValidationError as error:
         raise validation_problem(error.messages, 400, "bad-request") from None
 
@@ -329,6 +329,9 @@ def operation(method: str, rule: str, *, tag: str, summary: str, description: st
             except ApiError as error:
                 return _fail(error.response())
             except TransitionError as error:
+                # The state as recorded, not as the refused work left it (a report starts the job, then
+                # finds too many pieces): nothing of it is kept.
+                db.session.rollback()
                 extra = _state_of_subject() if error.status == 409 else {}
                 return _fail(ApiError(error.status, "state-conflict" if error.status == 409 else
                                       {403: "forbidden", 404: "not-found", 422: "validation-error"}.get(

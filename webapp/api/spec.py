@@ -23,6 +23,8 @@ _ERROR_WORDS = {
     401: "No live token (invalid-token).",
     403: "The token's owner may not do this, or the token only reads (forbidden, insufficient-scope).",
     404: "No such object, or it is outside what the owner may see (not-found).",
+    405: "The path's id is no id at all (0, or beyond the range): the router finds only the path's other "
+         "methods (method-not-allowed).",
     409: "The object's state does not allow it (state-conflict, with allowed_transitions) or it is a "
          "duplicate (conflict).",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KB (payload-too-large).",
@@ -76,6 +78,8 @@ def _operation_object(op: Operation) -> dict:
         out["responses"][str(op.status)] = {"description": "OK"}
     if not op.public:
         codes = set(COMMON_ERRORS) | set(op.errors) | (set(WRITE_ERRORS) if op.writes else set())
+        if op.writes and "<int:" in op.rule:  # IdConverter refuses 0: a write's path then matches only a GET
+            codes.add(405)
         for code in sorted(codes):
             out["responses"][str(code)] = {"description": _ERROR_WORDS.get(code, ""),
                                            "content": {"application/problem+json": {"schema": "Problem"}}}

@@ -165,6 +165,11 @@ _PUBLIC = {
     "earnings": "earnings",
     "routing": "routing",
     "labels": "labels",
+    "ANOMALY_KINDS": "models",
+    # The API checks a progress report with the floor page's own forms.
+    "ProgressForm": "forms",
+    "OperationForm": "forms",
+    "SCRAP_REASON_LABELS": "forms",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

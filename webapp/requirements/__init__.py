@@ -52,6 +52,8 @@ _PUBLIC = {
     "Requirement": "models",
     "RequirementRound": "models",
     "register_status": "work",
+    "RequirementForm": "forms",  # the API checks a new record with the page's own form
+    "services": "services",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)

@@ -100,6 +100,7 @@ _PUBLIC = {
     "ledger": "ledger",
     "bom": "bom",
     "products": "products",
+    "LOT_STATES": "models",
 }
 __all__ = ["bp", "DOMAIN", "init_app", *_PUBLIC]
 __getattr__ = public_names(__name__, _PUBLIC)
