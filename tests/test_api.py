@@ -291,3 +291,65 @@ def test_the_document_and_reference_page_need_no_token(app):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200 and "/api/v1/retail-orders" in text_of(page)
     assert "<script" not in text_of(page).split("</head>")[1] or 'src="' in text_of(page)
+
+
+@BOTH
+def test_hostile_bodies_and_dates_get_answers_not_errors(app, api, make_product, make_order):
+    """Nesting thousands deep, year 1 or 9999 with an offset, more decimal places than a quantity
+    keeps, a total past what money columns hold: each a 4xx with its type, nothing recorded."""
+    product_id = make_product(on_hand="100000000", price="10.00")
+    shop = api("sales")
+    url = "/api/v1/retail-orders"
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    is_problem(shop.client.post(url, csrf=False, data=deep, headers={**shop._headers(None),
+                                                                     "Content-Type": "application/json"}),
+               400, "bad-request")
+    for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1999-12-31T00:00:00Z"):
+        is_problem(shop.get("/api/v1/orders", query_string={"updated_since": moment}), 400, "bad-request")
+    body = is_problem(shop.post(url, json=retail_body(product_id, items=[{"product_id": product_id,
+                                                                         "quantity": "0.0000001"}])),
+                      422, "validation-error")
+    assert "items" in body["errors"]
+    is_problem(shop.post(url, json=retail_body(product_id, items=[{"product_id": product_id, "quantity": "1e-999999"}])),
+               422, "validation-error")
+    is_problem(shop.post(url, json=retail_body(product_id, items=[{"product_id": product_id, "quantity": "NaN"}])),
+               422, "validation-error")
+    huge = [{"product_id": product_id, "quantity": "1000000", "unit_price_incl": "10000000"}] * 20
+    is_problem(shop.post(url, json=retail_body(product_id, items=huge)), 422)
+    with app.app_context():
+        from webapp.orders import Order
+        assert db.session.scalar(db.select(db.func.count(Order.id))) == 0
+
+
+@BOTH
+def test_a_restricted_rep_cannot_reach_another_reps_buyer_through_a_retail_order(app, api, make_user,
+                                                                                  make_product, make_order):
+    """A buyer with another rep's customer's name and phone becomes a new walk-in customer of the
+    restricted rep's: the other customer's address is not copied, nor the order put on them; and a
+    cursor naming another rep's order starts no page at its place."""
+    product_id = make_product(on_hand="10")
+    other_rep = make_user("sales", username="other-rep")
+    with app.app_context():
+        from webapp.customers import Customer
+        from webapp.firm import get_settings
+        get_settings().sales_own_customers_only = True
+        hidden = Customer(name="Secret Buyer Co", abbreviation="SECRT", contact_phone="13800000000",
+                          address="88 Hidden Road, Shenzhen", owner_id=other_rep)
+        db.session.add(hidden)
+        db.session.commit()
+        hidden_id = hidden.id
+    rep = api("sales")
+    response = rep.post("/api/v1/retail-orders", json={
+        "customer": {"name": "Secret Buyer Co", "phone": "13800000000"}, "method": "pickup", "store": "Main",
+        "items": [{"product_id": product_id, "quantity": "1"}]})
+    assert response.status_code == 201, response.get_json()
+    order = response.get_json()
+    assert order["customer_id"] != hidden_id and "Hidden" not in json.dumps(order)
+    assert rep.get(f"/api/v1/customers/{order['customer_id']}").status_code == 200
+    other_order = make_order("effective", customer="OTHR")
+    with app.app_context():
+        from webapp.orders import Order
+        db.session.get(Order, other_order).customer.owner_id = other_rep
+        db.session.commit()
+    page = rep.get("/api/v1/orders", query_string={"cursor": str(other_order), "sort": "id"}).get_json()
+    assert [o["id"] for o in page["data"]] == [order["id"]]

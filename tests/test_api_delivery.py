@@ -71,7 +71,7 @@ def test_shipments_read_with_lines_events_and_receipt_and_no_cost(app, api, deli
     for query, expected in (({"status": "delivered_with_exception"}, [shipment_id]), ({"status": "packing"}, []),
                             ({"order_id": order_id}, [shipment_id]), ({"order_id": order_id + 1}, []),
                             ({"updated_since": "2000-01-01T00:00:00Z"}, [shipment_id]),
-                            ({"updated_since": "2999-01-01T00:00:00+08:00"}, [])):
+                            ({"updated_since": "2099-01-01T00:00:00+08:00"}, [])):
         found = warehouse.get("/api/v1/shipments", query_string=query)
         assert [s["id"] for s in found.get_json()["data"]] == expected, query
     is_problem(warehouse.get("/api/v1/shipments", query_string={"status": "lost"}), 400, "bad-request")

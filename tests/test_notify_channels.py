@@ -387,6 +387,7 @@ def robot_form(**fields):
     ({"webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=YOUR-ROBOT-KEY"}, "缺少机器人的 key"),
     ({"kind": "dingtalk", "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"}, "只能发送到"),
     ({"webhook_url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=abc"}, "只能发送到"),
+    ({"webhook_url": "https://qyapi.weixin.qq.com:99999/cgi-bin/webhook/send?key=a"}, "请输入机器人的完整 Webhook 地址"),
     ({"kind": "dingtalk", "webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=t", "signed": "y"},
      "请填写签名密钥"),
     ({"kind": "dingtalk", "webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=t", "signed": "y",

@@ -275,9 +275,14 @@ def test_a_rolled_back_change_enqueues_nothing(app, make_order, receiver):
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "http://localhost/x", "http://10.1.2.3/",
                                  "http://192.168.1.20/", "http://169.254.169.254/latest/meta-data",
                                  "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://100.64.0.1/",
-                                 "http://0.0.0.0/"])
+                                 "http://0.0.0.0/",
+                                 # IPv6 around an IPv4 address: NAT64 (a translating network reaches the
+                                 # cloud's metadata address through it), 6to4, IPv4-compatible, -translated
+                                 "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b:1::a00:1]/",
+                                 "http://[2002:7f00:1::]/", "http://[::127.0.0.1]/", "http://[::ffff:0:7f00:1]/"])
 def test_private_and_local_targets_are_refused(url):
-    """Loopback, private, link-local, shared and unspecified addresses, IPv6 and IPv4-mapped too."""
+    """Loopback, private, link-local, shared and unspecified addresses, IPv6, IPv4-mapped and IPv4
+    wrapped in IPv6 too."""
     with pytest.raises(targets.TargetRefused):
         targets.check(url)
     assert targets.check(url, allow_private=True).address
@@ -362,21 +367,25 @@ def test_a_target_checked_again_at_delivery(app, receiver):
 
 @BOTH
 def test_disable_enable_and_delete(app, as_user, receiver):
-    """A disabled endpoint's events wait untried; enabled, they go; deleted, its deliveries go with it."""
+    """A disabled endpoint's events wait untried (none is lost: also those that happen while it is
+    off); enabled, they go; deleted, its deliveries go with it."""
     admin = as_user("admin")
     endpoint_id, _secret = add_endpoint(app, receiver.url, ["order.effective"])
     assert admin.post(f"/admin/webhooks/{endpoint_id}/active").status_code == 303
-    assert emit_committed(app) is None  # enqueued for no one: the only endpoint is disabled
+    while_off = emit_committed(app)  # enqueued for the disabled endpoint, not sent
+    assert while_off is not None
     with app.app_context():
         db.session.get(WebhookEndpoint, endpoint_id).active = True
         event = webhooks.emit("order.effective", "order", 8)
         db.session.get(WebhookEndpoint, endpoint_id).active = False
         db.session.commit()
+        event_id = event.uuid
         webhooks.flush()
-    assert receiver.requests == [] and deliveries(app) == [("pending", 0, 0)]
+    assert receiver.requests == [] and deliveries(app) == [("pending", 0, 0), ("pending", 0, 0)]
     assert admin.post(f"/admin/webhooks/{endpoint_id}/active").status_code == 303
     sweep_at(app, utcnow())
-    assert len(receiver.requests) == 1 and event is not None
+    assert len(receiver.requests) == 2
+    assert {r["headers"]["webhook-id"] for r in receiver.requests} == {while_off, event_id}
     assert admin.post(f"/admin/webhooks/{endpoint_id}/delete").status_code == 303
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(WebhookDelivery.id))) == 0

@@ -27,6 +27,7 @@ def main() -> None:
     if not os.environ.get("PUBLIC_URL"):
         print("  Links and QR codes use the address a page was opened with. For phones in production set\n"
               "  PUBLIC_URL=https://your.host (camera, offline and WeChat need HTTPS).")
+    print("  API:    http://localhost:8000/api/v1/docs   (tokens: My account → API tokens; docs/api.md)")
     print(f"\nDemo logins (password {DEMO_PASSWORD!r}):")
     for username, name, roles, number, pin in USERS:
         extra = f"  employee no. {number}, PIN {pin}" if pin else ""

@@ -44,8 +44,11 @@ def keyset_page(query, model, key, *, descending: bool = False, size: int = PAGE
     no row gives the first page."""
     keys = tuple(key) if isinstance(key, (tuple, list)) else (key,)
     after = optional_row_id(request.args.get(param))
+    # The mark is looked up within the query's own filters: a row outside them (another rep's order)
+    # must not tell its sort value by where the page starts.
     mark = None if after is None else db.session.execute(
-        db.select(*keys).where(model.id == after)).first()
+        query.with_only_columns(*keys, maintain_column_froms=True).where(model.id == after).order_by(None)
+        .limit(1)).first()
     if mark is not None:
         query = query.where(_beyond([*zip(keys, mark), (model.id, after)], descending, nulls_last))
     order = []

@@ -247,7 +247,10 @@ def _read_body(op: Operation) -> dict:
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, "payload-too-large", _("The body is too large"),
                        _("Send at most %(n)s KB.", n=MAX_BODY_BYTES // 1024))
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: no object a client means (and no parser's stack)
+        data = None
     if data is None:
         raise ApiError(400, "bad-request", _("The body is not JSON"), _("Send one JSON object."))
     if not isinstance(data, dict):
@@ -368,8 +371,8 @@ class ListQuery(Schema):
 
     limit = fields.Integer(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
                            metadata={"description": "Rows per page (1–200)."})
-    cursor = fields.Integer(validate=validate.Range(1, 2**31 - 1),
-                            metadata={"description": "next_cursor of the page before (opaque)."})
+    cursor = fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,8}$|^[12][0-9]{9}$"),
+                           metadata={"description": "next_cursor of the page before (opaque)."})
 
 
 def sort_field(names: list[str]):

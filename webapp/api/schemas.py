@@ -4,7 +4,10 @@ string in their unit, times ISO 8601 in UTC, dates YYYY-MM-DD."""
 from decimal import Decimal
 
 from flask_login import current_user
-from marshmallow import INCLUDE, Schema, fields, post_dump
+from flask_babel import gettext as _
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump
+
+from ..inputs import YEAR_MAX, YEAR_MIN
 
 from ..permissions import can
 
@@ -28,10 +31,19 @@ class Problem(Schema):
 
 class DecimalString(fields.Decimal):
     """A decimal written as a JSON string ("1234.50"), exact both ways; it also reads a JSON number.
-    The document calls it a string of format "decimal" (spec.py maps it)."""
+    The document calls it a string of format "decimal" (spec.py maps it). max_places refuses input
+    with more decimal places than the column keeps ("0.0000001" of a thousandths quantity would be
+    stored as 0), instead of rounding it away."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, max_places: int | None = None, **kwargs):
         super().__init__(*args, as_string=True, **kwargs)
+        self.max_places = max_places
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if number is not None and self.max_places is not None and number.as_tuple().exponent < -self.max_places:
+            raise ValidationError(_("Use at most %(n)s decimal places.", n=self.max_places))
+        return number
 
 
 class QuantityString(DecimalString):
@@ -45,12 +57,32 @@ class QuantityString(DecimalString):
 
 def Money(metadata=None, **kwargs):
     """A money amount as a decimal string (exact: no binary floating point)."""
+    kwargs.setdefault("max_places", 2)
     return DecimalString(places=2, metadata={"example": "1234.50", **(metadata or {})}, **kwargs)
 
 
 def Qty(metadata=None, **kwargs):
     """A quantity as a decimal string, in its unit."""
+    kwargs.setdefault("max_places", 3)
     return QuantityString(metadata={"example": "2000", **(metadata or {})}, **kwargs)
+
+
+def _sane_year(value) -> None:
+    """Refuse a date or moment outside the years any record of the firm can have (2000–2100): year 1
+    or 9999 overflows when turned to UTC, and is never meant."""
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise ValidationError(_("Give a date between %(first)s and %(last)s.", first=YEAR_MIN, last=YEAR_MAX))
+
+
+def Moment(metadata=None, **kwargs):
+    """A moment given to the API: ISO 8601 with its offset, in the years 2000–2100."""
+    return fields.AwareDateTime(validate=_sane_year, metadata={"example": "2026-11-30T08:00:00+08:00",
+                                                               **(metadata or {})}, **kwargs)
+
+
+def Day(metadata=None, **kwargs):
+    """A date (YYYY-MM-DD), in the years 2000–2100 when given to the API."""
+    return fields.Date(validate=_sane_year, metadata=metadata or {}, **kwargs)
 
 
 def Stamp(**kwargs):
@@ -144,8 +176,8 @@ class OrderOut(PricedSchema):
     prepayment_pct = DecimalString()
     credit_days = fields.Integer()
     credit_basis = fields.String()
-    delivery_date = fields.Date(allow_none=True)
-    revised_date = fields.Date(allow_none=True, metadata={"description": "The promised date as last revised (ETA)."})
+    delivery_date = Day(allow_none=True)
+    revised_date = Day(allow_none=True, metadata={"description": "The promised date as last revised (ETA)."})
     delivery_place = fields.String()
     delivery_method = fields.String()
     total_excl = Money(allow_none=True)

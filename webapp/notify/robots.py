@@ -76,6 +76,7 @@ def url_problem(kind: str, url: str) -> str | None:
     """Why a webhook address cannot be used for a robot of this kind (translated), or None."""
     try:
         parts = urllib.parse.urlsplit((url or "").strip())
+        parts.port  # a port out of range (":99999") or not a number raises here
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:

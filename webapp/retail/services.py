@@ -46,13 +46,15 @@ def lock_retail() -> None:
         db.session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"retail-orders")})
 
 
-def walk_in_customer(name: str, phone: str, address: str, user, channel: str = "counter") -> Customer:
-    """The customer of a walk-in or online sale: the one with this name and phone if there is one,
-    else a new customer with a generated abbreviation (W… at the counter, N… online)."""
+def walk_in_customer(name: str, phone: str, address: str, user, channel: str = "counter",
+                     reuse_if=None) -> Customer:
+    """The customer of a walk-in or online sale: the one with this name and phone if there is one
+    (and reuse_if(customer), where given, allows it), else a new customer with a generated
+    abbreviation (W… at the counter, N… online)."""
     name, phone = name.strip()[:200], phone.strip()[:40]
     existing = db.session.scalars(db.select(Customer).where(Customer.name == name, Customer.contact_phone == phone)
                                   .order_by(Customer.id).limit(1)).first() if phone else None
-    if existing is not None:
+    if existing is not None and (reuse_if is None or reuse_if(existing)):
         return existing
     prefix = "N" if channel == "online" else "W"
     while True:

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..customers import Customer, Product, scope_customers
+from ..customers import Customer, Product, scope_customers, visible
 from ..extensions import db
 from ..forms import options
 from ..htmx import render, see_other
@@ -95,8 +95,11 @@ def new():
         if ok:
             try:
                 if customer is None:
+                    # Another rep's customer of the same name and phone is not reused for a rep
+                    # the firm restricts to their own customers (a new walk-in customer instead).
                     customer = services.walk_in_customer(form.name.data, form.phone.data or "", address, current_user,
-                                                         channel=form.channel.data)
+                                                         channel=form.channel.data,
+                                                         reuse_if=lambda found: visible(current_user, found))
                 sale = services.Sale(items=items, method=form.method.data, address=address, store=form.store.data or "",
                                      receiver_name=form.name.data or customer.name,
                                      receiver_phone=form.phone.data or customer.contact_phone, channel=form.channel.data)

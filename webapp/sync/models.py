@@ -72,11 +72,12 @@ class IdempotencyRecord(db.Model):
 class SyncConflict(db.Model):
     """An offline action the server could no longer apply (the business moved on), kept with its data."""
 
-    # My work counts the conflicts not settled yet.
-    __table_args__ = (Index("ix_sync_conflict_resolved_at", "resolved_at"),)
+    # My work counts the conflicts not settled yet. Keys are unique per credential, as replays' are.
+    __table_args__ = (Index("ix_sync_conflict_resolved_at", "resolved_at"), UniqueConstraint("credential", "key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(String(64))
+    credential: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # What it acted on, never the URL (replay.action(): a link's token would open it).
     endpoint: Mapped[str] = mapped_column(String(300))
     # The customer or courier link it came through (conflicts per link are limited, replay.py).

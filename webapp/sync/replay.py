@@ -153,7 +153,8 @@ def _conflict(key: str, device: SyncDevice | None, actor: User | None, message: 
     # A scanned or typed value may itself be a link (/c/…, /w/…): kept without its token.
     fields = {k: [redact(v) for v in values] for k, values in request.form.to_dict(flat=False).items()
               if k != "csrf_token"}
-    conflict = SyncConflict(key=key, endpoint=described_action, link_id=link_id,
+    conflict = SyncConflict(key=key, credential=f"device:{device.id}" if device else "link",
+                            endpoint=described_action, link_id=link_id,
                             device_id=device.id if device else None,
                             actor_id=actor.id if actor else None,
                             fields=json.dumps(fields, ensure_ascii=False), files=json.dumps(files),

@@ -2,7 +2,7 @@
 
 Every state change writes an AuditEvent (audit.record). After each flush, the new audit events are
 read here: those that report one of EVENT_TYPES become a WebhookEvent and one WebhookDelivery per
-active endpoint that chose the type, added to the same session — they commit or roll back with the
+endpoint that chose the type (a disabled one's wait), added to the same session — they commit or roll back with the
 change itself, and each change is enqueued once (one audit event, one webhook event). Changes with
 no audit event of their own (an invoice falling overdue) call emit() in the same transaction.
 No domain is imported: a body reads the few columns it needs from the tables by name."""
@@ -148,13 +148,15 @@ def from_audit(session, audit: AuditEvent) -> tuple[str, str, int, dict] | None:
 
 
 def _subscribers(session, event_type: str) -> list[WebhookEndpoint]:
-    endpoints = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).all()
+    # Disabled endpoints too: their deliveries wait, untried, until the endpoint is enabled again
+    # (delivery.py sends only to active ones), so switching an endpoint off loses no event.
+    endpoints = session.scalars(select(WebhookEndpoint)).all()
     return [endpoint for endpoint in endpoints if endpoint.wants(event_type)]
 
 
 def enqueue(session, event_type: str, object_type: str, object_id: int, data: dict,
             endpoints: list[WebhookEndpoint] | None = None) -> WebhookEvent | None:
-    """Add the event and a delivery to each endpoint (default: the active ones that chose the type)
+    """Add the event and a delivery to each endpoint (default: every one that chose the type, enabled or not)
     to session; None when nobody wants it. Nothing is sent before the transaction commits."""
     endpoints = _subscribers(session, event_type) if endpoints is None else endpoints
     if not endpoints:

@@ -33,9 +33,19 @@ def is_public(address: str) -> bool:
     """Whether an IP address is on the public internet (not loopback, private, link-local, shared,
     multicast, reserved or unspecified; an IPv4 address mapped into IPv6 is judged as IPv4)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None or ip.teredo is not None or any(ip in net for net in _IPV4_WRAPPERS):
+            # An IPv6 address around an IPv4 one (6to4, Teredo, NAT64, IPv4-compatible) reaches that
+            # IPv4 address on networks that translate: refused, whatever the address inside.
+            return False
     return ip.is_global and not ip.is_multicast
+
+
+# IPv6 ranges that carry an IPv4 address: NAT64 (well-known and local-use), IPv4-compatible, IPv4-translated.
+_IPV4_WRAPPERS = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"),
+                  ipaddress.ip_network("::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
 
 
 def check(url: str, allow_private: bool = False, resolve=socket.getaddrinfo) -> Target:

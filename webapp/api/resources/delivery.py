@@ -17,7 +17,7 @@ from ...shipping import DeliveryReceipt, ReceiptLine, ReturnCase, Shipment, Ship
 from ...shipping import lifecycle as shipping_lifecycle
 from ...shipping import return_reason, transit
 from ..core import ListQuery, operation, page_of, sort_field, subject
-from ..schemas import Qty, Stamp
+from ..schemas import Day, Moment, Qty, Stamp
 
 ID = validate.Range(1, 2**31 - 1)
 
@@ -50,7 +50,7 @@ class ShipmentOut(Schema):
     carrier_id = fields.Integer(allow_none=True)
     vehicle_id = fields.Integer(allow_none=True)
     tracking_no = fields.String()
-    eta = fields.Date(allow_none=True)
+    eta = Day(allow_none=True)
     return_case_id = fields.Integer(allow_none=True, metadata={"description": "The return case it replaces goods for."})
     created_at = Stamp()
     packed_at = Stamp(allow_none=True)
@@ -65,7 +65,7 @@ class ShipmentQuery(ListQuery):
     status = fields.List(fields.String(validate=validate.OneOf(shipping_lifecycle.STATES)),
                          metadata={"description": "One or more states (repeat the parameter)."})
     order_id = fields.Integer(validate=ID)
-    updated_since = fields.AwareDateTime(metadata={
+    updated_since = Moment(metadata={
         "description": "Only shipments made, packed, dispatched, delivered or with a transit event recorded "
                        "at or after this moment."})
     sort = sort_field(["created_at", "id"])
@@ -134,7 +134,7 @@ class TransitEventIn(Schema):
         "description": "Required when kind is attempt_failed: " + ", ".join(transit.REASON_LABELS) + "."})
     place = fields.String(load_default="", validate=validate.Length(0, 200))
     note = fields.String(load_default="", validate=validate.Length(0, 2000))
-    occurred_at = fields.AwareDateTime(metadata={"description": "When it happened; now when left out."})
+    occurred_at = Moment(metadata={"description": "When it happened; now when left out."})
 
 
 # 405 too: an id below 1 fails inputs.IdConverter, and Werkzeug then answers for the GET of the same path.

@@ -10,7 +10,7 @@ from ...i18n import firm_today
 from ...kpi import BadFilter, customer_filter, measures_between
 from ...permissions import can, require
 from ..core import operation, validation_problem
-from ..schemas import DecimalString
+from ..schemas import Day, DecimalString
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366  # three years: the dashboard's longest trend is twelve years of facts read at once
@@ -19,8 +19,8 @@ MAX_DAYS = 3 * 366  # three years: the dashboard's longest trend is twelve years
 class KpiQuery(Schema):
     """The span (firm-local days, both included) and the customer."""
 
-    date_from = fields.Date(data_key="from", metadata={"description": "First day; 29 days before `to` when left out."})
-    date_to = fields.Date(data_key="to", metadata={"description": "Last day; today (the firm's) when left out."})
+    date_from = Day(data_key="from", metadata={"description": "First day; 29 days before `to` when left out."})
+    date_to = Day(data_key="to", metadata={"description": "Last day; today (the firm's) when left out."})
     customer_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
 
 
@@ -51,8 +51,8 @@ class KpiOut(Schema):
 class KpisOut(Schema):
     """The KPIs the token's owner may see for the span (cost KPIs only for who may see costs)."""
 
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
     customer_id = fields.Integer(allow_none=True)
     kpis = fields.List(fields.Nested(KpiOut))
 

@@ -16,7 +16,7 @@ from ...orders import PAYMENT_KIND_LABELS, Order, Payment, record_payment, scope
 from ...permissions import require
 from ...receivables import Invoice, PaymentMatch, accounts
 from ..core import ListQuery, operation, page_of, sort_field
-from ..schemas import DecimalString, Money, Stamp
+from ..schemas import Day, DecimalString, Money, Stamp
 
 ID = validate.Range(1, 2**31 - 1)
 ZERO = Decimal("0")
@@ -37,8 +37,8 @@ class InvoiceOut(Schema):
     shipment_id = fields.Integer(allow_none=True)
     milestone = fields.String()
     currency = fields.String(attribute="order.currency")
-    issued_on = fields.Date()
-    due_on = fields.Date()
+    issued_on = Day()
+    due_on = Day()
     tax_rate = DecimalString()
     amount = Money(metadata={"description": "Including tax."})
     tax_amount = Money()
@@ -152,7 +152,7 @@ class PaymentOut(Schema):
     kind = fields.String(metadata={"description": "deposit or receipt."})
     amount = Money()
     currency = fields.String(attribute="order.currency")
-    received_on = fields.Date()
+    received_on = Day()
     reference = fields.String()
     matched = fields.Method("matched_amount", metadata={"description": "Matched to invoices (decimal string)."})
     recorded_by_id = fields.Integer()
@@ -217,7 +217,7 @@ class PaymentIn(Schema):
     amount = DecimalString(required=True, validate=[validate.Range(min=0, min_inclusive=False,
                                                                    max=Decimal("10000000000000")), _two_places],
                            metadata={"description": "In the order's currency, above zero."})
-    received_on = fields.Date(required=True)
+    received_on = Day(required=True)
     reference = fields.String(load_default="", validate=validate.Length(0, 100),
                               metadata={"description": "Bank slip or voucher."})
 

@@ -1,19 +1,21 @@
 """Orders (with lines, versions and state) and retail orders from an online shop."""
 import json
+from decimal import Decimal
 
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import selectinload
 
+from ... import registry
 from ...customers import Customer, Product
 from ...extensions import db
 from ...loading import load
 from ...orders import Order, OrderVersion, lifecycle, scope_orders
 from ...permissions import can, require
 from ...retail import services as retail
-from ...statemachine import TransitionError
+from ...statemachine import N_, TransitionError
 from ..core import ListQuery, operation, page_of, sort_field
-from ..schemas import DecimalString, OrderOut, OrderVersionOut, Qty
+from ..schemas import Day, DecimalString, Moment, OrderOut, OrderVersionOut, Qty
 
 
 class OrderQuery(ListQuery):
@@ -25,9 +27,9 @@ class OrderQuery(ListQuery):
     kind = fields.String(validate=validate.OneOf(["manufacturing", "retail", "service"]))
     number = fields.String(metadata={"description": "The order number, exactly."})
     customer_po = fields.String()
-    updated_since = fields.AwareDateTime(metadata={"description": "Only orders changed at or after this moment."})
-    delivery_from = fields.Date()
-    delivery_to = fields.Date()
+    updated_since = Moment(metadata={"description": "Only orders changed at or after this moment."})
+    delivery_from = Day()
+    delivery_to = Day()
     sort = sort_field(["created_at", "updated_at", "delivery_date", "number", "id"])
 
 
@@ -89,12 +91,17 @@ def _without_prices(value):
     return value
 
 
+# Bounds of a retail sale sent by another system: far above a shop's real orders, and low enough that
+# no line or total can overflow the money columns (fen in a 64-bit integer).
+MAX_QUANTITY, MAX_UNIT_PRICE, MAX_ORDER_TOTAL = 10**6, 10**7, Decimal(10**12)
+
+
 class RetailItemIn(Schema):
     """One item of a retail sale: a stock product and how many."""
 
     product_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
-    quantity = Qty(required=True, validate=validate.Range(min=0, min_inclusive=False, max=10**9))
-    unit_price_incl = DecimalString(validate=validate.Range(min=0, max=10**10), metadata={
+    quantity = Qty(required=True, validate=validate.Range(min=0, min_inclusive=False, max=MAX_QUANTITY))
+    unit_price_incl = DecimalString(max_places=2, validate=validate.Range(min=0, max=MAX_UNIT_PRICE), metadata={
         "description": "Price with tax; the product's list price when left out."})
 
 
@@ -144,17 +151,24 @@ def create_retail_order(body):
     for item in body["items"]:
         product = db.session.get(Product, item["product_id"])
         if product is None:
-            raise TransitionError(422, "No such product: %(id)s", id=item["product_id"])
+            raise TransitionError(422, N_("No such product: %(id)s"), id=item["product_id"])
         items.append((product, item["quantity"]))
     prices = {item["product_id"]: item["unit_price_incl"] for item in body["items"] if "unit_price_incl" in item}
+    # With tax at most doubling a list price: a bound, not the total (the service works that out).
+    if sum(qty * prices.get(product.id, product.list_price * 2) for product, qty in items) > MAX_ORDER_TOTAL:
+        raise TransitionError(422, N_("This order's total is larger than the tracker can record."))
     if body["method"] == "pickup" and not body["store"]:
-        raise TransitionError(422, "Name the store the customer picks it up at.")
+        raise TransitionError(422, N_("Name the store the customer picks it up at."))
     retail.lock_retail()
     if customer is None:
         new = body["customer"]
-        customer = retail.walk_in_customer(new["name"], new["phone"], new["address"] or body["address"],
-                                           current_user, channel=body["channel"])
-    address = body["address"] or customer.address
+        # A buyer already known by name and phone is reused only when the owner may see them: a
+        # restricted sales rep must not reach another rep's customer (or its address) this way.
+        address = body["address"] or new["address"]
+        customer = retail.walk_in_customer(new["name"], new["phone"], address, current_user, channel=body["channel"],
+                                           reuse_if=lambda found: registry.visible(current_user, found))
+    else:
+        address = body["address"] or customer.address
     sale = retail.Sale(items=items, method=body["method"], address=address, store=body["store"],
                        receiver_name=body["receiver_name"] or customer.name,
                        receiver_phone=body["receiver_phone"] or customer.contact_phone, channel=body["channel"],

@@ -13,7 +13,7 @@ from ...production import (ANOMALY_KINDS, SCRAP_REASON_LABELS, Anomaly, Operatio
 from ...statemachine import N_, TransitionError
 from ..core import ListQuery, operation, page_of, sort_field, subject
 from ..formbody import check, form_of
-from ..schemas import DecimalString, Qty, Stamp
+from ..schemas import Day, DecimalString, Moment, Qty, Stamp
 
 SEVERITIES = ("minor", "blocking")
 SCRAP_REASONS = tuple(SCRAP_REASON_LABELS)
@@ -49,9 +49,9 @@ class WorkOrderOut(Schema):
     remaining = Qty(metadata={"description": "Good pieces still to make."})
     owner_id = fields.Integer(allow_none=True)
     blocked_from = fields.String(allow_none=True)
-    planned_materials = fields.Date(allow_none=True)
-    planned_start = fields.Date(allow_none=True)
-    planned_qc = fields.Date(allow_none=True)
+    planned_materials = Day(allow_none=True)
+    planned_start = Day(allow_none=True)
+    planned_qc = Day(allow_none=True)
     actual_materials = Stamp(allow_none=True)
     actual_start = Stamp(allow_none=True)
     actual_qc = Stamp(allow_none=True)
@@ -80,7 +80,7 @@ class WorkOrderQuery(ListQuery):
                          metadata={"description": "One or more states (repeat the parameter)."})
     order_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
     stocking = fields.Boolean(metadata={"description": "true: only stocking instructions; false: only orders'."})
-    created_since = fields.AwareDateTime(metadata={"description": "Only work orders made at or after this moment."})
+    created_since = Moment(metadata={"description": "Only work orders made at or after this moment."})
     sort = sort_field(["created_at", "planned_start", "number", "id"])
 
 
@@ -188,7 +188,7 @@ class AnomalyOut(Schema):
     severity = fields.String(metadata={"description": "minor (work goes on) or blocking (work stops)."})
     note = fields.String()
     contingency = fields.String()
-    new_eta = fields.Date(allow_none=True)
+    new_eta = Day(allow_none=True)
     eta_reason = fields.String()
     reported_by_id = fields.Integer()
     reported_at = Stamp()
@@ -203,7 +203,7 @@ class AnomalyQuery(ListQuery):
     open = fields.Boolean(metadata={"description": "true: not resolved yet; false: resolved."})
     kind = fields.String(validate=validate.OneOf(ANOMALY_KINDS))
     severity = fields.String(validate=validate.OneOf(SEVERITIES))
-    reported_since = fields.AwareDateTime()
+    reported_since = Moment()
     sort = sort_field(["reported_at", "id"])
 
 

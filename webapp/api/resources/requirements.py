@@ -10,7 +10,7 @@ from ...permissions import can, require
 from ...requirements import Requirement, RequirementForm, lifecycle, services
 from ..core import ListQuery, operation, page_of, sort_field
 from ..formbody import check, form_of, raise_errors
-from ..schemas import DecimalString, Money, Qty, Stamp
+from ..schemas import Day, DecimalString, Moment, Money, Qty, Stamp
 
 PRIORITIES = ("urgent", "regular", "long_term")
 
@@ -34,7 +34,7 @@ class RequirementOut(Schema):
     quality_standard = fields.String()
     quantity = Qty()
     unit = fields.String()
-    expected_date = fields.Date(allow_none=True)
+    expected_date = Day(allow_none=True)
     budget_min = Money(allow_none=True)
     budget_max = Money(allow_none=True)
     currency = fields.String()
@@ -59,7 +59,7 @@ class RequirementQuery(ListQuery):
     status = fields.List(fields.String(validate=validate.OneOf(lifecycle.STATES)),
                          metadata={"description": "One or more states (repeat the parameter)."})
     customer_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
-    updated_since = fields.AwareDateTime(metadata={"description": "Only records changed at or after this moment."})
+    updated_since = Moment(metadata={"description": "Only records changed at or after this moment."})
     sort = sort_field(["created_at", "updated_at", "expected_date", "id"])
 
 
@@ -109,7 +109,7 @@ class RequirementIn(Schema):
     quality_standard = fields.String(validate=validate.Length(0, 2000))
     quantity = Qty(required=True)
     unit = fields.String(validate=validate.Length(1, 20), metadata={"description": "pcs unless given."})
-    expected_date = fields.Date()
+    expected_date = Day()
     budget_min = DecimalString()
     budget_max = DecimalString()
     special_requirements = fields.String(validate=validate.Length(0, 4000))

@@ -1,4 +1,4 @@
-"""API tokens; idempotency keys unique per credential (a phone, a link, an API token) (issue 16)
+"""API tokens; idempotency keys and kept conflicts unique per credential (a phone, a link, an API token) (issue 16)
 
 Revision ID: a7e1c2d3f416
 Revises: 4c0aa5f2225a
@@ -46,9 +46,21 @@ def upgrade():
     with op.batch_alter_table('idempotency_record', schema=None) as batch_op:
         batch_op.drop_constraint('uq_idempotency_record_key', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_idempotency_record_credential'), ['credential', 'key'])
+    # The conflicts kept from replays, likewise per credential.
+    with op.batch_alter_table('sync_conflict', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('credential', sa.String(length=40), server_default='', nullable=False))
+    op.execute("UPDATE sync_conflict SET credential = 'device:' || device_id WHERE device_id IS NOT NULL")
+    op.execute("UPDATE sync_conflict SET credential = 'link' WHERE device_id IS NULL")
+    with op.batch_alter_table('sync_conflict', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_sync_conflict_key', type_='unique')
+        batch_op.create_unique_constraint(batch_op.f('uq_sync_conflict_credential'), ['credential', 'key'])
 
 
 def downgrade():
+    with op.batch_alter_table('sync_conflict', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_sync_conflict_credential'), type_='unique')
+        batch_op.create_unique_constraint('uq_sync_conflict_key', ['key'])
+        batch_op.drop_column('credential')
     with op.batch_alter_table('idempotency_record', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_idempotency_record_credential'), type_='unique')
         batch_op.create_unique_constraint('uq_idempotency_record_key', ['key'])
