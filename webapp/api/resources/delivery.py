@@ -199,7 +199,7 @@ class ReturnCaseOut(Schema):
     shipment_id = fields.Integer(required=True)
     order_id = fields.Integer(required=True)
     status = fields.String(required=True, metadata={"description": ", ".join(shipping_lifecycle.RETURN_STATES) + "."})
-    reason = fields.Method("reason_text", metadata={"description": "What went wrong, in the reader's language."})
+    reason = fields.Method("reason_text", metadata={"type": "string", "description": "What went wrong, in the reader's language."})
     opened_at = Stamp()
     due_at = Stamp(metadata={"description": "When it must have started (24 h after it opened)."})
     started_at = Stamp(allow_none=True)
@@ -216,7 +216,7 @@ class ReturnCaseOut(Schema):
     outcome = fields.String()
     close_note = fields.String()
     customer_reason = fields.String(metadata={"description": "Why it was refused, as the customer reads it."})
-    replacement_shipment_ids = fields.Method("replacement_ids")
+    replacement_shipment_ids = fields.Method("replacement_ids", metadata={"type": "array", "items": {"type": "integer"}})
 
     def reason_text(self, case) -> str:
         """The reason as the return page shows it."""

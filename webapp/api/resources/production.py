@@ -39,7 +39,7 @@ class WorkOrderOut(Schema):
     status = fields.String(required=True, metadata={"description": ", ".join(lifecycle.STATES) + "."})
     order_id = fields.Integer(allow_none=True, metadata={"description": "Null for a stocking instruction."})
     order_line_id = fields.Integer(allow_none=True)
-    product_id = fields.Method("product_of", allow_none=True, metadata={"type": "integer"})
+    product_id = fields.Method("product_of", allow_none=True, metadata={"type": ["integer", "null"]})
     model = fields.Method("model_of", metadata={"type": "string"})
     purpose = fields.String(metadata={"description": "Why a stocking instruction makes stock."})
     quantity = Qty()
