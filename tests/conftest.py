@@ -153,7 +153,11 @@ class SharedApp:
             shutil.copyfile(self.sqlite_file, self.template)
 
     def reset(self) -> None:
-        """Put the database back to what create_schema() left."""
+        """Put the database back to what create_schema() left, and forget the background tasks an
+        earlier test left scheduled (a retry of its mail or robot post) in the shared app's Huey."""
+        huey = self.app.extensions.get("huey")
+        if huey is not None:
+            huey.flush()
         with self.app.app_context():
             db.session.remove()
             if self.sqlite_file:

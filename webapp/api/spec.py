@@ -8,6 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, jsonify, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..problems import STATUS_TYPES
 from . import bp
@@ -15,6 +16,11 @@ from .core import MAX_BODY_BYTES, OPERATIONS, PROBLEM_TYPES, Operation
 from .schemas import DecimalString, Problem
 
 API_VERSION = "1.0.0"
+# The sections' names on the reference page, in the reader's language (the document keeps its tags).
+TAG_LABELS = {"Customers": _l("Customers"), "Products": _l("Products"), "Orders": _l("Orders"),
+              "Requirements": _l("Requirements"), "Production": _l("Production"), "Stock": _l("Stock"),
+              "Shipments": _l("Shipments"), "Returns": _l("Returns"), "Tickets": _l("Tickets"),
+              "Money": _l("Money"), "KPIs": _l("KPIs")}
 # The errors every operation may answer, besides its own (Operation.errors).
 COMMON_ERRORS = (400, 401, 403, 404, 422, 503)
 WRITE_ERRORS = (409, 413, 415)
@@ -179,7 +185,7 @@ def reference():
                 "statuses": sorted(operation["responses"]),
             })
     problems = [(STATUS_TYPES.get(code, ""), code) for code in sorted(STATUS_TYPES)]
-    return render_template("api/reference.html", groups=groups, document=document,
+    return render_template("api/reference.html", groups=groups, document=document, tag_labels=TAG_LABELS,
                            problem_types=PROBLEM_TYPES, status_types=problems,
                            openapi_url=url_for("api.openapi"), title=_("API reference"))
 
