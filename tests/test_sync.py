@@ -680,3 +680,21 @@ def test_log_out_everywhere_ends_what_the_phone_may_record_for_that_person(app, 
     assert enrol(client, phone).status_code == 200
     landed = send(app, f"/w/{work_order.token}/report", phone, phone.worker_id, "after-logout-2", report_data())
     assert landed.status_code == 201
+
+
+def test_keys_belong_to_their_phone_so_two_phones_may_use_the_same_key(app, phone, work_order, as_user):
+    """Idempotency keys, and the conflicts kept under them, are unique per credential: another phone's
+    entry under the same key is its own action (applied, or kept as its own conflict), not a repeat."""
+    other_client = as_user("worker", name="Other Worker")
+    enrolled = enrol(other_client).get_json()
+    other = SimpleNamespace(client=other_client, worker_id=other_client.user_id, id=enrolled["device"],
+                            secret=enrolled["secret"])
+    path = f"/w/{work_order.token}/report"
+    assert send(app, path, phone, phone.worker_id, "shared-key", report_data("60")).status_code == 201
+    assert send(app, path, other, other.worker_id, "shared-key", report_data("40")).status_code == 201
+    assert Decimal(good_of(app, work_order.id)) == 100 and count(app, IdempotencyRecord) == 2
+    assert phone.client.post(f"/w/{work_order.token}/do/finish").status_code == 303
+    assert as_user("qc").post(f"/w/{work_order.token}/do/pass_qc").status_code == 303
+    first = is_problem(send(app, path, phone, phone.worker_id, "late-key", report_data("1")), 409)
+    second = is_problem(send(app, path, other, other.worker_id, "late-key", report_data("2")), 409)
+    assert first["conflict"] != second["conflict"] and count(app, SyncConflict) == 2
