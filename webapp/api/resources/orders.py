@@ -2,6 +2,7 @@
 import json
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import selectinload
@@ -134,7 +135,8 @@ class RetailOrderIn(Schema):
     def one_customer(self, data, **_kwargs):
         """Exactly one of customer_id and customer."""
         if ("customer_id" in data) == ("customer" in data):
-            raise ValidationError("Give customer_id or customer, not both and not neither.", "customer_id")
+            raise ValidationError(_("Give customer_id for a known customer or customer for a new buyer, not both."),
+                                  "customer_id")
 
 
 @operation("POST", "/retail-orders", tag="Orders", summary="Create a retail order", body=RetailOrderIn,
