@@ -26,8 +26,8 @@ def _token(app, username: str) -> ApiClient:
 
 def _reads():
     """The read operations: lists (no id in the path) and the by-id reads with one id."""
-    lists = [op for op in OPERATIONS if op.method == "GET" and not op.public and "<" not in op.rule]
-    singles = [op for op in OPERATIONS if op.method == "GET" and not op.public and op.rule.count("<") == 1]
+    lists = [op for op in OPERATIONS if op.method == "GET" and "<" not in op.rule]
+    singles = [op for op in OPERATIONS if op.method == "GET" and op.rule.count("<") == 1]
     return lists, singles
 
 

@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, jsonify, request
@@ -138,8 +138,6 @@ class Operation:
     status: int = 200
     writes: bool = False
     errors: tuple[int, ...] = ()
-    public: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 OPERATIONS: list[Operation] = []
@@ -199,6 +197,8 @@ def _state_of_subject() -> dict:
     if obj is None:
         return {"allowed_transitions": []}
     machine = permissions.MACHINES[machine_name]
+    # The moves the state's table offers the owner's roles from here (a move's own guard, e.g. "packed
+    # in full", is answered when it is tried: it names what is missing).
     roles = set(current_user.roles)
     allowed = [t.name for t in machine.transitions.values() if obj.status in t.sources and roles & t.roles]
     return {"state": obj.status, "allowed_transitions": allowed}
@@ -313,8 +313,7 @@ def _answer(op: Operation, result):
 
 
 def operation(method: str, rule: str, *, tag: str, summary: str, description: str = "", query=None, body=None,
-              response=None, many: bool = False, status: int | None = None, errors: tuple[int, ...] = (),
-              public: bool = False):
+              response=None, many: bool = False, status: int | None = None, errors: tuple[int, ...] = ()):
     """Declare an API operation: route it under /api/v1, read and check its input, and describe it in
     the OpenAPI document. The view gets the URL values, `query=` and `body=` (loaded dicts) and
     returns an object the response schema dumps, a Page, or a response of its own."""
@@ -323,7 +322,7 @@ def operation(method: str, rule: str, *, tag: str, summary: str, description: st
         op = Operation(method=method, rule=rule, endpoint=f"api.{view.__name__}", tag=tag, summary=summary,
                        description=description or inspect.cleandoc(view.__doc__ or ""), query=query, body=body,
                        response=response, many=many, status=status or (201 if method == "POST" else 200),
-                       writes=writes, errors=errors, public=public)
+                       writes=writes, errors=errors)
 
         @functools.wraps(view)
         def wrapper(**kwargs):

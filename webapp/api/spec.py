@@ -10,15 +10,14 @@ from flask import current_app, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..problems import STATUS_TYPES
 from . import bp
 from .core import MAX_BODY_BYTES, OPERATIONS, PROBLEM_TYPES, Operation
 from .schemas import DecimalString, Problem
 
 API_VERSION = "1.0.0"
 # The sections' names on the reference page, in the reader's language (the document keeps its tags).
-TAG_LABELS = {"Customers": _l("Customers"), "Products": _l("Products"), "Orders": _l("Orders"),
-              "Requirements": _l("Requirements"), "Production": _l("Production"), "Stock": _l("Stock"),
+TAG_LABELS = {"Customers": _l("Customers"), "Products": _l("Products"), "Requirements": _l("Requirements"),
+              "Orders": _l("Orders"), "Production": _l("Production"), "Stock": _l("Stock"),
               "Shipments": _l("Shipments"), "Returns": _l("Returns"), "Tickets": _l("Tickets"),
               "Money": _l("Money"), "KPIs": _l("KPIs")}
 # The errors every operation may answer, besides its own (Operation.errors).
@@ -82,15 +81,12 @@ def _operation_object(op: Operation) -> dict:
                                             "content": {"application/json": {"schema": schema}}}
     else:
         out["responses"][str(op.status)] = {"description": "OK"}
-    if not op.public:
-        codes = set(COMMON_ERRORS) | set(op.errors) | (set(WRITE_ERRORS) if op.writes else set())
-        if op.writes and "<int:" in op.rule:  # IdConverter refuses 0: a write's path then matches only a GET
-            codes.add(405)
-        for code in sorted(codes):
-            out["responses"][str(code)] = {"description": _ERROR_WORDS.get(code, ""),
-                                           "content": {"application/problem+json": {"schema": "Problem"}}}
-    else:
-        out["security"] = []
+    codes = set(COMMON_ERRORS) | set(op.errors) | (set(WRITE_ERRORS) if op.writes else set())
+    if op.writes and "<int:" in op.rule:  # IdConverter refuses 0: a write's path then matches only a GET
+        codes.add(405)
+    for code in sorted(codes):
+        out["responses"][str(code)] = {"description": _ERROR_WORDS.get(code, ""),
+                                       "content": {"application/problem+json": {"schema": "Problem"}}}
     return out
 
 
@@ -184,9 +180,11 @@ def reference():
                 "answer": _schema_rows(answer, components) if answer else [],
                 "statuses": sorted(operation["responses"]),
             })
-    problems = [(STATUS_TYPES.get(code, ""), code) for code in sorted(STATUS_TYPES)]
+    # The sections in the order the business runs (the document's own order is by path).
+    groups = {tag: groups[tag] for tag in sorted(groups, key=lambda t: list(TAG_LABELS).index(t)
+                                                 if t in TAG_LABELS else len(TAG_LABELS))}
     return render_template("api/reference.html", groups=groups, document=document, tag_labels=TAG_LABELS,
-                           problem_types=PROBLEM_TYPES, status_types=problems,
+                           problem_types=PROBLEM_TYPES,
                            openapi_url=url_for("api.openapi"), title=_("API reference"))
 
 
