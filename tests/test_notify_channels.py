@@ -479,3 +479,19 @@ def test_the_demo_firms_group_robot_receives_order_shipped(demo_app):
         assert number in content and f"/shipping/{shipment_id}" in content
     finally:
         fake.close()
+
+
+@BOTH
+def test_every_message_to_a_customer_carries_the_contacts_phone(app, make_order):
+    """The countersignature request, the acceptance request, dispatch, ETA and after-sales messages all
+    address the customer through one rule (the requirement's contact first, else the customer's own),
+    e-mail and phone alike: SMS needs the phone."""
+    order_id = make_order("effective", customer="PHN")
+    with app.app_context():
+        from webapp.orders import Order
+        order = db.session.get(Order, order_id)
+        order.customer.contact_phone = "13900001111"
+        recipient = notify.Recipient.customer_of(order)
+        assert (recipient.email, recipient.phone) == (order.customer.contact_email, "13900001111")
+        assert order.requirement is None  # made without one: the customer's own contact
+        db.session.rollback()

@@ -57,7 +57,7 @@ def on_receipt(order, receipt_signed_at: datetime, user=None) -> FollowUp:
     audit.record("follow_up.created", order, actor=user, entity_type="order",
                  after={"follow_up": follow_up.id, "due_at": follow_up.due_at.isoformat()})
     notify("follow_up.due", [Recipient.user(order.sales_rep)], order=order, follow_up=follow_up)
-    notify("order.received", [customer_recipient(order)], order=order, link=service_link(order))
+    notify("order.received", [Recipient.customer_of(order)], order=order, link=service_link(order))
     return follow_up
 
 
@@ -147,7 +147,7 @@ def respond(ticket: Ticket, body: str, user, solution: str = "") -> TicketMessag
     if ticket.first_response_at is None:
         ticket.first_response_at = utcnow()
     order = ticket.order
-    notify("ticket.answered", [customer_recipient(order)], order=order, ticket=ticket,
+    notify("ticket.answered", [Recipient.customer_of(order)], order=order, ticket=ticket,
            link=service_link(order))
     return message
 
@@ -296,7 +296,7 @@ def send_survey(order) -> Survey | None:
     db.session.add(survey)
     db.session.flush()
     audit.record("survey.sent", order, entity_type="order", after={"survey": survey.id})
-    notify("survey.sent", [customer_recipient(order)], order=order, link=link)
+    notify("survey.sent", [Recipient.customer_of(order)], order=order, link=link)
     return survey
 
 
@@ -331,16 +331,6 @@ def service_link(order) -> links.AccessLink:
     return track_link(order)
 
 
-def customer_email(order) -> str:
-    """Where mail to the customer about this order goes."""
-    contact = order.requirement.contact_email if order.requirement else ""
-    return contact or order.customer.contact_email
-
-
-def customer_recipient(order) -> Recipient:
-    """The customer's contact for this order's messages, in the customer's language."""
-    return Recipient(customer_email(order), order.customer.locale or "zh",
-                     phone=(order.requirement.contact_phone if order.requirement else "") or order.customer.contact_phone)
 
 
 def _customer_label(order) -> str:

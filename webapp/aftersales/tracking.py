@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from .. import links, qr, signals
 from ..audit import AuditEvent
 from ..extensions import db
-from ..notify import register_filter, register_footer
+from ..notify import Recipient, register_filter, register_footer
 from ..orders import lifecycle as order_lifecycle
 from ..production import WorkOrder
 from ..projects import DELIVERABLE_LABELS
@@ -252,10 +252,9 @@ def _open_returns(order) -> list:
 # --- what the customer chooses to be told ----------------------------------------------------------
 
 def contact_email(order) -> str:
-    """The address the order's mail goes to (the requirement's contact, else the customer's; as
-    services.customer_email)."""
-    contact = order.requirement.contact_email if order.requirement else ""
-    return (contact or order.customer.contact_email or "").strip().lower()
+    """The address the order's mail goes to (the requirement's contact, else the customer's:
+    notify.Recipient.customer_of), as stored choices key it."""
+    return (Recipient.customer_of(order).email or "").strip().lower()
 
 
 def preference(customer_id: int, email: str) -> NotificationPreference | None:

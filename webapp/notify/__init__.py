@@ -42,6 +42,15 @@ class Recipient:
         """A staff member, in the language they chose."""
         return cls(email=user.email, locale=user.locale or "zh", name=user.name)
 
+    @classmethod
+    def customer_of(cls, order) -> "Recipient":
+        """The customer's contact for an order's messages, in the customer's language: the contact
+        named on the order's requirement first (e-mail and phone each), else the customer's own."""
+        requirement, customer = order.requirement, order.customer
+        return cls(email=(requirement.contact_email if requirement else "") or customer.contact_email,
+                   locale=customer.locale or "zh",
+                   phone=(requirement.contact_phone if requirement else "") or customer.contact_phone)
+
 
 @dataclass
 class Notice:

@@ -296,10 +296,7 @@ def freeze_version(order: Order) -> OrderVersion:
 def send_countersign_link(order: Order) -> links.AccessLink:
     """Issue the countersignature link and e-mail it to the customer's contact."""
     link = links.issue("order_countersign", order.id)
-    contact = order.requirement.contact_email if order.requirement else ""
-    notify("order.countersign_requested",
-           [Recipient(contact or order.customer.contact_email, order.customer.locale or "zh")],
-           order=order, link=link)
+    notify("order.countersign_requested", [Recipient.customer_of(order)], order=order, link=link)
     return link
 
 

@@ -288,11 +288,7 @@ def raise_anomaly(work_order: WorkOrder, user, kind: str, severity: str, note: s
         audit.record("order.eta_changed", order, actor=user, note=eta_reason,
                      before={"date": before.isoformat() if before else None},
                      after={"date": new_eta.isoformat()})
-        contact = order.requirement.contact_email if order.requirement else order.customer.contact_email
-        notify("order.eta_changed",
-               [Recipient(contact or order.customer.contact_email, order.customer.locale or "zh",
-                          phone=(order.requirement.contact_phone if order.requirement else "") or order.customer.contact_phone)],
-               order=order, new_eta=new_eta, reason=eta_reason)
+        notify("order.eta_changed", [Recipient.customer_of(order)], order=order, new_eta=new_eta, reason=eta_reason)
     return anomaly
 
 

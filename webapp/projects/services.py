@@ -113,8 +113,7 @@ def send_acceptance_link(order: Order, user) -> links.AccessLink:
 
 def _ask_customer(order: Order, link) -> None:
     """Mail the customer's contact the acceptance link, in their language."""
-    notify("project.acceptance_requested", [Recipient(order.customer.contact_email, order.customer.locale or "zh")],
-           order=order, link=link)
+    notify("project.acceptance_requested", [Recipient.customer_of(order)], order=order, link=link)
 
 
 def acceptance_consent_text() -> str:

@@ -158,11 +158,7 @@ def dispatch(shipment: Shipment, files, note: str, user=None, courier_link=None)
     save_photos(files, "dispatch", shipment.id, user)
     order = shipment.order
     link = links.issue("delivery_receipt", shipment.id, days=30)
-    contact = order.requirement.contact_email if order.requirement else ""
-    notify("shipment.dispatched",
-           [Recipient(contact or order.customer.contact_email, order.customer.locale or "zh",
-                      phone=(order.requirement.contact_phone if order.requirement else "") or order.customer.contact_phone)],
-           order=order, shipment=shipment, link=link)
+    notify("shipment.dispatched", [Recipient.customer_of(order)], order=order, shipment=shipment, link=link)
     db.session.flush()
     if order.status in order_lifecycle.MACHINE.transitions["ship"].sources and order.all_dispatched:
         transition(order, order_lifecycle.MACHINE, "ship", roles={"system"}, actor_kind="system",

@@ -76,7 +76,7 @@ def add_event(shipment: Shipment, kind: str, source: str, *, occurred_at: dateti
                         "occurred_at": occurred_at.isoformat()})
     if kind in TOLD:
         order = shipment.order
-        notify(TOLD[kind], [customer_recipient(order)], order=order, shipment=shipment, transit_event=event)
+        notify(TOLD[kind], [Recipient.customer_of(order)], order=order, shipment=shipment, transit_event=event)
     return event, True
 
 
@@ -84,9 +84,3 @@ def _known(shipment_id: int, dedupe_key: str) -> ShipmentEvent | None:
     return db.session.scalar(db.select(ShipmentEvent).where(
         ShipmentEvent.shipment_id == shipment_id, ShipmentEvent.dedupe_key == dedupe_key))
 
-
-def customer_recipient(order) -> Recipient:
-    """The customer's contact for the order's messages (the requirement's contact first), in their language."""
-    contact = order.requirement.contact_email if order.requirement else ""
-    return Recipient(contact or order.customer.contact_email, order.customer.locale or "zh",
-                     phone=(order.requirement.contact_phone if order.requirement else "") or order.customer.contact_phone)
