@@ -229,6 +229,16 @@ def test_bad_bodies_get_their_documented_answers(app, api, make_product):
         from webapp.orders import Order
         order = db.session.get(Order, response.get_json()["id"])
         assert order.notes == "fragile glass" and order.customer_po == "TB7"
+    # A quantity typed as people write it ("2,000", "2 000") is refused, never read as 2.
+    for typed in ("2,000", "2 000"):
+        body = is_problem(shop.post(url, json=retail_body(product_id, shop_order_no="TB-T",
+                                                          items=[{"product_id": product_id, "quantity": typed}])),
+                          422, "validation-error")
+        assert "items" in body["errors"]
+    # Delivery without any address: a missing field (422), not a state conflict.
+    no_address = retail_body(product_id, shop_order_no="TB-A", customer={"name": "No Address"})
+    body = is_problem(shop.post(url, json=no_address), 422, "validation-error")
+    assert "address" in body["errors"]
     # Stock short: a state conflict, nothing recorded.
     is_problem(shop.post(url, json=retail_body(product_id, shop_order_no="TB-9",
                                                items=[{"product_id": product_id, "quantity": "50000"}])),
@@ -247,9 +257,11 @@ def test_the_same_key_sent_twice_at_once_applies_once(app, api, make_product):
     product_id = make_product(on_hand="10000")
     shop = api("sales")
     results = []
+    barrier = threading.Barrier(2)
 
     def send():
         client = ApiClient(app, shop.token)
+        barrier.wait()  # both sends leave together
         results.append(client.post("/api/v1/retail-orders", json=retail_body(product_id),
                                    headers={"Idempotency-Key": "same-time"}))
     threads = [threading.Thread(target=send) for _ in range(2)]
@@ -259,6 +271,7 @@ def test_the_same_key_sent_twice_at_once_applies_once(app, api, make_product):
         thread.join()
     statuses = sorted(r.status_code for r in results)
     assert statuses == [201, 201], statuses  # the second waits for the first, then answers its stored order
+    assert results[0].get_json() == results[1].get_json()
     with app.app_context():
         from webapp.orders import Order
         assert db.session.scalar(db.select(db.func.count(Order.id))) == 1
@@ -361,3 +374,9 @@ def test_a_restricted_rep_cannot_reach_another_reps_buyer_through_a_retail_order
         db.session.commit()
     page = rep.get("/api/v1/orders", query_string={"cursor": str(other_order), "sort": "id"}).get_json()
     assert [o["id"] for o in page["data"]] == [order["id"]]
+    # Naming the other rep's customer by id: 404, as for any object out of scope; no order made.
+    is_problem(rep.post("/api/v1/retail-orders", json={"customer_id": hidden_id, "method": "pickup", "store": "Main",
+                                                       "items": [{"product_id": product_id, "quantity": "1"}]}),
+               404, "not-found")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Order.id)).where(Order.customer_id == hidden_id)) == 0

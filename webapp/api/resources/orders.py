@@ -15,7 +15,7 @@ from ...orders import Order, OrderVersion, lifecycle, scope_orders
 from ...permissions import can, require
 from ...retail import services as retail
 from ...statemachine import N_, TransitionError
-from ..core import ListQuery, operation, page_of, sort_field
+from ..core import ListQuery, operation, page_of, sort_field, validation_problem
 from ..schemas import Day, DecimalString, Moment, OrderOut, OrderVersionOut, Qty
 
 
@@ -160,7 +160,10 @@ def create_retail_order(body):
     if sum(qty * prices.get(product.id, product.list_price * 2) for product, qty in items) > MAX_ORDER_TOTAL:
         raise TransitionError(422, N_("This order's total is larger than the tracker can record."))
     if body["method"] == "pickup" and not body["store"]:
-        raise TransitionError(422, N_("Name the store the customer picks it up at."))
+        raise validation_problem({"store": [_("Name the store the customer picks it up at.")]})
+    if body["method"] == "delivery" and not (body["address"] or (customer.address if customer else
+                                                                  body["customer"]["address"])):
+        raise validation_problem({"address": [_("Give the delivery address, or choose pickup at a store.")]})
     retail.lock_retail()
     if customer is None:
         new = body["customer"]
