@@ -579,3 +579,63 @@ def test_a_secret_sealed_under_another_secret_key_is_reported_not_sent(app, rece
     with app.app_context():
         found = db.session.scalar(db.select(WebhookDelivery))
         assert found.status == "pending" and "secret cannot be read" in found.last_error
+
+
+@BOTH
+def test_a_receiver_that_timed_out_gets_the_event_once_it_answers_in_time(app, receiver, monkeypatch):
+    """After a timed-out try the next one, when due, delivers: every try carries the same event id, and
+    the delivery ends delivered with the attempts counted."""
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 0.3)
+    add_endpoint(app, receiver.url, ["order.effective"])
+    receiver.sleep = 1.0
+    event_id = emit_committed(app)
+    receiver.sleep = 0.0
+    assert sweep_at(app, next_due(app)) == 1
+    assert [(status, attempts) for status, attempts, _failed in deliveries(app)] == [("delivered", 2)]
+    assert {r["headers"]["webhook-id"] for r in receiver.requests} == {event_id}
+    assert len(receiver.delivered()) == 1
+
+
+@BOTH
+def test_four_workers_trying_one_delivery_at_once_send_it_once(app, receiver):
+    """Workers that pick the same due delivery at the same moment: one claims it, the others find it
+    claimed; the receiver gets one request."""
+    add_endpoint(app, receiver.url, ["order.effective"])
+    emit_committed(app, flush=False)
+    with app.app_context():
+        delivery_id = db.session.scalar(db.select(WebhookDelivery.id))
+    barrier, outcomes = threading.Barrier(4), []
+
+    def work():
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes.append(delivery.attempt(delivery_id))
+            finally:
+                db.session.remove()
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=lambda outcome: outcome is None) == ["delivered", None, None, None]
+    assert len(receiver.requests) == 1
+    assert deliveries(app) == [("delivered", 1, 0)]
+
+
+@BOTH
+def test_a_retail_order_sent_twice_through_the_api_is_one_event(app, receiver, make_user, make_product):
+    """An online shop retries its order with the same Idempotency-Key: one order, one order.effective
+    event, one request at the receiver."""
+    from .api_helpers import ApiClient, make_token
+    add_endpoint(app, receiver.url, ["order.effective"])
+    product_id = make_product(on_hand="5000")
+    shop = ApiClient(app, make_token(app, make_user("sales")))
+    body = {"customer": {"name": "林梅", "phone": "13800000000", "address": "苏州市星湖街 1 号"},
+            "items": [{"product_id": product_id, "quantity": "2000"}], "shop_order_no": "TB-77"}
+    for _try in range(2):
+        assert shop.post("/api/v1/retail-orders", json=body, headers={"Idempotency-Key": "tb-77"}).status_code == 201
+    with app.app_context():
+        assert [e.type for e in db.session.scalars(db.select(WebhookEvent))] == ["order.effective"]
+    # sent right after the first request's commit; the sweep finds nothing left to send
+    assert len(receiver.delivered()) == 1 and sweep_at(app, utcnow()) == 0 and len(receiver.requests) == 1
