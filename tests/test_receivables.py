@@ -155,6 +155,11 @@ def test_payments_matched_refused_when_twice_or_too_much_and_voiding_releases(ap
     assert finance.post(f"/receivables/invoices/{a}/void", data={"void-reason": "wrong buyer tax id"}).status_code == 303
     again = finance.post(f"/receivables/invoices/{a}/void", data={"void-reason": "again"})
     assert again.status_code == 409 and "already voided" in text_of(again)
+    # A reason refused (too long) comes back under its invoice with the message, not an empty box.
+    long_reason = "退" * 2001
+    too_long = finance.post(f"/receivables/invoices/{b}/void", data={"void-reason": long_reason})
+    assert too_long.status_code == 422 and f">{long_reason}</textarea>" in text_of(too_long)
+    assert f'id="void-{b}-err"' in text_of(too_long)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(PaymentMatch)
                                  .where(PaymentMatch.invoice_id == a)) == 0

@@ -117,11 +117,14 @@ def customer(customer_id: int):
 
 # --- one order ------------------------------------------------------------------------------------
 
-def order_money(order: Order, invoice_form=None, match_form=None, release_form=None, notes=None) -> dict:
-    """What the order's "Invoices and payments" section shows, with its forms."""
+def order_money(order: Order, invoice_form=None, match_form=None, release_form=None, notes=None,
+                void_form=None, void_invoice_id: int | None = None) -> dict:
+    """What the order's "Invoices and payments" section shows, with its forms (a refused void comes
+    back with its invoice's id, so that its reason shows again under that invoice)."""
     acct = settlement.account(order)
     today = firm_today()
-    given = {"invoice": invoice_form is not None, "match": match_form is not None, "release": release_form is not None}
+    given = {"invoice": invoice_form is not None, "match": match_form is not None, "release": release_form is not None,
+             "void": void_form is not None}
     if invoice_form is None:
         invoice_form = InvoiceForm(formdata=None, prefix="inv", tax_rate=order.tax_rate, issued_on=today)
     invoice_form.offer(order.shipments)
@@ -140,7 +143,7 @@ def order_money(order: Order, invoice_form=None, match_form=None, release_form=N
         "order": order, "acct": acct, "today": today, "overdue": acct.overdue(today),
         "invoice_form": invoice_form, "match_form": match_form,
         "release_form": release_form or ReasonForm(formdata=None, prefix="rel"),
-        "void_form": ReasonForm(formdata=None, prefix="void"),
+        "void_form": void_form or ReasonForm(formdata=None, prefix="void"), "void_invoice_id": void_invoice_id,
         "suggestions": suggestions, "voided": voided, "kind_labels": KIND_LABELS,
         "firm_currency": get_settings().currency, "hold": hold,
         "release": services.active_release(order.id), "may_record": can(current_user, "receivables.record"),
@@ -236,11 +239,12 @@ def void_invoice(invoice_id: int):
     invoice = db.session.get(Invoice, invoice_id, populate_existing=True)
     form = ReasonForm(prefix="void")
     if not form.validate_on_submit():
-        return _answer(found, _("Give the reason for voiding the invoice."), 422, "error")
+        return _answer(found, _("Give the reason for voiding the invoice."), 422, "error", void_form=form,
+                       void_invoice_id=invoice.id)
     try:
         services.void_invoice(invoice, form.reason.data, current_user)
     except TransitionError as error:
-        return _refused(found, error)
+        return _refused(found, error, void_form=form, void_invoice_id=invoice.id)
     return _answer(found, _("Invoice %(number)s voided.", number=invoice.number))
 
 
