@@ -11,8 +11,10 @@ bp = Blueprint("receivables", __name__, url_prefix="/receivables")
 
 # Who reads receivables: finance, the manager and the admin always, and the roles the firm adds
 # (FirmSettings.finance_roles, from FINANCE_ROLE_CHOICES); who records them: finance and the admin.
+from .lifecycle import MACHINE as STATEMENT_MACHINE, SENDERS
+
 FINANCE = frozenset({"finance", "manager", "admin"})
-RECORDERS = frozenset({"finance", "admin"})
+RECORDERS = SENDERS  # who records invoices and payments sends the statements too
 FINANCE_ROLE_CHOICES = ("sales", "operations", "aftersales", "purchasing")
 
 
@@ -55,13 +57,16 @@ def _story():
 
 
 DOMAIN = register(Domain(
-    name="receivables", labels=_labels,
+    name="receivables", labels=_labels, machines=(STATEMENT_MACHINE,),
     # The bookkeeper's voucher export stays with finance, the manager and the admin.
     actions={"receivables.record": RECORDERS, "receivables.books": FINANCE},
     checks={"receivables.view": may_see_receivables},
     link_purposes=(LinkPurpose("statement", _open_statement, managers=("receivables.view",)),),
     events={"invoice.recorded": N_("Invoice recorded"), "invoice.voided": N_("Invoice voided"),
             "payment.matched": N_("Payment matched to an invoice"),
+            "statement.send": N_("Statement sent"), "statement.confirm": N_("Statement confirmed"),
+            "statement.dispute": N_("Statement disputed"),
+            # as statements' events were recorded before they went through their lifecycle
             "statement.sent": N_("Statement sent"), "statement.confirmed": N_("Statement confirmed"),
             "statement.disputed": N_("Statement disputed"),
             "invoice.reminded": N_("Payment reminder sent"),

@@ -14,7 +14,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, links, spreadsheets
+from .. import links, spreadsheets
 from ..customers import Customer
 from ..extensions import db
 from ..i18n import day_bounds, local_date
@@ -23,6 +23,8 @@ from ..orders import Order, Payment
 from ..shipping import ReturnCredit
 from ..statemachine import N_, TransitionError
 from ..wallclock import utcnow
+from ..workflow import transition
+from . import lifecycle
 from .models import Invoice, Statement
 from .settlement import in_firm_currency
 
@@ -32,8 +34,7 @@ PURPOSE = "statement"
 LINK_DAYS = 30
 # The kinds of lines, in the order a day's lines are listed (an invoice before the receipt paying it).
 LINE_KINDS = ("invoice", "receipt", "credit", "void")
-STATUS_WORDS = {"draft": N_("Draft"), "sent": N_("Sent, waiting for the customer"),
-                "confirmed": N_("Confirmed by the customer"), "disputed": N_("Disputed by the customer")}
+STATUS_WORDS = lifecycle.STATE_LABELS
 LINE_WORDS = {"invoice": N_("Invoice"), "receipt": N_("Payment received"), "credit": N_("Return credit"),
               "void": N_("Invoice voided (红冲)")}
 PeriodError = spreadsheets.PeriodError  # a month that is not YYYY-MM (the message is translated)
@@ -164,15 +165,16 @@ def send(statement: Statement, user) -> links.AccessLink:
     """Freeze the draft's lines as they stand now, issue the customer's link and mail it."""
     if statement.status != "draft":
         raise TransitionError(409, N_("Only a draft statement can be sent."))
+    checked = lifecycle.MACHINE.check(statement, "send", user.roles)  # before the lines change under it
     _fill(statement, compute(statement.customer_id, statement.period))
     for older in db.session.scalars(db.select(Statement.id).where(
             Statement.customer_id == statement.customer_id, Statement.period == statement.period,
             Statement.id != statement.id)):
         links.revoke_all(PURPOSE, older)
     link = links.issue(PURPOSE, statement.id, days=LINK_DAYS)
-    statement.link_id, statement.status, statement.sent_at = link.id, "sent", utcnow()
-    audit.record("statement.sent", statement, actor=user, entity_type="statement",
-                 after={"period": statement.period, "version": statement.version, "closing": str(statement.closing)})
+    statement.link_id, statement.sent_at = link.id, utcnow()
+    transition(statement, lifecycle.MACHINE, "send", user, checked=checked,
+               detail={"period": statement.period, "version": statement.version, "closing": str(statement.closing)})
     if statement.customer.contact_email:
         notify("statement.sent", [customer_recipient(statement.customer)], statement=statement, link=link)
     return link
@@ -186,14 +188,11 @@ def answer(statement: Statement, answer_kind: str, name: str, reason: str = "") 
     if statement.status == "disputed":
         raise TransitionError(409, N_("You already disputed this statement. Nothing was changed; "
                                       "we will send you a corrected one."))
-    if statement.status != "sent":
-        raise TransitionError(409, N_("This statement is not waiting for an answer."))
-    statement.status = "confirmed" if answer_kind == "confirm" else "disputed"
+    transition(statement, lifecycle.MACHINE, "confirm" if answer_kind == "confirm" else "dispute",
+               roles={"customer"}, actor_kind="link", actor_label=name, note=reason or None,
+               detail={"period": statement.period, "version": statement.version})
     statement.answered_at, statement.answered_by_name = utcnow(), name
     statement.dispute_reason = reason if answer_kind == "dispute" else ""
-    audit.record(f"statement.{statement.status}", statement, actor_kind="link", actor_label=name,
-                 entity_type="statement", note=reason or None,
-                 after={"period": statement.period, "version": statement.version})
     if statement.created_by is not None and statement.created_by.email:
         notify("statement.answered", [Recipient.user(statement.created_by)], statement=statement)
 
