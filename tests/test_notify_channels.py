@@ -495,3 +495,18 @@ def test_every_message_to_a_customer_carries_the_contacts_phone(app, make_order)
         assert (recipient.email, recipient.phone) == (order.customer.contact_email, "13900001111")
         assert order.requirement is None  # made without one: the customer's own contact
         db.session.rollback()
+
+
+def test_a_refused_test_message_reads_in_the_admins_language(app, as_user):
+    """The admin presses "send a test message" on a robot still holding the demo's placeholder
+    address: refused before any network, and the message says so in Chinese on the robot's page."""
+    with app.app_context():
+        robot = routing.ChatRobot(name="发货群", kind="wecom", locale="zh", enabled=False,
+                                  webhook_url=f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={robots.PLACEHOLDER_KEY}")
+        db.session.add(robot)
+        db.session.commit()
+        robot_id = robot.id
+    admin = as_user("admin", locale="zh")
+    response = admin.post(f"/admin/notifications/robots/{robot_id}/test")
+    assert response.status_code == 303
+    assert "这是演示用的占位地址" in text_of(admin.get(response.headers["Location"]))

@@ -97,7 +97,7 @@ def robot_test(robot_id: int):
     try:
         robots.send_test(row)
     except robots.RobotError as error:
-        flash(_("The robot did not take the test message: %(error)s", error=str(error)), "error")
+        flash(_("The robot did not take the test message: %(error)s", error=_(str(error))), "error")
     else:
         flash(_("Test message sent: look in the group."))
     return see_other(url_for("admin.robot", robot_id=row.id))

@@ -33,6 +33,7 @@ from werkzeug.routing import BuildError
 
 from .. import background
 from ..extensions import db
+from ..statemachine import N_
 from ..wallclock import utcnow
 from . import routing
 
@@ -218,7 +219,7 @@ def deliver(robot_id: int, body: dict) -> None:
 def post(kind: str, url: str, secret: str, body: dict) -> dict:
     """Post a message to a robot's webhook now; its answer, or RobotError."""
     if PLACEHOLDER_KEY in url:  # the demo's example: no group behind it
-        raise RobotError("the address is the demo's placeholder: paste the group's own address")
+        raise RobotError(N_("The address is the demo's placeholder: paste the group's own address."))
     target = signed_url(url, secret) if kind == "dingtalk" else url
     request = urllib.request.Request(target, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                                      headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
@@ -233,7 +234,7 @@ def post(kind: str, url: str, secret: str, body: dict) -> dict:
     try:
         answer = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise RobotError("the answer was not JSON") from None
+        raise RobotError(N_("The robot's answer was not JSON.")) from None
     if not isinstance(answer, dict) or answer.get("errcode") != 0:
         code = answer.get("errcode") if isinstance(answer, dict) else None
         message = answer.get("errmsg") if isinstance(answer, dict) else None

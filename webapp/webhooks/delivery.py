@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 
 from .. import background
 from ..extensions import db
+from ..statemachine import N_
 from ..wallclock import utcnow
 from . import keys, targets
 from .events import pending_delivery_ids
@@ -141,7 +142,8 @@ def attempt(delivery_id: int) -> str | None:
         secret = keys.unseal(endpoint.secret_encrypted)
     except InvalidToken:  # sealed under another SECRET_KEY: nothing can be signed until it is renewed
         db.session.rollback()
-        return record(delivery_id, None, "", "the endpoint's secret cannot be read (SECRET_KEY changed?): renew it")
+        return record(delivery_id, None, "",
+                      N_("The endpoint's secret cannot be read (SECRET_KEY changed?): give it a new secret."))
     db.session.rollback()  # no transaction stays open while the receiver answers
     timestamp = int(now.timestamp())
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": event_id,
