@@ -13,6 +13,9 @@ from .extensions import db
 
 REVIEW_DEPARTMENTS = ("production", "finance", "warehouse")
 APPROVER_ROLES = ("manager", "finance")
+# The roles the firm may let see receivables besides finance, the manager and the admin
+# (FirmSettings.finance_roles; the admin's settings page offers them, receivables reads them).
+FINANCE_READER_ROLES = ("sales", "operations", "aftersales", "purchasing")
 
 
 class FirmSettings(db.Model):
@@ -65,6 +68,10 @@ class FirmSettings(db.Model):
     # Besides finance, the manager and the admin: the roles that see receivables (balances, invoices,
     # statements, the ageing list). Sales chase their customers' payments (回款) in most small firms.
     finance_roles: Mapped[str] = mapped_column(String(120), default="sales", server_default="sales")
+
+    def finance_readers(self) -> list[str]:
+        """The roles besides finance, the manager and the admin that see receivables."""
+        return [r for r in (self.finance_roles or "").split(",") if r in FINANCE_READER_ROLES]
 
     def required_reviews(self) -> list[str]:
         """The departments whose sign-off an order needs."""

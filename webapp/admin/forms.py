@@ -11,6 +11,7 @@ from ..auth import EMPLOYEE_NO_INPUT, EXTERNAL_PROVIDERS, PIN_INPUT, external
 from ..auth import ROLES
 from ..auth import ROLE_LABELS  # noqa: F401  (kept importable from here)
 from ..forms import MultiCheckbox  # noqa: F401  (kept importable from here)
+from ..firm import FINANCE_READER_ROLES
 from ..forms import DecimalText, EmailAddress, WholeNumberText, filled, options
 
 
@@ -56,8 +57,7 @@ def _time_zones() -> frozenset:
     return frozenset(available_timezones())
 
 
-# The same roles as receivables.FINANCE_ROLE_CHOICES (admin sits below receivables; a test checks).
-FINANCE_READER_CHOICES = ("sales", "operations", "aftersales", "purchasing")
+FINANCE_READER_CHOICES = FINANCE_READER_ROLES  # the roles receivables reads (firm.py: one list for both)
 
 
 class SettingsForm(FlaskForm):

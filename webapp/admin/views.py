@@ -139,7 +139,7 @@ def settings():
     form = SettingsForm(obj=firm)
     if request.method == "GET":
         form.reviews.data = firm.required_reviews()
-        form.finance_readers.data = [r for r in (firm.finance_roles or "").split(",") if r]
+        form.finance_readers.data = firm.finance_readers()
     if form.validate_on_submit():
         services.save_settings(firm, form, current_user)
         flash(_("Settings saved. Orders already in review keep their earlier settings."))

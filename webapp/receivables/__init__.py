@@ -4,18 +4,18 @@ the customer confirms on their phone, payment reminders, the shipping hold for o
 (款到发货), and the bookkeeper's accounting export."""
 from flask import Blueprint
 
+from ..firm import FINANCE_READER_ROLES
 from ..registry import Domain, LinkPurpose, public_names, register
 from ..statemachine import N_
+from .lifecycle import MACHINE as STATEMENT_MACHINE, SENDERS
 
 bp = Blueprint("receivables", __name__, url_prefix="/receivables")
 
 # Who reads receivables: finance, the manager and the admin always, and the roles the firm adds
 # (FirmSettings.finance_roles, from FINANCE_ROLE_CHOICES); who records them: finance and the admin.
-from .lifecycle import MACHINE as STATEMENT_MACHINE, SENDERS
-
 FINANCE = frozenset({"finance", "manager", "admin"})
 RECORDERS = SENDERS  # who records invoices and payments sends the statements too
-FINANCE_ROLE_CHOICES = ("sales", "operations", "aftersales", "purchasing")
+FINANCE_ROLE_CHOICES = FINANCE_READER_ROLES
 
 
 def may_see_receivables(user, obj=None) -> bool:
@@ -24,7 +24,7 @@ def may_see_receivables(user, obj=None) -> bool:
     if user.roles & FINANCE:
         return True
     from ..firm import get_settings
-    allowed = {r for r in (get_settings().finance_roles or "").split(",") if r in FINANCE_ROLE_CHOICES}
+    allowed = set(get_settings().finance_readers())
     return bool(user.roles & allowed)
 
 
