@@ -74,10 +74,8 @@ def link_identity(user_id: int):
     link_form = ExternalIdentityForm()
     if link_form.validate_on_submit():
         provider, account = link_form.provider.data, link_form.external_id.data
-        holder = db.session.scalar(db.select(ExternalIdentity).where(
-            ExternalIdentity.provider == provider, ExternalIdentity.external_id == account))
-        own = db.session.scalar(db.select(ExternalIdentity).where(
-            ExternalIdentity.provider == provider, ExternalIdentity.user_id == person.id))
+        holder, _holder_person = external.person_of(provider, account)
+        own = next((row for row in external.identities_of(person) if row.provider == provider), None)
         if holder is not None and holder.user_id != person.id:
             link_form.external_id.errors.append(_("This account is linked to %(name)s already; unlink it there first.",
                                                   name=holder.user.name))

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..htmx import render, see_other
 from ..links import absolute
+from ..statemachine import N_
 from . import bp, external, sessions
 from .forms import LoginForm
 from .views import _safe_next
@@ -22,6 +23,9 @@ from .views import _safe_next
 FLOW = "external_flow"  # the started sign-in: provider, state, when, next, and who links (if linking)
 VERIFIED = "external_verified"  # the account the provider vouched for, until the finish
 VERIFIED_SECONDS = 300
+# Why a sign-in step has nothing to go on (no flow in this browser's session, or it was used or expired).
+NOT_STARTED_HERE = N_("This sign-in was not started in this browser, took too long or was already used. "
+                      "Start it again.")
 
 
 def _provider_or_404(provider: str) -> str:
@@ -100,8 +104,7 @@ def external_callback(provider: str):
     label = external.PROVIDER_LABELS[provider]
     flow = _take_flow(provider)
     if flow is None:
-        return _login_or_account(_("This sign-in was not started in this browser, took too long or was already "
-                                   "used. Start it again."), 400)
+        return _login_or_account(_(NOT_STARTED_HERE), 400)
     code = external.code_of(provider, request.args)
     if request.args.get("error") or not code or len(code) > 512:  # WeCom's codes are at most 512 bytes
         return _login_or_account(_("%(provider)s did not sign you in (cancelled or refused). Try again, or log in "
@@ -142,8 +145,7 @@ def _why_not(provider: str, account: str, person) -> str | None:
 def _confirm_link(provider: str, account: str, flow: dict):
     """Linking one's own account: the page that confirms it (or why it cannot be linked)."""
     if not current_user.is_authenticated or current_user.id != flow["link"]:
-        return _login_or_account(_("This sign-in was not started in this browser, took too long or was already "
-                                   "used. Start it again."), 400)
+        return _login_or_account(_(NOT_STARTED_HERE), 400)
     _identity, person = external.person_of(provider, account)
     if person is not None and person.id != current_user.id:
         return _login_or_account(_("This %(provider)s account is linked to another user. Ask your administrator.",
@@ -168,8 +170,7 @@ def external_finish(provider: str):
     _provider_or_404(provider)
     verified = _take_verified(provider)
     if verified is None:
-        return _login_or_account(_("This sign-in was not started in this browser, took too long or was already "
-                                   "used. Start it again."), 400)
+        return _login_or_account(_(NOT_STARTED_HERE), 400)
     account = verified["account"]
     if verified.get("link"):
         return _finish_link(provider, account, verified["link"])
@@ -185,8 +186,7 @@ def external_finish(provider: str):
 def _finish_link(provider: str, account: str, user_id: int):
     """Link the verified account to the person logged in here, who started it."""
     if not current_user.is_authenticated or current_user.id != user_id:
-        return _login_or_account(_("This sign-in was not started in this browser, took too long or was already "
-                                   "used. Start it again."), 400)
+        return _login_or_account(_(NOT_STARTED_HERE), 400)
     label = external.PROVIDER_LABELS[provider]
     _identity, person = external.person_of(provider, account)
     mine = {row.provider: row for row in external.identities_of(current_user)}

@@ -14,8 +14,9 @@ notify() hands the event, its recipients and its context to every registered cha
 the first channel (mail.py: it renders the message in each recipient's language and queues it to
 leave after the commit, by a background task); the WeCom and DingTalk group robots (robots.py: one
 message per event into a group) and SMS to customers (sms.py, Alibaba Cloud, off by default) are the
-others. Which event goes through which channel is the admin's choice (routing.py). Webhooks register
-theirs with register_channel() and read the same events. No domain sends mail itself.
+others. Which event goes through which channel is the admin's choice (routing.py). Webhooks are no
+channel: they report the audit trail's business events to other systems (webapp/webhooks/). No
+domain sends mail itself.
 """
 import logging
 from collections.abc import Callable

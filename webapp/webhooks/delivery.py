@@ -30,7 +30,7 @@ from ..extensions import db
 from ..statemachine import N_
 from ..wallclock import utcnow
 from . import keys, targets
-from .events import pending_delivery_ids
+from .events import PENDING_KEY, pending_delivery_ids
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def sweep_due_deliveries() -> None:
 def resend(delivery: WebhookDelivery) -> None:
     """Send a delivery again as soon as the request commits (a new round of the retry schedule)."""
     delivery.status, delivery.next_attempt_at, delivery.failed_tries = "pending", utcnow(), 0
-    db.session.info.setdefault("webhook_deliveries", []).append(delivery)
+    db.session.info.setdefault(PENDING_KEY, []).append(delivery)
 
 
 def flush() -> None:
@@ -236,6 +236,6 @@ def flush() -> None:
 
 def discard() -> None:
     """The transaction was rolled back: nothing to send."""
-    db.session.info.pop("webhook_deliveries", None)
+    db.session.info.pop(PENDING_KEY, None)
 
 

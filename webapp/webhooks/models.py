@@ -19,7 +19,7 @@ class WebhookEndpoint(db.Model):
     description: Mapped[str] = mapped_column(String(200), default="")
     # The chosen event types, a JSON list (a handful of names: no table of their own).
     events: Mapped[str] = mapped_column(Text, default="[]")
-    # The signing secret, encrypted with a key derived from SECRET_KEY (secrets.py): the app must
+    # The signing secret, encrypted with a key derived from SECRET_KEY (keys.py): the app must
     # read it back to sign, so it cannot be stored hashed like a password.
     secret_encrypted: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -38,7 +38,7 @@ class WebhookEndpoint(db.Model):
         return json.loads(self.events or "[]")
 
     def wants(self, event_type: str) -> bool:
-        """Whether an event of this type goes to this endpoint (the test event always does)."""
+        """Whether an event of this type goes to this endpoint (the admin's test event is sent to it directly)."""
         return event_type in self.event_types
 
 
