@@ -79,8 +79,9 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=os.path.join(HERE, "translations"))
     app.before_request(use_our_words_in_forms)
-    from . import transaction
+    from . import storage, transaction
     transaction.init_app(app)
+    storage.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -62,6 +62,10 @@ class Defaults:
     # queued (None: when TESTING).
     HUEY_URL = None
     REDIS_URL = None
+    # Uploads (webapp/storage.py): unset, folders under instance/ (UPLOAD_FOLDER); several app servers
+    # share a bucket: "s3://bucket[/prefix]?endpoint=https://s3.example.com&region=…", with the
+    # credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3 reads them itself).
+    STORAGE_URL = None
     HUEY_IMMEDIATE = None
     # Behind reverse proxies, how many of them to believe for X-Forwarded-For/-Proto/-Host (the
     # client's address, HTTPS, the host). 0: none, the headers are ignored. PROXY_FIX=1 means 1.
@@ -116,7 +120,7 @@ ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
     "SESSION_COOKIE_SECURE", "LOCAL_CA",
-    "HUEY_URL", "REDIS_URL", "KUAIDI100_URL", "KUAIDI100_KEY", "KUAIDI100_CUSTOMER",
+    "HUEY_URL", "REDIS_URL", "STORAGE_URL", "KUAIDI100_URL", "KUAIDI100_KEY", "KUAIDI100_CUSTOMER",
     "CHAT_ROBOT_EXTRA_HOSTS", "SMS_PROVIDER", "ALIYUN_SMS_URL", "ALIYUN_SMS_REGION", "ALIYUN_SMS_ACCESS_KEY_ID",
     "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME", "SMS_TEMPLATES",
     "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_LOGIN_URL", "WECOM_OAUTH_URL", "WECOM_API_URL",

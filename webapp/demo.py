@@ -1847,18 +1847,13 @@ KEEP_TABLES = {"user", "device_session", "firm_settings", "calendar_day", "cost_
 def remove_demo() -> dict[str, int]:
     """Delete every business record (all tables but people, devices, settings and the calendar),
     their stored files, and the demo logins; keep the settings and real users."""
-    import os
-    from .uploads import path_of, thumb_path_of
+    from .uploads import delete_stored
     counts = {}
-    files = [path_of(name) for name in db.session.scalars(db.select(Attachment.stored_name))]
-    files += [path_of(name) for name in db.session.scalars(db.select(ShipmentDocument.stored_name))]
-    for name in db.session.scalars(db.select(Photo.stored_name)):
-        files += [path_of(name), thumb_path_of(name)]  # the photo and its thumbnail
-    for path in files:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
+    names = list(db.session.scalars(db.select(Attachment.stored_name)))
+    names += db.session.scalars(db.select(ShipmentDocument.stored_name))
+    names += db.session.scalars(db.select(Photo.stored_name))
+    for name in names:
+        delete_stored(name)  # the file and a photo's thumbnail
     for table in reversed(db.metadata.sorted_tables):  # children before parents
         if table.name not in KEEP_TABLES:
             counts[table.name] = db.session.execute(table.delete()).rowcount

@@ -1,16 +1,15 @@
 """Photos attached to anything (progress, anomalies, dispatch, receipts): re-encoded, each with a
 small thumbnail, and served by one view behind one permission check (permissions.can_see_photo)."""
 import io
-import os
 from datetime import datetime
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 from PIL import Image
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import uploads
+from . import storage, uploads
 from .db_types import UTCDateTime
 from .extensions import db
 from .wallclock import utcnow
@@ -105,27 +104,26 @@ def get_photo(photo_id: int, kinds: tuple[str, ...] | None = None) -> Photo:
 def send_photo(photo: Photo, thumb: bool = False):
     """Send a stored photo (or its thumbnail) inline: it was re-encoded, so it is safe to show;
     its own Content-Type, nosniff and the CSP come with every response (webapp.secure_headers)."""
-    if thumb:
-        path, mimetype = thumbnail_path(photo), "image/jpeg"
-    else:
-        path, mimetype = uploads.path_of(photo.stored_name), photo.content_type
-    if not os.path.exists(path):
-        abort(404)
     name = f"photo-{photo.id}-small.jpg" if thumb else f"photo-{photo.id}.{photo.stored_name.rsplit('.', 1)[-1]}"
     # inline (shown, not downloaded), under a name that says nothing of the uploader's file name
-    return send_file(path, mimetype=mimetype, max_age=PHOTO_MAX_AGE, conditional=True, download_name=name)
+    if thumb:
+        return storage.current().send(thumbnail_key(photo), mimetype="image/jpeg", download_name=name,
+                                      max_age=PHOTO_MAX_AGE)
+    return uploads.send_stored(photo.stored_name, mimetype=photo.content_type, download_name=name,
+                               max_age=PHOTO_MAX_AGE)
 
 
-def thumbnail_path(photo: Photo) -> str:
-    """The photo's thumbnail, made now and kept on disk for a photo stored before thumbnails were
-    made at upload (the photo itself is already re-encoded and at most 1600 px: a quick decode)."""
-    path = uploads.thumb_path_of(photo.stored_name)
-    if os.path.exists(path):
-        return path
-    original = uploads.path_of(photo.stored_name)
-    if not os.path.exists(original):
+def thumbnail_key(photo: Photo) -> str:
+    """The photo's thumbnail, made now and kept in the storage for a photo stored before thumbnails
+    were made at upload (the photo itself is already re-encoded and at most 1600 px: a quick decode)."""
+    key = uploads.thumb_key(photo.stored_name)
+    if storage.current().exists(key):
+        return key
+    try:
+        original = uploads.read_stored(photo.stored_name)
+    except FileNotFoundError:
         abort(404)
-    with open(original, "rb") as fh, Image.open(io.BytesIO(fh.read())) as image:
+    with Image.open(io.BytesIO(original)) as image:
         image.load()
         data = uploads.thumbnail_bytes(image)
     return uploads.write_thumbnail(photo.stored_name, data, for_request=False)

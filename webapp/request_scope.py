@@ -2,9 +2,9 @@
 a read phase, then again under the write lock): a memo of what was costly to compute once, and the
 files the request wrote, removed when it does not commit. Below both transaction.py and uploads.py,
 so that neither imports the other to reach them."""
-import os
-
 from flask import g, has_request_context
+
+from . import storage
 
 
 def memo() -> dict:
@@ -17,16 +17,14 @@ def memo() -> dict:
     return g.tx_memo
 
 
-def note_written_file(path: str) -> None:
-    """Remember a file written for this request, to remove it if the request does not commit."""
+def note_written_file(key: str) -> None:
+    """Remember a file (its storage key) written for this request, to remove it if the request does
+    not commit."""
     if has_request_context():
-        g.setdefault("written_files", []).append(path)
+        g.setdefault("written_files", []).append(key)
 
 
 def discard_written_files() -> None:
     """Remove the files this request wrote (its transaction is being rolled back)."""
-    for path in g.pop("written_files", []) if has_request_context() else []:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
+    for key in g.pop("written_files", []) if has_request_context() else []:
+        storage.current().delete(key)

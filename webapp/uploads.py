@@ -1,4 +1,5 @@
-"""Uploads: size-checked, type-sniffed, images re-encoded without EXIF, stored under instance/."""
+"""Uploads: size-checked, type-sniffed, images re-encoded without EXIF, kept in the storage
+(webapp/storage.py: instance/uploads by default, a shared bucket with STORAGE_URL)."""
 import hashlib
 import io
 import os
@@ -9,7 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import request_scope
+from . import request_scope, storage
 
 # Magic bytes of the document types a requirement may carry; the extension must agree.
 DOCUMENT_TYPES = {
@@ -56,12 +57,6 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
-
-
-def _folder() -> str:
-    folder = current_app.config["UPLOAD_FOLDER"]
-    os.makedirs(folder, exist_ok=True)
-    return folder
 
 
 def store(file_storage) -> StoredFile:
@@ -115,13 +110,12 @@ def _read(file_storage, limit: int, too_large: str) -> bytes:
 
 
 def _keep(data: bytes, ext: str, filename: str, content_type: str) -> StoredFile:
-    """Write checked bytes under a random name in instance/uploads (removed again if the request
+    """Keep checked bytes under a random name in the storage's uploads (removed again if the request
     does not commit: request_scope.discard_written_files)."""
     stored_name = f"{secrets.token_hex(16)}.{ext}"
-    path = os.path.join(_folder(), stored_name)
-    with open(path, "xb") as fh:
-        request_scope.note_written_file(path)
-        fh.write(data)
+    key = upload_key(stored_name)
+    request_scope.note_written_file(key)
+    storage.current().put(key, data, content_type)
     return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
 
 
@@ -259,37 +253,55 @@ def thumbnail_bytes(image: Image.Image, side: int = THUMB_SIDE) -> bytes:
     return out.getvalue()
 
 
-def _thumb_folder() -> str:
-    """Thumbnails live beside the uploads (instance/thumbs), not among them: they are derived and can
-    be made again from the photo."""
-    folder = current_app.config.get("THUMB_FOLDER") or os.path.join(
-        os.path.dirname(os.path.normpath(current_app.config["UPLOAD_FOLDER"])), "thumbs")
-    os.makedirs(folder, exist_ok=True)
-    return folder
+def upload_key(stored_name: str) -> str:
+    """The storage key of a stored upload (names are generated, never user input)."""
+    key = f"uploads/{stored_name}"
+    storage.split_key(key)  # the checks on the name
+    return key
 
 
-def thumb_path_of(stored_name: str) -> str:
-    """Where the thumbnail of a stored photo lives (always a JPEG)."""
-    path_of(stored_name)  # the same checks on the name
-    return os.path.join(_thumb_folder(), stored_name.rsplit(".", 1)[0] + ".jpg")
+def thumb_key(stored_name: str) -> str:
+    """The storage key of a stored photo's thumbnail (always a JPEG). Thumbnails live beside the
+    uploads, not among them: they are derived and can be made again from the photo."""
+    upload_key(stored_name)
+    return "thumbs/" + stored_name.rsplit(".", 1)[0] + ".jpg"
 
 
 def write_thumbnail(stored_name: str, data: bytes, for_request: bool = True) -> str:
-    """Write a photo's thumbnail atomically (a reader never sees half a file; two requests making the
+    """Keep a photo's thumbnail (atomically: a reader never sees half a file; two requests making the
     same one at once both end with a whole file). One written with an upload (for_request) is removed
     again if the request does not commit; one made later for an older photo is a cache and stays."""
-    path = thumb_path_of(stored_name)
-    partial = f"{path}.{secrets.token_hex(4)}.part"
-    with open(partial, "xb") as fh:
-        fh.write(data)
-    os.replace(partial, path)
+    key = thumb_key(stored_name)
     if for_request:
-        request_scope.note_written_file(path)
-    return path
+        request_scope.note_written_file(key)
+    storage.current().put(key, data, "image/jpeg")
+    return key
+
+
+def delete_stored(stored_name: str) -> None:
+    """Remove a stored upload and its thumbnail (if it has one) from the storage."""
+    store = storage.current()
+    store.delete(upload_key(stored_name))
+    store.delete(thumb_key(stored_name))
+
+
+def read_stored(stored_name: str) -> bytes:
+    """The bytes of a stored upload; FileNotFoundError when they are gone."""
+    return storage.current().get(upload_key(stored_name))
+
+
+def send_stored(stored_name: str, *, mimetype: str, download_name: str, as_attachment: bool = False,
+                max_age: int | None = None):
+    """A response with a stored upload (404 when it is gone); the caller has checked the permission."""
+    return storage.current().send(upload_key(stored_name), mimetype=mimetype, download_name=download_name,
+                                  as_attachment=as_attachment, max_age=max_age)
+
+
+def thumb_path_of(stored_name: str) -> str:
+    """Where the thumbnail of a stored photo lives on disk (the local storage only; tests and tools)."""
+    return storage.LocalStorage().path(thumb_key(stored_name))
 
 
 def path_of(stored_name: str) -> str:
-    """Where a stored file lives (names are generated, never user input)."""
-    if "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
-        raise ValueError("bad stored name")
-    return os.path.join(_folder(), stored_name)
+    """Where a stored file lives on disk (the local storage only; tests and tools)."""
+    return storage.LocalStorage().path(upload_key(stored_name))

@@ -3,9 +3,9 @@ delivery receipt. Mailed to them after they sign, and downloadable from their li
 retention period (views.py). The domains that take the signatures tell it through signals
 (webapp/signals.py); it connects its receivers here."""
 import functools
+import io
 import json
 import logging
-import os
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -24,7 +24,7 @@ from ..photos import Photo
 from ..public.copies import link_keeps_copy
 from ..shipping import DeliveryReceipt, is_problem
 from ..templating import date_local, datetime_local, money, quantity
-from ..uploads import path_of
+from ..uploads import read_stored
 from ..wallclock import utcnow
 from .pdf import CopyPDF
 
@@ -39,25 +39,25 @@ def gone_message() -> str:
              "Ask us for a copy.", days=get_settings().signed_copy_days)
 
 
-def seal_path() -> str | None:
-    """The file of the firm's seal image, or None when the firm has not uploaded one."""
+def seal_path() -> io.BytesIO | None:
+    """The firm's seal image (as a file), or None when the firm has not uploaded one."""
     settings = get_settings()
     if settings.seal_photo_id is None:
         return None
     return _photo_file(db.session.get(Photo, settings.seal_photo_id))
 
 
-def _photo_file(photo) -> str | None:
-    """A stored photo's file, or None (and a log line) when it is gone from the disk: the copy is
-    still made, without that image."""
+def _photo_file(photo) -> io.BytesIO | None:
+    """A stored photo's bytes (as a file for the PDF), or None (and a log line) when it is gone from
+    the storage: the copy is still made, without that image."""
     if photo is None:
         return None
-    path = path_of(photo.stored_name)
-    if not os.path.exists(path):
-        log.error("photo %s (%s) is missing from the uploads folder; the PDF copy goes without it",
+    try:
+        return io.BytesIO(read_stored(photo.stored_name))
+    except FileNotFoundError:
+        log.error("photo %s (%s) is missing from the uploads storage; the PDF copy goes without it",
                   photo.id, photo.entity_type)
         return None
-    return path
 
 
 def _safe_filename(text: str) -> str:

@@ -1,6 +1,6 @@
 """Service projects: staff's pages (new project, deliverables, progress, rework) and the customer's
 acceptance page behind their link, with its read-only copy once everything is accepted."""
-from flask import abort, flash, request, send_file, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -169,7 +169,7 @@ def acceptance_link(order_id: int):
 
 def _send(document: DeliverableFile):
     """A handed-over document, always as a download (never rendered inline)."""
-    return send_file(uploads.path_of(document.stored_name), mimetype=document.content_type, as_attachment=True,
+    return uploads.send_stored(document.stored_name, mimetype=document.content_type, as_attachment=True,
                      download_name=document.filename)
 
 

@@ -1,5 +1,5 @@
 """Staff pages for requirement records."""
-from flask import flash, request, send_file, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
@@ -210,7 +210,7 @@ def download(attachment_id: int):
 
 def send_attachment(attachment: Attachment):
     """Send a stored attachment as a download."""
-    return send_file(uploads.path_of(attachment.stored_name), mimetype=attachment.content_type,
+    return uploads.send_stored(attachment.stored_name, mimetype=attachment.content_type,
                      as_attachment=True, download_name=attachment.filename)
 
 

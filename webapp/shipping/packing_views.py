@@ -2,7 +2,7 @@
 (送货单) and the documents that go with a shipment."""
 from decimal import Decimal
 
-from flask import abort, flash, send_file, url_for
+from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -253,7 +253,7 @@ def remove_document(document_id: int):
 
 def send_document(item: ShipmentDocument):
     """The document's file as a download (whoever calls it has checked who may see it)."""
-    return send_file(uploads.path_of(item.stored_name), mimetype=item.content_type, as_attachment=True,
+    return uploads.send_stored(item.stored_name, mimetype=item.content_type, as_attachment=True,
                      download_name=item.filename)
 
 
