@@ -1,4 +1,5 @@
-"""Command-line tasks: flask demo, flask go-live, flask backup, flask user create."""
+"""Command-line tasks: flask demo, flask go-live, flask backup, flask user create, flask
+purge-personal-data, flask purge-sync-keys."""
 import os
 import sqlite3
 from datetime import datetime, timezone
@@ -7,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import retention
 from .extensions import db
 
 
@@ -17,6 +19,17 @@ def init_app(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(user_group)
     app.cli.add_command(purge_sync_command)
+    app.cli.add_command(purge_personal_command)
+
+
+@click.command("purge-personal-data")
+@with_appcontext
+def purge_personal_command():
+    """Delete photos and erase signatures older than the firm's retention period (the worker runs
+    it daily; run it by hand or from cron where no worker runs)."""
+    counts = retention.purge_personal_data()
+    click.echo(f"Retention: before {retention.cutoff():%Y-%m-%d}, deleted {counts['photos']} photos "
+               f"and erased {counts['signatures']} signatures.")
 
 
 @click.command("purge-sync-keys")

@@ -1,5 +1,5 @@
 """The home page (my work), search and the health check."""
-from flask import request
+from flask import current_app, request
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -59,6 +59,15 @@ def search():
 
 @bp.get("/healthz")
 def health():
-    """Answer that the app and its database are up."""
-    db.session.execute(db.text("SELECT 1"))
-    return {"status": "ok"}
+    """Answer 200 when the app and its database are up, 503 when the database cannot be reached
+    (public, and says nothing but that: a load balancer or monitor polls it)."""
+    try:
+        db.session.execute(db.text("SELECT 1"))
+    except Exception:  # noqa: BLE001 (any failure of the database is "not healthy", never a 500)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 (the connection is gone: nothing to roll back)
+            pass
+        current_app.logger.exception("health check: the database did not answer")
+        return {"status": "unavailable"}, 503, {"Retry-After": "10", "Cache-Control": "no-store"}
+    return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
