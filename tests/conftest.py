@@ -616,3 +616,44 @@ def empty_database(app) -> None:
         else:
             db.session.remove()
             db.drop_all()
+
+
+def spare_port(variable: str = "TEST_PORTS") -> int:
+    """A free loopback port: from the range in the environment variable (e.g. TEST_PORTS=8500-8549,
+    where the machine is shared and each user has a range), else any the system hands out."""
+    import socket
+    span = os.environ.get(variable) or os.environ.get("TEST_PORTS")
+    if not span:
+        return free_port()
+    first, last = (int(p) for p in span.split("-"))
+    for port in range(first, last + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {span}")
+
+
+@pytest.fixture(scope="session")
+def moto_s3():
+    """A local S3-compatible server (moto's server mode) on a loopback port: its endpoint URL. The
+    credentials are moto's dummies, given to boto3 through the environment as in production."""
+    from moto.server import ThreadedMotoServer
+    port = spare_port("TEST_MOTO_PORTS")
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def new_bucket(endpoint: str) -> str:
+    """A fresh bucket on the S3 server at endpoint: its name."""
+    import uuid
+
+    import boto3
+    name = f"tracker-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=name)
+    return name
