@@ -345,11 +345,13 @@ def pytest_itemcollected(item):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In CI a skipped browser or PostgreSQL test is a failure (REQUIRE_BROWSER, REQUIRE_POSTGRES)."""
+    """In CI a skipped browser, PostgreSQL or two-server test is a failure (REQUIRE_BROWSER,
+    REQUIRE_POSTGRES, REQUIRE_TWO_SERVERS)."""
     outcome = yield
     report = outcome.get_result()
     if report.skipped:
-        for marker, variable in (("browser", "REQUIRE_BROWSER"), ("postgres", "REQUIRE_POSTGRES")):
+        for marker, variable in (("browser", "REQUIRE_BROWSER"), ("postgres", "REQUIRE_POSTGRES"),
+                                 ("two_servers", "REQUIRE_TWO_SERVERS")):
             if item.get_closest_marker(marker) and os.environ.get(variable):
                 report.outcome = "failed"
                 report.longrepr = f"{marker} test skipped although {variable} is set: {report.longrepr}"
