@@ -37,11 +37,11 @@ from .test_requirements import new_requirement
 from .test_sync import packed_shipment_with_courier_link, stamp
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = [pytest.mark.two_servers, pytest.mark.xdist_group("two-servers")]
+pytestmark = [pytest.mark.two_servers, pytest.mark.slow, pytest.mark.xdist_group("two-servers")]
 APPROVALS = 12
 
 
-def wait_until(check, what: str, seconds: float = 60, process=None, log: Path | None = None):
+def wait_until(check, what: str, seconds: float = 120, process=None, log: Path | None = None):
     """Poll check() until it is true; fail (with the log) past the deadline or if process died."""
     deadline = time.monotonic() + seconds
     while True:
@@ -71,26 +71,32 @@ class Cluster:
                     "STORAGE_URL": f"s3://{self.bucket}?endpoint={moto_endpoint}&region=us-east-1",
                     "MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port),
                     "PUBLIC_URL": "https://tracker.example.com", "LOCAL_CA": "0"}
-        self.urls = []
+        # Both servers (one worker each, with threads: two processes are what matters here) and the
+        # consumer start together; each app takes seconds to build on a busy machine.
+        self.urls, waiting = [], []
         for name in ("a", "b"):
             port = spare_port()
             url = f"http://127.0.0.1:{port}"
-            self.start(f"gunicorn-{name}", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                                            "--workers", "2", "--threads", "4", "webapp:create_app()"],
-                       lambda url=url: requests.get(url + "/healthz", timeout=5).status_code == 200)
+            waiting.append(self.start(f"gunicorn-{name}", [
+                sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                "--threads", "8", "webapp:create_app()"],
+                lambda url=url: requests.get(url + "/healthz", timeout=5).status_code == 200, wait=False))
             self.urls.append(url)
         self.start("huey", [sys.executable, "-m", "huey.bin.huey_consumer", "webapp.worker.huey",
                             "-k", "thread", "-w", "1", "--no-periodic"], None)
+        for name, process, log, ready in waiting:
+            wait_until(ready, name, process=process, log=log)
 
-    def start(self, name: str, argv: list[str], ready) -> None:
+    def start(self, name: str, argv: list[str], ready, wait: bool = True):
         """Start a process (stopped when the test ends) and wait until ready() says it serves."""
         log = self.tmp / f"{name}.log"
         with open(log, "w") as out:
             process = subprocess.Popen(argv, cwd=ROOT, env=getattr(self, "env", os.environ), stdout=out,
                                        stderr=subprocess.STDOUT, start_new_session=True)
         self.stack.callback(stop, process)
-        if ready is not None:
+        if ready is not None and wait:
             wait_until(ready, name, process=process, log=log)
+        return name, process, log, ready
 
 
 def stop(process) -> None:
@@ -141,7 +147,7 @@ def test_two_app_servers_share_postgresql_redis_and_s3(app, make_order, make_use
     make_user("production", username="super")
     make_user("sales", username="victim")
     sales = as_user("sales", username="seller")
-    requirement_id = new_requirement(sales, make_customer("MAIL"))
+    requirement_id = new_requirement(sales, make_customer("MAIL"), contact_email="two-servers@example.com")
     database_url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=False)
 
     with ExitStack() as stack:
@@ -210,5 +216,5 @@ def test_two_app_servers_share_postgresql_redis_and_s3(app, make_order, make_use
         sent = seller.post(f"{a}/requirements/{requirement_id}/send", allow_redirects=False, timeout=30,
                            data={"csrf_token": csrf_of(seller, f"{a}/requirements/{requirement_id}")})
         assert sent.status_code == 303
-        wait_until(lambda: any("buyer@mail.example.com" in m.rcpt_tos for m in smtp.messages),
+        wait_until(lambda: any("two-servers@example.com" in m.rcpt_tos for m in smtp.messages),
                    "the mail sent by the Huey consumer", log=tmp_path / "huey.log")
