@@ -1,14 +1,14 @@
 """Retail pages: the list, the counter's quick order, a retail order with its shipment from stock,
 and the CSV import of online-shop orders (upload, preview, import) with its sample file."""
 import hashlib
-import os
 import re
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import storage
 from ..customers import Customer, Product, scope_customers, visible
 from ..extensions import db
 from ..forms import options
@@ -149,10 +149,12 @@ def ship(order_id: int):
 
 # --- the CSV import -------------------------------------------------------------------------------
 
-def _kept_path(sha256: str) -> str:
+def _kept_key(sha256: str) -> str:
+    """Where a previewed file waits for its confirmation: in the storage, so that the confirmation may
+    reach another app server than the preview did."""
     if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
         abort(404)
-    return os.path.join(current_app.instance_path, "imports", f"{sha256}.csv")
+    return f"imports/{sha256}.csv"
 
 
 @bp.get("/retail/import/sample.csv")
@@ -182,10 +184,7 @@ def import_page():
             error = str(refused)
         else:
             sha = hashlib.sha256(data).hexdigest()
-            path = _kept_path(sha)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as kept:
-                kept.write(data)
+            storage.current().put(_kept_key(sha), data, "text/csv")
     elif request.method == "POST":
         error = _("The form expired; choose the file again.")
     status = 422 if error else 200
@@ -204,12 +203,11 @@ def import_confirm():
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    path = _kept_path(form.sha256.data)
-    if not os.path.exists(path):
+    try:
+        data = storage.current().get(_kept_key(form.sha256.data))
+    except FileNotFoundError:
         flash(_("That file is no longer here; upload it again."))
         return see_other(url_for("retail.import_page"))
-    with open(path, "rb") as kept:
-        data = kept.read()
     try:
         done = importer.run_import(data, current_user)
     except importer.ImportRefused as refused:
