@@ -75,26 +75,39 @@ class LocalStorage(Storage):
         return os.path.join(self.folder(area), name)
 
     def put(self, key, data, content_type=None):
+        """Write to a partial file, then rename it over the name (atomic on one filesystem)."""
         path = self.path(key)
         partial = f"{path}.{secrets.token_hex(4)}.part"
-        with open(partial, "xb") as fh:
-            fh.write(data)
-        os.replace(partial, path)
+        try:
+            with open(partial, "xb") as fh:
+                fh.write(data)
+            os.replace(partial, path)
+        except OSError:
+            # A full disk leaves no half-written file behind.
+            try:
+                os.remove(partial)
+            except FileNotFoundError:
+                pass
+            raise
 
     def get(self, key):
+        """The file's bytes."""
         with open(self.path(key), "rb") as fh:
             return fh.read()
 
     def delete(self, key):
+        """Remove the file if it is there."""
         try:
             os.remove(self.path(key))
         except FileNotFoundError:
             pass
 
     def exists(self, key):
+        """Whether the file is there."""
         return os.path.exists(self.path(key))
 
     def send(self, key, *, mimetype, download_name, as_attachment=False, max_age=None):
+        """send_file from the folder (ranges and conditional requests by werkzeug)."""
         path = self.path(key)
         if not os.path.exists(path):
             abort(404)
@@ -121,19 +134,23 @@ class S3Storage(Storage):
         return self.prefix + key
 
     def put(self, key, data, content_type=None):
+        """One PUT (S3 replaces an object whole)."""
         extra = {"ContentType": content_type} if content_type else {}
         self.client.put_object(Bucket=self.bucket, Key=self._object(key), Body=data, **extra)
 
     def get(self, key):
+        """The object's bytes."""
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._object(key))["Body"].read()
         except self.client.exceptions.NoSuchKey:
             raise FileNotFoundError(key) from None
 
     def delete(self, key):
+        """DELETE (S3 answers a missing key with success too)."""
         self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
 
     def exists(self, key):
+        """A HEAD of the object."""
         from botocore.exceptions import ClientError
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._object(key))
@@ -144,6 +161,8 @@ class S3Storage(Storage):
         return True
 
     def send(self, key, *, mimetype, download_name, as_attachment=False, max_age=None):
+        """Stream the object through this (permission-checked) response; docs/decisions.md says why
+        not a presigned redirect."""
         # A stored name never changes its content (a new file gets a new random name), so the key is
         # the ETag: a browser revalidating its copy is answered 304 without asking the store.
         etag = key.replace("/", "-")
