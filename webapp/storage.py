@@ -161,8 +161,8 @@ class S3Storage(Storage):
         return True
 
     def send(self, key, *, mimetype, download_name, as_attachment=False, max_age=None):
-        """Stream the object through this (permission-checked) response; docs/decisions.md says why
-        not a presigned redirect."""
+        """Send the object through this (permission-checked) response, read whole (photos are small,
+        documents at most 20 MB); docs/decisions.md says why not a presigned redirect."""
         # A stored name never changes its content (a new file gets a new random name), so the key is
         # the ETag: a browser revalidating its copy is answered 304 without asking the store.
         etag = key.replace("/", "-")
