@@ -10,7 +10,8 @@ Generated databases are cached under instance/bench/ by migration head, size and
 source, so a second run starts timing at once. Each SQLite run works on a copy of the cached file
 (the posts write); PostgreSQL runs reuse their database (the bench's posts add a few thousand rows).
 
-Environment: BENCH_ORDERS (sizes beyond the demo, comma-separated; 0 for none), BENCH_SECONDS (per
+Environment: BENCH_ORDERS (sizes beyond the demo, comma-separated; 0 for none; BENCH_POSTGRES_ORDERS for
+PostgreSQL alone), BENCH_SECONDS (per
 load, 5), BENCH_CONNECTIONS (8), BENCH_PORT (first of two loopback ports, 8250), BENCH_POSTGRES_URL
 and BENCH_POSTGRES_BIG_URL (default: the first's database name + "_big"), BENCH_LIGHTHOUSE=0 to skip
 Lighthouse, BENCH_OUTPUT (docs/benchmarks.md)."""
@@ -42,7 +43,9 @@ BIN = Path(sys.executable).parent
 LIGHTHOUSE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tracker-bench" / "lighthouse"
 LIGHTHOUSE_VERSION = "12.8.2"
 PASSWORD = "demo1234"
-GENERATOR_SOURCES = ("webapp/demo.py", "webapp/benchdata.py", "webapp/bench_data.py", "webapp/scale.py")
+# What makes each size: the demo's generator, and for the large sizes the history's too.
+DEMO_SOURCES = ("webapp/demo.py",)
+HISTORY_SOURCES = ("webapp/benchdata.py",)
 
 # (name, kind, login, path or a target's key, what the budget calls it). kind: phone / post / office.
 PAGES = [
@@ -81,9 +84,12 @@ def log(message: str) -> None:
 
 # --- settings ---------------------------------------------------------------------------------------
 
-def sizes() -> list:
-    """"demo" and the order counts in BENCH_ORDERS (100000 unless set; 0 for none)."""
+def sizes(database: str = "sqlite") -> list:
+    """"demo" and the order counts in BENCH_ORDERS (100000 unless set; 0 for none); on PostgreSQL
+    BENCH_POSTGRES_ORDERS when set (its large database takes longer to generate)."""
     wanted = os.environ.get("BENCH_ORDERS", "100000")
+    if database == "postgres":
+        wanted = os.environ.get("BENCH_POSTGRES_ORDERS", wanted)
     return ["demo"] + [int(n) for n in wanted.split(",") if n.strip() and int(n) > 0]
 
 
@@ -102,8 +108,9 @@ def postgres_url(size) -> str | None:
         return url
     if os.environ.get("BENCH_POSTGRES_BIG_URL"):
         return os.environ["BENCH_POSTGRES_BIG_URL"]
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_big"))
+    # As text: urlunsplit would drop the empty host of postgresql:///name.
+    base, separator, query = url.partition("?")
+    return base.rstrip("/") + "_big" + separator + query
 
 
 def cache_key(size) -> str:
@@ -111,7 +118,7 @@ def cache_key(size) -> str:
     from alembic.script import ScriptDirectory
     head = ScriptDirectory(str(ROOT / "webapp" / "migrations")).get_current_head()
     digest = hashlib.sha256()
-    for name in GENERATOR_SOURCES:
+    for name in DEMO_SOURCES + (HISTORY_SOURCES if size != "demo" else ()):
         path = ROOT / name
         if path.exists():
             digest.update(path.read_bytes())
@@ -493,7 +500,7 @@ def main() -> None:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     runs = []
     for database in databases():
-        for size in sizes():
+        for size in sizes(database):
             if size != "demo" and not has_bench_data_command(flask_env("sqlite://")):
                 log(f"skipping {size} orders: this branch has no `flask bench-data`")
                 runs.append({"database": database, "size": size, "skipped": "no `flask bench-data` command"})

@@ -1,7 +1,6 @@
 """What the benchmark requests, found in (or added to) a generated database: the pages per role,
 the worker's label page, the customer's and courier's links, and the phone credential the outbox
 replays with. Runs in the app's context on the database under test (never the firm's own)."""
-import secrets
 
 from webapp.extensions import db
 
@@ -48,7 +47,7 @@ def live_link(purpose: str) -> str | None:
     from webapp.wallclock import utcnow
     link = db.session.scalar(db.select(AccessLink).where(
         AccessLink.purpose == purpose, AccessLink.revoked_at.is_(None), AccessLink.used_at.is_(None),
-        AccessLink.expires_at > utcnow()).order_by(AccessLink.id.desc()))
+        AccessLink.expires_at > utcnow()).order_by(AccessLink.id))
     return f"/c/{link.token}" if link is not None else None
 
 
@@ -58,11 +57,10 @@ def find() -> dict:
     from webapp.shipping.models import Shipment
     work_order = bench_work_order()
     device_id, secret, worker_id = phone_device()
-    # The order page: the order with the most lines among the demo's (a full page, not an empty one).
-    order = db.session.scalar(db.select(Order).where(Order.number.like("2026%")).order_by(Order.id.desc())) \
-        or db.session.scalar(db.select(Order).order_by(Order.id.desc()))
-    packing = db.session.scalar(db.select(Shipment).where(Shipment.status.in_(("packing", "draft", "planned")))
-                                .order_by(Shipment.id.desc()))
+    # The demo's own objects, lowest ids first: the large databases add history after the demo, and
+    # large ÷ demo compares the same order, link and shipment at both sizes.
+    order = db.session.scalar(db.select(Order).where(Order.status == "in_production").order_by(Order.id))
+    packing = db.session.scalar(db.select(Shipment).where(Shipment.status == "packing").order_by(Shipment.id))
     return {
         "worker_page": f"/w/{work_order.token}",
         "work_order_id": work_order.id,
@@ -73,5 +71,4 @@ def find() -> dict:
         "courier": live_link("courier"),
         "signing": live_link("delivery_receipt"),
         "packing": f"/shipping/{packing.id}" if packing is not None else None,
-        "nonce": secrets.token_hex(4),
     }
