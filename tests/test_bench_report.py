@@ -102,3 +102,12 @@ def test_the_document_has_the_machine_the_tables_and_the_skipped_runs():
     assert "500 of 500 queued “+1” reports applied in 16.5 s" in text
     assert "## postgres, 100,000 orders\n\nNot run: no `flask bench-data`." in text
     assert "| Office pages ≤ 3× the bare page | **no** | board (sqlite, 100,000 orders): 5.0× |" in text
+
+
+def test_turns_of_one_target_combine_into_one_figure():
+    """Page and baseline run in turns; each side's turns become one row: median percentiles, summed
+    requests and errors, mean requests/s."""
+    turns = [{"p50": 10.0, "p99": 40.0, "rps": 100.0, "requests": 250, "errors": 0},
+             {"p50": 14.0, "p99": 60.0, "rps": 80.0, "requests": 200, "errors": 2}]
+    assert wrk.combine(turns) == {"p50": 12.0, "p99": 50.0, "rps": 90.0, "requests": 450, "errors": 2}
+    assert wrk.combine(turns[:1]) == turns[0]

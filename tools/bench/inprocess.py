@@ -2,6 +2,8 @@
 
     python -m tools.bench.inprocess '{}'                       → {"targets": …}
     python -m tools.bench.inprocess '{"pages": […], "targets": …}' → {"statements": {page: n}}
+    python -m tools.bench.inprocess '{"pages": […], "find": true}' → both, in one start of the app
+      (pages: [name, login, path or a target's key, kind])
 
 The statements of one request per page are counted with a SQLAlchemy event on the app's engine,
 around a test-client request (the production app carries no counter). Prints one JSON line."""
@@ -66,6 +68,13 @@ def main() -> None:
     if not request:
         with app.app_context(), app.test_request_context():
             print(json.dumps({"targets": bench_targets.find()}))
+        return
+    if request.get("find"):
+        with app.app_context(), app.test_request_context():
+            targets = bench_targets.find()
+        pages = [(name, user, path if path.startswith("/") else targets.get(path), kind)
+                 for name, user, path, kind in request["pages"]]
+        print(json.dumps({"targets": targets, "statements": count(app, pages, targets)}))
         return
     print(json.dumps({"statements": count(app, request["pages"], request["targets"])}))
 

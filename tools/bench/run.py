@@ -12,7 +12,7 @@ source, so a second run starts timing at once. Each SQLite run works on a copy o
 
 Environment: BENCH_ORDERS (sizes beyond the demo, comma-separated; 0 for none; BENCH_POSTGRES_ORDERS for
 PostgreSQL alone), BENCH_SECONDS (per
-load, 5), BENCH_CONNECTIONS (8), BENCH_PORT (first of two loopback ports, 8250), BENCH_POSTGRES_URL
+load, 5, in BENCH_ROUNDS turns of page and baseline, 2), BENCH_CONNECTIONS (8), BENCH_PORT (first of two loopback ports, 8250), BENCH_POSTGRES_URL
 and BENCH_POSTGRES_BIG_URL (default: the first's database name + "_big"), BENCH_LIGHTHOUSE=0 to skip
 Lighthouse, BENCH_OUTPUT (docs/benchmarks.md)."""
 import gzip
@@ -220,8 +220,8 @@ def postgres_database(size) -> tuple[str, float | None]:
 # --- in-process: targets and statement counts --------------------------------------------------------
 
 def in_process(database_url: str, paths: dict | None) -> dict:
-    """In a child process on the database: find the targets (first time), then count the SQL
-    statements of one request per page through the test client. Returns {"targets", "statements"}."""
+    """In a child process on the database (tools/bench/inprocess.py): find the targets and count the
+    SQL statements of one request per page through the test client. Returns {"targets", "statements"}."""
     done = subprocess.run([sys.executable, "-m", "tools.bench.inprocess", json.dumps(paths or {})],
                           env=flask_env(database_url), cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
@@ -406,12 +406,10 @@ def bench_one(database: str, size, port: int, seconds: int, connections: int, wi
     """Generate (or reuse) the database, serve it and the bare app, and time every page."""
     url, generated = sqlite_database(size) if database == "sqlite" else postgres_database(size)
     log(f"{database} {size}: {url}")
-    first = in_process(url, None)
-    targets = first["targets"]
+    found = in_process(url, {"pages": [(name, user, path, kind) for name, kind, user, path in PAGES], "find": True})
+    targets, counted = found["targets"], found["statements"]
     paths = {name: resolve(path, targets) for name, _kind, _user, path in PAGES}
     paths.update({name: resolve(path, targets) for name, _user, path in FIRST_VISIT})
-    counted = in_process(url, {"pages": [(name, user, paths[name], kind) for name, kind, user, _ in PAGES],
-                               "targets": targets})["statements"]
     env = flask_env(url)
     app = Server("webapp:create_app()", port, env, serving_config=True)
     bare = Server("tools.bench.bare:create_app()", port + 1, env, serving_config=False)
@@ -424,6 +422,10 @@ def bench_one(database: str, size, port: int, seconds: int, connections: int, wi
         post = {"auth": f"Device {targets['device']['id']}.{targets['device']['secret']}",
                 "actor": targets["device"]["actor"]}
         worker_cookie = {"Cookie": f"session={cookies['huang.xm']}"}
+        # Page and baseline take turns in short slices (page, baseline, page, baseline …): what else
+        # the machine does at a moment falls on both.
+        rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "2")))
+        slice_seconds = max(1, round(seconds / rounds))
         for name, kind, user, _path in PAGES:
             path = paths[name]
             entry = {"kind": kind, "path": _redacted(path), "statements": counted.get(name)}
@@ -435,18 +437,19 @@ def bench_one(database: str, size, port: int, seconds: int, connections: int, wi
             if user:
                 headers["Cookie"] = f"session={cookies[user]}"
             if kind == "post":
-                entry["page"] = wrk.drive(app.url + path + "/report", seconds, connections, headers, post=post)
-                entry["bare"] = wrk.drive(bare.url + "/bare/post", seconds, connections, headers, post=post)
+                entry["page"], entry["bare"] = alternate(
+                    lambda: wrk.drive(app.url + path + "/report", slice_seconds, connections, headers, post=post),
+                    lambda: wrk.drive(bare.url + "/bare/post", slice_seconds, connections, headers, post=post), rounds)
             else:
                 check = requests.get(app.url + path, headers=headers, allow_redirects=False, timeout=60)
                 entry["status"] = check.status_code
                 if check.status_code != 200:
                     entry["error"] = f"answered {check.status_code}"
                     continue
-                entry["page"] = wrk.drive(app.url + path, seconds, connections, headers)
-                # The baseline right after each page: both see the same machine, moment and database.
-                entry["bare"] = wrk.drive(bare.url + "/bare", seconds, connections,
-                                          {**headers, **worker_cookie} if not user else headers)
+                bare_headers = {**headers, **worker_cookie} if not user else headers
+                entry["page"], entry["bare"] = alternate(
+                    lambda: wrk.drive(app.url + path, slice_seconds, connections, headers),
+                    lambda: wrk.drive(bare.url + "/bare", slice_seconds, connections, bare_headers), rounds)
             log(f"{name}: p50 {entry['page']['p50']:.1f} ms vs bare {entry['bare']['p50']:.1f} ms")
         for name, user, _path in FIRST_VISIT:
             if paths[name]:
@@ -467,6 +470,15 @@ def bench_one(database: str, size, port: int, seconds: int, connections: int, wi
         app.stop()
         bare.stop()
     return result
+
+
+def alternate(page, bare, rounds: int) -> tuple[dict, dict]:
+    """Run page and bare loads in turn `rounds` times; each side's figures combined (wrk.combine)."""
+    pages, bares = [], []
+    for _round in range(rounds):
+        pages.append(page())
+        bares.append(bare())
+    return wrk.combine(pages), wrk.combine(bares)
 
 
 def _redacted(path: str | None) -> str | None:

@@ -1,7 +1,6 @@
 """What the benchmark requests, found in (or added to) a generated database: the pages per role,
 the worker's label page, the customer's and courier's links, and the phone credential the outbox
 replays with. Runs in the app's context on the database under test (never the firm's own)."""
-
 from webapp.extensions import db
 
 # A stocking work order made for the bench: large enough that every "+1" post of a run is accepted

@@ -39,6 +39,16 @@ def parse(output: str) -> dict:
             "requests": int(total.group(1)), "errors": errors}
 
 
+def combine(runs: list[dict]) -> dict:
+    """Several short loads of one target as one: the median of their percentiles (the mean of two),
+    requests and errors summed, requests/s averaged."""
+    if len(runs) == 1:
+        return runs[0]
+    return {"p50": statistics.median(r["p50"] for r in runs), "p99": statistics.median(r["p99"] for r in runs),
+            "rps": statistics.fmean(r["rps"] for r in runs), "requests": sum(r["requests"] for r in runs),
+            "errors": sum(r["errors"] for r in runs)}
+
+
 def available() -> bool:
     """Whether the wrk binary is on the PATH."""
     return shutil.which("wrk") is not None
