@@ -198,9 +198,15 @@ def postgres_database(size) -> tuple[str, float | None]:
     url = postgres_url(size)
     marker = BENCH_DIR / f"pg-{urllib.parse.urlsplit(url).path.strip('/')}.key"
     key = cache_key(size)
+    building = marker.with_suffix(".building")
+    deadline = time.monotonic() + 3600
+    while building.exists() and time.monotonic() < deadline and not (marker.exists() and marker.read_text() == key):
+        log(f"waiting for another run generating {url}")  # two generations into one database would collide
+        time.sleep(30)
     if marker.exists() and marker.read_text() == key:
         return url, None
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    building.write_text(str(os.getpid()))
     plain = url.replace("postgresql+psycopg://", "postgresql://")
     name = urllib.parse.urlsplit(plain).path.strip("/")
     try:
@@ -212,8 +218,11 @@ def postgres_database(size) -> tuple[str, float | None]:
         connection.execute("CREATE SCHEMA public")
     marker.unlink(missing_ok=True)
     started = time.monotonic()
-    generate(flask_env(url), size)
-    marker.write_text(key)
+    try:
+        generate(flask_env(url), size)
+        marker.write_text(key)
+    finally:
+        building.unlink(missing_ok=True)
     return url, time.monotonic() - started
 
 
@@ -511,8 +520,12 @@ def main() -> None:
     output = Path(os.environ.get("BENCH_OUTPUT", ROOT / "docs" / "benchmarks.md"))
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     runs = []
-    for database in databases():
-        for size in sizes(database):
+    # The demo size on every database first, then the large ones: a run stopped midway has the demo.
+    every_size = list(dict.fromkeys(size for database in databases() for size in sizes(database)))
+    for size in every_size:
+        for database in databases():
+            if size not in sizes(database):
+                continue
             if size != "demo" and not has_bench_data_command(flask_env("sqlite://")):
                 log(f"skipping {size} orders: this branch has no `flask bench-data`")
                 runs.append({"database": database, "size": size, "skipped": "no `flask bench-data` command"})
@@ -520,15 +533,20 @@ def main() -> None:
             # Lighthouse looks at the browser's side: once, on the first database at the demo size.
             lighthouse_here = with_lighthouse and database == "sqlite" and size == "demo"
             runs.append(bench_one(database, size, port, seconds, connections, lighthouse_here))
-            (BENCH_DIR / "results.json").write_text(json.dumps({"machine": machine(), "runs": runs}, indent=1))
-    results = {"machine": machine(), "runs": runs, "seconds": seconds, "connections": connections}
+            # Written after each database and size too: a long run stopped midway keeps what it measured.
+            write_results({"machine": machine(), "runs": runs, "seconds": seconds, "connections": connections}, output)
+    write_results({"machine": machine(), "runs": runs, "seconds": seconds, "connections": connections}, output)
+    log(f"wrote {output}")
+
+
+def write_results(results: dict, output: Path) -> None:
+    """instance/bench/results.json and the report."""
     if "postgres" in databases():
         import psycopg
         with psycopg.connect(postgres_url("demo").replace("postgresql+psycopg://", "postgresql://")) as connection:
             results["machine"]["postgres"] = connection.execute("SHOW server_version").fetchone()[0]
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=1))
     output.write_text(report.write(results))
-    log(f"wrote {output}")
 
 
 if __name__ == "__main__":
