@@ -111,3 +111,13 @@ def test_turns_of_one_target_combine_into_one_figure():
              {"p50": 14.0, "p99": 60.0, "rps": 80.0, "requests": 200, "errors": 2}]
     assert wrk.combine(turns) == {"p50": 12.0, "p99": 50.0, "rps": 90.0, "requests": 450, "errors": 2}
     assert wrk.combine(turns[:1]) == turns[0]
+
+
+def test_a_baseline_that_failed_gives_no_ratio_and_is_named():
+    """A load whose answers were mostly errors is timed errors: no ratio, and the budget names it."""
+    figures = results()
+    figures["runs"][0]["pages"]["+1 progress post"]["bare"].update(errors=1900, p50=0.5)
+    judged = {item["budget"]: item for item in report.budgets(figures)}
+    post = judged["“+1” post ≤ 2× a bare post writing the same rows"]
+    assert post["misses"] == ["+1 progress post (sqlite, demo): baseline failed (1900 errors)"]
+    assert "| +1 progress post | post | 30.0 | 90.0 | 100 | 0.5 | – | 5 | baseline failed (1900 errors)" in report.write(figures)

@@ -6,7 +6,7 @@
   device session named in the cookie, by primary key) and renders a tiny template.
 - POST /bare/post: in one write transaction (BEGIN IMMEDIATE on SQLite, as the app's write phase),
   inserts the rows a progress post writes — a progress report, an audit event, an idempotency record
-  under the request's Idempotency-Key — and stamps the phone's last-seen time, each row copied from
+  under the request's Idempotency-Key — after stamping the phone's last-seen time, each row copied from
   the latest of its table when the worker first posts (the run makes one real post before it starts this server).
 
 Nothing of the app is imported but its secret key's file: this is what the page would cost without
@@ -83,13 +83,15 @@ def create_app() -> Flask:
         with engine.connect() as connection:
             connection.info["write"] = True
             with connection.begin():
+                # The phone's row first, as the app does: rows inserted first would take key-share locks
+                # on it, and two posts' updates then deadlock on PostgreSQL.
+                sync_device = tables["sync_device"]
+                connection.execute(update(sync_device).where(sync_device.c.id == device_id).values(last_seen_at=now))
                 for name in POST_TABLES:
                     row = dict(template(connection, name))
                     if name == "idempotency_record":
                         row["key"] = key
                     connection.execute(insert(tables[name]).values(**row))
-                sync_device = tables["sync_device"]
-                connection.execute(update(sync_device).where(sync_device.c.id == device_id).values(last_seen_at=now))
             connection.info["write"] = False
         return {"status": "applied"}, 201
 

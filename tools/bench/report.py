@@ -11,11 +11,28 @@ REPLAY_SECONDS = 15
 RATIO_LIMIT = {"phone": PHONE_RATIO, "post": POST_RATIO, "office": OFFICE_RATIO}
 
 
+def failed(figures: dict) -> bool:
+    """Whether a load mostly failed (errors on half its requests or more): its times are the errors'."""
+    return figures["errors"] * 2 >= max(figures["requests"], 1)
+
+
 def ratio(entry: dict) -> float | None:
-    """Page ÷ bare baseline at the median, None when either was not timed."""
+    """Page ÷ bare baseline at the median, None when either was not timed or mostly failed."""
     if "page" not in entry or "bare" not in entry or not entry["bare"]["p50"]:
         return None
+    if failed(entry["page"]) or failed(entry["bare"]):
+        return None
     return entry["page"]["p50"] / entry["bare"]["p50"]
+
+
+def problem(entry: dict) -> str | None:
+    """Why a page has no ratio, or None."""
+    if entry.get("error"):
+        return entry["error"]
+    for side in ("page", "bare"):
+        if side in entry and failed(entry[side]):
+            return f"{'baseline' if side == 'bare' else 'page'} failed ({entry[side]['errors']} errors)"
+    return None
 
 
 def growth(small: dict, large: dict) -> tuple[float | None, float | None]:
@@ -54,8 +71,8 @@ def budgets(results: dict) -> list[dict]:
                     continue
                 value = ratio(entry)
                 if value is None:
-                    if entry.get("error"):
-                        misses.append(f"{page} ({run['database']}, {_size(run['size'])}): {entry['error']}")
+                    if problem(entry):
+                        misses.append(f"{page} ({run['database']}, {_size(run['size'])}): {problem(entry)}")
                     continue
                 measured = True
                 if value > limit:
@@ -186,9 +203,10 @@ def write(results: dict) -> str:
                 raw, normalised = growth(demo["pages"].get(page, {}), entry)
                 flag = " ✗" if normalised is not None and normalised > GROWTH else ""
                 row += f" {_f(raw, '{:.2f}')} | {_f(normalised, '{:.2f}')}{flag} |"
-            errors = entry["page"].get("errors")
-            if errors:
-                row += f" ({errors} errors)"
+            if problem(entry):
+                row += f" {problem(entry)}"
+            elif entry["page"].get("errors") or entry["bare"].get("errors"):
+                row += f" ({entry['page']['errors']} errors, baseline {entry['bare']['errors']})"
             lines.append(row)
         lines.append("")
         if run.get("first_visit"):
@@ -218,3 +236,18 @@ def write(results: dict) -> str:
     if NOTES.exists():
         lines += ["## Misses and their causes", "", NOTES.read_text().strip(), ""]
     return "\n".join(lines)
+
+
+def main() -> None:
+    """Write docs/benchmarks.md again from the last run's instance/bench/results.json (after editing
+    tools/bench/notes.md, say): `python -m tools.bench.report`."""
+    import json
+    import os
+    root = Path(__file__).resolve().parents[2]
+    results = json.loads((root / "instance" / "bench" / "results.json").read_text())
+    output = Path(os.environ.get("BENCH_OUTPUT", root / "docs" / "benchmarks.md"))
+    output.write_text(write(results))
+
+
+if __name__ == "__main__":
+    main()
