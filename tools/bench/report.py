@@ -12,8 +12,9 @@ RATIO_LIMIT = {"phone": PHONE_RATIO, "post": POST_RATIO, "office": OFFICE_RATIO}
 
 
 def failed(figures: dict) -> bool:
-    """Whether a load mostly failed (errors on half its requests or more): its times are the errors'."""
-    return figures["errors"] * 2 >= max(figures["requests"], 1)
+    """Whether a load mostly failed (no answer timed, or errors on half its requests or more): its times
+    are then the errors'."""
+    return figures["requests"] == 0 or figures["errors"] * 2 >= figures["requests"]
 
 
 def ratio(entry: dict) -> float | None:
@@ -31,7 +32,8 @@ def problem(entry: dict) -> str | None:
         return entry["error"]
     for side in ("page", "bare"):
         if side in entry and failed(entry[side]):
-            return f"{'baseline' if side == 'bare' else 'page'} failed ({entry[side]['errors']} errors)"
+            what = f"{entry[side]['errors']} errors" if entry[side]["requests"] else "no answer timed"
+            return f"{'baseline' if side == 'bare' else 'page'} failed ({what})"
     return None
 
 
