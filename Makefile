@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := webapp
 
-.PHONY: run https test setup translations db demo serve test-postgres test-browser test-js extract-messages clean
+.PHONY: bench run https test setup translations db demo serve test-postgres test-browser test-js extract-messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ test-js:
 
 test-postgres: setup
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql:///test} $(PYTEST)
+
+## bench: time the pages against a bare Flask baseline at the demo size and at 100,000 orders, on SQLite
+## (and PostgreSQL with BENCH_POSTGRES_URL=postgresql:///…), and write docs/benchmarks.md; wrk is installed
+## when missing and root (else a Python driver). Quick run: BENCH_ORDERS=2000 BENCH_SECONDS=3 make bench
+bench: setup
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "wrk unavailable: the bench uses its Python driver"
+	$(BIN)/python -m tools.bench.run
 
 extract-messages: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 -k _l -k pgettext:1c,2 --ignore-dirs '.* .venv' -o webapp/translations/messages.pot --no-location --sort-output .

@@ -1,4 +1,4 @@
-"""Command-line tasks: flask demo, flask go-live, flask backup, flask user create, flask
+"""Command-line tasks: flask demo, flask bench-data, flask go-live, flask backup, flask user create, flask
 purge-personal-data, flask purge-sync-keys."""
 import os
 import sqlite3
@@ -15,6 +15,7 @@ from .extensions import db
 def init_app(app) -> None:
     """Register the commands."""
     app.cli.add_command(demo_command)
+    app.cli.add_command(bench_data_command)
     app.cli.add_command(go_live_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(user_group)
@@ -59,6 +60,22 @@ def demo_command(first_run: bool) -> None:
         load_demo()
         db.session.commit()
     click.echo(f"Demo data loaded. Every demo login uses the password {DEMO_PASSWORD!r}.")
+
+
+@click.command("bench-data")
+@with_appcontext
+@click.option("--orders", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="How many orders of history to add.")
+@click.option("--seed", type=int, default=17, show_default=True, help="Seed of the random history.")
+def bench_data_command(orders: int, seed: int) -> None:
+    """Add years of history on top of the demo firm (load it first with flask demo): orders with their
+    work orders, progress reports, shipments, payments, stock movements and audit rows, for the benchmark."""
+    import time
+    from .benchdata import generate
+    started = time.monotonic()
+    counts = generate(orders, seed=seed, echo=click.echo)
+    click.echo("Added: " + ", ".join(f"{table} {count}" for table, count in sorted(counts.items())))
+    click.echo(f"Took {time.monotonic() - started:.0f} s.")
 
 
 @click.command("go-live")
