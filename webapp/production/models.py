@@ -6,7 +6,7 @@ from typing import NamedTuple
 from flask_babel import gettext
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy import inspect as inspect_state
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ..db_types import Fine, Money, Quantity, UTCDateTime
 from ..customers import Product  # noqa: F401  (the catalogue; kept importable from here)
@@ -147,10 +147,12 @@ class WorkOrder(db.Model):
         return sums
 
     def latest_reports(self, count: int = 5) -> list["ProgressReport"]:
-        """The last count reports, oldest first (read alone: not every report of the work order)."""
+        """The last count reports, oldest first, with their workers (read alone: not every report of the
+        work order)."""
         if "reports" in inspect_state(self).dict or self.id is None:
             return self.reports[-count:]
         latest = db.session.scalars(db.select(ProgressReport).where(ProgressReport.work_order_id == self.id)
+                                    .options(joinedload(ProgressReport.worker))
                                     .order_by(ProgressReport.id.desc()).limit(count)).all()
         return latest[::-1]
 
