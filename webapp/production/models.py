@@ -186,6 +186,10 @@ class WorkOrder(db.Model):
 class ProgressReport(db.Model):
     """What a worker made: good and scrap quantity, a note and photos, timed on the device."""
 
+    # A work order's good and scrap are summed from this index alone (WorkOrder.report_sums).
+    __table_args__ = (Index("ix_progress_report_work_order_sums", "work_order_id", "operation_id", "good_qty",
+                            "scrap_qty"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), index=True)
     good_qty: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))

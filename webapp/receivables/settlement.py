@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from .. import registry
 from ..db_types import money
 from ..extensions import db
 from ..i18n import firm_today
@@ -220,7 +221,8 @@ def position(customer_id: int, today: date | None = None) -> CustomerPosition:
 def overdue(customer_id: int, today: date | None = None) -> Decimal:
     """The customer's overdue amount (firm's currency), as position(...).overdue gives it, but settling
     only the orders that can owe something past due: those with an invoice due before today whose
-    invoices come to more than the order received and was credited. An order whose receipts and
+    invoices come to more than the order received and was credited (closed ones only when a manager
+    closed them over money still open). An order whose receipts and
     credits cover its invoices has nothing outstanding (matches never exceed an invoice), so leaving
     it out changes nothing, and the order page's shipping hold costs the same however long the
     customer's history (it settled every order the customer ever had: seconds at 100,000 orders)."""
@@ -230,9 +232,14 @@ def overdue(customer_id: int, today: date | None = None) -> Decimal:
         return db.select(db.func.coalesce(db.func.sum(column), 0)).where(key == Order.id).scalar_subquery()
     invoiced = db.select(db.func.sum(Invoice.amount)).where(
         Invoice.order_id == Order.id, Invoice.voided_at.is_(None)).scalar_subquery()
+    # A closed order was paid in full when it closed unless a manager closed it over money still open
+    # (costing's close rule), and its later invoices stay within its total less credits: it owes
+    # nothing, so the years of closed orders are not read at all.
     candidates = db.session.scalars(db.select(Order.id).where(
-        Order.customer_id == customer_id, Order.status.notin_(("draft", "cancelled")),
-        Order.id.in_(db.select(Invoice.order_id).where(Invoice.voided_at.is_(None), Invoice.due_on < today)),
+        Order.customer_id == customer_id,
+        db.or_(Order.status.in_([s for s in registry.machine("order").groups["PAYABLE"] if s != "closed"]),
+               db.and_(Order.status == "closed", Order.close_override.is_not(None))),
+        db.exists().where(Invoice.order_id == Order.id, Invoice.voided_at.is_(None), Invoice.due_on < today),
         invoiced > total(Payment.amount, Payment.order_id) + total(ReturnCredit.amount, ReturnCredit.order_id))).all()
     owed = ZERO
     for acct in accounts(candidates).values():
