@@ -192,3 +192,126 @@ def test_the_sql_conditions_pick_what_the_models_rules_pick(demo_app):
         expected = {o.id for o in orders if o.prepayment_satisfied}
         assert picked(prepayment_satisfied()) == expected
         assert 0 < len(expected) < len(orders)
+
+
+# --- pages that must not grow with the history: counted at N and at 3N --------------------------
+
+@contextmanager
+def loading(model):
+    """Count the instances of model the ORM builds from rows while the block runs."""
+    loaded = []
+
+    def on_load(target, context):
+        loaded.append(target)
+    event.listen(model, "load", on_load)
+    try:
+        yield loaded
+    finally:
+        event.remove(model, "load", on_load)
+
+
+def measured(app, client, url: str, model, method: str = "get", **kwargs) -> tuple[int, int, str]:
+    """Statements sent and instances of model loaded by one request to url (after one that warms
+    caches when it is a GET), and the page."""
+    if method == "get":
+        assert client.get(url).status_code == 200, url
+    with counting(app) as statements, loading(model) as loaded:
+        response = getattr(client, method)(url, **kwargs)
+    assert response.status_code in (200, 303), (url, response.status_code)
+    return len(statements), len(loaded), response.get_data(as_text=True)
+
+
+def grow(app, orders: int, seed: int) -> None:
+    """Years of history more: `flask bench-data` (the benchmark's generator)."""
+    result = app.test_cli_runner().invoke(args=["bench-data", "--orders", str(orders), "--seed", str(seed)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+
+
+def test_the_order_page_and_the_order_list_stay_the_same_size_with_three_times_the_history(demo_app):
+    """The order page (its weekly load, its shipping hold over the customer's invoices) and the order
+    list (a page of rows, a link to the next) ask the same questions and load the same rows at N and
+    at 3N orders: nothing on them reads the customer's or the firm's whole history."""
+    from webapp.orders.views import LIST_PAGE_SIZE
+    from webapp.receivables.models import Invoice
+    grow(demo_app, 200, seed=21)
+    with demo_app.app_context():
+        order = db.session.scalar(db.select(Order).where(Order.status == "in_production").order_by(Order.id.desc())
+                                  .limit(1))
+        order_id, customer_id = order.id, order.customer_id
+        get_settings().hold_overdue_shipping = True  # the hold reads the customer's overdue invoices
+        db.session.commit()
+    manager = demo_login(demo_app, "zhao.min")
+
+    def measure():
+        page = measured(demo_app, manager, f"/orders/{order_id}", Order)
+        listed = measured(demo_app, manager, "/orders/", Order)
+        return page, listed
+    (page_n, loaded_n, _), (list_n, listed_n, html_n) = measure()
+    grow(demo_app, 400, seed=22)
+    with demo_app.app_context():
+        # bench-data invoices every delivered order, paid in full: years of settled invoices
+        invoiced = db.session.scalar(db.select(db.func.count()).select_from(Invoice).join(Order).where(
+            Order.customer_id == customer_id, Order.status == "closed"))
+    (page_3n, loaded_3n, _), (list_3n, listed_3n, html_3n) = measure()
+    assert invoiced > 30  # the customer has a history the hold could have read
+    assert (page_n, loaded_n) == (page_3n, loaded_3n)
+    assert loaded_3n < 10, loaded_3n
+    assert (list_n, listed_n) == (list_3n, listed_3n) == (list_n, LIST_PAGE_SIZE + 1)  # one more: is there a next page
+    assert "Next page" in html_3n and html_3n.count('href="/orders/') - html_3n.count('href="/orders/?') \
+        <= LIST_PAGE_SIZE + 3
+
+
+def test_the_worker_page_and_a_post_do_not_read_every_report(demo_app):
+    """The worker's page and a "+1 good" post ask the same questions and load at most the five latest
+    reports, at a handful of reports on the work order and at five hundred more; the totals are
+    summed by the database and still right."""
+    from webapp.production.models import ProgressReport, WorkOrder
+    grow(demo_app, 60, seed=23)
+    with demo_app.app_context():
+        work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.status == "in_progress",
+                                                                  WorkOrder.operations.any() == False)  # noqa: E712
+                                       .order_by(WorkOrder.id.desc()).limit(1))
+        work_order.quantity = Decimal("100000")
+        db.session.commit()
+        token, work_order_id, worker_id = work_order.token, work_order.id, work_order.owner_id or 1
+    floor = demo_login(demo_app, "huang.xm")
+    url = f"/w/{token}"
+
+    def measure():
+        page = measured(demo_app, floor, url, ProgressReport)
+        post = measured(demo_app, floor, f"{url}/report", ProgressReport, method="post",
+                        data={"p-good": "1", "p-scrap": "0", "p-note": ""})
+        return page, post
+    (page_few, loaded_few, _), (post_few, post_loaded_few, _) = measure()
+    with demo_app.app_context():
+        now = datetime.now(timezone.utc)
+        db.session.execute(ProgressReport.__table__.insert(), [dict(
+            work_order_id=work_order_id, good_qty=Decimal("2"), scrap_qty=Decimal("1"), note="", operation="",
+            minutes=Decimal("0"), scrap_reason="", worker_id=worker_id, occurred_at=now, received_at=now)
+            for _ in range(500)])
+        db.session.commit()
+    (page_many, loaded_many, html), (post_many, post_loaded_many, _) = measure()
+    assert (page_few, post_few) == (page_many, post_many)
+    assert loaded_few <= 5 and loaded_many <= 5 and post_loaded_few == post_loaded_many == 0
+    with demo_app.app_context():
+        work_order = db.session.get(WorkOrder, work_order_id)
+        good = sum((r.good_qty for r in work_order.reports), Decimal("0"))
+        scrap = sum((r.scrap_qty for r in work_order.reports), Decimal("0"))
+        assert db.session.get(WorkOrder, work_order_id).good == good  # loaded: summed in Python
+    with demo_app.app_context():
+        assert db.session.get(WorkOrder, work_order_id).good == good  # not loaded: summed by the database
+        assert db.session.get(WorkOrder, work_order_id).scrap == scrap
+    floor.get(url)
+    assert f"{good.normalize():,f} of 100,000" in floor.get(url).get_data(as_text=True)
+
+
+def test_my_works_more_links_stop_counting(demo_app):
+    """Each "N more" count is asked with a LIMIT: the database stops counting past MORE_COUNTED
+    (counting years of delivered orders to close cost My work more than all it shows)."""
+    grow(demo_app, 300, seed=24)
+    manager = demo_login(demo_app, "zhao.min")
+    manager.get("/")
+    with counting(demo_app) as statements:
+        assert manager.get("/").status_code == 200
+    counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(")]
+    assert counts and all(re.search(r"LIMIT", s) for s in counts), counts

@@ -71,6 +71,7 @@ def test_settlement_matches_first_then_oldest_due_and_ageing_in_the_firms_zone(a
         # 30 November 17:00 UTC is 1 December 01:00 in Shanghai: B (due 30 Nov) is one day overdue there.
         with time_machine.travel(datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc), tick=False):
             pos = settlement.position(order.customer_id)
+            assert settlement.overdue(order.customer_id) == pos.overdue
         assert pos.balance == Decimal("4118.00")  # 580 × 7.1
         assert pos.buckets["d31_60"] == Decimal("1775.00")  # A: 31 Oct + 31 days, 250 × 7.1
         assert pos.buckets["d0_30"] == Decimal("710.00")    # B: 100 × 7.1
@@ -103,6 +104,7 @@ def test_money_received_ahead_is_kept_apart_from_what_invoices_owe(app, make_ord
         db.session.commit()
         with time_machine.travel(datetime(2026, 11, 30, 4, 0, tzinfo=timezone.utc), tick=False):
             pos = settlement.position(order.customer_id)
+            assert settlement.overdue(order.customer_id) == pos.overdue
     assert (pos.owed, pos.advance, pos.balance) == (Decimal("300.00"), Decimal("1000.00"), Decimal("-700.00"))
     assert pos.overdue == Decimal("300.00") and pos.buckets["d0_30"] == Decimal("300.00")
 
@@ -119,3 +121,39 @@ def test_the_settings_page_offers_the_roles_receivables_accepts():
     from webapp.admin.forms import FINANCE_READER_CHOICES
     from webapp.receivables import FINANCE_ROLE_CHOICES
     assert FINANCE_READER_CHOICES == FINANCE_ROLE_CHOICES
+
+
+@BOTH
+def test_the_shipping_holds_overdue_reads_only_owing_orders_and_agrees_with_the_position(app, make_order, make_user):
+    """settlement.overdue (the order page's shipping hold) settles only the orders that can owe
+    something past due, and comes to what the customer's full position says, over orders paid in
+    full, in part, ahead, matched, credited, voided and not yet due."""
+    import random
+    rng = random.Random(17)
+    finance = make_user("finance")
+    orders = [make_order("effective") for _ in range(12)]
+    with app.app_context():
+        user = db.session.get(User, finance)
+        for n, order_id in enumerate(orders):
+            order = db.session.get(Order, order_id)
+            issued = date(2026, rng.choice([8, 9, 10, 11]), rng.randint(1, 28))
+            invoices = [_invoice(order, f"INV-{n}-{k}", f"{rng.randint(1, 500)}.00", issued, issued.replace(
+                day=min(issued.day + rng.randint(0, 20), 28)) if k else date(2026, 12, 25), user.id)
+                for k in range(rng.randint(0, 3))]
+            if invoices and rng.random() < .2:
+                invoices[0].voided_at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+            for _ in range(rng.randint(0, 2)):
+                paid = Payment(order_id=order_id, kind="receipt", amount=Decimal(rng.randint(1, 700)),
+                               received_on=date(2026, 11, 1), recorded_by_id=user.id)
+                db.session.add(paid)
+                db.session.flush()
+                live = [i for i in invoices if i.voided_at is None]
+                if live and rng.random() < .5:
+                    db.session.add(PaymentMatch(payment_id=paid.id, invoice_id=live[0].id,
+                                                amount=min(paid.amount, live[0].amount), matched_by_id=user.id))
+        db.session.commit()
+        customer_id = db.session.get(Order, orders[0]).customer_id
+        with time_machine.travel(datetime(2026, 11, 30, 4, 0, tzinfo=timezone.utc), tick=False):
+            position = settlement.position(customer_id)
+            assert position.overdue > 0
+            assert settlement.overdue(customer_id) == position.overdue

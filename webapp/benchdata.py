@@ -1,7 +1,7 @@
 """Years of history for the benchmark: `flask bench-data --orders N` adds N orders on top of the demo
 firm, with what such a firm would have kept about them — work orders and about ten progress reports
-an order, shipments with their events and signed receipts, payments, sign-offs, stock movements and
-audit rows — most of them closed long ago, a few thousand still open. Written with bulk inserts
+an order, shipments with their events and signed receipts, invoices and payments, sign-offs, stock
+movements and audit rows — most of them closed long ago, a few thousand still open. Written with bulk inserts
 through the models' tables, a few thousand orders at a time, so 100,000 orders take minutes."""
 import json
 import random
@@ -20,6 +20,7 @@ from .extensions import db
 from .firm import get_settings
 from .orders.models import Approval, FeasibilityReview, Order, OrderLine, OrderNumberCounter, Payment
 from .production.models import ProgressReport, WorkOrder
+from .receivables.models import Invoice
 from .shipping.models import DeliveryReceipt, ReceiptLine, Shipment, ShipmentEvent, ShipmentLine
 from .stock.models import StockBalance, StockMove
 
@@ -39,7 +40,7 @@ OPEN = {"draft", "in_review", "pending_approval", "awaiting_countersign", "effec
 YEARS = 5
 CHUNK = 2000  # orders per batch: each batch's rows are inserted and committed together
 TABLES = (Order, OrderLine, FeasibilityReview, Approval, Payment, WorkOrder, ProgressReport, Shipment,
-          ShipmentLine, ShipmentEvent, DeliveryReceipt, ReceiptLine, StockMove, AuditEvent)
+          ShipmentLine, ShipmentEvent, DeliveryReceipt, ReceiptLine, Invoice, StockMove, AuditEvent)
 
 
 def _statuses(count: int, rng: random.Random) -> list[str]:
@@ -172,16 +173,23 @@ def _one_order(rng, status, now, rows, ids, customers, products, people, workers
                     user_id=rng.choice(people), at=created + timedelta(days=2)))
         audit.append(_audit(ids, "order.numbered", "order", order_id, None, created + timedelta(days=2),
                             None, {"number": number}))
+    deposit = ((total_excl + tax) * Decimal("0.3")).quantize(Decimal("0.01"))
     if status in MADE or status == "effective":
         rows[Payment].append(dict(
-            id=ids.take(Payment), order_id=order_id, kind="deposit", amount=((total_excl + tax) * Decimal("0.3"))
-            .quantize(Decimal("0.01")), received_on=(created + timedelta(days=3)).date(), reference="",
+            id=ids.take(Payment), order_id=order_id, kind="deposit", amount=deposit,
+            received_on=(created + timedelta(days=3)).date(), reference="",
             recorded_by_id=rep, recorded_at=created + timedelta(days=3)))
     if status in SETTLED:
+        # Invoiced on delivery and paid in full (the rest after the deposit): years of settled accounts.
+        rows[Invoice].append(dict(
+            id=ids.take(Invoice), order_id=order_id, shipment_id=None, milestone="", kind="vat_special",
+            number=f"B{order_id:09d}", issued_on=finished.date(), due_on=(finished + timedelta(days=30)).date(),
+            tax_rate=Decimal("13"), amount=total_excl + tax, tax_amount=tax, note="", voided_at=None,
+            void_reason="", recorded_by_id=rep, recorded_at=finished))
         rows[Payment].append(dict(
-            id=ids.take(Payment), order_id=order_id, kind="receipt", amount=((total_excl + tax) * Decimal("0.7"))
-            .quantize(Decimal("0.01")), received_on=finished.date(), reference="", recorded_by_id=rep,
-            recorded_at=finished))
+            id=ids.take(Payment), order_id=order_id, kind="receipt", amount=total_excl + tax - deposit,
+            received_on=(finished + timedelta(days=25)).date(), reference="", recorded_by_id=rep,
+            recorded_at=finished + timedelta(days=25)))
     if status not in MADE:
         audit.append(_audit(ids, "order.status", "order", order_id, rep, updated, "in_review", status))
         return

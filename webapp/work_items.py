@@ -23,6 +23,9 @@ DUE_DEADLINE, DUE_PLANNED, DUE_DELIVERY, DUE_ETA = "deadline", "planned", "deliv
 
 # Items shown per kind; the rest are behind the kind's "N more" link.
 SHOWN_PER_KIND = 20
+# The "N more" count stops past this many (the link then says "over N"): counting every delivered
+# order of years of history to say 17,005 cost My work more than all it shows.
+MORE_COUNTED = 1000
 
 
 @dataclass
@@ -59,6 +62,8 @@ class MoreLink:
     label: str
     count: int
     url: str | None
+    # More than count wait (the count stopped at MORE_COUNTED).
+    over: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,10 +125,11 @@ def _rows(statement) -> list:
     return list(result.unique())
 
 
-def _count(statement) -> int:
-    """How many rows statement selects in all (asked only when more wait than are shown)."""
+def _count(statement, most: int) -> int:
+    """How many rows statement selects, counting no further than most + 1 (asked only when more
+    wait than are shown): the database stops there, however long the history behind it."""
     return db.session.scalar(db.select(db.func.count()).select_from(
-        statement.order_by(None).limit(None).subquery()))
+        statement.order_by(None).limit(most + 1).subquery()))
 
 
 def _as_items(built) -> Iterable[WorkItem]:
@@ -149,7 +155,8 @@ def collect(user, kinds: Iterable[WorkItemKind] | None = None, shown: int = SHOW
             rows = rows[:shown]
             url = kind.more_url() if kind.more_url else None  # without a list page: said, not linked
             label = kind.label() if callable(kind.label) else str(kind.label)
-            work.more.append(MoreLink(label, _count(_statement(kind, user)) - shown, url))
+            waiting = _count(_statement(kind, user), shown + MORE_COUNTED) - shown
+            work.more.append(MoreLink(label, min(waiting, MORE_COUNTED), url, over=waiting > MORE_COUNTED))
         for row in rows:
             work.items.extend(_as_items(kind.build(row, user)))
     work.items.sort(key=lambda item: (not item.blocking, item.since))

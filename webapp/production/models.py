@@ -4,13 +4,25 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from flask_babel import gettext
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import inspect as inspect_state
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ..db_types import Fine, Money, Quantity, UTCDateTime
 from ..customers import Product  # noqa: F401  (the catalogue; kept importable from here)
 from ..extensions import db
 from ..wallclock import utcnow
+
+
+ZERO = Decimal("0")
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _next_generation(session, *_args) -> None:
+    """Count the session's flushes and transactions: a work order's report sums read from the
+    database hold only while nothing was flushed or begun since (WorkOrder.report_sums)."""
+    session.info["generation"] = session.info.get("generation", 0) + 1
 
 
 class StockItem(NamedTuple):
@@ -107,6 +119,43 @@ class WorkOrder(db.Model):
         """made_for in a label's few characters: the customer's abbreviation, or 备货."""
         return self.order.customer.abbreviation if self.order is not None else gettext("Stock")
 
+    def report_sums(self) -> dict[int | None, tuple[Decimal, Decimal]]:
+        """Good and scrap reported so far, per operation id (None: reports without one). Summed in
+        Python when the reports are loaded already (a list page loads them for all its work orders in
+        one query); else summed by the database, so the worker's page and every post cost the same
+        however many reports the work order has (it loaded and added up every one of them). The
+        database's sums are kept until the session flushes or ends its transaction; a report not
+        flushed yet is flushed by the query first (autoflush)."""
+        state = inspect_state(self)
+        if "reports" in state.dict or state.session is None or self.id is None:
+            sums: dict[int | None, tuple[Decimal, Decimal]] = {}
+            for report in self.reports:
+                good, scrap = sums.get(report.operation_id, (ZERO, ZERO))
+                sums[report.operation_id] = (good + report.good_qty, scrap + report.scrap_qty)
+            return sums
+        session = state.session
+        cached = self.__dict__.get("_report_sums")
+        pending = any(isinstance(row, ProgressReport) for row in session.new)
+        if cached is not None and not pending and cached[0] == session.info.get("generation", 0):
+            return cached[1]
+        rows = session.execute(db.select(ProgressReport.operation_id, db.func.sum(ProgressReport.good_qty),
+                                         db.func.sum(ProgressReport.scrap_qty))
+                               .where(ProgressReport.work_order_id == self.id)
+                               .group_by(ProgressReport.operation_id)).all()
+        sums = {operation_id: (good or ZERO, scrap or ZERO) for operation_id, good, scrap in rows}
+        self.__dict__["_report_sums"] = (session.info.get("generation", 0), sums)
+        return sums
+
+    def latest_reports(self, count: int = 5) -> list["ProgressReport"]:
+        """The last count reports, oldest first, with their workers (read alone: not every report of the
+        work order)."""
+        if "reports" in inspect_state(self).dict or self.id is None:
+            return self.reports[-count:]
+        latest = db.session.scalars(db.select(ProgressReport).where(ProgressReport.work_order_id == self.id)
+                                    .options(joinedload(ProgressReport.worker))
+                                    .order_by(ProgressReport.id.desc()).limit(count)).all()
+        return latest[::-1]
+
     @property
     def rejected(self) -> Decimal:
         """Pieces QC sent back (to rework or scrap): they no longer count as good."""
@@ -118,14 +167,14 @@ class WorkOrder(db.Model):
         QC rejected."""
         if self.operations:
             return self.operations[-1].good - self.rejected
-        return sum((r.good_qty for r in self.reports), Decimal("0")) - self.rejected
+        return sum((good for good, _scrap in self.report_sums().values()), ZERO) - self.rejected
 
     @property
     def scrap(self) -> Decimal:
         """Scrap so far: reported by the floor (every operation's, and an outsourced one's supplier's)
         plus what QC scrapped."""
         outsourced = sum((o.scrap for o in self.operations if o.outsourced), Decimal("0"))
-        return (sum((r.scrap_qty for r in self.reports), Decimal("0")) + outsourced
+        return (sum((scrap for _good, scrap in self.report_sums().values()), ZERO) + outsourced
                 + sum((r.quantity for r in self.rejections if r.disposition == "scrap"), Decimal("0")))
 
     @property
@@ -136,6 +185,10 @@ class WorkOrder(db.Model):
 
 class ProgressReport(db.Model):
     """What a worker made: good and scrap quantity, a note and photos, timed on the device."""
+
+    # A work order's good and scrap are summed from this index alone (WorkOrder.report_sums).
+    __table_args__ = (Index("ix_progress_report_work_order_sums", "work_order_id", "operation_id", "good_qty",
+                            "scrap_qty"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), index=True)
@@ -262,14 +315,14 @@ class WorkOrderOperation(db.Model):
         """Its cumulative good pieces: its reports', or, outsourced, what the supplier sent back."""
         if self.outsourced:
             return self._received(OutsourceTransfer.received_good)
-        return sum((r.good_qty for r in self.work_order.reports if r.operation_id == self.id), Decimal("0"))
+        return self.work_order.report_sums().get(self.id, (ZERO, ZERO))[0]
 
     @property
     def scrap(self) -> Decimal:
         """Its cumulative scrap (reported, or, outsourced, scrapped by the supplier)."""
         if self.outsourced:
             return self._received(OutsourceTransfer.received_scrap)
-        return sum((r.scrap_qty for r in self.work_order.reports if r.operation_id == self.id), Decimal("0"))
+        return self.work_order.report_sums().get(self.id, (ZERO, ZERO))[1]
 
     def _received(self, column) -> Decimal:
         """The sum of a column of its outsourced transfers (received ones; None counts nothing)."""

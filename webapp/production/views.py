@@ -37,8 +37,9 @@ QUICK_AMOUNTS = (1, 5, 10)
 # What the work order pages read besides the row (loaded after the row lock, never joined to it).
 def work_order_page_options() -> tuple:
     """Loader options for the page (built when asked: the mappers are configured by then)."""
-    return (joinedload(WorkOrder.order), joinedload(WorkOrder.line), selectinload(WorkOrder.reports),
-            selectinload(WorkOrder.anomalies))
+    # Not the reports: a work order's sums and its latest reports are asked of the database (years
+    # of reports are not loaded to show five).
+    return (joinedload(WorkOrder.order), joinedload(WorkOrder.line), selectinload(WorkOrder.anomalies))
 
 
 def get_work_order(work_order_id: int, action: str = "workorder.view") -> WorkOrder:
@@ -168,22 +169,24 @@ def _label_svg(work_order: WorkOrder) -> str:
 
 def floor_context(work_order: WorkOrder, **forms) -> dict:
     """What the worker's page shows."""
+    remaining, latest = work_order.remaining, work_order.latest_reports()
     return {
         "work_order": work_order, "state_labels": lifecycle.STATE_LABELS, "kinds": KIND_LABELS,
         "progress_form": forms.get("progress_form") or ProgressForm(prefix="p"),
         "anomaly_form": forms.get("anomaly_form") or AnomalyForm(prefix="a"),
-        "quick": [q for q in QUICK_AMOUNTS if q <= work_order.remaining],
+        "quick": [q for q in QUICK_AMOUNTS if q <= remaining],
         "moves": [name for name in ("materials_ready", "start", "finish", "pass_qc", "unblock")
                   if can(current_user, f"work_order:{name}", work_order)],
         "can_fail_qc": can(current_user, "work_order:fail_qc", work_order),
         "qc_fail_form": forms.get("qc_fail_form") or QcFailForm(prefix="q"),
         "labels": {name: t.label for name, t in lifecycle.MACHINE.transitions.items()},
-        "photos": photos_of("progress", [r.id for r in work_order.reports[-5:]]),
+        "latest_reports": latest,
+        "photos": photos_of("progress", [r.id for r in latest]),
         "open_anomalies": [a for a in work_order.anomalies if a.resolved_at is None],
         "anomaly_photos": photos_of("anomaly", [a.id for a in work_order.anomalies if a.resolved_at is None]),
         "resolve_form": ResolveForm(prefix="r"),
         "can_report": (not work_order.operations and work_order.status in ("planned", "materials_ready", "in_progress")
-                       and can(current_user, "workorder.report") and work_order.remaining > 0),
+                       and can(current_user, "workorder.report") and remaining > 0),
         # With operations, reports are made per operation (its page, from the process card's QR).
         "operations": ops.progress(work_order),
     }

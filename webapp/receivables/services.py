@@ -226,7 +226,7 @@ def hold(order: Order):
     customers and finance has not released this order; else None."""
     if not get_settings().hold_overdue_shipping:
         return None
-    overdue = settlement.position(order.customer_id).overdue
+    overdue = settlement.overdue(order.customer_id)
     if overdue <= 0 or active_release(order.id) is not None:
         return None
     return overdue
@@ -243,7 +243,7 @@ def release_shipping(order: Order, reason: str, user) -> ShippingRelease:
     db.session.add(release)
     db.session.flush()
     audit.record("shipping.released", order, actor=user, note=reason,
-                 after={"release_id": release.id, "overdue": str(settlement.position(order.customer_id).overdue)})
+                 after={"release_id": release.id, "overdue": str(settlement.overdue(order.customer_id))})
     return release
 
 
