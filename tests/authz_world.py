@@ -113,6 +113,12 @@ def build_world(app) -> World:
                                                "AND object_id = :o AND revoked_at IS NULL", o=order_a)
         v["ticket_id"] = one("SELECT coalesce(min(id), (SELECT min(id) FROM ticket)) FROM ticket WHERE order_id = :o",
                              o=order_a)
+        draft_order = one("SELECT min(id) FROM \"order\" WHERE status = 'draft'")
+        for endpoint in ("orders.edit", "orders.submit"):
+            s[(endpoint, "order_id")] = draft_order
+        draft_requirement = one("SELECT min(id) FROM requirement WHERE status IN ('draft', 'sent', 'clarification')")
+        for endpoint in ("requirements.edit", "requirements.upload", "requirements.send", "requirements.cancel"):
+            s[(endpoint, "req_id")] = draft_requirement
         s[("shipping.photo", "photo_id")] = one("SELECT min(id) FROM photo WHERE entity_type = 'receipt'")
         s[("production.photo", "photo_id")] = one("SELECT min(id) FROM photo WHERE entity_type = 'anomaly'")
         # the staff capability tokens: a work order's label, an operation's card, a lot, a carton
@@ -182,17 +188,21 @@ def outcome(response) -> str | int:
     """What a response means for the matrix: "login" (sent to sign in), 401/403/404 (refused), or "ok"
     (let through: a page, a redirect elsewhere, a form's errors, a state conflict); a 5xx as itself."""
     status = response.status_code
-    if status in (301, 302, 303) and "/login" in response.headers.get("Location", ""):
+    # login_required's redirect is a 302 (a logout's own 303 to the login page is its success)
+    if status in (301, 302) and "/login" in response.headers.get("Location", ""):
         return "login"
     if status in (401, 403, 404) or status >= 500:
         return status
     return "ok"
 
 
-def send(world: World, client, rule, method: str, principal: str):
-    """One request for principal to rule with method (dry run: nothing it does is kept); its outcome and response."""
+def send(world: World, client, rule, method: str, principal: str, partial: bool = False):
+    """One request for principal to rule with method (dry run: nothing it does is kept), as an htmx
+    request with partial; its outcome and response."""
     url = url_for_rule(world, rule, principal)
     headers = {DRY_RUN: "1"}
+    if partial:
+        headers["HX-Request"] = "true"
     if principal == "api":
         headers["Authorization"] = f"Bearer {world.api_token}"
     if method == "GET":
@@ -206,4 +216,5 @@ def send(world: World, client, rule, method: str, principal: str):
         response = client.open(url, method=method, data={"csrf_token": client.csrf_token()}, headers=headers)
         client._cookies.clear()
         client._cookies.update(kept)
+    response.close()  # a file sent (static, a download) is closed
     return outcome(response), response
