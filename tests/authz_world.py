@@ -56,7 +56,6 @@ def one(sql: str, **params):
 def build_world(app) -> World:
     """Find (or make, where the demo firm has none) an object for every URL parameter."""
     from webapp import links
-    from webapp.links import AccessLink
     world = World()
     with app.app_context(), app.test_request_context("/"):
         order_a = 10     # shipped: work orders done, a dispatched shipment, returns, tickets
@@ -132,7 +131,6 @@ def build_world(app) -> World:
         world.links["courier_link"] = links.current("courier", shipment_a).token
         db.session.commit()
         manager = one("SELECT id FROM \"user\" WHERE username = 'zhao.min'")
-        assert AccessLink is not None
     world.api_token = make_token(app, manager, "write")
     with app.app_context():
         world.values["token_id"] = one("SELECT max(id) FROM api_token")

@@ -575,3 +575,96 @@ def test_each_principal_gets_what_the_matrix_says(demo_app, world, principal):
         if got != want:
             wrong.append(f"{key} {rule.rule}: {got} (declared {want})")
     assert wrong == [], "\n".join(wrong)
+
+
+# --- object scope: a link or a person for one order or shipment sees nothing of another's -----------
+
+def _token(demo_app, purpose: str, object_id: int) -> str:
+    """The token of the newest link for purpose on object_id (live, or used: a signed receipt's)."""
+    from webapp.extensions import db
+    from webapp.links import AccessLink
+    with demo_app.app_context(), demo_app.test_request_context("/"):
+        return db.session.scalars(db.select(AccessLink).where(
+            AccessLink.purpose == purpose, AccessLink.object_id == object_id, AccessLink.revoked_at.is_(None))
+            .order_by(AccessLink.id.desc())).first().token
+
+
+def _status(world, client, method: str, url: str) -> int:
+    """The status of a dry-run request (rolled back at its end)."""
+    headers = {"X-Matrix-Dry-Run": "1"}
+    if method == "GET":
+        response = client.get(url, headers=headers)
+    else:
+        response = client.post(url, headers=headers, data={"csrf_token": client.csrf_token(), "body": "hello"})
+    response.close()
+    return response.status_code
+
+
+def test_a_customer_link_opens_its_own_orders_objects_only(demo_app, world):
+    """The service link of order A opens A's shipments' delivery notes and A's tickets, and gets 404 for
+    order B's shipment, ticket and shipment document through the same URLs; B's link gets 404 for A's."""
+    own = world.links["customer"]                  # order A (10): shipment 14, ticket 4
+    other = _token(demo_app, "order_service", 13)  # order B (13): shipments 15 and 16
+    client = world.clients["anonymous"]
+    assert _status(world, client, "GET", f"/c/{own}/shipments/14/delivery-note.pdf") == 200
+    assert _status(world, client, "POST", f"/c/{own}/tickets/4/reply") not in (403, 404)
+    for method, url in (("GET", f"/c/{own}/shipments/15/delivery-note.pdf"),
+                        ("GET", f"/c/{other}/shipments/14/delivery-note.pdf"),
+                        ("POST", f"/c/{own}/tickets/1/reply"), ("POST", f"/c/{own}/tickets/1/confirm"),
+                        ("POST", f"/aftersales/c/{own}/tickets/1/reply"),
+                        ("GET", f"/c/{own}/documents/1"),  # shipment 15's document (order B)
+                        ("GET", f"/c/{own}/receipt/photos/4"), ("GET", f"/c/{own}/receipt-copy.pdf")):
+        assert _status(world, client, method, url) == 404, url
+
+
+def test_a_courier_or_receipt_link_opens_its_own_shipments_files_only(demo_app, world):
+    """The receipt photos and copy of shipment 12 open through shipment 12's receipt link only: the
+    courier link of shipment 14 and the receipt link of another shipment get 404 for them."""
+    receipt = _token(demo_app, "delivery_receipt", 12)   # photos 4 and 5 are of this receipt
+    another_receipt = _token(demo_app, "delivery_receipt", 11)
+    courier = world.links["courier_link"]                 # shipment 14
+    client = world.clients["anonymous"]
+    assert _status(world, client, "GET", f"/c/{receipt}/receipt/photos/4") == 200
+    assert _status(world, client, "GET", f"/c/{receipt}/receipt-copy.pdf") == 200
+    for url in (f"/c/{courier}/receipt/photos/4", f"/c/{another_receipt}/receipt/photos/4",
+                f"/c/{another_receipt}/receipt/photos/5", f"/c/{courier}/receipt-copy.pdf",
+                f"/c/{courier}/shipments/12/delivery-note.pdf"):
+        assert _status(world, client, "GET", url) == 404, url
+
+
+SCOPED = {"order_id", "shipment_id", "customer_id"}
+
+
+def test_a_sales_rep_restricted_to_their_customers_gets_404_on_another_reps_order(demo_app, world):
+    """With "sales reps see only their own customers" on, every page, fragment, file and export (and
+    every action) that sales may use on an order, its shipments or its customer answers 404 to the rep
+    who does not own that customer (wang.fang), and is let through for the one who does (lucy)."""
+    from webapp.demo import DEMO_PASSWORD
+    from webapp.extensions import db
+    from webapp.firm import get_settings
+    owner = demo_app.test_client()
+    assert owner.post("/login", data={"username": "lucy", "password": DEMO_PASSWORD}).status_code == 303
+    stranger = world.clients["sales"]
+    with demo_app.app_context():
+        get_settings().sales_own_customers_only = True
+        db.session.commit()
+    checked, wrong = 0, []
+    try:
+        for rule, method in routes(demo_app):
+            key = f"{rule.endpoint} {method}"
+            params = set(rule.arguments)
+            if "sales" not in MATRIX[key] or not params or not params <= SCOPED or key in MISSING:
+                continue
+            if any((rule.endpoint, name) in world.special for name in params):
+                continue  # the URL names another order than A (a draft, a project, a retail order)
+            for client, want in ((stranger, "hidden"), (owner, "shown")):
+                got, _response = send(world, client, rule, method, "sales")
+                if (got == 404) != (want == "hidden"):
+                    wrong.append(f"{key} {rule.rule}: {got} for the {'other' if want == 'hidden' else 'own'} rep")
+            checked += 1
+    finally:
+        with demo_app.app_context():
+            get_settings().sales_own_customers_only = False
+            db.session.commit()
+    assert wrong == [], "\n".join(wrong)
+    assert checked > 20
