@@ -154,6 +154,7 @@ def _page_text(response) -> str:
     """A page's text without what differs per request (request id, CSRF token, nonces)."""
     body = response.get_data(as_text=True)
     body = re.sub(r'"X-CSRFToken": "[^"]*"', '"X-CSRFToken": ""', body)
+    body = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+\d:]*", "(time)", body)  # when it was rendered
     return re.sub(r'(name="csrf-token" content|value|nonce)="[^"]*"', r'\1=""', body)
 
 
