@@ -16,7 +16,9 @@ the permission check) and an empty form; each request is rolled back at its end 
 one demo firm serves every principal. To keep the run short, each route is asked for as a whole page
 by the first principal let through, and as an htmx request (a fragment, the same view and status) by
 everybody else; a PDF is rendered for the first principal let through only (the others would run the
-same view with another role: what matters for them, a refusal, is still checked).
+same view with another role: what matters for them, a refusal, is still checked). On PostgreSQL every
+refusal is checked and, of those let through, the first principal per route: who may is decided in
+Python, the same on both databases; what differs per database, the queries, that principal runs.
 """
 import pytest
 
@@ -564,12 +566,13 @@ def test_every_route_is_in_the_matrix(demo_app):
 def test_each_principal_gets_what_the_matrix_says(demo_app, world, principal):
     """Every route, for one principal: the declared outcome, from a real request."""
     client = world.clients[principal]
+    postgres = demo_app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     wrong = []
     for rule, method in routes(demo_app):
         key = f"{rule.endpoint} {method}"
         want = expected(rule, method, principal)
         first = want == "ok" and next(p for p in PRINCIPALS if p in MATRIX[key]) == principal
-        if want == "ok" and rule.rule.endswith(".pdf") and not first:
+        if want == "ok" and not first and (rule.rule.endswith(".pdf") or postgres):
             continue
         got, _response = send(world, client, rule, method, principal, partial=not first)
         if got != want:
