@@ -25,6 +25,11 @@ class Defaults:
     # background re-sends the cookie it started with and can undo a login or worker switch made
     # meanwhile (a signed-cookie session is last-writer-wins).
     SESSION_REFRESH_EACH_REQUEST = False
+    # A person's login session (not a floor phone's, see FLOOR_IDLE_MINUTES) ends after this many minutes
+    # unused, and this many days after the login whatever happens: a week covers a long holiday on a
+    # worker's own phone; the month matches the cookie's lifetime. Lower both for office-only firms.
+    SESSION_IDLE_MINUTES = 7 * 24 * 60
+    SESSION_ABSOLUTE_DAYS = 30
     LOGIN_THROTTLE_MAX_FAILURES = 5
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LINK_LIFETIME_DAYS = 14
@@ -119,7 +124,7 @@ class Defaults:
 ENV_KEYS = (
     "SECRET_KEY", "PUBLIC_URL", "MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "PROXY_FIX", "TRUSTED_PROXIES",
-    "SESSION_COOKIE_SECURE", "LOCAL_CA",
+    "SESSION_COOKIE_SECURE", "LOCAL_CA", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_DAYS",
     "HUEY_URL", "REDIS_URL", "STORAGE_URL", "KUAIDI100_URL", "KUAIDI100_KEY", "KUAIDI100_CUSTOMER",
     "CHAT_ROBOT_EXTRA_HOSTS", "SMS_PROVIDER", "ALIYUN_SMS_URL", "ALIYUN_SMS_REGION", "ALIYUN_SMS_ACCESS_KEY_ID",
     "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME", "SMS_TEMPLATES",
@@ -127,7 +132,7 @@ ENV_KEYS = (
     "DINGTALK_CLIENT_ID", "DINGTALK_CLIENT_SECRET", "DINGTALK_LOGIN_URL", "DINGTALK_API_URL",
 )
 BOOLEAN_KEYS = ("MAIL_USE_TLS", "PROXY_FIX", "SESSION_COOKIE_SECURE", "LOCAL_CA")
-INTEGER_KEYS = ("TRUSTED_PROXIES",)
+INTEGER_KEYS = ("TRUSTED_PROXIES", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_DAYS")
 
 
 def database_url(instance_path: str) -> str:

@@ -9,9 +9,12 @@ from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from .. import audit, signals
 from ..extensions import db, login_manager
 from ..wallclock import utcnow
+from . import bp
 from .models import DeviceSession, LoginFailure, User, hash_secret
 
 
@@ -34,10 +37,58 @@ def current_login_session() -> DeviceSession | None:
     if device_id and secret:
         candidate = db.session.get(DeviceSession, device_id)
         if (candidate is not None and not candidate.is_revoked
-                and secrets.compare_digest(candidate.secret_hash, hash_secret(secret))):
+                and secrets.compare_digest(candidate.secret_hash, hash_secret(secret))
+                and expiry(candidate) is None):
             device = candidate
     g.login_session = device
     return device
+
+
+# How often a personal session's last use is written while it is being used (a GET commits nothing,
+# so it is written on the side; once a minute is plenty for timeouts counted in hours).
+ACTIVITY_GRANULARITY = timedelta(seconds=60)
+
+
+def expiry(device: DeviceSession) -> str | None:
+    """Why a person's login session has run out ("idle": unused for SESSION_IDLE_MINUTES;
+    "absolute": logged in more than SESSION_ABSOLUTE_DAYS ago), or None while it may act. A floor
+    phone belongs to the floor, not to a person: it has its own idle switch-out (floor.py) instead."""
+    if device.is_floor:
+        return None
+    now = utcnow()
+    config = current_app.config
+    if now - device.created_at > timedelta(days=float(config["SESSION_ABSOLUTE_DAYS"])):
+        return "absolute"
+    if now - device.last_seen_at > timedelta(minutes=float(config["SESSION_IDLE_MINUTES"])):
+        return "idle"
+    return None
+
+
+@bp.before_app_request
+def keep_or_end_session():
+    """Before the view (so before any write lock): a login session that ran out is ended for good
+    (revoked, so the devices list says why), and one in use has its last use kept, both written on
+    the side in a short transaction of their own."""
+    from ..transaction import short_write
+    device_id, secret = session.get("dsid"), session.get("dsk")
+    if not device_id or not secret or request.endpoint == "static":
+        return None
+    device = current_login_session()
+    now = utcnow()
+    if device is None:
+        candidate = db.session.get(DeviceSession, device_id)
+        reason = None if candidate is None or candidate.is_revoked else expiry(candidate)
+        if reason is not None and secrets.compare_digest(candidate.secret_hash, hash_secret(secret)):
+            with short_write() as side:
+                side.execute(db.update(DeviceSession).where(
+                    DeviceSession.id == candidate.id, DeviceSession.revoked_at.is_(None))
+                    .values(revoked_at=now, revoked_reason=f"expired_{reason}"))
+        return None
+    if not device.is_floor and device.last_seen_at <= now - ACTIVITY_GRANULARITY:
+        with short_write() as side:
+            side.execute(db.update(DeviceSession).where(DeviceSession.id == device.id).values(last_seen_at=now))
+        set_committed_value(device, "last_seen_at", now)
+    return None
 
 
 def start(user: User) -> DeviceSession:
