@@ -3,6 +3,7 @@ import hashlib
 import io
 import os
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -118,11 +119,27 @@ def _keep(data: bytes, ext: str, filename: str, content_type: str) -> StoredFile
     """Write checked bytes under a random name in instance/uploads (removed again if the request
     does not commit: request_scope.discard_written_files)."""
     stored_name = f"{secrets.token_hex(16)}.{ext}"
-    path = os.path.join(_folder(), stored_name)
-    with open(path, "xb") as fh:
-        request_scope.note_written_file(path)
-        fh.write(data)
+    with storage_errors():
+        path = os.path.join(_folder(), stored_name)
+        with open(path, "xb") as fh:
+            request_scope.note_written_file(path)
+            fh.write(data)
     return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
+
+
+class StorageUnavailable(Exception):
+    """The upload folder cannot take a file now (disk full, read-only, no permission): not the
+    sender's fault, so the request answers 503 and the phone's outbox sends it again later (errors.py)."""
+
+
+@contextmanager
+def storage_errors():
+    """Turn the operating system's refusal to write a file (ENOSPC, EROFS, EACCES, EFBIG …) into
+    StorageUnavailable; the half-written file is removed with the request's others (it does not commit)."""
+    try:
+        yield
+    except OSError as error:
+        raise StorageUnavailable(str(error)) from error
 
 
 @dataclass
@@ -278,11 +295,16 @@ def write_thumbnail(stored_name: str, data: bytes, for_request: bool = True) -> 
     """Write a photo's thumbnail atomically (a reader never sees half a file; two requests making the
     same one at once both end with a whole file). One written with an upload (for_request) is removed
     again if the request does not commit; one made later for an older photo is a cache and stays."""
-    path = thumb_path_of(stored_name)
-    partial = f"{path}.{secrets.token_hex(4)}.part"
-    with open(partial, "xb") as fh:
-        fh.write(data)
-    os.replace(partial, path)
+    with storage_errors():
+        path = thumb_path_of(stored_name)
+        partial = f"{path}.{secrets.token_hex(4)}.part"
+        try:
+            with open(partial, "xb") as fh:
+                fh.write(data)
+            os.replace(partial, path)
+        except OSError:
+            _remove_quietly(partial)  # half a thumbnail (the disk filled) is nobody's
+            raise
     if for_request:
         request_scope.note_written_file(path)
     return path
@@ -293,3 +315,10 @@ def path_of(stored_name: str) -> str:
     if "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
         raise ValueError("bad stored name")
     return os.path.join(_folder(), stored_name)
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
