@@ -79,6 +79,10 @@ def init_app(app) -> None:
             # The database server went away (restarted, not up yet): this request's transaction is
             # gone with its connection; the pool replaces the connection (pool_pre_ping) once it is back.
             log.warning("database unavailable on %s %s: %s", request.method, redact(request.path), error.orig)
+            # The error page must not ask the database again (who is logged in, in which language):
+            # nobody, in the session's or the browser's language.
+            from .extensions import login_manager
+            g._login_user = login_manager.anonymous_user()
         else:
             return unexpected(error)
         return busy_answer()
@@ -119,7 +123,8 @@ def is_busy(error: DBAPIError) -> bool:
 # The server is gone or not taking connections yet (psycopg's and SQLAlchemy's words for it).
 UNAVAILABLE_SIGNS = ("connection refused", "could not connect", "connection failed", "server closed the connection",
                      "terminating connection", "the database system is", "connection is closed",
-                     "consuming input failed", "no connection to the server", "connection is lost",
+                     "consuming input failed", "no connection to the server", "connection is bad",
+                     "connection to server", "connection is lost",
                      "server conn crashed", "connection timeout expired")
 
 
