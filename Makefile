@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := webapp
 
-.PHONY: run https test setup translations db demo serve test-postgres test-browser test-js extract-messages clean
+.PHONY: run https test setup translations db demo serve test-postgres test-browser test-js extract-messages clean soak
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ test-js:
 
 test-postgres: setup
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql:///test} $(PYTEST)
+
+## soak: 50 simulated phones write for 10 minutes through gunicorn (as `run` serves it) with a worker killed
+## twice; every acknowledged write is counted in the database (tools/soak.py). SOAK_SECONDS, SOAK_PHONES;
+## SOAK_DATABASE_URL=postgresql:///soak for PostgreSQL (that database is emptied). Writes docs/benchmarks.md's Soak rows.
+soak: setup
+	SOAK_REPORT=$${SOAK_REPORT-docs/benchmarks.md} $(BIN)/python tools/soak.py
 
 extract-messages: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 -k _l -k pgettext:1c,2 --ignore-dirs '.* .venv' -o webapp/translations/messages.pot --no-location --sort-output .
