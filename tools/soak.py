@@ -151,9 +151,12 @@ class Tally:
         self.acknowledged = {"report": [], "scan": [], "receipt": []}
         self.refused = []  # (status, body) of 4xx other than 429: a bug in the soak or the app
         self.slowest = 0.0
+        self.server_errors = []  # (status, kind, body) of the first 5xx answers
 
-    def saw(self, status, seconds: float) -> None:
+    def saw(self, status, seconds: float, kind: str = "", body: bytes = b"") -> None:
         with self.lock:
+            if status is not None and status >= 500 and len(self.server_errors) < 10:
+                self.server_errors.append((status, kind, body[:300].decode(errors="replace")))
             self.requests += 1
             self.slowest = max(self.slowest, seconds)
             if status is None:
@@ -198,7 +201,7 @@ def phone(index: int, port: int, plan: dict, receipts: list, tally: Tally, deadl
                                                  {**headers, "X-Attempt": str(attempt)}, timeout=120)
             except OSError:
                 status, body = None, b""
-            tally.saw(status, time.monotonic() - started)
+            tally.saw(status, time.monotonic() - started, kind, body)
             if status is not None and 200 <= status < 300:
                 with tally.lock:
                     tally.acknowledged[kind].append(key if kind != "receipt" else receipt["shipment"])
@@ -291,16 +294,28 @@ def soak(url: str, phones: int, seconds: float, kills: int, folder: Path, seed: 
         "requests": tally.requests, "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
         "dropped_by_kills": tally.dropped, "kills": len(killed), "killed_pids": killed,
         "worker_respawns_logged": log.count("was sent SIGKILL"),
-        "five_xx": five_xx, "refused": tally.refused[:10], "refused_count": len(tally.refused),
+        "five_xx": five_xx, "five_xx_answers": tally.server_errors, "refused": tally.refused[:10], "refused_count": len(tally.refused),
         "acknowledged": acknowledged, "counts": counts, "lost": lost, "duplicated": duplicated,
         "slowest_request_seconds": round(tally.slowest, 2),
         "unhandled_errors_logged": log.count("unhandled error") + log.count("Exception on"),
+        "first_trace": first_trace(log),
     }
     summary["passed"] = (five_xx == 0 and not tally.refused and lost == 0 and duplicated == 0
                          and len(killed) == kills and acknowledged > 0
                          and counts["idempotency_records"] == acknowledged
                          and summary["unhandled_errors_logged"] == 0)
     return summary
+
+
+def first_trace(log: str) -> str:
+    """The app's frames and the errors of the first unhandled error in the gunicorn log ('' if none)."""
+    lines = log.splitlines()
+    start = next((i for i, line in enumerate(lines) if "unhandled error" in line or "Exception on" in line), None)
+    if start is None:
+        return ""
+    kept = [line.strip() for line in lines[start:start + 300]
+            if "webapp/" in line or "Error" in line or "During handling" in line or line.startswith(("psycopg", "sqlalchemy"))]
+    return "\n".join(kept)[:5000]
 
 
 def write_report(path: Path, summary: dict) -> None:
