@@ -136,6 +136,8 @@ def test_a_worker_killed_mid_post_or_signing_then_the_retry_applies_exactly_once
     customer's receipt signing are in the middle of their transaction (written, not committed) and
     right after their commit (the answer not sent). Each time the phone heard nothing and sends the
     entry again with the same Idempotency-Key: the database holds exactly one report or receipt."""
+    if os.environ.get("TEST_DATABASE_URL") and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("the SQLite case runs in the SQLite run of the suite (CI's `make test` step), not again")
     worker = as_user("worker")
     phone = Phone(app, worker)
     receipts = [dispatched_with_receipt_link(app, make_order, as_user) for _ in range(2)]
@@ -321,3 +323,43 @@ def test_a_full_disk_or_read_only_upload_folder_refuses_the_photo_clearly_and_ke
         with app.app_context():
             stored = db.session.scalar(db.select(Photo.stored_name))
         assert files_in(disk) == [f"thumbs/{stored.rsplit('.', 1)[0]}.jpg", f"uploads/{stored}"]
+
+
+# --- found by the soak: two shipments of one order signed for at the same moment ---------------------
+
+@BOTH
+def test_two_shipments_of_one_order_signed_at_the_same_moment_both_land(app, make_order, as_user):
+    """The customer's two links, sent from two phones' outboxes at once: both receipts are stored (201,
+    never a 500 over the follow-up call both would plan), one follow-up call, the order delivered."""
+    from webapp.aftersales.models import FollowUp
+    from webapp.orders.models import Order, OrderLine
+    from .test_shipping import new_shipment, packed
+    order_id = make_order("ready_to_ship", quantity="20")
+    with app.app_context():
+        line_id = db.session.scalar(db.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    warehouse = as_user("warehouse")
+    paths = []
+    for _ in range(2):
+        assert new_shipment(warehouse, order_id, line_id, "10").status_code == 303
+        with app.app_context():
+            shipment_id = db.session.scalar(db.select(Shipment.id).order_by(Shipment.id.desc()))
+        packed(app, warehouse, shipment_id)
+        assert warehouse.post(f"/shipping/{shipment_id}/dispatch", data={"note": ""}).status_code == 303
+        paths.append((shipment_id, link_path(app, "delivery_receipt", shipment_id)))
+    barrier, answers = threading.Barrier(2), [None, None]
+
+    def sign(index):
+        shipment_id, path = paths[index]
+        fields = receipt_fields(app, shipment_id)
+        barrier.wait()
+        answers[index] = link_replay(app, path + "/receipt", f"both-{index}", fields).status_code
+
+    threads = [threading.Thread(target=sign, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert answers == [201, 201]
+    assert count(app, DeliveryReceipt) == 2 and count(app, FollowUp) == 1
+    with app.app_context():
+        assert db.session.get(Order, order_id).status == "delivered"

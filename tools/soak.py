@@ -325,7 +325,9 @@ def write_report(path: Path, summary: dict) -> None:
              "like outbox.js) post progress reports, scan a product code and sign deliveries through the "
              "customer's link, through gunicorn as `make run` serves it (2 workers × 4 threads), with a worker "
              "killed (SIGKILL) twice. Writes are counted from the database against what the phones were told. "
-             "Requests dropped by a kill get no answer (the phone sends the entry again); they are not 5xx.")
+             "Requests dropped by a kill get no answer (the phone sends the entry again); they are not 5xx. Each phone "
+             "waits 0.5–1.5 s between two actions; the slowest request includes its wait in SQLite's writer queue "
+             "and for a replacement worker. The machine's 2 cores were shared with other work during these runs.")
     header = ("| database | date | machine | phones | minutes | requests | 2xx | 5xx | other refusals | dropped by kills "
               "| kills | reports / scans / receipts acknowledged | lost | duplicated | slowest request | result |")
     rule = "|" + "---|" * (header.count("|") - 1)
