@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := webapp
 
-.PHONY: bench run https test setup translations db demo serve test-postgres test-browser test-js extract-messages clean
+.PHONY: bench soak run https test setup translations db demo serve test-postgres test-browser test-js extract-messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ test-postgres: setup
 bench: setup
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "wrk unavailable: the bench uses its Python driver"
 	$(BIN)/python -m tools.bench.run
+
+## soak: 50 simulated phones write for 10 minutes through gunicorn (as `run` serves it) with a worker killed
+## twice; every acknowledged write is counted in the database (tools/soak.py). SOAK_SECONDS, SOAK_PHONES;
+## SOAK_DATABASE_URL=postgresql:///soak for PostgreSQL (that database is emptied). Writes docs/benchmarks.md's Soak rows.
+soak: setup
+	SOAK_REPORT=$${SOAK_REPORT-docs/benchmarks.md} $(BIN)/python tools/soak.py
 
 extract-messages: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 -k _l -k pgettext:1c,2 --ignore-dirs '.* .venv' -o webapp/translations/messages.pot --no-location --sort-output .

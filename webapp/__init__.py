@@ -62,6 +62,13 @@ def configure(app: Flask, test_config: dict | None) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Writers wait for each other instead of failing at once.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # pool_pre_ping: after the server restarted, a pooled connection that died with it is noticed
+        # and replaced before a request uses it, so the app recovers by itself. lock_timeout: a request
+        # stuck behind a lock gives up (503, Retry-After) instead of waiting for ever.
+        timeout = int(app.config["POSTGRES_LOCK_TIMEOUT_MS"])
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
+            "pool_pre_ping": True, "connect_args": {"options": f"-c lock_timeout={timeout}"}})
 
 
 def register_extensions(app: Flask) -> None:

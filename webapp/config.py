@@ -16,6 +16,9 @@ class Defaults:
     MAX_IMAGE_PIXELS = 40_000_000
     # How long a request waits for SQLite's write lock before it answers 503 (webapp/transaction.py).
     SQLITE_BUSY_TIMEOUT_MS = 15_000
+    # The same on PostgreSQL: how long a statement waits for a row or table lock (lock_timeout) before
+    # the request answers 503 with Retry-After and the outbox tries again later.
+    POSTGRES_LOCK_TIMEOUT_MS = 15_000
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; phones stay open for days
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True

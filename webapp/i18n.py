@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, request, session
 from flask_login import current_user
+from sqlalchemy.exc import DBAPIError
 
 from .wallclock import utcnow
 
@@ -11,8 +12,11 @@ from .wallclock import utcnow
 def select_locale() -> str:
     """The user's choice, else the session's, else the browser's Accept-Language."""
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    try:
+        if current_user and current_user.is_authenticated and current_user.locale in languages:
+            return current_user.locale
+    except DBAPIError:
+        pass  # the database went away (an error page is being drawn): the session's or browser's language
     if session.get("lang") in languages:
         return session["lang"]
     best = request.accept_languages.best_match(languages)

@@ -29,6 +29,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import faults
 from .extensions import db
 # The request-long memo and written files (their home was here; they are read by name from here too).
 from .request_scope import discard_written_files, memo, note_written_file  # noqa: F401
@@ -114,8 +115,11 @@ def _finish(app: TrackerApp, rv):
         if device is not None:
             from .wallclock import utcnow
             device.last_seen_at = utcnow()
+        db.session.flush()  # what commit() would flush first; written, not yet committed, at the fault point
+        faults.pause_at("before_commit")  # the fault tests kill the worker here (webapp/faults.py)
         db.session.commit()
         g.tx_committed, g.tx_phase = True, "done"
+        faults.pause_at("after_commit")
         g.pop("written_files", None)  # they belong to committed rows now
         mail.flush()
         notify.flush()

@@ -4,6 +4,7 @@ import hashlib
 import io
 import os
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -115,8 +116,24 @@ def _keep(data: bytes, ext: str, filename: str, content_type: str) -> StoredFile
     stored_name = f"{secrets.token_hex(16)}.{ext}"
     key = upload_key(stored_name)
     request_scope.note_written_file(key)
-    storage.current().put(key, data, content_type)
+    with storage_errors():
+        storage.current().put(key, data, content_type)
     return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
+
+
+class StorageUnavailable(Exception):
+    """The upload folder cannot take a file now (disk full, read-only, no permission): not the
+    sender's fault, so the request answers 503 and the phone's outbox sends it again later (errors.py)."""
+
+
+@contextmanager
+def storage_errors():
+    """Turn the operating system's refusal to write a file (ENOSPC, EROFS, EACCES, EFBIG …) into
+    StorageUnavailable; the half-written file is removed with the request's others (it does not commit)."""
+    try:
+        yield
+    except OSError as error:
+        raise StorageUnavailable(str(error)) from error
 
 
 @dataclass
@@ -274,7 +291,8 @@ def write_thumbnail(stored_name: str, data: bytes, for_request: bool = True) -> 
     key = thumb_key(stored_name)
     if for_request:
         request_scope.note_written_file(key)
-    storage.current().put(key, data, "image/jpeg")
+    with storage_errors():
+        storage.current().put(key, data, "image/jpeg")
     return key
 
 

@@ -248,7 +248,15 @@ def main() -> None:
     root = Path(__file__).resolve().parents[2]
     results = json.loads((root / "instance" / "bench" / "results.json").read_text())
     output = Path(os.environ.get("BENCH_OUTPUT", root / "docs" / "benchmarks.md"))
-    output.write_text(write(results))
+    output.write_text(write(results) + kept_sections(output))
+
+
+def kept_sections(output: Path) -> str:
+    """The sections other tools write into the same document (make soak's "## Soak"), kept as they are."""
+    if not output.exists():
+        return ""
+    _, heading, rest = output.read_text().partition("\n## Soak\n")
+    return "\n## Soak\n" + rest if heading else ""
 
 
 if __name__ == "__main__":

@@ -552,7 +552,7 @@ def write_results(results: dict, output: Path) -> None:
         with psycopg.connect(postgres_url("demo").replace("postgresql+psycopg://", "postgresql://")) as connection:
             results["machine"]["postgres"] = connection.execute("SHOW server_version").fetchone()[0]
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=1))
-    output.write_text(report.write(results))
+    output.write_text(report.write(results) + report.kept_sections(output))
 
 
 if __name__ == "__main__":

@@ -204,6 +204,11 @@ def sign_receipt(shipment: Shipment, link, lines: list[dict], signer_name: str, 
     lifecycle.MACHINE.check(shipment, "deliver", {"customer"})
     if shipment.receipt is not None:
         raise TransitionError(409, N_("This delivery has already been signed for."))
+    # Two shipments of one order signed for at the same moment (PostgreSQL locks rows, not the
+    # database): the second waits here for the first, so it sees the follow-up the first planned and
+    # whether the order is now delivered in full (the soak found both writing the follow-up: a 500).
+    order_model = type(shipment.order)
+    db.session.execute(db.select(order_model.id).where(order_model.id == shipment.order_id).with_for_update())
     note = delivery_note(shipment)
     receipt = DeliveryReceipt(shipment=shipment, signer_name=signer_name, signer_relation=relation,
                               consent_text=receipt_consent_text(), consent_version=RECEIPT_CONSENT_VERSION,
