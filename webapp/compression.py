@@ -15,6 +15,8 @@ import brotli
 from flask import Flask, current_app, request
 from flask_compress import Compress
 
+from . import assets
+
 # brotli first: smaller than gzip at the same cost to decode. Browsers send br over HTTPS only, so a
 # phone on plain HTTP (localhost, `make run` on a LAN) gets gzip. No zstd or deflate: two encodings
 # every browser we serve has cover every client, and each one more is a body more to test.
@@ -69,7 +71,9 @@ def compress_static(response):
     if (encoding is None or response.status_code != 200 or response.mimetype not in STATIC_TYPES
             or "Content-Encoding" in response.headers):
         return response
-    path = os.path.join(current_app.static_folder, (request.view_args or {}).get("filename", ""))
+    # The file a hashed name (webapp/assets.py) stands for.
+    real, _digest = assets.split((request.view_args or {}).get("filename", ""))
+    path = os.path.join(current_app.static_folder, real)
     try:
         stat = os.stat(path)
     except OSError:
