@@ -62,13 +62,13 @@ def _static_digests(static_folder: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _version(static_folder: str, sw_source: str, static_digests: str) -> str:
+def _version(root: str, sw_source: str, static_digests: str) -> str:
     """A version that changes whenever any static file (the shell's, a kept one, any other) or the
     worker itself changes: a new shell cache, and the pages point at the new hashed names."""
     digest = hashlib.sha256(sw_source.encode())
     digest.update(static_digests.encode())
     # The precached pages change with their templates and translations too.
-    root = Path(static_folder).parent
+    root = Path(root)
     for path in sorted([*root.glob("templates/pwa/*.html"), root / "templates/base.html",
                         *root.glob("webapp/translations/*/LC_MESSAGES/messages.po")]):
         digest.update(path.read_bytes())
@@ -100,7 +100,8 @@ def service_worker():
     # /sw.js?lang=…) is ignored: the same worker answers.
     languages = list(current_app.config["LANGUAGES"])
     settings = {
-        "version": _version(current_app.static_folder, source, _static_digests(current_app.static_folder)),
+        "version": _version(str(Path(current_app.root_path).parent), source,
+                            _static_digests(current_app.static_folder)),
         # Content-hashed names (webapp/assets.py), and which hashed name each plain one is now.
         "shell": [url_for("static", filename=n) for n in SHELL_STATIC],
         "names": {url_for("static", filename=n, _plain=True): url_for("static", filename=n)
