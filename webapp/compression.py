@@ -55,8 +55,7 @@ def chosen_encoding() -> str | None:
 @lru_cache(maxsize=256)
 def _compressed(path: str, mtime_ns: int, size: int, encoding: str) -> bytes:
     """A static file's compressed body; the key holds its version, so an edited file is compressed anew."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = assets.sent_bytes(path, mtime_ns, size)  # a stylesheet without its comments
     if encoding == "br":
         return brotli.compress(data, quality=11 if size <= BEST_BROTLI_UP_TO else 9)
     return gzip.compress(data, compresslevel=9, mtime=0)

@@ -2,6 +2,7 @@
 keeps it once after logging in (for use without signal), a second login does not fetch it again, and
 an office person's phone never fetches it before opening the scanner. Counted at the server: every
 request that reached it, the service worker's own fetches included."""
+import re
 import threading
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from .test_offline_browser import CONTROLLED, poll
 from .test_order_desk_browser import log_in, log_out
 
+HASHED = re.compile(r"^/static/.+\.[0-9a-f]{8}\.[A-Za-z0-9]+$")
 DECODER = ("/static/vendor/zxing_reader-", "/static/vendor/barcode-detector-")
 
 
@@ -76,5 +78,8 @@ def test_an_office_person_does_not_fetch_the_decoder(app, requests_seen, live_se
                   .then(k => k.some(r => r.url.indexOf('/vendor/signature_pad-') !== -1))""")
     assert page.evaluate("document.documentElement.dataset.scannerKept") is None
     assert any(path.startswith("/static/js/outbox") for path in requests_seen.paths)
+    # Every static file went by its hashed name: the import map sent the modules' plain imports there.
+    plain = [p for p in requests_seen.paths if p.startswith("/static/") and not HASHED.match(p)]
+    assert plain == [], plain
     assert requests_seen.decoder() == []
     browser_problems.check(page)
