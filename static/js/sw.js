@@ -59,12 +59,13 @@ function timeout(ms) {
 
 /* Mark a cached page so that it says "offline copy from HH:MM". A page kept before the scripts
    became modules (issue 10) loads our scripts as classic ones: load them as modules (all but the
-   store, still classic), or the outbox would not record on it without signal. */
+   store, still classic, under its plain or hashed name), or the outbox would not record on it
+   without signal. */
 async function asOfflineCopy(response) {
   let html = await response.text();
   const headers = new Headers(response.headers);
   headers.set('X-Offline-Copy', '1');
-  html = html.replace(/<script src="([^"]*\/static\/js\/(?!outbox-store\.js)[^"]+)" defer><\/script>/g,
+  html = html.replace(/<script src="([^"]*\/static\/js\/(?!outbox-store\.)[^"]+)" defer><\/script>/g,
                       '<script type="module" src="$1"></script>');
   return new Response(html.replace('<html ', '<html data-offline-copy="1" '), { status: 200, headers: headers });
 }
