@@ -12,6 +12,11 @@ SIGNATURE = json.dumps([{"points": [{"x": 10 + i * 4, "y": 40 + (i % 7) * 3, "ti
                                     for i in range(30)]}])
 
 
+def unhashed(name: str) -> str:
+    """A static name or URL without its content hash (webapp/assets.py): 'js/ui.1a2b3c4d.js' → 'js/ui.js'."""
+    return re.sub(r"\.[0-9a-f]{8}(\.[A-Za-z0-9]+)$", r"\1", name)
+
+
 def image_bytes(fmt: str = "JPEG", size=(40, 30), colour=(200, 30, 30), exif=None) -> bytes:
     """A small real image of one colour (a JPEG unless fmt says otherwise), with EXIF when given."""
     out = io.BytesIO()

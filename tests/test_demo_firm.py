@@ -233,3 +233,10 @@ def test_carriers_with_records_a_vehicle_and_a_booked_pickup(demo_app):
         assert any(v.driver is not None and "courier" in v.driver.roles for v in db.session.scalars(db.select(Vehicle)))
         booked = db.session.scalars(db.select(Pickup).where(Pickup.done_at.is_(None))).all()
         assert len(booked) == 1 and booked[0].shipment.status == "packed"
+
+
+def test_phone_pages_fit_a_first_visit(demo_app):
+    """The demo firm's phone pages ship at most 60 KB on a first visit, the scan landing page's HTML
+    and CSS at most 14 KB (tests/test_static_delivery.py weighs them; -s prints the table)."""
+    from .test_static_delivery import check_first_visits
+    check_first_visits(demo_app)

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+from .helpers import unhashed
 from webapp.pwa.views import (KEPT_PAGE_MODULES, LAZY_STATIC, ON_DEMAND_MODULES, PAGE_IMPORTS, PAGE_MODULES,
                               PAGE_SCRIPTS, SHELL_STATIC, STORE_SCRIPT)
 
@@ -34,7 +35,7 @@ def module_graph(entries, dynamic: bool = False) -> set[str]:
 
 def module_scripts(page: str) -> list[str]:
     """The static names of a page's <script type="module"> tags."""
-    return re.findall(r'<script type="module" src="/static/([^"]+)"></script>', page)
+    return [unhashed(name) for name in re.findall(r'<script type="module" src="/static/([^"]+)"></script>', page)]
 
 
 def i18n_block(page: str) -> dict:
@@ -56,10 +57,11 @@ def test_every_imported_module_is_precached_and_preloaded(client):
     assert {"js/i18n.js", "js/outbox/replay.js", "js/outbox/ui.js"} <= loaded
     assert graph - loaded == set(ON_DEMAND_MODULES)
     # The store is a classic script run before the modules (they take self.Outbox), pre-cached too.
-    assert page.index('<script src="/static/js/outbox-store.js" defer></script>') < page.index('type="module"')
+    assert re.search(r'<script src="/static/js/outbox-store\.[0-9a-f]{8}\.js" defer></script>', page).start() \
+        < page.index('type="module"')
     assert STORE_SCRIPT in SHELL_STATIC and STORE_SCRIPT not in graph
     assert graph == set(PAGE_MODULES) and graph <= set(SHELL_STATIC)
-    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', page))
+    preloaded = {unhashed(n) for n in re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', page)}
     assert preloaded == set(PAGE_IMPORTS) == loaded - set(entries)
     # The islands' own modules import only what every page has, and those of kept pages are kept.
     islands = ["js/scanner.js", "js/signature.js", "js/countdown.js", *KEPT_PAGE_MODULES]
@@ -72,9 +74,10 @@ def test_the_worker_precaches_the_modules_and_stays_classic(client):
     importScripts (a classic worker: module workers are missing on some phones' WebViews)."""
     worker = client.get("/sw.js").get_data(as_text=True)
     settings = json.loads(re.search(r"var SETTINGS = (\{.*?\});", worker).group(1))
+    shell = {unhashed(url) for url in settings["shell"]}
     for name in PAGE_MODULES:
-        assert f"/static/{name}" in settings["shell"]
-    assert settings["store"] == "/static/js/outbox-store.js"
+        assert f"/static/{name}" in shell
+    assert unhashed(settings["store"]) == "/static/js/outbox-store.js" != settings["store"]
     assert "importScripts(SETTINGS.store)" in worker and not re.search(r"^\s*(import|export)\s", worker, re.M)
     # The store is a classic script: no import/export statements.
     assert not re.search(r"^\s*(import|export)\s", (STATIC / "js/outbox-store.js").read_text(), re.M)

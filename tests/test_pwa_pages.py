@@ -1,4 +1,5 @@
 """Pages of the installable app that need no browser: WeChat's in-app browser is told what works."""
+import re
 
 WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
              "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
@@ -18,7 +19,7 @@ def test_every_page_links_the_manifest_and_loads_the_outbox(client):
     """Each page is installable (manifest, icons) and carries the outbox island and its settings."""
     page = client.get("/login").get_data(as_text=True)
     assert 'rel="manifest" href="/manifest.webmanifest"' in page
-    assert "/static/js/outbox.js" in page and "/static/js/outbox-store.js" in page
+    assert re.search(r"/static/js/outbox\.[0-9a-f]{8}\.js", page) and re.search(r"/static/js/outbox-store\.[0-9a-f]{8}\.js", page)
     assert 'id="app-config"' in page and 'id="outbox-badge"' in page
 
 

@@ -5,7 +5,7 @@ import uuid
 
 from flask import Flask, g, request
 
-from . import capabilities, compression, config as config_module, https, inputs, ratelimit
+from . import assets, capabilities, compression, config as config_module, https, inputs, ratelimit
 from .extensions import babel, csrf, db, login_manager, migrate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 static_folder=os.path.join(ROOT, "static"))
     https.owner_only_files(app)
     configure(app, test_config)
+    assets.init_app(app)  # content-hashed static names (before the blueprints: the worker's routes build them)
     compression.init_app(app)  # first of the after-request hooks, so the last to run: it sees the final body
     inputs.init_app(app)  # hostile input: cleaned text, checked headers, bounded route converters
     https.trust_proxies(app)
@@ -117,6 +118,10 @@ def secure_headers(response) -> None:
     if g.get("csp_wasm"):
         # Scanner pages only: the vendored barcode decoder is WebAssembly.
         policy = policy.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+    hashes = g.get("csp_script_hashes")
+    if hashes:
+        # The page's import map (webapp/assets.py): inline, so allowed by its hash alone.
+        policy = policy.replace("script-src 'self'", "script-src 'self' " + " ".join(sorted(hashes)), 1)
     response.headers.setdefault("Content-Security-Policy", policy)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if request.is_secure:  # over HTTPS, directly or through a trusted proxy (https.trust_proxies)

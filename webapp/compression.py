@@ -15,6 +15,8 @@ import brotli
 from flask import Flask, current_app, request
 from flask_compress import Compress
 
+from . import assets
+
 # brotli first: smaller than gzip at the same cost to decode. Browsers send br over HTTPS only, so a
 # phone on plain HTTP (localhost, `make run` on a LAN) gets gzip. No zstd or deflate: two encodings
 # every browser we serve has cover every client, and each one more is a body more to test.
@@ -53,8 +55,7 @@ def chosen_encoding() -> str | None:
 @lru_cache(maxsize=256)
 def _compressed(path: str, mtime_ns: int, size: int, encoding: str) -> bytes:
     """A static file's compressed body; the key holds its version, so an edited file is compressed anew."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = assets.sent_bytes(path, mtime_ns, size)  # a stylesheet without its comments
     if encoding == "br":
         return brotli.compress(data, quality=11 if size <= BEST_BROTLI_UP_TO else 9)
     return gzip.compress(data, compresslevel=9, mtime=0)
@@ -69,7 +70,9 @@ def compress_static(response):
     if (encoding is None or response.status_code != 200 or response.mimetype not in STATIC_TYPES
             or "Content-Encoding" in response.headers):
         return response
-    path = os.path.join(current_app.static_folder, (request.view_args or {}).get("filename", ""))
+    # The file a hashed name (webapp/assets.py) stands for.
+    real, _digest = assets.split((request.view_args or {}).get("filename", ""))
+    path = os.path.join(current_app.static_folder, real)
     try:
         stat = os.stat(path)
     except OSError:

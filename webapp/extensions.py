@@ -3,9 +3,10 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .csrfmask import MaskedCSRFProtect
 
 # Named constraints so that Alembic's batch mode can alter them on SQLite.
 NAMING_CONVENTION = {
@@ -26,5 +27,5 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = MaskedCSRFProtect()  # Flask-WTF's, with tokens masked per response (BREACH)
 babel = Babel()

@@ -60,6 +60,18 @@ def can_see_photo(user, kind: str, order=None) -> bool:
 SWITCHABLE = frozenset({"worker", "courier", "warehouse", "qc", "production"})
 
 
+# The people whose work is scanning: work-order and badge QR codes on the floor, packing lists and
+# shipments in the warehouse and on the road. Their phones keep the scanner's 1 MB decoder for use
+# without signal, fetched once per device (static/js/outbox/pages.js); an office person who opens the
+# scanner loads it on that page only.
+SCANNING_ROLES = SWITCHABLE
+
+
+def scans(user) -> bool:
+    """Whether user's work is scanning (their phone keeps the scanner's decoder)."""
+    return bool(user is not None and user.is_authenticated and user.roles & SCANNING_ROLES)
+
+
 def can_switch_to(person) -> bool:
     """Whether a shared phone may be switched to person by badge or PIN."""
     return bool(person.roles) and person.roles <= SWITCHABLE

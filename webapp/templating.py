@@ -101,9 +101,15 @@ def template_globals() -> dict:
     return found
 
 
+def scanner_files() -> list[str]:
+    """The hashed URLs of the scanner's decoder files, as the service worker lists them."""
+    from .assets import scanner_files as names
+    return [url_for("static", filename=name) for name in names()]
+
+
 def app_config() -> dict:
     """What outbox.js needs to know about this page: who is logged in, where to enrol (its words: script_texts)."""
-    from flask_wtf.csrf import generate_csrf
+    from .csrfmask import masked_csrf_token
     user = None
     if current_user.is_authenticated:
         user = {"id": current_user.id, "name": current_user.name, "employeeNo": current_user.employee_no or ""}
@@ -112,7 +118,10 @@ def app_config() -> dict:
         "user": user,
         "justSwitched": just_switched,
         "switchUrl": url_for("auth.switch"),
-        "csrf": generate_csrf() if user else "",
+        "csrf": masked_csrf_token() if user else "",
+        # The scanner's decoder, kept once on the phones of people who scan (outbox/pages.js asks the
+        # service worker when it is not kept yet); nobody else's phone fetches it before the scan page.
+        "scanner": scanner_files() if permissions.scans(current_user) else [],
         "renderedAt": utcnow().isoformat(timespec="seconds"),  # minutes are shown; no microseconds in every page
         "enrolUrl": url_for("sync.enrol"),
         # One worker for every language (no ?lang=): a new language must not install a new worker.

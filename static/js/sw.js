@@ -11,6 +11,9 @@
 var SETTINGS = /*SETTINGS*/{};
 const SHELL = 'shell-' + SETTINGS.version;
 const PAGES = 'pages-v1';  // kept across versions: they are refreshed on every sync
+// The scanner's decoder and the signature pad, under their content-hashed names: kept across versions
+// (a new shell must not fetch the 1 MB decoder again), pruned to the current names on activation.
+const LAZY = 'lazy-v1';
 const NAVIGATION_TIMEOUT_MS = 3500;
 
 importScripts(SETTINGS.store);
@@ -42,6 +45,10 @@ self.addEventListener('activate', (event) => {
     const names = await caches.keys();
     await Promise.all(names.filter((name) => name.indexOf('shell-') === 0 && name !== SHELL)
       .map((name) => caches.delete(name)));
+    const lazy = await caches.open(LAZY);
+    const kept = await lazy.keys();
+    await Promise.all(kept.filter((request) => SETTINGS.lazy.indexOf(new URL(request.url).pathname) === -1)
+      .map((request) => lazy.delete(request)));
     await self.clients.claim();
   })());
 });
@@ -52,12 +59,13 @@ function timeout(ms) {
 
 /* Mark a cached page so that it says "offline copy from HH:MM". A page kept before the scripts
    became modules (issue 10) loads our scripts as classic ones: load them as modules (all but the
-   store, still classic), or the outbox would not record on it without signal. */
+   store, still classic, under its plain or hashed name), or the outbox would not record on it
+   without signal. */
 async function asOfflineCopy(response) {
   let html = await response.text();
   const headers = new Headers(response.headers);
   headers.set('X-Offline-Copy', '1');
-  html = html.replace(/<script src="([^"]*\/static\/js\/(?!outbox-store\.js)[^"]+)" defer><\/script>/g,
+  html = html.replace(/<script src="([^"]*\/static\/js\/(?!outbox-store\.)[^"]+)" defer><\/script>/g,
                       '<script type="module" src="$1"></script>');
   return new Response(html.replace('<html ', '<html data-offline-copy="1" '), { status: 200, headers: headers });
 }
@@ -131,14 +139,26 @@ async function navigate(event) {
   }
 }
 
-/* Static files: the shell cache first, then the network (and keep scanner/signature files). */
+/* A static name without its content hash: /static/js/ui.1a2b3c4d.js → /static/js/ui.js. */
+function plainPath(pathname) {
+  return pathname.replace(/\.[0-9a-f]{8}(\.[A-Za-z0-9]+)$/, '$1');
+}
+
+/* Static files: the cached copy first, then the network (and keep scanner/signature files). A plain
+   name (a browser without import maps, a page kept before hashed names) or an outdated hash (a page
+   kept from an older version) gets this version's copy of the same file. */
 async function staticFile(request, url) {
   const cached = await caches.match(request, { ignoreSearch: true });
   if (cached) return cached;
+  const current = SETTINGS.names[plainPath(url.pathname)];
+  if (current && current !== url.pathname) {
+    const same = await caches.match(current);
+    if (same) return same;
+  }
   const response = await fetch(request);
   if (response.ok && SETTINGS.lazy.indexOf(url.pathname) !== -1) {
     const copy = response.clone();
-    caches.open(SHELL).then((cache) => cache.put(request, copy));
+    caches.open(LAZY).then((cache) => cache.put(request, copy));
   }
   return response;
 }
@@ -159,14 +179,19 @@ self.addEventListener('fetch', (event) => {
   if (url.pathname.indexOf('/static/') === 0) event.respondWith(staticFile(request, url));
 });
 
-/* The scanner's decoder and the signature pad: not part of every first load, but kept once someone
-   has logged in, so that they work without signal too. */
-async function keepLazyFiles(only) {
-  const cache = await caches.open(SHELL);
-  await Promise.all(SETTINGS.lazy.filter((url) => !only || url.indexOf(only) !== -1).map(async (url) => {
-    if (await cache.match(url)) return;
+/* The signature pad (once someone has logged in, or a courier's page kept) and the scanner's decoder
+   (once, for a person who scans: the page asks): not part of every first load, but kept so that they
+   work without signal too. A file already kept is not fetched again. */
+async function keepLazyFiles(urls) {
+  const cache = await caches.open(LAZY);
+  await Promise.all(urls.map(async (url) => {
+    if (await caches.match(url)) return;
     await cache.add(cookieless(url)).catch(() => {});
   }));
+}
+
+function signatureFiles() {
+  return SETTINGS.lazy.filter((url) => SETTINGS.scanner.indexOf(url) === -1);
 }
 
 /* Fetch a page for later use without signal; a page that cannot be had now is left out. */
@@ -181,7 +206,7 @@ async function keepPage(cache, url) {
 
 /* Fetch and keep the pages this phone may need without signal (the sync manifest). */
 async function refreshPages() {
-  keepLazyFiles();
+  keepLazyFiles(signatureFiles());
   try {
     const device = await Outbox.getMeta('device');
     const headers = { 'Accept': 'application/json' };
@@ -209,11 +234,17 @@ self.addEventListener('message', (event) => {
   } else if (data.type === 'keep') {
     event.waitUntil((async () => {
       // The kept page may need the signature pad: keep the lazy files too (no login on a courier's phone).
-      await keepLazyFiles('signature');
+      await keepLazyFiles(signatureFiles());
       const cache = await caches.open(PAGES);
       await Promise.all((data.urls || []).filter((url) => new URL(url).origin === self.location.origin)
         .map((url) => keepPage(cache, url)));
       if (event.source) event.source.postMessage({ type: 'kept' });
+    })());
+  } else if (data.type === 'keep-scanner') {
+    // Asked by a page of a person who scans (outbox/pages.js), when the decoder is not kept yet.
+    event.waitUntil((async () => {
+      await keepLazyFiles(SETTINGS.scanner);
+      if (event.source) event.source.postMessage({ type: 'scanner-kept' });
     })());
   } else if (data.type === 'claim') {
     // A page that loaded while this worker was still activating is not yet controlled.

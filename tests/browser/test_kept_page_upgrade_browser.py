@@ -16,10 +16,14 @@ from .test_order_desk_browser import log_in
 
 def as_kept_before_modules(html: str) -> str:
     """Today's page as base.html wrote it before issue 10: classic deferred scripts, no modulepreload,
-    no i18n block, the outbox's words inside #app-config."""
+    no i18n block, the outbox's words inside #app-config, static files under their plain names."""
     texts = json.loads(re.search(r'<script type="application/json" id="i18n">(.*?)</script>', html, re.S).group(1))
     html = re.sub(r'\s*<script type="application/json" id="i18n">.*?</script>', "", html, flags=re.S)
     html = re.sub(r'\s*<link rel="modulepreload" href="[^"]+">', "", html)
+    # Before content-hashed names (issue 17): plain static names, no import map; the worker serves
+    # its current copy of each plain name without signal.
+    html = re.sub(r'\s*<script type="importmap">.*?</script>', "", html, flags=re.S)
+    html = re.sub(r'(/static/[^"]+)\.[0-9a-f]{8}(\.[A-Za-z0-9]+)"', r'\1\2"', html)
     html = html.replace('<script type="module" src="/static/js/outbox.js"></script>',
                         '<script src="/static/js/outbox-store.js" defer></script>\n'
                         '  <script src="/static/js/outbox.js" defer></script>')

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Response, current_app, render_template, request, url_for
 from flask_babel import force_locale, get_locale, gettext as _
 
+from .. import assets
 from ..htmx import render
 from ..script_texts import script_texts
 from . import bp, keep_offline
@@ -54,16 +55,20 @@ def _static_path(name: str) -> Path:
     return Path(current_app.static_folder) / name
 
 
-@lru_cache(maxsize=4)
-def _version(static_folder: str, sw_source: str, lazy: tuple[str, ...]) -> str:
-    """A version that changes whenever a shell file, a kept file or the worker itself changes."""
+def _static_digests(static_folder: str) -> str:
+    """Every static file's name and content digest (webapp/assets.py: hashed once per file version)."""
+    names = sorted(str(p.relative_to(static_folder)) for p in Path(static_folder).rglob("*") if p.is_file())
+    return "\n".join(f"{name} {assets.digest_of(name, static_folder)}" for name in names)
+
+
+@lru_cache(maxsize=16)
+def _version(root: str, sw_source: str, static_digests: str) -> str:
+    """A version that changes whenever any static file (the shell's, a kept one, any other) or the
+    worker itself changes: a new shell cache, and the pages point at the new hashed names."""
     digest = hashlib.sha256(sw_source.encode())
-    for name in SHELL_STATIC + lazy:
-        path = Path(static_folder) / name
-        if path.exists():
-            digest.update(path.read_bytes())
+    digest.update(static_digests.encode())
     # The precached pages change with their templates and translations too.
-    root = Path(static_folder).parent
+    root = Path(root)
     for path in sorted([*root.glob("templates/pwa/*.html"), root / "templates/base.html",
                         *root.glob("webapp/translations/*/LC_MESSAGES/messages.po")]):
         digest.update(path.read_bytes())
@@ -86,7 +91,8 @@ def _in_asked_language():
 def service_worker():
     """The service worker, served from the root so that its scope is the whole app."""
     source = _static_path("js/sw.js").read_text()
-    lazy = LAZY_STATIC + tuple(_scanner_files())
+    scanner = tuple(_scanner_files())
+    lazy = LAZY_STATIC + scanner
     # One worker for every language: a phone shared by people of different languages keeps one worker
     # and one shell. Its offline and outbox pages are kept in every language, each under its own URL
     # (fetched without cookies, so the URL names the language); the worker shows the one for the
@@ -94,11 +100,17 @@ def service_worker():
     # /sw.js?lang=…) is ignored: the same worker answers.
     languages = list(current_app.config["LANGUAGES"])
     settings = {
-        "version": _version(current_app.static_folder, source, lazy),
+        "version": _version(str(Path(current_app.root_path).parent), source,
+                            _static_digests(current_app.static_folder)),
+        # Content-hashed names (webapp/assets.py), and which hashed name each plain one is now.
         "shell": [url_for("static", filename=n) for n in SHELL_STATIC],
+        "names": {url_for("static", filename=n, _plain=True): url_for("static", filename=n)
+                  for n in SHELL_STATIC + lazy},
         "pages": {url_for(p): {lang: url_for(p, lang=lang) for lang in languages} for p in SHELL_PAGES},
         "defaultLanguage": languages[0],
         "lazy": [url_for("static", filename=n) for n in lazy],
+        # Kept only for people who scan, once, when their page asks (outbox/pages.js).
+        "scanner": [url_for("static", filename=n) for n in scanner],
         "offline": url_for("pwa.offline"),
         "manifest": url_for("sync.manifest"),
         "store": url_for("static", filename=STORE_SCRIPT),
@@ -111,11 +123,8 @@ def service_worker():
 
 
 def _scanner_files() -> list[str]:
-    """The vendored decoder files (cached for offline scanning once the app is used)."""
-    vendor = _static_path("vendor")
-    names = sorted(p.name for p in vendor.glob("*") if p.suffix in (".js", ".wasm")
-                   and ("barcode" in p.name or "zxing" in p.name))
-    return [f"vendor/{n}" for n in names] + (["js/scanner.js"] if _static_path("js/scanner.js").exists() else [])
+    """The vendored decoder files (cached for offline scanning by people who scan)."""
+    return assets.scanner_files()
 
 
 @bp.get("/manifest.webmanifest")

@@ -46,6 +46,20 @@ async function keepLinkedPages() {
   registration.active.postMessage({ type: 'keep', urls: urls });
 }
 
+/* The scanner's 1 MB decoder, kept on the phone of a person who scans (the server lists its files
+   for them only), fetched once per device: asked of the worker only while a file is not kept yet. */
+async function keepScanner() {
+  const urls = config.scanner || [];
+  if (!urls.length || isOfflineCopy() || !navigator.onLine || !('caches' in self)) return;
+  const kept = await Promise.all(urls.map((url) => caches.match(url)));
+  if (kept.every(Boolean)) {
+    document.documentElement.setAttribute('data-scanner-kept', '1');
+    return;
+  }
+  const registration = await navigator.serviceWorker.ready;
+  registration.active.postMessage({ type: 'keep-scanner' });
+}
+
 /* The person's language, where the worker reads it: one worker serves every language and shows its
    kept offline and outbox pages in the language the last live page was in. */
 export function recordLanguage() {
@@ -66,10 +80,12 @@ export function startWorker() {
       if (!navigator.serviceWorker.controller && registration.active) registration.active.postMessage({ type: 'claim' });
     });
     keepLinkedPages();
+    keepScanner().catch(() => {});
     navigator.serviceWorker.addEventListener('message', (event) => {
       const data = event.data || {};
       if (data.type === 'pages-refreshed') document.documentElement.setAttribute('data-pages-kept', data.count);
       if (data.type === 'kept') document.documentElement.setAttribute('data-linked-kept', '1');
+      if (data.type === 'scanner-kept') document.documentElement.setAttribute('data-scanner-kept', '1');
     });
   }
   if (navigator.storage && navigator.storage.persist) {
