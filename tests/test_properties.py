@@ -625,3 +625,39 @@ def test_order_numbers_are_unique_gapless_and_read_back(app, make_user):
     people(make_user)
     Numbering.app, Numbering.serial = app, 0
     run_state_machine_as_test(Numbering, settings=STATEFUL)
+
+
+@BOTH
+def test_a_stale_inspection_cannot_fail_pieces_that_passed_qc_and_shipped(app, make_user, make_order):
+    """Found while writing the machine above: an in-process inspection begun while the work went on,
+    failed after the work order had passed QC and shipped, took its rejected pieces off the work order's
+    good count (5 good, 10 shipped). Now the failure is refused (the inspection may still be released
+    conditionally) and no rejection reaches a done work order."""
+    from webapp.production import services
+    from webapp.production.models import WorkOrder
+    from webapp.quality import services as quality
+    from webapp.quality.models import Inspection
+    from webapp.shipping import services as shipping
+    people(make_user)
+    order_id = make_order("in_production", quantity="10")
+    with request(app):
+        w = db.session.scalar(db.select(WorkOrder).where(WorkOrder.order_id == order_id))
+        services.report(w, person("worker"), D(4), D(0), "", [])
+        quality.start_work_order(w, "in_process", person("qc"))
+        services.report(w, person("worker"), D(6), D(0), "", [])
+        services.move(w, "finish", person("worker"))
+        services.move(w, "pass_qc", person("qc"))
+        shipping.create_shipment(w.order, person("warehouse"), {w.order_line_id: D(10)}, {}, "delivery", "", "",
+                                 None, D(0))
+        work_order_id = w.id
+
+    def state():
+        w = db.session.get(WorkOrder, work_order_id)
+        return w.status, w.good, db.session.scalar(db.select(Inspection.result))
+    refused(app, lambda: quality.decide(db.session.scalar(db.select(Inspection)), "fail", person("qc")), state)
+    refused(app, lambda: services.reject_pieces(db.session.get(WorkOrder, work_order_id), person("qc"), D(5),
+                                                "scrap", "bent"), state)
+    with request(app):
+        quality.decide(db.session.scalar(db.select(Inspection)), "conditional", person("qc"), "passed QC meanwhile")
+    with app.test_request_context("/"):
+        assert state() == ("done", D(10), "conditional")
