@@ -696,3 +696,120 @@ def test_every_number_the_app_shows_reads_back_as_the_same_value(app, lang, data
             assert parse_decimal(text, places=places) == value, (name, value, text)
             if value >= 1000:
                 assert "," in text, (name, text)  # grouped as shown, and still read right
+
+
+# --- Stock lots: never more out than in ---------------------------------------------------------------
+
+class StockLots(RuleBasedStateMachine):
+    """One material in two locations: receipts into new or existing lots (waiting for incoming
+    inspection when the material asks for it), inspections passed or failed, issues, returns and scrap
+    of any size from any lot and place. A lot never gives out more than it took in."""
+
+    app = None
+    serial = 0
+
+    @initialize(inspect=st.booleans())
+    def material(self, inspect):
+        from webapp.stock.models import Location, Material
+        type(self).serial += 1
+        n = type(self).serial
+        with request(self.app):
+            material = Material(code=f"AL-{n}", name="铝板", stock_unit="kg", inspect_on_receipt=inspect)
+            places = [Location(code=f"A{n}", name="原料仓"), Location(code=f"B{n}", name="线边")]
+            db.session.add_all([material, *places])
+            db.session.flush()
+            self.material_id, self.location_ids = material.id, [p.id for p in places]
+        self.lot_codes: list[str] = []
+
+    def lot(self, index: int):
+        from webapp.stock import ledger
+        from webapp.stock.models import Material
+        return ledger.find_lot(db.session.get(Material, self.material_id), self.lot_codes[index % len(self.lot_codes)])
+
+    def state(self):
+        from webapp.stock.models import StockBalance, StockMove
+        moves = db.session.scalar(db.select(db.func.count()).select_from(StockMove).where(
+            StockMove.material_id == self.material_id))
+        balances = sorted((b.lot_id, b.location_id, b.on_hand) for b in db.session.scalars(
+            db.select(StockBalance).where(StockBalance.material_id == self.material_id)))
+        return moves, balances
+
+    @rule(quantity=st.decimals(min_value=D("0.001"), max_value=D("5000"), places=3),
+          cost=st.decimals(min_value=D("0"), max_value=D("99.99"), places=2), new=st.booleans(),
+          index=st.integers(0, 5), place=st.integers(0, 1))
+    def receive(self, quantity, cost, new, index, place):
+        from webapp.stock import ledger
+        from webapp.stock.models import Location, Material
+        code = "" if new or not self.lot_codes else self.lot_codes[index % len(self.lot_codes)]
+        try:
+            with request(self.app):
+                move = ledger.receive(db.session.get(Material, self.material_id), quantity,
+                                      db.session.get(Location, self.location_ids[place]), unit_cost=cost, lot_code=code)
+                received = move.lot.code
+        except TransitionError as error:  # a lot that passed or failed inspection takes no more
+            note(f"receipt refused: {error.message}")
+            return
+        if received not in self.lot_codes:
+            self.lot_codes.append(received)
+
+    @precondition(lambda self: self.lot_codes)
+    @rule(kind=st.sampled_from(["issue", "issue", "scrap", "return"]), index=st.integers(0, 5),
+          place=st.integers(0, 1), quantity=st.decimals(min_value=D("0.001"), max_value=D("6000"), places=3))
+    def move(self, kind, index, place, quantity):
+        """Out (or back) of a lot in a place; more than it holds there, or out of a held lot, is refused."""
+        from webapp.stock import ledger
+        from webapp.stock.models import Location
+        with self.app.test_request_context("/"):
+            lot = self.lot(index)
+            here = sum((b.on_hand for b in lot.balances if b.location_id == self.location_ids[place]), D("0"))
+            may = kind == "return" or (quantity <= here and (lot.status == "available" or kind == "scrap"))
+
+        def call():
+            ledger.post(kind, self.lot(index), db.session.get(Location, self.location_ids[place]), quantity)
+        if may:
+            with request(self.app):
+                call()
+        else:
+            refused(self.app, call, self.state)
+
+    @precondition(lambda self: self.lot_codes)
+    @rule(index=st.integers(0, 5), result=st.sampled_from(["pass", "fail"]))
+    def inspect(self, index, result):
+        """Incoming inspection of a lot waiting for it: passed, it may be used; failed, it is blocked."""
+        from webapp.quality import services as quality
+        with self.app.test_request_context("/"):
+            waiting = self.lot(index).status == "quarantine" and self.lot(index).on_hand > 0
+        if not waiting:
+            refused(self.app, lambda: quality.start_incoming(self.lot(index), person("qc")), self.state)
+            return
+        with request(self.app):
+            inspection = quality.start_incoming(self.lot(index), person("qc"))
+            quality.decide(inspection, result, person("qc"))
+
+    @invariant()
+    def never_more_out_than_in(self):
+        from webapp.stock import ledger
+        from webapp.stock.models import Lot, Material, StockBalance, StockMove
+        with self.app.test_request_context("/"):
+            moves = list(db.session.scalars(db.select(StockMove).where(StockMove.material_id == self.material_id)))
+            for lot in db.session.scalars(db.select(Lot).where(Lot.material_id == self.material_id)):
+                mine = [m for m in moves if m.lot_id == lot.id]
+                taken_in = sum((m.quantity for m in mine if m.kind in ledger.INWARD), D("0"))
+                given_out = -sum((m.quantity for m in mine if m.kind in ledger.OUTWARD), D("0"))
+                assert D("0") <= given_out <= taken_in, (lot.code, given_out, taken_in)
+                assert lot.status in ("available", "quarantine", "blocked")
+            for balance in db.session.scalars(db.select(StockBalance).where(
+                    StockBalance.material_id == self.material_id)):
+                here = sum((m.quantity for m in moves if m.lot_id == balance.lot_id
+                            and m.location_id == balance.location_id), D("0"))
+                assert balance.on_hand == here and balance.on_hand >= 0
+            material = db.session.get(Material, self.material_id)
+            assert material.value == sum((m.value for m in moves), D("0")) and material.value >= 0
+            assert material.valued_qty == ledger.on_hand(self.material_id)
+
+
+@BOTH
+def test_a_lot_never_gives_out_more_than_it_took_in(app, make_user):
+    people(make_user)
+    StockLots.app, StockLots.serial = app, 0
+    run_state_machine_as_test(StockLots, settings=STATEFUL)
