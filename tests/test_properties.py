@@ -813,3 +813,123 @@ def test_a_lot_never_gives_out_more_than_it_took_in(app, make_user):
     people(make_user)
     StockLots.app, StockLots.serial = app, 0
     run_state_machine_as_test(StockLots, settings=STATEFUL)
+
+
+# --- The cost sheet: the money adds up ---------------------------------------------------------------
+
+CATEGORIES = ("material", "labour", "overhead", "logistics", "aftersales")
+AMOUNT = st.one_of(st.none(), st.decimals(min_value=D("0"), max_value=D("99999.99"), places=2))
+
+
+class CostSheetMoney(RuleBasedStateMachine):
+    """Finance saves actuals (typed or left to the records), explains variances with cause codes
+    (sometimes more than the variance: refused), and finalises; after that nothing changes."""
+
+    app = None
+    make_order = None
+
+    @initialize()
+    def order(self):
+        from webapp.costing.models import ensure_builtin_causes
+        self.order_id = self.make_order("effective")
+        with request(self.app):
+            ensure_builtin_causes()
+        self.final = None
+
+    def sheet(self):
+        from webapp.costing import services as costing
+        from webapp.orders.models import Order
+        return costing.sheet_for(db.session.get(Order, self.order_id))
+
+    def state(self):
+        sheet = self.sheet()
+        if sheet is None:
+            return None
+        return (sheet.is_final, tuple((line.category, line.budget, line.actual, line.source,
+                                       tuple(sorted((c.cause_id, c.amount) for c in line.causes)))
+                                      for line in sheet.lines))
+
+    @rule(actuals=st.fixed_dictionaries({c: AMOUNT for c in CATEGORIES}),
+          explained=st.sampled_from(CATEGORIES), share=st.sampled_from([None, "0.5", "1", "1.5", "3"]),
+          causes=st.integers(0, 2))
+    def save(self, actuals, explained, share, causes):
+        """Save; the chosen line's variance is explained by causes for a share of it (None: what is left;
+        more than all of it, or a cause where there is no variance, is refused)."""
+        from webapp.costing import services as costing
+        from webapp.costing.models import CostCause
+        from webapp.orders.models import Order
+        with self.app.test_request_context("/"):
+            cause_ids = list(db.session.scalars(db.select(CostCause.id).order_by(CostCause.id).limit(causes)))
+            budget = db.session.get(Order, self.order_id).budget[explained] or D("0")
+            final = self.sheet() is not None and self.sheet().is_final
+        actual = actuals[explained]
+        variance = None if actual is None else abs(actual - budget)
+        entries = [costing.CauseEntry(cause_id, None if share is None or variance is None
+                                      else (variance * D(share) / max(len(cause_ids), 1)).quantize(D("0.01")))
+                   for cause_id in cause_ids]
+
+        def call():
+            costing.save(db.session.get(Order, self.order_id), actuals, {}, person("finance"), {explained: entries})
+        try:
+            with request(self.app):
+                call()
+        except costing.CostSheetInvalid as invalid:
+            note(f"refused: {invalid.errors}")
+            assert entries  # only causes make a sheet invalid
+            with self.app.test_request_context("/"):
+                assert self.state() == self.final if final else True
+        except TransitionError:
+            assert final  # a finalised sheet takes nothing more
+        else:
+            assert not final
+
+    @rule()
+    def finalise(self):
+        from webapp.costing import services as costing
+        from webapp.orders.models import Order
+        try:
+            with request(self.app):
+                costing.finalise(db.session.get(Order, self.order_id), person("finance"))
+        except TransitionError as error:
+            note(f"finalise refused: {error.message}")
+            return
+        with self.app.test_request_context("/"):
+            self.final = self.state()
+
+    @invariant()
+    def adds_up(self):
+        from webapp.costing import services as costing
+        from webapp.orders.models import Order
+        with self.app.test_request_context("/"):
+            sheet = self.sheet()
+            if sheet is None:
+                return
+            order = db.session.get(Order, self.order_id)
+            if self.final is not None:
+                assert self.state() == self.final  # finalised: it no longer changes
+            lines = costing.lines_by(sheet)
+            assert set(lines) == set(CATEGORIES)
+            assert sheet.budget_total == sum((line.budget for line in sheet.lines), D("0"))
+            if not sheet.is_final:
+                assert sheet.budget_total == sum(costing.budgets(order).values(), D("0"))
+            for line in sheet.lines:
+                for value in (line.budget, line.actual, *(c.amount for c in line.causes)):
+                    assert value is None or value == value.quantize(D("0.01"))
+                if line.actual is not None:
+                    assert line.variance == line.actual - line.budget
+                if line.causes:  # the causes explain part of the variance, with its sign
+                    assert costing.causes_fit(line), (line.category, line.variance, line.explained)
+            if sheet.complete:
+                assert sheet.actual_total == sum((line.actual for line in sheet.lines), D("0"))
+                assert sheet.variance == sheet.actual_total - sheet.budget_total
+                assert sheet.variance == sum((line.variance for line in sheet.lines), D("0"))
+            else:
+                assert sheet.actual_total is None and not sheet.is_final
+
+
+@BOTH
+def test_the_cost_sheet_adds_up_and_a_finalised_one_stays(app, make_user, make_order):
+    people(make_user)
+    CostSheetMoney.app = app
+    CostSheetMoney.make_order = staticmethod(make_order)
+    run_state_machine_as_test(CostSheetMoney, settings=STATEFUL)
