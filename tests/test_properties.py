@@ -44,10 +44,10 @@ BOTH = pytest.mark.parametrize("app", ["sqlite", pytest.param("postgres", marks=
                                indirect=True)
 ROLES = ("sales", "production", "finance", "warehouse", "manager", "operations", "qc", "worker")
 # Few, short, reproducible runs: CI time is budgeted, and a failure must come back the same way.
-STATEFUL = settings(max_examples=25, stateful_step_count=15, deadline=None, derandomize=True, database=None,
+STATEFUL = settings(max_examples=8, stateful_step_count=10, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                            HealthCheck.function_scoped_fixture])
-FEW = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+FEW = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -311,7 +311,7 @@ class OrderLifecycle(RuleBasedStateMachine):
 def test_the_order_lifecycle_never_leaves_its_table(app, make_user):
     people(make_user)
     OrderLifecycle.app, OrderLifecycle.customers, OrderLifecycle.reached = app, 0, set()
-    run_state_machine_as_test(OrderLifecycle, settings=STATEFUL)
+    run_state_machine_as_test(OrderLifecycle, settings=settings(STATEFUL, max_examples=10, stateful_step_count=15))
     print(sorted(OrderLifecycle.reached))
 
 
@@ -478,7 +478,7 @@ def test_a_work_order_never_ships_more_than_passed_or_passes_more_than_made(app,
     people(make_user)
     WorkOrderLifecycle.app, WorkOrderLifecycle.reached = app, set()
     WorkOrderLifecycle.make_order = staticmethod(make_order)
-    run_state_machine_as_test(WorkOrderLifecycle, settings=STATEFUL)
+    run_state_machine_as_test(WorkOrderLifecycle, settings=settings(STATEFUL, max_examples=5))
     print(sorted(WorkOrderLifecycle.reached))
 
 
@@ -550,7 +550,7 @@ def pattern_accepted(app, pattern: str) -> bool:
     return _ACCEPTED[pattern]
 
 
-@settings(FEW, max_examples=200)
+@settings(FEW, max_examples=120)
 @given(pattern=PATTERNS, abbr=ABBREVIATION, seq=st.integers(1, 9999), month=st.integers(1, 12))
 def test_every_accepted_pattern_reads_back_one_way_and_fits(app, pattern, abbr, seq, month):
     """Order numbers round trip: a number made by any pattern the settings accept, for any customer
@@ -932,4 +932,4 @@ def test_the_cost_sheet_adds_up_and_a_finalised_one_stays(app, make_user, make_o
     people(make_user)
     CostSheetMoney.app = app
     CostSheetMoney.make_order = staticmethod(make_order)
-    run_state_machine_as_test(CostSheetMoney, settings=STATEFUL)
+    run_state_machine_as_test(CostSheetMoney, settings=settings(STATEFUL, max_examples=4))
