@@ -344,6 +344,12 @@ def test_unknown_time_zone_is_refused(app, as_user):
     ("{yyyy}{mm}-{abbr}", "needs"),
     ("{yyyy}{mm}-{abbr}-{serial}", "Use only"),
     ("{yyyy}{mm}-{abbr}-{seq:03d}-{", "Use only"),
+    # Found by tests/test_properties.py: only digits between the customer and the serial let two
+    # customers' numbers meet (00's order 901 and 0009's order 1 were both 202601000901).
+    ("{yyyy}{mm}{abbr}0{seq}", "not a digit"),
+    ("{yyyy}-{abbr}{mm}{seq}", "Put a separator between"),
+    ("{seq}{yyyy}{mm}{abbr}", "Put a separator between"),
+    ("{yyyy}{mm}-{abbr}-{seq:03d}-" + "X" * 24, "too long"),
 ])
 def test_bad_number_pattern_is_refused(app, as_user, pattern, message):
     admin = as_user("admin")

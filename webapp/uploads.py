@@ -241,7 +241,9 @@ def reencode_image(data: bytes, max_side: int | None = MAX_PHOTO_SIDE,
                 image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     except UploadError:
         raise
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError):
+    except Image.DecompressionBombError:  # Pillow's own check, past twice its limit, as it opens the file
+        raise UploadError(_("The image has too many pixels.")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UploadError(_("This is not a readable image.")) from None
     ext, content_type = IMAGE_TYPES[image_format]
     out = io.BytesIO()

@@ -1,4 +1,5 @@
-// Copy buttons: <button data-copy="#input-id">. Delegated, so it also works in htmx-swapped panels.
+// Copy buttons: <button data-copy="#input-id">, and print buttons: <button data-print> (the CSP allows no
+// inline onclick). Delegated, so they also work in htmx-swapped panels.
 import { texts } from './i18n.js';
 
 async function copy(button, input) {
@@ -22,6 +23,10 @@ async function copy(button, input) {
 }
 
 document.addEventListener('click', (event) => {
+  if (event.target.closest && event.target.closest('[data-print]')) {
+    window.print();
+    return;
+  }
   const button = event.target.closest ? event.target.closest('[data-copy]') : null;
   if (!button) return;
   const input = document.querySelector(button.getAttribute('data-copy'));

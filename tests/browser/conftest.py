@@ -120,6 +120,10 @@ class BrowserProblems:
 
     def __init__(self):
         self.items: list[str] = []
+        # Contexts (by id) already given the CSP watch, and those also watched for console errors:
+        # a context is watched once however many fixtures hand it on.
+        self._csp_watched: set[int] = set()
+        self._fully_watched: set[int] = set()
 
     @staticmethod
     def describe(v: dict) -> str:
@@ -127,10 +131,34 @@ class BrowserProblems:
         return (f"CSP {v.get('directive')} blocked {v.get('blocked')!r} on {v.get('page')}"
                 f" ({v.get('source')}:{v.get('line')}) sample={v.get('sample')!r}")
 
-    def watch(self, context):
-        """Install the CSP listener and the console/page-error listeners on a context."""
+    def watch_csp(self, context):
+        """Only the CSP watch: the securitypolicyviolation listener in every page, and Chromium's own
+        console line for a violation (also seen with JavaScript off, where no listener runs). Every
+        context of every browser test gets at least this (every_context_watched_for_csp)."""
+        if id(context) in self._csp_watched:
+            return context
+        self._csp_watched.add(id(context))
         context.expose_binding("__reportCspViolation", lambda source, v: self.items.append(self.describe(v)))
         context.add_init_script(WATCH_CSP)
+        for page in context.pages:
+            self._watch_csp_console(page)
+        context.on("page", self._watch_csp_console)
+        return context
+
+    def _watch_csp_console(self, page):
+        def seen(msg):
+            # A fully watched context reports every console error already (_watch_page).
+            if "Content Security Policy" in msg.text and not (
+                    msg.type == "error" and id(page.context) in self._fully_watched):
+                self.items.append(f"console.{msg.type} on {page.url}: {msg.text}")
+        page.on("console", seen)
+
+    def watch(self, context):
+        """Install the CSP listener and the console/page-error listeners on a context."""
+        self.watch_csp(context)
+        if id(context) in self._fully_watched:
+            return context
+        self._fully_watched.add(id(context))
         for page in context.pages:
             self._watch_page(page)
         context.on("page", self._watch_page)
@@ -156,6 +184,23 @@ def browser_problems():
     problems = BrowserProblems()
     yield problems
     problems.check()
+
+
+@pytest.fixture(autouse=True)
+def every_context_watched_for_csp(request, monkeypatch):
+    """Every browser context a test opens, however it opens it (browser.new_context in a crawl, a
+    context with JavaScript off), is watched for CSP violations, and the test that caused one fails:
+    the strict CSP must never break a page silently. Cheap: one init script and one binding per
+    context. Tests that never open a browser do not start one for this."""
+    if "browser" not in request.fixturenames and "new_context" not in request.fixturenames:
+        return
+    from playwright.sync_api import Browser
+    problems = request.getfixturevalue("browser_problems")
+    opened = Browser.new_context
+
+    def new_context(self, *args, **kwargs):
+        return problems.watch_csp(opened(self, *args, **kwargs))
+    monkeypatch.setattr(Browser, "new_context", new_context)
 
 
 @pytest.fixture

@@ -125,16 +125,25 @@ class SettingsForm(FlaskForm):
         import string
         try:
             fields = [(literal, name) for literal, name, _spec, _conv in string.Formatter().parse(field.data)]
-            sample = field.data.format(yyyy="2026", mm="11", abbr="ACME", seq=1)
+            field.data.format(yyyy="2026", mm="11", abbr="ACME", seq=1)
         except (KeyError, ValueError, IndexError, AttributeError):
             raise ValidationError(_l("Use only {yyyy}, {mm}, {abbr} and {seq:03d}.")) from None
         names = [name for _literal, name in fields if name is not None]
         if sorted(names) != ["abbr", "mm", "seq", "yyyy"]:
             raise ValidationError(_l("The pattern needs {yyyy}, {mm}, {abbr} and {seq}, each once."))
         order = {name: i for i, (_literal, name) in enumerate(fields) if name}
-        if abs(order["abbr"] - order["seq"]) == 1 and not fields[max(order["abbr"], order["seq"])][0]:
+        # The abbreviation may begin or end with digits and the serial grows, so digits alone between
+        # them (none, a "0", or {mm}) let two customers' numbers meet: {yyyy}{mm}{abbr}0{seq} made
+        # 202601000901 both of 00's 901st order and of 0009's first. A character that is not a digit
+        # (which a serial never holds) marks where one ends and the other begins.
+        first, last = sorted((order["abbr"], order["seq"]))
+        between = "".join(fields[i][0] for i in range(first + 1, last + 1))
+        if not between:
             raise ValidationError(_l("Put a separator between {abbr} and {seq}."))
-        if len(sample) > 40:
+        if all(ch in string.digits for ch in between):
+            raise ValidationError(_l("Put a separator that is not a digit between {abbr} and {seq}, e.g. a dash."))
+        # The longest number the pattern makes: an abbreviation of 8 and a four-digit serial.
+        if len(field.data.format(yyyy="2026", mm="11", abbr="ABCDEFGH", seq=9999)) > 40:
             raise ValidationError(_l("The numbers would be too long."))
 
 

@@ -206,6 +206,9 @@ def _reject(work_order: WorkOrder, user, quantity: Decimal, disposition: str, no
     """Record rejected pieces (rework or scrap, at most the good quantity): they stop counting as good."""
     if disposition not in QC_DISPOSITIONS:
         raise TransitionError(409, N_("Choose rework or scrap for the rejected pieces."))
+    if work_order.status == "done":  # its good pieces are a finished-goods lot now, perhaps shipped
+        raise TransitionError(409, N_("The work order has passed QC: its pieces are finished goods now and are "
+                                      "dealt with in stock."))
     if not Decimal("0") < quantity <= work_order.good:
         raise TransitionError(409, N_("Reject more than zero and at most the good quantity."))
     rejection = QcRejection(work_order=work_order, quantity=quantity, disposition=disposition, note=note,

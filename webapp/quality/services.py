@@ -255,6 +255,12 @@ def decide(inspection: Inspection, result: str, user, note: str = "") -> Inspect
                                       "it conditionally with a note."))
     if result == "conditional" and not note:
         raise TransitionError(422, N_("Say why it is released conditionally."))
+    if result == "fail" and inspection.work_order_id is not None \
+            and _locked_work_order(inspection.work_order_id).status == "done":
+        # Its pieces passed QC after this inspection began: they are a finished-goods lot now and may
+        # have shipped, so failing them here would leave fewer good pieces than were shipped.
+        raise TransitionError(409, N_("The work order has passed QC since this inspection began: release "
+                                      "it conditionally with a note and deal with the goods in stock."))
     inspection.result, inspection.note = result, note[:4000]
     inspection.decided_at = utcnow()
     inspection.inspector_id = user.id
