@@ -54,7 +54,7 @@ test-postgres: setup
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql:///test} $(PYTEST)
 
 ## bench: time the pages against a bare Flask baseline at the demo size and at 100,000 orders, on SQLite
-## (and PostgreSQL with BENCH_POSTGRES_URL=postgresql:///…), and write docs/benchmarks.md; wrk is installed
+## (and PostgreSQL with BENCH_POSTGRES_URL=postgresql:///bench), and write docs/benchmarks.md; wrk is installed
 ## when missing and root (else a Python driver). Quick run: BENCH_ORDERS=2000 BENCH_SECONDS=3 make bench
 bench: setup
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "wrk unavailable: the bench uses its Python driver"

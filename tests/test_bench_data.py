@@ -4,6 +4,8 @@ app goes on from, and the pages a benchmark opens answering 200 on what it wrote
 import re
 from collections import Counter
 
+import pytest
+
 from webapp.audit import AuditEvent
 from webapp.extensions import db
 from webapp.orders.models import Order, OrderNumberCounter
@@ -80,3 +82,16 @@ def test_bench_data_adds_history_the_app_works_on(demo_app):
         report = db.session.scalar(db.select(ProgressReport).where(ProgressReport.work_order_id == running_id)
                                    .order_by(ProgressReport.id.desc()).limit(1))
         assert report.id > last_report
+
+
+@pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)
+def test_bench_data_refuses_a_real_firms_database(app, make_customer, make_user):
+    """On a database without the demo firm (a firm's own customers and people), nothing is added and the
+    command says why instead of mixing made-up years into real books."""
+    make_customer("REAL")
+    make_user("sales")
+    result = app.test_cli_runner().invoke(args=["bench-data", "--orders", "5"])
+    assert result.exit_code != 0
+    assert "real firm" in result.output and "Traceback" not in result.output
+    with app.app_context():
+        assert count(Order) == 0

@@ -161,6 +161,23 @@ def test_postgres_restarted_under_load_fails_cleanly_and_recovers_by_itself(app,
         assert db.session.scalar(db.select(db.func.count()).select_from(IdempotencyRecord)) == len(acknowledged)
 
 
+
+def test_the_busy_page_while_postgres_is_down_is_whole_and_asks_it_nothing(app, cluster, as_user):
+    """While the database is down a person's page answers 503 with the whole friendly page (the app's
+    name in its header, the translated message, the stylesheet), not the bare fallback of an error page
+    that failed by asking the database again; once it is back, the same page opens by itself."""
+    client = as_user("sales")
+    assert client.get("/orders/").status_code == 200
+    cluster.ctl("-m", "fast", "stop")
+    try:
+        down = client.get("/orders/", headers={"Accept-Language": "zh-CN"})
+    finally:
+        cluster.ctl("start")
+    body = down.get_data(as_text=True)
+    assert down.status_code == 503 and down.headers["Retry-After"]
+    assert "stylesheet" in body and "订单跟踪" in body, body[:300]
+    assert client.get("/orders/").status_code == 200
+
 def wait_for(condition, what: str, seconds: float = 120) -> None:
     """Poll condition until it holds (fail with what after seconds: a hang, not a speed limit)."""
     deadline = time.monotonic() + seconds

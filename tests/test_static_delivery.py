@@ -78,6 +78,16 @@ def test_hashed_name_is_cached_for_a_year_and_compressed_with_304(client):
     assert len(wasm.get_data()) < 500_000
 
 
+
+def test_a_logged_in_persons_static_files_do_not_vary_by_cookie(client, as_user):
+    """The static files answer the same for everyone: no Vary: Cookie (which keeps a proxy or a CDN from
+    sharing the immutable files), even for a person whose session the app checks on every page."""
+    person = as_user("warehouse")
+    url = assets_url(client, "vendor/htmx-4.0.1.min.js")
+    answer = person.get(url, headers={"Accept-Encoding": "gzip"})
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == YEAR
+    assert "cookie" not in answer.headers.get("Vary", "").lower(), answer.headers["Vary"]
+
 def test_the_stylesheet_is_sent_without_its_comments(client):
     """app.css leaves its comments behind (a fifth of it), the same bytes plain, gzip and brotli; its
     rules all stay."""

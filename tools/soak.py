@@ -62,6 +62,10 @@ def build(url: str, phones: int, receipts: int, folder: Path) -> dict:
                       "HUEY_IMMEDIATE": False, "HUEY_URL": f"sqlite:///{folder / 'setup-huey.sqlite3'}"})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
+            if "soak" not in (db.engine.url.database or ""):
+                # Its schema is dropped next: only a database named for the soak is ever wiped.
+                raise SystemExit(f"soak: refusing to empty the database {db.engine.url.database!r}; "
+                                 "give it a name with 'soak' in it.")
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
             db.session.commit()
         db.create_all()

@@ -62,14 +62,25 @@ def configure(app: Flask, test_config: dict | None) -> None:
     https.tighten_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Writers wait for each other instead of failing at once.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+        _engine_defaults(app, {"connect_args": {"timeout": 15}})
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # pool_pre_ping: after the server restarted, a pooled connection that died with it is noticed
         # and replaced before a request uses it, so the app recovers by itself. lock_timeout: a request
         # stuck behind a lock gives up (503, Retry-After) instead of waiting for ever.
         timeout = int(app.config["POSTGRES_LOCK_TIMEOUT_MS"])
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
-            "pool_pre_ping": True, "connect_args": {"options": f"-c lock_timeout={timeout}"}})
+        _engine_defaults(app, {"pool_pre_ping": True, "connect_args": {"options": f"-c lock_timeout={timeout}"}})
+
+
+def _engine_defaults(app: Flask, defaults: dict) -> None:
+    """Merge our engine options under the firm's own SQLALCHEMY_ENGINE_OPTIONS (a pool size set in
+    instance/config.py must not silently drop pool_pre_ping or the lock timeout); theirs win."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    for key, value in defaults.items():
+        if isinstance(value, dict):
+            options[key] = {**value, **(options.get(key) or {})}
+        else:
+            options.setdefault(key, value)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def register_extensions(app: Flask) -> None:

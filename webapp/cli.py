@@ -73,7 +73,10 @@ def bench_data_command(orders: int, seed: int) -> None:
     import time
     from .benchdata import generate
     started = time.monotonic()
-    counts = generate(orders, seed=seed, echo=click.echo)
+    try:
+        counts = generate(orders, seed=seed, echo=click.echo)
+    except RuntimeError as refusal:  # no demo firm, or a real firm's database: said plainly, no traceback
+        raise click.ClickException(str(refusal)) from refusal
     click.echo("Added: " + ", ".join(f"{table} {count}" for table, count in sorted(counts.items())))
     click.echo(f"Took {time.monotonic() - started:.0f} s.")
 

@@ -83,6 +83,7 @@ def init_app(app) -> None:
             # nobody, in the session's or the browser's language.
             from .extensions import login_manager
             g._login_user = login_manager.anonymous_user()
+            g.database_unavailable = True  # and the page's header names no firm (admin.firm_name)
         else:
             return unexpected(error)
         return busy_answer()

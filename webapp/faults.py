@@ -21,6 +21,8 @@ def pause_at(point: str) -> None:
     """Stop here while a fault test asks for it (nothing at all in a normal deployment)."""
     if FAULT_DIR is None or not has_request_context() or request.headers.get("X-Fault-Pause") != point:
         return
+    if request.remote_addr not in ("127.0.0.1", "::1"):
+        return  # were the variable ever left set on a server, no one from outside could hold a worker
     marker = os.path.join(FAULT_DIR, f"{point}.{os.getpid()}")
     with open(marker, "w") as fh:
         fh.write(request.path)

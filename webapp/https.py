@@ -37,6 +37,14 @@ class PerRequestSecureSession(SecureCookieSessionInterface):
         """Secure when configured, or when this request is HTTPS."""
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
+    def save_session(self, app: Flask, session, response) -> None:
+        """As Flask saves it, except that a static file does not vary by cookie: Flask-Login reads the
+        session after every request, which would add Vary: Cookie and keep a proxy or CDN from sharing
+        the immutable, content-hashed files (nothing in them depends on who asks)."""
+        if has_request_context() and request.endpoint == "static" and not session.modified:
+            session.accessed = False
+        super().save_session(app, session, response)
+
 
 def owner_only_files(app: Flask) -> None:
     """Files and folders the app creates under instance/ (database and its -wal/-shm, uploads, mail,

@@ -2,9 +2,13 @@
 a read phase, then again under the write lock): a memo of what was costly to compute once, and the
 files the request wrote, removed when it does not commit. Below both transaction.py and uploads.py,
 so that neither imports the other to reach them."""
+import logging
+
 from flask import g, has_request_context
 
 from . import storage
+
+log = logging.getLogger(__name__)
 
 
 def memo() -> dict:
@@ -27,4 +31,7 @@ def note_written_file(key: str) -> None:
 def discard_written_files() -> None:
     """Remove the files this request wrote (its transaction is being rolled back)."""
     for key in g.pop("written_files", []) if has_request_context() else []:
-        storage.current().delete(key)
+        try:
+            storage.current().delete(key)
+        except Exception:  # noqa: BLE001 - one file that cannot be removed must not keep the others
+            log.warning("could not remove %s after a rolled-back request", key, exc_info=True)

@@ -134,6 +134,12 @@ def storage_errors():
         yield
     except OSError as error:
         raise StorageUnavailable(str(error)) from error
+    except Exception as error:
+        # An S3-compatible store that is down or refuses (botocore's errors are not OSErrors): the same
+        # answer, 503 with Retry-After, and the phone sends it again later.
+        if type(error).__module__.startswith("botocore"):
+            raise StorageUnavailable(str(error)) from error
+        raise
 
 
 @dataclass

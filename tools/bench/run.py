@@ -1,5 +1,5 @@
 """`make bench`: time the app's pages against a bare Flask baseline, at the demo size and at 100,000
-orders, on SQLite (and PostgreSQL when BENCH_POSTGRES_URL or a postgresql DATABASE_URL is given),
+orders, on SQLite (and PostgreSQL when BENCH_POSTGRES_URL names a database whose name holds "bench"),
 and write docs/benchmarks.md.
 
     make bench                              # demo + 100,000 orders, SQLite (+ PostgreSQL if given)
@@ -99,9 +99,10 @@ def databases() -> list[str]:
 
 
 def postgres_url(size) -> str | None:
-    """The PostgreSQL database for a size: BENCH_POSTGRES_URL (or DATABASE_URL) for the demo, its
-    name + "_big" (or BENCH_POSTGRES_BIG_URL) for the large sizes."""
-    url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("DATABASE_URL", "")
+    """The PostgreSQL database for a size: BENCH_POSTGRES_URL for the demo, its name + "_big" (or
+    BENCH_POSTGRES_BIG_URL) for the large sizes. Never DATABASE_URL: the bench drops the schema of the
+    database it is given, and an operator's shell may hold the firm's own URL there."""
+    url = os.environ.get("BENCH_POSTGRES_URL", "")
     if not url.startswith("postgresql"):
         return None
     if size == "demo":
@@ -209,6 +210,9 @@ def postgres_database(size) -> tuple[str, float | None]:
     building.write_text(str(os.getpid()))
     plain = url.replace("postgresql+psycopg://", "postgresql://")
     name = urllib.parse.urlsplit(plain).path.strip("/")
+    if "bench" not in name:
+        # Its schema is dropped below: only a database named for the benchmark is ever wiped.
+        sys.exit(f"make bench: refusing to empty the database {name!r}; give it a name with 'bench' in it.")
     try:
         psycopg.connect(plain).close()
     except psycopg.OperationalError:

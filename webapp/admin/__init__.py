@@ -1,5 +1,6 @@
 """Admin pages: users and roles, devices, firm settings, working calendar."""
-from flask import Blueprint
+from flask import Blueprint, g
+from flask_babel import gettext as _
 
 from ..registry import Domain, register
 
@@ -8,7 +9,10 @@ bp = Blueprint("admin", __name__)
 
 
 def firm_name() -> str:
-    """The firm's name from its settings (every page's header)."""
+    """The firm's name from its settings (every page's header); the app's own name while the database
+    is unreachable (the 503 page must not ask it: errors.py)."""
+    if g.get("database_unavailable"):
+        return _("Order tracker")
     from .models import get_settings
     return get_settings().firm_name
 

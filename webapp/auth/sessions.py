@@ -9,9 +9,11 @@ from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, signals
+from ..errors import is_busy
 from ..extensions import db, login_manager
 from ..wallclock import utcnow
 from . import bp
@@ -70,8 +72,10 @@ def keep_or_end_session():
     (revoked, so the devices list says why), and one in use has its last use kept, both written on
     the side in a short transaction of their own."""
     from ..transaction import short_write
+    if request.endpoint == "static":
+        return None  # asked first: reading the session would add Vary: Cookie to the immutable files
     device_id, secret = session.get("dsid"), session.get("dsk")
-    if not device_id or not secret or request.endpoint == "static":
+    if not device_id or not secret:
         return None
     device = current_login_session()
     now = utcnow()
@@ -85,8 +89,14 @@ def keep_or_end_session():
                     .values(revoked_at=now, revoked_reason=f"expired_{reason}"))
         return None
     if not device.is_floor and device.last_seen_at <= now - ACTIVITY_GRANULARITY:
-        with short_write() as side:
-            side.execute(db.update(DeviceSession).where(DeviceSession.id == device.id).values(last_seen_at=now))
+        try:
+            with short_write() as side:
+                side.execute(db.update(DeviceSession).where(DeviceSession.id == device.id)
+                             .values(last_seen_at=now))
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+            return None  # the database is busy: the page matters more than the stamp, kept next minute
         set_committed_value(device, "last_seen_at", now)
     return None
 

@@ -17,6 +17,7 @@ from ..loading import load
 from ..orders import Order
 from ..permissions import can, requires
 from ..statemachine import TransitionError
+from ..uploads import storage_errors
 from . import bp, importer, services
 from .forms import ConfirmImportForm, ImportForm, QuickOrderForm
 from .models import RetailOrder
@@ -184,7 +185,8 @@ def import_page():
             error = str(refused)
         else:
             sha = hashlib.sha256(data).hexdigest()
-            storage.current().put(_kept_key(sha), data, "text/csv")
+            with storage_errors():  # a full disk or a store that is down: 503, try again later
+                storage.current().put(_kept_key(sha), data, "text/csv")
     elif request.method == "POST":
         error = _("The form expired; choose the file again.")
     status = 422 if error else 200
