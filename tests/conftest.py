@@ -43,6 +43,10 @@ TEST_CONFIG = {
     "PUBLIC_URL": "https://tracker.example.com",
     "LOGIN_THROTTLE_MAX_FAILURES": 5,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests only
+    # Tests move the clock months back and forth (time-machine) around one login: a week's idle limit
+    # would end it. tests/test_sessions.py sets the limits it tests.
+    "SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60,
+    "SESSION_ABSOLUTE_DAYS": 10 * 365,
 }
 
 

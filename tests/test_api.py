@@ -309,8 +309,9 @@ def test_the_document_and_reference_page_need_no_token(app):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200 and "/api/v1/retail-orders" in text_of(page)
     import re
-    # no inline script (a JSON data block is not executed) and no inline style: the strict CSP holds
-    assert not re.search(r'<script(?![^>]*\bsrc=)(?![^>]*type="application/json")', text_of(page))
+    # no inline script (a JSON data block and the import map, allowed by its hash, are not run) and no
+    # inline style: the strict CSP holds
+    assert not re.search(r'<script(?![^>]*\bsrc=)(?![^>]*type="(?:application/json|importmap)")', text_of(page))
     assert "style=" not in text_of(page) and "<style" not in text_of(page)
 
 

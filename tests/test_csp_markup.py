@@ -15,8 +15,10 @@ MARKUP = {
     "style attribute": re.compile(r"<[a-zA-Z][^>]*\sstyle\s*=", re.S),
     "<style> block": re.compile(r"<style[\s>]", re.I),
     "javascript: URL": re.compile(r"javascript:", re.I),
-    # Only data blocks (JSON) may be inline; anything that runs comes from a file.
-    "inline script": re.compile(r"<script(?![^>]*\ssrc=)(?![^>]*type=\"application/(?:ld\+)?json\")[^>]*>", re.I),
+    # Only data blocks (JSON, and the import map, allowed by its hash in the CSP) may be inline;
+    # anything that runs comes from a file.
+    "inline script": re.compile(r"<script(?![^>]*\ssrc=)(?![^>]*type=\"(?:application/(?:ld\+)?json|importmap)\")[^>]*>",
+                                re.I),
 }
 CODE = {
     "eval": re.compile(r"\beval\s*\("),
