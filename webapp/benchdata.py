@@ -84,11 +84,12 @@ def generate(orders: int, seed: int = 17, echo=print) -> dict[str, int]:
                                          StockBalance.location_id)).all()
     if not customers or not people:
         raise RuntimeError("Load the demo firm first (flask demo): the history needs its customers and people.")
-    real_customers = db.session.scalar(select(func.count()).select_from(Customer).where(Customer.is_demo.is_(False)))
-    if not settings.demo_loaded or real_customers:
-        # Years of made-up orders would be mixed into a real firm's books, past undoing.
-        raise RuntimeError("This database holds a real firm (customers of its own, or no demo firm loaded): "
-                           "bench-data only adds history to a database made with flask demo.")
+    demo_customers = db.session.scalar(select(func.count()).select_from(Customer).where(Customer.is_demo.is_(True)))
+    if not settings.demo_loaded or not demo_customers:
+        # A real firm's database (no demo firm, or the demo removed at going live): years of made-up
+        # orders would be mixed into its books, past undoing.
+        raise RuntimeError("This database holds a real firm (no demo firm loaded): bench-data only adds "
+                           "history to a database made with flask demo.")
     counters = {(row.customer_id, row.period): row.last for row in db.session.scalars(select(OrderNumberCounter))}
     touched_counters = set()
     ids = _Ids()
