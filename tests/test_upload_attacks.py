@@ -62,6 +62,17 @@ def rss_kb(field: str) -> int:
         return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
 
 
+@pytest.fixture(autouse=True)
+def collect_spooled_uploads():
+    """After each test, collect the temporary files the test client's form parser spooled large uploads
+    to (it leaves them to the garbage collector): collected later, in another test, their
+    ResourceWarning would fail that test instead."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 @pytest.fixture
 def worker_and_token(app, make_order, as_user, work_order):
     return as_user("worker", locale="zh"), work_order.token
