@@ -30,3 +30,16 @@ def test_manifest_speaks_the_phones_language(client):
     assert zh["lang"] == "zh-CN" and en["lang"] == "en"
     assert en["name"] == "Order tracker" and zh["name"] == "订单跟踪"
     assert zh["start_url"] == en["start_url"] == "/" and zh["display"] == "standalone"
+
+
+def test_a_page_kept_for_later_leaves_the_flashed_messages_to_the_page_being_opened(as_user):
+    """The service worker keeps pages in the background (X-Kept-Page) with the person's cookie while
+    they open another: the kept copy must not take the message meant for the page they see (a floor
+    phone sent back to the switch screen lost its "why")."""
+    person = as_user("operations")
+    with person.session_transaction() as session:
+        session["_flashes"] = [("error", "Only your work orders open on this phone.")]
+    kept = person.get("/", headers={"X-Kept-Page": "1"})
+    assert kept.status_code == 200 and "Only your work orders" not in kept.get_data(as_text=True)
+    shown = person.get("/")
+    assert "Only your work orders open on this phone." in shown.get_data(as_text=True)

@@ -48,6 +48,8 @@ def note(place: str, text: str, kind: str = "done") -> dict:
 def flashed_notes() -> list[dict]:
     """The messages flashed before a redirect, as notes: a category "done:<place>" names the place
     on the page; any other message (and "error") goes to the top."""
+    if request.headers.get("X-Kept-Page"):
+        return []  # a page the service worker keeps for later leaves them to the page being opened
     return [note(category.split(":", 1)[1] if category.startswith("done:") else "top", message,
                  "error" if category == "error" else "done")
             for category, message in get_flashed_messages(with_categories=True)]

@@ -197,7 +197,9 @@ function signatureFiles() {
 /* Fetch a page for later use without signal; a page that cannot be had now is left out. */
 async function keepPage(cache, url) {
   try {
-    const page = await fetch(url, { credentials: 'same-origin', redirect: 'manual' });
+    // X-Kept-Page: kept for later, not shown now, so the server leaves the person's flashed messages
+    // for the page they are opening (this fetch runs beside it, with the same cookie).
+    const page = await fetch(url, { credentials: 'same-origin', redirect: 'manual', headers: { 'X-Kept-Page': '1' } });
     if (cacheablePage(null, page)) await cache.put(url, page);
   } catch (error) {
     // no signal or no answer: the next refresh tries again
