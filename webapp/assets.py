@@ -16,7 +16,7 @@ import re
 from base64 import b64encode
 from functools import lru_cache
 
-from flask import Flask, current_app, g, send_from_directory
+from flask import Flask, current_app, g, has_app_context, send_from_directory
 
 IMMUTABLE = "public, max-age=31536000, immutable"  # a year: the name changes when the file does
 HASHED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{8})(?P<ext>\.[A-Za-z0-9]+)$")
@@ -40,9 +40,31 @@ def _digest(path: str, mtime_ns: int, size: int) -> str:
     return sha.hexdigest()[:DIGEST_LENGTH]
 
 
+# A served app's static files change only with a deploy, which restarts the server: its digests and
+# its import map are kept for the process (two stats per file on every page were a tenth of the scan
+# page's time). A debug or test app looks at the files each time, so an edited file is seen at once.
+_fixed_digests: dict[tuple[str, str], str | None] = {}
+_fixed_modules: dict[str, list[str]] = {}
+
+
+def _files_may_change() -> bool:
+    """Whether static files may change under this process (a debug or test app; no app at all)."""
+    return not has_app_context() or current_app.debug or current_app.testing
+
+
 def digest_of(filename: str, static_folder: str | None = None) -> str | None:
     """The current digest of a static file (None: no such file)."""
-    path = os.path.join(static_folder or current_app.static_folder, filename)
+    folder = static_folder or current_app.static_folder
+    if not _files_may_change():
+        key = (folder, filename)
+        if key not in _fixed_digests:
+            _fixed_digests[key] = _digest_now(os.path.join(folder, filename))
+        return _fixed_digests[key]
+    return _digest_now(os.path.join(folder, filename))
+
+
+def _digest_now(path: str) -> str | None:
+    """The digest of the file at path as it is now (None: no such file)."""
     try:
         stat = os.stat(path)
     except OSError:
@@ -133,6 +155,15 @@ def sent_bytes(path: str, mtime_ns: int, size: int) -> bytes:
 def module_names(static_folder: str | None = None) -> list[str]:
     """The static names of our JavaScript modules (what the import map covers)."""
     folder = static_folder or current_app.static_folder
+    if not _files_may_change():
+        if folder not in _fixed_modules:
+            _fixed_modules[folder] = _module_names_now(folder)
+        return _fixed_modules[folder]
+    return _module_names_now(folder)
+
+
+def _module_names_now(folder: str) -> list[str]:
+    """The JavaScript modules under folder/js as they are now."""
     root = os.path.join(folder, "js")
     found = []
     for directory, _dirs, files in os.walk(root):

@@ -1,5 +1,6 @@
 """Language and time-zone choice; formatting of money, quantities and times per locale."""
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request, session
@@ -70,10 +71,8 @@ class FormTranslations:
 
     def _theirs(self):
         if self._wtforms is None:
-            from babel import support
             from flask_babel import get_locale
-            from wtforms.i18n import messages_path
-            self._wtforms = support.Translations.load(messages_path(), [get_locale()], domain="wtforms")
+            self._wtforms = _wtforms_catalogue(str(get_locale()))
         return self._wtforms
 
     def ugettext(self, string: str) -> str:
@@ -87,6 +86,15 @@ class FormTranslations:
         from flask_babel import get_translations
         ours = get_translations().ungettext(singular, plural, n)
         return ours if ours not in (singular, plural) else self._theirs().ungettext(singular, plural, n)
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalogue(locale: str):
+    """WTForms' own catalogue for a locale, read from its .mo once per process (it was parsed on every
+    request that built a form)."""
+    from babel import support
+    from wtforms.i18n import messages_path
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 def use_our_words_in_forms() -> None:
