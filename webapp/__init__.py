@@ -94,9 +94,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to open this page.")
-    from .i18n import select_locale, select_timezone, use_our_words_in_forms
+    from .i18n import install_template_gettext, select_locale, select_timezone, use_our_words_in_forms
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=os.path.join(HERE, "translations"))
+    install_template_gettext(app)
     app.before_request(use_our_words_in_forms)
     from . import storage, transaction
     transaction.init_app(app)

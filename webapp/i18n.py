@@ -88,6 +88,33 @@ class FormTranslations:
         return ours if ours not in (singular, plural) else self._theirs().ungettext(singular, plural, n)
 
 
+def request_translations():
+    """This request's catalogue, found once per request and locale. Flask-Babel finds it anew on every
+    call (the context, the domain, the locale: a dozen context-local lookups), and a page calls _() a
+    few hundred times; a locale changed during the request (flask_babel.refresh) is followed."""
+    from flask import g
+    from flask_babel import get_locale, get_translations
+    store = g._get_current_object()
+    babel_context = store.__dict__.get("_flask_babel")
+    locale = getattr(babel_context, "babel_locale", None)
+    kept = store.__dict__.get("_request_translations")
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    store._request_translations = (get_locale(), translations)
+    return translations
+
+
+def install_template_gettext(app) -> None:
+    """The templates' _(), ngettext() and pgettext() read this request's catalogue once (above)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True)
+
+
 @lru_cache(maxsize=8)
 def _wtforms_catalogue(locale: str):
     """WTForms' own catalogue for a locale, read from its .mo once per process (it was parsed on every

@@ -5,6 +5,7 @@ macro in templates/_macros/scripts.html), read by static/js/i18n.js. The block i
 executed, so the strict CSP holds; data attributes carry data (ids, URLs, numbers), never words.
 Every page gets BASE_GROUPS; a page adds its own with `{% set page_script_texts = [...] %}`.
 """
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 
@@ -90,6 +91,15 @@ GROUPS = {"outbox": _outbox, "widgets": _widgets, "receipt": _receipt, "scanner"
 BASE_GROUPS = ("outbox", "widgets")
 
 
+# (language, page groups) → texts: they are the catalogue's words only, the same on every page of a
+# language until the process restarts with a new catalogue; built once, not ~40 gettext calls a page.
+_built: dict[tuple[str, tuple[str, ...]], dict] = {}
+
+
 def script_texts(page_groups=()) -> dict:
     """The texts of the base groups and of the page's own groups, in the request's language."""
-    return {name: GROUPS[name]() for name in (*BASE_GROUPS, *page_groups)}
+    key = (str(get_locale()), tuple(page_groups))
+    texts = _built.get(key)
+    if texts is None:
+        texts = _built[key] = {name: GROUPS[name]() for name in (*BASE_GROUPS, *page_groups)}
+    return texts
