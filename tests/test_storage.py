@@ -137,6 +137,24 @@ def test_photos_attachments_and_the_seal_live_in_the_bucket_and_are_served_by_th
     assert supervisor.get(f"/photos/{photo.id}").status_code == 404
 
 
+def test_a_file_missing_from_the_bucket_is_404_and_a_refusing_store_503(s3_app, moto_s3, make_order, as_user,
+                                                                      monkeypatch):
+    """A photo whose object is gone answers 404 (not found, not a fault); a store that refuses the read
+    (here a bucket that does not exist; in production a key without s3:ListBucket, which S3 answers 403
+    for a missing object) answers 503 with Retry-After, never a 500."""
+    app = s3_app
+    _order_id, _wo_id, token = in_production(app, make_order)
+    worker, supervisor = as_user("worker"), as_user("production")
+    raise_anomaly(worker, token)
+    photo = anomaly_photo(app)
+    boto3.client("s3", endpoint_url=moto_s3).delete_object(Bucket=app.bucket, Key=f"firm/uploads/{photo.stored_name}")
+    assert supervisor.get(f"/photos/{photo.id}").status_code == 404
+    monkeypatch.setitem(app.extensions, "storage",
+                        storage.from_url(f"s3://no-such-bucket-here/firm?endpoint={moto_s3}&region=us-east-1"))
+    refused = supervisor.get(f"/photos/{photo.id}")
+    assert refused.status_code == 503 and refused.headers.get("Retry-After")
+
+
 @BOTH
 def test_the_retention_job_erases_old_signatures_and_deletes_old_photos(app, make_order, as_user, make_customer):
     """Past the firm's period (set to 2 years) the customer's drawn signature, address and browser are

@@ -170,10 +170,17 @@ class S3Storage(Storage):
             response = current_app.response_class(status=304)
             response.set_etag(etag)
             return response
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from .uploads import StorageUnavailable
         try:
             data = self.get(key)
         except FileNotFoundError:
             abort(404)
+        except (BotoCoreError, ClientError) as error:
+            # A store that is down or refuses (403 for a missing key without s3:ListBucket): 503 with
+            # Retry-After, as for an upload, not a 500.
+            raise StorageUnavailable(str(error)) from error
         return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=as_attachment,
                          download_name=download_name, max_age=max_age, etag=etag, conditional=True)
 
