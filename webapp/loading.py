@@ -96,13 +96,19 @@ def load(model, object_id, action: str | None, *, options=(), lock: bool | None 
     the message id refusal)."""
     lock = writing() if lock is None else lock
     key_column = model.__mapper__.primary_key[0]
-    if where is not None:
-        object_id = db.session.scalar(db.select(key_column).where(where).limit(1))
-        if object_id is None:
-            abort(404)
-    if lock:
-        db.session.execute(db.select(key_column).where(key_column == object_id).with_for_update())
-    obj = db.session.get(model, object_id, options=list(options), populate_existing=lock)
+    if where is not None and not lock:
+        # A reader finds the row by its other column in one statement, with its eager loads.
+        obj = db.session.scalars(db.select(model).where(where).options(*options).limit(1)).unique().first()
+    else:
+        if where is not None:
+            object_id = db.session.scalar(db.select(key_column).where(where).limit(1))
+            if object_id is None:
+                abort(404)
+        # SQLite's writer holds the whole database from BEGIN IMMEDIATE (transaction.py): a row lock
+        # would be one more statement that locks nothing more.
+        if lock and db.session.get_bind().dialect.name != "sqlite":
+            db.session.execute(db.select(key_column).where(key_column == object_id).with_for_update())
+        obj = db.session.get(model, object_id, options=list(options), populate_existing=lock)
     if obj is None:
         abort(404)
     if action is not None:  # None: a customer's link authorised the request, not a user's roles

@@ -42,12 +42,16 @@ def _window(seconds: int, now: float | None = None) -> tuple[int, int]:
     return start, max(1, math.ceil(start + seconds - now))
 
 
-def current(key: str, limit: int, seconds: int) -> int | None:
-    """Seconds to wait if key has reached limit in this window, else None (reads only)."""
+def current(key: str, limit: int, seconds: int, session: Session | None = None) -> int | None:
+    """Seconds to wait if key has reached limit in this window, else None (reads only; in session
+    when given, else in a short one of its own)."""
     start, left = _window(seconds)
-    with Session(bind=db.engine) as session:
-        count = session.scalar(db.select(RateCounter.count).where(
-            RateCounter.key == key, RateCounter.window_start == start)) or 0
+    query = db.select(RateCounter.count).where(RateCounter.key == key, RateCounter.window_start == start)
+    if session is None:
+        with Session(bind=db.engine) as own:
+            count = own.scalar(query) or 0
+    else:
+        count = session.scalar(query) or 0
     return left if count >= limit else None
 
 
@@ -103,11 +107,12 @@ def guard_capability_route():
         return None
     address = request.remote_addr or "?"
     bad_tokens = _limit("RATE_LIMIT_BAD_TOKENS")
-    wait = current(f"bad-token:{address}", *bad_tokens)
-    if wait:
-        return too_many(wait)
     name = next(iter(capabilities.CAPABILITY_ARGS & set(request.view_args or {})))
+    # Both reads in one short transaction of their own (one connection and BEGIN, not two per request).
     with Session(bind=db.engine) as session:
+        wait = current(f"bad-token:{address}", *bad_tokens, session=session)
+        if wait:
+            return too_many(wait)
         kind, object_id = capabilities.subject(session, request.endpoint, name, str(request.view_args[name]))
     if object_id is None:
         # Unknown token: the view answers its 404; the address is counted (and refused once over).
