@@ -51,6 +51,7 @@ def test_counter_order_is_effective_and_ships_from_stock(app, as_user, make_prod
     with app.app_context():
         order = db.session.get(Order, order_id)
         assert order.kind == "retail" and order.status == "effective" and order.number
+        assert order.effective_at is not None  # effective when entered: stamped, as a countersigned order is
         assert order.lines[0].quantity == Decimal("1500")
         assert db.session.scalar(db.select(Customer).where(Customer.name == "张先生")).abbreviation.startswith("W")
         shipment = db.session.scalars(db.select(Shipment).where(Shipment.order_id == order_id)).one()

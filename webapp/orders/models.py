@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Fine, Money, Percent, Quantity, UTCDateTime, money
 from ..extensions import db
@@ -89,6 +89,15 @@ class Order(db.Model):
     shipments = relationship("Shipment", back_populates="order", order_by="Shipment.id")
     # A revised expected date, set from an anomaly with its reason (the customer is told).
     revised_date: Mapped[date | None] = mapped_column()
+
+    @validates("status")
+    def _stamp_effective(self, _key: str, status: str) -> str:
+        """The first time an order becomes effective it is stamped, whichever way it got there: a
+        countersignature, an approval with no countersignature to wait for, a retail sale entered
+        effective (these kept effective_at empty)."""
+        if status == "effective" and self.effective_at is None:
+            self.effective_at = utcnow()
+        return status
 
     def fulfilment(self) -> dict[int, dict[str, Decimal]]:
         """Per order line: ordered, dispatched, delivered (signed for in good order) and outstanding."""
