@@ -215,9 +215,10 @@ def chart_text(key: str, value) -> str:
 def card(kpi: Kpi, f: Filters, facts: list, periods: list[Period], products: dict) -> dict:
     """One KPI's card: the chosen period's number and words, its trend chart and values."""
     product = ""
+    buckets = measures.per_period(facts, periods)
     if kpi.key == "marginal":
         chosen = f.product_id
-        rows = measures.by_product(measures.in_period(facts, f.period)) or measures.by_product(facts)
+        rows = measures.by_product(buckets[f.period]) or measures.by_product(facts)
         if chosen is None and rows:
             chosen = rows[0]["product_id"]
         product = products.get(chosen, "")
@@ -225,7 +226,7 @@ def card(kpi: Kpi, f: Filters, facts: list, periods: list[Period], products: dic
             Decimal(0), Decimal(0), None)
     else:
         measure = kpi.measure
-    values = [(p, measure(measures.in_period(facts, p))) for p in periods]
+    values = [(p, measure(buckets[p])) for p in periods]
     current = values[-1][1]
     big, words = headline(kpi.key, current, f, product)
     points = [Point(p.short, m.value, chart_text(kpi.key, m.value), p == f.period) for p, m in values]
@@ -237,7 +238,7 @@ def card(kpi: Kpi, f: Filters, facts: list, periods: list[Period], products: dic
         _("%(label)s: %(value)s", label=p.key, value=pt.text) for p, pt in zip(periods, points))
     return {"kpi": kpi, "big": big, "words": words, "measure": current, "chart": bars(points, title, desc, f"c-{kpi.key}"),
             "rows": [(p.key, pt.text) for p, pt in zip(periods, points)], "title": title,
-            "product": product, "product_rows": (measures.by_product(measures.in_period(facts, f.period))
+            "product": product, "product_rows": (measures.by_product(buckets[f.period])
                                                  if kpi.key == "marginal" else [])}
 
 
