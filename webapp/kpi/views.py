@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Callable
 
 from flask import abort, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_babel import lazy_gettext as _l
@@ -19,11 +19,12 @@ from ..extensions import db
 from ..htmx import render
 from ..i18n import firm_today
 from ..loading import load
+from ..wallclock import utcnow
 from ..orders import Order
 from ..permissions import can, require
 from ..production import Anomaly, WorkOrder
 from ..shipping import DeliveryReceipt, ReceiptLine, Shipment, ShipmentEvent, ShipmentLine, transit
-from . import bp, measures
+from . import bp, cache, measures
 from .chart import Point, bars
 from .periods import KIND_LABELS, KINDS, BadPeriod, Period, parse, trend, window
 
@@ -251,11 +252,26 @@ def dashboard():
         f = filters()
     except (BadPeriod, BadFilter) as problem:
         return bad_request(str(problem))
+    costs = sees_costs()
+    # A repeat view of the same period, filters and language is answered from the cards kept by
+    # this process while nothing they are made of changed (kpi/cache.py says how that is known).
+    key = (f.period, f.customer.id if f.customer else None, tuple(f.customers) if f.customers is not None else None,
+           f.product_id, costs, str(get_locale()))
+    version, begun = cache.version(), utcnow()
+    cards = cache.get(key, version)
+    if cards is None:
+        cards = dashboard_cards(f, costs)
+        cache.put(key, version, begun, cards)
+    return render("kpi/dashboard.html", cards=cards, f=f, kinds=_kind_choices(), customers=_customer_choices(),
+                  problem=None, args=f.args(), pct=pct, yuan=yuan, num=num, costs=costs)
+
+
+def dashboard_cards(f: Filters, costs: bool) -> list[dict]:
+    """The dashboard's cards for the filters: each KPI the user may see over the trend's periods."""
     periods = trend(f.period)
     products = {pid: f"{model} {name}" for pid, model, name in db.session.execute(
         db.select(Product.id, Product.model, Product.name)).all()}
     cards, work = [], None
-    costs = sees_costs()
     for kpi in KPIS.values():
         if kpi.key in COST_KEYS and not costs:
             continue
@@ -265,8 +281,7 @@ def dashboard():
         else:
             facts = read_facts(kpi, periods[0], periods[-1], f)
         cards.append(card(kpi, f, facts, periods, products))
-    return render("kpi/dashboard.html", cards=cards, f=f, kinds=_kind_choices(), customers=_customer_choices(),
-                  problem=None, args=f.args(), pct=pct, yuan=yuan, num=num, costs=costs)
+    return cards
 
 
 def measures_between(first: date, last: date, customers: list[int] | None) -> list[tuple[Kpi, measures.Measure, list]]:
