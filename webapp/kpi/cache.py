@@ -38,6 +38,7 @@ FRESH = timedelta(minutes=1)
 KEPT = 64  # answers per process (periods × filters × languages), the least recently used dropped
 
 _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+_TRUNCATE = re.compile(r"\s*TRUNCATE\b", re.I)
 _lock = threading.Lock()
 _writes = 0
 
@@ -53,9 +54,15 @@ def _on_execute(conn, _cursor, statement, _parameters, _context, _executemany):
     """Count a write to a fact table, and remember on the connection to count its commit too (a view
     that read before the commit must not keep its answer past it)."""
     match = _WRITE.match(statement)
-    if match and match.group(1).lower() in FACT_TABLES:
+    if match and match.group(1).lower() in FACT_TABLES or _TRUNCATE.match(statement):
         _bump()
         conn.info["kpi_fact_write"] = True
+
+
+@event.listens_for(Engine, "engine_disposed")
+def _on_dispose(_engine):
+    """Connections closed: the database may be another from now on (a restored file, a test's reset)."""
+    _bump()
 
 
 @event.listens_for(Engine, "commit")
