@@ -12,7 +12,7 @@ from flask_babel import pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from .. import spreadsheets
+from .. import kept, spreadsheets
 from ..costing import cause_totals
 from ..customers import Customer, Product, is_scoped, scope_customers
 from ..extensions import db
@@ -24,7 +24,7 @@ from ..orders import Order
 from ..permissions import can, require
 from ..production import Anomaly, WorkOrder
 from ..shipping import DeliveryReceipt, ReceiptLine, Shipment, ShipmentEvent, ShipmentLine, transit
-from . import bp, cache, measures
+from . import bp, measures
 from .chart import Point, bars
 from .periods import KIND_LABELS, KINDS, BadPeriod, Period, parse, trend, window
 
@@ -254,14 +254,14 @@ def dashboard():
         return bad_request(str(problem))
     costs = sees_costs()
     # A repeat view of the same period, filters and language is answered from the cards kept by
-    # this process while nothing they are made of changed (kpi/cache.py says how that is known).
+    # this process while nothing they are made of changed (kept.py says how that is known).
     key = (f.period, f.customer.id if f.customer else None, tuple(f.customers) if f.customers is not None else None,
            f.product_id, costs, str(get_locale()))
-    version, begun = cache.version(), utcnow()
-    cards = cache.get(key, version)
+    version, begun = kept.version(), utcnow()
+    cards = kept.get("kpi_cards", key, version)
     if cards is None:
         cards = dashboard_cards(f, costs)
-        cache.put(key, version, begun, cards)
+        kept.put("kpi_cards", key, version, begun, cards)
     return render("kpi/dashboard.html", cards=cards, f=f, kinds=_kind_choices(), customers=_customer_choices(),
                   problem=None, args=f.args(), pct=pct, yuan=yuan, num=num, costs=costs)
 

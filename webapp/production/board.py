@@ -13,9 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..clocks import MAX_CALENDAR_DAYS, shift_working_days
+from .. import kept
 from ..extensions import db
 from ..firm import CalendarDay
 from ..i18n import firm_today, firm_zone, local_date
+from ..wallclock import utcnow
 from ..workdays import is_working_day, working_days_between
 from ..orders import Order
 from .lifecycle import STATES
@@ -324,12 +326,10 @@ class _Calendar:
         return moment.astimezone(self.zone).date()
 
 
-def board(centre_id: int | None = None, owner_id: int | None = None, scope=None, after: int | None = None,
-          size: int = BOARD_PAGE_SIZE) -> dict:
-    """Everything the board page shows: one page of rows with flags, bars and summaries, the axis,
-    counts per flag. Every open work order is flagged, counted and ordered from its plain columns and
-    sums (open_facts); only the page's rows are loaded as work orders and drawn. after: the id of
-    the last row of the page before (paging.keyset_page's ?after=), continuing the board's order."""
+def ordered(centre_id: int | None = None, owner_id: int | None = None, scope=None) -> dict:
+    """Every open work order the filters pick, flagged and in the board's order, as plain values:
+    (id, good pieces, projected finish, flags) each, with the counts per flag and the time axis.
+    Read from plain columns and sums (open_facts): no work order or report is loaded."""
     today = firm_today()
     conditions = _open_conditions(centre_id, owner_id, scope)
     facts = open_facts(conditions)
@@ -347,18 +347,43 @@ def board(centre_id: int | None = None, owner_id: int | None = None, scope=None,
     # The ones that need attention first (late, at risk, blocked…), then by planned start (unplanned last).
     flagged.sort(key=lambda item: (min((FLAGS.index(flag) for flag in item[2]), default=len(FLAGS)),
                                    item[0].planned_start is None, item[0].planned_start or date.max, item[0].id))
-    position = next((n + 1 for n, item in enumerate(flagged) if item[0].id == after), 0) if after else 0
-    shown = flagged[position:position + size]
-    next_after = shown[-1][0].id if position + size < len(flagged) else None
+    return {"items": [(f.id, max(f.good, ZERO), projected, flags) for f, projected, flags in flagged],
+            "counts": counts, "start": start, "end": end, "today": today}
+
+
+def board(centre_id: int | None = None, owner_id: int | None = None, scope=None, after: int | None = None,
+          size: int = BOARD_PAGE_SIZE, scope_key=None) -> dict:
+    """Everything the board page shows: one page of rows with flags, bars and summaries, the axis,
+    counts per flag. Every open work order is flagged, counted and ordered (ordered()); only the
+    page's rows are loaded as work orders and drawn. after: the id of the last row of the page
+    before (paging.keyset_page's ?after=), continuing the board's order. scope_key: what scope
+    stands for (the user it is theirs), when given the order is kept per process while nothing it
+    is made of changed (kept.py), so a repeat view reads only its page."""
+    if scope_key is None:
+        order = ordered(centre_id, owner_id, scope)
+    else:
+        key = (centre_id, owner_id, scope_key, firm_today())
+        version, begun = kept.version(), utcnow()
+        order = kept.get("board_order", key, version)
+        if order is None:
+            order = ordered(centre_id, owner_id, scope)
+            kept.put("board_order", key, version, begun, order)
+    today, start, end, items = order["today"], order["start"], order["end"], order["items"]
+    position = next((n + 1 for n, item in enumerate(items) if item[0] == after), 0) if after else 0
+    shown = items[position:position + size]
+    next_after = shown[-1][0] if position + size < len(items) else None
     loaded = {w.id: w for w in db.session.scalars(
-        db.select(WorkOrder).where(WorkOrder.id.in_([f.id for f, _p, _flags in shown]))
+        db.select(WorkOrder).where(WorkOrder.id.in_([wo_id for wo_id, *_rest in shown]))
         .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line),
                  joinedload(WorkOrder.owner))).unique()} if shown else {}
     rows = []
-    for fact, projected, flags in shown:
-        row = Row(loaded[fact.id], max(fact.good, ZERO), projected, flags)
+    for wo_id, done, projected, flags in shown:
+        if wo_id not in loaded:  # gone since the order was kept (it cannot be: a delete is a write)
+            continue
+        row = Row(loaded[wo_id], done, projected, list(flags))
         row.summary = summary(row, today)
         row.svg = bar_svg(row, start, end, today)
         rows.append(row)
     return {"rows": rows, "axis": axis_svg(start, end, today), "start": start, "end": end, "today": today,
-            "counts": counts, "next_after": next_after, "total": len(flagged), "first_page": position == 0}
+            "counts": dict(order["counts"]), "next_after": next_after, "total": len(items),
+            "first_page": position == 0}

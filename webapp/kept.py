@@ -1,6 +1,6 @@
-"""The dashboard's cards kept per process: a repeat view of the same period, filters and language
-answers without reading a year of facts again, and any change to what the facts are made of shows
-on the next view.
+"""Answers kept per process for pages that read much to show little (the KPI dashboard's cards, the
+board's order of every open work order): a repeat view answers without reading it all again, and
+any change to what the answer is made of shows on the next view.
 
 A kept answer is used only while its version still holds:
 - this process's count of writes to the tables the facts read (every INSERT, UPDATE or DELETE the
@@ -21,21 +21,22 @@ from flask import current_app
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from ..extensions import db
-from ..wallclock import utcnow
+from .extensions import db
+from .wallclock import utcnow
 
-# The tables the KPI facts are read from (measures.py): a write to any of them changes the version.
+# The tables the KPI facts (kpi/measures.py) and the board (production/board.py) are read from: a
+# write to any of them changes the version.
 FACT_TABLES = frozenset({
     "firm_settings", "calendar_day", "bom_line", "stock_move", "work_order", "progress_report", "qc_rejection",
     "work_order_operation", "outsource_transfer", "work_centre", "survey", "cost_sheet", "cost_line",
     "requirement", "requirement_round", "order", "order_line", "order_version", "shipment_line", "receipt_line",
-    "delivery_receipt", "customer", "product"})
+    "delivery_receipt", "customer", "product", "user"})
 # Last ids read for the other processes' changes: the tables that grow with every day's work, and
 # the audit trail that most changes of state leave.
 LAST_IDS = ("audit_event", "progress_report", "stock_move", "receipt_line", "work_order", "qc_rejection",
             "cost_line", "survey", "requirement_round", "order_version")
 FRESH = timedelta(minutes=1)
-KEPT = 64  # answers per process (periods × filters × languages), the least recently used dropped
+KEPT = 64  # answers per process and kind (periods × filters × languages), the least recently used dropped
 
 _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 _TRUNCATE = re.compile(r"\s*TRUNCATE\b", re.I)
@@ -86,14 +87,14 @@ def version() -> tuple:
     return written, tuple(last)
 
 
-def _store() -> OrderedDict:
-    """This app's kept answers (a test's app never sees another's)."""
-    return current_app.extensions.setdefault("kpi_cards", OrderedDict())
+def _store(kind: str) -> OrderedDict:
+    """This app's kept answers of a kind (a test's app never sees another's)."""
+    return current_app.extensions.setdefault(kind, OrderedDict())
 
 
-def get(key: tuple, current: tuple):
-    """The answer kept for key at version current, or None."""
-    store, now = _store(), utcnow()
+def get(kind: str, key: tuple, current: tuple):
+    """The answer of kind kept for key at version current, or None."""
+    store, now = _store(kind), utcnow()
     with _lock:
         kept = store.get(key)
         if kept is None or kept[0] != current or not kept[1] <= now < kept[1] + FRESH:
@@ -102,9 +103,9 @@ def get(key: tuple, current: tuple):
         return kept[2]
 
 
-def put(key: tuple, current: tuple, begun, value) -> None:
-    """Keep value for key at version current, both read when making value was begun."""
-    store = _store()
+def put(kind: str, key: tuple, current: tuple, begun, value) -> None:
+    """Keep value of kind for key at version current, both read when making value was begun."""
+    store = _store(kind)
     with _lock:
         store[key] = (current, begun, value)
         store.move_to_end(key)
