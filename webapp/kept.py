@@ -30,7 +30,7 @@ FACT_TABLES = frozenset({
     "firm_settings", "calendar_day", "bom_line", "stock_move", "work_order", "progress_report", "qc_rejection",
     "work_order_operation", "outsource_transfer", "work_centre", "survey", "cost_sheet", "cost_line",
     "requirement", "requirement_round", "order", "order_line", "order_version", "shipment_line", "receipt_line",
-    "delivery_receipt", "customer", "product", "user"})
+    "delivery_receipt", "customer", "product"})
 # Last ids read for the other processes' changes: the tables that grow with every day's work, and
 # the audit trail that most changes of state leave.
 LAST_IDS = ("audit_event", "progress_report", "stock_move", "receipt_line", "work_order", "qc_rejection",

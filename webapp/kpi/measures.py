@@ -35,6 +35,7 @@ SCORE = Decimal("0.01")
 FEN = Decimal("0.01")
 # Orders that promise goods by a date: made to order and retail (a service project is accepted, not delivered).
 DELIVERING_KINDS = ("manufacturing", "retail")
+IDS_AT_ONCE = 5000  # ids bound as parameters in one statement (SQLite allows 32,766)
 
 
 @dataclass
@@ -197,22 +198,23 @@ def delivery_facts(first: date, last: date, customers: list[int] | None = None) 
             promised[oid] = day
     if not promised:
         return []
-    # The lines and receipts of the query's orders, named by a subquery (a year's orders as bound
-    # parameters would pass SQLite's limit on them); those not promised in the window are dropped here.
-    picked = query.with_only_columns(Order.id).scalar_subquery()
-    lines = [row for row in db.session.execute(
-        db.select(OrderLine.id, OrderLine.order_id, OrderLine.position, OrderLine.model, OrderLine.quantity)
-        .where(OrderLine.order_id.in_(picked)).order_by(OrderLine.order_id, OrderLine.position)).all()
-        if row[1] in promised]
-    received = defaultdict(list)
-    for line_id, qty, signed_at in db.session.execute(
-            db.select(ShipmentLine.order_line_id, ReceiptLine.received_qty, DeliveryReceipt.signed_at)
-            .join(ReceiptLine, ReceiptLine.shipment_line_id == ShipmentLine.id)
-            .join(DeliveryReceipt, DeliveryReceipt.id == ReceiptLine.receipt_id)
-            .where(ShipmentLine.order_line_id.in_(
-                db.select(OrderLine.id).where(OrderLine.order_id.in_(picked))), ReceiptLine.condition == "ok")
-            .order_by(DeliveryReceipt.signed_at)).all():
-        received[line_id].append((qty, signed_at))
+    # The lines and receipts of the promised orders, a few thousand orders at a time (a year's orders
+    # as bound parameters at once would pass SQLite's limit on them).
+    lines, received = [], defaultdict(list)
+    ordered_ids = sorted(promised)
+    for at in range(0, len(ordered_ids), IDS_AT_ONCE):
+        chunk = ordered_ids[at:at + IDS_AT_ONCE]
+        mine = db.session.execute(
+            db.select(OrderLine.id, OrderLine.order_id, OrderLine.position, OrderLine.model, OrderLine.quantity)
+            .where(OrderLine.order_id.in_(chunk)).order_by(OrderLine.order_id, OrderLine.position)).all()
+        lines += mine
+        for line_id, qty, signed_at in db.session.execute(
+                db.select(ShipmentLine.order_line_id, ReceiptLine.received_qty, DeliveryReceipt.signed_at)
+                .join(ReceiptLine, ReceiptLine.shipment_line_id == ShipmentLine.id)
+                .join(DeliveryReceipt, DeliveryReceipt.id == ReceiptLine.receipt_id)
+                .where(ShipmentLine.order_line_id.in_([row[0] for row in mine]), ReceiptLine.condition == "ok")
+                .order_by(DeliveryReceipt.signed_at)).all():
+            received[line_id].append((qty, signed_at))
     today, out, day_of = firm_today(), [], _day_of()
     for line_id, order_id, position, model, quantity in lines:
         total, delivered_on = ZERO, None
