@@ -37,7 +37,8 @@ class CostSheet(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The KPI dashboard reads the sheets finalised in its periods.
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     order = relationship("Order")

@@ -5,22 +5,24 @@ GROUP BY in SQL, never a query per order), then sorts them into periods by a fir
 period's number is the measure of its facts. A period without facts has no number (None), which
 the pages show as "no data", never as 0 %."""
 import json
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import clocks
 from ..aftersales import Survey
 from ..costing import CostLine, CostSheet
-from ..customers import Customer
+from ..customers import Customer, Product
 from ..extensions import db
 from ..firm import get_settings
-from ..i18n import firm_today, local_date
+from ..i18n import firm_today, firm_zone, local_date
 from ..orders import Order, OrderLine, OrderVersion
 from ..production import OutsourceTransfer, WorkOrder, WorkOrderOperation, earnings
+from ..production.models import ProgressReport, QcRejection, WorkCentre
 from ..requirements import Requirement, RequirementRound
 from ..shipping import DeliveryReceipt, ReceiptLine, ShipmentLine
 from ..stock import BomLine, StockMove
@@ -33,6 +35,7 @@ SCORE = Decimal("0.01")
 FEN = Decimal("0.01")
 # Orders that promise goods by a date: made to order and retail (a service project is accepted, not delivered).
 DELIVERING_KINDS = ("manufacturing", "retail")
+IDS_AT_ONCE = 5000  # ids bound as parameters in one statement (SQLite allows 32,766)
 
 
 @dataclass
@@ -52,9 +55,28 @@ def ratio(numerator: Decimal, denominator: Decimal, places: Decimal = RATE) -> D
     return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_UP)
 
 
+def _day_of():
+    """local_date with the firm's zone read once: local_date reads the firm's settings on every call,
+    which a year of facts made tens of thousands of times per view."""
+    zone = firm_zone()
+    return lambda moment: moment.astimezone(zone).date()
+
+
 def in_period(facts: list, period: Period) -> list:
     """The facts whose day falls in period."""
     return [f for f in facts if period.contains(f.day)]
+
+
+def per_period(facts: list, periods: list[Period]) -> dict[Period, list]:
+    """in_period of each of periods (consecutive, oldest first) in one pass over the facts (asking
+    each period in turn went over every fact twelve times per card)."""
+    firsts = [p.first for p in periods]
+    out = {p: [] for p in periods}
+    for fact in facts:
+        index = bisect_right(firsts, fact.day) - 1
+        if index >= 0 and periods[index].contains(fact.day):
+            out[periods[index]].append(fact)
+    return out
 
 
 # --- 1. 需求响应及时率 ------------------------------------------------------------------------------
@@ -77,7 +99,11 @@ def response_facts(start: datetime, end: datetime, customers: list[int] | None =
     """Requirements taken down from start to end that can be judged: sent to the customer, or not
     sent with the promise already run out (cancelled ones never sent, and those still within their
     promise, are left out)."""
+    # The first sending of the window's records only (grouping every round of the history cost a
+    # scan of them all on each view).
     first_sent = (db.select(RequirementRound.requirement_id, db.func.min(RequirementRound.sent_at).label("sent"))
+                  .where(RequirementRound.requirement_id.in_(
+                      db.select(Requirement.id).where(Requirement.created_at >= start, Requirement.created_at < end)))
                   .group_by(RequirementRound.requirement_id).subquery())
     query = (db.select(Requirement.id, Requirement.product, Requirement.status, Requirement.created_at,
                        Customer.name, first_sent.c.sent)
@@ -92,13 +118,13 @@ def response_facts(start: datetime, end: datetime, customers: list[int] | None =
         return []
     # The calendar once for all the clocks: 24 working hours never span more than a few weeks.
     calendar = clocks.calendar(local_date(start) - timedelta(days=1), local_date(end) + timedelta(days=60))
-    now, out = utcnow(), []
+    now, out, day_of = utcnow(), [], _day_of()
     for req_id, product, status, created_at, customer, sent in rows:
         due = clocks.REQUIREMENT_RESPONSE.due(created_at, calendar)
         if sent is None and (status == "cancelled" or due > now):
             continue
         sent_at = _aware(sent)
-        out.append(ResponseFact(local_date(created_at), req_id, product, customer, created_at, due, sent_at,
+        out.append(ResponseFact(day_of(created_at), req_id, product, customer, created_at, due, sent_at,
                                 sent_at is not None and sent_at <= due))
     return out
 
@@ -172,25 +198,30 @@ def delivery_facts(first: date, last: date, customers: list[int] | None = None) 
             promised[oid] = day
     if not promised:
         return []
-    lines = db.session.execute(db.select(OrderLine.id, OrderLine.order_id, OrderLine.position, OrderLine.model,
-                                         OrderLine.quantity)
-                               .where(OrderLine.order_id.in_(list(promised)))
-                               .order_by(OrderLine.order_id, OrderLine.position)).all()
-    received = defaultdict(list)
-    for line_id, qty, signed_at in db.session.execute(
-            db.select(ShipmentLine.order_line_id, ReceiptLine.received_qty, DeliveryReceipt.signed_at)
-            .join(ReceiptLine, ReceiptLine.shipment_line_id == ShipmentLine.id)
-            .join(DeliveryReceipt, DeliveryReceipt.id == ReceiptLine.receipt_id)
-            .where(ShipmentLine.order_line_id.in_([row[0] for row in lines]), ReceiptLine.condition == "ok")
-            .order_by(DeliveryReceipt.signed_at)).all():
-        received[line_id].append((qty, signed_at))
-    today, out = firm_today(), []
+    # The lines and receipts of the promised orders, a few thousand orders at a time (a year's orders
+    # as bound parameters at once would pass SQLite's limit on them).
+    lines, received = [], defaultdict(list)
+    ordered_ids = sorted(promised)
+    for at in range(0, len(ordered_ids), IDS_AT_ONCE):
+        chunk = ordered_ids[at:at + IDS_AT_ONCE]
+        mine = db.session.execute(
+            db.select(OrderLine.id, OrderLine.order_id, OrderLine.position, OrderLine.model, OrderLine.quantity)
+            .where(OrderLine.order_id.in_(chunk)).order_by(OrderLine.order_id, OrderLine.position)).all()
+        lines += mine
+        for line_id, qty, signed_at in db.session.execute(
+                db.select(ShipmentLine.order_line_id, ReceiptLine.received_qty, DeliveryReceipt.signed_at)
+                .join(ReceiptLine, ReceiptLine.shipment_line_id == ShipmentLine.id)
+                .join(DeliveryReceipt, DeliveryReceipt.id == ReceiptLine.receipt_id)
+                .where(ShipmentLine.order_line_id.in_([row[0] for row in mine]), ReceiptLine.condition == "ok")
+                .order_by(DeliveryReceipt.signed_at)).all():
+            received[line_id].append((qty, signed_at))
+    today, out, day_of = firm_today(), [], _day_of()
     for line_id, order_id, position, model, quantity in lines:
         total, delivered_on = ZERO, None
         for qty, signed_at in received[line_id]:
             total += qty
             if total >= quantity:
-                delivered_on = local_date(signed_at)
+                delivered_on = day_of(signed_at)
                 break
         due = promised[order_id]
         if delivered_on is None and due >= today:
@@ -244,7 +275,8 @@ def survey_facts(start: datetime, end: datetime, customers: list[int] | None = N
              .order_by(Survey.answered_at))
     if customers is not None:
         query = query.where(Order.customer_id.in_(customers))
-    return [SurveyFact(local_date(at), oid, number, customer, a, b, c, suggestions or "")
+    day_of = _day_of()
+    return [SurveyFact(day_of(at), oid, number, customer, a, b, c, suggestions or "")
             for oid, number, customer, a, b, c, suggestions, at in db.session.execute(query).all()]
 
 
@@ -291,6 +323,8 @@ def cost_facts(start: datetime, end: datetime, customers: list[int] | None = Non
     totals = (db.select(CostLine.cost_sheet_id, db.func.sum(CostLine.budget).label("budget"),
                         db.func.sum(CostLine.actual).label("actual"), db.func.count(CostLine.id).label("lines"),
                         db.func.count(CostLine.actual).label("entered"))
+              .where(CostLine.cost_sheet_id.in_(  # the window's sheets' lines, not the whole history's
+                  db.select(CostSheet.id).where(CostSheet.finalised_at >= start, CostSheet.finalised_at < end)))
               .group_by(CostLine.cost_sheet_id).subquery())
     query = (db.select(CostSheet.order_id, Order.number, Customer.name, Order.currency, totals.c.budget,
                        totals.c.actual, totals.c.lines, totals.c.entered, CostSheet.finalised_at)
@@ -302,12 +336,12 @@ def cost_facts(start: datetime, end: datetime, customers: list[int] | None = Non
         query = query.where(Order.customer_id.in_(customers))
     out = []
     # Budgets and actuals are the firm's costs, in its currency, whatever the order's currency.
-    firm_currency = get_settings().currency
+    firm_currency, day_of = get_settings().currency, _day_of()
     for oid, number, customer, _order_currency, budget, actual, lines, entered, at in db.session.execute(query).all():
         budget, actual = Decimal(budget or 0).quantize(FEN), Decimal(actual or 0).quantize(FEN)
         if lines != entered or budget <= 0:
             continue
-        out.append(CostFact(local_date(at), oid, number, customer, firm_currency, budget, actual))
+        out.append(CostFact(day_of(at), oid, number, customer, firm_currency, budget, actual))
     return out
 
 
@@ -350,28 +384,36 @@ class WorkFact:
 
 def work_facts(start: datetime, end: datetime, customers: list[int] | None = None) -> list[WorkFact]:
     """Work orders done (QC passed) from start to end, with good and scrap pieces, material issued
-    and standard, labour and outsourcing: a fixed number of queries for any number of them."""
-    query = (db.select(WorkOrder).where(WorkOrder.status == "done", WorkOrder.actual_done >= start,
-                                        WorkOrder.actual_done < end)
-             .options(selectinload(WorkOrder.reports), selectinload(WorkOrder.rejections),
-                      selectinload(WorkOrder.operations).joinedload(WorkOrderOperation.work_centre),
-                      joinedload(WorkOrder.order).joinedload(Order.customer),
-                      joinedload(WorkOrder.line).joinedload(OrderLine.product))
-             .order_by(WorkOrder.actual_done))
+    and standard, labour and outsourcing: a fixed number of queries for any number of them, each
+    reading only the window's work orders (by the (status, actual_done) index), with the sums that
+    WorkOrder.good, WorkOrder.scrap and earnings.labour make of their reports made by the database
+    (no report, rejection or work order loaded as an object)."""
+    LineProduct, StockProduct = aliased(Product), aliased(Product)
+    conditions = [WorkOrder.status == "done", WorkOrder.actual_done >= start, WorkOrder.actual_done < end]
     if customers is not None:
-        query = query.join(Order, Order.id == WorkOrder.order_id).where(Order.customer_id.in_(customers))
-    work_orders = db.session.scalars(query).unique().all()
-    if not work_orders:
+        conditions += [WorkOrder.order_id.in_(db.select(Order.id).where(Order.customer_id.in_(customers)))]
+    rows = db.session.execute(
+        db.select(WorkOrder.id, WorkOrder.number, WorkOrder.order_id, Order.number, Customer.name,
+                  WorkOrder.bom_version_id, WorkOrder.actual_done, WorkOrder.order_line_id, OrderLine.model,
+                  LineProduct.id, LineProduct.model, LineProduct.name,
+                  StockProduct.id, StockProduct.model, StockProduct.name)
+        .outerjoin(Order, Order.id == WorkOrder.order_id).outerjoin(Customer, Customer.id == Order.customer_id)
+        .outerjoin(OrderLine, OrderLine.id == WorkOrder.order_line_id)
+        .outerjoin(LineProduct, LineProduct.id == OrderLine.product_id)
+        .outerjoin(StockProduct, StockProduct.id == WorkOrder.product_id)
+        .where(*conditions).order_by(WorkOrder.actual_done, WorkOrder.id)).all()
+    if not rows:
         return []
-    ids = [w.id for w in work_orders]
+    chosen = db.select(WorkOrder.id).where(*conditions).scalar_subquery()
+    sums = _work_sums(chosen)
     moves = defaultdict(dict)  # work order -> material -> (net quantity, net value)
     for wo_id, material_id, qty, value in db.session.execute(
             db.select(StockMove.work_order_id, StockMove.material_id, db.func.sum(StockMove.quantity),
                       db.func.sum(StockMove.value))
-            .where(StockMove.work_order_id.in_(ids), StockMove.kind.in_(("issue", "return")))
+            .where(StockMove.work_order_id.in_(chosen), StockMove.kind.in_(("issue", "return")))
             .group_by(StockMove.work_order_id, StockMove.material_id)).all():
         moves[wo_id][material_id] = (-Decimal(qty or 0), -Decimal(value or 0))
-    bom_ids = {w.bom_version_id for w in work_orders if w.bom_version_id}
+    bom_ids = {row[5] for row in rows if row[5]}
     per_unit = defaultdict(dict)
     if bom_ids:
         for bom_id, material_id, qty in db.session.execute(
@@ -381,25 +423,115 @@ def work_facts(start: datetime, end: datetime, customers: list[int] | None = Non
     outsourced = dict(db.session.execute(
         db.select(WorkOrderOperation.work_order_id, db.func.sum(OutsourceTransfer.cost))
         .join(WorkOrderOperation, WorkOrderOperation.id == OutsourceTransfer.operation_id)
-        .where(WorkOrderOperation.work_order_id.in_(ids)).group_by(WorkOrderOperation.work_order_id)).all())
-    out = []
-    for w in work_orders:
-        good, scrap = w.good, w.scrap
+        .where(WorkOrderOperation.work_order_id.in_(chosen)).group_by(WorkOrderOperation.work_order_id)).all())
+    out, day_of = [], _day_of()
+    for (wo_id, number, order_id, order_number, customer, bom_id, done_at, line_id, line_model,
+         line_pid, line_pmodel, line_pname, stock_pid, stock_pmodel, stock_pname) in rows:
+        good, scrap, labour = sums[wo_id]
         issued = standard = ZERO
-        for material_id, (qty, value) in moves[w.id].items():
+        for material_id, (qty, value) in moves[wo_id].items():
             issued += value
-            need = per_unit[w.bom_version_id].get(material_id, ZERO) * good if w.bom_version_id else ZERO
+            need = per_unit[bom_id].get(material_id, ZERO) * good if bom_id else ZERO
             if qty > 0 and need > 0:
                 standard += min(need, qty) * value / qty  # at the cost of what was issued
-        labour = earnings.labour(w)
-        product = w.product
+        # WorkOrder.product: the line's product, or (no line) the stocking instruction's
+        pid, pmodel, pname = (line_pid, line_pmodel, line_pname) if line_id is not None else (
+            stock_pid, stock_pmodel, stock_pname)
         out.append(WorkFact(
-            local_date(w.actual_done), w.id, w.number, w.order_id, w.order.number if w.order else None,
-            w.order.customer.name if w.order else "", product.id if product else None,
-            f"{product.model} {product.name}" if product else w.item.model, good, scrap,
-            issued.quantize(FEN), standard.quantize(FEN), issued.quantize(FEN), labour.amount,
-            Decimal(outsourced.get(w.id) or 0).quantize(FEN), labour.missing))
+            day_of(done_at), wo_id, number, order_id, order_number if order_id is not None else None,
+            customer if order_id is not None else "", pid,
+            f"{pmodel} {pname}" if pid is not None else (line_model if line_id is not None else stock_pmodel),
+            good, scrap, issued.quantize(FEN), standard.quantize(FEN), issued.quantize(FEN), labour.amount,
+            Decimal(outsourced.get(wo_id) or 0).quantize(FEN), labour.missing))
     return out
+
+
+def _work_sums(chosen) -> dict[int, tuple[Decimal, Decimal, "earnings.Labour"]]:
+    """Good, scrap and labour of each work order of the select chosen, as WorkOrder.good,
+    WorkOrder.scrap and earnings.labour count them, from sums per work order and operation."""
+    reported = defaultdict(dict)  # work order -> operation id -> [good, scrap, first report id]
+    for wo_id, op_id, good, scrap, first in db.session.execute(
+            db.select(ProgressReport.work_order_id, ProgressReport.operation_id, db.func.sum(ProgressReport.good_qty),
+                      db.func.sum(ProgressReport.scrap_qty), db.func.min(ProgressReport.id))
+            .where(ProgressReport.work_order_id.in_(chosen))
+            .group_by(ProgressReport.work_order_id, ProgressReport.operation_id)):
+        reported[wo_id][op_id] = (good or ZERO, scrap or ZERO, first)
+    rejected, rejected_scrap = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
+    for wo_id, disposition, quantity in db.session.execute(
+            db.select(QcRejection.work_order_id, QcRejection.disposition, db.func.sum(QcRejection.quantity))
+            .where(QcRejection.work_order_id.in_(chosen))
+            .group_by(QcRejection.work_order_id, QcRejection.disposition)):
+        rejected[wo_id] += quantity or ZERO
+        if disposition == "scrap":
+            rejected_scrap[wo_id] += quantity or ZERO
+    operations = defaultdict(list)  # work order -> its operations by position
+    for operation in db.session.scalars(
+            db.select(WorkOrderOperation).where(WorkOrderOperation.work_order_id.in_(chosen))
+            .options(joinedload(WorkOrderOperation.work_centre))
+            .order_by(WorkOrderOperation.work_order_id, WorkOrderOperation.position, WorkOrderOperation.id)):
+        operations[operation.work_order_id].append(operation)
+    outsourced_ids = [o.id for ops in operations.values() for o in ops if o.outsourced]
+    received = {}
+    if outsourced_ids:
+        received = {op_id: (Decimal(good or 0), Decimal(scrap or 0)) for op_id, good, scrap in db.session.execute(
+            db.select(OutsourceTransfer.operation_id, db.func.sum(OutsourceTransfer.received_good),
+                      db.func.sum(OutsourceTransfer.received_scrap))
+            .where(OutsourceTransfer.operation_id.in_(db.select(WorkOrderOperation.id).where(
+                WorkOrderOperation.work_order_id.in_(chosen), WorkOrderOperation.outsourced.is_(True))))
+            .group_by(OutsourceTransfer.operation_id))}
+    # A work order with a time-paid operation is costed one report at a time, in the reports' order, as
+    # earnings.labour does: each report's minutes × rate / 60 is rounded on its own, which a sum of
+    # the minutes would not repeat. Piece pay (good × rate) is exact, so its sums give the same total.
+    timed = {o.work_order_id for ops in operations.values() for o in ops if earnings.basis(o) == "time"}
+    one_by_one = defaultdict(list)
+    if timed:
+        for wo_id, op_id, good, value in db.session.execute(
+                db.select(ProgressReport.work_order_id, ProgressReport.operation_id, ProgressReport.good_qty,
+                          ProgressReport.minutes)
+                .where(ProgressReport.work_order_id.in_(chosen), ProgressReport.work_order_id.in_(
+                    db.select(WorkOrderOperation.work_order_id).join(
+                        WorkCentre, WorkCentre.id == WorkOrderOperation.work_centre_id)
+                    .where(WorkOrderOperation.piece_rate.is_(None), WorkCentre.hourly_rate.is_not(None),
+                           WorkCentre.hourly_rate != 0)))
+                .order_by(ProgressReport.id)):
+            one_by_one[wo_id].append((op_id, good, value or ZERO))
+    out = {}
+    for wo_id in set(reported) | set(operations) | set(rejected):
+        ops, mine = operations.get(wo_id, []), reported.get(wo_id, {})
+        if ops:
+            last = ops[-1]
+            good = (received.get(last.id, (ZERO, ZERO))[0] if last.outsourced
+                    else mine.get(last.id, (ZERO, ZERO, None))[0])
+        else:
+            good = sum((g for g, _s, _f in mine.values()), ZERO)
+        scrap = (sum((s for _g, s, _f in mine.values()), ZERO)
+                 + sum((received.get(o.id, (ZERO, ZERO))[1] for o in ops if o.outsourced), ZERO)
+                 + rejected_scrap[wo_id])
+        by_id = {o.id: o for o in ops}
+        if wo_id in timed:
+            paid = [(op_id, good, value) for op_id, good, value in one_by_one[wo_id]]
+        else:  # each operation's reports at once, in the order of its first report
+            paid = [(op_id, op_good, ZERO) for op_id, (op_good, _scrap, _first)
+                    in sorted(mine.items(), key=lambda item: item[1][2])]
+        total, missing = ZERO, []
+        for op_id, op_good, value in paid:
+            operation = by_id.get(op_id)
+            amount = earnings.pay(operation, op_good, value)
+            if amount is None:
+                name = operation.name if operation is not None else ""
+                if name not in missing:
+                    missing.append(name)
+                continue
+            total += amount
+        out[wo_id] = (good - rejected[wo_id], scrap, earnings.Labour(earnings.fen(total), missing))
+    return _Sums(out)
+
+
+class _Sums(dict):
+    """_work_sums' answers; a work order with no reports, operations or rejections made nothing."""
+
+    def __missing__(self, wo_id):
+        return ZERO, ZERO, earnings.Labour(earnings.fen(ZERO), [])
 
 
 def waste_measure(facts: list[WorkFact]) -> Measure:

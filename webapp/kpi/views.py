@@ -6,19 +6,20 @@ from decimal import Decimal
 from typing import Callable
 
 from flask import abort, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from .. import spreadsheets
+from .. import kept, spreadsheets
 from ..costing import cause_totals
 from ..customers import Customer, Product, is_scoped, scope_customers
 from ..extensions import db
 from ..htmx import render
 from ..i18n import firm_today
 from ..loading import load
+from ..wallclock import utcnow
 from ..orders import Order
 from ..permissions import can, require
 from ..production import Anomaly, WorkOrder
@@ -215,9 +216,10 @@ def chart_text(key: str, value) -> str:
 def card(kpi: Kpi, f: Filters, facts: list, periods: list[Period], products: dict) -> dict:
     """One KPI's card: the chosen period's number and words, its trend chart and values."""
     product = ""
+    buckets = measures.per_period(facts, periods)
     if kpi.key == "marginal":
         chosen = f.product_id
-        rows = measures.by_product(measures.in_period(facts, f.period)) or measures.by_product(facts)
+        rows = measures.by_product(buckets[f.period]) or measures.by_product(facts)
         if chosen is None and rows:
             chosen = rows[0]["product_id"]
         product = products.get(chosen, "")
@@ -225,7 +227,7 @@ def card(kpi: Kpi, f: Filters, facts: list, periods: list[Period], products: dic
             Decimal(0), Decimal(0), None)
     else:
         measure = kpi.measure
-    values = [(p, measure(measures.in_period(facts, p))) for p in periods]
+    values = [(p, measure(buckets[p])) for p in periods]
     current = values[-1][1]
     big, words = headline(kpi.key, current, f, product)
     points = [Point(p.short, m.value, chart_text(kpi.key, m.value), p == f.period) for p, m in values]
@@ -237,7 +239,7 @@ def card(kpi: Kpi, f: Filters, facts: list, periods: list[Period], products: dic
         _("%(label)s: %(value)s", label=p.key, value=pt.text) for p, pt in zip(periods, points))
     return {"kpi": kpi, "big": big, "words": words, "measure": current, "chart": bars(points, title, desc, f"c-{kpi.key}"),
             "rows": [(p.key, pt.text) for p, pt in zip(periods, points)], "title": title,
-            "product": product, "product_rows": (measures.by_product(measures.in_period(facts, f.period))
+            "product": product, "product_rows": (measures.by_product(buckets[f.period])
                                                  if kpi.key == "marginal" else [])}
 
 
@@ -250,11 +252,26 @@ def dashboard():
         f = filters()
     except (BadPeriod, BadFilter) as problem:
         return bad_request(str(problem))
+    costs = sees_costs()
+    # A repeat view of the same period, filters and language is answered from the cards kept by
+    # this process while nothing they are made of changed (kept.py says how that is known).
+    key = (f.period, f.customer.id if f.customer else None, tuple(f.customers) if f.customers is not None else None,
+           f.product_id, costs, str(get_locale()))
+    version, begun = kept.version(), utcnow()
+    cards = kept.get("kpi_cards", key, version)
+    if cards is None:
+        cards = dashboard_cards(f, costs)
+        kept.put("kpi_cards", key, version, begun, cards)
+    return render("kpi/dashboard.html", cards=cards, f=f, kinds=_kind_choices(), customers=_customer_choices(),
+                  problem=None, args=f.args(), pct=pct, yuan=yuan, num=num, costs=costs)
+
+
+def dashboard_cards(f: Filters, costs: bool) -> list[dict]:
+    """The dashboard's cards for the filters: each KPI the user may see over the trend's periods."""
     periods = trend(f.period)
     products = {pid: f"{model} {name}" for pid, model, name in db.session.execute(
         db.select(Product.id, Product.model, Product.name)).all()}
     cards, work = [], None
-    costs = sees_costs()
     for kpi in KPIS.values():
         if kpi.key in COST_KEYS and not costs:
             continue
@@ -264,8 +281,7 @@ def dashboard():
         else:
             facts = read_facts(kpi, periods[0], periods[-1], f)
         cards.append(card(kpi, f, facts, periods, products))
-    return render("kpi/dashboard.html", cards=cards, f=f, kinds=_kind_choices(), customers=_customer_choices(),
-                  problem=None, args=f.args(), pct=pct, yuan=yuan, num=num, costs=costs)
+    return cards
 
 
 def measures_between(first: date, last: date, customers: list[int] | None) -> list[tuple[Kpi, measures.Measure, list]]:

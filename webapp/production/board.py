@@ -2,6 +2,7 @@
 actual progress on one time axis, with why it needs attention: late, at risk (the rate so far
 finishes after the planned QC), blocked, waiting for material or for an outsourced operation."""
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,19 +12,23 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..clocks import shift_working_days
+from ..clocks import MAX_CALENDAR_DAYS, shift_working_days
+from .. import kept
 from ..extensions import db
 from ..firm import CalendarDay
-from ..i18n import firm_today, local_date
-from ..workdays import working_days_between
+from ..i18n import firm_today, firm_zone, local_date
+from ..wallclock import utcnow
+from ..workdays import is_working_day, working_days_between
 from ..orders import Order
-from .models import OutsourceTransfer, WorkOrder, WorkOrderOperation
+from .lifecycle import STATES
+from .models import OutsourceTransfer, ProgressReport, QcRejection, WorkOrder, WorkOrderOperation
 
 # A projection further out than about a year of working days is walked no further on the calendar.
 MAX_PROJECTED_WORKING_DAYS = 250
 
 FLAGS = ("late", "at_risk", "blocked", "material", "outsourced")
 SVG_WIDTH, SVG_HEIGHT = 600, 30  # user units; the bar scales to the width it is given
+ZERO = Decimal("0")
 
 
 def flag_label(flag: str) -> str:
@@ -55,6 +60,13 @@ def projected_finish(work_order: WorkOrder, today: date, overrides: dict[date, b
     of the firm's calendar (today counted), the rest spread over the working days after today (a
     weekend or a holiday makes nothing). None before it started or with nothing good yet.
     overrides: the calendar's exceptions from the start to a year after today, read once by the board."""
+    return _projected(work_order, today, lambda start, end: working_days_between(start, end, overrides),
+                      lambda day, count: shift_working_days(day, count, overrides))
+
+
+def _projected(work_order, today: date, between, shift, day_of=local_date) -> date | None:
+    """projected_finish with the calendar's walks given (the board's remember their answers), and
+    day_of the firm-local date of an instant."""
     if work_order.actual_start is None:
         return None
     good = work_order.good
@@ -62,12 +74,12 @@ def projected_finish(work_order: WorkOrder, today: date, overrides: dict[date, b
         return None
     if work_order.remaining <= 0:
         return today
-    started = min(local_date(work_order.actual_start), today)
-    days = max(working_days_between(started, today + timedelta(days=1), overrides), 1)
+    started = min(day_of(work_order.actual_start), today)
+    days = max(between(started, today + timedelta(days=1)), 1)
     needed = math.ceil(work_order.remaining / (good / days))
     if needed > MAX_PROJECTED_WORKING_DAYS:  # far past any plan: a calendar estimate (at most ten years) will do
         return today + timedelta(days=math.ceil(min(needed, 10 * MAX_PROJECTED_WORKING_DAYS) * 7 / 5))
-    return shift_working_days(today, needed, overrides)
+    return shift(today, needed)
 
 
 def flags_of(work_order: WorkOrder, projected: date | None, today: date, outsourced_open: set[int]) -> list[str]:
@@ -86,39 +98,119 @@ def flags_of(work_order: WorkOrder, projected: date | None, today: date, outsour
     return flags
 
 
+OPEN_STATES = tuple(state for state in STATES if state != "done")
+# Rows drawn on one page of the board; the counts and the order are over every open work order.
+BOARD_PAGE_SIZE = 25
+
+
+def _open_conditions(centre_id: int | None = None, owner_id: int | None = None, scope=None) -> list:
+    """The WHERE of the board: open work orders (by the indexed status, never status != 'done',
+    which reads the whole history of done ones), at centre_id or owned by owner_id when asked."""
+    conditions = [WorkOrder.status.in_(OPEN_STATES)]
+    if scope is not None:
+        conditions.append(scope)
+    if centre_id:
+        conditions.append(WorkOrder.id.in_(db.select(WorkOrderOperation.work_order_id)
+                                           .where(WorkOrderOperation.work_centre_id == centre_id)))
+    if owner_id:
+        conditions.append(WorkOrder.owner_id == owner_id)
+    return conditions
+
+
 def open_work_orders(centre_id: int | None = None, owner_id: int | None = None, scope=None) -> list[WorkOrder]:
     """Open work orders (not done), those with an operation at centre_id or owned by owner_id when
     asked, by planned start (unplanned last)."""
-    query = (db.select(WorkOrder).where(WorkOrder.status != "done")
+    query = (db.select(WorkOrder).where(*_open_conditions(centre_id, owner_id, scope))
              .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line),
                       joinedload(WorkOrder.owner), selectinload(WorkOrder.reports),
                       selectinload(WorkOrder.rejections), selectinload(WorkOrder.operations)))
-    if scope is not None:
-        query = query.where(scope)
-    if centre_id:
-        query = query.where(WorkOrder.id.in_(db.select(WorkOrderOperation.work_order_id)
-                                             .where(WorkOrderOperation.work_centre_id == centre_id)))
-    if owner_id:
-        query = query.where(WorkOrder.owner_id == owner_id)
     rows = db.session.scalars(query.order_by(WorkOrder.id)).unique().all()
     return sorted(rows, key=lambda w: (w.planned_start is None, w.planned_start or date.max, w.id))
 
 
-def _outsourced_open(work_order_ids: list[int]) -> set[int]:
-    """The work orders with a batch sent out for an outsourced operation and not received back."""
-    if not work_order_ids:
-        return set()
+@dataclass
+class Fact:
+    """What the board needs of an open work order to flag, order and count it: its plan, its start
+    and its good pieces, read as plain columns and sums (no ORM objects, no report rows)."""
+
+    id: int
+    status: str
+    quantity: Decimal
+    planned_start: date | None
+    planned_qc: date | None
+    actual_start: object
+    actual_qc: object
+    bom_version_id: int | None
+    good: Decimal = ZERO
+
+    @property
+    def remaining(self) -> Decimal:
+        """Good quantity still to make (WorkOrder.remaining)."""
+        return max(self.quantity - self.good, ZERO)
+
+
+def open_facts(conditions: list) -> list[Fact]:
+    """Every open work order the conditions pick, with its good pieces as WorkOrder.good counts
+    them (its last operation's good, else every report's, less what QC rejected), summed by the
+    database in a fixed number of queries however many there are."""
+    chosen = db.select(WorkOrder.id).where(*conditions).scalar_subquery()
+    facts = {row.id: Fact(*row) for row in db.session.execute(
+        db.select(WorkOrder.id, WorkOrder.status, WorkOrder.quantity, WorkOrder.planned_start, WorkOrder.planned_qc,
+                  WorkOrder.actual_start, WorkOrder.actual_qc, WorkOrder.bom_version_id).where(*conditions))}
+    if not facts:
+        return []
+    reported = defaultdict(dict)  # work order -> operation id (None: none) -> good
+    for wo_id, operation_id, good in db.session.execute(
+            db.select(ProgressReport.work_order_id, ProgressReport.operation_id, db.func.sum(ProgressReport.good_qty))
+            .where(ProgressReport.work_order_id.in_(chosen))
+            .group_by(ProgressReport.work_order_id, ProgressReport.operation_id)):
+        reported[wo_id][operation_id] = good or ZERO
+    rejected = dict(db.session.execute(
+        db.select(QcRejection.work_order_id, db.func.sum(QcRejection.quantity))
+        .where(QcRejection.work_order_id.in_(chosen)).group_by(QcRejection.work_order_id)).all())
+    last_operation = {}  # work order -> (operation id, outsourced): the operation with the highest position
+    for wo_id, op_id, outsourced in db.session.execute(
+            db.select(WorkOrderOperation.work_order_id, WorkOrderOperation.id, WorkOrderOperation.outsourced)
+            .where(WorkOrderOperation.work_order_id.in_(chosen))
+            .order_by(WorkOrderOperation.work_order_id, WorkOrderOperation.position, WorkOrderOperation.id)):
+        last_operation[wo_id] = (op_id, outsourced)
+    sent_back = {}
+    outsourced_last = [op_id for op_id, outsourced in last_operation.values() if outsourced]
+    if outsourced_last:
+        sent_back = dict(db.session.execute(
+            db.select(OutsourceTransfer.operation_id, db.func.sum(OutsourceTransfer.received_good))
+            .join(WorkOrderOperation, WorkOrderOperation.id == OutsourceTransfer.operation_id)
+            .where(WorkOrderOperation.work_order_id.in_(chosen), WorkOrderOperation.outsourced.is_(True))
+            .group_by(OutsourceTransfer.operation_id)).all())
+    for wo_id, fact in facts.items():
+        if wo_id in last_operation:
+            op_id, outsourced = last_operation[wo_id]
+            good = Decimal(sent_back.get(op_id) or 0) if outsourced else reported[wo_id].get(op_id, ZERO)
+        else:
+            good = sum(reported[wo_id].values(), ZERO)
+        fact.good = good - (rejected.get(wo_id) or ZERO)
+    return list(facts.values())
+
+
+def _outsourced_open(chosen) -> set[int]:
+    """The work orders (of the select chosen) with a batch sent out for an outsourced operation and
+    not received back."""
     return set(db.session.scalars(
         db.select(WorkOrderOperation.work_order_id).join(OutsourceTransfer,
                                                          OutsourceTransfer.operation_id == WorkOrderOperation.id)
-        .where(WorkOrderOperation.work_order_id.in_(work_order_ids), OutsourceTransfer.received_at.is_(None))))
+        .where(WorkOrderOperation.work_order_id.in_(chosen), OutsourceTransfer.received_at.is_(None))))
 
 
 def window(rows: list[Row], today: date) -> tuple[date, date]:
     """The time axis every bar shares: from the earliest planned start (at most two weeks back) to
     the latest planned QC or projected finish (at most eight weeks on), today always in view."""
-    starts = [r.work_order.planned_start for r in rows if r.work_order.planned_start]
-    ends = [d for r in rows for d in (r.work_order.planned_qc, r.projected) if d]
+    return _window([(r.work_order.planned_start, r.work_order.planned_qc, r.projected) for r in rows], today)
+
+
+def _window(plans: list[tuple], today: date) -> tuple[date, date]:
+    """window() over (planned start, planned QC, projected finish) triples."""
+    starts = [start for start, _qc, _projected in plans if start]
+    ends = [d for _start, qc, projected in plans for d in (qc, projected) if d]
     start = max(min(starts + [today]), today - timedelta(days=14)) - timedelta(days=1)
     end = min(max(ends + [today + timedelta(days=7)]), today + timedelta(days=56)) + timedelta(days=1)
     return start, end
@@ -197,23 +289,101 @@ def _calendar(first: date, last: date) -> dict[date, bool]:
         db.select(CalendarDay).where(CalendarDay.day >= first, CalendarDay.day <= last))}
 
 
-def board(centre_id: int | None = None, owner_id: int | None = None, scope=None) -> dict:
-    """Everything the board page shows: rows with flags, bars and summaries, the axis, counts per flag."""
+class _Calendar:
+    """projected_finish's two walks over the calendar, remembered per start day and per count: the
+    board asks them for every open work order, and many share a start day and a count."""
+
+    def __init__(self, overrides: dict[date, bool], today: date):
+        self.overrides, self.today = overrides, today
+        self.spans: dict[date, int] = {}
+        self.ahead: list[date] = []  # the working days after today, in order, as far as walked
+        self.cursor = today
+        self.zone = firm_zone()  # read once: local_date reads the firm's settings on every call
+
+    def between(self, start: date, end: date) -> int:
+        """working_days_between(start, end) (end is always the day after today here)."""
+        if start not in self.spans:
+            self.spans[start] = working_days_between(start, end, self.overrides)
+        return self.spans[start]
+
+    def shift(self, day: date, count: int) -> date:
+        """shift_working_days(day, count) (day is always today here, count 1 to a year's working days):
+        the working days after today walked once, as far as the largest count asked."""
+        if count <= 0 or day != self.today:
+            return shift_working_days(day, count, self.overrides)
+        ahead, cursor = self.ahead, self.cursor
+        while len(ahead) < count and (cursor - day).days < 2 * MAX_CALENDAR_DAYS:
+            cursor += timedelta(days=1)
+            if is_working_day(cursor, self.overrides):
+                ahead.append(cursor)
+        self.cursor = cursor
+        if len(ahead) < count:  # no such day within the walk's limit: the walk's own error
+            return shift_working_days(day, count, self.overrides)
+        return ahead[count - 1]
+
+    def day_of(self, moment) -> date:
+        """local_date(moment), in the zone read once."""
+        return moment.astimezone(self.zone).date()
+
+
+def ordered(centre_id: int | None = None, owner_id: int | None = None, scope=None) -> dict:
+    """Every open work order the filters pick, flagged and in the board's order, as plain values:
+    (id, good pieces, projected finish, flags) each, with the counts per flag and the time axis.
+    Read from plain columns and sums (open_facts): no work order or report is loaded."""
     today = firm_today()
-    work_orders = open_work_orders(centre_id, owner_id, scope)
-    outsourced = _outsourced_open([w.id for w in work_orders])
-    rows = []
-    starts = [local_date(w.actual_start) for w in work_orders if w.actual_start]
+    conditions = _open_conditions(centre_id, owner_id, scope)
+    facts = open_facts(conditions)
+    outsourced = _outsourced_open(db.select(WorkOrder.id).where(*conditions).scalar_subquery()) if facts else set()
+    zone = firm_zone()
+    starts = [f.actual_start.astimezone(zone).date() for f in facts if f.actual_start]
     overrides = _calendar(min([today, *starts]), today + timedelta(days=2 * MAX_PROJECTED_WORKING_DAYS))
-    for w in work_orders:
-        projected = projected_finish(w, today, overrides)
-        rows.append(Row(w, max(w.good, Decimal("0")), projected, flags_of(w, projected, today, outsourced)))
-    start, end = window(rows, today)
-    for row in rows:
+    calendar = _Calendar(overrides, today)
+    flagged = []
+    for fact in facts:
+        projected = _projected(fact, today, calendar.between, calendar.shift, calendar.day_of)
+        flagged.append((fact, projected, flags_of(fact, projected, today, outsourced)))
+    start, end = _window([(f.planned_start, f.planned_qc, projected) for f, projected, _flags in flagged], today)
+    counts = {flag: sum(flag in flags for _f, _p, flags in flagged) for flag in FLAGS}
+    # The ones that need attention first (late, at risk, blocked…), then by planned start (unplanned last).
+    flagged.sort(key=lambda item: (min((FLAGS.index(flag) for flag in item[2]), default=len(FLAGS)),
+                                   item[0].planned_start is None, item[0].planned_start or date.max, item[0].id))
+    return {"items": [(f.id, max(f.good, ZERO), projected, flags) for f, projected, flags in flagged],
+            "counts": counts, "start": start, "end": end, "today": today}
+
+
+def board(centre_id: int | None = None, owner_id: int | None = None, scope=None, after: int | None = None,
+          size: int = BOARD_PAGE_SIZE, scope_key=None) -> dict:
+    """Everything the board page shows: one page of rows with flags, bars and summaries, the axis,
+    counts per flag. Every open work order is flagged, counted and ordered (ordered()); only the
+    page's rows are loaded as work orders and drawn. after: the id of the last row of the page
+    before (paging.keyset_page's ?after=), continuing the board's order. scope_key: what scope
+    stands for (the user it is theirs), when given the order is kept per process while nothing it
+    is made of changed (kept.py), so a repeat view reads only its page."""
+    if scope_key is None:
+        order = ordered(centre_id, owner_id, scope)
+    else:
+        key = (centre_id, owner_id, scope_key, firm_today())
+        version, begun = kept.version(), utcnow()
+        order = kept.get("board_order", key, version)
+        if order is None:
+            order = ordered(centre_id, owner_id, scope)
+            kept.put("board_order", key, version, begun, order)
+    today, start, end, items = order["today"], order["start"], order["end"], order["items"]
+    position = next((n + 1 for n, item in enumerate(items) if item[0] == after), 0) if after else 0
+    shown = items[position:position + size]
+    next_after = shown[-1][0] if position + size < len(items) else None
+    loaded = {w.id: w for w in db.session.scalars(
+        db.select(WorkOrder).where(WorkOrder.id.in_([wo_id for wo_id, *_rest in shown]))
+        .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line),
+                 joinedload(WorkOrder.owner))).unique()} if shown else {}
+    rows = []
+    for wo_id, done, projected, flags in shown:
+        if wo_id not in loaded:  # gone since the order was kept (it cannot be: a delete is a write)
+            continue
+        row = Row(loaded[wo_id], done, projected, list(flags))
         row.summary = summary(row, today)
         row.svg = bar_svg(row, start, end, today)
-    counts = {flag: sum(flag in r.flags for r in rows) for flag in FLAGS}
-    # The ones that need attention first (late, at risk, blocked…), then by planned start.
-    rows.sort(key=lambda r: min((FLAGS.index(f) for f in r.flags), default=len(FLAGS)))
+        rows.append(row)
     return {"rows": rows, "axis": axis_svg(start, end, today), "start": start, "end": end, "today": today,
-            "counts": counts}
+            "counts": dict(order["counts"]), "next_after": next_after, "total": len(items),
+            "first_page": position == 0}

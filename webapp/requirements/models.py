@@ -46,7 +46,8 @@ class Requirement(db.Model):
     priority: Mapped[str] = mapped_column(String(10), default="regular")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     sales_rep_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The KPI dashboard reads the records taken down in its periods (whatever their status).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -103,7 +103,8 @@ class ReceiptLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("delivery_receipt.id"), index=True)
-    shipment_line_id: Mapped[int] = mapped_column(ForeignKey("shipment_line.id"))
+    # The KPI dashboard finds what was signed for of the order lines due in its periods.
+    shipment_line_id: Mapped[int] = mapped_column(ForeignKey("shipment_line.id"), index=True)
     received_qty: Mapped[Decimal] = mapped_column(Quantity)
     condition: Mapped[str] = mapped_column(String(10), default="ok")
     note: Mapped[str] = mapped_column(Text, default="")

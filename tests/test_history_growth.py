@@ -1,0 +1,190 @@
+"""The production board and the KPI dashboard cost the same however long the firm's history: the
+statements one request sends and the work orders and reports it loads, counted on the demo firm
+with years of `flask bench-data` history added, then with three times as much (the style of
+test_query_counts.py). The board flags, counts and orders every open work order from SQL sums and
+draws one page of them; the dashboard's work facts are summed by the database; a repeat view of the
+dashboard is answered from the kept cards until something they are made of changes."""
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from webapp.extensions import db
+from webapp.production import board as board_service
+from webapp.production import earnings
+from webapp.production.models import ProgressReport, WorkOrder
+
+from .conftest import demo_login
+from .test_query_counts import counting, grow, loading
+
+
+def board_cost(app, client, url: str = "/production/board") -> tuple[int, int, int, str]:
+    """Statements, work orders and reports loaded by one GET of the board (after one that warms),
+    the order of the open work orders made afresh (not the one kept from the warming GET)."""
+    assert client.get(url).status_code == 200
+    app.extensions.pop("board_order", None)
+    with counting(app) as statements, loading(WorkOrder) as work_orders, loading(ProgressReport) as reports:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(statements), len(work_orders), len(reports), response.get_data(as_text=True)
+
+
+def reopen(app, count: int) -> None:
+    """Put count done work orders of the history back on the floor (in progress, QC not passed):
+    more open work orders than a page of the board, each with its reports."""
+    with app.app_context():
+        ids = db.session.scalars(db.select(WorkOrder.id).where(WorkOrder.status == "done")
+                                 .order_by(WorkOrder.id.desc()).limit(count)).all()
+        db.session.execute(db.update(WorkOrder).where(WorkOrder.id.in_(ids))
+                           .values(status="in_progress", actual_qc=None, actual_done=None))
+        db.session.commit()
+
+
+def rows_of(html: str) -> list[str]:
+    """The work order numbers on a page of the board, in order."""
+    return re.findall(r'<article class="board-row[^"]*">\s*<div class="board-text">\s*<h2><a href="[^"]+">([^<]+)</a>',
+                      html)
+
+
+def test_the_board_stays_the_same_size_with_three_times_the_history(demo_app):
+    """At N and 3N orders of history (and more open work orders than a page), one view of the board
+    sends the same statements, loads no report and at most a page of work orders; the pages follow
+    on from each other through every open work order, each once, the counts are over all of them."""
+    size = board_service.BOARD_PAGE_SIZE
+    grow(demo_app, 150, seed=31)
+    reopen(demo_app, size + 5)
+    supervisor = demo_login(demo_app, "zhang.wei")
+    statements_n, work_orders_n, reports_n, html_n = board_cost(demo_app, supervisor)
+    grow(demo_app, 300, seed=32)
+    reopen(demo_app, 2 * size)
+    statements_3n, work_orders_3n, reports_3n, html_3n = board_cost(demo_app, supervisor)
+    assert statements_n == statements_3n
+    assert reports_n == reports_3n == 0
+    assert work_orders_n <= size and work_orders_3n <= size
+    assert len(rows_of(html_3n)) == size and "Next page" in html_3n
+    with demo_app.app_context():
+        open_numbers = set(db.session.scalars(db.select(WorkOrder.number).where(WorkOrder.status != "done")))
+    seen, url = [], "/production/board"
+    while url:
+        html = supervisor.get(url).get_data(as_text=True)
+        seen += rows_of(html)
+        more = re.search(r'href="(/production/board\?after=\d+)">Next page', html.replace("&amp;", "&"))
+        url = more.group(1) if more else None
+    assert len(seen) == len(set(seen)) and set(seen) == open_numbers
+    late = re.search(r'flag-late">Late: (\d+)<', html_3n)
+    with demo_app.app_context():
+        from webapp.i18n import firm_today
+        expected_late = db.session.scalar(db.select(db.func.count()).select_from(WorkOrder).where(
+            WorkOrder.status != "done", WorkOrder.planned_qc < firm_today(), WorkOrder.actual_qc.is_(None)))
+    assert late and int(late.group(1)) == expected_late > size  # counted over every page, not this one
+
+
+def test_the_boards_sums_are_the_work_orders_own(demo_app):
+    """Each open work order's good pieces as the board sums them in SQL equal WorkOrder.good (its
+    last operation's, an outsourced one's received, less QC's rejections)."""
+    grow(demo_app, 60, seed=33)
+    with demo_app.app_context():
+        facts = board_service.open_facts(board_service._open_conditions())
+        assert len(facts) > 5
+        for fact in facts:
+            assert fact.good == db.session.get(WorkOrder, fact.id).good, fact.id
+
+
+def kpi_cost(app, client, url: str = "/kpi/?period=year") -> tuple[int, int, int, str]:
+    """Statements, work orders and reports loaded by a first view of url (the kept cards forgotten)."""
+    app.extensions.pop("kpi_cards", None)
+    with counting(app) as statements, loading(WorkOrder) as work_orders, loading(ProgressReport) as reports:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements), len(work_orders), len(reports), response.get_data(as_text=True)
+
+
+def test_the_kpi_dashboard_stays_the_same_size_with_three_times_the_history(demo_app):
+    """A year's dashboard (twelve years of trend: the whole history) at N and 3N orders sends the
+    same statements and loads no work order or report: the facts are summed by the database."""
+    manager = demo_login(demo_app, "zhao.min")
+    grow(demo_app, 150, seed=34)
+    statements_n, work_orders_n, reports_n, _ = kpi_cost(demo_app, manager)
+    grow(demo_app, 300, seed=35)
+    statements_3n, work_orders_3n, reports_3n, html = kpi_cost(demo_app, manager)
+    assert statements_n == statements_3n
+    assert work_orders_n == work_orders_3n == 0 and reports_n == reports_3n == 0
+    with demo_app.app_context():
+        done = db.session.scalar(db.select(db.func.count()).select_from(WorkOrder).where(WorkOrder.status == "done"))
+    assert done > 300  # the history the facts were read from
+
+
+def test_the_work_facts_are_the_work_orders_own(demo_app):
+    """Each work fact's good, scrap and labour (summed by the database) equal what WorkOrder.good,
+    WorkOrder.scrap and earnings.labour make of the loaded work order."""
+    from webapp.kpi import measures
+    grow(demo_app, 60, seed=36)
+    with demo_app.app_context():
+        start = datetime(2000, 1, 1, tzinfo=timezone.utc)
+        facts = measures.work_facts(start, datetime.now(timezone.utc) + timedelta(days=1))
+        assert len(facts) > 20
+        for fact in facts:
+            work_order = db.session.get(WorkOrder, fact.work_order_id)
+            labour = earnings.labour(work_order)
+            assert (fact.good, fact.scrap, fact.labour, fact.labour_missing) == (
+                work_order.good, work_order.scrap, labour.amount, labour.missing), fact.number
+        assert any(f.labour > 0 for f in facts) and any(f.labour_missing for f in facts)
+
+
+def cards_of(html: str) -> list[str]:
+    """The dashboard's KPI cards as the page shows them."""
+    return re.findall(r'<section class="card kpi-card".*?</section>', html, re.S)
+
+
+def test_a_repeat_view_of_the_dashboard_is_kept_until_its_facts_change(demo_app):
+    """The second view of the same dashboard sends only the version check; a work order passing QC
+    in the period (an ORM change) is on the next view, as a view computed afresh shows it."""
+    manager = demo_login(demo_app, "zhao.min")
+    first = cards_of(manager.get("/kpi/").get_data(as_text=True))
+    with counting(demo_app) as statements:
+        again = cards_of(manager.get("/kpi/").get_data(as_text=True))
+    assert again == first
+    with counting(demo_app) as cold:
+        demo_app.extensions.pop("kpi_cards", None)
+        manager.get("/kpi/")
+    assert len(statements) < len(cold) - 5
+    with demo_app.app_context():
+        work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.status != "done").order_by(WorkOrder.id)
+                                       .limit(1))
+        db.session.add(ProgressReport(work_order_id=work_order.id, good_qty=Decimal("7"), scrap_qty=Decimal("3"),
+                                      worker_id=work_order.owner_id or 1))
+        work_order.status, work_order.actual_done = "done", datetime.now(timezone.utc)
+        db.session.commit()
+    changed = cards_of(manager.get("/kpi/").get_data(as_text=True))
+    demo_app.extensions.pop("kpi_cards", None)
+    fresh = cards_of(manager.get("/kpi/").get_data(as_text=True))
+    assert len(first) == 6 and changed != first and changed == fresh
+
+
+def page_text(html: str) -> str:
+    """The page without what differs between two requests (tokens, the time it was drawn)."""
+    return re.sub(r'name="csrf_token"[^>]*>|"X-CSRFToken": "[^"]*"|"csrf": "[^"]*"|"renderedAt": "[^"]*"'
+                  r'|rendered-at" content="[^"]*"|nonce="[^"]*"', "", html)
+
+
+def test_a_kept_board_follows_the_floor(demo_app):
+    """A repeat view of the board reads only its page; a work order blocked and reported on since
+    (ORM changes, as the floor's own pages make them) is on the next view as a fresh view shows it."""
+    supervisor = demo_login(demo_app, "zhang.wei")
+    first = page_text(supervisor.get("/production/board").get_data(as_text=True))
+    with counting(demo_app) as statements:
+        assert page_text(supervisor.get("/production/board").get_data(as_text=True)) == first
+    demo_app.extensions.pop("board_order", None)
+    with counting(demo_app) as cold:
+        supervisor.get("/production/board")
+    assert len(statements) < len(cold)
+    with demo_app.app_context():
+        work_order = db.session.scalar(db.select(WorkOrder).where(WorkOrder.status == "in_progress")
+                                       .order_by(WorkOrder.id).limit(1))
+        work_order.status = "blocked"
+        db.session.add(ProgressReport(work_order_id=work_order.id, good_qty=Decimal("1"), scrap_qty=Decimal("0"),
+                                      worker_id=work_order.owner_id or 1))
+        db.session.commit()
+    changed = page_text(supervisor.get("/production/board").get_data(as_text=True))
+    demo_app.extensions.pop("board_order", None)
+    fresh = page_text(supervisor.get("/production/board").get_data(as_text=True))
+    assert changed != first and changed == fresh
