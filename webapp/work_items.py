@@ -128,8 +128,11 @@ def _rows(statement) -> list:
 def _count(statement, most: int) -> int:
     """How many rows statement selects, counting no further than most + 1 (asked only when more
     wait than are shown): the database stops there, however long the history behind it."""
-    return db.session.scalar(db.select(db.func.count()).select_from(
-        statement.order_by(None).limit(most + 1).subquery()))
+    # Counted over a constant, not the kind's columns: a status alone is then answered from its
+    # index (a covering scan), and no row's text columns are read to be thrown away (the whole
+    # order rows made a delivered-orders count of 1,000 cost more than the page it sits on).
+    counted = statement.order_by(None).with_only_columns(db.literal(1), maintain_column_froms=True)
+    return db.session.scalar(db.select(db.func.count()).select_from(counted.limit(most + 1).subquery()))
 
 
 def _as_items(built) -> Iterable[WorkItem]:

@@ -3,7 +3,7 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Fine, Money, Percent, Quantity, UTCDateTime, money
@@ -27,7 +27,11 @@ class Order(db.Model):
     # status newest first, and the weekly load sums the active orders due in a few weeks.
     __table_args__ = (Index("ix_order_status_updated_at", "status", "updated_at"),
                       Index("ix_order_status_created_at", "status", "created_at"),
-                      Index("ix_order_status_delivery_date", "status", "delivery_date"))
+                      Index("ix_order_status_delivery_date", "status", "delivery_date"),
+                      # search: a customer's newest orders, and numbers by prefix (main/views.py)
+                      Index("ix_order_customer_id_created_at", "customer_id", "created_at", "id"),
+                      Index("ix_order_lower_number", func.lower(text("number"))),
+                      Index("ix_order_lower_customer_po", func.lower(text("customer_po"))))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
