@@ -315,3 +315,89 @@ def test_my_works_more_links_stop_counting(demo_app):
         assert manager.get("/").status_code == 200
     counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(")]
     assert counts and all(re.search(r"LIMIT", s) for s in counts), counts
+
+
+@contextmanager
+def database_work(app):
+    """On SQLite, the virtual-machine steps (in thousands) the database runs while the block runs:
+    what a statement reads grows with the rows it walks, where the statement count does not (a
+    LIKE '%q%' over every order is one statement at 10 orders and at 100,000). None elsewhere."""
+    steps = [0]
+    touched = []
+
+    def tick():
+        steps[0] += 1
+        return 0  # go on
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        raw = conn.connection.driver_connection
+        if raw not in touched:
+            raw.set_progress_handler(tick, 1000)
+            touched.append(raw)
+    with app.app_context():
+        engine = db.engine
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        event.listen(engine, "before_cursor_execute", watch)
+    result = {}
+    try:
+        yield result
+    finally:
+        if sqlite:
+            event.remove(engine, "before_cursor_execute", watch)
+            for raw in touched:
+                raw.set_progress_handler(None, 1000)
+            result["steps"] = steps[0]
+
+
+def searched(app, client, url: str) -> tuple[int, int, int | None, str]:
+    """Statements, orders loaded and the database's steps (SQLite) of one GET of url, and the page."""
+    assert client.get(url).status_code == 200, url
+    with counting(app) as statements, loading(Order) as loaded, database_work(app) as work:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements), len(loaded), work.get("steps"), response.get_data(as_text=True)
+
+
+def test_search_and_the_filtered_order_list_read_the_same_with_three_times_the_history(demo_app):
+    """Order search (a customer's name, a PO number, an order number, a miss) and the order
+    list filtered by a status ask the same questions, load the same orders and make the database do
+    about the same work at N and at 3N orders: the customers are matched first and their orders read
+    newest first by customer id, numbers by prefix through indexes, not every order's columns
+    searched with LIKE '%q%' (the miss and the PO number read the whole history before)."""
+    grow(demo_app, 200, seed=25)
+    with demo_app.app_context():
+        number = db.session.scalar(db.select(Order.number).where(Order.number.is_not(None))
+                                   .order_by(Order.created_at).limit(1))
+    staff = demo_login(demo_app, "li.qiang")
+    urls = ["/search?q=acme", "/search?q=hd-po-2608-19", f"/search?q={number.lower()}", "/search?q=nothing-like-this",
+            "/orders/?status=closed"]
+
+    def measure():
+        return {url: searched(demo_app, staff, url) for url in urls}
+    before = measure()
+    grow(demo_app, 400, seed=26)
+    after = measure()
+    assert "HD-PO-2608-19" in after["/search?q=hd-po-2608-19"][3]
+    assert "Nothing found" in after["/search?q=nothing-like-this"][3]
+    for url in urls:
+        (statements_n, loaded_n, steps_n, _), (statements_3n, loaded_3n, steps_3n, _) = before[url], after[url]
+        assert (statements_n, loaded_n) == (statements_3n, loaded_3n), url
+        if steps_n is not None:  # SQLite: thousands of steps, a few more for a deeper index
+            assert steps_3n <= steps_n * 1.2 + 5, (url, steps_n, steps_3n)
+
+
+def test_my_works_more_counts_read_no_columns(demo_app):
+    """An "N more" count counts a constant over the kind's rows: the status alone is then answered
+    from its index, and no order's columns (its kept settings, notes, addresses) are read to be
+    thrown away — up to MORE_COUNTED of them per kind once the history is long."""
+    grow(demo_app, 300, seed=27)
+    manager = demo_login(demo_app, "zhao.min")
+    manager.get("/")
+    with counting(demo_app) as statements:
+        assert manager.get("/").status_code == 200
+    counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(")]
+    assert counts
+    for statement in counts:
+        selected = re.search(r"FROM\s*\(\s*SELECT\s(.*?)\sFROM\s", statement, re.S | re.I).group(1)
+        assert "." not in selected, selected  # no table's column in the counted select
