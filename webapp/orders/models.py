@@ -131,7 +131,13 @@ class Order(db.Model):
         from ..i18n import firm_today
         if self.status not in self.AWAITING_GOODS or self.delivery_date is None:
             return 0
-        return max((firm_today() - self.delivery_date).days, 0)
+        return self.days_late_on(firm_today())
+
+    def days_late_on(self, today) -> int:
+        """days_late as of the firm's date today (a list of orders reads the firm's date once)."""
+        if self.status not in self.AWAITING_GOODS or self.delivery_date is None:
+            return 0
+        return max((today - self.delivery_date).days, 0)
 
     @property
     def open_blocking_anomalies(self) -> list:
