@@ -71,11 +71,9 @@ def search_orders(user, q: str) -> list[Order]:
     else:
         ways.append(newest(Order.customer_id.in_(customer_ids)))
     found = db.union(*ways).subquery()
-    ids = db.session.scalars(db.select(found.c.id).order_by(found.c.created_at.desc(), found.c.id.desc())
-                             .limit(SEARCH_SHOWN)).all()
-    if not ids:
-        return []
-    return db.session.scalars(db.select(Order).where(Order.id.in_(ids)).options(joinedload(Order.customer))
+    shown = (db.select(found.c.id).order_by(found.c.created_at.desc(), found.c.id.desc()).limit(SEARCH_SHOWN)
+             .scalar_subquery())
+    return db.session.scalars(db.select(Order).where(Order.id.in_(shown)).options(joinedload(Order.customer))
                               .order_by(Order.created_at.desc(), Order.id.desc())).all()
 
 
