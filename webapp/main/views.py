@@ -49,7 +49,8 @@ def _starts_with(column, q: str):
 
 def search_orders(user, q: str) -> list[Order]:
     """The SEARCH_SHOWN newest orders user may see whose customer's name or abbreviation holds q,
-    or whose number or customer PO number starts with q (q lower-cased). Each way is asked through
+    or whose number or customer PO number starts with q, or failing a page of those, holds q (q
+    lower-cased). Each way is asked through
     its own index for its newest few and the few are merged, so a search costs the same however
     many orders the firm has: the customers are matched first (a small table), then their orders by
     customer id; numbers by prefix (a number's fragment is its month, or the whole number, and its
@@ -70,11 +71,39 @@ def search_orders(user, q: str) -> list[Order]:
         ways += [newest(Order.customer_id == customer_id) for customer_id in customer_ids]
     else:
         ways.append(newest(Order.customer_id.in_(customer_ids)))
-    found = db.union(*ways).subquery()
-    shown = (db.select(found.c.id).order_by(found.c.created_at.desc(), found.c.id.desc()).limit(SEARCH_SHOWN)
-             .scalar_subquery())
-    return db.session.scalars(db.select(Order).where(Order.id.in_(shown)).options(joinedload(Order.customer))
+    found = _newest_of(ways)
+    orders = _orders(found)
+    by_prefix = any((o.number or "").lower().startswith(q) or (o.customer_po or "").lower().startswith(q) for o in orders)
+    if len(found) < SEARCH_SHOWN and not by_prefix:
+        # Fewer than a page by those ways, and no number starting so: a fragment inside a number or a PO number ("SZHD-001", the
+        # "77120" of "ACME-77120") must still find its order. Each is looked for in its column's own
+        # narrow index (a covering scan: ~0.3 µs an order, tens of milliseconds at 100,000 orders,
+        # never the orders' rows), and only the matches are read.
+        inside = f"%{_escaped(q)}%"
+        ways += [newest(Order.id.in_(db.select(Order.id).where(db.func.lower(column).like(inside, escape="\\"))))
+                 for column in (Order.number, Order.customer_po)]
+        orders = _orders(_newest_of(ways))
+    return orders
+
+
+def _orders(ids: list[int]) -> list[Order]:
+    """The orders of ids with their customers, newest first."""
+    if not ids:
+        return []
+    return db.session.scalars(db.select(Order).where(Order.id.in_(ids)).options(joinedload(Order.customer))
                               .order_by(Order.created_at.desc(), Order.id.desc())).all()
+
+
+def _newest_of(ways) -> list[int]:
+    """The SEARCH_SHOWN newest ids of the union of ways (each a select of id and created_at)."""
+    found = db.union(*ways).subquery()
+    return db.session.scalars(db.select(found.c.id).order_by(found.c.created_at.desc(), found.c.id.desc())
+                              .limit(SEARCH_SHOWN)).all()
+
+
+def _escaped(text: str) -> str:
+    """text for LIKE, its own %, _ and \\ matched as themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @bp.get("/search")
