@@ -383,7 +383,9 @@ def test_search_and_the_filtered_order_list_read_the_same_with_three_times_the_h
     assert "Nothing found" in after["/search?q=nothing-like-this"][3]
     for url in urls:
         (statements_n, loaded_n, steps_n, _), (statements_3n, loaded_3n, steps_3n, _) = before[url], after[url]
-        assert (statements_n, loaded_n) == (statements_3n, loaded_3n), url
+        # The same questions (or fewer: a longer history fills the page before the fallback inside the
+        # numbers), and at most a page of orders loaded (a customer with 21 orders at N has 30 at 3N).
+        assert statements_3n <= statements_n and loaded_3n <= max(loaded_n, 30), (url, before[url][:3], after[url][:3])
         # SQLite: thousands of steps, a few more for a deeper index. Not the miss: a query found by no
         # number's start is looked for inside the numbers too, a scan of their narrow indexes that
         # grows with the orders (never of the orders' rows: the statements and orders loaded above).
