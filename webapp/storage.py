@@ -45,6 +45,12 @@ class Storage:
         raise NotImplementedError
 
 
+class StorageUnavailable(Exception):
+    """The storage cannot take or give a file now (disk full, read-only, no permission, a store that is
+    down or refuses): not the sender's fault, so the request answers 503 and the phone's outbox sends
+    it again later (errors.py)."""
+
+
 def split_key(key: str) -> tuple[str, str]:
     """The area and the name of a key; ValueError for anything the app would not have made."""
     area, _sep, name = key.partition("/")
@@ -172,7 +178,6 @@ class S3Storage(Storage):
             return response
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from .uploads import StorageUnavailable
         try:
             data = self.get(key)
         except FileNotFoundError:

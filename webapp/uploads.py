@@ -121,9 +121,8 @@ def _keep(data: bytes, ext: str, filename: str, content_type: str) -> StoredFile
     return StoredFile(stored_name, filename, content_type, len(data), hashlib.sha256(data).hexdigest())
 
 
-class StorageUnavailable(Exception):
-    """The upload folder cannot take a file now (disk full, read-only, no permission): not the
-    sender's fault, so the request answers 503 and the phone's outbox sends it again later (errors.py)."""
+# The storage cannot take or give a file now: 503 (errors.py). Defined with the storage, named here too.
+StorageUnavailable = storage.StorageUnavailable
 
 
 @contextmanager
