@@ -293,3 +293,19 @@ def test_a_code_128_outside_packing_shows_the_product(app, live_server, camera, 
     expect(result).to_contain_text("PCB-X1 · Product PCB-X1: 300 pcs on hand", timeout=DECODE_TIMEOUT)
     expect(result.locator(".code")).to_have_text("PCB-X1-V2")
     browser_problems.check(page)
+
+
+def test_the_camera_island_holds_its_place_from_the_first_paint_and_is_gone_without_javascript(
+        app, live_server, new_context, make_user):
+    """The island is sent shown, its viewfinder's space kept, so a phone's page does not jump when the
+    camera starts (Lighthouse measured a 0.29 layout shift when it appeared after the first paint);
+    without JavaScript (no scanner to start it) only the typed form is shown."""
+    make_user("worker", username="wu", name="Wu Worker")
+    page = new_context(java_script_enabled=False).new_page()
+    log_in(page, live_server, "wu")
+    page.goto(f"{live_server}/scan")
+    expect(page.get_by_role("heading", name="Scan", level=1)).to_be_visible()
+    expect(page.locator("#scanner")).to_be_hidden()
+    expect(page.get_by_label("Code or link")).to_be_visible()
+    sent = page.request.get(f"{live_server}/scan").text()
+    assert re.search(r'<section class="scanner" id="scanner"\s', sent) and ' id="scanner" hidden' not in sent
