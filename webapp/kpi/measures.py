@@ -21,8 +21,8 @@ from ..extensions import db
 from ..firm import get_settings
 from ..i18n import firm_today, firm_zone, local_date
 from ..orders import Order, OrderLine, OrderVersion
-from ..production import OutsourceTransfer, WorkOrder, WorkOrderOperation, earnings
-from ..production.models import ProgressReport, QcRejection, WorkCentre
+from ..production import (OutsourceTransfer, ProgressReport, QcRejection, WorkCentre, WorkOrder,
+                          WorkOrderOperation, earnings)
 from ..requirements import Requirement, RequirementRound
 from ..shipping import DeliveryReceipt, ReceiptLine, ShipmentLine
 from ..stock import BomLine, StockMove
