@@ -75,7 +75,11 @@ def _on_commit(conn):
 
 @event.listens_for(Engine, "rollback")
 def _on_rollback(conn):
-    conn.info.pop("kpi_fact_write", None)
+    """Forget the mark of a transaction that wrote nothing lasting. A connection the database dropped
+    (a restart) is left alone: touching it raises, and the rollback that follows the failure, the
+    error page's own, would fail with it (a 500 instead of the 503 the outbox retries)."""
+    if not conn.invalidated:
+        conn.info.pop("kpi_fact_write", None)
 
 
 def version() -> tuple:
