@@ -457,6 +457,9 @@ def test_search_by_number_po_and_customer(app, make_order, as_user):
     fragment = sales.get("/search?q=ZETA", headers={"HX-Request": "true"})
     assert text_of(fragment).lstrip().startswith('<div id="results">')
     assert "Nothing found" in text_of(sales.get("/search?q=nothing-like-this"))
+    # A typed % or _ is a character to find, not a wildcard matching every order and requirement.
+    for wildcard in ("%", "_", "%25", "a%"):
+        assert "Nothing found" in text_of(sales.get("/search", query_string={"q": wildcard})), wildcard
 
 
 def test_disagreeing_unit_prices_are_refused(app, as_user, make_customer):

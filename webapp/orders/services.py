@@ -327,7 +327,6 @@ def countersign(order: Order, link: links.AccessLink, name: str, title: str, str
     transition(order, lifecycle.MACHINE, "countersign", roles={"customer"}, actor_kind="link",
                actor_label=name, detail={"version": order.version, "sha256": version.sha256})
     order.resume_status = None
-    order.effective_at = order.effective_at or utcnow()
     link.used_at = utcnow()
     # The customer's PDF copy goes by mail, made after the commit (documents/copies.py).
     signals.order_countersigned.send(order, signature=signature, link=link)

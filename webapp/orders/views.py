@@ -351,11 +351,10 @@ def revise(order_id: int):
 @login_required
 def decide(order_id: int):
     """Approve or reject as manager or finance."""
-    order = get_order(order_id)
     decision = request.form.get("decision")
     # The role and the order's state before the form: someone who may not decide is refused (403), not
     # told what the form lacks.
-    lifecycle.MACHINE.check(order, "reject" if decision == "reject" else "approve", current_user.roles)
+    order = get_order(order_id, "order:reject" if decision == "reject" else "order:approve")
     form = DecisionForm()
     if decision not in ("approve", "reject") or not form.validate_on_submit():
         return _invalid(order, decision_form=form)
@@ -387,8 +386,7 @@ def payment(order_id: int):
 @login_required
 def prepayment_override(order_id: int):
     """Finance lets production start without the prepayment, with a reason."""
-    order = get_order(order_id)
-    lifecycle.MACHINE.check(order, "override_prepayment", current_user.roles)  # 403/409 before the form
+    order = get_order(order_id, "order:override_prepayment")  # 403/409 before the form
     form = ReasonForm()
     if not form.validate_on_submit():
         return _invalid(order, reason_form=form)
