@@ -72,7 +72,7 @@ def walk_to_effective(app, as_user, make_customer, make_product):
     assert get(app, Order, order_id).number is None
     assert finance.post(f"/orders/{order_id}/decide", data={"role": "finance", "decision": "approve"}).status_code == 303
     order = get(app, Order, order_id)
-    assert order.status == "awaiting_countersign"
+    assert order.status == "awaiting_countersign" and order.effective_at is None
     assert order.number.endswith("-ACME-001") and len(order.number) == len("202611-ACME-001")
 
     # The customer countersigns by drawing.
@@ -84,7 +84,7 @@ def walk_to_effective(app, as_user, make_customer, make_product):
     assert response.status_code == 303
     assert "<svg" in text_of(customer.get(response.headers["Location"]))
     order = get(app, Order, order_id)
-    assert order.status == "effective" and order.signed_version == 1
+    assert order.status == "effective" and order.signed_version == 1 and order.effective_at is not None
     with app.app_context():
         signature = db.session.scalar(db.select(Countersignature).where(Countersignature.order_id == order_id))
         version = db.session.scalar(db.select(OrderVersion).where(OrderVersion.order_id == order_id))
