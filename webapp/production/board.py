@@ -1,6 +1,7 @@
 """The supervisor's board: every open work order's plan (planned start → planned QC) against its
 actual progress on one time axis, with why it needs attention: late, at risk (the rate so far
 finishes after the planned QC), blocked, waiting for material or for an outsourced operation."""
+import bisect
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from xml.sax.saxutils import escape
 
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..clocks import MAX_CALENDAR_DAYS, shift_working_days
 from .. import kept
@@ -117,17 +118,6 @@ def _open_conditions(centre_id: int | None = None, owner_id: int | None = None, 
     return conditions
 
 
-def open_work_orders(centre_id: int | None = None, owner_id: int | None = None, scope=None) -> list[WorkOrder]:
-    """Open work orders (not done), those with an operation at centre_id or owned by owner_id when
-    asked, by planned start (unplanned last)."""
-    query = (db.select(WorkOrder).where(*_open_conditions(centre_id, owner_id, scope))
-             .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line),
-                      joinedload(WorkOrder.owner), selectinload(WorkOrder.reports),
-                      selectinload(WorkOrder.rejections), selectinload(WorkOrder.operations)))
-    rows = db.session.scalars(query.order_by(WorkOrder.id)).unique().all()
-    return sorted(rows, key=lambda w: (w.planned_start is None, w.planned_start or date.max, w.id))
-
-
 @dataclass
 class Fact:
     """What the board needs of an open work order to flag, order and count it: its plan, its start
@@ -201,14 +191,10 @@ def _outsourced_open(chosen) -> set[int]:
         .where(WorkOrderOperation.work_order_id.in_(chosen), OutsourceTransfer.received_at.is_(None))))
 
 
-def window(rows: list[Row], today: date) -> tuple[date, date]:
-    """The time axis every bar shares: from the earliest planned start (at most two weeks back) to
-    the latest planned QC or projected finish (at most eight weeks on), today always in view."""
-    return _window([(r.work_order.planned_start, r.work_order.planned_qc, r.projected) for r in rows], today)
-
-
 def _window(plans: list[tuple], today: date) -> tuple[date, date]:
-    """window() over (planned start, planned QC, projected finish) triples."""
+    """The time axis every bar shares, from (planned start, planned QC, projected finish) triples: from
+    the earliest planned start (at most two weeks back) to the latest planned QC or projected finish
+    (at most eight weeks on), today always in view."""
     starts = [start for start, _qc, _projected in plans if start]
     ends = [d for _start, qc, projected in plans for d in (qc, projected) if d]
     start = max(min(starts + [today]), today - timedelta(days=14)) - timedelta(days=1)
@@ -345,18 +331,39 @@ def ordered(centre_id: int | None = None, owner_id: int | None = None, scope=Non
     start, end = _window([(f.planned_start, f.planned_qc, projected) for f, projected, _flags in flagged], today)
     counts = {flag: sum(flag in flags for _f, _p, flags in flagged) for flag in FLAGS}
     # The ones that need attention first (late, at risk, blocked…), then by planned start (unplanned last).
-    flagged.sort(key=lambda item: (min((FLAGS.index(flag) for flag in item[2]), default=len(FLAGS)),
-                                   item[0].planned_start is None, item[0].planned_start or date.max, item[0].id))
-    return {"items": [(f.id, max(f.good, ZERO), projected, flags) for f, projected, flags in flagged],
-            "counts": counts, "start": start, "end": end, "today": today}
+    keyed = sorted(((sort_key(fact, flags), fact, projected, flags) for fact, projected, flags in flagged),
+                   key=lambda item: item[0])
+    return {"items": [(f.id, max(f.good, ZERO), projected, flags) for _key, f, projected, flags in keyed],
+            "keys": [key for key, *_rest in keyed], "counts": counts, "start": start, "end": end, "today": today}
 
 
-def board(centre_id: int | None = None, owner_id: int | None = None, scope=None, after: int | None = None,
+def sort_key(fact: Fact, flags) -> tuple[int, int, int, int]:
+    """A row's place on the board as integers: its most urgent flag, unplanned last, planned start, id.
+    A page link carries the last row's key (page_token), so the next page goes on from that place
+    even when the order was worked out again since (a row turned late, one was finished)."""
+    rank = min((FLAGS.index(flag) for flag in flags), default=len(FLAGS))
+    return (rank, fact.planned_start is None, (fact.planned_start or date.max).toordinal(), fact.id)
+
+
+def page_token(key: tuple) -> str:
+    """A sort key as the ?after= of a page link: "rank.unplanned.day.id"."""
+    return ".".join(str(int(part)) for part in key)
+
+
+def read_token(token: str | None) -> tuple[int, int, int, int] | None:
+    """The sort key a page link carries (None: the first page, or a link that is not ours)."""
+    parts = (token or "").split(".")
+    if len(parts) != 4 or not all(part.isdigit() and len(part) <= 12 for part in parts):
+        return None
+    return tuple(int(part) for part in parts)
+
+
+def board(centre_id: int | None = None, owner_id: int | None = None, scope=None, after: str | None = None,
           size: int = BOARD_PAGE_SIZE, scope_key=None) -> dict:
     """Everything the board page shows: one page of rows with flags, bars and summaries, the axis,
     counts per flag. Every open work order is flagged, counted and ordered (ordered()); only the
-    page's rows are loaded as work orders and drawn. after: the id of the last row of the page
-    before (paging.keyset_page's ?after=), continuing the board's order. scope_key: what scope
+    page's rows are loaded as work orders and drawn. after: the page link's token (page_token of the
+    last row of the page before), continuing the board's order from that place. scope_key: what scope
     stands for (the user it is theirs), when given the order is kept per process while nothing it
     is made of changed (kept.py), so a repeat view reads only its page."""
     if scope_key is None:
@@ -369,9 +376,10 @@ def board(centre_id: int | None = None, owner_id: int | None = None, scope=None,
             order = ordered(centre_id, owner_id, scope)
             kept.put("board_order", key, version, begun, order)
     today, start, end, items = order["today"], order["start"], order["end"], order["items"]
-    position = next((n + 1 for n, item in enumerate(items) if item[0] == after), 0) if after else 0
+    last = read_token(after)
+    position = bisect.bisect_right(order["keys"], last) if last is not None else 0
     shown = items[position:position + size]
-    next_after = shown[-1][0] if position + size < len(items) else None
+    next_after = page_token(order["keys"][position + len(shown) - 1]) if position + size < len(items) else None
     loaded = {w.id: w for w in db.session.scalars(
         db.select(WorkOrder).where(WorkOrder.id.in_([wo_id for wo_id, *_rest in shown]))
         .options(joinedload(WorkOrder.order).joinedload(Order.customer), joinedload(WorkOrder.line),
@@ -385,5 +393,4 @@ def board(centre_id: int | None = None, owner_id: int | None = None, scope=None,
         row.svg = bar_svg(row, start, end, today)
         rows.append(row)
     return {"rows": rows, "axis": axis_svg(start, end, today), "start": start, "end": end, "today": today,
-            "counts": dict(order["counts"]), "next_after": next_after, "total": len(items),
-            "first_page": position == 0}
+            "counts": dict(order["counts"]), "next_after": next_after, "first_page": last is None}

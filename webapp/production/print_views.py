@@ -214,7 +214,7 @@ def board():
     centre_id, owner_id = optional_row_id(centre_id), optional_row_id(owner_id)
     # A page of the rows (?after= the last one shown), flagged and ordered among every open one.
     data = board_service.board(centre_id, owner_id, scope=scope_orders(current_user, WorkOrder.order_id),
-                               after=optional_row_id(request.args.get("after")), scope_key=current_user.id)
+                               after=request.args.get("after"), scope_key=current_user.id)
     owners = db.session.scalars(db.select(User).where(User.id.in_(
         db.select(WorkOrder.owner_id).where(WorkOrder.status.in_(board_service.OPEN_STATES))))
         .order_by(User.name)).all()
