@@ -22,14 +22,18 @@ depends_on = None
 
 INDEXES = [
     ("ix_order_customer_id_created_at", "order", ["customer_id", "created_at", "id"]),
-    ("ix_order_lower_number", "order", [sa.text("lower(number)")]),
-    ("ix_order_lower_customer_po", "order", [sa.text("lower(customer_po)")]),
+    ("ix_order_lower_number", "order", ["lower(number)"]),
+    ("ix_order_lower_customer_po", "order", ["lower(customer_po)"]),
 ]
 
 
 def upgrade():
+    # On PostgreSQL the expressions are kept in the "C" collation, the one the search's prefix ranges
+    # compare in (main/views.py): under a database's linguistic collation (en_US.UTF-8, zh_CN.UTF-8)
+    # a range up to q + U+10FFFF is not sure to hold every string that starts with q.
+    collate = ' COLLATE "C"' if op.get_bind().dialect.name == "postgresql" else ""
     for name, table, columns in INDEXES:
-        op.create_index(name, table, columns, unique=False)
+        op.create_index(name, table, [sa.text(c + collate) if "(" in c else c for c in columns], unique=False)
 
 
 def downgrade():
