@@ -166,12 +166,13 @@ class DeliveryFact:
 
 def original_dates(order_ids: list[int]) -> dict[int, date | None]:
     """The delivery date of each order's first frozen version (what was approved and signed)."""
-    if not order_ids:
-        return {}
-    first = (db.select(OrderVersion.order_id, db.func.min(OrderVersion.version).label("v"))
-             .where(OrderVersion.order_id.in_(order_ids)).group_by(OrderVersion.order_id).subquery())
-    rows = db.session.execute(db.select(OrderVersion.order_id, OrderVersion.terms_json).join(
-        first, (first.c.order_id == OrderVersion.order_id) & (first.c.v == OrderVersion.version))).all()
+    rows = []
+    for at in range(0, len(order_ids), IDS_AT_ONCE):  # SQLite's limit on bound parameters
+        chunk = order_ids[at:at + IDS_AT_ONCE]
+        first = (db.select(OrderVersion.order_id, db.func.min(OrderVersion.version).label("v"))
+                 .where(OrderVersion.order_id.in_(chunk)).group_by(OrderVersion.order_id).subquery())
+        rows += db.session.execute(db.select(OrderVersion.order_id, OrderVersion.terms_json).join(
+            first, (first.c.order_id == OrderVersion.order_id) & (first.c.v == OrderVersion.version))).all()
     out = {}
     for order_id, terms in rows:
         text = json.loads(terms).get("delivery_date")
@@ -212,7 +213,9 @@ def delivery_facts(first: date, last: date, customers: list[int] | None = None) 
                 db.select(ShipmentLine.order_line_id, ReceiptLine.received_qty, DeliveryReceipt.signed_at)
                 .join(ReceiptLine, ReceiptLine.shipment_line_id == ShipmentLine.id)
                 .join(DeliveryReceipt, DeliveryReceipt.id == ReceiptLine.receipt_id)
-                .where(ShipmentLine.order_line_id.in_([row[0] for row in mine]), ReceiptLine.condition == "ok")
+                # The chunk's lines by a subquery: their ids bound one by one could pass the limit again.
+                .where(ShipmentLine.order_line_id.in_(db.select(OrderLine.id).where(OrderLine.order_id.in_(chunk))),
+                       ReceiptLine.condition == "ok")
                 .order_by(DeliveryReceipt.signed_at)).all():
             received[line_id].append((qty, signed_at))
     today, out, day_of = firm_today(), [], _day_of()
