@@ -215,3 +215,20 @@ def test_delivery_facts_read_in_chunks_are_the_same_as_read_at_once(demo_app, mo
         chunked = measures.delivery_facts(first, last)
     assert len(whole) > 30 and any(f.delivered_on for f in whole) and any(not f.on_time for f in whole)
     assert chunked == whole
+
+
+def test_kept_cards_are_never_another_persons(demo_app):
+    """With sales reps limited to their own customers, the manager and two reps open the same period
+    one after another (each view kept): each sees the cards a fresh view computes for them, never the
+    one kept for the person before."""
+    from webapp.firm import get_settings
+    grow(demo_app, 60, seed=38)
+    with demo_app.app_context():
+        get_settings().sales_own_customers_only = True
+        db.session.commit()
+    people = {name: demo_login(demo_app, name) for name in ("zhao.min", "wang.fang", "lucy")}
+    kept_views = {name: cards_of(client.get("/kpi/").get_data(as_text=True)) for name, client in people.items()}
+    for name, client in people.items():
+        demo_app.extensions.pop("kpi_cards", None)
+        assert cards_of(client.get("/kpi/").get_data(as_text=True)) == kept_views[name], name
+    assert len({tuple(cards) for cards in kept_views.values()}) == 3  # three scopes, three sets of figures

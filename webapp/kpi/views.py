@@ -255,7 +255,7 @@ def dashboard():
     costs = sees_costs()
     # A repeat view of the same period, filters and language is answered from the cards kept by
     # this process while nothing they are made of changed (kept.py says how that is known).
-    key = (f.period, f.customer.id if f.customer else None, tuple(f.customers) if f.customers is not None else None,
+    key = (f.period, f.customer.id if f.customer else None, tuple(sorted(f.customers)) if f.customers is not None else None,
            f.product_id, costs, str(get_locale()))
     version, begun = kept.version(), utcnow()
     cards = kept.get("kpi_cards", key, version)
