@@ -5,13 +5,14 @@ test_query_counts.py). The board flags, counts and orders every open work order 
 draws one page of them; the dashboard's work facts are summed by the database; a repeat view of the
 dashboard is answered from the kept cards until something they are made of changes."""
 import re
+import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from webapp.extensions import db
 from webapp.production import board as board_service
 from webapp.production import earnings
-from webapp.production.models import ProgressReport, WorkOrder
+from webapp.production.models import OutsourceTransfer, ProgressReport, QcRejection, WorkOrder
 
 from .conftest import demo_login
 from .test_query_counts import counting, grow, loading
@@ -90,15 +91,46 @@ def test_the_board_stays_the_same_size_with_three_times_the_history(demo_app):
         assert rows_of(supervisor.get(f"/production/board?after={odd}").get_data(as_text=True)) == rows_of(first), odd
 
 
+def outsource_and_reject() -> tuple[int, int]:
+    """The generated history has no outsourced last operation or QC rejection among the open work
+    orders: make one of each (a batch back from the supplier and one still out; 15 scrapped by QC), so
+    that the SQL sums' every branch is compared with the models'. Their ids."""
+    with_operations = db.session.scalars(db.select(WorkOrder).where(
+        WorkOrder.status.in_(board_service.OPEN_STATES), WorkOrder.operations.any())
+        .order_by(WorkOrder.id).limit(2)).all()
+    outsourced, rejected = with_operations
+    last = outsourced.operations[-1]
+    last.outsourced = True
+    db.session.add_all([
+        OutsourceTransfer(number=f"OUT-{uuid.uuid4().hex[:8]}", operation_id=last.id, sent_qty=Decimal("1200"),
+                          received_good=Decimal("1150"), received_scrap=Decimal("50"),
+                          received_at=datetime.now(timezone.utc)),
+        OutsourceTransfer(number=f"OUT-{uuid.uuid4().hex[:8]}", operation_id=last.id, sent_qty=Decimal("300")),  # not back yet
+        QcRejection(work_order_id=rejected.id, quantity=Decimal("15"), disposition="scrap",
+                    inspector_id=rejected.owner_id or 1)])
+    db.session.commit()
+    return outsourced.id, rejected.id
+
+
 def test_the_boards_sums_are_the_work_orders_own(demo_app):
     """Each open work order's good pieces as the board sums them in SQL equal WorkOrder.good (its
     last operation's, an outsourced one's received, less QC's rejections)."""
     grow(demo_app, 60, seed=33)
     with demo_app.app_context():
+        outsource_and_reject()
         facts = board_service.open_facts(board_service._open_conditions())
         assert len(facts) > 5
-        for fact in facts:
-            assert fact.good == db.session.get(WorkOrder, fact.id).good, fact.id
+        work_orders = [db.session.get(WorkOrder, fact.id) for fact in facts]
+        for fact, work_order in zip(facts, work_orders):
+            assert fact.good == work_order.good, fact.id
+        # Each way WorkOrder.good counts is in the data: a last operation's reports, the work order's
+        # own reports without operations, an outsourced last operation, QC's rejections; and pieces made.
+        kinds = {"operations": any(w.operations and not w.operations[-1].outsourced for w in work_orders),
+                 "none": any(not w.operations for w in work_orders),
+                 "outsourced": any(w.operations and w.operations[-1].outsourced for w in work_orders),
+                 "rejected": any(w.rejections for w in work_orders),
+                 "made": any(f.good > 0 for f in facts)}
+        assert all(kinds.values()), kinds
 
 
 def kpi_cost(app, client, url: str = "/kpi/?period=year") -> tuple[int, int, int, str]:
@@ -131,6 +163,11 @@ def test_the_work_facts_are_the_work_orders_own(demo_app):
     from webapp.kpi import measures
     grow(demo_app, 60, seed=36)
     with demo_app.app_context():
+        outsourced_id, rejected_id = outsource_and_reject()
+        for work_order_id in (outsourced_id, rejected_id):  # done in the window, so they are facts
+            db.session.get(WorkOrder, work_order_id).status = "done"
+            db.session.get(WorkOrder, work_order_id).actual_done = datetime.now(timezone.utc)
+        db.session.commit()
         start = datetime(2000, 1, 1, tzinfo=timezone.utc)
         facts = measures.work_facts(start, datetime.now(timezone.utc) + timedelta(days=1))
         assert len(facts) > 20
@@ -140,6 +177,7 @@ def test_the_work_facts_are_the_work_orders_own(demo_app):
             assert (fact.good, fact.scrap, fact.labour, fact.labour_missing) == (
                 work_order.good, work_order.scrap, labour.amount, labour.missing), fact.number
         assert any(f.labour > 0 for f in facts) and any(f.labour_missing for f in facts)
+        assert {outsourced_id, rejected_id} <= {f.work_order_id for f in facts}
 
 
 def cards_of(html: str) -> list[str]:
