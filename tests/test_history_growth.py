@@ -178,6 +178,9 @@ def test_the_work_facts_are_the_work_orders_own(demo_app):
                 work_order.good, work_order.scrap, labour.amount, labour.missing), fact.number
         assert any(f.labour > 0 for f in facts) and any(f.labour_missing for f in facts)
         assert {outsourced_id, rejected_id} <= {f.work_order_id for f in facts}
+        paid_by_time = [f for f in facts if f.labour > 0 and any(
+            earnings.basis(o) == "time" for o in db.session.get(WorkOrder, f.work_order_id).operations)]
+        assert paid_by_time  # minutes × the centre's hourly rate, summed per operation by the database
 
 
 def cards_of(html: str) -> list[str]:

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..firm import get_settings
 from ..i18n import firm_today, firm_zone, local_date
 from ..orders import Order, OrderLine, OrderVersion
-from ..production import (OutsourceTransfer, ProgressReport, QcRejection, WorkCentre, WorkOrder,
+from ..production import (OutsourceTransfer, ProgressReport, QcRejection, WorkOrder,
                           WorkOrderOperation, earnings)
 from ..requirements import Requirement, RequirementRound
 from ..shipping import DeliveryReceipt, ReceiptLine, ShipmentLine
@@ -452,13 +452,14 @@ def work_facts(start: datetime, end: datetime, customers: list[int] | None = Non
 def _work_sums(chosen) -> dict[int, tuple[Decimal, Decimal, "earnings.Labour"]]:
     """Good, scrap and labour of each work order of the select chosen, as WorkOrder.good,
     WorkOrder.scrap and earnings.labour count them, from sums per work order and operation."""
-    reported = defaultdict(dict)  # work order -> operation id -> [good, scrap, first report id]
-    for wo_id, op_id, good, scrap, first in db.session.execute(
+    reported = defaultdict(dict)  # work order -> operation id -> (good, scrap, first report id, minutes)
+    for wo_id, op_id, good, scrap, first, minutes in db.session.execute(
             db.select(ProgressReport.work_order_id, ProgressReport.operation_id, db.func.sum(ProgressReport.good_qty),
-                      db.func.sum(ProgressReport.scrap_qty), db.func.min(ProgressReport.id))
+                      db.func.sum(ProgressReport.scrap_qty), db.func.min(ProgressReport.id),
+                      db.func.sum(ProgressReport.minutes))
             .where(ProgressReport.work_order_id.in_(chosen))
             .group_by(ProgressReport.work_order_id, ProgressReport.operation_id)):
-        reported[wo_id][op_id] = (good or ZERO, scrap or ZERO, first)
+        reported[wo_id][op_id] = (good or ZERO, scrap or ZERO, first, minutes or ZERO)
     rejected, rejected_scrap = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
     for wo_id, disposition, quantity in db.session.execute(
             db.select(QcRejection.work_order_id, QcRejection.disposition, db.func.sum(QcRejection.quantity))
@@ -482,40 +483,23 @@ def _work_sums(chosen) -> dict[int, tuple[Decimal, Decimal, "earnings.Labour"]]:
             .where(OutsourceTransfer.operation_id.in_(db.select(WorkOrderOperation.id).where(
                 WorkOrderOperation.work_order_id.in_(chosen), WorkOrderOperation.outsourced.is_(True))))
             .group_by(OutsourceTransfer.operation_id))}
-    # A work order with a time-paid operation is costed one report at a time, in the reports' order, as
-    # earnings.labour does: each report's minutes × rate / 60 is rounded on its own, which a sum of
-    # the minutes would not repeat. Piece pay (good × rate) is exact, so its sums give the same total.
-    timed = {o.work_order_id for ops in operations.values() for o in ops if earnings.basis(o) == "time"}
-    one_by_one = defaultdict(list)
-    if timed:
-        for wo_id, op_id, good, value in db.session.execute(
-                db.select(ProgressReport.work_order_id, ProgressReport.operation_id, ProgressReport.good_qty,
-                          ProgressReport.minutes)
-                .where(ProgressReport.work_order_id.in_(chosen), ProgressReport.work_order_id.in_(
-                    db.select(WorkOrderOperation.work_order_id).join(
-                        WorkCentre, WorkCentre.id == WorkOrderOperation.work_centre_id)
-                    .where(WorkOrderOperation.piece_rate.is_(None), WorkCentre.hourly_rate.is_not(None),
-                           WorkCentre.hourly_rate != 0)))
-                .order_by(ProgressReport.id)):
-            one_by_one[wo_id].append((op_id, good, value or ZERO))
     out = {}
     for wo_id in set(reported) | set(operations) | set(rejected):
         ops, mine = operations.get(wo_id, []), reported.get(wo_id, {})
         if ops:
             last = ops[-1]
             good = (received.get(last.id, (ZERO, ZERO))[0] if last.outsourced
-                    else mine.get(last.id, (ZERO, ZERO, None))[0])
+                    else mine.get(last.id, (ZERO, ZERO, None, ZERO))[0])
         else:
-            good = sum((g for g, _s, _f in mine.values()), ZERO)
-        scrap = (sum((s for _g, s, _f in mine.values()), ZERO)
+            good = sum((g for g, _s, _f, _m in mine.values()), ZERO)
+        scrap = (sum((s for _g, s, _f, _m in mine.values()), ZERO)
                  + sum((received.get(o.id, (ZERO, ZERO))[1] for o in ops if o.outsourced), ZERO)
                  + rejected_scrap[wo_id])
         by_id = {o.id: o for o in ops}
-        if wo_id in timed:
-            paid = [(op_id, good, value) for op_id, good, value in one_by_one[wo_id]]
-        else:  # each operation's reports at once, in the order of its first report
-            paid = [(op_id, op_good, ZERO) for op_id, (op_good, _scrap, _first)
-                    in sorted(mine.items(), key=lambda item: item[1][2])]
+        # Each operation's reports at once, in the order of its first report (earnings.labour goes
+        # report by report and rounds only the total: pieces × rate and minutes × rate / 60 add up alike).
+        paid = [(op_id, op_good, minutes) for op_id, (op_good, _scrap, _first, minutes)
+                in sorted(mine.items(), key=lambda item: item[1][2])]
         total, missing = ZERO, []
         for op_id, op_good, value in paid:
             operation = by_id.get(op_id)

@@ -158,9 +158,8 @@ _PUBLIC = {
     "ProgressReport": "models",
     "Anomaly": "models",
     "OutsourceTransfer": "models",
-    # The KPI facts sum reports and rejections per work centre in SQL (kpi/measures.py).
+    # The KPI facts sum QC's rejections in SQL (kpi/measures.py).
     "QcRejection": "models",
-    "WorkCentre": "models",
     "lifecycle": "lifecycle",
     "services": "services",
     "materials": "materials",
