@@ -19,7 +19,7 @@ from ..costing import CostLine, CostSheet
 from ..customers import Customer, Product
 from ..extensions import db
 from ..firm import get_settings
-from ..i18n import firm_today, firm_zone, local_date
+from ..i18n import firm_today, local_date, local_dates
 from ..orders import Order, OrderLine, OrderVersion
 from ..production import (OutsourceTransfer, ProgressReport, QcRejection, WorkOrder,
                           WorkOrderOperation, earnings)
@@ -53,13 +53,6 @@ def ratio(numerator: Decimal, denominator: Decimal, places: Decimal = RATE) -> D
     if not denominator:
         return None
     return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_UP)
-
-
-def _day_of():
-    """local_date with the firm's zone read once: local_date reads the firm's settings on every call,
-    which a year of facts made tens of thousands of times per view."""
-    zone = firm_zone()
-    return lambda moment: moment.astimezone(zone).date()
 
 
 def in_period(facts: list, period: Period) -> list:
@@ -118,7 +111,7 @@ def response_facts(start: datetime, end: datetime, customers: list[int] | None =
         return []
     # The calendar once for all the clocks: 24 working hours never span more than a few weeks.
     calendar = clocks.calendar(local_date(start) - timedelta(days=1), local_date(end) + timedelta(days=60))
-    now, out, day_of = utcnow(), [], _day_of()
+    now, out, day_of = utcnow(), [], local_dates()
     for req_id, product, status, created_at, customer, sent in rows:
         due = clocks.REQUIREMENT_RESPONSE.due(created_at, calendar)
         if sent is None and (status == "cancelled" or due > now):
@@ -218,7 +211,7 @@ def delivery_facts(first: date, last: date, customers: list[int] | None = None) 
                        ReceiptLine.condition == "ok")
                 .order_by(DeliveryReceipt.signed_at)).all():
             received[line_id].append((qty, signed_at))
-    today, out, day_of = firm_today(), [], _day_of()
+    today, out, day_of = firm_today(), [], local_dates()
     for line_id, order_id, position, model, quantity in lines:
         total, delivered_on = ZERO, None
         for qty, signed_at in received[line_id]:
@@ -278,7 +271,7 @@ def survey_facts(start: datetime, end: datetime, customers: list[int] | None = N
              .order_by(Survey.answered_at))
     if customers is not None:
         query = query.where(Order.customer_id.in_(customers))
-    day_of = _day_of()
+    day_of = local_dates()
     return [SurveyFact(day_of(at), oid, number, customer, a, b, c, suggestions or "")
             for oid, number, customer, a, b, c, suggestions, at in db.session.execute(query).all()]
 
@@ -339,7 +332,7 @@ def cost_facts(start: datetime, end: datetime, customers: list[int] | None = Non
         query = query.where(Order.customer_id.in_(customers))
     out = []
     # Budgets and actuals are the firm's costs, in its currency, whatever the order's currency.
-    firm_currency, day_of = get_settings().currency, _day_of()
+    firm_currency, day_of = get_settings().currency, local_dates()
     for oid, number, customer, _order_currency, budget, actual, lines, entered, at in db.session.execute(query).all():
         budget, actual = Decimal(budget or 0).quantize(FEN), Decimal(actual or 0).quantize(FEN)
         if lines != entered or budget <= 0:
@@ -427,7 +420,7 @@ def work_facts(start: datetime, end: datetime, customers: list[int] | None = Non
         db.select(WorkOrderOperation.work_order_id, db.func.sum(OutsourceTransfer.cost))
         .join(WorkOrderOperation, WorkOrderOperation.id == OutsourceTransfer.operation_id)
         .where(WorkOrderOperation.work_order_id.in_(chosen)).group_by(WorkOrderOperation.work_order_id)).all())
-    out, day_of = [], _day_of()
+    out, day_of = [], local_dates()
     for (wo_id, number, order_id, order_number, customer, bom_id, done_at, line_id, line_model,
          line_pid, line_pmodel, line_pname, stock_pid, stock_pmodel, stock_pname) in rows:
         good, scrap, labour = sums[wo_id]

@@ -17,7 +17,7 @@ from ..clocks import MAX_CALENDAR_DAYS, shift_working_days
 from .. import kept
 from ..extensions import db
 from ..firm import CalendarDay
-from ..i18n import firm_today, firm_zone, local_date
+from ..i18n import firm_today, local_date, local_dates
 from ..wallclock import utcnow
 from ..workdays import is_working_day, working_days_between
 from ..orders import Order
@@ -284,7 +284,7 @@ class _Calendar:
         self.spans: dict[date, int] = {}
         self.ahead: list[date] = []  # the working days after today, in order, as far as walked
         self.cursor = today
-        self.zone = firm_zone()  # read once: local_date reads the firm's settings on every call
+        self.day_of = local_dates()  # local_date, the firm's zone read once
 
     def between(self, start: date, end: date) -> int:
         """working_days_between(start, end) (end is always the day after today here)."""
@@ -307,10 +307,6 @@ class _Calendar:
             return shift_working_days(day, count, self.overrides)
         return ahead[count - 1]
 
-    def day_of(self, moment) -> date:
-        """local_date(moment), in the zone read once."""
-        return moment.astimezone(self.zone).date()
-
 
 def ordered(centre_id: int | None = None, owner_id: int | None = None, scope=None) -> dict:
     """Every open work order the filters pick, flagged and in the board's order, as plain values:
@@ -320,8 +316,8 @@ def ordered(centre_id: int | None = None, owner_id: int | None = None, scope=Non
     conditions = _open_conditions(centre_id, owner_id, scope)
     facts = open_facts(conditions)
     outsourced = _outsourced_open(db.select(WorkOrder.id).where(*conditions).scalar_subquery()) if facts else set()
-    zone = firm_zone()
-    starts = [f.actual_start.astimezone(zone).date() for f in facts if f.actual_start]
+    day_of = local_dates()
+    starts = [day_of(f.actual_start) for f in facts if f.actual_start]
     overrides = _calendar(min([today, *starts]), today + timedelta(days=2 * MAX_PROJECTED_WORKING_DAYS))
     calendar = _Calendar(overrides, today)
     flagged = []
