@@ -273,3 +273,26 @@ def test_kept_cards_are_never_another_persons(demo_app):
         demo_app.extensions.pop("kpi_cards", None)
         assert cards_of(client.get("/kpi/").get_data(as_text=True)) == kept_views[name], name
     assert len({tuple(cards) for cards in kept_views.values()}) == 3  # three scopes, three sets of figures
+
+
+def test_the_daily_sheets_cumulative_start_is_summed_by_the_database(demo_app):
+    """Each work order's good pieces before the daily sheet's first day, summed by the database, equal
+    the pieces per day the sheet counts, added up (the sum once read every report of every open work
+    order's history): with reports before and after the day, and every way a work order counts."""
+    from webapp.i18n import firm_today
+    from webapp.production import daily, operations
+    grow(demo_app, 60, seed=34)
+    with demo_app.app_context():
+        outsourced_id, _rejected_id = outsource_and_reject()
+        today = firm_today()
+        work_orders = daily.work_orders_in(today - timedelta(days=6), today)
+        assert outsourced_id in {w.id for w in work_orders}
+        assert {"operations", "none", "outsourced"} <= {
+            "none" if not w.operations else "outsourced" if w.operations[-1].outsourced else "operations"
+            for w in work_orders}
+        for first in (today - timedelta(days=90), today - timedelta(days=3), today + timedelta(days=1)):
+            summed = operations.good_before(work_orders, first, daily.EPOCH)
+            by_day = operations.actual_by_day_of(work_orders, daily.EPOCH, first - timedelta(days=1))
+            assert summed == {wid: sum(days.values(), Decimal(0)) for wid, days in by_day.items()}, first
+        assert summed[outsourced_id] == Decimal("1150")  # the batch back today; the one still out is not
+        assert sum(1 for good in summed.values() if good > 0) > 5

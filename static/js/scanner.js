@@ -45,7 +45,8 @@ function start() {
   function say(text) { statusLine.textContent = text; }
 
   function cameraOff(text) {
-    // Without a picture the viewfinder is only a black box: show the reason and the form instead.
+    // Without a picture the viewfinder is an empty frame (app.css keeps its place, so the page does not
+    // jump): the retry button inside it, the reason under it.
     root.classList.add("off");
     say(text);
     retryButton.hidden = false;

@@ -217,9 +217,9 @@ def sheet(first: date, last: date, where=None) -> list[Row]:
     hi = max([last, *(w.planned_qc for w in work_orders if w.planned_qc)])
     overrides = calendar_overrides(lo, hi)
     actual = operations.actual_by_day_of(work_orders, first, last)
-    before = operations.actual_by_day_of(work_orders, EPOCH, first - timedelta(days=1))
+    before = operations.good_before(work_orders, first, EPOCH)
     return [row_of(w, first, last, plans.get(w.id, {}), overrides, covered=True, actual=actual[w.id],
-                   before=sum(before[w.id].values(), ZERO)) for w in work_orders]
+                   before=before[w.id]) for w in work_orders]
 
 
 def set_plans(work_order: WorkOrder, typed: dict[date, Decimal | None], user) -> None:

@@ -141,10 +141,7 @@ def actual_by_day_of(work_orders: list[WorkOrder], first_day: date, last_day: da
     if last_day < first_day or not work_orders:
         return out
     start, end = day_bounds(first_day, last_day)
-    last_of = {w.id: (w.operations[-1] if w.operations else None) for w in work_orders}
-    outsourced = {op.id: wid for wid, op in last_of.items() if op is not None and op.outsourced}
-    counted_by_op = {op.id: wid for wid, op in last_of.items() if op is not None and not op.outsourced}
-    whole = {wid for wid, op in last_of.items() if op is None}  # no operations: every report counts
+    outsourced, counted_by_op, whole = _what_counts(work_orders)
     rows = []
     if outsourced:
         rows += [(outsourced[op_id], at, good) for op_id, at, good in db.session.execute(
@@ -159,8 +156,50 @@ def actual_by_day_of(work_orders: list[WorkOrder], first_day: date, last_day: da
                    ProgressReport.occurred_at >= start, ProgressReport.occurred_at < end))
         rows += [(wid, at, good) for wid, op_id, at, good in reports
                  if wid in whole or counted_by_op.get(op_id) == wid]
+    zone = firm_zone()  # read once: thousands of reports on a busy sheet
     for wid, at, good in rows:
-        day = local_day(at)
+        day = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(zone).date()
         if first_day <= day <= last_day:
             out[wid][day] = out[wid].get(day, ZERO) + Decimal(good or 0)
+    return out
+
+
+def _what_counts(work_orders: list[WorkOrder]) -> tuple[dict[int, int], dict[int, int], set[int]]:
+    """Whose pieces make each work order's good count (their operations loaded already): the last
+    operation's transfers back when it is outsourced, its reports when it is not (both keyed by
+    operation id, to the work order's id), and every report of a work order without operations."""
+    last_of = {w.id: (w.operations[-1] if w.operations else None) for w in work_orders}
+    outsourced = {op.id: wid for wid, op in last_of.items() if op is not None and op.outsourced}
+    counted_by_op = {op.id: wid for wid, op in last_of.items() if op is not None and not op.outsourced}
+    whole = {wid for wid, op in last_of.items() if op is None}
+    return outsourced, counted_by_op, whole
+
+
+def good_before(work_orders: list[WorkOrder], first_day: date, since: date) -> dict[int, Decimal]:
+    """Each work order's good pieces from since up to (not including) first_day, firm-local days, as
+    actual_by_day_of would add them up, but summed by the database: the daily sheet's cumulative
+    start, which once read every report of every open work order's history."""
+    out = {w.id: ZERO for w in work_orders}
+    if first_day <= since or not work_orders:
+        return out
+    start, end = day_bounds(since, first_day - timedelta(days=1))
+    outsourced, counted_by_op, whole = _what_counts(work_orders)
+    sums = []
+    if outsourced:
+        sums += [(outsourced[op_id], good) for op_id, good in db.session.execute(
+            db.select(OutsourceTransfer.operation_id, db.func.sum(OutsourceTransfer.received_good))
+            .where(OutsourceTransfer.operation_id.in_(list(outsourced)), OutsourceTransfer.received_at >= start,
+                   OutsourceTransfer.received_at < end).group_by(OutsourceTransfer.operation_id))]
+    if counted_by_op:
+        sums += [(counted_by_op[op_id], good) for op_id, good in db.session.execute(
+            db.select(ProgressReport.operation_id, db.func.sum(ProgressReport.good_qty))
+            .where(ProgressReport.operation_id.in_(list(counted_by_op)), ProgressReport.occurred_at >= start,
+                   ProgressReport.occurred_at < end).group_by(ProgressReport.operation_id))]
+    if whole:
+        sums += db.session.execute(
+            db.select(ProgressReport.work_order_id, db.func.sum(ProgressReport.good_qty))
+            .where(ProgressReport.work_order_id.in_(list(whole)), ProgressReport.occurred_at >= start,
+                   ProgressReport.occurred_at < end).group_by(ProgressReport.work_order_id)).all()
+    for wid, good in sums:
+        out[wid] += Decimal(good or 0)
     return out
