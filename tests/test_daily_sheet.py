@@ -270,3 +270,55 @@ def test_opened_on_a_weekend_or_holiday_it_shows_the_last_day_worked(app, sheet_
             db.session.add(CalendarDay(day=FRI, name="Holiday", is_working=False))
             db.session.commit()
         assert "Nov 19, 2026" in heading()
+
+
+def test_pages_follow_on_with_filters_and_causes_kept(app, make_order, as_user, monkeypatch):
+    """Many work orders come a page at a time in the sheet's order (planned start, undated last):
+    Next page goes on from the last row's place, so a work order finished between two clicks repeats
+    or skips nothing; a link that is not the sheet's own opens the first page; saving a cause on a
+    later page comes back to that page with its filters; the XLSX has every work order."""
+    import re
+    monkeypatch.setattr(daily, "SHEET_PAGE_SIZE", 2)
+    for _ in range(5):
+        make_order("in_production")
+    with app.app_context():
+        rows = db.session.scalars(db.select(WorkOrder).order_by(WorkOrder.id)).all()
+        assert len(rows) >= 5
+        for index, row in enumerate(rows):  # two share a start, one has none: every branch of the order
+            row.planned_start = None if index == 0 else date(2026, 11, 20 + min(index, 3) // 2)
+        db.session.commit()
+        expected = [w.id for w in daily.work_orders_in(MON, date(2026, 11, 29))]
+    assert len(expected) == len(rows) and expected[-1] == rows[0].id  # undated last
+    boss = as_user("production")
+    ids_of = lambda html: [int(i) for i in re.findall(r'<section class="card daily-card" id="wo-(\d+)">', html)]
+    seen, url, finished = [], "/production/daily?from=2026-11-23&to=2026-11-29", None
+    while url:
+        html = boss.get(url).get_data(as_text=True)
+        page = ids_of(html)
+        assert 0 < len(page) <= 2
+        seen += page
+        more = re.search(r'href="([^"]+)">Next page', html)
+        url = more.group(1).replace("&amp;", "&") if more else None
+        if finished is None:
+            finished = seen[-1]  # the first page's last row is finished between two clicks
+            with app.app_context():
+                db.session.get(WorkOrder, finished).status = "done"
+                db.session.commit()
+    assert seen == expected
+    assert "First page" in html and "the XLSX has them all" in html
+    first = boss.get("/production/daily?from=2026-11-23&to=2026-11-29").get_data(as_text=True)
+    assert "First page" not in first
+    for odd in ("x", "-3", "0", "999999", "9" * 40):
+        assert ids_of(boss.get(f"/production/daily?from=2026-11-23&to=2026-11-29&after={odd}")
+                      .get_data(as_text=True)) == ids_of(first), odd
+    # A cause saved on the second page comes back to it, its owner filter kept.
+    later = expected[3]
+    response = boss.post(f"/production/daily/{later}/2026-11-23/cause?from=2026-11-23&to=2026-11-29"
+                         f"&after={expected[2]}&owner={boss.user_id}",
+                         data={"cause": "material_shortage", "note": "", "action": "Called the supplier"})
+    assert response.status_code == 303
+    assert f"after={expected[2]}" in response.location and f"owner={boss.user_id}" in response.location
+    workbook = openpyxl.load_workbook(io.BytesIO(boss.get("/production/daily.xlsx?from=2026-11-23&to=2026-11-29").data))
+    with app.app_context():  # the sheet's lines are the days with a plan or pieces: the dated ones
+        numbers = {db.session.get(WorkOrder, i).number for i in expected if i not in (finished, rows[0].id)}
+    assert len(numbers) > 2 and numbers <= {row[1] for row in workbook.active.iter_rows(min_row=2, values_only=True)}

@@ -24,6 +24,9 @@ ZERO = Decimal("0")
 # Reports before this date are not expected (the tracker did not exist): the start of "so far".
 EPOCH = date(2000, 1, 1)
 MAX_DAYS = 62  # the longest range one sheet shows (two months)
+# Work orders one page of the sheet shows: a stand-up's worth on a phone (the XLSX has them all; a
+# page of thousands of cards once weighed megabytes).
+SHEET_PAGE_SIZE = 50
 
 
 @dataclass
@@ -193,8 +196,25 @@ def row_of(work_order: WorkOrder, first: date, last: date, plans: dict[date, Dai
     return row
 
 
-def work_orders_in(first: date, last: date, where=None) -> list[WorkOrder]:
-    """The sheet's work orders: every open one, and any with a plan or a report in the range."""
+def _after(work_order_id: int):
+    """The condition for the work orders after work_order_id in the sheet's order (planned start,
+    undated last, then number), or None when there is no such work order: a page goes on from the
+    last row's place, so a row closed between two clicks repeats or skips nothing."""
+    mark = db.session.execute(db.select(WorkOrder.planned_start, WorkOrder.number)
+                              .where(WorkOrder.id == work_order_id)).first()
+    if mark is None:
+        return None
+    start, number = mark
+    if start is None:
+        return db.and_(WorkOrder.planned_start.is_(None), WorkOrder.number > number)
+    return db.or_(WorkOrder.planned_start.is_(None), WorkOrder.planned_start > start,
+                  db.and_(WorkOrder.planned_start == start, WorkOrder.number > number))
+
+
+def work_orders_in(first: date, last: date, where=None, after: int | None = None,
+                   limit: int | None = None) -> list[WorkOrder]:
+    """The sheet's work orders: every open one, and any with a plan or a report in the range (after:
+    only those following that work order; limit: at most that many)."""
     with_plan = db.select(DailyPlan.work_order_id).where(DailyPlan.day >= first, DailyPlan.day <= last)
     with_report = db.select(ProgressReport.work_order_id).where(
         ProgressReport.occurred_at >= _utc_start(first), ProgressReport.occurred_at < _utc_start(last + timedelta(days=1)))
@@ -202,15 +222,18 @@ def work_orders_in(first: date, last: date, where=None) -> list[WorkOrder]:
                                               WorkOrder.id.in_(with_report)))
     if where is not None:
         query = query.where(where)
+    if after is not None and (following := _after(after)) is not None:
+        query = query.where(following)
     # What each row shows and counts by: its operations (the last one's pieces), its line, its owner.
     query = query.options(selectinload(WorkOrder.operations), joinedload(WorkOrder.line), joinedload(WorkOrder.owner))
     return list(db.session.scalars(query.order_by(WorkOrder.planned_start.is_(None), WorkOrder.planned_start,
-                                                  WorkOrder.number)))
+                                                  WorkOrder.number).limit(limit)))
 
 
-def sheet(first: date, last: date, where=None) -> list[Row]:
-    """The sheet from first to last: one row per work order (where narrows them: scope, filters)."""
-    work_orders = work_orders_in(first, last, where)
+def sheet(first: date, last: date, where=None, after: int | None = None, limit: int | None = None) -> list[Row]:
+    """The sheet from first to last: one row per work order (where narrows them: scope, filters;
+    after and limit: a page of them, as work_orders_in)."""
+    work_orders = work_orders_in(first, last, where, after, limit)
     plans = hand_plans([w.id for w in work_orders])
     # One read of the calendar over every row's planned days, and of the good pieces for all rows.
     lo = min([first, *(w.planned_start for w in work_orders if w.planned_start)])

@@ -96,10 +96,20 @@ def _last_working_day(first: date, day: date) -> date:
     return day
 
 
+def _after_arg() -> int | None:
+    """The work order a page of the sheet goes on from (?after=), None for the first page: a value
+    that is not a work order's id opens the first page."""
+    after = request.args.get("after", type=int)
+    return after if after and 0 < after < 2**31 else None
+
+
 def _page(first: date, last: date, error: str | None = None, status_code: int = 200, forms=None):
-    """The sheet's page for the range, with an error above it (a refused range or form)."""
+    """One page of the sheet for the range, with an error above it (a refused range or form)."""
     where, owner, centre = _filters()
-    rows = daily.sheet(first, last, where)
+    after = _after_arg()
+    rows = daily.sheet(first, last, where, after=after, limit=daily.SHEET_PAGE_SIZE + 1)
+    next_after = rows[daily.SHEET_PAGE_SIZE - 1].work_order.id if len(rows) > daily.SHEET_PAGE_SIZE else None
+    rows = rows[:daily.SHEET_PAGE_SIZE]
     today = firm_today()
     asked = _date_arg_or(request.args.get("day"), today)
     focus = asked if first <= asked <= last else today if first <= today <= last else first
@@ -115,6 +125,7 @@ def _page(first: date, last: date, error: str | None = None, status_code: int = 
     days = daily.days_between(first, last)
     return render("production/daily.html", rows=rows, days=days, first=first, last=last, focus=focus,
                   today=today, forms=forms, owners=owners, centres=centres, owner=owner, centre=centre,
+                  after=after, next_after=next_after, page_size=daily.SHEET_PAGE_SIZE,
                   error=error, cause_labels=CAUSE_LABELS, notes=flashed_notes(),
                   previous=(first - timedelta(days=7), last - timedelta(days=7)),
                   following=(first + timedelta(days=7), last + timedelta(days=7)), status_code=status_code)
@@ -159,7 +170,9 @@ def daily_cause(work_order_id: int, day: str):
                     (form.action.data or "").strip(), current_user)
     db.session.commit()
     flash(_("Saved for %(number)s.", number=work_order.number), f"done:wo-{work_order.id}")
-    return see_other(url_for("production.daily_sheet", day=when.isoformat(),
+    # Back to the same page of the sheet, its filters kept.
+    return see_other(url_for("production.daily_sheet", day=when.isoformat(), owner=request.args.get("owner", type=int),
+                             centre=request.args.get("centre", type=int), after=_after_arg(),
                              **{"from": first.isoformat(), "to": last.isoformat()}) + f"#wo-{work_order.id}")
 
 
