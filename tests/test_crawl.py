@@ -35,6 +35,22 @@ def htmx_missing(pages) -> list[str]:
             and set(re.findall(r"\s(hx-[\w:-]+)=", page.text)) - {"hx-headers:inherited"}]
 
 
+ELEMENT_ID = re.compile(r'<[a-zA-Z][^>]*?\sid="([^"]+)"')
+
+
+def duplicate_ids(pages) -> list[str]:
+    """Each full page where two elements share an id: a label, aria-describedby or a skip link then
+    points at the first of them (a page of cards, each with the same form, once did)."""
+    found = []
+    for page in pages:
+        if page.is_html and not page.htmx and "<html" in page.text:
+            ids = ELEMENT_ID.findall(re.sub(r"<template\b.*?</template>", "", page.text, flags=re.S))
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            if twice:
+                found.append(f"ids used twice on {page.url}: {', '.join(twice[:8])}")
+    return found
+
+
 @pytest.mark.slow
 def test_every_demo_person_reaches_no_server_error(demo_app):
     """Each demo login, then the customer links they were shown, crawled anonymously."""
@@ -42,13 +58,15 @@ def test_every_demo_person_reaches_no_server_error(demo_app):
     link_paths, errors, fetched = set(), [], 0
     for username in DEMO_PEOPLE:
         crawler = crawl_as(demo_app, demo_login(demo_app, username), "/")
-        errors += [f"{username}: {line}" for line in server_errors(crawler.pages) + htmx_missing(crawler.pages)]
+        errors += [f"{username}: {line}" for line in
+                   server_errors(crawler.pages) + htmx_missing(crawler.pages) + duplicate_ids(crawler.pages)]
         fetched += len(crawler.pages)
         link_paths |= {page.url for page in crawler.pages if page.url.startswith("/c/")}
         assert len(crawler.pages) > 3, (username, [page.url for page in crawler.pages])
     assert any(path.startswith("/c/") for path in link_paths), "no customer link was reachable"
     customer = crawl_as(demo_app, demo_app.test_client(), *sorted(link_paths))
-    errors += [f"customer: {line}" for line in server_errors(customer.pages) + htmx_missing(customer.pages)]
+    errors += [f"customer: {line}" for line in
+               server_errors(customer.pages) + htmx_missing(customer.pages) + duplicate_ids(customer.pages)]
     fetched += len(customer.pages)
     assert not errors, "\n".join(errors)
     print(f"crawled {fetched} pages in {time.monotonic() - started:.1f} s")

@@ -162,6 +162,15 @@ class EmailAddress:
         self.email(form, field)
 
 
+def ids_of_its_own(form, suffix) -> "FlaskForm":
+    """form with every field's id (and its label's for) ending in -suffix: the same form drawn once per
+    card or row of a page (a cause per work order, a resolution per anomaly) would give several
+    elements one id, and each label would point at the first card's field. The names stay as posted."""
+    for item in form:
+        item.id = item.label.field_id = f"{item.id}-{suffix}"
+    return form
+
+
 def options(*pairs) -> list:
     """Select choices from (value, label) pairs (labels may be lazy translations)."""
     from wtforms import SelectChoice

@@ -14,7 +14,7 @@ from wtforms.validators import Length
 from .. import spreadsheets
 from ..auth import User
 from ..extensions import db
-from ..forms import NumberError, options, parse_decimal
+from ..forms import NumberError, ids_of_its_own, options, parse_decimal
 from ..htmx import flashed_notes, render, see_other
 from ..i18n import firm_today
 from ..loading import load
@@ -116,12 +116,12 @@ def _page(first: date, last: date, error: str | None = None, status_code: int = 
     if not request.args.get("day"):  # opened on a weekend or a holiday: the last day the firm worked
         focus = _last_working_day(first, focus)
     owners, centres = _filter_choices()
-    forms = forms or {}
+    forms = {wo_id: ids_of_its_own(form, wo_id) for wo_id, form in (forms or {}).items()}
     for row in rows:
         if row.work_order.id not in forms:
             entry = row.on(focus)
-            forms[row.work_order.id] = CauseForm(formdata=None, cause=entry.cause, note=entry.note,
-                                                 action=entry.action)
+            forms[row.work_order.id] = ids_of_its_own(
+                CauseForm(formdata=None, cause=entry.cause, note=entry.note, action=entry.action), row.work_order.id)
     days = daily.days_between(first, last)
     return render("production/daily.html", rows=rows, days=days, first=first, last=last, focus=focus,
                   today=today, forms=forms, owners=owners, centres=centres, owner=owner, centre=centre,

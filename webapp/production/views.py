@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import links
 from ..auth import User
 from ..extensions import db
-from ..forms import options
+from ..forms import ids_of_its_own, options
 from ..htmx import render, see_other
 from ..orders import lifecycle as order_lifecycle
 from ..loading import load
@@ -184,7 +184,8 @@ def floor_context(work_order: WorkOrder, **forms) -> dict:
         "photos": photos_of("progress", [r.id for r in latest]),
         "open_anomalies": [a for a in work_order.anomalies if a.resolved_at is None],
         "anomaly_photos": photos_of("anomaly", [a.id for a in work_order.anomalies if a.resolved_at is None]),
-        "resolve_form": ResolveForm(prefix="r"),
+        "resolve_forms": {a.id: ids_of_its_own(ResolveForm(prefix="r"), a.id) for a in work_order.anomalies
+                          if a.resolved_at is None},
         "can_report": (not work_order.operations and work_order.status in ("planned", "materials_ready", "in_progress")
                        and can(current_user, "workorder.report") and remaining > 0),
         # With operations, reports are made per operation (its page, from the process card's QR).
