@@ -491,19 +491,9 @@ def _work_sums(chosen) -> dict[int, tuple[Decimal, Decimal, "earnings.Labour"]]:
         by_id = {o.id: o for o in ops}
         # Each operation's reports at once, in the order of its first report (earnings.labour goes
         # report by report and rounds only the total: pieces × rate and minutes × rate / 60 add up alike).
-        paid = [(op_id, op_good, minutes) for op_id, (op_good, _scrap, _first, minutes)
-                in sorted(mine.items(), key=lambda item: item[1][2])]
-        total, missing = ZERO, []
-        for op_id, op_good, value in paid:
-            operation = by_id.get(op_id)
-            amount = earnings.pay(operation, op_good, value)
-            if amount is None:
-                name = operation.name if operation is not None else ""
-                if name not in missing:
-                    missing.append(name)
-                continue
-            total += amount
-        out[wo_id] = (good - rejected[wo_id], scrap, earnings.Labour(earnings.fen(total), missing))
+        labour = earnings.labour_of((by_id.get(op_id), op_good, minutes) for op_id, (op_good, _scrap, _first, minutes)
+                                    in sorted(mine.items(), key=lambda item: item[1][2]))
+        out[wo_id] = (good - rejected[wo_id], scrap, labour)
     return _Sums(out)
 
 

@@ -147,11 +147,17 @@ class Labour:
 def labour(work_order: WorkOrder) -> Labour:
     """Labour of a work order: good pieces × piece rate, or minutes × hourly rate / 60, over all its
     reports, rounded to the fen half up at the end; the operations with no rate are named."""
-    total, missing = ZERO, []
     operations = {o.id: o for o in work_order.operations}
-    for report in work_order.reports:
-        operation = operations.get(report.operation_id)
-        value = pay(operation, report.good_qty, report.minutes or ZERO)
+    return labour_of((operations.get(report.operation_id), report.good_qty, report.minutes or ZERO)
+                     for report in work_order.reports)
+
+
+def labour_of(work) -> Labour:
+    """labour() of work given as (operation or None, good pieces, minutes), a report or the sums of
+    one operation's reports at a time (the KPI's facts): paid as it comes, rounded once at the end."""
+    total, missing = ZERO, []
+    for operation, good, minutes in work:
+        value = pay(operation, good, minutes)
         if value is None:
             name = operation.name if operation is not None else ""
             if name not in missing:
