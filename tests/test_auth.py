@@ -147,6 +147,29 @@ def test_worker_switch_by_pin_records_actions_under_that_person(app, make_user):
         assert device.user_id == second and device.login_user.username == "hal"
 
 
+def test_a_request_made_before_a_switch_does_not_log_the_phone_out(app, make_user):
+    """A request the phone sent before a switch (a page the service worker was keeping) that the server
+    answers after it carries the cookie of the person before. It is answered for the phone's active
+    person, without a cookie of its own: refused, it flashed "Please log in" into the old cookie and
+    that answer, landing last, put the old cookie back and logged the phone out (a browser test saw it)."""
+    make_user("worker", username="hal", employee_no="W1", pin="1111")
+    make_user("worker", username="ivy", employee_no="W2", pin="2222", name="Ivy")
+    phone = app.test_client()
+    login(phone, "hal")
+    assert phone.get("/").status_code == 200  # the welcome read: the cookie as the phone then holds it
+    before = phone.get_cookie("session").value
+    assert phone.post("/switch", data={"employee_no": "W2", "pin": "2222"}).status_code == 303
+    late = app.test_client()
+    late.set_cookie("session", before)
+    answer = late.get("/")
+    assert answer.status_code == 200 and "Ivy" in text_of(answer)
+    assert "Set-Cookie" not in answer.headers
+    assert "Ivy" in text_of(phone.get("/"))
+    # Even the old cookie itself, put back, is the phone of the person switched in.
+    phone.set_cookie("session", before)
+    assert "Ivy" in text_of(phone.get("/"))
+
+
 def test_pin_guessing_is_throttled(app, make_user):
     """Five wrong PINs lock switching to that employee number for a while."""
     make_user("worker", username="jon", employee_no="W3", pin="3333")
