@@ -10,9 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..wallclock import utcnow
+from ..i18n import firm_today
 from .models import ProgressReport, WorkOrder, WorkOrderOperation
-from .operations import day_bounds, local_day
+from .operations import day_bounds
 
 ZERO = Decimal("0")
 FEN = Decimal("0.01")
@@ -130,7 +130,7 @@ def earnings(first_day: date, last_day: date, worker_id: int | None = None) -> l
 
 def periods(today: date | None = None) -> list[tuple[str, date, date]]:
     """A worker's periods on their phone: this week (Monday to today), last week, this month."""
-    today = today or local_day(utcnow())
+    today = today or firm_today()
     monday = today - timedelta(days=today.weekday())
     return [("this_week", monday, today), ("last_week", monday - timedelta(days=7), monday - timedelta(days=1)),
             ("this_month", today.replace(day=1), today)]

@@ -3,13 +3,11 @@ operation passes no more than the one before it, and the good pieces per firm-lo
 
 A work order without operations counts its reports as it always did; one with operations counts
 the good pieces of its last operation (models.WorkOrder.good)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from ..extensions import db
-from ..firm import get_settings
-from ..i18n import day_bounds  # noqa: F401  (the floor's pages import it from here)
+from ..i18n import day_bounds, local_dates  # day_bounds: the floor's pages import it from here
 from ..statemachine import N_, TransitionError
 from .models import OutsourceTransfer, ProgressReport, WorkOrder, WorkOrderOperation
 
@@ -18,18 +16,6 @@ ZERO = Decimal("0")
 SCRAP_REASONS = ("material", "machining", "setup", "handling", "other")
 # More minutes than a day has in one report is a typing mistake (a report covers one sitting).
 MAX_MINUTES = Decimal("1440")
-
-
-def firm_zone() -> ZoneInfo:
-    """The firm's time zone (days and weeks of reports are the firm's, not UTC's)."""
-    return ZoneInfo(get_settings().timezone or "Asia/Shanghai")
-
-
-def local_day(moment: datetime) -> date:
-    """The firm-local day of a UTC instant."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(firm_zone()).date()
 
 
 def good_of(operation: WorkOrderOperation) -> Decimal:
@@ -127,8 +113,9 @@ def actual_by_day(work_order: WorkOrder, first_day: date, last_day: date, every_
         if last is not None:
             query = query.where(ProgressReport.operation_id == last.id)
         rows = db.session.execute(query).all()
+    day_of = local_dates()
     for at, good in rows:
-        day = local_day(at)
+        day = day_of(at)
         if first_day <= day <= last_day:
             days[day] = days.get(day, ZERO) + Decimal(good or 0)
     return days
@@ -156,9 +143,9 @@ def actual_by_day_of(work_orders: list[WorkOrder], first_day: date, last_day: da
                    ProgressReport.occurred_at >= start, ProgressReport.occurred_at < end))
         rows += [(wid, at, good) for wid, op_id, at, good in reports
                  if wid in whole or counted_by_op.get(op_id) == wid]
-    zone = firm_zone()  # read once: thousands of reports on a busy sheet
+    day_of = local_dates()  # the zone read once: thousands of reports on a busy sheet
     for wid, at, good in rows:
-        day = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(zone).date()
+        day = day_of(at)
         if first_day <= day <= last_day:
             out[wid][day] = out[wid].get(day, ZERO) + Decimal(good or 0)
     return out
