@@ -296,3 +296,41 @@ def test_the_daily_sheets_cumulative_start_is_summed_by_the_database(demo_app):
             assert summed == {wid: sum(days.values(), Decimal(0)) for wid, days in by_day.items()}, first
         assert summed[outsourced_id] == Decimal("1150")  # the batch back today; the one still out is not
         assert sum(1 for good in summed.values() if good > 0) > 5
+
+
+def test_the_daily_sheet_stays_a_page_with_three_times_the_history(demo_app):
+    """With more open work orders than a page, at N and 3N orders of history, the daily sheet sends
+    the same statements, loads at most a page of work orders (and one to know there is more) and no
+    report as an object, and its pages follow on through every work order of the week, each once."""
+    from webapp.i18n import firm_today
+    from webapp.production import daily
+    size = daily.SHEET_PAGE_SIZE
+    grow(demo_app, 150, seed=35)
+    reopen(demo_app, size + 5)
+    supervisor = demo_login(demo_app, "zhang.wei")
+
+    def cost() -> tuple[int, int, int, str]:
+        assert supervisor.get("/production/daily").status_code == 200
+        with counting(demo_app) as statements, loading(WorkOrder) as work_orders, loading(ProgressReport) as reports:
+            response = supervisor.get("/production/daily")
+        assert response.status_code == 200
+        return len(statements), len(work_orders), len(reports), response.get_data(as_text=True)
+
+    cards = lambda html: re.findall(r'<section class="card daily-card" id="wo-(\d+)">', html)
+    statements_n, work_orders_n, reports_n, html_n = cost()
+    grow(demo_app, 300, seed=36)
+    reopen(demo_app, 2 * size)
+    statements_3n, work_orders_3n, reports_3n, html_3n = cost()
+    assert statements_n == statements_3n and reports_n == reports_3n == 0
+    assert work_orders_n <= size + 1 and work_orders_3n <= size + 1
+    assert len(cards(html_3n)) == size and "Next page" in html_3n
+    seen, url = [], "/production/daily"
+    while url:
+        html = supervisor.get(url).get_data(as_text=True)
+        seen += [int(i) for i in cards(html)]
+        more = re.search(r'href="([^"]+)">Next page', html)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    with demo_app.app_context():
+        first, last = daily.week_of(firm_today())
+        expected = [w.id for w in daily.work_orders_in(first, last)]
+    assert len(expected) > 2 * size and seen == expected
