@@ -50,6 +50,12 @@ def _starts_with(column, q: str):
     return db.and_(lowered >= q, lowered < q + TOP, lowered.startswith(q, autoescape=True))
 
 
+def _names_the_customer(q: str):
+    """The customer's name or abbreviation holds q (lower case; a typed % or _ is looked for as itself)."""
+    return db.or_(db.func.lower(Customer.name).contains(q, autoescape=True),
+                  db.func.lower(Customer.abbreviation).contains(q, autoescape=True))
+
+
 def search_orders(user, q: str) -> list[Order]:
     """The SEARCH_SHOWN newest orders user may see whose customer's name or abbreviation holds q,
     or whose number or customer PO number starts with q, or failing a page of those, holds q (q
@@ -58,11 +64,8 @@ def search_orders(user, q: str) -> list[Order]:
     many orders the firm has: the customers are matched first (a small table), then their orders by
     customer id; numbers by prefix (a number's fragment is its month, or the whole number, and its
     customer's abbreviation matches by the customer)."""
-    # autoescape: a typed % or _ is looked for as itself, not as a wildcard.
     customer_ids = db.session.scalars(db.select(Customer.id).where(
-        scope_customers(user, Customer.id),
-        db.or_(db.func.lower(Customer.name).contains(q, autoescape=True),
-               db.func.lower(Customer.abbreviation).contains(q, autoescape=True)))).all()
+        scope_customers(user, Customer.id), _names_the_customer(q))).all()
     scoped = scope_customers(user, Order.customer_id)
 
     def newest(*conditions):
@@ -118,9 +121,7 @@ def search():
         requirements = db.session.scalars(
             db.select(Requirement).join(Requirement.customer).where(
                 scope_customers(current_user, Requirement.customer_id), db.or_(
-                db.func.lower(Customer.name).contains(lowered, autoescape=True),
-                db.func.lower(Customer.abbreviation).contains(lowered, autoescape=True),
-                db.func.lower(Requirement.product).contains(lowered, autoescape=True),
+                _names_the_customer(lowered), db.func.lower(Requirement.product).contains(lowered, autoescape=True),
             )).options(joinedload(Requirement.customer))
             .order_by(Requirement.created_at.desc()).limit(30)).all()
     return render("main/search.html", "results", q=q, orders=orders, requirements=requirements)
